@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// InfoMaxMPI: contrastive (InfoMax / InfoNCE) learning on synthetic data across MPI ranks.
+// Layers, lowest first (an arrow only points down): CMPI, CBLAS -> MPI, Linalg -> Synthetic
+// -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI). See README.md.
+import PackageDescription
+
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "InfoMaxMPI",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "infomax", targets: ["infomax"]),
+        .library(name: "InfoMaxMPI", targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: optimized),
+        .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Synthetic", dependencies: ["Linalg"], swiftSettings: optimized),
+        .target(name: "InfoMax", dependencies: ["Linalg", "MPI"], swiftSettings: optimized),
+        .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
+        .target(name: "Report", dependencies: [], swiftSettings: optimized),
+        .executableTarget(name: "infomax", dependencies: [
+            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report", "CBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimized),
+        // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
+        .executableTarget(name: "multirank-checks",
+                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training"],
+                          path: "Tests/MultiRank"),
+        .testTarget(name: "MPITests", dependencies: ["MPI"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
+        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "Report"]),
+        .testTarget(name: "MultiRankTests", dependencies: []),
+    ],
+    // Swift 5 language mode: the code is single-threaded per rank (MPI FUNNELED) and talks
+    // to C globals (stderr, MPI handles) that Swift 6's strict checking would reject.
+    swiftLanguageModes: [.v5]
+)

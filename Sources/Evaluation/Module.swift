@@ -1,0 +1,1 @@
+// Evaluation layer: see README.md (Architecture).

@@ -1,0 +1,1 @@
+// InfoMax layer: see README.md (Architecture).

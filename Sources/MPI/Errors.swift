@@ -1,0 +1,49 @@
+// MPI/Errors.swift — MPI error codes as Swift errors, carrying MPI's own error string.
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error from an MPI call or from a misuse of this wrapper.
+public enum MPIError: Error, CustomStringConvertible, Equatable {
+    /// An MPI function returned `code`; `message` is MPI_Error_string's text for it.
+    case call(function: String, code: Int32, message: String)
+    /// A buffer did not have the size the collective needs.
+    case sizeMismatch(function: String, expected: Int, actual: Int)
+    /// An argument is out of range (a root or a rank outside the communicator, a negative count).
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .call(function, code, message):
+            return "\(function) failed (MPI error \(code)): \(message)"
+        case let .sizeMismatch(function, expected, actual):
+            return "\(function): buffer holds \(actual) elements, the call needs \(expected). Check the counts passed on every rank."
+        case let .invalidArgument(text):
+            return text
+        }
+    }
+}
+
+/// Turns an MPI return code into a thrown ``MPIError``.
+@inline(__always)
+func check(_ code: Int32, _ function: @autoclosure () -> String) throws {
+    if code != cmpi_success() { throw MPIError.call(function: function(), code: code, message: errorString(code)) }
+}
+
+/// MPI's text for an error code.
+public func errorString(_ code: Int32) -> String {
+    var buffer = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
+    var length: Int32 = 0
+    MPI_Error_string(code, &buffer, &length)
+    return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+@inline(__always)
+func _exitProcess(_ code: Int32) -> Never {
+    fflush(stdout)
+    fflush(stderr)
+    exit(code)
+}

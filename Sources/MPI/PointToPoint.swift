@@ -1,0 +1,135 @@
+// MPI/PointToPoint.swift — blocking send / recv / sendrecv over arrays, and the nonblocking
+// isend / irecv / iallreduce over MPIBuffer, each returning a Request that must be waited on.
+import CMPI
+
+/// A nonblocking operation in flight. Call ``wait()`` (or ``Request/waitAll(_:)``) before
+/// reading or reusing its buffer. The request keeps its buffers alive until it completes;
+/// if it is dropped unfinished it waits in `deinit`, so memory is never freed under MPI.
+public final class Request {
+    private var handle: MPI_Request?
+    private var retained: [AnyObject]
+    private let function: String
+    /// Whether the operation has completed (after a successful ``wait()`` or ``test()``).
+    public private(set) var isComplete = false
+
+    init(handle: MPI_Request?, retaining objects: [AnyObject], function: String) {
+        self.handle = handle
+        self.retained = objects
+        self.function = function
+    }
+
+    /// Blocks until the operation has completed. Waiting twice is harmless.
+    public func wait() throws {
+        guard !isComplete else { return }
+        try check(MPI_Wait(&handle, cmpi_status_ignore()), "MPI_Wait(\(function))")
+        finish()
+    }
+
+    /// Returns whether the operation has completed, without blocking (it progresses MPI).
+    public func test() throws -> Bool {
+        guard !isComplete else { return true }
+        var flag: Int32 = 0
+        try check(MPI_Test(&handle, &flag, cmpi_status_ignore()), "MPI_Test(\(function))")
+        if flag != 0 { finish() }
+        return isComplete
+    }
+
+    /// Waits for every request in `requests`.
+    public static func waitAll(_ requests: [Request]) throws {
+        for r in requests { try r.wait() }
+    }
+
+    private func finish() {
+        isComplete = true
+        retained.removeAll()
+    }
+
+    deinit {
+        if !isComplete, MPIEnvironment.isInitialized, !MPIEnvironment.isFinalized {
+            _ = MPI_Wait(&handle, cmpi_status_ignore())
+        }
+    }
+}
+
+extension Communicator {
+    func checkPeer(_ peer: Int, _ function: String) throws {
+        guard (0..<size).contains(peer) else {
+            throw MPIError.invalidArgument("\(function): rank \(peer) is not in this communicator (size \(size)).")
+        }
+    }
+
+    /// Sends `values` to rank `destination` (blocking).
+    public func send<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int = 0) throws {
+        try checkPeer(destination, "send")
+        let n = try mpiCount(values.count, "send")
+        try values.withUnsafeBufferPointer { buf in
+            try check(MPI_Send(buf.baseAddress, n, T.mpiKind.datatype, Int32(destination), Int32(tag), handle), "MPI_Send")
+        }
+    }
+
+    /// Receives exactly `count` elements from rank `source` (blocking).
+    public func recv<T: MPIScalar>(count: Int, from source: Int, tag: Int = 0, as: T.Type = T.self) throws -> [T] {
+        try checkPeer(source, "recv")
+        let n = try mpiCount(count, "recv")
+        var result = [T](unsafeUninitializedCapacity: count) { _, c in c = count }
+        try result.withUnsafeMutableBufferPointer { buf in
+            try check(MPI_Recv(buf.baseAddress, n, T.mpiKind.datatype, Int32(source), Int32(tag), handle, cmpi_status_ignore()), "MPI_Recv")
+        }
+        return result
+    }
+
+    /// Sends `values` to `destination` while receiving `receiveCount` elements from `source`
+    /// (MPI_Sendrecv: no deadlock in a ring shift).
+    public func sendrecv<T: MPIScalar>(_ values: [T], to destination: Int, receiveCount: Int, from source: Int, tag: Int = 0) throws -> [T] {
+        try checkPeer(destination, "sendrecv"); try checkPeer(source, "sendrecv")
+        let ns = try mpiCount(values.count, "sendrecv"), nr = try mpiCount(receiveCount, "sendrecv")
+        var result = [T](unsafeUninitializedCapacity: receiveCount) { _, c in c = receiveCount }
+        try values.withUnsafeBufferPointer { src in
+            try result.withUnsafeMutableBufferPointer { dst in
+                try check(MPI_Sendrecv(src.baseAddress, ns, T.mpiKind.datatype, Int32(destination), Int32(tag),
+                                       dst.baseAddress, nr, T.mpiKind.datatype, Int32(source), Int32(tag),
+                                       handle, cmpi_status_ignore()), "MPI_Sendrecv")
+            }
+        }
+        return result
+    }
+
+    /// Starts sending `buffer` to `destination`; do not modify the buffer before the request completes.
+    public func isend<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws -> Request {
+        try checkPeer(destination, "isend")
+        var req: MPI_Request? = cmpi_request_null()
+        try check(MPI_Isend(buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
+                            Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
+        return Request(handle: req, retaining: [buffer], function: "isend")
+    }
+
+    /// Starts receiving `buffer.count` elements from `source` into `buffer`.
+    public func irecv<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws -> Request {
+        try checkPeer(source, "irecv")
+        var req: MPI_Request? = cmpi_request_null()
+        try check(MPI_Irecv(buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
+                            Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
+        return Request(handle: req, retaining: [buffer], function: "irecv")
+    }
+
+    /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
+    public func iallreduce<T: MPIScalar>(_ buffer: MPIBuffer<T>, op: ReductionOp) throws -> Request {
+        var req: MPI_Request? = cmpi_request_null()
+        try check(MPI_Iallreduce(cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
+                                 T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
+        return Request(handle: req, retaining: [buffer], function: "iallreduce")
+    }
+
+    /// Starts an all-gather of `send` (same count on every rank) into `receive`
+    /// (`size` times as long).
+    public func iallgather<T: MPIScalar>(_ send: MPIBuffer<T>, into receive: MPIBuffer<T>) throws -> Request {
+        guard receive.count == send.count * size else {
+            throw MPIError.sizeMismatch(function: "iallgather", expected: send.count * size, actual: receive.count)
+        }
+        var req: MPI_Request? = cmpi_request_null()
+        let n = try mpiCount(send.count, "iallgather")
+        try check(MPI_Iallgather(send.storage.baseAddress, n, T.mpiKind.datatype,
+                                 receive.storage.baseAddress, n, T.mpiKind.datatype, handle, &req), "MPI_Iallgather")
+        return Request(handle: req, retaining: [send, receive], function: "iallgather")
+    }
+}

@@ -1,0 +1,1 @@
+// Report layer: see README.md (Architecture).

@@ -1,0 +1,1 @@
+// Synthetic layer: see README.md (Architecture).

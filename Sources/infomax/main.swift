@@ -1,0 +1,3 @@
+import MPI
+try MPIEnvironment.initialize()
+MPIEnvironment.finalize()

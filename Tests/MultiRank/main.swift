@@ -1,0 +1,27 @@
+// multirank-checks — the checks that need several ranks, run by MultiRankTests through
+// `mpirun -np N multirank-checks SUITE`. Each suite lives in its own file.
+import MPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let suites: [String: (Communicator) throws -> Int32] = [
+    "mpi": mpiChecks,
+    "abort": abortCheck,
+    "synthetic": syntheticChecks,
+    "infomax": infomaxChecks,
+]
+
+let args = CommandLine.arguments
+guard args.count >= 2, let suite = suites[args[1]] else {
+    fputs("usage: multirank-checks {\(suites.keys.sorted().joined(separator: "|"))} [args...]\n", stderr)
+    exit(2)
+}
+do {
+    try MPIEnvironment.initialize()
+    let code = try suite(try Communicator.world())
+    MPIEnvironment.exit(code)
+} catch {
+    fputs("multirank-checks \(args[1]): \(error)\n", stderr)
+    MPIEnvironment.exit(1)
+}

@@ -1,0 +1,74 @@
+// Launcher — runs `multirank-checks SUITE` under mpirun at a given rank count and reports
+// its exit status and output. Used by every multi-rank XCTest case.
+import Foundation
+import XCTest
+
+enum Launcher {
+    /// The folder that holds the built executables (.build/<config>/).
+    static var productsDirectory: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    struct Outcome {
+        let status: Int32
+        let output: String
+        let seconds: Double
+        let timedOut: Bool
+    }
+
+    /// Runs `mpirun -np <ranks> --oversubscribe <exe> <arguments>` with one BLAS thread per
+    /// rank, killing it after `timeout` seconds. Root may run mpirun (env vars below).
+    static func run(ranks: Int, executable: String = "multirank-checks", arguments: [String],
+                    timeout: Double = 300, environment extra: [String: String] = [:]) throws -> Outcome {
+        let exe = productsDirectory.appendingPathComponent(executable).path
+        guard FileManager.default.isExecutableFile(atPath: exe) else {
+            throw NSError(domain: "Launcher", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(exe) is not built; run `swift build` first"])
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", exe] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        let start = Date()
+        try p.run()
+        var data = Data()
+        let reader = DispatchQueue(label: "launcher.read")
+        let group = DispatchGroup()
+        group.enter()
+        reader.async { data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        var timedOut = false
+        while p.isRunning {
+            if Date().timeIntervalSince(start) > timeout { timedOut = true; p.terminate(); break }
+            usleep(20_000)
+        }
+        p.waitUntilExit()
+        group.wait()
+        let out = String(decoding: data, as: UTF8.self)
+        print("--- mpirun -np \(ranks) \(executable) \(arguments.joined(separator: " ")) (exit \(p.terminationStatus), \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        print(out, terminator: out.hasSuffix("\n") || out.isEmpty ? "" : "\n")
+        return Outcome(status: p.terminationStatus, output: out, seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+    }
+
+    /// Runs a suite at each rank count and asserts it passed.
+    static func assertSuitePasses(_ suite: String, ranks: [Int], extra: [String] = [], timeout: Double = 300,
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        for n in ranks {
+            let o = try run(ranks: n, arguments: [suite] + extra, timeout: timeout)
+            XCTAssertFalse(o.timedOut, "\(suite) at \(n) ranks timed out", file: file, line: line)
+            XCTAssertEqual(o.status, 0, "\(suite) at \(n) ranks failed:\n\(o.output)", file: file, line: line)
+            XCTAssertTrue(o.output.contains("\(suite) np=\(n): "), "\(suite) at \(n) ranks printed no summary", file: file, line: line)
+            XCTAssertTrue(o.output.contains(" 0 failed"), "\(suite) at \(n) ranks reported failures", file: file, line: line)
+        }
+    }
+}
