@@ -1,0 +1,45 @@
+# InfoMaxMPI — the two set-up commands of the README, and their parts.
+#   make run    install what is missing, build (release), run the default job on 2 ranks
+#   make test   install what is missing, build, run every test (unit + multi-rank + Slurm)
+# Both work on a fresh Debian/Ubuntu machine with Swift 6 on PATH; they apt-get install the
+# MPI / BLAS packages when missing (with sudo when not root).
+
+SHELL := /bin/bash
+NP ?= 2
+APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev liblapacke-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Open MPI refuses to run as root unless told; more ranks than cores need --oversubscribe.
+MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
+export OPENBLAS_NUM_THREADS ?= 1
+INFOMAX := .build/release/infomax
+
+.PHONY: run test deps build build-tests unit-tests slurm-tests bench clean
+
+run: deps build
+	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
+
+test: deps build-tests unit-tests
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6 (swift.org) and retry"; exit 1; }
+
+build:
+	swift build -c release --product infomax
+
+build-tests:
+	swift build --build-tests
+
+unit-tests:
+	swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+bench: deps build
+	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench
+
+clean:
+	rm -rf .build runs

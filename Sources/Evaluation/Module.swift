@@ -1,1 +1,0 @@
-// Evaluation layer: see README.md (Architecture).

@@ -1,0 +1,34 @@
+// Training/Collective.swift — work that only rank 0 does (files, folders) but whose failure
+// every rank must learn about: rank 0 runs it, broadcasts success or the error text, and
+// every rank throws the same error, so all exit alike and nobody hangs.
+import MPI
+
+/// An error raised on rank 0 and re-thrown on every rank.
+public struct RootError: Error, CustomStringConvertible {
+    public let message: String
+    public let exitCode: Int32
+    public var description: String { message }
+}
+
+extension Communicator {
+    /// Runs `body` on rank 0 only; if it throws there, every rank throws a `RootError` with
+    /// its message. Returns rank 0's value there, nil elsewhere.
+    public func onRoot<T>(exitCode: Int32 = 1, _ body: () throws -> T) throws -> T? {
+        var result: T? = nil
+        var message = ""
+        var code = exitCode
+        if isRoot {
+            do { result = try body() } catch {
+                message = "\(error)"
+                if message.isEmpty { message = "unknown error" }
+                if let e = error as? RootError { code = e.exitCode }
+                if error is CheckpointError || error is ConfigError { code = ExitStatus.dataError }
+            }
+        }
+        let text = try broadcast(message, root: 0)
+        var codes = [code]
+        try bcast(&codes, root: 0)
+        if !text.isEmpty { throw RootError(message: text, exitCode: codes[0]) }
+        return result
+    }
+}

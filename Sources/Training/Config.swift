@@ -1,0 +1,157 @@
+// Training/Config.swift — the run configuration: every knob of a training run, its JSON
+// schema (snake_case keys), defaults that form the embedded default experiment, and
+// validation with messages that say which key is wrong and what is allowed.
+import Foundation
+
+/// Which data model of the three papers a run trains on.
+public enum DataModelKind: String, Codable, CaseIterable, Sendable {
+    /// Huang et al. 2024: signal + noise patches, two modalities sharing the label.
+    case signalNoise = "signal-noise"
+    /// Ren & Li 2023: two linear views of a shared, non-isotropic latent.
+    case latentLinear = "latent-linear"
+    /// Zhang et al. 2023: discrete image / text tokens with a known co-occurrence.
+    case cooccurrence = "cooccurrence"
+}
+
+/// Multi-modal (one encoder per modality, positives are pairs) or single-modal (one encoder,
+/// positives are two augmentations), or both in one launch for a side-by-side comparison.
+public enum ModalityMode: String, Codable, CaseIterable, Sendable {
+    case multiModal = "multi-modal"
+    case singleModal = "single-modal"
+    case compare = "compare"
+}
+
+/// The training objective.
+public enum LossKind: String, Codable, CaseIterable, Sendable {
+    case infonce = "infonce"
+    case positiveOnly = "positive-only"
+    case spectral = "spectral"
+}
+
+/// The optimizer applied identically on every rank after the gradient all-reduce.
+public struct OptimizerConfig: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, CaseIterable, Sendable { case sgd, adam }
+    public var kind: Kind = .sgd
+    public var learningRate: Double = 0.01
+    /// SGD momentum (0 = plain gradient descent, the papers' setting).
+    public var momentum: Double = 0
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var epsilon: Double = 1e-8
+    public var weightDecay: Double = 0
+    /// Learning-rate schedule: "constant" or "cosine" (decays to 0 at the last step).
+    public var schedule: String = "constant"
+    public init() {}
+}
+
+/// The contrastive loss's options (see InfoMax's ContrastiveLoss).
+public struct LossConfig: Codable, Equatable, Sendable {
+    public var kind: LossKind = .infonce
+    /// Temperature τ > 0.
+    public var temperature: Double = 0.5
+    /// "dot" (the paper's un-normalised similarity) or "cosine".
+    public var similarity: String = "dot"
+    /// "opposite-label" (the paper: negatives are the samples of the other label), "all"
+    /// (every other sample), or "auto": opposite-label for signal-noise, all for the others.
+    public var negatives: String = "auto"
+    /// Stop-gradient on the second argument of the similarity (the paper's form).
+    public var stopGradient: Bool = true
+    /// Patch-wise similarity Σ_p ⟨h(x^(p)), h(x'^(p))⟩ (the paper) instead of summed embeddings.
+    public var patchwise: Bool = true
+    /// Similarity scale; 0 means 1/m (the paper's 1/m with m neurons).
+    public var scale: Double = 0
+    /// Multi-modal: average both directions (image→text and text→image).
+    public var symmetric: Bool = true
+    public init() {}
+}
+
+/// The encoders' shape.
+public struct EncoderConfig: Codable, Equatable, Sendable {
+    /// Hidden neurons m of the ReLU network (signal-noise), or embedding width k (linear encoders).
+    public var width: Int = 50
+    /// Standard deviation σ₀ of the Gaussian initialisation.
+    public var initScale: Double = 0.01
+    public init() {}
+}
+
+/// Parameters of the signal-noise model (Huang et al. 2024); names as in the paper.
+public struct SignalNoiseConfig: Codable, Equatable, Sendable {
+    /// Dimension d of each patch.
+    public var d: Int = 2000
+    /// ‖μ‖ of the image signal (used when `snr` is 0).
+    public var signalNorm: Double = 5
+    /// If > 0, sets ‖μ‖ = snr · σ_p · √d instead of `signal_norm`.
+    public var snr: Double = 0
+    /// Noise standard deviation σ_p of the image patch.
+    public var sigmaP: Double = 1
+    /// ‖ν‖ of the text signal (second modality).
+    public var textSignalNorm: Double = 15
+    /// Noise standard deviation of the text patch.
+    public var textSigma: Double = 1
+    /// ‖ν_test‖ of the out-of-distribution downstream test signal (along μ).
+    public var testSignalNorm: Double = 2
+    /// Standard deviation of the single-modal augmentation noise ε (0.1 ⇒ variance 0.01).
+    public var augmentationSigma: Double = 0.1
+    /// Probability of label +1.
+    public var positiveFraction: Double = 0.5
+    /// Project the noise orthogonal to μ (as the paper).
+    public var projectNoise: Bool = true
+    public init() {}
+}
+
+/// Parameters of the latent-linear model (Ren & Li 2023).
+public struct LatentLinearConfig: Codable, Equatable, Sendable {
+    /// Latent dimension r.
+    public var latentDim: Int = 8
+    /// Geometric decay of the latent covariance spectrum λ_j = decay^j (non-isotropic: < 1).
+    public var decay: Double = 0.5
+    /// Dimensions of the two views.
+    public var d1: Int = 32
+    public var d2: Int = 32
+    /// Observation noise standard deviation.
+    public var noiseSigma: Double = 0.05
+    public init() {}
+}
+
+/// Parameters of the co-occurrence model (Zhang et al. 2023).
+public struct CooccurrenceConfig: Codable, Equatable, Sendable {
+    public var classes: Int = 5
+    public var imageVocabulary: Int = 40
+    public var textVocabulary: Int = 20
+    /// Probability mass an image token leaks outside its class (less consistent).
+    public var imageLeak: Double = 0.3
+    /// Probability mass a text token leaks outside its class (more consistent).
+    public var textLeak: Double = 0.05
+    public init() {}
+}
+
+/// A complete training run.
+public struct TrainConfig: Codable, Equatable, Sendable {
+    public var name: String = "default"
+    public var model: DataModelKind = .signalNoise
+    public var mode: ModalityMode = .compare
+    public var seed: UInt64 = 1
+    /// Gradient steps (full-batch: one step = one epoch).
+    public var steps: Int = 200
+    /// Training samples n.
+    public var trainSamples: Int = 100
+    /// Global mini-batch size; 0 = full batch (all n, the papers' setting).
+    public var batchSize: Int = 0
+    /// Fresh labelled samples for fitting the downstream probe.
+    public var probeTrainSamples: Int = 200
+    /// Fresh labelled samples for the probe's test accuracy.
+    public var testSamples: Int = 200
+    public var optimizer = OptimizerConfig()
+    public var loss = LossConfig()
+    public var encoder = EncoderConfig()
+    public var signalNoise = SignalNoiseConfig()
+    public var latentLinear = LatentLinearConfig()
+    public var cooccurrence = CooccurrenceConfig()
+    /// Log metrics every K steps (and at the first and last step).
+    public var logEvery: Int = 10
+    /// Downstream evaluation every K steps (0: only at the end).
+    public var evalEvery: Int = 0
+    /// Checkpoint every K steps (0: only on a signal).
+    public var checkpointEvery: Int = 0
+    public init() {}
+}

@@ -1,0 +1,38 @@
+// Training/Fingerprint.swift — which config fields shape a trajectory (everything but
+// naming, logging and checkpoint cadence, and the step count, so a run can be extended),
+// their fingerprint, and a readable list of differences for a refused resume.
+import Foundation
+
+extension TrainConfig {
+    /// The fields that determine the trajectory, as sorted JSON.
+    public func trajectoryJSON() throws -> String {
+        var c = self
+        c.name = ""
+        c.logEvery = 1
+        c.evalEvery = 0
+        c.checkpointEvery = 0
+        c.steps = 1
+        c.mode = .compare
+        return try ConfigLoader.json(c)
+    }
+
+    /// FNV-1a 64 of `trajectoryJSON()` (with the modality the run trains), as hex.
+    public func fingerprint(mode: ModalityMode) throws -> String {
+        String(format: "%016llx", fnv1a64(Data((try trajectoryJSON() + mode.rawValue).utf8)))
+    }
+
+    /// Keys whose values differ between two trajectory JSONs, as "key: a vs b" lines.
+    public static func differences(_ a: String, _ b: String) -> [String] {
+        func flatten(_ any: Any, _ prefix: String, _ out: inout [String: String]) {
+            if let d = any as? [String: Any] {
+                for (k, v) in d { flatten(v, prefix.isEmpty ? k : "\(prefix).\(k)", &out) }
+            } else { out[prefix] = "\(any)" }
+        }
+        var fa = [String: String](), fb = [String: String]()
+        if let oa = try? JSONSerialization.jsonObject(with: Data(a.utf8)) { flatten(oa, "", &fa) }
+        if let ob = try? JSONSerialization.jsonObject(with: Data(b.utf8)) { flatten(ob, "", &fb) }
+        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
+            fa[k] == fb[k] ? nil : "\(k): \(fa[k] ?? "absent") in the checkpoint, \(fb[k] ?? "absent") now"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Training layer: see README.md (Architecture).

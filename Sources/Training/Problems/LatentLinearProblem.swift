@@ -1,0 +1,102 @@
+// Training/Problems/LatentLinearProblem.swift — Ren & Li (2023): linear encoders f1, f2 on two
+// views of a shared, non-isotropic latent. The diagnostic is the condition number of the
+// learned representation of the latent, f1 ∘ A1 under Cov z = diag(λ). Downstream: decode
+// the sign of the WEAKEST latent direction, which a collapsed representation loses.
+import Evaluation
+import InfoMax
+import Linalg
+import MPI
+import Synthetic
+
+final class LatentLinearProblem: ContrastiveProblem {
+    let config: TrainConfig
+    let comm: Communicator
+    let sampler: LatentLinear.Sampler
+    let probeTrain: LatentLinear.Sampler
+    let probeTest: LatentLinear.Sampler
+    var f1: LinearEncoder<Float>
+    var f2: LinearEncoder<Float>
+    let loss: DistributedContrastiveLoss<Float>
+    let symmetric: Bool
+
+    var x1 = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0), z = Matrix<Float>(rows: 0, cols: 0)
+    var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
+    var cache1 = EncoderCache<Float>(), cache2 = EncoderCache<Float>()
+    var grad1: Matrix<Float>, grad2: Matrix<Float>
+
+    init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
+        guard multiModal else {
+            throw ConfigError.invalidValue(key: "mode", value: "single-modal",
+                                           allowed: "latent-linear has two views of one latent and trains multi-modal only; set mode = \"multi-modal\"")
+        }
+        self.config = config
+        self.comm = comm
+        let l = config.latentLinear
+        func model(_ n: Int, _ split: DataSplit) -> LatentLinear {
+            LatentLinear(n: n, r: l.latentDim, d1: l.d1, d2: l.d2, spectrum: .geometric(decay: l.decay),
+                         noiseSigma1: Float(l.noiseSigma), noiseSigma2: Float(l.noiseSigma), seed: config.seed, split: split)
+        }
+        sampler = try model(config.trainSamples, .train).makeSampler()
+        probeTrain = try model(config.probeTrainSamples, .validation).makeSampler()
+        probeTest = try model(config.testSamples, .test).makeSampler()
+        let k = config.encoder.width
+        f1 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d1, sigma: config.encoder.initScale, seed: config.seed, item: 0))
+        f2 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d2, sigma: config.encoder.initScale, seed: config.seed, item: 1))
+        grad1 = Matrix(rows: k, cols: l.d1)
+        grad2 = Matrix(rows: k, cols: l.d2)
+        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: k, labelledByDefault: false))
+        symmetric = config.loss.symmetric
+    }
+
+    var parameterCount: Int { f1.parameterCount + f2.parameterCount }
+    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack([f1.weights, f2.weights], into: &flat) }
+    func setParameters(_ flat: [Float]) {
+        ProblemSupport.unpack(flat, into: &f1.weights, offset: 0)
+        ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
+    }
+
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
+        var clock = StepClock(comm)
+        try sampler.fillViews(localIndices, x1: &x1, x2: &x2, latents: &z)
+        timing.dataSeconds += clock.lap()
+        try f1.forward(x1, into: &h, cache: &cache1)
+        try f2.forward(x2, into: &g, cache: &cache2)
+        timing.forwardSeconds += clock.lap()
+        let value: Float
+        var dH: Matrix<Float>, dG: Matrix<Float>
+        if symmetric {
+            let r = try loss.evaluateSymmetric(h, g, labels: nil)
+            value = r.value; dH = r.dFirst; dG = r.dSecond
+        } else {
+            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: nil)
+            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
+        }
+        timing.lossCommunicationSeconds += loss.lastStats.communicationSeconds
+        timing.lossComputeSeconds += clock.lap() - loss.lastStats.communicationSeconds
+        ProblemSupport.zero(&grad1); ProblemSupport.zero(&grad2)
+        try f1.backward(x1, outputGradient: dH, cache: &cache1, accumulatingInto: &grad1)
+        try f2.backward(x2, outputGradient: dG, cache: &cache2, accumulatingInto: &grad2)
+        ProblemSupport.pack([grad1, grad2], into: &gradient)
+        timing.backwardSeconds += clock.lap()
+        return Double(value)
+    }
+
+    func diagnostics(into row: inout MetricsRow) throws {
+        row[.conditionNumber] = try Diagnostics.representationConditionNumber(
+            encoder: f1.weights, mixing: sampler.a1, spectrum: sampler.model.lambdas.map { Float($0) })
+    }
+
+    func downstreamAccuracy() throws -> (train: Double, test: Double)? {
+        let f = f1
+        let weakest = config.latentLinear.latentDim - 1
+        func encoder(_ s: LatentLinear.Sampler) -> ShardEncoder {
+            return { range in
+                var a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0), zz = Matrix<Float>(rows: 0, cols: 0)
+                try s.fillViews(range, x1: &a, x2: &b, latents: &zz)
+                return (try f(a), (0..<zz.rows).map { zz[$0, weakest] > 0 ? 1 : 0 })
+            }
+        }
+        return try ProbeSupport.accuracy(comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples, classes: 2,
+                                         encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+    }
+}

@@ -1,0 +1,160 @@
+// Training/Problems/SignalNoiseProblem.swift — Huang et al. (2024): ReLU patch networks on
+// signal + noise data. Multi-modal: encoder h on images, g on texts, positives are the pairs.
+// Single-modal: one encoder h on an image and its augmentation (which keeps the sample's
+// noise), negatives the original samples. Diagnostics: signal learning and noise
+// memorization; downstream: the paper's out-of-distribution test [y·ν, ζ].
+import Evaluation
+import InfoMax
+import Linalg
+import MPI
+import Synthetic
+
+final class SignalNoiseProblem: ContrastiveProblem {
+    let config: TrainConfig
+    let multiModal: Bool
+    let comm: Communicator
+    let data: SignalNoise
+    let probeTrain: SignalNoise
+    let probeTest: SignalNoise
+    var image: ReLUPatchEncoder<Float>
+    var text: ReLUPatchEncoder<Float>?
+    let loss: DistributedContrastiveLoss<Float>
+    let symmetric: Bool
+
+    // Buffers reused across steps.
+    var x = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0)
+    var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
+    var cacheX = EncoderCache<Float>(), cacheX2 = EncoderCache<Float>()
+    var gradImage: Matrix<Float>, gradText: Matrix<Float>
+    var labelsF: [Float] = [], labels: [Int] = []
+
+    init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
+        self.config = config
+        self.multiModal = multiModal
+        self.comm = comm
+        let s = config.signalNoise
+        let d = s.d
+        func modality(axis: Int, norm: Double, sigma: Double) -> SignalNoise.Modality {
+            if s.snr > 0 && axis == 0 {
+                return SignalNoise.Modality(d: d, signalAxis: axis, snr: Float(s.snr), sigmaP: Float(sigma), projectNoise: s.projectNoise)
+            }
+            return SignalNoise.Modality(d: d, signalAxis: axis, signalNorm: Float(norm), sigmaP: Float(sigma), projectNoise: s.projectNoise)
+        }
+        let imageModality = modality(axis: 0, norm: s.signalNorm, sigma: s.sigmaP)
+        let textModality = modality(axis: 1, norm: s.textSignalNorm, sigma: s.textSigma)
+        data = SignalNoise(n: config.trainSamples, image: imageModality, text: textModality,
+                           positiveFraction: s.positiveFraction, augmentation: .gaussian(augmentationSigma: Float(s.augmentationSigma)),
+                           seed: config.seed, split: .train)
+        // The paper's downstream task: x_test = [y·ν, ζ], ν along μ with norm test_signal_norm.
+        let downstream = SignalNoise.Modality(d: d, signalAxis: 0, signalNorm: Float(s.testSignalNorm), sigmaP: Float(s.sigmaP),
+                                              projectNoise: s.projectNoise)
+        probeTrain = SignalNoise(n: config.probeTrainSamples, image: downstream, text: textModality,
+                                 positiveFraction: s.positiveFraction, seed: config.seed, split: .validation)
+        probeTest = SignalNoise(n: config.testSamples, image: downstream, text: textModality,
+                                positiveFraction: s.positiveFraction, seed: config.seed, split: .test)
+        try data.validate(); try probeTrain.validate(); try probeTest.validate()
+
+        let m = config.encoder.width
+        let mode: PatchOutput = config.loss.patchwise ? .patchwise : .summed
+        image = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
+                                                                               seed: config.seed, item: 0),
+                                     patches: SignalNoise.Modality.patches, mode: mode)
+        if multiModal {
+            text = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
+                                                                                  seed: config.seed, item: 1),
+                                        patches: SignalNoise.Modality.patches, mode: mode)
+        }
+        gradImage = Matrix(rows: m, cols: d)
+        gradText = Matrix(rows: multiModal ? m : 0, cols: multiModal ? d : 0)
+        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: m, labelledByDefault: true))
+        symmetric = config.loss.symmetric
+    }
+
+    var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
+
+    func copyParameters(into flat: inout [Float]) {
+        ProblemSupport.pack([image.weights] + (text.map { [$0.weights] } ?? []), into: &flat)
+    }
+
+    func setParameters(_ flat: [Float]) {
+        ProblemSupport.unpack(flat, into: &image.weights, offset: 0)
+        if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
+    }
+
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
+        var clock = StepClock(comm)
+        try data.fillLabels(localIndices, into: &labelsF)
+        labels.removeAll(keepingCapacity: true)
+        for y in labelsF { labels.append(y > 0 ? 1 : 0) }
+        try data.fillImages(localIndices, into: &x)
+        if multiModal {
+            try data.fillTexts(localIndices, into: &x2)
+        } else {
+            try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2)
+        }
+        timing.dataSeconds += clock.lap()
+
+        try image.forward(x, into: &h, cache: &cacheX)
+        if let text { try text.forward(x2, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
+        timing.forwardSeconds += clock.lap()
+
+        let value: Float
+        var dH: Matrix<Float>, dG: Matrix<Float>
+        if multiModal && symmetric {
+            let r = try loss.evaluateSymmetric(h, g, labels: labels)
+            value = r.value; dH = r.dFirst; dG = r.dSecond
+        } else if multiModal {
+            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: labels)
+            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
+        } else {
+            // Anchors and negatives are the original views h(x); positives the augmentations.
+            let r = try loss.evaluate(anchors: h, positives: g, candidates: h, labels: labels)
+            value = r.value; dH = r.dA; dH += r.dC; dG = r.dPos
+        }
+        timing.lossCommunicationSeconds += loss.lastStats.communicationSeconds
+        timing.lossComputeSeconds += clock.lap() - loss.lastStats.communicationSeconds
+
+        ProblemSupport.zero(&gradImage)
+        try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
+        if let text {
+            ProblemSupport.zero(&gradText)
+            try text.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradText)
+            ProblemSupport.pack([gradImage, gradText], into: &gradient)
+        } else {
+            try image.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradImage)
+            ProblemSupport.pack([gradImage], into: &gradient)
+        }
+        timing.backwardSeconds += clock.lap()
+        return Double(value)
+    }
+
+    func diagnostics(into row: inout MetricsRow) throws {
+        row[.signalLearning] = try Diagnostics.signalLearning(weights: image.weights, signal: data.imageSignal)
+        if let text { row[.textSignalLearning] = try Diagnostics.signalLearning(weights: text.weights, signal: data.textSignal) }
+        // Noise memorization over this rank's shard of the training set, in chunks.
+        let shard = try Shard(count: config.trainSamples, rank: comm.rank, size: comm.size)
+        var sum = 0.0
+        var noise = Matrix<Float>(rows: 0, cols: 0)
+        for lo in stride(from: shard.range.lowerBound, to: shard.range.upperBound, by: 4096) {
+            let chunk = lo..<min(lo + 4096, shard.range.upperBound)
+            try data.fillImageNoise(chunk, into: &noise)
+            sum += try Diagnostics.noiseMemorizationSum(weights: image.weights, noise: noise).sum
+        }
+        row[.noiseMemorization] = try globalMean(comm: comm, sum: sum, count: shard.range.count)
+    }
+
+    func downstreamAccuracy() throws -> (train: Double, test: Double)? {
+        // Features: the summed embedding h(x) = Σ_p ReLU(W x^(p)) of the frozen image encoder.
+        let features = try ReLUPatchEncoder(weights: image.weights, patches: SignalNoise.Modality.patches, mode: .summed)
+        func encoder(_ set: SignalNoise) -> ShardEncoder {
+            return { range in
+                var xs = Matrix<Float>(rows: 0, cols: 0), ys: [Float] = []
+                try set.fillImages(range, into: &xs)
+                try set.fillLabels(range, into: &ys)
+                return (try features(xs), ys.map { $0 > 0 ? 1 : 0 })
+            }
+        }
+        return try ProbeSupport.accuracy(comm: comm, trainCount: probeTrain.n, testCount: probeTest.n, classes: 2,
+                                         encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+    }
+}

@@ -1,0 +1,73 @@
+// Training/Validation.swift — impossible values refused before any work starts, with the
+// key, the value and what is allowed (every rank validates alike, rank 0 reports).
+
+extension TrainConfig {
+    /// Checks every value for a run on `ranks` ranks; throws the first problem found.
+    public func validate(ranks: Int) throws {
+        func require(_ ok: Bool, _ key: String, _ value: Any, _ allowed: String) throws {
+            if !ok { throw ConfigError.invalidValue(key: key, value: "\(value)", allowed: allowed) }
+        }
+        try require(!name.isEmpty && !name.contains("/"), "name", "\"\(name)\"", "a non-empty name without '/'")
+        try require(steps >= 1, "steps", steps, "at least 1")
+        try require(trainSamples >= 1, "train_samples", trainSamples, "at least 1")
+        try require(trainSamples >= ranks, "train_samples", trainSamples,
+                    "at least the number of ranks (\(ranks)): every rank needs a sample; use fewer ranks or more samples")
+        try require(batchSize >= 0 && batchSize <= trainSamples, "batch_size", batchSize,
+                    "0 (full batch) or between the number of ranks and train_samples (\(trainSamples))")
+        try require(batchSize == 0 || batchSize >= ranks, "batch_size", batchSize,
+                    "at least the number of ranks (\(ranks)), or 0 for full batch")
+        try require(probeTrainSamples >= max(2, ranks), "probe_train_samples", probeTrainSamples, "at least 2 and at least the number of ranks (\(ranks))")
+        try require(testSamples >= max(1, ranks), "test_samples", testSamples, "at least 1 and at least the number of ranks (\(ranks))")
+        try require(logEvery >= 1, "log_every", logEvery, "at least 1")
+        try require(evalEvery >= 0, "eval_every", evalEvery, "0 (only at the end) or a positive step interval")
+        try require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, "0 (only on a signal) or a positive step interval")
+
+        try require(optimizer.learningRate > 0 && optimizer.learningRate.isFinite, "optimizer.learning_rate", optimizer.learningRate, "a positive number")
+        try require((0..<1).contains(optimizer.momentum), "optimizer.momentum", optimizer.momentum, "in [0, 1)")
+        try require((0..<1).contains(optimizer.beta1), "optimizer.beta1", optimizer.beta1, "in [0, 1)")
+        try require((0..<1).contains(optimizer.beta2), "optimizer.beta2", optimizer.beta2, "in [0, 1)")
+        try require(optimizer.epsilon > 0, "optimizer.epsilon", optimizer.epsilon, "a positive number")
+        try require(optimizer.weightDecay >= 0, "optimizer.weight_decay", optimizer.weightDecay, "0 or a positive number")
+        try require(["constant", "cosine"].contains(optimizer.schedule), "optimizer.schedule", "\"\(optimizer.schedule)\"", "\"constant\" or \"cosine\"")
+
+        try require(loss.temperature > 0 && loss.temperature.isFinite, "loss.temperature", loss.temperature, "τ > 0")
+        try require(["dot", "cosine"].contains(loss.similarity), "loss.similarity", "\"\(loss.similarity)\"", "\"dot\" or \"cosine\"")
+        try require(["auto", "opposite-label", "all"].contains(loss.negatives), "loss.negatives", "\"\(loss.negatives)\"", "\"auto\", \"opposite-label\" or \"all\"")
+        try require(!(model == .latentLinear && loss.negatives == "opposite-label"), "loss.negatives", "\"opposite-label\"",
+                    "latent-linear samples have no labels: use \"all\" or \"auto\"")
+        try require(!(model == .latentLinear && mode != .multiModal), "mode", "\"\(mode.rawValue)\"",
+                    "latent-linear has two views of one latent and trains multi-modal only: set mode = \"multi-modal\"")
+        try require(loss.scale >= 0 && loss.scale.isFinite, "loss.scale", loss.scale, "0 (meaning 1/m) or a positive number")
+
+        try require(encoder.width >= 1, "encoder.width", encoder.width, "at least 1")
+        try require(encoder.initScale > 0 && encoder.initScale.isFinite, "encoder.init_scale", encoder.initScale, "σ₀ > 0")
+
+        switch model {
+        case .signalNoise:
+            let s = signalNoise
+            try require(s.d >= 2, "signal_noise.d", s.d, "at least 2")
+            try require(s.sigmaP > 0, "signal_noise.sigma_p", s.sigmaP, "σ_p > 0")
+            try require(s.snr >= 0, "signal_noise.snr", s.snr, "0 (use signal_norm) or a positive SNR")
+            try require(s.signalNorm >= 0, "signal_noise.signal_norm", s.signalNorm, "‖μ‖ ≥ 0")
+            try require(s.textSignalNorm >= 0, "signal_noise.text_signal_norm", s.textSignalNorm, "‖ν‖ ≥ 0")
+            try require(s.textSigma > 0, "signal_noise.text_sigma", s.textSigma, "a positive noise level")
+            try require(s.testSignalNorm >= 0, "signal_noise.test_signal_norm", s.testSignalNorm, "≥ 0")
+            try require(s.augmentationSigma >= 0, "signal_noise.augmentation_sigma", s.augmentationSigma, "≥ 0")
+            try require(s.positiveFraction > 0 && s.positiveFraction < 1, "signal_noise.positive_fraction", s.positiveFraction, "in (0, 1)")
+        case .latentLinear:
+            let l = latentLinear
+            try require(l.latentDim >= 1, "latent_linear.latent_dim", l.latentDim, "at least 1")
+            try require(l.d1 >= l.latentDim, "latent_linear.d1", l.d1, "at least latent_dim (\(l.latentDim))")
+            try require(l.d2 >= l.latentDim, "latent_linear.d2", l.d2, "at least latent_dim (\(l.latentDim))")
+            try require(l.decay > 0 && l.decay <= 1, "latent_linear.decay", l.decay, "in (0, 1]")
+            try require(l.noiseSigma >= 0, "latent_linear.noise_sigma", l.noiseSigma, "≥ 0")
+        case .cooccurrence:
+            let c = cooccurrence
+            try require(c.classes >= 2, "cooccurrence.classes", c.classes, "at least 2")
+            try require(c.imageVocabulary >= c.classes, "cooccurrence.image_vocabulary", c.imageVocabulary, "at least classes (\(c.classes))")
+            try require(c.textVocabulary >= c.classes, "cooccurrence.text_vocabulary", c.textVocabulary, "at least classes (\(c.classes))")
+            try require((0..<1).contains(c.imageLeak), "cooccurrence.image_leak", c.imageLeak, "in [0, 1)")
+            try require((0..<1).contains(c.textLeak), "cooccurrence.text_leak", c.textLeak, "in [0, 1)")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+// InfoMaxCommand — the root command and its subcommands' registry.
+import ArgumentParser
+
+struct InfoMaxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infomax",
+        abstract: "Contrastive (InfoMax / InfoNCE) learning on synthetic data across MPI ranks.",
+        discussion: """
+        Launch every subcommand with mpirun (or srun --mpi=pmix); each rank generates its own
+        shard of the synthetic data, and rank 0 prints and writes the results.
+
+          mpirun -np 2 infomax info             # what MPI and BLAS this build uses
+          mpirun -np 2 infomax train            # the embedded default: multi- vs single-modal
+          infomax train --help                  # every option, with the config file schema
+
+        Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores.
+        """,
+        subcommands: [Train.self, Info.self],
+        defaultSubcommand: nil
+    )
+}

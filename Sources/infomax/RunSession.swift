@@ -1,0 +1,169 @@
+// RunSession — one `infomax train` launch: prepares the output folder (refusing to clobber a
+// finished run or to ignore a checkpoint), trains each modality in turn, writes summaries,
+// the comparison and the report, and turns a signal into a checkpoint and exit code 75.
+import Foundation
+import MPI
+import Report
+import Training
+
+struct RunSession {
+    let config: TrainConfig
+    let comm: Communicator
+    let output: URL
+    let resume: Bool
+    let force: Bool
+    let quiet: Bool
+
+    var modes: [ModalityMode] { config.mode == .compare ? [.multiModal, .singleModal] : [config.mode] }
+
+    func folder(for mode: ModalityMode) -> URL {
+        config.mode == .compare ? output.appendingPathComponent("points").appendingPathComponent(mode.rawValue) : output
+    }
+
+    static func readSummary(_ folder: URL) -> RunSummary? {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("summary.json").path) else { return nil }
+        let d = JSONDecoder(); d.keyDecodingStrategy = .convertFromSnakeCase
+        return try? d.decode(RunSummary.self, from: data)
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try e.encode(value), to: url)
+    }
+
+    /// Rank 0 checks and prepares the folder; every rank learns the outcome.
+    func prepare() throws {
+        try comm.onRoot(exitCode: ExitStatus.usage) {
+            let fm = FileManager.default
+            let finished = modes.allSatisfy { RunSession.readSummary(folder(for: $0))?.status == "completed" }
+            let checkpointed = modes.contains { fm.fileExists(atPath: folder(for: $0).appendingPathComponent("checkpoint.ckpt").path) }
+            if force {
+                try? fm.removeItem(at: output)
+            } else if finished && !resume {
+                throw RootError(message: "\(output.path) already holds a finished run; use --force to overwrite it or --output for a new folder",
+                                exitCode: ExitStatus.usage)
+            } else if checkpointed && !resume {
+                throw RootError(message: "\(output.path) holds a checkpoint of an interrupted run; pass --resume to continue it, or --force to start over",
+                                exitCode: ExitStatus.usage)
+            }
+            try fm.createDirectory(at: output, withIntermediateDirectories: true)
+            try AtomicFile.write(Data(try ConfigLoader.json(config).utf8), to: output.appendingPathComponent("config.json"))
+            if config.mode == .compare {
+                let sweep: JSONValue = .object([
+                    (key: "parameters", value: .array([.string("mode")])),
+                    (key: "points", value: .array(modes.map { m in
+                        .object([(key: "name", value: .string(m.rawValue)),
+                                 (key: "values", value: .object([(key: "mode", value: .string(m.rawValue))])),
+                                 (key: "folder", value: .string("points/\(m.rawValue)"))])
+                    })),
+                ])
+                try AtomicFile.write(Data(sweep.serialized().utf8), to: output.appendingPathComponent("sweep.json"))
+            }
+        }
+    }
+
+    /// Reads the checkpoint of `folder` on rank 0 and shares it with every rank.
+    func loadCheckpoint(_ folder: URL) throws -> Checkpoint? {
+        let url = folder.appendingPathComponent("checkpoint.ckpt")
+        let bytes = try comm.onRoot(exitCode: ExitStatus.dataError) { () -> [UInt8] in
+            guard resume, FileManager.default.fileExists(atPath: url.path) else { return [] }
+            let c = try Data(contentsOf: url)
+            _ = try Checkpoint.decode(c, path: url.path)   // verify on rank 0 first
+            return [UInt8](c)
+        }
+        let shared = try comm.broadcast(bytes ?? [])
+        return shared.isEmpty ? nil : try Checkpoint.decode(Data(shared), path: url.path)
+    }
+
+    func run() throws -> Int32 {
+        try prepare()
+        StopSignal.install()
+        var summaries: [RunSummary] = []
+        for mode in modes {
+            let dir = folder(for: mode)
+            // A point finished before an interruption is not trained again (rank 0 reads the folder).
+            let finished = (resume && comm.isRoot) ? RunSession.readSummary(dir).flatMap { $0.status == "completed" ? $0 : nil } : nil
+            if try comm.anyTrue(finished != nil) {
+                if let finished { summaries.append(finished) }
+                continue
+            }
+            let checkpoint = try loadCheckpoint(dir)
+            let problem = try makeProblem(config: config, mode: mode, comm: comm)
+            let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
+            trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
+            var files: MetricsFiles?
+            if comm.isRoot {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                files = try MetricsFiles(folder: dir, resumeStep: checkpoint?.step)
+                trainer.metricsSink = files
+                if !quiet {
+                    trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: LaunchEnvironment.stdoutIsTerminal)
+                }
+            }
+            let summary: RunSummary
+            do {
+                summary = try trainer.run(resumingFrom: checkpoint)
+            } catch {
+                if comm.isRoot {
+                    files?.close()
+                    try? RunSession.writeJSON(FailedRun(status: "failed", mode: mode.rawValue, error: "\(error)"),
+                                              to: dir.appendingPathComponent("summary.json"))
+                }
+                throw error
+            }
+            if comm.isRoot {
+                files?.close()
+                try RunSession.writeJSON(summary, to: dir.appendingPathComponent("summary.json"))
+            }
+            summaries.append(summary)
+            if summary.status == "checkpointed" { return ExitStatus.checkpointed }
+        }
+        if comm.isRoot {
+            if config.mode == .compare { try writeComparison(summaries) }
+            printSummary(summaries)
+            do {
+                let report = try writeReport(for: output, to: nil)
+                print("report: \(report.path)")
+            } catch {
+                print("(report not written: \(error))")
+            }
+        }
+        return ExitStatus.success
+    }
+
+    struct FailedRun: Encodable { let status: String; let mode: String; let error: String }
+
+    func writeComparison(_ s: [RunSummary]) throws {
+        let csv = try CSVWriter(creating: output.appendingPathComponent("comparison.csv"),
+                                header: ["mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
+                                         "noise_memorization", "condition_number", "subspace_alignment", "seconds"])
+        for r in s {
+            func f(_ x: Double?) -> CSVField { x.map(CSVField.number) ?? .empty }
+            try csv.write([.text(r.mode), f(r.finalLoss), f(r.trainAccuracy), f(r.testAccuracy), f(r.signalLearning),
+                           f(r.noiseMemorization), f(r.conditionNumber), f(r.subspaceAlignment), f(r.wallSeconds)])
+        }
+        try csv.close()
+    }
+
+    func printSummary(_ s: [RunSummary]) {
+        func f(_ x: Double?, _ digits: Int = 4) -> String { x.map { String(format: "%.\(digits)g", $0) } ?? "–" }
+        let columns: [(String, (RunSummary) -> String)] = [
+            ("mode", { $0.mode }), ("loss", { f($0.finalLoss) }), ("train acc", { f($0.trainAccuracy, 3) }),
+            ("test acc", { f($0.testAccuracy, 3) }), ("signal", { f($0.signalLearning) }), ("noise", { f($0.noiseMemorization) }),
+            ("cond", { f($0.conditionNumber) }), ("align", { f($0.subspaceAlignment, 3) }), ("s/step", { f($0.secondsPerStep, 3) }),
+        ].filter { col in col.0 == "mode" || s.contains { col.1($0) != "–" } }
+        let rows = [columns.map(\.0)] + s.map { r in columns.map { $0.1(r) } }
+        let widths = columns.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        print("")
+        print("\(config.name): \(config.model.rawValue), \(config.loss.kind.rawValue), \(config.steps) steps, \(comm.size) rank(s), seed \(config.seed)")
+        for (i, row) in rows.enumerated() {
+            print(row.enumerated().map { c, v in c == 0 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                                                   : String(repeating: " ", count: widths[c] - v.count) + v }.joined(separator: "  "))
+            if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+        print("results: \(output.path)")
+    }
+}
