@@ -8,6 +8,7 @@ public struct RootError: Error, CustomStringConvertible {
     public let message: String
     public let exitCode: Int32
     public var description: String { message }
+    public init(message: String, exitCode: Int32) { self.message = message; self.exitCode = exitCode }
 }
 
 extension Communicator {

@@ -61,6 +61,8 @@ public final class Trainer {
     public var progress: ProgressSink?
     /// Where checkpoints are written (rank 0 writes); nil disables checkpoints.
     public var checkpointURL: URL?
+    /// Testing aid: act as if a stop signal arrived just before this step.
+    public var simulatedStopStep: Int?
 
     public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator) {
         precondition(mode != .compare, "a Trainer trains one modality")
@@ -165,9 +167,10 @@ public final class Trainer {
 
         var step = startStep
         while step < total {
-            if try comm.anyTrue(StopSignal.received != 0) {
+            if try comm.anyTrue(StopSignal.received != 0 || step == simulatedStopStep) {
                 try saveCheckpoint(step: step)
-                progress?.message("stopped by \(StopSignal.name(StopSignal.received == 0 ? SIGTERM : StopSignal.received)) at step \(step); checkpoint written, resume with --resume")
+                let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"
+                progress?.message("stopped by \(cause) at step \(step); checkpoint written, resume with --resume")
                 status = "checkpointed"
                 break
             }

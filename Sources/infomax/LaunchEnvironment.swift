@@ -16,6 +16,14 @@ enum LaunchEnvironment {
     /// The value of an environment variable.
     static func value(_ key: String) -> String? { getenv(key).map { String(cString: $0) } }
 
-    /// Whether standard output is a terminal (progress bars) or a file (plain log lines).
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+    /// Whether progress may rewrite one line in place by default: standard output is a
+    /// terminal of a known type and no launcher sits in between. (mpirun hands ranks a
+    /// pseudo-terminal even when its own output goes to a file, so under mpirun or srun the
+    /// default is plain lines; `--progress bar` asks for the bar anyway.)
+    static var stdoutIsTerminal: Bool {
+        guard isatty(STDOUT_FILENO) != 0 else { return false }
+        for key in ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_JOB_ID"] where value(key) != nil { return false }
+        guard let term = value("TERM"), !term.isEmpty, term != "dumb" else { return false }
+        return true
+    }
 }

@@ -12,7 +12,9 @@ struct RunSession {
     let output: URL
     let resume: Bool
     let force: Bool
-    let quiet: Bool
+    let progress: ProgressStyle
+    /// Testing aid: behave as if a stop signal arrived before this step.
+    var stopAtStep: Int? = nil
 
     var modes: [ModalityMode] { config.mode == .compare ? [.multiModal, .singleModal] : [config.mode] }
 
@@ -94,13 +96,17 @@ struct RunSession {
             let problem = try makeProblem(config: config, mode: mode, comm: comm)
             let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
             trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
+            trainer.simulatedStopStep = stopAtStep
             var files: MetricsFiles?
             if comm.isRoot {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 files = try MetricsFiles(folder: dir, resumeStep: checkpoint?.step)
                 trainer.metricsSink = files
-                if !quiet {
-                    trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: LaunchEnvironment.stdoutIsTerminal)
+                switch progress {
+                case .none: break
+                case .bar: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: true)
+                case .lines: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: false)
+                case .auto: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: LaunchEnvironment.stdoutIsTerminal)
                 }
             }
             let summary: RunSummary

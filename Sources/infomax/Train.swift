@@ -60,7 +60,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit.")
     var printConfig = false
 
-    @Flag(help: "No progress lines (summary and errors only).")
+    @Option(help: ArgumentHelp("Progress display: auto (a bar on a terminal, lines under mpirun/srun), bar, lines, none.", valueName: "style"))
+    var progress: ProgressStyle = .auto
+
+    @Option(help: .hidden)
+    var stopAtStep: Int?
+
+    @Flag(help: "Same as --progress none.")
     var quiet = false
 
     func resolvedOverrides() -> [String] {
@@ -88,8 +94,14 @@ struct Train: ParsableCommand {
             }
             let session = RunSession(config: cfg, comm: comm,
                                      output: URL(fileURLWithPath: options.output ?? "runs/\(cfg.name)"),
-                                     resume: options.resume, force: options.force, quiet: options.quiet)
+                                     resume: options.resume, force: options.force,
+                                     progress: options.quiet ? .none : options.progress, stopAtStep: options.stopAtStep)
             return try session.run()
         }
     }
+}
+
+/// How progress is shown.
+enum ProgressStyle: String, ExpressibleByArgument, CaseIterable {
+    case auto, bar, lines, none
 }
