@@ -143,11 +143,11 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
         return lo | UInt64(nextWord()) << 32
     }
 
-    /// A uniform Float in the open interval (0, 1): (k + 0.5)·2⁻²⁴ for a 24-bit k.
+    /// A uniform Float in the open interval (0, 1): (k + 0.5)·2⁻²³ for a 23-bit k.
     @inlinable
     public mutating func nextFloat() -> Float { uniformFloat(nextWord()) }
 
-    /// A uniform Double in the open interval (0, 1): (k + 0.5)·2⁻⁵³ for a 53-bit k.
+    /// A uniform Double in the open interval (0, 1): (k + 0.5)·2⁻⁵² for a 52-bit k.
     @inlinable
     public mutating func nextDouble() -> Double { uniformDouble(next()) }
 
@@ -176,13 +176,15 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
     }
 }
 
-/// (k + 0.5)·2⁻²⁴ with k the top 24 bits of `w`: uniform on (0, 1), never 0 or 1.
+/// (k + 0.5)·2⁻²³ with k the top 23 bits of `w`: uniform on (0, 1), never 0 or 1
+/// (every value, 2⁻²⁴ … 1 − 2⁻²⁴, is exact in Float).
 @inlinable @inline(__always)
-public func uniformFloat(_ w: UInt32) -> Float { (Float(w >> 8) + 0.5) * 0x1p-24 }
+public func uniformFloat(_ w: UInt32) -> Float { (Float(w >> 9) + 0.5) * 0x1p-23 }
 
-/// (k + 0.5)·2⁻⁵³ with k the top 53 bits of `w`: uniform on (0, 1), never 0 or 1.
+/// (k + 0.5)·2⁻⁵² with k the top 52 bits of `w`: uniform on (0, 1), never 0 or 1
+/// (every value is exact in Double).
 @inlinable @inline(__always)
-public func uniformDouble(_ w: UInt64) -> Double { (Double(w >> 11) + 0.5) * 0x1p-53 }
+public func uniformDouble(_ w: UInt64) -> Double { (Double(w >> 12) + 0.5) * 0x1p-52 }
 
 /// Writes `count` N(0, σ²) values from blocks 0, 1, … of `stream` to `out`.
 /// Box–Muller per word pair (w0, w1): u = (w0 + ½)·2⁻³² ∈ (0, 1], θ = 2π·w1·2⁻³²,

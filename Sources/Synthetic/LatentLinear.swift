@@ -167,22 +167,33 @@ public struct LatentLinear: Codable, Equatable, Sendable {
             fillView(indices, latents: z, d: model.d2, sigma: model.noiseSigma2, purpose: .viewNoise2, loading: a2, into: &x2)
         }
 
-        /// x = e + Z·Aᵀ with e ~ N(0, σ² I) from stream (purpose, split, i).
+        /// x = e + A·z per row, e ~ N(0, σ² I) from stream (purpose, split, i). The product is an
+        /// explicit loop in a fixed order (not BLAS), so row i is bit-identical whatever batch it is in.
         func fillView<C: Collection>(_ indices: C, latents z: Matrix<Float>, d: Int, sigma: Float, purpose: RNGPurpose,
                                      loading a: Matrix<Float>, into x: inout Matrix<Float>) where C.Element == Int {
-            let m = model
+            let m = model, r = m.r
             x.reshape(rows: indices.count, cols: d)
             x.storage.withUnsafeMutableBufferPointer { p in
-                for (row, i) in indices.enumerated() {
-                    if sigma > 0 {
-                        gaussianKernel(p.baseAddress! + row * d, count: d, sigma: sigma, seed: m.seed,
-                                       stream: StreamID(purpose: purpose, split: m.split, item: i))
-                    } else {
-                        (p.baseAddress! + row * d).update(repeating: 0, count: d)
+                z.storage.withUnsafeBufferPointer { pz in
+                    a.storage.withUnsafeBufferPointer { pa in
+                        for (row, i) in indices.enumerated() {
+                            let out = p.baseAddress! + row * d
+                            if sigma > 0 {
+                                gaussianKernel(out, count: d, sigma: sigma, seed: m.seed,
+                                               stream: StreamID(purpose: purpose, split: m.split, item: i))
+                            } else {
+                                out.update(repeating: 0, count: d)
+                            }
+                            let zi = pz.baseAddress! + row * r
+                            for k in 0..<d {
+                                var acc: Float = 0
+                                for j in 0..<r { acc += pa[k * r + j] * zi[j] }
+                                out[k] += acc
+                            }
+                        }
                     }
                 }
             }
-            gemm(z, .none, a, .transpose, alpha: 1, beta: 1, into: &x)
         }
 
         static func fillLatents<C: Collection>(model m: LatentLinear, lambdaRoots: [Float], _ indices: C,
