@@ -17,6 +17,22 @@ func negativePairCount(_ negatives: NegativeSet, labels: [Int]?, count: Int) -> 
     }
 }
 
+/// max of `n` values (−∞ if empty), with four independent accumulators so the loop pipelines.
+@inline(__always)
+func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
+    var m0 = -T.infinity, m1 = -T.infinity, m2 = -T.infinity, m3 = -T.infinity
+    var j = 0
+    while j + 4 <= n {
+        m0 = p[j] > m0 ? p[j] : m0
+        m1 = p[j + 1] > m1 ? p[j + 1] : m1
+        m2 = p[j + 2] > m2 ? p[j + 2] : m2
+        m3 = p[j + 3] > m3 ? p[j + 3] : m3
+        j += 4
+    }
+    while j < n { m0 = p[j] > m0 ? p[j] : m0; j += 1 }
+    return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+}
+
 /// Evaluates `loss` for local anchor rows (global indices `offset ..< offset + b`).
 ///
 /// - Parameters:
@@ -94,30 +110,32 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
                 let yi = useLabels ? py[gi] : 0
                 switch objective {
                 case .infoNCE:
-                    var mx = lp
-                    for j in 0..<N {
-                        let neg = useLabels ? py[j] != yi : j != gi
-                        if neg, row[j] > mx { mx = row[j] }
+                    // Masked candidates become −∞ (weight exactly 0); then max, exp-sum and
+                    // scaling are branch-free passes over the row.
+                    if useLabels {
+                        for j in 0..<N where py[j] == yi { row[j] = -.infinity }
+                    } else if gi < N {
+                        row[gi] = -.infinity
                     }
+                    let mx = Swift.max(lp, rowMaximum(row, N))
                     var sum = T.exp(lp - mx)
-                    for j in 0..<N {
-                        let neg = useLabels ? py[j] != yi : j != gi
-                        if neg { let e = T.exp(row[j] - mx); row[j] = e; sum += e } else { row[j] = 0 }
-                    }
+                    for j in 0..<N { let e = T.exp(row[j] - mx); row[j] = e; sum += e }
                     let lse = mx + T.log(sum)
                     total += Double(lse - lp)
                     let f = invB / sum
                     for j in 0..<N { row[j] *= f }
                     positiveGradient(i, (T.exp(lp - lse) - 1) * invB)
                 case .spectral:
-                    total -= 2 * Double(lp) / Double(B)
-                    var acc: Double = 0
-                    let twoOverPairs = T(2 * invPairs)
-                    for j in 0..<N {
-                        let neg = useLabels ? py[j] != yi : j != gi
-                        if neg { let l = row[j]; acc += Double(l * l); row[j] = twoOverPairs * l } else { row[j] = 0 }
+                    if useLabels {
+                        for j in 0..<N where py[j] == yi { row[j] = 0 }
+                    } else if gi < N {
+                        row[gi] = 0
                     }
-                    total += acc * invPairs
+                    total -= 2 * Double(lp) / Double(B)
+                    var acc: T = 0
+                    let twoOverPairs = T(2 * invPairs)
+                    for j in 0..<N { let l = row[j]; acc += l * l; row[j] = twoOverPairs * l }
+                    total += Double(acc) * invPairs
                     positiveGradient(i, -2 * invB)
                 case .positiveOnly:
                     break
