@@ -31,9 +31,10 @@ public struct RunFolder {
             throw ReportError.missingFile(path(metricsFile), hint: "\(url.path) holds none of \(names.joined(separator: ", ")); "
                 + "pass the output folder of `infomax train` (or a sweep folder with sweep.json), or wait until the run has logged its first step")
         }
-        let config = fm.fileExists(atPath: path(configFile).path) ? try JSONValue.read(path(configFile), hint: "") : nil
-        let summary = fm.fileExists(atPath: path(summaryFile).path) ? try JSONValue.read(path(summaryFile), hint: "") : nil
-        let metrics = fm.fileExists(atPath: path(metricsFile).path) ? try CSVTable(contentsOf: path(metricsFile)) : nil
+        var config: JSONValue? = nil, summary: JSONValue? = nil, metrics: CSVTable? = nil
+        if fm.fileExists(atPath: path(configFile).path) { config = try JSONValue.read(path(configFile), hint: "") }
+        if fm.fileExists(atPath: path(summaryFile).path) { summary = try JSONValue.read(path(summaryFile), hint: "") }
+        if fm.fileExists(atPath: path(metricsFile).path) { metrics = try CSVTable(contentsOf: path(metricsFile)) }
         return RunFolder(url: url, config: config, metrics: metrics, summary: summary)
     }
 
