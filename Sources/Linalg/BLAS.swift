@@ -36,6 +36,19 @@ public func matmul<T: BLASScalar>(_ a: Matrix<T>, _ transA: Transpose = .none, _
     return c
 }
 
+/// A·B as a new matrix (``matmul(_:_:_:_:alpha:)`` without transposes). Without this overload
+/// `matmul(a, b)` does not compile: `b` would be taken for the defaulted `transA` argument.
+@inlinable
+public func matmul<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>, alpha: T = 1) -> Matrix<T> {
+    matmul(a, .none, b, .none, alpha: alpha)
+}
+
+/// C ← α·A·B + β·C (``gemm(_:_:_:_:alpha:beta:into:)`` without transposes).
+@inlinable
+public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>, alpha: T = 1, beta: T = 0, into c: inout Matrix<T>) {
+    gemm(a, .none, b, .none, alpha: alpha, beta: beta, into: &c)
+}
+
 /// y ← α·x + y (same shapes).
 @inlinable
 public func axpy<T: BLASScalar>(_ alpha: T, _ x: Matrix<T>, _ y: inout Matrix<T>) {

@@ -105,9 +105,10 @@ extension Communicator {
     /// Reduces `values` element-wise over all ranks and gives rank r the block of
     /// `counts[r]` elements starting at `counts[0..<r].sum()` (blocks may be uneven).
     public func reduceScatter<T: MPIScalar>(_ values: [T], counts: [Int], op: ReductionOp) throws -> [T] {
-        var result = [T](unsafeUninitializedCapacity: counts.indices.contains(rank) ? counts[rank] : 0) { _, n in
-            n = counts.indices.contains(rank) ? counts[rank] : 0
-        }
+        guard counts.count == size else { throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count) }
+        // Validate this rank's count before allocating: a negative count must throw, not trap.
+        let mine = Int(try mpiCount(counts[rank], "reduceScatter"))
+        var result = [T](unsafeUninitializedCapacity: mine) { _, n in n = mine }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 try reduceScatter(src, into: dst, counts: counts, op: op)

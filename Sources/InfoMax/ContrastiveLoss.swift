@@ -1,0 +1,239 @@
+// InfoMax/ContrastiveLoss.swift — the contrastive objectives (InfoNCE, positive-only,
+// spectral) as one configuration, their result types, and the one-process reference that
+// evaluates them on a whole batch with the dense B × B similarity matrix.
+import Linalg
+
+/// Which objective is computed from the logits ℓ_ij = s(a_i, c_j)/τ.
+public enum ContrastiveObjective: String, Sendable, Codable, CaseIterable {
+    /// InfoNCE: loss_i = −ℓ(a_i, pos_i) + log( e^{ℓ(a_i,pos_i)} + Σ_{j∈Neg(i)} e^{ℓ_ij} ), mean over anchors.
+    case infoNCE
+    /// The alignment term alone: −mean_i ℓ(a_i, pos_i).
+    case positiveOnly
+    /// Spectral contrastive loss (Zhang et al.): −2·mean_i ℓ(a_i, pos_i) + mean over pairs
+    /// (i, j ∈ Neg(i)) of ℓ_ij². With `.dot`, scale 1, τ = 1 and `.allOthers` this is
+    /// −2·mean_i f_iᵀg_i + mean_{i≠j} (f_iᵀg_j)².
+    case spectral
+}
+
+/// The similarity s(a, c) = scale · ⟨a, c⟩ (`.dot`) or scale · ⟨a/‖a‖, c/‖c‖⟩ (`.cosine`).
+public enum SimilarityKind: String, Sendable, Codable, CaseIterable {
+    case dot, cosine
+}
+
+/// Which candidates are negatives of anchor i (global index g).
+public enum NegativeSet: String, Sendable, Codable, CaseIterable {
+    /// Every candidate j ≠ g. Candidate g is excluded because it is the positive itself
+    /// (CLIP form, candidates = positives) or the anchor itself (candidates = anchors).
+    case allOthers
+    /// Every candidate with y_j ≠ y_g (supervised-contrastive form, as in Huang et al.).
+    case oppositeLabel
+}
+
+/// A contrastive loss on embeddings: anchors A (b × k), positives Pos (b × k, row-aligned
+/// with A) and candidates C (N × k) that are row-aligned with the anchors over the GLOBAL
+/// batch (candidate g belongs to the same sample as anchor g; N = B), with one label per
+/// sample when `negatives == .oppositeLabel`.
+///
+/// Usage of the three papers and the ordinary variants:
+/// - Huang et al., single-modal: A = h(x), Pos = h(x̂), C = h(x), `.paper(neurons:)`
+///   (dot, scale 1/m, `.oppositeLabel`, stop-gradient; patch-wise embeddings). Because A and C
+///   are the same embeddings, the caller adds dA and dC (dC is zero under stop-gradient).
+/// - Huang et al., multi-modal: the symmetric form with h(x) and g(x̃) (see `evaluateSymmetric`).
+/// - CLIP / standard InfoNCE: `.clip(temperature:)`, symmetric, C = Pos.
+/// - Ren & Li: `.infoNCE` versus `.positiveOnly` on linear encoders.
+/// - Zhang et al.: `.spectral`, f = A, g = Pos = C.
+public struct ContrastiveLoss: Sendable, Equatable, Codable {
+    public var objective: ContrastiveObjective
+    public var similarity: SimilarityKind
+    /// A factor inside s (the paper uses 1/m).
+    public var scale: Double
+    /// τ > 0; logits are s/τ.
+    public var temperature: Double
+    public var negatives: NegativeSet
+    /// sg on the second argument of s: gradients flow only into the anchors, never into
+    /// positives or candidates (dPos = dC = 0).
+    public var stopGradient: Bool
+
+    public init(objective: ContrastiveObjective = .infoNCE, similarity: SimilarityKind = .dot, scale: Double = 1,
+                temperature: Double = 1, negatives: NegativeSet = .allOthers, stopGradient: Bool = false) {
+        self.objective = objective
+        self.similarity = similarity
+        self.scale = scale
+        self.temperature = temperature
+        self.negatives = negatives
+        self.stopGradient = stopGradient
+    }
+
+    /// Huang et al.'s exact form: dot similarity scaled by 1/m, opposite-label negatives,
+    /// stop-gradient on the second argument.
+    public static func paper(neurons m: Int, temperature: Double = 1) -> ContrastiveLoss {
+        ContrastiveLoss(objective: .infoNCE, similarity: .dot, scale: 1 / Double(max(m, 1)), temperature: temperature,
+                        negatives: .oppositeLabel, stopGradient: true)
+    }
+
+    /// Standard InfoNCE as in CLIP: cosine similarity, all other samples as negatives, no
+    /// stop-gradient (use it symmetrically with C = Pos).
+    public static func clip(temperature: Double = 0.1) -> ContrastiveLoss {
+        ContrastiveLoss(objective: .infoNCE, similarity: .cosine, scale: 1, temperature: temperature,
+                        negatives: .allOthers, stopGradient: false)
+    }
+
+    /// Throws if an option is out of range.
+    public func validate() throws {
+        guard temperature > 0, temperature.isFinite else {
+            throw InfoMaxError.invalidOption("temperature must be positive and finite, got \(temperature)")
+        }
+        guard scale.isFinite else { throw InfoMaxError.invalidOption("similarity scale must be finite, got \(scale)") }
+    }
+
+    /// Whether this configuration needs the candidate embeddings (every objective but positive-only).
+    public var needsCandidates: Bool { objective != .positiveOnly }
+}
+
+/// A loss value and its gradients with respect to the three operands.
+public struct ContrastiveResult<T: BLASScalar>: Sendable {
+    /// The loss (mean over the global anchors; identical on every rank).
+    public var value: T
+    /// ∂L/∂A, b × k (local rows).
+    public var dA: Matrix<T>
+    /// ∂L/∂Pos, b × k (zero under stop-gradient).
+    public var dPos: Matrix<T>
+    /// ∂L/∂C for the candidates this process owns (N × k in the one-process reference,
+    /// the local block in the distributed loss); zero under stop-gradient or positive-only.
+    public var dC: Matrix<T>
+
+    public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
+        self.value = value; self.dA = dA; self.dPos = dPos; self.dC = dC
+    }
+}
+
+/// The symmetric (two-direction) loss of two embedding sets h and g and its gradients.
+public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
+    /// ½ (L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)).
+    public var value: T
+    /// ∂/∂h (local rows).
+    public var dFirst: Matrix<T>
+    /// ∂/∂g (local rows).
+    public var dSecond: Matrix<T>
+    public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) { self.value = value; self.dFirst = dFirst; self.dSecond = dSecond }
+}
+
+extension ContrastiveLoss {
+    func checkShapes<T>(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, candidatesGlobal: Bool) throws {
+        guard pos.rows == a.rows, pos.cols == a.cols else {
+            throw InfoMaxError.shapeMismatch("positives are \(pos.rows)×\(pos.cols), anchors are \(a.rows)×\(a.cols); they must be row-aligned")
+        }
+        if needsCandidates {
+            guard c.cols == a.cols else {
+                throw InfoMaxError.shapeMismatch("candidates have \(c.cols) columns, anchors \(a.cols); embeddings must have the same width")
+            }
+            guard c.rows == a.rows else {
+                throw InfoMaxError.shapeMismatch("\(candidatesGlobal ? "" : "local ")candidates have \(c.rows) rows, anchors \(a.rows); candidates must be row-aligned with the anchors (candidate g is sample g)")
+            }
+        }
+        if negatives == .oppositeLabel && objective != .positiveOnly {
+            guard let labels else { throw InfoMaxError.missingLabels("negatives: .oppositeLabel needs one label per sample; pass labels") }
+            guard labels.count == a.rows else {
+                throw InfoMaxError.missingLabels("got \(labels.count) labels for \(a.rows) samples; pass one label per sample")
+            }
+        }
+    }
+
+    /// The one-process reference: the loss of the whole batch (A, Pos, C all B × k, row-aligned)
+    /// and its gradients, from the dense B × B logits with explicit loops. Meant as the oracle
+    /// for tests and small problems; ``DistributedContrastiveLoss`` computes the same values
+    /// blockwise at any number of ranks.
+    public func evaluate<T: BLASScalar>(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
+                                        labels: [Int]? = nil) throws -> ContrastiveResult<T> {
+        try validate()
+        let cc = needsCandidates ? c : Matrix<T>(rows: a.rows, cols: a.cols)
+        try checkShapes(a, pos, cc, labels: labels, candidatesGlobal: true)
+        let B = a.rows, k = a.cols
+        let an = RowNormalizer(a, cosine: similarity == .cosine)
+        let pn = RowNormalizer(pos, cosine: similarity == .cosine)
+        let cn = RowNormalizer(cc, cosine: similarity == .cosine)
+        let ah = an.normalized, ph = pn.normalized, ch = cn.normalized
+        let g = T(scale / temperature)
+        func logit(_ x: Matrix<T>, _ i: Int, _ y: Matrix<T>, _ j: Int) -> T {
+            var s: T = 0
+            for t in 0..<k { s += x[i, t] * y[j, t] }
+            return g * s
+        }
+        func isNegative(_ i: Int, _ j: Int) -> Bool {
+            switch negatives {
+            case .allOthers: return j != i
+            case .oppositeLabel: return labels![j] != labels![i]
+            }
+        }
+        var dAh = Matrix<T>(rows: B, cols: k), dPh = Matrix<T>(rows: B, cols: k), dCh = Matrix<T>(rows: B, cols: k)
+        // dl[i][j]: ∂L/∂ℓ_ij for negatives, dlPos[i]: ∂L/∂ℓ(a_i, pos_i).
+        var dl = Matrix<T>(rows: B, cols: B)
+        var dlPos = [T](repeating: 0, count: B)
+        var loss: Double = 0
+        let invB = 1 / T(B)
+        switch objective {
+        case .positiveOnly:
+            for i in 0..<B { loss -= Double(logit(ah, i, ph, i)); dlPos[i] = -invB }
+            loss /= Double(B)
+        case .infoNCE:
+            for i in 0..<B {
+                let lp = logit(ah, i, ph, i)
+                var ls: [(Int, T)] = []
+                for j in 0..<B where isNegative(i, j) { ls.append((j, logit(ah, i, ch, j))) }
+                let mx = ls.reduce(lp) { Swift.max($0, $1.1) }
+                var sum = T.exp(lp - mx)
+                for (_, l) in ls { sum += T.exp(l - mx) }
+                let lse = mx + T.log(sum)
+                loss += Double(lse - lp)
+                dlPos[i] = (T.exp(lp - lse) - 1) * invB
+                for (j, l) in ls { dl[i, j] = T.exp(l - lse) * invB }
+            }
+            loss /= Double(B)
+        case .spectral:
+            var pairs = 0
+            for i in 0..<B { for j in 0..<B where isNegative(i, j) { pairs += 1 } }
+            for i in 0..<B {
+                let lp = logit(ah, i, ph, i)
+                loss -= 2 * Double(lp) / Double(B)
+                dlPos[i] = -2 * invB
+                for j in 0..<B where isNegative(i, j) {
+                    let l = logit(ah, i, ch, j)
+                    loss += Double(l * l) / Double(pairs)
+                    dl[i, j] = 2 * l / T(pairs)
+                }
+            }
+        }
+        for i in 0..<B {
+            for t in 0..<k {
+                dAh[i, t] += g * dlPos[i] * ph[i, t]
+                dPh[i, t] += g * dlPos[i] * ah[i, t]
+            }
+            for j in 0..<B where dl[i, j] != 0 {
+                for t in 0..<k {
+                    dAh[i, t] += g * dl[i, j] * ch[j, t]
+                    dCh[j, t] += g * dl[i, j] * ah[i, t]
+                }
+            }
+        }
+        let dA = an.backward(dAh)
+        var dPos = pn.backward(dPh)
+        var dC = cn.backward(dCh)
+        if stopGradient { dPos = Matrix(rows: B, cols: k); dC = Matrix(rows: B, cols: k) }
+        if !needsCandidates { dC = Matrix(rows: c.rows, cols: c.cols) }
+        return ContrastiveResult(value: T(loss), dA: dA, dPos: dPos, dC: dC)
+    }
+
+    /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] (multi-modal form;
+    /// CLIP's loss with `.clip`), with ∂/∂h and ∂/∂g summed over both directions.
+    public func evaluateSymmetric<T: BLASScalar>(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil) throws -> SymmetricContrastiveResult<T> {
+        let r1 = try evaluate(anchors: h, positives: g, candidates: g, labels: labels)
+        let r2 = try evaluate(anchors: g, positives: h, candidates: h, labels: labels)
+        return combineSymmetric(r1, r2)
+    }
+}
+
+func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>) -> SymmetricContrastiveResult<T> {
+    var dh = r1.dA; dh += r2.dPos; dh += r2.dC; scale(&dh, by: 0.5)
+    var dg = r2.dA; dg += r1.dPos; dg += r1.dC; scale(&dg, by: 0.5)
+    return SymmetricContrastiveResult(value: (r1.value + r2.value) / 2, dFirst: dh, dSecond: dg)
+}

@@ -1,0 +1,111 @@
+// InfoMax/Encoder.swift — what the trainer needs from an encoder (forward into a reused
+// buffer, backward accumulating a weight gradient), the cache it reuses between the two,
+// and the two ways encoders are paired: one per modality, or one shared by two views.
+import Linalg
+
+/// Per-call scratch of an encoder: filled by `forward`, read by `backward`. Keep one per
+/// (encoder, input batch) pair and reuse it across steps: after the first step with a given
+/// batch size nothing is allocated.
+public struct EncoderCache<Scalar: BLASScalar>: Sendable {
+    /// Pre-activations of the last forward pass (encoder-specific layout).
+    public var preActivation = Matrix<Scalar>(rows: 0, cols: 0)
+    /// Scratch for the backward pass (the gradient at the pre-activations).
+    public var scratch = Matrix<Scalar>(rows: 0, cols: 0)
+    /// An empty cache; buffers grow on first use.
+    public init() {}
+}
+
+/// A batched encoder with one weight matrix and a hand-derived backward pass.
+///
+/// A batch is a matrix with one sample per row (`inputWidth` columns); the output has one
+/// embedding per row (`outputWidth` columns).
+public protocol Encoder {
+    associatedtype Scalar: BLASScalar
+    /// Columns of an input batch.
+    var inputWidth: Int { get }
+    /// Columns of the output (the embedding width).
+    var outputWidth: Int { get }
+    /// The trainable weights; a gradient has the same shape.
+    var weights: Matrix<Scalar> { get set }
+    /// Encodes `x` (b × inputWidth) into `output` (reshaped to b × outputWidth, storage reused),
+    /// recording in `cache` what `backward` needs.
+    func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>) throws
+    /// Adds ∂L/∂W to `gradient` (shaped like `weights`), given the same `x` and `cache` as the
+    /// last `forward` and `outputGradient` = ∂L/∂output (b × outputWidth).
+    func backward(_ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
+                  accumulatingInto gradient: inout Matrix<Scalar>) throws
+}
+
+extension Encoder {
+    /// Number of trainable scalars.
+    public var parameterCount: Int { weights.rows * weights.cols }
+
+    /// A zero matrix shaped like the weights (a gradient accumulator).
+    public func zeroGradient() -> Matrix<Scalar> { Matrix(rows: weights.rows, cols: weights.cols) }
+
+    /// Encodes `x` into a new matrix (convenience; allocates).
+    public func callAsFunction(_ x: Matrix<Scalar>) throws -> Matrix<Scalar> {
+        var out = Matrix<Scalar>(rows: 0, cols: 0)
+        var cache = EncoderCache<Scalar>()
+        try forward(x, into: &out, cache: &cache)
+        return out
+    }
+
+    func checkInput(_ x: Matrix<Scalar>, _ name: String) throws {
+        guard x.cols == inputWidth else {
+            throw InfoMaxError.shapeMismatch("\(name) expects rows of \(inputWidth) values, the batch has \(x.cols) columns")
+        }
+    }
+}
+
+/// Multi-modal usage: one encoder per modality (`first` encodes x, `second` encodes x̃),
+/// each with its own cache and its own gradient.
+public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == Second.Scalar {
+    public var first: First
+    public var second: Second
+    public var firstCache = EncoderCache<First.Scalar>()
+    public var secondCache = EncoderCache<First.Scalar>()
+
+    public init(first: First, second: Second) { self.first = first; self.second = second }
+
+    /// h = first(x), g = second(x̃).
+    public mutating func forward(_ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
+                                 into h: inout Matrix<First.Scalar>, _ g: inout Matrix<First.Scalar>) throws {
+        try first.forward(x, into: &h, cache: &firstCache)
+        try second.forward(xTilde, into: &g, cache: &secondCache)
+    }
+
+    /// Accumulates each encoder's weight gradient from ∂L/∂h and ∂L/∂g.
+    public mutating func backward(_ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
+                                  dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
+                                  accumulatingInto gradFirst: inout Matrix<First.Scalar>,
+                                  _ gradSecond: inout Matrix<First.Scalar>) throws {
+        try first.backward(x, outputGradient: dH, cache: &firstCache, accumulatingInto: &gradFirst)
+        try second.backward(xTilde, outputGradient: dG, cache: &secondCache, accumulatingInto: &gradSecond)
+    }
+}
+
+/// Single-modal usage: one encoder shared by two views (x and its augmentation x̂); its
+/// gradient is the sum of both views' contributions.
+public struct SingleModal<E: Encoder> {
+    public var encoder: E
+    public var cache = EncoderCache<E.Scalar>()
+    public var augmentedCache = EncoderCache<E.Scalar>()
+
+    public init(encoder: E) { self.encoder = encoder }
+
+    /// h = encoder(x), ĥ = encoder(x̂).
+    public mutating func forward(_ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
+                                 into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>) throws {
+        try encoder.forward(x, into: &h, cache: &cache)
+        try encoder.forward(xHat, into: &hHat, cache: &augmentedCache)
+    }
+
+    /// Accumulates dW = ∂L/∂W through h plus ∂L/∂W through ĥ.
+    public mutating func backward(_ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
+                                  dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
+                                  accumulatingInto gradient: inout Matrix<E.Scalar>) throws {
+        try encoder.backward(x, outputGradient: dH, cache: &cache, accumulatingInto: &gradient)
+        try encoder.backward(xHat, outputGradient: dHHat, cache: &augmentedCache, accumulatingInto: &gradient)
+    }
+}

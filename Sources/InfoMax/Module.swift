@@ -1,1 +1,0 @@
-// InfoMax layer: see README.md (Architecture).

@@ -1,0 +1,75 @@
+// InfoMax/Normalization.swift — row normalisation for the cosine similarity and its backward
+// pass (dx = (dx̂ − x̂ ⟨x̂, dx̂⟩) / ‖x‖), in place over reused buffers.
+import Linalg
+
+/// Smallest norm a row is divided by (guards all-zero rows).
+@usableFromInline
+func normFloor<T: BLASScalar>(_: T.Type) -> T { T.leastNormalMagnitude.squareRoot() }
+
+/// x̂_i = x_i / max(‖x_i‖, floor) into `out` (reshaped), the norms into `norms`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
+    let r = x.rows, c = x.cols
+    out.reshape(rows: r, cols: c)
+    if norms.count != r { norms = [T](repeating: 0, count: r) }
+    let floor = normFloor(T.self)
+    x.storage.withUnsafeBufferPointer { px in
+        out.storage.withUnsafeMutableBufferPointer { po in
+            norms.withUnsafeMutableBufferPointer { pn in
+                for i in 0..<r {
+                    var s: T = 0
+                    for t in 0..<c { s += px[i * c + t] * px[i * c + t] }
+                    let n = Swift.max(s.squareRoot(), floor)
+                    pn[i] = n
+                    let inv = 1 / n
+                    for t in 0..<c { po[i * c + t] = px[i * c + t] * inv }
+                }
+            }
+        }
+    }
+}
+
+/// In place: d ← (d − x̂ ⟨x̂, d⟩) / ‖x‖ row by row (the gradient through x ↦ x/‖x‖).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func backpropNormalization<T: BLASScalar>(_ d: inout Matrix<T>, normalized xh: Matrix<T>, norms: [T]) {
+    let r = d.rows, c = d.cols
+    xh.storage.withUnsafeBufferPointer { px in
+        norms.withUnsafeBufferPointer { pn in
+            d.storage.withUnsafeMutableBufferPointer { pd in
+                for i in 0..<r {
+                    var s: T = 0
+                    for t in 0..<c { s += px[i * c + t] * pd[i * c + t] }
+                    let inv = 1 / pn[i]
+                    for t in 0..<c { pd[i * c + t] = (pd[i * c + t] - px[i * c + t] * s) * inv }
+                }
+            }
+        }
+    }
+}
+
+/// A batch of rows and its normalised copy (the copy is the batch itself for `.dot`).
+struct RowNormalizer<T: BLASScalar> {
+    let cosine: Bool
+    var normalized: Matrix<T>
+    var norms: [T] = []
+
+    init(_ x: Matrix<T>, cosine: Bool) {
+        self.cosine = cosine
+        if cosine {
+            normalized = Matrix(rows: 0, cols: 0)
+            normalizeRows(x, into: &normalized, norms: &norms)
+        } else {
+            normalized = x
+        }
+    }
+
+    /// The gradient with respect to the raw rows, given the gradient with respect to the normalised rows.
+    func backward(_ d: Matrix<T>) -> Matrix<T> {
+        guard cosine else { return d }
+        var r = d
+        backpropNormalization(&r, normalized: normalized, norms: norms)
+        return r
+    }
+}

@@ -1,0 +1,140 @@
+// InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches:
+// h_r(x) = Σ_p ReLU(⟨w_r, x^(p)⟩), or the patch-wise embedding [ReLU(X_p Wᵀ)]_p; forward and
+// backward are one gemm each over the batch.
+import Linalg
+
+/// How the patch responses become the embedding.
+public enum PatchOutput: String, Sendable, Codable, CaseIterable {
+    /// h_r(x) = Σ_p ReLU(⟨w_r, x^(p)⟩): b × m.
+    case summed
+    /// [ReLU(X_1 Wᵀ), …, ReLU(X_P Wᵀ)]: b × P·m. The inner product of two patch-wise
+    /// embeddings is the paper's patch-wise similarity Σ_p Σ_r h_r(x^(p)) h_r(x'^(p)).
+    case patchwise
+}
+
+/// The ReLU patch encoder of Huang et al. (2024): weights W (m × d), an input row holds P
+/// patches of d values (patch p at columns p·d ..< (p+1)·d).
+///
+/// Row-major storage makes the b × P·d batch the same memory as a (b·P) × d matrix whose
+/// row i·P + p is patch p of sample i, so all P pre-activation blocks X_p Wᵀ come from one
+/// gemm into a (b·P) × m matrix (row i·P + p, the b × P·m patch-wise layout), with no copies;
+/// likewise dW = Σ_p G_pᵀ X_p is one gemm with inner dimension b·P.
+public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
+    /// W, m × d (one neuron per row).
+    public var weights: Matrix<Scalar>
+    /// P, the number of patches per sample.
+    public let patches: Int
+    /// Summed or patch-wise output.
+    public let mode: PatchOutput
+
+    /// m, the number of neurons.
+    public var neurons: Int { weights.rows }
+    /// d, the width of a patch.
+    public var patchWidth: Int { weights.cols }
+    public var inputWidth: Int { patches * weights.cols }
+    public var outputWidth: Int { mode == .summed ? weights.rows : patches * weights.rows }
+
+    /// An encoder with the given weights (m × d) over inputs of `patches` patches.
+    public init(weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed) throws {
+        guard patches >= 1 else { throw InfoMaxError.invalidOption("ReLUPatchEncoder needs at least one patch, got \(patches)") }
+        guard weights.rows >= 1, weights.cols >= 1 else {
+            throw InfoMaxError.invalidOption("ReLUPatchEncoder needs a non-empty m × d weight matrix, got \(weights.rows)×\(weights.cols)")
+        }
+        self.weights = weights
+        self.patches = patches
+        self.mode = mode
+    }
+
+    /// The paper's Gaussian initialisation w_r ~ N(0, σ_0² I_d): W = σ_0 · Z, where Z holds
+    /// m·d standard-normal samples supplied by the caller (row-major: neuron r takes
+    /// `standardNormals[r·d ..< (r+1)·d]`), so the initialisation is reproducible from the
+    /// caller's generator.
+    public static func gaussianWeights(neurons m: Int, patchWidth d: Int, sigma0: Scalar,
+                                       standardNormals: [Scalar]) throws -> Matrix<Scalar> {
+        guard standardNormals.count == m * d else {
+            throw InfoMaxError.shapeMismatch("gaussianWeights needs m·d = \(m * d) standard normals, got \(standardNormals.count)")
+        }
+        var w = try Matrix(rows: m, cols: d, storage: standardNormals)
+        scale(&w, by: sigma0)
+        return w
+    }
+
+    public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>) throws {
+        try checkInput(x, "ReLUPatchEncoder")
+        let b = x.rows, m = neurons, d = patchWidth, P = patches
+        cache.preActivation.reshape(rows: b * P, cols: m)
+        output.reshape(rows: b, cols: outputWidth)
+        guard b > 0 else { return }
+        x.storage.withUnsafeBufferPointer { px in
+            weights.storage.withUnsafeBufferPointer { pw in
+                cache.preActivation.storage.withUnsafeMutableBufferPointer { pz in
+                    Scalar.gemm(.none, .transpose, m: b * P, n: m, k: d, alpha: 1, a: px.baseAddress!, lda: d,
+                                b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress!, ldc: m)
+                }
+            }
+        }
+        let mode = self.mode
+        cache.preActivation.storage.withUnsafeBufferPointer { pz in
+            output.storage.withUnsafeMutableBufferPointer { po in
+                switch mode {
+                case .patchwise:
+                    for i in 0..<pz.count { po[i] = Swift.max(pz[i], 0) }
+                case .summed:
+                    for i in 0..<b {
+                        let orow = i * m
+                        for r in 0..<m { po[orow + r] = 0 }
+                        for p in 0..<P {
+                            let zrow = (i * P + p) * m
+                            for r in 0..<m { po[orow + r] += Swift.max(pz[zrow + r], 0) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(_ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
+                         accumulatingInto gradient: inout Matrix<Scalar>) throws {
+        try checkInput(x, "ReLUPatchEncoder.backward")
+        let b = x.rows, m = neurons, d = patchWidth, P = patches
+        guard outputGradient.rows == b, outputGradient.cols == outputWidth else {
+            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(b)×\(outputWidth)")
+        }
+        guard cache.preActivation.rows == b * P, cache.preActivation.cols == m else {
+            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: the cache does not hold a forward pass of this batch; call forward first")
+        }
+        guard gradient.rows == m, gradient.cols == d else {
+            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(m)×\(d)")
+        }
+        guard b > 0 else { return }
+        cache.scratch.reshape(rows: b * P, cols: m)
+        let mode = self.mode
+        // G (b·P × m): ∂L/∂pre = dOut_p ⊙ 1[pre_p > 0].
+        cache.preActivation.storage.withUnsafeBufferPointer { pz in
+            outputGradient.storage.withUnsafeBufferPointer { pd in
+                cache.scratch.storage.withUnsafeMutableBufferPointer { pg in
+                    switch mode {
+                    case .patchwise:
+                        for i in 0..<pz.count { pg[i] = pz[i] > 0 ? pd[i] : 0 }
+                    case .summed:
+                        for i in 0..<b {
+                            for p in 0..<P {
+                                let zrow = (i * P + p) * m
+                                for r in 0..<m { pg[zrow + r] = pz[zrow + r] > 0 ? pd[i * m + r] : 0 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // dW += Gᵀ X' with X' the (b·P) × d view of the batch.
+        cache.scratch.storage.withUnsafeBufferPointer { pg in
+            x.storage.withUnsafeBufferPointer { px in
+                gradient.storage.withUnsafeMutableBufferPointer { pw in
+                    Scalar.gemm(.transpose, .none, m: m, n: d, k: b * P, alpha: 1, a: pg.baseAddress!, lda: m,
+                                b: px.baseAddress!, ldb: d, beta: 1, c: pw.baseAddress!, ldc: d)
+                }
+            }
+        }
+    }
+}

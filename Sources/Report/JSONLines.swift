@@ -1,0 +1,67 @@
+// JSON lines: one JSON object per line, keys in a stable order, non-finite numbers as null.
+import Foundation
+
+/// Appends JSON objects, one per line, one `write(2)` per line.
+public final class JSONLinesWriter {
+    public let url: URL
+    private let handle: FileHandle
+    private let sync: Bool
+
+    /// Opens `url` for appending; creates it if missing, or truncates it if `truncate`.
+    public init(url: URL, truncate: Bool = false, sync: Bool = false) throws {
+        let fm = FileManager.default
+        if truncate || !fm.fileExists(atPath: url.path) {
+            guard fm.createFile(atPath: url.path, contents: Data()) else {
+                throw ReportError.io(url, operation: "creating the file", errno: errno)
+            }
+        }
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        } catch {
+            throw ReportError.io(url, operation: "opening for append", errno: errno)
+        }
+        self.url = url
+        self.sync = sync
+    }
+
+    deinit { try? handle.close() }
+
+    /// Writes one value (normally an `.object`) on its own line; object keys keep their order.
+    public func write(_ value: JSONValue) throws {
+        let line = value.serialized() + "\n"
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+            if sync { try handle.synchronize() }
+        } catch {
+            throw ReportError.io(url, operation: "appending a line", errno: errno)
+        }
+    }
+
+    /// Writes an object with its keys in the given order.
+    public func write(_ members: [(String, JSONValue)]) throws {
+        try write(.object(members.map { (key: $0.0, value: $0.1) }))
+    }
+
+    /// Writes a dictionary with its keys sorted (so lines are stable run to run).
+    public func write(_ dictionary: [String: JSONValue]) throws {
+        try write(.object(dictionary.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+    }
+
+    /// Closes the file.
+    public func close() throws { try handle.close() }
+
+    /// Reads every line of a JSON-lines file back (blank lines skipped).
+    public static func read(_ url: URL) throws -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ReportError.missingFile(url, hint: "expected a JSON-lines file here; check the path")
+        }
+        var out: [JSONValue] = []
+        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            do { out.append(try JSONValue.parse(String(line))) } catch let f as JSONParser.Failure {
+                throw ReportError.malformed(url, reason: "line \(n + 1): \(f.message)")
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,242 @@
+// LineChart: named x/y series with optional shaded bands, dashed reference lines, log axes,
+// nice ticks, a legend and gaps at NaN, rendered as standalone SVG.
+import Foundation
+
+/// One line of a `LineChart`.
+public struct LineSeries {
+    public var name: String
+    public var x: [Double]
+    public var y: [Double]
+    /// Lower and upper edge of a shaded band (e.g. min and max over seeds); same length as `x`.
+    public var low: [Double]?
+    public var high: [Double]?
+    /// A CSS colour; nil takes the next palette colour.
+    public var color: String?
+    /// Draw point markers; nil draws them when the series has at most 30 points.
+    public var markers: Bool?
+
+    public init(name: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil,
+                color: String? = nil, markers: Bool? = nil) {
+        self.name = name; self.x = x; self.y = y; self.low = low; self.high = high
+        self.color = color; self.markers = markers
+    }
+}
+
+/// A dashed line for comparison (ideal scaling, chance level, …).
+public struct ReferenceLine {
+    public var name: String
+    /// Points of the line; when `x` is empty the line is horizontal at `y[0]` across the plot.
+    public var x: [Double]
+    public var y: [Double]
+    public var color: String
+
+    public init(name: String, x: [Double], y: [Double], color: String = "#666666") {
+        self.name = name; self.x = x; self.y = y; self.color = color
+    }
+
+    /// A horizontal line at `y` spanning the plot.
+    public static func horizontal(_ name: String, y: Double, color: String = "#666666") -> ReferenceLine {
+        ReferenceLine(name: name, x: [], y: [y], color: color)
+    }
+}
+
+/// A line chart rendered to SVG.
+public struct LineChart: Chart {
+    public var title: String
+    /// A second, smaller line under the title (what the band means, etc.).
+    public var subtitle: String?
+    public var xLabel: String
+    public var yLabel: String
+    public var xScale: AxisScale
+    public var yScale: AxisScale
+    public var series: [LineSeries]
+    public var references: [ReferenceLine]
+    /// Tick positions to use instead of computed nice ticks (e.g. the rank counts 1, 2, 4, 8).
+    public var xTicks: [Double]?
+    public var yTicks: [Double]?
+    /// Values the y axis must include (e.g. [0, 1] for accuracies).
+    public var yIncludes: [Double]
+    public var width: Double
+    public var height: Double
+
+    public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String,
+                xScale: AxisScale = .linear, yScale: AxisScale = .linear,
+                series: [LineSeries] = [], references: [ReferenceLine] = [],
+                xTicks: [Double]? = nil, yTicks: [Double]? = nil, yIncludes: [Double] = [],
+                width: Double = 600, height: Double = 380) {
+        self.title = title; self.subtitle = subtitle; self.xLabel = xLabel; self.yLabel = yLabel
+        self.xScale = xScale; self.yScale = yScale; self.series = series; self.references = references
+        self.xTicks = xTicks; self.yTicks = yTicks; self.yIncludes = yIncludes
+        self.width = width; self.height = height
+    }
+
+    public var dataRows: [ChartDataRow] {
+        var rows: [ChartDataRow] = []
+        for s in series {
+            for i in 0..<min(s.x.count, s.y.count) {
+                let lo = s.low.flatMap { i < $0.count ? $0[i] : nil }
+                let hi = s.high.flatMap { i < $0.count ? $0[i] : nil }
+                rows.append(ChartDataRow(series: s.name, x: NumberText.roundTrip(s.x[i]), y: s.y[i], low: lo, high: hi))
+            }
+        }
+        for r in references {
+            if r.x.isEmpty, let y = r.y.first {
+                rows.append(ChartDataRow(series: r.name, x: "", y: y))
+            } else {
+                for i in 0..<min(r.x.count, r.y.count) { rows.append(ChartDataRow(series: r.name, x: NumberText.roundTrip(r.x[i]), y: r.y[i])) }
+            }
+        }
+        return rows
+    }
+
+    private var legendEntries: [(name: String, color: String, dash: String?, band: Bool)] {
+        series.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil) }
+            + references.map { ($0.name, $0.color, "6 4", false) }
+    }
+
+    public func svg() -> String {
+        let titleSize = 15.0, fontSize = 12.0
+        // Domain and ticks.
+        var xs: [Double] = [], ys: [Double] = []
+        for s in series {
+            xs += s.x
+            ys += s.y
+            if let l = s.low { ys += l }
+            if let h = s.high { ys += h }
+        }
+        for r in references where !r.x.isEmpty { xs += r.x }
+        let hasData = xs.contains { $0.isFinite } && ys.contains { $0.isFinite }
+        let xt = AxisMap.ticks(values: xs, scale: xScale, explicit: xTicks, include: [])
+        let refYs = references.flatMap { $0.y }
+        let yt = AxisMap.ticks(values: ys + refYs, scale: yScale, explicit: yTicks, include: yIncludes)
+        let xLabels = NiceTicks.labels(xt), yLabels = NiceTicks.labels(yt)
+
+        // Layout.
+        let top = subtitle == nil ? 40.0 : 56.0
+        let maxYLabel = yLabels.map { SVG.textWidth($0, size: 11) }.max() ?? 20
+        let left = 30 + maxYLabel + 8
+        let bottom = 50.0
+        let entries = legendEntries
+        let legendWidth = entries.isEmpty ? 0 : min(190, (entries.map { SVG.textWidth($0.name, size: fontSize) }.max() ?? 0) + 38)
+        let right = 16 + legendWidth
+        let plotW = max(60, width - left - right), plotH = max(60, height - top - bottom)
+        let xm = AxisMap(scale: xScale, lo: xt.first ?? 0, hi: xt.last ?? 1, p0: left, p1: left + plotW)
+        let ym = AxisMap(scale: yScale, lo: yt.first ?? 0, hi: yt.last ?? 1, p0: top + plotH, p1: top)
+
+        var body: [String] = []
+        body.append(SVG.text(title, x: left, y: 24, size: titleSize, weight: "bold"))
+        if let subtitle { body.append(SVG.text(subtitle, x: left, y: 42, size: 11.5, fill: "#555")) }
+        body.append("<rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>")
+        // Grid and ticks.
+        for (t, label) in zip(yt, yLabels) {
+            let py = ym.px(t)
+            body.append(SVG.line(left, py, left + plotW, py, stroke: "#e3e3e3"))
+            body.append(SVG.line(left - 4, py, left, py, stroke: "#888"))
+            body.append(SVG.text(label, x: left - 7, y: py + 4, size: 11, anchor: "end", fill: "#444"))
+        }
+        for (t, label) in zip(xt, xLabels) {
+            let px = xm.px(t)
+            body.append(SVG.line(px, top, px, top + plotH, stroke: "#e3e3e3"))
+            body.append(SVG.line(px, top + plotH, px, top + plotH + 4, stroke: "#888"))
+            body.append(SVG.text(label, x: px, y: top + plotH + 17, size: 11, anchor: "middle", fill: "#444"))
+        }
+        body.append(SVG.text(xLabel, x: left + plotW / 2, y: height - 12, size: fontSize, anchor: "middle"))
+        let yMid = top + plotH / 2
+        body.append(SVG.text(yLabel, x: 16, y: yMid, size: fontSize, anchor: "middle",
+                             extra: "transform=\"rotate(-90 16 \(SVG.n(yMid)))\""))
+
+        // Data, clipped to the plot area.
+        body.append("<g clip-path=\"url(#__CLIP__)\">")
+        for (i, s) in series.enumerated() {
+            guard let low = s.low, let high = s.high else { continue }
+            let color = s.color ?? Palette.color(i)
+            var segment: [(Double, Double, Double)] = []
+            func flush() {
+                if segment.count >= 2 {
+                    let upper = segment.map { "\(SVG.n(xm.px($0.0))),\(SVG.n(ym.px($0.2)))" }
+                    let lower = segment.reversed().map { "\(SVG.n(xm.px($0.0))),\(SVG.n(ym.px($0.1)))" }
+                    body.append("<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>")
+                } else if let p = segment.first {
+                    body.append(SVG.line(xm.px(p.0), ym.px(p.1), xm.px(p.0), ym.px(p.2), stroke: color, width: 6, dash: nil)
+                        .replacingOccurrences(of: "/>", with: " stroke-opacity=\"0.25\"/>"))
+                }
+                segment = []
+            }
+            for j in 0..<min(s.x.count, low.count, high.count) {
+                if xm.drawable(s.x[j]), ym.drawable(low[j]), ym.drawable(high[j]) { segment.append((s.x[j], low[j], high[j])) } else { flush() }
+            }
+            flush()
+        }
+        for r in references {
+            if r.x.isEmpty, let y = r.y.first, ym.drawable(y) {
+                body.append(SVG.line(left, ym.px(y), left + plotW, ym.px(y), stroke: r.color, width: 1.5, dash: "6 4"))
+            } else {
+                body += polylines(xs: r.x, ys: r.y, xm: xm, ym: ym).map {
+                    "<path d=\"\($0)\" fill=\"none\" stroke=\"\(r.color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+                }
+            }
+        }
+        for (i, s) in series.enumerated() {
+            let color = s.color ?? Palette.color(i)
+            let dash = Palette.dash(i).map { " stroke-dasharray=\"\($0)\"" } ?? ""
+            for d in polylines(xs: s.x, ys: s.y, xm: xm, ym: ym) {
+                body.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"\(dash)/>")
+            }
+            let n = min(s.x.count, s.y.count)
+            let drawable = (0..<n).filter { xm.drawable(s.x[$0]) && ym.drawable(s.y[$0]) }
+            // Markers on short series, and always on isolated points (which a path cannot show).
+            for j in drawable {
+                let isolated = (j == 0 || !drawable.contains(j - 1)) && !drawable.contains(j + 1)
+                if s.markers ?? (n <= 30) || isolated {
+                    body.append("<circle cx=\"\(SVG.n(xm.px(s.x[j])))\" cy=\"\(SVG.n(ym.px(s.y[j])))\" r=\"3.2\" fill=\"\(color)\" stroke=\"#fff\" stroke-width=\"1\"/>")
+                }
+            }
+        }
+        body.append("</g>")
+        if !hasData {
+            body.append(SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))
+        }
+
+        // Legend, right of the plot.
+        if !entries.isEmpty {
+            let lx = left + plotW + 14
+            var ly = top + 8
+            for e in entries {
+                if e.band {
+                    body.append("<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 5))\" width=\"22\" height=\"10\" fill=\"\(e.color)\" fill-opacity=\"0.18\"/>")
+                }
+                body.append(SVG.line(lx, ly, lx + 22, ly, stroke: e.color, width: 2, dash: e.dash))
+                let shown = SVG.fit(e.name, maxWidth: legendWidth - 34)
+                let label = SVG.text(shown, x: lx + 28, y: ly + 4, size: fontSize)
+                body.append(shown == e.name ? label : "<g><title>\(SVG.escape(e.name))</title>\(label)</g>")
+                ly += 18
+            }
+        }
+        body.append("</svg>")
+
+        let content = body.joined(separator: "\n")
+        let clipID = "clip-" + SVG.hash(title + content)
+        return SVG.open(width: width, height: height, title: title)
+            + "\n<defs><clipPath id=\"\(clipID)\"><rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\"/></clipPath></defs>\n"
+            + content.replacingOccurrences(of: "__CLIP__", with: clipID)
+    }
+
+    /// Path data for the drawable runs of (x, y), split at NaN / non-positive-on-log points.
+    private func polylines(xs: [Double], ys: [Double], xm: AxisMap, ym: AxisMap) -> [String] {
+        var out: [String] = []
+        var current: [String] = []
+        func flush() {
+            if current.count >= 2 { out.append("M" + current.joined(separator: " L")) }
+            current = []
+        }
+        for j in 0..<min(xs.count, ys.count) {
+            if xm.drawable(xs[j]) && ym.drawable(ys[j]) {
+                current.append("\(SVG.n(xm.px(xs[j]))) \(SVG.n(ym.px(ys[j])))")
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+// Typed errors of the Report layer: each message names the file involved and what to do.
+import Foundation
+
+/// Errors thrown by the writers, readers and report builders of the Report layer.
+public enum ReportError: Error, CustomStringConvertible, Equatable {
+    /// A file the report needs does not exist.
+    case missingFile(URL, hint: String)
+    /// A file exists but could not be parsed.
+    case malformed(URL, reason: String)
+    /// `CSVWriter(appendingTo:)` found a header different from the one requested.
+    case headerMismatch(URL, expected: [String], found: [String])
+    /// A row passed to a writer does not fit the header.
+    case badRow(URL, reason: String)
+    /// A system call failed while reading or writing a file.
+    case io(URL, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(url, hint):
+            return "missing file \(url.path): \(hint)"
+        case let .malformed(url, reason):
+            return "cannot read \(url.path): \(reason). Check that the file was written completely (re-run the step that writes it)."
+        case let .headerMismatch(url, expected, found):
+            return "the header of \(url.path) is [\(found.joined(separator: ","))] but this run writes [\(expected.joined(separator: ","))]; "
+                + "resume into a fresh output folder, or move the old file away, instead of appending to it."
+        case let .badRow(url, reason):
+            return "bad row for \(url.path): \(reason)"
+        case let .io(url, operation, code):
+            return "\(operation) failed for \(url.path): \(String(cString: strerror(code))) (errno \(code)); check that the folder exists and is writable and the disk is not full."
+        }
+    }
+}

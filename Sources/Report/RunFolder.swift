@@ -1,0 +1,126 @@
+// Reading the trainer's output folders: a run folder (config.json, metrics.csv, summary.json)
+// and a sweep folder (sweep.json plus one run folder per point).
+import Foundation
+
+/// The files of one training run. Any of them may be missing (a run still in progress has no
+/// summary), but at least one must exist.
+public struct RunFolder {
+    public let url: URL
+    /// `config.json`: the run's settings (any JSON object).
+    public let config: JSONValue?
+    /// `metrics.csv`: one row per logged step (`step`, `wall_seconds`, metric columns).
+    public let metrics: CSVTable?
+    /// `summary.json`: final figures (`mode`, `final_loss`, `test_accuracy`, `seconds_per_step`, `status`, …).
+    public let summary: JSONValue?
+
+    public static let configFile = "config.json"
+    public static let metricsFile = "metrics.csv"
+    public static let summaryFile = "summary.json"
+
+    public init(url: URL, config: JSONValue?, metrics: CSVTable?, summary: JSONValue?) {
+        self.url = url; self.config = config; self.metrics = metrics; self.summary = summary
+    }
+
+    /// Loads whichever of the three files exist. Throws `ReportError.missingFile` (naming
+    /// metrics.csv) when none exists, and `.malformed` when one cannot be parsed.
+    public static func load(_ url: URL) throws -> RunFolder {
+        let fm = FileManager.default
+        func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+        let names = [configFile, metricsFile, summaryFile]
+        guard names.contains(where: { fm.fileExists(atPath: path($0).path) }) else {
+            throw ReportError.missingFile(path(metricsFile), hint: "\(url.path) holds none of \(names.joined(separator: ", ")); "
+                + "pass the output folder of `infomax train` (or a sweep folder with sweep.json), or wait until the run has logged its first step")
+        }
+        var config: JSONValue? = nil, summary: JSONValue? = nil, metrics: CSVTable? = nil
+        if fm.fileExists(atPath: path(configFile).path) { config = try JSONValue.read(path(configFile), hint: "") }
+        if fm.fileExists(atPath: path(summaryFile).path) { summary = try JSONValue.read(path(summaryFile), hint: "") }
+        if fm.fileExists(atPath: path(metricsFile).path) { metrics = try CSVTable(contentsOf: path(metricsFile)) }
+        return RunFolder(url: url, config: config, metrics: metrics, summary: summary)
+    }
+
+    /// (step, value) pairs of a metric column, skipping rows where the metric is empty.
+    /// NaN values are kept (they draw as gaps). x is `step`, or the row number without a step column.
+    public func curve(_ column: String) -> (x: [Double], y: [Double]) {
+        guard let metrics, let values = metrics.numbers(column) else { return ([], []) }
+        let steps = metrics.numbers("step") ?? values.indices.map { Double($0) }
+        var x: [Double] = [], y: [Double] = []
+        for (s, v) in zip(steps, values) {
+            guard let s, let v else { continue }
+            x.append(s)
+            y.append(v)
+        }
+        return (x, y)
+    }
+
+    /// A numeric summary figure.
+    public func summaryNumber(_ key: String) -> Double? { summary?[key]?.doubleValue }
+
+    /// Seconds per step from the summary, else from the last `wall_seconds` / `step` of metrics.csv.
+    public var secondsPerStep: Double? {
+        if let s = summaryNumber("seconds_per_step") { return s }
+        let w = curve("wall_seconds")
+        guard let step = w.x.last, let wall = w.y.last, step > 0 else { return nil }
+        return wall / step
+    }
+}
+
+/// A parameter sweep: `sweep.json` and one run folder per point.
+public struct SweepFolder {
+    /// One point of the sweep; `run` is nil when its folder has no results yet.
+    public struct Point {
+        public let name: String
+        public let values: [(key: String, value: JSONValue)]
+        public let folder: URL
+        public let run: RunFolder?
+        /// Why `run` is nil, or a load error.
+        public let problem: String?
+
+        /// The value of `parameter` at this point.
+        public func value(_ parameter: String) -> JSONValue? { values.first { $0.key == parameter }?.value }
+    }
+
+    public static let file = "sweep.json"
+
+    public let url: URL
+    public let parameters: [String]
+    /// "strong" or "weak" for scaling sweeps (parameter `ranks`), else nil.
+    public let scaling: String?
+    public let points: [Point]
+    public let manifest: JSONValue
+
+    /// Loads `sweep.json` and every point's run folder. Points without results are kept with
+    /// `run == nil` (a sweep still running can be reported); a malformed sweep.json throws.
+    public static func load(_ url: URL) throws -> SweepFolder {
+        let file = url.appendingPathComponent(Self.file)
+        let manifest = try JSONValue.read(file, hint: "not a sweep folder; pass the output folder of `infomax sweep`, or a run folder with metrics.csv")
+        guard case .object = manifest else { throw ReportError.malformed(file, reason: "expected a JSON object with `parameters` and `points`") }
+        guard let params = manifest["parameters"]?.arrayValue else {
+            throw ReportError.malformed(file, reason: "missing `parameters` (a list of parameter names)")
+        }
+        guard let rawPoints = manifest["points"]?.arrayValue else {
+            throw ReportError.malformed(file, reason: "missing `points` (a list of {name, values, folder})")
+        }
+        let parameters = params.map(\.displayString)
+        var points: [Point] = []
+        for (i, p) in rawPoints.enumerated() {
+            guard let name = p["name"]?.displayString else {
+                throw ReportError.malformed(file, reason: "point \(i) has no `name`")
+            }
+            let values = p["values"]?.objectValue ?? []
+            let folderText = p["folder"]?.stringValue ?? "points/\(name)"
+            let folder = folderText.hasPrefix("/") ? URL(fileURLWithPath: folderText) : url.appendingPathComponent(folderText)
+            do {
+                let run = try RunFolder.load(folder)
+                points.append(Point(name: name, values: values, folder: folder, run: run, problem: nil))
+            } catch let e as ReportError {
+                if case .missingFile = e {
+                    points.append(Point(name: name, values: values, folder: folder, run: nil, problem: "no results yet"))
+                } else {
+                    points.append(Point(name: name, values: values, folder: folder, run: nil, problem: e.description))
+                }
+            }
+        }
+        return SweepFolder(url: url, parameters: parameters, scaling: manifest["scaling"]?.stringValue?.lowercased(),
+                           points: points, manifest: manifest)
+    }
+}

@@ -1,0 +1,450 @@
+// RunFolderReport: the HTML report (plus one CSV per chart) for a run folder or a sweep folder.
+import Foundation
+
+/// Writes the report for a run folder (metrics.csv / summary.json / config.json) or a sweep
+/// folder (sweep.json); returns the HTML file's URL. Default output: `<folder>/report.html`.
+/// Each chart's data goes to `<report name>_data/NN-<chart>.csv` next to the HTML.
+@discardableResult
+public func writeReport(for folder: URL, to output: URL? = nil) throws -> URL {
+    try RunFolderReport(folder: folder).write(to: output)
+}
+
+/// Builds the report of a run or sweep folder.
+public struct RunFolderReport {
+    /// One item of the report, in page order.
+    public enum Item {
+        case section(String)
+        case paragraph(String)
+        case note(String)
+        case table(header: [String], rows: [[String]], caption: String?)
+        case chart(Chart, caption: String?)
+    }
+
+    public let folder: URL
+
+    public init(folder: URL) { self.folder = folder }
+
+    /// Whether `folder` is a sweep (has sweep.json).
+    public var isSweep: Bool { FileManager.default.fileExists(atPath: folder.appendingPathComponent(SweepFolder.file).path) }
+
+    /// The report's title and items.
+    public func build() throws -> (title: String, subtitle: String, items: [Item]) {
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw ReportError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`) or a sweep folder (from `infomax sweep`)")
+        }
+        if isSweep {
+            let sweep = try SweepFolder.load(folder)
+            return ("Sweep report — \(folder.lastPathComponent)", Self.stamp(folder), SweepReportBuilder(sweep: sweep).items())
+        }
+        let run = try RunFolder.load(folder)
+        return ("Run report — \(folder.lastPathComponent)", Self.stamp(folder), RunReportBuilder(run: run).items())
+    }
+
+    /// Writes the HTML (atomically) and the chart data CSVs; returns the HTML's URL.
+    @discardableResult
+    public func write(to output: URL? = nil) throws -> URL {
+        let out = output ?? folder.appendingPathComponent("report.html")
+        let built = try build()
+        let stem = out.deletingPathExtension().lastPathComponent
+        let dataFolderName = stem + "_data"
+        let dataFolder = out.deletingLastPathComponent().appendingPathComponent(dataFolderName)
+        do {
+            try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
+        } catch {
+            throw ReportError.io(dataFolder, operation: "creating the chart data folder", errno: errno)
+        }
+        var html = HTMLReport(title: built.title, subtitle: built.subtitle)
+        var n = 0
+        for item in built.items {
+            switch item {
+            case let .section(s): html.section(s)
+            case let .paragraph(p): html.paragraph(p)
+            case let .note(p): html.note(p)
+            case let .table(h, r, c): html.table(header: h, rows: r, caption: c)
+            case let .chart(chart, caption):
+                n += 1
+                let file = String(format: "%02d-", n) + Self.slug(chart.title) + ".csv"
+                try AtomicFile.write(chart.dataCSV(), to: dataFolder.appendingPathComponent(file))
+                html.chart(chart, caption: caption, dataLink: dataFolderName + "/" + file)
+            }
+        }
+        try AtomicFile.write(html.render(), to: out)
+        return out
+    }
+
+    static func stamp(_ folder: URL) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return "\(folder.path) · generated \(f.string(from: Date()))"
+    }
+
+    /// A file-name-safe version of a title.
+    static func slug(_ s: String) -> String {
+        var out = ""
+        for c in s.lowercased().unicodeScalars {
+            if CharacterSet.alphanumerics.contains(c) && c.isASCII { out.unicodeScalars.append(c) } else if !out.hasSuffix("-") { out += "-" }
+        }
+        let trimmed = out.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        return trimmed.isEmpty ? "chart" : String(trimmed.prefix(60))
+    }
+}
+
+/// Display names and axis labels of the metrics the trainer writes.
+enum Metrics {
+    struct Info { let title: String; let axis: String }
+    static let known: [String: Info] = [
+        "loss": Info(title: "Training loss", axis: "contrastive loss"),
+        "final_loss": Info(title: "Final training loss", axis: "contrastive loss"),
+        "signal_learning": Info(title: "Signal learning", axis: "max_r ⟨w_r, μ⟩"),
+        "noise_memorization": Info(title: "Noise memorization", axis: "mean_i max_r ⟨w_r, ξ_i⟩"),
+        "condition_number": Info(title: "Condition number of the representation", axis: "condition number σ_max / σ_min"),
+        "subspace_alignment": Info(title: "Subspace alignment", axis: "alignment"),
+        "train_accuracy": Info(title: "Train accuracy", axis: "accuracy (fraction correct)"),
+        "test_accuracy": Info(title: "Test accuracy", axis: "accuracy (fraction correct)"),
+        "compute_seconds": Info(title: "Compute time", axis: "compute time (s)"),
+        "communication_seconds": Info(title: "Communication time", axis: "communication time (s)"),
+        "seconds_per_step": Info(title: "Time per step", axis: "time per step (s)"),
+        "wall_seconds": Info(title: "Wall-clock time", axis: "wall-clock time (s)"),
+    ]
+    /// Preferred display order.
+    static let order = ["test_accuracy", "train_accuracy", "loss", "final_loss", "signal_learning", "noise_memorization",
+                        "condition_number", "subspace_alignment", "compute_seconds", "communication_seconds", "seconds_per_step"]
+    static let stepAxis = "training step"
+
+    static func info(_ key: String) -> Info {
+        if let i = known[key] { return i }
+        let words = key.replacingOccurrences(of: "_", with: " ")
+        return Info(title: words.prefix(1).uppercased() + words.dropFirst(), axis: words)
+    }
+
+    static func sorted(_ keys: [String]) -> [String] {
+        keys.enumerated().sorted { a, b in
+            let ia = order.firstIndex(of: a.element) ?? order.count + a.offset
+            let ib = order.firstIndex(of: b.element) ?? order.count + b.offset
+            return ia < ib
+        }.map(\.element)
+    }
+
+    static func isAccuracy(_ key: String) -> Bool { key.contains("accuracy") }
+
+    /// Log scale when every value is positive and they span at least two decades.
+    static func autoScale(_ values: [Double]) -> AxisScale {
+        let finite = values.filter { $0.isFinite }
+        guard let lo = finite.min(), let hi = finite.max(), lo > 0, hi / lo >= 100 else { return .linear }
+        return .log
+    }
+}
+
+/// Mean, min and max of a list of values (over seeds).
+struct Spread {
+    let mean: Double, low: Double, high: Double, count: Int
+    init?(_ values: [Double]) {
+        let v = values.filter { !$0.isNaN }
+        guard !v.isEmpty else { return nil }
+        mean = v.reduce(0, +) / Double(v.count)
+        low = v.min() ?? .nan
+        high = v.max() ?? .nan
+        count = v.count
+    }
+}
+
+/// The charts and tables of one run.
+struct RunReportBuilder {
+    let run: RunFolder
+
+    func items() -> [RunFolderReport.Item] {
+        var items: [RunFolderReport.Item] = []
+        if let summary = run.summary {
+            items.append(.section("Summary"))
+            items.append(.table(header: ["key", "value"], rows: summary.flattened().map { [$0.key, $0.value] }, caption: nil))
+        } else {
+            items.append(.note("No \(RunFolder.summaryFile) yet: the run is still going or stopped early. Curves show the steps logged so far."))
+        }
+        items.append(.section("Training curves"))
+        var charts: [RunFolderReport.Item] = []
+        let columns = run.metrics?.numericColumns ?? []
+        func has(_ c: String) -> Bool { columns.contains(c) && !run.curve(c).x.isEmpty }
+        func single(_ key: String, _ subtitle: String? = nil) {
+            let c = run.curve(key)
+            let info = Metrics.info(key)
+            charts.append(.chart(LineChart(title: info.title, subtitle: subtitle, xLabel: Metrics.stepAxis, yLabel: info.axis,
+                                           yScale: Metrics.autoScale(c.y), series: [LineSeries(name: key, x: c.x, y: c.y)],
+                                           yIncludes: Metrics.isAccuracy(key) ? [0, 1] : []), caption: nil))
+        }
+        if has("loss") { single("loss") }
+        let sn = ["signal_learning", "noise_memorization"].filter(has)
+        if !sn.isEmpty {
+            let series = sn.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: Metrics.info(k).title.lowercased(), x: c.x, y: c.y) }
+            charts.append(.chart(LineChart(title: "Signal learning vs noise memorization",
+                                           subtitle: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩",
+                                           xLabel: Metrics.stepAxis, yLabel: "inner product with the neurons", series: series),
+                                 caption: "Learning the signal generalizes; memorizing the noise does not."))
+        }
+        if has("condition_number") { single("condition_number") }
+        if has("subspace_alignment") { single("subspace_alignment") }
+        let acc = ["train_accuracy", "test_accuracy"].filter(has)
+        if !acc.isEmpty {
+            let series = acc.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == "train_accuracy" ? "train" : "test", x: c.x, y: c.y) }
+            charts.append(.chart(LineChart(title: "Downstream accuracy", xLabel: Metrics.stepAxis, yLabel: "accuracy (fraction correct)",
+                                           series: series, references: [.horizontal("chance (0.5)", y: 0.5)], yIncludes: [0, 1]), caption: nil))
+        } else if let summary = run.summary {
+            let pairs = [("train", summary["train_accuracy"]?.doubleValue), ("test", summary["test_accuracy"]?.doubleValue)].compactMap { n, v in v.map { (n, $0) } }
+            if !pairs.isEmpty {
+                let name = summary["mode"]?.displayString ?? "run"
+                charts.append(.chart(BarChart(title: "Final downstream accuracy", yLabel: "accuracy (fraction correct)",
+                                              categories: pairs.map(\.0), series: [BarSeries(name: name, values: pairs.map(\.1))],
+                                              yIncludes: [0, 1]), caption: nil))
+            }
+        }
+        let timing = ["compute_seconds", "communication_seconds"].filter(has)
+        if !timing.isEmpty {
+            let series = timing.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == "compute_seconds" ? "compute" : "communication", x: c.x, y: c.y) }
+            charts.append(.chart(LineChart(title: "Compute vs communication time", xLabel: Metrics.stepAxis, yLabel: "time (s)",
+                                           series: series), caption: nil))
+        }
+        let handled: Set<String> = ["step", "wall_seconds", "epoch", "loss", "signal_learning", "noise_memorization", "condition_number",
+                                    "subspace_alignment", "train_accuracy", "test_accuracy", "compute_seconds", "communication_seconds"]
+        for c in columns where !handled.contains(c) && has(c) { single(c) }
+        if charts.isEmpty {
+            items.append(.note("No metric rows to plot (\(RunFolder.metricsFile) is missing or has no values yet)."))
+        }
+        items += charts
+        if let config = run.config {
+            items.append(.section("Configuration"))
+            items.append(.table(header: ["setting", "value"], rows: config.flattened().map { [$0.key, $0.value] }, caption: nil))
+        }
+        return items
+    }
+}
+
+/// The charts and tables of a sweep: summaries against a parameter, curves per group, scaling.
+struct SweepReportBuilder {
+    let sweep: SweepFolder
+
+    private var loaded: [SweepFolder.Point] { sweep.points.filter { $0.run != nil } }
+    private var groupParams: [String] { sweep.parameters.filter { $0 != "seed" } }
+    private var seedCount: Int { Set(sweep.points.map { $0.value("seed")?.displayString ?? "" }).count }
+    private var bandNote: String {
+        seedCount > 1 ? "mean over \(seedCount) seeds; band = min–max over seeds" : "one seed per point"
+    }
+
+    private func isNumeric(_ p: String) -> Bool {
+        sweep.points.allSatisfy { if case .number? = $0.value(p) { return true } else { return false } }
+    }
+
+    private func distinct(_ p: String) -> Int { Set(sweep.points.map { $0.value(p)?.displayString ?? "" }).count }
+
+    /// A label for a point from the given parameters: "single, snr=0.5".
+    private func label(_ point: SweepFolder.Point, _ params: [String]) -> String {
+        let parts = params.map { p -> String in
+            let v = point.value(p) ?? .null
+            if p == "mode" { return v.displayString }
+            if case .string = v { return v.displayString }
+            return "\(p)=\(v.displayString)"
+        }
+        return parts.isEmpty ? "all runs" : parts.joined(separator: ", ")
+    }
+
+    /// Labels in first-appearance order.
+    private func orderedLabels(_ params: [String]) -> [String] {
+        var seen: [String] = []
+        for p in sweep.points where !seen.contains(label(p, params)) { seen.append(label(p, params)) }
+        return seen
+    }
+
+    /// The parameter for the x axis of summary charts: `snr` when present, else the first numeric
+    /// parameter (other than seed) that varies.
+    private var xParam: String? {
+        if groupParams.contains("snr"), isNumeric("snr"), distinct("snr") > 1 { return "snr" }
+        return groupParams.first { isNumeric($0) && distinct($0) > 1 && $0 != "ranks" }
+            ?? (groupParams.contains("ranks") && distinct("ranks") > 1 && isNumeric("ranks") ? "ranks" : nil)
+    }
+
+    func items() -> [RunFolderReport.Item] {
+        var items: [RunFolderReport.Item] = []
+        let total = sweep.points.count
+        items.append(.paragraph("\(total) points over parameters \(sweep.parameters.joined(separator: ", "))"
+            + (sweep.scaling.map { "; \($0) scaling study" } ?? "") + "; \(loaded.count) of \(total) have results; \(bandNote)."))
+        let missing = sweep.points.filter { $0.run == nil }
+        if !missing.isEmpty {
+            items.append(.note("\(missing.count) point(s) without results: "
+                + missing.prefix(12).map { "\($0.name) (\($0.problem ?? "no results"))" }.joined(separator: "; ")
+                + (missing.count > 12 ? "; …" : "") + ". Re-run them, or wait for the sweep to finish, then regenerate this report."))
+        }
+        if loaded.isEmpty { return items }
+        if sweep.parameters.contains("ranks") { items += scalingItems() }
+        items += summaryItems()
+        items += curveItems()
+        items += overviewItems()
+        return items
+    }
+
+    // MARK: summaries against a parameter
+
+    private var summaryKeys: [String] {
+        let exclude = Set(sweep.parameters + ["ranks", "seed", "steps", "epochs"] + (sweep.parameters.contains("ranks") ? ["seconds_per_step"] : []))
+        let summaries = loaded.compactMap { $0.run?.summary }
+        guard let first = summaries.first?.objectValue else { return [] }
+        let keys = first.compactMap { m -> String? in
+            if case .number = m.value, !exclude.contains(m.key) { return m.key }
+            return nil
+        }.filter { k in summaries.allSatisfy { $0[k]?.doubleValue != nil } }
+        return Metrics.sorted(keys)
+    }
+
+    private func summaryItems() -> [RunFolderReport.Item] {
+        let keys = summaryKeys
+        guard !keys.isEmpty else { return [] }
+        var items: [RunFolderReport.Item] = [.section("Final results")]
+        if let x = xParam {
+            let seriesParams = groupParams.filter { $0 != x }
+            let xValues = Array(Set(loaded.compactMap { $0.value(x)?.doubleValue })).sorted()
+            let xScale: AxisScale = (xValues.first ?? 0) > 0 && (xValues.last ?? 0) / (xValues.first ?? 1) >= 10 ? .log : .linear
+            for key in keys {
+                let info = Metrics.info(key)
+                var series: [LineSeries] = []
+                for name in orderedLabels(seriesParams) {
+                    var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
+                    for xv in xValues {
+                        let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
+                            .compactMap { $0.run?.summaryNumber(key) }
+                        guard let s = Spread(vals) else { continue }
+                        xs.append(xv); ys.append(s.mean); lo.append(s.low); hi.append(s.high)
+                    }
+                    if !xs.isEmpty { series.append(LineSeries(name: name, x: xs, y: ys, low: seedCount > 1 ? lo : nil, high: seedCount > 1 ? hi : nil, markers: true)) }
+                }
+                let acc = Metrics.isAccuracy(key)
+                items.append(.chart(LineChart(title: "\(info.title) vs \(x)", subtitle: bandNote, xLabel: x == "snr" ? "signal-to-noise ratio (snr)" : x,
+                                              yLabel: info.axis, xScale: xScale, yScale: acc ? .linear : Metrics.autoScale(series.flatMap(\.y)),
+                                              series: series, references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
+                                              xTicks: xScale == .log ? nil : (xValues.count <= 8 ? xValues : nil),
+                                              yIncludes: acc ? [0, 1] : []), caption: nil))
+            }
+        }
+        // Grouped bars of train/test accuracy per group.
+        let accKeys = ["train_accuracy", "test_accuracy"].filter(keys.contains)
+        let groups = orderedLabels(groupParams)
+        if !accKeys.isEmpty, groups.count <= 16 {
+            let series = accKeys.map { key -> BarSeries in
+                let stats = groups.map { g in Spread(loaded.filter { label($0, groupParams) == g }.compactMap { $0.run?.summaryNumber(key) }) }
+                return BarSeries(name: key == "train_accuracy" ? "train" : "test", values: stats.map { $0?.mean ?? .nan },
+                                 low: seedCount > 1 ? stats.map { $0?.low ?? .nan } : nil, high: seedCount > 1 ? stats.map { $0?.high ?? .nan } : nil)
+            }
+            items.append(.chart(BarChart(title: "Final accuracy per setting", subtitle: seedCount > 1 ? "mean over \(seedCount) seeds; whiskers = min–max" : nil,
+                                         yLabel: "accuracy (fraction correct)", categories: groups, series: series, yIncludes: [0, 1]), caption: nil))
+        }
+        if xParam == nil {
+            for key in keys where !accKeys.contains(key) {
+                let stats = groups.map { g in Spread(loaded.filter { label($0, groupParams) == g }.compactMap { $0.run?.summaryNumber(key) }) }
+                items.append(.chart(BarChart(title: Metrics.info(key).title + " per setting", subtitle: bandNote, yLabel: Metrics.info(key).axis,
+                                             categories: groups, series: [BarSeries(name: key, values: stats.map { $0?.mean ?? .nan },
+                                                                                    low: stats.map { $0?.low ?? .nan }, high: stats.map { $0?.high ?? .nan })]), caption: nil))
+            }
+        }
+        return items
+    }
+
+    // MARK: training curves per group
+
+    private func curveItems() -> [RunFolderReport.Item] {
+        var columns: [String] = []
+        for p in loaded { for c in p.run?.metrics?.numericColumns ?? [] where !columns.contains(c) { columns.append(c) } }
+        columns = Metrics.sorted(columns.filter { !["step", "wall_seconds", "epoch"].contains($0) })
+        guard !columns.isEmpty else { return [] }
+        var items: [RunFolderReport.Item] = [.section("Training curves per setting")]
+        let groups = orderedLabels(groupParams)
+        for column in columns {
+            var series: [LineSeries] = []
+            for g in groups {
+                var byStep: [Double: [Double]] = [:]
+                for p in loaded where label(p, groupParams) == g {
+                    guard let run = p.run else { continue }
+                    let c = run.curve(column)
+                    for (x, y) in zip(c.x, c.y) { byStep[x, default: []].append(y) }
+                }
+                guard !byStep.isEmpty else { continue }
+                let steps = byStep.keys.sorted()
+                let stats = steps.map { Spread(byStep[$0] ?? []) }
+                let band = seedCount > 1
+                series.append(LineSeries(name: g, x: steps, y: stats.map { $0?.mean ?? .nan },
+                                         low: band ? stats.map { $0?.low ?? .nan } : nil, high: band ? stats.map { $0?.high ?? .nan } : nil))
+            }
+            guard !series.isEmpty else { continue }
+            let info = Metrics.info(column)
+            let acc = Metrics.isAccuracy(column)
+            items.append(.chart(LineChart(title: info.title + " during training", subtitle: bandNote, xLabel: Metrics.stepAxis, yLabel: info.axis,
+                                          yScale: acc ? .linear : Metrics.autoScale(series.flatMap(\.y)), series: series,
+                                          yIncludes: acc ? [0, 1] : []), caption: nil))
+        }
+        return items
+    }
+
+    // MARK: scaling
+
+    private func scalingItems() -> [RunFolderReport.Item] {
+        let kind = sweep.scaling == "weak" ? "weak" : "strong"
+        let seriesParams = groupParams.filter { $0 != "ranks" }
+        let ranks = Array(Set(loaded.compactMap { $0.value("ranks")?.doubleValue })).sorted()
+        guard !ranks.isEmpty else { return [] }
+        var items: [RunFolderReport.Item] = [.section("Scaling (\(kind))")]
+        if sweep.scaling == nil { items.append(.note("sweep.json has no `scaling` key; assuming strong scaling (fixed global problem). Add \"scaling\": \"weak\" for a weak-scaling study.")) }
+        var timeSeries: [LineSeries] = [], effSeries: [LineSeries] = [], refs: [ReferenceLine] = [], commSeries: [LineSeries] = []
+        for (i, name) in orderedLabels(seriesParams).enumerated() {
+            var xs: [Double] = [], t: [Double] = [], tlo: [Double] = [], thi: [Double] = [], comm: [Double] = []
+            for r in ranks {
+                let points = loaded.filter { label($0, seriesParams) == name && $0.value("ranks")?.doubleValue == r }
+                guard let s = Spread(points.compactMap { $0.run?.secondsPerStep }) else { continue }
+                xs.append(r); t.append(s.mean); tlo.append(s.low); thi.append(s.high)
+                let shares = points.compactMap { p -> Double? in
+                    guard let run = p.run else { return nil }
+                    let c = run.curve("communication_seconds").y.filter { $0.isFinite }, k = run.curve("compute_seconds").y.filter { $0.isFinite }
+                    guard !c.isEmpty, !k.isEmpty else { return nil }
+                    let cm = c.reduce(0, +) / Double(c.count), km = k.reduce(0, +) / Double(k.count)
+                    return cm + km > 0 ? cm / (cm + km) : nil
+                }
+                comm.append(Spread(shares)?.mean ?? .nan)
+            }
+            guard let p0 = xs.first, let t0 = t.first else { continue }
+            let color = Palette.color(i)
+            timeSeries.append(LineSeries(name: name, x: xs, y: t, low: tlo, high: thi, color: color, markers: true))
+            let eff: ([Double]) -> [Double] = { ts in zip(xs, ts).map { p, tp in kind == "strong" ? t0 * p0 / (p * tp) : t0 / tp } }
+            effSeries.append(LineSeries(name: name, x: xs, y: eff(t), low: eff(thi), high: eff(tlo), color: color, markers: true))
+            if i < 2 {
+                let ideal = xs.map { kind == "strong" ? t0 * p0 / $0 : t0 }
+                refs.append(ReferenceLine(name: "ideal" + (orderedLabels(seriesParams).count > 1 ? " (\(name))" : ""), x: xs, y: ideal, color: i == 0 ? "#666666" : "#aaaaaa"))
+            }
+            if comm.contains(where: { $0.isFinite }) { commSeries.append(LineSeries(name: name, x: xs, y: comm, color: color, markers: true)) }
+        }
+        let idealText = kind == "strong" ? "ideal: t(1)/p (fixed global batch)" : "ideal: constant time (fixed batch per rank)"
+        items.append(.chart(LineChart(title: "Time per step vs ranks", subtitle: "\(kind) scaling · \(idealText) · band = min–max",
+                                      xLabel: "MPI ranks", yLabel: "time per step (s)", xScale: .log, yScale: .log,
+                                      series: timeSeries, references: refs, xTicks: ranks), caption: nil))
+        items.append(.chart(LineChart(title: "Parallel efficiency vs ranks",
+                                      subtitle: kind == "strong" ? "efficiency = t(1)·1 / (p·t(p)); 1 is ideal" : "efficiency = t(1) / t(p); 1 is ideal",
+                                      xLabel: "MPI ranks", yLabel: "parallel efficiency", xScale: .log,
+                                      series: effSeries, references: [.horizontal("ideal", y: 1)], xTicks: ranks, yIncludes: [0, 1]), caption: nil))
+        if !commSeries.isEmpty {
+            items.append(.chart(LineChart(title: "Communication share vs ranks", subtitle: "communication / (compute + communication), mean over logged steps",
+                                          xLabel: "MPI ranks", yLabel: "share of step time", xScale: .log, series: commSeries,
+                                          xTicks: ranks, yIncludes: [0, 1]), caption: nil))
+        }
+        return items
+    }
+
+    // MARK: overview table
+
+    private func overviewItems() -> [RunFolderReport.Item] {
+        let keys = ["status"] + Metrics.sorted(Array(Set(loaded.flatMap { $0.run?.summary?.objectValue?.map(\.key) ?? [] }))
+            .filter { k in loaded.contains { $0.run?.summary?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
+        let header = ["point"] + sweep.parameters + keys
+        let rows = sweep.points.prefix(500).map { p -> [String] in
+            [p.name] + sweep.parameters.map { p.value($0)?.displayString ?? "" }
+                + keys.map { k in
+                    if k == "status" { return p.run?.summary?["status"]?.displayString ?? (p.run == nil ? (p.problem ?? "missing") : "running") }
+                    return p.run?.summaryNumber(k).map { NumberText.display($0, digits: 4) } ?? ""
+                }
+        }
+        return [.section("All points"), .table(header: header, rows: rows, caption: sweep.points.count > 500 ? "first 500 of \(sweep.points.count) points" : nil)]
+    }
+}

@@ -1,1 +1,0 @@
-// Synthetic layer: see README.md (Architecture).

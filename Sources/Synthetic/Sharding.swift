@@ -1,0 +1,160 @@
+// Synthetic/Sharding.swift — which samples a rank owns: contiguous shards of 0..<n (the first
+// n % P ranks get one more), and on-demand mini-batches whose global index set does not
+// depend on the number of ranks (so the training curve does not either).
+
+/// Rank `rank`'s contiguous block of `count` samples split over `size` ranks.
+public struct Shard: Equatable, Hashable, Codable, Sendable {
+    /// Total number of samples n.
+    public let count: Int
+    /// This rank.
+    public let rank: Int
+    /// Number of ranks P.
+    public let size: Int
+    /// The global indices this rank owns.
+    public let range: Range<Int>
+
+    /// Throws unless 0 <= rank < size and count >= size >= 1 (every rank gets at least one sample).
+    public init(count n: Int, rank: Int, size: Int) throws {
+        guard size >= 1 else { throw SyntheticError.sharding("size = \(size) ranks: need at least 1 rank") }
+        guard rank >= 0 && rank < size else {
+            throw SyntheticError.sharding("rank \(rank) is outside 0..<\(size); pass the communicator's rank and size")
+        }
+        guard n >= size else {
+            throw SyntheticError.sharding("n = \(n) samples cannot be split over \(size) ranks; use at most \(max(n, 1)) ranks or more samples")
+        }
+        self.count = n
+        self.rank = rank
+        self.size = size
+        self.range = Shard.block(count: n, part: rank, parts: size)
+    }
+
+    /// Number of samples of this rank.
+    public var localCount: Int { range.count }
+
+    /// The ranges of every rank, in rank order (their union is 0..<count).
+    public var allRanges: [Range<Int>] { (0..<size).map { Shard.block(count: count, part: $0, parts: size) } }
+
+    /// Part `part` of 0..<count split into `parts` contiguous blocks, the first count % parts
+    /// one longer. Blocks may be empty when count < parts.
+    @inlinable
+    public static func block(count: Int, part: Int, parts: Int) -> Range<Int> {
+        let base = count / parts, extra = count % parts
+        let lo = part * base + min(part, extra)
+        return lo ..< lo + base + (part < extra ? 1 : 0)
+    }
+}
+
+/// A pseudo-random permutation of 0..<n as a pure function (no table): a 4-round Feistel
+/// network over Philox on the smallest even-bit power-of-two domain ≥ n, with cycle walking.
+public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
+    /// Domain size.
+    public let n: Int
+    /// Key of the round function.
+    public let seed: UInt64
+    /// Which permutation (e.g. the epoch).
+    public let draw: Int
+    @usableFromInline let halfBits: Int
+
+    public init(n: Int, seed: UInt64, draw: Int = 0) {
+        precondition(n >= 0 && n < (1 << 48), "IndexPermutation: n must be in 0..<2^48")
+        self.n = n
+        self.seed = seed
+        self.draw = draw
+        var bits = 0
+        while (1 << (2 * bits)) < n { bits += 1 }
+        self.halfBits = max(bits, 1)
+    }
+
+    /// The image of position `i` (0..<n).
+    @inlinable
+    public func callAsFunction(_ i: Int) -> Int {
+        precondition(i >= 0 && i < n, "IndexPermutation: \(i) outside 0..<\(n)")
+        var x = i
+        repeat { x = feistel(x) } while x >= n
+        return x
+    }
+
+    @inlinable
+    func feistel(_ x: Int) -> Int {
+        let mask = (1 << halfBits) - 1
+        var l = x >> halfBits, r = x & mask
+        let k0 = UInt32(truncatingIfNeeded: seed), k1 = UInt32(truncatingIfNeeded: seed >> 32)
+        let tag = UInt32(RNGPurpose.shuffle.rawValue) << 16
+        for round in 0..<4 {
+            let f = Philox4x32.block(UInt32(truncatingIfNeeded: r), UInt32(round), tag, UInt32(truncatingIfNeeded: draw), k0, k1).0
+            (l, r) = (r, l ^ (Int(f) & mask))
+        }
+        return l << halfBits | r
+    }
+}
+
+/// Mini-batches of 0..<n, generated on demand: batch t of epoch e holds global positions
+/// t·B ..< min((t+1)·B, n), mapped through a per-epoch permutation when `shuffle`. A rank takes
+/// the contiguous part `Shard.block(count: batch.count, part: rank, parts: size)` of it, so the
+/// global batch — and hence the training — is the same at every rank count.
+public struct MiniBatches: Equatable, Codable, Sendable {
+    /// Number of samples n.
+    public let count: Int
+    /// Global batch size B.
+    public let batchSize: Int
+    /// Permute the samples each epoch.
+    public let shuffle: Bool
+    /// Key of the permutations.
+    public let seed: UInt64
+    /// Drop the last, smaller batch of each epoch.
+    public let dropLast: Bool
+
+    public init(count n: Int, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false) throws {
+        guard n >= 1 else { throw SyntheticError.invalidParameter(model: "MiniBatches", name: "count", allowed: ">= 1", got: "\(n)") }
+        guard batchSize >= 1 && batchSize <= n else {
+            throw SyntheticError.invalidParameter(model: "MiniBatches", name: "batchSize", allowed: "in 1...n = 1...\(n)", got: "\(batchSize)")
+        }
+        self.count = n
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.seed = seed
+        self.dropLast = dropLast
+    }
+
+    /// Full-batch gradient descent: one batch holding every sample.
+    public static func fullBatch(count n: Int) throws -> MiniBatches { try MiniBatches(count: n, batchSize: n) }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
+
+    /// The global positions of batch `batch` (before the permutation).
+    public func positions(batch: Int) -> Range<Int> {
+        precondition(batch >= 0 && batch < batchesPerEpoch, "MiniBatches: batch \(batch) outside 0..<\(batchesPerEpoch)")
+        return batch * batchSize ..< min((batch + 1) * batchSize, count)
+    }
+
+    /// Sample indices of the global batch `batch` of `epoch`, into `indices` (capacity reused).
+    public func globalBatch(epoch: Int, batch: Int, into indices: inout [Int]) {
+        fill(positions(batch: batch), epoch: epoch, into: &indices)
+    }
+
+    /// Sample indices of this rank's part of global batch `batch` of `epoch` (may be empty when
+    /// the batch has fewer samples than ranks).
+    public func localBatch(epoch: Int, batch: Int, rank: Int, size: Int, into indices: inout [Int]) {
+        let pos = positions(batch: batch)
+        let part = Shard.block(count: pos.count, part: rank, parts: size)
+        fill(pos.lowerBound + part.lowerBound ..< pos.lowerBound + part.upperBound, epoch: epoch, into: &indices)
+    }
+
+    /// Convenience returning a new array.
+    public func localBatch(epoch: Int, batch: Int, rank: Int, size: Int) -> [Int] {
+        var out: [Int] = []
+        localBatch(epoch: epoch, batch: batch, rank: rank, size: size, into: &out)
+        return out
+    }
+
+    func fill(_ positions: Range<Int>, epoch: Int, into indices: inout [Int]) {
+        indices.removeAll(keepingCapacity: true)
+        if shuffle {
+            let perm = IndexPermutation(n: count, seed: seed, draw: epoch)
+            for p in positions { indices.append(perm(p)) }
+        } else {
+            indices.append(contentsOf: positions)
+        }
+    }
+}
