@@ -89,8 +89,10 @@ public struct LineChart: Chart {
         return rows
     }
 
+    /// Legend entries; none for a lone plain series (the title already names it).
     private var legendEntries: [(name: String, color: String, dash: String?, band: Bool)] {
-        series.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil) }
+        if series.count == 1, references.isEmpty, series[0].low == nil { return [] }
+        return series.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil) }
             + references.map { ($0.name, $0.color, "6 4", false) }
     }
 
@@ -120,8 +122,11 @@ public struct LineChart: Chart {
         let legendWidth = entries.isEmpty ? 0 : min(190, (entries.map { SVG.textWidth($0.name, size: fontSize) }.max() ?? 0) + 38)
         let right = 16 + legendWidth
         let plotW = max(60, width - left - right), plotH = max(60, height - top - bottom)
-        let xm = AxisMap(scale: xScale, lo: xt.first ?? 0, hi: xt.last ?? 1, p0: left, p1: left + plotW)
-        let ym = AxisMap(scale: yScale, lo: yt.first ?? 0, hi: yt.last ?? 1, p0: top + plotH, p1: top)
+        // Explicit ticks sit on data values (sweep points): pad the domain so edge markers show whole.
+        let xd = AxisMap.padded(xt, scale: xScale, fraction: xTicks == nil ? 0 : 0.05)
+        let yd = AxisMap.padded(yt, scale: yScale, fraction: yTicks == nil ? 0 : 0.05)
+        let xm = AxisMap(scale: xScale, lo: xd.lo, hi: xd.hi, p0: left, p1: left + plotW)
+        let ym = AxisMap(scale: yScale, lo: yd.lo, hi: yd.hi, p0: top + plotH, p1: top)
 
         var body: [String] = []
         body.append(SVG.text(title, x: left, y: 24, size: titleSize, weight: "bold"))

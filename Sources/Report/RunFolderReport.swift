@@ -318,7 +318,7 @@ struct SweepReportBuilder {
                 items.append(.chart(LineChart(title: "\(info.title) vs \(x)", subtitle: bandNote, xLabel: x == "snr" ? "signal-to-noise ratio (snr)" : x,
                                               yLabel: info.axis, xScale: xScale, yScale: acc ? .linear : Metrics.autoScale(series.flatMap(\.y)),
                                               series: series, references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
-                                              xTicks: xScale == .log ? nil : (xValues.count <= 8 ? xValues : nil),
+                                              xTicks: xValues.count <= 8 ? xValues : nil,
                                               yIncludes: acc ? [0, 1] : []), caption: nil))
             }
         }
@@ -390,7 +390,9 @@ struct SweepReportBuilder {
         var items: [RunFolderReport.Item] = [.section("Scaling (\(kind))")]
         if sweep.scaling == nil { items.append(.note("sweep.json has no `scaling` key; assuming strong scaling (fixed global problem). Add \"scaling\": \"weak\" for a weak-scaling study.")) }
         var timeSeries: [LineSeries] = [], effSeries: [LineSeries] = [], refs: [ReferenceLine] = [], commSeries: [LineSeries] = []
-        for (i, name) in orderedLabels(seriesParams).enumerated() {
+        let names = orderedLabels(seriesParams)
+        for (i, name) in names.enumerated() {
+            let shown = seriesParams.isEmpty ? "measured" : name
             var xs: [Double] = [], t: [Double] = [], tlo: [Double] = [], thi: [Double] = [], comm: [Double] = []
             for r in ranks {
                 let points = loaded.filter { label($0, seriesParams) == name && $0.value("ranks")?.doubleValue == r }
@@ -407,21 +409,21 @@ struct SweepReportBuilder {
             }
             guard let p0 = xs.first, let t0 = t.first else { continue }
             let color = Palette.color(i)
-            timeSeries.append(LineSeries(name: name, x: xs, y: t, low: tlo, high: thi, color: color, markers: true))
+            timeSeries.append(LineSeries(name: shown, x: xs, y: t, low: tlo, high: thi, color: color, markers: true))
             let eff: ([Double]) -> [Double] = { ts in zip(xs, ts).map { p, tp in kind == "strong" ? t0 * p0 / (p * tp) : t0 / tp } }
-            effSeries.append(LineSeries(name: name, x: xs, y: eff(t), low: eff(thi), high: eff(tlo), color: color, markers: true))
+            effSeries.append(LineSeries(name: shown, x: xs, y: eff(t), low: eff(thi), high: eff(tlo), color: color, markers: true))
             if i < 2 {
                 let ideal = xs.map { kind == "strong" ? t0 * p0 / $0 : t0 }
-                refs.append(ReferenceLine(name: "ideal" + (orderedLabels(seriesParams).count > 1 ? " (\(name))" : ""), x: xs, y: ideal, color: i == 0 ? "#666666" : "#aaaaaa"))
+                refs.append(ReferenceLine(name: "ideal" + (names.count > 1 ? " (\(name))" : ""), x: xs, y: ideal, color: i == 0 ? "#666666" : "#aaaaaa"))
             }
-            if comm.contains(where: { $0.isFinite }) { commSeries.append(LineSeries(name: name, x: xs, y: comm, color: color, markers: true)) }
+            if comm.contains(where: { $0.isFinite }) { commSeries.append(LineSeries(name: shown, x: xs, y: comm, color: color, markers: true)) }
         }
-        let idealText = kind == "strong" ? "ideal: t(1)/p (fixed global batch)" : "ideal: constant time (fixed batch per rank)"
+        let idealText = kind == "strong" ? "ideal: t(p₀)·p₀/p (fixed global batch)" : "ideal: constant time (fixed batch per rank)"
         items.append(.chart(LineChart(title: "Time per step vs ranks", subtitle: "\(kind) scaling · \(idealText) · band = min–max",
                                       xLabel: "MPI ranks", yLabel: "time per step (s)", xScale: .log, yScale: .log,
                                       series: timeSeries, references: refs, xTicks: ranks), caption: nil))
         items.append(.chart(LineChart(title: "Parallel efficiency vs ranks",
-                                      subtitle: kind == "strong" ? "efficiency = t(1)·1 / (p·t(p)); 1 is ideal" : "efficiency = t(1) / t(p); 1 is ideal",
+                                      subtitle: (kind == "strong" ? "efficiency = p₀·t(p₀) / (p·t(p))" : "efficiency = t(p₀) / t(p)") + "; p₀ = fewest ranks; 1 is ideal",
                                       xLabel: "MPI ranks", yLabel: "parallel efficiency", xScale: .log,
                                       series: effSeries, references: [.horizontal("ideal", y: 1)], xTicks: ranks, yIncludes: [0, 1]), caption: nil))
         if !commSeries.isEmpty {

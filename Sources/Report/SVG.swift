@@ -124,6 +124,18 @@ struct AxisMap {
         return b == a ? (p0 + p1) / 2 : p0 + (t(v) - a) / (b - a) * (p1 - p0)
     }
 
+    /// The domain spanned by `ticks`, widened by `fraction` of its length at both ends.
+    static func padded(_ ticks: [Double], scale: AxisScale, fraction: Double) -> (lo: Double, hi: Double) {
+        let lo = ticks.first ?? (scale == .log ? 1 : 0), hi = ticks.last ?? (scale == .log ? 10 : 1)
+        guard fraction > 0, hi > lo else { return (lo, hi) }
+        if scale == .log {
+            let a = Foundation.log10(lo), b = Foundation.log10(hi), d = (b - a) * fraction
+            return (Foundation.pow(10, a - d), Foundation.pow(10, b + d))
+        }
+        let d = (hi - lo) * fraction
+        return (lo - d, hi + d)
+    }
+
     /// Domain and ticks for values on this axis, merged with forced ticks/extra values.
     static func ticks(values: [Double], scale: AxisScale, explicit: [Double]?, include: [Double]) -> [Double] {
         let vals = (values + include).filter { $0.isFinite && (scale == .linear || $0 > 0) }

@@ -208,7 +208,7 @@ final class ReportFolderTests: XCTestCase {
                 XCTAssertEqual(ideal[3].number("y") ?? 0, t1, accuracy: 1e-12, "weak: ideal constant")
             }
             let eff = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/02-parallel-efficiency-vs-ranks.csv"))
-            let first = (0..<eff.rows.count).map(eff.row).first { $0["series"] == "all runs" }
+            let first = (0..<eff.rows.count).map(eff.row).first { $0["series"] == "measured" }
             XCTAssertEqual(first?.number("y") ?? 0, 1, accuracy: 1e-12, "efficiency at the smallest rank count is 1")
         }
     }
