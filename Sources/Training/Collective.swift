@@ -22,8 +22,9 @@ extension Communicator {
             do { result = try body() } catch {
                 message = "\(error)"
                 if message.isEmpty { message = "unknown error" }
-                if let e = error as? RootError { code = e.exitCode }
-                if error is CheckpointError || error is ConfigError { code = ExitStatus.dataError }
+                if error is RootError || error is CheckpointError || error is ConfigError || error is TrainingError {
+                    code = ExitStatus.code(for: error)
+                }
             }
         }
         let text = try broadcast(message, root: 0)

@@ -46,4 +46,16 @@ public enum ExitStatus {
     public static let numerical: Int32 = 70
     /// Stopped by a signal after writing a checkpoint: requeue and resume (EX_TEMPFAIL).
     public static let checkpointed: Int32 = 75
+
+    /// The documented exit code for an error that ends a run.
+    public static func code(for error: Error) -> Int32 {
+        switch error {
+        case ConfigError.unreadable: return dataError
+        case is ConfigError: return usage
+        case is CheckpointError: return dataError
+        case let e as TrainingError: return e.exitCode
+        case let e as RootError: return e.exitCode
+        default: return failure
+        }
+    }
 }

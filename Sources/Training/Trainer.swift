@@ -182,17 +182,19 @@ public final class Trainer {
             guard loss.isFinite else {
                 throw TrainingError.nonFinite(step: step, loss: loss, lastFinite: lastLoss, gradientNorm: Double(dot(gradient, gradient).squareRoot()))
             }
+            let t2 = comm.wtime()
+            try comm.allreduce(inPlace: &gradient, op: .sum)
+            let t3 = comm.wtime()
             if step % config.logEvery == 0 {
+                // Logged before the update: loss and diagnostics of the same parameters θ_step.
                 let evaluate = config.evalEvery > 0 && step % config.evalEvery == 0
                 lastRow = try makeRow(step: step, loss: loss, evaluate: evaluate)
                 try metricsSink?.record(lastRow)
             }
-            let t2 = comm.wtime()
-            try comm.allreduce(inPlace: &gradient, op: .sum)
-            let t3 = comm.wtime()
             optimizer.apply(gradient: gradient, to: &params)
             problem.setParameters(params)
             let t4 = comm.wtime()
+            // Diagnostics and evaluation time (t3 → t4 includes them) count as compute.
             commSeconds += timing.lossCommunicationSeconds + (t3 - t2)
             computeSeconds += (t1 - t0) - timing.lossCommunicationSeconds + (t4 - t3)
             lastLoss = loss
@@ -209,6 +211,7 @@ public final class Trainer {
             var timing = StepTiming()
             let loss = try problem.lossAndGradient(localIndices: try localIndices(step: total), draw: UInt64(total),
                                                    gradient: &gradient, timing: &timing)
+            try comm.allreduce(inPlace: &gradient, op: .sum)
             lastRow = try makeRow(step: total, loss: loss, evaluate: true)
             try metricsSink?.record(lastRow)
             lastLoss = loss

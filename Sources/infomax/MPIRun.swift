@@ -7,17 +7,6 @@ import Glibc
 #endif
 
 enum MPIRun {
-    /// The exit code documented for an error (see `infomax train --help`).
-    static func exitCode(for error: Error) -> Int32 {
-        switch error {
-        case is ConfigError: return ExitStatus.usage
-        case is CheckpointError: return ExitStatus.dataError
-        case let e as TrainingError: return e.exitCode
-        case let e as RootError: return e.exitCode
-        default: return ExitStatus.failure
-        }
-    }
-
     /// Initialises MPI, runs `body` with the world communicator, finalises and exits.
     /// Errors thrown by `body` must be thrown on every rank (they are printed by rank 0).
     static func run(_ body: (Communicator) throws -> Int32) -> Never {
@@ -36,7 +25,7 @@ enum MPIRun {
             if comm.isRoot {
                 fputs("infomax: error: \(error)\n", stderr)
             }
-            MPIEnvironment.exit(exitCode(for: error))
+            MPIEnvironment.exit(ExitStatus.code(for: error))
         }
     }
 }

@@ -2,6 +2,7 @@
 // agrees on what to do), but only rank 0 prints usage, help and parse errors: under mpirun
 // a mistake is reported once and every rank exits with the same code.
 import ArgumentParser
+import MPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,9 +11,17 @@ do {
     var command = try InfoMaxCommand.parseAsRoot()
     try command.run()
 } catch {
-    if LaunchEnvironment.rank == 0 {
-        InfoMaxCommand.exit(withError: error)
-    } else {
-        exit(InfoMaxCommand.exitCode(for: error).rawValue)
+    let code = InfoMaxCommand.exitCode(for: error)
+    if code.isSuccess {
+        // --help, --version: print on rank 0 only; nothing to synchronise.
+        if LaunchEnvironment.rank == 0 { InfoMaxCommand.exit(withError: error) }
+        exit(code.rawValue)
     }
+    // A usage error: rank 0 prints it, and the ranks meet in MPI_Finalize before exiting,
+    // so mpirun cannot tear rank 0 down (on another rank's non-zero exit) mid-message.
+    _ = try? MPIEnvironment.initialize()
+    if LaunchEnvironment.rank == 0 {
+        fputs(InfoMaxCommand.fullMessage(for: error) + "\n", stderr)
+    }
+    MPIEnvironment.exit(code.rawValue)
 }

@@ -12,6 +12,14 @@ enum Launcher {
         return Bundle.main.bundleURL
     }
 
+    /// This process's environment without the variables an in-process MPI singleton (other
+    /// test targets call MPI_Init) leaves behind: a nested mpirun would try to join that job.
+    static func cleanEnvironment() -> [String: String] {
+        ProcessInfo.processInfo.environment.filter { key, _ in
+            !(key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") || key.hasPrefix("ORTE_") || key.hasPrefix("OPAL_") || key.hasPrefix("PMI_"))
+        }
+    }
+
     struct Outcome {
         let status: Int32
         let output: String
@@ -30,7 +38,7 @@ enum Launcher {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", exe] + arguments
-        var env = ProcessInfo.processInfo.environment
+        var env = cleanEnvironment()
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OPENBLAS_NUM_THREADS"] = "1"

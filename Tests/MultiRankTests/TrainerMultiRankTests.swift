@@ -86,7 +86,7 @@ final class TrainerMultiRankTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-np", "2", "--oversubscribe", "--bind-to", "none", exe, "train"] + Self.small
             + ["--mode", "single-modal", "--steps", steps, "--set", "log_every=50", "--output", out.path]
-        var env = ProcessInfo.processInfo.environment
+        var env = Launcher.cleanEnvironment()
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OPENBLAS_NUM_THREADS"] = "1"
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
@@ -144,7 +144,7 @@ final class TrainerMultiRankTests: XCTestCase {
             (["--config", bad.path], 64, "unknown config key 'optimiser' (did you mean 'optimizer'?)"),
             (["--config", wrongType.path], 64, "loss.temperature"),
             (["--config", notJSON.path], 64, "not valid JSON"),
-            (["--config", scratch.appendingPathComponent("missing.json").path], 64, "no such file"),
+            (["--config", scratch.appendingPathComponent("missing.json").path], 65, "no such file"),
             (["--set", "loss.temperature=0"], 64, "loss.temperature"),
             (["--set", "train_samples=-5"], 64, "train_samples"),
             (["--set", "train_samples=3"], 64, "at least the number of ranks"),
