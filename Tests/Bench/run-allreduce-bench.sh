@@ -15,6 +15,8 @@ OUT=${TMPDIR:-/tmp}/infomax-bench
 mkdir -p "$OUT"
 
 export OPENBLAS_NUM_THREADS=1
+# Same transport setting as the multi-rank tests (Launcher.swift); override from the environment.
+export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
 MPIRUN=(mpirun -np 2 --oversubscribe --bind-to none)
 if [ "$(id -u)" = 0 ]; then MPIRUN+=(--allow-run-as-root); fi
 
