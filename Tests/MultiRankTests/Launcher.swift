@@ -31,6 +31,12 @@ enum Launcher {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", exe] + arguments
         var env = ProcessInfo.processInfo.environment
+        // A test process that initialised MPI itself (a singleton, e.g. MPITests) carries its
+        // runtime's OMPI_/PMIX_/ORTE_/OPAL_ variables; an mpirun inheriting them exits 1 at once
+        // without running anything. Start from an environment free of them.
+        for key in env.keys where ["OMPI_", "PMIX_", "ORTE_", "OPAL_"].contains(where: { key.hasPrefix($0) }) {
+            env[key] = nil
+        }
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OPENBLAS_NUM_THREADS"] = "1"
