@@ -8,7 +8,8 @@ extension Communicator {
     /// Element-wise reduction of `values` over all ranks; every rank gets the result.
     public func allreduce<T: MPIScalar>(_ values: [T], op: ReductionOp) throws -> [T] {
         let n = try mpiCount(values.count, "allreduce")
-        var result = values
+        // Uninitialised, not `values`: a copy of the input would be a wasted copy-on-write memcpy.
+        var result = [T](unsafeUninitializedCapacity: values.count) { _, c in c = values.count }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 try check(MPI_Allreduce(src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),

@@ -58,6 +58,16 @@ extension Communicator {
         }
     }
 
+    /// Throws if a blocking receive got fewer elements than asked for (the rest of the
+    /// result would be uninitialised memory). A longer message already fails in MPI (truncate).
+    func checkReceived<T: MPIScalar>(_ status: inout MPI_Status, _: T.Type, expected: Int, _ function: String) throws {
+        var received: Int32 = 0
+        try check(MPI_Get_count(&status, T.mpiKind.datatype, &received), "MPI_Get_count")
+        guard Int(received) == expected else {
+            throw MPIError.sizeMismatch(function: function, expected: expected, actual: Int(received))
+        }
+    }
+
     /// Sends `values` to rank `destination` (blocking).
     public func send<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int = 0) throws {
         try checkPeer(destination, "send")
@@ -67,14 +77,17 @@ extension Communicator {
         }
     }
 
-    /// Receives exactly `count` elements from rank `source` (blocking).
+    /// Receives exactly `count` elements from rank `source` (blocking). A shorter message
+    /// throws ``MPIError/sizeMismatch(function:expected:actual:)``; a longer one MPI's truncate error.
     public func recv<T: MPIScalar>(count: Int, from source: Int, tag: Int = 0, as: T.Type = T.self) throws -> [T] {
         try checkPeer(source, "recv")
         let n = try mpiCount(count, "recv")
         var result = [T](unsafeUninitializedCapacity: count) { _, c in c = count }
+        var status = MPI_Status()
         try result.withUnsafeMutableBufferPointer { buf in
-            try check(MPI_Recv(buf.baseAddress, n, T.mpiKind.datatype, Int32(source), Int32(tag), handle, cmpi_status_ignore()), "MPI_Recv")
+            try check(MPI_Recv(buf.baseAddress, n, T.mpiKind.datatype, Int32(source), Int32(tag), handle, &status), "MPI_Recv")
         }
+        try checkReceived(&status, T.self, expected: count, "recv")
         return result
     }
 
@@ -84,13 +97,15 @@ extension Communicator {
         try checkPeer(destination, "sendrecv"); try checkPeer(source, "sendrecv")
         let ns = try mpiCount(values.count, "sendrecv"), nr = try mpiCount(receiveCount, "sendrecv")
         var result = [T](unsafeUninitializedCapacity: receiveCount) { _, c in c = receiveCount }
+        var status = MPI_Status()
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 try check(MPI_Sendrecv(src.baseAddress, ns, T.mpiKind.datatype, Int32(destination), Int32(tag),
                                        dst.baseAddress, nr, T.mpiKind.datatype, Int32(source), Int32(tag),
-                                       handle, cmpi_status_ignore()), "MPI_Sendrecv")
+                                       handle, &status), "MPI_Sendrecv")
             }
         }
+        try checkReceived(&status, T.self, expected: receiveCount, "sendrecv")
         return result
     }
 
