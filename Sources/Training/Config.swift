@@ -47,8 +47,9 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
 /// The contrastive loss's options (see InfoMax's ContrastiveLoss).
 public struct LossConfig: Codable, Equatable, Sendable {
     public var kind: LossKind = .infonce
-    /// Temperature τ > 0.
-    public var temperature: Double = 0.5
+    /// Temperature τ > 0. The paper does not give it; 0.1 (with σ₀ = 0.01) reproduces its
+    /// Figure 1: multi-modal test accuracy 1.0, single-modal near chance.
+    public var temperature: Double = 0.1
     /// "dot" (the paper's un-normalised similarity) or "cosine".
     public var similarity: String = "dot"
     /// "opposite-label" (the paper: negatives are the samples of the other label), "all"

@@ -15,7 +15,7 @@ struct InfoMaxCommand: ParsableCommand {
 
         Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores.
         """,
-        subcommands: [Train.self, Info.self],
+        subcommands: [Train.self, Sweep.self, ReportCommand.self, Info.self],
         defaultSubcommand: nil
     )
 }

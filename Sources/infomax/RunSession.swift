@@ -15,6 +15,8 @@ struct RunSession {
     let progress: ProgressStyle
     /// Testing aid: behave as if a stop signal arrived before this step.
     var stopAtStep: Int? = nil
+    /// Write report.html and print the table at the end (off for sweep points).
+    var finalReport = true
 
     var modes: [ModalityMode] { config.mode == .compare ? [.multiModal, .singleModal] : [config.mode] }
 
@@ -80,7 +82,13 @@ struct RunSession {
         return shared.isEmpty ? nil : try Checkpoint.decode(Data(shared), path: url.path)
     }
 
+    /// Trains every modality of the run; returns the exit status.
     func run() throws -> Int32 {
+        try run(summaries: nil)
+    }
+
+    /// Like `run()`, handing the summaries (rank 0) to `summaries`.
+    func run(summaries collect: ((RunSummary) -> Void)?) throws -> Int32 {
         try prepare()
         StopSignal.install()
         var summaries: [RunSummary] = []
@@ -89,7 +97,7 @@ struct RunSession {
             // A point finished before an interruption is not trained again (rank 0 reads the folder).
             let finished = (resume && comm.isRoot) ? RunSession.readSummary(dir).flatMap { $0.status == "completed" ? $0 : nil } : nil
             if try comm.anyTrue(finished != nil) {
-                if let finished { summaries.append(finished) }
+                if let finished { summaries.append(finished); collect?(finished) }
                 continue
             }
             let checkpoint = try loadCheckpoint(dir)
@@ -125,9 +133,10 @@ struct RunSession {
                 try RunSession.writeJSON(summary, to: dir.appendingPathComponent("summary.json"))
             }
             summaries.append(summary)
+            collect?(summary)
             if summary.status == "checkpointed" { return ExitStatus.checkpointed }
         }
-        if comm.isRoot {
+        if comm.isRoot && finalReport {
             if config.mode == .compare { try writeComparison(summaries) }
             printSummary(summaries)
             do {

@@ -1,0 +1,178 @@
+// Sweep — `infomax sweep`: a grid of runs (e.g. SNR × modality × seed) run one after another
+// inside one mpirun, or one point per Slurm array task with --index; each point is a run
+// folder under DIR/points/, finished points are skipped, and DIR/sweep.json describes it.
+import ArgumentParser
+import Foundation
+import MPI
+import Report
+import Training
+
+/// One axis of a grid: a config key and its values (JSON literals or bare words).
+struct GridAxis: ExpressibleByArgument {
+    let key: String
+    let values: [String]
+
+    init?(argument: String) {
+        guard let eq = argument.firstIndex(of: "="), eq != argument.startIndex else { return nil }
+        key = String(argument[..<eq]).replacingOccurrences(of: "-", with: "_")
+        values = argument[argument.index(after: eq)...].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if values.isEmpty { return nil }
+    }
+
+    init(key: String, values: [String]) { self.key = key; self.values = values }
+}
+
+/// One grid point: its values in axis order and its folder name.
+struct GridPoint {
+    let assignments: [(key: String, value: String)]
+
+    var name: String {
+        assignments.map { a in
+            let k = a.key.split(separator: ".").last.map(String.init) ?? a.key
+            let v = a.value.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "/", with: "_")
+            return "\(k)-\(v)"
+        }.joined(separator: "_")
+    }
+
+    var overrides: [String] { assignments.map { "\($0.key)=\($0.value)" } }
+}
+
+enum Grid {
+    /// The Cartesian product of the axes, the first axis varying slowest.
+    static func points(_ axes: [GridAxis]) -> [GridPoint] {
+        var points = [GridPoint(assignments: [])]
+        for axis in axes {
+            points = points.flatMap { p in axis.values.map { GridPoint(assignments: p.assignments + [(axis.key, $0)]) } }
+        }
+        return points
+    }
+}
+
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a grid of trainings (e.g. SNR × modality × seed), resumable, or one point per Slurm array task.",
+        discussion: """
+        Each --grid adds an axis: --grid signal_noise.snr=0.02,0.05,0.1 --grid seed=1,2,3.
+        If the config's mode is compare and no mode axis is given, the sweep adds
+        --grid mode=multi-modal,single-modal. Points run one after another on all ranks;
+        finished points (summary.json with status completed) are skipped, interrupted ones
+        resume from their checkpoint. With --index N only point N runs (Slurm job arrays:
+        --index $SLURM_ARRAY_TASK_ID); --list prints the points and their indices.
+
+        DIR/sweep.json lists the parameters and points, DIR/points/<name>/ holds each run,
+        DIR/sweep.csv one row per finished point, and DIR/report.html the plots (written when
+        every point is done; also: infomax report DIR).
+        """)
+
+    @Option(help: ArgumentHelp("Base JSON config for every point.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key for every point (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: ArgumentHelp("An axis of the grid: key=v1,v2,... (repeatable).", valueName: "key=values"))
+    var grid: [GridAxis] = []
+
+    @Option(help: ArgumentHelp("Sweep folder (default runs/<name>-sweep).", valueName: "dir"))
+    var output: String?
+
+    @Option(help: "Run only point N (0-based; e.g. $SLURM_ARRAY_TASK_ID).")
+    var index: Int?
+
+    @Flag(help: "Print the points with their indices and exit.")
+    var list = false
+
+    @Option(help: "Progress display: auto, bar, lines, none.")
+    var progress: ProgressStyle = .auto
+
+    func axes(for base: TrainConfig) -> [GridAxis] {
+        var axes = grid
+        if base.mode == .compare && !axes.contains(where: { $0.key == "mode" }) {
+            axes.append(GridAxis(key: "mode", values: ["multi-modal", "single-modal"]))
+        }
+        return axes
+    }
+
+    func run() throws {
+        let options = self
+        MPIRun.run { comm in
+            let text = try comm.onRoot(exitCode: ExitStatus.dataError) { try options.config.map(ConfigLoader.readFile) ?? "" }
+            let shared = try comm.broadcast(text ?? "")
+            let fileText = options.config == nil ? nil : shared
+            let base = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides)
+            let axes = options.axes(for: base)
+            let points = Grid.points(axes)
+            // Every point's config must be valid before any runs.
+            var configs: [TrainConfig] = []
+            for p in points {
+                var c = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides + p.overrides)
+                if c.mode == .compare { c.mode = .multiModal }
+                c.name = p.name
+                try c.validate(ranks: comm.size)
+                configs.append(c)
+            }
+            if let i = options.index, !(0..<points.count).contains(i) {
+                throw RootError(message: "--index \(i) is outside the grid's \(points.count) points (0...\(points.count - 1)); see --list",
+                                exitCode: ExitStatus.usage)
+            }
+            if options.list {
+                if comm.isRoot { for (i, p) in points.enumerated() { print("\(i)\t\(p.name)\t\(p.overrides.joined(separator: " "))") } }
+                return ExitStatus.success
+            }
+            let dir = URL(fileURLWithPath: options.output ?? "runs/\(base.name)-sweep")
+            try comm.onRoot(exitCode: ExitStatus.usage) {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let sweep: JSONValue = .object([
+                    (key: "parameters", value: .array(axes.map { .string($0.key) })),
+                    (key: "points", value: .array(points.map { p in
+                        .object([(key: "name", value: .string(p.name)),
+                                 (key: "values", value: .object(p.assignments.map { (key: $0.key, value: Sweep.jsonValue($0.value)) })),
+                                 (key: "folder", value: .string("points/\(p.name)"))])
+                    })),
+                ])
+                try AtomicFile.write(Data(sweep.serialized().utf8), to: dir.appendingPathComponent("sweep.json"))
+                try AtomicFile.write(Data(try ConfigLoader.json(base).utf8), to: dir.appendingPathComponent("base-config.json"))
+            }
+            let selected = options.index.map { [$0] } ?? Array(points.indices)
+            for i in selected {
+                if comm.isRoot { print("[sweep] point \(i + 1)/\(points.count): \(points[i].name)") }
+                let session = RunSession(config: configs[i], comm: comm,
+                                         output: dir.appendingPathComponent("points").appendingPathComponent(points[i].name),
+                                         resume: true, force: false, progress: options.progress, finalReport: false)
+                let code = try session.run()
+                if code != ExitStatus.success { return code }
+            }
+            if comm.isRoot { try Sweep.finish(dir: dir, points: points, axes: axes) }
+            return ExitStatus.success
+        }
+    }
+
+    /// A grid value as JSON (numbers stay numbers, words become strings).
+    static func jsonValue(_ text: String) -> JSONValue {
+        (try? JSONValue.parse(text)) ?? .string(text)
+    }
+
+    /// Writes sweep.csv and the report once every point has finished.
+    static func finish(dir: URL, points: [GridPoint], axes: [GridAxis]) throws {
+        let summaries = points.map { RunSession.readSummary(dir.appendingPathComponent("points").appendingPathComponent($0.name)) }
+        let done = summaries.filter { $0?.status == "completed" }.count
+        guard done == points.count else {
+            print("[sweep] \(done)/\(points.count) points finished; the report is written when all are")
+            return
+        }
+        let fields = ["final_loss", "train_accuracy", "test_accuracy", "signal_learning", "noise_memorization",
+                      "condition_number", "subspace_alignment", "seconds_per_step", "wall_seconds"]
+        let csv = try CSVWriter(creating: dir.appendingPathComponent("sweep.csv"), header: ["point"] + axes.map(\.key) + fields)
+        for (p, s) in zip(points, summaries) {
+            guard let s else { continue }
+            let values: [Double?] = [s.finalLoss, s.trainAccuracy, s.testAccuracy, s.signalLearning, s.noiseMemorization,
+                                     s.conditionNumber, s.subspaceAlignment, s.secondsPerStep, s.wallSeconds]
+            let cells: [CSVField] = [.text(p.name)] + p.assignments.map { a in Double(a.value).map(CSVField.number) ?? .text(a.value.replacingOccurrences(of: "\"", with: "")) }
+                + values.map { $0.map(CSVField.number) ?? .empty }
+            try csv.write(cells)
+        }
+        try csv.close()
+        let report = try writeReport(for: dir, to: nil)
+        print("[sweep] all \(points.count) points finished: \(dir.appendingPathComponent("sweep.csv").path), \(report.path)")
+    }
+}
