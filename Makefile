@@ -17,6 +17,7 @@ INFOMAX := .build/release/infomax
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
+	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
 test: deps build-tests unit-tests
 
