@@ -8,7 +8,7 @@ final class TrainerMultiRankTests: XCTestCase {
     /// A small, fast configuration (signal-noise, d = 100, n = 24, m = 8).
     static let small = ["--set", "signal_noise.d=100", "--set", "train_samples=24", "--set", "encoder.width=8",
                         "--set", "probe_train_samples=40", "--set", "test_samples=40", "--set", "log_every=3",
-                        "--set", "optimizer.learning_rate=0.5", "--set", "encoder.init_scale=0.1", "--progress", "none"]
+                        "--set", "optimizer.learning_rate=0.05", "--set", "encoder.init_scale=0.1", "--progress", "none"]
 
     var scratch: URL!
 
@@ -71,6 +71,19 @@ final class TrainerMultiRankTests: XCTestCase {
         for name in ["config.json", "sweep.json", "comparison.csv", "points/multi-modal/summary.json", "points/single-modal/metrics.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folders[1].appendingPathComponent(name).path), "\(name) missing")
         }
+    }
+
+    func testMiniBatchTrajectoryIsTheSameAt1And3Ranks() throws {
+        // Global batch 9 of n = 24 (an uneven 3-way split), Adam, a cosine schedule.
+        let args = Self.small + ["--mode", "multi-modal", "--steps", "10", "--set", "batch_size=9", "--set", "optimizer.kind=adam",
+                                 "--set", "optimizer.learning_rate=0.01", "--set", "optimizer.schedule=cosine", "--set", "log_every=1"]
+        let a = scratch.appendingPathComponent("mb1"), b = scratch.appendingPathComponent("mb3")
+        XCTAssertEqual(try train(ranks: 1, args + ["--output", a.path]).status, 0)
+        XCTAssertEqual(try train(ranks: 3, args + ["--output", b.path]).status, 0)
+        try assertSameTrajectory(a.appendingPathComponent("metrics.csv"), b.appendingPathComponent("metrics.csv"))
+        let rows = try readCSV(a.appendingPathComponent("metrics.csv"))["loss"] ?? []
+        XCTAssertEqual(rows.count, 11, "a row per step plus the final one")
+        XCTAssertNotEqual(rows.first, rows.dropFirst().first, "mini-batches differ from step to step")
     }
 
     func testSignalCheckpointsAndResumeMatchesUninterrupted() throws {
