@@ -4,9 +4,17 @@ import XCTest
 @testable import Training
 
 final class TrainingConfigTests: XCTestCase {
+    var written: [URL] = []
+
+    override func tearDown() {
+        for url in written { try? FileManager.default.removeItem(at: url) }
+        written = []
+    }
+
     func write(_ text: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
         try Data(text.utf8).write(to: url)
+        written.append(url)
         return url.path
     }
 
