@@ -123,6 +123,15 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public var imageLeak: Double = 0.3
     /// Probability mass a text token leaks outside its class (more consistent).
     public var textLeak: Double = 0.05
+    /// Single-modal positives x' for sample i (multi-modal always pairs the image with its text):
+    /// "class" — a fresh image token of i's latent class (an oracle view);
+    /// "augmentation" — a local augmentation of i's own image token: kept with probability
+    ///   `augmentation_keep`, else a random token of the same owner class (little diversity);
+    /// "resampled" — the image token of another training sample with the same text token
+    ///   (pseudo-positive pairs induced by text, which multi-modal CL uses implicitly).
+    public var positives: String = "class"
+    /// "augmentation" positives: probability the augmented view keeps the image token, in [0, 1).
+    public var augmentationKeep: Double = 0.9
     public init() {}
 }
 
