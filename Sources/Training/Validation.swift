@@ -71,6 +71,8 @@ extension TrainConfig {
             try require(["class", "augmentation", "resampled"].contains(c.positives), "cooccurrence.positives", "\"\(c.positives)\"",
                         "\"class\", \"augmentation\" or \"resampled\"")
             try require((0..<1).contains(c.augmentationKeep), "cooccurrence.augmentation_keep", c.augmentationKeep, "in [0, 1)")
+            try require((0...1).contains(c.augmentationConsistency), "cooccurrence.augmentation_consistency", c.augmentationConsistency, "in [0, 1]")
+            try require((0...1).contains(c.resampleFraction), "cooccurrence.resample_fraction", c.resampleFraction, "in [0, 1]")
         }
     }
 }

@@ -131,6 +131,8 @@ struct SingleModalPositives {
     enum Kind: String { case latentClass = "class", augmentation, resampled }
     let kind: Kind
     let keep: Double
+    let consistency: Double
+    let fraction: Double
     let seed: UInt64
     /// "augmentation": the tokens owned by each class (argmax_c P(t | c)) and each token's owner.
     let owner: [Int]
@@ -149,10 +151,12 @@ struct SingleModalPositives {
         }
         self.kind = kind
         self.keep = c.augmentationKeep
+        self.consistency = c.augmentationConsistency
+        self.fraction = c.resampleFraction
         self.seed = seed
         let model = sampler.model
         var owner: [Int] = [], tokensOf: [[Int]] = [], imageOf: [Int] = [], textOf: [Int] = [], samplesWithText: [[Int]] = []
-        if kind == .augmentation {
+        if kind != .latentClass {
             let p = try model.imageConditionals()
             tokensOf = Array(repeating: [], count: model.classes)
             for t in 0..<model.imageVocabulary {
@@ -189,18 +193,32 @@ struct SingleModalPositives {
         case .latentClass:
             return try sampler.augmentationToken(of: i, draw: draw)
         case .augmentation:
-            let t = try sampler.sample(of: i).image
-            guard uniform(Self.augmentationStream, i, draw, 0) >= keep else { return t }
-            let pool = tokensOf[owner[t]]
-            return pool[min(Int(uniform(Self.augmentationStream, i, draw, 1) * Double(pool.count)), pool.count - 1)]
+            return try augmented(i, draw: draw, sampler: sampler)
         case .resampled:
             let pool = samplesWithText[textOf[i]]
-            guard pool.count > 1 else { return imageOf[i] }
+            guard pool.count > 1, uniform(Self.resampleStream, i, draw, 1) < fraction else {
+                return try augmented(i, draw: draw, sampler: sampler)
+            }
             // Another sample with the same text token, uniformly (skip i itself).
             var k = min(Int(uniform(Self.resampleStream, i, draw, 0) * Double(pool.count - 1)), pool.count - 2)
             if pool[k] >= i { k += 1 }
             return imageOf[pool[k]]
         }
+    }
+
+    /// The local augmentation of sample i's image token: kept, moved within its class, or moved
+    /// to an adjacent token.
+    func augmented(_ i: Int, draw: Int, sampler: Cooccurrence.Sampler) throws -> Int {
+        let t = try sampler.sample(of: i).image
+        let u = uniform(Self.augmentationStream, i, draw, 0)
+        guard u >= keep else { return t }
+        let v = uniform(Self.augmentationStream, i, draw, 1)
+        if (u - keep) / (1 - keep) < consistency {
+            let pool = tokensOf[owner[t]]
+            return pool[min(Int(v * Double(pool.count)), pool.count - 1)]
+        }
+        let n = sampler.model.imageVocabulary
+        return v < 0.5 ? (t + 1) % n : (t + n - 1) % n
     }
 
     /// One-hot positive rows (count × N_v) for `indices`.
