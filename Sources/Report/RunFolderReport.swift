@@ -128,6 +128,37 @@ enum Metrics {
 
     static func isAccuracy(_ key: String) -> Bool { key.contains("accuracy") }
 
+    /// Summary figures that record the run's bookkeeping, not its result: never plotted or tabled
+    /// as results.
+    static let bookkeeping: Set<String> = ["seed", "steps", "epochs", "steps_completed", "steps_planned", "ranks",
+                                           "resumed_from_step", "wall_seconds", "compute_seconds", "communication_seconds"]
+
+    /// The last component of a dotted config key: "signal_noise.snr" → "snr".
+    static func shortName(_ parameter: String) -> String {
+        parameter.split(separator: ".").last.map(String.init) ?? parameter
+    }
+
+    /// The axis label for a sweep parameter.
+    static func parameterAxis(_ parameter: String) -> String {
+        shortName(parameter) == "snr" ? "signal-to-noise ratio (snr)" : parameter
+    }
+
+    /// The y scale for a metric: condition numbers on a log axis (they grow geometrically),
+    /// others log only when they span two decades.
+    static func scale(_ key: String, _ values: [Double]) -> AxisScale {
+        let finite = values.filter { $0.isFinite }
+        if key.contains("condition_number"), let lo = finite.min(), lo > 0 { return .log }
+        return autoScale(values)
+    }
+
+    /// The largest finite value of a run's metric curve and the step where it occurs.
+    static func peak(_ run: RunFolder, _ column: String) -> (value: Double, step: Double)? {
+        let c = run.curve(column)
+        var best: (Double, Double)? = nil
+        for (x, y) in zip(c.x, c.y) where y.isFinite && y > (best?.0 ?? -.infinity) { best = (y, x) }
+        return best.map { (value: $0.0, step: $0.1) }
+    }
+
     /// Log scale when every value is positive and they span at least two decades.
     static func autoScale(_ values: [Double]) -> AxisScale {
         let finite = values.filter { $0.isFinite }
@@ -169,7 +200,7 @@ struct RunReportBuilder {
             let c = run.curve(key)
             let info = Metrics.info(key)
             charts.append(.chart(LineChart(title: info.title, subtitle: subtitle, xLabel: Metrics.stepAxis, yLabel: info.axis,
-                                           yScale: Metrics.autoScale(c.y), series: [LineSeries(name: key, x: c.x, y: c.y)],
+                                           yScale: Metrics.scale(key, c.y), series: [LineSeries(name: key, x: c.x, y: c.y)],
                                            yIncludes: Metrics.isAccuracy(key) ? [0, 1] : []), caption: nil))
         }
         if has("loss") { single("loss") }
@@ -256,7 +287,7 @@ struct SweepReportBuilder {
     /// The parameter for the x axis of summary charts: `snr` when present, else the first numeric
     /// parameter (other than seed) that varies.
     private var xParam: String? {
-        if groupParams.contains("snr"), isNumeric("snr"), distinct("snr") > 1 { return "snr" }
+        if let snr = groupParams.first(where: { Metrics.shortName($0) == "snr" }), isNumeric(snr), distinct(snr) > 1 { return snr }
         return groupParams.first { isNumeric($0) && distinct($0) > 1 && $0 != "ranks" }
             ?? (groupParams.contains("ranks") && distinct("ranks") > 1 && isNumeric("ranks") ? "ranks" : nil)
     }
@@ -283,7 +314,7 @@ struct SweepReportBuilder {
     // MARK: summaries against a parameter
 
     private var summaryKeys: [String] {
-        let exclude = Set(sweep.parameters + ["ranks", "seed", "steps", "epochs"] + (sweep.parameters.contains("ranks") ? ["seconds_per_step"] : []))
+        let exclude = Set(sweep.parameters).union(Metrics.bookkeeping).union(sweep.parameters.contains("ranks") ? ["seconds_per_step"] : [])
         let summaries = loaded.compactMap { $0.run?.summary }
         guard let first = summaries.first?.objectValue else { return [] }
         let keys = first.compactMap { m -> String? in
@@ -297,6 +328,7 @@ struct SweepReportBuilder {
         let keys = summaryKeys
         guard !keys.isEmpty else { return [] }
         var items: [RunFolderReport.Item] = [.section("Final results")]
+        items += resultsTable(keys)
         if let x = xParam {
             let seriesParams = groupParams.filter { $0 != x }
             let xValues = Array(Set(loaded.compactMap { $0.value(x)?.doubleValue })).sorted()
@@ -315,12 +347,13 @@ struct SweepReportBuilder {
                     if !xs.isEmpty { series.append(LineSeries(name: name, x: xs, y: ys, low: seedCount > 1 ? lo : nil, high: seedCount > 1 ? hi : nil, markers: true)) }
                 }
                 let acc = Metrics.isAccuracy(key)
-                items.append(.chart(LineChart(title: "\(info.title) vs \(x)", subtitle: bandNote, xLabel: x == "snr" ? "signal-to-noise ratio (snr)" : x,
-                                              yLabel: info.axis, xScale: xScale, yScale: acc ? .linear : Metrics.autoScale(series.flatMap(\.y)),
+                items.append(.chart(LineChart(title: "\(info.title) vs \(Metrics.shortName(x))", subtitle: bandNote, xLabel: Metrics.parameterAxis(x),
+                                              yLabel: info.axis, xScale: xScale, yScale: acc ? .linear : Metrics.scale(key, series.flatMap(\.y)),
                                               series: series, references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
                                               xTicks: xValues.count <= 8 ? xValues : nil,
                                               yIncludes: acc ? [0, 1] : []), caption: nil))
             }
+            items += signalNoiseItems(x: x, xValues: xValues, xScale: xScale, keys: keys)
         }
         // Grouped bars of train/test accuracy per group.
         let accKeys = ["train_accuracy", "test_accuracy"].filter(keys.contains)
@@ -345,6 +378,71 @@ struct SweepReportBuilder {
         return items
     }
 
+    /// Mean (min–max) over seeds of every result per setting, plus the peak of the condition
+    /// number along training (Ren & Li: it rises, then falls under the full contrastive loss).
+    private func resultsTable(_ keys: [String]) -> [RunFolderReport.Item] {
+        var columns: [(title: String, value: (RunFolder) -> Double?)] = keys.filter { $0 != "seconds_per_step" }.map { k in
+            (Metrics.info(k).title.lowercased(), { $0.summaryNumber(k) })
+        }
+        if loaded.contains(where: { $0.run.flatMap { Metrics.peak($0, "condition_number") } != nil }) {
+            columns.append(("peak condition number", { Metrics.peak($0, "condition_number")?.value }))
+            columns.append(("step of the peak", { Metrics.peak($0, "condition_number")?.step }))
+        }
+        guard !columns.isEmpty else { return [] }
+        let rows = orderedLabels(groupParams).map { g -> [String] in
+            let runs = loaded.filter { label($0, groupParams) == g }.compactMap(\.run)
+            return [g, "\(runs.count)"] + columns.map { c in
+                guard let s = Spread(runs.compactMap(c.value)) else { return "" }
+                let mean = NumberText.display(s.mean, digits: 3)
+                return s.count > 1 ? "\(mean) (\(NumberText.display(s.low, digits: 3))–\(NumberText.display(s.high, digits: 3)))" : mean
+            }
+        }
+        return [.table(header: ["setting", "seeds"] + columns.map(\.title), rows: rows,
+                       caption: seedCount > 1 ? "mean (min–max) over seeds" : nil)]
+    }
+
+    /// Signal learning and noise memorization against the x parameter on one chart per setting,
+    /// and their ratio: noise memorization overtakes signal learning where the ratio exceeds 1.
+    private func signalNoiseItems(x: String, xValues: [Double], xScale: AxisScale, keys: [String]) -> [RunFolderReport.Item] {
+        guard keys.contains("signal_learning"), keys.contains("noise_memorization") else { return [] }
+        let seriesParams = groupParams.filter { $0 != x }
+        let band = seedCount > 1
+        func curve(_ name: String, _ shown: String, _ value: @escaping (RunFolder) -> Double?, color: String? = nil) -> LineSeries? {
+            var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
+            for xv in xValues {
+                let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }.compactMap { $0.run.flatMap(value) }
+                guard let s = Spread(vals) else { continue }
+                xs.append(xv); ys.append(s.mean); lo.append(s.low); hi.append(s.high)
+            }
+            return xs.isEmpty ? nil : LineSeries(name: shown, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil, color: color, markers: true)
+        }
+        var items: [RunFolderReport.Item] = []
+        let ticks = xValues.count <= 8 ? xValues : nil
+        let names = orderedLabels(seriesParams)
+        for name in names.prefix(6) {
+            let series = [curve(name, "signal learning", { $0.summaryNumber("signal_learning") }, color: Palette.color(0)),
+                          curve(name, "noise memorization", { $0.summaryNumber("noise_memorization") }, color: Palette.color(1))].compactMap { $0 }
+            items.append(.chart(LineChart(title: "Signal learning vs noise memorization — \(name)", subtitle: bandNote,
+                                          xLabel: Metrics.parameterAxis(x), yLabel: "inner product with the neurons", xScale: xScale,
+                                          series: series, xTicks: ticks, yIncludes: [0]),
+                                caption: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩ at the end of training"))
+        }
+        let ratio = names.compactMap { n in
+            curve(n, n, { r in
+                guard let s = r.summaryNumber("signal_learning"), let m = r.summaryNumber("noise_memorization"), s > 0 else { return nil }
+                return m / s
+            })
+        }
+        if !ratio.isEmpty {
+            items.append(.chart(LineChart(title: "Noise memorization / signal learning vs \(Metrics.shortName(x))", subtitle: bandNote,
+                                          xLabel: Metrics.parameterAxis(x), yLabel: "noise memorization / signal learning", xScale: xScale,
+                                          yScale: Metrics.autoScale(ratio.flatMap(\.y) + [1]), series: ratio,
+                                          references: [.horizontal("noise = signal", y: 1)], xTicks: ticks, yIncludes: [0, 1]),
+                                caption: "Above 1, the encoder has memorized the training noise more than it has learned the signal."))
+        }
+        return items
+    }
+
     // MARK: training curves per group
 
     private func curveItems() -> [RunFolderReport.Item] {
@@ -354,27 +452,38 @@ struct SweepReportBuilder {
         guard !columns.isEmpty else { return [] }
         var items: [RunFolderReport.Item] = [.section("Training curves per setting")]
         let groups = orderedLabels(groupParams)
-        for column in columns {
-            var series: [LineSeries] = []
-            for g in groups {
-                var byStep: [Double: [Double]] = [:]
-                for p in loaded where label(p, groupParams) == g {
-                    guard let run = p.run else { continue }
-                    let c = run.curve(column)
-                    for (x, y) in zip(c.x, c.y) { byStep[x, default: []].append(y) }
-                }
-                guard !byStep.isEmpty else { continue }
-                let steps = byStep.keys.sorted()
-                let stats = steps.map { Spread(byStep[$0] ?? []) }
-                let band = seedCount > 1
-                series.append(LineSeries(name: g, x: steps, y: stats.map { $0?.mean ?? .nan },
-                                         low: band ? stats.map { $0?.low ?? .nan } : nil, high: band ? stats.map { $0?.high ?? .nan } : nil))
+        let band = seedCount > 1
+        /// Mean (band min–max) over seeds of a column along training for one group.
+        func meanCurve(_ column: String, _ g: String, name: String, color: String? = nil) -> LineSeries? {
+            var byStep: [Double: [Double]] = [:]
+            for p in loaded where label(p, groupParams) == g {
+                guard let run = p.run else { continue }
+                let c = run.curve(column)
+                for (x, y) in zip(c.x, c.y) { byStep[x, default: []].append(y) }
             }
+            guard !byStep.isEmpty else { return nil }
+            let steps = byStep.keys.sorted()
+            let stats = steps.map { Spread(byStep[$0] ?? []) }
+            return LineSeries(name: name, x: steps, y: stats.map { $0?.mean ?? .nan },
+                              low: band ? stats.map { $0?.low ?? .nan } : nil, high: band ? stats.map { $0?.high ?? .nan } : nil, color: color)
+        }
+        if columns.contains("signal_learning"), columns.contains("noise_memorization"), groups.count <= 4 {
+            var series: [LineSeries] = []
+            for (i, g) in groups.enumerated() {
+                if let s = meanCurve("signal_learning", g, name: "\(g) · signal", color: Palette.color(2 * i)) { series.append(s) }
+                if let s = meanCurve("noise_memorization", g, name: "\(g) · noise", color: Palette.color(2 * i + 1)) { series.append(s) }
+            }
+            items.append(.chart(LineChart(title: "Signal learning vs noise memorization during training", subtitle: bandNote,
+                                          xLabel: Metrics.stepAxis, yLabel: "inner product with the neurons", series: series),
+                                caption: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩. Learning the signal generalizes; memorizing the noise does not."))
+        }
+        for column in columns {
+            let series = groups.compactMap { meanCurve(column, $0, name: $0) }
             guard !series.isEmpty else { continue }
             let info = Metrics.info(column)
             let acc = Metrics.isAccuracy(column)
             items.append(.chart(LineChart(title: info.title + " during training", subtitle: bandNote, xLabel: Metrics.stepAxis, yLabel: info.axis,
-                                          yScale: acc ? .linear : Metrics.autoScale(series.flatMap(\.y)), series: series,
+                                          yScale: acc ? .linear : Metrics.scale(column, series.flatMap(\.y)), series: series,
                                           yIncludes: acc ? [0, 1] : []), caption: nil))
         }
         return items

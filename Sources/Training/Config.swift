@@ -123,6 +123,23 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public var imageLeak: Double = 0.3
     /// Probability mass a text token leaks outside its class (more consistent).
     public var textLeak: Double = 0.05
+    /// Single-modal positives x' for sample i (multi-modal always pairs the image with its text):
+    /// "class" — a fresh image token of i's latent class (an oracle view);
+    /// "augmentation" — a local augmentation of i's own image token: kept with probability
+    ///   `augmentation_keep`; else, with probability `augmentation_consistency`, a random token of
+    ///   the same owner class (a semantic change), otherwise an adjacent token t ± 1 in the
+    ///   vocabulary's order (an appearance change that ignores the class);
+    /// "resampled" — the image token of another training sample with the same text token
+    ///   (pseudo-positive pairs induced by text, which multi-modal CL uses implicitly) with
+    ///   probability `resample_fraction`, else the "augmentation" view (the CLIP-guided recipe:
+    ///   resampled pairs replace part of the augmented ones).
+    public var positives: String = "class"
+    /// "augmentation" positives: probability the augmented view keeps the image token, in [0, 1).
+    public var augmentationKeep: Double = 0.5
+    /// "augmentation" positives: probability a changed view stays in the token's class, in [0, 1].
+    public var augmentationConsistency: Double = 0.5
+    /// "resampled" positives: fraction of positives taken from a sample sharing the text token, in [0, 1].
+    public var resampleFraction: Double = 0.5
     public init() {}
 }
 

@@ -68,6 +68,11 @@ extension TrainConfig {
             try require(c.textVocabulary >= c.classes, "cooccurrence.text_vocabulary", c.textVocabulary, "at least classes (\(c.classes))")
             try require((0..<1).contains(c.imageLeak), "cooccurrence.image_leak", c.imageLeak, "in [0, 1)")
             try require((0..<1).contains(c.textLeak), "cooccurrence.text_leak", c.textLeak, "in [0, 1)")
+            try require(["class", "augmentation", "resampled"].contains(c.positives), "cooccurrence.positives", "\"\(c.positives)\"",
+                        "\"class\", \"augmentation\" or \"resampled\"")
+            try require((0..<1).contains(c.augmentationKeep), "cooccurrence.augmentation_keep", c.augmentationKeep, "in [0, 1)")
+            try require((0...1).contains(c.augmentationConsistency), "cooccurrence.augmentation_consistency", c.augmentationConsistency, "in [0, 1]")
+            try require((0...1).contains(c.resampleFraction), "cooccurrence.resample_fraction", c.resampleFraction, "in [0, 1]")
         }
     }
 }

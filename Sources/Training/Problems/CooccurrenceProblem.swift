@@ -1,6 +1,9 @@
 // Training/Problems/CooccurrenceProblem.swift — Zhang et al. (2023): embedding tables (linear
 // encoders on one-hot tokens). Multi-modal: image table vs text table, positives co-occurring
-// (image, text) pairs. Single-modal: two image tokens of the same latent class. Diagnostic:
+// (image, text) pairs. Single-modal: the image and a positive view chosen by
+// `cooccurrence.positives` — a fresh token of the same latent class ("class"), a local
+// augmentation of the token ("augmentation"), or the image of another training sample with the
+// same text token ("resampled", the text-induced pseudo-positives of the paper). Diagnostic:
 // alignment of the learned image features with the exact top-k singular subspace of the
 // normalised co-occurrence matrix; downstream: the latent class from the image feature.
 import Evaluation
@@ -28,6 +31,8 @@ final class CooccurrenceProblem: ContrastiveProblem {
     var cacheX = EncoderCache<Float>(), cacheX2 = EncoderCache<Float>()
     var gradImage: Matrix<Float>, gradText: Matrix<Float>
     var classes: [Int] = []
+    /// How single-modal positives are drawn.
+    let positives: SingleModalPositives
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         self.config = config
@@ -53,6 +58,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
         gradText = Matrix(rows: multiModal ? k : 0, cols: multiModal ? c.textVocabulary : 0)
         loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: k, labelledByDefault: false))
         symmetric = config.loss.symmetric
+        positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
@@ -65,7 +71,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
-        if !multiModal { try sampler.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2) }
+        if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
         timing.dataSeconds += clock.lap()
         try image.forward(x, into: &h, cache: &cacheX)
         if let text { try text.forward(xt, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
@@ -116,5 +122,111 @@ final class CooccurrenceProblem: ContrastiveProblem {
         return try ProbeSupport.accuracy(comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples,
                                          classes: config.cooccurrence.classes,
                                          encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+    }
+}
+
+/// The single-modal positive view of a training sample (Zhang et al. 2023, Section 5): what
+/// the second view of image x_v is decides which co-occurrence single-modal CL factorizes.
+struct SingleModalPositives {
+    enum Kind: String { case latentClass = "class", augmentation, resampled }
+    let kind: Kind
+    let keep: Double
+    let consistency: Double
+    let fraction: Double
+    let seed: UInt64
+    /// "augmentation": the tokens owned by each class (argmax_c P(t | c)) and each token's owner.
+    let owner: [Int]
+    let tokensOf: [[Int]]
+    /// "resampled": every training sample's image token, and the samples sharing each text token.
+    let imageOf: [Int]
+    let textOf: [Int]
+    let samplesWithText: [[Int]]
+
+    static let augmentationStream = RNGPurpose(rawValue: 40)
+    static let resampleStream = RNGPurpose(rawValue: 41)
+
+    init(config c: CooccurrenceConfig, sampler: Cooccurrence.Sampler, seed: UInt64) throws {
+        guard let kind = Kind(rawValue: c.positives) else {
+            throw ConfigError.invalidValue(key: "cooccurrence.positives", value: "\"\(c.positives)\"", allowed: "\"class\", \"augmentation\" or \"resampled\"")
+        }
+        self.kind = kind
+        self.keep = c.augmentationKeep
+        self.consistency = c.augmentationConsistency
+        self.fraction = c.resampleFraction
+        self.seed = seed
+        let model = sampler.model
+        var owner: [Int] = [], tokensOf: [[Int]] = [], imageOf: [Int] = [], textOf: [Int] = [], samplesWithText: [[Int]] = []
+        if kind != .latentClass {
+            let p = try model.imageConditionals()
+            tokensOf = Array(repeating: [], count: model.classes)
+            for t in 0..<model.imageVocabulary {
+                var best = 0
+                for k in 1..<model.classes where p[k, t] > p[best, t] { best = k }
+                owner.append(best)
+                tokensOf[best].append(t)
+            }
+        }
+        if kind == .resampled {
+            // Every rank draws the whole (small, discrete) training set: O(n) once.
+            samplesWithText = Array(repeating: [], count: model.textVocabulary)
+            for i in 0..<model.n {
+                let s = try sampler.sample(of: i)
+                imageOf.append(s.image)
+                textOf.append(s.text)
+                samplesWithText[s.text].append(i)
+            }
+        }
+        self.owner = owner; self.tokensOf = tokensOf
+        self.imageOf = imageOf; self.textOf = textOf; self.samplesWithText = samplesWithText
+    }
+
+    /// A uniform double in [0, 1) from the stream (purpose, sample, draw), word pair `word`.
+    func uniform(_ purpose: RNGPurpose, _ i: Int, _ draw: Int, _ word: Int) -> Double {
+        let w = CounterRNG(seed: seed, purpose: purpose, item: i, draw: draw).block(0)
+        let lo = UInt64(w[word * 2]), hi = UInt64(w[word * 2 + 1])
+        return Double((lo | hi << 32) >> 11) * 0x1p-53
+    }
+
+    /// The positive token of sample i for augmentation draw `draw`.
+    func token(of i: Int, draw: Int, sampler: Cooccurrence.Sampler) throws -> Int {
+        switch kind {
+        case .latentClass:
+            return try sampler.augmentationToken(of: i, draw: draw)
+        case .augmentation:
+            return try augmented(i, draw: draw, sampler: sampler)
+        case .resampled:
+            let pool = samplesWithText[textOf[i]]
+            guard pool.count > 1, uniform(Self.resampleStream, i, draw, 1) < fraction else {
+                return try augmented(i, draw: draw, sampler: sampler)
+            }
+            // Another sample with the same text token, uniformly (skip i itself).
+            var k = min(Int(uniform(Self.resampleStream, i, draw, 0) * Double(pool.count - 1)), pool.count - 2)
+            if pool[k] >= i { k += 1 }
+            return imageOf[pool[k]]
+        }
+    }
+
+    /// The local augmentation of sample i's image token: kept, moved within its class, or moved
+    /// to an adjacent token.
+    func augmented(_ i: Int, draw: Int, sampler: Cooccurrence.Sampler) throws -> Int {
+        let t = try sampler.sample(of: i).image
+        let u = uniform(Self.augmentationStream, i, draw, 0)
+        guard u >= keep else { return t }
+        let v = uniform(Self.augmentationStream, i, draw, 1)
+        if (u - keep) / (1 - keep) < consistency {
+            let pool = tokensOf[owner[t]]
+            return pool[min(Int(v * Double(pool.count)), pool.count - 1)]
+        }
+        let n = sampler.model.imageVocabulary
+        return v < 0.5 ? (t + 1) % n : (t + n - 1) % n
+    }
+
+    /// One-hot positive rows (count × N_v) for `indices`.
+    func fill(_ indices: [Int], draw: Int, sampler: Cooccurrence.Sampler, into x: inout Matrix<Float>) throws {
+        if kind == .latentClass { try sampler.fillAugmentedImages(indices, draw: draw, into: &x); return }
+        let v = sampler.model.imageVocabulary
+        x.reshape(rows: indices.count, cols: v)
+        x.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        for (row, i) in indices.enumerated() { x[row, try token(of: i, draw: draw, sampler: sampler)] = 1 }
     }
 }

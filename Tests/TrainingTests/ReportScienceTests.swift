@@ -1,0 +1,59 @@
+// Tests of the report pieces the paper experiments rely on: dotted SNR parameters on a log x
+// axis, signal vs noise per mode with their ratio, the per-setting results table, and no plots
+// of bookkeeping figures (seed, steps, ranks).
+import Foundation
+import XCTest
+@testable import Report
+
+final class ReportScienceTests: XCTestCase {
+    func testSNRSweepWithDottedKeyShowsSignalNoiseAndResultsTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-science-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var points: [JSONValue] = []
+        for snr in [0.01, 0.1] {
+            for mode in ["multi-modal", "single-modal"] {
+                for seed in 1...3 {
+                    let name = "snr-\(snr)_seed-\(seed)_mode-\(mode)"
+                    points.append(["name": .string(name), "values": ["signal_noise.snr": .number(snr), "seed": .number(Double(seed)), "mode": .string(mode)],
+                                   "folder": .string("points/\(name)")])
+                    let run = dir.appendingPathComponent("points/\(name)")
+                    try ReportFixtures.writeRun(at: run, mode: mode, snr: snr, seed: seed)
+                    // Single-modal memorizes noise (4) more than it learns the signal (10·snr); multi-modal learns the signal (20·snr).
+                    let signal = (mode == "multi-modal" ? 20 : 10) * snr * 10, noise = 4.0 + Double(seed) * 0.1
+                    let s: JSONValue = ["mode": .string(mode), "seed": .number(Double(seed)), "steps_planned": 200, "steps_completed": 200, "ranks": 2,
+                                        "test_accuracy": .number(mode == "multi-modal" ? 0.9 : 0.55), "signal_learning": .number(signal),
+                                        "noise_memorization": .number(noise), "status": "completed"]
+                    try AtomicFile.write(s.serialized(), to: run.appendingPathComponent("summary.json"))
+                }
+            }
+        }
+        let sweep: JSONValue = ["parameters": ["signal_noise.snr", "seed", "mode"], "points": .array(points)]
+        try AtomicFile.write(sweep.serialized(), to: dir.appendingPathComponent("sweep.json"))
+        let html = try String(contentsOf: try writeReport(for: dir), encoding: .utf8)
+
+        XCTAssertTrue(html.contains("<title>Test accuracy vs snr</title>"), "the dotted snr key is the x axis")
+        XCTAssertTrue(html.contains("signal-to-noise ratio (snr)"))
+        XCTAssertTrue(html.contains("<title>Signal learning vs noise memorization — single-modal</title>"))
+        XCTAssertTrue(html.contains("<title>Signal learning vs noise memorization — multi-modal</title>"))
+        XCTAssertFalse(html.contains("Steps planned"), "bookkeeping figures are not plotted")
+        XCTAssertFalse(html.contains("<title>Ranks vs snr</title>"))
+        XCTAssertTrue(html.contains("mean (min–max) over seeds"), "results table")
+
+        // Ratio chart: single-modal at snr 0.01 has noise/signal = 4.2/1 (mean over seeds), above the reference 1.
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("report_data").path)
+        let ratioFile = try XCTUnwrap(files.first { $0.contains("noise-memorization-signal-learning-vs-snr") })
+        let t = try CSVTable(contentsOf: dir.appendingPathComponent("report_data/\(ratioFile)"))
+        let rows = (0..<t.rows.count).map(t.row)
+        let single = try XCTUnwrap(rows.first { $0["series"] == "single-modal" && $0.number("x") == 0.01 })
+        XCTAssertEqual(single.number("y") ?? 0, 4.2, accuracy: 1e-9)
+        XCTAssertEqual(single.number("low") ?? 0, 4.1, accuracy: 1e-9)
+        let multi = try XCTUnwrap(rows.first { $0["series"] == "multi-modal" && $0.number("x") == 0.1 })
+        XCTAssertLessThan(multi.number("y") ?? 9, 1, "multi-modal learns the signal at high SNR")
+    }
+
+    func testConditionNumberUsesLogScale() {
+        XCTAssertEqual(Metrics.scale("condition_number", [2, 3, 5]), .log)
+        XCTAssertEqual(Metrics.scale("loss", [2, 3, 5]), .linear)
+        XCTAssertEqual(Metrics.shortName("signal_noise.snr"), "snr")
+    }
+}
