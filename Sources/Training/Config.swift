@@ -167,8 +167,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var cooccurrence = CooccurrenceConfig()
     /// Log metrics every K steps (and at the first and last step).
     public var logEvery: Int = 10
-    /// Downstream evaluation every K steps (0: only at the end).
-    public var evalEvery: Int = 0
+    /// Downstream evaluation every K steps, on logged steps (0: only at the end). The probe is
+    /// cheap (a few hundred fresh samples), so accuracy curves come by default.
+    public var evalEvery: Int = 50
     /// Checkpoint every K steps (0: only on a signal).
     public var checkpointEvery: Int = 0
     public init() {}
