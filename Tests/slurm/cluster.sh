@@ -49,7 +49,7 @@ cluster_start() {
     munge_user=$(id -un)
     if [ "$(id -u)" = 0 ] && id munge >/dev/null 2>&1; then munge_user=munge; fi
     dd if=/dev/urandom of="$CLUSTER_DIR/munge/munge.key" bs=1024 count=1 status=none
-    chmod 700 "$CLUSTER_DIR/munge"; chmod 400 "$CLUSTER_DIR/munge/munge.key"
+    chmod 711 "$CLUSTER_DIR/munge"; chmod 400 "$CLUSTER_DIR/munge/munge.key"
     $SUDO chown -R "$munge_user" "$CLUSTER_DIR/munge"
     MUNGE_SOCKET="$CLUSTER_DIR/munge/munge.socket"
     $SUDO runuser -u "$munge_user" -- munged --force \
@@ -68,7 +68,9 @@ SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$MUNGE_SOCKET
+# cred_expire also sets how long a requeued job waits before it may start again (the default
+# 120 s is there so the node forgets the old credential first); 10 s keeps the test short.
+AuthInfo=socket=$MUNGE_SOCKET,cred_expire=10
 SlurmUser=root
 SlurmdUser=root
 StateSaveLocation=$CLUSTER_DIR/state
