@@ -139,22 +139,41 @@ stop_by_pidfile() {
     return 0
 }
 
-cluster_stop() {
-    [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
-    # Jobs first (their steps are children of slurmd's slurmstepd), then the daemons.
-    if [ -f "$CLUSTER_DIR/run/slurmctld.pid" ]; then
-        timeout 10 scancel --full --quiet --state=RUNNING --partition=test 2>/dev/null
-        timeout 10 scancel --quiet --partition=test 2>/dev/null
-    fi
-    stop_by_pidfile "$CLUSTER_DIR/run/slurmd.pid"
-    # Any slurmstepd left over from this cluster (its command line names our spool folder).
-    local p
-    for p in $(pgrep -f "slurmstepd.*" 2>/dev/null); do
-        if $SUDO tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -q "$CLUSTER_DIR" ||
-           $SUDO grep -qz "SLURM_CONF=$CLUSTER_DIR" /proc/$p/environ 2>/dev/null; then
-            $SUDO kill -KILL "$p" 2>/dev/null
+# Pids of this cluster's job processes and slurmstepd daemons: their environment names our
+# slurm.conf (inherited from slurmd, or exported to the job by sbatch) and they are either a
+# slurmstepd or part of a job (SLURM_JOB_ID). The harness itself has no SLURM_JOB_ID.
+cluster_job_pids() {
+    local d pid env
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        [ "$pid" = "$$" ] && continue
+        env=$($SUDO tr '\0' '\n' < "$d/environ" 2>/dev/null) || continue
+        grep -qx "SLURM_CONF=$CLUSTER_DIR/slurm.conf" <<<"$env" || continue
+        if grep -q '^SLURM_JOB_ID=' <<<"$env" || [ "$(cat "$d/comm" 2>/dev/null)" = slurmstepd ]; then
+            echo "$pid"
         fi
     done
+}
+
+cluster_stop() {
+    [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
+    local i pids
+    # Jobs first, through Slurm (their processes belong to slurmd's slurmstepd), then the daemons.
+    if [ -f "$CLUSTER_DIR/run/slurmctld.pid" ] && [ -n "$(timeout 10 squeue -h 2>/dev/null)" ]; then
+        timeout 10 scancel --quiet --partition=test 2>/dev/null
+        for i in $(seq 1 40); do
+            [ -z "$(timeout 10 squeue -h -t RUNNING,COMPLETING 2>/dev/null)" ] && break
+            sleep 0.5
+        done
+    fi
+    stop_by_pidfile "$CLUSTER_DIR/run/slurmd.pid"
+    # Anything of a job that outlived scancel and slurmd.
+    pids=$(cluster_job_pids)
+    if [ -n "$pids" ]; then
+        echo "slurm: killing leftover job processes:" $pids
+        # shellcheck disable=SC2086
+        $SUDO kill -KILL $pids 2>/dev/null
+    fi
     stop_by_pidfile "$CLUSTER_DIR/run/slurmctld.pid"
     stop_by_pidfile "$CLUSTER_DIR/munge/munged.pid"
     $SUDO rm -rf "$CLUSTER_DIR"
