@@ -74,6 +74,10 @@ trap 'jobs_forward TERM' TERM
 # checkpointed.
 jobs_run() {
     jobs_launcher
+    if [ -n "$JOBS_STOP" ]; then
+        jobs_log "SIG$JOBS_STOP arrived before the ranks started; not starting them"
+        return "$EXIT_CHECKPOINTED"
+    fi
     jobs_log "${LAUNCH[*]} $*"
     "${LAUNCH[@]}" "$@" &
     JOBS_CHILD=$!

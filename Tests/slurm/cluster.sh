@@ -147,7 +147,7 @@ cluster_job_pids() {
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
         [ "$pid" = "$$" ] && continue
-        env=$($SUDO tr '\0' '\n' < "$d/environ" 2>/dev/null) || continue
+        env=$($SUDO cat "$d/environ" 2>/dev/null | tr '\0' '\n') || continue
         grep -qx "SLURM_CONF=$CLUSTER_DIR/slurm.conf" <<<"$env" || continue
         if grep -q '^SLURM_JOB_ID=' <<<"$env" || [ "$(cat "$d/comm" 2>/dev/null)" = slurmstepd ]; then
             echo "$pid"

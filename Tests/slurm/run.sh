@@ -17,6 +17,8 @@
 #             121 s by default), then the job restarts by itself, resumes and finishes with the same metrics as the uninterrupted `train` run
 #             (every logged loss and the final figures, relative 1e-5)
 #   mpirun    jobs/train.sbatch with LAUNCHER=mpirun (the documented fallback) completes
+#   timelimit (only with SLURM_TIMELIMIT_TEST=1; 2-4 minutes) a real --time=1 limit with
+#             --signal=B:USR1@50: checkpoint, requeue and resume until done, untouched
 # Daemons are stopped and the temporary folder removed on exit, failure or Ctrl-C; on a
 # failure the job logs and the daemons' logs are printed first. Every wait is bounded.
 # Last line: "slurm: N passed, M failed"; exit status 0 only when nothing failed.
@@ -86,17 +88,20 @@ trap 'say "interrupted"; exit 130' INT TERM
 # The value of FIELD (e.g. JobState, Restarts, ExitCode) of job $1.
 job_field() { timeout 10 scontrol show job "$1" 2>/dev/null | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2; }
 
-# Waits (up to $2 s) until job $1 reaches a final state; prints that state.
+# Waits (up to $2 s) until job $1 reaches a final state; sets STATE to it. (No command
+# substitution around waits: bash runs a trap only once the foreground command returns, so
+# the harness stays interruptible by waiting only in short commands.)
 wait_done() {
-    local id=$1 limit=$2 t=0 state=""
+    local id=$1 limit=$2 t=0
+    STATE=""
     while [ "$t" -lt $((limit * 2)) ]; do
-        state=$(job_field "$id" JobState)
-        case "$state" in
-            COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) echo "$state"; return 0 ;;
+        STATE=$(job_field "$id" JobState)
+        case "$STATE" in
+            COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) return 0 ;;
         esac
         sleep 0.5; t=$((t + 1))
     done
-    echo "${state:-UNKNOWN}(timeout)"
+    STATE="${STATE:-UNKNOWN}(timeout)"
     return 1
 }
 
@@ -201,7 +206,7 @@ J_TRAIN=$(STEPS=$TRAIN_STEPS EXTRA="$SMALL" OUTPUT="$WORK/train" \
 if [ -z "$J_TRAIN" ]; then
     fail train "sbatch jobs/train.sbatch failed"
 else
-    state=$(wait_done "$J_TRAIN" 180)
+    wait_done "$J_TRAIN" 180; state=$STATE
     problems=$(check_run_folder "$WORK/train" "$TRAIN_STEPS")
     if [ "$state" != COMPLETED ] || [ "$(job_field "$J_TRAIN" ExitCode)" != 0:0 ]; then
         fail train "job $J_TRAIN ended $state, exit code $(job_field "$J_TRAIN" ExitCode)" "$LOG_TRAIN"
@@ -230,7 +235,7 @@ elif [ "$npoints" != 8 ]; then
 else
     ntasks=$(timeout 10 squeue -h -r -j "$J_ARRAY" 2>/dev/null | wc -l)
     wait_array "$J_ARRAY" 240
-    state_collect=$(wait_done "$J_COLLECT" 120)
+    wait_done "$J_COLLECT" 120; state_collect=$STATE
     problems=""
     tasks_seen=0
     while IFS=$'\t' read -r index name _; do
@@ -311,7 +316,7 @@ else
     else
         stopped_mode=$(basename "$(dirname "$ckpt")")
         # Slurm starts it again by itself once the old credential expired (cred_expire=10).
-        state=$(wait_done "$J_REQ" 180)
+        wait_done "$J_REQ" 180; state=$STATE
         problems=$(check_run_folder "$WORK/requeue" "$TRAIN_STEPS")
         resumed=$(summary_field "$WORK/requeue/points/$stopped_mode" resumed_from_step)
         if [ "$state" != COMPLETED ] || [ "$(job_field "$J_REQ" Restarts)" != 1 ]; then
@@ -340,7 +345,7 @@ J_MPI=$(LAUNCHER=mpirun STEPS=400 EXTRA="$SMALL" OUTPUT="$WORK/mpirun" \
 if [ -z "$J_MPI" ]; then
     fail mpirun "sbatch jobs/train.sbatch failed"
 else
-    state=$(wait_done "$J_MPI" 120)
+    wait_done "$J_MPI" 120; state=$STATE
     problems=$(check_run_folder "$WORK/mpirun" 400)
     if [ "$state" != COMPLETED ]; then
         fail mpirun "job $J_MPI (LAUNCHER=mpirun) ended $state" "$LOG_MPI"
@@ -350,6 +355,38 @@ else
         fail mpirun "the log does not show the mpirun launcher" "$LOG_MPI"
     else
         pass mpirun
+    fi
+fi
+
+# --- timelimit (opt-in, SLURM_TIMELIMIT_TEST=1, 2-4 min): a real time limit --------------------
+# --time=1 with --signal=B:USR1@50: slurmctld (which checks time limits every 30 s) signals the
+# batch shell 10-40 s into each attempt; the job checkpoints, requeues, and repeats until the
+# training (about 75 s, from the train job's speed) is done. Checks at least one restart, a resume from a checkpoint, a finished run.
+
+if [ "${SLURM_TIMELIMIT_TEST:-0}" = 1 ]; then
+    LOG_TL="$WORK/timelimit.out"
+    # About 75 s of training at the speed the train job measured: more than one attempt can hold.
+    sps=$(summary_field "$WORK/train/points/multi-modal" seconds_per_step)
+    TL_STEPS=${TL_STEPS:-$(awk -v s="${sps:-0.0002}" 'BEGIN { n = int(75 / s); if (n < 20000) n = 20000; print n }')}
+    say "timelimit: $TL_STEPS steps (~75 s) under --time=1 --signal=B:USR1@50"
+    J_TL=$(STEPS=$TL_STEPS EXTRA="$SMALL --mode multi-modal --set log_every=1000" OUTPUT="$WORK/timelimit" \
+        timeout 20 sbatch --parsable --time=1 --signal=B:USR1@50 --output="$LOG_TL" "$ROOT/jobs/train.sbatch")
+    if [ -z "$J_TL" ]; then
+        fail timelimit "sbatch jobs/train.sbatch --time=1 failed"
+    else
+        wait_done "$J_TL" 600; state=$STATE
+        restarts=$(job_field "$J_TL" Restarts)
+        resumed=$(summary_field "$WORK/timelimit" resumed_from_step)
+        if [ "$state" != COMPLETED ]; then
+            fail timelimit "job $J_TL ended $state after ${restarts:-?} restart(s)" "$LOG_TL"
+        elif [ "${restarts:-0}" -lt 1 ] || ! grep -q "stopped by SIGUSR1" "$LOG_TL"; then
+            fail timelimit "the time-limit warning never stopped the run (restarts ${restarts:-0}); more TL_STEPS?" "$LOG_TL"
+        elif [ "$(summary_field "$WORK/timelimit" status)" != completed ] || [ -z "$resumed" ] || [ -e "$WORK/timelimit/checkpoint.ckpt" ]; then
+            fail timelimit "the run folder is not a finished, resumed run" "$LOG_TL"
+        else
+            say "timelimit: $restarts restart(s) on the time-limit warning, finished (last resume at step $resumed)"
+            pass timelimit
+        fi
     fi
 fi
 
