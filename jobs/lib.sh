@@ -36,7 +36,8 @@ jobs_setup() {
         srun|mpirun) ;;
         *) jobs_log "error: LAUNCHER=$LAUNCHER: use srun or mpirun"; exit 64 ;;
     esac
-    jobs_log "host $(hostname -s), ${SLURM_NTASKS:-1} rank(s) via $LAUNCHER, $OPENBLAS_NUM_THREADS BLAS thread(s) per rank, restart ${SLURM_RESTART_COUNT:-0}, binary $INFOMAX"
+    [ -n "${SLURM_JOB_ID:-}" ] && jobs_log "host $(hostname -s), ${SLURM_NTASKS:-1} rank(s) via $LAUNCHER, $OPENBLAS_NUM_THREADS BLAS thread(s) per rank, restart ${SLURM_RESTART_COUNT:-0}, binary $INFOMAX"
+    return 0
 }
 
 # The command line that starts "$@" on every task of the allocation.

@@ -9,14 +9,15 @@
 #   SNRS=0.05,0.1 SEEDS=1,2 OUTPUT=runs/small-sweep jobs/submit-sweep.sh --time=0:20:00
 #
 # Settings: SNRS, SEEDS, CONFIG, EXTRA, INFOMAX, OUTPUT (default runs/snr-sweep-<date-time>),
-# plus anything jobs/snr-sweep.sbatch reads; they are exported to the jobs.
+# plus anything jobs/snr-sweep.sbatch reads; they are exported to the jobs. Run it where
+# `infomax` can start (it runs `infomax sweep --list` as a single process here).
 set -euo pipefail
 JOBS_DIR=$(cd "$(dirname "$0")" && pwd)
 export JOBS_DIR
 # shellcheck source=jobs/lib.sh
 source "$JOBS_DIR/lib.sh"
 trap - USR1 TERM
-jobs_setup >/dev/null
+jobs_setup
 export INFOMAX
 export OUTPUT=${OUTPUT:-runs/snr-sweep-$(date +%Y%m%d-%H%M%S)}
 points=$(sweep_count)

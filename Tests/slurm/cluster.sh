@@ -103,8 +103,8 @@ CONF
     export SLURM_CONF="$CLUSTER_DIR/slurm.conf"
     $SUDO env SLURM_CONF="$SLURM_CONF" slurmctld -f "$SLURM_CONF" || { echo "slurm: slurmctld did not start"; return 1; }
     $SUDO env SLURM_CONF="$SLURM_CONF" slurmd -f "$SLURM_CONF" || { echo "slurm: slurmd did not start"; return 1; }
-    local i state
-    for i in $(seq 1 60); do
+    local state
+    for _ in $(seq 1 60); do
         state=$(sinfo -h -N -o '%T' 2>/dev/null | head -1)
         case "$state" in idle*|mixed*|allocated*) echo "slurm: cluster up in $CLUSTER_DIR (node $host, $cpus CPUs, state $state)"; return 0 ;; esac
         sleep 0.5
@@ -125,12 +125,12 @@ cluster_logs() {
 
 # Signals the daemon of pid file $1 with TERM, waits up to 10 s, then KILLs it.
 stop_by_pidfile() {
-    local file=$1 pid i
+    local file=$1 pid
     [ -f "$file" ] || return 0
     pid=$($SUDO cat "$file" 2>/dev/null)
     [ -n "$pid" ] || return 0
     $SUDO kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         $SUDO kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.25
     done
@@ -157,11 +157,11 @@ cluster_job_pids() {
 
 cluster_stop() {
     [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ] || return 0
-    local i pids
+    local pids
     # Jobs first, through Slurm (their processes belong to slurmd's slurmstepd), then the daemons.
     if [ -f "$CLUSTER_DIR/run/slurmctld.pid" ] && [ -n "$(timeout 10 squeue -h 2>/dev/null)" ]; then
         timeout 10 scancel --quiet --partition=test 2>/dev/null
-        for i in $(seq 1 40); do
+        for _ in $(seq 1 40); do
             [ -z "$(timeout 10 squeue -h -t RUNNING,COMPLETING 2>/dev/null)" ] && break
             sleep 0.5
         done

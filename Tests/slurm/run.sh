@@ -222,7 +222,8 @@ fi
 
 # --- sweep: the job array ----------------------------------------------------------------
 
-SWEEP_ENV=(SNRS=0.05,0.2 SEEDS=1,2 EXTRA="$SMALL --set steps=400" OUTPUT="$WORK/sweep")
+SWEEP_ENV=("SNRS=0.05,0.2" "SEEDS=1,2" EXTRA="$SMALL --set steps=400" OUTPUT="$WORK/sweep")
+# shellcheck disable=SC2016
 expected_points=$(env "${SWEEP_ENV[@]}" bash -c 'source "$JOBS_DIR/lib.sh"; sweep_args; "$INFOMAX" sweep "${SWEEP_ARGS[@]}" --list')
 submitted=$(env "${SWEEP_ENV[@]}" timeout 30 "$ROOT/jobs/submit-sweep.sh" --output="$WORK/sweep-%A_%a.out" | tail -n 1)
 J_ARRAY=$(sed -n 's/.*array=\([0-9]*\).*/\1/p' <<<"$submitted")
@@ -233,7 +234,6 @@ if [ -z "$J_ARRAY" ] || [ -z "$J_COLLECT" ]; then
 elif [ "$npoints" != 8 ]; then
     fail sweep "infomax sweep --list printed $npoints points, expected 2 SNRs × 2 seeds × 2 modes = 8"
 else
-    ntasks=$(timeout 10 squeue -h -r -j "$J_ARRAY" 2>/dev/null | wc -l)
     wait_array "$J_ARRAY" 240
     wait_done "$J_COLLECT" 120; state_collect=$STATE
     problems=""
@@ -249,7 +249,9 @@ else
         [ "$(summary_field "$dir" status)" = completed ] || problems+="$dir: no completed summary.json; "
         [ "$(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)" = 400.0 ] || problems+="$dir/metrics.csv does not end at step 400; "
     done <<<"$expected_points"
-    # The array has one task per point: the first task's log and the queue agree.
+    # The array has one task per point (Slurm's record of the array, and the task logs).
+    ntasks=$(timeout 10 scontrol show job "$J_ARRAY" 2>/dev/null | grep -c "ArrayJobId=$J_ARRAY ")
+    [ "$ntasks" = "$npoints" ] || problems+="the array has $ntasks tasks for $npoints points; "
     [ "$(find "$WORK" -maxdepth 1 -name "sweep-${J_ARRAY}_*.out" | wc -l)" = "$npoints" ] ||
         problems+="$(find "$WORK" -maxdepth 1 -name "sweep-${J_ARRAY}_*.out" | wc -l) task logs for $npoints points; "
     [ "$(find "$WORK/sweep/points" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)" = "$npoints" ] ||
