@@ -15,7 +15,8 @@ SUDO=""
 cluster_install() {
     local missing="" p
     for p in slurm-wlm munge libpmix-dev; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+        # (dpkg -s also succeeds for a removed package whose config files remain)
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing="$missing $p"
     done
     if [ -n "$missing" ]; then
         echo "slurm: installing$missing"
