@@ -206,7 +206,7 @@ J_TRAIN=$(STEPS=$TRAIN_STEPS EXTRA="$SMALL" OUTPUT="$WORK/train" \
 if [ -z "$J_TRAIN" ]; then
     fail train "sbatch jobs/train.sbatch failed"
 else
-    wait_done "$J_TRAIN" 180; state=$STATE
+    wait_done "$J_TRAIN" 300; state=$STATE
     problems=$(check_run_folder "$WORK/train" "$TRAIN_STEPS")
     if [ "$state" != COMPLETED ] || [ "$(job_field "$J_TRAIN" ExitCode)" != 0:0 ]; then
         fail train "job $J_TRAIN ended $state, exit code $(job_field "$J_TRAIN" ExitCode)" "$LOG_TRAIN"
@@ -318,7 +318,7 @@ else
     else
         stopped_mode=$(basename "$(dirname "$ckpt")")
         # Slurm starts it again by itself once the old credential expired (cred_expire=10).
-        wait_done "$J_REQ" 180; state=$STATE
+        wait_done "$J_REQ" 300; state=$STATE
         problems=$(check_run_folder "$WORK/requeue" "$TRAIN_STEPS")
         resumed=$(summary_field "$WORK/requeue/points/$stopped_mode" resumed_from_step)
         if [ "$state" != COMPLETED ] || [ "$(job_field "$J_REQ" Restarts)" != 1 ]; then
