@@ -19,7 +19,7 @@ run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests
+test: deps build-tests unit-tests slurm-tests
 
 deps:
 	@missing=""; \
@@ -38,6 +38,11 @@ build-tests:
 
 unit-tests:
 	swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+# A one-node Slurm cluster on this machine runs the batch scripts of jobs/ (Tests/slurm/run.sh;
+# installs slurm-wlm munge libpmix-dev when missing, stops its daemons on exit).
+slurm-tests: deps build
+	Tests/slurm/run.sh
 
 bench: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench

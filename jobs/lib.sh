@@ -1,0 +1,144 @@
+# jobs/lib.sh — what the batch scripts share: the binary and thread settings, launching the
+# ranks (srun --mpi=pmix, or mpirun inside the allocation), forwarding Slurm's warning signal
+# to them, requeueing the job when the trainer checkpointed (exit 75), and the SNR grid.
+# Sourced by jobs/*.sbatch; takes its settings from the environment (see jobs_setup).
+
+# Exit status of `infomax` after it wrote a checkpoint on SIGUSR1/SIGTERM (EX_TEMPFAIL).
+readonly EXIT_CHECKPOINTED=75
+
+jobs_log() { echo "[job ${SLURM_JOB_ID:-local}$(date '+ %H:%M:%S')] $*"; }
+
+# Settings (environment variables, all optional):
+#   INFOMAX        the binary (default: .build/release/infomax of the submit folder, else on PATH)
+#   LAUNCHER       srun (default) | mpirun — mpirun is the fallback when srun lacks PMIx
+#   MPI_PLUGIN     srun's --mpi plugin (default pmix)
+#   OPENBLAS_NUM_THREADS / OMP_NUM_THREADS   BLAS threads per rank (default: --cpus-per-task, else 1)
+#   MAX_REQUEUES   stop requeueing after this many restarts (default 20)
+jobs_setup() {
+    local threads=${SLURM_CPUS_PER_TASK:-1}
+    export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-$threads}
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$threads}
+    if [ -z "${INFOMAX:-}" ]; then
+        if [ -x "${SLURM_SUBMIT_DIR:-.}/.build/release/infomax" ]; then
+            INFOMAX="${SLURM_SUBMIT_DIR:-.}/.build/release/infomax"
+        elif command -v infomax >/dev/null; then
+            INFOMAX=$(command -v infomax)
+        else
+            jobs_log "error: no infomax binary: set INFOMAX=/path/to/infomax, or submit from the package folder after 'make build'"
+            exit 64
+        fi
+    fi
+    [ -x "$INFOMAX" ] || { jobs_log "error: INFOMAX=$INFOMAX is not an executable"; exit 64; }
+    LAUNCHER=${LAUNCHER:-srun}
+    MPI_PLUGIN=${MPI_PLUGIN:-pmix}
+    MAX_REQUEUES=${MAX_REQUEUES:-20}
+    case "$LAUNCHER" in
+        srun|mpirun) ;;
+        *) jobs_log "error: LAUNCHER=$LAUNCHER: use srun or mpirun"; exit 64 ;;
+    esac
+    [ -n "${SLURM_JOB_ID:-}" ] && jobs_log "host $(hostname -s), ${SLURM_NTASKS:-1} rank(s) via $LAUNCHER, $OPENBLAS_NUM_THREADS BLAS thread(s) per rank, restart ${SLURM_RESTART_COUNT:-0}, binary $INFOMAX"
+    return 0
+}
+
+# The command line that starts "$@" on every task of the allocation.
+jobs_launcher() {
+    if [ "$LAUNCHER" = srun ]; then
+        LAUNCH=(srun --mpi="$MPI_PLUGIN" --ntasks="${SLURM_NTASKS:-1}")
+    else
+        # Open MPI's mpirun reads the allocation from Slurm; as root it must be told it may run.
+        LAUNCH=(mpirun -np "${SLURM_NTASKS:-1}" --bind-to none -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
+        [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
+    fi
+}
+
+# --- the warning signal ------------------------------------------------------------------
+# With `#SBATCH --signal=B:USR1@120` Slurm signals only this batch shell, 120 s before the
+# time limit. The trap passes SIGUSR1 on to the launcher (srun and mpirun both forward it to
+# every rank); the trainer's ranks agree at the next step, rank 0 writes the checkpoint and
+# they exit 75. SIGTERM (scancel, or the time limit itself) is passed on as SIGUSR1 too.
+JOBS_CHILD=""
+JOBS_STOP=""
+jobs_forward() {
+    JOBS_STOP=$1
+    if [ -n "$JOBS_CHILD" ] && kill -0 "$JOBS_CHILD" 2>/dev/null; then
+        jobs_log "SIG$1: asking the ranks to checkpoint (SIGUSR1 to $LAUNCHER, pid $JOBS_CHILD)"
+        kill -USR1 "$JOBS_CHILD" 2>/dev/null
+    else
+        jobs_log "SIG$1 with no step running"
+    fi
+}
+trap 'jobs_forward USR1' USR1
+trap 'jobs_forward TERM' TERM
+
+# Runs "$@" on every task in the background (so the trap can run while it does) and returns
+# its exit status. srun returns the largest exit status of its tasks: 75 when they all
+# checkpointed.
+jobs_run() {
+    jobs_launcher
+    if [ -n "$JOBS_STOP" ]; then
+        jobs_log "SIG$JOBS_STOP arrived before the ranks started; not starting them"
+        return "$EXIT_CHECKPOINTED"
+    fi
+    jobs_log "${LAUNCH[*]} $*"
+    "${LAUNCH[@]}" "$@" &
+    JOBS_CHILD=$!
+    # `wait` returns early (status > 128) whenever a trapped signal arrives; wait again until
+    # the launcher is gone, then collect its own status (bash keeps it).
+    while kill -0 "$JOBS_CHILD" 2>/dev/null; do wait "$JOBS_CHILD"; done
+    wait "$JOBS_CHILD"
+    local rc=$?
+    JOBS_CHILD=""
+    return $rc
+}
+
+# Ends the batch script after a step's exit status `rc`: 0 → done; 75 → requeue this job
+# (it restarts with --resume from the checkpoint); anything else → fail with that status.
+jobs_finish() {
+    local rc=$1
+    if [ "$rc" = 0 ]; then
+        jobs_log "finished"
+        exit 0
+    fi
+    if [ "$rc" = "$EXIT_CHECKPOINTED" ]; then
+        if [ -z "${SLURM_JOB_ID:-}" ]; then
+            jobs_log "checkpointed (not under Slurm: run the script again to resume)"
+            exit "$rc"
+        fi
+        if [ "${SLURM_RESTART_COUNT:-0}" -ge "$MAX_REQUEUES" ]; then
+            jobs_log "checkpointed, but the job was already restarted $SLURM_RESTART_COUNT times (MAX_REQUEUES); not requeueing"
+            exit "$rc"
+        fi
+        jobs_log "checkpointed; requeueing job $SLURM_JOB_ID (it resumes from the checkpoint)"
+        if scontrol requeue "$SLURM_JOB_ID"; then
+            exit 0
+        fi
+        jobs_log "error: scontrol requeue failed (submit with --requeue, or JobRequeue=1); resubmit by hand to resume"
+        exit "$rc"
+    fi
+    jobs_log "failed with exit status $rc"
+    exit "$rc"
+}
+
+# --- the SNR sweep grid ------------------------------------------------------------------
+# One definition for every array task, the collecting job and the submit helper, so they all
+# number the points alike. Settings:
+#   SNRS   signal_noise.snr values (default 0.02,0.05,0.1,0.2)
+#   SEEDS  seeds (default 1,2,3)
+#   CONFIG a base JSON config; EXTRA more options (e.g. "--set signal_noise.d=500")
+# With the default mode (compare) the sweep adds both modalities: 4 × 3 × 2 = 24 points.
+sweep_args() {
+    SWEEP_ARGS=(--grid "signal_noise.snr=${SNRS:-0.02,0.05,0.1,0.2}" --grid "seed=${SEEDS:-1,2,3}")
+    [ -n "${CONFIG:-}" ] && SWEEP_ARGS+=(--config "$CONFIG")
+    # EXTRA is split on white space on purpose (several options in one variable).
+    # shellcheck disable=SC2206
+    [ -n "${EXTRA:-}" ] && SWEEP_ARGS+=($EXTRA)
+    return 0
+}
+
+# The number of grid points (`infomax sweep --list` prints one line per point).
+sweep_count() {
+    sweep_args
+    local listing
+    listing=$("$INFOMAX" sweep "${SWEEP_ARGS[@]}" --list) || return 1
+    printf '%s\n' "$listing" | grep -c .
+}
