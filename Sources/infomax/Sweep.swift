@@ -162,16 +162,17 @@ struct Sweep: ParsableCommand {
         }
         let fields = ["final_loss", "train_accuracy", "test_accuracy", "signal_learning", "noise_memorization",
                       "condition_number", "subspace_alignment", "seconds_per_step", "wall_seconds"]
-        let csv = try CSVWriter(creating: dir.appendingPathComponent("sweep.csv"), header: ["point"] + axes.map(\.key) + fields)
+        // Built in memory and written atomically: array tasks finishing together may both get here.
+        var lines = [(["point"] + axes.map(\.key) + fields).map(CSVField.quoted).joined(separator: ",")]
         for (p, s) in zip(points, summaries) {
             guard let s else { continue }
             let values: [Double?] = [s.finalLoss, s.trainAccuracy, s.testAccuracy, s.signalLearning, s.noiseMemorization,
                                      s.conditionNumber, s.subspaceAlignment, s.secondsPerStep, s.wallSeconds]
             let cells: [CSVField] = [.text(p.name)] + p.assignments.map { a in Double(a.value).map(CSVField.number) ?? .text(a.value.replacingOccurrences(of: "\"", with: "")) }
                 + values.map { $0.map(CSVField.number) ?? .empty }
-            try csv.write(cells)
+            lines.append(cells.map(\.rendered).joined(separator: ","))
         }
-        try csv.close()
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: dir.appendingPathComponent("sweep.csv"))
         let report = try writeReport(for: dir, to: nil)
         print("[sweep] all \(points.count) points finished: \(dir.appendingPathComponent("sweep.csv").path), \(report.path)")
     }
