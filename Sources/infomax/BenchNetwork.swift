@@ -51,14 +51,18 @@ struct CostModel: Codable {
         p <= 1 ? 0 : Double(p - 1) * alpha + Double(p - 1) / Double(p) * n * beta
     }
 
-    /// Least-squares fit of t = α + β·n.
+    /// Fit of t = α + β·n that weights both ends: α is the smallest time of the small messages
+    /// (≤ 512 B, where latency dominates; the minimum because noise only adds), β the median of
+    /// (t − α)/n over the large ones (≥ 64 KiB, where bandwidth dominates). A least-squares
+    /// line would be set by the largest messages alone and could give a negative α.
     static func fit(bytes: [Double], seconds: [Double]) -> CostModel {
-        let k = Double(bytes.count)
-        let mx = bytes.reduce(0, +) / k, my = seconds.reduce(0, +) / k
-        var sxy = 0.0, sxx = 0.0
-        for (x, y) in zip(bytes, seconds) { sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx) }
-        let beta = sxx > 0 ? sxy / sxx : 0
-        return CostModel(alpha: max(my - beta * mx, 0), beta: max(beta, 0))
+        func median(_ x: [Double]) -> Double { x.isEmpty ? 0 : x.sorted()[x.count / 2] }
+        let pairs = Array(zip(bytes, seconds))
+        let alpha = pairs.filter { $0.0 <= 512 }.map(\.1).min() ?? 0
+        let large = pairs.filter { $0.0 >= 65536 }
+        var beta = median(large.map { ($0.1 - alpha) / $0.0 })
+        if beta <= 0 { beta = large.map { $0.1 / $0.0 }.max() ?? 0 }
+        return CostModel(alpha: alpha, beta: beta)
     }
 }
 
@@ -68,7 +72,8 @@ struct BenchNetwork: ParsableCommand {
         abstract: "Measure latency α and inverse bandwidth β between ranks, and check the collectives against the α-β model.",
         discussion: """
         Ranks exchange messages pairwise (MPI_Sendrecv, rank r with r xor 1) from 8 bytes to
-        --max-megabytes; the fit of t = α + β·n over those sizes gives α and β. Then the
+        --max-megabytes; α is the smallest time of the small messages, β the median extra time
+        per byte of the large ones (t = α + β·n). Then the
         all-reduce and all-gather the trainer uses are timed at the same sizes and printed next
         to the model's prediction. Needs at least 2 ranks; run it with the ranks placed as a
         real job places them (same node: shared memory; across nodes: the interconnect).
