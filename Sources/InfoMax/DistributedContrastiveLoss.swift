@@ -81,7 +81,8 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
 /// Memory per rank: `.allgather` holds the N × k gathered candidates and their N × k gradient;
 /// `.ring` holds five blocks of maxb × k (two candidate chunks, three gradient partials);
 /// both hold a logits block of at most `blockElements` scalars (at least one row of N, or of
-/// maxb for the ring) and the N labels (`.oppositeLabel`). The B × B matrix is never formed.
+/// maxb for the ring) and, for `.oppositeLabel`, the N labels (gathered padded to p·maxb, then
+/// compacted). The B × B matrix is never formed.
 ///
 /// Allocation: the `into:` forms reuse the caller's result matrices and this object's
 /// buffers; after the first call with a given shape they allocate nothing (as long as the
