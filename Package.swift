@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "MPITests", dependencies: ["MPI"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
-        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI"]),
+        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "Report"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],

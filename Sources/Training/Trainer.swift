@@ -81,6 +81,8 @@ public final class Trainer {
     private var indexBuffer: [Int] = []
     private var cachedEpoch = -1
     private var cachedPermutation: [Int] = []
+    /// The gradient all-reduce (Open MPI's MPI_Allreduce mallocs a buffer per call).
+    private let gradientReducer: RingAllreduce<Float>
 
     public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator) {
         precondition(mode != .compare, "a Trainer trains one modality")
@@ -88,6 +90,7 @@ public final class Trainer {
         self.mode = mode
         self.problem = problem
         self.comm = comm
+        gradientReducer = RingAllreduce<Float>(communicator: comm)
     }
 
     /// The global sample indices of step `step`'s batch that this rank owns. Full batch: the
@@ -152,7 +155,7 @@ public final class Trainer {
                                           gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
         }
         let t0 = comm.wtime()
-        try comm.allreduce(inPlace: &state.gradient, op: .sum)
+        try gradientReducer.sum(inPlace: &state.gradient)
         timing.allreduceSeconds += comm.wtime() - t0
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
         timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size

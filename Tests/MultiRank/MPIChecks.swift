@@ -41,6 +41,7 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
         try checkSplit(c)
         try checkBarrier(c)
         try checkLargeAllreduce(c)
+        try checkRingAllreduce(c)
         try checkAgreement(c)
     } catch {
         // One rank throwing while the others wait in a collective would hang the job.
@@ -50,6 +51,28 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
 }
 
 // MARK: reductions
+
+/// The trainer's persistent-scratch ring all-reduce equals MPI_Allreduce (exactly, on
+/// integer-valued data), for lengths shorter than, equal to and longer than the rank count,
+/// and gives every rank the same bits on real-valued data.
+private func checkRingAllreduce(_ c: Checks) throws {
+    let comm = c.comm
+    let reducer = RingAllreduce<Float>(communicator: comm)
+    for n in [0, 1, comm.size - 1, comm.size, 7, 1000, 4099] where n >= 0 {
+        let mine = values(Float.self, rank: comm.rank, count: n)
+        var ring = mine
+        try reducer.sum(inPlace: &ring)
+        let want = try comm.allreduce(mine, op: .sum)
+        c.expect(ring == want, "RingAllreduce n=\(n): differs from MPI_Allreduce")
+    }
+    let doubles = RingAllreduce<Double>(communicator: comm)
+    var x = (0..<513).map { 1.0 / Double($0 + 3 + comm.rank) }
+    try doubles.sum(inPlace: &x)
+    let onRoot = try comm.broadcast(x, root: 0)
+    c.expect(onRoot == x, "RingAllreduce gives every rank the same bits")
+    let want = (0..<513).map { i in (0..<comm.size).reduce(0.0) { $0 + 1.0 / Double(i + 3 + $1) } }
+    c.expect(zip(x, want).allSatisfy { abs($0 - $1) <= 1e-14 * abs($1) }, "RingAllreduce sums to rounding")
+}
 
 private func checkAllreduce<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
     let comm = c.comm, n = 10

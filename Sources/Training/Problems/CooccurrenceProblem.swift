@@ -21,8 +21,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     let probeTest: Cooccurrence.Sampler
     var image: LinearEncoder<Float>
     var text: LinearEncoder<Float>?
-    let loss: DistributedContrastiveLoss<Float>
-    let symmetric: Bool
+    var loss: LossStep
     let reference: Matrix<Double>
     let imageMarginal: [Double]
 
@@ -56,8 +55,8 @@ final class CooccurrenceProblem: ContrastiveProblem {
         }
         gradImage = Matrix(rows: k, cols: c.imageVocabulary)
         gradText = Matrix(rows: multiModal ? k : 0, cols: multiModal ? c.textVocabulary : 0)
-        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: k, labelledByDefault: false))
-        symmetric = config.loss.symmetric
+        loss = try LossStep(config.loss, width: k, labelledByDefault: false,
+                            form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
         positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
     }
 
@@ -76,19 +75,8 @@ final class CooccurrenceProblem: ContrastiveProblem {
         try image.forward(x, into: &h, cache: &cacheX)
         if let text { try text.forward(xt, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
         timing.forwardSeconds += clock.lap()
-        let value: Float
-        var dH: Matrix<Float>, dG: Matrix<Float>
-        if multiModal && symmetric {
-            let r = try loss.evaluateSymmetric(h, g, labels: classes)
-            value = r.value; dH = r.dFirst; dG = r.dSecond
-        } else if multiModal {
-            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: classes)
-            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
-        } else {
-            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: classes)
-            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
-        }
-        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
+        let value = try loss.evaluate(h, g, labels: classes, timing: &timing, clock: &clock)
+        let dH = loss.dFirst, dG = loss.dSecond
         ProblemSupport.zero(&gradImage)
         try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
         if let text {

@@ -16,8 +16,7 @@ final class LatentLinearProblem: ContrastiveProblem {
     let probeTest: LatentLinear.Sampler
     var f1: LinearEncoder<Float>
     var f2: LinearEncoder<Float>
-    let loss: DistributedContrastiveLoss<Float>
-    let symmetric: Bool
+    var loss: LossStep
 
     var x1 = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0), z = Matrix<Float>(rows: 0, cols: 0)
     var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
@@ -44,8 +43,8 @@ final class LatentLinearProblem: ContrastiveProblem {
         f2 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d2, sigma: config.encoder.initScale, seed: config.seed, item: 1))
         grad1 = Matrix(rows: k, cols: l.d1)
         grad2 = Matrix(rows: k, cols: l.d2)
-        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: k, labelledByDefault: false))
-        symmetric = config.loss.symmetric
+        loss = try LossStep(config.loss, width: k, labelledByDefault: false,
+                            form: config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
     }
 
     var parameterCount: Int { f1.parameterCount + f2.parameterCount }
@@ -62,16 +61,8 @@ final class LatentLinearProblem: ContrastiveProblem {
         try f1.forward(x1, into: &h, cache: &cache1)
         try f2.forward(x2, into: &g, cache: &cache2)
         timing.forwardSeconds += clock.lap()
-        let value: Float
-        var dH: Matrix<Float>, dG: Matrix<Float>
-        if symmetric {
-            let r = try loss.evaluateSymmetric(h, g, labels: nil)
-            value = r.value; dH = r.dFirst; dG = r.dSecond
-        } else {
-            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: nil)
-            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
-        }
-        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
+        let value = try loss.evaluate(h, g, labels: nil, timing: &timing, clock: &clock)
+        let dH = loss.dFirst, dG = loss.dSecond
         ProblemSupport.zero(&grad1); ProblemSupport.zero(&grad2)
         try f1.backward(x1, outputGradient: dH, cache: &cache1, accumulatingInto: &grad1)
         try f2.backward(x2, outputGradient: dG, cache: &cache2, accumulatingInto: &grad2)

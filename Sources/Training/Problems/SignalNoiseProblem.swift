@@ -18,7 +18,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
     let probeTest: SignalNoise
     var image: ReLUPatchEncoder<Float>
     var text: ReLUPatchEncoder<Float>?
-    let loss: DistributedContrastiveLoss<Float>
+    var loss: LossStep
     let symmetric: Bool
 
     // Buffers reused across steps.
@@ -67,8 +67,9 @@ final class SignalNoiseProblem: ContrastiveProblem {
         }
         gradImage = Matrix(rows: m, cols: d)
         gradText = Matrix(rows: multiModal ? m : 0, cols: multiModal ? d : 0)
-        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: ProblemSupport.contrastiveLoss(config.loss, width: m, labelledByDefault: true))
         symmetric = config.loss.symmetric
+        loss = try LossStep(config.loss, width: m, labelledByDefault: true,
+                            form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
@@ -99,20 +100,9 @@ final class SignalNoiseProblem: ContrastiveProblem {
         if let text { try text.forward(x2, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
         timing.forwardSeconds += clock.lap()
 
-        let value: Float
-        var dH: Matrix<Float>, dG: Matrix<Float>
-        if multiModal && symmetric {
-            let r = try loss.evaluateSymmetric(h, g, labels: labels)
-            value = r.value; dH = r.dFirst; dG = r.dSecond
-        } else if multiModal {
-            let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: labels)
-            value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
-        } else {
-            // Anchors and negatives are the original views h(x); positives the augmentations.
-            let r = try loss.evaluate(anchors: h, positives: g, candidates: h, labels: labels)
-            value = r.value; dH = r.dA; dH += r.dC; dG = r.dPos
-        }
-        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
+        // Single-modal: anchors and negatives are the original views h(x); positives the augmentations.
+        let value = try loss.evaluate(h, g, labels: labels, timing: &timing, clock: &clock)
+        let dH = loss.dFirst, dG = loss.dSecond
 
         ProblemSupport.zero(&gradImage)
         try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
@@ -130,13 +120,13 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
     /// Forward and backward: one (b·P) × m × d gemm per view each. Loss, per direction: the
     /// logits b × B × k and dA gemms, plus dC unless stop-gradient, plus the logits again for
-    /// the ring's second pass (k = P·m patch-wise, m summed).
+    /// the ring's second sweep of InfoNCE (k = P·m patch-wise, m summed).
     func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? {
         let P = Double(SignalNoise.Modality.patches), m = Double(config.encoder.width), d = Double(config.signalNoise.d)
         let encoders = 2 * (2 * Double(b) * P * m * d)
         guard config.loss.kind != .positiveOnly else { return 2 * encoders }
         let k = config.loss.patchwise ? P * m : m
-        let gemms = 2.0 + (config.loss.stopGradient ? 0 : 1) + (config.loss.exchange == "ring" ? 1 : 0)
+        let gemms = 2.0 + (config.loss.stopGradient ? 0 : 1) + (config.loss.exchange == "ring" && config.loss.kind == .infonce ? 1 : 0)
         let directions = multiModal && symmetric ? 2.0 : 1.0
         return 2 * encoders + directions * gemms * 2 * Double(b) * Double(B) * k
     }
