@@ -108,11 +108,7 @@ struct BenchStep: ParsableCommand {
     func run() throws {
         let options = self
         MPIRun.run { comm in
-            let text = try comm.onRoot(exitCode: ExitStatus.usage) { try options.config.map(ConfigLoader.readFile) ?? "" }
-            let shared = try comm.broadcast(text ?? "")
-            let cfg = try ConfigLoader.load(text: options.config == nil ? nil : shared, source: options.config ?? "",
-                                            overrides: options.resolvedOverrides(ranks: comm.size))
-            try cfg.validate(ranks: comm.size)
+            let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides(ranks: comm.size))
             guard let mode = ModalityMode(rawValue: options.mode), mode != .compare else { return ExitStatus.usage }
             let output = options.output.map { URL(fileURLWithPath: $0) }
             if let output {

@@ -7,6 +7,17 @@ import Glibc
 #endif
 
 enum MPIRun {
+    /// The run configuration every rank uses: rank 0 reads `path` (if any), every rank parses
+    /// the same text with `overrides` on top of the defaults and validates it for this rank
+    /// count, so a bad file or value is reported once and every rank throws alike.
+    static func loadConfig(_ comm: Communicator, path: String?, overrides: [String]) throws -> TrainConfig {
+        let text = try comm.onRoot(exitCode: ExitStatus.usage) { try path.map(ConfigLoader.readFile) ?? "" }
+        let shared = try comm.broadcast(text ?? "")
+        let cfg = try ConfigLoader.load(text: path == nil ? nil : shared, source: path ?? "", overrides: overrides)
+        try cfg.validate(ranks: comm.size)
+        return cfg
+    }
+
     /// Initialises MPI, runs `body` with the world communicator, finalises and exits.
     /// Errors thrown by `body` must be thrown on every rank (they are printed by rank 0).
     static func run(_ body: (Communicator) throws -> Int32) -> Never {

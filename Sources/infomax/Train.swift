@@ -83,11 +83,7 @@ struct Train: ParsableCommand {
         let options = self
         MPIRun.run { comm in
             // Rank 0 reads the file; every rank parses the same text and validates alike.
-            let text = try comm.onRoot(exitCode: ExitStatus.usage) { try options.config.map(ConfigLoader.readFile) ?? "" }
-            let shared = try comm.broadcast(text ?? "")
-            let cfg = try ConfigLoader.load(text: options.config == nil ? nil : shared, source: options.config ?? "",
-                                            overrides: options.resolvedOverrides())
-            try cfg.validate(ranks: comm.size)
+            let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides())
             if options.printConfig {
                 if comm.isRoot { print(try ConfigLoader.json(cfg)) }
                 return ExitStatus.success
