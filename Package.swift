@@ -4,7 +4,7 @@
 // -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI). See README.md.
 import PackageDescription
 
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "InfoMaxMPI",
