@@ -128,7 +128,7 @@ struct ScalingReportBuilder {
             return LineSeries(name: Self.phaseNames[key] ?? key, x: xs, y: y, color: color, markers: true)
         }
         if !lines.isEmpty {
-            let note = study.kind == .strong ? "compute phases ideally fall as 1/p; communication does not" : "every phase ideally stays flat"
+            let note = study.kind == .strong ? "compute ideally falls as 1/p" : "ideally every phase stays flat"
             items.append(.chart(LineChart(title: "Phase time vs ranks", subtitle: "seconds per step, slowest rank; \(note)",
                                           xLabel: ScalingCharts.ranksAxis, yLabel: "time per step (s)", xScale: .log, yScale: .log,
                                           series: lines, xTicks: xs),
@@ -146,7 +146,7 @@ struct ScalingReportBuilder {
             if peak.contains(where: \.isFinite) { refs.append(ReferenceLine(name: "sgemm peak per rank", x: xs, y: peak, color: "#666666")) }
             let fractions = study.points.compactMap { $0.fractionOfPeak }
             items.append(.chart(LineChart(title: "GFLOP/s per rank vs the sgemm peak",
-                                          subtitle: "achieved = model FLOPs per step / time per step / ranks; peak = sgemm measured on each rank",
+                                          subtitle: "achieved: model FLOPs / step time / ranks; peak: sgemm run on each rank",
                                           xLabel: ScalingCharts.ranksAxis, yLabel: "GFLOP/s per rank", xScale: .log,
                                           series: [LineSeries(name: "achieved", x: xs, y: rate, color: Palette.color(0), markers: true)],
                                           references: refs, xTicks: xs, yIncludes: [0]),
@@ -162,7 +162,7 @@ struct ScalingReportBuilder {
         if !series.isEmpty {
             let values = series.flatMap(\.y)
             items.append(.chart(LineChart(title: "Memory and communication per rank",
-                                          subtitle: "MB per rank: peak resident set; bytes sent + received per step",
+                                          subtitle: "peak resident set; bytes communicated per step (bytes_per_step_per_rank)",
                                           xLabel: ScalingCharts.ranksAxis, yLabel: "MB per rank", xScale: .log,
                                           yScale: Metrics.autoScale(values), series: series, xTicks: xs, yIncludes: [0]), caption: nil))
         }

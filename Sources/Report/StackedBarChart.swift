@@ -50,7 +50,8 @@ public struct StackedBarChart: Chart {
 
     public func svg() -> String {
         let tops = categories.indices.map(stackHeight) + (totals ?? []).filter { $0.isFinite }
-        let yt = AxisMap.ticks(values: tops, scale: .linear, explicit: nil, include: [0])
+        // Head room above the tallest bar for its value label.
+        let yt = AxisMap.ticks(values: tops, scale: .linear, explicit: nil, include: [0, (tops.filter(\.isFinite).max() ?? 0) * 1.08])
         let yLabels = NiceTicks.labels(yt)
         let top = subtitle == nil ? 40.0 : 56.0
         let left = 30 + (yLabels.map { SVG.textWidth($0, size: 11) }.max() ?? 20) + 8
