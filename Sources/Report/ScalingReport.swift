@@ -152,7 +152,7 @@ struct ScalingReportBuilder {
                                           references: refs, xTicks: xs, yIncludes: [0]),
                                 caption: fractions.isEmpty ? nil
                                     : "Fraction of the peak: " + zip(study.points, study.points.map(\.fractionOfPeak)).compactMap { b, fr in
-                                        fr.map { "\(NumberText.display($0 * 100, digits: 3))% at \(b.ranks)" } }.joined(separator: ", ") + "."))
+                                        fr.map { "\(NumberText.display($0 * 100, digits: 3))% at \(rankLabel(b.ranks))" } }.joined(separator: ", ") + "."))
         }
         let rss = study.points.map { ($0.peakRSSBytes ?? .nan) / 1e6 }
         let comm = study.points.map { ($0.bytesPerStepPerRank ?? .nan) / 1e6 }
