@@ -21,6 +21,8 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
+        .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: optimized),
         .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Synthetic", dependencies: ["Linalg"], swiftSettings: optimized),
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
         .target(name: "Report", dependencies: [], swiftSettings: optimized),
         .executableTarget(name: "infomax", dependencies: [
-            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report", "CBLAS",
+            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report", "CBLAS", "CAllocCount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.

@@ -105,6 +105,11 @@ public struct ContrastiveResult<T: BLASScalar>: Sendable {
     public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
         self.value = value; self.dA = dA; self.dPos = dPos; self.dC = dC
     }
+
+    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init() {
+        self.init(value: 0, dA: Matrix(rows: 0, cols: 0), dPos: Matrix(rows: 0, cols: 0), dC: Matrix(rows: 0, cols: 0))
+    }
 }
 
 /// The symmetric (two-direction) loss of two embedding sets h and g and its gradients.
@@ -116,6 +121,9 @@ public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
     /// ∂/∂g (local rows).
     public var dSecond: Matrix<T>
     public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) { self.value = value; self.dFirst = dFirst; self.dSecond = dSecond }
+
+    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init() { self.init(value: 0, dFirst: Matrix(rows: 0, cols: 0), dSecond: Matrix(rows: 0, cols: 0)) }
 }
 
 extension ContrastiveLoss {
@@ -233,7 +241,25 @@ extension ContrastiveLoss {
 }
 
 func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>) -> SymmetricContrastiveResult<T> {
-    var dh = r1.dA; dh += r2.dPos; dh += r2.dC; scale(&dh, by: 0.5)
-    var dg = r2.dA; dg += r1.dPos; dg += r1.dC; scale(&dg, by: 0.5)
-    return SymmetricContrastiveResult(value: (r1.value + r2.value) / 2, dFirst: dh, dSecond: dg)
+    var result = SymmetricContrastiveResult<T>()
+    combineSymmetric(r1, r2, into: &result)
+    return result
+}
+
+/// dh = ½ (r1.dA + r2.dPos + r2.dC), dg = ½ (r2.dA + r1.dPos + r1.dC) into `result`, reusing
+/// its storage (no allocation once it has the shape).
+func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>,
+                                     into result: inout SymmetricContrastiveResult<T>) {
+    func sum(_ x: Matrix<T>, _ y: Matrix<T>, _ z: Matrix<T>, into out: inout Matrix<T>) {
+        out.reshape(rows: x.rows, cols: x.cols)
+        x.storage.withUnsafeBufferPointer { px in
+        y.storage.withUnsafeBufferPointer { py in
+        z.storage.withUnsafeBufferPointer { pz in
+        out.storage.withUnsafeMutableBufferPointer { po in
+            for i in 0..<po.count { po[i] = ((px[i] + py[i]) + pz[i]) * 0.5 }
+        }}}}
+    }
+    sum(r1.dA, r2.dPos, r2.dC, into: &result.dFirst)
+    sum(r2.dA, r1.dPos, r1.dC, into: &result.dSecond)
+    result.value = (r1.value + r2.value) / 2
 }

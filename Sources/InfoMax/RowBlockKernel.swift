@@ -1,19 +1,64 @@
-// InfoMax/RowBlockKernel.swift — the numerical core shared by every rank count: for a block
-// of anchor rows against all N candidates, the logits (in row chunks, never more than
-// `blockElements` at once), row log-sum-exps, the loss share, and the gradients with
-// respect to the (normalised) anchors, positives and candidates, all through gemm.
+// InfoMax/RowBlockKernel.swift — the numerical core shared by every rank count and both
+// candidate exchanges: for a block of anchor rows against candidates (all N at once for the
+// all-gather exchange, one ring chunk at a time for the ring), the logits in row blocks of at
+// most `blockElements`, row log-sum-exps (online over chunks for the ring), the loss share,
+// and the gradients with respect to the (normalised) anchors, positives and candidates, all
+// through gemm. Nothing here allocates once its scratch buffers have their size.
 import Linalg
 
 /// Number of (i, j) pairs with j ∈ Neg(i) over a global batch of `count` samples.
 func negativePairCount(_ negatives: NegativeSet, labels: [Int]?, count: Int) -> Int {
+    var scratch: [Int64] = []
+    return negativePairCount(negatives, labels: labels.map { $0.map { Int64($0) } }, count: count, scratch: &scratch)
+}
+
+/// Number of (i, j) pairs with j ∈ Neg(i): N(N−1) for `.allOthers`, N² − Σ_y n_y² for
+/// `.oppositeLabel` (n_y: how many samples carry label y), counted by sorting a copy of the
+/// labels in `scratch` (heap sort, in place: no allocation once `scratch` has the capacity).
+func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, scratch: inout [Int64]) -> Int {
     switch negatives {
     case .allOthers:
         return count * (count - 1)
     case .oppositeLabel:
         guard let labels else { return 0 }
-        var histogram: [Int: Int] = [:]
-        for y in labels { histogram[y, default: 0] += 1 }
-        return histogram.values.reduce(0) { $0 + $1 * (count - $1) }
+        let n = labels.count
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: labels)
+        var same = 0
+        scratch.withUnsafeMutableBufferPointer { v in
+            heapSort(v)
+            var i = 0
+            while i < n {
+                var j = i + 1
+                while j < n && v[j] == v[i] { j += 1 }
+                same += (j - i) * (j - i)
+                i = j
+            }
+        }
+        return n * n - same
+    }
+}
+
+/// Sorts `v` ascending in place (heap sort: O(n log n), no allocation).
+func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
+    let n = v.count
+    func siftDown(_ start: Int, _ end: Int) {
+        var root = start
+        while 2 * root + 1 < end {
+            var child = 2 * root + 1
+            if child + 1 < end && v[child] < v[child + 1] { child += 1 }
+            if v[root] >= v[child] { return }
+            v.swapAt(root, child)
+            root = child
+        }
+    }
+    var start = n / 2
+    while start > 0 { start -= 1; siftDown(start, n) }
+    var end = n
+    while end > 1 {
+        end -= 1
+        v.swapAt(0, end)
+        siftDown(0, end)
     }
 }
 
@@ -38,7 +83,7 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
 /// - Parameters:
 ///   - aHat, pHat: the local anchors and positives (already normalised for `.cosine`), b × k.
 ///   - cHat: all N candidates (normalised), N × k row-major, row-aligned with the global anchors.
-///   - labels: the N global labels (used by `.oppositeLabel`).
+///   - labels: the N global labels (used by `.oppositeLabel`), as Int64 (the type they travel in).
 ///   - globalCount: B, the number of global anchors (the loss is a mean over them).
 ///   - pairCount: Σ_i |Neg(i)| over the global batch (the spectral normaliser).
 ///   - logits: scratch, grown to at most `blockElements` (or one row of N).
@@ -48,7 +93,7 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
-                                        cHat: UnsafeBufferPointer<T>, labels: [Int]?, offset: Int,
+                                        cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int,
                                         globalCount B: Int, pairCount: Int, blockElements: Int,
                                         logits: inout [T], dA: inout Matrix<T>, dP: inout Matrix<T>,
                                         dC: UnsafeMutableBufferPointer<T>?) -> Double {
@@ -70,7 +115,7 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
     if objective != .positiveOnly && logits.count < rowsPerBlock * N {
         logits = [T](repeating: 0, count: rowsPerBlock * N)
     }
-    let noLabels: [Int] = []
+    let noLabels: [Int64] = []
     let labs = labels ?? noLabels
     var total: Double = 0
 
@@ -152,4 +197,117 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
         }
     }}}}}}
     return total / (objective == .spectral ? 1 : Double(B))
+}
+
+// MARK: - One candidate chunk at a time (the ring exchange)
+
+/// The logits g·Â[i0 ..< i0+rr] Ĉ_chunkᵀ (rr × n, leading dimension n) into `w`, with every
+/// non-negative pair set to `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global
+/// index `anchorOffset + i`; chunk row j has global index `chunkOffset + j`.
+@inline(__always)
+func maskedChunkLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
+                                      anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
+                                      masked: T, into w: UnsafeMutablePointer<T>) {
+    T.gemm(.none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
+           beta: 0, c: w, ldc: n)
+    for ii in 0..<rr {
+        let gi = anchorOffset + i0 + ii
+        let row = w + ii * n
+        if let labels {
+            let yi = labels[gi]
+            for j in 0..<n where labels[chunkOffset + j] == yi { row[j] = masked }
+        } else {
+            let j = gi - chunkOffset
+            if j >= 0 && j < n { row[j] = masked }
+        }
+    }
+}
+
+/// The positive logits ℓ(a_i, pos_i) = g⟨â_i, p̂_i⟩ of the b local rows into `lp`.
+func positiveLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, p: UnsafePointer<T>, b: Int, k: Int, into lp: UnsafeMutablePointer<T>) {
+    for i in 0..<b { lp[i] = g * T.dot(n: k, x: a + i * k, y: p + i * k) }
+}
+
+/// InfoNCE pass 1 over one chunk: folds the chunk's masked logits into the running row maxima
+/// `rowMax` and sums `rowSum` = Σ e^{ℓ − rowMax} of the b local anchors (online log-sum-exp;
+/// start them at the positive logit and 1). `between` runs after every row block (the ring
+/// lets MPI progress its transfers there).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func chunkLogSumExp<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
+                                   chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
+                                   labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
+                                   rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+                                   between: () throws -> Void) rethrows {
+    guard b > 0, n > 0, k > 0 else { return }
+    let g = T(loss.scale / loss.temperature)
+    var i0 = 0
+    while i0 < b {
+        let rr = Swift.min(rowsPerBlock, b - i0)
+        maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
+                          chunkOffset: chunkOffset, labels: labels, masked: -.infinity, into: logits)
+        for ii in 0..<rr {
+            let i = i0 + ii
+            let row = logits + ii * n
+            let cm = rowMaximum(row, n)
+            if cm > rowMax[i] {
+                rowSum[i] *= T.exp(rowMax[i] - cm)
+                rowMax[i] = cm
+            }
+            let m = rowMax[i]
+            var s: T = 0
+            for j in 0..<n { s += T.exp(row[j] - m) }
+            rowSum[i] += s
+        }
+        i0 += rr
+        try between()
+    }
+}
+
+/// The gradient pass over one chunk: the weights ∂L/∂ℓ_ij of the chunk's candidates
+/// (InfoNCE: e^{ℓ_ij − lse_i}/B with the final row log-sum-exps `lse`; spectral: 2ℓ_ij/pairs),
+/// then dÂ += g·W Ĉ_chunk and, if `dC` is given, dĈ_chunk += g·Wᵀ Â (n × k).
+/// - Returns: the chunk's share of the loss (spectral: Σ ℓ²/pairs; InfoNCE: 0, its loss comes
+///   from the log-sum-exps).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
+                                  chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
+                                  labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
+                                  lse: UnsafePointer<T>, globalCount B: Int, pairCount: Int,
+                                  dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
+                                  between: () throws -> Void) rethrows -> Double {
+    guard b > 0, n > 0, k > 0, B > 0 else { return 0 }
+    let g = T(loss.scale / loss.temperature)
+    let invB = 1 / T(B)
+    let spectral = loss.objective == .spectral
+    let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
+    let twoOverPairs = T(2 * invPairs)
+    var total: Double = 0
+    var i0 = 0
+    while i0 < b {
+        let rr = Swift.min(rowsPerBlock, b - i0)
+        maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
+                          chunkOffset: chunkOffset, labels: labels, masked: spectral ? 0 : -.infinity, into: logits)
+        for ii in 0..<rr {
+            let row = logits + ii * n
+            if spectral {
+                var acc: T = 0
+                for j in 0..<n { let l = row[j]; acc += l * l; row[j] = twoOverPairs * l }
+                total += Double(acc) * invPairs
+            } else {
+                let l0 = lse[i0 + ii]
+                for j in 0..<n { row[j] = T.exp(row[j] - l0) * invB }
+            }
+        }
+        T.gemm(.none, .none, m: rr, n: k, k: n, alpha: g, a: logits, lda: n, b: chunk, ldb: k,
+               beta: 1, c: dA + i0 * k, ldc: k)
+        if let dC {
+            T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: g, a: logits, lda: n, b: a + i0 * k, ldb: k,
+                   beta: 1, c: dC, ldc: k)
+        }
+        i0 += rr
+        try between()
+    }
+    return total
 }

@@ -178,6 +178,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
         }
 
         /// One-hot image rows (count × N_v), text rows (count × N_l) and classes of `indices`.
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         public func fillOneHot<C: Collection>(_ indices: C, images: inout Matrix<Float>, texts: inout Matrix<Float>,
                                               classes: inout [Int]) throws where C.Element == Int {
             try checkIndices(indices, n: model.n, model: "Cooccurrence")
@@ -195,6 +197,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
         }
 
         /// One-hot augmentation image rows (count × N_v) of `indices` for draw `draw`.
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into images: inout Matrix<Float>) throws where C.Element == Int {
             try checkIndices(indices, n: model.n, model: "Cooccurrence")
             images.reshape(rows: indices.count, cols: model.imageVocabulary)

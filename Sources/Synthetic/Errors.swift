@@ -30,6 +30,8 @@ func require(_ ok: Bool, _ model: String, _ name: String, _ allowed: String, _ g
 
 /// Throws `indexOutOfRange` for any index outside 0..<n.
 @usableFromInline
+@_specialize(where C == [Int])
+@_specialize(where C == Range<Int>)
 func checkIndices<C: Collection>(_ indices: C, n: Int, model: String) throws where C.Element == Int {
     for i in indices where i < 0 || i >= n { throw SyntheticError.indexOutOfRange(model: model, index: i, count: n) }
 }

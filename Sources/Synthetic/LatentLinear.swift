@@ -154,12 +154,16 @@ public struct LatentLinear: Codable, Equatable, Sendable {
         }
 
         /// Latents z_i of `indices` into `z` (indices.count × r).
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         public func fillLatents<C: Collection>(_ indices: C, into z: inout Matrix<Float>) throws where C.Element == Int {
             try Sampler.fillLatents(model: model, lambdaRoots: lambdaRoots, indices, into: &z)
         }
 
         /// Views x1 = A1 z + e1 and x2 = A2 z + e2 of `indices` into `x1` (count × d1) and `x2`
         /// (count × d2); the latents go to `z` (count × r), a scratch the caller may reuse or read.
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         public func fillViews<C: Collection>(_ indices: C, x1: inout Matrix<Float>, x2: inout Matrix<Float>,
                                              latents z: inout Matrix<Float>) throws where C.Element == Int {
             try fillLatents(indices, into: &z)
@@ -169,6 +173,8 @@ public struct LatentLinear: Codable, Equatable, Sendable {
 
         /// x = e + A·z per row, e ~ N(0, σ² I) from stream (purpose, split, i). The product is an
         /// explicit loop in a fixed order (not BLAS), so row i is bit-identical whatever batch it is in.
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         func fillView<C: Collection>(_ indices: C, latents z: Matrix<Float>, d: Int, sigma: Float, purpose: RNGPurpose,
                                      loading a: Matrix<Float>, into x: inout Matrix<Float>) where C.Element == Int {
             let m = model, r = m.r
@@ -196,6 +202,8 @@ public struct LatentLinear: Codable, Equatable, Sendable {
             }
         }
 
+        @_specialize(where C == [Int])
+        @_specialize(where C == Range<Int>)
         static func fillLatents<C: Collection>(model m: LatentLinear, lambdaRoots: [Float], _ indices: C,
                                                into z: inout Matrix<Float>) throws where C.Element == Int {
             try checkIndices(indices, n: m.n, model: "LatentLinear")

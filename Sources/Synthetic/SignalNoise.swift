@@ -159,6 +159,8 @@ public struct SignalNoise: Codable, Equatable, Sendable {
     // MARK: generation into caller matrices
 
     /// Labels of `indices` into `labels` (resized to indices.count, capacity reused).
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillLabels<C: Collection>(_ indices: C, into labels: inout [Float]) throws where C.Element == Int {
         try checkIndices(indices, n: n, model: "SignalNoise")
         labels.removeAll(keepingCapacity: true)
@@ -167,24 +169,39 @@ public struct SignalNoise: Codable, Equatable, Sendable {
 
     /// Image rows [y·μ, ξ] of `indices` into `x`, reshaped to indices.count × image.rowWidth
     /// (no allocation when the shape repeats).
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillImages<C: Collection>(_ indices: C, into x: inout Matrix<Float>) throws where C.Element == Int {
         try fillRows(indices, modality: image, noise: .imageNoise, into: &x)
     }
 
     /// Text rows [y·μ̃, ξ̃] of `indices` into `x` (indices.count × text.rowWidth).
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillTexts<C: Collection>(_ indices: C, into x: inout Matrix<Float>) throws where C.Element == Int {
         try fillRows(indices, modality: text, noise: .textNoise, into: &x)
     }
 
     /// Augmented image rows x̂ of `indices` for augmentation draw `draw` (e.g. the training step;
     /// use distinct draws for independent views). The noise ξ_i is the same as in `fillImages`.
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>) throws where C.Element == Int {
+        var scratch: [Float] = []
+        try fillAugmentedImages(indices, draw: draw, into: &x, scratch: &scratch)
+    }
+
+    /// `fillAugmentedImages` with a caller-kept scratch row (no allocation once it has d values).
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
+    public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>,
+                                                   scratch eps: inout [Float]) throws where C.Element == Int {
         try fillRows(indices, modality: image, noise: .imageNoise, into: &x)
         let d = image.d, width = image.rowWidth, split = split, seed = seed
         switch augmentation {
         case .gaussian(let sigma):
             guard sigma > 0 else { return }
-            var eps = [Float](repeating: 0, count: d)
+            if eps.count != d { eps = [Float](repeating: 0, count: d) }
             x.storage.withUnsafeMutableBufferPointer { p in
                 eps.withUnsafeMutableBufferPointer { e in
                     for (r, i) in indices.enumerated() {
@@ -216,11 +233,15 @@ public struct SignalNoise: Codable, Equatable, Sendable {
 
     /// The image noises ξ_i of `indices` as rows (indices.count × image.d), for the
     /// noise-memorization diagnostic max_r ⟨w_r, ξ_i⟩.
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillImageNoise<C: Collection>(_ indices: C, into x: inout Matrix<Float>) throws where C.Element == Int {
         try fillNoise(indices, modality: image, noise: .imageNoise, into: &x)
     }
 
     /// The text noises ξ̃_i of `indices` as rows (indices.count × text.d).
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     public func fillTextNoise<C: Collection>(_ indices: C, into x: inout Matrix<Float>) throws where C.Element == Int {
         try fillNoise(indices, modality: text, noise: .textNoise, into: &x)
     }
@@ -242,6 +263,8 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         if m.projectNoise { out[m.signalAxis] = 0 }
     }
 
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     func fillRows<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>) throws where C.Element == Int {
         try checkIndices(indices, n: n, model: "SignalNoise")
         let d = m.d, width = m.rowWidth, norm = m.resolvedSignalNorm, axis = m.signalAxis
@@ -256,6 +279,8 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         }
     }
 
+    @_specialize(where C == [Int])
+    @_specialize(where C == Range<Int>)
     func fillNoise<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>) throws where C.Element == Int {
         try checkIndices(indices, n: n, model: "SignalNoise")
         let d = m.d

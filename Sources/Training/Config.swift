@@ -63,6 +63,11 @@ public struct LossConfig: Codable, Equatable, Sendable {
     public var scale: Double = 0
     /// Multi-modal: average both directions (image→text and text→image).
     public var symmetric: Bool = true
+    /// How ranks exchange the candidate embeddings: "allgather" (one all-gather of all N
+    /// candidates, one reduce-scatter of their gradients; fastest on few ranks) or "ring"
+    /// (blocks travel rank to rank, overlapped with the logits gemms; a rank never holds all
+    /// N candidates). Same loss to float rounding; not part of a checkpoint's fingerprint.
+    public var exchange: String = "allgather"
     public init() {}
 }
 

@@ -1,6 +1,7 @@
 // Training/Fingerprint.swift — which config fields shape a trajectory (everything but
-// naming, logging and checkpoint cadence, and the step count, so a run can be extended),
-// their fingerprint, and a readable list of differences for a refused resume.
+// naming, logging and checkpoint cadence, the step count so a run can be extended, and the
+// candidate exchange), their fingerprint, and a readable list of differences for a refused
+// resume.
 import Foundation
 
 extension TrainConfig {
@@ -13,6 +14,7 @@ extension TrainConfig {
         c.checkpointEvery = 0
         c.steps = 1
         c.mode = .compare
+        c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way
         return try ConfigLoader.json(c)
     }
 

@@ -4,14 +4,34 @@
 import Linalg
 import MPI
 
-/// Timing of one step's loss evaluation, split as the bench and metrics report it.
-public struct StepTiming: Sendable {
+/// Timing of training steps, split as `infomax bench` and the metrics report it (seconds,
+/// summed over the steps it covers), plus the bytes this rank sent.
+public struct StepTiming: Sendable, Equatable {
+    /// Generating the step's synthetic samples.
     public var dataSeconds = 0.0
+    /// Encoder forward passes.
     public var forwardSeconds = 0.0
+    /// The loss's local arithmetic (gemms, log-sum-exps, normalisation).
     public var lossComputeSeconds = 0.0
+    /// Time blocked in the loss's MPI calls (exposed communication).
     public var lossCommunicationSeconds = 0.0
+    /// Time the loss's transfers were in flight while this rank computed (ring exchange).
+    public var lossOverlappedSeconds = 0.0
+    /// Encoder backward passes (weight gradients).
     public var backwardSeconds = 0.0
+    /// The fused gradient all-reduce.
+    public var allreduceSeconds = 0.0
+    /// The optimizer update (and copying the parameters into the encoders).
+    public var optimizerSeconds = 0.0
+    /// Bytes this rank sent (loss exchange + gradient all-reduce, ring-algorithm volume).
+    public var bytesSent = 0
     public init() {}
+
+    /// Wall time of the phases (overlapped time is inside compute, not added).
+    public var totalSeconds: Double {
+        dataSeconds + forwardSeconds + lossComputeSeconds + lossCommunicationSeconds + backwardSeconds
+            + allreduceSeconds + optimizerSeconds
+    }
 }
 
 /// A contrastive learning problem on one rank: data shard, encoders and distributed loss.
@@ -26,7 +46,12 @@ public protocol ContrastiveProblem: AnyObject {
     /// sample indices owned by this rank), with augmentation draw `draw`, and writes this
     /// rank's contribution to the gradient of that global loss into `gradient` (overwritten).
     /// Collective: every rank calls it in the same step. Returns the global loss.
+    /// After the first step with a given batch shape it should not allocate (`infomax bench`
+    /// counts allocations).
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double
+    /// GEMM floating-point operations of one training step with `localRows` samples on this
+    /// rank and `globalRows` in the global batch, or nil if not counted (for `infomax bench`).
+    func gemmFlops(localRows: Int, globalRows: Int) -> Double?
     /// Adds the model's diagnostics to `row` (signal / noise, condition number, alignment). Collective.
     func diagnostics(into row: inout MetricsRow) throws
     /// Downstream accuracy: encodes fresh labelled samples on every rank, gathers features on

@@ -49,6 +49,19 @@ public struct RunSummary: Codable, Sendable {
     public var resumedFromStep: Int?
 }
 
+/// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
+/// place), and the optimizer. One value per rank; identical on every rank after each update.
+public struct TrainingState: Sendable {
+    /// Every encoder's weights, flat, in the problem's order.
+    public var parameters: [Float]
+    /// The all-reduced gradient of the last `computeGradient`.
+    public var gradient: [Float]
+    /// The optimizer and its moments.
+    public var optimizer: Optimizer
+    /// The next step to run (= steps completed).
+    public var step: Int
+}
+
 /// Runs one (model, modality) training on every rank.
 public final class Trainer {
     public let config: TrainConfig
@@ -64,6 +77,11 @@ public final class Trainer {
     /// Testing aid: act as if a stop signal arrived just before this step.
     public var simulatedStopStep: Int?
 
+    // Reused across steps so that a step allocates nothing after warm-up.
+    private var indexBuffer: [Int] = []
+    private var cachedEpoch = -1
+    private var cachedPermutation: [Int] = []
+
     public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator) {
         precondition(mode != .compare, "a Trainer trains one modality")
         self.config = config
@@ -77,17 +95,30 @@ public final class Trainer {
     /// function of seed and epoch), cut into global batches, each split contiguously over ranks.
     /// Either way the global batch, and so the trajectory, does not depend on the rank count.
     public func localIndices(step: Int) throws -> [Int] {
+        var out: [Int] = []
+        try localIndices(step: step, into: &out)
+        return out
+    }
+
+    /// `localIndices(step:)` into a reused array (no allocation once its capacity suffices;
+    /// the epoch's permutation is cached).
+    public func localIndices(step: Int, into out: inout [Int]) throws {
         let n = config.trainSamples
         let batch = config.batchSize == 0 ? n : config.batchSize
+        out.removeAll(keepingCapacity: true)
         if batch == n {
-            return Array(try Shard(count: n, rank: comm.rank, size: comm.size).range)
+            out.append(contentsOf: try Shard(count: n, rank: comm.rank, size: comm.size).range)
+            return
         }
         let perEpoch = n / batch
         let epoch = step / perEpoch, within = step % perEpoch
-        let perm = Self.permutation(n: n, seed: config.seed, epoch: epoch)
-        let global = Array(perm[(within * batch)..<((within + 1) * batch)])
+        if epoch != cachedEpoch {
+            cachedPermutation = Self.permutation(n: n, seed: config.seed, epoch: epoch)
+            cachedEpoch = epoch
+        }
         let part = try Shard(count: batch, rank: comm.rank, size: comm.size).range
-        return Array(global[part])
+        let base = within * batch
+        out.append(contentsOf: cachedPermutation[(base + part.lowerBound)..<(base + part.upperBound)])
     }
 
     static func permutation(n: Int, seed: UInt64, epoch: Int) -> [Int] {
@@ -100,16 +131,50 @@ public final class Trainer {
         return p
     }
 
+    /// The state before step 0: the problem's initial parameters, a fresh optimizer.
+    public func initialState() -> TrainingState {
+        var params = [Float](repeating: 0, count: problem.parameterCount)
+        problem.copyParameters(into: &params)
+        let optimizer = Optimizer(config: config.optimizer, parameterCount: params.count, totalSteps: config.steps)
+        return TrainingState(parameters: params, gradient: [Float](repeating: 0, count: params.count),
+                             optimizer: optimizer, step: 0)
+    }
+
+    /// The first half of step `state.step`: the global loss and this rank's gradient, then the
+    /// fused all-reduce of the gradient (in place). Collective. Returns the global loss;
+    /// throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
+    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming) throws -> Double {
+        try localIndices(step: state.step, into: &indexBuffer)
+        let loss = try problem.lossAndGradient(localIndices: indexBuffer, draw: UInt64(state.step),
+                                               gradient: &state.gradient, timing: &timing)
+        guard loss.isFinite else {
+            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
+                                          gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
+        }
+        let t0 = comm.wtime()
+        try comm.allreduce(inPlace: &state.gradient, op: .sum)
+        timing.allreduceSeconds += comm.wtime() - t0
+        // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
+        timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
+        return loss
+    }
+
+    /// The second half of a step: the optimizer update with the all-reduced gradient, copied
+    /// into the encoders; advances `state.step`. Identical on every rank.
+    public func applyUpdate(_ state: inout TrainingState, timing: inout StepTiming) {
+        let t0 = comm.wtime()
+        state.optimizer.apply(gradient: state.gradient, to: &state.parameters)
+        problem.setParameters(state.parameters)
+        state.step += 1
+        timing.optimizerSeconds += comm.wtime() - t0
+    }
+
     /// Trains from step 0, or from `checkpoint`, to `config.steps`.
     public func run(resumingFrom checkpoint: Checkpoint? = nil) throws -> RunSummary {
         let total = config.steps
         let fingerprint = try config.fingerprint(mode: mode)
         let trajectory = try config.trajectoryJSON()
-        var params = [Float](repeating: 0, count: problem.parameterCount)
-        problem.copyParameters(into: &params)
-        var optimizer = Optimizer(config: config.optimizer, parameterCount: params.count, totalSteps: total)
-        var gradient = [Float](repeating: 0, count: params.count)
-        var startStep = 0
+        var state = initialState()
         var elapsedBefore = 0.0
         if let checkpoint {
             guard checkpoint.configFingerprint == fingerprint else {
@@ -117,23 +182,23 @@ public final class Trainer {
                 throw CheckpointError.otherConfig(path: checkpointURL?.path ?? "checkpoint",
                                                   detail: diff.isEmpty ? "another modality" : diff.prefix(4).joined(separator: "; "))
             }
-            guard checkpoint.parameters.count == params.count else {
-                throw CheckpointError.incompatible("\(checkpoint.parameters.count) parameters saved, this run has \(params.count)")
+            guard checkpoint.parameters.count == state.parameters.count else {
+                throw CheckpointError.incompatible("\(checkpoint.parameters.count) parameters saved, this run has \(state.parameters.count)")
             }
-            params = checkpoint.parameters
-            problem.setParameters(params)
-            try optimizer.restore(checkpoint.optimizer)
-            startStep = checkpoint.step
+            state.parameters = checkpoint.parameters
+            problem.setParameters(state.parameters)
+            try state.optimizer.restore(checkpoint.optimizer)
+            state.step = checkpoint.step
             elapsedBefore = checkpoint.elapsedSeconds
-            progress?.message("resumed from step \(startStep) of \(total)")
+            progress?.message("resumed from step \(state.step) of \(total)")
         }
+        let startStep = state.step
 
         let start = comm.wtime()
         var computeSeconds = 0.0, commSeconds = 0.0
         var lastLoss: Double? = nil
         var lastRow = MetricsRow()
         var status = "completed"
-        var stepsDone = startStep
 
         func elapsed() -> Double { elapsedBefore + comm.wtime() - start }
 
@@ -145,8 +210,8 @@ public final class Trainer {
             row[.computeSeconds] = computeSeconds
             row[.communicationSeconds] = commSeconds
             row[.loss] = loss
-            row[.learningRate] = Double(optimizer.currentLearningRate)
-            row[.gradientNorm] = Double(dot(gradient, gradient).squareRoot())
+            row[.learningRate] = Double(state.optimizer.currentLearningRate)
+            row[.gradientNorm] = Double(dot(state.gradient, state.gradient).squareRoot())
             try problem.diagnostics(into: &row)
             if evaluate, let acc = try problem.downstreamAccuracy() {
                 row[.trainAccuracy] = acc.train
@@ -155,63 +220,61 @@ public final class Trainer {
             return row
         }
 
-        func saveCheckpoint(step: Int) throws {
+        func saveCheckpoint() throws {
             guard let url = checkpointURL else { return }
             if comm.isRoot {
-                let c = Checkpoint(configFingerprint: fingerprint, trajectoryConfig: trajectory, step: step, parameters: params,
-                                   optimizer: optimizer.state, rngDraw: UInt64(step), elapsedSeconds: elapsed())
+                let c = Checkpoint(configFingerprint: fingerprint, trajectoryConfig: trajectory, step: state.step,
+                                   parameters: state.parameters, optimizer: state.optimizer.state,
+                                   rngDraw: UInt64(state.step), elapsedSeconds: elapsed())
                 try c.write(to: url)
             }
             try comm.barrier()
         }
 
-        var step = startStep
-        while step < total {
-            if try comm.anyTrue(StopSignal.received != 0 || step == simulatedStopStep) {
-                try saveCheckpoint(step: step)
+        /// Loss and all-reduced gradient of the current step; a non-finite loss names the last finite one.
+        func gradientStep(_ timing: inout StepTiming) throws -> Double {
+            do { return try computeGradient(&state, timing: &timing) } catch let TrainingError.nonFinite(step, loss, _, norm) {
+                throw TrainingError.nonFinite(step: step, loss: loss, lastFinite: lastLoss, gradientNorm: norm)
+            }
+        }
+
+        while state.step < total {
+            if try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep) {
+                try saveCheckpoint()
                 let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"
-                progress?.message("stopped by \(cause) at step \(step); checkpoint written, resume with --resume")
+                progress?.message("stopped by \(cause) at step \(state.step); checkpoint written, resume with --resume")
                 status = "checkpointed"
                 break
             }
             var timing = StepTiming()
-            let indices = try localIndices(step: step)
-            let t0 = comm.wtime()
-            let loss = try problem.lossAndGradient(localIndices: indices, draw: UInt64(step), gradient: &gradient, timing: &timing)
-            let t1 = comm.wtime()
-            guard loss.isFinite else {
-                throw TrainingError.nonFinite(step: step, loss: loss, lastFinite: lastLoss, gradientNorm: Double(dot(gradient, gradient).squareRoot()))
-            }
-            let t2 = comm.wtime()
-            try comm.allreduce(inPlace: &gradient, op: .sum)
-            let t3 = comm.wtime()
+            let step = state.step
+            let loss = try gradientStep(&timing)
+            var loggingSeconds = 0.0
             if step % config.logEvery == 0 {
                 // Logged before the update: loss and diagnostics of the same parameters θ_step.
+                let t0 = comm.wtime()
                 let evaluate = config.evalEvery > 0 && step % config.evalEvery == 0
                 lastRow = try makeRow(step: step, loss: loss, evaluate: evaluate)
                 try metricsSink?.record(lastRow)
+                loggingSeconds = comm.wtime() - t0
             }
-            optimizer.apply(gradient: gradient, to: &params)
-            problem.setParameters(params)
-            let t4 = comm.wtime()
-            // Diagnostics and evaluation time (t3 → t4 includes them) count as compute.
-            commSeconds += timing.lossCommunicationSeconds + (t3 - t2)
-            computeSeconds += (t1 - t0) - timing.lossCommunicationSeconds + (t4 - t3)
+            applyUpdate(&state, timing: &timing)
+            // Diagnostics and evaluation time count as compute.
+            let communication = timing.lossCommunicationSeconds + timing.allreduceSeconds
+            commSeconds += communication
+            computeSeconds += timing.totalSeconds - communication + loggingSeconds
             lastLoss = loss
-            step += 1
-            stepsDone = step
-            progress?.update(step: step, of: total, loss: loss, elapsed: elapsed())
-            if config.checkpointEvery > 0, step % config.checkpointEvery == 0, step < total {
-                try saveCheckpoint(step: step)
+            progress?.update(step: state.step, of: total, loss: loss, elapsed: elapsed())
+            if config.checkpointEvery > 0, state.step % config.checkpointEvery == 0, state.step < total {
+                try saveCheckpoint()
             }
         }
+        let stepsDone = state.step
 
         if status == "completed" {
             // The final state: loss, diagnostics and downstream accuracy of the trained encoders.
             var timing = StepTiming()
-            let loss = try problem.lossAndGradient(localIndices: try localIndices(step: total), draw: UInt64(total),
-                                                   gradient: &gradient, timing: &timing)
-            try comm.allreduce(inPlace: &gradient, op: .sum)
+            let loss = try gradientStep(&timing)
             lastRow = try makeRow(step: total, loss: loss, evaluate: true)
             try metricsSink?.record(lastRow)
             lastLoss = loss

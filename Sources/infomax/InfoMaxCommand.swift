@@ -11,11 +11,12 @@ struct InfoMaxCommand: ParsableCommand {
 
           mpirun -np 2 infomax info             # what MPI and BLAS this build uses
           mpirun -np 2 infomax train            # the embedded default: multi- vs single-modal
+          mpirun -np 2 infomax bench            # time per step by phase, GFLOP/s, bytes, memory
           infomax train --help                  # every option, with the config file schema
 
         Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores.
         """,
-        subcommands: [Train.self, Sweep.self, ReportCommand.self, Info.self],
+        subcommands: [Train.self, Sweep.self, ReportCommand.self, Bench.self, Info.self],
         defaultSubcommand: nil
     )
 }

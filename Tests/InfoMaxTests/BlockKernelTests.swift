@@ -28,7 +28,7 @@ final class BlockKernelTests: XCTestCase {
                     total += c.storage.withUnsafeBufferPointer { pc in
                         dC.withUnsafeMutableBufferPointer { pd in
                             contrastiveRowBlock(loss, aHat: a.rows(offset..<offset + n), pHat: p.rows(offset..<offset + n),
-                                                cHat: pc, labels: labels, offset: offset, globalCount: B, pairCount: pairs,
+                                                cHat: pc, labels: labels.map { Int64($0) }, offset: offset, globalCount: B, pairCount: pairs,
                                                 blockElements: block, logits: &logits, dA: &dA, dP: &dP, dC: sg ? nil : pd)
                         }
                     }

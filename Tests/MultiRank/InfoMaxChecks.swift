@@ -1,7 +1,10 @@
 // InfoMaxChecks — the distributed contrastive losses against the one-process reference
 // (owned by InfoMax). Every rank builds the SAME global batch from a fixed seed, takes its
-// uneven slice, runs DistributedContrastiveLoss, and compares the loss and its own gradient
-// rows with the reference computed on the whole batch (Double to ~1e-10, Float to 1e-5).
+// uneven slice (one split leaves a rank with no rows), runs DistributedContrastiveLoss with
+// both candidate exchanges (all-gather and ring, large and tiny logit blocks), and compares
+// the loss and its own gradient rows with the reference computed on the whole batch (Double
+// to ~1e-10, Float to 1e-5); the `into:` forms must equal the returning ones exactly, and
+// the ring's byte count must be the volume its messages carry.
 import InfoMax
 import Linalg
 import MPI
@@ -39,14 +42,20 @@ private func relErr(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Double {
 }
 
 /// Uneven splits of `total` over `size` ranks: ceil-sized blocks with a smaller last rank,
-/// and a skewed split (rank r gets a share ∝ r + 1; rank 0 may get very few).
+/// a skewed split (rank r gets a share ∝ r + 1; rank 0 may get very few), and (at 2 ranks or
+/// more) a split in which one rank holds no rows (rank 0 at 2 ranks, rank 1 beyond).
 private func splits(_ total: Int, _ size: Int) -> [[Int]] {
-    let q = (total + size - 1) / size
-    let ceilSplit = (0..<size).map { r in max(0, min(q, total - r * q)) }
+    func ceilSplit(_ size: Int) -> [Int] {
+        let q = (total + size - 1) / size
+        return (0..<size).map { r in max(0, min(q, total - r * q)) }
+    }
     let weights = (0..<size).map { $0 + 1 }, wsum = weights.reduce(0, +)
     var skew = weights.map { $0 * total / wsum }
     skew[size - 1] += total - skew.reduce(0, +)
-    return [ceilSplit, skew]
+    guard size > 1 else { return [ceilSplit(size), skew] }
+    var empty = ceilSplit(size - 1)
+    empty.insert(0, at: size == 2 ? 0 : 1)
+    return [ceilSplit(size), skew, empty]
 }
 
 func infomaxChecks(_ comm: Communicator) throws -> Int32 {
@@ -56,26 +65,47 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
     let a = rng.matrix(B, k), p = rng.matrix(B, k), cand = rng.matrix(B, k)
     let labels = (0..<B).map { ($0 * 7) % 3 == 0 ? 1 : -1 }
 
-    func check<T: BLASScalar & MPIScalar>(_ loss: ContrastiveLoss, _ type: T.Type, counts: [Int], tol: Double, block: Int) throws {
+    func check<T: BLASScalar & MPIScalar>(_ loss: ContrastiveLoss, _ type: T.Type, exchange: CandidateExchange,
+                                          counts: [Int], tol: Double, block: Int) throws {
         let ref = try loss.evaluate(anchors: a, positives: p, candidates: cand, labels: labels)
         let off = counts[..<comm.rank].reduce(0, +), n = counts[comm.rank]
         let mine = off..<(off + n)
-        let dist = try DistributedContrastiveLoss<T>(communicator: comm, loss: loss, blockElements: block)
-        let r = try dist.evaluate(anchors: a.rows(mine).converted(to: T.self), positives: p.rows(mine).converted(to: T.self),
-                                  candidates: cand.rows(mine).converted(to: T.self), labels: Array(labels[mine]))
-        let what = "\(T.self) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) counts \(counts)"
+        let dist = try DistributedContrastiveLoss<T>(communicator: comm, loss: loss, exchange: exchange, blockElements: block)
+        let la = a.rows(mine).converted(to: T.self), lp = p.rows(mine).converted(to: T.self), lc = cand.rows(mine).converted(to: T.self)
+        let r = try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: Array(labels[mine]))
+        let stats = dist.lastStats
+        let what = "\(T.self) \(exchange) block \(block) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) counts \(counts)"
         c.expectClose(Double(r.value), ref.value, rtol: tol, atol: tol * 1e-2, "\(what) loss")
         c.expect(relErr(r.dA.converted(to: Double.self), ref.dA.rows(mine)) < tol || n == 0, "\(what) dA rows: \(relErr(r.dA.converted(to: Double.self), ref.dA.rows(mine)))")
         c.expect(relErr(r.dPos.converted(to: Double.self), ref.dPos.rows(mine)) < tol || n == 0 || loss.stopGradient,
                  "\(what) dPos rows: \(relErr(r.dPos.converted(to: Double.self), ref.dPos.rows(mine)))")
         c.expect(relErr(r.dC.converted(to: Double.self), ref.dC.rows(mine)) < tol || n == 0 || loss.stopGradient || loss.objective == .positiveOnly,
                  "\(what) dC rows: \(relErr(r.dC.converted(to: Double.self), ref.dC.rows(mine)))")
+        c.expect(r.dA.rows == n && r.dPos.rows == n && r.dC.rows == n, "\(what): result shapes")
         if loss.stopGradient {
             c.expect(r.dPos.maxAbs == 0 && r.dC.maxAbs == 0, "\(what): stop-gradient must leave dPos and dC zero")
         }
         if comm.size > 1 && loss.needsCandidates {
-            c.expect(dist.lastStats.bytesSent > 0 && dist.lastStats.communicationSeconds >= 0, "\(what): stats \(dist.lastStats)")
+            c.expect(stats.bytesSent > 0 && stats.communicationSeconds >= 0, "\(what): stats \(stats)")
         }
+        if exchange == .ring && loss.needsCandidates {
+            // The ring's bytes are its real messages: maxb·k per hop and sweep, the gradient p hops.
+            let p = comm.size, maxb = counts.max() ?? 0, elt = MemoryLayout<T>.stride
+            let sweeps = loss.objective == .infoNCE ? 2 : 1
+            var expected = 4 * 8 * (p - 1) + 8 * (p - 1) + sweeps * (p - 1) * maxb * k * elt
+            if !loss.stopGradient && p > 1 { expected += p * maxb * k * elt }
+            if loss.negatives == .oppositeLabel { expected += (p - 1) * maxb * 8 }
+            c.expect(stats.bytesSent == expected, "\(what): ring bytes \(stats.bytesSent), expected \(expected)")
+            c.expect(stats.overlappedSeconds >= 0 && stats.overlappedSeconds <= stats.computeSeconds + 1e-9,
+                     "\(what): overlap \(stats.overlappedSeconds) within compute \(stats.computeSeconds)")
+        }
+        // The into: form, called twice over a stale result, equals the returning form exactly.
+        var into = ContrastiveResult<T>(value: 7, dA: Matrix(rows: 1, cols: 3, repeating: 5), dPos: Matrix(rows: 2, cols: 2, repeating: 5),
+                                        dC: Matrix(rows: n, cols: k, repeating: 5))
+        for _ in 0..<2 {
+            try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: Array(labels[mine]), into: &into)
+        }
+        c.expect(into.value == r.value && into.dA == r.dA && into.dPos == r.dPos && into.dC == r.dC, "\(what): into: differs from the returning form")
     }
 
     let variants: [ContrastiveLoss] = ContrastiveObjective.allCases.flatMap { obj in
@@ -89,29 +119,96 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
     } + [ContrastiveLoss.paper(neurons: 4, temperature: 0.5), ContrastiveLoss.clip(temperature: 0.1)]
     for counts in splits(B, comm.size) {
         for loss in variants {
-            try check(loss, Double.self, counts: counts, tol: 1e-10, block: 17)
-            try check(loss, Float.self, counts: counts, tol: 1e-5, block: 1 << 22)
+            for exchange in CandidateExchange.allCases {
+                try check(loss, Double.self, exchange: exchange, counts: counts, tol: 1e-10, block: 17)
+                try check(loss, Float.self, exchange: exchange, counts: counts, tol: 1e-5, block: 1 << 22)
+            }
+            // Logit blocks of one row (or less than one chunk row): the row-block loops.
+            try check(loss, Double.self, exchange: .ring, counts: counts, tol: 1e-10, block: 3)
         }
     }
 
-    // The symmetric (multi-modal) form: gradients of h and g rows.
+    // The symmetric (multi-modal) form: gradients of h and g rows, both exchanges, both forms.
+    for counts in splits(B, comm.size) {
+        let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
+        for loss in [ContrastiveLoss.clip(temperature: 0.2), ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5)] {
+            let ref = try loss.evaluateSymmetric(a, p)
+            for exchange in CandidateExchange.allCases {
+                let what = "symmetric \(loss.objective)/\(loss.similarity) \(exchange) counts \(counts)"
+                let sym = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange, blockElements: 40)
+                let h = a.rows(mine).converted(to: Float.self), g = p.rows(mine).converted(to: Float.self)
+                let rs = try sym.evaluateSymmetric(h, g)
+                c.expectClose(Double(rs.value), ref.value, rtol: 1e-5, "\(what) loss")
+                c.expect(mine.isEmpty || relErr(rs.dFirst.converted(to: Double.self), ref.dFirst.rows(mine)) < 1e-5, "\(what) dh rows")
+                c.expect(mine.isEmpty || relErr(rs.dSecond.converted(to: Double.self), ref.dSecond.rows(mine)) < 1e-5, "\(what) dg rows")
+                var into = SymmetricContrastiveResult<Float>()
+                try sym.evaluateSymmetric(h, g, into: &into)
+                try sym.evaluateSymmetric(h, g, into: &into)
+                c.expect(into.value == rs.value && into.dFirst == rs.dFirst && into.dSecond == rs.dSecond, "\(what): into: differs")
+            }
+        }
+    }
     let counts = splits(B, comm.size)[0]
     let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
-    let clip = ContrastiveLoss.clip(temperature: 0.2)
-    let ref = try clip.evaluateSymmetric(a, p)
-    let sym = try DistributedContrastiveLoss<Float>(communicator: comm, loss: clip)
-    let rs = try sym.evaluateSymmetric(a.rows(mine).converted(to: Float.self), p.rows(mine).converted(to: Float.self))
-    c.expectClose(Double(rs.value), ref.value, rtol: 1e-5, "symmetric loss")
-    c.expect(mine.isEmpty || relErr(rs.dFirst.converted(to: Double.self), ref.dFirst.rows(mine)) < 1e-5, "symmetric dh rows")
-    c.expect(mine.isEmpty || relErr(rs.dSecond.converted(to: Double.self), ref.dSecond.rows(mine)) < 1e-5, "symmetric dg rows")
+
+    // Ranks that disagree on the exchange must all throw, not hang in mismatched messages.
+    if comm.size > 1 {
+        let mixed = try DistributedContrastiveLoss<Double>(communicator: comm, loss: ContrastiveLoss(),
+                                                           exchange: comm.rank == 0 ? .ring : .allgather)
+        var threwMixed = false
+        do { _ = try mixed.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine)) } catch { threwMixed = true }
+        c.expect(threwMixed, "ranks with different exchanges must throw")
+    }
+
+    // With a malloc counter preloaded (see Tests/InfoMaxTests/RingExchangeTests.swift), the
+    // into: forms allocate nothing after the first call. The count includes Open MPI's own
+    // allocations: its tuned Allgatherv and Reduce_scatter (the all-gather exchange) allocate
+    // temporaries on every call, and so does its Allgather at rank counts that are not a power
+    // of two (Bruck). So zero is required of the ring at 1, 2, 4… ranks; otherwise the counts
+    // are printed.
+    if let symbol = dlsym(nil, "infomax_malloc_calls") {
+        typealias Counter = @convention(c) () -> UInt64
+        let calls = unsafeBitCast(symbol, to: Counter.self)
+        let la = a.rows(mine).converted(to: Float.self), lp = p.rows(mine).converted(to: Float.self)
+        let lc = cand.rows(mine).converted(to: Float.self), ll = Array(labels[mine])
+        let powerOfTwo = comm.size & (comm.size - 1) == 0
+        var most: [CandidateExchange: UInt64] = [:]
+        for exchange in CandidateExchange.allCases {
+            for loss in variants {
+                let dist = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange, blockElements: 40)
+                var r = ContrastiveResult<Float>(), s = SymmetricContrastiveResult<Float>()
+                try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: ll, into: &r)
+                try dist.evaluateSymmetric(la, lp, labels: ll, into: &s)
+                let before = calls()
+                try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: ll, into: &r)
+                try dist.evaluateSymmetric(la, lp, labels: ll, into: &s)
+                let n = calls() - before
+                most[exchange] = max(most[exchange] ?? 0, n)
+                if exchange == .ring && powerOfTwo {
+                    c.expect(n == 0, "ring \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient): \(n) allocations after warm-up")
+                }
+            }
+        }
+        let overRanks = try comm.allreduce(CandidateExchange.allCases.map { Int64(most[$0] ?? 0) }, op: .max)
+        if comm.isRoot {
+            print("infomax np=\(comm.size): allocations in 3 warm evaluations (most over variants and ranks, MPI included): "
+                  + zip(CandidateExchange.allCases, overRanks).map { "\($0) \($1)" }.joined(separator: ", "))
+        }
+    }
 
     // One rank with bad input: every rank must throw (no rank left hanging in a collective).
-    let bad = try DistributedContrastiveLoss<Double>(communicator: comm, loss: ContrastiveLoss(negatives: .oppositeLabel))
-    var threw = false
-    do {
-        _ = try bad.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine),
-                             labels: comm.rank == comm.size - 1 ? [] : Array(labels[mine]))
-    } catch { threw = true }
-    c.expect(threw || (comm.rank == comm.size - 1 && mine.isEmpty), "a bad input on the last rank must make every rank throw")
+    for exchange in CandidateExchange.allCases {
+        let bad = try DistributedContrastiveLoss<Double>(communicator: comm, loss: ContrastiveLoss(negatives: .oppositeLabel), exchange: exchange)
+        var threw = false
+        do {
+            _ = try bad.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine),
+                                 labels: comm.rank == comm.size - 1 ? [] : Array(labels[mine]))
+        } catch { threw = true }
+        c.expect(threw || (comm.rank == comm.size - 1 && mine.isEmpty), "\(exchange): a bad input on the last rank must make every rank throw")
+        // And the loss object still works afterwards (nothing left in flight).
+        let r = try bad.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine), labels: Array(labels[mine]))
+        let ref = try bad.loss.evaluate(anchors: a, positives: p, candidates: cand, labels: labels)
+        c.expectClose(r.value, ref.value, rtol: 1e-10, "\(exchange): evaluation after a rejected call")
+    }
     return c.finish()
 }

@@ -62,7 +62,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
-    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack([image.weights] + (text.map { [$0.weights] } ?? []), into: &flat) }
+    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack(image.weights, text?.weights, into: &flat) }
     func setParameters(_ flat: [Float]) {
         ProblemSupport.unpack(flat, into: &image.weights, offset: 0)
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
@@ -88,17 +88,16 @@ final class CooccurrenceProblem: ContrastiveProblem {
             let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: classes)
             value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
         }
-        timing.lossCommunicationSeconds += loss.lastStats.communicationSeconds
-        timing.lossComputeSeconds += clock.lap() - loss.lastStats.communicationSeconds
+        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
         ProblemSupport.zero(&gradImage)
         try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
         if let text {
             ProblemSupport.zero(&gradText)
             try text.backward(xt, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradText)
-            ProblemSupport.pack([gradImage, gradText], into: &gradient)
+            ProblemSupport.pack(gradImage, gradText, into: &gradient)
         } else {
             try image.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradImage)
-            ProblemSupport.pack([gradImage], into: &gradient)
+            ProblemSupport.pack(gradImage, into: &gradient)
         }
         timing.backwardSeconds += clock.lap()
         return Double(value)

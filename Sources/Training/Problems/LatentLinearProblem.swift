@@ -49,7 +49,7 @@ final class LatentLinearProblem: ContrastiveProblem {
     }
 
     var parameterCount: Int { f1.parameterCount + f2.parameterCount }
-    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack([f1.weights, f2.weights], into: &flat) }
+    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack(f1.weights, f2.weights, into: &flat) }
     func setParameters(_ flat: [Float]) {
         ProblemSupport.unpack(flat, into: &f1.weights, offset: 0)
         ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
@@ -71,12 +71,11 @@ final class LatentLinearProblem: ContrastiveProblem {
             let r = try loss.evaluate(anchors: h, positives: g, candidates: g, labels: nil)
             value = r.value; dH = r.dA; dG = r.dPos; dG += r.dC
         }
-        timing.lossCommunicationSeconds += loss.lastStats.communicationSeconds
-        timing.lossComputeSeconds += clock.lap() - loss.lastStats.communicationSeconds
+        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
         ProblemSupport.zero(&grad1); ProblemSupport.zero(&grad2)
         try f1.backward(x1, outputGradient: dH, cache: &cache1, accumulatingInto: &grad1)
         try f2.backward(x2, outputGradient: dG, cache: &cache2, accumulatingInto: &grad2)
-        ProblemSupport.pack([grad1, grad2], into: &gradient)
+        ProblemSupport.pack(grad1, grad2, into: &gradient)
         timing.backwardSeconds += clock.lap()
         return Double(value)
     }

@@ -15,17 +15,19 @@ enum ProblemSupport {
         return try! Matrix(rows: rows, cols: cols, storage: values)
     }
 
-    /// Copies the matrices one after another into `flat` (resized if needed).
-    static func pack(_ matrices: [Matrix<Float>], into flat: inout [Float]) {
-        let total = matrices.reduce(0) { $0 + $1.storage.count }
+    /// Copies `first` then `second` (if any) into `flat`, resized if needed. Allocation-free
+    /// once `flat` has the right length (a training step calls it with the gradient buffer).
+    static func pack(_ first: Matrix<Float>, _ second: Matrix<Float>? = nil, into flat: inout [Float]) {
+        let total = first.storage.count + (second?.storage.count ?? 0)
         if flat.count != total { flat = [Float](repeating: 0, count: total) }
-        var offset = 0
+        copy(first, into: &flat, at: 0)
+        if let second { copy(second, into: &flat, at: first.storage.count) }
+    }
+
+    private static func copy(_ m: Matrix<Float>, into flat: inout [Float], at offset: Int) {
         flat.withUnsafeMutableBufferPointer { dst in
-            for m in matrices {
-                m.storage.withUnsafeBufferPointer { src in
-                    if src.count > 0 { (dst.baseAddress! + offset).update(from: src.baseAddress!, count: src.count) }
-                }
-                offset += m.storage.count
+            m.storage.withUnsafeBufferPointer { src in
+                if src.count > 0 { (dst.baseAddress! + offset).update(from: src.baseAddress!, count: src.count) }
             }
         }
     }
@@ -65,6 +67,16 @@ struct StepClock {
     var last: Double
     init(_ comm: Communicator) { self.comm = comm; last = comm.wtime() }
     mutating func lap() -> Double { let now = comm.wtime(); defer { last = now }; return now - last }
+}
+
+extension StepTiming {
+    /// Books one distributed-loss call that took `wallSeconds`: its MPI time as communication,
+    /// the rest as compute, its bytes as sent.
+    mutating func addLoss(_ stats: ContrastiveCallStats, wallSeconds: Double) {
+        lossCommunicationSeconds += stats.communicationSeconds
+        lossComputeSeconds += wallSeconds - stats.communicationSeconds
+        bytesSent += stats.bytesSent
+    }
 }
 
 /// Builds the problem a config describes, for one modality.

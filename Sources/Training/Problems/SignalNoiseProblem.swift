@@ -27,6 +27,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
     var cacheX = EncoderCache<Float>(), cacheX2 = EncoderCache<Float>()
     var gradImage: Matrix<Float>, gradText: Matrix<Float>
     var labelsF: [Float] = [], labels: [Int] = []
+    var augmentationScratch: [Float] = []
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         self.config = config
@@ -73,7 +74,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
 
     func copyParameters(into flat: inout [Float]) {
-        ProblemSupport.pack([image.weights] + (text.map { [$0.weights] } ?? []), into: &flat)
+        ProblemSupport.pack(image.weights, text?.weights, into: &flat)
     }
 
     func setParameters(_ flat: [Float]) {
@@ -90,7 +91,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         if multiModal {
             try data.fillTexts(localIndices, into: &x2)
         } else {
-            try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2)
+            try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2, scratch: &augmentationScratch)
         }
         timing.dataSeconds += clock.lap()
 
@@ -111,21 +112,33 @@ final class SignalNoiseProblem: ContrastiveProblem {
             let r = try loss.evaluate(anchors: h, positives: g, candidates: h, labels: labels)
             value = r.value; dH = r.dA; dH += r.dC; dG = r.dPos
         }
-        timing.lossCommunicationSeconds += loss.lastStats.communicationSeconds
-        timing.lossComputeSeconds += clock.lap() - loss.lastStats.communicationSeconds
+        timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
 
         ProblemSupport.zero(&gradImage)
         try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
         if let text {
             ProblemSupport.zero(&gradText)
             try text.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradText)
-            ProblemSupport.pack([gradImage, gradText], into: &gradient)
+            ProblemSupport.pack(gradImage, gradText, into: &gradient)
         } else {
             try image.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradImage)
-            ProblemSupport.pack([gradImage], into: &gradient)
+            ProblemSupport.pack(gradImage, into: &gradient)
         }
         timing.backwardSeconds += clock.lap()
         return Double(value)
+    }
+
+    /// Forward and backward: one (b·P) × m × d gemm per view each. Loss, per direction: the
+    /// logits b × B × k and dA gemms, plus dC unless stop-gradient, plus the logits again for
+    /// the ring's second pass (k = P·m patch-wise, m summed).
+    func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? {
+        let P = Double(SignalNoise.Modality.patches), m = Double(config.encoder.width), d = Double(config.signalNoise.d)
+        let encoders = 2 * (2 * Double(b) * P * m * d)
+        guard config.loss.kind != .positiveOnly else { return 2 * encoders }
+        let k = config.loss.patchwise ? P * m : m
+        let gemms = 2.0 + (config.loss.stopGradient ? 0 : 1) + (config.loss.exchange == "ring" ? 1 : 0)
+        let directions = multiModal && symmetric ? 2.0 : 1.0
+        return 2 * encoders + directions * gemms * 2 * Double(b) * Double(B) * k
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

@@ -1,0 +1,135 @@
+// MPI/ReusingCollectives.swift — collectives that write into the caller's arrays and take
+// their per-rank counts from a reusable VectorLayout, so that a call repeated every training
+// step with the same sizes allocates nothing (the returning forms in Collectives.swift
+// allocate their result and their count arrays on every call).
+import CMPI
+
+/// Per-rank element counts and displacements for the "v" collectives (allgatherv,
+/// reduce-scatter with uneven blocks), in MPI's `int` form, kept between calls.
+///
+/// ``set(counts:scale:)`` rewrites it in place; once it has held as many ranks it allocates
+/// nothing.
+public struct VectorLayout: Sendable, Equatable {
+    var counts32: [Int32] = []
+    var displacements32: [Int32] = []
+    /// The sum of the counts.
+    public private(set) var total = 0
+
+    /// An empty layout (set it before use).
+    public init() {}
+
+    /// A layout of `counts[r] * scale` elements for rank r.
+    public init(counts: [Int], scale: Int = 1) throws {
+        try set(counts: counts, scale: scale)
+    }
+
+    /// The number of ranks described.
+    public var rankCount: Int { counts32.count }
+
+    /// The element count of rank `r`.
+    public func count(_ r: Int) -> Int { Int(counts32[r]) }
+
+    /// The offset of rank `r`'s block in the concatenation.
+    public func displacement(_ r: Int) -> Int { Int(displacements32[r]) }
+
+    /// Rank r gets `counts[r] * scale` elements, the blocks laid out in rank order.
+    /// Throws (leaving the layout empty) for a negative count or a total beyond MPI's `int`.
+    public mutating func set(counts: [Int], scale: Int = 1) throws {
+        counts32.removeAll(keepingCapacity: true)
+        displacements32.removeAll(keepingCapacity: true)
+        total = 0
+        var offset = 0
+        // Index loops, not `for c in counts`: unoptimised builds iterate an array through a
+        // generic iterator that allocates.
+        for r in 0..<counts.count {
+            let n = counts[r] * scale
+            guard n >= 0 else {
+                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
+                throw MPIError.invalidArgument("VectorLayout: negative count \(n).")
+            }
+            do {
+                counts32.append(try mpiCount(n, "VectorLayout"))
+                displacements32.append(try mpiCount(offset, "VectorLayout"))
+            } catch {
+                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
+                throw error
+            }
+            offset += n
+        }
+        total = offset
+    }
+}
+
+extension Communicator {
+    /// Resizes `array` to `count` elements for a collective to overwrite: no allocation when
+    /// the count is unchanged or shrinks; a new, uninitialised array when it grows.
+    @inline(__always)
+    func resizeForReuse<T: MPIScalar>(_ array: inout [T], _ count: Int) {
+        if count < array.count {
+            array.removeLast(array.count - count)
+        } else if count > array.count {
+            // Uninitialised is fine for a BitwiseCopyable scalar: every element is overwritten.
+            array = [T](unsafeUninitializedCapacity: count) { _, n in n = count }
+        }
+    }
+
+    /// ``allgather(_:)`` into `result`, which is resized to `values.count * size` elements
+    /// (no allocation when it already has that count). Every rank must pass the same count.
+    public func allgather<T: MPIScalar>(_ values: [T], into result: inout [T]) throws {
+        let n = try mpiCount(values.count, "allgather")
+        resizeForReuse(&result, values.count * size)
+        guard values.count > 0 else { return }
+        try values.withUnsafeBufferPointer { src in
+            try result.withUnsafeMutableBufferPointer { dst in
+                try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
+                                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
+            }
+        }
+    }
+
+    /// ``allgatherv(_:counts:)`` into `result` with the counts of `layout` (rank r sends
+    /// `layout.count(r)` elements). `result` is resized to `layout.total` elements (no
+    /// allocation when it already has that count).
+    public func allgatherv<T: MPIScalar>(_ values: [T], into result: inout [T], layout: VectorLayout) throws {
+        guard layout.rankCount == size else {
+            throw MPIError.sizeMismatch(function: "allgatherv(layout:)", expected: size, actual: layout.rankCount)
+        }
+        guard layout.count(rank) == values.count else {
+            throw MPIError.sizeMismatch(function: "allgatherv", expected: layout.count(rank), actual: values.count)
+        }
+        let n = try mpiCount(values.count, "allgatherv")
+        resizeForReuse(&result, layout.total)
+        try values.withUnsafeBufferPointer { src in
+            try result.withUnsafeMutableBufferPointer { dst in
+                try layout.counts32.withUnsafeBufferPointer { c32 in
+                    try layout.displacements32.withUnsafeBufferPointer { d32 in
+                        try check(MPI_Allgatherv(src.baseAddress, n, T.mpiKind.datatype,
+                                                 dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
+                                  "MPI_Allgatherv")
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``reduceScatter(_:counts:op:)`` into `output` with the counts of `layout`: `input` holds
+    /// `layout.total` elements; `output` is resized to `layout.count(rank)` (no allocation when
+    /// it already has that count) and receives this rank's block of the reduction.
+    public func reduceScatter<T: MPIScalar>(_ input: [T], into output: inout [T], layout: VectorLayout, op: ReductionOp) throws {
+        guard layout.rankCount == size else {
+            throw MPIError.sizeMismatch(function: "reduceScatter(layout:)", expected: size, actual: layout.rankCount)
+        }
+        guard input.count == layout.total else {
+            throw MPIError.sizeMismatch(function: "reduceScatter", expected: layout.total, actual: input.count)
+        }
+        resizeForReuse(&output, layout.count(rank))
+        try input.withUnsafeBufferPointer { src in
+            try output.withUnsafeMutableBufferPointer { dst in
+                try layout.counts32.withUnsafeBufferPointer { c32 in
+                    try check(MPI_Reduce_scatter(src.baseAddress, dst.baseAddress, c32.baseAddress, T.mpiKind.datatype,
+                                                 op.handle, handle), "MPI_Reduce_scatter")
+                }
+            }
+        }
+    }
+}
