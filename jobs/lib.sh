@@ -148,8 +148,8 @@ sweep_count() {
 # `infomax bench` at each rank count into DIR/np-<P>/bench.json, DIR/scaling.json naming the
 # study, then `infomax report DIR` (report.html, scaling.csv). Settings (environment):
 #   RANKS            rank counts, comma-separated (default 1, 2, 4, … up to the maximum, and the maximum)
-#   D, WIDTH         input dimension and encoder width (default 2048, 256; with --config in the
-#                    extra flags only when set, so the config's own values hold otherwise)
+#   D, WIDTH         patch dimension and encoder width (default 2048, 256; `infomax bench` applies
+#                    them over a --config file's values too)
 #   BATCH            strong: the global batch, fixed for every rank count (default 4096)
 #   BATCH_PER_RANK   weak: the batch per rank, global batch = BATCH_PER_RANK × ranks (default 2048)
 #   STEPS, WARMUP    timed and warm-up steps per rank count (default 10, 2)
@@ -203,10 +203,8 @@ scaling_plan() {
         jobs_log "error: a weak-scaling study fixes the batch per rank: give --batch-per-rank (or BATCH_PER_RANK=), not --batch"; return 64
     fi
     SCALING_FLAGS=()
-    local config=""
-    scaling_has_flag --config "${extra[@]}" && config=1
-    if ! scaling_has_flag --d "${extra[@]}" && { [ -z "$config" ] || [ -n "${D:-}" ]; }; then SCALING_FLAGS+=(--d "${D:-2048}"); fi
-    if ! scaling_has_flag --width "${extra[@]}" && { [ -z "$config" ] || [ -n "${WIDTH:-}" ]; }; then SCALING_FLAGS+=(--width "${WIDTH:-256}"); fi
+    scaling_has_flag --d "${extra[@]}" || SCALING_FLAGS+=(--d "${D:-2048}")
+    scaling_has_flag --width "${extra[@]}" || SCALING_FLAGS+=(--width "${WIDTH:-256}")
     if [ "$kind" = strong ]; then
         scaling_has_flag --batch "${extra[@]}" || SCALING_FLAGS+=(--batch "${BATCH:-4096}")
     else

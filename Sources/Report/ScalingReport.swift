@@ -9,7 +9,7 @@ struct ScalingReportBuilder {
     /// Display names of the phases of a step, in `BenchResult.phaseKeys` order.
     static let phaseNames: [String: String] = [
         "data": "data", "forward": "forward", "loss_compute": "loss compute", "loss_communication": "loss communication",
-        "loss_overlapped": "loss comm. (overlapped)", "backward": "backward", "allreduce": "gradient allreduce", "optimizer": "optimizer",
+        "loss_overlapped": "loss comm. (hidden)", "backward": "backward", "allreduce": "gradient allreduce", "optimizer": "optimizer",
     ]
     /// The phases on the step's critical path (stacked): overlapped loss communication is hidden
     /// behind the loss computation, so it is not stacked on top of it.
@@ -66,7 +66,7 @@ struct ScalingReportBuilder {
             out.append("The bench failed at \(study.failed.map(String.init).joined(separator: ", ")) rank(s) (scaling.json `failed`); "
                 + "those rank counts are left out. See the job log for why.")
         }
-        for key in ["d", "width", "patches", "mode", "exchange", "steps", "warmup", "openblas_threads"] {
+        for key in ["model", "d", "width", "patches", "mode", "loss", "symmetric", "stop_gradient", "exchange", "steps", "warmup", "openblas_threads"] {
             let values = study.points.map { $0.text(key) }
             if Set(values).count > 1 {
                 out.append("`\(key)` differs between rank counts ("
@@ -141,28 +141,32 @@ struct ScalingReportBuilder {
         var items: [RunFolderReport.Item] = []
         let rate = study.points.map { $0.gflopsPerRank ?? .nan }
         let peak = study.points.map { $0.sgemmPeakGflops ?? .nan }
+        let peakAll = study.points.map { $0.number("sgemm_peak_gflops_all_ranks") ?? .nan }
         if rate.contains(where: \.isFinite) {
             var refs: [ReferenceLine] = []
-            if peak.contains(where: \.isFinite) { refs.append(ReferenceLine(name: "sgemm peak per rank", x: xs, y: peak, color: "#666666")) }
+            if peak.contains(where: \.isFinite) { refs.append(ReferenceLine(name: "sgemm, one process", x: xs, y: peak, color: "#666666")) }
+            if peakAll.contains(where: \.isFinite) {
+                refs.append(ReferenceLine(name: "sgemm, all ranks at once", x: xs, y: peakAll, color: "#aaaaaa"))
+            }
             let fractions = study.points.compactMap { $0.fractionOfPeak }
             items.append(.chart(LineChart(title: "GFLOP/s per rank vs the sgemm peak",
-                                          subtitle: "achieved: model FLOPs / step time / ranks; peak: sgemm run on each rank",
+                                          subtitle: "achieved: GEMM work / step time / ranks; dashed: sgemm measured in the same run",
                                           xLabel: ScalingCharts.ranksAxis, yLabel: "GFLOP/s per rank", xScale: .log,
                                           series: [LineSeries(name: "achieved", x: xs, y: rate, color: Palette.color(0), markers: true)],
                                           references: refs, xTicks: xs, yIncludes: [0]),
                                 caption: fractions.isEmpty ? nil
-                                    : "Fraction of the peak: " + zip(study.points, study.points.map(\.fractionOfPeak)).compactMap { b, fr in
+                                    : "Fraction of the one-process sgemm peak: " + zip(study.points, study.points.map(\.fractionOfPeak)).compactMap { b, fr in
                                         fr.map { "\(NumberText.display($0 * 100, digits: 3))% at \(rankLabel(b.ranks))" } }.joined(separator: ", ") + "."))
         }
         let rss = study.points.map { ($0.peakRSSBytes ?? .nan) / 1e6 }
         let comm = study.points.map { ($0.bytesPerStepPerRank ?? .nan) / 1e6 }
         let series = [LineSeries(name: "peak RSS", x: xs, y: rss, color: Palette.color(2), markers: true),
-                      LineSeries(name: "communicated per step", x: xs, y: comm, color: Palette.color(1), markers: true)]
+                      LineSeries(name: "sent per step", x: xs, y: comm, color: Palette.color(1), markers: true)]
             .filter { $0.y.contains { $0 > 0 } }
         if !series.isEmpty {
             let values = series.flatMap(\.y)
             items.append(.chart(LineChart(title: "Memory and communication per rank",
-                                          subtitle: "peak resident set; bytes communicated per step (bytes_per_step_per_rank)",
+                                          subtitle: "peak resident set; bytes sent per step (loss exchange + all-reduce)",
                                           xLabel: ScalingCharts.ranksAxis, yLabel: "MB per rank", xScale: .log,
                                           yScale: Metrics.autoScale(values), series: series, xTicks: xs, yIncludes: [0]), caption: nil))
         }
@@ -173,7 +177,7 @@ struct ScalingReportBuilder {
 
     private func tables() -> [RunFolderReport.Item] {
         let header = ["ranks", "global batch", "batch per rank", "time per step (s)", "ideal (s)", "speedup", "efficiency", "samples/s",
-                      "GFLOP/s total", "GFLOP/s per rank", "% of sgemm peak", "MB comm./step/rank", "peak RSS (MB)", "slowest/fastest rank"]
+                      "GFLOP/s total", "GFLOP/s per rank", "% of sgemm peak", "MB sent/step/rank", "peak RSS (MB)", "slowest/fastest rank"]
         let results = rows.map { r -> [String] in
             let b = r.point
             let perRank = b.batchPerRank.isEmpty ? NumberText.display(Double(b.globalBatch) / Double(b.ranks))
@@ -194,7 +198,7 @@ struct ScalingReportBuilder {
     private func settings() -> [[String]] {
         let b = reference
         var out: [[String]] = [["kind", study.kind.rawValue], ["rank counts", study.ranks.map(String.init).joined(separator: ", ")]]
-        for key in ["schema", "d", "width", "patches", "mode", "exchange", "steps", "warmup", "openblas_threads"] where !b.text(key).isEmpty {
+        for key in ["schema", "model", "d", "width", "patches", "mode", "loss", "symmetric", "stop_gradient", "exchange", "steps", "warmup", "openblas_threads"] where !b.text(key).isEmpty {
             out.append([key, b.text(key)])
         }
         let hosts = Set(study.points.flatMap { ($0.json["per_rank"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue } })

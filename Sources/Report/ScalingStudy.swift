@@ -180,7 +180,7 @@ public struct ScalingStudy {
         + BenchResult.phaseKeys.map { $0 + "_seconds" }
         + ["gflops_total", "fraction_of_peak", "bytes_per_step_per_rank", "peak_rss_bytes",
            "batch_per_rank", "ideal_seconds_per_step", "samples_per_second", "gflops_per_rank", "sgemm_peak_gflops",
-           "rank_time_spread", "allocations_per_step"]
+           "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step"]
 
     /// scaling.csv: one row per rank count; empty cells for figures a bench.json lacks.
     public func csv() -> String {
@@ -194,7 +194,7 @@ public struct ScalingStudy {
             cells += BenchResult.phaseKeys.map { num(b.phases[$0]) }
             cells += [num(b.gflopsTotal), num(b.fractionOfPeak), num(b.bytesPerStepPerRank), num(b.peakRSSBytes),
                       num(perRank), num(r.idealSecondsPerStep), num(r.samplesPerSecond), num(b.gflopsPerRank), num(b.sgemmPeakGflops),
-                      num(b.rankSpread), num(b.allocationsPerStep)]
+                      num(b.number("sgemm_peak_gflops_all_ranks")), num(b.rankSpread), num(b.allocationsPerStep)]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
