@@ -152,7 +152,7 @@ sweep_count() {
 #                    them over a --config file's values too)
 #   BATCH            strong: the global batch, fixed for every rank count (default 4096)
 #   BATCH_PER_RANK   weak: the batch per rank, global batch = BATCH_PER_RANK × ranks (default 2048)
-#   STEPS, WARMUP    timed and warm-up steps per rank count (default 10, 2)
+#   STEPS, WARMUP    timed and warm-up steps per rank count (default 5, 2)
 #   EXTRA            more `infomax bench` options, split on spaces (e.g. "--exchange ring");
 #                    a flag given there (or after -- to jobs/scaling.sh) replaces its default
 
@@ -210,7 +210,7 @@ scaling_plan() {
     else
         scaling_has_flag --batch-per-rank "${extra[@]}" || SCALING_FLAGS+=(--batch-per-rank "${BATCH_PER_RANK:-2048}")
     fi
-    scaling_has_flag --steps "${extra[@]}" || SCALING_FLAGS+=(--steps "${STEPS:-10}")
+    scaling_has_flag --steps "${extra[@]}" || SCALING_FLAGS+=(--steps "${STEPS:-5}")
     scaling_has_flag --warmup "${extra[@]}" || SCALING_FLAGS+=(--warmup "${WARMUP:-2}")
     SCALING_FLAGS+=("${extra[@]}")
     return 0

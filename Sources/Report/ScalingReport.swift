@@ -56,6 +56,14 @@ struct ScalingReportBuilder {
         if !b.text("openblas_threads").isEmpty { s += "; \(b.text("openblas_threads")) BLAS thread(s) per rank" }
         s += ". Times are per training step: the mean over the timed steps of the slowest rank's step; each phase is the slowest rank's mean. "
         s += "Efficiency and speedup are relative to the fewest ranks (p₀ = \(reference.ranks))."
+        if study.kind == .weak {
+            s += " In weak scaling the contrastive loss's work per rank still grows with the ranks: each rank's similarity block is b × B "
+                + "with B = b·p, so constant time is out of reach for the loss phases even without any communication."
+            if let g0 = reference.number("gflop_per_step"), let last = study.points.last, let g = last.number("gflop_per_step"), study.points.count > 1 {
+                s += " GEMM work per rank: \(NumberText.display(g0 / Double(reference.ranks), digits: 3)) GFLOP at \(rankLabel(reference.ranks)), "
+                    + "\(NumberText.display(g / Double(last.ranks), digits: 3)) at \(rankLabel(last.ranks))."
+            }
+        }
         return s
     }
 
@@ -103,11 +111,18 @@ struct ScalingReportBuilder {
         let t = rows.map(\.point.secondsPerStep)
         let time = LineSeries(name: "measured", x: xs, y: t, color: Palette.color(0), markers: true)
         let ideal = ScalingCharts.idealLine(kind, ranks: xs, p0: xs[0], t0: t[0])
-        let eff = LineSeries(name: "measured", x: xs, y: rows.map(\.efficiency), color: Palette.color(0), markers: true)
+        var eff = [LineSeries(name: "measured", x: xs, y: rows.map(\.efficiency), color: Palette.color(0), markers: true)]
+        var caption = "Speedup at the most ranks: \(f(rows.last?.speedup, 3))× (ideal \(NumberText.display(xs.last! / xs[0]))×)"
+            + (kind == .weak ? ", as samples per second (scaled speedup)." : ".")
+        // Weak scaling of InfoNCE adds work per rank (the b × B similarity block grows with B):
+        // efficiency in work done per second tells the parallel overhead apart from that growth.
+        let work = rows.map { $0.workEfficiency ?? .nan }
+        if kind == .weak, work.allSatisfy(\.isFinite) {
+            eff.append(LineSeries(name: "in GEMM work per second", x: xs, y: work, color: Palette.color(1), markers: true))
+            caption += " The second line is GFLOP/s per rank relative to p₀: it discounts the loss work per rank that grows with the global batch."
+        }
         return [.chart(ScalingCharts.timePerStep(kind, ranks: xs, series: [time], ideal: [ideal]), caption: nil),
-                .chart(ScalingCharts.efficiency(kind, ranks: xs, series: [eff]),
-                       caption: "Speedup at the most ranks: \(f(rows.last?.speedup, 3))× (ideal \(NumberText.display(xs.last! / xs[0]))×)"
-                           + (kind == .weak ? ", as samples per second (scaled speedup)." : "."))]
+                .chart(ScalingCharts.efficiency(kind, ranks: xs, series: eff), caption: caption)]
     }
 
     private func phaseCharts() -> [RunFolderReport.Item] {
@@ -144,9 +159,9 @@ struct ScalingReportBuilder {
         let peakAll = study.points.map { $0.number("sgemm_peak_gflops_all_ranks") ?? .nan }
         if rate.contains(where: \.isFinite) {
             var refs: [ReferenceLine] = []
-            if peak.contains(where: \.isFinite) { refs.append(ReferenceLine(name: "sgemm, one process", x: xs, y: peak, color: "#666666")) }
+            if peak.contains(where: \.isFinite) { refs.append(ReferenceLine(name: "sgemm, rank 0 alone", x: xs, y: peak, color: "#666666")) }
             if peakAll.contains(where: \.isFinite) {
-                refs.append(ReferenceLine(name: "sgemm, all ranks at once", x: xs, y: peakAll, color: "#aaaaaa"))
+                refs.append(ReferenceLine(name: "sgemm, all ranks", x: xs, y: peakAll, color: "#aaaaaa"))
             }
             let fractions = study.points.compactMap { $0.fractionOfPeak }
             items.append(.chart(LineChart(title: "GFLOP/s per rank vs the sgemm peak",
@@ -155,7 +170,7 @@ struct ScalingReportBuilder {
                                           series: [LineSeries(name: "achieved", x: xs, y: rate, color: Palette.color(0), markers: true)],
                                           references: refs, xTicks: xs, yIncludes: [0]),
                                 caption: fractions.isEmpty ? nil
-                                    : "Fraction of the one-process sgemm peak: " + zip(study.points, study.points.map(\.fractionOfPeak)).compactMap { b, fr in
+                                    : "Fraction of the sgemm peak of rank 0 alone: " + zip(study.points, study.points.map(\.fractionOfPeak)).compactMap { b, fr in
                                         fr.map { "\(NumberText.display($0 * 100, digits: 3))% at \(rankLabel(b.ranks))" } }.joined(separator: ", ") + "."))
         }
         let rss = study.points.map { ($0.peakRSSBytes ?? .nan) / 1e6 }

@@ -161,6 +161,11 @@ public struct ScalingStudy {
         public let idealSecondsPerStep: Double
         public let speedup: Double
         public let efficiency: Double
+        /// GFLOP/s per rank over that at p0: efficiency counted in GEMM work done, not in time.
+        /// It differs from `efficiency` when the work per rank changes with the rank count, as
+        /// in weak scaling of InfoNCE (each rank's similarity block is b × B, B = b·p). nil
+        /// without GFLOP figures.
+        public let workEfficiency: Double?
         /// Global batch / seconds per step.
         public var samplesPerSecond: Double { Double(point.globalBatch) / point.secondsPerStep }
     }
@@ -170,8 +175,11 @@ public struct ScalingStudy {
         let p0 = Double(ref.ranks), t0 = ref.secondsPerStep
         return points.map { b in
             let p = Double(b.ranks), t = b.secondsPerStep
+            var work: Double? = nil
+            if let r = b.gflopsPerRank, let r0 = ref.gflopsPerRank, r0 > 0 { work = r / r0 }
             return Row(point: b, idealSecondsPerStep: kind.idealTime(p0: p0, t0: t0, p: p),
-                       speedup: kind.speedup(p0: p0, t0: t0, p: p, t: t), efficiency: kind.efficiency(p0: p0, t0: t0, p: p, t: t))
+                       speedup: kind.speedup(p0: p0, t0: t0, p: p, t: t), efficiency: kind.efficiency(p0: p0, t0: t0, p: p, t: t),
+                       workEfficiency: work)
         }
     }
 
@@ -180,7 +188,7 @@ public struct ScalingStudy {
         + BenchResult.phaseKeys.map { $0 + "_seconds" }
         + ["gflops_total", "fraction_of_peak", "bytes_per_step_per_rank", "peak_rss_bytes",
            "batch_per_rank", "ideal_seconds_per_step", "samples_per_second", "gflops_per_rank", "sgemm_peak_gflops",
-           "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step"]
+           "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step", "work_efficiency"]
 
     /// scaling.csv: one row per rank count; empty cells for figures a bench.json lacks.
     public func csv() -> String {
@@ -194,7 +202,7 @@ public struct ScalingStudy {
             cells += BenchResult.phaseKeys.map { num(b.phases[$0]) }
             cells += [num(b.gflopsTotal), num(b.fractionOfPeak), num(b.bytesPerStepPerRank), num(b.peakRSSBytes),
                       num(perRank), num(r.idealSecondsPerStep), num(r.samplesPerSecond), num(b.gflopsPerRank), num(b.sgemmPeakGflops),
-                      num(b.number("sgemm_peak_gflops_all_ranks")), num(b.rankSpread), num(b.allocationsPerStep)]
+                      num(b.number("sgemm_peak_gflops_all_ranks")), num(b.rankSpread), num(b.allocationsPerStep), num(r.workEfficiency)]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

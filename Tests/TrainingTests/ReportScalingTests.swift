@@ -162,6 +162,8 @@ final class ReportScalingTests: XCTestCase {
         XCTAssertEqual(column(csv, "fraction_of_peak")[0], 120.0 / 90, accuracy: 1e-12)
         XCTAssertEqual(column(csv, "batch_per_rank"), [4096, 2048, 1024])
         XCTAssertEqual(column(csv, "rank_time_spread")[1], 1 / 0.95, accuracy: 1e-12)
+        // Fixed total GEMM work (strong): efficiency in work per second equals efficiency in time.
+        for (got, want) in zip(column(csv, "work_efficiency"), eff) { XCTAssertEqual(got, want, accuracy: 1e-12) }
         // Every line has as many cells as the header (pandas reads it without a ragged row).
         let text = try String(contentsOf: study.appendingPathComponent("scaling.csv"), encoding: .utf8)
         for line in text.split(separator: "\n") { XCTAssertEqual(line.split(separator: ",", omittingEmptySubsequences: false).count, csv.header.count) }
@@ -182,6 +184,12 @@ final class ReportScalingTests: XCTestCase {
         XCTAssertEqual(rows(time).filter { $0["series"] == "ideal" }.compactMap { $0.number("y") }, [0.5, 0.5, 0.5])
         let effChart = try CSVTable(contentsOf: study.appendingPathComponent("report_data/02-parallel-efficiency-vs-ranks.csv"))
         XCTAssertEqual(rows(effChart).first { $0["series"] == "ideal" }?.number("y"), 1)
+        // The fixture's total GEMM work is fixed, so per-rank work falls as 1/p: 0.5 / (0.625 · 4) at 4 ranks.
+        let work = rows(effChart).filter { $0["series"] == "in GEMM work per second" }.compactMap { $0.number("y") }
+        XCTAssertEqual(work.count, 3)
+        XCTAssertEqual(work.last ?? 0, 0.2, accuracy: 1e-12)
+        XCTAssertEqual(column(csv, "work_efficiency").last ?? 0, 0.2, accuracy: 1e-12)
+        XCTAssertTrue(html.contains("each rank&apos;s similarity block is b × B"), "weak overview explains the growing loss work")
     }
 
     func testReferenceIsTheFewestRanks() throws {
