@@ -1,6 +1,7 @@
 # jobs/lib.sh — what the batch scripts share: the binary and thread settings, launching the
 # ranks (srun --mpi=pmix, or mpirun inside the allocation), forwarding Slurm's warning signal
 # to them, requeueing the job when the trainer checkpointed (exit 75), and the SNR grid.
+# Also the scaling study: its rank counts and bench options, scaling.json, and the report.
 # Sourced by jobs/*.sbatch; takes its settings from the environment (see jobs_setup).
 
 # Exit status of `infomax` after it wrote a checkpoint on SIGUSR1/SIGTERM (EX_TEMPFAIL).
@@ -141,4 +142,133 @@ sweep_count() {
     local listing
     listing=$("$INFOMAX" sweep "${SWEEP_ARGS[@]}" --list) || return 1
     printf '%s\n' "$listing" | grep -c .
+}
+
+# --- the scaling study (jobs/scaling.sh locally, jobs/scaling.sbatch on Slurm) -----------
+# `infomax bench` at each rank count into DIR/np-<P>/bench.json, DIR/scaling.json naming the
+# study, then `infomax report DIR` (report.html, scaling.csv). Settings (environment):
+#   RANKS            rank counts, comma-separated (default 1, 2, 4, … up to the maximum, and the maximum)
+#   D, WIDTH         patch dimension and encoder width (default 2048, 256; `infomax bench` applies
+#                    them over a --config file's values too)
+#   BATCH            strong: the global batch, fixed for every rank count (default 4096)
+#   BATCH_PER_RANK   weak: the batch per rank, global batch = BATCH_PER_RANK × ranks (default 2048)
+#   STEPS, WARMUP    timed and warm-up steps per rank count (default 5, 2)
+#   EXTRA            more `infomax bench` options, split on spaces (e.g. "--exchange ring");
+#                    a flag given there (or after -- to jobs/scaling.sh) replaces its default
+
+# Whether the option $1 occurs in the remaining arguments (as `--x v` or `--x=v`).
+scaling_has_flag() {
+    local flag=$1 a
+    shift
+    for a in "$@"; do
+        [ "$a" = "$flag" ] || [ "${a%%=*}" = "$flag" ] && return 0
+    done
+    return 1
+}
+
+# scaling_plan KIND MAX [EXTRA BENCH FLAGS...]: sets SCALING_RANKS (rank counts, ascending) and
+# SCALING_FLAGS (the `infomax bench` options of every point). Returns 64 with a message when
+# the kind, a rank count or a batch flag does not fit.
+scaling_plan() {
+    local kind=$1 max=$2 p
+    shift 2
+    local extra=("$@")
+    # EXTRA is split on white space on purpose (several options in one variable).
+    # shellcheck disable=SC2206
+    [ -n "${EXTRA:-}" ] && extra=($EXTRA "${extra[@]}")
+    case "$kind" in
+        strong|weak) ;;
+        *) jobs_log "error: the study is '$kind': use strong (fixed global batch) or weak (fixed batch per rank)"; return 64 ;;
+    esac
+    if ! [[ "$max" =~ ^[1-9][0-9]*$ ]]; then
+        jobs_log "error: the maximum rank count is '$max': give a positive whole number"; return 64
+    fi
+    SCALING_RANKS=()
+    if [ -n "${RANKS:-}" ]; then
+        for p in ${RANKS//,/ }; do
+            if ! [[ "$p" =~ ^[1-9][0-9]*$ ]] || [ "$p" -gt "$max" ]; then
+                jobs_log "error: RANKS=$RANKS: '$p' is not a rank count from 1 to $max"; return 64
+            fi
+            SCALING_RANKS+=("$p")
+        done
+        mapfile -t SCALING_RANKS < <(printf '%s\n' "${SCALING_RANKS[@]}" | sort -n -u)
+    else
+        for ((p = 1; p < max; p *= 2)); do SCALING_RANKS+=("$p"); done
+        SCALING_RANKS+=("$max")
+    fi
+    if [ "$kind" = strong ] && scaling_has_flag --batch-per-rank "${extra[@]}"; then
+        jobs_log "error: a strong-scaling study fixes the global batch: give --batch (or BATCH=), not --batch-per-rank"; return 64
+    fi
+    if [ "$kind" = weak ] && scaling_has_flag --batch "${extra[@]}"; then
+        jobs_log "error: a weak-scaling study fixes the batch per rank: give --batch-per-rank (or BATCH_PER_RANK=), not --batch"; return 64
+    fi
+    SCALING_FLAGS=()
+    scaling_has_flag --d "${extra[@]}" || SCALING_FLAGS+=(--d "${D:-2048}")
+    scaling_has_flag --width "${extra[@]}" || SCALING_FLAGS+=(--width "${WIDTH:-256}")
+    if [ "$kind" = strong ]; then
+        scaling_has_flag --batch "${extra[@]}" || SCALING_FLAGS+=(--batch "${BATCH:-4096}")
+    else
+        scaling_has_flag --batch-per-rank "${extra[@]}" || SCALING_FLAGS+=(--batch-per-rank "${BATCH_PER_RANK:-2048}")
+    fi
+    scaling_has_flag --steps "${extra[@]}" || SCALING_FLAGS+=(--steps "${STEPS:-5}")
+    scaling_has_flag --warmup "${extra[@]}" || SCALING_FLAGS+=(--warmup "${WARMUP:-2}")
+    SCALING_FLAGS+=("${extra[@]}")
+    return 0
+}
+
+# A JSON string of $1.
+scaling_json_string() {
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\t'/\\t}
+    printf '"%s"' "$s"
+}
+
+# scaling_manifest DIR KIND [FAILED RANK COUNTS...]: writes DIR/scaling.json (atomically) for
+# SCALING_RANKS and SCALING_FLAGS, which `infomax report DIR` reads.
+scaling_manifest() {
+    local dir=$1 kind=$2 sep="" a p
+    shift 2
+    local json
+    json="{\"schema\": \"infomax-scaling/1\", \"kind\": \"$kind\", \"ranks\": [$(IFS=,; echo "${SCALING_RANKS[*]}")], \"bench_flags\": ["
+    for a in "${SCALING_FLAGS[@]}"; do json+="$sep$(scaling_json_string "$a")"; sep=", "; done
+    json+="], \"launcher\": $(scaling_json_string "${LAUNCHER:-mpirun}"), \"host\": $(scaling_json_string "$(hostname -s)")"
+    json+=", \"created\": $(scaling_json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+    [ -n "${SLURM_JOB_ID:-}" ] && json+=", \"slurm_job_id\": $(scaling_json_string "$SLURM_JOB_ID")"
+    if [ $# -gt 0 ]; then
+        json+=", \"failed\": ["; sep=""
+        for p in "$@"; do json+="$sep$p"; sep=", "; done
+        json+="]"
+    fi
+    json+="}"
+    printf '%s\n' "$json" > "$dir/.scaling.json.tmp" && mv -f "$dir/.scaling.json.tmp" "$dir/scaling.json"
+}
+
+# scaling_point_start DIR P: an empty DIR/np-P (no stale bench.json from an earlier study).
+scaling_point_start() {
+    mkdir -p "$1/np-$2" && rm -f "$1/np-$2/bench.json" "$1/np-$2/bench.csv"
+}
+
+# scaling_finish DIR KIND [FAILED RANK COUNTS...]: records the failed rank counts in
+# scaling.json, writes the report, and exits: 0 when every rank count ran, else 1 (the report
+# still covers the others); 1 without a report when none ran.
+scaling_finish() {
+    local dir=$1 kind=$2
+    shift 2
+    scaling_manifest "$dir" "$kind" "$@"
+    if [ $# -ge "${#SCALING_RANKS[@]}" ]; then
+        jobs_log "error: the bench failed at every rank count (${SCALING_RANKS[*]}); no report"
+        exit 1
+    fi
+    if ! "$INFOMAX" report "$dir"; then
+        jobs_log "error: infomax report $dir failed"
+        exit 1
+    fi
+    jobs_log "report: $dir/report.html, table: $dir/scaling.csv"
+    if [ $# -gt 0 ]; then
+        jobs_log "error: the bench failed at $* rank(s); the report covers the other rank counts"
+        exit 1
+    fi
+    jobs_log "finished"
+    exit 0
 }

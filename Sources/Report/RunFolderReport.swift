@@ -1,15 +1,16 @@
 // RunFolderReport: the HTML report (plus one CSV per chart) for a run folder or a sweep folder.
 import Foundation
 
-/// Writes the report for a run folder (metrics.csv / summary.json / config.json) or a sweep
-/// folder (sweep.json); returns the HTML file's URL. Default output: `<folder>/report.html`.
+/// Writes the report for a run folder (metrics.csv / summary.json / config.json), a sweep
+/// folder (sweep.json) or a scaling study (scaling.json + np-<P>/bench.json; also writes
+/// `<folder>/scaling.csv`); returns the HTML file's URL. Default output: `<folder>/report.html`.
 /// Each chart's data goes to `<report name>_data/NN-<chart>.csv` next to the HTML.
 @discardableResult
 public func writeReport(for folder: URL, to output: URL? = nil) throws -> URL {
     try RunFolderReport(folder: folder).write(to: output)
 }
 
-/// Builds the report of a run or sweep folder.
+/// Builds the report of a run, sweep or scaling-study folder.
 public struct RunFolderReport {
     /// One item of the report, in page order.
     public enum Item {
@@ -27,24 +28,42 @@ public struct RunFolderReport {
     /// Whether `folder` is a sweep (has sweep.json).
     public var isSweep: Bool { FileManager.default.fileExists(atPath: folder.appendingPathComponent(SweepFolder.file).path) }
 
+    /// Whether `folder` is a scaling study (has scaling.json).
+    public var isScalingStudy: Bool { ScalingStudy.isStudy(folder) }
+
     /// The report's title and items.
     public func build() throws -> (title: String, subtitle: String, items: [Item]) {
+        let built = try buildWithFiles()
+        return (built.title, built.subtitle, built.items)
+    }
+
+    /// The report's title and items, plus the data files that go with it (a scaling study's
+    /// scaling.csv), as (URL, text).
+    func buildWithFiles() throws -> (title: String, subtitle: String, items: [Item], files: [(URL, String)]) {
         guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw ReportError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`) or a sweep folder (from `infomax sweep`)")
+            throw ReportError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`), a sweep folder (from `infomax sweep`) "
+                + "or a scaling study (from jobs/scaling.sh)")
+        }
+        if isScalingStudy {
+            let study = try ScalingStudy.load(folder)
+            return ("Scaling report — \(folder.lastPathComponent)", Self.stamp(folder), ScalingReportBuilder(study: study).items(),
+                    [(folder.appendingPathComponent(ScalingStudy.csvFile), study.csv())])
         }
         if isSweep {
             let sweep = try SweepFolder.load(folder)
-            return ("Sweep report — \(folder.lastPathComponent)", Self.stamp(folder), SweepReportBuilder(sweep: sweep).items())
+            return ("Sweep report — \(folder.lastPathComponent)", Self.stamp(folder), SweepReportBuilder(sweep: sweep).items(), [])
         }
         let run = try RunFolder.load(folder)
-        return ("Run report — \(folder.lastPathComponent)", Self.stamp(folder), RunReportBuilder(run: run).items())
+        return ("Run report — \(folder.lastPathComponent)", Self.stamp(folder), RunReportBuilder(run: run).items(), [])
     }
 
-    /// Writes the HTML (atomically) and the chart data CSVs; returns the HTML's URL.
+    /// Writes the HTML (atomically), the chart data CSVs and a scaling study's scaling.csv;
+    /// returns the HTML's URL.
     @discardableResult
     public func write(to output: URL? = nil) throws -> URL {
         let out = output ?? folder.appendingPathComponent("report.html")
-        let built = try build()
+        let built = try buildWithFiles()
+        for (url, text) in built.files { try AtomicFile.write(text, to: url) }
         let stem = out.deletingPathExtension().lastPathComponent
         let dataFolderName = stem + "_data"
         let dataFolder = out.deletingLastPathComponent().appendingPathComponent(dataFolderName)
@@ -492,11 +511,11 @@ struct SweepReportBuilder {
     // MARK: scaling
 
     private func scalingItems() -> [RunFolderReport.Item] {
-        let kind = sweep.scaling == "weak" ? "weak" : "strong"
+        let kind = sweep.scaling.flatMap(ScalingKind.init(text:)) ?? .strong
         let seriesParams = groupParams.filter { $0 != "ranks" }
         let ranks = Array(Set(loaded.compactMap { $0.value("ranks")?.doubleValue })).sorted()
         guard !ranks.isEmpty else { return [] }
-        var items: [RunFolderReport.Item] = [.section("Scaling (\(kind))")]
+        var items: [RunFolderReport.Item] = [.section("Scaling (\(kind.rawValue))")]
         if sweep.scaling == nil { items.append(.note("sweep.json has no `scaling` key; assuming strong scaling (fixed global problem). Add \"scaling\": \"weak\" for a weak-scaling study.")) }
         var timeSeries: [LineSeries] = [], effSeries: [LineSeries] = [], refs: [ReferenceLine] = [], commSeries: [LineSeries] = []
         let names = orderedLabels(seriesParams)
@@ -519,25 +538,19 @@ struct SweepReportBuilder {
             guard let p0 = xs.first, let t0 = t.first else { continue }
             let color = Palette.color(i)
             timeSeries.append(LineSeries(name: shown, x: xs, y: t, low: tlo, high: thi, color: color, markers: true))
-            let eff: ([Double]) -> [Double] = { ts in zip(xs, ts).map { p, tp in kind == "strong" ? t0 * p0 / (p * tp) : t0 / tp } }
+            let eff: ([Double]) -> [Double] = { ts in zip(xs, ts).map { kind.efficiency(p0: p0, t0: t0, p: $0, t: $1) } }
             effSeries.append(LineSeries(name: shown, x: xs, y: eff(t), low: eff(thi), high: eff(tlo), color: color, markers: true))
             if i < 2 {
-                let ideal = xs.map { kind == "strong" ? t0 * p0 / $0 : t0 }
-                refs.append(ReferenceLine(name: "ideal" + (names.count > 1 ? " (\(name))" : ""), x: xs, y: ideal, color: i == 0 ? "#666666" : "#aaaaaa"))
+                refs.append(ScalingCharts.idealLine(kind, ranks: xs, p0: p0, t0: t0, name: "ideal" + (names.count > 1 ? " (\(name))" : ""),
+                                                    color: i == 0 ? "#666666" : "#aaaaaa"))
             }
             if comm.contains(where: { $0.isFinite }) { commSeries.append(LineSeries(name: shown, x: xs, y: comm, color: color, markers: true)) }
         }
-        let idealText = kind == "strong" ? "ideal: t(p₀)·p₀/p (fixed global batch)" : "ideal: constant time (fixed batch per rank)"
-        items.append(.chart(LineChart(title: "Time per step vs ranks", subtitle: "\(kind) scaling · \(idealText) · band = min–max",
-                                      xLabel: "MPI ranks", yLabel: "time per step (s)", xScale: .log, yScale: .log,
-                                      series: timeSeries, references: refs, xTicks: ranks), caption: nil))
-        items.append(.chart(LineChart(title: "Parallel efficiency vs ranks",
-                                      subtitle: (kind == "strong" ? "efficiency = p₀·t(p₀) / (p·t(p))" : "efficiency = t(p₀) / t(p)") + "; p₀ = fewest ranks; 1 is ideal",
-                                      xLabel: "MPI ranks", yLabel: "parallel efficiency", xScale: .log,
-                                      series: effSeries, references: [.horizontal("ideal", y: 1)], xTicks: ranks, yIncludes: [0, 1]), caption: nil))
+        items.append(.chart(ScalingCharts.timePerStep(kind, ranks: ranks, series: timeSeries, ideal: refs, note: "band = min–max"), caption: nil))
+        items.append(.chart(ScalingCharts.efficiency(kind, ranks: ranks, series: effSeries), caption: nil))
         if !commSeries.isEmpty {
             items.append(.chart(LineChart(title: "Communication share vs ranks", subtitle: "communication / (compute + communication), mean over logged steps",
-                                          xLabel: "MPI ranks", yLabel: "share of step time", xScale: .log, series: commSeries,
+                                          xLabel: ScalingCharts.ranksAxis, yLabel: "share of step time", xScale: .log, series: commSeries,
                                           xTicks: ranks, yIncludes: [0, 1]), caption: nil))
         }
         return items

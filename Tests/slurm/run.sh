@@ -17,6 +17,9 @@
 #             121 s by default), then the job restarts by itself, resumes and finishes with the same metrics as the uninterrupted `train` run
 #             (every logged loss and the final figures, relative 1e-5)
 #   mpirun    jobs/train.sbatch with LAUNCHER=mpirun (the documented fallback) completes
+#   scaling   jobs/scaling.sbatch (strong, tiny sizes, ranks 1 and 2 as two job steps of one
+#             allocation) writes np-1/ and np-2/bench.json, scaling.csv (one row per rank
+#             count, efficiency 1 at one rank) and report.html
 #   timelimit (only with SLURM_TIMELIMIT_TEST=1; 2-4 minutes) a real --time=1 limit with
 #             --signal=B:USR1@50: checkpoint, requeue and resume until done, untouched
 # Daemons are stopped and the temporary folder removed on exit, failure or Ctrl-C; on a
@@ -357,6 +360,42 @@ else
         fail mpirun "the log does not show the mpirun launcher" "$LOG_MPI"
     else
         pass mpirun
+    fi
+fi
+
+# --- scaling: jobs/scaling.sbatch, one step per rank count, then the report -------------------
+
+LOG_SCALING="$WORK/scaling.out"
+J_SCALING=$(STUDY=strong D=256 WIDTH=32 BATCH=256 STEPS=3 WARMUP=1 OUTPUT="$WORK/scaling" \
+    timeout 20 sbatch --parsable --ntasks=2 --output="$LOG_SCALING" "$ROOT/jobs/scaling.sbatch")
+if [ -z "$J_SCALING" ]; then
+    fail scaling "sbatch jobs/scaling.sbatch failed"
+else
+    wait_done "$J_SCALING" 60; state=$STATE
+    problems=""
+    for p in 1 2; do
+        [ -s "$WORK/scaling/np-$p/bench.json" ] || problems+="no np-$p/bench.json; "
+        if [ "$LAUNCHER" = srun ]; then
+            grep -q -- "srun --mpi=pmix --ntasks=$p .* bench " "$LOG_SCALING" || problems+="the log shows no srun step of $p task(s); "
+        else
+            grep -q -- "mpirun -np $p .* bench " "$LOG_SCALING" || problems+="the log shows no mpirun -np $p; "
+        fi
+    done
+    [ -s "$WORK/scaling/report.html" ] && grep -q "Parallel efficiency vs ranks" "$WORK/scaling/report.html" ||
+        problems+="no report.html with the efficiency chart; "
+    grep -q '"kind": "strong", "ranks": \[1,2\]' "$WORK/scaling/scaling.json" 2>/dev/null || problems+="scaling.json does not list ranks 1,2; "
+    # scaling.csv: the header, then ranks 1 and 2; efficiency (column 5) 1 at one rank, positive at two.
+    csv_check=$(awk -F, 'NR == 1 { if ($1 != "ranks" || $2 != "global_batch" || $3 != "seconds_per_step" || $5 != "efficiency") print "header " $0; next }
+        { n++; r[n] = $1; e[n] = $5; if ($2 != 256) print "global_batch " $2 " at " $1 " ranks" }
+        END { if (n != 2 || r[1] != 1 || r[2] != 2) print n " rows (ranks " r[1] "," r[2] "), expected ranks 1,2"
+              else if (e[1] != 1 || !(e[2] > 0)) print "efficiency " e[1] "," e[2] }' "$WORK/scaling/scaling.csv" 2>&1)
+    [ -n "$csv_check" ] && problems+="scaling.csv: $csv_check; "
+    if [ "$state" != COMPLETED ]; then
+        fail scaling "job $J_SCALING ended $state, exit code $(job_field "$J_SCALING" ExitCode)" "$LOG_SCALING"
+    elif [ -n "$problems" ]; then
+        fail scaling "$problems" "$LOG_SCALING"
+    else
+        pass scaling
     fi
 fi
 
