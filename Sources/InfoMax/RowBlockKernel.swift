@@ -163,8 +163,7 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
                         row[gi] = -.infinity
                     }
                     let mx = Swift.max(lp, rowMaximum(row, N))
-                    var sum = T.exp(lp - mx)
-                    for j in 0..<N { let e = T.exp(row[j] - mx); row[j] = e; sum += e }
+                    let sum = T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
                     let lse = mx + T.log(sum)
                     total += Double(lse - lp)
                     let f = invB / sum
@@ -255,9 +254,7 @@ func chunkLogSumExp<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>,
                 rowMax[i] = cm
             }
             let m = rowMax[i]
-            var s: T = 0
-            for j in 0..<n { s += T.exp(row[j] - m) }
-            rowSum[i] += s
+            rowSum[i] += T.expShifted(row, count: n, shift: m, scale: 1, store: false)
         }
         i0 += rr
         try between()
@@ -297,7 +294,7 @@ func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, 
                 total += Double(acc) * invPairs
             } else {
                 let l0 = lse[i0 + ii]
-                for j in 0..<n { row[j] = T.exp(row[j] - l0) * invB }
+                _ = T.expShifted(row, count: n, shift: l0, scale: invB, store: true)
             }
         }
         T.gemm(.none, .none, m: rr, n: k, k: n, alpha: g, a: logits, lda: n, b: chunk, ldb: k,

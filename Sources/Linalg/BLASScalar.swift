@@ -14,7 +14,7 @@ public enum Transpose: Sendable {
 }
 
 /// A floating-point type with BLAS level-1/3 kernels and LAPACK's SVD.
-public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable where Self.RawSignificand: FixedWidthInteger {
+public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable, RowExp where Self.RawSignificand: FixedWidthInteger {
     /// C ← α·op(A)·op(B) + β·C, row-major, with leading dimensions.
     static func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
