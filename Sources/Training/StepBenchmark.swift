@@ -38,7 +38,7 @@ public struct PhaseSeconds: Codable, Sendable, Equatable {
         [("data", "data generation", data), ("forward", "forward", forward),
          ("loss_compute", "loss: local compute", lossCompute),
          ("loss_communication", "loss: communication (blocked)", lossCommunication),
-         ("loss_overlapped", "loss: communication hidden behind compute", lossOverlapped),
+         ("loss_overlapped", "communication hidden behind compute", lossOverlapped),
          ("backward", "backward", backward), ("allreduce", "gradient all-reduce", allreduce),
          ("optimizer", "optimizer", optimizer)]
     }
