@@ -90,6 +90,27 @@ enum SVG {
             + (weight.map { " font-weight=\"\($0)\"" } ?? "") + (extra.isEmpty ? "" : " " + extra) + ">\(escape(s))</text>"
     }
 
+    /// What every chart starts with: the title, the subtitle and the plot frame.
+    static func chartFrame(title: String, subtitle: String?, titleSize: Double = 15,
+                           left: Double, top: Double, plotWidth: Double, plotHeight: Double) -> [String] {
+        var out = [text(title, x: left, y: 24, size: titleSize, weight: "bold")]
+        if let subtitle { out.append(text(subtitle, x: left, y: 42, size: 11.5, fill: "#555")) }
+        out.append("<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>")
+        return out
+    }
+
+    /// Horizontal grid lines at the y ticks, with tick marks and labels left of the plot.
+    static func yGrid(_ ticks: [Double], labels: [String], map ym: AxisMap, left: Double, plotWidth: Double) -> [String] {
+        var out: [String] = []
+        for (t, label) in zip(ticks, labels) {
+            let py = ym.px(t)
+            out.append(line(left, py, left + plotWidth, py, stroke: "#e3e3e3"))
+            out.append(line(left - 4, py, left, py, stroke: "#888"))
+            out.append(text(label, x: left - 7, y: py + 4, size: 11, anchor: "end", fill: "#444"))
+        }
+        return out
+    }
+
     static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: String? = nil) -> String {
         "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
             + (dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"

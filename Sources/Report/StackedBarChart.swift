@@ -64,15 +64,8 @@ public struct StackedBarChart: Chart {
         let ym = AxisMap(scale: .linear, lo: yt.first ?? 0, hi: yt.last ?? 1, p0: top + plotH, p1: top)
 
         var body: [String] = []
-        body.append(SVG.text(title, x: left, y: 24, size: 15, weight: "bold"))
-        if let subtitle { body.append(SVG.text(subtitle, x: left, y: 42, size: 11.5, fill: "#555")) }
-        body.append("<rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>")
-        for (t, label) in zip(yt, yLabels) {
-            let py = ym.px(t)
-            body.append(SVG.line(left, py, left + plotW, py, stroke: "#e3e3e3"))
-            body.append(SVG.line(left - 4, py, left, py, stroke: "#888"))
-            body.append(SVG.text(label, x: left - 7, y: py + 4, size: 11, anchor: "end", fill: "#444"))
-        }
+        body += SVG.chartFrame(title: title, subtitle: subtitle, left: left, top: top, plotWidth: plotW, plotHeight: plotH)
+        body += SVG.yGrid(yt, labels: yLabels, map: ym, left: left, plotWidth: plotW)
         let groupW = categories.isEmpty ? plotW : plotW / Double(categories.count)
         let barW = min(90, groupW * 0.6)
         for (c, category) in categories.enumerated() {
