@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // InfoMaxMPI: contrastive (InfoMax / InfoNCE) learning on synthetic data across MPI ranks.
-// Layers, lowest first (an arrow only points down): CMPI, CBLAS -> MPI, Linalg -> Synthetic
+// Layers, lowest first (an arrow only points down): CMPI, CBLAS, CRandom -> MPI, Linalg -> Synthetic
 // -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI). See README.md.
 import PackageDescription
 
@@ -25,7 +25,9 @@ let package = Package(
         .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: optimized),
         .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: optimized),
-        .target(name: "Synthetic", dependencies: ["Linalg"], swiftSettings: optimized),
+        // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits).
+        .target(name: "CRandom", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-Wno-psabi"])]),
+        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom"], swiftSettings: optimized),
         .target(name: "InfoMax", dependencies: ["Linalg", "MPI"], swiftSettings: optimized),
         .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),

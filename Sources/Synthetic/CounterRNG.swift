@@ -11,6 +11,7 @@
 // Distinct (purpose, split, item, draw, block) give distinct counters, and Philox is a
 // bijection of counters for a fixed key, so streams never overlap: train and test sets
 // (split .train / .test) are disjoint even with the same seed.
+import CRandom
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -187,10 +188,18 @@ public func uniformFloat(_ w: UInt32) -> Float { (Float(w >> 9) + 0.5) * 0x1p-23
 public func uniformDouble(_ w: UInt64) -> Double { (Double(w >> 12) + 0.5) * 0x1p-52 }
 
 /// Writes `count` N(0, σ²) values from blocks 0, 1, … of `stream` to `out`.
-/// Box–Muller per word pair (w0, w1): u = (w0 + ½)·2⁻³² ∈ (0, 1], θ = 2π·w1·2⁻³²,
-/// (r cos θ, r sin θ) with r = σ·√(−2 ln u); the pair (w2, w3) likewise.
-@inlinable
+/// Box–Muller per word pair (w0, w1): u = (w0 + ½)·2⁻³² ∈ (0, 1], θ = 2π·(w1 >> 8)·2⁻²⁴,
+/// (r cos θ, r sin θ) with r = σ·√(−2 ln u); the pair (w2, w3) likewise. Vectorised in C
+/// (CRandom: eight blocks at a time, polynomial log / sin / cos).
+@usableFromInline
 func gaussianKernel(_ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float, seed: UInt64, stream: StreamID) {
+    let (c1, c2, c3) = stream.counterWords
+    imx_philox_gaussian(out, count, sigma, c1, c2, c3, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+}
+
+/// The scalar reference of `gaussianKernel` (libm's logf, sinf, cosf): what the vectorised
+/// C kernel must agree with to a few ulp (SyntheticTests).
+func gaussianKernelReference(_ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float, seed: UInt64, stream: StreamID) {
     let (c1, c2, c3) = stream.counterWords
     let k0 = UInt32(truncatingIfNeeded: seed), k1 = UInt32(truncatingIfNeeded: seed >> 32)
     var j = 0
