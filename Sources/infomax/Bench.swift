@@ -55,13 +55,13 @@ struct BenchStep: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key (repeatable), e.g. --set loss.symmetric=false.", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Patch dimension d (signal_noise.d).")
-    var d: Int = 2048
+    @Option(help: "Patch dimension d (signal_noise.d). Default 2048, or the --config file's value.")
+    var d: Int?
 
-    @Option(help: "Encoder width m (encoder.width).")
-    var width: Int = 1024
+    @Option(help: "Encoder width m (encoder.width). Default 1024, or the --config file's value.")
+    var width: Int?
 
-    @Option(help: ArgumentHelp("Global batch (strong scaling). Default 4096.", valueName: "B"))
+    @Option(help: ArgumentHelp("Global batch (strong scaling). Default 4096, or the --config file's train_samples.", valueName: "B"))
     var batch: Int?
 
     @Option(help: ArgumentHelp("Samples per rank; the global batch is this × ranks (weak scaling).", valueName: "b"))
@@ -97,10 +97,18 @@ struct BenchStep: ParsableCommand {
     }
 
     func resolvedOverrides(ranks: Int) -> [String] {
-        var o = ["model=\"signal-noise\"", "mode=\"\(mode)\"", "signal_noise.d=\(d)", "encoder.width=\(width)",
-                 "train_samples=\(batchPerRank.map { $0 * ranks } ?? batch ?? 4096)", "batch_size=0",
-                 "steps=\(warmup + steps)", "eval_every=0", "log_every=\(warmup + steps + 1)", "name=\"bench\""]
-        if config != nil { o.removeFirst(1) }  // a config file may pick another model
+        var o = ["mode=\"\(mode)\"", "batch_size=0", "steps=\(warmup + steps)", "eval_every=0",
+                 "log_every=\(warmup + steps + 1)", "name=\"bench\""]
+        if let global = batchPerRank.map({ $0 * ranks }) ?? batch ?? (config == nil ? 4096 : nil) {
+            o.append("train_samples=\(global)")
+        }
+        // Without a config file: the GEMM-dominated signal-noise default; with one, its values
+        // stand unless a flag says otherwise (a config file may also pick another model).
+        if config == nil { o += ["model=\"signal-noise\"", "signal_noise.d=\(d ?? 2048)", "encoder.width=\(width ?? 1024)"] }
+        else {
+            if let d { o.append("signal_noise.d=\(d)") }
+            if let width { o.append("encoder.width=\(width)") }
+        }
         if let exchange { o.append("loss.exchange=\"\(exchange)\"") }
         return o + overrides
     }
