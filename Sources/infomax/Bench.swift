@@ -258,10 +258,7 @@ struct BenchReport: Encodable {
     }
 
     func json() throws -> String {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try e.encode(self), as: UTF8.self)
+        String(decoding: try RunSession.snakeCaseEncoder().encode(self), as: UTF8.self)
     }
 
     /// One row per rank, plus the header.
@@ -325,7 +322,8 @@ struct BenchReport: Encodable {
 }
 
 extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
+    /// Right-aligned in `width` columns (at least one space before it), for the bench tables.
+    func leftPadded(_ width: Int) -> String {
         count >= width ? " " + self : String(repeating: " ", count: width - count) + self
     }
 }

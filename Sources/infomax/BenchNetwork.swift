@@ -150,18 +150,15 @@ struct BenchNetwork: ParsableCommand {
             guard comm.isRoot else { return ExitStatus.success }
             let result = Result(ranks: comm.size, model: model, rows: rows)
             if options.json {
-                let e = JSONEncoder()
-                e.keyEncodingStrategy = .convertToSnakeCase
-                e.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try e.encode(result), as: UTF8.self))
+                print(String(decoding: try RunSession.snakeCaseEncoder().encode(result), as: UTF8.self))
                 return ExitStatus.success
             }
             print(String(format: "α-β fit over pairwise exchanges (%d ranks): α = %.2f µs, β = %.4f ns/B (%.2f GB/s)",
                          comm.size, model.alpha * 1e6, model.beta * 1e9, model.beta > 0 ? 1e-9 / model.beta : .infinity))
-            print("bytes".leftPad(10) + "exchange µs".leftPad(14) + "all-reduce µs".leftPad(16) + "model".leftPad(10)
-                  + "all-gather µs".leftPad(16) + "model".leftPad(10))
+            print("bytes".leftPadded(10) + "exchange µs".leftPadded(14) + "all-reduce µs".leftPadded(16) + "model".leftPadded(10)
+                  + "all-gather µs".leftPadded(16) + "model".leftPadded(10))
             for r in rows {
-                print("\(r.bytes)".leftPad(10) + String(format: "%14.1f%16.1f%10.1f%16.1f%10.1f", r.exchange * 1e6,
+                print("\(r.bytes)".leftPadded(10) + String(format: "%14.1f%16.1f%10.1f%16.1f%10.1f", r.exchange * 1e6,
                                                        r.allreduce * 1e6, r.allreduceModel * 1e6, r.allgather * 1e6, r.allgatherModel * 1e6))
             }
             return ExitStatus.success
@@ -216,11 +213,11 @@ struct BenchPredict: ParsableCommand {
         let model = CostModel(alpha: alphaUs * 1e-6, beta: 1 / (gbytesPerSecond * 1e9))
         print(String(format: "from %@ (%d ranks, global batch %d, %.4f s/step); network α = %.2f µs, %.1f GB/s; %@ scaling",
                      file, bench.ranks, bench.globalBatch, bench.secondsPerStep, alphaUs, gbytesPerSecond, scaling))
-        print("ranks".leftPad(7) + "batch".leftPad(10) + "compute s".leftPad(12) + "all-reduce s".leftPad(14)
-              + "loss comm s".leftPad(13) + "step s".leftPad(10) + "compute share".leftPad(15))
+        print("ranks".leftPadded(7) + "batch".leftPadded(10) + "compute s".leftPadded(12) + "all-reduce s".leftPadded(14)
+              + "loss comm s".leftPadded(13) + "step s".leftPadded(10) + "compute share".leftPadded(15))
         for p in ps {
             let r = bench.predict(ranks: p, weak: scaling == "weak", model: model)
-            print("\(p)".leftPad(7) + "\(r.batch)".leftPad(10) + String(format: "%12.4f%14.4f%13.4f%10.4f%14.1f%%",
+            print("\(p)".leftPadded(7) + "\(r.batch)".leftPadded(10) + String(format: "%12.4f%14.4f%13.4f%10.4f%14.1f%%",
                                                                         r.compute, r.allreduce, r.lossCommunication, r.step, 100 * r.efficiency))
         }
     }
@@ -275,11 +272,5 @@ struct BenchSummary: Decodable {
         let step = compute + allreduce + lossComm
         return Prediction(batch: Int(B), compute: compute, allreduce: allreduce, lossCommunication: lossComm, step: step,
                           efficiency: step > 0 ? compute / step : 1)
-    }
-}
-
-extension String {
-    fileprivate func leftPad(_ width: Int) -> String {
-        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -30,10 +30,16 @@ struct RunSession {
         return try? d.decode(RunSummary.self, from: data)
     }
 
-    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    /// The encoder of every JSON file and `--json` output: snake_case keys, pretty, sorted.
+    static func snakeCaseEncoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let e = snakeCaseEncoder()
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try e.encode(value), to: url)
     }
