@@ -42,15 +42,8 @@ extension Communicator {
 
     /// Concatenation, in rank order, of every rank's `values`. Every rank must pass the same count.
     public func allgather<T: MPIScalar>(_ values: [T]) throws -> [T] {
-        let n = try mpiCount(values.count, "allgather")
-        guard values.count > 0 else { return [] }
-        var result = [T](repeating: values[0], count: values.count * size)
-        try values.withUnsafeBufferPointer { src in
-            try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
-                                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
-            }
-        }
+        var result: [T] = []
+        try allgather(values, into: &result)
         return result
     }
 
@@ -70,15 +63,8 @@ extension Communicator {
         guard counts[rank] == values.count else {
             throw MPIError.sizeMismatch(function: "allgatherv", expected: counts[rank], actual: values.count)
         }
-        let (c32, d32, total) = try countsAndDisplacements(counts, "allgatherv")
-        var result = [T](unsafeUninitializedCapacity: total) { _, n in n = total }
-        let n = try mpiCount(values.count, "allgatherv")
-        try values.withUnsafeBufferPointer { src in
-            try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Allgatherv(src.baseAddress, n, T.mpiKind.datatype,
-                                         dst.baseAddress, c32, d32, T.mpiKind.datatype, handle), "MPI_Allgatherv")
-            }
-        }
+        var result: [T] = []
+        try allgatherv(values, into: &result, layout: try VectorLayout(counts: counts))
         return result
     }
 
