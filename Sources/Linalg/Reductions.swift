@@ -89,12 +89,13 @@ extension Matrix {
     @inlinable
     public mutating func softmaxRows() {
         let r = rows, c = cols
+        guard c > 0 else { return }
         storage.withUnsafeMutableBufferPointer { p in
             for i in 0..<r {
                 var m = -Scalar.infinity
                 for j in 0..<c { m = Swift.max(m, p[i * c + j]) }
-                var s: Scalar = 0
-                for j in 0..<c { let e = Scalar.exp(p[i * c + j] - m); p[i * c + j] = e; s += e }
+                // The losses' vectorised row exponentials (RowExp), stored in place.
+                let s = Scalar.expShifted(p.baseAddress! + i * c, count: c, shift: m, scale: 1, store: true)
                 let inv = 1 / s
                 for j in 0..<c { p[i * c + j] *= inv }
             }

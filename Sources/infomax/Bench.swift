@@ -151,9 +151,10 @@ struct BenchStep: ParsableCommand {
             let report = BenchReport(config: cfg, mode: mode, steps: options.steps, warmup: options.warmup,
                                      secondsPerStep: stepSeconds.reduce(0, +) / Double(stepSeconds.count),
                                      sgemmPeakAlone: alone, ranks: ranks, allocationsCounted: counting)
-            if options.json { print(try report.json()) } else { print(report.table()) }
+            let json = try report.json()
+            if options.json { print(json) } else { print(report.table()) }
             if let output {
-                try AtomicFile.write(try report.json() + "\n", to: output.appendingPathComponent("bench.json"))
+                try AtomicFile.write(json + "\n", to: output.appendingPathComponent("bench.json"))
                 try AtomicFile.write(report.csv(), to: output.appendingPathComponent("bench.csv"))
                 if !options.json { print("wrote \(output.path)/bench.json and bench.csv") }
             }
