@@ -146,22 +146,16 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
         var i0 = 0
         while i0 < b {
             let rr = Swift.min(rowsPerBlock, b - i0)
-            T.gemm(.none, .transpose, m: rr, n: N, k: k, alpha: g, a: a + i0 * k, lda: k, b: c, ldb: k,
-                   beta: 0, c: w, ldc: Swift.max(N, 1))
+            // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
+            // scaling are branch-free passes over the row) and 0 for spectral.
+            maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: offset, chunkOffset: 0,
+                              labels: useLabels ? py : nil, masked: objective == .spectral ? 0 : -.infinity, into: w)
             for ii in 0..<rr {
-                let i = i0 + ii, gi = offset + i
+                let i = i0 + ii
                 let row = w + ii * N
                 let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
-                let yi = useLabels ? py[gi] : 0
                 switch objective {
                 case .infoNCE:
-                    // Masked candidates become −∞ (weight exactly 0); then max, exp-sum and
-                    // scaling are branch-free passes over the row.
-                    if useLabels {
-                        for j in 0..<N where py[j] == yi { row[j] = -.infinity }
-                    } else if gi < N {
-                        row[gi] = -.infinity
-                    }
                     let mx = Swift.max(lp, rowMaximum(row, N))
                     let sum = T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
                     let lse = mx + T.log(sum)
@@ -170,11 +164,6 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
                     for j in 0..<N { row[j] *= f }
                     positiveGradient(i, (T.exp(lp - lse) - 1) * invB)
                 case .spectral:
-                    if useLabels {
-                        for j in 0..<N where py[j] == yi { row[j] = 0 }
-                    } else if gi < N {
-                        row[gi] = 0
-                    }
                     total -= 2 * Double(lp) / Double(B)
                     var acc: T = 0
                     let twoOverPairs = T(2 * invPairs)
