@@ -120,9 +120,11 @@ struct BenchStep: ParsableCommand {
             guard let mode = ModalityMode(rawValue: options.mode), mode != .compare else { return ExitStatus.usage }
             let output = options.output.map { URL(fileURLWithPath: $0) }
             if let output {
-                _ = try comm.onRoot(exitCode: ExitStatus.dataError) {
-                    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+                if output.path.isEmpty || options.output?.isEmpty == true {
+                    throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/bench")
                 }
+                // Created with its marker; a folder infomax did not create is refused.
+                _ = try comm.onRoot(exitCode: ExitStatus.usage) { try OutputFolder.prepare(output, kind: .bench, force: false) }
             }
 
             // The machine's own sgemm peak, measured now: rank 0 alone (the others sleep rather

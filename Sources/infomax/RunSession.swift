@@ -48,10 +48,13 @@ struct RunSession {
     func prepare() throws {
         try comm.onRoot(exitCode: ExitStatus.usage) {
             let fm = FileManager.default
+            // A folder infomax did not create is never written into, nor emptied by --force.
+            if !force { try OutputFolder.requireUsable(output) }
             let finished = modes.allSatisfy { RunSession.readSummary(folder(for: $0))?.status == "completed" }
             let checkpointed = modes.contains { fm.fileExists(atPath: folder(for: $0).appendingPathComponent("checkpoint.ckpt").path) }
             if force {
-                try? fm.removeItem(at: output)
+                // Removes only what our runs write, refusing (before deleting anything) a foreign entry.
+                try OutputFolder.prepare(output, kind: .run, force: true)
             } else if finished && !resume {
                 throw RootError(message: "\(output.path) already holds a finished run; use --force to overwrite it or --output for a new folder",
                                 exitCode: ExitStatus.usage)
@@ -59,7 +62,9 @@ struct RunSession {
                 throw RootError(message: "\(output.path) holds a checkpoint of an interrupted run; pass --resume to continue it, or --force to start over",
                                 exitCode: ExitStatus.usage)
             }
-            try fm.createDirectory(at: output, withIntermediateDirectories: true)
+            try OutputFolder.prepare(output, kind: .run, force: false)
+            // points/<mode> of a comparison: marked like any run folder.
+            for m in modes where folder(for: m) != output { try OutputFolder.prepare(folder(for: m), kind: .run, force: false) }
             try AtomicFile.write(Data(try ConfigLoader.json(config).utf8), to: output.appendingPathComponent("config.json"))
             if config.mode == .compare {
                 let sweep: JSONValue = .object([

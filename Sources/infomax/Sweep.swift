@@ -96,6 +96,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let options = self
         MPIRun.run { comm in
+            if options.output?.isEmpty == true { throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/my-sweep") }
             let text = try comm.onRoot(exitCode: ExitStatus.dataError) { try options.config.map(ConfigLoader.readFile) ?? "" }
             let shared = try comm.broadcast(text ?? "")
             let fileText = options.config == nil ? nil : shared
@@ -121,7 +122,8 @@ struct Sweep: ParsableCommand {
             }
             let dir = URL(fileURLWithPath: options.output ?? "runs/\(base.name)-sweep")
             try comm.onRoot(exitCode: ExitStatus.usage) {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                // Created with its marker; a folder infomax did not create is refused.
+                try OutputFolder.prepare(dir, kind: .sweep, force: false)
                 let sweep: JSONValue = .object([
                     (key: "parameters", value: .array(axes.map { .string($0.key) })),
                     (key: "points", value: .array(points.map { p in
