@@ -1,7 +1,11 @@
 // Training/Collective.swift — work that only rank 0 does (files, folders) but whose failure
 // every rank must learn about: rank 0 runs it, broadcasts success or the error text, and
 // every rank throws the same error, so all exit alike and nobody hangs.
+import Foundation
 import MPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An error raised on rank 0 and re-thrown on every rank.
 public struct RootError: Error, CustomStringConvertible {
@@ -9,6 +13,25 @@ public struct RootError: Error, CustomStringConvertible {
     public let exitCode: Int32
     public var description: String { message }
     public init(message: String, exitCode: Int32) { self.message = message; self.exitCode = exitCode }
+
+    /// An error as the user reads it, on one line: our errors' own messages; a Foundation file
+    /// error (which prints as an NSCocoaErrorDomain dump) as its sentence, the path and the
+    /// system's reason; control characters escaped.
+    public static func text(for error: Error) -> String {
+        let ns = error as NSError
+        var text: String
+        if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+            text = ns.localizedDescription
+            if let path = ns.userInfo[NSFilePathErrorKey] as? String, !text.contains(path) { text += " (\(path))" }
+            if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+                text += ": " + String(cString: strerror(Int32(underlying.code)))
+            }
+        } else {
+            text = "\(error)"
+        }
+        if text.isEmpty { text = "unknown error" }
+        return ConfigError.shown(text, limit: 2000)
+    }
 }
 
 extension Communicator {
@@ -20,8 +43,7 @@ extension Communicator {
         var code = exitCode
         if isRoot {
             do { result = try body() } catch {
-                message = "\(error)"
-                if message.isEmpty { message = "unknown error" }
+                message = RootError.text(for: error)
                 if error is RootError || error is CheckpointError || error is ConfigError || error is TrainingError {
                     code = ExitStatus.code(for: error)
                 }

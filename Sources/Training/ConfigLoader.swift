@@ -13,21 +13,40 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case badOverride(String)
 
     public var description: String {
+        func show(_ text: String) -> String { ConfigError.shown(text) }
         switch self {
         case let .unreadable(path, reason):
-            return "cannot read the config file \(path): \(reason)"
+            return "cannot read the config file \(show(path)): \(show(reason))"
         case let .malformed(path, reason):
-            return "the config file \(path) is not valid JSON: \(reason)"
+            return "the config file \(show(path)) is not valid JSON: \(show(reason))"
         case let .unknownKey(key, suggestion):
-            return "unknown config key '\(key)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+            return "unknown config key '\(show(key))'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
                 + "; `infomax train --print-config` lists every key"
         case let .wrongType(key, expected, found):
-            return "config key '\(key)' must be \(expected), found \(found)"
+            return "config key '\(show(key))' must be \(expected), found \(show(found))"
         case let .invalidValue(key, value, allowed):
-            return "config key '\(key)' = \(value) is not allowed: \(allowed)"
+            return "config key '\(show(key))' = \(show(value)) is not allowed: \(allowed)"
         case let .badOverride(text):
-            return "cannot read the override '\(text)': write it as key.path=value, e.g. --set signal_noise.snr=0.5"
+            return "cannot read the override '\(show(text))': write it as key.path=value with every part of the key path "
+                + "named, e.g. --set signal_noise.snr=0.5"
         }
+    }
+
+    /// User text as it appears in a message: on one line (control characters escaped, so an
+    /// error is always exactly one line) and at most `limit` characters.
+    public static func shown(_ text: String, limit: Int = 120) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit { return out + "… (\(text.unicodeScalars.count) characters)" }
+            if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                out += scalar.value <= 0xFF ? String(format: "\\x%02X", scalar.value) : String(format: "\\u{%X}", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out
     }
 }
 
@@ -56,12 +75,29 @@ public enum ConfigLoader {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
-    /// Reads a config file's text, with an error that says which file and why.
+    /// The largest config file read (a config is a few kilobytes; this refuses /dev/zero & co.).
+    public static let maximumFileBytes = 1 << 20
+
+    /// Reads a config file's text, with an error that says which file and why: missing, a
+    /// folder or device rather than a file, unreadable, too large, or not UTF-8 (exit 65).
     public static func readFile(_ path: String) throws -> String {
-        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it is not readable UTF-8 text (check its permissions)" : "no such file"
-            throw ConfigError.unreadable(path: path, reason: reason)
+        func refuse(_ reason: String) -> ConfigError { .unreadable(path: path.isEmpty ? "''" : path, reason: reason) }
+        if path.isEmpty { throw refuse("the path is empty; pass --config FILE.json") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw refuse("no such file") }
+        if isDirectory.boolValue { throw refuse("it is a folder, not a JSON file") }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
+            throw refuse("it is not a regular file (a device, pipe or socket); pass a JSON file")
         }
+        if let size = (attributes?[.size] as? NSNumber)?.intValue, size > maximumFileBytes {
+            throw refuse("it is \(size) bytes, more than a config file can be (\(maximumFileBytes) bytes)")
+        }
+        guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path) else {
+            throw refuse("permission denied (check its permissions)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw refuse("it is not UTF-8 text") }
+        return text
     }
 
     /// Builds a configuration: defaults, then the file (if any), then each `key.path=value` override.
@@ -87,10 +123,26 @@ public enum ConfigLoader {
         return try decode(dict)
     }
 
+    /// `text` as a JSON string literal (quotes and control characters escaped), for overrides.
+    public static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
     /// Parses `a.b.c=value` (value as JSON when it parses, else as a string) into the dictionary.
     static func applyOverride(_ text: String, to dict: inout [String: Any]) throws {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw ConfigError.badOverride(text) }
-        let path = text[..<eq].split(separator: ".").map { String($0).replacingOccurrences(of: "-", with: "_") }
+        // Every part of the key path is named: `.steps`, `loss..kind` and `loss.` are refused.
+        let path = text[..<eq].split(separator: ".", omittingEmptySubsequences: false).map { String($0).replacingOccurrences(of: "-", with: "_") }
+        guard !path.contains(where: \.isEmpty) else { throw ConfigError.badOverride(text) }
         let raw = String(text[text.index(after: eq)...])
         let value: Any = (try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: [.fragmentsAllowed])) ?? raw
         var nested: Any = value
@@ -114,9 +166,99 @@ public enum ConfigLoader {
                 try merge(userSub, into: &current, schema: sub, prefix: path)
                 dict[key] = current
             } else {
-                dict[key] = value
+                dict[key] = try checkedLeaf(value, key: path, schema: known)
             }
         }
+    }
+
+    /// The integer-valued keys of the schema (snake_case paths) and whether they are unsigned.
+    static let integerKeys: [String: Bool] = {
+        var keys: [String: Bool] = [:]
+        func walk(_ value: Any, prefix: String) {
+            for child in Mirror(reflecting: value).children {
+                guard let label = child.label else { continue }
+                let path = prefix.isEmpty ? snake(label) : "\(prefix).\(snake(label))"
+                switch child.value {
+                case is Int: keys[path] = false
+                case is UInt64: keys[path] = true
+                default:
+                    if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) }
+                }
+            }
+        }
+        walk(TrainConfig(), prefix: "")
+        return keys
+    }()
+
+    /// The smallest value each integer key accepts (checked again, with the rank count, by `validate`).
+    static let integerMinimum: [String: Int] = [
+        "steps": 1, "train_samples": 1, "batch_size": 0, "probe_train_samples": 2, "test_samples": 1,
+        "log_every": 1, "eval_every": 0, "checkpoint_every": 0, "encoder.width": 1, "signal_noise.d": 2,
+        "latent_linear.latent_dim": 1, "latent_linear.d1": 1, "latent_linear.d2": 1,
+        "cooccurrence.classes": 2, "cooccurrence.image_vocabulary": 2, "cooccurrence.text_vocabulary": 2,
+    ]
+
+    /// What an integer key accepts, for messages: "a whole number from 1 to 9223372036854775807".
+    static func wholeNumberRange(_ key: String, unsigned: Bool) -> String {
+        unsigned ? "a whole number from 0 to \(UInt64.max)" : "a whole number from \(integerMinimum[key] ?? Int.min) to \(Int.max)"
+    }
+
+    /// A leaf value checked before decoding, so that every type problem names its key: an
+    /// integer key gets a whole number within its type's range (returned as an integer), no
+    /// string holds a NUL character, and objects or lists go only where the schema has them.
+    static func checkedLeaf(_ value: Any, key: String, schema: Any) throws -> Any {
+        let schemaIsBoolean = (schema as? NSNumber).map(isBoolean) ?? false
+        let schemaIsNumber = schema is NSNumber && !(schema is String) && !schemaIsBoolean
+        let valueIsBoolean = (value as? NSNumber).map(isBoolean) ?? false
+        let valueIsNumber = value is NSNumber && !(value is String) && !valueIsBoolean
+        if value is [Any] || value is [String: Any] || value is NSNull {
+            let expected = integerKeys[key].map { wholeNumberRange(key, unsigned: $0) }
+                ?? (schemaIsBoolean ? "true or false" : schemaIsNumber ? "a number" : schema is String ? "a string" : "a single value (see --print-config)")
+            throw ConfigError.wrongType(key: key, expected: expected, found: describe(value))
+        }
+        if let text = value as? String, text.contains("\u{0}") {
+            throw ConfigError.invalidValue(key: key, value: "a string with a NUL character", allowed: "text without NUL (\\u0000) characters")
+        }
+        if schemaIsBoolean && !valueIsBoolean {
+            throw ConfigError.wrongType(key: key, expected: "true or false", found: describe(value))
+        }
+        guard let unsigned = integerKeys[key] else {
+            guard schemaIsNumber else { return value }
+            // A real-valued key: any finite number, as a Double.
+            guard valueIsNumber, let number = value as? NSNumber, number.doubleValue.isFinite else {
+                throw ConfigError.wrongType(key: key, expected: "a finite number", found: describe(value))
+            }
+            return NSNumber(value: number.doubleValue)
+        }
+        let range = wholeNumberRange(key, unsigned: unsigned)
+        guard let number = value as? NSNumber, !(value is String), !isBoolean(number) else {
+            throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
+        }
+        let kind = String(cString: number.objCType)
+        if "csilqCSILQ".contains(kind), !(number is NSDecimalNumber) {
+            // An exact integer: in range for the key's type?
+            if kind == "Q" || kind == "L" {
+                let u = number.uint64Value
+                if unsigned { return NSNumber(value: u) }
+                if u <= UInt64(Int.max) { return NSNumber(value: Int(u)) }
+            } else {
+                let i = number.int64Value
+                if !unsigned { return NSNumber(value: i) }
+                if i >= 0 { return NSNumber(value: UInt64(i)) }
+            }
+            throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
+        }
+        // A floating-point or decimal number: whole and within range?
+        let x = number.doubleValue
+        let fits = unsigned ? (x >= 0 && x < 18446744073709551616.0) : (x >= -9223372036854775808.0 && x < 9223372036854775808.0)
+        guard x.isFinite, x == x.rounded(), fits else {
+            throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
+        }
+        return unsigned ? NSNumber(value: UInt64(x)) : NSNumber(value: Int(x))
+    }
+
+    static func isBoolean(_ n: NSNumber) -> Bool {
+        String(describing: type(of: n)).contains("Boolean")
     }
 
     static func decode(_ dict: [String: Any]) throws -> TrainConfig {
@@ -125,6 +267,8 @@ public enum ConfigLoader {
             return try decoder().decode(TrainConfig.self, from: data)
         } catch let DecodingError.typeMismatch(type, context) {
             throw ConfigError.wrongType(key: keyPath(context), expected: expectation(for: type), found: describeValue(at: context.codingPath, in: dict))
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw ConfigError.invalidValue(key: "(top level)", value: "the configuration", allowed: context.debugDescription)
         } catch let DecodingError.dataCorrupted(context) {
             let path = keyPath(context)
             throw ConfigError.invalidValue(key: path, value: describeValue(at: context.codingPath, in: dict),
@@ -166,7 +310,7 @@ public enum ConfigLoader {
         switch value {
         case let s as String: return "the string \"\(s)\""
         case let n as NSNumber:
-            return String(describing: type(of: n)).contains("Boolean") ? "the boolean \(n.boolValue)" : "the number \(n)"
+            return isBoolean(n) ? "the boolean \(n.boolValue)" : "the number \(n)"
         case is [Any]: return "a list"
         case is [String: Any]: return "an object"
         case is NSNull: return "null"

@@ -50,7 +50,7 @@ public enum ExitStatus {
     /// The documented exit code for an error that ends a run.
     public static func code(for error: Error) -> Int32 {
         switch error {
-        case ConfigError.unreadable: return dataError
+        case ConfigError.unreadable, ConfigError.malformed: return dataError
         case is ConfigError: return usage
         case is CheckpointError: return dataError
         case let e as TrainingError: return e.exitCode

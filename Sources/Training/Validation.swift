@@ -1,6 +1,7 @@
 // Training/Validation.swift — impossible values refused before any work starts, with the
 // key, the value and what is allowed (every rank validates alike, rank 0 reports).
 import InfoMax
+import Synthetic
 
 extension TrainConfig {
     /// Checks every value for a run on `ranks` ranks; throws the first problem found.
@@ -8,7 +9,9 @@ extension TrainConfig {
         func require(_ ok: Bool, _ key: String, _ value: Any, _ allowed: String) throws {
             if !ok { throw ConfigError.invalidValue(key: key, value: "\(value)", allowed: allowed) }
         }
-        try require(!name.isEmpty && !name.contains("/"), "name", "\"\(name)\"", "a non-empty name without '/'")
+        try require(!name.isEmpty && !name.contains("/") && name != "." && name != ".."
+                    && !name.unicodeScalars.contains { $0.properties.generalCategory == .control },
+                    "name", "\"\(name)\"", "a non-empty name without '/' or control characters, not '.' or '..' (it names the folder runs/<name>)")
         try require(steps >= 1, "steps", steps, "at least 1")
         try require(trainSamples >= 1, "train_samples", trainSamples, "at least 1")
         try require(trainSamples >= ranks, "train_samples", trainSamples,
@@ -56,6 +59,7 @@ extension TrainConfig {
             try require(s.testSignalNorm >= 0, "signal_noise.test_signal_norm", s.testSignalNorm, "≥ 0")
             try require(s.augmentationSigma >= 0, "signal_noise.augmentation_sigma", s.augmentationSigma, "≥ 0")
             try require(s.positiveFraction > 0 && s.positiveFraction < 1, "signal_noise.positive_fraction", s.positiveFraction, "in (0, 1)")
+            try requireBothLabels()
         case .latentLinear:
             let l = latentLinear
             try require(l.latentDim >= 1, "latent_linear.latent_dim", l.latentDim, "at least 1")
@@ -75,6 +79,35 @@ extension TrainConfig {
             try require((0..<1).contains(c.augmentationKeep), "cooccurrence.augmentation_keep", c.augmentationKeep, "in [0, 1)")
             try require((0...1).contains(c.augmentationConsistency), "cooccurrence.augmentation_consistency", c.augmentationConsistency, "in [0, 1]")
             try require((0...1).contains(c.resampleFraction), "cooccurrence.resample_fraction", c.resampleFraction, "in [0, 1]")
+        }
+    }
+}
+
+extension TrainConfig {
+    /// Refuses a `signal_noise.positive_fraction` so far from 0.5 that a sample set drawn with
+    /// this seed has one label only (fewer than one sample of the rarer label expected, and
+    /// none drawn): opposite-label negatives and the downstream probe need both. The labels
+    /// are the run's own (a pure function of seed, split and index), scanned until both
+    /// appear — a few samples unless the fraction is extreme.
+    func requireBothLabels() throws {
+        let p = signalNoise.positiveFraction
+        let sets: [(name: String, key: String, n: Int, split: DataSplit)] = [
+            ("training", "train_samples", trainSamples, .train),
+            ("probe training", "probe_train_samples", probeTrainSamples, .validation),
+            ("test", "test_samples", testSamples, .test),
+        ]
+        for set in sets where set.n >= 2 && Double(set.n) * min(p, 1 - p) < 1 {
+            let data = SignalNoise(n: set.n, positiveFraction: p, seed: seed, split: set.split)
+            guard let first = try? data.label(of: 0) else { continue }
+            var mixed = false
+            for i in 1..<set.n where (try? data.label(of: i)) != first { mixed = true; break }
+            if !mixed {
+                throw ConfigError.invalidValue(
+                    key: "signal_noise.positive_fraction", value: "\(p)",
+                    allowed: "with it every one of the \(set.n) \(set.name) samples (\(set.key)) has the label \(first > 0 ? "+1" : "-1") "
+                        + "at seed \(seed); the contrastive negatives and the downstream probe need both labels: "
+                        + "use a fraction nearer 0.5 or more samples")
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ enum MPIRun {
             MPIEnvironment.exit(code)
         } catch {
             if comm.isRoot {
-                fputs("infomax: error: \(error)\n", stderr)
+                fputs("infomax: error: \(RootError.text(for: error))\n", stderr)
             }
             MPIEnvironment.exit(ExitStatus.code(for: error))
         }

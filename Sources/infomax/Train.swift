@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
           checkpoint.ckpt          while a run is unfinished (atomic, checksummed)
           report.html              plots (also: infomax report DIR)
         With mode = compare the folder holds sweep.json, comparison.csv and points/<mode>/.
+        Every output folder gets a marker file, .infomax-run; a non-empty folder without it is
+        never written into, and --force deletes only the entries above, in a marked folder.
 
         Exit codes: 0 done, 64 bad configuration or arguments, 65 unusable input file or
         checkpoint, 70 the loss became NaN/Inf, 75 stopped by SIGTERM/SIGUSR1 after writing a
@@ -42,11 +44,13 @@ struct Train: ParsableCommand {
     @Option(help: "infonce | positive-only | spectral.")
     var loss: String?
 
-    @Option(help: "Gradient steps.")
-    var steps: Int?
+    // Read as text and checked by the config loader (same message as in a file: the key and
+    // its range); `.unconditional` so that `--steps -1` is a value, not a missing one.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Gradient steps (the config key steps).", valueName: "steps"))
+    var steps: String?
 
-    @Option(help: "Random seed (data, initialisation, augmentation).")
-    var seed: UInt64?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Random seed, 0 to 2^64-1 (data, initialisation, augmentation).", valueName: "seed"))
+    var seed: String?
 
     @Option(help: ArgumentHelp("Output folder (default runs/<name>).", valueName: "dir"))
     var output: String?
@@ -54,7 +58,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from the folder's checkpoint if there is one (else start).")
     var resume = false
 
-    @Flag(help: "Overwrite a finished output folder.")
+    @Flag(help: "Start over in an output folder of an earlier run: removes what infomax wrote there; refuses (exit 64) a folder without the .infomax-run marker or with anything else in it.")
     var force = false
 
     @Flag(help: "Print the resolved configuration as JSON and exit.")
@@ -71,9 +75,9 @@ struct Train: ParsableCommand {
 
     func resolvedOverrides() -> [String] {
         var o: [String] = []
-        if let model { o.append("model=\"\(model)\"") }
-        if let mode { o.append("mode=\"\(mode)\"") }
-        if let loss { o.append("loss.kind=\"\(loss)\"") }
+        if let model { o.append("model=" + ConfigLoader.jsonString(model)) }
+        if let mode { o.append("mode=" + ConfigLoader.jsonString(mode)) }
+        if let loss { o.append("loss.kind=" + ConfigLoader.jsonString(loss)) }
         if let steps { o.append("steps=\(steps)") }
         if let seed { o.append("seed=\(seed)") }
         return o + overrides
@@ -82,6 +86,9 @@ struct Train: ParsableCommand {
     func run() throws {
         let options = self
         MPIRun.run { comm in
+            if options.output?.isEmpty == true {
+                throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/my-run (--force never empties the working directory by accident)")
+            }
             // Rank 0 reads the file; every rank parses the same text and validates alike.
             let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides())
             if options.printConfig {

@@ -2,7 +2,9 @@
 // agrees on what to do), but only rank 0 prints usage, help and parse errors: under mpirun
 // a mistake is reported once and every rank exits with the same code.
 import ArgumentParser
+import Foundation
 import MPI
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,7 +23,11 @@ do {
     // so mpirun cannot tear rank 0 down (on another rank's non-zero exit) mid-message.
     _ = try? MPIEnvironment.initialize()
     if LaunchEnvironment.rank == 0 {
-        fputs(InfoMaxCommand.fullMessage(for: error) + "\n", stderr)
+        // One line, like every other error: the parser's message, then where to look.
+        let message = InfoMaxCommand.message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+        let shown = ConfigError.shown(message, limit: 2000)
+        fputs("infomax: error: \(shown) (see `infomax help` or `infomax <command> --help`)\n", stderr)
     }
     MPIEnvironment.exit(code.rawValue)
 }
