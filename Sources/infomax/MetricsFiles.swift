@@ -26,8 +26,24 @@ final class MetricsFiles: MetricsSink {
     }
 
     func record(_ row: MetricsRow) throws {
-        try csv.write(row.values.map { $0.map(CSVField.number) ?? .empty })
+        try csv.write(MetricsFiles.csvFields(row))
         try jsonl.write(zip(MetricsRow.header, row.values).map { ($0, $1.map(JSONValue.number) ?? .null) })
+    }
+
+    /// The row's cells: `step` always an integer, `epoch` an integer where it is one (full
+    /// batch: every step; mini-batch: the ends of epochs), every other column a number.
+    static func csvFields(_ row: MetricsRow) -> [CSVField] {
+        zip(MetricColumn.allCases, row.values).map { column, value in
+            guard let value else { return .empty }
+            switch column {
+            case .step where value.isFinite && abs(value) < 9e15:
+                return .integer(Int(value.rounded()))
+            case .epoch where value.isFinite && value == value.rounded() && abs(value) < 9e15:
+                return .integer(Int(value))
+            default:
+                return .number(value)
+            }
+        }
     }
 
     func close() {
