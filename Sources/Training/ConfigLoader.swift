@@ -19,6 +19,9 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "cannot read the config file \(show(path)): \(show(reason))"
         case let .malformed(path, reason):
             return "the config file \(show(path)) is not valid JSON: \(show(reason))"
+        case let .unknownKey(key, _) where key.isEmpty || key.hasSuffix("."):
+            return "a config key with an empty name " + (key.isEmpty ? "at the top level" : "in '\(show(String(key.dropLast())))'")
+                + " is not allowed; `infomax train --print-config` lists every key"
         case let .unknownKey(key, suggestion):
             return "unknown config key '\(show(key))'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
                 + "; `infomax train --print-config` lists every key"
@@ -112,7 +115,11 @@ public enum ConfigLoader {
             let data = Data(text.utf8)
             let object: Any
             do { object = try JSONSerialization.jsonObject(with: data) } catch {
-                throw ConfigError.malformed(path: file, reason: (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)")
+                let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? RootError.text(for: error)
+                let reason = detail.contains("not representable")
+                    ? "it holds a number beyond the range of a 64-bit number (\(detail.replacingOccurrences(of: " is not representable in Swift.", with: "")))"
+                    : detail
+                throw ConfigError.malformed(path: file, reason: reason)
             }
             guard let user = object as? [String: Any] else {
                 throw ConfigError.malformed(path: file, reason: "the top level must be an object { ... }")

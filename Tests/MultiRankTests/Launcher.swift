@@ -28,9 +28,10 @@ enum Launcher {
     }
 
     /// Runs `mpirun -np <ranks> --oversubscribe <exe> <arguments>` with one BLAS thread per
-    /// rank, killing it after `timeout` seconds. Root may run mpirun (env vars below).
+    /// rank, killing it after `timeout` seconds, in `directory` (default: this process's).
+    /// Root may run mpirun (env vars below).
     static func run(ranks: Int, executable: String = "multirank-checks", arguments: [String],
-                    timeout: Double = 300, environment extra: [String: String] = [:]) throws -> Outcome {
+                    timeout: Double = 300, environment extra: [String: String] = [:], directory: URL? = nil) throws -> Outcome {
         let exe = productsDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: exe) else {
             throw NSError(domain: "Launcher", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(exe) is not built; run `swift build` first"])
@@ -45,6 +46,7 @@ enum Launcher {
         env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         for (k, v) in extra { env[k] = v }
         p.environment = env
+        if let directory { p.currentDirectoryURL = directory }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe

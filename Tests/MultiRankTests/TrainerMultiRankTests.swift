@@ -156,7 +156,7 @@ final class TrainerMultiRankTests: XCTestCase {
         let cases: [(args: [String], code: Int32, needle: String)] = [
             (["--config", bad.path], 64, "unknown config key 'optimiser' (did you mean 'optimizer'?)"),
             (["--config", wrongType.path], 64, "loss.temperature"),
-            (["--config", notJSON.path], 64, "not valid JSON"),
+            (["--config", notJSON.path], 65, "not valid JSON"),
             (["--config", scratch.appendingPathComponent("missing.json").path], 65, "no such file"),
             (["--set", "loss.temperature=0"], 64, "loss.temperature"),
             (["--set", "train_samples=-5"], 64, "train_samples"),
