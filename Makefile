@@ -14,13 +14,13 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests bench-check slurm-tests bench clean
+.PHONY: run test deps build build-tests unit-tests bench-check fuzz-tests slurm-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests bench-check slurm-tests
+test: deps build-tests unit-tests bench-check fuzz-tests slurm-tests
 
 deps:
 	@missing=""; \
@@ -49,6 +49,13 @@ slurm-tests: deps build
 # The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges).
 bench-check: deps build
 	Tests/Bench/check-allocations.sh $(INFOMAX)
+
+# Seeded fuzz of `infomax train`'s input handling at 2 ranks: config and command-line
+# mutations, each under a timeout; no hang, no crash, exit 0 only for valid input, exactly one
+# error line otherwise (Tests/fuzz/fuzz.py; last line `fuzz: N passed, M failed`).
+fuzz-tests: deps build
+	@command -v python3 >/dev/null || { echo "fuzz-tests need python3 on PATH"; exit 1; }
+	python3 Tests/fuzz/fuzz.py --infomax $(INFOMAX)
 
 # The benchmark of the README's Performance section (see infomax bench --help).
 bench: deps build
