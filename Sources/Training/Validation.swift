@@ -99,12 +99,16 @@ extension TrainConfig {
         for set in sets where set.n >= 2 && Double(set.n) * min(p, 1 - p) < 1 {
             let data = SignalNoise(n: set.n, positiveFraction: p, seed: seed, split: set.split)
             guard let first = try? data.label(of: 0) else { continue }
+            // At most 10⁷ labels are drawn (well under a second), however large the set.
+            let scanned = min(set.n, 10_000_000)
             var mixed = false
-            for i in 1..<set.n where (try? data.label(of: i)) != first { mixed = true; break }
+            for i in 1..<scanned where (try? data.label(of: i)) != first { mixed = true; break }
             if !mixed {
+                let which = scanned == set.n ? "every one of the \(set.n)" : "the first \(scanned) of the \(set.n)"
+                let verb = scanned == set.n ? "has" : "have"
                 throw ConfigError.invalidValue(
                     key: "signal_noise.positive_fraction", value: "\(p)",
-                    allowed: "with it every one of the \(set.n) \(set.name) samples (\(set.key)) has the label \(first > 0 ? "+1" : "-1") "
+                    allowed: "with it \(which) \(set.name) samples (\(set.key)) \(verb) the label \(first > 0 ? "+1" : "-1") "
                         + "at seed \(seed); the contrastive negatives and the downstream probe need both labels: "
                         + "use a fraction nearer 0.5 or more samples")
             }
