@@ -76,8 +76,8 @@ struct Sweep: ParsableCommand {
     @Option(help: ArgumentHelp("Sweep folder (default runs/<name>-sweep).", valueName: "dir"))
     var output: String?
 
-    @Option(help: "Run only point N (0-based; e.g. $SLURM_ARRAY_TASK_ID).")
-    var index: Int?
+    @Option(parsing: .unconditional, help: "Run only point N (0-based; e.g. $SLURM_ARRAY_TASK_ID).")
+    var index: Int?   // .unconditional: `--index -1` is refused as outside the grid, not as a missing value
 
     @Flag(help: "Print the points with their indices and exit.")
     var list = false

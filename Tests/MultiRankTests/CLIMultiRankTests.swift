@@ -225,5 +225,9 @@ final class CLIMultiRankTests: XCTestCase {
             }
             XCTAssertFalse(o.output.contains("config key ''"), o.output)
         }
+        // A negative sweep index is a value out of range, not a "missing value".
+        let sweep = try Launcher.run(ranks: 2, executable: "infomax",
+                                     arguments: ["sweep", "--grid", "seed=1,2", "--set", "mode=\"multi-modal\"", "--index", "-1", "--list"], timeout: 60)
+        assertRefused(sweep, 64, ["--index -1 is outside the grid's 2 points"])
     }
 }
