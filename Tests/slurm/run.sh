@@ -250,7 +250,7 @@ else
             problems+="task $index's log does not run point $name; "
         dir="$WORK/sweep/points/$name"
         [ "$(summary_field "$dir" status)" = completed ] || problems+="$dir: no completed summary.json; "
-        [ "$(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)" = 400.0 ] || problems+="$dir/metrics.csv does not end at step 400; "
+        [ "$(tail -n 1 "$dir/metrics.csv" 2>/dev/null | cut -d, -f1)" = 400 ] || problems+="$dir/metrics.csv does not end at step 400; "
     done <<<"$expected_points"
     # The array has one task per point (Slurm's record of the array, and the task logs).
     ntasks=$(timeout 10 scontrol show job "$J_ARRAY" 2>/dev/null | grep -c "ArrayJobId=$J_ARRAY ")
