@@ -24,8 +24,8 @@ struct Train: ParsableCommand {
         Every output folder gets a marker file, .infomax-run; a non-empty folder without it is
         never written into, and --force deletes only the entries above, in a marked folder.
 
-        Exit codes: 0 done, 64 bad configuration or arguments, 65 unusable input file or
-        checkpoint, 70 the loss became NaN/Inf, 75 stopped by SIGTERM/SIGUSR1 after writing a
+        Exit codes: 0 done, 64 bad configuration, arguments or output folder, 65 an input
+        file (config, checkpoint) that cannot be used, 70 the loss became NaN/Inf, 75 stopped by SIGTERM/SIGUSR1 after writing a
         checkpoint (resubmit with --resume; Slurm: --signal=B:USR1@120 and requeue).
         """)
 
