@@ -6,8 +6,8 @@
 //
 // The bijection (`IndexPermutation`), for a domain 0..<n with n < 2^48:
 //   - h = max(1, ⌈log₄ n⌉) bits per half, so the Feistel domain 0..<4^h is the smallest power
-//     of 4 (balanced halves) ≥ n: at most 4(n − 1) + 1 values, so a cycle walk takes ≤ 4
-//     Feistel evaluations on average (typically < 2);
+//     of 4 (balanced halves) ≥ n: at most 4(n − 1) + 1 values, so a cycle walk takes
+//     4^h / n ∈ [1, 4) Feistel evaluations on average;
 //   - x = (L, R) with L the high h bits, R the low h bits; round k (0 ..< rounds) maps
 //     (L, R) ↦ (R, L ⊕ F_k(R)), F_k(R) = the low h bits of word 0 of
 //     Philox4x32-10(counter: (R, k, purpose << 16 | h << 8, draw), key: seed);
@@ -15,7 +15,7 @@
 //     this restricts a permutation of 0..<4^h to one of 0..<n (Black & Rogaway 2002).
 // Ten rounds of a Philox-keyed round function (Luby–Rackoff needs 4 with a pseudo-random
 // round function; more rounds help small domains, where F_k's few output bits limit mixing).
-// Like every Feistel network it reaches only even permutations of 0..<4^h, and only 2^64 ×
+// Like every Feistel network (h ≥ 2) it reaches only even permutations of 0..<4^h, and only 2^64 ×
 // 2^32 keys exist against n! permutations: it is a pseudo-random permutation, not a uniform
 // draw over all of them; the statistical tests (SyntheticTests/ShuffleTests) check what
 // training needs — bijectivity, uniform positions over keys, no pair correlations.
@@ -27,7 +27,8 @@
 // batch of a step does not depend on P, and every epoch (n consecutive positions) visits every
 // sample exactly once — nothing is dropped when B does not divide n: a step that crosses an
 // epoch boundary takes the last samples of one epoch's order and the first of the next (it
-// may then hold one sample twice, on average fewer than B²/(4n) such samples). The `epoch` column of metrics.csv, step·B / n, is exactly the epochs consumed.
+// may then hold one sample twice, on average fewer than B²/(4n) such samples). The `epoch`
+// column of metrics.csv, step·B / n, is exactly the epochs consumed.
 // Full batch (B = n) takes every sample, in index order, with no shuffle.
 
 /// A keyed pseudo-random permutation of 0..<n as a pure function (no table, O(1) memory):
