@@ -7,7 +7,7 @@
 // The bijection (`IndexPermutation`), for a domain 0..<n with n < 2^48:
 //   - h = max(1, ⌈log₄ n⌉) bits per half, so the Feistel domain 0..<4^h is the smallest power
 //     of 4 (balanced halves) ≥ n: at most 4(n − 1) + 1 values, so a cycle walk takes
-//     4^h / n ∈ [1, 4) Feistel evaluations on average;
+//     4^h / n ∈ [1, 4] Feistel evaluations on average over the elements;
 //   - x = (L, R) with L the high h bits, R the low h bits; round k (0 ..< rounds) maps
 //     (L, R) ↦ (R, L ⊕ F_k(R)), F_k(R) = the low h bits of word 0 of
 //     Philox4x32-10(counter: (R, k, purpose << 16 | h << 8, draw), key: seed);
