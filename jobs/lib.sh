@@ -168,7 +168,9 @@ scaling_has_flag() {
 
 # scaling_plan KIND MAX [EXTRA BENCH FLAGS...]: sets SCALING_RANKS (rank counts, ascending) and
 # SCALING_FLAGS (the `infomax bench` options of every point). Returns 64 with a message when
-# the kind, a rank count or a batch flag does not fit.
+# the kind, a rank count or a batch flag does not fit. KIND weak-data is weak scaling of the
+# data set too: mini-batch steps from n = SAMPLES_PER_RANK (default 10^8) × ranks training
+# samples (--train-samples-per-rank), so the ideal time per step stays flat as n grows.
 scaling_plan() {
     local kind=$1 max=$2 p
     shift 2
@@ -177,8 +179,8 @@ scaling_plan() {
     # shellcheck disable=SC2206
     [ -n "${EXTRA:-}" ] && extra=($EXTRA "${extra[@]}")
     case "$kind" in
-        strong|weak) ;;
-        *) jobs_log "error: the study is '$kind': use strong (fixed global batch) or weak (fixed batch per rank)"; return 64 ;;
+        strong|weak|weak-data) ;;
+        *) jobs_log "error: the study is '$kind': use strong (fixed global batch), weak (fixed batch per rank) or weak-data (fixed batch and training samples per rank)"; return 64 ;;
     esac
     if ! [[ "$max" =~ ^[1-9][0-9]*$ ]]; then
         jobs_log "error: the maximum rank count is '$max': give a positive whole number"; return 64
@@ -199,7 +201,10 @@ scaling_plan() {
     if [ "$kind" = strong ] && scaling_has_flag --batch-per-rank "${extra[@]}"; then
         jobs_log "error: a strong-scaling study fixes the global batch: give --batch (or BATCH=), not --batch-per-rank"; return 64
     fi
-    if [ "$kind" = weak ] && scaling_has_flag --batch "${extra[@]}"; then
+    if [ "$kind" = weak-data ] && scaling_has_flag --train-samples "${extra[@]}"; then
+        jobs_log "error: a weak-data study grows the training set with the ranks: give SAMPLES_PER_RANK= (or --train-samples-per-rank), not --train-samples"; return 64
+    fi
+    if [ "$kind" != strong ] && scaling_has_flag --batch "${extra[@]}"; then
         jobs_log "error: a weak-scaling study fixes the batch per rank: give --batch-per-rank (or BATCH_PER_RANK=), not --batch"; return 64
     fi
     SCALING_FLAGS=()
@@ -209,6 +214,9 @@ scaling_plan() {
         scaling_has_flag --batch "${extra[@]}" || SCALING_FLAGS+=(--batch "${BATCH:-4096}")
     else
         scaling_has_flag --batch-per-rank "${extra[@]}" || SCALING_FLAGS+=(--batch-per-rank "${BATCH_PER_RANK:-2048}")
+    fi
+    if [ "$kind" = weak-data ]; then
+        scaling_has_flag --train-samples-per-rank "${extra[@]}" || SCALING_FLAGS+=(--train-samples-per-rank "${SAMPLES_PER_RANK:-100000000}")
     fi
     scaling_has_flag --steps "${extra[@]}" || SCALING_FLAGS+=(--steps "${STEPS:-5}")
     scaling_has_flag --warmup "${extra[@]}" || SCALING_FLAGS+=(--warmup "${WARMUP:-2}")
@@ -230,9 +238,10 @@ scaling_manifest() {
     local dir=$1 kind=$2 sep="" a p
     shift 2
     local json
-    json="{\"schema\": \"infomax-scaling/1\", \"kind\": \"$kind\", \"ranks\": [$(IFS=,; echo "${SCALING_RANKS[*]}")], \"bench_flags\": ["
+    # weak-data is a weak study for the report (fixed load per rank); its name stays in "study".
+    json="{\"schema\": \"infomax-scaling/1\", \"kind\": \"${kind/#weak-data/weak}\", \"ranks\": [$(IFS=,; echo "${SCALING_RANKS[*]}")], \"bench_flags\": ["
     for a in "${SCALING_FLAGS[@]}"; do json+="$sep$(scaling_json_string "$a")"; sep=", "; done
-    json+="], \"launcher\": $(scaling_json_string "${LAUNCHER:-mpirun}"), \"host\": $(scaling_json_string "$(hostname -s)")"
+    json+="], \"study\": $(scaling_json_string "$kind"), \"launcher\": $(scaling_json_string "${LAUNCHER:-mpirun}"), \"host\": $(scaling_json_string "$(hostname -s)")"
     json+=", \"created\": $(scaling_json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
     [ -n "${SLURM_JOB_ID:-}" ] && json+=", \"slurm_job_id\": $(scaling_json_string "$SLURM_JOB_ID")"
     if [ $# -gt 0 ]; then

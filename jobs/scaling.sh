@@ -4,19 +4,20 @@
 # DIR/np-<P>/bench.json, DIR/scaling.json naming the study, then `infomax report DIR`
 # (DIR/report.html, DIR/scaling.csv). The Slurm version is jobs/scaling.sbatch.
 #
-#   jobs/scaling.sh strong|weak [max-ranks] [dir] [-- extra bench flags]
+#   jobs/scaling.sh strong|weak|weak-data [max-ranks] [dir] [-- extra bench flags]
 #   jobs/scaling.sh strong                       # --d 2048 --width 256 --batch 4096 at 1, 2 ranks on 2 cores
 #   jobs/scaling.sh weak 4 runs/weak -- --exchange ring
+#   SAMPLES_PER_RANK=500000000 jobs/scaling.sh weak-data   # n = 5·10^8 × ranks, mini-batch steps
 #   RANKS=1,2,3 STEPS=20 jobs/scaling.sh strong 3
 #
 # Defaults fit a 2-core node (seconds per point). Settings (environment): RANKS, D, WIDTH, BATCH,
-# BATCH_PER_RANK, STEPS, WARMUP, EXTRA (see jobs/lib.sh), INFOMAX (default
+# BATCH_PER_RANK, SAMPLES_PER_RANK (weak-data), STEPS, WARMUP, EXTRA (see jobs/lib.sh), INFOMAX (default
 # .build/release/infomax next to jobs/), OPENBLAS_NUM_THREADS (default 1). More ranks than cores
 # run oversubscribed: they then measure contention for the cores, not scaling. DIR defaults to
 # runs/scaling-<kind>. Exit status 0 when every rank count ran; 1 when one failed (the report
 # covers the others) or all did.
 set -uo pipefail
-usage="usage: jobs/scaling.sh strong|weak [max-ranks] [dir] [-- extra bench flags]"
+usage="usage: jobs/scaling.sh strong|weak|weak-data [max-ranks] [dir] [-- extra bench flags]"
 kind=${1:-}
 [ -n "$kind" ] && shift
 positional=()
@@ -32,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 trap - USR1 TERM
 case "$kind" in
-    strong|weak) ;;
+    strong|weak|weak-data) ;;
     *) echo "$usage" >&2; exit 64 ;;
 esac
 INFOMAX=${INFOMAX:-$here/../.build/release/infomax}

@@ -18,12 +18,23 @@ public enum Diagnostics {
     /// Σ_i max_r ⟨w_r, ξ_i⟩ over the rows ξ_i of `noise` (b × d), and the row count: the
     /// local part of noise memorization; all-reduce both and divide for the mean over samples.
     public static func noiseMemorizationSum(weights: Matrix<Float>, noise: Matrix<Float>) throws -> (sum: Double, count: Int) {
+        let m = try noiseMemorizationMoments(weights: weights, noise: noise)
+        return (m.sum, m.count)
+    }
+
+    /// Σ_i x_i, Σ_i x_i² and the count for x_i = max_r ⟨w_r, ξ_i⟩ over the rows of `noise`: the
+    /// local part of the mean and of its standard error (all-reduce the three, then
+    /// `SampleMean(sum:sumOfSquares:count:)`).
+    public static func noiseMemorizationMoments(weights: Matrix<Float>, noise: Matrix<Float>) throws
+        -> (sum: Double, sumOfSquares: Double, count: Int) {
         guard weights.cols == noise.cols else {
             throw LinalgError.shapeMismatch("noise memorization: weights have \(weights.cols) columns, noise rows \(noise.cols)")
         }
-        guard noise.rows > 0 else { return (0, 0) }
+        guard noise.rows > 0 else { return (0, 0, 0) }
         let proj = matmul(noise, .none, weights, .transpose)   // b × m
-        return (proj.rowMax().reduce(0) { $0 + Double($1) }, noise.rows)
+        var sum = 0.0, squares = 0.0
+        for x in proj.rowMax() { sum += Double(x); squares += Double(x) * Double(x) }
+        return (sum, squares, noise.rows)
     }
 
     /// Condition number of the learned representation's covariance over the latent:
@@ -59,5 +70,27 @@ public enum Diagnostics {
         let overlap = matmul(u, .transpose, qr)
         let fro2 = overlap.storage.reduce(0) { $0 + $1 * $1 }
         return fro2 / Double(min(rank, u.cols))
+    }
+}
+
+/// The mean of a per-sample quantity over a simple random sample of K of a population's n
+/// samples (without replacement), with its standard error
+/// SE = s/√K · √(1 − K/n), s² = (Σx² − K·x̄²)/(K − 1) the sample variance. The correction
+/// √(1 − K/n) makes SE 0 when the sample is the whole population (the mean is then exact).
+public struct SampleMean: Equatable, Sendable {
+    public var mean: Double
+    public var standardError: Double
+    public var count: Int
+
+    /// From the totals Σx, Σx² and K of the sample, drawn from a population of `population`.
+    public init(sum: Double, sumOfSquares: Double, count: Int, population: Int) {
+        self.count = count
+        guard count > 0 else { mean = .nan; standardError = .nan; return }
+        let k = Double(count)
+        mean = sum / k
+        guard count > 1 else { standardError = count >= population ? 0 : .nan; return }
+        let variance = max(sumOfSquares - k * mean * mean, 0) / (k - 1)
+        let correction = max(1 - k / Double(max(population, count)), 0)
+        standardError = (variance / k * correction).squareRoot()
     }
 }

@@ -56,6 +56,8 @@ public struct RNGPurpose: RawRepresentable, Hashable, Codable, Sendable {
     public static let tokenAssignment = RNGPurpose(rawValue: 15)
     public static let tokenWeights = RNGPurpose(rawValue: 16)
     public static let shuffle = RNGPurpose(rawValue: 17)
+    /// The fixed evaluation subset of a training set (`EvaluationSubset`).
+    public static let evaluationSubset = RNGPurpose(rawValue: 18)
     /// Encoder weight initialisation (InfoMax / Training).
     public static let encoderInit = RNGPurpose(rawValue: 64)
     /// Downstream probe initialisation / splits (Evaluation).

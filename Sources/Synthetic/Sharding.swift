@@ -44,50 +44,6 @@ public struct Shard: Equatable, Hashable, Codable, Sendable {
     }
 }
 
-/// A pseudo-random permutation of 0..<n as a pure function (no table): a 4-round Feistel
-/// network over Philox on the smallest even-bit power-of-two domain ≥ n, with cycle walking.
-public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
-    /// Domain size.
-    public let n: Int
-    /// Key of the round function.
-    public let seed: UInt64
-    /// Which permutation (e.g. the epoch).
-    public let draw: Int
-    @usableFromInline let halfBits: Int
-
-    public init(n: Int, seed: UInt64, draw: Int = 0) {
-        precondition(n >= 0 && n < (1 << 48), "IndexPermutation: n must be in 0..<2^48")
-        self.n = n
-        self.seed = seed
-        self.draw = draw
-        var bits = 0
-        while (1 << (2 * bits)) < n { bits += 1 }
-        self.halfBits = max(bits, 1)
-    }
-
-    /// The image of position `i` (0..<n).
-    @inlinable
-    public func callAsFunction(_ i: Int) -> Int {
-        precondition(i >= 0 && i < n, "IndexPermutation: \(i) outside 0..<\(n)")
-        var x = i
-        repeat { x = feistel(x) } while x >= n
-        return x
-    }
-
-    @inlinable
-    func feistel(_ x: Int) -> Int {
-        let mask = (1 << halfBits) - 1
-        var l = x >> halfBits, r = x & mask
-        let k0 = UInt32(truncatingIfNeeded: seed), k1 = UInt32(truncatingIfNeeded: seed >> 32)
-        let tag = UInt32(RNGPurpose.shuffle.rawValue) << 16
-        for round in 0..<4 {
-            let f = Philox4x32.block(UInt32(truncatingIfNeeded: r), UInt32(round), tag, UInt32(truncatingIfNeeded: draw), k0, k1).0
-            (l, r) = (r, l ^ (Int(f) & mask))
-        }
-        return l << halfBits | r
-    }
-}
-
 /// Mini-batches of 0..<n, generated on demand: batch t of epoch e holds global positions
 /// t·B ..< min((t+1)·B, n), mapped through a per-epoch permutation when `shuffle`. A rank takes
 /// the contiguous part `Shard.block(count: batch.count, part: rank, parts: size)` of it, so the

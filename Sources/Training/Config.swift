@@ -177,5 +177,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var evalEvery: Int = 50
     /// Checkpoint every K steps (0: only on a signal).
     public var checkpointEvery: Int = 0
+    /// Training samples the per-step diagnostics average over (noise memorization): when n is
+    /// larger, a fixed random subset of this many (with its standard error in the metrics);
+    /// 0 = always all n (exact, O(n / P) per logged step).
+    public var diagnosticsSamples: Int = 4096
     public init() {}
 }

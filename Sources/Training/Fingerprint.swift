@@ -1,5 +1,5 @@
 // Training/Fingerprint.swift — which config fields shape a trajectory (everything but
-// naming, logging and checkpoint cadence, the step count so a run can be extended, and the
+// naming, logging, diagnostics and checkpoint cadence, the step count so a run can be extended, and the
 // candidate exchange), their fingerprint, and a readable list of differences for a refused
 // resume.
 import Foundation
@@ -12,6 +12,7 @@ extension TrainConfig {
         c.logEvery = 1
         c.evalEvery = 0
         c.checkpointEvery = 0
+        c.diagnosticsSamples = 0  // what is measured, not what is trained
         c.steps = 1
         c.mode = .compare
         c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way

@@ -19,6 +19,12 @@ public enum MetricColumn: String, CaseIterable, Sendable {
     case subspaceAlignment = "subspace_alignment"
     case trainAccuracy = "train_accuracy"
     case testAccuracy = "test_accuracy"
+    /// Standard error of `noise_memorization` when it is estimated on a subset of the training
+    /// set (s/√K·√(1 − K/n)); 0 when it is the exact mean over all n samples.
+    case noiseMemorizationSE = "noise_memorization_se"
+    /// Training samples the sample-based diagnostics averaged over (n = exact; K < n = the
+    /// fixed evaluation subset, config key diagnostics_samples).
+    case diagnosticsSamples = "diagnostics_samples"
 }
 
 /// One row of metrics: a value per column, or nil where it was not computed.

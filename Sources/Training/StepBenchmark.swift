@@ -103,7 +103,8 @@ public enum StepBenchmark {
             stepSeconds[s] = comm.wtime() - t0
         }
         let allocations = allocationCount.map { Double($0() - (allocationsBefore ?? 0)) / Double(max(steps, 1)) }
-        let flops = trainer.problem.gemmFlops(localRows: batch, globalRows: trainer.config.trainSamples)
+        let config = trainer.config
+        let flops = trainer.problem.gemmFlops(localRows: batch, globalRows: config.batchSize == 0 ? config.trainSamples : config.batchSize)
         let rank = RankBenchmark(
             rank: comm.rank, host: ProcessInfo.processInfo.hostName, batch: batch,
             secondsPerStep: stepSeconds.reduce(0, +) / Double(max(steps, 1)),

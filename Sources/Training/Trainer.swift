@@ -40,12 +40,18 @@ public struct RunSummary: Codable, Sendable {
     public var testAccuracy: Double?
     public var signalLearning: Double?
     public var noiseMemorization: Double?
+    /// Standard error of `noiseMemorization` (0 when exact over all n samples).
+    public var noiseMemorizationSe: Double?
+    /// Training samples the sample-based diagnostics averaged over (n = exact).
+    public var diagnosticsSamples: Int?
     public var conditionNumber: Double?
     public var subspaceAlignment: Double?
     public var wallSeconds: Double
     public var secondsPerStep: Double
     public var computeSeconds: Double
     public var communicationSeconds: Double
+    /// Of `computeSeconds`, the time spent on logged rows (diagnostics, evaluation, writing).
+    public var loggingSeconds: Double?
     public var resumedFromStep: Int?
 }
 
@@ -79,8 +85,6 @@ public final class Trainer {
 
     // Reused across steps so that a step allocates nothing after warm-up.
     private var indexBuffer: [Int] = []
-    private var cachedEpoch = -1
-    private var cachedPermutation: [Int] = []
     /// The gradient all-reduce (Open MPI's MPI_Allreduce mallocs a buffer per call).
     private let gradientReducer: RingAllreduce<Float>
 
@@ -94,44 +98,21 @@ public final class Trainer {
     }
 
     /// The global sample indices of step `step`'s batch that this rank owns. Full batch: the
-    /// rank's contiguous shard of 0..<n. Mini-batch: an epoch-wise permutation of 0..<n (a pure
-    /// function of seed and epoch), cut into global batches, each split contiguously over ranks.
-    /// Either way the global batch, and so the trajectory, does not depend on the rank count.
+    /// rank's contiguous shard of 0..<n. Mini-batch: the step's window of a stream of per-epoch
+    /// keyed permutations of 0..<n (Synthetic's `EpochSchedule`: a Feistel bijection computed
+    /// per index, no table), split contiguously over ranks. Either way the global batch, and so
+    /// the trajectory, does not depend on the rank count; memory and work are O(local batch).
     public func localIndices(step: Int) throws -> [Int] {
         var out: [Int] = []
         try localIndices(step: step, into: &out)
         return out
     }
 
-    /// `localIndices(step:)` into a reused array (no allocation once its capacity suffices;
-    /// the epoch's permutation is cached).
+    /// `localIndices(step:)` into a reused array (no allocation once its capacity suffices).
     public func localIndices(step: Int, into out: inout [Int]) throws {
-        let n = config.trainSamples
-        let batch = config.batchSize == 0 ? n : config.batchSize
-        out.removeAll(keepingCapacity: true)
-        if batch == n {
-            out.append(contentsOf: try Shard(count: n, rank: comm.rank, size: comm.size).range)
-            return
-        }
-        let perEpoch = n / batch
-        let epoch = step / perEpoch, within = step % perEpoch
-        if epoch != cachedEpoch {
-            cachedPermutation = Self.permutation(n: n, seed: config.seed, epoch: epoch)
-            cachedEpoch = epoch
-        }
-        let part = try Shard(count: batch, rank: comm.rank, size: comm.size).range
-        let base = within * batch
-        out.append(contentsOf: cachedPermutation[(base + part.lowerBound)..<(base + part.upperBound)])
-    }
-
-    static func permutation(n: Int, seed: UInt64, epoch: Int) -> [Int] {
-        var rng = CounterRNG(seed: seed, purpose: .shuffle, split: .train, item: epoch)
-        var p = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            let j = Int(rng.next() % UInt64(i + 1))
-            p.swapAt(i, j)
-        }
-        return p
+        let schedule = try EpochSchedule(count: config.trainSamples, batchSize: config.batchSize, seed: config.seed)
+        _ = try Shard(count: schedule.batchSize, rank: comm.rank, size: comm.size)   // every rank needs a sample
+        schedule.localIndices(step: step, rank: comm.rank, size: comm.size, into: &out)
     }
 
     /// The state before step 0: the problem's initial parameters, a fresh optimizer.
@@ -198,7 +179,7 @@ public final class Trainer {
         let startStep = state.step
 
         let start = comm.wtime()
-        var computeSeconds = 0.0, commSeconds = 0.0
+        var computeSeconds = 0.0, commSeconds = 0.0, logSeconds = 0.0
         var lastLoss: Double? = nil
         var lastRow = MetricsRow()
         var status = "completed"
@@ -266,6 +247,7 @@ public final class Trainer {
             let communication = timing.lossCommunicationSeconds + timing.allreduceSeconds
             commSeconds += communication
             computeSeconds += timing.totalSeconds - communication + loggingSeconds
+            logSeconds += loggingSeconds
             lastLoss = loss
             progress?.update(step: state.step, of: total, loss: loss, elapsed: elapsed())
             if config.checkpointEvery > 0, state.step % config.checkpointEvery == 0, state.step < total {
@@ -291,9 +273,10 @@ public final class Trainer {
             seed: config.seed, status: status, stepsCompleted: stepsDone, stepsPlanned: total, ranks: comm.size,
             finalLoss: lastLoss, trainAccuracy: lastRow[.trainAccuracy], testAccuracy: lastRow[.testAccuracy],
             signalLearning: lastRow[.signalLearning], noiseMemorization: lastRow[.noiseMemorization],
+            noiseMemorizationSe: lastRow[.noiseMemorizationSE], diagnosticsSamples: lastRow[.diagnosticsSamples].map { Int($0) },
             conditionNumber: lastRow[.conditionNumber], subspaceAlignment: lastRow[.subspaceAlignment],
             wallSeconds: wall, secondsPerStep: (comm.wtime() - start) / Double(ran),
-            computeSeconds: computeSeconds, communicationSeconds: commSeconds,
+            computeSeconds: computeSeconds, communicationSeconds: commSeconds, loggingSeconds: logSeconds,
             resumedFromStep: checkpoint?.step)
     }
 }

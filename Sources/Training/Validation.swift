@@ -24,6 +24,8 @@ extension TrainConfig {
         try require(testSamples >= max(1, ranks), "test_samples", testSamples, "at least 1 and at least the number of ranks (\(ranks))")
         try require(logEvery >= 1, "log_every", logEvery, "at least 1")
         try require(evalEvery >= 0, "eval_every", evalEvery, "0 (only at the end) or a positive step interval")
+        try require(diagnosticsSamples >= 0, "diagnostics_samples", diagnosticsSamples,
+                    "0 (every training sample, exact) or the size of the fixed evaluation subset, e.g. 4096")
         try require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, "0 (only on a signal) or a positive step interval")
 
         try require(optimizer.learningRate > 0 && optimizer.learningRate.isFinite, "optimizer.learning_rate", optimizer.learningRate, "a positive number")

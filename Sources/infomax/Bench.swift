@@ -44,6 +44,10 @@ struct BenchStep: ParsableCommand {
           mpirun -np 2 infomax bench                                  # d 2048, m 1024, B 4096
           mpirun -np 2 infomax bench --batch 65536 --width 32 --d 256 --exchange ring
           mpirun -np 2 infomax bench --batch-per-rank 2048 --output runs/bench-weak-2 --json
+          mpirun -np 2 infomax bench --batch 4096 --d 2000 --width 50 --train-samples 1000000000
+        --train-samples N makes the steps mini-batch steps of the global batch drawn from N
+        samples by the epoch shuffle (a step's cost must not depend on N);
+        --train-samples-per-rank grows N with the rank count (weak scaling of the data set).
         Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores (the comparison with the
         single-thread sgemm peak assumes it). INFOMAX_ALLOC_TRACE=N prints a backtrace of the
         first N allocations inside the timed steps (to find who allocates).
@@ -67,6 +71,15 @@ struct BenchStep: ParsableCommand {
     @Option(help: ArgumentHelp("Samples per rank; the global batch is this × ranks (weak scaling).", valueName: "b"))
     var batchPerRank: Int?
 
+    @Option(help: ArgumentHelp("Train mini-batch steps of the global batch from a training set of N samples (default: full batch, n = the batch).", valueName: "N"))
+    var trainSamples: Int?
+
+    @Option(help: ArgumentHelp("Like --train-samples with N × ranks samples (weak scaling of the data set size).", valueName: "N"))
+    var trainSamplesPerRank: Int?
+
+    @Option(help: ArgumentHelp("Instead of the phase table: time mini-batch steps from --train-samples and from N samples alternately, step by step in the same processes (so the machine's load hits both alike), and print both step times and their ratio.", valueName: "N"))
+    var versusTrainSamples: Int?
+
     @Option(help: "Timed steps.")
     var steps: Int = 5
 
@@ -89,6 +102,15 @@ struct BenchStep: ParsableCommand {
         if batch != nil && batchPerRank != nil { throw ValidationError("give --batch (global) or --batch-per-rank, not both") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if let batchPerRank, batchPerRank < 1 { throw ValidationError("--batch-per-rank must be at least 1, got \(batchPerRank)") }
+        if trainSamples != nil && trainSamplesPerRank != nil { throw ValidationError("give --train-samples or --train-samples-per-rank, not both") }
+        if let trainSamplesPerRank, trainSamplesPerRank < 1 { throw ValidationError("--train-samples-per-rank must be at least 1, got \(trainSamplesPerRank)") }
+        if let versusTrainSamples {
+            guard versusTrainSamples >= 1 else { throw ValidationError("--versus-train-samples must be at least 1, got \(versusTrainSamples)") }
+            guard trainSamples != nil || trainSamplesPerRank != nil else {
+                throw ValidationError("--versus-train-samples compares with --train-samples N: give that too")
+            }
+        }
+        if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1, got \(trainSamples)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
         guard ["multi-modal", "single-modal"].contains(mode) else {
@@ -99,7 +121,12 @@ struct BenchStep: ParsableCommand {
     func resolvedOverrides(ranks: Int) -> [String] {
         var o = ["mode=\"\(mode)\"", "batch_size=0", "steps=\(warmup + steps)", "eval_every=0",
                  "log_every=\(warmup + steps + 1)", "name=\"bench\""]
-        if let global = batchPerRank.map({ $0 * ranks }) ?? batch ?? (config == nil ? 4096 : nil) {
+        let n = trainSamplesPerRank.map { $0 * ranks } ?? trainSamples
+        let global = batchPerRank.map({ $0 * ranks }) ?? batch ?? (config == nil || n != nil ? 4096 : nil)
+        if let trainSamples = n, let global {
+            // Mini-batch steps: the batch is drawn from n samples by the epoch shuffle.
+            o += ["train_samples=\(trainSamples)", "batch_size=\(global)"]
+        } else if let global {
             o.append("train_samples=\(global)")
         }
         // Without a config file: the GEMM-dominated signal-noise default; with one, its values
@@ -127,6 +154,11 @@ struct BenchStep: ParsableCommand {
                 _ = try comm.onRoot(exitCode: ExitStatus.usage) { try OutputFolder.prepare(output, kind: .bench, force: false) }
             }
 
+            if let other = options.versusTrainSamples {
+                return try interleavedSteps(comm, config: cfg, otherSamples: other, mode: mode, steps: options.steps,
+                                            warmup: options.warmup, output: output)
+            }
+
             // The machine's own sgemm peak, measured now: rank 0 alone (the others sleep rather
             // than spin in MPI), then every rank at once.
             let alone = try sgemmPeakAlone(comm)
@@ -135,7 +167,8 @@ struct BenchStep: ParsableCommand {
 
             let problem = try makeProblem(config: cfg, mode: mode, comm: comm)
             let trainer = Trainer(config: cfg, mode: mode, problem: problem, comm: comm)
-            let local = try Shard(count: cfg.trainSamples, rank: comm.rank, size: comm.size).range.count
+            let globalBatch = cfg.batchSize == 0 ? cfg.trainSamples : cfg.batchSize
+            let local = try Shard(count: globalBatch, rank: comm.rank, size: comm.size).range.count
             let counting = allocationCountingWorks()
             let trace = LaunchEnvironment.value("INFOMAX_ALLOC_TRACE").flatMap { Int($0) } ?? 0
             var (mine, stepSeconds) = try StepBenchmark.run(
@@ -163,6 +196,59 @@ struct BenchStep: ParsableCommand {
             return ExitStatus.success
         }
     }
+}
+
+/// `bench --train-samples A --versus-train-samples B`: two trainers that differ only in n take
+/// their steps alternately (which one goes first alternates too), each step timed between
+/// barriers as the slowest rank's wall time; prints mean, median and fastest step per n and the
+/// ratios, and writes DIR/bench-versus.json with --output. Whatever load the machine has hits
+/// both alike, so the ratio is meaningful on a shared machine where absolute times are not.
+private func interleavedSteps(_ comm: Communicator, config a: TrainConfig, otherSamples: Int, mode: ModalityMode,
+                              steps: Int, warmup: Int, output: URL?) throws -> Int32 {
+    var b = a
+    b.trainSamples = otherSamples
+    try b.validate(ranks: comm.size)
+    let configs = [a, b]
+    let trainers = try configs.map { c in Trainer(config: c, mode: mode, problem: try makeProblem(config: c, mode: mode, comm: comm), comm: comm) }
+    var states = trainers.map { $0.initialState() }
+    var times = [[Double]](repeating: [], count: 2)
+    var scratch = StepTiming()
+    for s in 0..<(warmup + steps) {
+        for k in (s % 2 == 0 ? [0, 1] : [1, 0]) {
+            try comm.barrier()
+            let t0 = comm.wtime()
+            _ = try trainers[k].computeGradient(&states[k], timing: &scratch)
+            trainers[k].applyUpdate(&states[k], timing: &scratch)
+            if s >= warmup { times[k].append(comm.wtime() - t0) }
+        }
+    }
+    for k in 0..<2 { try comm.allreduce(inPlace: &times[k], op: .max) }
+    guard comm.isRoot else { return ExitStatus.success }
+    func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+    let stats = times.map { (mean: $0.reduce(0, +) / Double($0.count), median: median($0), fastest: $0.min() ?? .nan) }
+    func f(_ x: Double) -> String { String(format: "%.4f", x) }
+    let batch = a.batchSize == 0 ? a.trainSamples : a.batchSize
+    print("infomax bench --versus-train-samples: \(comm.size) rank(s), global batch \(batch), d \(a.signalNoise.d), width \(a.encoder.width), "
+          + "\(mode.rawValue); \(steps) timed steps each, alternating, after \(warmup) warm-up")
+    print("n".padding(toLength: 16, withPad: " ", startingAt: 0) + ["mean s/step", "median", "fastest"].map { $0.leftPadded(14) }.joined())
+    for k in 0..<2 {
+        print("\(configs[k].trainSamples)".padding(toLength: 16, withPad: " ", startingAt: 0)
+              + [stats[k].mean, stats[k].median, stats[k].fastest].map { f($0).leftPadded(14) }.joined())
+    }
+    let ratio = (mean: stats[1].mean / stats[0].mean, median: stats[1].median / stats[0].median, fastest: stats[1].fastest / stats[0].fastest)
+    print("ratio n = \(b.trainSamples) / n = \(a.trainSamples): mean \(f(ratio.mean)), median \(f(ratio.median)), fastest \(f(ratio.fastest))")
+    if let output {
+        let json: [String: Any] = [
+            "schema": "infomax-bench-versus/1", "ranks": comm.size, "global_batch": batch, "d": a.signalNoise.d,
+            "width": a.encoder.width, "mode": mode.rawValue, "steps": steps, "warmup": warmup,
+            "train_samples": configs.map(\.trainSamples), "step_seconds": times,
+            "mean_seconds_per_step": stats.map(\.mean), "median_seconds_per_step": stats.map(\.median),
+            "ratio_mean": ratio.mean, "ratio_median": ratio.median, "ratio_fastest": ratio.fastest]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: output.appendingPathComponent("bench-versus.json"))
+        print("wrote \(output.path)/bench-versus.json")
+    }
+    return ExitStatus.success
 }
 
 /// Rank 0's single-thread sgemm GFLOP/s while the other ranks sleep (polling a receive every
@@ -194,6 +280,8 @@ struct BenchReport: Encodable {
     var schema = "infomax-bench/1"
     var ranks: Int
     var globalBatch: Int
+    /// Training samples n the batches are drawn from (= the batch for full batch).
+    var trainSamples: Int
     var batchPerRank: [Int]
     var d: Int
     var width: Int
@@ -228,7 +316,8 @@ struct BenchReport: Encodable {
     init(config: TrainConfig, mode: ModalityMode, steps: Int, warmup: Int, secondsPerStep: Double,
          sgemmPeakAlone: Double, ranks list: [RankBenchmark], allocationsCounted: Bool) {
         ranks = list.count
-        globalBatch = config.trainSamples
+        globalBatch = config.batchSize == 0 ? config.trainSamples : config.batchSize
+        trainSamples = config.trainSamples
         batchPerRank = list.map(\.batch)
         d = config.signalNoise.d
         width = config.encoder.width
@@ -287,7 +376,9 @@ struct BenchReport: Encodable {
         var out: [String] = []
         let b = batchPerRank.count > 1 && Set(batchPerRank).count == 1 ? " (\(batchPerRank[0]) per rank)" : " (per rank: \(batchPerRank.map(String.init).joined(separator: ", ")))"
         out.append("infomax bench: \(model) \(mode), \(loss) (\(symmetric && mode == "multi-modal" ? "symmetric" : "one direction")\(stopGradient ? ", stop-gradient" : "")), exchange \(exchange)")
-        out.append("  \(ranks) rank(s), global batch \(globalBatch)\(b), d \(d), width \(width), \(patches) patches; "
+        out.append("  \(ranks) rank(s), global batch \(globalBatch)\(b)"
+                   + (trainSamples == globalBatch ? " (full batch)" : " of n = \(trainSamples) (mini-batch)")
+                   + ", d \(d), width \(width), \(patches) patches; "
                    + "\(steps) timed step(s) after \(warmup) warm-up; BLAS threads per rank \(openblasThreads)")
         out.append("")
         let cols = perRank.map { "rank \($0.rank)" }

@@ -27,7 +27,8 @@ final class TrainerMultiRankTests: XCTestCase {
 
     /// Columns of a metrics.csv that must not depend on the rank count (times excluded).
     static let trajectoryColumns = ["step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
-                                    "text_signal_learning", "train_accuracy", "test_accuracy"]
+                                    "text_signal_learning", "train_accuracy", "test_accuracy", "noise_memorization_se",
+                                    "diagnostics_samples"]
 
     func readCSV(_ url: URL) throws -> [String: [String]] {
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -73,17 +74,27 @@ final class TrainerMultiRankTests: XCTestCase {
         }
     }
 
-    func testMiniBatchTrajectoryIsTheSameAt1And3Ranks() throws {
-        // Global batch 9 of n = 24 (an uneven 3-way split), Adam, a cosine schedule.
-        let args = Self.small + ["--mode", "multi-modal", "--steps", "10", "--set", "batch_size=9", "--set", "optimizer.kind=adam",
-                                 "--set", "optimizer.learning_rate=0.01", "--set", "optimizer.schedule=cosine", "--set", "log_every=1"]
-        let a = scratch.appendingPathComponent("mb1"), b = scratch.appendingPathComponent("mb3")
-        XCTAssertEqual(try train(ranks: 1, args + ["--output", a.path]).status, 0)
-        XCTAssertEqual(try train(ranks: 3, args + ["--output", b.path]).status, 0)
-        try assertSameTrajectory(a.appendingPathComponent("metrics.csv"), b.appendingPathComponent("metrics.csv"))
-        let rows = try readCSV(a.appendingPathComponent("metrics.csv"))["loss"] ?? []
+    func testMiniBatchTrajectoryIsTheSameAt1To4Ranks() throws {
+        // Global batch 9 of n = 25: 9 divides neither n nor splits evenly over 2 or 4 ranks, and
+        // 10 steps cross three epoch boundaries inside a batch (the Feistel epoch shuffle). Adam,
+        // a cosine schedule; noise memorization on a fixed subset of 10 of the 25 samples.
+        let args = Self.small + ["--mode", "multi-modal", "--steps", "10", "--set", "train_samples=25", "--set", "batch_size=9",
+                                 "--set", "optimizer.kind=adam", "--set", "optimizer.learning_rate=0.01",
+                                 "--set", "optimizer.schedule=cosine", "--set", "log_every=1", "--set", "diagnostics_samples=10"]
+        let folders = (1...4).map { scratch.appendingPathComponent("mb\($0)") }
+        for (i, folder) in folders.enumerated() {
+            let o = try train(ranks: i + 1, args + ["--output", folder.path])
+            XCTAssertEqual(o.status, 0, o.output)
+        }
+        for folder in folders.dropFirst() {
+            try assertSameTrajectory(folders[0].appendingPathComponent("metrics.csv"), folder.appendingPathComponent("metrics.csv"))
+        }
+        let csv = try readCSV(folders[0].appendingPathComponent("metrics.csv"))
+        let rows = csv["loss"] ?? []
         XCTAssertEqual(rows.count, 11, "a row per step plus the final one")
         XCTAssertNotEqual(rows.first, rows.dropFirst().first, "mini-batches differ from step to step")
+        XCTAssertEqual(Set((csv["diagnostics_samples"] ?? []).map { Double($0) }), [10], "the metrics say the diagnostics used a subset of 10")
+        XCTAssertTrue((csv["noise_memorization_se"] ?? []).allSatisfy { (Double($0) ?? 0) > 0 }, "a subset estimate has a standard error")
     }
 
     func testSignalCheckpointsAndResumeMatchesUninterrupted() throws {

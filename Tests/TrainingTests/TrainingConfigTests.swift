@@ -104,6 +104,7 @@ final class TrainingConfigTests: XCTestCase {
         invalid({ $0.loss.temperature = -1 }, key: "loss.temperature")
         invalid({ $0.steps = 0 }, key: "steps")
         invalid({ $0.batchSize = 1000 }, key: "batch_size")
+        invalid({ $0.diagnosticsSamples = -1 }, key: "diagnostics_samples")
         invalid({ $0.optimizer.learningRate = 0 }, key: "optimizer.learning_rate")
         invalid({ $0.optimizer.momentum = 1 }, key: "optimizer.momentum")
         invalid({ $0.signalNoise.sigmaP = 0 }, key: "signal_noise.sigma_p")
@@ -114,7 +115,7 @@ final class TrainingConfigTests: XCTestCase {
 
     func testFingerprintIgnoresLoggingButNotData() throws {
         var a = TrainConfig(), b = TrainConfig()
-        b.logEvery = 7; b.name = "other"; b.steps = 999
+        b.logEvery = 7; b.name = "other"; b.steps = 999; b.diagnosticsSamples = 0
         XCTAssertEqual(try a.fingerprint(mode: .multiModal), try b.fingerprint(mode: .multiModal))
         XCTAssertNotEqual(try a.fingerprint(mode: .multiModal), try a.fingerprint(mode: .singleModal))
         a.signalNoise.d = 1000

@@ -2,7 +2,8 @@
 // signal + noise data. Multi-modal: encoder h on images, g on texts, positives are the pairs.
 // Single-modal: one encoder h on an image and its augmentation (which keeps the sample's
 // noise), negatives the original samples. Diagnostics: signal learning and noise
-// memorization; downstream: the paper's out-of-distribution test [y·ν, ζ].
+// memorization (over a fixed subset of the training set when n is large, with its standard
+// error); downstream: the paper's out-of-distribution test [y·ν, ζ].
 import Evaluation
 import InfoMax
 import Linalg
@@ -134,16 +135,25 @@ final class SignalNoiseProblem: ContrastiveProblem {
     func diagnostics(into row: inout MetricsRow) throws {
         row[.signalLearning] = try Diagnostics.signalLearning(weights: image.weights, signal: data.imageSignal)
         if let text { row[.textSignalLearning] = try Diagnostics.signalLearning(weights: text.weights, signal: data.textSignal) }
-        // Noise memorization over this rank's shard of the training set, in chunks.
-        let shard = try Shard(count: config.trainSamples, rank: comm.rank, size: comm.size)
-        var sum = 0.0
+        // Noise memorization over the fixed evaluation subset (all n when n ≤ diagnostics_samples
+        // or it is 0), each rank its contiguous part of the subset's positions, in chunks.
+        let subset = EvaluationSubset(population: config.trainSamples, requested: config.diagnosticsSamples, seed: config.seed)
+        let mine = subset.positions(rank: comm.rank, size: comm.size)
+        var sum = 0.0, squares = 0.0
         var noise = Matrix<Float>(rows: 0, cols: 0)
-        for lo in stride(from: shard.range.lowerBound, to: shard.range.upperBound, by: 4096) {
-            let chunk = lo..<min(lo + 4096, shard.range.upperBound)
-            try data.fillImageNoise(chunk, into: &noise)
-            sum += try Diagnostics.noiseMemorizationSum(weights: image.weights, noise: noise).sum
+        var indices: [Int] = []
+        for lo in stride(from: mine.lowerBound, to: mine.upperBound, by: 4096) {
+            subset.indices(lo..<min(lo + 4096, mine.upperBound), into: &indices)
+            try data.fillImageNoise(indices, into: &noise)
+            let part = try Diagnostics.noiseMemorizationMoments(weights: image.weights, noise: noise)
+            sum += part.sum
+            squares += part.sumOfSquares
         }
-        row[.noiseMemorization] = try globalMean(comm: comm, sum: sum, count: shard.range.count)
+        let total = try comm.allreduce([sum, squares], op: .sum)
+        let estimate = SampleMean(sum: total[0], sumOfSquares: total[1], count: subset.size, population: config.trainSamples)
+        row[.noiseMemorization] = estimate.mean
+        row[.noiseMemorizationSE] = estimate.standardError
+        row[.diagnosticsSamples] = Double(subset.size)
     }
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
