@@ -181,5 +181,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// larger, a fixed random subset of this many (with its standard error in the metrics);
     /// 0 = always all n (exact, O(n / P) per logged step).
     public var diagnosticsSamples: Int = 4096
+    /// Rank 0 also checkpoints when this many minutes passed since the last checkpoint (0:
+    /// off). Bounds the work lost to a kill -9 or a lost node; written from the last completed
+    /// step by a helper thread, so the training loop does not wait for it.
+    public var checkpointMinutes: Double = 10
+    /// Stall watchdog: a rank that waits this many seconds in one collective without progress
+    /// prints where it waits and ends the job (exit 74). 0: max(60 s, 20 × the median step time).
+    public var stallTimeoutSeconds: Double = 0
     public init() {}
 }

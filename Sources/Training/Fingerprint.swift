@@ -13,6 +13,8 @@ extension TrainConfig {
         c.evalEvery = 0
         c.checkpointEvery = 0
         c.diagnosticsSamples = 0  // what is measured, not what is trained
+        c.checkpointMinutes = 0
+        c.stallTimeoutSeconds = 0
         c.steps = 1
         c.mode = .compare
         c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way

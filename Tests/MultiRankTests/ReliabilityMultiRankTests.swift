@@ -1,0 +1,263 @@
+// Fault tests of `infomax train` under mpirun with the real faults: SIGTERM and SIGINT to
+// mpirun while a step longer than Open MPI's 2 s grace runs (checkpoint of the last completed
+// step on disk within 1 s, summary.json `checkpointed`, resume = uninterrupted run); a rank
+// that stops progressing (the stall watchdog names step and collective and ends the job with
+// 74); kill -9 of mpirun (no rank survives 5 s).
+import Foundation
+import XCTest
+
+final class ReliabilityMultiRankTests: XCTestCase {
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("infomax-reliability-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// `mpirun -np ranks infomax train args` started in the background (output to `log`).
+    func startTraining(ranks: Int, _ args: [String], log: URL, environment extra: [String: String] = [:]) throws -> Process {
+        let exe = Launcher.productsDirectory.appendingPathComponent("infomax").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", exe, "train"] + args
+        var env = Launcher.cleanEnvironment()
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return p
+    }
+
+    func train(ranks: Int, _ args: [String], timeout: Double = 240, environment: [String: String] = [:]) throws -> Launcher.Outcome {
+        try Launcher.run(ranks: ranks, executable: "infomax", arguments: ["train"] + args, timeout: timeout, environment: environment)
+    }
+
+    /// Waits until metrics.csv in `folder` has a row for `step` (rows are logged every step here).
+    func waitForRow(_ folder: URL, step: Int, timeout: Double = 240) -> Bool {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if let t = try? String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8),
+               t.split(separator: "\n").dropFirst().contains(where: { Double($0.prefix { $0 != "," }) == Double(step) }) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    func summary(_ folder: URL) -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("summary.json").path),
+              let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return o
+    }
+
+    /// The metrics.csv columns that are the trajectory (times excluded), as text.
+    func trajectory(_ folder: URL) throws -> [[String]] {
+        let text = try String(contentsOf: folder.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first else { return [] }
+        let keep = header.indices.filter { !header[$0].hasSuffix("_seconds") }
+        return lines.map { row in keep.map { $0 < row.count ? row[$0] : "" } }
+    }
+
+    /// PIDs of the processes whose parent is `pid` (the ranks mpirun forked).
+    func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { p in
+            guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
+
+    /// Whether `pid` still runs (a zombie waiting for its new parent to reap it does not).
+    func running(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
+
+    /// SIGTERM to mpirun while a step of about 3 s runs: Open MPI forwards it to the ranks and
+    /// kills them about 2 s later, before the step can end. Rank 0's watchdog thread must have
+    /// put the last completed step on disk within 1 s, and the resumed run must equal the
+    /// uninterrupted one exactly.
+    func testSIGTERMToMpirunDuringLongStepCheckpointsWithinOneSecond() throws {
+        // d 2048, m 1024, 4096 samples: about 3 s per step at 2 ranks on this 2-core machine.
+        let args = ["--mode", "single-modal", "--steps", "4", "--set", "signal_noise.d=2048", "--set", "encoder.width=1024",
+                    "--set", "train_samples=4096", "--set", "log_every=1", "--set", "eval_every=0",
+                    "--set", "probe_train_samples=64", "--set", "test_samples=64", "--progress", "lines"]
+        let reference = scratch.appendingPathComponent("reference")
+        let r = try train(ranks: 2, args + ["--output", reference.path], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.output)
+        let stepSeconds = summary(reference)["seconds_per_step"] as? Double ?? 0
+        XCTAssertGreaterThan(stepSeconds, 2.5, "the test needs steps longer than Open MPI's 2 s grace")
+
+        let out = scratch.appendingPathComponent("interrupted")
+        let log = scratch.appendingPathComponent("interrupted.log")
+        let p = try startTraining(ranks: 2, args + ["--output", out.path], log: log)
+        XCTAssertTrue(waitForRow(out, step: 1), "no metrics row for step 1")
+        usleep(300_000)   // step 1's update is done: step 2 (of ~3 s) is running
+        let ckpt = out.appendingPathComponent("checkpoint.ckpt")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ckpt.path), "a checkpoint before the signal")
+        let sent = Date()
+        kill(p.processIdentifier, SIGTERM)
+        var onDisk: Double? = nil
+        while p.isRunning || onDisk == nil {
+            if onDisk == nil, FileManager.default.fileExists(atPath: ckpt.path) { onDisk = Date().timeIntervalSince(sent) }
+            if Date().timeIntervalSince(sent) > 30 { break }
+            usleep(5_000)
+        }
+        p.waitUntilExit()
+        let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        print("SIGTERM to mpirun: checkpoint on disk after \(onDisk.map { String(format: "%.3f", $0) } ?? "never") s; "
+              + "mpirun exit \(p.terminationStatus) after \(String(format: "%.1f", Date().timeIntervalSince(sent))) s; step \(String(format: "%.2f", stepSeconds)) s")
+        let seconds = try XCTUnwrap(onDisk, "no checkpoint after SIGTERM:\n\(logText)")
+        // Within 1 s of the kill: the signal's way through mpirun, the write and the fsync. On a
+        // machine with far more runnable threads than cores (load > 4 per core) the rank's
+        // thread may wait for a core longer than that; then only "before the kill" is asserted.
+        var load = [Double](repeating: 0, count: 3)
+        getloadavg(&load, 3)
+        let perCore = load[0] / Double(ProcessInfo.processInfo.activeProcessorCount)
+        if perCore <= 4 {
+            XCTAssertLessThan(seconds, 1.0, "the checkpoint took \(seconds) s to reach the disk")
+        } else {
+            print("load average \(load[0]) on \(ProcessInfo.processInfo.activeProcessorCount) cores: the 1 s bound is not asserted")
+        }
+        // Open MPI kills the ranks before the step ends and reports 1 (not the ranks' 75).
+        XCTAssertEqual(p.terminationStatus, 1, logText)
+        let s = summary(out)
+        XCTAssertEqual(s["status"] as? String, "checkpointed", "\(s)")
+        XCTAssertEqual(s["steps_completed"] as? Int, 2, "the checkpoint holds the last completed step: \(s)")
+
+        let resumed = try train(ranks: 2, args + ["--output", out.path, "--resume"], timeout: 600)
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(summary(out)["resumed_from_step"] as? Int, 2)
+        XCTAssertEqual(try trajectory(out), try trajectory(reference), "the resumed run differs from the uninterrupted one")
+    }
+
+    /// Ctrl-C (SIGINT to mpirun) also leaves the last completed step and a `checkpointed` summary.
+    func testSIGINTToMpirunCheckpoints() throws {
+        let out = scratch.appendingPathComponent("sigint")
+        let p = try startTraining(ranks: 2, TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000000",
+                                                                           "--set", "log_every=1", "--output", out.path],
+                                  log: scratch.appendingPathComponent("sigint.log"))
+        XCTAssertTrue(waitForRow(out, step: 20))
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        print("SIGINT to mpirun: exit \(p.terminationStatus)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "no checkpoint after SIGINT")
+        let s = summary(out)
+        XCTAssertEqual(s["status"] as? String, "checkpointed", "\(s)")
+        XCTAssertGreaterThanOrEqual(s["steps_completed"] as? Int ?? 0, 20, "\(s)")
+    }
+
+    /// A rank that stops progressing (test-only fault INFOMAX_TEST_STALL=rank:step): the other
+    /// rank's watchdog names the step and the collective, rank 0 checkpoints the last completed
+    /// step and every rank ends with 74; resuming gives the uninterrupted result.
+    func testStallWatchdogNamesStepAndCollectiveAndEndsTheJob() throws {
+        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "30", "--set", "log_every=1"]
+        let reference = scratch.appendingPathComponent("reference")
+        XCTAssertEqual(try train(ranks: 2, args + ["--output", reference.path]).status, 0)
+
+        let out = scratch.appendingPathComponent("stalled")
+        let o = try train(ranks: 2, args + ["--output", out.path, "--set", "stall_timeout_seconds=2"], timeout: 120,
+                          environment: ["INFOMAX_TEST_STALL": "1:12"])
+        XCTAssertFalse(o.timedOut, "the stalled job was not ended")
+        XCTAssertEqual(o.status, 74, o.output)
+        XCTAssertLessThan(o.seconds, 30, "the watchdog took too long")
+        XCTAssertTrue(o.output.contains("infomax: stall: rank 0 on "), o.output)
+        XCTAssertTrue(o.output.contains("(limit 2 s) at step 12, waiting in the gradient all-reduce (MPI_Sendrecv ring); ending the job (exit 74)."), o.output)
+        XCTAssertTrue(o.output.contains("the checkpoint of step 12 (the last completed step) is valid"), o.output)
+        let s = summary(out)
+        XCTAssertEqual(s["status"] as? String, "stalled", "\(s)")
+        XCTAssertEqual(s["steps_completed"] as? Int, 12, "\(s)")
+
+        let resumed = try train(ranks: 2, args + ["--output", out.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(try trajectory(out), try trajectory(reference), "the resumed run differs from the uninterrupted one")
+    }
+
+    /// The step a checkpoint file holds (its JSON payload follows two header lines).
+    func checkpointStep(_ url: URL) -> Int? {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        let lines = data.split(separator: UInt8(ascii: "\n"), maxSplits: 3, omittingEmptySubsequences: false)
+        guard lines.count >= 3, let o = try? JSONSerialization.jsonObject(with: Data(lines[2])) as? [String: Any] else { return nil }
+        return o["step"] as? Int
+    }
+
+    /// The rank (OMPI_COMM_WORLD_RANK) of process `pid`.
+    func rank(of pid: Int32) -> Int? {
+        guard let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        for entry in env.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            if text.hasPrefix("OMPI_COMM_WORLD_RANK=") { return Int(text.dropFirst("OMPI_COMM_WORLD_RANK=".count)) }
+        }
+        return nil
+    }
+
+    /// checkpoint_minutes: rank 0 checkpoints on the clock while the run goes on, so kill -9 of
+    /// rank 0 loses at most that much work; resuming from it gives the uninterrupted result.
+    func testTimeBasedCheckpointBoundsTheLossOfKillNine() throws {
+        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "3000", "--set", "log_every=100",
+                                                  "--set", "eval_every=1000"]
+        let reference = scratch.appendingPathComponent("reference")
+        XCTAssertEqual(try train(ranks: 2, args + ["--output", reference.path]).status, 0)
+
+        let out = scratch.appendingPathComponent("killed")
+        let p = try startTraining(ranks: 2, args + ["--output", out.path, "--set", "checkpoint_minutes=0.01"],
+                                  log: scratch.appendingPathComponent("killed.log"))
+        let ckpt = out.appendingPathComponent("checkpoint.ckpt")
+        // Two checkpoints of different steps while the run goes on: the cadence works (0.6 s).
+        var steps: [Int] = []
+        let start = Date()
+        while steps.count < 2, p.isRunning, Date().timeIntervalSince(start) < 120 {
+            if let s = checkpointStep(ckpt), s != steps.last { steps.append(s) }
+            usleep(50_000)
+        }
+        XCTAssertEqual(steps.count, 2, "no time-based checkpoints while the run went on (saw steps \(steps))")
+        let rank0 = children(of: p.processIdentifier).first { rank(of: $0) == 0 }
+        kill(try XCTUnwrap(rank0, "rank 0 not found"), SIGKILL)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        let saved = try XCTUnwrap(checkpointStep(ckpt), "the time-based checkpoint did not survive kill -9")
+        XCTAssertGreaterThanOrEqual(saved, steps[1])
+        print("kill -9 of rank 0: checkpoint of step \(saved) on disk (cadence 0.6 s, checkpoints seen at steps \(steps))")
+
+        let resumed = try train(ranks: 2, args + ["--output", out.path, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertEqual(summary(out)["resumed_from_step"] as? Int, saved)
+        XCTAssertEqual(try trajectory(out), try trajectory(reference), "the resumed run differs from the uninterrupted one")
+    }
+
+    /// kill -9 of mpirun: the ranks notice their launcher is gone and exit within 5 s; rank 0
+    /// saves the last completed step first.
+    func testKilledMpirunLeavesNoRankAfterFiveSeconds() throws {
+        let out = scratch.appendingPathComponent("orphans")
+        let p = try startTraining(ranks: 2, TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000000",
+                                                                           "--set", "log_every=1", "--output", out.path],
+                                  log: scratch.appendingPathComponent("orphans.log"))
+        XCTAssertTrue(waitForRow(out, step: 20))
+        let ranks = children(of: p.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "expected mpirun's 2 ranks, found \(ranks)")
+        let killed = Date()
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        while ranks.contains(where: running), Date().timeIntervalSince(killed) < 5 { usleep(20_000) }
+        let gone = Date().timeIntervalSince(killed)
+        let survivors = ranks.filter(running)
+        print("kill -9 mpirun: ranks gone after \(String(format: "%.2f", gone)) s; survivors \(survivors)")
+        for pid in survivors { kill(pid, SIGKILL) }
+        XCTAssertTrue(survivors.isEmpty, "ranks \(survivors) still run 5 s after mpirun died")
+        XCTAssertEqual(summary(out)["status"] as? String, "checkpointed", "rank 0 saves the last step when its launcher dies")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path))
+    }
+}
