@@ -119,6 +119,8 @@ struct Sweep: ParsableCommand {
                 if comm.isRoot { for (i, p) in points.enumerated() { print("\(i)\t\(p.name)\t\(p.overrides.joined(separator: " "))") } }
                 return ExitStatus.success
             }
+            // Every point must fit in memory before any runs (only the selected one with --index).
+            try MPIRun.checkMemory(comm, options.index.map { [configs[$0]] } ?? configs)
             let dir = URL(fileURLWithPath: options.output ?? "runs/\(base.name)-sweep")
             try comm.onRoot(exitCode: ExitStatus.usage) {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -22,7 +22,12 @@ struct Train: ParsableCommand {
           report.html              plots (also: infomax report DIR)
         With mode = compare the folder holds sweep.json, comparison.csv and points/<mode>/.
 
-        Exit codes: 0 done, 64 bad configuration or arguments, 65 unusable input file or
+        Before anything is allocated, every rank's peak memory is estimated from the config
+        and compared with what its node can use (cgroup limit or MemAvailable, shared by the
+        node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run that cannot fit exits 64
+        naming the key. --dry-run prints the estimate by component.
+
+        Exit codes: 0 done, 64 bad configuration or arguments (also: does not fit in memory), 65 unusable input file or
         checkpoint, 70 the loss became NaN/Inf, 75 stopped by SIGTERM/SIGUSR1 after writing a
         checkpoint (resubmit with --resume; Slurm: --signal=B:USR1@120 and requeue).
         """)
@@ -60,6 +65,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit.")
     var printConfig = false
 
+    @Flag(help: ArgumentHelp("Print the estimated peak memory per rank by component and what this node can use, then exit (64 if it does not fit)."))
+    var dryRun = false
+
     @Option(help: ArgumentHelp("Progress display: auto (a bar on a terminal, lines under mpirun/srun), bar, lines, none.", valueName: "style"))
     var progress: ProgressStyle = .auto
 
@@ -88,6 +96,20 @@ struct Train: ParsableCommand {
                 if comm.isRoot { print(try ConfigLoader.json(cfg)) }
                 return ExitStatus.success
             }
+            if options.dryRun {
+                let budget = try MemoryBudget.gather(comm)
+                if comm.isRoot {
+                    print(MemoryEstimate(config: cfg, ranks: comm.size, rank: 0).table(available: budget.describe(for: 0)))
+                    if comm.size > 1 {
+                        let other = MemoryEstimate(config: cfg, ranks: comm.size, rank: comm.size - 1)
+                        print("estimated peak of rank \(comm.size - 1) (no probe fit, no gathered features): \(other.totalBytes)")
+                    }
+                }
+                try MPIRun.checkMemory(comm, [cfg])
+                if comm.isRoot { print("fits: yes") }
+                return ExitStatus.success
+            }
+            try MPIRun.checkMemory(comm, [cfg])
             let session = RunSession(config: cfg, comm: comm,
                                      output: URL(fileURLWithPath: options.output ?? "runs/\(cfg.name)"),
                                      resume: options.resume, force: options.force,
