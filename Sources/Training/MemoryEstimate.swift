@@ -89,7 +89,7 @@ public struct MemoryEstimate: Sendable {
         case diagnostics
         /// During the downstream probe (every evaluated step and at the end).
         case probe
-        /// While the problem is built (data model tables computed once).
+        /// While the problem is built (data model tables computed once, freed before the first step).
         case setup
         /// While a checkpoint is encoded (rank 0) or decoded on resume (every rank).
         case checkpoint
@@ -149,19 +149,20 @@ public struct MemoryEstimate: Sendable {
         self.components = best?.1 ?? []
     }
 
-    /// Baseline + resident + the largest transient group; the bench's sgemm measurement is
-    /// freed before the problem is built, so it counts only if it exceeds all the rest.
+    /// Baseline + resident + the largest transient group. The set-up groups (the problem's
+    /// one-off tables, the bench's sgemm measurement) are freed before the first step
+    /// allocates its buffers, so they count only if one exceeds all the rest.
     static func total(_ parts: [Component]) -> ByteCount {
-        var resident = ByteCount.zero, before = ByteCount.zero
-        var groups: [Phase: ByteCount] = [:]
+        var resident = ByteCount.zero
+        var groups: [Phase: ByteCount] = [:], before: [Phase: ByteCount] = [:]
         for c in parts {
             switch c.phase {
             case .resident: resident = resident + c.bytes
-            case .benchSetup: before = before + c.bytes
+            case .setup, .benchSetup: before[c.phase, default: .zero] = before[c.phase, default: .zero] + c.bytes
             default: groups[c.phase, default: .zero] = groups[c.phase, default: .zero] + c.bytes
             }
         }
-        return ByteCount(baselineBytes) + max(resident + (groups.values.max() ?? .zero), before)
+        return ByteCount(baselineBytes) + max(resident + (groups.values.max() ?? .zero), before.values.max() ?? .zero)
     }
 
     /// Estimated peak bytes of this rank.
@@ -175,7 +176,7 @@ public struct MemoryEstimate: Sendable {
     /// The transient group that sets the peak, if any, with its bytes.
     public var largestTransient: (phase: Phase, bytes: ByteCount)? {
         var groups: [Phase: ByteCount] = [:]
-        for c in components where c.phase != .resident && c.phase != .benchSetup { groups[c.phase, default: .zero] = groups[c.phase, default: .zero] + c.bytes }
+        for c in components where ![.resident, .setup, .benchSetup].contains(c.phase) { groups[c.phase, default: .zero] = groups[c.phase, default: .zero] + c.bytes }
         return groups.max { $0.value < $1.value }.map { ($0.key, $0.value) }
     }
 
@@ -183,8 +184,14 @@ public struct MemoryEstimate: Sendable {
     /// transient group that sets it).
     public var dominant: Component? {
         let peakGroup = largestTransient
-        let counted = components.filter { c in
+        var counted = components.filter { c in
             c.phase == .resident || c.phase == peakGroup?.phase
+        }
+        // A set-up group that outgrows the training steps sets the peak instead.
+        let during = counted.reduce(ByteCount.zero) { $0 + $1.bytes }
+        for phase in [Phase.setup, .benchSetup] {
+            let group = components.filter { $0.phase == phase }
+            if during < group.reduce(ByteCount.zero, { $0 + $1.bytes }) { counted = group }
         }
         return counted.max { $0.bytes < $1.bytes }
     }
@@ -500,17 +507,23 @@ struct MemoryModel {
         }
         let shard = max(share(c.probeTrainSamples), share(c.testSamples))
         let encode = perSample * shard
-        var parts = [part("probe: encoding this rank's shard of the probe sets", keys + s.inputKeys, encode, .probe)]
-        if rank == 0 {
-            let nt = c.probeTrainSamples, ne = c.testSamples
-            let classes = c.model == .cooccurrence ? c.cooccurrence.classes : 2
-            // Gathered features (Float) and labels (Int64 + Int) of both sets.
-            let gathered = ByteCount.product(nt + ne, w, f) + ByteCount.product(nt + ne, 2 * int)
-            // The fit: standardised Double copy, [X, 1], the SVD's copy and work, logits.
-            let fit = ByteCount.product(nt, w, dbl) + ByteCount.product(2, nt, w + 1, dbl)
-                + ByteCount.product(nt, classes, dbl) + ByteCount.product(7, min(nt, w + 1), dbl) + ByteCount.product(2, max(nt, ne), classes, dbl)
-            parts.append(part("probe: gathered features and the fit (rank 0)", keys + ["encoder.width"], gathered + fit, .probe))
+        guard rank == 0 else {
+            return [part("probe: encoding this rank's shard of the probe sets", keys + s.inputKeys, encode, .probe)]
         }
-        return parts
+        // Rank 0 encodes the test shard while it holds the gathered training features, and
+        // fits the probe after the encoders' temporaries are freed: the larger of the two.
+        let nt = c.probeTrainSamples, ne = c.testSamples
+        let classes = c.model == .cooccurrence ? c.cooccurrence.classes : 2
+        // Gathered features (Float) and labels (Int64 + Int).
+        let gatheredTrain = ByteCount.product(nt, w, f) + ByteCount.product(nt, 2 * int)
+        let gathered = gatheredTrain + ByteCount.product(ne, w, f) + ByteCount.product(ne, 2 * int)
+        // The fit: standardised Double copy, [X, 1], the SVD's copy and work, logits.
+        let fit = ByteCount.product(nt, w, dbl) + ByteCount.product(2, nt, w + 1, dbl)
+            + ByteCount.product(nt, classes, dbl) + ByteCount.product(7, min(nt, w + 1), dbl) + ByteCount.product(2, max(nt, ne), classes, dbl)
+        if gathered + fit < encode + gatheredTrain {
+            return [part("probe: encoding this rank's shard of the probe sets", keys + s.inputKeys, encode, .probe),
+                    part("probe: gathered training features (rank 0)", keys + ["encoder.width"], gatheredTrain, .probe)]
+        }
+        return [part("probe: gathered features and the fit (rank 0)", keys + ["encoder.width"], gathered + fit, .probe)]
     }
 }

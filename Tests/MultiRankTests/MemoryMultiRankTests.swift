@@ -1,7 +1,8 @@
 // Sizes that cannot fit are refused before anything is allocated: each of issue 12's crashing
 // inputs (and an Int-overflowing dimension) ends with exit 64 on every rank and exactly one
 // error line naming the key, the estimate and what the node can use — for train, sweep and
-// bench; --dry-run prints the estimate; bench's estimate is within 25% of its measured peak RSS.
+// bench; --dry-run prints the estimate. (Bench's estimate against its measured peak RSS is
+// checked on the release build by Tests/Bench/check-memory-estimate.sh: the debug build is too slow.)
 import Foundation
 import XCTest
 
@@ -78,25 +79,5 @@ final class MemoryMultiRankTests: XCTestCase {
         // bench refuses alike.
         let bench = try Launcher.run(ranks: 2, executable: "infomax", arguments: ["bench", "--width", "1000000000", "--steps", "1"], timeout: 60)
         assertRefused(bench, key: "encoder.width", available: "can use ")
-    }
-
-    /// Bench's estimate against the peak RSS it measures, at two sizes (the data buffers
-    /// dominate one, the encoders' activations and loss buffers the other).
-    func testBenchEstimateIsWithin25PercentOfPeakRSS() throws {
-        for (i, args) in [["--d", "2048", "--width", "128", "--batch", "4096"],
-                          ["--d", "512", "--width", "512", "--batch", "4096", "--mode", "single-modal"]].enumerated() {
-            let dir = scratch.appendingPathComponent("bench\(i)")
-            let o = try Launcher.run(ranks: 2, executable: "infomax",
-                                     arguments: ["bench", "--steps", "1", "--warmup", "1", "--json", "--output", dir.path] + args, timeout: 300)
-            XCTAssertEqual(o.status, 0, o.output)
-            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("bench.json"))) as? [String: Any])
-            let measured = try XCTUnwrap(json["peak_rss_bytes"] as? Int)
-            let estimated = try XCTUnwrap(json["estimated_peak_bytes"] as? Int)
-            let ratio = try XCTUnwrap(json["peak_estimate_ratio"] as? Double)
-            XCTAssertEqual(ratio, Double(estimated) / Double(measured), accuracy: 0.05)
-            XCTAssertTrue((0.75...1.25).contains(ratio), "\(args): estimate \(estimated) B, measured \(measured) B, ratio \(ratio)")
-            let csv = try String(contentsOf: dir.appendingPathComponent("bench.csv"), encoding: .utf8)
-            XCTAssertTrue(csv.contains("estimated_peak_bytes"), csv)
-        }
     }
 }
