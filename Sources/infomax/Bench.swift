@@ -35,7 +35,9 @@ struct BenchStep: ParsableCommand {
                                       against the single-thread sgemm peak measured in the same
                                       run (rank 0 alone, and all ranks at once)
           bytes sent per step         loss exchange + gradient all-reduce (ring volumes)
-          peak resident memory        per rank (getrusage)
+          peak resident memory        per rank (getrusage), next to the estimate made from
+                                      the config before the run (train --dry-run; JSON
+                                      estimated_peak_bytes, peak_estimate_ratio)
           heap allocations per step   malloc & co. of the whole process after warm-up
                                       (Swift, OpenBLAS and Open MPI alike)
 

@@ -32,6 +32,14 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertEqual(MemoryEstimate.drivingKey(of: broken, in: c).key, "signal_noise.d")
     }
 
+    func testWeightInitialisationRefusesAnOverflowingShapeInsteadOfTrapping() throws {
+        XCTAssertThrowsError(try ProblemSupport.gaussianWeights(rows: 50, cols: 4611686018427387904, sigma: 0.01, seed: 1, item: 0)) { error in
+            guard case ConfigError.invalidValue(let key, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "encoder.width")
+        }
+        XCTAssertEqual(try ProblemSupport.gaussianWeights(rows: 3, cols: 4, sigma: 0.01, seed: 1, item: 0).storage.count, 12)
+    }
+
     func testEveryModelAndModeHasAnEstimateThatGrowsWithItsSizes() throws {
         let cases: [[String]] = [
             ["model=\"signal-noise\""],
