@@ -76,6 +76,16 @@ final class MemoryMultiRankTests: XCTestCase {
         assertRefused(sweep, key: "encoder.width", available: "can use ")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("points").path), "no point ran")
 
+        // The ranks of one node share its memory (MPI_Comm_split_type SHARED): a limit that
+        // holds two default runs (~55 MB each) admits 2 ranks and refuses 4.
+        let limit = ["INFOMAX_MEMORY_LIMIT_BYTES": "150e6"]
+        let two = try Launcher.run(ranks: 2, executable: "infomax", arguments: ["train", "--dry-run"], timeout: 60, environment: limit)
+        XCTAssertEqual(two.status, 0, two.output)
+        XCTAssertTrue(two.output.contains("150 MB (INFOMAX_MEMORY_LIMIT_BYTES) for its 2 rank(s)"), two.output)
+        let four = try Launcher.run(ranks: 4, executable: "infomax", arguments: ["train", "--dry-run"], timeout: 60, environment: limit)
+        assertRefused(four, key: "", available: "150 MB (INFOMAX_MEMORY_LIMIT_BYTES)")
+        XCTAssertTrue(four.output.contains("for the 4 ranks on host"), four.output)
+
         // bench refuses alike.
         let bench = try Launcher.run(ranks: 2, executable: "infomax", arguments: ["bench", "--width", "1000000000", "--steps", "1"], timeout: 60)
         assertRefused(bench, key: "encoder.width", available: "can use ")
