@@ -35,7 +35,7 @@ public struct MemoryAvailability: Sendable, Equatable {
             let (sum, o) = available.addingReportingOverflow(max(alreadyResident, 0))
             best = MemoryAvailability(bytes: o ? available : sum, source: "MemAvailable")
         }
-        if let limit = cgroupLimit(root: root), best == nil || limit.bytes < best!.bytes { best = limit }
+        if let limit = cgroupLimit(root: root), limit.bytes < best?.bytes ?? Int.max { best = limit }
         return best
     }
 

@@ -203,7 +203,8 @@ public struct MemoryEstimate: Sendable {
         for k in component.keys {
             guard let s = sizes.values[k] else { continue }
             let ratio = Double(s.value) / Double(max(s.defaultValue, 1))
-            if best == nil || ratio > best!.2 { best = (k, "\(s.value)", ratio) }
+            if let b = best, ratio <= b.2 { continue }
+            best = (k, "\(s.value)", ratio)
         }
         if let best { return (best.0, best.1) }
         return (component.keys.first ?? "config", sizes.values[component.keys.first ?? ""].map { "\($0.value)" } ?? "?")
