@@ -46,9 +46,11 @@ unit-tests:
 slurm-tests: deps build
 	Tests/slurm/run.sh
 
-# The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges).
+# The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges), and the
+# memory estimate lies within 25% of the measured peak RSS (two sizes, 2 ranks).
 bench-check: deps build
 	Tests/Bench/check-allocations.sh $(INFOMAX)
+	Tests/Bench/check-memory-estimate.sh $(INFOMAX)
 
 # Seeded fuzz of `infomax train`'s input handling at 2 ranks: config and command-line
 # mutations, each under a timeout; no hang, no crash, exit 0 only for valid input, exactly one

@@ -50,7 +50,20 @@ public struct Communicator: @unchecked Sendable {
         return try Communicator(handle: comm)
     }
 
-    /// Releases a communicator made by ``split(color:key:)``. Never call it on `world`.
+    /// The ranks of this communicator that share memory with this one (the same node):
+    /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), ordered by rank. Free it when done.
+    public func splitSharedMemory() throws -> Communicator {
+        var newComm: MPI_Comm? = cmpi_comm_null()
+        try check(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
+                  "MPI_Comm_split_type")
+        guard let comm = newComm, comm != cmpi_comm_null() else {
+            throw MPIError.invalidArgument("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) returned no communicator")
+        }
+        try check(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
+        return try Communicator(handle: comm)
+    }
+
+    /// Releases a communicator made by ``split(color:key:)`` or ``splitSharedMemory()``. Never call it on `world`.
     public func free() throws {
         var h: MPI_Comm? = handle
         try check(MPI_Comm_free(&h), "MPI_Comm_free")

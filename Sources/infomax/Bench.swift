@@ -35,7 +35,9 @@ struct BenchStep: ParsableCommand {
                                       against the single-thread sgemm peak measured in the same
                                       run (rank 0 alone, and all ranks at once)
           bytes sent per step         loss exchange + gradient all-reduce (ring volumes)
-          peak resident memory        per rank (getrusage)
+          peak resident memory        per rank (getrusage), next to the estimate made from
+                                      the config before the run (train --dry-run; JSON
+                                      estimated_peak_bytes, peak_estimate_ratio)
           heap allocations per step   malloc & co. of the whole process after warm-up
                                       (Swift, OpenBLAS and Open MPI alike)
 
@@ -145,6 +147,7 @@ struct BenchStep: ParsableCommand {
         MPIRun.run { comm in
             let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides(ranks: comm.size))
             guard let mode = ModalityMode(rawValue: options.mode), mode != .compare else { return ExitStatus.usage }
+            try MPIRun.checkMemory(comm, [cfg], purpose: .bench)
             let output = options.output.map { URL(fileURLWithPath: $0) }
             if let output {
                 if output.path.isEmpty || options.output?.isEmpty == true {
@@ -310,6 +313,11 @@ struct BenchReport: Encodable {
     var fractionOfPeak: Double?
     var bytesPerStepPerRank: Int
     var peakRssBytes: Int
+    /// The memory estimate (MemoryEstimate, purpose bench) of the rank with the largest
+    /// measured peak, per rank, and estimate / measured for that rank.
+    var estimatedPeakBytes: Int?
+    var estimatedPeakBytesPerRank: [Int?]
+    var peakEstimateRatio: Double?
     var allocationsPerStep: Double?
     var perRank: [RankBenchmark]
 
@@ -345,6 +353,14 @@ struct BenchReport: Encodable {
         sgemmPeakGflopsAllRanks = list.map(\.sgemmPeakGflops).reduce(0, +) / Double(max(list.count, 1))
         bytesPerStepPerRank = list.map(\.bytesPerStep).max() ?? 0
         peakRssBytes = list.map(\.peakRssBytes).max() ?? 0
+        estimatedPeakBytesPerRank = list.map {
+            MemoryEstimate(config: config, ranks: list.count, rank: $0.rank, purpose: .bench).totalBytes.value
+        }
+        if let top = list.indices.max(by: { list[$0].peakRssBytes < list[$1].peakRssBytes }),
+           let estimate = estimatedPeakBytesPerRank[top], list[top].peakRssBytes > 0 {
+            estimatedPeakBytes = estimate
+            peakEstimateRatio = Double(estimate) / Double(list[top].peakRssBytes)
+        }
         allocationsPerStep = allocationsCounted ? list.compactMap(\.allocationsPerStep).max() : nil
         perRank = list
     }
@@ -357,12 +373,12 @@ struct BenchReport: Encodable {
     func csv() -> String {
         let phaseKeys = PhaseSeconds().named.map(\.key)
         var lines = [(["rank", "host", "batch", "seconds_per_step"] + phaseKeys
-                      + ["peak_rss_bytes", "bytes_per_step", "allocations_per_step", "sgemm_peak_gflops", "gflop_per_step"])
+                      + ["peak_rss_bytes", "estimated_peak_bytes", "bytes_per_step", "allocations_per_step", "sgemm_peak_gflops", "gflop_per_step"])
                         .joined(separator: ",")]
-        for r in perRank {
+        for (i, r) in perRank.enumerated() {
             let fields: [CSVField] = [.integer(r.rank), .text(r.host), .integer(r.batch), .number(r.secondsPerStep)]
                 + r.phases.named.map { .number($0.seconds) }
-                + [.integer(r.peakRssBytes), .integer(r.bytesPerStep), r.allocationsPerStep.map { .number($0) } ?? .text(""),
+                + [.integer(r.peakRssBytes), estimatedPeakBytesPerRank[i].map { .integer($0) } ?? .text(""), .integer(r.bytesPerStep), r.allocationsPerStep.map { .number($0) } ?? .text(""),
                    .number(r.sgemmPeakGflops), r.gflopPerStep.map { .number($0) } ?? .text("")]
             lines.append(fields.map(\.rendered).joined(separator: ","))
         }
@@ -405,6 +421,9 @@ struct BenchReport: Encodable {
         }
         out.append("bytes sent per step per rank: \(mb(bytesPerStepPerRank)) (loss exchange + gradient all-reduce)")
         out.append("peak resident memory per rank: " + perRank.map { mb($0.peakRssBytes) }.joined(separator: ", "))
+        out.append("  estimated before the run (infomax train --dry-run): "
+                   + estimatedPeakBytesPerRank.map { $0.map(mb) ?? "overflow" }.joined(separator: ", ")
+                   + (peakEstimateRatio.map { String(format: "; estimate / measured %.2f", $0) } ?? ""))
         if let allocationsPerStep {
             out.append("heap allocations per step after warm-up: " + perRank.map { f($0.allocationsPerStep ?? 0, 1) }.joined(separator: ", ")
                        + (allocationsPerStep > 0 ? "   (INFOMAX_ALLOC_TRACE=5 shows where)" : ""))

@@ -18,6 +18,22 @@ enum MPIRun {
         return cfg
     }
 
+    /// Refuses, before anything is allocated, configs whose estimated peak memory per node
+    /// exceeds what the node can give (`MemoryBudget`): every rank reaches the same verdict and
+    /// throws alike (exit 64; rank 0 prints the one line naming the key and both figures).
+    /// Collective. Returns the gathered budget (for printing the estimate).
+    @discardableResult
+    static func checkMemory(_ comm: Communicator, _ configs: [TrainConfig],
+                            purpose: MemoryEstimate.Purpose = .train) throws -> MemoryBudget {
+        let budget = try MemoryBudget.gather(comm)
+        do {
+            for c in configs { try budget.check(c, purpose: purpose) }
+        } catch let error as MemoryError {
+            throw RootError(message: "\(error)", exitCode: ExitStatus.usage)
+        }
+        return budget
+    }
+
     /// Initialises MPI, runs `body` with the world communicator, finalises and exits.
     /// Errors thrown by `body` must be thrown on every rank (they are printed by rank 0).
     static func run(_ body: (Communicator) throws -> Int32) -> Never {

@@ -59,6 +59,10 @@ struct Sweep: ParsableCommand {
         resume from their checkpoint. With --index N only point N runs (Slurm job arrays:
         --index $SLURM_ARRAY_TASK_ID); --list prints the points and their indices.
 
+        Every point (or the --index one) must fit in memory before any runs: a point whose
+        estimated peak exceeds what its node can use is refused with exit 64 (see
+        infomax train --dry-run).
+
         DIR/sweep.json lists the parameters and points, DIR/points/<name>/ holds each run,
         DIR/sweep.csv one row per finished point, and DIR/report.html the plots (written when
         every point is done; also: infomax report DIR).
@@ -120,6 +124,8 @@ struct Sweep: ParsableCommand {
                 if comm.isRoot { for (i, p) in points.enumerated() { print("\(i)\t\(p.name)\t\(p.overrides.joined(separator: " "))") } }
                 return ExitStatus.success
             }
+            // Every point must fit in memory before any runs (only the selected one with --index).
+            try MPIRun.checkMemory(comm, options.index.map { [configs[$0]] } ?? configs)
             let dir = URL(fileURLWithPath: options.output ?? "runs/\(base.name)-sweep")
             try comm.onRoot(exitCode: ExitStatus.usage) {
                 // Created with its marker; a folder infomax did not create is refused.

@@ -30,12 +30,17 @@ struct Train: ParsableCommand {
         (default 10). A rank waiting in a collective for stall_timeout_seconds (default
         max(60 s, 20 x the median step)) ends the job with 74; a rank whose mpirun/srun died exits.
 
-        Exit codes: 0 done, 64 bad configuration, arguments or output folder, 65 an input
-        file (config, checkpoint) that cannot be used, 70 the loss became NaN/Inf, 74 ended
-        by the stall watchdog (the checkpoint is valid), 75 stopped by SIGTERM/SIGINT/SIGUSR1
-        after writing a checkpoint (resubmit with --resume; Slurm: --signal=B:USR1@120 and
-        requeue). mpirun reports 1 instead of 75 when it killed the ranks after SIGTERM:
-        decide from summary.json's status.
+        Before anything is allocated, every rank's peak memory is estimated from the config
+        and compared with what its node can use (cgroup limit or MemAvailable, shared by the
+        node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run that cannot fit exits 64
+        naming the key. --dry-run prints the estimate by component.
+
+        Exit codes: 0 done, 64 bad configuration, arguments or output folder (also: does
+        not fit in memory), 65 an input file (config, checkpoint) that cannot be used, 70 the
+        loss became NaN/Inf, 74 ended by the stall watchdog (the checkpoint is valid), 75
+        stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint (resubmit with --resume;
+        Slurm: --signal=B:USR1@120 and requeue). mpirun reports 1 instead of 75 when it
+        killed the ranks after SIGTERM: decide from summary.json's status.
         """)
 
     @Option(name: .long, help: ArgumentHelp("A JSON config file (keys in snake_case, see --print-config).", valueName: "file"))
@@ -73,6 +78,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit.")
     var printConfig = false
 
+    @Flag(help: ArgumentHelp("Print the estimated peak memory per rank by component and what this node can use, then exit (64 if it does not fit)."))
+    var dryRun = false
+
     @Option(help: ArgumentHelp("Progress display: auto (a bar on a terminal, lines under mpirun/srun), bar, lines, none.", valueName: "style"))
     var progress: ProgressStyle = .auto
 
@@ -104,6 +112,20 @@ struct Train: ParsableCommand {
                 if comm.isRoot { print(try ConfigLoader.json(cfg)) }
                 return ExitStatus.success
             }
+            if options.dryRun {
+                let budget = try MemoryBudget.gather(comm)
+                if comm.isRoot {
+                    print(MemoryEstimate(config: cfg, ranks: comm.size, rank: 0).table(available: budget.describe(for: 0)))
+                    if comm.size > 1 {
+                        let other = MemoryEstimate(config: cfg, ranks: comm.size, rank: comm.size - 1)
+                        print("estimated peak of rank \(comm.size - 1) (no probe fit, no gathered features): \(other.totalBytes)")
+                    }
+                }
+                try MPIRun.checkMemory(comm, [cfg])
+                if comm.isRoot { print("fits: yes") }
+                return ExitStatus.success
+            }
+            try MPIRun.checkMemory(comm, [cfg])
             let session = RunSession(config: cfg, comm: comm,
                                      output: URL(fileURLWithPath: options.output ?? "runs/\(cfg.name)"),
                                      resume: options.resume, force: options.force,

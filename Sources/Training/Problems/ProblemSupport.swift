@@ -8,11 +8,16 @@ import Synthetic
 
 enum ProblemSupport {
     /// A rows × cols matrix of N(0, σ²) draws keyed by (seed, encoder item): the same on every rank.
-    static func gaussianWeights(rows: Int, cols: Int, sigma: Double, seed: UInt64, item: Int) -> Matrix<Float> {
-        var values = [Float](repeating: 0, count: rows * cols)
+    /// Throws (exit 64, naming encoder.width) if rows × cols overflows Int.
+    static func gaussianWeights(rows: Int, cols: Int, sigma: Double, seed: UInt64, item: Int) throws -> Matrix<Float> {
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard !overflow, rows >= 0, cols >= 0 else {
+            throw ConfigError.invalidValue(key: "encoder.width", value: "\(rows)",
+                                           allowed: "a width whose weight matrix (\(rows) × \(cols)) has fewer than 2⁶³ elements")
+        }
+        var values = [Float](repeating: 0, count: count)
         CounterRNG.fillGaussian(&values, sigma: Float(sigma), seed: seed, purpose: .encoderInit, item: item)
-        // swiftlint:disable:next force_try
-        return try! Matrix(rows: rows, cols: cols, storage: values)
+        return try Matrix(rows: rows, cols: cols, storage: values)
     }
 
     /// Copies `first` then `second` (if any) into `flat`, resized if needed. Allocation-free
@@ -136,6 +141,14 @@ extension StepTiming {
 public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communicator) throws -> ContrastiveProblem {
     precondition(mode != .compare)
     let multi = mode == .multiModal
+    // A size whose buffers overflow a 64-bit byte count (d·2, width·d, ...) is refused here,
+    // naming its key, before any arithmetic on it can trap.
+    let estimate = MemoryEstimate(config: config, ranks: comm.size, rank: comm.rank)
+    if let part = estimate.components.first(where: { $0.bytes == .overflow }) {
+        let (key, value) = MemoryEstimate.drivingKey(of: part, in: config)
+        throw ConfigError.invalidValue(key: key, value: value,
+                                       allowed: "a size whose \(part.name) fit in a 64-bit byte count (it overflows); see `infomax train --dry-run`")
+    }
     switch config.model {
     case .signalNoise: return try SignalNoiseProblem(config: config, multiModal: multi, comm: comm)
     case .latentLinear: return try LatentLinearProblem(config: config, multiModal: multi, comm: comm)
