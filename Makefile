@@ -1,7 +1,7 @@
 # InfoMaxMPI — the two set-up commands of the README, and their parts.
 #   make run    install what is missing, build (release), run the default job on 2 ranks
 #   make test   install what is missing, build, run every test (unit + multi-rank +
-#               allocation check of the release step + Slurm)
+#               allocation check of the release step + Slurm + several namespace hosts)
 # Both work on a fresh Debian/Ubuntu machine with Swift 6 on PATH; they apt-get install the
 # MPI / BLAS packages when missing (with sudo when not root).
 
@@ -14,13 +14,13 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests bench-check slurm-tests bench clean
+.PHONY: run test deps build build-tests unit-tests bench-check slurm-tests multihost-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests bench-check slurm-tests
+test: deps build-tests unit-tests bench-check slurm-tests multihost-tests
 
 deps:
 	@missing=""; \
@@ -45,6 +45,12 @@ unit-tests:
 # installs slurm-wlm munge libpmix-dev when missing, stops its daemons on exit).
 slurm-tests: deps build
 	Tests/slurm/run.sh
+
+# Several hosts on this machine: network namespaces with their own hostnames, TCP between them
+# (Tests/multihost/run.sh; removes its namespaces, bridge and processes on exit; skipped, and
+# says so, where namespaces cannot be made).
+multihost-tests: deps build
+	Tests/multihost/run.sh
 
 # The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges).
 bench-check: deps build
