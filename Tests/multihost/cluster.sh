@@ -107,7 +107,12 @@ mh_write_mpirun() {
 # The "hosts" share this machine's cores with each other and with the kernel's network
 # stack, so waiting ranks yield the core (mpi_yield_when_idle) instead of spinning on it;
 # a real cluster whose nodes have a core per rank does not need that.
+# TCP keepalive on the daemons' control connections (3 s idle, 3 probes 2 s apart): a host
+# whose network is gone is declared lost after about 9 s and the job ends, naming it. With
+# Open MPI's defaults (300 s, 9 × 20 s) the job waits for minutes, and if anything aborts the
+# job first, mpirun hangs on the lost daemon (measured; see the README's HPC section).
 exec mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 \\
+    --mca oob_tcp_keepalive_time 3 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3 \\
     --mca plm_rsh_agent "$MH_AGENT" --mca plm_rsh_no_tree_spawn 1 \\
     --mca btl "\${MH_BTL:-tcp,vader,self}" --mca btl_tcp_if_include "$MH_SUBNET.0/24" \\
     --mca oob_tcp_if_include "$MH_SUBNET.0/24" \\

@@ -193,7 +193,7 @@ if mh_slurm_start; then
     if [ -n "$problems" ]; then fail slurm-array "$problems" "$WORK"/sl-sweep-*.out; else pass slurm-array; fi
 
     # slurm-requeue: SIGUSR1 to the 2-node job while it trains → checkpoint → 75 → requeue → resume.
-    RQ_STEPS=6000
+    RQ_STEPS=3000
     RQ=("${SMALL[@]:0:${#SMALL[@]}-2}" --mode multi-modal --set log_every=500)    # with progress lines
     J=$(STEPS=$RQ_STEPS EXTRA="${RQ[*]}" OUTPUT="$WORK/sl-rq" timeout 20 sbatch --parsable \
         -N 2 --ntasks-per-node=1 --ntasks=2 --output="$WORK/sl-rq.out" "$ROOT/jobs/train.sbatch")
