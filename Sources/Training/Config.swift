@@ -177,5 +177,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var evalEvery: Int = 50
     /// Checkpoint every K steps (0: only on a signal).
     public var checkpointEvery: Int = 0
+    /// Rank 0 also checkpoints when this many minutes passed since the last checkpoint (0:
+    /// off). Bounds the work lost to a kill -9 or a lost node; written from the last completed
+    /// step by a helper thread, so the training loop does not wait for it.
+    public var checkpointMinutes: Double = 10
+    /// Stall watchdog: a rank that waits this many seconds in one collective without progress
+    /// prints where it waits and ends the job (exit 74). 0: max(60 s, 20 × the median step time).
+    public var stallTimeoutSeconds: Double = 0
     public init() {}
 }

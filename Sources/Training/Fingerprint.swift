@@ -12,6 +12,8 @@ extension TrainConfig {
         c.logEvery = 1
         c.evalEvery = 0
         c.checkpointEvery = 0
+        c.checkpointMinutes = 0
+        c.stallTimeoutSeconds = 0
         c.steps = 1
         c.mode = .compare
         c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way

@@ -1,27 +1,70 @@
-// Training/StopSignal.swift — SIGTERM / SIGUSR1 (Slurm's warning before the time limit, or a
-// scancel) set a flag; the trainer checks it at every step, all ranks agree on it with an
-// all-reduce, write a checkpoint and exit with `ExitStatus.checkpointed` so Slurm can requeue.
+// Training/StopSignal.swift — SIGTERM / SIGUSR1 / SIGINT (Slurm's warning before the time
+// limit, a scancel, mpirun forwarding a kill, Ctrl-C) set a flag and wake the watchdog thread:
+// rank 0 writes the last completed step's checkpoint at once (Watchdog, CheckpointKeeper),
+// while the training loop still tries to reach the step's end, where all ranks agree on the
+// flag with an all-reduce, checkpoint and exit with `ExitStatus.checkpointed`.
 #if canImport(Glibc)
 import Glibc
 #endif
 
 nonisolated(unsafe) private var stopSignalReceived: Int32 = 0
+/// Posted by the handler (sem_post is async-signal-safe); the watchdog thread waits on it.
+nonisolated(unsafe) private var stopSemaphore: UnsafeMutablePointer<sem_t>? = nil
+/// When the last signal arrived (CLOCK_MONOTONIC; clock_gettime is async-signal-safe).
+nonisolated(unsafe) private var stopSignalTime: UnsafeMutablePointer<timespec>? = nil
 
 /// The stop request a signal leaves for the training loop.
 public enum StopSignal {
-    /// Installs handlers for SIGTERM, SIGUSR1 and SIGINT that only set a flag.
+    /// Installs handlers for SIGTERM, SIGUSR1 and SIGINT that set a flag and post a semaphore,
+    /// and starts the watchdog thread that acts on it (once per process).
     public static func install() {
-        let handler: @convention(c) (Int32) -> Void = { sig in stopSignalReceived = sig }
+        if stopSemaphore == nil {
+            let s = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+            sem_init(s, 0, 0)
+            stopSemaphore = s
+            let t = UnsafeMutablePointer<timespec>.allocate(capacity: 1)
+            t.initialize(to: timespec())
+            stopSignalTime = t
+        }
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            stopSignalReceived = sig
+            if let t = stopSignalTime { clock_gettime(CLOCK_MONOTONIC, t) }
+            if let s = stopSemaphore { sem_post(s) }
+        }
         signal(SIGTERM, handler)
         signal(SIGUSR1, handler)
         signal(SIGINT, handler)
+        // A dead launcher closes the pipes of stdout/stderr: a write there must not kill the rank
+        // before the watchdog thread has saved the last step.
+        signal(SIGPIPE, SIG_IGN)
+        Watchdog.shared.start()
     }
 
     /// The signal received since start (0 if none).
     public static var received: Int32 { stopSignalReceived }
 
+    /// CLOCK_MONOTONIC seconds at which the last signal arrived (0 if none).
+    static var arrival: Double {
+        guard let t = stopSignalTime else { return 0 }
+        return Double(t.pointee.tv_sec) + Double(t.pointee.tv_nsec) * 1e-9
+    }
+
     /// Forgets a received signal (tests, or after a checkpoint in a multi-run launch).
     public static func reset() { stopSignalReceived = 0 }
+
+    /// Waits up to `seconds` for a signal; true if one arrived (consumes one wake-up).
+    static func wait(seconds: Double) -> Bool {
+        guard let s = stopSemaphore else { usleep(useconds_t(seconds * 1e6)); return false }
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ns = Int(ts.tv_nsec) + Int(seconds * 1e9)
+        ts.tv_sec += ns / 1_000_000_000
+        ts.tv_nsec = ns % 1_000_000_000
+        while sem_timedwait(s, &ts) != 0 {
+            if errno != EINTR { return false }
+        }
+        return true
+    }
 
     /// The signal's name, for log lines.
     public static func name(_ sig: Int32) -> String {
@@ -44,6 +87,9 @@ public enum ExitStatus {
     public static let dataError: Int32 = 65
     /// The loss became NaN or infinite (EX_SOFTWARE).
     public static let numerical: Int32 = 70
+    /// The stall watchdog ended the job: a rank waited in a collective past
+    /// `stall_timeout_seconds` (a lost host or link). The last checkpoint is valid (EX_IOERR).
+    public static let stalled: Int32 = 74
     /// Stopped by a signal after writing a checkpoint: requeue and resume (EX_TEMPFAIL).
     public static let checkpointed: Int32 = 75
 

@@ -30,7 +30,9 @@ public struct RunSummary: Codable, Sendable {
     public var mode: String
     public var loss: String
     public var seed: UInt64
-    /// "completed", "checkpointed" (stopped by a signal, resumable) or "failed".
+    /// "completed", "checkpointed" (stopped by a signal or a dead launcher; resumable from
+    /// checkpoint.ckpt), "stalled" (ended by the stall watchdog; resumable from
+    /// checkpoint.ckpt) or "failed".
     public var status: String
     public var stepsCompleted: Int
     public var stepsPlanned: Int
@@ -47,6 +49,8 @@ public struct RunSummary: Codable, Sendable {
     public var computeSeconds: Double
     public var communicationSeconds: Double
     public var resumedFromStep: Int?
+    /// Why a run stopped early (signal, stall, dead launcher); absent for completed runs.
+    public var stopReason: String?
 }
 
 /// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
@@ -76,6 +80,14 @@ public final class Trainer {
     public var checkpointURL: URL?
     /// Testing aid: act as if a stop signal arrived just before this step.
     public var simulatedStopStep: Int?
+    /// Writes summary.json (rank 0) when the watchdog thread checkpoints off the training loop
+    /// (a signal mid-step, a stall, a dead launcher). Called from that thread.
+    public var summaryWriter: (@Sendable (RunSummary) -> Void)?
+    /// Progress marks for the stall watchdog.
+    private let heartbeat = Watchdog.shared.heartbeat
+    /// Test-only fault: (rank, step) at which this rank stops making progress, from the
+    /// environment variable INFOMAX_TEST_STALL="rank:step" (read in `run` only).
+    private var testStall: (rank: Int, step: Int)?
 
     // Reused across steps so that a step allocates nothing after warm-up.
     private var indexBuffer: [Int] = []
@@ -148,15 +160,24 @@ public final class Trainer {
     /// throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
     public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming) throws -> Double {
         try localIndices(step: state.step, into: &indexBuffer)
+        heartbeat.enter(.lossExchange, step: state.step)
         let loss = try problem.lossAndGradient(localIndices: indexBuffer, draw: UInt64(state.step),
                                                gradient: &state.gradient, timing: &timing)
         guard loss.isFinite else {
             throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
                                           gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
         }
+        if let stall = testStall, stall.rank == comm.rank, stall.step == state.step {
+            // The watchdog test's fault: this rank stops here; the others wait in the all-reduce.
+            heartbeat.enter(.computing, step: state.step)
+            fputs("infomax: test fault: rank \(comm.rank) stops making progress at step \(state.step)\n", stderr)
+            while true { sleep(60) }
+        }
+        heartbeat.enter(.gradientAllreduce, step: state.step)
         let t0 = comm.wtime()
         try gradientReducer.sum(inPlace: &state.gradient)
         timing.allreduceSeconds += comm.wtime() - t0
+        heartbeat.enter(.computing, step: state.step)
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
         timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
         return loss
@@ -202,8 +223,48 @@ public final class Trainer {
         var lastLoss: Double? = nil
         var lastRow = MetricsRow()
         var status = "completed"
+        var stopReason: String? = nil
 
         func elapsed() -> Double { elapsedBefore + comm.wtime() - start }
+
+        // Rank 0 keeps the last completed step for the watchdog thread's immediate checkpoints.
+        let keeper: CheckpointKeeper?
+        if comm.isRoot, let url = checkpointURL {
+            let (config, mode, ranks, writer) = (config, mode, comm.size, summaryWriter)
+            let resumedFrom = checkpoint?.step
+            var emergencySummary: ((String, String, CheckpointKeeper.Snapshot) -> Void)? = nil
+            if let write = writer {
+                emergencySummary = { (status: String, reason: String, s: CheckpointKeeper.Snapshot) in
+                    let ran = Double(max(s.step - startStep, 1))
+                    write(RunSummary(
+                        name: config.name, model: config.model.rawValue, mode: mode.rawValue, loss: config.loss.kind.rawValue,
+                        seed: config.seed, status: status, stepsCompleted: s.step, stepsPlanned: total, ranks: ranks,
+                        finalLoss: s.loss, trainAccuracy: nil, testAccuracy: nil, signalLearning: nil, noiseMemorization: nil,
+                        conditionNumber: nil, subspaceAlignment: nil, wallSeconds: s.elapsed,
+                        secondsPerStep: (s.elapsed - elapsedBefore) / ran, computeSeconds: s.computeSeconds,
+                        communicationSeconds: s.communicationSeconds, resumedFromStep: resumedFrom,
+                        stopReason: "\(reason); checkpoint of step \(s.step), the last completed step"))
+                }
+            }
+            keeper = CheckpointKeeper(url: url, fingerprint: fingerprint, trajectory: trajectory, minutes: config.checkpointMinutes,
+                                      state: state, elapsed: elapsedBefore, writeSummary: emergencySummary)
+        } else {
+            keeper = nil
+        }
+        testStall = ProcessInfo.processInfo.environment["INFOMAX_TEST_STALL"].flatMap { text in
+            let parts = text.split(separator: ":").compactMap { Int($0) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+        let watchdog = Watchdog.shared
+        // Before a step time is known, the default limit is generous (the first step warms up).
+        watchdog.setLimit(seconds: config.stallTimeoutSeconds > 0 ? config.stallTimeoutSeconds : 300)
+        watchdog.attach(Watchdog.Run(rank: comm.rank, host: MPIEnvironment.processorName, exchange: config.loss.exchange, keeper: keeper))
+        var stepTimes = StepTimeMedian()
+        var finished = false
+        defer {
+            watchdog.detach()
+            keeper?.close(removeFile: finished)
+        }
 
         func makeRow(step: Int, loss: Double, evaluate: Bool) throws -> MetricsRow {
             var row = MetricsRow()
@@ -224,14 +285,11 @@ public final class Trainer {
         }
 
         func saveCheckpoint() throws {
-            guard let url = checkpointURL else { return }
-            if comm.isRoot {
-                let c = Checkpoint(configFingerprint: fingerprint, trajectoryConfig: trajectory, step: state.step,
-                                   parameters: state.parameters, optimizer: state.optimizer.state,
-                                   rngDraw: UInt64(state.step), elapsedSeconds: elapsed())
-                try c.write(to: url)
-            }
+            guard checkpointURL != nil else { return }
+            try keeper?.write(state, elapsed: elapsed())
+            heartbeat.enter(.checkpointBarrier, step: state.step)
             try comm.barrier()
+            heartbeat.enter(.computing, step: state.step)
         }
 
         /// Loss and all-reduced gradient of the current step; a non-finite loss names the last finite one.
@@ -242,11 +300,15 @@ public final class Trainer {
         }
 
         while state.step < total {
+            let stepStart = comm.wtime()
+            heartbeat.enter(.stopAgreement, step: state.step)
             if try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep) {
+                heartbeat.enter(.computing, step: state.step)
                 try saveCheckpoint()
                 let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"
                 progress?.message("stopped by \(cause) at step \(state.step); checkpoint written, resume with --resume")
                 status = "checkpointed"
+                stopReason = "stopped by \(cause); checkpoint of step \(state.step) written at the step's end"
                 break
             }
             var timing = StepTiming()
@@ -257,7 +319,9 @@ public final class Trainer {
                 // Logged before the update: loss and diagnostics of the same parameters θ_step.
                 let t0 = comm.wtime()
                 let evaluate = config.evalEvery > 0 && step % config.evalEvery == 0
+                heartbeat.enter(.logging, step: step)
                 lastRow = try makeRow(step: step, loss: loss, evaluate: evaluate)
+                heartbeat.enter(.computing, step: step)
                 try metricsSink?.record(lastRow)
                 loggingSeconds = comm.wtime() - t0
             }
@@ -267,6 +331,11 @@ public final class Trainer {
             commSeconds += communication
             computeSeconds += timing.totalSeconds - communication + loggingSeconds
             lastLoss = loss
+            keeper?.publish(state, elapsed: elapsed(), loss: loss, computeSeconds: computeSeconds, communicationSeconds: commSeconds)
+            stepTimes.record(comm.wtime() - stepStart)
+            if config.stallTimeoutSeconds == 0, let median = stepTimes.median() {
+                watchdog.setLimit(seconds: max(60, 20 * median))
+            }
             progress?.update(step: state.step, of: total, loss: loss, elapsed: elapsed())
             if config.checkpointEvery > 0, state.step % config.checkpointEvery == 0, state.step < total {
                 try saveCheckpoint()
@@ -278,10 +347,12 @@ public final class Trainer {
             // The final state: loss, diagnostics and downstream accuracy of the trained encoders.
             var timing = StepTiming()
             let loss = try gradientStep(&timing)
+            heartbeat.enter(.logging, step: total)
             lastRow = try makeRow(step: total, loss: loss, evaluate: true)
+            heartbeat.enter(.computing, step: total)
             try metricsSink?.record(lastRow)
             lastLoss = loss
-            if let url = checkpointURL, comm.isRoot { try? FileManager.default.removeItem(at: url) }
+            finished = true   // the deferred close deletes the checkpoint
         }
         progress?.finish()
         let wall = elapsed()
@@ -294,6 +365,6 @@ public final class Trainer {
             conditionNumber: lastRow[.conditionNumber], subspaceAlignment: lastRow[.subspaceAlignment],
             wallSeconds: wall, secondsPerStep: (comm.wtime() - start) / Double(ran),
             computeSeconds: computeSeconds, communicationSeconds: commSeconds,
-            resumedFromStep: checkpoint?.step)
+            resumedFromStep: checkpoint?.step, stopReason: stopReason)
     }
 }

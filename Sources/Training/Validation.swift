@@ -22,6 +22,10 @@ extension TrainConfig {
         try require(logEvery >= 1, "log_every", logEvery, "at least 1")
         try require(evalEvery >= 0, "eval_every", evalEvery, "0 (only at the end) or a positive step interval")
         try require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, "0 (only on a signal) or a positive step interval")
+        try require(checkpointMinutes >= 0 && checkpointMinutes.isFinite, "checkpoint_minutes", checkpointMinutes,
+                    "0 (no time-based checkpoints) or a positive number of minutes")
+        try require(stallTimeoutSeconds >= 0 && stallTimeoutSeconds.isFinite, "stall_timeout_seconds", stallTimeoutSeconds,
+                    "0 (the default rule: max(60 s, 20 × the median step)) or a positive number of seconds")
 
         try require(optimizer.learningRate > 0 && optimizer.learningRate.isFinite, "optimizer.learning_rate", optimizer.learningRate, "a positive number")
         try require((0..<1).contains(optimizer.momentum), "optimizer.momentum", optimizer.momentum, "in [0, 1)")

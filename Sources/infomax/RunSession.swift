@@ -1,6 +1,7 @@
 // RunSession — one `infomax train` launch: prepares the output folder (refusing to clobber a
 // finished run or to ignore a checkpoint), trains each modality in turn, writes summaries,
-// the comparison and the report, and turns a signal into a checkpoint and exit code 75.
+// the comparison and the report, and turns a signal into a checkpoint and exit code 75
+// (summary.json says `checkpointed` as soon as rank 0's watchdog thread wrote the checkpoint).
 import Foundation
 import MPI
 import Report
@@ -111,6 +112,11 @@ struct RunSession {
             let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
             trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
             trainer.simulatedStopStep = stopAtStep
+            if comm.isRoot {
+                // A checkpoint written off the training loop (signal mid-step, stall, dead launcher) says so at once.
+                let summaryURL = dir.appendingPathComponent("summary.json")
+                trainer.summaryWriter = { summary in try? RunSession.writeJSON(summary, to: summaryURL) }
+            }
             var files: MetricsFiles?
             if comm.isRoot {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

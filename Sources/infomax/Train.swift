@@ -22,9 +22,17 @@ struct Train: ParsableCommand {
           report.html              plots (also: infomax report DIR)
         With mode = compare the folder holds sweep.json, comparison.csv and points/<mode>/.
 
+        Checkpoints: on SIGTERM, SIGINT or SIGUSR1 rank 0 writes the last completed step at
+        once (summary.json: checkpointed), then the ranks finish the step and exit 75 if the
+        launcher lets them; also every checkpoint_every steps and every checkpoint_minutes
+        (default 10). A rank waiting in a collective for stall_timeout_seconds (default
+        max(60 s, 20 x the median step)) ends the job with 74; a rank whose mpirun/srun died exits.
+
         Exit codes: 0 done, 64 bad configuration or arguments, 65 unusable input file or
-        checkpoint, 70 the loss became NaN/Inf, 75 stopped by SIGTERM/SIGUSR1 after writing a
-        checkpoint (resubmit with --resume; Slurm: --signal=B:USR1@120 and requeue).
+        checkpoint, 70 the loss became NaN/Inf, 74 ended by the stall watchdog (the checkpoint
+        is valid), 75 stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint (resubmit
+        with --resume; Slurm: --signal=B:USR1@120 and requeue). mpirun reports 1 instead of 75
+        when it killed the ranks after SIGTERM: decide from summary.json's status.
         """)
 
     @Option(name: .long, help: ArgumentHelp("A JSON config file (keys in snake_case, see --print-config).", valueName: "file"))

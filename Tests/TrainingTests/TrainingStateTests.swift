@@ -67,6 +67,17 @@ final class TrainingStateTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "no temp files left behind")
     }
 
+    func testVersion1CheckpointsAreStillRead() throws {
+        var c = checkpoint()
+        c.formatVersion = 1
+        let payload = try JSONEncoder().encode(c)
+        var data = Data("INFOMAXCKPT1\n".utf8)
+        data.append(Data(String(format: "%016llx\n", fnv1a64(payload)).utf8))
+        data.append(payload)
+        XCTAssertEqual(try Checkpoint.decode(data, path: "v1.ckpt"), c)
+        XCTAssertEqual(try Checkpoint.decode(try checkpoint().encoded(), path: "v2.ckpt"), checkpoint())
+    }
+
     func testDamagedCheckpointsAreRefused() throws {
         var bytes = try checkpoint().encoded()
         bytes[bytes.count - 3] ^= 0x01

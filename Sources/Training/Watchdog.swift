@@ -1,0 +1,202 @@
+// Training/Watchdog.swift — one helper thread per rank that never calls MPI (FUNNELED): it
+// wakes on a stop signal or every 0.25 s and (1) has rank 0 write the last completed step's
+// checkpoint at once on a signal, and on the `checkpoint_minutes` cadence; (2) ends the job
+// when this rank has waited in one collective longer than the stall limit (a lost host),
+// printing where it waits; (3) ends this rank when its launcher (mpirun, orted, slurmstepd)
+// is gone, so no orphan keeps computing.
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the training loop is doing, for the stall watchdog. Every phase but `computing` waits
+/// on the other ranks.
+public enum RunPhase: Int, Sendable, CaseIterable {
+    case computing = 0
+    case stopAgreement, lossExchange, gradientAllreduce, logging, checkpointBarrier
+
+    /// The phase and the MPI calls it waits in (`exchange` is the config's loss.exchange).
+    public func label(exchange: String) -> String {
+        switch self {
+        case .computing: return "computation"
+        case .stopAgreement: return "the stop-signal agreement (MPI_Allreduce)"
+        case .lossExchange:
+            return exchange == "ring" ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
+                                      : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
+        case .gradientAllreduce: return "the gradient all-reduce (MPI_Sendrecv ring)"
+        case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
+        case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"
+        }
+    }
+}
+
+/// The training loop's progress as the watchdog reads it: lock-free stores, no allocation.
+public final class Heartbeat: Sendable {
+    let beats = Atomic<Int>(0)
+    let phase = Atomic<Int>(0)
+    let step = Atomic<Int>(0)
+
+    /// Marks the start of `phase` of step `step` (counts as progress).
+    @inline(__always)
+    public func enter(_ phase: RunPhase, step: Int) {
+        self.step.store(step, ordering: .relaxed)
+        self.phase.store(phase.rawValue, ordering: .relaxed)
+        beats.add(1, ordering: .releasing)
+    }
+}
+
+/// The median of the last 31 step times (preallocated; no allocation per step).
+struct StepTimeMedian {
+    private var ring = [Double](repeating: 0, count: 31)
+    private var scratch = [Double](repeating: 0, count: 31)
+    private var count = 0
+
+    mutating func record(_ seconds: Double) {
+        ring[count % ring.count] = seconds
+        count += 1
+    }
+
+    /// Median step seconds so far, nil before the first step.
+    mutating func median() -> Double? {
+        let n = min(count, ring.count)
+        guard n > 0 else { return nil }
+        for i in 0..<n {   // insertion sort of ≤ 31 values
+            let x = ring[i]
+            var j = i
+            while j > 0 && scratch[j - 1] > x { scratch[j] = scratch[j - 1]; j -= 1 }
+            scratch[j] = x
+        }
+        return n % 2 == 1 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2])
+    }
+}
+
+/// The per-process watchdog thread (see the file comment). Started by `StopSignal.install()`;
+/// a `Trainer` attaches its run for its duration.
+public final class Watchdog: @unchecked Sendable {
+    public static let shared = Watchdog()
+    /// Updated by the training loop; read here.
+    public let heartbeat = Heartbeat()
+    /// The stall limit in milliseconds (0: not watching).
+    let limitMillis = Atomic<Int>(0)
+
+    /// What the thread needs to know about the run in progress.
+    struct Run {
+        var rank: Int
+        var host: String
+        var exchange: String
+        /// Rank 0's writer of checkpoints from the last completed step (nil on other ranks).
+        var keeper: CheckpointKeeper?
+    }
+
+    private let lock = NSLock()
+    private var run: Run?
+    private var started = false
+    private var parent: pid_t = 0
+    private var watchParent = false
+
+    /// Starts the thread once. It watches the parent process when a launcher started this one.
+    public func start() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !started else { return }
+        started = true
+        let env = ProcessInfo.processInfo.environment
+        parent = getppid()
+        watchParent = parent > 1 && ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_STEP_ID"].contains { env[$0] != nil }
+        let t = Thread { [self] in loop() }
+        t.name = "infomax-watchdog"
+        t.start()
+    }
+
+    /// Watches `run` until `detach()`. Call from the main thread (it reads nothing from MPI later).
+    func attach(_ run: Run) {
+        lock.lock(); self.run = run; lock.unlock()
+    }
+
+    /// Stops watching the run (its phase is no longer a wait on other ranks).
+    func detach() {
+        limitMillis.store(0, ordering: .relaxed)
+        heartbeat.enter(.computing, step: heartbeat.step.load(ordering: .relaxed))
+        lock.lock(); run = nil; lock.unlock()
+    }
+
+    /// Sets the stall limit.
+    func setLimit(seconds: Double) {
+        limitMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    private func current() -> Run? {
+        lock.lock(); defer { lock.unlock() }
+        return run
+    }
+
+    private func loop() {
+        var lastBeats = -1
+        var lastChange = Self.now()
+        while true {
+            let signalled = StopSignal.wait(seconds: 0.25)
+            let run = current()
+            if signalled, StopSignal.received != 0, let keeper = run?.keeper {
+                let name = StopSignal.name(StopSignal.received)
+                let woke = Self.now()
+                if let step = keeper.emergency(status: "checkpointed", reason: "stopped by \(name)") {
+                    let arrival = StopSignal.arrival
+                    fputs("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
+                          + String(format: "%.2f s after the signal reached rank 0 (woken after %.2f s)", Self.now() - arrival, woke - arrival)
+                          + "; resume with --resume\n", stderr)
+                }
+            }
+            run?.keeper?.writePeriodicIfDue()
+            if watchParent && getppid() != parent {
+                orphaned(run)
+            }
+            let beats = heartbeat.beats.load(ordering: .acquiring)
+            let t = Self.now()
+            if beats != lastBeats { lastBeats = beats; lastChange = t; continue }
+            let limit = limitMillis.load(ordering: .relaxed)
+            guard let run, limit > 0, heartbeat.phase.load(ordering: .relaxed) != RunPhase.computing.rawValue else { continue }
+            if (t - lastChange) * 1000 >= Double(limit) {
+                stalled(run, waited: t - lastChange, limit: Double(limit) / 1000)
+            }
+        }
+    }
+
+    /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable
+    /// (README, "Exit codes"): `infomax: stall: rank R on HOST made no progress for S s (limit
+    /// L s) at step N, waiting in PHASE; ending the job (exit 74).`
+    private func stalled(_ run: Run, waited: Double, limit: Double) -> Never {
+        let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
+        let step = heartbeat.step.load(ordering: .relaxed)
+        let line = "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
+            + " (limit \(String(format: "%g", limit)) s) at step \(step), waiting in \(phase.label(exchange: run.exchange));"
+            + " ending the job (exit \(ExitStatus.stalled)).\n"
+        fputs(line, stderr)
+        if let keeper = run.keeper {
+            let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
+            if let written = keeper.emergency(status: "stalled", reason: reason) {
+                fputs("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n", stderr)
+            }
+        }
+        fflush(stdout)
+        _exit(ExitStatus.stalled)
+    }
+
+    /// The launcher died: rank 0 saves what it has; every rank exits at once.
+    private func orphaned(_ run: Run?) -> Never {
+        let rank = run.map { "rank \($0.rank)" } ?? "a rank"
+        fputs("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n", stderr)
+        var code = ExitStatus.failure
+        if let keeper = run?.keeper, keeper.emergency(status: "checkpointed", reason: "the launcher died") != nil {
+            code = ExitStatus.checkpointed
+        }
+        fflush(stdout)
+        _exit(code)
+    }
+}
