@@ -8,6 +8,9 @@
 #                   resumes on hosts 1 and 2 (elastic, 3 → 2 ranks) and ends with the
 #                   uninterrupted run's metrics.
 #   node-loss-kill  host 2's rank killed with SIGKILL: same checks, resumed on hosts 1 and 3.
+#   node-loss-stall host 2's rank stopped (SIGSTOP: a hung node whose network still answers):
+#                   only the stall watchdog can see it; its message names the rank, host,
+#                   step and collective; same checks (needs the watchdog, skipped without).
 # The mpirun of the cluster sets short TCP keepalives on Open MPI's daemon connections
 # (cluster.sh); stall_timeout_seconds (the watchdog, when this build has it) is set above
 # that detection time, so the network-level detection ends the job and the watchdog covers
@@ -45,14 +48,14 @@ node_loss() {
         return
     fi
     t0=$(date +%s.%N)
-    if [ "$fault" = cut ]; then
-        mh_cut "$v"
-    else
-        local p
-        for p in $(mh_host_pids "$v"); do
-            [ "$(cat "/proc/$p/comm" 2>/dev/null)" = infomax ] && kill -KILL "$p"
-        done
-    fi
+    local p
+    case "$fault" in
+        cut) mh_cut "$v" ;;
+        kill|stop)
+            for p in $(mh_host_pids "$v"); do
+                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = infomax ] && kill "-$( [ "$fault" = kill ] && echo KILL || echo STOP )" "$p" 2>/dev/null
+            done ;;
+    esac
     # Bounded wait: the stall timeout + 15 s, then a little more to tell "late" from "hung".
     for _ in $(seq 1 $(((NL_STALL + 15 + 30) * 4))); do
         kill -0 "$mp" 2>/dev/null || { ended=1; break; }
@@ -69,11 +72,28 @@ node_loss() {
     [ "$fault" = cut ] && mh_heal "$v"
     [ "$rc" = 0 ] && problems+="exit code 0 after losing $victim; "
     [ -n "$ended" ] && ! awk -v t="$took" -v s="$NL_STALL" 'BEGIN { exit !(t <= s + 15) }' && problems+="ended $took s after the $fault, more than the stall timeout + 15 s; "
-    grep -q "$victim" "$log" || problems+="the message does not name the lost host $victim; "
+    if [ "$fault" = stop ]; then
+        # A waiting rank cannot know who is late: the ranks that wait report themselves, and
+        # the stuck host is the one whose ranks do not.
+        grep -q "infomax: stall: rank [0-9]* on $victim " "$log" && problems+="the stuck host $victim reported a stall itself; "
+        grep -qE "infomax: stall: rank [0-9]+ on ($H1|$H3) " "$log" || problems+="no waiting rank reported the stall; "
+    else
+        grep -q "$victim" "$log" || problems+="the message does not name the lost host $victim; "
+    fi
+    # With the watchdog the ranks name the step: its stall message (step and collective), or,
+    # when Open MPI ends the job first (a lost network is seen in ~9 s, before the stall
+    # timeout), rank 0's line on the SIGTERM that ends it ("checkpoint of step N").
+    if [ "$fault" = stop ] && ! grep -q "infomax: stall:" "$log"; then
+        problems+="the stopped rank's peers did not report a stall; "
+    fi
     if [ "$NL_WATCHDOG" = 1 ]; then
-        grep -qiE "step [0-9]+" "$log" || problems+="the message does not name the step; "
-        grep -qiE "allreduce|all-reduce|allgather|all-gather|reduce.scatter|barrier|broadcast|bcast|collective" "$log" ||
-            problems+="the message does not name the collective; "
+        grep -qE "step [0-9]+" "$log" || problems+="no rank names the step; "
+        if grep -q "infomax: stall:" "$log"; then
+            grep -qE "waiting in .*MPI_" "$log" || problems+="the stall message does not name the collective; "
+            NL_WHO="the stall watchdog"
+        else
+            NL_WHO="Open MPI (lost daemon / killed rank), before the stall timeout"
+        fi
     fi
     # Nothing of the job keeps running on the lost host (its ranks time out or are killed).
     local left=""
@@ -91,8 +111,9 @@ node_loss() {
     # The last checkpoint is intact: the run resumes from it on the other hosts and finishes
     # with the uninterrupted metrics.
     local ck_step=""
-    [ -s "$dir/checkpoint.ckpt" ] || problems+="no checkpoint after the $fault; "
-    if [ -z "$problems" ]; then
+    if [ ! -s "$dir/checkpoint.ckpt" ]; then
+        problems+="no checkpoint after the $fault; "
+    else
         run "nl-$name-resume.log" "$MH_MPIRUN" --host "$resume_hosts" "$INFOMAX" "${NL[@]}" --output "$dir" --resume ||
             problems+="the resumed run on $resume_hosts failed; "
         ck_step=$(summary_field "$dir" resumed_from_step)
@@ -104,7 +125,7 @@ node_loss() {
         fail "node-loss-$name" "$problems" "$log" "nl-$name-resume.log"
     else
         say "node-loss-$name: $victim lost ($fault) → job ended after $took s, exit $rc; on $victim afterwards:${daemons:- nothing}; resumed from step ${ck_step%.*} on $resume_hosts, metrics = uninterrupted"
-        say "node-loss-$name: the job's last words: $(grep -v '^-*$' "$log" | grep -iE "lost|stall|step|$victim" | head -3 | tr '\n' ' ')"
+        say "node-loss-$name: ended by ${NL_WHO:-Open MPI}; the job's last words: $(grep -v '^-*$' "$log" | grep -iE "lost|stall|step [0-9]|$victim" | head -4 | tr '\n' ' ')"
         pass "node-loss-$name"
     fi
 }
@@ -112,4 +133,11 @@ node_loss() {
 if [ -s "$WORK/nl-ref/metrics.csv" ]; then
     node_loss cut cut 3 "$H1,$H2"
     node_loss kill kill 2 "$H1,$H3"
+    # A host that hangs while its network is fine (its rank stopped, as on a node stuck in
+    # swap or a dead file system): Open MPI sees nothing; the stall watchdog ends the job.
+    if [ "$NL_WATCHDOG" = 1 ]; then
+        node_loss stall stop 2 "$H1,$H3"
+    else
+        say "node-loss-stall: skipped — needs the stall watchdog (config key stall_timeout_seconds)"
+    fi
 fi

@@ -8,6 +8,9 @@
 #                  COMPLETED with its point finished, the collecting job writes sweep.csv
 #   slurm-requeue  the 2-node train job sent SIGUSR1 while it trains: checkpoint, exit 75,
 #                  requeue, restart on the nodes, resume, the uninterrupted run's metrics
+#   slurm-node-loss  the same job loses its second node's network mid-run: Slurm declares the
+#                  node down, requeues the job, which starts on two other nodes, resumes from
+#                  the last checkpoint and ends with the uninterrupted run's metrics
 # Everything it starts is stopped by mh_slurm_stop (called from run.sh's cleanup).
 
 # shellcheck source=Tests/slurm/cluster.sh
@@ -73,7 +76,8 @@ SchedulerParameters=sched_interval=2
 MinJobAge=600
 KillWait=10
 InactiveLimit=0
-SlurmdTimeout=60
+# A node that stops answering is declared down after 10 s (its jobs fail over: requeue).
+SlurmdTimeout=10
 $nodes
 PartitionName=mh Nodes=ALL Default=YES MaxTime=INFINITE OverSubscribe=YES State=UP
 CONF
@@ -219,6 +223,56 @@ if mh_slurm_start; then
         say "slurm-requeue: 2-node job $J stopped by SIGUSR1, requeued, resumed from step $resumed on $(job_field "$J" NodeList); metrics = uninterrupted"
         pass slurm-requeue
     fi
+    # slurm-node-loss: a 2-node job loses the network of its second node mid-run. Slurm
+    # declares the node down (SlurmdTimeout), the job fails over (NODE_FAIL → requeue, as
+    # --requeue asks), starts again on two nodes it still has, resumes from the last
+    # checkpoint and finishes with the uninterrupted run's metrics.
+    NLS=("${SMALL[@]:0:${#SMALL[@]}-2}" --mode multi-modal --set log_every=50 --set checkpoint_every=50)
+    "$INFOMAX" train --set stall_timeout_seconds=20 --print-config >/dev/null 2>&1 && NLS+=(--set stall_timeout_seconds=20)
+    J=$(STEPS=$RQ_STEPS EXTRA="${NLS[*]}" OUTPUT="$WORK/sl-nl" timeout 20 sbatch --parsable \
+        -N 2 --ntasks-per-node=1 --ntasks=2 --output="$WORK/sl-nl.out" "$ROOT/jobs/train.sbatch")
+    problems=""; cut_i=""
+    if [ -z "$J" ]; then problems="sbatch failed; "
+    else
+        for _ in $(seq 1 480); do
+            [ -s "$WORK/sl-nl/checkpoint.ckpt" ] && break
+            [ "$(job_field "$J" JobState)" = RUNNING ] || [ "$(job_field "$J" JobState)" = PENDING ] || break
+            sleep 0.25
+        done
+        batch_host=$(job_field "$J" BatchHost)
+        for i in $(seq 1 "$MH_N"); do
+            [ "${MH_HOST[i]}" != "$batch_host" ] && timeout 10 scontrol show hostnames "$(job_field "$J" NodeList)" | grep -qx "${MH_HOST[i]}" && cut_i=$i
+        done
+        if [ ! -s "$WORK/sl-nl/checkpoint.ckpt" ] || [ -z "$cut_i" ]; then
+            problems="job $J wrote no checkpoint while running on 2 nodes (state $(job_field "$J" JobState), nodes $(job_field "$J" NodeList)); "
+        else
+            t0=$(date +%s)
+            mh_cut "$cut_i"
+            requeued=""
+            for _ in $(seq 1 240); do
+                [ "$(job_field "$J" Restarts)" -ge 1 ] 2>/dev/null && { requeued=$(( $(date +%s) - t0 )); break; }
+                sleep 0.5
+            done
+            wait_done "$J" 300
+            t1=$(date +%s)
+            mh_heal "$cut_i"
+            [ -n "$requeued" ] || problems+="job $J was not requeued within 120 s of the cut; "
+            [ "$STATE" = COMPLETED ] || problems+="job $J ended $STATE; "
+            timeout 10 scontrol show hostnames "$(job_field "$J" NodeList)" | grep -qx "${MH_HOST[cut_i]}" &&
+                problems+="the requeued job ran on the cut node ${MH_HOST[cut_i]} again; "
+            resumed=$(summary_field "$WORK/sl-nl" resumed_from_step)
+            [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
+            run sl-nl-ref.log "$INFOMAX" train "${NLS[@]}" --progress none --steps "$RQ_STEPS" --output "$WORK/sl-nl-ref" ||
+                problems+="the uninterrupted reference run failed; "
+            d=$(same_trajectory "$WORK/sl-nl/metrics.csv" "$WORK/sl-nl-ref/metrics.csv")
+            [ -n "$d" ] && problems+="differs from the uninterrupted run: $d; "
+        fi
+    fi
+    if [ -n "$problems" ]; then fail slurm-node-loss "$problems" "$WORK/sl-nl.out"; else
+        say "slurm-node-loss: ${MH_HOST[cut_i]} cut from job $J: requeued $requeued s after the cut, finished on $(job_field "$J" NodeList) $((t1 - t0)) s after it, resumed from step ${resumed%.*}; metrics = uninterrupted"
+        pass slurm-node-loss
+    fi
+
     [ "$FAILED" -gt 0 ] && mh_slurm_logs
 else
     fail slurm "the multi-node Slurm cluster did not start"
