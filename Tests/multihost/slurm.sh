@@ -274,6 +274,8 @@ if mh_slurm_start; then
     fi
 
     [ "$FAILED" -gt 0 ] && mh_slurm_logs
+    # Done with Slurm: its daemons leave the hosts (and the cores) to the checks that follow.
+    mh_slurm_stop
 else
     fail slurm "the multi-node Slurm cluster did not start"
     mh_slurm_logs
