@@ -236,7 +236,8 @@ if mh_slurm_start; then
     else
         for _ in $(seq 1 480); do
             [ -s "$WORK/sl-nl/checkpoint.ckpt" ] && break
-            [ "$(job_field "$J" JobState)" = RUNNING ] || [ "$(job_field "$J" JobState)" = PENDING ] || break
+            # (only a final state ends the wait: a busy scontrol can answer nothing once)
+            case "$(job_field "$J" JobState)" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
             sleep 0.25
         done
         batch_host=$(job_field "$J" BatchHost)
