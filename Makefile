@@ -1,7 +1,7 @@
 # InfoMaxMPI — the two set-up commands of the README, and their parts.
 #   make run    install what is missing, build (release), run the default job on 2 ranks
 #   make test   install what is missing, build, run every test (unit + multi-rank +
-#               allocation check of the release step + Slurm)
+#               allocation check of the release step + Slurm + several namespace hosts)
 # Both work on a fresh Debian/Ubuntu machine with Swift 6 on PATH; they apt-get install the
 # MPI / BLAS packages when missing (with sudo when not root).
 
@@ -14,18 +14,20 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests bench-check fuzz-tests slurm-tests bench clean
+.PHONY: run test deps build build-tests unit-tests bench-check fuzz-tests slurm-tests multihost-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests bench-check fuzz-tests slurm-tests
+test: deps build-tests unit-tests bench-check fuzz-tests slurm-tests multihost-tests
 
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -45,6 +47,12 @@ unit-tests:
 # installs slurm-wlm munge libpmix-dev when missing, stops its daemons on exit).
 slurm-tests: deps build
 	Tests/slurm/run.sh
+
+# Several hosts on this machine: network namespaces with their own hostnames, TCP between them
+# (Tests/multihost/run.sh; removes its namespaces, bridge and processes on exit; skipped, and
+# says so, where namespaces cannot be made).
+multihost-tests: deps build
+	Tests/multihost/run.sh
 
 # The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges), and the
 # memory estimate lies within 25% of the measured peak RSS (two sizes, 2 ranks).

@@ -156,6 +156,30 @@ final class TrainerMultiRankTests: XCTestCase {
         XCTAssertEqual(mismatch.output.components(separatedBy: "infomax: error").count - 1, 1, "error printed once:\n\(mismatch.output)")
     }
 
+    /// Elastic resume: a checkpoint written at P ranks resumes at Q ≠ P ranks (a job that lost
+    /// a node continues on the nodes it has) and ends with the uninterrupted run's metrics,
+    /// every row: 2 → 3, 4 → 2 and 3 → 1, with uneven mini-batch splits and Adam's state.
+    /// (Tests/multihost/run.sh does the same across namespace hosts.)
+    func testElasticResumeAtAnotherRankCountMatchesUninterrupted() throws {
+        let args = Self.small + ["--mode", "multi-modal", "--steps", "24", "--set", "batch_size=9", "--set", "optimizer.kind=adam",
+                                 "--set", "optimizer.learning_rate=0.01", "--set", "optimizer.schedule=cosine", "--set", "log_every=1"]
+        let reference = scratch.appendingPathComponent("elastic-ref")
+        let r = try train(ranks: 1, args + ["--output", reference.path])
+        XCTAssertEqual(r.status, 0, r.output)
+        for (p, q) in [(2, 3), (4, 2), (3, 1)] {
+            let out = scratch.appendingPathComponent("elastic-\(p)to\(q)")
+            let first = try train(ranks: p, args + ["--output", out.path, "--stop-at-step", "10"])
+            XCTAssertEqual(first.status, 75, "\(p) ranks, stopped at step 10:\n\(first.output)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "\(p) ranks wrote no checkpoint")
+            let second = try train(ranks: q, args + ["--output", out.path, "--resume"])
+            XCTAssertEqual(second.status, 0, "\(p) → \(q) ranks:\n\(second.output)")
+            let summary = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
+            XCTAssertTrue(summary.contains("\"resumed_from_step\" : 10"), "\(p) → \(q): not resumed from step 10: \(summary)")
+            XCTAssertTrue(summary.contains("\"ranks\" : \(q)") || summary.contains("\"ranks\": \(q)"), "\(p) → \(q): \(summary)")
+            try assertSameTrajectory(reference.appendingPathComponent("metrics.csv"), out.appendingPathComponent("metrics.csv"))
+        }
+    }
+
     /// Each bad input: non-zero exit on every rank, the message once, quickly, no finished run.
     func testBadInputIsReportedOnceAndEveryRankExits() throws {
         let bad = scratch.appendingPathComponent("bad.json")
