@@ -10,7 +10,7 @@ import XCTest
 final class ShuffleTests: XCTestCase {
     func testPermutationIsABijectionForManyN() {
         var sizes = Array(1...130)
-        sizes += [251, 257, 1009, 4093, 4096, 4097, 8191, 16_385, 65_537]   // primes, 2^k, 4^k ± 1
+        sizes += [251, 257, 1009, 4093, 4096, 4097, 8191, 16_385]   // primes, 2^k, 4^k ± 1
         for n in sizes {
             let perm = IndexPermutation(n: n, seed: 0x5EED_0000_0000_0007 &+ UInt64(n), draw: 3)
             var seen = [Bool](repeating: false, count: n)
