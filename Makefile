@@ -14,13 +14,13 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests bench-check slurm-tests bench clean
+.PHONY: run test deps build build-tests unit-tests bench-check reliability-check slurm-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests bench-check slurm-tests
+test: deps build-tests unit-tests bench-check reliability-check slurm-tests
 
 deps:
 	@missing=""; \
@@ -49,6 +49,11 @@ slurm-tests: deps build
 # The release step allocates nothing after warm-up (1 and 2 ranks, both exchanges).
 bench-check: deps build
 	Tests/Bench/check-allocations.sh $(INFOMAX)
+
+# kill -TERM to mpirun during a step longer than Open MPI's 2 s grace: checkpoint on disk
+# within 1 s, summary.json `checkpointed`, resume = uninterrupted (release build; ~1 min idle).
+reliability-check: deps build
+	Tests/Reliability/sigterm-long-step.sh $(INFOMAX)
 
 # The benchmark of the README's Performance section (see infomax bench --help).
 bench: deps build
