@@ -151,7 +151,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
     /// checkpoint_minutes: rank 0 checkpoints on the clock while the run goes on, so kill -9 of
     /// rank 0 loses at most that much work; resuming from it gives the uninterrupted result.
     func testTimeBasedCheckpointBoundsTheLossOfKillNine() throws {
-        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "3000", "--set", "log_every=100",
+        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000", "--set", "log_every=100",
                                                   "--set", "eval_every=1000"]
         let reference = scratch.appendingPathComponent("reference")
         XCTAssertEqual(try train(ranks: 2, args + ["--output", reference.path]).status, 0)
