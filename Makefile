@@ -14,13 +14,13 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests bench-check fuzz-tests slurm-tests multihost-tests bench clean
+.PHONY: run test deps build build-tests unit-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests bench-check fuzz-tests slurm-tests multihost-tests
+test: deps build-tests unit-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests
 
 deps:
 	@missing=""; \
@@ -66,6 +66,11 @@ bench-check: deps build
 fuzz-tests: deps build
 	@command -v python3 >/dev/null || { echo "fuzz-tests need python3 on PATH"; exit 1; }
 	python3 Tests/fuzz/fuzz.py --infomax $(INFOMAX)
+
+# kill -TERM to mpirun during a step longer than Open MPI's 2 s grace: checkpoint on disk
+# within 1 s, summary.json `checkpointed`, resume = uninterrupted (release build; ~1 min idle).
+reliability-check: deps build
+	Tests/Reliability/sigterm-long-step.sh $(INFOMAX)
 
 # The benchmark of the README's Performance section (see infomax bench --help).
 bench: deps build

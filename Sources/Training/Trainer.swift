@@ -315,8 +315,9 @@ public final class Trainer {
             lastLoss = loss
             keeper?.publish(state, elapsed: elapsed(), loss: loss, computeSeconds: computeSeconds, communicationSeconds: commSeconds)
             stepTimes.record(comm.wtime() - stepStart)
-            if config.stallTimeoutSeconds == 0, let median = stepTimes.median() {
-                watchdog.setLimit(seconds: max(60, 20 * median))
+            if let median = stepTimes.median() {
+                if config.stallTimeoutSeconds == 0 { watchdog.setLimit(seconds: max(60, 20 * median)) }
+                watchdog.setComputeAllowance(seconds: 20 * median)
             }
             progress?.update(step: state.step, of: total, loss: loss, elapsed: elapsed())
             if config.checkpointEvery > 0, state.step % config.checkpointEvery == 0, state.step < total {

@@ -29,6 +29,10 @@ public enum RunPhase: Int, Sendable, CaseIterable {
         case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"
         }
     }
+
+    /// Whether the phase also computes (the loss around its exchange; diagnostics and the
+    /// probe): it gets at least 20 × the median step and is not watched before a step ended.
+    var computesToo: Bool { self == .lossExchange || self == .logging }
 }
 
 /// The training loop's progress as the watchdog reads it: lock-free stores, no allocation.
@@ -79,6 +83,8 @@ public final class Watchdog: @unchecked Sendable {
     public let heartbeat = Heartbeat()
     /// The stall limit in milliseconds (0: not watching).
     let limitMillis = Atomic<Int>(0)
+    /// The least limit of a phase that also computes: 20 × the median step (0: no step yet).
+    let computeAllowanceMillis = Atomic<Int>(0)
 
     /// What the thread needs to know about the run in progress.
     struct Run {
@@ -117,6 +123,7 @@ public final class Watchdog: @unchecked Sendable {
     /// Stops watching the run (its phase is no longer a wait on other ranks).
     func detach() {
         limitMillis.store(0, ordering: .relaxed)
+        computeAllowanceMillis.store(0, ordering: .relaxed)
         heartbeat.enter(.computing, step: heartbeat.step.load(ordering: .relaxed))
         lock.lock(); run = nil; lock.unlock()
     }
@@ -124,6 +131,11 @@ public final class Watchdog: @unchecked Sendable {
     /// Sets the stall limit.
     func setLimit(seconds: Double) {
         limitMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
+    }
+
+    /// Sets the least limit of the phases that also compute (20 × the median step).
+    func setComputeAllowance(seconds: Double) {
+        computeAllowanceMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
     }
 
     private static func now() -> Double {
@@ -160,8 +172,14 @@ public final class Watchdog: @unchecked Sendable {
             let beats = heartbeat.beats.load(ordering: .acquiring)
             let t = Self.now()
             if beats != lastBeats { lastBeats = beats; lastChange = t; continue }
-            let limit = limitMillis.load(ordering: .relaxed)
-            guard let run, limit > 0, heartbeat.phase.load(ordering: .relaxed) != RunPhase.computing.rawValue else { continue }
+            var limit = limitMillis.load(ordering: .relaxed)
+            let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
+            guard let run, limit > 0, phase != .computing else { continue }
+            if phase.computesToo {
+                let allowance = computeAllowanceMillis.load(ordering: .relaxed)
+                guard allowance > 0 else { continue }
+                limit = max(limit, allowance)
+            }
             if (t - lastChange) * 1000 >= Double(limit) {
                 stalled(run, waited: t - lastChange, limit: Double(limit) / 1000)
             }

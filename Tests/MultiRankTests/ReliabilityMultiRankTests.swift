@@ -1,6 +1,5 @@
-// Fault tests of `infomax train` under mpirun with the real faults: SIGTERM and SIGINT to
-// mpirun while a step longer than Open MPI's 2 s grace runs (checkpoint of the last completed
-// step on disk within 1 s, summary.json `checkpointed`, resume = uninterrupted run); a rank
+// Fault tests of `infomax train` under mpirun with the real faults: SIGINT to mpirun
+// (summary.json `checkpointed`); kill -9 of rank 0 after time-based checkpoints; a rank
 // that stops progressing (the stall watchdog names step and collective and ends the job with
 // 74); kill -9 of mpirun (no rank survives 5 s).
 import Foundation
@@ -86,63 +85,8 @@ final class ReliabilityMultiRankTests: XCTestCase {
         return state != "Z" && state != "X"
     }
 
-    /// SIGTERM to mpirun while a step of about 3 s runs: Open MPI forwards it to the ranks and
-    /// kills them about 2 s later, before the step can end. Rank 0's watchdog thread must have
-    /// put the last completed step on disk within 1 s, and the resumed run must equal the
-    /// uninterrupted one exactly.
-    func testSIGTERMToMpirunDuringLongStepCheckpointsWithinOneSecond() throws {
-        // d 2048, m 1024, 4096 samples: about 3 s per step at 2 ranks on this 2-core machine.
-        let args = ["--mode", "single-modal", "--steps", "4", "--set", "signal_noise.d=2048", "--set", "encoder.width=1024",
-                    "--set", "train_samples=4096", "--set", "log_every=1", "--set", "eval_every=0",
-                    "--set", "probe_train_samples=64", "--set", "test_samples=64", "--progress", "lines"]
-        let reference = scratch.appendingPathComponent("reference")
-        let r = try train(ranks: 2, args + ["--output", reference.path], timeout: 600)
-        XCTAssertEqual(r.status, 0, r.output)
-        let stepSeconds = summary(reference)["seconds_per_step"] as? Double ?? 0
-        XCTAssertGreaterThan(stepSeconds, 2.5, "the test needs steps longer than Open MPI's 2 s grace")
-
-        let out = scratch.appendingPathComponent("interrupted")
-        let log = scratch.appendingPathComponent("interrupted.log")
-        let p = try startTraining(ranks: 2, args + ["--output", out.path], log: log)
-        XCTAssertTrue(waitForRow(out, step: 1), "no metrics row for step 1")
-        usleep(300_000)   // step 1's update is done: step 2 (of ~3 s) is running
-        let ckpt = out.appendingPathComponent("checkpoint.ckpt")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: ckpt.path), "a checkpoint before the signal")
-        let sent = Date()
-        kill(p.processIdentifier, SIGTERM)
-        var onDisk: Double? = nil
-        while p.isRunning || onDisk == nil {
-            if onDisk == nil, FileManager.default.fileExists(atPath: ckpt.path) { onDisk = Date().timeIntervalSince(sent) }
-            if Date().timeIntervalSince(sent) > 30 { break }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        print("SIGTERM to mpirun: checkpoint on disk after \(onDisk.map { String(format: "%.3f", $0) } ?? "never") s; "
-              + "mpirun exit \(p.terminationStatus) after \(String(format: "%.1f", Date().timeIntervalSince(sent))) s; step \(String(format: "%.2f", stepSeconds)) s")
-        let seconds = try XCTUnwrap(onDisk, "no checkpoint after SIGTERM:\n\(logText)")
-        // Within 1 s of the kill: the signal's way through mpirun, the write and the fsync. On a
-        // machine with far more runnable threads than cores (load > 4 per core) the rank's
-        // thread may wait for a core longer than that; then only "before the kill" is asserted.
-        var load = [Double](repeating: 0, count: 3)
-        getloadavg(&load, 3)
-        let perCore = load[0] / Double(ProcessInfo.processInfo.activeProcessorCount)
-        if perCore <= 4 {
-            XCTAssertLessThan(seconds, 1.0, "the checkpoint took \(seconds) s to reach the disk")
-        } else {
-            print("load average \(load[0]) on \(ProcessInfo.processInfo.activeProcessorCount) cores: the 1 s bound is not asserted")
-        }
-        // Open MPI kills the ranks before the step ends and reports 1 (not the ranks' 75).
-        XCTAssertEqual(p.terminationStatus, 1, logText)
-        let s = summary(out)
-        XCTAssertEqual(s["status"] as? String, "checkpointed", "\(s)")
-        XCTAssertEqual(s["steps_completed"] as? Int, 2, "the checkpoint holds the last completed step: \(s)")
-
-        let resumed = try train(ranks: 2, args + ["--output", out.path, "--resume"], timeout: 600)
-        XCTAssertEqual(resumed.status, 0, resumed.output)
-        XCTAssertEqual(summary(out)["resumed_from_step"] as? Int, 2)
-        XCTAssertEqual(try trajectory(out), try trajectory(reference), "the resumed run differs from the uninterrupted one")
-    }
+    // SIGTERM to mpirun during a step longer than 2 s: Tests/Reliability/sigterm-long-step.sh
+    // (`make reliability-check`; it needs the release build: a debug step at that size takes minutes).
 
     /// Ctrl-C (SIGINT to mpirun) also leaves the last completed step and a `checkpointed` summary.
     func testSIGINTToMpirunCheckpoints() throws {
@@ -207,7 +151,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
     /// checkpoint_minutes: rank 0 checkpoints on the clock while the run goes on, so kill -9 of
     /// rank 0 loses at most that much work; resuming from it gives the uninterrupted result.
     func testTimeBasedCheckpointBoundsTheLossOfKillNine() throws {
-        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "3000", "--set", "log_every=100",
+        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000", "--set", "log_every=100",
                                                   "--set", "eval_every=1000"]
         let reference = scratch.appendingPathComponent("reference")
         XCTAssertEqual(try train(ranks: 2, args + ["--output", reference.path]).status, 0)
