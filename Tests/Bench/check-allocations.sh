@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # check-allocations.sh — the release build's training step allocates nothing after warm-up:
-# runs `infomax bench` (small sizes) at 1 and 2 ranks with both candidate exchanges, single-
-# and multi-modal, and fails unless every rank reports 0 heap allocations per timed step
-# (malloc & co. of the whole process, Open MPI included). Part of `make test`.
+# runs `infomax bench` (small sizes) and fails unless every rank reports 0 heap allocations
+# per timed step (malloc & co. of the whole process, Open MPI included). At 1 rank: both
+# candidate exchanges, single- and multi-modal. At 2 ranks: every loss form — symmetric or
+# one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
+# modalities (single-modal has one direction). Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -11,21 +13,38 @@ export OPENBLAS_NUM_THREADS=1
 mpirun=(mpirun --oversubscribe --bind-to none)
 [ "$(id -u)" = 0 ] && mpirun+=(--allow-run-as-root)
 status=0
-for np in 1 2; do
-    for exchange in allgather ring; do
-        for mode in multi-modal single-modal; do
-            out=$("${mpirun[@]}" -np "$np" "$bin" bench --d 256 --width 64 --batch 512 --steps 3 --warmup 2 \
-                  --exchange "$exchange" --mode "$mode" --json)
-            counts=$(grep -o '"allocations_per_step" : [0-9.e+-]*' <<<"$out" | awk '{print $3}' | sort -u | tr '\n' ' ')
-            if [ -z "$counts" ]; then
-                echo "FAIL np=$np $exchange $mode: no allocation count in the bench output"; status=1
-            elif awk -v c="$counts" 'BEGIN { n = split(c, v, " "); for (i = 1; i <= n; i++) if (v[i] + 0 >= 1) exit 0; exit 1 }'; then
-                echo "FAIL np=$np $exchange $mode: allocations per step: $counts"; status=1
-            elif [ "$counts" != "0 " ]; then
-                echo "ok   np=$np $exchange $mode: allocations per step $counts(sporadic, inside Open MPI)"
-            else
-                echo "ok   np=$np $exchange $mode: 0 allocations per step on every rank"
-            fi
+
+# check NP EXCHANGE MODE [--set key=value ...]
+check() {
+    local np=$1 exchange=$2 mode=$3; shift 3
+    local what="np=$np $exchange $mode${*:+ $*}"
+    local out counts
+    out=$("${mpirun[@]}" -np "$np" "$bin" bench --d 256 --width 64 --batch 512 --steps 3 --warmup 2 \
+          --exchange "$exchange" --mode "$mode" --json "$@")
+    counts=$(grep -o '"allocations_per_step" : [0-9.e+-]*' <<<"$out" | awk '{print $3}' | sort -u | tr '\n' ' ')
+    if [ -z "$counts" ]; then
+        echo "FAIL $what: no allocation count in the bench output"; status=1
+    elif awk -v c="$counts" 'BEGIN { n = split(c, v, " "); for (i = 1; i <= n; i++) if (v[i] + 0 >= 1) exit 0; exit 1 }'; then
+        echo "FAIL $what: allocations per step: $counts"; status=1
+    elif [ "$counts" != "0 " ]; then
+        echo "ok   $what: allocations per step $counts(sporadic, inside Open MPI)"
+    else
+        echo "ok   $what: 0 allocations per step on every rank"
+    fi
+}
+
+for exchange in allgather ring; do
+    for mode in multi-modal single-modal; do
+        check 1 "$exchange" "$mode"
+    done
+done
+for exchange in allgather ring; do
+    for negatives in opposite-label all; do
+        for sg in true false; do
+            form=(--set "loss.negatives=\"$negatives\"" --set "loss.stop_gradient=$sg")
+            check 2 "$exchange" multi-modal "${form[@]}" --set loss.symmetric=true
+            check 2 "$exchange" multi-modal "${form[@]}" --set loss.symmetric=false
+            check 2 "$exchange" single-modal "${form[@]}"
         done
     done
 done
