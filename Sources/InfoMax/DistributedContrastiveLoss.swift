@@ -105,6 +105,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The same loss and gradients to float rounding either way; `false` keeps the unfused
     /// path (the reference in tests).
     public var fusesSymmetric = true
+    /// Whether the ring exchange fuses the symmetric InfoNCE too (two sweeps for both
+    /// directions instead of two per direction; checked equal to the reference at 1–4 ranks).
+    /// Off by default: at k = 64 (B 16,384, d 256, m 32, 2 ranks) it measured slower than the
+    /// unfused ring (32.2 s against 25.4 s per step on a loaded machine) — its column
+    /// statistics and second exponential per pair cost more than the two gemms it saves there.
+    public var fusesSymmetricRing = false
     /// Fused symmetric InfoNCE, all-gather exchange: when this rank's b × N logits fit in this
     /// many scalars they are kept from the statistics pass to the gradient pass (three gemms
     /// per row block); otherwise each row block's logits are computed twice (four). 16 Mi by default.
@@ -182,7 +188,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let pair = 2 * Double(b) * Double(B) * Double(k)
         let perDirection = 2.0 + (loss.stopGradient ? 0 : 1) + (exchange == .ring && loss.objective == .infoNCE ? 1 : 0)
         let unfused = (symmetric ? 2 : 1) * perDirection * pair
-        guard symmetric, fusesSymmetric, loss.objective == .infoNCE else { return (unfused, unfused) }
+        guard symmetric, fusesSymmetric, loss.objective == .infoNCE, exchange == .allgather || fusesSymmetricRing else {
+            return (unfused, unfused)
+        }
         let gemms = exchange == .ring || b * B > holdElements ? 4.0 : 3.0
         let grouped = exchange == .allgather && groupsByLabel && loss.negatives == .oppositeLabel
         return (gemms * pair * (grouped ? lastPairFraction : 1), unfused)
@@ -211,7 +219,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// overwritten. No allocation after the first call with a given shape.
     public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
                                   into result: inout SymmetricContrastiveResult<T>) throws {
-        if fusesSymmetric && loss.objective == .infoNCE {
+        if fusesSymmetric && loss.objective == .infoNCE && (exchange == .allgather || fusesSymmetricRing) {
             switch exchange {
             case .allgather:
                 if groupsByLabel && loss.negatives == .oppositeLabel {
