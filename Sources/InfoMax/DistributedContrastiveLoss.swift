@@ -99,6 +99,30 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var blockElements: Int
     /// Timing and volume of the last `evaluate` (or both directions of `evaluateSymmetric`).
     public private(set) var lastStats = ContrastiveCallStats()
+    /// Whether ``evaluateSymmetric(_:_:labels:into:)`` computes InfoNCE's two directions from
+    /// one similarity matrix (one logits gemm and two gradient gemms per row block for both
+    /// directions; the all-gather exchange) instead of calling ``evaluate`` once per direction.
+    /// The same loss and gradients to float rounding either way; `false` keeps the unfused
+    /// path (the reference in tests).
+    public var fusesSymmetric = true
+    /// Whether the ring exchange fuses the symmetric InfoNCE too (two sweeps for both
+    /// directions instead of two per direction; checked equal to the reference at 1–4 ranks).
+    /// Off by default: at k = 64 (B 16,384, d 256, m 32, 2 ranks) it measured slower than the
+    /// unfused ring (32.2 s against 25.4 s per step on a loaded machine) — its column
+    /// statistics and second exponential per pair cost more than the two gemms it saves there.
+    public var fusesSymmetricRing = false
+    /// Fused symmetric InfoNCE, all-gather exchange: when this rank's b × N logits fit in this
+    /// many scalars they are kept from the statistics pass to the gradient pass (three gemms
+    /// per row block); otherwise each row block's logits are computed twice (four). 16 Mi by default.
+    public var holdElements: Int = 1 << 24
+    /// Fused symmetric InfoNCE with opposite-label negatives, all-gather exchange: whether the
+    /// candidates are grouped by label so that a block of rows with one label computes its
+    /// logits only against the other labels (no gemm or exponential for the masked pairs);
+    /// `false` computes every pair and masks.
+    public var groupsByLabel = true
+    /// The fraction of the b × N logit pairs the last fused call computed (1 unless grouped by
+    /// label: then the opposite-label pairs, about ½ for two balanced labels).
+    public private(set) var lastPairFraction = 1.0
 
     private var aHat = Matrix<T>(rows: 0, cols: 0), pHat = Matrix<T>(rows: 0, cols: 0), cHat = Matrix<T>(rows: 0, cols: 0)
     private var aNorms: [T] = [], pNorms: [T] = [], cNorms: [T] = []
@@ -118,8 +142,24 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// Ring: per local row, the positive logit, the running max / sum-exp, then the log-sum-exp.
     private var positive: [T] = [], rowMax: [T] = [], rowSum: [T] = []
     private var ring: RingExchange<T>?
-    /// The two directions of `evaluateSymmetric(_:_:labels:into:)`.
+    /// The two directions of `evaluateSymmetric(_:_:labels:into:)` when it does not fuse them.
     private var forward = ContrastiveResult<T>(), backward = ContrastiveResult<T>()
+    /// Fused symmetric InfoNCE: online column statistics of S (max, sum-exp; this rank's rows,
+    /// then every rank's), the column log-sum-exps, scratch, the labels as scalars, the
+    /// stop-gradient direction-2 weights of a row block, and the ring reduce-scatter of dĜ.
+    private var colMax: [T] = [], colSum: [T] = [], colShift: [T] = [], blockMax: [T] = []
+    private var colStatsLocal: [T] = [], colStatsAll: [T] = [], colLSE: [T] = []
+    private var labelKeys: [T] = []
+    private var splitWeights: [T] = []
+    /// Fused ring: this rank's ĝ rows padded to maxb × k, then its columns' log-sum-exps.
+    private var ownPacked: [T] = []
+    /// Grouping by label: sorted position → global column, its inverse, this rank's rows in
+    /// label order, the sorted labels, sort keys, permutation marks and scratch rows.
+    private var colOrder: [Int] = [], colPos: [Int] = [], rowOrder: [Int] = []
+    private var sortedLabels: [Int64] = [], sortKeys: [Int64] = []
+    private var visited: [Bool] = []
+    private var rowTemp: [T] = [], rowBlock: [T] = [], rowGradient: [T] = []
+    private var reducer: RingReduceScatter<T>?
 
     /// - Parameters:
     ///   - communicator: the ranks that share the global batch.
@@ -134,6 +174,26 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         self.loss = loss
         self.exchange = exchange
         self.blockElements = blockElements
+    }
+
+    /// GEMM floating-point operations of one call on a rank holding `b` of the `B` global rows
+    /// (embedding width k; `symmetric`: a call of ``evaluateSymmetric(_:_:labels:into:)``):
+    /// `executed` by the path this object takes, `unfused` by one ``evaluate`` per direction —
+    /// per direction the logits and dA gemms, dC without stop-gradient, and the logits again
+    /// in the ring's second InfoNCE sweep. The fused symmetric InfoNCE executes three
+    /// b × B × k gemms (all-gather, logits held) or four for both directions — grouped by
+    /// label, over the opposite-label pairs only (the fraction of the last call).
+    public func gemmFlops(localRows b: Int, globalRows B: Int, width k: Int, symmetric: Bool) -> (executed: Double, unfused: Double) {
+        guard loss.needsCandidates else { return (0, 0) }
+        let pair = 2 * Double(b) * Double(B) * Double(k)
+        let perDirection = 2.0 + (loss.stopGradient ? 0 : 1) + (exchange == .ring && loss.objective == .infoNCE ? 1 : 0)
+        let unfused = (symmetric ? 2 : 1) * perDirection * pair
+        guard symmetric, fusesSymmetric, loss.objective == .infoNCE, exchange == .allgather || fusesSymmetricRing else {
+            return (unfused, unfused)
+        }
+        let gemms = exchange == .ring || b * B > holdElements ? 4.0 : 3.0
+        let grouped = exchange == .allgather && groupsByLabel && loss.negatives == .oppositeLabel
+        return (gemms * pair * (grouped ? lastPairFraction : 1), unfused)
     }
 
     /// The loss of the global batch and this rank's gradients (see the type's documentation).
@@ -159,6 +219,18 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// overwritten. No allocation after the first call with a given shape.
     public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
                                   into result: inout SymmetricContrastiveResult<T>) throws {
+        if fusesSymmetric && loss.objective == .infoNCE && (exchange == .allgather || fusesSymmetricRing) {
+            switch exchange {
+            case .allgather:
+                if groupsByLabel && loss.negatives == .oppositeLabel {
+                    try fusedSymmetricAllgatherGrouped(h, g, labels: labels, into: &result)
+                } else {
+                    try fusedSymmetricAllgather(h, g, labels: labels, into: &result)
+                }
+            case .ring: try fusedSymmetricRing(h, g, labels: labels, into: &result)
+            }
+            return
+        }
         try evaluate(anchors: h, positives: g, candidates: g, labels: labels, into: &forward)
         let first = lastStats
         try evaluate(anchors: g, positives: h, candidates: h, labels: labels, into: &backward)
@@ -182,63 +254,15 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let needLabels = needC && loss.negatives == .oppositeLabel
         let p = comm.size
 
-        // 1. Validate locally, agree on the outcome and the options, learn every rank's count.
-        var localError: Error?
-        do {
-            try loss.validate()
-            try loss.checkShapes(a, pos, needC ? c : a, labels: labels, candidatesGlobal: false)
-        } catch { localError = error }
-        infoLocal[0] = Int64(a.rows)
-        infoLocal[1] = Int64(a.cols)
-        infoLocal[2] = localError == nil ? 0 : 1
-        infoLocal[3] = optionsCode(loss, exchange)
-        var t0 = comm.wtime()
-        try comm.allgather(infoLocal, into: &infoAll)
-        commSeconds += comm.wtime() - t0
-        bytes += 4 * 8 * (p - 1)
-        if let localError { throw localError }
-        for r in 0..<p where infoAll[4 * r + 2] != 0 {
-            throw InfoMaxError.remoteRankFailed("rank \(r) rejected its inputs (see its message)")
-        }
-        for r in 0..<p where infoAll[4 * r + 3] != infoLocal[3] {
-            throw InfoMaxError.invalidOption("rank \(r) evaluates with other loss options or another candidate exchange than rank \(comm.rank); all ranks must agree")
-        }
-        let k = a.cols
-        counts.removeAll(keepingCapacity: true)
-        offsets.removeAll(keepingCapacity: true)
-        var B = 0, maxb = 0
-        for r in 0..<p {
-            let n = Int(infoAll[4 * r])
-            if n > 0 && Int(infoAll[4 * r + 1]) != k {
-                throw InfoMaxError.shapeMismatch("rank \(r) has embeddings of width \(infoAll[4 * r + 1]), this rank \(k); all ranks must agree")
-            }
-            counts.append(n)
-            offsets.append(B)
-            B += n
-            maxb = Swift.max(maxb, n)
-        }
-        let b = a.rows
+        let (B, maxb) = try agree(a, pos, c, labels: labels, code: optionsCode(loss, exchange),
+                                  commSeconds: &commSeconds, bytes: &bytes)
+        let b = a.rows, k = a.cols
         let offset = offsets[comm.rank]
-
-        // 2. Normalise locally (cosine); gather the labels (N of them, both exchanges).
+        var t0 = 0.0
         if cosine {
             normalizeRows(a, into: &aHat, norms: &aNorms)
             normalizeRows(pos, into: &pHat, norms: &pNorms)
             if needC { normalizeRows(c, into: &cHat, norms: &cNorms) }
-        }
-        if needLabels, let labels {
-            // Padded to maxb per rank and gathered with MPI_Allgather, then compacted: Open MPI's
-            // Allgatherv builds (allocates) an indexed datatype on every call.
-            resizeZeroed(&labelsLocal, maxb)
-            for i in 0..<labels.count { labelsLocal[i] = Int64(labels[i]) }
-            t0 = comm.wtime()
-            try comm.allgather(labelsLocal, into: &labelsPadded)
-            commSeconds += comm.wtime() - t0
-            bytes += (p - 1) * maxb * 8
-            resizeZeroed(&labelsGlobal, B)
-            for r in 0..<p {
-                for i in 0..<counts[r] { labelsGlobal[offsets[r] + i] = labelsPadded[r * maxb + i] }
-            }
         }
         let pairs = loss.objective == .spectral
             ? negativePairCount(loss.negatives, labels: needLabels ? labelsGlobal : nil, count: B, scratch: &pairScratch) : 0
@@ -289,7 +313,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         if needC {
             result.dC.reshape(rows: b, cols: k)
             if wantDC && exchange == .allgather {
-                try comm.reduceScatter(dCGlobal, into: &result.dC.storage, layout: candidateLayout, op: .sum)
+                try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dC.storage)
                 bytes += (B - b) * k * elt
             } else if !wantDC {
                 fillZero(&result.dC.storage)
@@ -311,6 +335,718 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let total = comm.wtime() - start
         lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes,
                                          overlappedSeconds: exchange == .ring && needC ? ring?.overlappedSeconds ?? 0 : 0)
+    }
+
+    /// The reduce-scatter of candidate gradients (created on first use, its scratch kept).
+    private func ringReducer() -> RingReduceScatter<T> {
+        if let existing = reducer { return existing }
+        let made = RingReduceScatter<T>(communicator: communicator)
+        reducer = made
+        return made
+    }
+
+    /// Steps shared by every call: validate locally, agree on the outcome and the options
+    /// (`code`, compared across ranks), learn every rank's count (`counts`, `offsets`), and
+    /// gather the labels when the negatives need them (`labelsGlobal`, N of them). Returns
+    /// N and the largest local count.
+    private func agree(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, code: Int64,
+                       commSeconds: inout Double, bytes: inout Int) throws -> (B: Int, maxb: Int) {
+        let comm = communicator, p = comm.size
+        let loss = self.loss
+        let needC = loss.needsCandidates
+        let needLabels = needC && loss.negatives == .oppositeLabel
+        var localError: Error?
+        do {
+            try loss.validate()
+            try loss.checkShapes(a, pos, needC ? c : a, labels: labels, candidatesGlobal: false)
+        } catch { localError = error }
+        infoLocal[0] = Int64(a.rows)
+        infoLocal[1] = Int64(a.cols)
+        infoLocal[2] = localError == nil ? 0 : 1
+        infoLocal[3] = code
+        var t0 = comm.wtime()
+        try comm.allgather(infoLocal, into: &infoAll)
+        commSeconds += comm.wtime() - t0
+        bytes += 4 * 8 * (p - 1)
+        if let localError { throw localError }
+        for r in 0..<p where infoAll[4 * r + 2] != 0 {
+            throw InfoMaxError.remoteRankFailed("rank \(r) rejected its inputs (see its message)")
+        }
+        for r in 0..<p where infoAll[4 * r + 3] != infoLocal[3] {
+            throw InfoMaxError.invalidOption("rank \(r) evaluates with other loss options or another candidate exchange than rank \(comm.rank); all ranks must agree")
+        }
+        let k = a.cols
+        counts.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        var B = 0, maxb = 0
+        for r in 0..<p {
+            let n = Int(infoAll[4 * r])
+            if n > 0 && Int(infoAll[4 * r + 1]) != k {
+                throw InfoMaxError.shapeMismatch("rank \(r) has embeddings of width \(infoAll[4 * r + 1]), this rank \(k); all ranks must agree")
+            }
+            counts.append(n)
+            offsets.append(B)
+            B += n
+            maxb = Swift.max(maxb, n)
+        }
+        if needLabels, let labels {
+            // Padded to maxb per rank and gathered with MPI_Allgather, then compacted: Open MPI's
+            // Allgatherv builds (allocates) an indexed datatype on every call.
+            resizeZeroed(&labelsLocal, maxb)
+            for i in 0..<labels.count { labelsLocal[i] = Int64(labels[i]) }
+            t0 = comm.wtime()
+            try comm.allgather(labelsLocal, into: &labelsPadded)
+            commSeconds += comm.wtime() - t0
+            bytes += (p - 1) * maxb * 8
+            resizeZeroed(&labelsGlobal, B)
+            for r in 0..<p {
+                for i in 0..<counts[r] { labelsGlobal[offsets[r] + i] = labelsPadded[r * maxb + i] }
+            }
+        }
+        return (B, maxb)
+    }
+
+    /// The symmetric InfoNCE with both directions from one similarity matrix, all-gather
+    /// exchange. With S = g·Ĥ Ĝᵀ (this rank holds rows R = its anchors h, against all N
+    /// gathered ĝ), direction 1's log-sum-exps are S's row ones (local) and direction 2's the
+    /// column ones: each rank folds its rows into online column (max, sum-exp) statistics, the
+    /// statistics are all-gathered (2N scalars per rank) and combined in rank order. Then, per
+    /// row block, W = (P + Q)/2N (P, Q: row and column softmax; with stop-gradient each
+    /// direction keeps its own part, W₁ = P/2N for dĤ and W₂ = Q/2N for dĜ), dĤ_R = g·W₁ Ĝ and
+    /// the partial dĜ = g·W₂ᵀ Ĥ_R, reduce-scattered to the owners. The positive pairs (S's
+    /// diagonal) are added row by row. Three b × N × k gemms per row block when the logits are
+    /// held between the passes (``holdElements``), four otherwise; one would be six unfused.
+    private func fusedSymmetricAllgather(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                                         into result: inout SymmetricContrastiveResult<T>) throws {
+        let comm = communicator
+        let start = comm.wtime()
+        var commSeconds = 0.0
+        var bytes = 0
+        let elt = MemoryLayout<T>.stride
+        let loss = self.loss
+        let cosine = loss.similarity == .cosine
+        let needLabels = loss.negatives == .oppositeLabel
+        let stopGradient = loss.stopGradient
+        let p = comm.size
+        let (B, _) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
+                               commSeconds: &commSeconds, bytes: &bytes)
+        let b = h.rows, k = h.cols
+        let offset = offsets[comm.rank]
+        if cosine {
+            normalizeRows(h, into: &aHat, norms: &aNorms)
+            normalizeRows(gm, into: &pHat, norms: &pNorms)
+        }
+        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
+        if needLabels {
+            // Labels as scalars (exact for |y| < 2²⁴ in Float) so masking is a vector select.
+            if labelKeys.count != B { resizeZeroed(&labelKeys, B) }
+            for j in 0..<B { labelKeys[j] = T(labelsGlobal[j]) }
+        }
+
+        try candidateLayout.set(counts: counts, scale: k)
+        var t0 = comm.wtime()
+        try comm.allgatherv(gh.storage, into: &gathered, layout: candidateLayout)
+        commSeconds += comm.wtime() - t0
+        bytes += (B - b) * k * elt
+        resizeZeroed(&dCGlobal, B * k)
+        result.dFirst.reshape(rows: b, cols: k)
+        result.dSecond.reshape(rows: b, cols: k)
+        fillZero(&result.dFirst.storage)
+        resizeZeroed(&positive, b)
+        resizeZeroed(&rowMax, b)
+        resizeZeroed(&rowSum, b)
+        resizeZeroed(&colMax, B)
+        resizeZeroed(&colSum, B)
+        resizeZeroed(&colShift, B)
+        resizeZeroed(&blockMax, B)
+        resizeZeroed(&colLSE, B)
+        let hold = b * B <= holdElements
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(B, 1)))
+        let logitsNeeded = hold ? b * B : rowsPerBlock * B
+        if logits.count < logitsNeeded { resizeZeroed(&logits, logitsNeeded) }
+        if stopGradient && splitWeights.count < rowsPerBlock * B { resizeZeroed(&splitWeights, rowsPerBlock * B) }
+        let gs = T(loss.scale / loss.temperature)
+        let scale = 1 / T(2 * B)
+        var localLoss = 0.0
+
+        if b > 0 && k > 0 {
+            hh.storage.withUnsafeBufferPointer { pa in
+            gh.storage.withUnsafeBufferPointer { pg in
+            gathered.withUnsafeBufferPointer { pc in
+            labelKeys.withUnsafeBufferPointer { py in
+            logits.withUnsafeMutableBufferPointer { pl in
+            positive.withUnsafeMutableBufferPointer { plp in
+            rowMax.withUnsafeMutableBufferPointer { pm in
+            rowSum.withUnsafeMutableBufferPointer { ps in
+            colMax.withUnsafeMutableBufferPointer { pcm in
+            colSum.withUnsafeMutableBufferPointer { pcs in
+            colShift.withUnsafeMutableBufferPointer { pcsh in
+            blockMax.withUnsafeMutableBufferPointer { pbm in
+                let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!
+                let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
+                positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
+                for i in 0..<b { pm[i] = lp[i]; ps[i] = 1 }
+                for j in 0..<B { pcm[j] = -.infinity; pcs[j] = 0 }
+                for i in 0..<b { pcm[offset + i] = lp[i]; pcs[offset + i] = 1 }
+                var i0 = 0
+                while i0 < b {
+                    let rr = Swift.min(rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B, anchorOffset: offset,
+                                      chunkOffset: 0, labelKeys: keys, into: w)
+                    fusedStatistics(w, rows: rr, columns: B, rowMax: pm.baseAddress! + i0, rowSum: ps.baseAddress! + i0,
+                                    colMax: pcm.baseAddress!, colSum: pcs.baseAddress!, colShift: pcsh.baseAddress!,
+                                    blockMax: pbm.baseAddress!)
+                    i0 += rr
+                }
+            }}}}}}}}}}}}
+        } else {
+            for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
+        }
+
+        // Column statistics of every rank, combined in rank order (the same bits on every rank).
+        resizeZeroed(&colStatsLocal, 2 * B)
+        for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
+        t0 = comm.wtime()
+        try comm.allgather(colStatsLocal, into: &colStatsAll)
+        commSeconds += comm.wtime() - t0
+        bytes += (p - 1) * 2 * B * elt
+        for j in 0..<B {
+            var m = -T.infinity, sum: T = 0
+            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
+            colLSE[j] = m + T.log(sum)
+        }
+        for i in 0..<b {
+            let lse = rowMax[i] + T.log(rowSum[i])
+            localLoss += Double(lse - positive[i]) + Double(colLSE[offset + i] - positive[i])
+            rowMax[i] = lse  // from here on: the row log-sum-exps
+        }
+
+        if b > 0 && k > 0 {
+            hh.storage.withUnsafeBufferPointer { pa in
+            gathered.withUnsafeBufferPointer { pc in
+            labelKeys.withUnsafeBufferPointer { py in
+            logits.withUnsafeMutableBufferPointer { pl in
+            splitWeights.withUnsafeMutableBufferPointer { psw in
+            rowMax.withUnsafeBufferPointer { plse in
+            colLSE.withUnsafeBufferPointer { pcl in
+            dCGlobal.withUnsafeMutableBufferPointer { pdg in
+            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                let a = pa.baseAddress!, c = pc.baseAddress!, L = pl.baseAddress!
+                let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
+                var i0 = 0
+                while i0 < b {
+                    let rr = Swift.min(rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    if !hold {
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: c, n: B, anchorOffset: offset,
+                                          chunkOffset: 0, labelKeys: keys, into: w)
+                    }
+                    let split = stopGradient ? psw.baseAddress! : nil
+                    fusedWeights(w, rows: rr, columns: B, rowLSE: plse.baseAddress! + i0, colLSE: pcl.baseAddress!,
+                                 scale: scale, split: split)
+                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
+                    T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
+                           beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
+                    T.gemm(.transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B, b: a + i0 * k, ldb: k,
+                           beta: 1, c: pdg.baseAddress!, ldc: k)
+                    i0 += rr
+                }
+            }}}}}}}}}
+        }
+
+        // dĜ partials to their owners, then the positive pairs (S's diagonal) of the local rows.
+        t0 = comm.wtime()
+        try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
+        commSeconds += comm.wtime() - t0
+        bytes += (B - b) * k * elt
+        hh.storage.withUnsafeBufferPointer { pa in
+        gh.storage.withUnsafeBufferPointer { pg in
+        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+        result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
+            for i in 0..<b {
+                let lp = positive[i]
+                let pii = T.exp(lp - rowMax[i]) - 1, qii = T.exp(lp - colLSE[offset + i]) - 1
+                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
+                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
+                for t in 0..<k {
+                    pdh[i * k + t] += d1 * pg[i * k + t]
+                    pdg[i * k + t] += d2 * pa[i * k + t]
+                }
+            }
+        }}}}
+        if cosine {
+            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
+            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
+        }
+
+        t0 = comm.wtime()
+        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
+        try comm.allgather(lossLocal, into: &lossParts)
+        var value = 0.0
+        for r in 0..<p { value += lossParts[r] }
+        commSeconds += comm.wtime() - t0
+        bytes += (p - 1) * 8
+        result.value = T(value)
+        let total = comm.wtime() - start
+        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes)
+    }
+
+    /// ``fusedSymmetricAllgather`` for opposite-label negatives, grouped by label: the gathered
+    /// candidates are permuted so that every label's samples are contiguous, and a block of this
+    /// rank's rows with one label y computes its logits only against the other labels' columns
+    /// — two contiguous column ranges, [0, s_y) and [e_y, N) — so the same-label pairs, which
+    /// the mask would zero (the positive pair included: it is added row by row), cost neither a
+    /// gemm nor an exponential: with two balanced labels half the work of the masked form. The
+    /// column statistics, log-sum-exps and dĜ partials live in the sorted column order; dĜ is
+    /// permuted back before the reduce-scatter. The loss is permutation invariant: the same
+    /// values to float rounding.
+    private func fusedSymmetricAllgatherGrouped(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                                                into result: inout SymmetricContrastiveResult<T>) throws {
+        let comm = communicator
+        let start = comm.wtime()
+        var commSeconds = 0.0
+        var bytes = 0
+        let elt = MemoryLayout<T>.stride
+        let loss = self.loss
+        let cosine = loss.similarity == .cosine
+        let stopGradient = loss.stopGradient
+        let p = comm.size
+        let (B, _) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
+                               commSeconds: &commSeconds, bytes: &bytes)
+        let b = h.rows, k = h.cols
+        let offset = offsets[comm.rank]
+        if cosine {
+            normalizeRows(h, into: &aHat, norms: &aNorms)
+            normalizeRows(gm, into: &pHat, norms: &pNorms)
+        }
+        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
+
+        try candidateLayout.set(counts: counts, scale: k)
+        var t0 = comm.wtime()
+        try comm.allgatherv(gh.storage, into: &gathered, layout: candidateLayout)
+        commSeconds += comm.wtime() - t0
+        bytes += (B - b) * k * elt
+
+        // The label order: columns (every rank the same) and this rank's rows.
+        var minLabel = Int64.max
+        for j in 0..<B { minLabel = Swift.min(minLabel, labelsGlobal[j]) }
+        sortByLabel(count: B, label: { labelsGlobal[$0] - minLabel }, into: &colOrder)
+        resizeZeroed(&colPos, B)
+        resizeZeroed(&sortedLabels, B)
+        for q in 0..<B { colPos[colOrder[q]] = q; sortedLabels[q] = labelsGlobal[colOrder[q]] }
+        sortByLabel(count: b, label: { labelsGlobal[offset + $0] - minLabel }, into: &rowOrder)
+        if k > 0 { permuteRows(&gathered, k: k, order: colOrder) }
+
+        resizeZeroed(&dCGlobal, B * k)
+        result.dFirst.reshape(rows: b, cols: k)
+        result.dSecond.reshape(rows: b, cols: k)
+        fillZero(&result.dFirst.storage)
+        resizeZeroed(&positive, b)
+        resizeZeroed(&rowMax, b)
+        resizeZeroed(&rowSum, b)
+        resizeZeroed(&colMax, B)
+        resizeZeroed(&colSum, B)
+        resizeZeroed(&colShift, B)
+        resizeZeroed(&blockMax, B)
+        resizeZeroed(&colLSE, B)
+        let hold = b * B <= holdElements
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(B, 1)))
+        let logitsNeeded = hold ? b * B : rowsPerBlock * B
+        if logits.count < logitsNeeded { resizeZeroed(&logits, logitsNeeded) }
+        if stopGradient && splitWeights.count < rowsPerBlock * B { resizeZeroed(&splitWeights, rowsPerBlock * B) }
+        if rowBlock.count < rowsPerBlock * k { resizeZeroed(&rowBlock, rowsPerBlock * k) }
+        if rowGradient.count < rowsPerBlock * k { resizeZeroed(&rowGradient, rowsPerBlock * k) }
+        let gs = T(loss.scale / loss.temperature)
+        let scale = 1 / T(2 * B)
+        var localLoss = 0.0
+        var pairs = 0
+
+        /// Calls `body(pos0, rr, s, e)` for every block of ≤ rowsPerBlock rows (positions in
+        /// `rowOrder`) that share a label whose sorted columns are [s, e).
+        func forEachBlock(_ body: (Int, Int, Int, Int) -> Void) {
+            var pos0 = 0
+            while pos0 < b {
+                let y = labelsGlobal[offset + rowOrder[pos0]]
+                var end = pos0
+                while end < b && labelsGlobal[offset + rowOrder[end]] == y { end += 1 }
+                var s = 0, e = B  // [s, e): the sorted columns with label y (binary searches)
+                var lo = 0, hi = B
+                while lo < hi { let mid = (lo + hi) / 2; if sortedLabels[mid] < y { lo = mid + 1 } else { hi = mid } }
+                s = lo
+                hi = B
+                while lo < hi { let mid = (lo + hi) / 2; if sortedLabels[mid] <= y { lo = mid + 1 } else { hi = mid } }
+                e = lo
+                var q = pos0
+                while q < end {
+                    let rr = Swift.min(rowsPerBlock, end - q)
+                    body(q, rr, s, e)
+                    q += rr
+                }
+                pos0 = end
+            }
+        }
+
+        if b > 0 && k > 0 {
+            hh.storage.withUnsafeBufferPointer { pa in
+            gh.storage.withUnsafeBufferPointer { pg in
+            gathered.withUnsafeBufferPointer { pc in
+            logits.withUnsafeMutableBufferPointer { pl in
+            positive.withUnsafeMutableBufferPointer { plp in
+            rowMax.withUnsafeMutableBufferPointer { pm in
+            rowSum.withUnsafeMutableBufferPointer { ps in
+            colMax.withUnsafeMutableBufferPointer { pcm in
+            colSum.withUnsafeMutableBufferPointer { pcs in
+            colShift.withUnsafeMutableBufferPointer { pcsh in
+            blockMax.withUnsafeMutableBufferPointer { pbm in
+            rowBlock.withUnsafeMutableBufferPointer { pab in
+            rowOrder.withUnsafeBufferPointer { pro in
+            colPos.withUnsafeBufferPointer { pcp in
+                let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!, G = pc.baseAddress!
+                let aBlock = pab.baseAddress!
+                positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
+                for q in 0..<b { pm[q] = lp[pro[q]]; ps[q] = 1 }
+                for j in 0..<B { pcm[j] = -.infinity; pcs[j] = 0 }
+                for i in 0..<b { pcm[pcp[offset + i]] = lp[i]; pcs[pcp[offset + i]] = 1 }
+                forEachBlock { pos0, rr, s, e in
+                    let n1 = s, n2 = B - e, n = n1 + n2
+                    guard n > 0 else { return }
+                    for ii in 0..<rr { (aBlock + ii * k).update(from: a + pro[pos0 + ii] * k, count: k) }
+                    let w = hold ? L + pos0 * B : L
+                    if n1 > 0 {
+                        T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k, beta: 0, c: w, ldc: n)
+                    }
+                    if n2 > 0 {
+                        T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k, ldb: k,
+                               beta: 0, c: w + n1, ldc: n)
+                    }
+                    pairs += rr * n
+                    fusedRowStatistics(w, rows: rr, columns: n, rowMax: pm.baseAddress! + pos0, rowSum: ps.baseAddress! + pos0)
+                    fusedColumnStatistics(w, rows: rr, columns: n1, leading: n, colMax: pcm.baseAddress!, colSum: pcs.baseAddress!,
+                                          colShift: pcsh.baseAddress!, blockMax: pbm.baseAddress!)
+                    fusedColumnStatistics(w + n1, rows: rr, columns: n2, leading: n, colMax: pcm.baseAddress! + e,
+                                          colSum: pcs.baseAddress! + e, colShift: pcsh.baseAddress!, blockMax: pbm.baseAddress!)
+                }
+            }}}}}}}}}}}}}}
+        } else {
+            for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
+        }
+
+        // Column statistics of every rank (sorted order, the same on every rank), combined in rank order.
+        resizeZeroed(&colStatsLocal, 2 * B)
+        for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
+        t0 = comm.wtime()
+        try comm.allgather(colStatsLocal, into: &colStatsAll)
+        commSeconds += comm.wtime() - t0
+        bytes += (p - 1) * 2 * B * elt
+        for j in 0..<B {
+            var m = -T.infinity, sum: T = 0
+            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
+            colLSE[j] = m + T.log(sum)
+        }
+        for q in 0..<b {
+            let i = rowOrder[q]
+            let lse = rowMax[q] + T.log(rowSum[q])
+            localLoss += Double(lse - positive[i]) + Double(colLSE[colPos[offset + i]] - positive[i])
+            rowMax[q] = lse  // from here on: the row log-sum-exps (by position)
+        }
+
+        if b > 0 && k > 0 {
+            gathered.withUnsafeBufferPointer { pc in
+            logits.withUnsafeMutableBufferPointer { pl in
+            splitWeights.withUnsafeMutableBufferPointer { psw in
+            rowMax.withUnsafeBufferPointer { plse in
+            colLSE.withUnsafeBufferPointer { pcl in
+            dCGlobal.withUnsafeMutableBufferPointer { pdg in
+            rowBlock.withUnsafeMutableBufferPointer { pab in
+            rowGradient.withUnsafeMutableBufferPointer { pgb in
+            hh.storage.withUnsafeBufferPointer { pa in
+            rowOrder.withUnsafeBufferPointer { pro in
+            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                let a = pa.baseAddress!, G = pc.baseAddress!, L = pl.baseAddress!
+                let aBlock = pab.baseAddress!, dhBlock = pgb.baseAddress!, dg = pdg.baseAddress!
+                forEachBlock { pos0, rr, s, e in
+                    let n1 = s, n2 = B - e, n = n1 + n2
+                    guard n > 0 else { return }
+                    for ii in 0..<rr { (aBlock + ii * k).update(from: a + pro[pos0 + ii] * k, count: k) }
+                    let w = hold ? L + pos0 * B : L
+                    if !hold {
+                        if n1 > 0 {
+                            T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k, beta: 0, c: w, ldc: n)
+                        }
+                        if n2 > 0 {
+                            T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k, ldb: k,
+                                   beta: 0, c: w + n1, ldc: n)
+                        }
+                    }
+                    let split = stopGradient ? psw.baseAddress! : nil
+                    let lse = plse.baseAddress! + pos0
+                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: pcl.baseAddress!, scale: scale, split: split)
+                    fusedWeights(w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: pcl.baseAddress! + e, scale: scale,
+                                 split: split.map { $0 + n1 })
+                    let w2 = split ?? w
+                    // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
+                    dhBlock.update(repeating: 0, count: rr * k)
+                    if n1 > 0 {
+                        T.gemm(.none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k, beta: 1, c: dhBlock, ldc: k)
+                        T.gemm(.transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock, ldb: k, beta: 1, c: dg, ldc: k)
+                    }
+                    if n2 > 0 {
+                        T.gemm(.none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n, b: G + e * k, ldb: k, beta: 1,
+                               c: dhBlock, ldc: k)
+                        T.gemm(.transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n, b: aBlock, ldb: k, beta: 1,
+                               c: dg + e * k, ldc: k)
+                    }
+                    for ii in 0..<rr {
+                        let dst = pdh.baseAddress! + pro[pos0 + ii] * k, src = dhBlock + ii * k
+                        for t in 0..<k { dst[t] += src[t] }
+                    }
+                }
+            }}}}}}}}}}}
+        }
+
+        // dĜ back to the global order, to its owners; then the positive pairs of the local rows.
+        if k > 0 { permuteRows(&dCGlobal, k: k, order: colPos) }
+        t0 = comm.wtime()
+        try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
+        commSeconds += comm.wtime() - t0
+        bytes += (B - b) * k * elt
+        hh.storage.withUnsafeBufferPointer { pa in
+        gh.storage.withUnsafeBufferPointer { pg in
+        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+        result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
+            for q in 0..<b {
+                let i = rowOrder[q]
+                let lp = positive[i]
+                let pii = T.exp(lp - rowMax[q]) - 1, qii = T.exp(lp - colLSE[colPos[offset + i]]) - 1
+                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
+                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
+                for t in 0..<k {
+                    pdh[i * k + t] += d1 * pg[i * k + t]
+                    pdg[i * k + t] += d2 * pa[i * k + t]
+                }
+            }
+        }}}}
+        if cosine {
+            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
+            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
+        }
+
+        t0 = comm.wtime()
+        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
+        try comm.allgather(lossLocal, into: &lossParts)
+        var value = 0.0
+        for r in 0..<p { value += lossParts[r] }
+        commSeconds += comm.wtime() - t0
+        bytes += (p - 1) * 8
+        result.value = T(value)
+        lastPairFraction = b * B > 0 ? Double(pairs) / Double(b * B) : 1
+        let total = comm.wtime() - start
+        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes)
+    }
+
+    /// `order` ← the indices 0 ..< count sorted by (label(i), i) (heap sort of combined keys in
+    /// `sortKeys`: no allocation once the arrays have their size).
+    private func sortByLabel(count n: Int, label: (Int) -> Int64, into order: inout [Int]) {
+        resizeZeroed(&sortKeys, n)
+        for i in 0..<n { sortKeys[i] = label(i) &* Int64(n) &+ Int64(i) }
+        sortKeys.withUnsafeMutableBufferPointer { heapSort($0) }
+        resizeZeroed(&order, n)
+        for q in 0..<n { order[q] = Int(sortKeys[q] % Int64(Swift.max(n, 1))) }
+    }
+
+    /// In place: row q of the rows × k matrix `x` becomes its row order[q] (cycle by cycle,
+    /// one row of scratch; no allocation once the scratch has its size).
+    private func permuteRows(_ x: inout [T], k: Int, order: [Int]) {
+        let n = order.count
+        if visited.count != n { visited = [Bool](repeating: false, count: n) } else { for q in 0..<n { visited[q] = false } }
+        if rowTemp.count < k { resizeZeroed(&rowTemp, k) }
+        x.withUnsafeMutableBufferPointer { px in
+        rowTemp.withUnsafeMutableBufferPointer { pt in
+            let base = px.baseAddress!, tmp = pt.baseAddress!
+            for start in 0..<n where !visited[start] {
+                tmp.update(from: base + start * k, count: k)
+                var q = start
+                while true {
+                    visited[q] = true
+                    let src = order[q]
+                    if src == start { (base + q * k).update(from: tmp, count: k); break }
+                    (base + q * k).update(from: base + src * k, count: k)
+                    q = src
+                }
+            }
+        }}
+    }
+
+    /// The symmetric InfoNCE with both directions from one similarity matrix, ring exchange.
+    /// Sweep 1: the ĝ chunks travel; each rank folds S[R, J] into its online row statistics
+    /// and into chunk J's column statistics, which travel one hop behind the chunk and arrive
+    /// home complete (``TravellingPartial/statistics``); the owner adds the positive pairs and
+    /// turns them into J's column log-sum-exps. Sweep 2: each chunk travels with its column
+    /// log-sum-exps; S[R, J] is recomputed, turned into the weights of both directions,
+    /// dĤ_R += g·W₁ Ĝ_J, and the partial dĜ_J = g·W₂ᵀ Ĥ_R travels home behind the chunk.
+    /// Four b × maxb × k gemms per chunk for both directions (unfused: six with
+    /// stop-gradient, eight without); memory a few blocks of maxb × (k + 2), never N × k.
+    private func fusedSymmetricRing(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                                    into result: inout SymmetricContrastiveResult<T>) throws {
+        let comm = communicator
+        let start = comm.wtime()
+        var commSeconds = 0.0
+        var bytes = 0
+        let loss = self.loss
+        let cosine = loss.similarity == .cosine
+        let needLabels = loss.negatives == .oppositeLabel
+        let stopGradient = loss.stopGradient
+        let p = comm.size
+        let (B, maxb) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
+                                  commSeconds: &commSeconds, bytes: &bytes)
+        let b = h.rows, k = h.cols
+        let offset = offsets[comm.rank]
+        if cosine {
+            normalizeRows(h, into: &aHat, norms: &aNorms)
+            normalizeRows(gm, into: &pHat, norms: &pNorms)
+        }
+        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
+        if needLabels {
+            if labelKeys.count != B { resizeZeroed(&labelKeys, B) }
+            for j in 0..<B { labelKeys[j] = T(labelsGlobal[j]) }
+        }
+        result.dFirst.reshape(rows: b, cols: k)
+        result.dSecond.reshape(rows: b, cols: k)
+        fillZero(&result.dFirst.storage)
+        fillZero(&result.dSecond.storage)
+        var localLoss = 0.0
+        let ring: RingExchange<T>
+        if let existing = self.ring { ring = existing } else { ring = RingExchange(communicator: comm); self.ring = ring }
+        ring.resetStats()
+
+        if maxb > 0 && k > 0 {
+            let chunkElements = maxb * (k + 2)
+            try ring.configure(elements: chunkElements, gradient: true)
+            let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+            if logits.count < rowsPerBlock * maxb { resizeZeroed(&logits, rowsPerBlock * maxb) }
+            if stopGradient && splitWeights.count < rowsPerBlock * maxb { resizeZeroed(&splitWeights, rowsPerBlock * maxb) }
+            resizeZeroed(&ownPacked, chunkElements)
+            resizeZeroed(&positive, b)
+            resizeZeroed(&rowMax, b)
+            resizeZeroed(&rowSum, b)
+            resizeZeroed(&colShift, maxb)
+            resizeZeroed(&blockMax, maxb)
+            resizeZeroed(&colLSE, b)
+            let gs = T(loss.scale / loss.temperature)
+            let scale = 1 / T(2 * B)
+            let lseOffset = maxb * k
+
+            try hh.storage.withUnsafeBufferPointer { pa in
+            try gh.storage.withUnsafeBufferPointer { pg in
+            try labelKeys.withUnsafeBufferPointer { py in
+            try logits.withUnsafeMutableBufferPointer { pl in
+            try splitWeights.withUnsafeMutableBufferPointer { psw in
+            try ownPacked.withUnsafeMutableBufferPointer { pown in
+            try positive.withUnsafeMutableBufferPointer { plp in
+            try rowMax.withUnsafeMutableBufferPointer { pm in
+            try rowSum.withUnsafeMutableBufferPointer { ps in
+            try colShift.withUnsafeMutableBufferPointer { pcsh in
+            try blockMax.withUnsafeMutableBufferPointer { pbm in
+            try colLSE.withUnsafeMutableBufferPointer { pcl in
+            try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                let own = UnsafeBufferPointer(pown)
+                let w = pl.baseAddress!, lp = plp.baseAddress ?? w
+                // Empty local rows have no base address; nothing reads them then.
+                let a = pa.baseAddress ?? UnsafePointer(w), gl = pg.baseAddress ?? UnsafePointer(w)
+                let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
+                let rMax = pm.baseAddress ?? w, rSum = ps.baseAddress ?? w, cLSE = pcl.baseAddress ?? w
+                let dh = pdh.baseAddress ?? w
+                if b > 0 { pown.baseAddress!.update(from: gl, count: b * k) }
+                positiveLogits(g: gs, a: a, p: gl, b: b, k: k, into: lp)
+                for i in 0..<b { rMax[i] = lp[i]; rSum[i] = 1 }
+
+                // Sweep 1: row statistics here, column statistics travelling with their chunk.
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics) { chunk, n, chunkOffset, stats in
+                    guard n > 0, b > 0, let stats else { return }
+                    for j in 0..<n { stats[j] = -.infinity }
+                    var i0 = 0
+                    while i0 < b {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                                          chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        fusedStatistics(w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
+                                        colSum: stats + n, colShift: pcsh.baseAddress!, blockMax: pbm.baseAddress!)
+                        i0 += rr
+                        try ring.progress()
+                    }
+                }
+                // This rank's columns: every rank's statistics plus the positive pair.
+                let stats = ring.ownGradient
+                for i in 0..<b {
+                    var m = stats[i], sum = stats[b + i]
+                    combineStatistics(&m, &sum, lp[i], 1)
+                    cLSE[i] = m + T.log(sum)
+                    pown[lseOffset + i] = cLSE[i]
+                    let lse = rMax[i] + T.log(rSum[i])
+                    localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
+                    rMax[i] = lse  // from here on: the row log-sum-exps
+                }
+
+                // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum) { chunk, n, chunkOffset, dG in
+                    guard n > 0, b > 0, let dG else { return }
+                    let chunkLSE = chunk + lseOffset
+                    var i0 = 0
+                    while i0 < b {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                                          chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        let split = stopGradient ? psw.baseAddress! : nil
+                        fusedWeights(w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale, split: split)
+                        T.gemm(.none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
+                               beta: 1, c: dh + i0 * k, ldc: k)
+                        T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n, b: a + i0 * k, ldb: k,
+                               beta: 1, c: dG, ldc: k)
+                        i0 += rr
+                        try ring.progress()
+                    }
+                }
+            }}}}}}}}}}}}}
+            if b > 0 {
+                let own = ring.ownGradient
+                result.dSecond.storage.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: own, count: b * k) }
+            }
+            // The positive pairs (S's diagonal) of the local rows.
+            hh.storage.withUnsafeBufferPointer { pa in
+            gh.storage.withUnsafeBufferPointer { pg in
+            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+            result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
+                for i in 0..<b {
+                    let lp = positive[i]
+                    let pii = T.exp(lp - rowMax[i]) - 1, qii = T.exp(lp - colLSE[i]) - 1
+                    let d1 = gs * scale * (stopGradient ? pii : pii + qii)
+                    let d2 = gs * scale * (stopGradient ? qii : pii + qii)
+                    for t in 0..<k {
+                        pdh[i * k + t] += d1 * pg[i * k + t]
+                        pdg[i * k + t] += d2 * pa[i * k + t]
+                    }
+                }
+            }}}}
+        }
+        commSeconds += ring.communicationSeconds
+        bytes += ring.bytesSent
+        if cosine {
+            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
+            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
+        }
+
+        let t0 = comm.wtime()
+        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
+        try comm.allgather(lossLocal, into: &lossParts)
+        var value = 0.0
+        for r in 0..<p { value += lossParts[r] }
+        commSeconds += comm.wtime() - t0
+        bytes += (p - 1) * 8
+        result.value = T(value)
+        let total = comm.wtime() - start
+        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes,
+                                         overlappedSeconds: ring.overlappedSeconds)
     }
 
     /// The ring exchange for this rank's rows: InfoNCE sweeps twice (online log-sum-exps, then

@@ -21,6 +21,14 @@ import MPI
 ///   owner its fully summed dC.
 /// Chunks are sent at the largest local count `maxb` of any rank (maxb · k elements), so every
 /// message of a sweep has the same size and the requests can be persistent.
+/// What travels behind the candidate chunks of a ring sweep (see ``RingExchange/sweep``).
+enum TravellingPartial {
+    /// The chunk's gradient, n × k, summed over the ranks.
+    case sum
+    /// The chunk's column (max, sum-exp) statistics, 2n, combined as online log-sum-exps.
+    case statistics
+}
+
 final class RingExchange<T: BLASScalar & MPIScalar> {
     /// Tags on the loss's communicator: candidate chunks and their gradient partials.
     static var chunkTag: Int { 0x5249 }      // "RI"
@@ -118,9 +126,13 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     ///   - k: the embedding width.
     ///   - gradient: whether a dC partial travels with the chunks (then ``ownGradient`` holds
     ///     this rank's summed dC afterwards).
+    ///   - partials: what travels behind the chunks: `.sum`, an n × k gradient summed over the
+    ///     ranks; `.statistics`, 2n column statistics [max_0..<n | sum-exp_0..<n] combined as
+    ///     online log-sum-exps (the fused symmetric loss's column log-sum-exps).
     ///   - compute: the work on one chunk: (chunk rows, row count n, global offset of its first
-    ///     row, the n × k dC contribution buffer to ADD to — zeroed — or nil).
+    ///     row, the partial buffer — n × k, or 2n for statistics — zeroed, to add or fold into; or nil).
     func sweep(own: UnsafeBufferPointer<T>, counts: [Int], offsets: [Int], k: Int, gradient: Bool,
+               partials: TravellingPartial = .sum,
                compute: (UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws -> Void) throws {
         let p = comm.size, q = comm.rank
         let messageBytes = chunkElements * MemoryLayout<T>.stride
@@ -152,7 +164,7 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             var dC: UnsafeMutablePointer<T>?
             if gradient {
                 dC = gradientPointers[comp]
-                dC!.update(repeating: 0, count: n * k)
+                dC!.update(repeating: 0, count: partials == .sum ? n * k : 2 * n)
             }
             try compute(chunkPointers[cur], n, offsets[owner], dC)
 
@@ -166,7 +178,12 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             if gradient {
                 if travel {
                     let d = gradientPointers[comp], r = gradientPointers[incoming]
-                    for t in 0..<(n * k) { d[t] += r[t] }
+                    switch partials {
+                    case .sum:
+                        for t in 0..<(n * k) { d[t] += r[t] }
+                    case .statistics:
+                        for j in 0..<n { combineStatistics(&d[j], &d[n + j], r[j], r[n + j]) }
+                    }
                 }
                 (outgoing, comp, incoming) = (comp, incoming, outgoing)
             }

@@ -8,6 +8,14 @@
 public protocol RowExp {
     /// Σ_j exp(x_j − shift) over `n` values at `x`; if `store`, also x_j ← scale·exp(x_j − shift).
     static func expShifted(_ x: UnsafeMutablePointer<Self>, count n: Int, shift: Self, scale: Self, store: Bool) -> Self
+    /// The column softmax inner loop: acc_j += exp(x_j − shifts_j) over `n` values (x unchanged).
+    static func expAccumulateColumns(_ x: UnsafePointer<Self>, count n: Int, shifts: UnsafePointer<Self>,
+                                     into acc: UnsafeMutablePointer<Self>)
+    /// The symmetric loss's weights of one row: x_j ← scale·exp(x_j − rowShift) into `x`, and
+    /// y_j ← scale·exp(x_j − columnShifts_j) into `y` if given, else ADDED to x_j (x_j ←
+    /// scale·(exp(x_j − rowShift) + exp(x_j − columnShifts_j))).
+    static func expRowAndColumns(_ x: UnsafeMutablePointer<Self>, count n: Int, rowShift: Self, columnShifts: UnsafePointer<Self>,
+                                 scale: Self, columnsInto y: UnsafeMutablePointer<Self>?)
 }
 
 extension Double: RowExp {
@@ -21,9 +29,62 @@ extension Double: RowExp {
         }
         return sum
     }
+
+    @inlinable
+    public static func expAccumulateColumns(_ x: UnsafePointer<Double>, count n: Int, shifts: UnsafePointer<Double>,
+                                            into acc: UnsafeMutablePointer<Double>) {
+        for j in 0..<n { acc[j] += Double.exp(x[j] - shifts[j]) }
+    }
+
+    @inlinable
+    public static func expRowAndColumns(_ x: UnsafeMutablePointer<Double>, count n: Int, rowShift: Double,
+                                        columnShifts: UnsafePointer<Double>, scale: Double, columnsInto y: UnsafeMutablePointer<Double>?) {
+        for j in 0..<n {
+            let r = Double.exp(x[j] - rowShift), c = Double.exp(x[j] - columnShifts[j])
+            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+        }
+    }
 }
 
 extension Float: RowExp {
+    @inlinable
+    public static func expAccumulateColumns(_ x: UnsafePointer<Float>, count n: Int, shifts: UnsafePointer<Float>,
+                                            into acc: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            let s = UnsafeRawPointer(shifts + j).loadUnaligned(as: SIMD8<Float>.self)
+            let a = UnsafeRawPointer(acc + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(acc + j).storeBytes(of: a + vectorExp(v - s), as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < n { acc[j] += Float.exp(x[j] - shifts[j]); j += 1 }
+    }
+
+    @inlinable
+    public static func expRowAndColumns(_ x: UnsafeMutablePointer<Float>, count n: Int, rowShift: Float,
+                                        columnShifts: UnsafePointer<Float>, scale: Float, columnsInto y: UnsafeMutablePointer<Float>?) {
+        var j = 0
+        let r8 = SIMD8<Float>(repeating: rowShift), s8 = SIMD8<Float>(repeating: scale)
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            let c = UnsafeRawPointer(columnShifts + j).loadUnaligned(as: SIMD8<Float>.self)
+            let er = vectorExp(v - r8), ec = vectorExp(v - c)
+            if let y {
+                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * er, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(y + j).storeBytes(of: s8 * ec, as: SIMD8<Float>.self)
+            } else {
+                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * (er + ec), as: SIMD8<Float>.self)
+            }
+            j += 8
+        }
+        while j < n {
+            let r = Float.exp(x[j] - rowShift), c = Float.exp(x[j] - columnShifts[j])
+            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+            j += 1
+        }
+    }
+
     @inlinable
     public static func expShifted(_ x: UnsafeMutablePointer<Float>, count n: Int, shift: Float, scale: Float, store: Bool) -> Float {
         var acc = SIMD8<Float>(repeating: 0)

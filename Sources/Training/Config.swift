@@ -148,6 +148,18 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public init() {}
 }
 
+/// How a rank produces its training samples.
+public struct DataConfig: Codable, Equatable, Sendable {
+    /// "auto" or "on": a rank keeps the samples (and labels) it generated and reuses them while
+    /// a step asks for the same samples again — with the full batch (the papers' setting) the
+    /// fixed training shard is generated once, in the buffers a step uses anyway (no extra
+    /// memory); mini-batches of changing samples are generated per step. "off": regenerate
+    /// every step. Samples are a pure function of (seed, index): the results are bit-identical.
+    /// (Single-modal augmentations are fresh every step either way.)
+    public var cache: String = "auto"
+    public init() {}
+}
+
 /// A complete training run.
 public struct TrainConfig: Codable, Equatable, Sendable {
     public var name: String = "default"
@@ -170,6 +182,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var signalNoise = SignalNoiseConfig()
     public var latentLinear = LatentLinearConfig()
     public var cooccurrence = CooccurrenceConfig()
+    public var data = DataConfig()
     /// Log metrics every K steps (and at the first and last step).
     public var logEvery: Int = 10
     /// Downstream evaluation every K steps, on logged steps (0: only at the end). The probe is

@@ -18,6 +18,7 @@ extension TrainConfig {
         c.steps = 1
         c.mode = .compare
         c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way
+        c.data.cache = "auto"  // the same samples either way
         return try ConfigLoader.json(c)
     }
 

@@ -52,6 +52,9 @@ public protocol ContrastiveProblem: AnyObject {
     /// GEMM floating-point operations of one training step with `localRows` samples on this
     /// rank and `globalRows` in the global batch, or nil if not counted (for `infomax bench`).
     func gemmFlops(localRows: Int, globalRows: Int) -> Double?
+    /// The same step's GEMM operations counted as the unfused loss would execute them (one
+    /// evaluation per direction of a symmetric loss): the "useful" work, for `infomax bench`.
+    func unfusedGemmFlops(localRows: Int, globalRows: Int) -> Double?
     /// Adds the model's diagnostics to `row` (signal / noise, condition number, alignment). Collective.
     func diagnostics(into row: inout MetricsRow) throws
     /// Downstream accuracy: encodes fresh labelled samples on every rank, gathers features on

@@ -73,6 +73,9 @@ public struct RankBenchmark: Codable, Sendable {
     public var sgemmPeakGflops: Double
     /// GEMM floating-point operations of one step on this rank, in GFLOP; nil if unknown.
     public var gflopPerStep: Double?
+    /// The same step's GEMM work counted with the unfused loss (one evaluation per direction),
+    /// in GFLOP: the "useful" work whose rate shows what fusing gains; nil if unknown.
+    public var unfusedGflopPerStep: Double?
 }
 
 /// Runs warm-up and timed training steps and measures them.
@@ -104,13 +107,15 @@ public enum StepBenchmark {
         }
         let allocations = allocationCount.map { Double($0() - (allocationsBefore ?? 0)) / Double(max(steps, 1)) }
         let config = trainer.config
-        let flops = trainer.problem.gemmFlops(localRows: batch, globalRows: config.batchSize == 0 ? config.trainSamples : config.batchSize)
+        let globalRows = config.batchSize == 0 ? config.trainSamples : config.batchSize
+        let flops = trainer.problem.gemmFlops(localRows: batch, globalRows: globalRows)
+        let unfused = trainer.problem.unfusedGemmFlops(localRows: batch, globalRows: globalRows)
         let rank = RankBenchmark(
             rank: comm.rank, host: ProcessInfo.processInfo.hostName, batch: batch,
             secondsPerStep: stepSeconds.reduce(0, +) / Double(max(steps, 1)),
             phases: PhaseSeconds(timing, steps: steps), peakRssBytes: peakResidentBytes(),
             bytesPerStep: timing.bytesSent / max(steps, 1), allocationsPerStep: allocations,
-            sgemmPeakGflops: sgemmPeakGflops, gflopPerStep: flops.map { $0 / 1e9 })
+            sgemmPeakGflops: sgemmPeakGflops, gflopPerStep: flops.map { $0 / 1e9 }, unfusedGflopPerStep: unfused.map { $0 / 1e9 })
         return (rank, stepSeconds)
     }
 
@@ -141,4 +146,6 @@ public enum StepBenchmark {
 extension ContrastiveProblem {
     /// Not counted unless a problem says otherwise.
     public func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? { nil }
+    /// The executed count unless a problem says otherwise.
+    public func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? { gemmFlops(localRows: b, globalRows: B) }
 }

@@ -43,6 +43,7 @@ extension TrainConfig {
         try require(loss.temperature > 0 && loss.temperature.isFinite, "loss.temperature", loss.temperature, "τ > 0")
         try require(["dot", "cosine"].contains(loss.similarity), "loss.similarity", "\"\(loss.similarity)\"", "\"dot\" or \"cosine\"")
         try require(CandidateExchange(rawValue: loss.exchange) != nil, "loss.exchange", "\"\(loss.exchange)\"", "\"allgather\" or \"ring\"")
+        try require(["auto", "on", "off"].contains(data.cache), "data.cache", "\"\(data.cache)\"", "\"auto\", \"on\" or \"off\"")
         try require(["auto", "opposite-label", "all"].contains(loss.negatives), "loss.negatives", "\"\(loss.negatives)\"", "\"auto\", \"opposite-label\" or \"all\"")
         try require(!(model == .latentLinear && loss.negatives == "opposite-label"), "loss.negatives", "\"opposite-label\"",
                     "latent-linear samples have no labels: use \"all\" or \"auto\"")

@@ -311,6 +311,12 @@ struct BenchReport: Encodable {
     /// Single-thread sgemm per rank with every rank running it (mean).
     var sgemmPeakGflopsAllRanks: Double
     var fractionOfPeak: Double?
+    /// The step's GEMM work counted with the unfused loss (one evaluation per direction), its
+    /// rate per rank and fraction of the peak: the "useful" rate, above the executed one when
+    /// the symmetric loss is fused.
+    var unfusedGflopPerStep: Double?
+    var usefulGflopsPerRank: Double?
+    var usefulFractionOfPeak: Double?
     var bytesPerStepPerRank: Int
     var peakRssBytes: Int
     /// The memory estimate (MemoryEstimate, purpose bench) of the rank with the largest
@@ -348,6 +354,12 @@ struct BenchReport: Encodable {
             gflopsTotal = total / secondsPerStep
             gflopsPerRank = total / Double(list.count) / secondsPerStep
             fractionOfPeak = gflopsPerRank.map { $0 / sgemmPeakAlone }
+            let unfused = list.compactMap(\.unfusedGflopPerStep)
+            if unfused.count == list.count {
+                unfusedGflopPerStep = unfused.reduce(0, +)
+                usefulGflopsPerRank = unfused.reduce(0, +) / Double(list.count) / secondsPerStep
+                usefulFractionOfPeak = usefulGflopsPerRank.map { $0 / sgemmPeakAlone }
+            }
         }
         sgemmPeakGflops = sgemmPeakAlone
         sgemmPeakGflopsAllRanks = list.map(\.sgemmPeakGflops).reduce(0, +) / Double(max(list.count, 1))
@@ -416,6 +428,10 @@ struct BenchReport: Encodable {
                        + "\(f(100 * fractionOfPeak, 1))% of the single-process sgemm peak \(f(sgemmPeakGflops, 1)) GFLOP/s")
             out.append("  (sgemm peak per rank with all \(ranks) rank(s) running it at once: \(f(sgemmPeakGflopsAllRanks, 1)) GFLOP/s, "
                        + "\(f(100 * gflopsPerRank / max(sgemmPeakGflopsAllRanks, 1e-9), 1))% of that)")
+            if let usefulGflopsPerRank, let usefulFractionOfPeak, let unfusedGflopPerStep, unfusedGflopPerStep > gflopPerStep * (1 + 1e-12) {
+                out.append("useful: \(f(usefulGflopsPerRank, 1)) GFLOP/s per rank = \(f(100 * usefulFractionOfPeak, 1))% of the peak, "
+                           + "counting the unfused loss's \(f(unfusedGflopPerStep, 1)) GFLOP per step (the fused symmetric loss executes fewer)")
+            }
         } else {
             out.append("GEMM work: not counted for this model")
         }

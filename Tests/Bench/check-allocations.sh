@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # check-allocations.sh — the release build's training step allocates nothing after warm-up:
-# runs `infomax bench` (small sizes) at 1 and 2 ranks with both candidate exchanges, single-
-# and multi-modal, plus mini-batch steps from n = 10^9 samples (the epoch shuffle computes
-# each index, no table), and fails unless every rank reports 0 heap allocations per timed step
-# (malloc & co. of the whole process, Open MPI included). Part of `make test`.
+# runs `infomax bench` (small sizes) and fails unless every rank reports 0 heap allocations
+# per timed step (malloc & co. of the whole process, Open MPI included). At 1 rank: both
+# candidate exchanges, single- and multi-modal. At 2 ranks: every loss form — symmetric or
+# one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
+# modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
+# (the epoch shuffle computes each index, no table). Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -12,28 +14,40 @@ export OPENBLAS_NUM_THREADS=1
 mpirun=(mpirun --oversubscribe --bind-to none)
 [ "$(id -u)" = 0 ] && mpirun+=(--allow-run-as-root)
 status=0
-cases=()
-for np in 1 2; do
-    for exchange in allgather ring; do
-        for mode in multi-modal single-modal; do cases+=("$np $exchange $mode full"); done
-    done
-done
-cases+=("2 allgather multi-modal 1000000000")
-for c in "${cases[@]}"; do
-    read -r np exchange mode n <<<"$c"
-    samples=()
-    [ "$n" != full ] && samples=(--train-samples "$n")
+
+# check NP EXCHANGE MODE [--set key=value ...]
+check() {
+    local np=$1 exchange=$2 mode=$3; shift 3
+    local what="np=$np $exchange $mode${*:+ $*}"
+    local out counts
     out=$("${mpirun[@]}" -np "$np" "$bin" bench --d 256 --width 64 --batch 512 --steps 3 --warmup 2 \
-          --exchange "$exchange" --mode "$mode" "${samples[@]}" --json)
+          --exchange "$exchange" --mode "$mode" --json "$@")
     counts=$(grep -o '"allocations_per_step" : [0-9.e+-]*' <<<"$out" | awk '{print $3}' | sort -u | tr '\n' ' ')
     if [ -z "$counts" ]; then
-        echo "FAIL np=$np $exchange $mode (n: $n): no allocation count in the bench output"; status=1
+        echo "FAIL $what: no allocation count in the bench output"; status=1
     elif awk -v c="$counts" 'BEGIN { n = split(c, v, " "); for (i = 1; i <= n; i++) if (v[i] + 0 >= 1) exit 0; exit 1 }'; then
-        echo "FAIL np=$np $exchange $mode (n: $n): allocations per step: $counts"; status=1
+        echo "FAIL $what: allocations per step: $counts"; status=1
     elif [ "$counts" != "0 " ]; then
-        echo "ok   np=$np $exchange $mode (n: $n): allocations per step $counts(sporadic, inside Open MPI)"
+        echo "ok   $what: allocations per step $counts(sporadic, inside Open MPI)"
     else
-        echo "ok   np=$np $exchange $mode (n: $n): 0 allocations per step on every rank"
+        echo "ok   $what: 0 allocations per step on every rank"
     fi
+}
+
+for exchange in allgather ring; do
+    for mode in multi-modal single-modal; do
+        check 1 "$exchange" "$mode"
+    done
 done
+for exchange in allgather ring; do
+    for negatives in opposite-label all; do
+        for sg in true false; do
+            form=(--set "loss.negatives=\"$negatives\"" --set "loss.stop_gradient=$sg")
+            check 2 "$exchange" multi-modal "${form[@]}" --set loss.symmetric=true
+            check 2 "$exchange" multi-modal "${form[@]}" --set loss.symmetric=false
+            check 2 "$exchange" single-modal "${form[@]}"
+        done
+    done
+done
+check 2 allgather multi-modal --train-samples 1000000000
 exit $status

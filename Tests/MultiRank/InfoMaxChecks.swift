@@ -148,6 +148,69 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             }
         }
     }
+    // The fused symmetric InfoNCE (both directions from one similarity matrix, all-gather):
+    // every InfoNCE variant, labels included, against the one-process reference and against
+    // the unfused path (one evaluate per direction), with the logits held between its two
+    // passes or recomputed per row block, in Double (1e-10) and Float (1e-5).
+    // Opposite-label negatives also with three labels, grouped by label (candidates sorted,
+    // same-label pairs skipped) or masked.
+    let labels3 = (0..<B).map { ($0 * 5) % 3 }
+    for counts in splits(B, comm.size) {
+        let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
+        for (labels, grouped) in [(labels, true), (labels, false), (labels3, true)] {
+        let ll = Array(labels[mine])
+        for loss in variants where loss.objective == .infoNCE && (grouped || loss.negatives == .oppositeLabel) {
+            let ref = try loss.evaluateSymmetric(a, p, labels: labels)
+            for hold in [0, 1 << 24] {
+                let what = "fused symmetric \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) hold \(hold) grouped \(grouped) labels \(Set(labels).count) counts \(counts)"
+                let fused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7)
+                fused.holdElements = hold
+                fused.groupsByLabel = grouped
+                let unfused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7)
+                unfused.fusesSymmetric = false
+                let h = a.rows(mine), g = p.rows(mine)
+                let rf = try fused.evaluateSymmetric(h, g, labels: ll)
+                let ru = try unfused.evaluateSymmetric(h, g, labels: ll)
+                c.expectClose(rf.value, ref.value, rtol: 1e-10, atol: 1e-12, "\(what) loss")
+                c.expectClose(rf.value, ru.value, rtol: 1e-10, atol: 1e-12, "\(what) loss vs unfused")
+                c.expect(mine.isEmpty || relErr(rf.dFirst, ref.dFirst.rows(mine)) < 1e-10, "\(what) dh rows: \(relErr(rf.dFirst, ref.dFirst.rows(mine)))")
+                c.expect(mine.isEmpty || relErr(rf.dSecond, ref.dSecond.rows(mine)) < 1e-10, "\(what) dg rows: \(relErr(rf.dSecond, ref.dSecond.rows(mine)))")
+                c.expect(mine.isEmpty || relErr(rf.dFirst, ru.dFirst) < 1e-10, "\(what) dh vs unfused")
+                c.expect(mine.isEmpty || relErr(rf.dSecond, ru.dSecond) < 1e-10, "\(what) dg vs unfused")
+                c.expect(rf.dFirst.rows == mine.count && rf.dSecond.rows == mine.count, "\(what): result shapes")
+                if comm.size > 1 { c.expect(fused.lastStats.bytesSent > 0, "\(what): stats \(fused.lastStats)") }
+                let ff = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 1 << 22)
+                ff.holdElements = hold
+                ff.groupsByLabel = grouped
+                let rff = try ff.evaluateSymmetric(h.converted(to: Float.self), g.converted(to: Float.self), labels: ll)
+                c.expectClose(Double(rff.value), ref.value, rtol: 1e-5, atol: 1e-7, "Float \(what) loss")
+                c.expect(mine.isEmpty || relErr(rff.dFirst.converted(to: Double.self), ref.dFirst.rows(mine)) < 1e-5, "Float \(what) dh rows")
+                c.expect(mine.isEmpty || relErr(rff.dSecond.converted(to: Double.self), ref.dSecond.rows(mine)) < 1e-5, "Float \(what) dg rows")
+                var into = SymmetricContrastiveResult<Double>()
+                try fused.evaluateSymmetric(h, g, labels: ll, into: &into)
+                try fused.evaluateSymmetric(h, g, labels: ll, into: &into)
+                c.expect(into.value == rf.value && into.dFirst == rf.dFirst && into.dSecond == rf.dSecond, "\(what): into: differs")
+            }
+        }
+        }
+    }
+    // The fused ring against the one-process reference, labels included (the unlabelled
+    // variants are checked above with clip).
+    for counts in splits(B, comm.size) {
+        let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
+        for loss in variants where loss.objective == .infoNCE {
+            let ref = try loss.evaluateSymmetric(a, p, labels: labels)
+            for block in [3, 1 << 22] {
+                let what = "fused symmetric ring \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) block \(block) counts \(counts)"
+                let ring = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: block)
+                ring.fusesSymmetricRing = true
+                let r = try ring.evaluateSymmetric(a.rows(mine), p.rows(mine), labels: Array(labels[mine]))
+                c.expectClose(r.value, ref.value, rtol: 1e-10, atol: 1e-12, "\(what) loss")
+                c.expect(mine.isEmpty || relErr(r.dFirst, ref.dFirst.rows(mine)) < 1e-10, "\(what) dh rows: \(relErr(r.dFirst, ref.dFirst.rows(mine)))")
+                c.expect(mine.isEmpty || relErr(r.dSecond, ref.dSecond.rows(mine)) < 1e-10, "\(what) dg rows: \(relErr(r.dSecond, ref.dSecond.rows(mine)))")
+            }
+        }
+    }
     let counts = splits(B, comm.size)[0]
     let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
 

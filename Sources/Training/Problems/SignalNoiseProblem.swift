@@ -29,6 +29,10 @@ final class SignalNoiseProblem: ContrastiveProblem {
     var gradImage: Matrix<Float>, gradText: Matrix<Float>
     var labelsF: [Float] = [], labels: [Int] = []
     var augmentationScratch: [Float] = []
+    /// data.cache: whether x, x2 (multi-modal) and the labels hold the samples of `cachedIndices`.
+    let cacheData: Bool
+    var cachedIndices: [Int] = []
+    var cacheValid = false
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         self.config = config
@@ -68,6 +72,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         }
         gradImage = Matrix(rows: m, cols: d)
         gradText = Matrix(rows: multiModal ? m : 0, cols: multiModal ? d : 0)
+        cacheData = config.data.cache != "off"
         symmetric = config.loss.symmetric
         loss = try LossStep(config.loss, width: m, labelledByDefault: true,
                             form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
@@ -86,13 +91,22 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
-        try data.fillLabels(localIndices, into: &labelsF)
-        labels.removeAll(keepingCapacity: true)
-        for y in labelsF { labels.append(y > 0 ? 1 : 0) }
-        try data.fillImages(localIndices, into: &x)
-        if multiModal {
-            try data.fillTexts(localIndices, into: &x2)
-        } else {
+        // The same samples as the last step (the full batch): reuse them (data.cache).
+        let reuse = cacheData && cacheValid && cachedIndices == localIndices
+        if !reuse {
+            cacheValid = false
+            try data.fillLabels(localIndices, into: &labelsF)
+            labels.removeAll(keepingCapacity: true)
+            for y in labelsF { labels.append(y > 0 ? 1 : 0) }
+            try data.fillImages(localIndices, into: &x)
+            if multiModal { try data.fillTexts(localIndices, into: &x2) }
+            if cacheData {
+                cachedIndices.removeAll(keepingCapacity: true)
+                cachedIndices.append(contentsOf: localIndices)
+                cacheValid = true
+            }
+        }
+        if !multiModal {
             try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2, scratch: &augmentationScratch)
         }
         timing.dataSeconds += clock.lap()
@@ -119,17 +133,21 @@ final class SignalNoiseProblem: ContrastiveProblem {
         return Double(value)
     }
 
-    /// Forward and backward: one (b·P) × m × d gemm per view each. Loss, per direction: the
-    /// logits b × B × k and dA gemms, plus dC unless stop-gradient, plus the logits again for
-    /// the ring's second sweep of InfoNCE (k = P·m patch-wise, m summed).
-    func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? {
+    /// Forward and backward: one (b·P) × m × d gemm per view each. Loss: the gemms the
+    /// distributed loss executes (the fused symmetric InfoNCE: 3 or 4 b × B × k for both
+    /// directions; k = P·m patch-wise, m summed).
+    func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? { flops(localRows: b, globalRows: B).executed }
+
+    /// The same step counted with the unfused loss's gemms (per direction: logits, dA, dC
+    /// unless stop-gradient, the logits again in the ring's second sweep): the "useful" work.
+    func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? { flops(localRows: b, globalRows: B).unfused }
+
+    private func flops(localRows b: Int, globalRows B: Int) -> (executed: Double, unfused: Double) {
         let P = Double(SignalNoise.Modality.patches), m = Double(config.encoder.width), d = Double(config.signalNoise.d)
         let encoders = 2 * (2 * Double(b) * P * m * d)
-        guard config.loss.kind != .positiveOnly else { return 2 * encoders }
-        let k = config.loss.patchwise ? P * m : m
-        let gemms = 2.0 + (config.loss.stopGradient ? 0 : 1) + (config.loss.exchange == "ring" && config.loss.kind == .infonce ? 1 : 0)
-        let directions = multiModal && symmetric ? 2.0 : 1.0
-        return 2 * encoders + directions * gemms * 2 * Double(b) * Double(B) * k
+        let k = config.loss.patchwise ? SignalNoise.Modality.patches * config.encoder.width : config.encoder.width
+        let l = loss.loss.gemmFlops(localRows: b, globalRows: B, width: k, symmetric: multiModal && symmetric)
+        return (2 * encoders + l.executed, 2 * encoders + l.unfused)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

@@ -1,0 +1,121 @@
+// InfoMax/FusedSymmetricKernel.swift — the numerical core of the fused symmetric InfoNCE.
+// Both directions of the symmetric loss read one similarity matrix S = g·Ĥ Ĝᵀ: direction 1
+// (anchors h) takes the row log-sum-exps of S, direction 2 (anchors g) the column ones. For a
+// block of anchor rows against a chunk of candidate columns these functions fold the masked
+// logits into online row and column (max, sum-exp) statistics (pass 1) and turn the logits
+// into the combined softmax weights of both directions (pass 2), so that one logits gemm and
+// two gradient gemms serve both directions. Nothing here allocates.
+import Linalg
+
+/// Pass 1 on one block of masked logits `w` (rr × n, leading dimension n; masked pairs −∞):
+/// updates the online row statistics of the block's rr rows (`rowMax`, `rowSum` = Σ e^{ℓ−rowMax})
+/// and the online column statistics of the chunk's n columns (`colMax`, `colSum`).
+/// `colShift` (n) and `blockMax` (n) are scratch.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func fusedStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
+                                    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+                                    colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
+                                    colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>) {
+    fusedRowStatistics(w, rows: rr, columns: n, rowMax: rowMax, rowSum: rowSum)
+    fusedColumnStatistics(w, rows: rr, columns: n, leading: n, colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
+}
+
+/// The row half of ``fusedStatistics``: rows of n logits, consecutive (leading dimension n).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func fusedRowStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
+                                       rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>) {
+    guard rr > 0, n > 0 else { return }
+    for ii in 0..<rr {
+        let row = w + ii * n
+        let cm = rowMaximum(row, n)
+        if cm > rowMax[ii] {
+            rowSum[ii] *= T.exp(rowMax[ii] - cm)
+            rowMax[ii] = cm
+        }
+        rowSum[ii] += T.expShifted(row, count: n, shift: rowMax[ii], scale: 1, store: false)
+    }
+}
+
+/// The column half of ``fusedStatistics`` for n columns of rr rows with leading dimension `ld`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func fusedColumnStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int,
+                                          colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
+                                          colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>) {
+    guard rr > 0, n > 0 else { return }
+    // The block's maxima first (branch-free selects), then rescale and accumulate.
+    blockMax.update(from: w, count: n)
+    for ii in 1..<Swift.max(rr, 1) {
+        let row = w + ii * ld
+        for j in 0..<n { let v = row[j]; blockMax[j] = v > blockMax[j] ? v : blockMax[j] }
+    }
+    for j in 0..<n {
+        let bm = blockMax[j]
+        if bm > colMax[j] {
+            colSum[j] *= T.exp(colMax[j] - bm)  // 0 · e^{−∞} = 0 for a column seen for the first time
+            colMax[j] = bm
+        }
+        // A column with no unmasked pair yet keeps sum 0 and a finite shift (−∞ − −∞ is NaN).
+        colShift[j] = colMax[j] > -T.infinity ? colMax[j] : 0
+    }
+    for ii in 0..<rr {
+        T.expAccumulateColumns(w + ii * ld, count: n, shifts: colShift, into: colSum)
+    }
+}
+
+/// Combines (max, sum) statistics: (m, s) ⊕ (m', s') = (M, s·e^{m−M} + s'·e^{m'−M}).
+@inline(__always)
+func combineStatistics<T: BLASScalar>(_ m: inout T, _ s: inout T, _ m2: T, _ s2: T) {
+    guard s2 > 0 else { return }
+    if s == 0 { m = m2; s = s2; return }
+    if m2 > m {
+        s = s * T.exp(m - m2) + s2
+        m = m2
+    } else {
+        s += s2 * T.exp(m2 - m)
+    }
+}
+
+/// Pass 2 on one block of masked logits `w` (rr × n, leading dimension `ld`, n by default): with the final row log-sum-exps `rowLSE`
+/// (rr) and column log-sum-exps `colLSE` (n), overwrites `w` with scale·P (P_ij = e^{ℓ_ij −
+/// rowLSE_i}, direction 1's softmax) and writes scale·Q (Q_ij = e^{ℓ_ij − colLSE_j}, direction
+/// 2's) into `split` (rr × n) — or, when `split` is nil, adds it to `w` (w = scale·(P + Q), the
+/// weight of ℓ_ij in the symmetric loss without stop-gradient). Masked pairs get 0.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func fusedWeights<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int? = nil,
+                                 rowLSE: UnsafePointer<T>, colLSE: UnsafePointer<T>, scale: T,
+                                 split: UnsafeMutablePointer<T>?) {
+    let ld = ld ?? n
+    for ii in 0..<rr {
+        T.expRowAndColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], columnShifts: colLSE, scale: scale,
+                           columnsInto: split.map { $0 + ii * ld })
+    }
+}
+
+/// The logits g·Â[i0 ..< i0+rr] Ĉᵀ (rr × n) into `w` with every non-negative pair set to −∞,
+/// like ``maskedChunkLogits`` but with the labels as scalars of T (`labelKeys`, the chunk's
+/// first candidate at `labelKeys[chunkOffset]`), so that masking is a branch-free select the
+/// compiler vectorises. Anchor row i has global index `anchorOffset + i`.
+@inline(__always)
+func maskedLogitsKeyed<T: BLASScalar>(g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
+                                      anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?,
+                                      into w: UnsafeMutablePointer<T>) {
+    T.gemm(.none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
+           beta: 0, c: w, ldc: n)
+    let masked = -T.infinity
+    for ii in 0..<rr {
+        let gi = anchorOffset + i0 + ii
+        let row = w + ii * n
+        if let labelKeys {
+            let yi = labelKeys[gi]
+            let keys = labelKeys + chunkOffset
+            for j in 0..<n { row[j] = keys[j] == yi ? masked : row[j] }
+        } else {
+            let j = gi - chunkOffset
+            if j >= 0 && j < n { row[j] = masked }
+        }
+    }
+}
