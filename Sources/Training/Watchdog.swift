@@ -100,6 +100,8 @@ public final class Watchdog: @unchecked Sendable {
     private var started = false
     private var parent: pid_t = 0
     private var watchParent = false
+    /// Set once the wait at a stop signal was reported (watchdog thread only).
+    private var reportedWaitAtSignal = false
 
     /// Starts the thread once. It watches the parent process when a launcher started this one.
     public func start() {
@@ -155,6 +157,10 @@ public final class Watchdog: @unchecked Sendable {
         while true {
             let signalled = StopSignal.wait(seconds: 0.25)
             let run = current()
+            if signalled, StopSignal.received != 0, let run {
+                // A launcher that lost a host ends the job with SIGTERM: say where this rank waited.
+                waitingAtSignal(run, since: lastChange)
+            }
             if signalled, StopSignal.received != 0, let keeper = run?.keeper {
                 let name = StopSignal.name(StopSignal.received)
                 let woke = Self.now()
@@ -184,6 +190,20 @@ public final class Watchdog: @unchecked Sendable {
                 stalled(run, waited: t - lastChange, limit: Double(limit) / 1000)
             }
         }
+    }
+
+    /// On a stop signal, a rank that has been waiting in a collective for a second or more
+    /// prints where: the step and the collective (a lost host ends a job this way, mpirun
+    /// naming the host, this line the wait). Once per process.
+    private func waitingAtSignal(_ run: Run, since lastChange: Double) {
+        guard !reportedWaitAtSignal else { return }
+        reportedWaitAtSignal = true
+        let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
+        let waited = Self.now() - lastChange
+        guard phase != .computing, waited >= 1 else { return }
+        fputs("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) had waited "
+              + String(format: "%.1f", waited) + " s at step \(heartbeat.step.load(ordering: .relaxed)) in "
+              + "\(phase.label(exchange: run.exchange)) when the signal came.\n", stderr)
     }
 
     /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable

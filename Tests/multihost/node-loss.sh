@@ -93,6 +93,10 @@ node_loss() {
             NL_WHO="the stall watchdog"
         else
             NL_WHO="Open MPI (lost daemon / killed rank), before the stall timeout"
+            # Open MPI's SIGTERM finds the cut host's peers waiting: they name the collective.
+            if [ "$fault" = cut ]; then
+                grep -qE "had waited .* in .*MPI_.* when the signal came" "$log" || problems+="no waiting rank names the collective; "
+            fi
         fi
     fi
     # Nothing of the job keeps running on the lost host (its ranks time out or are killed).
