@@ -179,6 +179,13 @@ enum Metrics {
     }
 
     /// Log scale when every value is positive and they span at least two decades.
+    /// The value of `column` logged at step 0 (before any update), if any.
+    static func atStepZero(_ run: RunFolder, _ column: String) -> Double? {
+        let c = run.curve(column)
+        guard let i = c.x.firstIndex(of: 0), c.y[i].isFinite else { return nil }
+        return c.y[i]
+    }
+
     static func autoScale(_ values: [Double]) -> AxisScale {
         let finite = values.filter { $0.isFinite }
         guard let lo = finite.min(), let hi = finite.max(), lo > 0, hi / lo >= 100 else { return .linear }
@@ -403,6 +410,11 @@ struct SweepReportBuilder {
     private func resultsTable(_ keys: [String]) -> [RunFolderReport.Item] {
         var columns: [(title: String, value: (RunFolder) -> Double?)] = keys.filter { $0 != "seconds_per_step" }.map { k in
             (Metrics.info(k).title.lowercased(), { $0.summaryNumber(k) })
+        }
+        // The untrained encoder's downstream accuracy: the baseline every trained figure is measured against.
+        if loaded.contains(where: { $0.run.flatMap { Metrics.atStepZero($0, "test_accuracy") } != nil }) {
+            columns.insert(("test accuracy at step 0 (untrained)", { Metrics.atStepZero($0, "test_accuracy") }),
+                           at: columns.firstIndex { $0.title.contains("test accuracy") }.map { $0 + 1 } ?? columns.count)
         }
         if loaded.contains(where: { $0.run.flatMap { Metrics.peak($0, "condition_number") } != nil }) {
             columns.append(("peak condition number", { Metrics.peak($0, "condition_number")?.value }))

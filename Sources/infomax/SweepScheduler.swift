@@ -110,7 +110,8 @@ final class SweepDispatcher {
         let p = queue.removeFirst()
         running[group] = (p, now)
         print("[sweep] point \(p + 1)/\(totalPoints): \(names[p])")
-        if groups > 1 { print("[sweep]   on group \(group) (world ranks \(group * ranksPerGroup)–\(group * ranksPerGroup + ranksPerGroup - 1)) | \(counts())") }
+        let ranks = ranksPerGroup == 1 ? "world rank \(group)" : "world ranks \(group * ranksPerGroup)–\(group * ranksPerGroup + ranksPerGroup - 1)"
+        if groups > 1 { print("[sweep]   on group \(group) (\(ranks)) | \(counts())") }
         fflush(stdout)
         return p
     }
@@ -205,6 +206,8 @@ struct GroupedSweep {
                                              names: points.map(\.name), pending: pending, alreadyDone: finished.count)
             dispatcher?.errorOf = { RunSession.readStatus(self.folder($0))?.error }
         }
+        // Installed before any point, so a signal between points also ends in a checkpoint.
+        StopSignal.install()
         var finished: PointOutcome? = nil
         while true {
             var next: [Int64] = [-1]

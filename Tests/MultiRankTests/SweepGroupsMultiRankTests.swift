@@ -137,7 +137,7 @@ final class SweepGroupsMultiRankTests: XCTestCase {
 
     func testASignalCheckpointsAndARestartSkipsFinishedAndResumes() throws {
         // Two quick points and two long ones on 2 groups of 2 ranks.
-        let base = ["--set", "mode=\"single-modal\"", "--set", "log_every=50", "--grid", "steps=5,3000", "--grid", "seed=1,2"]
+        let base = ["--set", "mode=\"single-modal\"", "--set", "log_every=20", "--grid", "steps=5,1000", "--grid", "seed=1,2"]
         let grid = base + ["--ranks-per-point", "2"]
         let dir = scratch.appendingPathComponent("interrupted")
         let exe = Launcher.productsDirectory.appendingPathComponent("infomax").path
@@ -153,7 +153,7 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         try p.run()
         // Signal once both quick points are finished and a long one has logged rows.
         let names = ["steps-5_seed-1", "steps-5_seed-2"]
-        let long = dir.appendingPathComponent("points/steps-3000_seed-1/metrics.csv")
+        let long = dir.appendingPathComponent("points/steps-1000_seed-1/metrics.csv")
         let start = Date()
         while Date().timeIntervalSince(start) < 120 {
             let quickDone = names.allSatisfy { (try? summary(dir.appendingPathComponent("points/\($0)")))?["status"] as? String == "completed" }
@@ -164,9 +164,9 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         kill(p.processIdentifier, SIGUSR1)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 75, "a signalled sweep exits 75 after checkpointing its running points")
-        let checkpointed = try summary(dir.appendingPathComponent("points/steps-3000_seed-1"))
+        let checkpointed = try summary(dir.appendingPathComponent("points/steps-1000_seed-1"))
         XCTAssertEqual(checkpointed["status"] as? String, "checkpointed")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("points/steps-3000_seed-1/checkpoint.ckpt").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("points/steps-1000_seed-1/checkpoint.ckpt").path))
 
         // Restart: the quick points are skipped, the long ones resume from their checkpoints.
         let again = try sweep(ranks: 4, grid + ["--output", dir.path])
@@ -174,7 +174,7 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         XCTAssertTrue(again.output.contains("2/4 points already finished, skipped"), again.output)
         let after = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("points/steps-5_seed-1/summary.json").path)[.modificationDate] as? Date
         XCTAssertEqual(before, after, "a finished point is not run again")
-        let resumed = try summary(dir.appendingPathComponent("points/steps-3000_seed-1"))
+        let resumed = try summary(dir.appendingPathComponent("points/steps-1000_seed-1"))
         XCTAssertEqual(resumed["status"] as? String, "completed")
         XCTAssertGreaterThan(resumed["resumed_from_step"] as? Int ?? 0, 0, "resumed from its checkpoint")
 
@@ -182,7 +182,7 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         let ref = scratch.appendingPathComponent("reference")
         let r = try sweep(ranks: 2, base + ["--index", "2", "--output", ref.path])
         XCTAssertEqual(r.status, 0, r.output)
-        try assertSameTrajectory(ref.appendingPathComponent("points/steps-3000_seed-1/metrics.csv"),
-                                 dir.appendingPathComponent("points/steps-3000_seed-1/metrics.csv"), rtol: 1e-5)
+        try assertSameTrajectory(ref.appendingPathComponent("points/steps-1000_seed-1/metrics.csv"),
+                                 dir.appendingPathComponent("points/steps-1000_seed-1/metrics.csv"), rtol: 1e-5)
     }
 }
