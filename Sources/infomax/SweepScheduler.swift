@@ -214,8 +214,13 @@ struct GroupedSweep {
             if let dispatcher {
                 next[0] = Int64(dispatcher.next(for: 0, finished: finished))
             } else if group.isRoot {
-                try world.send(finished?.wire ?? [-1, 0, 0], to: 0, tag: SweepDispatcher.requestTag)
-                next = try world.recv(count: 1, from: 0, tag: SweepDispatcher.replyTag)
+                // A failed exchange with the dispatcher is seen by this rank alone: abort, never hang.
+                do {
+                    try world.send(finished?.wire ?? [-1, 0, 0], to: 0, tag: SweepDispatcher.requestTag)
+                    next = try world.recv(count: 1, from: 0, tag: SweepDispatcher.replyTag)
+                } catch {
+                    world.abort(code: ExitStatus.failure, message: "sweep: asking rank 0 for the next point failed: \(error)")
+                }
             }
             try group.bcast(&next, root: 0)
             guard next[0] >= 0 else { break }
@@ -226,7 +231,9 @@ struct GroupedSweep {
         }
         var code: [Int32] = [ExitStatus.success]
         if let dispatcher {
-            try dispatcher.drain()
+            do { try dispatcher.drain() } catch {
+                world.abort(code: ExitStatus.failure, message: "sweep: answering the groups failed: \(error)")
+            }
             if dispatcher.checkpointed {
                 code[0] = ExitStatus.checkpointed
             } else if let first = dispatcher.failed.first {
