@@ -179,6 +179,13 @@ enum Metrics {
     }
 
     /// Log scale when every value is positive and they span at least two decades.
+    /// The value of `column` logged at step 0 (before any update), if any.
+    static func atStepZero(_ run: RunFolder, _ column: String) -> Double? {
+        let c = run.curve(column)
+        guard let i = c.x.firstIndex(of: 0), c.y[i].isFinite else { return nil }
+        return c.y[i]
+    }
+
     static func autoScale(_ values: [Double]) -> AxisScale {
         let finite = values.filter { $0.isFinite }
         guard let lo = finite.min(), let hi = finite.max(), lo > 0, hi / lo >= 100 else { return .linear }
@@ -325,6 +332,7 @@ struct SweepReportBuilder {
         if loaded.isEmpty { return items }
         if sweep.parameters.contains("ranks") { items += scalingItems() }
         items += summaryItems()
+        items += heatmapItems()
         items += curveItems()
         items += overviewItems()
         return items
@@ -403,6 +411,11 @@ struct SweepReportBuilder {
         var columns: [(title: String, value: (RunFolder) -> Double?)] = keys.filter { $0 != "seconds_per_step" }.map { k in
             (Metrics.info(k).title.lowercased(), { $0.summaryNumber(k) })
         }
+        // The untrained encoder's downstream accuracy: the baseline every trained figure is measured against.
+        if loaded.contains(where: { $0.run.flatMap { Metrics.atStepZero($0, "test_accuracy") } != nil }) {
+            columns.insert(("test accuracy at step 0 (untrained)", { Metrics.atStepZero($0, "test_accuracy") }),
+                           at: columns.firstIndex { $0.title.contains("test accuracy") }.map { $0 + 1 } ?? columns.count)
+        }
         if loaded.contains(where: { $0.run.flatMap { Metrics.peak($0, "condition_number") } != nil }) {
             columns.append(("peak condition number", { Metrics.peak($0, "condition_number")?.value }))
             columns.append(("step of the peak", { Metrics.peak($0, "condition_number")?.step }))
@@ -458,6 +471,86 @@ struct SweepReportBuilder {
                                           yScale: Metrics.autoScale(ratio.flatMap(\.y) + [1]), series: ratio,
                                           references: [.horizontal("noise = signal", y: 1)], xTicks: ticks, yIncludes: [0, 1]),
                                 caption: "Above 1, the encoder has memorized the training noise more than it has learned the signal."))
+        }
+        return items
+    }
+
+    // MARK: heatmaps over two numeric grid keys
+
+    /// The two numeric grid keys (other than seed and ranks) that vary, when there are two or more:
+    /// the first along x, the second along y.
+    private var heatmapAxes: (x: String, y: String)? {
+        let numeric = groupParams.filter { $0 != "ranks" && isNumeric($0) && distinct($0) > 1 }
+        guard numeric.count >= 2 else { return nil }
+        return (numeric[0], numeric[1])
+    }
+
+    /// A metric over two grid keys as coloured grids, mean over seeds: one per setting of the other
+    /// keys (e.g. per mode) for the test accuracy, and — when the sweep has both modes — the gap
+    /// multi-modal − single-modal of every accuracy, matched by the other keys.
+    private func heatmapItems() -> [RunFolderReport.Item] {
+        guard let (x, y) = heatmapAxes else { return [] }
+        let xs = Array(Set(loaded.compactMap { $0.value(x)?.doubleValue })).sorted()
+        let ys = Array(Set(loaded.compactMap { $0.value(y)?.doubleValue })).sorted()
+        let rest = groupParams.filter { $0 != x && $0 != y }
+        let accKeys = ["test_accuracy", "train_accuracy"].filter { k in loaded.contains { $0.run?.summaryNumber(k) != nil } }
+        guard !accKeys.isEmpty else { return [] }
+        let xName = Metrics.shortName(x), yName = Metrics.shortName(y)
+        var items: [RunFolderReport.Item] = [.section("\(Metrics.info(accKeys[0]).title) over \(xName) × \(yName)")]
+        func cell(_ points: [SweepFolder.Point], _ key: String, _ xv: Double, _ yv: Double) -> Spread? {
+            Spread(points.filter { $0.value(x)?.doubleValue == xv && $0.value(y)?.doubleValue == yv }.compactMap { $0.run?.summaryNumber(key) })
+        }
+        func detail(_ s: Spread?) -> String {
+            guard let s else { return "" }
+            return s.count > 1 ? "min \(NumberText.display(s.low, digits: 3)), max \(NumberText.display(s.high, digits: 3)) over \(s.count) seeds" : "1 seed"
+        }
+        func label(_ v: Double) -> String { NumberText.display(v, digits: 4) }
+        let settings = orderedLabels(rest)
+        let note = seedCount > 1 ? "mean over \(seedCount) seeds; hover a cell for min–max" : "one seed per point"
+        // The gap multi − single, when the mode is one of the other keys.
+        let modeValues = Set(loaded.compactMap { $0.value("mode")?.displayString })
+        if rest.contains("mode"), modeValues.contains("multi-modal"), modeValues.contains("single-modal") {
+            let others = rest.filter { $0 != "mode" }
+            for g in orderedLabels(others).prefix(6) {
+                let inGroup = loaded.filter { self.label($0, others) == g }
+                for key in accKeys.prefix(1) {
+                    var values: [[Double]] = [], details: [[String]] = []
+                    for yv in ys {
+                        var row: [Double] = [], drow: [String] = []
+                        for xv in xs {
+                            // Paired by seed: the gap of each seed, then the mean over seeds.
+                            let here = inGroup.filter { $0.value(x)?.doubleValue == xv && $0.value(y)?.doubleValue == yv }
+                            var gaps: [Double] = []
+                            for m in here where m.value("mode")?.displayString == "multi-modal" {
+                                let seed = m.value("seed")?.displayString
+                                if let a = m.run?.summaryNumber(key),
+                                   let b = here.first(where: { $0.value("mode")?.displayString == "single-modal" && $0.value("seed")?.displayString == seed })?.run?.summaryNumber(key) {
+                                    gaps.append(a - b)
+                                }
+                            }
+                            let s = Spread(gaps)
+                            row.append(s?.mean ?? .nan); drow.append(detail(s))
+                        }
+                        values.append(row); details.append(drow)
+                    }
+                    let what = key == "test_accuracy" ? "test" : "train"
+                    items.append(.chart(HeatmapChart(title: "Gap in \(what) accuracy, multi-modal − single-modal" + (others.isEmpty ? "" : " — \(g)"),
+                                                     subtitle: note + "; red = multi-modal better", xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
+                                                     columns: xs.map(label), rows: ys.map(label), values: values, details: details,
+                                                     valueLabel: "\(what) accuracy gap", diverging: true),
+                                        caption: "Each cell: \(what) accuracy of the multi-modal run minus that of the single-modal run with the same seed, averaged over seeds."))
+                }
+            }
+        }
+        for g in settings.prefix(8) {
+            let inGroup = loaded.filter { self.label($0, rest) == g }
+            let key = accKeys[0]
+            let stats = ys.map { yv in xs.map { xv in cell(inGroup, key, xv, yv) } }
+            items.append(.chart(HeatmapChart(title: "\(Metrics.info(key).title)" + (rest.isEmpty ? "" : " — \(g)"), subtitle: note,
+                                             xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
+                                             columns: xs.map(label), rows: ys.map(label), values: stats.map { $0.map { $0?.mean ?? .nan } },
+                                             details: stats.map { $0.map(detail) }, valueLabel: Metrics.info(key).axis,
+                                             range: Metrics.isAccuracy(key) ? (0.5, 1) : nil), caption: nil))
         }
         return items
     }

@@ -18,6 +18,9 @@ struct RunSession {
     var stopAtStep: Int? = nil
     /// Write report.html and print the table at the end (off for sweep points).
     var finalReport = true
+    /// Called on this communicator's rank 0 after every training step (a grouped sweep's
+    /// dispatcher answers the other groups from here); set only where `comm.isRoot`.
+    var betweenSteps: (() -> Void)? = nil
 
     var modes: [ModalityMode] { config.mode == .compare ? [.multiModal, .singleModal] : [config.mode] }
 
@@ -133,6 +136,7 @@ struct RunSession {
                 case .lines: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: false)
                 case .auto: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: LaunchEnvironment.stdoutIsTerminal)
                 }
+                if let betweenSteps { trainer.progress = PollingProgress(inner: trainer.progress, poll: betweenSteps) }
             }
             let summary: RunSummary
             do {

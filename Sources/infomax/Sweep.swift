@@ -1,5 +1,6 @@
-// Sweep — `infomax sweep`: a grid of runs (e.g. SNR × modality × seed) run one after another
-// inside one mpirun, or one point per Slurm array task with --index; each point is a run
+// Sweep — `infomax sweep`: a grid of runs (e.g. SNR × modality × seed) run inside one mpirun
+// (one after another, or on groups of ranks at once: SweepScheduler), or one point per Slurm
+// array task with --index; each point is a run
 // folder under DIR/points/, finished points are skipped, and DIR/sweep.json describes it.
 import ArgumentParser
 import Foundation
@@ -54,9 +55,12 @@ struct Sweep: ParsableCommand {
         discussion: """
         Each --grid adds an axis: --grid signal_noise.snr=0.02,0.05,0.1 --grid seed=1,2,3.
         If the config's mode is compare and no mode axis is given, the sweep adds
-        --grid mode=multi-modal,single-modal. Points run one after another on all ranks;
-        finished points (summary.json with status completed) are skipped, interrupted ones
-        resume from their checkpoint. With --index N only point N runs (Slurm job arrays:
+        --grid mode=multi-modal,single-modal. Points run one after another on all ranks, or,
+        with --ranks-per-point k, on groups of k ranks at once (each point handed to the next
+        free group; its results equal a run of that point alone on k ranks). A failing point
+        is recorded (status failed, its error in summary.json and sweep.csv) and the others go
+        on; the exit code is the first failed point's. Finished points (summary.json with
+        status completed) are skipped, interrupted ones resume from their checkpoint. With --index N only point N runs (Slurm job arrays:
         --index $SLURM_ARRAY_TASK_ID); --list prints the points and their indices.
 
         Every point (or the --index one) must fit in memory before any runs: a point whose
@@ -89,6 +93,9 @@ struct Sweep: ParsableCommand {
     @Option(help: "Progress display: auto, bar, lines, none.")
     var progress: ProgressStyle = .auto
 
+    @Option(help: ArgumentHelp("Ranks per point: split the ranks into groups of k that run different points at once, handed out as groups free up (default: all ranks on each point).", valueName: "k"))
+    var ranksPerPoint: Int?
+
     func axes(for base: TrainConfig) -> [GridAxis] {
         var axes = grid
         if base.mode == .compare && !axes.contains(where: { $0.key == "mode" }) {
@@ -107,13 +114,22 @@ struct Sweep: ParsableCommand {
             let base = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides)
             let axes = options.axes(for: base)
             let points = Grid.points(axes)
+            let k = options.ranksPerPoint ?? comm.size
+            guard k >= 1, k <= comm.size, comm.size % k == 0 else {
+                throw RootError(message: "--ranks-per-point \(k) must divide the \(comm.size) rank(s) of this launch (e.g. \(Sweep.divisors(comm.size).map(String.init).joined(separator: ", ")))",
+                                exitCode: ExitStatus.usage)
+            }
+            if options.index != nil && k != comm.size {
+                throw RootError(message: "--index runs one point on all ranks; drop --ranks-per-point (or launch \(k) rank(s) per array task)",
+                                exitCode: ExitStatus.usage)
+            }
             // Every point's config must be valid before any runs.
             var configs: [TrainConfig] = []
             for p in points {
                 var c = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides + p.overrides)
                 if c.mode == .compare { c.mode = .multiModal }
                 c.name = p.name
-                try c.validate(ranks: comm.size)
+                try c.validate(ranks: k)
                 configs.append(c)
             }
             if let i = options.index, !(0..<points.count).contains(i) {
@@ -141,14 +157,21 @@ struct Sweep: ParsableCommand {
                 try AtomicFile.write(Data(sweep.serialized().utf8), to: dir.appendingPathComponent("sweep.json"))
                 try AtomicFile.write(Data(try ConfigLoader.json(base).utf8), to: dir.appendingPathComponent("base-config.json"))
             }
-            let selected = options.index.map { [$0] } ?? Array(points.indices)
-            for i in selected {
+            if let i = options.index {
+                // One point on every rank (a Slurm array task): its error is the launch's error.
                 if comm.isRoot { print("[sweep] point \(i + 1)/\(points.count): \(points[i].name)") }
                 let session = RunSession(config: configs[i], comm: comm,
                                          output: dir.appendingPathComponent("points").appendingPathComponent(points[i].name),
                                          resume: true, force: false, progress: options.progress, finalReport: false)
                 let code = try session.run()
                 if code != ExitStatus.success { return code }
+            } else {
+                // Every point, on groups of k ranks (one group of all ranks by default).
+                let code = try GroupedSweep(world: comm, ranksPerGroup: k, points: points, configs: configs, dir: dir,
+                                            progress: options.progress).run()
+                if code == ExitStatus.checkpointed { return code }
+                if comm.isRoot { try Sweep.finish(dir: dir, points: points, axes: axes) }
+                return code
             }
             if comm.isRoot { try Sweep.finish(dir: dir, points: points, axes: axes) }
             return ExitStatus.success
@@ -160,27 +183,41 @@ struct Sweep: ParsableCommand {
         (try? JSONValue.parse(text)) ?? .string(text)
     }
 
-    /// Writes sweep.csv and the report once every point has finished.
+    /// The divisors of `n` (the rank counts per point a launch of n ranks accepts).
+    static func divisors(_ n: Int) -> [Int] { (1...max(n, 1)).filter { n % $0 == 0 } }
+
+    /// Writes sweep.csv and the report once every point has ended (completed or failed; a
+    /// failed point's row carries its status and error, and it has no figures).
     static func finish(dir: URL, points: [GridPoint], axes: [GridAxis]) throws {
-        let summaries = points.map { RunSession.readSummary(dir.appendingPathComponent("points").appendingPathComponent($0.name)) }
-        let done = summaries.filter { $0?.status == "completed" }.count
-        guard done == points.count else {
+        let folders = points.map { dir.appendingPathComponent("points").appendingPathComponent($0.name) }
+        let summaries = folders.map(RunSession.readSummary)
+        let statuses = folders.map(RunSession.readStatus)
+        let done = statuses.filter { $0?.status == "completed" }.count
+        let failed = statuses.filter { $0?.status == "failed" }.count
+        guard done + failed == points.count else {
             print("[sweep] \(done)/\(points.count) points finished; the report is written when all are")
             return
         }
         let fields = ["final_loss", "train_accuracy", "test_accuracy", "signal_learning", "noise_memorization",
                       "condition_number", "subspace_alignment", "seconds_per_step", "wall_seconds"]
         // Built in memory and written atomically: array tasks finishing together may both get here.
-        var lines = [(["point"] + axes.map(\.key) + fields).map(CSVField.quoted).joined(separator: ",")]
-        for (p, s) in zip(points, summaries) {
-            guard let s else { continue }
-            let values: [Double?] = [s.finalLoss, s.trainAccuracy, s.testAccuracy, s.signalLearning, s.noiseMemorization,
-                                     s.conditionNumber, s.subspaceAlignment, s.secondsPerStep, s.wallSeconds]
-            let cells: [CSVField] = [.text(p.name)] + p.assignments.map { a in Double(a.value).map(CSVField.number) ?? .text(a.value.replacingOccurrences(of: "\"", with: "")) }
-                + values.map { $0.map(CSVField.number) ?? .empty }
+        var lines = [(["point"] + axes.map(\.key) + fields + ["status", "error"]).map(CSVField.quoted).joined(separator: ",")]
+        for (i, p) in points.enumerated() {
+            let s = summaries[i]
+            let values: [Double?] = [s?.finalLoss, s?.trainAccuracy, s?.testAccuracy, s?.signalLearning, s?.noiseMemorization,
+                                     s?.conditionNumber, s?.subspaceAlignment, s?.secondsPerStep, s?.wallSeconds]
+            let keys: [CSVField] = p.assignments.map { a in Double(a.value).map(CSVField.number) ?? .text(a.value.replacingOccurrences(of: "\"", with: "")) }
+            let figures: [CSVField] = values.map { $0.map(CSVField.number) ?? .empty }
+            let status: CSVField = .text(statuses[i]?.status ?? "")
+            let error: CSVField = statuses[i]?.error.map { CSVField.text($0) } ?? .empty
+            let cells: [CSVField] = [.text(p.name)] + keys + figures + [status, error]
             lines.append(cells.map(\.rendered).joined(separator: ","))
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: dir.appendingPathComponent("sweep.csv"))
+        guard failed == 0 else {
+            print("[sweep] \(done) of \(points.count) points finished, \(failed) failed: \(dir.appendingPathComponent("sweep.csv").path) (no report until every point has finished)")
+            return
+        }
         let report = try writeReport(for: dir, to: nil)
         print("[sweep] all \(points.count) points finished: \(dir.appendingPathComponent("sweep.csv").path), \(report.path)")
     }

@@ -89,6 +89,27 @@ final class ReportChartTests: XCTestCase {
         XCTAssertTrue(chart.dataCSV().hasPrefix("series,x,y,low,high\nsingle-modal,0.0,1.0,0.9,1.1\n"))
     }
 
+    func testHeatmapShowsEveryCellWithItsValueAndAColourBar() throws {
+        // 2 rows × 3 columns of a gap, one missing cell; diverging around 0.
+        let chart = HeatmapChart(title: "Gap", xLabel: "snr", yLabel: "n", columns: ["0.05", "0.1", "0.2"], rows: ["50", "100"],
+                                 values: [[0.1, -0.2, .nan], [0.4, 0.25, 0]],
+                                 details: [["a", "b", "c"], ["min 0.3, max 0.5 over 3 seeds", "e", "f"]],
+                                 valueLabel: "test accuracy gap", diverging: true)
+        let svg = chart.svg()
+        let doc = try XCTUnwrap(SVGInspector.inspect(svg), "SVG must parse as XML")
+        for v in ["0.1", "-0.2", "0.4", "0.25", "n/a"] { XCTAssertTrue(doc.texts.contains(v), "cell value \(v) written") }
+        XCTAssertTrue(doc.texts.contains("snr = 0.05, n = 100: test accuracy gap 0.4 (min 0.3, max 0.5 over 3 seeds)"), "hover title: \(doc.texts)")
+        XCTAssertTrue(doc.texts.contains("test accuracy gap"), "colour bar label")
+        // 6 cells + 32 colour-bar bands + frames and background.
+        XCTAssertGreaterThanOrEqual(doc.elements["rect"] ?? 0, 6 + 32)
+        XCTAssertEqual(chart.colorRange.lo, -0.4, accuracy: 1e-12, "diverging range symmetric around 0")
+        XCTAssertEqual(chart.colorRange.hi, 0.4, accuracy: 1e-12)
+        XCTAssertEqual(chart.color(0).fill, "#f7f7f7", "the centre is white")
+        XCTAssertNotEqual(chart.color(0.4).fill, chart.color(-0.4).fill)
+        XCTAssertEqual(chart.dataRows.count, 5, "the missing cell is not exported")
+        XCTAssertFalse(svg.lowercased().contains("nan"))
+    }
+
     func testNaNsMakeGapsNotCrashes() throws {
         let x: [Double] = [0, 1, 2, 3, 4, 5, 6, 7]
         let y: [Double] = [1, 2, .nan, 4, 5, .infinity, 7, .nan]

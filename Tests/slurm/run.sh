@@ -17,6 +17,8 @@
 #             121 s by default), then the job restarts by itself, resumes and finishes with the same metrics as the uninterrupted `train` run
 #             (every logged loss and the final figures, relative 1e-5)
 #   mpirun    jobs/train.sbatch with LAUNCHER=mpirun (the documented fallback) completes
+#   groups    jobs/sweep-groups.sbatch on 4 tasks, 2 ranks per point: 8 points over 2 groups,
+#             every point completed on 2 ranks, sweep.csv and report.html written
 #   scaling   jobs/scaling.sbatch (strong, tiny sizes, ranks 1 and 2 as two job steps of one
 #             allocation) writes np-1/ and np-2/bench.json, scaling.csv (one row per rank
 #             count, efficiency 1 at one rank) and report.html
@@ -360,6 +362,35 @@ else
         fail mpirun "the log does not show the mpirun launcher" "$LOG_MPI"
     else
         pass mpirun
+    fi
+fi
+
+# --- groups: a grouped sweep in one allocation (jobs/sweep-groups.sbatch) -------------------
+# 4 tasks (--overcommit: the test node has 2 CPUs), 2 ranks per point: 8 points over 2 groups.
+
+LOG_GROUPS="$WORK/groups.out"
+J_GROUPS=$(RANKS_PER_POINT=2 GRID="--grid signal_noise.snr=0.05,0.2 --grid seed=1,2" EXTRA="$SMALL --set steps=60" \
+    OUTPUT="$WORK/groups" timeout 20 sbatch --parsable --ntasks=4 --overcommit --output="$LOG_GROUPS" "$ROOT/jobs/sweep-groups.sbatch")
+if [ -z "$J_GROUPS" ]; then
+    fail groups "sbatch jobs/sweep-groups.sbatch failed"
+else
+    wait_done "$J_GROUPS" 180; state=$STATE
+    problems=""
+    grep -q "2 groups of 2 rank(s), 8 point(s) to run" "$LOG_GROUPS" || problems+="the log shows no 2 groups of 2 ranks; "
+    for g in 0 1; do grep -q "on group $g " "$LOG_GROUPS" || problems+="group $g ran no point; "; done
+    rows=$(grep -c ',completed,' "$WORK/groups/sweep.csv" 2>/dev/null)
+    [ "${rows:-0}" = 8 ] || problems+="sweep.csv has ${rows:-0} completed rows, expected 8; "
+    for f in "$WORK"/groups/points/*/points/*/summary.json "$WORK"/groups/points/*/summary.json; do
+        [ -f "$f" ] || continue
+        [ "$(summary_field "$(dirname "$f")" ranks)" = 2 ] || problems+="$(dirname "$f") ran on $(summary_field "$(dirname "$f")" ranks) rank(s), not 2; "
+    done
+    [ -s "$WORK/groups/report.html" ] || problems+="no report.html; "
+    if [ "$state" != COMPLETED ]; then
+        fail groups "job $J_GROUPS ended $state, exit code $(job_field "$J_GROUPS" ExitCode)" "$LOG_GROUPS"
+    elif [ -n "$problems" ]; then
+        fail groups "$problems" "$LOG_GROUPS"
+    else
+        pass groups
     fi
 fi
 
