@@ -151,16 +151,18 @@ final class ReliabilityMultiRankTests: XCTestCase {
     /// checkpoint_minutes: rank 0 checkpoints on the clock while the run goes on, so kill -9 of
     /// rank 0 loses at most that much work; resuming from it gives the uninterrupted result.
     func testTimeBasedCheckpointBoundsTheLossOfKillNine() throws {
-        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000", "--set", "log_every=100",
-                                                  "--set", "eval_every=1000"]
+        // 6000 steps: several seconds even on an idle machine (~0.7 ms per step), so the 0.3 s
+        // cadence writes many checkpoints before the kill, however fast the machine.
+        let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "6000", "--set", "log_every=1000",
+                                                  "--set", "eval_every=6000"]
         let reference = scratch.appendingPathComponent("reference")
         XCTAssertEqual(try train(ranks: 2, args + ["--output", reference.path]).status, 0)
 
         let out = scratch.appendingPathComponent("killed")
-        let p = try startTraining(ranks: 2, args + ["--output", out.path, "--set", "checkpoint_minutes=0.01"],
+        let p = try startTraining(ranks: 2, args + ["--output", out.path, "--set", "checkpoint_minutes=0.005"],
                                   log: scratch.appendingPathComponent("killed.log"))
         let ckpt = out.appendingPathComponent("checkpoint.ckpt")
-        // Two checkpoints of different steps while the run goes on: the cadence works (0.6 s).
+        // Two checkpoints of different steps while the run goes on: the cadence works (0.3 s).
         var steps: [Int] = []
         let start = Date()
         while steps.count < 2, p.isRunning, Date().timeIntervalSince(start) < 120 {
@@ -174,7 +176,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
         XCTAssertNotEqual(p.terminationStatus, 0)
         let saved = try XCTUnwrap(checkpointStep(ckpt), "the time-based checkpoint did not survive kill -9")
         XCTAssertGreaterThanOrEqual(saved, steps[1])
-        print("kill -9 of rank 0: checkpoint of step \(saved) on disk (cadence 0.6 s, checkpoints seen at steps \(steps))")
+        print("kill -9 of rank 0: checkpoint of step \(saved) on disk (cadence 0.3 s, checkpoints seen at steps \(steps))")
 
         let resumed = try train(ranks: 2, args + ["--output", out.path, "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.output)
