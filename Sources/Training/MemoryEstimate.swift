@@ -2,8 +2,9 @@
 // computed from the configuration alone (before anything is allocated) with overflow-checked
 // arithmetic, as named components that each say which config keys drive them: the data
 // buffers of a step, the encoders' activations, the candidates and logits of the distributed
-// loss, the model with its gradients and optimizer state, the epoch permutation, the data
-// model's tables, the diagnostics, the downstream probe and the checkpoint encoding.
+// loss, the model with its gradients and optimizer state, rank 0's checkpoint keeper, the
+// batch indices, the data model's tables, the diagnostics (over their bounded subset), the
+// downstream probe and the checkpoint's binary encoding and decoding.
 import Synthetic
 
 /// A byte count that cannot overflow: `nil` stands for "more than Int.max bytes".
@@ -89,9 +90,10 @@ public struct MemoryEstimate: Sendable {
         case diagnostics
         /// During the downstream probe (every evaluated step and at the end).
         case probe
-        /// While the problem is built (data model tables computed once, freed before the first step).
+        /// While the problem is built (data model tables computed once, a resumed checkpoint's
+        /// decoding; freed before the first step).
         case setup
-        /// While a checkpoint is encoded (rank 0) or decoded on resume (every rank).
+        /// While a checkpoint is encoded (rank 0), and the decoded copy a resumed run keeps.
         case checkpoint
         /// `infomax bench` only: the sgemm peak measurement, before the problem exists.
         case benchSetup
@@ -119,11 +121,18 @@ public struct MemoryEstimate: Sendable {
     /// 92.5 MB = this + its 50.3 MB sgemm measurement. See README "Memory".
     public static let baselineBytes = 40_000_000
 
-    /// Bytes of a checkpoint's JSON encoding (or decoding) per saved value: measured on a
-    /// single-modal run with 10⁷ parameters (d 10000, width 1000, 1 rank), writing the
-    /// checkpoint raised the peak RSS by 467 MB (46.7 B per value), resuming from it by
-    /// 405 MB (40.5 B per value); see README "Memory".
-    public static let checkpointBytesPerValue = 48
+    /// Bytes per saved value (parameter or optimizer moment) while rank 0 writes a checkpoint
+    /// (format 2, raw Float32): the encoded body and the file image it is appended to, 2 × 4 B,
+    /// plus a second copy of the keeper's snapshot when the watchdog thread writes while the
+    /// loop publishes the next step, 4 B. Measured on a single-modal run with 10⁷ parameters
+    /// (d 10000, width 1000, 1 rank): see README "Memory".
+    public static let checkpointWriteBytesPerValue = 12
+
+    /// Bytes per saved value while a resumed run decodes its checkpoint, before the model is
+    /// built: rank 0 reads the file and verifies it (file, body copy, arrays), then every rank
+    /// decodes the broadcast bytes (the bytes, their Data copy, the body copy, the arrays);
+    /// at most 5 × 4 B on rank 0, 4 × 4 B on the others.
+    public static func checkpointDecodeBytesPerValue(rank: Int) -> Int { rank == 0 ? 20 : 16 }
 
     public let rank: Int
     public let ranks: Int
@@ -238,6 +247,7 @@ struct SizeKeys {
         let d = TrainConfig()
         values = [
             "train_samples": (c.trainSamples, d.trainSamples),
+            "diagnostics_samples": (c.diagnosticsSamples, d.diagnosticsSamples),
             "batch_size": (c.batchSize, d.trainSamples),
             "probe_train_samples": (c.probeTrainSamples, d.probeTrainSamples),
             "test_samples": (c.testSamples, d.testSamples),
@@ -370,11 +380,9 @@ struct MemoryModel {
 
         parts.append(contentsOf: lossParts(s: s, B: B, b: b, maxb: maxb, batchKeys: batchKeys))
 
-        // The trainer's step indices, and (mini-batch) the epoch permutation of 0..<n, which
-        // exists twice for a moment when an epoch starts (the new one, before the old is freed).
-        var indices = ByteCount.product(b, int)
-        if B != n { indices = indices + ByteCount.product(2, n, int) }
-        parts.append(part(B != n ? "batch indices and epoch permutation" : "batch indices", B != n ? ["train_samples"] : batchKeys, indices))
+        // The trainer's step indices: the local batch only (the epoch shuffle is a Feistel
+        // bijection computed per index, no table of n).
+        parts.append(part("batch indices", batchKeys, ByteCount.product(b, int)))
 
         parts.append(contentsOf: tableParts(s: s))
         if purpose == .bench {
@@ -384,9 +392,20 @@ struct MemoryModel {
         parts.append(contentsOf: diagnosticParts(s: s))
         parts.append(contentsOf: probeParts(s: s))
 
-        // Checkpoint: parameters and moments as JSON (rank 0 writes; every rank decodes on resume).
+        // Checkpoint (format 2, raw Float32): rank 0's keeper holds a copy of the last completed
+        // step (parameters and moments) for the whole run; writing encodes the body and the
+        // file image (and may double the keeper's copy, see checkpointWriteBytesPerValue).
+        // A resumed run decodes before the model exists (set-up) and keeps the decoded state
+        // (every rank), which the first update copies away from: one more copy held.
         let saved = params * (1 + moments)
-        parts.append(part("checkpoint encoding (JSON)", s.parameterKeys, saved * MemoryEstimate.checkpointBytesPerValue, .checkpoint))
+        if rank == 0 {
+            parts.append(part("checkpoint keeper: copy of the last completed step (rank 0)", s.parameterKeys, saved * f))
+            parts.append(part("checkpoint writing (binary, rank 0)", s.parameterKeys,
+                              saved * MemoryEstimate.checkpointWriteBytesPerValue, .checkpoint))
+        }
+        parts.append(part("resumed checkpoint's decoded copy (on --resume)", s.parameterKeys, saved * f, .checkpoint))
+        parts.append(part("checkpoint decoding on --resume", s.parameterKeys,
+                          saved * MemoryEstimate.checkpointDecodeBytesPerValue(rank: rank), .setup))
         return parts
     }
 
@@ -470,12 +489,16 @@ struct MemoryModel {
         let m = c.encoder.width
         switch c.model {
         case .signalNoise:
-            // Noise memorization over this rank's shard in chunks of 4096 rows (noise and W·ξ),
-            // the signal vectors.
-            let rows = min(4096, share(c.trainSamples))
-            return [part("diagnostics: noise chunk (≤ 4096 rows) and projections", ["signal_noise.d", "encoder.width"],
+            // Noise memorization over this rank's part of the evaluation subset (K =
+            // diagnostics_samples of the n samples, or all n when K = 0 or K ≥ n), in chunks
+            // of 4096 rows: their indices, noise and W·ξ, and the signal vectors.
+            let n = c.trainSamples, k = c.diagnosticsSamples
+            let evaluated = (k == 0 || k >= n) ? n : k
+            let rows = min(4096, share(evaluated))
+            return [part("diagnostics: noise chunk (≤ 4096 rows of the subset) and projections",
+                         ["signal_noise.d", "encoder.width", "diagnostics_samples"],
                          ByteCount.product(rows, c.signalNoise.d, f) + ByteCount.product(2, rows, m, f)
-                            + ByteCount.product(2, c.signalNoise.d, f), .diagnostics)]
+                            + ByteCount.product(rows, Self.int) + ByteCount.product(2, c.signalNoise.d, f), .diagnostics)]
         case .latentLinear:
             let l = c.latentLinear
             return [part("diagnostics: condition number (Double copies)", ["encoder.width", "latent_linear.d1"],

@@ -118,7 +118,7 @@ struct Train: ParsableCommand {
                     print(MemoryEstimate(config: cfg, ranks: comm.size, rank: 0).table(available: budget.describe(for: 0)))
                     if comm.size > 1 {
                         let other = MemoryEstimate(config: cfg, ranks: comm.size, rank: comm.size - 1)
-                        print("estimated peak of rank \(comm.size - 1) (no probe fit, no gathered features): \(other.totalBytes)")
+                        print("estimated peak of rank \(comm.size - 1) (no probe fit or gathered features, no checkpoint keeper or writing): \(other.totalBytes)")
                     }
                 }
                 try MPIRun.checkMemory(comm, [cfg])

@@ -3,6 +3,7 @@
 // per-node verdict with its one-line message.
 import Foundation
 import XCTest
+import Synthetic
 @testable import Training
 
 final class MemoryEstimateTests: XCTestCase {
@@ -85,6 +86,55 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertEqual(both.totalBytes, e.totalBytes)
     }
 
+    func testMiniBatchMemoryDoesNotGrowWithTheTrainingSet() throws {
+        // The epoch shuffle is computed per index and the diagnostics run over a bounded subset:
+        // at batch 256, 10⁸ samples need exactly what 10⁵ need (signal-noise draws samples on demand).
+        let base = ["batch_size=256", "signal_noise.d=500"]
+        for ranks in [1, 2, 4] {
+            let small = MemoryEstimate(config: try config(base + ["train_samples=100000"]), ranks: ranks, rank: 0)
+            let large = MemoryEstimate(config: try config(base + ["train_samples=100000000"]), ranks: ranks, rank: 0)
+            XCTAssertEqual(large.totalBytes, small.totalBytes, "ranks \(ranks):\n\(large.table())")
+            XCTAssertNil(large.components.first { $0.name.contains("permutation") }, "no table of n")
+            let indices = try XCTUnwrap(large.components.first { $0.name == "batch indices" })
+            XCTAssertEqual(indices.bytes.value, Shard.block(count: 256, part: 0, parts: ranks).count * 8, "the local batch's Ints only")
+        }
+        // All n (diagnostics_samples = 0) brings back chunks of 4096 rows; a small K bounds them.
+        func diagnostics(_ k: Int) throws -> Int {
+            let e = MemoryEstimate(config: try config(base + ["train_samples=100000000", "diagnostics_samples=\(k)"]), ranks: 2, rank: 1)
+            return try XCTUnwrap(e.components.first { $0.phase == .diagnostics }?.bytes.value)
+        }
+        let d = 500, m = 50, rowBytes = (d + 2 * m) * 4 + 8, signals = 2 * d * 4
+        XCTAssertEqual(try diagnostics(0), 4096 * rowBytes + signals, "all n: full chunks of 4096 rows")
+        XCTAssertEqual(try diagnostics(4096), 2048 * rowBytes + signals, "K = 4096 on 2 ranks: 2048 rows each")
+        XCTAssertEqual(try diagnostics(100), 50 * rowBytes + signals)
+        let diag = try XCTUnwrap(MemoryEstimate(config: try config(base), ranks: 1, rank: 0).components.first { $0.phase == .diagnostics })
+        XCTAssertTrue(diag.keys.contains("diagnostics_samples"), "\(diag.keys)")
+    }
+
+    func testCheckpointKeeperAndBinaryCheckpointCosts() throws {
+        // Single-modal d 1000, m 10: 10⁴ parameters; Adam saves two moments (3 × 10⁴ values).
+        let c = try config(["signal_noise.d=1000", "encoder.width=10", "mode=\"single-modal\"", "optimizer.kind=\"adam\""])
+        let saved = 3 * 10 * 1000
+        let root = MemoryEstimate(config: c, ranks: 2, rank: 0), other = MemoryEstimate(config: c, ranks: 2, rank: 1)
+        func bytes(_ e: MemoryEstimate, _ prefix: String) -> Int? { e.components.first { $0.name.hasPrefix(prefix) }?.bytes.value }
+        // Rank 0's keeper holds the last completed step for the whole run (4 B per saved value).
+        let keeper = try XCTUnwrap(root.components.first { $0.name.hasPrefix("checkpoint keeper") })
+        XCTAssertEqual(keeper.phase, .resident)
+        XCTAssertEqual(keeper.bytes.value, saved * 4)
+        XCTAssertNil(bytes(other, "checkpoint keeper"), "only rank 0 keeps a copy")
+        // Writing (rank 0): body + file image + a second snapshot, raw Float32, not 48 B of JSON.
+        XCTAssertEqual(bytes(root, "checkpoint writing"), saved * MemoryEstimate.checkpointWriteBytesPerValue)
+        XCTAssertEqual(MemoryEstimate.checkpointWriteBytesPerValue, 12)
+        XCTAssertNil(bytes(other, "checkpoint writing"))
+        // Resuming: every rank decodes before the model exists and keeps the decoded copy.
+        XCTAssertEqual(bytes(other, "checkpoint decoding"), saved * 16)
+        XCTAssertEqual(bytes(root, "checkpoint decoding"), saved * 20)
+        XCTAssertEqual(bytes(other, "resumed checkpoint"), saved * 4)
+        XCTAssertNil(root.components.first { $0.name.contains("JSON") })
+        // No bench keeps or writes checkpoints.
+        XCTAssertNil(MemoryEstimate(config: c, ranks: 2, rank: 0, purpose: .bench).components.first { $0.name.contains("checkpoint") })
+    }
+
     func testTheRingNeverHoldsTheGlobalCandidates() throws {
         let base = ["signal_noise.d=64", "encoder.width=64", "train_samples=65536", "mode=\"multi-modal\""]
         let gather = MemoryEstimate(config: try config(base), ranks: 4, rank: 1)
@@ -125,8 +175,12 @@ final class MemoryEstimateTests: XCTestCase {
 
     func testRanksOnOneNodeShareItsMemory() throws {
         let c = try config(["signal_noise.d=20000", "encoder.width=1000"])   // ~ 1 GB of model state per rank
+        // Rank 0 needs more (the checkpoint keeper, writing, the probe fit): room for it and one
+        // other rank and a half.
+        let root = try XCTUnwrap(MemoryEstimate(config: c, ranks: 4, rank: 0).totalBytes.value)
         let one = try XCTUnwrap(MemoryEstimate(config: c, ranks: 4, rank: 1).totalBytes.value)
-        let roomForTwo = MemoryAvailability(bytes: 2 * one + one / 2, source: "cgroup memory.max")
+        XCTAssertGreaterThan(root, one)
+        let roomForTwo = MemoryAvailability(bytes: root + one + one / 2, source: "cgroup memory.max")
         XCTAssertNoThrow(try MemoryBudget(nodeOf: [0, 0, 2, 2], available: [0: roomForTwo, 2: roomForTwo], hosts: [:]).check(c),
                          "two ranks per node fit")
         XCTAssertThrowsError(try MemoryBudget(nodeOf: [0, 0, 0, 0], available: [0: roomForTwo], hosts: [0: "n0"]).check(c)) { error in
