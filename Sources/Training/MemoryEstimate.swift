@@ -275,6 +275,8 @@ struct MemoryModel {
     static let float = MemoryLayout<Float>.stride, double = MemoryLayout<Double>.stride, int = MemoryLayout<Int>.stride
     /// The distributed loss's default bound on the logits held at once (4 Mi scalars).
     static let logitsBlock = 1 << 22
+    /// The fused symmetric InfoNCE holds the whole b × B logits between its passes up to this many.
+    static let fusedHoldElements = 1 << 24
     /// `infomax bench` measures the sgemm peak on three 2048 × 2048 Float matrices first.
     static let benchSgemmBytes = 3 * 2048 * 2048 * float
 
@@ -440,7 +442,23 @@ struct MemoryModel {
             // but at least one row.
             let width = ring ? maxb : B
             let rows = max(1, min(max(b, 1), Self.logitsBlock / max(width, 1)))
-            parts.append(part("loss: logits block (≤ 4 Mi scalars, ≥ one row)", batchKeys, ByteCount.product(rows, width, f)))
+            if symmetric && loss.kind == .infonce && !ring {
+                // The fused symmetric InfoNCE (InfoMax's DistributedContrastiveLoss): the whole
+                // b × B block held between its two passes when it fits `holdElements` (16 Mi),
+                // the split row/column weights of a block with stop-gradient, and the B × k
+                // partial gradient of the candidates it reduce-scatters.
+                let held = ByteCount.product(b, B) <= ByteCount.product(Self.fusedHoldElements)
+                parts.append(part("loss: fused logits (b × B held if ≤ 16 Mi, else a block)", batchKeys,
+                                  held ? ByteCount.product(b, B, f) : ByteCount.product(rows, width, f)))
+                if loss.stopGradient {
+                    parts.append(part("loss: fused split weights (one block)", batchKeys, ByteCount.product(rows, width, f)))
+                }
+                if !wantDC {
+                    parts.append(part("loss: fused candidate-gradient partial", globalKeys, ByteCount.product(B, k, f)))
+                }
+            } else {
+                parts.append(part("loss: logits block (≤ 4 Mi scalars, ≥ one row)", batchKeys, ByteCount.product(rows, width, f)))
+            }
         }
         // Results: dA, dPos, dC per direction (symmetric: two directions plus the combined pair).
         let results = symmetric ? 3 * 2 + 2 : 3
