@@ -142,9 +142,14 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertNotNil(gather.components.first { $0.name.hasPrefix("loss: gathered candidates") })
         XCTAssertNil(ring.components.first { $0.name.hasPrefix("loss: gathered candidates") })
         XCTAssertLessThan(try XCTUnwrap(ring.totalBytes.value), try XCTUnwrap(gather.totalBytes.value))
-        // The logits block stays at 4 Mi floats however large the batch.
-        let logits = try XCTUnwrap(gather.components.first { $0.name.hasPrefix("loss: logits") }?.bytes.value)
+        // The logits block stays at 4 Mi floats however large the batch (the fused symmetric
+        // loss holds the whole b × B block only up to 16 Mi; here b × B = 2^30).
+        let logits = try XCTUnwrap(gather.components.first { $0.name.hasPrefix("loss: fused logits") }?.bytes.value)
         XCTAssertLessThanOrEqual(logits, (1 << 22) * 4)
+        // Small enough, it is held whole between the two passes.
+        let small = MemoryEstimate(config: try config(["signal_noise.d=64", "encoder.width=64", "train_samples=4096",
+                                                       "mode=\"multi-modal\""]), ranks: 2, rank: 1)
+        XCTAssertEqual(try XCTUnwrap(small.components.first { $0.name.hasPrefix("loss: fused logits") }?.bytes.value), 2048 * 4096 * 4)
     }
 
     func testTheIssuesCrashingSizesNameTheirKeys() throws {
