@@ -192,18 +192,18 @@ public final class Watchdog: @unchecked Sendable {
         }
     }
 
-    /// On a stop signal, a rank that has been waiting in a collective for a second or more
-    /// prints where: the step and the collective (a lost host ends a job this way, mpirun
-    /// naming the host, this line the wait). Once per process.
+    /// On a stop signal, a rank that has been in one communicating phase for a second or more
+    /// prints it: the step and the collective (a lost host ends a job this way, mpirun naming
+    /// the host, this line where the others waited). Once per process.
     private func waitingAtSignal(_ run: Run, since lastChange: Double) {
         guard !reportedWaitAtSignal else { return }
         reportedWaitAtSignal = true
         let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
         let waited = Self.now() - lastChange
         guard phase != .computing, waited >= 1 else { return }
-        fputs("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) had waited "
-              + String(format: "%.1f", waited) + " s at step \(heartbeat.step.load(ordering: .relaxed)) in "
-              + "\(phase.label(exchange: run.exchange)) when the signal came.\n", stderr)
+        fputs("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
+              + "\(heartbeat.step.load(ordering: .relaxed)) in \(phase.label(exchange: run.exchange)) for "
+              + String(format: "%.1f", waited) + " s when the signal came.\n", stderr)
     }
 
     /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable

@@ -95,7 +95,7 @@ node_loss() {
             NL_WHO="Open MPI (lost daemon / killed rank), before the stall timeout"
             # Open MPI's SIGTERM finds the cut host's peers waiting: they name the collective.
             if [ "$fault" = cut ]; then
-                grep -qE "had waited .* in .*MPI_.* when the signal came" "$log" || problems+="no waiting rank names the collective; "
+                grep -qE "was at step [0-9]+ in .*MPI_.* when the signal came" "$log" || problems+="no waiting rank names the collective; "
             fi
         fi
     fi
