@@ -130,13 +130,24 @@ public final class CheckpointKeeper: @unchecked Sendable {
     /// `interval` seconds passed since the last checkpoint and the run advanced since.
     func writePeriodicIfDue() {
         guard interval > 0 else { return }
+        writeLatest(what: "time-based checkpoint") { Self.now() - $0 >= interval }
+    }
+
+    /// Writes the last completed step now unless the file already holds it (watchdog thread,
+    /// on SIGCONT: a launcher's kill sequence may follow). Leaves summary.json alone.
+    func writeLatestNow() {
+        writeLatest(what: "checkpoint") { _ in true }
+    }
+
+    /// Writes the last completed step when `due(lastWriteTime)` and the run advanced since.
+    private func writeLatest(what: String, due: (Double) -> Bool) {
         writeLock.lock()
         defer { writeLock.unlock() }
-        guard !closed, Self.now() - lastWriteTime >= interval else { return }
+        guard !closed, due(lastWriteTime) else { return }
         let s = latest()
         guard s.step > lastWrittenStep else { return }
         do { try checkpoint(of: s).write(to: url) } catch {
-            fputs("infomax: could not write the time-based checkpoint \(url.path): \(error)\n", stderr)
+            fputs("infomax: could not write the \(what) \(url.path): \(error)\n", stderr)
             lastWriteTime = Self.now()   // retry after another interval, not every 0.25 s
             return
         }

@@ -8,6 +8,9 @@ import Glibc
 #endif
 
 nonisolated(unsafe) private var stopSignalReceived: Int32 = 0
+/// Set by SIGCONT: Open MPI's kill sequence (mpirun on SIGTERM or SIGINT) sends SIGCONT at once
+/// and SIGTERM only `odls_base_sigkill_timeout` (1 s) later; rank 0 saves the last step on it.
+nonisolated(unsafe) private var continueSignalPending: Int32 = 0
 /// Posted by the handler (sem_post is async-signal-safe); the watchdog thread waits on it.
 nonisolated(unsafe) private var stopSemaphore: UnsafeMutablePointer<sem_t>? = nil
 /// When the last signal arrived (CLOCK_MONOTONIC; clock_gettime is async-signal-safe).
@@ -34,6 +37,13 @@ public enum StopSignal {
         signal(SIGTERM, handler)
         signal(SIGUSR1, handler)
         signal(SIGINT, handler)
+        // SIGCONT is not a stop request (the kernel resumes the process whatever the handler):
+        // it only wakes the watchdog so that rank 0 saves the last completed step at once.
+        let continueHandler: @convention(c) (Int32) -> Void = { _ in
+            continueSignalPending = 1
+            if let s = stopSemaphore { sem_post(s) }
+        }
+        signal(SIGCONT, continueHandler)
         // A dead launcher closes the pipes of stdout/stderr: a write there must not kill the rank
         // before the watchdog thread has saved the last step.
         signal(SIGPIPE, SIG_IGN)
@@ -47,6 +57,14 @@ public enum StopSignal {
     static var arrival: Double {
         guard let t = stopSignalTime else { return 0 }
         return Double(t.pointee.tv_sec) + Double(t.pointee.tv_nsec) * 1e-9
+    }
+
+    /// True once after a SIGCONT arrived (consumes it): the first signal of Open MPI's kill
+    /// sequence, 1 s before its SIGTERM (also sent when a stopped job is resumed).
+    static func takeContinue() -> Bool {
+        guard continueSignalPending != 0 else { return false }
+        continueSignalPending = 0
+        return true
     }
 
     /// Forgets a received signal (tests, or after a checkpoint in a multi-run launch).

@@ -171,6 +171,10 @@ public final class Watchdog: @unchecked Sendable {
                           + "; resume with --resume\n", stderr)
                 }
             }
+            if signalled, StopSignal.takeContinue() {
+                // Open MPI's kill sequence: SIGCONT now, SIGTERM 1 s later, SIGKILL 1 s after.
+                run?.keeper?.writeLatestNow()
+            }
             run?.keeper?.writePeriodicIfDue()
             if watchParent && getppid() != parent {
                 orphaned(run)

@@ -25,8 +25,9 @@ struct Train: ParsableCommand {
         never written into, and --force deletes only the entries above, in a marked folder.
 
         Checkpoints: on SIGTERM, SIGINT or SIGUSR1 rank 0 writes the last completed step at
-        once (summary.json: checkpointed), then the ranks finish the step and exit 75 if the
-        launcher lets them; also every checkpoint_every steps and every checkpoint_minutes
+        once (summary.json: checkpointed; also on the SIGCONT with which mpirun's kill
+        sequence starts, 1 s before its SIGTERM), then the ranks finish the step and exit 75
+        if the launcher lets them; also every checkpoint_every steps and every checkpoint_minutes
         (default 10). A rank waiting in a collective for stall_timeout_seconds (default
         max(60 s, 20 x the median step)) ends the job with 74; a rank whose mpirun/srun died exits.
 
