@@ -122,7 +122,9 @@ node_loss() {
             problems+="the resumed run on $resume_hosts failed; "
         ck_step=$(summary_field "$dir" resumed_from_step)
         [ -n "$ck_step" ] && [ "${ck_step%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed from the checkpoint (resumed_from_step '$ck_step'); "
-        d=$(same_trajectory "$dir/metrics.csv" "$WORK/nl-ref/metrics.csv")
+        # 1500 steps at 3 ranks, then at 2, against 1 rank: float32 summation order drifts
+        # further than over the short rank-count checks (seen: 1.1e-5 relative at step 1200).
+        d=$(same_trajectory "$dir/metrics.csv" "$WORK/nl-ref/metrics.csv" 5e-5)
         [ -n "$d" ] && problems+="the resumed run differs from the uninterrupted one: $d; "
     fi
     if [ -n "$problems" ]; then
