@@ -30,7 +30,7 @@ OUT="$WORK/interrupted"
 MP=$!
 for _ in $(seq 1 60000); do grep -q "^1," "$OUT/metrics.csv" 2>/dev/null && break; sleep 0.01; done
 grep -q "^1," "$OUT/metrics.csv" || fail "no metrics row for step 1"
-sleep 0.3   # step 1's update is done; step 2 runs
+sleep 0.1   # step 1's update is done; step 2 runs (kill early in it: it should outlast the grace)
 [ -e "$OUT/checkpoint.ckpt" ] && fail "a checkpoint before the signal"
 t0=$(now)
 kill -TERM "$MP"
@@ -58,11 +58,20 @@ else
 fi
 [ "$rc" = 1 ] || fail "mpirun exited $rc, expected 1 (Open MPI killed the ranks)"
 [ "$(field "$OUT" status)" = checkpointed ] || fail "summary.json status '$(field "$OUT" status)', expected checkpointed"
-[ "$(field "$OUT" steps_completed)" = 2 ] || fail "summary.json steps_completed '$(field "$OUT" steps_completed)', expected 2"
+# The watchdog saved step 2 (the last completed one) at the signal. When the running step still
+# ends inside Open MPI's 2 s grace (a fast machine: CI once had 2.76 s steps), the loop saves
+# step 3 at its end as well and summary.json says so: nothing lost either way. Whatever it
+# says, --resume must start there.
+done_steps=$(field "$OUT" steps_completed)
+case "$done_steps" in
+    2) ;;
+    3) echo "reliability: the running step ended inside the grace; step 3 checkpointed too" ;;
+    *) fail "summary.json steps_completed '$done_steps', expected 2 (or 3 when the step ended inside the grace)" ;;
+esac
 
 "${MPIRUN[@]}" "$INFOMAX" "${ARGS[@]}" --output "$OUT" --resume > "$WORK/resumed.log" 2>&1 || { cat "$WORK/resumed.log"; fail "resume"; }
-[ "$(field "$OUT" resumed_from_step)" = 2 ] || fail "resumed_from_step '$(field "$OUT" resumed_from_step)', expected 2"
+[ "$(field "$OUT" resumed_from_step)" = "$done_steps" ] || fail "resumed_from_step '$(field "$OUT" resumed_from_step)', expected $done_steps (summary.json's steps_completed)"
 # Trajectory columns (everything but the *_seconds times) equal, as text.
 cols() { awk -F, 'NR==1 { for (i = 1; i <= NF; i++) keep[i] = ($i !~ /_seconds$/) } { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s $i ","; print s }' "$1/metrics.csv"; }
 diff <(cols "$WORK/reference") <(cols "$OUT") > "$WORK/diff" || { cat "$WORK/diff"; fail "the resumed run differs from the uninterrupted one"; }
-echo "reliability: PASS sigterm-long-step (resumed from step 2; metrics equal the uninterrupted run's)"
+echo "reliability: PASS sigterm-long-step (resumed from step $done_steps; metrics equal the uninterrupted run's)"
