@@ -205,8 +205,15 @@ if wanted network; then
                 /"bytes"/ { split($0, kv, ":"); n = kv[2] + 0 }
                 /"exchange"/ { split($0, kv, ":"); t = kv[2] + 0; m = a + b * n; e = (m - t) / t; if (e < 0) e = -e; print e }' net.log |
                 sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "none"; else printf "%.2f", v[int((NR + 1) / 2)] }')
-            awk -v f="$fit" 'BEGIN { exit !(f != "none" && f < 0.5) }' ||
-                problems+="the α-β fit misses the measured exchanges by a median of ${fit} (relative); "
+            # Timings on a machine busy with other work (load above 4 per core) are noise, not a
+            # network: the bound is then reported, not asserted (as in the SIGTERM stage).
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            if awk -v l="$load" -v c="$(nproc)" 'BEGIN { exit !(l <= 4 * c) }'; then
+                awk -v f="$fit" 'BEGIN { exit !(f != "none" && f < 0.5) }' ||
+                    problems+="the α-β fit misses the measured exchanges by a median of ${fit} (relative); "
+            else
+                say "network: load $load on $(nproc) cores: the fit's error bound is not asserted"
+            fi
             say "network: the fit's median relative error over the $(grep -c '"exchange"' net.log) message sizes: $fit"
             say "network: TCP between $H1 and $H2: α = $(awk -v a="$alpha" 'BEGIN { printf "%.1f µs", a * 1e6 }'), β = $(awk -v b="$beta" 'BEGIN { printf "%.3f ns/B (%.2f GB/s)", b * 1e9, 1e-9 / b }')"
         fi
