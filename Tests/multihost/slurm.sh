@@ -216,7 +216,7 @@ if mh_slurm_start; then
         # The uninterrupted run at the job's rank count (2 ranks on 2 hosts, outside Slurm): over
         # 3000 steps a 1-rank reference drifts past 1e-5 by summation order alone (seen: 1.4e-5).
         run sl-rq-ref.log "$MH_MPIRUN" --host "$H1,$H2" "$INFOMAX" train "${RQ[@]}" --progress none --steps "$RQ_STEPS" --output "$WORK/sl-rq-ref" ||
-            problems+="the uninterrupted reference run failed; "
+            problems+="the uninterrupted reference run failed: $(tail -4 sl-rq-ref.log 2>/dev/null | tr '\n' ' '); "
         d=$(same_trajectory "$WORK/sl-rq/metrics.csv" "$WORK/sl-rq-ref/metrics.csv")
         [ -n "$d" ] && problems+="differs from the uninterrupted run: $d; "
     fi
@@ -265,7 +265,7 @@ if mh_slurm_start; then
             resumed=$(summary_field "$WORK/sl-nl" resumed_from_step)
             [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
             run sl-nl-ref.log "$MH_MPIRUN" --host "$H1,$H2" "$INFOMAX" train "${NLS[@]}" --progress none --steps "$RQ_STEPS" --output "$WORK/sl-nl-ref" ||
-                problems+="the uninterrupted reference run failed; "
+                problems+="the uninterrupted reference run failed: $(tail -4 sl-nl-ref.log 2>/dev/null | tr '\n' ' '); "
             d=$(same_trajectory "$WORK/sl-nl/metrics.csv" "$WORK/sl-nl-ref/metrics.csv")
             [ -n "$d" ] && problems+="differs from the uninterrupted run: $d; "
         fi
