@@ -1,5 +1,6 @@
 // RunFolderReport: the HTML report (plus one CSV per chart) for a run folder or a sweep folder.
 import Foundation
+import RunRecords
 
 /// Writes the report for a run folder (metrics.csv / summary.json / config.json), a sweep
 /// folder (sweep.json) or a scaling study (scaling.json + np-<P>/bench.json; also writes
@@ -41,7 +42,7 @@ public struct RunFolderReport {
     /// scaling.csv), as (URL, text).
     func buildWithFiles() throws -> (title: String, subtitle: String, items: [Item], files: [(URL, String)]) {
         guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw ReportError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`), a sweep folder (from `infomax sweep`) "
+            throw RecordError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`), a sweep folder (from `infomax sweep`) "
                 + "or a scaling study (from jobs/scaling.sh)")
         }
         if isScalingStudy {
@@ -70,7 +71,7 @@ public struct RunFolderReport {
         do {
             try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
         } catch {
-            throw ReportError.io(dataFolder, operation: "creating the chart data folder", errno: errno)
+            throw RecordError.io(dataFolder, operation: "creating the chart data folder", errno: errno)
         }
         var html = HTMLReport(title: built.title, subtitle: built.subtitle)
         var n = 0
@@ -212,7 +213,7 @@ struct RunReportBuilder {
 
     func items() -> [RunFolderReport.Item] {
         var items: [RunFolderReport.Item] = []
-        if let summary = run.summary {
+        if let summary = run.summaryMembers {
             items.append(.section("Summary"))
             items.append(.table(header: ["key", "value"], rows: summary.flattened().map { [$0.key, $0.value] }, caption: nil))
         } else {
@@ -246,9 +247,9 @@ struct RunReportBuilder {
             charts.append(.chart(LineChart(title: "Downstream accuracy", xLabel: Metrics.stepAxis, yLabel: "accuracy (fraction correct)",
                                            series: series, references: [.horizontal("chance (0.5)", y: 0.5)], yIncludes: [0, 1]), caption: nil))
         } else if let summary = run.summary {
-            let pairs = [("train", summary["train_accuracy"]?.doubleValue), ("test", summary["test_accuracy"]?.doubleValue)].compactMap { n, v in v.map { (n, $0) } }
+            let pairs = [("train", run.summaryNumber("train_accuracy")), ("test", run.summaryNumber("test_accuracy"))].compactMap { n, v in v.map { (n, $0) } }
             if !pairs.isEmpty {
-                let name = summary["mode"]?.displayString ?? "run"
+                let name = summary.mode.rawValue
                 charts.append(.chart(BarChart(title: "Final downstream accuracy", yLabel: "accuracy (fraction correct)",
                                               categories: pairs.map(\.0), series: [BarSeries(name: name, values: pairs.map(\.1))],
                                               yIncludes: [0, 1]), caption: nil))
@@ -342,7 +343,7 @@ struct SweepReportBuilder {
 
     private var summaryKeys: [String] {
         let exclude = Set(sweep.parameters).union(Metrics.bookkeeping).union(sweep.parameters.contains("ranks") ? ["seconds_per_step"] : [])
-        let summaries = loaded.compactMap { $0.run?.summary }
+        let summaries = loaded.compactMap { $0.run?.summaryMembers }
         guard let first = summaries.first?.objectValue else { return [] }
         let keys = first.compactMap { m -> String? in
             if case .number = m.value, !exclude.contains(m.key) { return m.key }
@@ -652,13 +653,13 @@ struct SweepReportBuilder {
     // MARK: overview table
 
     private func overviewItems() -> [RunFolderReport.Item] {
-        let keys = ["status"] + Metrics.sorted(Array(Set(loaded.flatMap { $0.run?.summary?.objectValue?.map(\.key) ?? [] }))
-            .filter { k in loaded.contains { $0.run?.summary?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
+        let keys = ["status"] + Metrics.sorted(Array(Set(loaded.flatMap { $0.run?.summaryMembers?.objectValue?.map(\.key) ?? [] }))
+            .filter { k in loaded.contains { $0.run?.summaryMembers?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
         let header = ["point"] + sweep.parameters + keys
         let rows = sweep.points.prefix(500).map { p -> [String] in
             [p.name] + sweep.parameters.map { p.value($0)?.displayString ?? "" }
                 + keys.map { k in
-                    if k == "status" { return p.run?.summary?["status"]?.displayString ?? (p.run == nil ? (p.problem ?? "missing") : "running") }
+                    if k == "status" { return p.run?.summary?.status.rawValue ?? (p.run == nil ? (p.problem ?? "missing") : "running") }
                     return p.run?.summaryNumber(k).map { NumberText.display($0, digits: 4) } ?? ""
                 }
         }
