@@ -653,7 +653,7 @@ struct SweepReportBuilder {
     // MARK: overview table
 
     private func overviewItems() -> [RunFolderReport.Item] {
-        let keys = ["status"] + Metrics.sorted(Array(Set(loaded.flatMap { $0.run?.summaryMembers?.objectValue?.map(\.key) ?? [] }))
+        let keys = ["status"] + Metrics.sorted(Set(loaded.flatMap { $0.run?.summaryMembers?.objectValue?.map(\.key) ?? [] }).sorted()
             .filter { k in loaded.contains { $0.run?.summaryMembers?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
         let header = ["point"] + sweep.parameters + keys
         let rows = sweep.points.prefix(500).map { p -> [String] in

@@ -77,9 +77,12 @@ public struct BenchReport: Codable, Sendable, Equatable {
     /// The `schema` of bench.json text, if it has one (read before the rest, so that a file of
     /// another schema is named as such rather than as a missing key).
     public static func schema(of data: Data) -> String? {
-        struct Probe: Decodable { var schema: String? }
-        return (try? JSONDecoder().decode(Probe.self, from: data))?.schema
+        (try? JSONDecoder().decode(SchemaProbe.self, from: data))?.schema
     }
+
+    /// The `schema` key alone. (A named type, not one local to `schema(of:)`: the release build's
+    /// cross-module optimization left a local type's metadata undefined at link time.)
+    struct SchemaProbe: Decodable { var schema: String? }
 }
 
 /// Seconds per step of each phase of a training step (means over the timed steps).

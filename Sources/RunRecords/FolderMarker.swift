@@ -32,7 +32,9 @@ public struct FolderMarker: Decodable, Sendable, Equatable {
 
     /// Whether `data` is a marker of this tool (any other content, or none: false).
     public static func isMarker(_ data: Data) -> Bool {
-        struct Probe: Decodable { var tool: String? }
-        return (try? JSONDecoder().decode(Probe.self, from: data))?.tool == tool
+        (try? JSONDecoder().decode(ToolProbe.self, from: data))?.tool == tool
     }
+
+    /// The `tool` key alone (a named type: see BenchReport.SchemaProbe).
+    struct ToolProbe: Decodable { var tool: String? }
 }

@@ -85,6 +85,17 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.communicationSeconds = communicationSeconds; self.loggingSeconds = loggingSeconds
         self.resumedFromStep = resumedFromStep; self.stopReason = stopReason
     }
+
+    /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests
+    /// checks that each key is the one the encoder writes for its property).
+    public static let tableFigures: [(key: String, value: KeyPath<RunSummary, Double?>)] = [
+        ("final_loss", \.finalLoss), ("train_accuracy", \.trainAccuracy), ("test_accuracy", \.testAccuracy),
+        ("signal_learning", \.signalLearning), ("noise_memorization", \.noiseMemorization),
+        ("condition_number", \.conditionNumber), ("subspace_alignment", \.subspaceAlignment),
+        ("seconds_per_step", \.secondsPerStepFigure), ("wall_seconds", \.wallSecondsFigure),
+    ]
+    private var secondsPerStepFigure: Double? { secondsPerStep }
+    private var wallSecondsFigure: Double? { wallSeconds }
 }
 
 /// The summary.json of a run that an error ended: its status (`failed`), mode and the error.

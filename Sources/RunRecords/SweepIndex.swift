@@ -60,15 +60,12 @@ public struct SweepIndex: Sendable, Equatable {
         try RecordCoding.read(SweepIndex.self, from: url, hint: hint, plain: true)
     }
 
-    /// The columns of sweep.csv after `point` and the parameters: the summary figures, then the
-    /// point's status and error.
-    public static let csvFigures = ["final_loss", "train_accuracy", "test_accuracy", "signal_learning", "noise_memorization",
-                                    "condition_number", "subspace_alignment", "seconds_per_step", "wall_seconds"]
+    /// The summary figures of sweep.csv, after `point` and the parameters (then `status`, `error`).
+    public static var csvFigures: [String] { RunSummary.tableFigures.map(\.key) }
 
-    /// A point's figures in `csvFigures` order (nil: not in the summary).
+    /// A point's figures in `csvFigures` order (nil: not in the summary, or no summary).
     public static func csvFigureValues(_ s: RunSummary?) -> [Double?] {
-        [s?.finalLoss, s?.trainAccuracy, s?.testAccuracy, s?.signalLearning, s?.noiseMemorization,
-         s?.conditionNumber, s?.subspaceAlignment, s?.secondsPerStep, s?.wallSeconds]
+        RunSummary.tableFigures.map { figure in s.flatMap { $0[keyPath: figure.value] } }
     }
 }
 

@@ -164,6 +164,19 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
         XCTAssertEqual(try RecordCoding.text(summary), Self.summaryText)
     }
 
+    func testTableFigureKeysAreTheKeysTheEncoderWrites() throws {
+        var s = try XCTUnwrap(SummaryFile.decode(Data(Self.summaryText.utf8), url: url).run)
+        s.conditionNumber = 12.5
+        s.subspaceAlignment = 0.25
+        let members = try SummaryFile.run(s).members()
+        XCTAssertEqual(SweepIndex.csvFigures.count, 9)
+        for (key, path) in RunSummary.tableFigures {
+            let value = try XCTUnwrap(s[keyPath: path], key)
+            XCTAssertEqual(members[key]?.doubleValue, value, key)
+        }
+        XCTAssertEqual(SweepIndex.csvFigureValues(nil), Array(repeating: nil, count: 9))
+    }
+
     func testSummaryRefusesAStatusOrModeOutsideTheVocabulary() throws {
         for (bad, key) in [("\"status\" : \"completed\"", "\"status\" : \"done\""), ("\"mode\" : \"multi-modal\"", "\"mode\" : \"both\"")] {
             let text = Self.summaryText.replacingOccurrences(of: bad, with: key)
