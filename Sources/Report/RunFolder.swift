@@ -48,7 +48,7 @@ public struct RunFolder {
     /// NaN values are kept (they draw as gaps). x is `step`, or the row number without a step column.
     public func curve(_ column: String) -> (x: [Double], y: [Double]) {
         guard let metrics, let values = metrics.numbers(column) else { return ([], []) }
-        let steps = metrics.numbers("step") ?? values.indices.map { Double($0) }
+        let steps = metrics.numbers(MetricColumn.step.rawValue) ?? values.indices.map { Double($0) }
         var x: [Double] = [], y: [Double] = []
         for (s, v) in zip(steps, values) {
             guard let s, let v else { continue }
@@ -64,7 +64,7 @@ public struct RunFolder {
     /// Seconds per step from the summary, else from the last `wall_seconds` / `step` of metrics.csv.
     public var secondsPerStep: Double? {
         if let s = summaryNumber("seconds_per_step") { return s }
-        let w = curve("wall_seconds")
+        let w = curve(MetricColumn.wallSeconds.rawValue)
         guard let step = w.x.last, let wall = w.y.last, step > 0 else { return nil }
         return wall / step
     }
