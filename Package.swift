@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // InfoMaxMPI: contrastive (InfoMax / InfoNCE) learning on synthetic data across MPI ranks.
 // Layers, lowest first (an arrow only points down): CMPI, CBLAS, CRandom -> MPI, Linalg -> Synthetic
-// -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI). See README.md.
+// -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI); RunRecords (the file formats,
+// Foundation only) sits below Training and Report, which both import it. See README.md.
 import PackageDescription
 
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release))]
@@ -11,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "infomax", targets: ["infomax"]),
-        .library(name: "InfoMaxMPI", targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report"]),
+        .library(name: "InfoMaxMPI", targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,10 +31,13 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Linalg", "CRandom"], swiftSettings: optimized),
         .target(name: "InfoMax", dependencies: ["Linalg", "MPI"], swiftSettings: optimized),
         .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
-        .target(name: "Report", dependencies: [], swiftSettings: optimized),
+        // The record types of every file the program writes and reads (summary.json, metrics.csv,
+        // sweep.json, bench.json, scaling.json), their coding and the atomic writer.
+        .target(name: "RunRecords", dependencies: [], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords"], swiftSettings: optimized),
+        .target(name: "Report", dependencies: ["RunRecords"], swiftSettings: optimized),
         .executableTarget(name: "infomax", dependencies: [
-            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report", "CBLAS", "CAllocCount",
+            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report", "CBLAS", "CAllocCount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
@@ -44,7 +48,8 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
         .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "Report"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "RunRecords"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "RunRecords"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     // Swift 5 language mode: the code is single-threaded per rank (MPI FUNNELED) and talks

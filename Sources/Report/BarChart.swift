@@ -1,5 +1,6 @@
 // BarChart: grouped bars with optional error bars (e.g. train/test accuracy per mode), as SVG.
 import Foundation
+import RunRecords
 
 /// One colour of bars: one value per category.
 public struct BarSeries {

@@ -1,6 +1,7 @@
 // HTMLReport: one self-contained HTML page (inline CSS and SVG, no scripts, no network)
 // assembled from sections, paragraphs, tables and charts.
 import Foundation
+import RunRecords
 
 /// A self-contained HTML document built block by block.
 public struct HTMLReport {

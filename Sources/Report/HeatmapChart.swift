@@ -1,6 +1,7 @@
 // HeatmapChart: a metric over two grid keys as a coloured grid (e.g. test-accuracy gap over
 // SNR × n), with a colour bar, each cell's value written in it and in its hover title, as SVG.
 import Foundation
+import RunRecords
 
 /// A coloured grid: `values[row][column]` (NaN = no data) with labelled rows and columns.
 public struct HeatmapChart: Chart {

@@ -1,6 +1,7 @@
 // LineChart: named x/y series with optional shaded bands, dashed reference lines, log axes,
 // nice ticks, a legend and gaps at NaN, rendered as standalone SVG.
 import Foundation
+import RunRecords
 
 /// One line of a `LineChart`.
 public struct LineSeries {

@@ -1,5 +1,6 @@
 // RunFolderReport: the HTML report (plus one CSV per chart) for a run folder or a sweep folder.
 import Foundation
+import RunRecords
 
 /// Writes the report for a run folder (metrics.csv / summary.json / config.json), a sweep
 /// folder (sweep.json) or a scaling study (scaling.json + np-<P>/bench.json; also writes
@@ -41,7 +42,7 @@ public struct RunFolderReport {
     /// scaling.csv), as (URL, text).
     func buildWithFiles() throws -> (title: String, subtitle: String, items: [Item], files: [(URL, String)]) {
         guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw ReportError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`), a sweep folder (from `infomax sweep`) "
+            throw RecordError.missingFile(folder, hint: "the folder does not exist; pass a run folder (from `infomax train`), a sweep folder (from `infomax sweep`) "
                 + "or a scaling study (from jobs/scaling.sh)")
         }
         if isScalingStudy {
@@ -70,7 +71,7 @@ public struct RunFolderReport {
         do {
             try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
         } catch {
-            throw ReportError.io(dataFolder, operation: "creating the chart data folder", errno: errno)
+            throw RecordError.io(dataFolder, operation: "creating the chart data folder", errno: errno)
         }
         var html = HTMLReport(title: built.title, subtitle: built.subtitle)
         var n = 0
@@ -206,13 +207,23 @@ struct Spread {
     }
 }
 
+/// metrics.csv's column names (RunRecords' MetricColumn), as the report looks them up.
+private enum C {
+    static let step = MetricColumn.step.rawValue, epoch = MetricColumn.epoch.rawValue
+    static let wallSeconds = MetricColumn.wallSeconds.rawValue, loss = MetricColumn.loss.rawValue
+    static let computeSeconds = MetricColumn.computeSeconds.rawValue, communicationSeconds = MetricColumn.communicationSeconds.rawValue
+    static let signalLearning = MetricColumn.signalLearning.rawValue, noiseMemorization = MetricColumn.noiseMemorization.rawValue
+    static let conditionNumber = MetricColumn.conditionNumber.rawValue, subspaceAlignment = MetricColumn.subspaceAlignment.rawValue
+    static let trainAccuracy = MetricColumn.trainAccuracy.rawValue, testAccuracy = MetricColumn.testAccuracy.rawValue
+}
+
 /// The charts and tables of one run.
 struct RunReportBuilder {
     let run: RunFolder
 
     func items() -> [RunFolderReport.Item] {
         var items: [RunFolderReport.Item] = []
-        if let summary = run.summary {
+        if let summary = run.summaryMembers {
             items.append(.section("Summary"))
             items.append(.table(header: ["key", "value"], rows: summary.flattened().map { [$0.key, $0.value] }, caption: nil))
         } else {
@@ -229,8 +240,8 @@ struct RunReportBuilder {
                                            yScale: Metrics.scale(key, c.y), series: [LineSeries(name: key, x: c.x, y: c.y)],
                                            yIncludes: Metrics.isAccuracy(key) ? [0, 1] : []), caption: nil))
         }
-        if has("loss") { single("loss") }
-        let sn = ["signal_learning", "noise_memorization"].filter(has)
+        if has(C.loss) { single(C.loss) }
+        let sn = [C.signalLearning, C.noiseMemorization].filter(has)
         if !sn.isEmpty {
             let series = sn.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: Metrics.info(k).title.lowercased(), x: c.x, y: c.y) }
             charts.append(.chart(LineChart(title: "Signal learning vs noise memorization",
@@ -238,30 +249,30 @@ struct RunReportBuilder {
                                            xLabel: Metrics.stepAxis, yLabel: "inner product with the neurons", series: series),
                                  caption: "Learning the signal generalizes; memorizing the noise does not."))
         }
-        if has("condition_number") { single("condition_number") }
-        if has("subspace_alignment") { single("subspace_alignment") }
-        let acc = ["train_accuracy", "test_accuracy"].filter(has)
+        if has(C.conditionNumber) { single(C.conditionNumber) }
+        if has(C.subspaceAlignment) { single(C.subspaceAlignment) }
+        let acc = [C.trainAccuracy, C.testAccuracy].filter(has)
         if !acc.isEmpty {
-            let series = acc.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == "train_accuracy" ? "train" : "test", x: c.x, y: c.y) }
+            let series = acc.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == C.trainAccuracy ? "train" : "test", x: c.x, y: c.y) }
             charts.append(.chart(LineChart(title: "Downstream accuracy", xLabel: Metrics.stepAxis, yLabel: "accuracy (fraction correct)",
                                            series: series, references: [.horizontal("chance (0.5)", y: 0.5)], yIncludes: [0, 1]), caption: nil))
         } else if let summary = run.summary {
-            let pairs = [("train", summary["train_accuracy"]?.doubleValue), ("test", summary["test_accuracy"]?.doubleValue)].compactMap { n, v in v.map { (n, $0) } }
+            let pairs = [("train", run.summaryNumber(C.trainAccuracy)), ("test", run.summaryNumber(C.testAccuracy))].compactMap { n, v in v.map { (n, $0) } }
             if !pairs.isEmpty {
-                let name = summary["mode"]?.displayString ?? "run"
+                let name = summary.mode.rawValue
                 charts.append(.chart(BarChart(title: "Final downstream accuracy", yLabel: "accuracy (fraction correct)",
                                               categories: pairs.map(\.0), series: [BarSeries(name: name, values: pairs.map(\.1))],
                                               yIncludes: [0, 1]), caption: nil))
             }
         }
-        let timing = ["compute_seconds", "communication_seconds"].filter(has)
+        let timing = [C.computeSeconds, C.communicationSeconds].filter(has)
         if !timing.isEmpty {
-            let series = timing.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == "compute_seconds" ? "compute" : "communication", x: c.x, y: c.y) }
+            let series = timing.map { k -> LineSeries in let c = run.curve(k); return LineSeries(name: k == C.computeSeconds ? "compute" : "communication", x: c.x, y: c.y) }
             charts.append(.chart(LineChart(title: "Compute vs communication time", xLabel: Metrics.stepAxis, yLabel: "time (s)",
                                            series: series), caption: nil))
         }
-        let handled: Set<String> = ["step", "wall_seconds", "epoch", "loss", "signal_learning", "noise_memorization", "condition_number",
-                                    "subspace_alignment", "train_accuracy", "test_accuracy", "compute_seconds", "communication_seconds"]
+        let handled: Set<String> = [C.step, C.wallSeconds, C.epoch, C.loss, C.signalLearning, C.noiseMemorization, C.conditionNumber,
+                                    C.subspaceAlignment, C.trainAccuracy, C.testAccuracy, C.computeSeconds, C.communicationSeconds]
         for c in columns where !handled.contains(c) && has(c) { single(c) }
         if charts.isEmpty {
             items.append(.note("No metric rows to plot (\(RunFolder.metricsFile) is missing or has no values yet)."))
@@ -342,7 +353,7 @@ struct SweepReportBuilder {
 
     private var summaryKeys: [String] {
         let exclude = Set(sweep.parameters).union(Metrics.bookkeeping).union(sweep.parameters.contains("ranks") ? ["seconds_per_step"] : [])
-        let summaries = loaded.compactMap { $0.run?.summary }
+        let summaries = loaded.compactMap { $0.run?.summaryMembers }
         guard let first = summaries.first?.objectValue else { return [] }
         let keys = first.compactMap { m -> String? in
             if case .number = m.value, !exclude.contains(m.key) { return m.key }
@@ -560,7 +571,7 @@ struct SweepReportBuilder {
     private func curveItems() -> [RunFolderReport.Item] {
         var columns: [String] = []
         for p in loaded { for c in p.run?.metrics?.numericColumns ?? [] where !columns.contains(c) { columns.append(c) } }
-        columns = Metrics.sorted(columns.filter { !["step", "wall_seconds", "epoch"].contains($0) })
+        columns = Metrics.sorted(columns.filter { ![C.step, C.wallSeconds, C.epoch].contains($0) })
         guard !columns.isEmpty else { return [] }
         var items: [RunFolderReport.Item] = [.section("Training curves per setting")]
         let groups = orderedLabels(groupParams)
@@ -621,7 +632,7 @@ struct SweepReportBuilder {
                 xs.append(r); t.append(s.mean); tlo.append(s.low); thi.append(s.high)
                 let shares = points.compactMap { p -> Double? in
                     guard let run = p.run else { return nil }
-                    let c = run.curve("communication_seconds").y.filter { $0.isFinite }, k = run.curve("compute_seconds").y.filter { $0.isFinite }
+                    let c = run.curve(C.communicationSeconds).y.filter { $0.isFinite }, k = run.curve(C.computeSeconds).y.filter { $0.isFinite }
                     guard !c.isEmpty, !k.isEmpty else { return nil }
                     let cm = c.reduce(0, +) / Double(c.count), km = k.reduce(0, +) / Double(k.count)
                     return cm + km > 0 ? cm / (cm + km) : nil
@@ -652,13 +663,13 @@ struct SweepReportBuilder {
     // MARK: overview table
 
     private func overviewItems() -> [RunFolderReport.Item] {
-        let keys = ["status"] + Metrics.sorted(Array(Set(loaded.flatMap { $0.run?.summary?.objectValue?.map(\.key) ?? [] }))
-            .filter { k in loaded.contains { $0.run?.summary?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
+        let keys = ["status"] + Metrics.sorted(Set(loaded.flatMap { $0.run?.summaryMembers?.objectValue?.map(\.key) ?? [] }).sorted()
+            .filter { k in loaded.contains { $0.run?.summaryMembers?[k]?.doubleValue != nil } && !sweep.parameters.contains(k) })
         let header = ["point"] + sweep.parameters + keys
         let rows = sweep.points.prefix(500).map { p -> [String] in
             [p.name] + sweep.parameters.map { p.value($0)?.displayString ?? "" }
                 + keys.map { k in
-                    if k == "status" { return p.run?.summary?["status"]?.displayString ?? (p.run == nil ? (p.problem ?? "missing") : "running") }
+                    if k == "status" { return p.run?.summary?.status.rawValue ?? (p.run == nil ? (p.problem ?? "missing") : "running") }
                     return p.run?.summaryNumber(k).map { NumberText.display($0, digits: 4) } ?? ""
                 }
         }

@@ -1,5 +1,6 @@
 // SVG building blocks shared by the charts: escaping, coordinates, palette, the Chart protocol.
 import Foundation
+import RunRecords
 
 /// A chart that renders to a self-contained SVG string and exports the data it plots.
 public protocol Chart {

@@ -2,6 +2,7 @@
 // counts): time per step and efficiency against the ideal, where the step's time goes per rank
 // count, the compute rate against the sgemm peak, memory and communication per rank.
 import Foundation
+import RunRecords
 
 struct ScalingReportBuilder {
     let study: ScalingStudy
@@ -216,12 +217,10 @@ struct ScalingReportBuilder {
         for key in ["schema", "model", "d", "width", "patches", "mode", "loss", "symmetric", "stop_gradient", "exchange", "steps", "warmup", "openblas_threads"] where !b.text(key).isEmpty {
             out.append([key, b.text(key)])
         }
-        let hosts = Set(study.points.flatMap { ($0.json["per_rank"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue } })
+        let hosts = Set(study.points.flatMap { $0.report.perRank.map(\.host) })
         if !hosts.isEmpty { out.append(["hosts", hosts.sorted().joined(separator: ", ")]) }
         out.append(["bench flags", study.benchFlags.isEmpty ? "(none)" : study.benchFlags.joined(separator: " ")])
-        for (key, value) in study.manifest.objectValue ?? [] where !["schema", "kind", "ranks", "bench_flags", "failed"].contains(key) {
-            out.append([key, value.displayString])
-        }
+        for (key, value) in study.manifest.details { out.append([key, value]) }
         return out
     }
 }

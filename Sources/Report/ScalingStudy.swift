@@ -1,42 +1,44 @@
 // Reading a scaling study: `scaling.json` (written by jobs/scaling.sh / jobs/scaling.sbatch)
-// and one `np-<P>/bench.json` (from `infomax bench --output`) per rank count P; the derived
-// table (speedup, efficiency, phases, rates) and its CSV, `scaling.csv`.
+// and one `np-<P>/bench.json` (from `infomax bench --output`) per rank count P, in RunRecords'
+// formats; the derived table (speedup, efficiency, phases, rates) and its CSV, `scaling.csv`.
 import Foundation
+import RunRecords
 
-/// One `bench.json` of `infomax bench` (schema infomax-bench/1). Times are seconds per step.
+/// One `bench.json` of `infomax bench` (RunRecords' `BenchReport`, schema infomax-bench/1),
+/// checked for what the report needs. Times are seconds per step.
 public struct BenchResult {
-    public static let schemaPrefix = "infomax-bench/"
-    public static let schema = "infomax-bench/1"
+    public static let schema = BenchReport.currentSchema
     /// The phases of a step, in the order of a step; `bench.json` has every one of them.
     /// `loss_overlapped` is loss communication hidden behind computation (ring exchange).
-    public static let phaseKeys = ["data", "forward", "loss_compute", "loss_communication", "loss_overlapped",
-                                   "backward", "allreduce", "optimizer"]
+    public static var phaseKeys: [String] { ScalingTable.phaseKeys }
 
     public let url: URL
-    public let json: JSONValue
-    public let ranks: Int
-    public let globalBatch: Int
-    /// Samples per rank (length `ranks` when given).
-    public let batchPerRank: [Int]
+    public let report: BenchReport
+    /// The file's members (sorted keys), for the settings the report shows as they are.
+    public let members: JSONValue
+    public var ranks: Int { report.ranks }
+    public var globalBatch: Int { report.globalBatch }
+    /// Samples per rank (length `ranks`).
+    public var batchPerRank: [Int] { report.batchPerRank }
     /// Mean over the timed steps of the slowest rank's step time.
-    public let secondsPerStep: Double
+    public var secondsPerStep: Double { report.secondsPerStep }
     /// Max over ranks of each phase's mean time per step, by `phaseKeys`.
     public let phases: [String: Double]
-    /// Each rank's own mean step time (from `per_rank`; empty when absent).
-    public let perRankSeconds: [Double]
+    /// Each rank's own mean step time.
+    public var perRankSeconds: [Double] { report.perRank.map(\.secondsPerStep) }
 
-    /// A number at the top level (nil when absent, null or not a number).
-    public func number(_ key: String) -> Double? { json[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil } }
+    /// A finite number at the top level (nil when absent or not a finite number).
+    public func number(_ key: String) -> Double? { members[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil } }
     /// A setting at the top level as display text ("" when absent).
-    public func text(_ key: String) -> String { json[key].map { $0 == .null ? "" : $0.displayString } ?? "" }
+    public func text(_ key: String) -> String { members[key].map { $0 == .null ? "" : $0.displayString } ?? "" }
 
-    public var gflopsTotal: Double? { number("gflops_total") }
-    public var gflopsPerRank: Double? { number("gflops_per_rank") }
-    public var sgemmPeakGflops: Double? { number("sgemm_peak_gflops") }
-    public var fractionOfPeak: Double? { number("fraction_of_peak") }
-    public var bytesPerStepPerRank: Double? { number("bytes_per_step_per_rank") }
-    public var peakRSSBytes: Double? { number("peak_rss_bytes") }
-    public var allocationsPerStep: Double? { number("allocations_per_step") }
+    public var gflopsTotal: Double? { report.gflopsTotal }
+    public var gflopsPerRank: Double? { report.gflopsPerRank }
+    public var sgemmPeakGflops: Double? { report.sgemmPeakGflops }
+    public var fractionOfPeak: Double? { report.fractionOfPeak }
+    public var bytesPerStepPerRank: Double? { Double(report.bytesPerStepPerRank) }
+    public var peakRSSBytes: Double? { Double(report.peakRssBytes) }
+    public var allocationsPerStep: Double? { report.allocationsPerStep }
 
     /// Slowest over fastest rank's step time (1 = balanced); nil without `per_rank`.
     public var rankSpread: Double? {
@@ -44,49 +46,39 @@ public struct BenchResult {
         return hi / lo
     }
 
-    /// Reads and checks a bench.json. Throws `ReportError.missingFile` / `.malformed`, naming the file.
+    /// Reads and checks a bench.json. Throws `RecordError.missingFile` / `.malformed`, naming the file.
     public static func load(_ url: URL, hint: String = "expected the output of `infomax bench --output DIR`") throws -> BenchResult {
-        let json = try JSONValue.read(url, hint: hint)
-        func bad(_ reason: String) -> ReportError { .malformed(url, reason: reason) }
-        guard case .object = json else { throw bad("expected a JSON object (the bench.json of `infomax bench --output`)") }
-        guard let schema = json["schema"]?.stringValue else { throw bad("no `schema` key; expected \"\(Self.schema)\"") }
-        guard schema == Self.schema else {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw RecordError.missingFile(url, hint: hint) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw RecordError.malformed(url, reason: error.localizedDescription) }
+        func bad(_ reason: String) -> RecordError { .malformed(url, reason: reason) }
+        if let schema = BenchReport.schema(of: data), schema != Self.schema {
             throw bad("schema \"\(schema)\" is not \"\(Self.schema)\", the one this report reads; regenerate it with this version of `infomax bench`")
         }
-        func count(_ key: String) throws -> Int {
-            guard let v = json[key]?.doubleValue, v.isFinite, v >= 1, v == v.rounded() else {
-                throw bad("`\(key)` must be a positive whole number, found \(json[key]?.displayString ?? "nothing")")
-            }
-            return Int(v)
+        let report = try RecordCoding.decode(BenchReport.self, from: data, url: url)
+        guard report.ranks >= 1 else { throw bad("`ranks` must be a positive whole number, found \(report.ranks)") }
+        guard report.globalBatch >= 1 else { throw bad("`global_batch` must be a positive whole number, found \(report.globalBatch)") }
+        guard report.secondsPerStep.isFinite, report.secondsPerStep > 0 else {
+            throw bad("`seconds_per_step` must be a positive number, found \(report.secondsPerStep)")
         }
-        let ranks = try count("ranks")
-        let globalBatch = try count("global_batch")
-        guard let t = json["seconds_per_step"]?.doubleValue, t.isFinite, t > 0 else {
-            throw bad("`seconds_per_step` must be a positive number, found \(json["seconds_per_step"]?.displayString ?? "nothing")")
-        }
-        guard case .object? = json["phases"] else { throw bad("no `phases` object (seconds per step of \(phaseKeys.joined(separator: ", ")))") }
         var phases: [String: Double] = [:]
-        for key in phaseKeys {
-            guard let v = json["phases"]?[key]?.doubleValue, v.isFinite, v >= 0 else {
-                throw bad("`phases.\(key)` must be a number ≥ 0, found \(json["phases"]?[key]?.displayString ?? "nothing")")
-            }
+        for (key, _, v) in report.phases.named {
+            guard v.isFinite, v >= 0 else { throw bad("`phases.\(key)` must be a number ≥ 0, found \(v)") }
             phases[key] = v
         }
-        let batches = (json["batch_per_rank"]?.arrayValue ?? []).compactMap { $0.doubleValue }.map { Int($0) }
-        if !batches.isEmpty, batches.count != ranks {
-            throw bad("`batch_per_rank` has \(batches.count) entries for \(ranks) ranks")
+        if !report.batchPerRank.isEmpty, report.batchPerRank.count != report.ranks {
+            throw bad("`batch_per_rank` has \(report.batchPerRank.count) entries for \(report.ranks) ranks")
         }
-        let perRank = (json["per_rank"]?.arrayValue ?? []).compactMap { $0["seconds_per_step"]?.doubleValue }
-        return BenchResult(url: url, json: json, ranks: ranks, globalBatch: globalBatch, batchPerRank: batches,
-                           secondsPerStep: t, phases: phases, perRankSeconds: perRank)
+        return BenchResult(url: url, report: report, members: try JSONDecoder().decode(JSONValue.self, from: RecordCoding.encoder().encode(report)),
+                           phases: phases)
     }
 }
 
 /// A scaling study folder: `scaling.json` and `np-<P>/bench.json` for each rank count P.
 public struct ScalingStudy {
-    public static let file = "scaling.json"
-    public static let csvFile = "scaling.csv"
-    public static let schema = "infomax-scaling/1"
+    public static let file = ScalingManifest.file
+    public static let csvFile = ScalingTable.file
+    public static let schema = ScalingManifest.currentSchema
 
     public let url: URL
     public let kind: ScalingKind
@@ -96,7 +88,7 @@ public struct ScalingStudy {
     public let failed: [Int]
     /// The `infomax bench` options every point used.
     public let benchFlags: [String]
-    public let manifest: JSONValue
+    public let manifest: ScalingManifest
     /// One bench per entry of `ranks`.
     public let points: [BenchResult]
 
@@ -108,44 +100,43 @@ public struct ScalingStudy {
         FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path)
     }
 
-    /// Loads scaling.json and every point's bench.json. Throws `ReportError` naming the file:
+    /// Loads scaling.json and every point's bench.json. Throws `RecordError` naming the file:
     /// `.missingFile` for a point without bench.json, `.malformed` for a bad file.
     public static func load(_ url: URL) throws -> ScalingStudy {
         let file = url.appendingPathComponent(Self.file)
-        let manifest = try JSONValue.read(file, hint: "not a scaling study; run jobs/scaling.sh or jobs/scaling.sbatch, which write it")
-        func bad(_ reason: String) -> ReportError { .malformed(file, reason: reason) }
-        guard case .object = manifest else { throw bad("expected a JSON object {\"schema\", \"kind\", \"ranks\", \"bench_flags\"}") }
-        if let schema = manifest["schema"]?.stringValue, schema != Self.schema {
+        let manifest = try RecordCoding.read(ScalingManifest.self, from: file,
+                                             hint: "not a scaling study; run jobs/scaling.sh or jobs/scaling.sbatch, which write it")
+        func bad(_ reason: String) -> RecordError { .malformed(file, reason: reason) }
+        if let schema = manifest.schema, schema != Self.schema {
             throw bad("schema \"\(schema)\" is not \"\(Self.schema)\"")
         }
-        guard let kindText = manifest["kind"]?.stringValue, let kind = ScalingKind(text: kindText) else {
-            throw bad("`kind` must be \"strong\" or \"weak\", found \(manifest["kind"]?.displayString ?? "nothing")")
+        guard let kindText = manifest.kind, let kind = ScalingKind(text: kindText) else {
+            throw bad("`kind` must be \"strong\" or \"weak\", found \(manifest.kind ?? "nothing")")
         }
-        func rankList(_ key: String) throws -> [Int] {
-            guard let list = manifest[key]?.arrayValue else { return [] }
-            return try list.map { v -> Int in
-                guard let x = v.doubleValue, x >= 1, x == x.rounded(), x < 1e7 else {
-                    throw bad("`\(key)` must hold positive whole numbers (rank counts), found \(v.displayString)")
+        func rankList(_ key: String, _ list: [Double]?) throws -> [Int] {
+            try (list ?? []).map { x -> Int in
+                guard x >= 1, x == x.rounded(), x < 1e7 else {
+                    throw bad("`\(key)` must hold positive whole numbers (rank counts), found \(NumberText.display(x))")
                 }
                 return Int(x)
             }
         }
-        let listed = try rankList("ranks")
+        let listed = try rankList("ranks", manifest.ranks)
         guard !listed.isEmpty else { throw bad("`ranks` must be a non-empty list of rank counts, e.g. [1, 2, 4]") }
         guard Set(listed).count == listed.count else { throw bad("`ranks` lists a rank count twice: \(listed)") }
-        let failed = try rankList("failed")
+        let failed = try rankList("failed", manifest.failed)
         let ranks = listed.filter { !failed.contains($0) }.sorted()
         guard !ranks.isEmpty else {
             throw bad("every rank count failed (`failed`: \(failed)); see the job log for why, then run the study again")
         }
-        let flags = (manifest["bench_flags"]?.arrayValue ?? []).map(\.displayString)
+        let flags = manifest.benchFlags ?? []
         var points: [BenchResult] = []
         for p in ranks {
-            let bench = pointFolder(url, ranks: p).appendingPathComponent("bench.json")
+            let bench = pointFolder(url, ranks: p).appendingPathComponent(BenchReport.file)
             let point = try BenchResult.load(bench, hint: "the bench at \(p) rank(s) did not write it (it failed, or is still running: see the job log); "
                 + "run the study again, or remove \(p) from `ranks` in \(file.path) to report the other rank counts")
             guard point.ranks == p else {
-                throw ReportError.malformed(bench, reason: "`ranks` is \(point.ranks) but the folder np-\(p) is the point at \(p) rank(s)")
+                throw RecordError.malformed(bench, reason: "`ranks` is \(point.ranks) but the folder np-\(p) is the point at \(p) rank(s)")
             }
             points.append(point)
         }
@@ -184,11 +175,7 @@ public struct ScalingStudy {
     }
 
     /// The columns of scaling.csv (times in seconds per step; phases are the slowest rank's).
-    public static let csvHeader = ["ranks", "global_batch", "seconds_per_step", "speedup", "efficiency"]
-        + BenchResult.phaseKeys.map { $0 + "_seconds" }
-        + ["gflops_total", "fraction_of_peak", "bytes_per_step_per_rank", "peak_rss_bytes",
-           "batch_per_rank", "ideal_seconds_per_step", "samples_per_second", "gflops_per_rank", "sgemm_peak_gflops",
-           "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step", "work_efficiency"]
+    public static var csvHeader: [String] { ScalingTable.header }
 
     /// scaling.csv: one row per rank count; empty cells for figures a bench.json lacks.
     public func csv() -> String {
@@ -202,17 +189,9 @@ public struct ScalingStudy {
             cells += BenchResult.phaseKeys.map { num(b.phases[$0]) }
             cells += [num(b.gflopsTotal), num(b.fractionOfPeak), num(b.bytesPerStepPerRank), num(b.peakRSSBytes),
                       num(perRank), num(r.idealSecondsPerStep), num(r.samplesPerSecond), num(b.gflopsPerRank), num(b.sgemmPeakGflops),
-                      num(b.number("sgemm_peak_gflops_all_ranks")), num(b.rankSpread), num(b.allocationsPerStep), num(r.workEfficiency)]
+                      num(b.report.sgemmPeakGflopsAllRanks), num(b.rankSpread), num(b.allocationsPerStep), num(r.workEfficiency)]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// Writes `<folder>/scaling.csv` atomically; returns its URL.
-    @discardableResult
-    public func writeCSV() throws -> URL {
-        let out = url.appendingPathComponent(Self.csvFile)
-        try AtomicFile.write(Data(csv().utf8), to: out)
-        return out
     }
 }

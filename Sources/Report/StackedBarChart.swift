@@ -1,6 +1,7 @@
 // StackedBarChart: one bar per category made of stacked segments (e.g. the phases of a training
 // step per rank count), with an optional marker per bar for a measured total, as SVG.
 import Foundation
+import RunRecords
 
 /// A stacked bar chart rendered to SVG: categories along x, each bar the sum of `segments`
 /// (bottom to top in the given order). Non-finite and negative segment values draw nothing.

@@ -3,6 +3,7 @@
 // (version 2: a JSON header line and the arrays as raw Float32; version 1, all JSON, is still read).
 // Written atomically (temp file + fsync + rename + folder fsync), so a crash never leaves half a checkpoint.
 import Foundation
+import RunRecords
 
 /// Why a checkpoint cannot be used.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
@@ -192,9 +193,11 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         return c
     }
 
-    /// Writes atomically: a temp file in the same folder, fsync, rename over `url`.
+    /// Writes atomically with RunRecords' `AtomicFile` (a unique temp file in the same folder,
+    /// fsync, rename over `url`, fsync of the folder), creating the folder if needed.
     public func write(to url: URL) throws {
-        try AtomicWrite.write(try encoded(), to: url)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(try encoded(), to: url)
     }
 }
 
@@ -205,31 +208,4 @@ public func fnv1a64<D: DataProtocol>(_ bytes: D) -> UInt64 {
         for b in region { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
     }
     return h
-}
-
-/// Atomic file replacement.
-public enum AtomicWrite {
-    /// Writes `data` to a temp file beside `url`, flushes it to disk, renames it over `url`,
-    /// and flushes the folder (so the new name survives a power loss).
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-            throw CheckpointError.unreadable(path: tmp.path, reason: "cannot create a file in \(dir.path)")
-        }
-        let handle = try FileHandle(forWritingTo: tmp)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        if rename(tmp.path, url.path) != 0 {
-            throw CheckpointError.unreadable(path: url.path, reason: String(cString: strerror(errno)))
-        }
-        // The rename itself reaches the disk only with the folder: fsync it too (as Report's AtomicFile).
-        let dirfd = open(dir.path, O_RDONLY)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
-    }
 }

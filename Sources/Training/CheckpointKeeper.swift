@@ -4,6 +4,7 @@
 // watchdog thread's immediate ones (a stop signal mid-step, a stall, a dead launcher, the
 // `checkpoint_minutes` cadence), which need no other rank because parameters are replicated.
 import Foundation
+import RunRecords
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
     /// Seconds between time-based checkpoints (0: none).
     let interval: Double
     /// Builds and writes summary.json for a checkpoint written off the training loop.
-    let writeSummary: ((_ status: String, _ reason: String, _ snapshot: Snapshot) -> Void)?
+    let writeSummary: ((_ status: RunStatus, _ reason: String, _ snapshot: Snapshot) -> Void)?
 
     private let stateLock = NSLock()
     private var snapshot: Snapshot
@@ -37,7 +38,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
     private var closed = false
 
     init(url: URL, fingerprint: String, trajectory: String, minutes: Double, state: TrainingState, elapsed: Double,
-         writeSummary: ((_ status: String, _ reason: String, _ snapshot: Snapshot) -> Void)?) {
+         writeSummary: ((_ status: RunStatus, _ reason: String, _ snapshot: Snapshot) -> Void)?) {
         self.url = url
         self.fingerprint = fingerprint
         self.trajectory = trajectory
@@ -109,7 +110,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
     /// is already there) and writes summary.json with `status`. Any thread. Returns the step
     /// the checkpoint on disk holds, nil if nothing could be written (or the run is over).
     @discardableResult
-    func emergency(status: String, reason: String) -> Int? {
+    func emergency(status: RunStatus, reason: String) -> Int? {
         writeLock.lock()
         defer { writeLock.unlock() }
         guard !closed else { return nil }

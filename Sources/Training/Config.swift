@@ -2,24 +2,9 @@
 // schema (snake_case keys), defaults that form the embedded default experiment, and
 // validation with messages that say which key is wrong and what is allowed.
 import Foundation
+import RunRecords
 
-/// Which data model of the three papers a run trains on.
-public enum DataModelKind: String, Codable, CaseIterable, Sendable {
-    /// Huang et al. 2024: signal + noise patches, two modalities sharing the label.
-    case signalNoise = "signal-noise"
-    /// Ren & Li 2023: two linear views of a shared, non-isotropic latent.
-    case latentLinear = "latent-linear"
-    /// Zhang et al. 2023: discrete image / text tokens with a known co-occurrence.
-    case cooccurrence = "cooccurrence"
-}
-
-/// Multi-modal (one encoder per modality, positives are pairs) or single-modal (one encoder,
-/// positives are two augmentations), or both in one launch for a side-by-side comparison.
-public enum ModalityMode: String, Codable, CaseIterable, Sendable {
-    case multiModal = "multi-modal"
-    case singleModal = "single-modal"
-    case compare = "compare"
-}
+// DataModelKind and ModalityMode are in RunRecords (summary.json is written in them).
 
 /// The training objective.
 public enum LossKind: String, Codable, CaseIterable, Sendable {

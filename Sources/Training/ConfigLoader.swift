@@ -2,6 +2,7 @@
 // overrides, on top of the defaults: unknown keys, wrong types and impossible values are
 // refused with a message naming the key, what was found and what is allowed.
 import Foundation
+import RunRecords
 
 /// A configuration the run cannot start with.
 public enum ConfigError: Error, CustomStringConvertible, Equatable {
@@ -54,12 +55,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum ConfigLoader {
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
-    }
+    /// The one encoder of record files (snake_case, pretty, sorted): RunRecords' `RecordCoding`.
+    static func encoder() -> JSONEncoder { RecordCoding.encoder() }
 
     static func decoder() -> JSONDecoder {
         let d = JSONDecoder()

@@ -3,6 +3,7 @@
 // candidate exchange), their fingerprint, and a readable list of differences for a refused
 // resume.
 import Foundation
+import RunRecords
 
 extension TrainConfig {
     /// The fields that determine the trajectory, as sorted JSON.

@@ -5,6 +5,7 @@
 // loss, the model with its gradients and optimizer state, rank 0's checkpoint keeper, the
 // batch indices, the data model's tables, the diagnostics (over their bounded subset), the
 // downstream probe and the checkpoint's binary encoding and decoding.
+import RunRecords
 import Synthetic
 
 /// A byte count that cannot overflow: `nil` stands for "more than Int.max bytes".

@@ -3,6 +3,7 @@
 // global loss for a step, and the diagnostics and downstream features the papers measure.
 import Linalg
 import MPI
+import RunRecords
 
 /// Timing of training steps, split as `infomax bench` and the metrics report it (seconds,
 /// summed over the steps it covers), plus the bytes this rank sent.

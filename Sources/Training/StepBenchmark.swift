@@ -1,27 +1,17 @@
 // Training/StepBenchmark.swift — the measurement behind `infomax bench`: run a trainer's real
 // step (data, forward, distributed loss, backward, gradient all-reduce, optimizer) for warm-up
 // and timed steps, and record per rank the time of each phase, the bytes sent, the heap
-// allocations, the peak memory, and the machine's own sgemm peak measured in the same run.
+// allocations, the peak memory, and the machine's own sgemm peak measured in the same run
+// (into the bench.json records of RunRecords: PhaseSeconds, RankBenchmark).
 import Foundation
 import Linalg
 import MPI
+import RunRecords
 
-/// Seconds per step of each phase of a training step (means over the timed steps).
-public struct PhaseSeconds: Codable, Sendable, Equatable {
-    public var data = 0.0
-    public var forward = 0.0
-    public var lossCompute = 0.0
-    /// Blocked in the loss's MPI calls (exposed communication).
-    public var lossCommunication = 0.0
-    /// Loss transfers in flight while computing (ring exchange); included in `lossCompute`.
-    public var lossOverlapped = 0.0
-    public var backward = 0.0
-    public var allreduce = 0.0
-    public var optimizer = 0.0
-    public init() {}
-
+extension PhaseSeconds {
     /// Per-step means of `timing`, accumulated over `steps` steps.
     public init(_ timing: StepTiming, steps: Int) {
+        self.init()
         let s = Double(max(steps, 1))
         data = timing.dataSeconds / s
         forward = timing.forwardSeconds / s
@@ -32,50 +22,6 @@ public struct PhaseSeconds: Codable, Sendable, Equatable {
         allreduce = timing.allreduceSeconds / s
         optimizer = timing.optimizerSeconds / s
     }
-
-    /// The phases in report order, with display names (`lossOverlapped` is inside `lossCompute`).
-    public var named: [(key: String, title: String, seconds: Double)] {
-        [("data", "data generation", data), ("forward", "forward", forward),
-         ("loss_compute", "loss: local compute", lossCompute),
-         ("loss_communication", "loss: communication (blocked)", lossCommunication),
-         ("loss_overlapped", "communication hidden behind compute", lossOverlapped),
-         ("backward", "backward", backward), ("allreduce", "gradient all-reduce", allreduce),
-         ("optimizer", "optimizer", optimizer)]
-    }
-
-    /// Element-wise maximum (the slowest rank of each phase).
-    public func maximum(_ o: PhaseSeconds) -> PhaseSeconds {
-        var r = self
-        r.data = max(data, o.data); r.forward = max(forward, o.forward)
-        r.lossCompute = max(lossCompute, o.lossCompute); r.lossCommunication = max(lossCommunication, o.lossCommunication)
-        r.lossOverlapped = max(lossOverlapped, o.lossOverlapped); r.backward = max(backward, o.backward)
-        r.allreduce = max(allreduce, o.allreduce); r.optimizer = max(optimizer, o.optimizer)
-        return r
-    }
-}
-
-/// One rank's figures from a benchmark.
-public struct RankBenchmark: Codable, Sendable {
-    public var rank: Int
-    public var host: String
-    /// Samples of the global batch this rank holds.
-    public var batch: Int
-    /// This rank's mean wall time per timed step.
-    public var secondsPerStep: Double
-    public var phases: PhaseSeconds
-    /// Maximum resident set size of the process so far (getrusage), bytes.
-    public var peakRssBytes: Int
-    /// Bytes this rank sends per step (loss exchange + gradient all-reduce).
-    public var bytesPerStep: Int
-    /// Heap allocations (malloc & co., whole process) per timed step; nil if not counted.
-    public var allocationsPerStep: Double?
-    /// Single-thread sgemm GFLOP/s of this rank measured while every rank runs it at once.
-    public var sgemmPeakGflops: Double
-    /// GEMM floating-point operations of one step on this rank, in GFLOP; nil if unknown.
-    public var gflopPerStep: Double?
-    /// The same step's GEMM work counted with the unfused loss (one evaluation per direction),
-    /// in GFLOP: the "useful" work whose rate shows what fusing gains; nil if unknown.
-    public var unfusedGflopPerStep: Double?
 }
 
 /// Runs warm-up and timed training steps and measures them.

@@ -5,6 +5,7 @@
 import Foundation
 import Linalg
 import MPI
+import RunRecords
 import Synthetic
 
 /// A run that cannot go on.
@@ -21,42 +22,6 @@ public enum TrainingError: Error, CustomStringConvertible {
     }
 
     public var exitCode: Int32 { ExitStatus.numerical }
-}
-
-/// How a run ended, and its final figures (summary.json).
-public struct RunSummary: Codable, Sendable {
-    public var name: String
-    public var model: String
-    public var mode: String
-    public var loss: String
-    public var seed: UInt64
-    /// "completed", "checkpointed" (stopped by a signal or a dead launcher; resumable from
-    /// checkpoint.ckpt), "stalled" (ended by the stall watchdog; resumable from
-    /// checkpoint.ckpt) or "failed".
-    public var status: String
-    public var stepsCompleted: Int
-    public var stepsPlanned: Int
-    public var ranks: Int
-    public var finalLoss: Double?
-    public var trainAccuracy: Double?
-    public var testAccuracy: Double?
-    public var signalLearning: Double?
-    public var noiseMemorization: Double?
-    /// Standard error of `noiseMemorization` (0 when exact over all n samples).
-    public var noiseMemorizationSe: Double?
-    /// Training samples the sample-based diagnostics averaged over (n = exact).
-    public var diagnosticsSamples: Int?
-    public var conditionNumber: Double?
-    public var subspaceAlignment: Double?
-    public var wallSeconds: Double
-    public var secondsPerStep: Double
-    public var computeSeconds: Double
-    public var communicationSeconds: Double
-    /// Of `computeSeconds`, the time spent on logged rows (diagnostics, evaluation, writing).
-    public var loggingSeconds: Double?
-    public var resumedFromStep: Int?
-    /// Why a run stopped early (signal, stall, dead launcher); absent for completed runs.
-    public var stopReason: String?
 }
 
 /// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
@@ -203,7 +168,7 @@ public final class Trainer {
         var computeSeconds = 0.0, commSeconds = 0.0, logSeconds = 0.0
         var lastLoss: Double? = nil
         var lastRow = MetricsRow()
-        var status = "completed"
+        var status = RunStatus.completed
         var stopReason: String? = nil
 
         func elapsed() -> Double { elapsedBefore + comm.wtime() - start }
@@ -213,12 +178,12 @@ public final class Trainer {
         if comm.isRoot, let url = checkpointURL {
             let (config, mode, ranks, writer) = (config, mode, comm.size, summaryWriter)
             let resumedFrom = checkpoint?.step
-            var emergencySummary: ((String, String, CheckpointKeeper.Snapshot) -> Void)? = nil
+            var emergencySummary: ((RunStatus, String, CheckpointKeeper.Snapshot) -> Void)? = nil
             if let write = writer {
-                emergencySummary = { (status: String, reason: String, s: CheckpointKeeper.Snapshot) in
+                emergencySummary = { (status: RunStatus, reason: String, s: CheckpointKeeper.Snapshot) in
                     let ran = Double(max(s.step - startStep, 1))
                     write(RunSummary(
-                        name: config.name, model: config.model.rawValue, mode: mode.rawValue, loss: config.loss.kind.rawValue,
+                        name: config.name, model: config.model, mode: mode, loss: config.loss.kind.rawValue,
                         seed: config.seed, status: status, stepsCompleted: s.step, stepsPlanned: total, ranks: ranks,
                         finalLoss: s.loss, trainAccuracy: nil, testAccuracy: nil, signalLearning: nil, noiseMemorization: nil,
                         conditionNumber: nil, subspaceAlignment: nil, wallSeconds: s.elapsed,
@@ -288,7 +253,7 @@ public final class Trainer {
                 try saveCheckpoint()
                 let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"
                 progress?.message("stopped by \(cause) at step \(state.step); checkpoint written, resume with --resume")
-                status = "checkpointed"
+                status = .checkpointed
                 stopReason = "stopped by \(cause); checkpoint of step \(state.step) written at the step's end"
                 break
             }
@@ -326,7 +291,7 @@ public final class Trainer {
         }
         let stepsDone = state.step
 
-        if status == "completed" {
+        if status == .completed {
             // The final state: loss, diagnostics and downstream accuracy of the trained encoders.
             var timing = StepTiming()
             let loss = try gradientStep(&timing)
@@ -341,7 +306,7 @@ public final class Trainer {
         let wall = elapsed()
         let ran = max(stepsDone - startStep, 1)
         return RunSummary(
-            name: config.name, model: config.model.rawValue, mode: mode.rawValue, loss: config.loss.kind.rawValue,
+            name: config.name, model: config.model, mode: mode, loss: config.loss.kind.rawValue,
             seed: config.seed, status: status, stepsCompleted: stepsDone, stepsPlanned: total, ranks: comm.size,
             finalLoss: lastLoss, trainAccuracy: lastRow[.trainAccuracy], testAccuracy: lastRow[.testAccuracy],
             signalLearning: lastRow[.signalLearning], noiseMemorization: lastRow[.noiseMemorization],

@@ -5,6 +5,7 @@
 // printing where it waits; (3) ends this rank when its launcher (mpirun, orted, slurmstepd)
 // is gone, so no orphan keeps computing.
 import Foundation
+import RunRecords
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -164,7 +165,7 @@ public final class Watchdog: @unchecked Sendable {
             if signalled, StopSignal.received != 0, let keeper = run?.keeper {
                 let name = StopSignal.name(StopSignal.received)
                 let woke = Self.now()
-                if let step = keeper.emergency(status: "checkpointed", reason: "stopped by \(name)") {
+                if let step = keeper.emergency(status: .checkpointed, reason: "stopped by \(name)") {
                     let arrival = StopSignal.arrival
                     fputs("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
                           + String(format: "%.2f s after the signal reached rank 0 (woken after %.2f s)", Self.now() - arrival, woke - arrival)
@@ -222,7 +223,7 @@ public final class Watchdog: @unchecked Sendable {
         fputs(line, stderr)
         if let keeper = run.keeper {
             let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
-            if let written = keeper.emergency(status: "stalled", reason: reason) {
+            if let written = keeper.emergency(status: .stalled, reason: reason) {
                 fputs("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n", stderr)
             }
         }
@@ -235,7 +236,7 @@ public final class Watchdog: @unchecked Sendable {
         let rank = run.map { "rank \($0.rank)" } ?? "a rank"
         fputs("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n", stderr)
         var code = ExitStatus.failure
-        if let keeper = run?.keeper, keeper.emergency(status: "checkpointed", reason: "the launcher died") != nil {
+        if let keeper = run?.keeper, keeper.emergency(status: .checkpointed, reason: "the launcher died") != nil {
             code = ExitStatus.checkpointed
         }
         fflush(stdout)

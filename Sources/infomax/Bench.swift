@@ -192,7 +192,7 @@ struct BenchStep: ParsableCommand {
             let json = try report.json()
             if options.json { print(json) } else { print(report.table()) }
             if let output {
-                try AtomicFile.write(json + "\n", to: output.appendingPathComponent("bench.json"))
+                try AtomicFile.write(json + "\n", to: output.appendingPathComponent(BenchReport.file))
                 try AtomicFile.write(report.csv(), to: output.appendingPathComponent("bench.csv"))
                 if !options.json { print("wrote \(output.path)/bench.json and bench.csv") }
             }
@@ -278,75 +278,23 @@ private func allocationCountingWorks() -> Bool {
     return withExtendedLifetime(probe) { imx_alloc_count() > before }
 }
 
-/// The figures of one benchmark over all ranks (rank 0 builds it), in the bench.json schema.
-struct BenchReport: Encodable {
-    var schema = "infomax-bench/1"
-    var ranks: Int
-    var globalBatch: Int
-    /// Training samples n the batches are drawn from (= the batch for full batch).
-    var trainSamples: Int
-    var batchPerRank: [Int]
-    var d: Int
-    var width: Int
-    var patches: Int
-    var model: String
-    var mode: String
-    var exchange: String
-    var loss: String
-    var symmetric: Bool
-    var stopGradient: Bool
-    var steps: Int
-    var warmup: Int
-    var openblasThreads: Int
-    /// Mean over timed steps of the slowest rank's step time.
-    var secondsPerStep: Double
-    /// Slowest rank of each phase.
-    var phases: PhaseSeconds
-    /// GEMM work of one step summed over ranks.
-    var gflopPerStep: Double?
-    var gflopsPerRank: Double?
-    var gflopsTotal: Double?
-    /// Single-thread sgemm, rank 0 alone.
-    var sgemmPeakGflops: Double
-    /// Single-thread sgemm per rank with every rank running it (mean).
-    var sgemmPeakGflopsAllRanks: Double
-    var fractionOfPeak: Double?
-    /// The step's GEMM work counted with the unfused loss (one evaluation per direction), its
-    /// rate per rank and fraction of the peak: the "useful" rate, above the executed one when
-    /// the symmetric loss is fused.
-    var unfusedGflopPerStep: Double?
-    var usefulGflopsPerRank: Double?
-    var usefulFractionOfPeak: Double?
-    var bytesPerStepPerRank: Int
-    var peakRssBytes: Int
-    /// The memory estimate (MemoryEstimate, purpose bench) of the rank with the largest
-    /// measured peak, per rank, and estimate / measured for that rank.
-    var estimatedPeakBytes: Int?
-    var estimatedPeakBytesPerRank: [Int?]
-    var peakEstimateRatio: Double?
-    var allocationsPerStep: Double?
-    var perRank: [RankBenchmark]
-
+/// bench.json (RunRecords' `BenchReport`) from the ranks' measurements, and its table and CSV.
+extension BenchReport {
     init(config: TrainConfig, mode: ModalityMode, steps: Int, warmup: Int, secondsPerStep: Double,
          sgemmPeakAlone: Double, ranks list: [RankBenchmark], allocationsCounted: Bool) {
-        ranks = list.count
-        globalBatch = config.batchSize == 0 ? config.trainSamples : config.batchSize
-        trainSamples = config.trainSamples
-        batchPerRank = list.map(\.batch)
-        d = config.signalNoise.d
-        width = config.encoder.width
-        patches = 2
-        model = config.model.rawValue
-        self.mode = mode.rawValue
-        exchange = config.loss.exchange
-        loss = config.loss.kind.rawValue
-        symmetric = config.loss.symmetric
-        stopGradient = config.loss.stopGradient
-        self.steps = steps
-        self.warmup = warmup
-        openblasThreads = Int(BLASInfo.threads)
-        self.secondsPerStep = secondsPerStep
-        phases = list.dropFirst().reduce(list.first?.phases ?? PhaseSeconds()) { $0.maximum($1.phases) }
+        self.init(ranks: list.count, globalBatch: config.batchSize == 0 ? config.trainSamples : config.batchSize,
+                  trainSamples: config.trainSamples, batchPerRank: list.map(\.batch), d: config.signalNoise.d,
+                  width: config.encoder.width, patches: 2, model: config.model, mode: mode, exchange: config.loss.exchange,
+                  loss: config.loss.kind.rawValue, symmetric: config.loss.symmetric, stopGradient: config.loss.stopGradient,
+                  steps: steps, warmup: warmup, openblasThreads: Int(BLASInfo.threads), secondsPerStep: secondsPerStep,
+                  phases: list.dropFirst().reduce(list.first?.phases ?? PhaseSeconds()) { $0.maximum($1.phases) },
+                  sgemmPeakGflops: sgemmPeakAlone,
+                  sgemmPeakGflopsAllRanks: list.map(\.sgemmPeakGflops).reduce(0, +) / Double(max(list.count, 1)),
+                  bytesPerStepPerRank: list.map(\.bytesPerStep).max() ?? 0, peakRssBytes: list.map(\.peakRssBytes).max() ?? 0,
+                  estimatedPeakBytesPerRank: list.map {
+                      MemoryEstimate(config: config, ranks: list.count, rank: $0.rank, purpose: .bench).totalBytes.value
+                  },
+                  perRank: list)
         let flops = list.compactMap(\.gflopPerStep)
         if flops.count == list.count, !list.isEmpty, secondsPerStep > 0 {
             let total = flops.reduce(0, +)
@@ -361,24 +309,16 @@ struct BenchReport: Encodable {
                 usefulFractionOfPeak = usefulGflopsPerRank.map { $0 / sgemmPeakAlone }
             }
         }
-        sgemmPeakGflops = sgemmPeakAlone
-        sgemmPeakGflopsAllRanks = list.map(\.sgemmPeakGflops).reduce(0, +) / Double(max(list.count, 1))
-        bytesPerStepPerRank = list.map(\.bytesPerStep).max() ?? 0
-        peakRssBytes = list.map(\.peakRssBytes).max() ?? 0
-        estimatedPeakBytesPerRank = list.map {
-            MemoryEstimate(config: config, ranks: list.count, rank: $0.rank, purpose: .bench).totalBytes.value
-        }
         if let top = list.indices.max(by: { list[$0].peakRssBytes < list[$1].peakRssBytes }),
            let estimate = estimatedPeakBytesPerRank[top], list[top].peakRssBytes > 0 {
             estimatedPeakBytes = estimate
             peakEstimateRatio = Double(estimate) / Double(list[top].peakRssBytes)
         }
         allocationsPerStep = allocationsCounted ? list.compactMap(\.allocationsPerStep).max() : nil
-        perRank = list
     }
 
     func json() throws -> String {
-        String(decoding: try RunSession.snakeCaseEncoder().encode(self), as: UTF8.self)
+        try RecordCoding.text(self)
     }
 
     /// One row per rank, plus the header.
@@ -403,7 +343,7 @@ struct BenchReport: Encodable {
         func mb(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
         var out: [String] = []
         let b = batchPerRank.count > 1 && Set(batchPerRank).count == 1 ? " (\(batchPerRank[0]) per rank)" : " (per rank: \(batchPerRank.map(String.init).joined(separator: ", ")))"
-        out.append("infomax bench: \(model) \(mode), \(loss) (\(symmetric && mode == "multi-modal" ? "symmetric" : "one direction")\(stopGradient ? ", stop-gradient" : "")), exchange \(exchange)")
+        out.append("infomax bench: \(model.rawValue) \(mode.rawValue), \(loss) (\(symmetric && mode == .multiModal ? "symmetric" : "one direction")\(stopGradient ? ", stop-gradient" : "")), exchange \(exchange)")
         out.append("  \(ranks) rank(s), global batch \(globalBatch)\(b)"
                    + (trainSamples == globalBatch ? " (full batch)" : " of n = \(trainSamples) (mini-batch)")
                    + ", d \(d), width \(width), \(patches) patches; "

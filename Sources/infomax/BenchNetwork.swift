@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import MPI
+import RunRecords
 import Training
 
 struct BenchAllreduce: ParsableCommand {
@@ -150,7 +151,7 @@ struct BenchNetwork: ParsableCommand {
             guard comm.isRoot else { return ExitStatus.success }
             let result = Result(ranks: comm.size, model: model, rows: rows)
             if options.json {
-                print(String(decoding: try RunSession.snakeCaseEncoder().encode(result), as: UTF8.self))
+                print(try RecordCoding.text(result))
                 return ExitStatus.success
             }
             print(String(format: "α-β fit over pairwise exchanges (%d ranks): α = %.2f µs, β = %.4f ns/B (%.2f GB/s)",
@@ -203,9 +204,10 @@ struct BenchPredict: ParsableCommand {
         do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
             throw ValidationError("cannot read \(file): \(error.localizedDescription)")
         }
-        let bench: BenchSummary
-        do { bench = try BenchSummary.decode(data) } catch {
-            throw ValidationError("\(file) is not a bench.json of infomax bench: \(error)")
+        let bench: BenchReport
+        do { bench = try RecordCoding.decode(BenchReport.self, from: data, url: URL(fileURLWithPath: file)) } catch let e as RecordError {
+            guard case let .malformed(_, reason) = e else { throw e }
+            throw ValidationError("\(file) is not a bench.json of infomax bench: \(reason)")
         }
         guard ["weak", "strong"].contains(scaling) else { throw ValidationError("--scaling must be weak or strong, got \(scaling)") }
         let ps = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -223,26 +225,8 @@ struct BenchPredict: ParsableCommand {
     }
 }
 
-/// The parts of a bench.json that `bench predict` needs, and the prediction itself.
-struct BenchSummary: Decodable {
-    var ranks: Int
-    var globalBatch: Int
-    var d: Int
-    var width: Int
-    var patches: Int
-    var mode: String
-    var exchange: String
-    var symmetric: Bool
-    var stopGradient: Bool
-    var secondsPerStep: Double
-    var phases: PhaseSeconds
-
-    static func decode(_ data: Data) throws -> BenchSummary {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return try d.decode(BenchSummary.self, from: data)
-    }
-
+/// What `bench predict` derives from a bench.json.
+extension BenchReport {
     struct Prediction { var batch: Int; var compute: Double; var allreduce: Double; var lossCommunication: Double; var step: Double
         /// compute / step: the share of the step not spent waiting for the network.
         var efficiency: Double }
@@ -256,10 +240,10 @@ struct BenchSummary: Decodable {
         let perSample = (phases.data + phases.forward + phases.backward) * b / b0
         let loss = phases.lossCompute * (b * B) / (b0 * Double(globalBatch))
         let compute = perSample + loss + phases.optimizer
-        let params = Double((mode == "multi-modal" ? 2 : 1) * width * d) * 4
+        let params = Double((mode == .multiModal ? 2 : 1) * width * d) * 4
         let allreduce = model.allreduce(bytes: params, ranks: p)
         let k = Double(patches * width)
-        let directions = mode == "multi-modal" && symmetric ? 2.0 : 1.0
+        let directions = mode == .multiModal && symmetric ? 2.0 : 1.0
         let callsPerDirection = stopGradient ? 1.0 : 2.0
         let embedding = B * k * 4
         var lossComm = directions * callsPerDirection * model.allgather(totalBytes: embedding, ranks: p)

@@ -3,7 +3,7 @@
 // written into, and `--force` empties only a marked folder that holds nothing but the entries
 // our runs write. What the program did not create is never deleted.
 import Foundation
-import Report
+import RunRecords
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +14,7 @@ enum OutputFolder {
     enum Kind: String { case run, sweep, bench }
 
     /// The marker every output folder gets: `{"tool": "infomax", "kind": ..., "version": ..., "created": ...}`.
-    static let markerName = ".infomax-run"
+    static let markerName = FolderMarker.file
     /// Recorded in the marker (the format of the run folders; bump it when their layout changes).
     static let version = "1"
 
@@ -115,9 +115,8 @@ enum OutputFolder {
     /// True when `url` holds our marker: a regular file whose JSON names the tool.
     static func hasMarker(_ url: URL) -> Bool {
         let marker = url.appendingPathComponent(markerName)
-        guard isRegularFile(marker.path), let data = FileManager.default.contents(atPath: marker.path),
-              let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { return false }
-        return value["tool"]?.stringValue == "infomax"
+        guard isRegularFile(marker.path), let data = FileManager.default.contents(atPath: marker.path) else { return false }
+        return FolderMarker.isMarker(data)
     }
 
     /// The first entry under marked folder `url` that our runs do not write, as a quoted path
@@ -191,13 +190,8 @@ enum OutputFolder {
     /// Writes the marker (atomically) with the tool, the kind of output, the format version and the time.
     static func writeMarker(_ url: URL, kind: Kind) throws {
         let formatter = ISO8601DateFormatter()
-        let marker: JSONValue = .object([
-            (key: "tool", value: .string("infomax")),
-            (key: "kind", value: .string(kind.rawValue)),
-            (key: "version", value: .string(version)),
-            (key: "created", value: .string(formatter.string(from: Date()))),
-        ])
-        do { try AtomicFile.write(Data((marker.serialized() + "\n").utf8), to: url.appendingPathComponent(markerName)) } catch {
+        let marker = FolderMarker(kind: kind.rawValue, version: version, created: formatter.string(from: Date()))
+        do { try AtomicFile.write(marker.text, to: url.appendingPathComponent(markerName)) } catch {
             throw OutputFolder.refused("cannot write into the output folder \(url.path) (\(error)); check its permissions or choose another --output")
         }
     }

@@ -5,6 +5,7 @@
 import Foundation
 import MPI
 import Report
+import RunRecords
 import Training
 
 struct RunSession {
@@ -28,24 +29,9 @@ struct RunSession {
         config.mode == .compare ? output.appendingPathComponent("points").appendingPathComponent(mode.rawValue) : output
     }
 
+    /// The summary of a run folder that was not ended by an error (nil: none, unreadable, or failed).
     static func readSummary(_ folder: URL) -> RunSummary? {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("summary.json").path) else { return nil }
-        let d = JSONDecoder(); d.keyDecodingStrategy = .convertFromSnakeCase
-        return try? d.decode(RunSummary.self, from: data)
-    }
-
-    /// The encoder of every JSON file and `--json` output: snake_case keys, pretty, sorted.
-    static func snakeCaseEncoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
-    }
-
-    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let e = snakeCaseEncoder()
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try e.encode(value), to: url)
+        (try? SummaryFile.read(folder: folder))??.run
     }
 
     /// Rank 0 checks and prepares the folder; every rank learns the outcome.
@@ -54,7 +40,7 @@ struct RunSession {
             let fm = FileManager.default
             // A folder infomax did not create is never written into, nor emptied by --force.
             if !force { try OutputFolder.requireUsable(output) }
-            let finished = modes.allSatisfy { RunSession.readSummary(folder(for: $0))?.status == "completed" }
+            let finished = modes.allSatisfy { RunSession.readSummary(folder(for: $0))?.status == .completed }
             let checkpointed = modes.contains { fm.fileExists(atPath: folder(for: $0).appendingPathComponent("checkpoint.ckpt").path) }
             if force {
                 // Removes only what our runs write, refusing (before deleting anything) a foreign entry.
@@ -71,15 +57,8 @@ struct RunSession {
             for m in modes where folder(for: m) != output { try OutputFolder.prepare(folder(for: m), kind: .run, force: false) }
             try AtomicFile.write(Data(try ConfigLoader.json(config).utf8), to: output.appendingPathComponent("config.json"))
             if config.mode == .compare {
-                let sweep: JSONValue = .object([
-                    (key: "parameters", value: .array([.string("mode")])),
-                    (key: "points", value: .array(modes.map { m in
-                        .object([(key: "name", value: .string(m.rawValue)),
-                                 (key: "values", value: .object([(key: "mode", value: .string(m.rawValue))])),
-                                 (key: "folder", value: .string("points/\(m.rawValue)"))])
-                    })),
-                ])
-                try AtomicFile.write(Data(sweep.serialized().utf8), to: output.appendingPathComponent("sweep.json"))
+                let sweep = SweepIndex(parameters: ["mode"], points: modes.map { SweepIndex.Point(name: $0.rawValue, values: ["mode": .string($0.rawValue)]) })
+                try AtomicFile.write(sweep.text, to: output.appendingPathComponent(SweepIndex.file))
             }
         }
     }
@@ -110,7 +89,7 @@ struct RunSession {
         for mode in modes {
             let dir = folder(for: mode)
             // A point finished before an interruption is not trained again (rank 0 reads the folder).
-            let finished = (resume && comm.isRoot) ? RunSession.readSummary(dir).flatMap { $0.status == "completed" ? $0 : nil } : nil
+            let finished = (resume && comm.isRoot) ? RunSession.readSummary(dir).flatMap { $0.status == .completed ? $0 : nil } : nil
             if try comm.anyTrue(finished != nil) {
                 if let finished { summaries.append(finished); collect?(finished) }
                 continue
@@ -122,8 +101,8 @@ struct RunSession {
             trainer.simulatedStopStep = stopAtStep
             if comm.isRoot {
                 // A checkpoint written off the training loop (signal mid-step, stall, dead launcher) says so at once.
-                let summaryURL = dir.appendingPathComponent("summary.json")
-                trainer.summaryWriter = { summary in try? RunSession.writeJSON(summary, to: summaryURL) }
+                let summaryURL = dir.appendingPathComponent(RunSummary.file)
+                trainer.summaryWriter = { summary in try? RecordCoding.write(summary, to: summaryURL) }
             }
             var files: MetricsFiles?
             if comm.isRoot {
@@ -144,18 +123,17 @@ struct RunSession {
             } catch {
                 if comm.isRoot {
                     files?.close()
-                    try? RunSession.writeJSON(FailedRun(status: "failed", mode: mode.rawValue, error: "\(error)"),
-                                              to: dir.appendingPathComponent("summary.json"))
+                    try? RecordCoding.write(FailedRun(mode: mode, error: "\(error)"), to: dir.appendingPathComponent(RunSummary.file))
                 }
                 throw error
             }
             if comm.isRoot {
                 files?.close()
-                try RunSession.writeJSON(summary, to: dir.appendingPathComponent("summary.json"))
+                try RecordCoding.write(summary, to: dir.appendingPathComponent(RunSummary.file))
             }
             summaries.append(summary)
             collect?(summary)
-            if summary.status == "checkpointed" { return ExitStatus.checkpointed }
+            if summary.status == .checkpointed { return ExitStatus.checkpointed }
         }
         if comm.isRoot && finalReport {
             if config.mode == .compare { try writeComparison(summaries) }
@@ -170,15 +148,13 @@ struct RunSession {
         return ExitStatus.success
     }
 
-    struct FailedRun: Encodable { let status: String; let mode: String; let error: String }
-
     func writeComparison(_ s: [RunSummary]) throws {
         let csv = try CSVWriter(creating: output.appendingPathComponent("comparison.csv"),
                                 header: ["mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
                                          "noise_memorization", "condition_number", "subspace_alignment", "seconds"])
         for r in s {
             func f(_ x: Double?) -> CSVField { x.map(CSVField.number) ?? .empty }
-            try csv.write([.text(r.mode), f(r.finalLoss), f(r.trainAccuracy), f(r.testAccuracy), f(r.signalLearning),
+            try csv.write([.text(r.mode.rawValue), f(r.finalLoss), f(r.trainAccuracy), f(r.testAccuracy), f(r.signalLearning),
                            f(r.noiseMemorization), f(r.conditionNumber), f(r.subspaceAlignment), f(r.wallSeconds)])
         }
         try csv.close()
@@ -187,7 +163,7 @@ struct RunSession {
     func printSummary(_ s: [RunSummary]) {
         func f(_ x: Double?, _ digits: Int = 4) -> String { x.map { String(format: "%.\(digits)g", $0) } ?? "–" }
         let columns: [(String, (RunSummary) -> String)] = [
-            ("mode", { $0.mode }), ("loss", { f($0.finalLoss) }), ("train acc", { f($0.trainAccuracy, 3) }),
+            ("mode", { $0.mode.rawValue }), ("loss", { f($0.finalLoss) }), ("train acc", { f($0.trainAccuracy, 3) }),
             ("test acc", { f($0.testAccuracy, 3) }), ("signal", { f($0.signalLearning) }), ("noise", { f($0.noiseMemorization) }),
             ("cond", { f($0.conditionNumber) }), ("align", { f($0.subspaceAlignment, 3) }), ("s/step", { f($0.secondsPerStep, 3) }),
         ].filter { col in col.0 == "mode" || s.contains { col.1($0) != "–" } }

@@ -146,15 +146,11 @@ struct Sweep: ParsableCommand {
             try comm.onRoot(exitCode: ExitStatus.usage) {
                 // Created with its marker; a folder infomax did not create is refused.
                 try OutputFolder.prepare(dir, kind: .sweep, force: false)
-                let sweep: JSONValue = .object([
-                    (key: "parameters", value: .array(axes.map { .string($0.key) })),
-                    (key: "points", value: .array(points.map { p in
-                        .object([(key: "name", value: .string(p.name)),
-                                 (key: "values", value: .object(p.assignments.map { (key: $0.key, value: Sweep.jsonValue($0.value)) })),
-                                 (key: "folder", value: .string("points/\(p.name)"))])
-                    })),
-                ])
-                try AtomicFile.write(Data(sweep.serialized().utf8), to: dir.appendingPathComponent("sweep.json"))
+                let sweep = SweepIndex(parameters: axes.map(\.key), points: points.map { p in
+                    SweepIndex.Point(name: p.name, values: Dictionary(p.assignments.map { ($0.key, JSONValue(gridText: $0.value)) },
+                                                                       uniquingKeysWith: { first, _ in first }))
+                })
+                try AtomicFile.write(sweep.text, to: dir.appendingPathComponent(SweepIndex.file))
                 try AtomicFile.write(Data(try ConfigLoader.json(base).utf8), to: dir.appendingPathComponent("base-config.json"))
             }
             if let i = options.index {
@@ -178,11 +174,6 @@ struct Sweep: ParsableCommand {
         }
     }
 
-    /// A grid value as JSON (numbers stay numbers, words become strings).
-    static func jsonValue(_ text: String) -> JSONValue {
-        (try? JSONValue.parse(text)) ?? .string(text)
-    }
-
     /// The divisors of `n` (the rank counts per point a launch of n ranks accepts).
     static func divisors(_ n: Int) -> [Int] { (1...max(n, 1)).filter { n % $0 == 0 } }
 
@@ -192,23 +183,19 @@ struct Sweep: ParsableCommand {
         let folders = points.map { dir.appendingPathComponent("points").appendingPathComponent($0.name) }
         let summaries = folders.map(RunSession.readSummary)
         let statuses = folders.map(RunSession.readStatus)
-        let done = statuses.filter { $0?.status == "completed" }.count
-        let failed = statuses.filter { $0?.status == "failed" }.count
+        let done = statuses.filter { $0?.status == .completed }.count
+        let failed = statuses.filter { $0?.status == .failed }.count
         guard done + failed == points.count else {
             print("[sweep] \(done)/\(points.count) points finished; the report is written when all are")
             return
         }
-        let fields = ["final_loss", "train_accuracy", "test_accuracy", "signal_learning", "noise_memorization",
-                      "condition_number", "subspace_alignment", "seconds_per_step", "wall_seconds"]
         // Built in memory and written atomically: array tasks finishing together may both get here.
-        var lines = [(["point"] + axes.map(\.key) + fields + ["status", "error"]).map(CSVField.quoted).joined(separator: ",")]
+        var lines = [(["point"] + axes.map(\.key) + SweepIndex.csvFigures + ["status", "error"]).map(CSVField.quoted).joined(separator: ",")]
         for (i, p) in points.enumerated() {
-            let s = summaries[i]
-            let values: [Double?] = [s?.finalLoss, s?.trainAccuracy, s?.testAccuracy, s?.signalLearning, s?.noiseMemorization,
-                                     s?.conditionNumber, s?.subspaceAlignment, s?.secondsPerStep, s?.wallSeconds]
+            let values = SweepIndex.csvFigureValues(summaries[i])
             let keys: [CSVField] = p.assignments.map { a in Double(a.value).map(CSVField.number) ?? .text(a.value.replacingOccurrences(of: "\"", with: "")) }
             let figures: [CSVField] = values.map { $0.map(CSVField.number) ?? .empty }
-            let status: CSVField = .text(statuses[i]?.status ?? "")
+            let status: CSVField = .text(statuses[i]?.status.rawValue ?? "")
             let error: CSVField = statuses[i]?.error.map { CSVField.text($0) } ?? .empty
             let cells: [CSVField] = [.text(p.name)] + keys + figures + [status, error]
             lines.append(cells.map(\.rendered).joined(separator: ","))

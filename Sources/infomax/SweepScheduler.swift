@@ -198,7 +198,7 @@ struct GroupedSweep {
         // Rank 0 leaves the points finished before this launch out of the queue.
         var dispatcher: SweepDispatcher? = nil
         if world.isRoot {
-            let finished = points.indices.filter { RunSession.readSummary(folder($0))?.status == "completed" }
+            let finished = points.indices.filter { RunSession.readSummary(folder($0))?.status == .completed }
             let pending = points.indices.filter { !finished.contains($0) }
             if !finished.isEmpty { print("[sweep] \(finished.count)/\(points.count) points already finished, skipped") }
             if groups > 1 { print("[sweep] \(groups) groups of \(ranksPerGroup) rank(s), \(pending.count) point(s) to run") }
@@ -257,11 +257,10 @@ struct GroupedSweep {
             // Errors inside a run are thrown on every rank of the group alike (collective checks).
             let code = ExitStatus.code(for: error)
             if group.isRoot {
-                let summary = folder(i).appendingPathComponent("summary.json")
-                if RunSession.readStatus(folder(i))?.status != "failed" {
+                let summary = folder(i).appendingPathComponent(RunSummary.file)
+                if RunSession.readStatus(folder(i))?.status != .failed {
                     try? FileManager.default.createDirectory(at: folder(i), withIntermediateDirectories: true)
-                    try? RunSession.writeJSON(RunSession.FailedRun(status: "failed", mode: configs[i].mode.rawValue, error: "\(error)"),
-                                              to: summary)
+                    try? RecordCoding.write(FailedRun(mode: configs[i].mode, error: "\(error)"), to: summary)
                 }
             }
             return code == ExitStatus.success ? ExitStatus.failure : code
@@ -271,10 +270,8 @@ struct GroupedSweep {
 
 extension RunSession {
     /// The status (and error, for a failed run) of a run folder's summary.json, whatever its form.
-    static func readStatus(_ folder: URL) -> (status: String, error: String?)? {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("summary.json").path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let status = object["status"] as? String else { return nil }
-        return (status, object["error"] as? String)
+    static func readStatus(_ folder: URL) -> (status: RunStatus, error: String?)? {
+        guard let file = (try? SummaryFile.read(folder: folder)) ?? nil else { return nil }
+        return (file.status, file.error)
     }
 }

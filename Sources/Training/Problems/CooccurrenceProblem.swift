@@ -10,6 +10,7 @@ import Evaluation
 import InfoMax
 import Linalg
 import MPI
+import RunRecords
 import Synthetic
 
 final class CooccurrenceProblem: ContrastiveProblem {

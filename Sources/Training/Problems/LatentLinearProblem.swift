@@ -6,6 +6,7 @@ import Evaluation
 import InfoMax
 import Linalg
 import MPI
+import RunRecords
 import Synthetic
 
 final class LatentLinearProblem: ContrastiveProblem {

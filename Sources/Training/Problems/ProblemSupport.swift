@@ -4,6 +4,7 @@
 import InfoMax
 import Linalg
 import MPI
+import RunRecords
 import Synthetic
 
 enum ProblemSupport {

@@ -8,6 +8,7 @@ import Evaluation
 import InfoMax
 import Linalg
 import MPI
+import RunRecords
 import Synthetic
 
 final class SignalNoiseProblem: ContrastiveProblem {

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import Report
+import RunRecords
 
 final class ReportScienceTests: XCTestCase {
     func testSNRSweepWithDottedKeyShowsSignalNoiseAndResultsTable() throws {
@@ -20,10 +21,11 @@ final class ReportScienceTests: XCTestCase {
                     try ReportFixtures.writeRun(at: run, mode: mode, snr: snr, seed: seed)
                     // Single-modal memorizes noise (4) more than it learns the signal (10·snr); multi-modal learns the signal (20·snr).
                     let signal = (mode == "multi-modal" ? 20 : 10) * snr * 10, noise = 4.0 + Double(seed) * 0.1
-                    let s: JSONValue = ["mode": .string(mode), "seed": .number(Double(seed)), "steps_planned": 200, "steps_completed": 200, "ranks": 2,
-                                        "test_accuracy": .number(mode == "multi-modal" ? 0.9 : 0.55), "signal_learning": .number(signal),
-                                        "noise_memorization": .number(noise), "status": "completed"]
-                    try AtomicFile.write(s.serialized(), to: run.appendingPathComponent("summary.json"))
+                    var s = ReportFixtures.summary(mode: mode, seed: seed, ranks: 2)
+                    s.testAccuracy = mode == "multi-modal" ? 0.9 : 0.55
+                    s.signalLearning = signal
+                    s.noiseMemorization = noise
+                    try RecordCoding.write(s, to: run.appendingPathComponent(RunSummary.file))
                 }
             }
         }

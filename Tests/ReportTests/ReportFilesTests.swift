@@ -2,6 +2,7 @@
 import Foundation
 import XCTest
 @testable import Report
+import RunRecords
 
 final class ReportFilesTests: XCTestCase {
     var dir: URL!
@@ -79,7 +80,7 @@ final class ReportFilesTests: XCTestCase {
         try h.close()
 
         XCTAssertThrowsError(try CSVWriter(appendingTo: url, header: ["step", "loss", "extra"])) { e in
-            guard case ReportError.headerMismatch(_, let expected, let found) = e else { return XCTFail("\(e)") }
+            guard case RecordError.headerMismatch(_, let expected, let found) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(expected, ["step", "loss", "extra"])
             XCTAssertEqual(found, header)
         }
@@ -110,34 +111,39 @@ final class ReportFilesTests: XCTestCase {
         let url = dir.appendingPathComponent("events.jsonl")
         let w = try JSONLinesWriter(url: url)
         try w.write(["step": 3, "loss": .number(.nan), "name": "a \"q\"\n", "ok": true, "list": [1, 2.5, .null]] as JSONValue)
-        try w.write(["zeta": 1, "alpha": .number(.infinity)] as [String: JSONValue])
+        try w.write([("zeta", 1), ("alpha", JSONValue.number(.infinity))])
         try w.write([("b", JSONValue.number(0.1)), ("a", JSONValue.string("x"))])
         try w.close()
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, [
             "{\"step\":3,\"loss\":null,\"name\":\"a \\\"q\\\"\\n\",\"ok\":true,\"list\":[1,2.5,null]}",
-            "{\"alpha\":null,\"zeta\":1}",
+            "{\"zeta\":1,\"alpha\":null}",
             "{\"b\":0.1,\"a\":\"x\"}",
         ])
-        // Every line is valid JSON for Foundation too, and reads back with our parser.
+        // Every line is valid JSON for Foundation too, and reads back through JSONDecoder.
         for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
-        let back = try JSONLinesWriter.read(url)
+        let back = try JSONLinesWriter.read(JSONValue.self, from: url)
         XCTAssertEqual(back.count, 3)
         XCTAssertEqual(back[0]["name"]?.stringValue, "a \"q\"\n")
         XCTAssertEqual(back[0]["loss"], .null)
-        XCTAssertEqual(back[2].objectValue?.map(\.key), ["b", "a"])
+        XCTAssertEqual(back[2].objectValue?.map(\.key), ["a", "b"], "read back with sorted keys")
+        try Data("{\"a\": 1}\n{\"a\": \n".utf8).write(to: url)
+        XCTAssertThrowsError(try JSONLinesWriter.read(JSONValue.self, from: url)) { e in
+            XCTAssertTrue("\(e)".contains("line 2"), "\(e)")
+        }
     }
 
-    func testJSONParserKeepsOrderAndFlattens() throws {
-        let v = try JSONValue.parse(#"{"z": 1, "model": {"m": 50, "tau": 0.5}, "name": "caf\u00e9 \ud83d\ude00", "x": NaN, "l": [1, "a"]}"#)
-        XCTAssertEqual(v.objectValue?.map(\.key), ["z", "model", "name", "x", "l"])
+    func testJSONValueDecodesAnyJSONAndFlattens() throws {
+        let v = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"z": 1, "model": {"m": 50, "tau": 0.5}, "name": "caf\u00e9 \ud83d\ude00", "ok": false, "n": null, "l": [1, "a"]}"#.utf8))
+        XCTAssertEqual(v.objectValue?.map(\.key), ["l", "model", "n", "name", "ok", "z"])
         XCTAssertEqual(v["name"]?.stringValue, "café 😀")
-        XCTAssertTrue(v["x"]?.doubleValue?.isNaN ?? false)
+        XCTAssertEqual(v["ok"], .bool(false))
+        XCTAssertEqual(v["z"], .number(1))
         let flat = v.flattened()
-        XCTAssertEqual(flat.map(\.key), ["z", "model.m", "model.tau", "name", "x", "l"])
+        XCTAssertEqual(flat.map(\.key), ["l", "model.m", "model.tau", "n", "name", "ok", "z"])
         XCTAssertEqual(flat[2].value, "0.5")
-        XCTAssertThrowsError(try JSONValue.parse("{\"a\": 1,}"))
-        XCTAssertThrowsError(try JSONValue.parse("[1, 2] 3"))
+        XCTAssertThrowsError(try JSONDecoder().decode(JSONValue.self, from: Data("{\"a\": }".utf8)))
+        XCTAssertThrowsError(try JSONDecoder().decode(JSONValue.self, from: Data("[1, 2] 3".utf8)))
     }
 
     func testAtomicWriteReplacesWholeFileAndLeavesNoTemporaries() throws {

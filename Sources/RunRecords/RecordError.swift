@@ -1,8 +1,9 @@
-// Typed errors of the Report layer: each message names the file involved and what to do.
+// Typed errors of the record files (RunRecords) and of the report built from them: each
+// message names the file involved and what to do.
 import Foundation
 
-/// Errors thrown by the writers, readers and report builders of the Report layer.
-public enum ReportError: Error, CustomStringConvertible, Equatable {
+/// Errors thrown by the record writers and readers (and by the Report layer over them).
+public enum RecordError: Error, CustomStringConvertible, Equatable {
     /// A file the report needs does not exist.
     case missingFile(URL, hint: String)
     /// A file exists but could not be parsed.

@@ -12,14 +12,14 @@ public final class JSONLinesWriter {
         let fm = FileManager.default
         if truncate || !fm.fileExists(atPath: url.path) {
             guard fm.createFile(atPath: url.path, contents: Data()) else {
-                throw ReportError.io(url, operation: "creating the file", errno: errno)
+                throw RecordError.io(url, operation: "creating the file", errno: errno)
             }
         }
         do {
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()
         } catch {
-            throw ReportError.io(url, operation: "opening for append", errno: errno)
+            throw RecordError.io(url, operation: "opening for append", errno: errno)
         }
         self.url = url
         self.sync = sync
@@ -34,7 +34,7 @@ public final class JSONLinesWriter {
             try handle.write(contentsOf: Data(line.utf8))
             if sync { try handle.synchronize() }
         } catch {
-            throw ReportError.io(url, operation: "appending a line", errno: errno)
+            throw RecordError.io(url, operation: "appending a line", errno: errno)
         }
     }
 
@@ -43,23 +43,20 @@ public final class JSONLinesWriter {
         try write(.object(members.map { (key: $0.0, value: $0.1) }))
     }
 
-    /// Writes a dictionary with its keys sorted (so lines are stable run to run).
-    public func write(_ dictionary: [String: JSONValue]) throws {
-        try write(.object(dictionary.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
-    }
-
     /// Closes the file.
     public func close() throws { try handle.close() }
 
-    /// Reads every line of a JSON-lines file back (blank lines skipped).
-    public static func read(_ url: URL) throws -> [JSONValue] {
+    /// Reads every line of a JSON-lines file back as `T` (blank lines skipped; keys as
+    /// written, no snake_case conversion).
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ReportError.missingFile(url, hint: "expected a JSON-lines file here; check the path")
+            throw RecordError.missingFile(url, hint: "expected a JSON-lines file here; check the path")
         }
-        var out: [JSONValue] = []
-        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            do { out.append(try JSONValue.parse(String(line))) } catch let f as JSONParser.Failure {
-                throw ReportError.malformed(url, reason: "line \(n + 1): \(f.message)")
+        let decoder = JSONDecoder()
+        var out: [T] = []
+        for (n, line) in data.split(separator: 10, omittingEmptySubsequences: true).enumerated() {
+            do { out.append(try decoder.decode(type, from: Data(line))) } catch let e as DecodingError {
+                throw RecordError.malformed(url, reason: "line \(n + 1): \(RecordCoding.describe(e))")
             }
         }
         return out

@@ -5,6 +5,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Report
+import RunRecords
 
 /// Writes fixture run and sweep folders in the trainer's format.
 enum ReportFixtures {
@@ -40,11 +41,21 @@ enum ReportFixtures {
         }
         try w.close()
         if summary {
-            let s: JSONValue = ["mode": .string(mode), "final_loss": .number(0.1 + jitter), "train_accuracy": .number(0.9 - jitter),
-                                "test_accuracy": .number(testAcc + jitter), "ranks": .number(Double(ranks)),
-                                "seconds_per_step": .number(secondsPerStep * (1 + jitter)), "status": "completed"]
-            try AtomicFile.write(s.serialized(), to: url.appendingPathComponent("summary.json"))
+            var s = Self.summary(mode: mode, seed: seed, ranks: ranks, steps: steps, secondsPerStep: secondsPerStep * (1 + jitter))
+            s.finalLoss = 0.1 + jitter
+            s.trainAccuracy = 0.9 - jitter
+            s.testAccuracy = testAcc + jitter
+            try RecordCoding.write(s, to: url.appendingPathComponent(RunSummary.file))
         }
+    }
+
+    /// A completed run's summary.json record (mode "multi…" is multi-modal, else single-modal);
+    /// the figures are left for the caller.
+    static func summary(mode: String, seed: Int, ranks: Int = 1, steps: Int = 200, secondsPerStep: Double = 0.01) -> RunSummary {
+        RunSummary(name: "fixture", model: .signalNoise, mode: mode.hasPrefix("multi") ? .multiModal : .singleModal, loss: "infonce",
+                   seed: UInt64(seed), status: .completed, stepsCompleted: steps, stepsPlanned: steps, ranks: ranks,
+                   wallSeconds: secondsPerStep * Double(steps), secondsPerStep: secondsPerStep,
+                   computeSeconds: 0.8 * secondsPerStep * Double(steps), communicationSeconds: 0.2 * secondsPerStep * Double(steps))
     }
 
     /// 3 seeds × 2 modes × 3 SNR values; one point (the last) has no results yet when `leaveOneOut`.
@@ -217,7 +228,7 @@ final class ReportFolderTests: XCTestCase {
         let empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         XCTAssertThrowsError(try writeReport(for: empty)) { e in
-            guard case ReportError.missingFile(let url, let hint) = e else { return XCTFail("\(e)") }
+            guard case RecordError.missingFile(let url, let hint) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(url.lastPathComponent, "metrics.csv")
             XCTAssertTrue(hint.contains("sweep.json"), hint)
         }
@@ -228,7 +239,7 @@ final class ReportFolderTests: XCTestCase {
         try FileManager.default.createDirectory(at: bad, withIntermediateDirectories: true)
         try AtomicFile.write("{\"parameters\": [\"snr\"]}", to: bad.appendingPathComponent("sweep.json"))
         XCTAssertThrowsError(try writeReport(for: bad)) { e in
-            guard case ReportError.malformed(let url, let reason) = e else { return XCTFail("\(e)") }
+            guard case RecordError.malformed(let url, let reason) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(url.lastPathComponent, "sweep.json")
             XCTAssertTrue(reason.contains("points"), reason)
         }

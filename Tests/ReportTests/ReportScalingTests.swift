@@ -7,10 +7,11 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Report
+import RunRecords
 
 /// Writes scaling-study folders like jobs/scaling.sh does.
 enum ScalingFixtures {
-    /// A bench.json at `ranks` ranks with step time `seconds`; the phases split it (compute
+    /// A bench.json (every key of RunRecords' BenchReport) at `ranks` ranks with step time `seconds`; the phases split it (compute
     /// 80 %, communication 20 %) and the rates follow from a fixed FLOP count per step.
     static func bench(ranks: Int, globalBatch: Int, seconds: Double, d: Int = 2048, width: Int = 256,
                       batchPerRank: [Int]? = nil) -> JSONValue {
@@ -30,7 +31,9 @@ enum ScalingFixtures {
         }
         return ["schema": "infomax-bench/1", "ranks": .number(Double(ranks)), "global_batch": .number(Double(globalBatch)),
                 "batch_per_rank": .array(batches.map { .number(Double($0)) }), "d": .number(Double(d)), "width": .number(Double(width)),
+                "train_samples": .number(Double(globalBatch)), "model": "signal-noise", "loss": "infonce", "symmetric": true, "stop_gradient": true,
                 "patches": 2, "mode": "multi-modal", "exchange": "allgather", "steps": 10, "warmup": 2, "openblas_threads": 1,
+                "sgemm_peak_gflops_all_ranks": 85, "estimated_peak_bytes_per_rank": .array((0..<ranks).map { _ in .number(5e8 / Double(ranks) + 6e7) }),
                 "seconds_per_step": .number(seconds), "phases": phases(1),
                 "gflop_per_step": .number(flop), "gflops_per_rank": .number(flop / seconds / Double(ranks)), "gflops_total": .number(flop / seconds),
                 "sgemm_peak_gflops": 90, "fraction_of_peak": .number(flop / seconds / Double(ranks) / 90),
@@ -240,7 +243,7 @@ final class ReportScalingTests: XCTestCase {
         try ScalingFixtures.write(at: study, kind: "strong", ranks: [1, 2, 4], seconds: [1.0, 0.6, 0.4])
         try FileManager.default.removeItem(at: study.appendingPathComponent("np-4/bench.json"))
         XCTAssertThrowsError(try writeReport(for: study)) { e in
-            guard case let ReportError.missingFile(url, hint) = e else { return XCTFail("\(e)") }
+            guard case let RecordError.missingFile(url, hint) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(url.path, study.appendingPathComponent("np-4/bench.json").path)
             XCTAssertTrue(hint.contains("4 rank(s)") && hint.contains("scaling.json"), hint)
             XCTAssertTrue("\(e)".contains("np-4/bench.json"), "\(e)")
@@ -251,7 +254,7 @@ final class ReportScalingTests: XCTestCase {
 
     func testMalformedBenchNamesTheFile() throws {
         let cases: [(String, (inout JSONValue) -> Void, String)] = [
-            ("truncated", { _ in }, "byte"),
+            ("truncated", { _ in }, "not valid JSON"),
             ("no-phase", { j in
                 var phases = j["phases"] ?? .null
                 if case var .object(m) = phases { m.removeAll { $0.key == "forward" }; phases = .object(m) }
@@ -271,7 +274,7 @@ final class ReportScalingTests: XCTestCase {
                 try AtomicFile.write(String(text.prefix(text.count / 2)), to: bench)
             }
             XCTAssertThrowsError(try writeReport(for: study), name) { e in
-                guard case let ReportError.malformed(url, reason) = e else { return XCTFail("\(name): \(e)") }
+                guard case let RecordError.malformed(url, reason) = e else { return XCTFail("\(name): \(e)") }
                 XCTAssertEqual(url.path, bench.path, name)
                 XCTAssertTrue(reason.contains(expected), "\(name): \(reason)")
             }
@@ -284,14 +287,14 @@ final class ReportScalingTests: XCTestCase {
             ("{\"schema\":\"infomax-scaling/1\",\"kind\":\"weak\",\"ranks\":[]}", "non-empty"),
             ("{\"schema\":\"infomax-scaling/1\",\"kind\":\"weak\",\"ranks\":[1,1.5]}", "whole numbers"),
             ("{\"schema\":\"infomax-scaling/1\",\"kind\":\"weak\",\"ranks\":[1,2],\"failed\":[1,2]}", "every rank count failed"),
-            ("[1, 2", "byte"),
+            ("[1, 2", "not valid JSON"),
         ]
         for (i, (text, expected)) in cases.enumerated() {
             let study = dir.appendingPathComponent("manifest-\(i)")
             try FileManager.default.createDirectory(at: study, withIntermediateDirectories: true)
             try AtomicFile.write(text, to: study.appendingPathComponent("scaling.json"))
             XCTAssertThrowsError(try writeReport(for: study)) { e in
-                guard case let ReportError.malformed(url, reason) = e else { return XCTFail("\(e)") }
+                guard case let RecordError.malformed(url, reason) = e else { return XCTFail("\(e)") }
                 XCTAssertEqual(url.lastPathComponent, "scaling.json")
                 XCTAssertTrue(reason.contains(expected), reason)
             }

@@ -5,6 +5,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Report
+import RunRecords
 
 /// Parses SVG with XMLParser and records element names and text.
 final class SVGInspector: NSObject, XMLParserDelegate {

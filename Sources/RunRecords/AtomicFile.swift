@@ -13,7 +13,7 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         var template = Array(folder.appendingPathComponent(".\(url.lastPathComponent).tmp.XXXXXX").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ReportError.io(url, operation: "creating a temporary file in \(folder.path)", errno: errno) }
+        guard fd >= 0 else { throw RecordError.io(url, operation: "creating a temporary file in \(folder.path)", errno: errno) }
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var closed = false
         defer {
@@ -27,15 +27,15 @@ public enum AtomicFile {
                     let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw ReportError.io(url, operation: "writing", errno: errno)
+                        throw RecordError.io(url, operation: "writing", errno: errno)
                     }
                     offset += n
                 }
             }
-            guard fsync(fd) == 0 else { throw ReportError.io(url, operation: "fsync", errno: errno) }
+            guard fsync(fd) == 0 else { throw RecordError.io(url, operation: "fsync", errno: errno) }
             closed = true
-            guard close(fd) == 0 else { throw ReportError.io(url, operation: "close", errno: errno) }
-            guard rename(tempPath, url.path) == 0 else { throw ReportError.io(url, operation: "rename", errno: errno) }
+            guard close(fd) == 0 else { throw RecordError.io(url, operation: "close", errno: errno) }
+            guard rename(tempPath, url.path) == 0 else { throw RecordError.io(url, operation: "rename", errno: errno) }
         } catch {
             unlink(tempPath)
             throw error

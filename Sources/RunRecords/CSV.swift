@@ -57,7 +57,7 @@ public final class CSVWriter {
     }
 
     /// Opens `url` for appending (resume). A missing or empty file is created with the header.
-    /// An existing file must have exactly `header`, else `ReportError.headerMismatch`.
+    /// An existing file must have exactly `header`, else `RecordError.headerMismatch`.
     /// A partial last line (a crash mid-write) is dropped. If `keep` is given, only the rows it
     /// accepts are kept (e.g. rows at or before the checkpoint step); the file is rewritten atomically.
     public convenience init(appendingTo url: URL, header: [String], sync: Bool = false,
@@ -75,7 +75,7 @@ public final class CSVWriter {
         }
         let table = try CSVTable(parsing: text, source: url)
         guard table.header == header else {
-            throw ReportError.headerMismatch(url, expected: header, found: table.header)
+            throw RecordError.headerMismatch(url, expected: header, found: table.header)
         }
         if let keep {
             let kept = table.rows.indices.filter { keep(CSVTable.Row(table: table, index: $0)) }
@@ -99,9 +99,9 @@ public final class CSVWriter {
     deinit { try? handle.close() }
 
     private static func validate(header: [String], url: URL) throws {
-        guard !header.isEmpty else { throw ReportError.badRow(url, reason: "the header is empty; pass at least one column name") }
+        guard !header.isEmpty else { throw RecordError.badRow(url, reason: "the header is empty; pass at least one column name") }
         guard Set(header).count == header.count else {
-            throw ReportError.badRow(url, reason: "duplicate column names in header \(header); make them unique")
+            throw RecordError.badRow(url, reason: "duplicate column names in header \(header); make them unique")
         }
     }
 
@@ -111,31 +111,31 @@ public final class CSVWriter {
             try h.seekToEnd()
             return h
         } catch {
-            throw ReportError.io(url, operation: "opening for append", errno: errno)
+            throw RecordError.io(url, operation: "opening for append", errno: errno)
         }
     }
 
     /// Appends one row; `fields.count` must equal the header's column count.
     public func write(_ fields: [CSVField]) throws {
         guard fields.count == header.count else {
-            throw ReportError.badRow(url, reason: "\(fields.count) fields for \(header.count) columns [\(header.joined(separator: ","))]")
+            throw RecordError.badRow(url, reason: "\(fields.count) fields for \(header.count) columns [\(header.joined(separator: ","))]")
         }
         let line = fields.map(\.rendered).joined(separator: ",") + "\n"
         do {
             try handle.write(contentsOf: Data(line.utf8))
             if sync { try handle.synchronize() }
         } catch {
-            throw ReportError.io(url, operation: "appending a row", errno: errno)
+            throw RecordError.io(url, operation: "appending a row", errno: errno)
         }
     }
 
     /// Appends one row given by column name; columns not given are left empty.
-    /// Throws `ReportError.badRow` for a name that is not in the header.
+    /// Throws `RecordError.badRow` for a name that is not in the header.
     public func write(_ fields: [String: CSVField]) throws {
         var row = [CSVField](repeating: .empty, count: header.count)
         for (name, value) in fields {
             guard let i = columnIndex[name] else {
-                throw ReportError.badRow(url, reason: "column '\(name)' is not in the header [\(header.joined(separator: ","))]; add it to the header when creating the writer")
+                throw RecordError.badRow(url, reason: "column '\(name)' is not in the header [\(header.joined(separator: ","))]; add it to the header when creating the writer")
             }
             row[i] = value
         }
@@ -178,10 +178,10 @@ public struct CSVTable {
         case strings([String])
     }
 
-    /// Reads `url`; `ReportError.missingFile` if it does not exist.
+    /// Reads `url`; `RecordError.missingFile` if it does not exist.
     public init(contentsOf url: URL) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ReportError.missingFile(url, hint: "expected a CSV file here (written by the trainer); check the path")
+            throw RecordError.missingFile(url, hint: "expected a CSV file here (written by the trainer); check the path")
         }
         try self.init(parsing: String(decoding: data, as: UTF8.self), source: url)
     }
@@ -228,13 +228,13 @@ public struct CSVTable {
                 field.unicodeScalars.append(c)
             }
         }
-        if inQuotes { throw ReportError.malformed(source, reason: "a quoted field is not closed") }
+        if inQuotes { throw RecordError.malformed(source, reason: "a quoted field is not closed") }
         if any && (!field.isEmpty || !record.isEmpty || fieldWasQuoted) {
             record.append(field)
             records.append(record)
         }
         records.removeAll { $0 == [""] }  // blank lines
-        guard let head = records.first else { throw ReportError.malformed(source, reason: "the file is empty (no header row)") }
+        guard let head = records.first else { throw RecordError.malformed(source, reason: "the file is empty (no header row)") }
         header = head
         rows = records.dropFirst().map { r in
             r.count == head.count ? r : Array((r + Array(repeating: "", count: max(0, head.count - r.count))).prefix(head.count))
