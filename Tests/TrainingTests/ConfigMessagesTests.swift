@@ -6,18 +6,24 @@ import Foundation
 import XCTest
 @testable import Training
 
+/// The ConfigError that loading `path` (if any) with `overrides` throws; a test failure if
+/// the config loads or another error is thrown.
+func configRefusal(path: String?, overrides: [String], file: StaticString, line: UInt) -> ConfigError? {
+    do {
+        _ = try ConfigLoader.load(file: path, overrides: overrides)
+        XCTFail("\(path ?? "") \(overrides) was accepted", file: file, line: line)
+        return nil
+    } catch let e as ConfigError {
+        return e
+    } catch {
+        XCTFail("\(path ?? "") \(overrides): not a ConfigError: \(error)", file: file, line: line)
+        return nil
+    }
+}
+
 final class ConfigMessagesTests: XCTestCase {
     func refusal(_ overrides: [String], file: StaticString = #filePath, line: UInt = #line) -> ConfigError? {
-        do {
-            _ = try ConfigLoader.load(file: nil, overrides: overrides)
-            XCTFail("\(overrides) was accepted", file: file, line: line)
-            return nil
-        } catch let e as ConfigError {
-            return e
-        } catch {
-            XCTFail("\(overrides): not a ConfigError: \(error)", file: file, line: line)
-            return nil
-        }
+        configRefusal(path: nil, overrides: overrides, file: file, line: line)
     }
 
     func testIntegerKeysAreFoundByTheirType() {

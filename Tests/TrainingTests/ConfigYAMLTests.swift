@@ -6,29 +6,25 @@ import XCTest
 @testable import Training
 
 final class ConfigYAMLTests: XCTestCase {
-    var written: [URL] = []
+    /// This test's folder of config files, removed after it.
+    var folder = FileManager.default.temporaryDirectory
 
-    override func tearDown() {
-        for url in written { try? FileManager.default.removeItem(at: url) }
-        written = []
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("yaml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    /// `text` in a new file of this test's folder, with the extension `ext`; its path.
     func write(_ text: String, ext: String = "yaml") throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).\(ext)")
+        let url = folder.appendingPathComponent("\(UUID().uuidString).\(ext)")
         try Data(text.utf8).write(to: url)
-        written.append(url)
         return url.path
     }
 
     func refusal(_ yaml: String, overrides: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> ConfigError? {
-        let path = try write(yaml)
-        do {
-            _ = try ConfigLoader.load(file: path, overrides: overrides)
-            XCTFail("accepted:\n\(yaml)", file: file, line: line)
-            return nil
-        } catch let e as ConfigError {
-            return e
-        }
+        configRefusal(path: try write(yaml), overrides: overrides, file: file, line: line)
     }
 
     func testYAMLAndJSONGiveTheSameConfig() throws {
