@@ -40,8 +40,9 @@ build:
 build-tests:
 	swift build --build-tests
 
+# XCTest, then Swift Testing (the config parser's property tests); fails if either fails.
 unit-tests:
-	swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	swift test --skip-build 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
 # A one-node Slurm cluster on this machine runs the batch scripts of jobs/ (Tests/slurm/run.sh;
 # installs slurm-wlm munge libpmix-dev when missing, stops its daemons on exit).

@@ -16,6 +16,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML config files (--config run.yaml): the same keys and checks as JSON.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Property-based tests (Swift Testing) of the config parser.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
@@ -34,7 +38,8 @@ let package = Package(
         // The record types of every file the program writes and reads (summary.json, metrics.csv,
         // sweep.json, bench.json, scaling.json), their coding and the atomic writer.
         .target(name: "RunRecords", dependencies: [], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords",
+                                                 .product(name: "Yams", package: "Yams")], swiftSettings: optimized),
         .target(name: "Report", dependencies: ["RunRecords"], swiftSettings: optimized),
         .executableTarget(name: "infomax", dependencies: [
             "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report", "CBLAS", "CAllocCount",
@@ -51,6 +56,12 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "RunRecords"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "RunRecords"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
+        // Every command's --help rendered by the built infomax at 80 columns.
+        .testTarget(name: "CLITests", dependencies: []),
+        // Property tests of the config parser (Swift Testing).
+        .testTarget(name: "ConfigPropertyTests", dependencies: [
+            "Training", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ],
     // Swift 5 language mode: the code is single-threaded per rank (MPI FUNNELED) and talks
     // to C globals (stderr, MPI handles) that Swift 6's strict checking would reject.

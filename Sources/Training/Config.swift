@@ -1,21 +1,81 @@
 // Training/Config.swift — the run configuration: every knob of a training run, its JSON
 // schema (snake_case keys), defaults that form the embedded default experiment, and
-// validation with messages that say which key is wrong and what is allowed.
+// validation with messages that say which key is wrong and what is allowed. A key with a
+// closed set of values is an enum (`ConfigChoice`): the loader refuses anything else by name.
 import Foundation
 import RunRecords
+import InfoMax
 
-// DataModelKind and ModalityMode are in RunRecords (summary.json is written in them).
+/// A config value from a closed set of names (its raw values): the loader finds such keys by
+/// their type and refuses any other value, naming the key, the value and the allowed names.
+public protocol ConfigChoice: Codable, Sendable {
+    /// The allowed values, in declaration order.
+    static var names: [String] { get }
+}
+
+extension ConfigChoice where Self: CaseIterable & RawRepresentable, Self.RawValue == String {
+    public static var names: [String] { allCases.map(\.rawValue) }
+}
+
+// DataModelKind and ModalityMode are defined in RunRecords (summary.json is written in them);
+// here they become config choices.
+extension DataModelKind: ConfigChoice {}
+extension ModalityMode: ConfigChoice {}
 
 /// The training objective.
-public enum LossKind: String, Codable, CaseIterable, Sendable {
+public enum LossKind: String, Codable, CaseIterable, Sendable, ConfigChoice {
     case infonce = "infonce"
     case positiveOnly = "positive-only"
     case spectral = "spectral"
 }
 
+/// The learning-rate schedule.
+public enum LearningRateSchedule: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    /// The same rate at every step.
+    case constant
+    /// Cosine decay from the rate to 0 at the last step.
+    case cosine
+}
+
+/// Which candidates are an anchor's negatives, as configured: InfoMax's `NegativeSet`, or
+/// the model's own default.
+public enum NegativesChoice: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    /// Opposite-label for a model whose samples carry labels by default (signal-noise), all
+    /// others for the rest.
+    case auto
+    /// The samples of the other label (the paper's form).
+    case oppositeLabel = "opposite-label"
+    /// Every other sample.
+    case all
+
+    /// The negative set a loss uses; `labelledByDefault` is true for signal-noise.
+    public func negativeSet(labelledByDefault: Bool) -> NegativeSet {
+        switch self {
+        case .oppositeLabel: return .oppositeLabel
+        case .all: return .allOthers
+        case .auto: return labelledByDefault ? .oppositeLabel : .allOthers
+        }
+    }
+}
+
+extension SimilarityKind: ConfigChoice {}
+extension CandidateExchange: ConfigChoice {}
+
+/// The single-modal positive view of a co-occurrence sample (see `CooccurrenceConfig.positives`).
+public enum CooccurrencePositives: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case latentClass = "class"
+    case augmentation
+    case resampled
+}
+
+/// Whether a rank keeps the samples it generated (see `DataConfig.cache`).
+public enum DataCacheChoice: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    case auto, on, off
+}
+
 /// The optimizer applied identically on every rank after the gradient all-reduce.
 public struct OptimizerConfig: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, CaseIterable, Sendable { case sgd, adam }
+    public enum Kind: String, Codable, CaseIterable, Sendable, ConfigChoice { case sgd, adam }
     public var kind: Kind = .sgd
     public var learningRate: Double = 0.01
     /// SGD momentum (0 = plain gradient descent, the papers' setting).
@@ -24,8 +84,8 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     public var beta2: Double = 0.999
     public var epsilon: Double = 1e-8
     public var weightDecay: Double = 0
-    /// Learning-rate schedule: "constant" or "cosine" (decays to 0 at the last step).
-    public var schedule: String = "constant"
+    /// Learning-rate schedule: constant, or cosine (decays to 0 at the last step).
+    public var schedule: LearningRateSchedule = .constant
     public init() {}
 }
 
@@ -35,11 +95,11 @@ public struct LossConfig: Codable, Equatable, Sendable {
     /// Temperature τ > 0. The paper does not give it; 0.1 (with σ₀ = 0.01) reproduces its
     /// Figure 1: multi-modal test accuracy 1.0, single-modal near chance.
     public var temperature: Double = 0.1
-    /// "dot" (the paper's un-normalised similarity) or "cosine".
-    public var similarity: String = "dot"
-    /// "opposite-label" (the paper: negatives are the samples of the other label), "all"
-    /// (every other sample), or "auto": opposite-label for signal-noise, all for the others.
-    public var negatives: String = "auto"
+    /// dot (the paper's un-normalised similarity) or cosine.
+    public var similarity: SimilarityKind = .dot
+    /// opposite-label (the paper: negatives are the samples of the other label), all (every
+    /// other sample), or auto: opposite-label for signal-noise, all for the others.
+    public var negatives: NegativesChoice = .auto
     /// Stop-gradient on the second argument of the similarity (the paper's form).
     public var stopGradient: Bool = true
     /// Patch-wise similarity Σ_p ⟨h(x^(p)), h(x'^(p))⟩ (the paper) instead of summed embeddings.
@@ -48,11 +108,11 @@ public struct LossConfig: Codable, Equatable, Sendable {
     public var scale: Double = 0
     /// Multi-modal: average both directions (image→text and text→image).
     public var symmetric: Bool = true
-    /// How ranks exchange the candidate embeddings: "allgather" (one all-gather of all N
-    /// candidates, one reduce-scatter of their gradients; fastest on few ranks) or "ring"
+    /// How ranks exchange the candidate embeddings: allgather (one all-gather of all N
+    /// candidates, one reduce-scatter of their gradients; fastest on few ranks) or ring
     /// (blocks travel rank to rank, overlapped with the logits gemms; a rank never holds all
     /// N candidates). Same loss to float rounding; not part of a checkpoint's fingerprint.
-    public var exchange: String = "allgather"
+    public var exchange: CandidateExchange = .allgather
     public init() {}
 }
 
@@ -123,7 +183,7 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     ///   (pseudo-positive pairs induced by text, which multi-modal CL uses implicitly) with
     ///   probability `resample_fraction`, else the "augmentation" view (the CLIP-guided recipe:
     ///   resampled pairs replace part of the augmented ones).
-    public var positives: String = "class"
+    public var positives: CooccurrencePositives = .latentClass
     /// "augmentation" positives: probability the augmented view keeps the image token, in [0, 1).
     public var augmentationKeep: Double = 0.5
     /// "augmentation" positives: probability a changed view stays in the token's class, in [0, 1].
@@ -135,13 +195,13 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
 
 /// How a rank produces its training samples.
 public struct DataConfig: Codable, Equatable, Sendable {
-    /// "auto" or "on": a rank keeps the samples (and labels) it generated and reuses them while
+    /// auto or on: a rank keeps the samples (and labels) it generated and reuses them while
     /// a step asks for the same samples again — with the full batch (the papers' setting) the
     /// fixed training shard is generated once, in the buffers a step uses anyway (no extra
-    /// memory); mini-batches of changing samples are generated per step. "off": regenerate
+    /// memory); mini-batches of changing samples are generated per step. off: regenerate
     /// every step. Samples are a pure function of (seed, index): the results are bit-identical.
     /// (Single-modal augmentations are fresh every step either way.)
-    public var cache: String = "auto"
+    public var cache: DataCacheChoice = .auto
     public init() {}
 }
 

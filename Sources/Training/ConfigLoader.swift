@@ -1,6 +1,7 @@
-// Training/ConfigLoader.swift — reads a run configuration from JSON and/or `key.path=value`
-// overrides, on top of the defaults: unknown keys, wrong types and impossible values are
-// refused with a message naming the key, what was found and what is allowed.
+// Training/ConfigLoader.swift — reads a run configuration from JSON or YAML and/or
+// `key.path=value` overrides, on top of the defaults: unknown keys, wrong types and
+// impossible values are refused with a message naming the key, what was found and what is
+// allowed (and, in a YAML file, its line).
 import Foundation
 import RunRecords
 
@@ -12,6 +13,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case wrongType(key: String, expected: String, found: String)
     case invalidValue(key: String, value: String, allowed: String)
     case badOverride(String)
+    /// A refused key or value of a config file, at this line of it (YAML files).
+    indirect case located(file: String, line: Int, ConfigError)
 
     public var description: String {
         func show(_ text: String) -> String { ConfigError.shown(text) }
@@ -19,7 +22,7 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             return "cannot read the config file \(show(path)): \(show(reason))"
         case let .malformed(path, reason):
-            return "the config file \(show(path)) is not valid JSON: \(show(reason))"
+            return "the config file \(show(path)) is not valid \(ConfigFormat(path: path).rawValue): \(show(reason))"
         case let .unknownKey(key, _) where key.isEmpty || key.hasSuffix("."):
             return "a config key with an empty name " + (key.isEmpty ? "at the top level" : "in '\(show(String(key.dropLast())))'")
                 + " is not allowed; `infomax train --print-config` lists every key"
@@ -30,6 +33,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "config key '\(show(key))' must be \(expected), found \(show(found))"
         case let .invalidValue(key, value, allowed):
             return "config key '\(show(key))' = \(show(value)) is not allowed: \(allowed)"
+        case let .located(file, line, error):
+            return "\(show(file)), line \(line): \(error)"
         case let .badOverride(text):
             return "cannot read the override '\(show(text))': write it as key.path=value with every part of the key path "
                 + "named, e.g. --set signal_noise.snr=0.5"
@@ -71,9 +76,16 @@ public enum ConfigLoader {
 
     /// The defaults as a JSON dictionary: the schema every input is checked against.
     static func defaultsDictionary() throws -> [String: Any] {
+        if let schema { return schema }
         let data = try encoder().encode(TrainConfig())
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
+
+    /// `defaultsDictionary()`, made once (each `--set` is checked against it).
+    private static let schema: [String: Any]? = {
+        guard let data = try? encoder().encode(TrainConfig()) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }()
 
     /// The largest config file read (a config is a few kilobytes; this refuses /dev/zero & co.).
     public static let maximumFileBytes = 1 << 20
@@ -106,25 +118,57 @@ public enum ConfigLoader {
     }
 
     /// Like `load(file:overrides:)` with the file's text already read (rank 0 reads, all parse).
+    /// The file is YAML if `file` ends in .yaml or .yml, else JSON.
     public static func load(text: String?, source file: String, overrides: [String] = []) throws -> TrainConfig {
         var dict = try defaultsDictionary()
+        var lines: [String: Int] = [:]
         if let text {
-            let data = Data(text.utf8)
-            let object: Any
-            do { object = try JSONSerialization.jsonObject(with: data) } catch {
-                let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? RootError.text(for: error)
-                let reason = detail.contains("not representable")
-                    ? "it holds a number beyond the range of a 64-bit number (\(detail.replacingOccurrences(of: " is not representable in Swift.", with: "")))"
-                    : detail
-                throw ConfigError.malformed(path: file, reason: reason)
+            let user: [String: Any]
+            switch ConfigFormat(path: file) {
+            case .json: user = try jsonObject(text, source: file)
+            case .yaml:
+                let document = try YAMLConfigDocument(text: text, path: file)
+                (user, lines) = (document.tree, document.lines)
             }
-            guard let user = object as? [String: Any] else {
-                throw ConfigError.malformed(path: file, reason: "the top level must be an object { ... }")
+            do { try merge(user, into: &dict, schema: try defaultsDictionary(), prefix: "") } catch let e as ConfigError {
+                throw located(e, in: file, lines: lines, overrides: [])
             }
-            try merge(user, into: &dict, schema: try defaultsDictionary(), prefix: "")
         }
         for o in overrides { try applyOverride(o, to: &dict) }
-        return try decode(dict)
+        do { return try decode(dict) } catch let e as ConfigError {
+            throw located(e, in: file, lines: lines, overrides: overrides)
+        }
+    }
+
+    /// A JSON config file's top-level object.
+    static func jsonObject(_ text: String, source file: String) throws -> [String: Any] {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: Data(text.utf8)) } catch {
+            let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? RootError.text(for: error)
+            let reason = detail.contains("not representable")
+                ? "it holds a number beyond the range of a 64-bit number (\(detail.replacingOccurrences(of: " is not representable in Swift.", with: "")))"
+                : detail
+            throw ConfigError.malformed(path: file, reason: reason)
+        }
+        guard let user = object as? [String: Any] else {
+            throw ConfigError.malformed(path: file, reason: "the top level must be an object { ... }")
+        }
+        return user
+    }
+
+    /// `error` at the file line of its key, when the file gave the key its value (not an override).
+    static func located(_ error: ConfigError, in file: String, lines: [String: Int], overrides: [String]) -> ConfigError {
+        let key: String
+        switch error {
+        case let .unknownKey(k, _), let .wrongType(k, _, _), let .invalidValue(k, _, _): key = k
+        default: return error
+        }
+        let overridden = overrides.contains { o in
+            let path = String(o.prefix { $0 != "=" }).replacingOccurrences(of: "-", with: "_")
+            return path == key || key.hasPrefix(path + ".") || path.hasPrefix(key + ".")
+        }
+        guard !overridden, let line = lines[key] else { return error }
+        return .located(file: file, line: line, error)
     }
 
     /// `text` as a JSON string literal (quotes and control characters escaped), for overrides.
@@ -175,22 +219,39 @@ public enum ConfigLoader {
         }
     }
 
-    /// The integer-valued keys of the schema (snake_case paths) and whether they are unsigned.
-    static let integerKeys: [String: Bool] = {
-        var keys: [String: Bool] = [:]
+    /// Every leaf of the default configuration with its snake_case key path.
+    static func leaves() -> [(path: String, value: Any)] {
+        var out: [(path: String, value: Any)] = []
         func walk(_ value: Any, prefix: String) {
             for child in Mirror(reflecting: value).children {
                 guard let label = child.label else { continue }
                 let path = prefix.isEmpty ? snake(label) : "\(prefix).\(snake(label))"
-                switch child.value {
-                case is Int: keys[path] = false
-                case is UInt64: keys[path] = true
-                default:
-                    if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) }
-                }
+                if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) } else { out.append((path, child.value)) }
             }
         }
         walk(TrainConfig(), prefix: "")
+        return out
+    }
+
+    /// The integer-valued keys of the schema (snake_case paths) and whether they are unsigned.
+    static let integerKeys: [String: Bool] = {
+        var keys: [String: Bool] = [:]
+        for leaf in leaves() {
+            switch leaf.value {
+            case is Int: keys[leaf.path] = false
+            case is UInt64: keys[leaf.path] = true
+            default: break
+            }
+        }
+        return keys
+    }()
+
+    /// The keys with a closed set of values (a `ConfigChoice` type) and their allowed values.
+    public static let choiceKeys: [String: [String]] = {
+        var keys: [String: [String]] = [:]
+        for leaf in leaves() {
+            if let choice = leaf.value as? any ConfigChoice { keys[leaf.path] = type(of: choice).names }
+        }
         return keys
     }()
 
@@ -215,9 +276,10 @@ public enum ConfigLoader {
         let schemaIsNumber = schema is NSNumber && !(schema is String) && !schemaIsBoolean
         let valueIsBoolean = (value as? NSNumber).map(isBoolean) ?? false
         let valueIsNumber = value is NSNumber && !(value is String) && !valueIsBoolean
-        if value is [Any] || value is [String: Any] || value is NSNull {
-            let expected = integerKeys[key].map { wholeNumberRange(key, unsigned: $0) }
-                ?? (schemaIsBoolean ? "true or false" : schemaIsNumber ? "a number" : schema is String ? "a string" : "a single value (see --print-config)")
+        // A list, an object, null, or a number no key holds (a YAML file's .inf or .nan).
+        if value is [Any] || value is [String: Any] || value is NSNull || (valueIsNumber && !((value as? NSNumber)?.doubleValue.isFinite ?? true)) {
+            let expected = integerKeys[key].map { wholeNumberRange(key, unsigned: $0) } ?? choiceKeys[key].map(choices)
+                ?? (schemaIsBoolean ? "true or false" : schemaIsNumber ? "a finite number" : schema is String ? "a string" : "a single value (see --print-config)")
             throw ConfigError.wrongType(key: key, expected: expected, found: describe(value))
         }
         if let text = value as? String, text.contains("\u{0}") {
@@ -225,6 +287,17 @@ public enum ConfigLoader {
         }
         if schemaIsBoolean && !valueIsBoolean {
             throw ConfigError.wrongType(key: key, expected: "true or false", found: describe(value))
+        }
+        if let names = choiceKeys[key] {
+            guard let text = value as? String else {
+                throw ConfigError.wrongType(key: key, expected: choices(names), found: describe(value))
+            }
+            guard names.contains(text) else {
+                // A near miss ("RING", "sgdd", "multimodal") gets a suggestion; a short word does not.
+                let near = closest(text.lowercased(), in: names, limit: max(1, text.count / 3)).map { " (did you mean \($0)?)" } ?? ""
+                throw ConfigError.invalidValue(key: key, value: "\"\(text)\"", allowed: choices(names) + near)
+            }
+            return text
         }
         guard let unsigned = integerKeys[key] else {
             guard schemaIsNumber else { return value }
@@ -323,17 +396,17 @@ public enum ConfigLoader {
     }
 
     static func allowedValues(forKey key: String) -> String? {
-        switch key {
-        case "model": return "one of " + DataModelKind.allCases.map(\.rawValue).joined(separator: ", ")
-        case "mode": return "one of " + ModalityMode.allCases.map(\.rawValue).joined(separator: ", ")
-        case "loss.kind": return "one of " + LossKind.allCases.map(\.rawValue).joined(separator: ", ")
-        case "optimizer.kind": return "one of " + OptimizerConfig.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-        default: return nil
-        }
+        choiceKeys[key].map(choices)
     }
 
-    /// The known key nearest to `key` by edit distance, if it is close.
-    static func closest(_ key: String, in keys: [String]) -> String? {
+    /// What a choice key allows, for messages: "one of dot, cosine".
+    static func choices(_ names: [String]) -> String {
+        "one of " + names.joined(separator: ", ")
+    }
+
+    /// The known key nearest to `key` by edit distance, if it is close: within `limit` edits
+    /// (default: 2, or a third of the key's length if longer).
+    static func closest(_ key: String, in keys: [String], limit: Int? = nil) -> String? {
         func distance(_ a: String, _ b: String) -> Int {
             let a = Array(a), b = Array(b)
             var row = Array(0...b.count)
@@ -348,7 +421,7 @@ public enum ConfigLoader {
             return row[b.count]
         }
         let best = keys.map { ($0, distance(key, $0)) }.min { $0.1 < $1.1 }
-        guard let best, best.1 <= max(2, key.count / 3) else { return nil }
+        guard let best, best.1 <= limit ?? max(2, key.count / 3) else { return nil }
         return best.0
     }
 }

@@ -18,8 +18,8 @@ extension TrainConfig {
         c.stallTimeoutSeconds = 0
         c.steps = 1
         c.mode = .compare
-        c.loss.exchange = "allgather"  // same trajectory to float rounding: resumable either way
-        c.data.cache = "auto"  // the same samples either way
+        c.loss.exchange = .allgather  // same trajectory to float rounding: resumable either way
+        c.data.cache = .auto  // the same samples either way
         return try ConfigLoader.json(c)
     }
 

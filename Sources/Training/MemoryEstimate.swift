@@ -422,8 +422,8 @@ struct MemoryModel {
         let wantDC = needC && !loss.stopGradient
         let symmetric = multi && loss.symmetric
         let labelled = c.model != .latentLinear
-        let opposite = needC && (loss.negatives == "opposite-label" || (loss.negatives == "auto" && c.model == .signalNoise)) && labelled
-        let ring = loss.exchange == "ring"
+        let opposite = needC && loss.negatives.negativeSet(labelledByDefault: c.model == .signalNoise) == .oppositeLabel && labelled
+        let ring = loss.exchange == .ring
         var parts: [Part] = []
         let globalKeys = batchKeys + ["encoder.width"]
 
@@ -464,8 +464,8 @@ struct MemoryModel {
         // Results: dA, dPos, dC per direction (symmetric: two directions plus the combined pair).
         let results = symmetric ? 3 * 2 + 2 : 3
         var gradients = ByteCount.product(results, b, k, f)
-        if loss.similarity == "cosine" { gradients = gradients + ByteCount.product(3, b, k, f) + ByteCount.product(3, b, f) }
-        parts.append(part("loss: embedding gradients" + (loss.similarity == "cosine" ? " and normalised copies" : ""), batchKeys + ["encoder.width"], gradients))
+        if loss.similarity == .cosine { gradients = gradients + ByteCount.product(3, b, k, f) + ByteCount.product(3, b, f) }
+        parts.append(part("loss: embedding gradients" + (loss.similarity == .cosine ? " and normalised copies" : ""), batchKeys + ["encoder.width"], gradients))
         if opposite {
             parts.append(part("loss: gathered labels", batchKeys, ByteCount.product(maxb + P * maxb + B, i64)))
         }
@@ -495,7 +495,7 @@ struct MemoryModel {
             let mn = min(vi, vt)
             parts.append(part("co-occurrence SVD at set-up", keys,
                               ByteCount.product(4, vi, vt, dbl) + ByteCount.product(vi, mn, dbl) + ByteCount.product(5, mn, mn, dbl), .setup))
-            if !multi && o.positives == "resampled" {
+            if !multi && o.positives == .resampled {
                 parts.append(part("resampled positives: every sample's tokens", ["train_samples"], ByteCount.product(3, c.trainSamples, int)))
             }
             return parts

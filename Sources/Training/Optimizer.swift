@@ -44,7 +44,7 @@ public struct Optimizer: Sendable {
     /// The learning rate at the current step (constant, or cosine decay to 0).
     public var currentLearningRate: Float {
         let base = Float(config.learningRate)
-        guard config.schedule == "cosine" else { return base }
+        guard config.schedule == .cosine else { return base }
         let t = Float(state.step) / Float(totalSteps)
         return base * 0.5 * (1 + Float.cos(Float.pi * min(t, 1)))
     }

@@ -5,6 +5,7 @@
 // printing where it waits; (3) ends this rank when its launcher (mpirun, orted, slurmstepd)
 // is gone, so no orphan keeps computing.
 import Foundation
+import InfoMax
 import RunRecords
 import Synchronization
 #if canImport(Glibc)
@@ -18,12 +19,12 @@ public enum RunPhase: Int, Sendable, CaseIterable {
     case stopAgreement, lossExchange, gradientAllreduce, logging, checkpointBarrier
 
     /// The phase and the MPI calls it waits in (`exchange` is the config's loss.exchange).
-    public func label(exchange: String) -> String {
+    public func label(exchange: CandidateExchange) -> String {
         switch self {
         case .computing: return "computation"
         case .stopAgreement: return "the stop-signal agreement (MPI_Allreduce)"
         case .lossExchange:
-            return exchange == "ring" ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
+            return exchange == .ring ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
                                       : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
         case .gradientAllreduce: return "the gradient all-reduce (MPI_Sendrecv ring)"
         case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
@@ -91,7 +92,7 @@ public final class Watchdog: @unchecked Sendable {
     struct Run {
         var rank: Int
         var host: String
-        var exchange: String
+        var exchange: CandidateExchange
         /// Rank 0's writer of checkpoints from the last completed step (nil on other ranks).
         var keeper: CheckpointKeeper?
     }

@@ -6,6 +6,7 @@
 import ArgumentParser
 import CAllocCount
 import Foundation
+import InfoMax
 import Linalg
 import MPI
 import Report
@@ -25,37 +26,51 @@ struct BenchStep: ParsableCommand {
         commandName: "step",
         abstract: "Time training steps of the signal-noise model and split them by phase.",
         discussion: """
-        Runs --warmup untimed and --steps timed full-batch training steps (the real trainer:
-        synthetic data, encoders, distributed InfoNCE, fused gradient all-reduce, optimizer)
-        and prints, per rank and overall:
-          time per step by phase      data, forward, loss compute, loss communication (time
-                                      blocked in MPI; with --exchange ring also the transfer
-                                      time hidden behind compute), backward, all-reduce, optimizer
-          GFLOP/s                     GEMM work of the step / wall time of the slowest rank,
-                                      against the single-thread sgemm peak measured in the same
-                                      run (rank 0 alone, and all ranks at once)
-          bytes sent per step         loss exchange + gradient all-reduce (ring volumes)
-          peak resident memory        per rank (getrusage), next to the estimate made from
-                                      the config before the run (train --dry-run; JSON
-                                      estimated_peak_bytes, peak_estimate_ratio)
-          heap allocations per step   malloc & co. of the whole process after warm-up
-                                      (Swift, OpenBLAS and Open MPI alike)
+        Runs --warmup untimed and --steps timed full-batch training steps (the real \
+        trainer: synthetic data, encoders, distributed InfoNCE, fused gradient \
+        all-reduce, optimizer) and prints, per rank and overall:
 
-        Strong scaling keeps --batch (global) fixed over rank counts; weak scaling keeps
-        --batch-per-rank fixed. Examples:
-          mpirun -np 2 infomax bench                                  # d 2048, m 1024, B 4096
-          mpirun -np 2 infomax bench --batch 65536 --width 32 --d 256 --exchange ring
-          mpirun -np 2 infomax bench --batch-per-rank 2048 --output runs/bench-weak-2 --json
-          mpirun -np 2 infomax bench --batch 4096 --d 2000 --width 50 --train-samples 1000000000
-        --train-samples N makes the steps mini-batch steps of the global batch drawn from N
-        samples by the epoch shuffle (a step's cost must not depend on N);
-        --train-samples-per-rank grows N with the rank count (weak scaling of the data set).
-        Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores (the comparison with the
-        single-thread sgemm peak assumes it). INFOMAX_ALLOC_TRACE=N prints a backtrace of the
-        first N allocations inside the timed steps (to find who allocates).
+          time per step by phase
+              data, forward, loss compute, loss communication (time blocked in
+              MPI; with --exchange ring also the transfer time hidden behind
+              compute), backward, all-reduce, optimizer
+          GFLOP/s
+              GEMM work of the step / wall time of the slowest rank, against the
+              single-thread sgemm peak measured in the same run (rank 0 alone,
+              and all ranks at once)
+          bytes sent per step
+              loss exchange + gradient all-reduce (ring volumes)
+          peak resident memory
+              per rank (getrusage), next to the estimate made from the config
+              before the run (train --dry-run; JSON estimated_peak_bytes,
+              peak_estimate_ratio)
+          heap allocations per step
+              malloc & co. of the whole process after warm-up (Swift, OpenBLAS
+              and Open MPI alike)
+
+        Strong scaling keeps --batch (global) fixed over rank counts; weak scaling \
+        keeps --batch-per-rank fixed. Examples:
+
+          mpirun -np 2 infomax bench              # d 2048, m 1024, B 4096
+          mpirun -np 2 infomax bench --batch 65536 --width 32 --d 256 \\
+              --exchange ring
+          mpirun -np 2 infomax bench --batch-per-rank 2048 --json \\
+              --output runs/bench-weak-2
+          mpirun -np 2 infomax bench --batch 4096 --d 2000 --width 50 \\
+              --train-samples 1000000000
+
+        --train-samples N makes the steps mini-batch steps of the global batch drawn \
+        from N samples by the epoch shuffle (a step's cost must not depend on N); \
+        --train-samples-per-rank grows N with the rank count (weak scaling of the \
+        data set).
+
+        Set OPENBLAS_NUM_THREADS=1 when the ranks fill the cores (the comparison with \
+        the single-thread sgemm peak assumes it). INFOMAX_ALLOC_TRACE=N prints a \
+        backtrace of the first N allocations inside the timed steps (to find who \
+        allocates).
         """)
 
-    @Option(help: ArgumentHelp("A JSON config file to start from (default: the built-in signal-noise settings).", valueName: "file"))
+    @Option(help: ArgumentHelp("A JSON or YAML config file to start from (default: the built-in signal-noise settings).", valueName: "file"))
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key (repeatable), e.g. --set loss.symmetric=false.", valueName: "key=value"))
@@ -88,11 +103,11 @@ struct BenchStep: ParsableCommand {
     @Option(help: "Untimed warm-up steps before them (buffers grow, pages are touched).")
     var warmup: Int = 2
 
-    @Option(help: "multi-modal | single-modal.")
-    var mode: String = "multi-modal"
+    @Option(help: "Which encoders a step trains.")
+    var mode: StepModality = .multiModal
 
-    @Option(help: "Candidate exchange of the distributed loss: allgather | ring.")
-    var exchange: String?
+    @Option(help: "Candidate exchange of the distributed loss; sets the config key loss.exchange.")
+    var exchange: CandidateExchange?
 
     @Option(help: ArgumentHelp("Also write DIR/bench.json and DIR/bench.csv (one row per rank).", valueName: "dir"))
     var output: String?
@@ -115,13 +130,10 @@ struct BenchStep: ParsableCommand {
         if let trainSamples, trainSamples < 1 { throw ValidationError("--train-samples must be at least 1, got \(trainSamples)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
-        guard ["multi-modal", "single-modal"].contains(mode) else {
-            throw ValidationError("--mode must be multi-modal or single-modal, got \(mode)")
-        }
     }
 
     func resolvedOverrides(ranks: Int) -> [String] {
-        var o = ["mode=\"\(mode)\"", "batch_size=0", "steps=\(warmup + steps)", "eval_every=0",
+        var o = ["mode=\"\(mode.rawValue)\"", "batch_size=0", "steps=\(warmup + steps)", "eval_every=0",
                  "log_every=\(warmup + steps + 1)", "name=\"bench\""]
         let n = trainSamplesPerRank.map { $0 * ranks } ?? trainSamples
         let global = batchPerRank.map({ $0 * ranks }) ?? batch ?? (config == nil || n != nil ? 4096 : nil)
@@ -138,7 +150,7 @@ struct BenchStep: ParsableCommand {
             if let d { o.append("signal_noise.d=\(d)") }
             if let width { o.append("encoder.width=\(width)") }
         }
-        if let exchange { o.append("loss.exchange=\"\(exchange)\"") }
+        if let exchange { o.append("loss.exchange=\"\(exchange.rawValue)\"") }
         return o + overrides
     }
 
@@ -146,7 +158,7 @@ struct BenchStep: ParsableCommand {
         let options = self
         MPIRun.run { comm in
             let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides(ranks: comm.size))
-            guard let mode = ModalityMode(rawValue: options.mode), mode != .compare else { return ExitStatus.usage }
+            let mode = options.mode.modality
             try MPIRun.checkMemory(comm, [cfg], purpose: .bench)
             let output = options.output.map { URL(fileURLWithPath: $0) }
             if let output {
@@ -284,7 +296,7 @@ extension BenchReport {
          sgemmPeakAlone: Double, ranks list: [RankBenchmark], allocationsCounted: Bool) {
         self.init(ranks: list.count, globalBatch: config.batchSize == 0 ? config.trainSamples : config.batchSize,
                   trainSamples: config.trainSamples, batchPerRank: list.map(\.batch), d: config.signalNoise.d,
-                  width: config.encoder.width, patches: 2, model: config.model, mode: mode, exchange: config.loss.exchange,
+                  width: config.encoder.width, patches: 2, model: config.model, mode: mode, exchange: config.loss.exchange.rawValue,
                   loss: config.loss.kind.rawValue, symmetric: config.loss.symmetric, stopGradient: config.loss.stopGradient,
                   steps: steps, warmup: warmup, openblasThreads: Int(BLASInfo.threads), secondsPerStep: secondsPerStep,
                   phases: list.dropFirst().reduce(list.first?.phases ?? PhaseSeconds()) { $0.maximum($1.phases) },

@@ -72,12 +72,14 @@ struct BenchNetwork: ParsableCommand {
         commandName: "network",
         abstract: "Measure latency α and inverse bandwidth β between ranks, and check the collectives against the α-β model.",
         discussion: """
-        Ranks exchange messages pairwise (MPI_Sendrecv, rank r with r xor 1) from 8 bytes to
-        --max-megabytes; α is the smallest time of the small messages, β the median extra time
-        per byte of the large ones (t = α + β·n). Then the
-        all-reduce and all-gather the trainer uses are timed at the same sizes and printed next
-        to the model's prediction. Needs at least 2 ranks; run it with the ranks placed as a
-        real job places them (same node: shared memory; across nodes: the interconnect).
+        Ranks exchange messages pairwise (MPI_Sendrecv, rank r with r xor 1) from 8 \
+        bytes to --max-megabytes; α is the smallest time of the small messages, β the \
+        median extra time per byte of the large ones (t = α + β·n). Then the \
+        all-reduce and all-gather the trainer uses are timed at the same sizes and \
+        printed next to the model's prediction.
+
+        Needs at least 2 ranks; run it with the ranks placed as a real job places \
+        them (same node: shared memory; across nodes: the interconnect).
         """)
 
     @Option(help: "Largest message, MiB.")
@@ -172,15 +174,22 @@ struct BenchPredict: ParsableCommand {
         commandName: "predict",
         abstract: "Extrapolate a bench.json to more ranks on another network (α-β model, weak or strong scaling).",
         discussion: """
-        Compute phases scale with the samples per rank (strong: 1/p; weak: constant), except
-        the loss's logits, which cover every global candidate (strong: 1/p; weak: grow with p).
-        Communication follows the α-β model of `bench network`: the gradient all-reduce
-        2(p−1)α + 2(p−1)/p·n·β, the loss's all-gather / reduce-scatter (p−1)α + (p−1)/p·N·k·β
-        per call; with --exchange ring it is hidden when the logits take longer than a hop.
-        The last column, compute / step, is the share of the step that is not spent waiting
-        for the network (the parallel efficiency of the communication).
-        Typical InfiniBand HDR: --alpha-us 1.5 --gbytes-per-second 23.
-        Example: infomax bench predict runs/bench/bench.json --ranks 64,1024 --scaling weak
+        Compute phases scale with the samples per rank (strong: 1/p; weak: \
+        constant), except the loss's logits, which cover every global candidate \
+        (strong: 1/p; weak: grow with p).
+
+        Communication follows the α-β model of `bench network`:
+          gradient all-reduce                 2(p−1)α + 2(p−1)/p·n·β
+          loss all-gather / reduce-scatter    (p−1)α + (p−1)/p·N·k·β per call
+
+        With --exchange ring the loss's communication is hidden when the logits \
+        take longer than a hop.
+
+        The last column, compute / step, is the share of the step that is not spent \
+        waiting for the network (the parallel efficiency of the communication). \
+        Typical InfiniBand HDR: --alpha-us 1.5 --gbytes-per-second 23. Example:
+
+          infomax bench predict runs/bench/bench.json --ranks 64,1024 --scaling weak
         """)
 
     @Argument(help: ArgumentHelp("A bench.json written by infomax bench --output.", valueName: "bench.json"))
@@ -189,8 +198,8 @@ struct BenchPredict: ParsableCommand {
     @Option(help: ArgumentHelp("Rank counts to predict, comma-separated.", valueName: "p,p,..."))
     var ranks: String = "64,1024"
 
-    @Option(help: "weak (batch per rank fixed) or strong (global batch fixed).")
-    var scaling: String = "weak"
+    @Option(help: "weak: the batch per rank stays fixed; strong: the global batch stays fixed.")
+    var scaling: Scaling = .weak
 
     @Option(help: "Network latency α, microseconds.")
     var alphaUs: Double = 1.5
@@ -209,16 +218,15 @@ struct BenchPredict: ParsableCommand {
             guard case let .malformed(_, reason) = e else { throw e }
             throw ValidationError("\(file) is not a bench.json of infomax bench: \(reason)")
         }
-        guard ["weak", "strong"].contains(scaling) else { throw ValidationError("--scaling must be weak or strong, got \(scaling)") }
         let ps = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !ps.isEmpty, ps.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--ranks must list positive rank counts, e.g. 64,1024") }
         let model = CostModel(alpha: alphaUs * 1e-6, beta: 1 / (gbytesPerSecond * 1e9))
         print(String(format: "from %@ (%d ranks, global batch %d, %.4f s/step); network α = %.2f µs, %.1f GB/s; %@ scaling",
-                     file, bench.ranks, bench.globalBatch, bench.secondsPerStep, alphaUs, gbytesPerSecond, scaling))
+                     file, bench.ranks, bench.globalBatch, bench.secondsPerStep, alphaUs, gbytesPerSecond, scaling.rawValue))
         print("ranks".leftPadded(7) + "batch".leftPadded(10) + "compute s".leftPadded(12) + "all-reduce s".leftPadded(14)
               + "loss comm s".leftPadded(13) + "step s".leftPadded(10) + "compute share".leftPadded(15))
         for p in ps {
-            let r = bench.predict(ranks: p, weak: scaling == "weak", model: model)
+            let r = bench.predict(ranks: p, weak: scaling == .weak, model: model)
             print("\(p)".leftPadded(7) + "\(r.batch)".leftPadded(10) + String(format: "%12.4f%14.4f%13.4f%10.4f%14.1f%%",
                                                                         r.compute, r.allreduce, r.lossCommunication, r.step, 100 * r.efficiency))
         }

@@ -53,26 +53,29 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of trainings (e.g. SNR × modality × seed), resumable, or one point per Slurm array task.",
         discussion: """
-        Each --grid adds an axis: --grid signal_noise.snr=0.02,0.05,0.1 --grid seed=1,2,3.
-        If the config's mode is compare and no mode axis is given, the sweep adds
-        --grid mode=multi-modal,single-modal. Points run one after another on all ranks, or,
-        with --ranks-per-point k, on groups of k ranks at once (each point handed to the next
-        free group; its results equal a run of that point alone on k ranks). A failing point
-        is recorded (status failed, its error in summary.json and sweep.csv) and the others go
-        on; the exit code is the first failed point's. Finished points (summary.json with
-        status completed) are skipped, interrupted ones resume from their checkpoint. With --index N only point N runs (Slurm job arrays:
+        Each --grid adds an axis: --grid signal_noise.snr=0.02,0.05,0.1 --grid \
+        seed=1,2,3. If the config's mode is compare and no mode axis is given, the \
+        sweep adds --grid mode=multi-modal,single-modal.
+
+        Points run one after another on all ranks, or, with --ranks-per-point k, on \
+        groups of k ranks at once (each point handed to the next free group; its \
+        results equal a run of that point alone on k ranks). A failing point is \
+        recorded (status failed, its error in summary.json and sweep.csv) and the \
+        others go on; the exit code is the first failed point's. Finished points \
+        (summary.json with status completed) are skipped, interrupted ones resume \
+        from their checkpoint. With --index N only point N runs (Slurm job arrays: \
         --index $SLURM_ARRAY_TASK_ID); --list prints the points and their indices.
 
-        Every point (or the --index one) must fit in memory before any runs: a point whose
-        estimated peak exceeds what its node can use is refused with exit 64 (see
-        infomax train --dry-run).
+        Every point (or the --index one) must fit in memory before any runs: a point \
+        whose estimated peak exceeds what its node can use is refused with exit 64 \
+        (see infomax train --dry-run).
 
-        DIR/sweep.json lists the parameters and points, DIR/points/<name>/ holds each run,
-        DIR/sweep.csv one row per finished point, and DIR/report.html the plots (written when
-        every point is done; also: infomax report DIR).
+        DIR/sweep.json lists the parameters and points, DIR/points/<name>/ holds each \
+        run, DIR/sweep.csv one row per finished point, and DIR/report.html the plots \
+        (written when every point is done; also: infomax report DIR).
         """)
 
-    @Option(help: ArgumentHelp("Base JSON config for every point.", valueName: "file"))
+    @Option(help: ArgumentHelp("Base JSON or YAML config for every point.", valueName: "file"))
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one key for every point (repeatable).", valueName: "key=value"))
@@ -90,7 +93,7 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Print the points with their indices and exit.")
     var list = false
 
-    @Option(help: "Progress display: auto, bar, lines, none.")
+    @Option(help: "Progress display; auto: a bar on a terminal, lines under mpirun/srun.")
     var progress: ProgressStyle = .auto
 
     @Option(help: ArgumentHelp("Ranks per point: split the ranks into groups of k that run different points at once, handed out as groups free up (default: all ranks on each point).", valueName: "k"))

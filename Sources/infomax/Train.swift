@@ -9,55 +9,67 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train contrastive encoders on synthetic data across the MPI ranks.",
         discussion: """
-        Without options it runs the embedded default: Huang et al.'s Figure 1 setting (d = 2000,
-        n = 100, m = 50, full-batch gradient descent, lr 0.01, 200 steps), multi-modal and then
-        single-modal, and prints the comparison. Every key of the config can be set in a JSON
-        file (--config) and/or with --set key.path=value; --print-config shows them all.
+        Without options it runs the embedded default: Huang et al.'s Figure 1 setting \
+        (d = 2000, n = 100, m = 50, full-batch gradient descent, lr 0.01, 200 steps), \
+        multi-modal and then single-modal, and prints the comparison. Every key of the \
+        config can be set in a JSON or YAML file (--config run.json, run.yaml) and/or \
+        with --set key.path=value; --print-config shows them all.
 
         Output folder (rank 0 writes it):
-          config.json              the resolved configuration
-          metrics.csv / .jsonl     one row per logged step: loss, diagnostics, accuracy, times
-          summary.json             final figures and status (completed | checkpointed | failed)
-          checkpoint.ckpt          while a run is unfinished (atomic, checksummed)
-          report.html              plots (also: infomax report DIR)
-        With mode = compare the folder holds sweep.json, comparison.csv and points/<mode>/.
-        Every output folder gets a marker file, .infomax-run; a non-empty folder without it is
-        never written into, and --force deletes only the entries above, in a marked folder.
+          config.json           the resolved configuration
+          metrics.csv, .jsonl   one row per logged step: loss, diagnostics, accuracy
+          summary.json          final figures and status: completed, checkpointed
+                                or failed
+          checkpoint.ckpt       while a run is unfinished (atomic, checksummed)
+          report.html           plots (also: infomax report DIR)
 
-        Checkpoints: on SIGTERM, SIGINT or SIGUSR1 rank 0 writes the last completed step at
-        once (summary.json: checkpointed; also on the SIGCONT with which mpirun's kill
-        sequence starts, 1 s before its SIGTERM), then the ranks finish the step and exit 75
-        if the launcher lets them; also every checkpoint_every steps and every checkpoint_minutes
-        (default 10). A rank waiting in a collective for stall_timeout_seconds (default
-        max(60 s, 20 x the median step)) ends the job with 74; a rank whose mpirun/srun died exits.
+        With mode = compare the folder holds sweep.json, comparison.csv and \
+        points/<mode>/. Every output folder gets a marker file, .infomax-run; a \
+        non-empty folder without it is never written into, and --force deletes only \
+        the entries above, in a marked folder.
 
-        Before anything is allocated, every rank's peak memory is estimated from the config
-        and compared with what its node can use (cgroup limit or MemAvailable, shared by the
-        node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run that cannot fit exits 64
-        naming the key. --dry-run prints the estimate by component.
+        Checkpoints: on SIGTERM, SIGINT or SIGUSR1 rank 0 writes the last completed \
+        step at once (summary.json: checkpointed; also on the SIGCONT with which \
+        mpirun's kill sequence starts, 1 s before its SIGTERM), then the ranks finish \
+        the step and exit 75 if the launcher lets them; also every checkpoint_every \
+        steps and every checkpoint_minutes (default 10). A rank waiting in a \
+        collective for stall_timeout_seconds (default max(60 s, 20 x the median \
+        step)) ends the job with 74; a rank whose mpirun/srun died exits.
 
-        Exit codes: 0 done, 64 bad configuration, arguments or output folder (also: does
-        not fit in memory), 65 an input file (config, checkpoint) that cannot be used, 70 the
-        loss became NaN/Inf, 74 ended by the stall watchdog (the checkpoint is valid), 75
-        stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint (resubmit with --resume;
-        Slurm: --signal=B:USR1@120 and requeue). mpirun reports 1 instead of 75 when it
-        killed the ranks after SIGTERM: decide from summary.json's status.
+        Before anything is allocated, every rank's peak memory is estimated from the \
+        config and compared with what its node can use (cgroup limit or MemAvailable, \
+        shared by the node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run \
+        that cannot fit exits 64 naming the key. --dry-run prints the estimate by \
+        component.
+
+        Exit codes:
+          0    done
+          64   bad configuration, arguments or output folder (also: does not fit
+               in memory)
+          65   an input file (config, checkpoint) that cannot be used
+          70   the loss became NaN/Inf
+          74   ended by the stall watchdog (the checkpoint is valid)
+          75   stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint
+               (resubmit with --resume; Slurm: --signal=B:USR1@120 and requeue)
+
+        mpirun reports 1 instead of 75 when it killed the ranks after SIGTERM: \
+        decide from summary.json's status.
         """)
 
-    @Option(name: .long, help: ArgumentHelp("A JSON config file (keys in snake_case, see --print-config).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("A JSON or YAML (.yaml, .yml) config file; keys in snake_case, see --print-config.", valueName: "file"))
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, e.g. --set signal_noise.snr=0.5 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Data model: signal-noise | latent-linear | cooccurrence.")
-    var model: String?
+    @Option(help: "The data model; sets the config key model.")
+    var model: DataModelKind?
 
-    @Option(help: "multi-modal | single-modal | compare (both, side by side).")
-    var mode: String?
+    @Option(help: "One modality, or compare: both side by side; sets the config key mode.")
+    var mode: ModalityMode?
 
-    @Option(help: "infonce | positive-only | spectral.")
-    var loss: String?
+    @Option(help: "The training objective; sets the config key loss.kind.")
+    var loss: LossKind?
 
     // Read as text and checked by the config loader (same message as in a file: the key and
     // its range); `.unconditional` so that `--steps -1` is a value, not a missing one.
@@ -82,7 +94,7 @@ struct Train: ParsableCommand {
     @Flag(help: ArgumentHelp("Print the estimated peak memory per rank by component and what this node can use, then exit (64 if it does not fit)."))
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Progress display: auto (a bar on a terminal, lines under mpirun/srun), bar, lines, none.", valueName: "style"))
+    @Option(help: ArgumentHelp("Progress display; auto: a bar on a terminal, lines under mpirun/srun.", valueName: "style"))
     var progress: ProgressStyle = .auto
 
     @Option(help: .hidden)
@@ -93,9 +105,9 @@ struct Train: ParsableCommand {
 
     func resolvedOverrides() -> [String] {
         var o: [String] = []
-        if let model { o.append("model=" + ConfigLoader.jsonString(model)) }
-        if let mode { o.append("mode=" + ConfigLoader.jsonString(mode)) }
-        if let loss { o.append("loss.kind=" + ConfigLoader.jsonString(loss)) }
+        if let model { o.append("model=" + ConfigLoader.jsonString(model.rawValue)) }
+        if let mode { o.append("mode=" + ConfigLoader.jsonString(mode.rawValue)) }
+        if let loss { o.append("loss.kind=" + ConfigLoader.jsonString(loss.rawValue)) }
         if let steps { o.append("steps=\(steps)") }
         if let seed { o.append("seed=\(seed)") }
         return o + overrides

@@ -1,22 +1,29 @@
 // Messages for bad input (issue 12, part 6): integer keys get whole numbers in their range,
-// named with the key and the range; malformed key paths, NUL characters, unusable files and
-// control characters in user text; the progress line never shows a negative ETA.
+// named with the key and the range; keys with a closed set of values (enums) name the
+// allowed values; malformed key paths, NUL characters, unusable files and control
+// characters in user text; the progress line never shows a negative ETA.
 import Foundation
 import XCTest
 @testable import Training
 
+/// The ConfigError that loading `path` (if any) with `overrides` throws; a test failure if
+/// the config loads or another error is thrown.
+func configRefusal(path: String?, overrides: [String], file: StaticString, line: UInt) -> ConfigError? {
+    do {
+        _ = try ConfigLoader.load(file: path, overrides: overrides)
+        XCTFail("\(path ?? "") \(overrides) was accepted", file: file, line: line)
+        return nil
+    } catch let e as ConfigError {
+        return e
+    } catch {
+        XCTFail("\(path ?? "") \(overrides): not a ConfigError: \(error)", file: file, line: line)
+        return nil
+    }
+}
+
 final class ConfigMessagesTests: XCTestCase {
     func refusal(_ overrides: [String], file: StaticString = #filePath, line: UInt = #line) -> ConfigError? {
-        do {
-            _ = try ConfigLoader.load(file: nil, overrides: overrides)
-            XCTFail("\(overrides) was accepted", file: file, line: line)
-            return nil
-        } catch let e as ConfigError {
-            return e
-        } catch {
-            XCTFail("\(overrides): not a ConfigError: \(error)", file: file, line: line)
-            return nil
-        }
+        configRefusal(path: nil, overrides: overrides, file: file, line: line)
     }
 
     func testIntegerKeysAreFoundByTheirType() {
@@ -68,6 +75,46 @@ final class ConfigMessagesTests: XCTestCase {
         XCTAssertEqual(key2, "loss.stop_gradient"); XCTAssertEqual(expected2, "true or false")
         guard case let .wrongType(key3, _, found3)? = refusal(["loss.similarity=null"]) else { return XCTFail() }
         XCTAssertEqual(key3, "loss.similarity"); XCTAssertEqual(found3, "null")
+    }
+
+    func testEveryClosedSetIsAnEnumKey() {
+        let expected: [String: [String]] = [
+            "model": ["signal-noise", "latent-linear", "cooccurrence"], "mode": ["multi-modal", "single-modal", "compare"],
+            "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
+            "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
+            "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
+            "cooccurrence.positives": ["class", "augmentation", "resampled"], "data.cache": ["auto", "on", "off"],
+        ]
+        XCTAssertEqual(ConfigLoader.choiceKeys, expected)
+    }
+
+    func testEnumValuesOutsideTheSetNameKeyValueAndAllowed() throws {
+        for (key, names) in ConfigLoader.choiceKeys {
+            // Refused whatever the model: a value a run would not read is still a mistake.
+            guard case let .invalidValue(k, value, allowed)? = refusal(["\(key)=\"bogus\""]) else { XCTFail(key); continue }
+            XCTAssertEqual(k, key)
+            XCTAssertEqual(value, "\"bogus\"")
+            XCTAssertEqual(allowed, "one of " + names.joined(separator: ", "), key)
+            // Every allowed value is accepted and read back as itself.
+            for name in names {
+                let c = try ConfigLoader.load(file: nil, overrides: ["\(key)=\(name)"])
+                XCTAssertTrue(try ConfigLoader.json(c).contains("\"\(key.split(separator: ".").last!)\" : \"\(name)\""), "\(key)=\(name)")
+            }
+            guard case let .wrongType(k2, expected, found)? = refusal(["\(key)=3"]) else { XCTFail(key); continue }
+            XCTAssertEqual(k2, key); XCTAssertEqual(expected, allowed); XCTAssertEqual(found, "the number 3")
+        }
+        let near: [(String, String)] = [("loss.exchange=RING", "ring"), ("optimizer.kind=sgdd", "sgd"), ("mode=multimodal", "multi-modal"),
+                                         ("loss.kind=info-nce", "infonce"), ("loss.similarity=Dot", "dot")]
+        for (override, suggestion) in near {
+            guard case let .invalidValue(_, _, allowed)? = refusal([override]) else { XCTFail(override); continue }
+            XCTAssertTrue(allowed.hasSuffix("(did you mean \(suggestion)?)"), "\(override): \(allowed)")
+        }
+        for far in ["loss.exchange=carrier-pigeon", "data.cache=x", "loss.negatives=none", "model=\"\""] {
+            guard case let .invalidValue(_, _, allowed)? = refusal([far]) else { XCTFail(far); continue }
+            XCTAssertFalse(allowed.contains("did you mean"), "\(far): \(allowed)")
+        }
+        XCTAssertEqual("\(refusal(["loss.exchange=RING"])!)",
+                       "config key 'loss.exchange' = \"RING\" is not allowed: one of allgather, ring (did you mean ring?)")
     }
 
     func testEmptyKeyPathPartsAreRefused() {

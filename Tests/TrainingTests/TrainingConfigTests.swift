@@ -38,7 +38,7 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(c.optimizer.learningRate, 0.01, "siblings keep their defaults")
         XCTAssertEqual(c.signalNoise.snr, 0.25)
         XCTAssertEqual(c.signalNoise.d, 64)
-        XCTAssertEqual(c.loss.similarity, "cosine", "a bare word is read as a string")
+        XCTAssertEqual(c.loss.similarity, .cosine, "a bare word is read as a string")
         XCTAssertEqual(c.seed, 9)
     }
 
@@ -109,7 +109,7 @@ final class TrainingConfigTests: XCTestCase {
         invalid({ $0.optimizer.momentum = 1 }, key: "optimizer.momentum")
         invalid({ $0.signalNoise.sigmaP = 0 }, key: "signal_noise.sigma_p")
         invalid({ $0.model = .latentLinear; $0.mode = .singleModal }, key: "mode")
-        invalid({ $0.model = .latentLinear; $0.mode = .multiModal; $0.loss.negatives = "opposite-label" }, key: "loss.negatives")
+        invalid({ $0.model = .latentLinear; $0.mode = .multiModal; $0.loss.negatives = .oppositeLabel }, key: "loss.negatives")
         invalid({ $0.model = .cooccurrence; $0.cooccurrence.imageVocabulary = 2 }, key: "cooccurrence.image_vocabulary")
     }
 

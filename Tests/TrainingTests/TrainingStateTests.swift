@@ -34,7 +34,7 @@ final class TrainingStateTests: XCTestCase {
     }
 
     func testCosineScheduleDecaysToZero() {
-        var c = OptimizerConfig(); c.schedule = "cosine"; c.learningRate = 1
+        var c = OptimizerConfig(); c.schedule = .cosine; c.learningRate = 1
         var opt = Optimizer(config: c, parameterCount: 1, totalSteps: 4)
         var p: [Float] = [0]
         XCTAssertEqual(opt.currentLearningRate, 1, accuracy: 1e-6)

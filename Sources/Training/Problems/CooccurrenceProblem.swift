@@ -116,8 +116,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
 /// The single-modal positive view of a training sample (Zhang et al. 2023, Section 5): what
 /// the second view of image x_v is decides which co-occurrence single-modal CL factorizes.
 struct SingleModalPositives {
-    enum Kind: String { case latentClass = "class", augmentation, resampled }
-    let kind: Kind
+    let kind: CooccurrencePositives
     let keep: Double
     let consistency: Double
     let fraction: Double
@@ -134,10 +133,7 @@ struct SingleModalPositives {
     static let resampleStream = RNGPurpose(rawValue: 41)
 
     init(config c: CooccurrenceConfig, sampler: Cooccurrence.Sampler, seed: UInt64) throws {
-        guard let kind = Kind(rawValue: c.positives) else {
-            throw ConfigError.invalidValue(key: "cooccurrence.positives", value: "\"\(c.positives)\"", allowed: "\"class\", \"augmentation\" or \"resampled\"")
-        }
-        self.kind = kind
+        self.kind = c.positives
         self.keep = c.augmentationKeep
         self.consistency = c.augmentationConsistency
         self.fraction = c.resampleFraction

@@ -60,9 +60,9 @@ enum ProblemSupport {
         case .positiveOnly: objective = .positiveOnly
         case .spectral: objective = .spectral
         }
-        return ContrastiveLoss(objective: objective, similarity: c.similarity == "cosine" ? .cosine : .dot,
+        return ContrastiveLoss(objective: objective, similarity: c.similarity,
                                scale: c.scale > 0 ? c.scale : 1 / Double(max(width, 1)),
-                               temperature: c.temperature, negatives: c.negatives == "all" || (c.negatives == "auto" && !labelledByDefault) ? .allOthers : .oppositeLabel,
+                               temperature: c.temperature, negatives: c.negatives.negativeSet(labelledByDefault: labelledByDefault),
                                stopGradient: c.stopGradient)
     }
 }
@@ -90,7 +90,7 @@ struct LossStep {
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
         loss = try DistributedContrastiveLoss<Float>(
             communicator: comm, loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
-            exchange: CandidateExchange(rawValue: options.exchange) ?? .allgather)
+            exchange: options.exchange)
         self.form = form
     }
 

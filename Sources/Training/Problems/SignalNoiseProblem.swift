@@ -73,7 +73,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         }
         gradImage = Matrix(rows: m, cols: d)
         gradText = Matrix(rows: multiModal ? m : 0, cols: multiModal ? d : 0)
-        cacheData = config.data.cache != "off"
+        cacheData = config.data.cache != .off
         symmetric = config.loss.symmetric
         loss = try LossStep(config.loss, width: m, labelledByDefault: true,
                             form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
