@@ -45,7 +45,7 @@ extension Communicator {
             do { result = try body() } catch {
                 message = RootError.text(for: error)
                 if error is RootError || error is CheckpointError || error is ConfigError || error is TrainingError {
-                    code = ExitStatus.code(for: error)
+                    code = ExitCodes.code(for: error)
                 }
             }
         }
