@@ -85,6 +85,4 @@ public enum BLASInfo {
     public static var coreName: String { String(cString: openblas_get_corename()) }
     /// Threads OpenBLAS uses for one call (set OPENBLAS_NUM_THREADS=1 when ranks fill the cores).
     public static var threads: Int { Int(openblas_get_num_threads()) }
-    /// Sets the number of OpenBLAS threads for this process.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }
