@@ -38,12 +38,14 @@ let package = Package(
         ], swiftSettings: optimized),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(name: "multirank-checks",
-                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training"],
+                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport"],
                           path: "Tests/MultiRank"),
+        // What the test targets share (the SplitMix64 test-data generator); not in any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MPITests", dependencies: ["MPI"]),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
-        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount"]),
+        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "Report"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
