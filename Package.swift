@@ -4,6 +4,7 @@
 // -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI). See README.md.
 import PackageDescription
 
+let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
@@ -15,6 +16,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // RealModule: the scalar elementary functions (libm's, the same bits) as members of Float
+        // and Double, and isApproximatelyEqual for the tests.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
@@ -24,13 +28,13 @@ let package = Package(
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: optimized),
-        .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Linalg", dependencies: ["CBLAS", realModule], swiftSettings: optimized),
         // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits).
         .target(name: "CRandom", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-Wno-psabi"])]),
-        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom"], swiftSettings: optimized),
+        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule], swiftSettings: optimized),
         .target(name: "InfoMax", dependencies: ["Linalg", "MPI"], swiftSettings: optimized),
-        .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI"], swiftSettings: optimized),
+        .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI", realModule], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", realModule], swiftSettings: optimized),
         .target(name: "Report", dependencies: [], swiftSettings: optimized),
         .executableTarget(name: "infomax", dependencies: [
             "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "Training", "Report", "CBLAS", "CAllocCount",
@@ -38,7 +42,7 @@ let package = Package(
         ], swiftSettings: optimized),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(name: "multirank-checks",
-                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport"],
+                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
                           path: "Tests/MultiRank"),
         // What the test targets share (the SplitMix64 test-data generator); not in any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
