@@ -474,6 +474,23 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         return f
     }
 
+    /// Runs `body` with the all-gather paths' statistics buffers bound, in this order: the
+    /// positive logits, the row max and sum-exp, the column max and sum-exp, and the column
+    /// shift and block max scratch (all sized by ``fusedAllgatherSetup``).
+    private func withStatistics(_ body: (UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>,
+                                         UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>,
+                                         UnsafeMutableBufferPointer<T>) -> Void) {
+        positive.withUnsafeMutableBufferPointer { plp in
+        rowMax.withUnsafeMutableBufferPointer { pm in
+        rowSum.withUnsafeMutableBufferPointer { ps in
+        colMax.withUnsafeMutableBufferPointer { pcm in
+        colSum.withUnsafeMutableBufferPointer { pcs in
+        colShift.withUnsafeMutableBufferPointer { pcsh in
+        blockMax.withUnsafeMutableBufferPointer { pbm in
+            body(plp, pm, ps, pcm, pcs, pcsh, pbm)
+        }}}}}}}
+    }
+
     /// All-gather paths: every rank's (max, sum-exp) statistics of the N columns (`colMax`,
     /// `colSum`) are gathered and combined in rank order (the same bits on every rank) into
     /// the column log-sum-exps `colLSE`.
@@ -583,13 +600,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             gathered.withUnsafeBufferPointer { pc in
             labelKeys.withUnsafeBufferPointer { py in
             logits.withUnsafeMutableBufferPointer { pl in
-            positive.withUnsafeMutableBufferPointer { plp in
-            rowMax.withUnsafeMutableBufferPointer { pm in
-            rowSum.withUnsafeMutableBufferPointer { ps in
-            colMax.withUnsafeMutableBufferPointer { pcm in
-            colSum.withUnsafeMutableBufferPointer { pcs in
-            colShift.withUnsafeMutableBufferPointer { pcsh in
-            blockMax.withUnsafeMutableBufferPointer { pbm in
+            withStatistics { plp, pm, ps, pcm, pcs, pcsh, pbm in
                 let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!
                 let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
                 positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
@@ -607,7 +618,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                                     blockMax: pbm.baseAddress!)
                     i0 += rr
                 }
-            }}}}}}}}}}}}
+            }}}}}}
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
@@ -715,16 +726,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             gh.storage.withUnsafeBufferPointer { pg in
             gathered.withUnsafeBufferPointer { pc in
             logits.withUnsafeMutableBufferPointer { pl in
-            positive.withUnsafeMutableBufferPointer { plp in
-            rowMax.withUnsafeMutableBufferPointer { pm in
-            rowSum.withUnsafeMutableBufferPointer { ps in
-            colMax.withUnsafeMutableBufferPointer { pcm in
-            colSum.withUnsafeMutableBufferPointer { pcs in
-            colShift.withUnsafeMutableBufferPointer { pcsh in
-            blockMax.withUnsafeMutableBufferPointer { pbm in
             rowBlock.withUnsafeMutableBufferPointer { pab in
             rowOrder.withUnsafeBufferPointer { pro in
             colPos.withUnsafeBufferPointer { pcp in
+            withStatistics { plp, pm, ps, pcm, pcs, pcsh, pbm in
                 let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!, G = pc.baseAddress!
                 let aBlock = pab.baseAddress!
                 positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
@@ -750,7 +755,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     fusedColumnStatistics(w + n1, rows: rr, columns: n2, leading: n, colMax: pcm.baseAddress! + e,
                                           colSum: pcs.baseAddress! + e, colShift: pcsh.baseAddress!, blockMax: pbm.baseAddress!)
                 }
-            }}}}}}}}}}}}}}
+            }}}}}}}}
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
