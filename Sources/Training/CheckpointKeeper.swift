@@ -4,9 +4,6 @@
 // watchdog thread's immediate ones (a stop signal mid-step, a stall, a dead launcher, the
 // `checkpoint_minutes` cadence), which need no other rank because parameters are replicated.
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Rank 0's last completed state and checkpoint writer. Thread-safe.
 public final class CheckpointKeeper: @unchecked Sendable {

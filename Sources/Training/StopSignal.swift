@@ -3,9 +3,7 @@
 // rank 0 writes the last completed step's checkpoint at once (Watchdog, CheckpointKeeper),
 // while the training loop still tries to reach the step's end, where all ranks agree on the
 // flag with an all-reduce, checkpoint and exit with `ExitCodes.checkpointed`.
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation  // on Linux it brings Glibc (signal, sigaction)
 
 nonisolated(unsafe) private var stopSignalReceived: Int32 = 0
 /// Set by SIGCONT: Open MPI's kill sequence (mpirun on SIGTERM or SIGINT) sends SIGCONT at once

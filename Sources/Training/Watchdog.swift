@@ -6,9 +6,6 @@
 // is gone, so no orphan keeps computing.
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the training loop is doing, for the stall watchdog. Every phase but `computing` waits
 /// on the other ranks.
