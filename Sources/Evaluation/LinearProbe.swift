@@ -3,6 +3,7 @@
 // fitted by Nesterov-accelerated gradient descent with step 1/L. Runs on rank 0 after the
 // features are gathered. Deterministic: the same features give the same classifier.
 import Linalg
+import RealModule
 
 /// A fitted linear classifier over standardised features.
 public struct LinearProbe: Sendable {

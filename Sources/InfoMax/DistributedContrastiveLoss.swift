@@ -301,15 +301,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         }
 
         // 4. Sum the loss; the all-gather exchange sends the candidate gradients to their owners
-        // (the ring brought them home already). The loss shares are all-gathered and summed in
-        // rank order (the same sum on every rank; Open MPI's Allreduce allocates a temporary
-        // on every call, its Allgather of one value per rank does not).
+        // (the ring brought them home already).
         t0 = comm.wtime()
-        lossLocal[0] = localLoss
-        try comm.allgather(lossLocal, into: &lossParts)
-        var value = 0.0
-        for r in 0..<p { value += lossParts[r] }
-        bytes += (p - 1) * 8
+        let value = try sumLossShares(localLoss, bytes: &bytes)
         if needC {
             result.dC.reshape(rows: b, cols: k)
             if wantDC && exchange == .allgather {
@@ -406,48 +400,60 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         return (B, maxb)
     }
 
-    /// The symmetric InfoNCE with both directions from one similarity matrix, all-gather
-    /// exchange. With S = g·Ĥ Ĝᵀ (this rank holds rows R = its anchors h, against all N
-    /// gathered ĝ), direction 1's log-sum-exps are S's row ones (local) and direction 2's the
-    /// column ones: each rank folds its rows into online column (max, sum-exp) statistics, the
-    /// statistics are all-gathered (2N scalars per rank) and combined in rank order. Then, per
-    /// row block, W = (P + Q)/2N (P, Q: row and column softmax; with stop-gradient each
-    /// direction keeps its own part, W₁ = P/2N for dĤ and W₂ = Q/2N for dĜ), dĤ_R = g·W₁ Ĝ and
-    /// the partial dĜ = g·W₂ᵀ Ĥ_R, reduce-scattered to the owners. The positive pairs (S's
-    /// diagonal) are added row by row. Three b × N × k gemms per row block when the logits are
-    /// held between the passes (``holdElements``), four otherwise; one would be six unfused.
-    private func fusedSymmetricAllgather(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-                                         into result: inout SymmetricContrastiveResult<T>) throws {
-        let comm = communicator
-        let start = comm.wtime()
+    /// Where one call's time and bytes go (``lastStats`` at its end).
+    private struct CallMeter {
+        let start: Double
         var commSeconds = 0.0
         var bytes = 0
-        let elt = MemoryLayout<T>.stride
-        let loss = self.loss
+        func stats(at end: Double, overlappedSeconds: Double = 0) -> ContrastiveCallStats {
+            ContrastiveCallStats(computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes,
+                                 overlappedSeconds: overlappedSeconds)
+        }
+    }
+
+    /// What every fused symmetric path knows after its start: the global and local row counts,
+    /// the width, this rank's offset, its (normalised) rows of h and g, the logit scale g and
+    /// the loss weight 1/2N; the all-gather paths add their row-block plan.
+    private struct FusedInputs {
+        let B: Int, maxb: Int, b: Int, k: Int, offset: Int
+        let hh: Matrix<T>, gh: Matrix<T>
+        let gs: T, scale: T
+        var hold = false, rowsPerBlock = 1
+    }
+
+    /// The start of every fused symmetric path: agree with the other ranks, normalise the rows
+    /// (cosine) and, for the masked opposite-label forms (`labelKeys`), hold the N labels as
+    /// scalars (exact for |y| < 2²⁴ in Float) so that masking is a vector select.
+    private func fusedInputs(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, labelKeys wantKeys: Bool,
+                             meter: inout CallMeter) throws -> FusedInputs {
+        let (B, maxb) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
+                                  commSeconds: &meter.commSeconds, bytes: &meter.bytes)
         let cosine = loss.similarity == .cosine
-        let needLabels = loss.negatives == .oppositeLabel
-        let stopGradient = loss.stopGradient
-        let p = comm.size
-        let (B, _) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
-                               commSeconds: &commSeconds, bytes: &bytes)
-        let b = h.rows, k = h.cols
-        let offset = offsets[comm.rank]
         if cosine {
             normalizeRows(h, into: &aHat, norms: &aNorms)
             normalizeRows(gm, into: &pHat, norms: &pNorms)
         }
-        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
-        if needLabels {
-            // Labels as scalars (exact for |y| < 2²⁴ in Float) so masking is a vector select.
+        if wantKeys {
             if labelKeys.count != B { resizeZeroed(&labelKeys, B) }
             for j in 0..<B { labelKeys[j] = T(labelsGlobal[j]) }
         }
+        return FusedInputs(B: B, maxb: maxb, b: h.rows, k: h.cols, offset: offsets[communicator.rank],
+                           hh: cosine ? aHat : h, gh: cosine ? pHat : gm,
+                           gs: T(loss.scale / loss.temperature), scale: 1 / T(2 * B))
+    }
 
+    /// ``fusedInputs`` plus what both all-gather paths do next: gather every rank's ĝ rows,
+    /// size the result and the statistics, and plan the row blocks (logits held between the
+    /// passes when b × N ≤ ``holdElements``).
+    private func fusedAllgatherSetup(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, labelKeys: Bool,
+                                     into result: inout SymmetricContrastiveResult<T>, meter: inout CallMeter) throws -> FusedInputs {
+        var f = try fusedInputs(h, gm, labels: labels, labelKeys: labelKeys, meter: &meter)
+        let B = f.B, b = f.b, k = f.k
         try candidateLayout.set(counts: counts, scale: k)
-        var t0 = comm.wtime()
-        try comm.allgatherv(gh.storage, into: &gathered, layout: candidateLayout)
-        commSeconds += comm.wtime() - t0
-        bytes += (B - b) * k * elt
+        let t0 = communicator.wtime()
+        try communicator.allgatherv(f.gh.storage, into: &gathered, layout: candidateLayout)
+        meter.commSeconds += communicator.wtime() - t0
+        meter.bytes += (B - b) * k * MemoryLayout<T>.stride
         resizeZeroed(&dCGlobal, B * k)
         result.dFirst.reshape(rows: b, cols: k)
         result.dSecond.reshape(rows: b, cols: k)
@@ -460,13 +466,132 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         resizeZeroed(&colShift, B)
         resizeZeroed(&blockMax, B)
         resizeZeroed(&colLSE, B)
-        let hold = b * B <= holdElements
-        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(B, 1)))
-        let logitsNeeded = hold ? b * B : rowsPerBlock * B
+        f.hold = b * B <= holdElements
+        f.rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(B, 1)))
+        let logitsNeeded = f.hold ? b * B : f.rowsPerBlock * B
         if logits.count < logitsNeeded { resizeZeroed(&logits, logitsNeeded) }
-        if stopGradient && splitWeights.count < rowsPerBlock * B { resizeZeroed(&splitWeights, rowsPerBlock * B) }
-        let gs = T(loss.scale / loss.temperature)
-        let scale = 1 / T(2 * B)
+        if loss.stopGradient && splitWeights.count < f.rowsPerBlock * B { resizeZeroed(&splitWeights, f.rowsPerBlock * B) }
+        return f
+    }
+
+    /// Runs `body` with the all-gather paths' statistics buffers bound, in this order: the
+    /// positive logits, the row max and sum-exp, the column max and sum-exp, and the column
+    /// shift and block max scratch (all sized by ``fusedAllgatherSetup``).
+    private func withStatistics(_ body: (UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>,
+                                         UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>, UnsafeMutableBufferPointer<T>,
+                                         UnsafeMutableBufferPointer<T>) -> Void) {
+        positive.withUnsafeMutableBufferPointer { plp in
+        rowMax.withUnsafeMutableBufferPointer { pm in
+        rowSum.withUnsafeMutableBufferPointer { ps in
+        colMax.withUnsafeMutableBufferPointer { pcm in
+        colSum.withUnsafeMutableBufferPointer { pcs in
+        colShift.withUnsafeMutableBufferPointer { pcsh in
+        blockMax.withUnsafeMutableBufferPointer { pbm in
+            body(plp, pm, ps, pcm, pcs, pcsh, pbm)
+        }}}}}}}
+    }
+
+    /// All-gather paths: every rank's (max, sum-exp) statistics of the N columns (`colMax`,
+    /// `colSum`) are gathered and combined in rank order (the same bits on every rank) into
+    /// the column log-sum-exps `colLSE`.
+    private func combineColumnStatistics(_ B: Int, meter: inout CallMeter) throws {
+        let p = communicator.size
+        resizeZeroed(&colStatsLocal, 2 * B)
+        for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
+        let t0 = communicator.wtime()
+        try communicator.allgather(colStatsLocal, into: &colStatsAll)
+        meter.commSeconds += communicator.wtime() - t0
+        meter.bytes += (p - 1) * 2 * B * MemoryLayout<T>.stride
+        for j in 0..<B {
+            var m = -T.infinity, sum: T = 0
+            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
+            colLSE[j] = m + T.log(sum)
+        }
+    }
+
+    /// The positive pairs (S's diagonal) of the local rows, added to dĤ and dĜ. `row(q)` gives
+    /// the q-th row's index, its row log-sum-exp and its column's log-sum-exp (the paths keep
+    /// these in their own order).
+    private func addPositivePairs(_ f: FusedInputs, into result: inout SymmetricContrastiveResult<T>,
+                                  row: (Int) -> (i: Int, rowLSE: T, colLSE: T)) {
+        let k = f.k, gs = f.gs, scale = f.scale, stopGradient = loss.stopGradient
+        f.hh.storage.withUnsafeBufferPointer { pa in
+        f.gh.storage.withUnsafeBufferPointer { pg in
+        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+        result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
+            for q in 0..<f.b {
+                let (i, rowLSE, colLSE) = row(q)
+                let lp = positive[i]
+                let pii = T.exp(lp - rowLSE) - 1, qii = T.exp(lp - colLSE) - 1
+                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
+                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
+                for t in 0..<k {
+                    pdh[i * k + t] += d1 * pg[i * k + t]
+                    pdg[i * k + t] += d2 * pa[i * k + t]
+                }
+            }
+        }}}}
+    }
+
+    /// The end of both all-gather paths: the dĜ partials (global column order) reduce-scattered
+    /// to their owners, the positive pairs, then ``finishFused``.
+    private func finishFusedAllgather(_ f: FusedInputs, into result: inout SymmetricContrastiveResult<T>, localLoss: Double,
+                                      meter: inout CallMeter, row: (Int) -> (i: Int, rowLSE: T, colLSE: T)) throws {
+        let t0 = communicator.wtime()
+        try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
+        meter.commSeconds += communicator.wtime() - t0
+        meter.bytes += (f.B - f.b) * f.k * MemoryLayout<T>.stride
+        addPositivePairs(f, into: &result, row: row)
+        try finishFused(f.B, into: &result, localLoss: localLoss, meter: meter)
+    }
+
+    /// The end of every fused path: back through the normalisation, the loss (this rank's
+    /// share / 2N) summed over the ranks, and the call's ``lastStats``.
+    private func finishFused(_ B: Int, into result: inout SymmetricContrastiveResult<T>, localLoss: Double, meter: CallMeter,
+                             overlappedSeconds: Double = 0) throws {
+        var meter = meter
+        if loss.similarity == .cosine {
+            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
+            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
+        }
+        let t0 = communicator.wtime()
+        let value = try sumLossShares(localLoss / Double(2 * Swift.max(B, 1)), bytes: &meter.bytes)
+        meter.commSeconds += communicator.wtime() - t0
+        result.value = T(value)
+        lastStats = meter.stats(at: communicator.wtime(), overlappedSeconds: overlappedSeconds)
+    }
+
+    /// The sum of every rank's `share`, in rank order (the same sum on every rank): the shares
+    /// are all-gathered (Open MPI's Allreduce allocates a temporary on every call, its
+    /// Allgather of one value per rank does not).
+    private func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
+        let p = communicator.size
+        lossLocal[0] = share
+        try communicator.allgather(lossLocal, into: &lossParts)
+        var value = 0.0
+        for r in 0..<p { value += lossParts[r] }
+        bytes += (p - 1) * 8
+        return value
+    }
+
+    /// The symmetric InfoNCE with both directions from one similarity matrix, all-gather
+    /// exchange. With S = g·Ĥ Ĝᵀ (this rank holds rows R = its anchors h, against all N
+    /// gathered ĝ), direction 1's log-sum-exps are S's row ones (local) and direction 2's the
+    /// column ones: each rank folds its rows into online column (max, sum-exp) statistics, the
+    /// statistics are all-gathered (2N scalars per rank) and combined in rank order. Then, per
+    /// row block, W = (P + Q)/2N (P, Q: row and column softmax; with stop-gradient each
+    /// direction keeps its own part, W₁ = P/2N for dĤ and W₂ = Q/2N for dĜ), dĤ_R = g·W₁ Ĝ and
+    /// the partial dĜ = g·W₂ᵀ Ĥ_R, reduce-scattered to the owners. The positive pairs (S's
+    /// diagonal) are added row by row. Three b × N × k gemms per row block when the logits are
+    /// held between the passes (``holdElements``), four otherwise; one would be six unfused.
+    private func fusedSymmetricAllgather(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                                         into result: inout SymmetricContrastiveResult<T>) throws {
+        var meter = CallMeter(start: communicator.wtime())
+        let needLabels = loss.negatives == .oppositeLabel
+        let stopGradient = loss.stopGradient
+        let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: needLabels, into: &result, meter: &meter)
+        let B = f.B, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
+        let hold = f.hold, rowsPerBlock = f.rowsPerBlock
         var localLoss = 0.0
 
         if b > 0 && k > 0 {
@@ -475,13 +600,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             gathered.withUnsafeBufferPointer { pc in
             labelKeys.withUnsafeBufferPointer { py in
             logits.withUnsafeMutableBufferPointer { pl in
-            positive.withUnsafeMutableBufferPointer { plp in
-            rowMax.withUnsafeMutableBufferPointer { pm in
-            rowSum.withUnsafeMutableBufferPointer { ps in
-            colMax.withUnsafeMutableBufferPointer { pcm in
-            colSum.withUnsafeMutableBufferPointer { pcs in
-            colShift.withUnsafeMutableBufferPointer { pcsh in
-            blockMax.withUnsafeMutableBufferPointer { pbm in
+            withStatistics { plp, pm, ps, pcm, pcs, pcsh, pbm in
                 let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!
                 let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
                 positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
@@ -499,23 +618,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                                     blockMax: pbm.baseAddress!)
                     i0 += rr
                 }
-            }}}}}}}}}}}}
+            }}}}}}
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
-
-        // Column statistics of every rank, combined in rank order (the same bits on every rank).
-        resizeZeroed(&colStatsLocal, 2 * B)
-        for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
-        t0 = comm.wtime()
-        try comm.allgather(colStatsLocal, into: &colStatsAll)
-        commSeconds += comm.wtime() - t0
-        bytes += (p - 1) * 2 * B * elt
-        for j in 0..<B {
-            var m = -T.infinity, sum: T = 0
-            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
-            colLSE[j] = m + T.log(sum)
-        }
+        try combineColumnStatistics(B, meter: &meter)
         for i in 0..<b {
             let lse = rowMax[i] + T.log(rowSum[i])
             localLoss += Double(lse - positive[i]) + Double(colLSE[offset + i] - positive[i])
@@ -555,41 +662,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             }}}}}}}}}
         }
 
-        // dĜ partials to their owners, then the positive pairs (S's diagonal) of the local rows.
-        t0 = comm.wtime()
-        try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
-        commSeconds += comm.wtime() - t0
-        bytes += (B - b) * k * elt
-        hh.storage.withUnsafeBufferPointer { pa in
-        gh.storage.withUnsafeBufferPointer { pg in
-        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-        result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
-            for i in 0..<b {
-                let lp = positive[i]
-                let pii = T.exp(lp - rowMax[i]) - 1, qii = T.exp(lp - colLSE[offset + i]) - 1
-                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                for t in 0..<k {
-                    pdh[i * k + t] += d1 * pg[i * k + t]
-                    pdg[i * k + t] += d2 * pa[i * k + t]
-                }
-            }
-        }}}}
-        if cosine {
-            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
-            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
-        }
-
-        t0 = comm.wtime()
-        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
-        try comm.allgather(lossLocal, into: &lossParts)
-        var value = 0.0
-        for r in 0..<p { value += lossParts[r] }
-        commSeconds += comm.wtime() - t0
-        bytes += (p - 1) * 8
-        result.value = T(value)
-        let total = comm.wtime() - start
-        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes)
+        try finishFusedAllgather(f, into: &result, localLoss: localLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
     }
 
     /// ``fusedSymmetricAllgather`` for opposite-label negatives, grouped by label: the gathered
@@ -603,30 +676,15 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// values to float rounding.
     private func fusedSymmetricAllgatherGrouped(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
                                                 into result: inout SymmetricContrastiveResult<T>) throws {
-        let comm = communicator
-        let start = comm.wtime()
-        var commSeconds = 0.0
-        var bytes = 0
-        let elt = MemoryLayout<T>.stride
-        let loss = self.loss
-        let cosine = loss.similarity == .cosine
+        var meter = CallMeter(start: communicator.wtime())
         let stopGradient = loss.stopGradient
-        let p = comm.size
-        let (B, _) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
-                               commSeconds: &commSeconds, bytes: &bytes)
-        let b = h.rows, k = h.cols
-        let offset = offsets[comm.rank]
-        if cosine {
-            normalizeRows(h, into: &aHat, norms: &aNorms)
-            normalizeRows(gm, into: &pHat, norms: &pNorms)
-        }
-        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
-
-        try candidateLayout.set(counts: counts, scale: k)
-        var t0 = comm.wtime()
-        try comm.allgatherv(gh.storage, into: &gathered, layout: candidateLayout)
-        commSeconds += comm.wtime() - t0
-        bytes += (B - b) * k * elt
+        let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: false, into: &result, meter: &meter)
+        let B = f.B, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
+        let hold = f.hold, rowsPerBlock = f.rowsPerBlock
+        if rowBlock.count < rowsPerBlock * k { resizeZeroed(&rowBlock, rowsPerBlock * k) }
+        if rowGradient.count < rowsPerBlock * k { resizeZeroed(&rowGradient, rowsPerBlock * k) }
+        var localLoss = 0.0
+        var pairs = 0
 
         // The label order: columns (every rank the same) and this rank's rows.
         var minLabel = Int64.max
@@ -637,30 +695,6 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         for q in 0..<B { colPos[colOrder[q]] = q; sortedLabels[q] = labelsGlobal[colOrder[q]] }
         sortByLabel(count: b, label: { labelsGlobal[offset + $0] - minLabel }, into: &rowOrder)
         if k > 0 { permuteRows(&gathered, k: k, order: colOrder) }
-
-        resizeZeroed(&dCGlobal, B * k)
-        result.dFirst.reshape(rows: b, cols: k)
-        result.dSecond.reshape(rows: b, cols: k)
-        fillZero(&result.dFirst.storage)
-        resizeZeroed(&positive, b)
-        resizeZeroed(&rowMax, b)
-        resizeZeroed(&rowSum, b)
-        resizeZeroed(&colMax, B)
-        resizeZeroed(&colSum, B)
-        resizeZeroed(&colShift, B)
-        resizeZeroed(&blockMax, B)
-        resizeZeroed(&colLSE, B)
-        let hold = b * B <= holdElements
-        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(B, 1)))
-        let logitsNeeded = hold ? b * B : rowsPerBlock * B
-        if logits.count < logitsNeeded { resizeZeroed(&logits, logitsNeeded) }
-        if stopGradient && splitWeights.count < rowsPerBlock * B { resizeZeroed(&splitWeights, rowsPerBlock * B) }
-        if rowBlock.count < rowsPerBlock * k { resizeZeroed(&rowBlock, rowsPerBlock * k) }
-        if rowGradient.count < rowsPerBlock * k { resizeZeroed(&rowGradient, rowsPerBlock * k) }
-        let gs = T(loss.scale / loss.temperature)
-        let scale = 1 / T(2 * B)
-        var localLoss = 0.0
-        var pairs = 0
 
         /// Calls `body(pos0, rr, s, e)` for every block of ≤ rowsPerBlock rows (positions in
         /// `rowOrder`) that share a label whose sorted columns are [s, e).
@@ -692,16 +726,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             gh.storage.withUnsafeBufferPointer { pg in
             gathered.withUnsafeBufferPointer { pc in
             logits.withUnsafeMutableBufferPointer { pl in
-            positive.withUnsafeMutableBufferPointer { plp in
-            rowMax.withUnsafeMutableBufferPointer { pm in
-            rowSum.withUnsafeMutableBufferPointer { ps in
-            colMax.withUnsafeMutableBufferPointer { pcm in
-            colSum.withUnsafeMutableBufferPointer { pcs in
-            colShift.withUnsafeMutableBufferPointer { pcsh in
-            blockMax.withUnsafeMutableBufferPointer { pbm in
             rowBlock.withUnsafeMutableBufferPointer { pab in
             rowOrder.withUnsafeBufferPointer { pro in
             colPos.withUnsafeBufferPointer { pcp in
+            withStatistics { plp, pm, ps, pcm, pcs, pcsh, pbm in
                 let a = pa.baseAddress!, lp = plp.baseAddress!, L = pl.baseAddress!, G = pc.baseAddress!
                 let aBlock = pab.baseAddress!
                 positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
@@ -727,23 +755,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     fusedColumnStatistics(w + n1, rows: rr, columns: n2, leading: n, colMax: pcm.baseAddress! + e,
                                           colSum: pcs.baseAddress! + e, colShift: pcsh.baseAddress!, blockMax: pbm.baseAddress!)
                 }
-            }}}}}}}}}}}}}}
+            }}}}}}}}
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
-
-        // Column statistics of every rank (sorted order, the same on every rank), combined in rank order.
-        resizeZeroed(&colStatsLocal, 2 * B)
-        for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
-        t0 = comm.wtime()
-        try comm.allgather(colStatsLocal, into: &colStatsAll)
-        commSeconds += comm.wtime() - t0
-        bytes += (p - 1) * 2 * B * elt
-        for j in 0..<B {
-            var m = -T.infinity, sum: T = 0
-            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
-            colLSE[j] = m + T.log(sum)
-        }
+        try combineColumnStatistics(B, meter: &meter)  // in the sorted order, the same on every rank
         for q in 0..<b {
             let i = rowOrder[q]
             let lse = rowMax[q] + T.log(rowSum[q])
@@ -805,44 +821,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             }}}}}}}}}}}
         }
 
-        // dĜ back to the global order, to its owners; then the positive pairs of the local rows.
+        // dĜ back to the global order, then to its owners; rows and columns by position.
         if k > 0 { permuteRows(&dCGlobal, k: k, order: colPos) }
-        t0 = comm.wtime()
-        try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
-        commSeconds += comm.wtime() - t0
-        bytes += (B - b) * k * elt
-        hh.storage.withUnsafeBufferPointer { pa in
-        gh.storage.withUnsafeBufferPointer { pg in
-        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-        result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
-            for q in 0..<b {
-                let i = rowOrder[q]
-                let lp = positive[i]
-                let pii = T.exp(lp - rowMax[q]) - 1, qii = T.exp(lp - colLSE[colPos[offset + i]]) - 1
-                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                for t in 0..<k {
-                    pdh[i * k + t] += d1 * pg[i * k + t]
-                    pdg[i * k + t] += d2 * pa[i * k + t]
-                }
-            }
-        }}}}
-        if cosine {
-            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
-            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
-        }
-
-        t0 = comm.wtime()
-        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
-        try comm.allgather(lossLocal, into: &lossParts)
-        var value = 0.0
-        for r in 0..<p { value += lossParts[r] }
-        commSeconds += comm.wtime() - t0
-        bytes += (p - 1) * 8
-        result.value = T(value)
         lastPairFraction = b * B > 0 ? Double(pairs) / Double(b * B) : 1
-        let total = comm.wtime() - start
-        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes)
+        try finishFusedAllgather(f, into: &result, localLoss: localLoss, meter: &meter) { q in
+            let i = rowOrder[q]
+            return (i, rowMax[q], colLSE[colPos[offset + i]])
+        }
     }
 
     /// `order` ← the indices 0 ..< count sorted by (label(i), i) (heap sort of combined keys in
@@ -890,27 +875,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private func fusedSymmetricRing(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
                                     into result: inout SymmetricContrastiveResult<T>) throws {
         let comm = communicator
-        let start = comm.wtime()
-        var commSeconds = 0.0
-        var bytes = 0
-        let loss = self.loss
-        let cosine = loss.similarity == .cosine
+        var meter = CallMeter(start: comm.wtime())
         let needLabels = loss.negatives == .oppositeLabel
         let stopGradient = loss.stopGradient
-        let p = comm.size
-        let (B, maxb) = try agree(h, gm, gm, labels: labels, code: optionsCode(loss, exchange) + 32,
-                                  commSeconds: &commSeconds, bytes: &bytes)
-        let b = h.rows, k = h.cols
-        let offset = offsets[comm.rank]
-        if cosine {
-            normalizeRows(h, into: &aHat, norms: &aNorms)
-            normalizeRows(gm, into: &pHat, norms: &pNorms)
-        }
-        let hh = cosine ? aHat : h, gh = cosine ? pHat : gm
-        if needLabels {
-            if labelKeys.count != B { resizeZeroed(&labelKeys, B) }
-            for j in 0..<B { labelKeys[j] = T(labelsGlobal[j]) }
-        }
+        let f = try fusedInputs(h, gm, labels: labels, labelKeys: needLabels, meter: &meter)
+        let B = f.B, maxb = f.maxb, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
         result.dFirst.reshape(rows: b, cols: k)
         result.dSecond.reshape(rows: b, cols: k)
         fillZero(&result.dFirst.storage)
@@ -933,8 +902,6 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             resizeZeroed(&colShift, maxb)
             resizeZeroed(&blockMax, maxb)
             resizeZeroed(&colLSE, b)
-            let gs = T(loss.scale / loss.temperature)
-            let scale = 1 / T(2 * B)
             let lseOffset = maxb * k
 
             try hh.storage.withUnsafeBufferPointer { pa in
@@ -1012,41 +979,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 let own = ring.ownGradient
                 result.dSecond.storage.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: own, count: b * k) }
             }
-            // The positive pairs (S's diagonal) of the local rows.
-            hh.storage.withUnsafeBufferPointer { pa in
-            gh.storage.withUnsafeBufferPointer { pg in
-            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-            result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
-                for i in 0..<b {
-                    let lp = positive[i]
-                    let pii = T.exp(lp - rowMax[i]) - 1, qii = T.exp(lp - colLSE[i]) - 1
-                    let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                    let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                    for t in 0..<k {
-                        pdh[i * k + t] += d1 * pg[i * k + t]
-                        pdg[i * k + t] += d2 * pa[i * k + t]
-                    }
-                }
-            }}}}
+            addPositivePairs(f, into: &result) { i in (i, rowMax[i], colLSE[i]) }
         }
-        commSeconds += ring.communicationSeconds
-        bytes += ring.bytesSent
-        if cosine {
-            backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
-            backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
-        }
-
-        let t0 = comm.wtime()
-        lossLocal[0] = localLoss / Double(2 * Swift.max(B, 1))
-        try comm.allgather(lossLocal, into: &lossParts)
-        var value = 0.0
-        for r in 0..<p { value += lossParts[r] }
-        commSeconds += comm.wtime() - t0
-        bytes += (p - 1) * 8
-        result.value = T(value)
-        let total = comm.wtime() - start
-        lastStats = ContrastiveCallStats(computeSeconds: total - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes,
-                                         overlappedSeconds: ring.overlappedSeconds)
+        meter.commSeconds += ring.communicationSeconds
+        meter.bytes += ring.bytesSent
+        try finishFused(B, into: &result, localLoss: localLoss, meter: meter, overlappedSeconds: ring.overlappedSeconds)
     }
 
     /// The ring exchange for this rank's rows: InfoNCE sweeps twice (online log-sum-exps, then

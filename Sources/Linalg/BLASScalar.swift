@@ -1,11 +1,7 @@
 // Linalg/BLASScalar.swift — the element types Linalg works in (Float for training, Double
 // for finite-difference checks), each bound to its BLAS / LAPACK routines.
 import CBLAS
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Whether a BLAS operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -13,8 +9,10 @@ public enum Transpose: Sendable {
     @usableFromInline var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
-/// A floating-point type with BLAS level-1/3 kernels and LAPACK's SVD.
-public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable, RowExp where Self.RawSignificand: FixedWidthInteger {
+/// A floating-point type with BLAS level-1/3 kernels and LAPACK's SVD. Its scalar
+/// elementary functions (`exp`, `log`, `log(onePlus:)`, …) are RealModule's, which call the
+/// C library's (`expf`, `exp`, …).
+public protocol BLASScalar: BinaryFloatingPoint, Real, Sendable, Codable, RowExp where Self.RawSignificand: FixedWidthInteger {
     /// C ← α·op(A)·op(B) + β·C, row-major, with leading dimensions.
     static func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
@@ -28,9 +26,6 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable, RowExp where
     /// LAPACK gesdd on a row-major m×n matrix (overwritten). `jobz` "N": values only; "S": thin U, Vᵀ.
     static func gesdd(jobz: UInt8, m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
                       u: UnsafeMutablePointer<Self>?, vt: UnsafeMutablePointer<Self>?) -> Int32
-    static func exp(_ x: Self) -> Self
-    static func log(_ x: Self) -> Self
-    static func log1p(_ x: Self) -> Self
 }
 
 extension Float: BLASScalar {
@@ -50,9 +45,6 @@ extension Float: BLASScalar {
         LAPACKE_sgesdd(LAPACK_ROW_MAJOR, CChar(bitPattern: jobz), Int32(m), Int32(n), a, Int32(n), s,
                        u, Int32(Swift.min(m, n)), vt, Int32(n))
     }
-    @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
-    @inlinable public static func log(_ x: Float) -> Float { logf(x) }
-    @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
 }
 
 extension Double: BLASScalar {
@@ -72,9 +64,6 @@ extension Double: BLASScalar {
         LAPACKE_dgesdd(LAPACK_ROW_MAJOR, CChar(bitPattern: jobz), Int32(m), Int32(n), a, Int32(n), s,
                        u, Int32(Swift.min(m, n)), vt, Int32(n))
     }
-    @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
 }
 
 /// Which BLAS this process links and how many threads it uses.
@@ -85,6 +74,4 @@ public enum BLASInfo {
     public static var coreName: String { String(cString: openblas_get_corename()) }
     /// Threads OpenBLAS uses for one call (set OPENBLAS_NUM_THREADS=1 when ranks fill the cores).
     public static var threads: Int { Int(openblas_get_num_threads()) }
-    /// Sets the number of OpenBLAS threads for this process.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }

@@ -1,5 +1,6 @@
 // Linalg/Reductions.swift — row / column reductions, norms, and the numerically stable
 // row-wise log-sum-exp and softmax that the InfoNCE loss is built on.
+import RealModule
 
 extension Matrix {
     /// Σ of all elements.

@@ -3,6 +3,7 @@
 // Cephes' expf (range reduction by ln 2, degree-6 polynomial; within 2 ulp of glibc's expf,
 // checked in LinalgTests); a row of logits costs a fraction of the scalar libm calls. Inputs
 // below −87.3 (−∞ for masked candidates included) give exactly 0; NaN stays NaN.
+import RealModule
 
 /// Row-wise exponentials for the log-sum-exp and softmax of the contrastive losses.
 public protocol RowExp {

@@ -12,11 +12,7 @@
 // bijection of counters for a fixed key, so streams never overlap: train and test sets
 // (split .train / .test) are disjoint even with the same seed.
 import CRandom
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Which part of a data set a stream belongs to; mixed into the counter (see file header).
 public enum DataSplit: String, Codable, Sendable, CaseIterable {
@@ -158,7 +154,7 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
     @inlinable
     public mutating func nextGaussian() -> Double {
         let u1 = nextDouble(), u2 = nextDouble()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 
     /// Fills `buffer` with N(0, σ²) Floats from blocks 0, 1, … of this stream (pure: the same
@@ -210,11 +206,11 @@ func gaussianKernelReference(_ out: UnsafeMutablePointer<Float>, count: Int, sig
     while j < count {
         let w = Philox4x32.block(b, c1, c2, c3, k0, k1)
         b &+= 1
-        let r0 = sigma * (-2 * logf((Float(w.0) + 0.5) * 0x1p-32)).squareRoot()
+        let r0 = sigma * (-2 * Float.log((Float(w.0) + 0.5) * 0x1p-32)).squareRoot()
         let t0 = Float(w.1 >> 8) * (2 * Float.pi * 0x1p-24)
-        let r1 = sigma * (-2 * logf((Float(w.2) + 0.5) * 0x1p-32)).squareRoot()
+        let r1 = sigma * (-2 * Float.log((Float(w.2) + 0.5) * 0x1p-32)).squareRoot()
         let t1 = Float(w.3 >> 8) * (2 * Float.pi * 0x1p-24)
-        tmp = (r0 * cosf(t0), r0 * sinf(t0), r1 * cosf(t1), r1 * sinf(t1))
+        tmp = (r0 * Float.cos(t0), r0 * Float.sin(t0), r1 * Float.cos(t1), r1 * Float.sin(t1))
         if count - j >= 4 {
             out[j] = tmp.0; out[j + 1] = tmp.1; out[j + 2] = tmp.2; out[j + 3] = tmp.3
         } else {

@@ -2,9 +2,7 @@
 // a shared latent z ~ N(0, diag(λ)) with a non-isotropic spectrum, two views
 // x1 = A1 z + e1 (d1), x2 = A2 z + e2 (d2); A1, A2 fixed by the seed.
 import Linalg
-#if canImport(Glibc)
-import Glibc
-#endif
+import RealModule
 
 /// Two linear views of a shared, anisotropic latent.
 public struct LatentLinear: Codable, Equatable, Sendable {
@@ -63,7 +61,7 @@ public struct LatentLinear: Codable, Equatable, Sendable {
     /// The latent variances λ_j (length r).
     public var lambdas: [Double] {
         switch spectrum {
-        case .geometric(let decay): return (0..<max(r, 0)).map { pow(decay, Double($0)) }
+        case .geometric(let decay): return (0..<max(r, 0)).map { Double.pow(decay, $0) }
         case .explicit(let values): return values
         }
     }

@@ -4,13 +4,6 @@
 
 /// Philox4x32 with 10 rounds: 4×32-bit counter, 2×32-bit key, 4×32-bit output.
 public enum Philox4x32 {
-    /// Multipliers of the two S-boxes (Random123 PHILOX_M4x32_0/1).
-    public static let multipliers: (UInt32, UInt32) = (0xD251_1F53, 0xCD9E_8D57)
-    /// Weyl key increments (golden ratio, sqrt(3) − 1; Random123 PHILOX_W32_0/1).
-    public static let weyl: (UInt32, UInt32) = (0x9E37_79B9, 0xBB67_AE85)
-    /// Number of rounds (the Random123 default, "Philox4x32-10").
-    public static let rounds = 10
-
     /// The Philox4x32-10 output for `counter` under `key`.
     @inlinable
     public static func block(counter: SIMD4<UInt32>, key: SIMD2<UInt32>) -> SIMD4<UInt32> {
@@ -24,11 +17,12 @@ public enum Philox4x32 {
                              _ k0: UInt32, _ k1: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
         var x0 = c0, x1 = c1, x2 = c2, x3 = c3
         var key0 = k0, key1 = k1
-        for round in 0..<10 {
-            if round > 0 {            // key schedule: bump before rounds 2...10
-                key0 &+= 0x9E37_79B9
+        for round in 0..<10 {         // 10 rounds: the Random123 default, "Philox4x32-10"
+            if round > 0 {            // key schedule: bump before rounds 2...10 by the Weyl increments
+                key0 &+= 0x9E37_79B9  // (golden ratio, sqrt(3) − 1; Random123 PHILOX_W32_0/1)
                 key1 &+= 0xBB67_AE85
             }
+            // The multipliers of the two S-boxes (Random123 PHILOX_M4x32_0/1).
             let p0 = UInt64(0xD251_1F53) &* UInt64(x0)
             let p1 = UInt64(0xCD9E_8D57) &* UInt64(x2)
             let hi0 = UInt32(truncatingIfNeeded: p0 >> 32), lo0 = UInt32(truncatingIfNeeded: p0)

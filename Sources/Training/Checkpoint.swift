@@ -4,6 +4,7 @@
 // Written atomically (temp file + fsync + rename + folder fsync), so a crash never leaves half a checkpoint.
 import Foundation
 import RunRecords
+import Synthetic
 
 /// Why a checkpoint cannot be used.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
@@ -103,12 +104,12 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     /// enough for large states even in a debug build.
     static func checksum(_ data: Data) -> UInt64 {
         data.withUnsafeBytes { raw in
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            var h = FNV1a.offsetBasis
             let words = raw.count / 8
             for i in 0..<words {
-                h = (h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) &* 0x0000_0100_0000_01b3
+                h = (h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) &* FNV1a.prime
             }
-            for i in (words * 8)..<raw.count { h = (h ^ UInt64(raw[i])) &* 0x0000_0100_0000_01b3 }
+            for i in (words * 8)..<raw.count { h = FNV1a.mix(h, raw[i]) }
             return h
         }
     }
@@ -135,7 +136,7 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         }
         let sumText = String(decoding: data[(data.startIndex + magic2.count)..<(data.startIndex + magic2.count + 16)], as: UTF8.self)
         let body = Data(data.suffix(from: data.startIndex + magic2.count + 17))
-        let sum = isVersion2 ? checksum(body) : fnv1a64(body)
+        let sum = isVersion2 ? checksum(body) : FNV1a.hash(bytes: body)
         guard let expected = UInt64(sumText, radix: 16), expected == sum else {
             throw CheckpointError.corrupt(path: url.path, reason: "checksum mismatch")
         }
@@ -199,13 +200,4 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(try encoded(), to: url)
     }
-}
-
-/// FNV-1a 64-bit hash of bytes (checksums and fingerprints; not cryptographic).
-public func fnv1a64<D: DataProtocol>(_ bytes: D) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for region in bytes.regions {
-        for b in region { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    }
-    return h
 }

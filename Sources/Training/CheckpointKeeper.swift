@@ -5,9 +5,6 @@
 // `checkpoint_minutes` cadence), which need no other rank because parameters are replicated.
 import Foundation
 import RunRecords
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Rank 0's last completed state and checkpoint writer. Thread-safe.
 public final class CheckpointKeeper: @unchecked Sendable {

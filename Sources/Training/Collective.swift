@@ -3,9 +3,6 @@
 // every rank throws the same error, so all exit alike and nobody hangs.
 import Foundation
 import MPI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An error raised on rank 0 and re-thrown on every rank.
 public struct RootError: Error, CustomStringConvertible {
@@ -45,7 +42,7 @@ extension Communicator {
             do { result = try body() } catch {
                 message = RootError.text(for: error)
                 if error is RootError || error is CheckpointError || error is ConfigError || error is TrainingError {
-                    code = ExitStatus.code(for: error)
+                    code = ExitCodes.code(for: error)
                 }
             }
         }

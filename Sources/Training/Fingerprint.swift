@@ -4,6 +4,7 @@
 // resume.
 import Foundation
 import RunRecords
+import Synthetic
 
 extension TrainConfig {
     /// The fields that determine the trajectory, as sorted JSON.
@@ -25,7 +26,7 @@ extension TrainConfig {
 
     /// FNV-1a 64 of `trajectoryJSON()` (with the modality the run trains), as hex.
     public func fingerprint(mode: ModalityMode) throws -> String {
-        String(format: "%016llx", fnv1a64(Data((try trajectoryJSON() + mode.rawValue).utf8)))
+        String(format: "%016llx", FNV1a.hash(bytes: (try trajectoryJSON() + mode.rawValue).utf8))
     }
 
     /// Keys whose values differ between two trajectory JSONs, as "key: a vs b" lines.

@@ -124,7 +124,7 @@ public struct MemoryBudget: Sendable {
         if flags != 0 {
             let firstBad = try comm.allreduce(Int32(problem.isEmpty ? Int32.max : Int32(comm.rank)), op: .min)
             let text = try comm.broadcast(problem, root: Int(firstBad))
-            throw RootError(message: text, exitCode: ExitStatus.usage)
+            throw RootError(message: text, exitCode: ExitCodes.usage)
         }
         let all = try comm.allgather(local)
         var hostBytes = [UInt8](repeating: 0, count: 64)

@@ -1,6 +1,7 @@
 // Training/Optimizer.swift — SGD (with momentum) and Adam over one flat parameter vector,
 // the same vector the fused gradient all-reduce uses; every rank applies the same update.
 import Linalg
+import RealModule
 
 /// An optimizer's state: everything a checkpoint needs to resume bit for bit.
 public struct OptimizerState: Codable, Equatable, Sendable {
@@ -46,7 +47,7 @@ public struct Optimizer: Sendable {
         let base = Float(config.learningRate)
         guard config.schedule == .cosine else { return base }
         let t = Float(state.step) / Float(totalSteps)
-        return base * 0.5 * (1 + Float.cos(Float.pi * min(t, 1)))
+        return base * 0.5 * (1 + Float(Double.cos(Double(Float.pi * min(t, 1)))))  // in Double, as before
     }
 
     /// θ ← update(θ, g). `gradient` is the all-reduced gradient of the global loss.
@@ -79,7 +80,7 @@ public struct Optimizer: Sendable {
         case .adam:
             let b1 = Float(config.beta1), b2 = Float(config.beta2), eps = Float(config.epsilon)
             let t = Float(state.step + 1)
-            let c1 = 1 - Float.pow(b1, t), c2 = 1 - Float.pow(b2, t)
+            let c1 = 1 - Float(Double.pow(Double(b1), Double(t))), c2 = 1 - Float(Double.pow(Double(b2), Double(t)))
             parameters.withUnsafeMutableBufferPointer { p in
                 gradient.withUnsafeBufferPointer { g in
                     state.first.withUnsafeMutableBufferPointer { m in
@@ -99,13 +100,3 @@ public struct Optimizer: Sendable {
     }
 }
 
-extension Float {
-    static func cos(_ x: Float) -> Float { Float(_cos(Double(x))) }
-    static func pow(_ x: Float, _ y: Float) -> Float { Float(_pow(Double(x), Double(y))) }
-}
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-@inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
-#endif

@@ -5,33 +5,20 @@ import Linalg
 import MPI
 import RunRecords
 
-/// Timing of training steps, split as `infomax bench` and the metrics report it (seconds,
-/// summed over the steps it covers), plus the bytes this rank sent.
+/// Timing of training steps: the seconds of each phase (``PhaseSeconds``, summed over the
+/// steps it covers, as `infomax bench` and the metrics report them), plus the bytes this rank
+/// sent (loss exchange + gradient all-reduce, ring-algorithm volume).
 public struct StepTiming: Sendable, Equatable {
-    /// Generating the step's synthetic samples.
-    public var dataSeconds = 0.0
-    /// Encoder forward passes.
-    public var forwardSeconds = 0.0
-    /// The loss's local arithmetic (gemms, log-sum-exps, normalisation).
-    public var lossComputeSeconds = 0.0
-    /// Time blocked in the loss's MPI calls (exposed communication).
-    public var lossCommunicationSeconds = 0.0
-    /// Time the loss's transfers were in flight while this rank computed (ring exchange).
-    public var lossOverlappedSeconds = 0.0
-    /// Encoder backward passes (weight gradients).
-    public var backwardSeconds = 0.0
-    /// The fused gradient all-reduce.
-    public var allreduceSeconds = 0.0
-    /// The optimizer update (and copying the parameters into the encoders).
-    public var optimizerSeconds = 0.0
-    /// Bytes this rank sent (loss exchange + gradient all-reduce, ring-algorithm volume).
+    /// Seconds per phase, summed over the steps.
+    public var seconds = PhaseSeconds()
+    /// Bytes this rank sent.
     public var bytesSent = 0
     public init() {}
 
     /// Wall time of the phases (overlapped time is inside compute, not added).
     public var totalSeconds: Double {
-        dataSeconds + forwardSeconds + lossComputeSeconds + lossCommunicationSeconds + backwardSeconds
-            + allreduceSeconds + optimizerSeconds
+        seconds.data + seconds.forward + seconds.lossCompute + seconds.lossCommunication + seconds.backward
+            + seconds.allreduce + seconds.optimizer
     }
 }
 

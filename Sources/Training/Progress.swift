@@ -1,8 +1,5 @@
 // Training/Progress.swift — progress on long runs: on a terminal one line rewritten in place
 // with rate and ETA; elsewhere (Slurm logs, files) plain lines at a steady interval.
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 
 /// Prints progress to standard output (rank 0 only).

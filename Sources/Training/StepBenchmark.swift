@@ -9,18 +9,13 @@ import MPI
 import RunRecords
 
 extension PhaseSeconds {
-    /// Per-step means of `timing`, accumulated over `steps` steps.
-    public init(_ timing: StepTiming, steps: Int) {
-        self.init()
+    /// Per-step means of seconds accumulated over `steps` steps.
+    public func perStep(_ steps: Int) -> PhaseSeconds {
         let s = Double(max(steps, 1))
-        data = timing.dataSeconds / s
-        forward = timing.forwardSeconds / s
-        lossCompute = timing.lossComputeSeconds / s
-        lossCommunication = timing.lossCommunicationSeconds / s
-        lossOverlapped = timing.lossOverlappedSeconds / s
-        backward = timing.backwardSeconds / s
-        allreduce = timing.allreduceSeconds / s
-        optimizer = timing.optimizerSeconds / s
+        var r = self
+        r.data /= s; r.forward /= s; r.lossCompute /= s; r.lossCommunication /= s
+        r.lossOverlapped /= s; r.backward /= s; r.allreduce /= s; r.optimizer /= s
+        return r
     }
 }
 
@@ -59,7 +54,7 @@ public enum StepBenchmark {
         let rank = RankBenchmark(
             rank: comm.rank, host: ProcessInfo.processInfo.hostName, batch: batch,
             secondsPerStep: stepSeconds.reduce(0, +) / Double(max(steps, 1)),
-            phases: PhaseSeconds(timing, steps: steps), peakRssBytes: peakResidentBytes(),
+            phases: timing.seconds.perStep(steps), peakRssBytes: peakResidentBytes(),
             bytesPerStep: timing.bytesSent / max(steps, 1), allocationsPerStep: allocations,
             sgemmPeakGflops: sgemmPeakGflops, gflopPerStep: flops.map { $0 / 1e9 }, unfusedGflopPerStep: unfused.map { $0 / 1e9 })
         return (rank, stepSeconds)

@@ -2,10 +2,8 @@
 // limit, a scancel, mpirun forwarding a kill, Ctrl-C) set a flag and wake the watchdog thread:
 // rank 0 writes the last completed step's checkpoint at once (Watchdog, CheckpointKeeper),
 // while the training loop still tries to reach the step's end, where all ranks agree on the
-// flag with an all-reduce, checkpoint and exit with `ExitStatus.checkpointed`.
-#if canImport(Glibc)
-import Glibc
-#endif
+// flag with an all-reduce, checkpoint and exit with `ExitCodes.checkpointed`.
+import Foundation  // on Linux it brings Glibc (signal, sigaction)
 
 nonisolated(unsafe) private var stopSignalReceived: Int32 = 0
 /// Set by SIGCONT: Open MPI's kill sequence (mpirun on SIGTERM or SIGINT) sends SIGCONT at once
@@ -91,35 +89,6 @@ public enum StopSignal {
         case SIGUSR1: return "SIGUSR1"
         case SIGINT: return "SIGINT"
         default: return "signal \(sig)"
-        }
-    }
-}
-
-/// Exit codes of a training run (documented in README and `infomax train --help`).
-public enum ExitStatus {
-    public static let success: Int32 = 0
-    public static let failure: Int32 = 1
-    /// Bad configuration or arguments (EX_USAGE).
-    public static let usage: Int32 = 64
-    /// An input file (config, checkpoint) that cannot be used (EX_DATAERR).
-    public static let dataError: Int32 = 65
-    /// The loss became NaN or infinite (EX_SOFTWARE).
-    public static let numerical: Int32 = 70
-    /// The stall watchdog ended the job: a rank waited in a collective past
-    /// `stall_timeout_seconds` (a lost host or link). The last checkpoint is valid (EX_IOERR).
-    public static let stalled: Int32 = 74
-    /// Stopped by a signal after writing a checkpoint: requeue and resume (EX_TEMPFAIL).
-    public static let checkpointed: Int32 = 75
-
-    /// The documented exit code for an error that ends a run.
-    public static func code(for error: Error) -> Int32 {
-        switch error {
-        case ConfigError.unreadable, ConfigError.malformed: return dataError
-        case is ConfigError: return usage
-        case is CheckpointError: return dataError
-        case let e as TrainingError: return e.exitCode
-        case let e as RootError: return e.exitCode
-        default: return failure
         }
     }
 }

@@ -21,7 +21,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         }
     }
 
-    public var exitCode: Int32 { ExitStatus.numerical }
+    public var exitCode: Int32 { ExitCodes.numerical }
 }
 
 /// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
@@ -122,7 +122,7 @@ public final class Trainer {
         heartbeat.enter(.gradientAllreduce, step: state.step)
         let t0 = comm.wtime()
         try gradientReducer.sum(inPlace: &state.gradient)
-        timing.allreduceSeconds += comm.wtime() - t0
+        timing.seconds.allreduce += comm.wtime() - t0
         heartbeat.enter(.computing, step: state.step)
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
         timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
@@ -136,7 +136,7 @@ public final class Trainer {
         state.optimizer.apply(gradient: state.gradient, to: &state.parameters)
         problem.setParameters(state.parameters)
         state.step += 1
-        timing.optimizerSeconds += comm.wtime() - t0
+        timing.seconds.optimizer += comm.wtime() - t0
     }
 
     /// Trains from step 0, or from `checkpoint`, to `config.steps`.
@@ -273,7 +273,7 @@ public final class Trainer {
             }
             applyUpdate(&state, timing: &timing)
             // Diagnostics and evaluation time count as compute.
-            let communication = timing.lossCommunicationSeconds + timing.allreduceSeconds
+            let communication = timing.seconds.lossCommunication + timing.seconds.allreduce
             commSeconds += communication
             computeSeconds += timing.totalSeconds - communication + loggingSeconds
             logSeconds += loggingSeconds

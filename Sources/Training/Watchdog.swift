@@ -8,9 +8,6 @@ import Foundation
 import InfoMax
 import RunRecords
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the training loop is doing, for the stall watchdog. Every phase but `computing` waits
 /// on the other ranks.
@@ -220,7 +217,7 @@ public final class Watchdog: @unchecked Sendable {
         let step = heartbeat.step.load(ordering: .relaxed)
         let line = "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
             + " (limit \(String(format: "%g", limit)) s) at step \(step), waiting in \(phase.label(exchange: run.exchange));"
-            + " ending the job (exit \(ExitStatus.stalled)).\n"
+            + " ending the job (exit \(ExitCodes.stalled)).\n"
         fputs(line, stderr)
         if let keeper = run.keeper {
             let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
@@ -229,16 +226,16 @@ public final class Watchdog: @unchecked Sendable {
             }
         }
         fflush(stdout)
-        _exit(ExitStatus.stalled)
+        _exit(ExitCodes.stalled)
     }
 
     /// The launcher died: rank 0 saves what it has; every rank exits at once.
     private func orphaned(_ run: Run?) -> Never {
         let rank = run.map { "rank \($0.rank)" } ?? "a rank"
         fputs("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n", stderr)
-        var code = ExitStatus.failure
+        var code = ExitCodes.failure
         if let keeper = run?.keeper, keeper.emergency(status: .checkpointed, reason: "the launcher died") != nil {
-            code = ExitStatus.checkpointed
+            code = ExitCodes.checkpointed
         }
         fflush(stdout)
         _exit(code)

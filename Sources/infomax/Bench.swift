@@ -166,7 +166,7 @@ struct BenchStep: ParsableCommand {
                     throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/bench")
                 }
                 // Created with its marker; a folder infomax did not create is refused.
-                _ = try comm.onRoot(exitCode: ExitStatus.usage) { try OutputFolder.prepare(output, kind: .bench, force: false) }
+                _ = try comm.onRoot(exitCode: ExitCodes.usage) { try OutputFolder.prepare(output, kind: .bench, force: false) }
             }
 
             if let other = options.versusTrainSamples {
@@ -194,7 +194,7 @@ struct BenchStep: ParsableCommand {
             // The slowest rank of each step sets the pace.
             try comm.allreduce(inPlace: &stepSeconds, op: .max)
             let encoded = try JSONEncoder().encode(mine)
-            guard let gathered = try comm.gatherv(Array(encoded) + [10]) else { return ExitStatus.success }
+            guard let gathered = try comm.gatherv(Array(encoded) + [10]) else { return ExitCodes.success }
             let ranks = try String(decoding: gathered.values, as: UTF8.self).split(separator: "\n").map {
                 try JSONDecoder().decode(RankBenchmark.self, from: Data($0.utf8))
             }
@@ -208,7 +208,7 @@ struct BenchStep: ParsableCommand {
                 try AtomicFile.write(report.csv(), to: output.appendingPathComponent("bench.csv"))
                 if !options.json { print("wrote \(output.path)/bench.json and bench.csv") }
             }
-            return ExitStatus.success
+            return ExitCodes.success
         }
     }
 }
@@ -238,7 +238,7 @@ private func interleavedSteps(_ comm: Communicator, config a: TrainConfig, other
         }
     }
     for k in 0..<2 { try comm.allreduce(inPlace: &times[k], op: .max) }
-    guard comm.isRoot else { return ExitStatus.success }
+    guard comm.isRoot else { return ExitCodes.success }
     func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
     let stats = times.map { (mean: $0.reduce(0, +) / Double($0.count), median: median($0), fastest: $0.min() ?? .nan) }
     func f(_ x: Double) -> String { String(format: "%.4f", x) }
@@ -263,7 +263,7 @@ private func interleavedSteps(_ comm: Communicator, config a: TrainConfig, other
         try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: output.appendingPathComponent("bench-versus.json"))
         print("wrote \(output.path)/bench-versus.json")
     }
-    return ExitStatus.success
+    return ExitCodes.success
 }
 
 /// Rank 0's single-thread sgemm GFLOP/s while the other ranks sleep (polling a receive every

@@ -28,7 +28,7 @@ struct BenchAllreduce: ParsableCommand {
                 print(String(format: "swift allreduce np=%d %d MiB x %d: median %.3f ms mean %.3f ms",
                              comm.size, options.megabytes, options.repetitions, r.median, r.mean))
             }
-            return ExitStatus.success
+            return ExitCodes.success
         }
     }
 }
@@ -107,10 +107,10 @@ struct BenchNetwork: ParsableCommand {
         let options = self
         MPIRun.run { comm in
             guard comm.size >= 2 else {
-                throw RootError(message: "bench network needs at least 2 ranks (mpirun -np 2 infomax bench network)", exitCode: ExitStatus.usage)
+                throw RootError(message: "bench network needs at least 2 ranks (mpirun -np 2 infomax bench network)", exitCode: ExitCodes.usage)
             }
             guard options.maxMegabytes >= 1 else {
-                throw RootError(message: "--max-megabytes must be at least 1, got \(options.maxMegabytes)", exitCode: ExitStatus.usage)
+                throw RootError(message: "--max-megabytes must be at least 1, got \(options.maxMegabytes)", exitCode: ExitCodes.usage)
             }
             var sizes: [Int] = []
             var n = 8
@@ -150,11 +150,11 @@ struct BenchNetwork: ParsableCommand {
                 rows[i].allreduceModel = model.allreduce(bytes: b, ranks: comm.size)
                 rows[i].allgatherModel = model.allgather(totalBytes: Double(max(rows[i].bytes / 4 / comm.size, 1) * 4 * comm.size), ranks: comm.size)
             }
-            guard comm.isRoot else { return ExitStatus.success }
+            guard comm.isRoot else { return ExitCodes.success }
             let result = Result(ranks: comm.size, model: model, rows: rows)
             if options.json {
                 print(try RecordCoding.text(result))
-                return ExitStatus.success
+                return ExitCodes.success
             }
             print(String(format: "α-β fit over pairwise exchanges (%d ranks): α = %.2f µs, β = %.4f ns/B (%.2f GB/s)",
                          comm.size, model.alpha * 1e6, model.beta * 1e9, model.beta > 0 ? 1e-9 / model.beta : .infinity))
@@ -164,7 +164,7 @@ struct BenchNetwork: ParsableCommand {
                 print("\(r.bytes)".leftPadded(10) + String(format: "%14.1f%16.1f%10.1f%16.1f%10.1f", r.exchange * 1e6,
                                                        r.allreduce * 1e6, r.allreduceModel * 1e6, r.allgather * 1e6, r.allgatherModel * 1e6))
             }
-            return ExitStatus.success
+            return ExitCodes.success
         }
     }
 }

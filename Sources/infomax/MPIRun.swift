@@ -11,7 +11,7 @@ enum MPIRun {
     /// the same text with `overrides` on top of the defaults and validates it for this rank
     /// count, so a bad file or value is reported once and every rank throws alike.
     static func loadConfig(_ comm: Communicator, path: String?, overrides: [String]) throws -> TrainConfig {
-        let text = try comm.onRoot(exitCode: ExitStatus.usage) { try path.map(ConfigLoader.readFile) ?? "" }
+        let text = try comm.onRoot(exitCode: ExitCodes.usage) { try path.map(ConfigLoader.readFile) ?? "" }
         let shared = try comm.broadcast(text ?? "")
         let cfg = try ConfigLoader.load(text: path == nil ? nil : shared, source: path ?? "", overrides: overrides)
         try cfg.validate(ranks: comm.size)
@@ -29,7 +29,7 @@ enum MPIRun {
         do {
             for c in configs { try budget.check(c, purpose: purpose) }
         } catch let error as MemoryError {
-            throw RootError(message: "\(error)", exitCode: ExitStatus.usage)
+            throw RootError(message: "\(error)", exitCode: ExitCodes.usage)
         }
         return budget
     }
@@ -43,7 +43,7 @@ enum MPIRun {
             comm = try Communicator.world()
         } catch {
             fputs("infomax: cannot start MPI: \(error)\n", stderr)
-            exit(ExitStatus.failure)
+            exit(ExitCodes.failure)
         }
         do {
             let code = try body(comm)
@@ -52,7 +52,7 @@ enum MPIRun {
             if comm.isRoot {
                 fputs("infomax: error: \(RootError.text(for: error))\n", stderr)
             }
-            MPIEnvironment.exit(ExitStatus.code(for: error))
+            MPIEnvironment.exit(ExitCodes.code(for: error))
         }
     }
 }

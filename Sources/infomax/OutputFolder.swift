@@ -29,7 +29,7 @@ enum OutputFolder {
 
     /// Why an output folder cannot be used, naming the path and what to do: exit 64 on every rank.
     static func refused(_ message: String) -> RootError {
-        RootError(message: message, exitCode: ExitStatus.usage)
+        RootError(message: message, exitCode: ExitCodes.usage)
     }
 
     /// Checks `url` for a new or continued run of `kind` and makes it ready: creates it (and its

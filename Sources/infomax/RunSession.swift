@@ -36,7 +36,7 @@ struct RunSession {
 
     /// Rank 0 checks and prepares the folder; every rank learns the outcome.
     func prepare() throws {
-        try comm.onRoot(exitCode: ExitStatus.usage) {
+        try comm.onRoot(exitCode: ExitCodes.usage) {
             let fm = FileManager.default
             // A folder infomax did not create is never written into, nor emptied by --force.
             if !force { try OutputFolder.requireUsable(output) }
@@ -47,10 +47,10 @@ struct RunSession {
                 try OutputFolder.prepare(output, kind: .run, force: true)
             } else if finished && !resume {
                 throw RootError(message: "\(output.path) already holds a finished run; use --force to overwrite it or --output for a new folder",
-                                exitCode: ExitStatus.usage)
+                                exitCode: ExitCodes.usage)
             } else if checkpointed && !resume {
                 throw RootError(message: "\(output.path) holds a checkpoint of an interrupted run; pass --resume to continue it, or --force to start over",
-                                exitCode: ExitStatus.usage)
+                                exitCode: ExitCodes.usage)
             }
             try OutputFolder.prepare(output, kind: .run, force: false)
             // points/<mode> of a comparison: marked like any run folder.
@@ -66,7 +66,7 @@ struct RunSession {
     /// Reads the checkpoint of `folder` on rank 0 and shares it with every rank.
     func loadCheckpoint(_ folder: URL) throws -> Checkpoint? {
         let url = folder.appendingPathComponent("checkpoint.ckpt")
-        let bytes = try comm.onRoot(exitCode: ExitStatus.dataError) { () -> [UInt8] in
+        let bytes = try comm.onRoot(exitCode: ExitCodes.dataError) { () -> [UInt8] in
             guard resume, FileManager.default.fileExists(atPath: url.path) else { return [] }
             let c = try Data(contentsOf: url)
             _ = try Checkpoint.decode(c, path: url.path)   // verify on rank 0 first
@@ -133,7 +133,7 @@ struct RunSession {
             }
             summaries.append(summary)
             collect?(summary)
-            if summary.status == .checkpointed { return ExitStatus.checkpointed }
+            if summary.status == .checkpointed { return ExitCodes.checkpointed }
         }
         if comm.isRoot && finalReport {
             if config.mode == .compare { try writeComparison(summaries) }
@@ -145,7 +145,7 @@ struct RunSession {
                 print("(report not written: \(error))")
             }
         }
-        return ExitStatus.success
+        return ExitCodes.success
     }
 
     func writeComparison(_ s: [RunSummary]) throws {

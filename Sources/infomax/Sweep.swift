@@ -111,7 +111,7 @@ struct Sweep: ParsableCommand {
         let options = self
         MPIRun.run { comm in
             if options.output?.isEmpty == true { throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/my-sweep") }
-            let text = try comm.onRoot(exitCode: ExitStatus.dataError) { try options.config.map(ConfigLoader.readFile) ?? "" }
+            let text = try comm.onRoot(exitCode: ExitCodes.dataError) { try options.config.map(ConfigLoader.readFile) ?? "" }
             let shared = try comm.broadcast(text ?? "")
             let fileText = options.config == nil ? nil : shared
             let base = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides)
@@ -120,11 +120,11 @@ struct Sweep: ParsableCommand {
             let k = options.ranksPerPoint ?? comm.size
             guard k >= 1, k <= comm.size, comm.size % k == 0 else {
                 throw RootError(message: "--ranks-per-point \(k) must divide the \(comm.size) rank(s) of this launch (e.g. \(Sweep.divisors(comm.size).map(String.init).joined(separator: ", ")))",
-                                exitCode: ExitStatus.usage)
+                                exitCode: ExitCodes.usage)
             }
             if options.index != nil && k != comm.size {
                 throw RootError(message: "--index runs one point on all ranks; drop --ranks-per-point (or launch \(k) rank(s) per array task)",
-                                exitCode: ExitStatus.usage)
+                                exitCode: ExitCodes.usage)
             }
             // Every point's config must be valid before any runs.
             var configs: [TrainConfig] = []
@@ -137,16 +137,16 @@ struct Sweep: ParsableCommand {
             }
             if let i = options.index, !(0..<points.count).contains(i) {
                 throw RootError(message: "--index \(i) is outside the grid's \(points.count) points (0...\(points.count - 1)); see --list",
-                                exitCode: ExitStatus.usage)
+                                exitCode: ExitCodes.usage)
             }
             if options.list {
                 if comm.isRoot { for (i, p) in points.enumerated() { print("\(i)\t\(p.name)\t\(p.overrides.joined(separator: " "))") } }
-                return ExitStatus.success
+                return ExitCodes.success
             }
             // Every point must fit in memory before any runs (only the selected one with --index).
             try MPIRun.checkMemory(comm, options.index.map { [configs[$0]] } ?? configs)
             let dir = URL(fileURLWithPath: options.output ?? "runs/\(base.name)-sweep")
-            try comm.onRoot(exitCode: ExitStatus.usage) {
+            try comm.onRoot(exitCode: ExitCodes.usage) {
                 // Created with its marker; a folder infomax did not create is refused.
                 try OutputFolder.prepare(dir, kind: .sweep, force: false)
                 let sweep = SweepIndex(parameters: axes.map(\.key), points: points.map { p in
@@ -163,17 +163,17 @@ struct Sweep: ParsableCommand {
                                          output: dir.appendingPathComponent("points").appendingPathComponent(points[i].name),
                                          resume: true, force: false, progress: options.progress, finalReport: false)
                 let code = try session.run()
-                if code != ExitStatus.success { return code }
+                if code != ExitCodes.success { return code }
             } else {
                 // Every point, on groups of k ranks (one group of all ranks by default).
                 let code = try GroupedSweep(world: comm, ranksPerGroup: k, points: points, configs: configs, dir: dir,
                                             progress: options.progress).run()
-                if code == ExitStatus.checkpointed { return code }
+                if code == ExitCodes.checkpointed { return code }
                 if comm.isRoot { try Sweep.finish(dir: dir, points: points, axes: axes) }
                 return code
             }
             if comm.isRoot { try Sweep.finish(dir: dir, points: points, axes: axes) }
-            return ExitStatus.success
+            return ExitCodes.success
         }
     }
 

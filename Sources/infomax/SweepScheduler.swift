@@ -93,8 +93,8 @@ final class SweepDispatcher {
         posted[g] = (buffer, request)
     }
 
-    var failed: [PointOutcome] { outcomes.filter { $0.code != ExitStatus.success && $0.code != ExitStatus.checkpointed } }
-    var checkpointed: Bool { outcomes.contains { $0.code == ExitStatus.checkpointed } }
+    var failed: [PointOutcome] { outcomes.filter { $0.code != ExitCodes.success && $0.code != ExitCodes.checkpointed } }
+    var checkpointed: Bool { outcomes.contains { $0.code == ExitCodes.checkpointed } }
 
     /// Records `finished` (if any) of `group` and returns its next point, or −1 to stop.
     func next(for group: Int, finished: PointOutcome?) -> Int {
@@ -102,7 +102,7 @@ final class SweepDispatcher {
         if let finished {
             running[group] = nil
             outcomes.append(finished)
-            if finished.code == ExitStatus.checkpointed { stopping = true }
+            if finished.code == ExitCodes.checkpointed { stopping = true }
             report(finished, group: group)
         }
         if StopSignal.received != 0 { stopping = true }
@@ -125,12 +125,12 @@ final class SweepDispatcher {
     private func report(_ o: PointOutcome, group: Int) {
         let what: String
         switch o.code {
-        case ExitStatus.success: what = "finished"
-        case ExitStatus.checkpointed: what = "checkpointed (stop signal)"
+        case ExitCodes.success: what = "finished"
+        case ExitCodes.checkpointed: what = "checkpointed (stop signal)"
         default: what = "FAILED (exit \(o.code)\(errorOf(o.index).map { ": \($0)" } ?? ""))"
         }
         // ETA: the mean time of this launch's points, spread over the groups.
-        let times = outcomes.filter { $0.code == ExitStatus.success }.map(\.seconds)
+        let times = outcomes.filter { $0.code == ExitCodes.success }.map(\.seconds)
         var eta = ""
         if !times.isEmpty {
             let mean = times.reduce(0, +) / Double(times.count)
@@ -219,7 +219,7 @@ struct GroupedSweep {
                     try world.send(finished?.wire ?? [-1, 0, 0], to: 0, tag: SweepDispatcher.requestTag)
                     next = try world.recv(count: 1, from: 0, tag: SweepDispatcher.replyTag)
                 } catch {
-                    world.abort(code: ExitStatus.failure, message: "sweep: asking rank 0 for the next point failed: \(error)")
+                    world.abort(code: ExitCodes.failure, message: "sweep: asking rank 0 for the next point failed: \(error)")
                 }
             }
             try group.bcast(&next, root: 0)
@@ -229,13 +229,13 @@ struct GroupedSweep {
             let code = runPoint(i, group: group, groupIndex: groupIndex, dispatcher: dispatcher)
             finished = PointOutcome(index: i, code: code, seconds: world.wtime() - t0)
         }
-        var code: [Int32] = [ExitStatus.success]
+        var code: [Int32] = [ExitCodes.success]
         if let dispatcher {
             do { try dispatcher.drain() } catch {
-                world.abort(code: ExitStatus.failure, message: "sweep: answering the groups failed: \(error)")
+                world.abort(code: ExitCodes.failure, message: "sweep: answering the groups failed: \(error)")
             }
             if dispatcher.checkpointed {
-                code[0] = ExitStatus.checkpointed
+                code[0] = ExitCodes.checkpointed
             } else if let first = dispatcher.failed.first {
                 let names = dispatcher.failed.map { points[$0.index].name }
                 print("[sweep] \(names.count) of \(points.count) point(s) failed: \(names.joined(separator: ", ")) (errors in their summary.json and sweep.csv)")
@@ -255,7 +255,7 @@ struct GroupedSweep {
             return try session.run()
         } catch {
             // Errors inside a run are thrown on every rank of the group alike (collective checks).
-            let code = ExitStatus.code(for: error)
+            let code = ExitCodes.code(for: error)
             if group.isRoot {
                 let summary = folder(i).appendingPathComponent(RunSummary.file)
                 if RunSession.readStatus(folder(i))?.status != .failed {
@@ -263,7 +263,7 @@ struct GroupedSweep {
                     try? RecordCoding.write(FailedRun(mode: configs[i].mode, error: "\(error)"), to: summary)
                 }
             }
-            return code == ExitStatus.success ? ExitStatus.failure : code
+            return code == ExitCodes.success ? ExitCodes.failure : code
         }
     }
 }

@@ -123,7 +123,7 @@ struct Train: ParsableCommand {
             let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides())
             if options.printConfig {
                 if comm.isRoot { print(try ConfigLoader.json(cfg)) }
-                return ExitStatus.success
+                return ExitCodes.success
             }
             if options.dryRun {
                 let budget = try MemoryBudget.gather(comm)
@@ -136,7 +136,7 @@ struct Train: ParsableCommand {
                 }
                 try MPIRun.checkMemory(comm, [cfg])
                 if comm.isRoot { print("fits: yes") }
-                return ExitStatus.success
+                return ExitCodes.success
             }
             try MPIRun.checkMemory(comm, [cfg])
             let session = RunSession(config: cfg, comm: comm,

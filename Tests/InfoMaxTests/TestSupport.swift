@@ -1,27 +1,19 @@
-// TestSupport — a small deterministic generator (SplitMix64 + Box–Muller), random matrices,
+// TestSupport — random matrices from the shared SplitMix64 (the TestSupport target),
 // and central-difference gradient checking shared by the InfoMax tests.
 import Foundation
 import Linalg
+import TestSupport
 import XCTest
 
-/// SplitMix64: a tiny reproducible generator for test data.
+/// Test data from ``SplitMix64`` (TestSupport): Gaussian draws and matrices.
 struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { base.next() }
     /// Uniform in (0, 1).
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
+    mutating func uniform() -> Double { base.uniform() }
     /// Standard normal (Box–Muller).
-    mutating func gaussian() -> Double {
-        let u1 = uniform(), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
+    mutating func gaussian() -> Double { base.gaussian() }
     mutating func matrix<T: BLASScalar>(_ rows: Int, _ cols: Int, scale s: Double = 1, as: T.Type = T.self) -> Matrix<T> {
         Matrix(rows: rows, cols: cols) { _, _ in T(s * gaussian()) }
     }

@@ -1,24 +1,12 @@
 // LinalgTestSupport — reference implementations and helpers for the Linalg tests: a seeded
 // generator for reproducible matrices, a naive triple-loop product, rotations, closeness checks.
 import Linalg
+import TestSupport
 import XCTest
-
-/// A small deterministic generator (SplitMix64) so every run sees the same matrices.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A `rows × cols` matrix of uniform values in [-1, 1).
 func randomMatrix<T: BLASScalar>(_: T.Type, _ rows: Int, _ cols: Int, seed: UInt64) -> Matrix<T> {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     return Matrix<T>(rows: rows, cols: cols) { _, _ in T(Double.random(in: -1..<1, using: &g)) }
 }
 

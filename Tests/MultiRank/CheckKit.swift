@@ -2,6 +2,7 @@
 // Each rank records its own passes and failures; at the end the counts are summed over
 // ranks, rank 0 prints "<suite> np=N: P passed, F failed", and every rank exits 1 on failure.
 import MPI
+import RealModule
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,10 +29,11 @@ final class Checks {
         }
     }
 
-    /// Records that `a` and `b` agree to relative tolerance `rtol` (with absolute floor `atol`).
+    /// Records that `a` and `b` agree to relative tolerance `rtol` of the larger magnitude, or
+    /// to `atol` where that is larger (RealModule's `isApproximatelyEqual`).
     func expectClose(_ a: Double, _ b: Double, rtol: Double = 1e-5, atol: Double = 1e-7, _ what: String,
                      file: StaticString = #fileID, line: UInt = #line) {
-        let ok = abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+        let ok = a.isApproximatelyEqual(to: b, absoluteTolerance: atol, relativeTolerance: rtol)
         expect(ok, "\(what): \(a) vs \(b) (rtol \(rtol))", file: file, line: line)
     }
 

@@ -8,25 +8,12 @@
 import InfoMax
 import Linalg
 import MPI
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// SplitMix64 + Box–Muller, local to these checks (InfoMax does not depend on Synthetic).
-private struct CheckRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func gaussian() -> Double {
-        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        let u2 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
+private extension SplitMix64 {
     mutating func matrix(_ rows: Int, _ cols: Int) -> Matrix<Double> { Matrix(rows: rows, cols: cols) { _, _ in gaussian() } }
 }
 
@@ -61,7 +48,7 @@ private func splits(_ total: Int, _ size: Int) -> [[Int]] {
 func infomaxChecks(_ comm: Communicator) throws -> Int32 {
     let c = Checks(comm: comm, suite: "infomax")
     let B = 23, k = 8
-    var rng = CheckRNG(state: 20_241_123)
+    var rng = SplitMix64(seed: 20_241_123)
     let a = rng.matrix(B, k), p = rng.matrix(B, k), cand = rng.matrix(B, k)
     let labels = (0..<B).map { ($0 * 7) % 3 == 0 ? 1 : -1 }
 

@@ -161,10 +161,10 @@ final class ConfigMessagesTests: XCTestCase {
         for (path, needle) in cases {
             XCTAssertThrowsError(try ConfigLoader.load(file: path)) { e in
                 XCTAssertTrue("\(e)".contains(needle), "\(path): \(e)")
-                XCTAssertEqual(ExitStatus.code(for: e), ExitStatus.dataError, "\(path): an unusable file is 65")
+                XCTAssertEqual(ExitCodes.code(for: e), ExitCodes.dataError, "\(path): an unusable file is 65")
             }
         }
-        XCTAssertEqual(ExitStatus.code(for: ConfigError.unknownKey(key: "x", suggestion: nil)), ExitStatus.usage)
+        XCTAssertEqual(ExitCodes.code(for: ConfigError.unknownKey(key: "x", suggestion: nil)), ExitCodes.usage)
     }
 
     func testMessagesStayOnOneLine() {

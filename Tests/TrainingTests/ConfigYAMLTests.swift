@@ -89,7 +89,7 @@ final class ConfigYAMLTests: XCTestCase {
             XCTAssertEqual(e as? ConfigError, .located(file: path, line: 3, .unknownKey(key: "stepz", suggestion: "steps")))
             XCTAssertEqual("\(e)", "\(path), line 3: unknown config key 'stepz' (did you mean 'steps'?); "
                            + "`infomax train --print-config` lists every key")
-            XCTAssertEqual(ExitStatus.code(for: e), ExitStatus.usage)
+            XCTAssertEqual(ExitCodes.code(for: e), ExitCodes.usage)
         }
         guard case let .located(_, 4, .unknownKey(key, suggestion))? = try refusal("loss:\n  kind: infonce\n\n  simlarity: dot") else { return XCTFail() }
         XCTAssertEqual(key, "loss.simlarity"); XCTAssertEqual(suggestion, "loss.similarity")
@@ -129,7 +129,7 @@ final class ConfigYAMLTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains("is not valid YAML"), "\(e)")
                 XCTAssertTrue("\(e)".contains(needle), "\(yaml.prefix(60)): \(e)")
                 XCTAssertFalse("\(e)".contains("\n"), "one line: \(e)")
-                XCTAssertEqual(ExitStatus.code(for: e), ExitStatus.dataError)
+                XCTAssertEqual(ExitCodes.code(for: e), ExitCodes.dataError)
             }
         }
     }

@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import Training
+import Synthetic
 
 final class TrainingStateTests: XCTestCase {
     func testPlainSGDStep() {
@@ -72,7 +73,7 @@ final class TrainingStateTests: XCTestCase {
         c.formatVersion = 1
         let payload = try JSONEncoder().encode(c)
         var data = Data("INFOMAXCKPT1\n".utf8)
-        data.append(Data(String(format: "%016llx\n", fnv1a64(payload)).utf8))
+        data.append(Data(String(format: "%016llx\n", FNV1a.hash(bytes: payload)).utf8))
         data.append(payload)
         XCTAssertEqual(try Checkpoint.decode(data, path: "v1.ckpt"), c)
         XCTAssertEqual(try Checkpoint.decode(try checkpoint().encoded(), path: "v2.ckpt"), checkpoint())
@@ -92,7 +93,7 @@ final class TrainingStateTests: XCTestCase {
     }
 
     func testFNVMatchesKnownValues() {
-        XCTAssertEqual(fnv1a64(Data()), 0xcbf2_9ce4_8422_2325)
-        XCTAssertEqual(fnv1a64(Data("a".utf8)), 0xaf63_dc4c_8601_ec8c)
+        XCTAssertEqual(FNV1a.hash(bytes: Data()), 0xcbf2_9ce4_8422_2325)
+        XCTAssertEqual(FNV1a.hash(bytes: Data("a".utf8)), 0xaf63_dc4c_8601_ec8c)
     }
 }

@@ -27,9 +27,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     let imageMarginal: [Double]
 
     var x = Matrix<Float>(rows: 0, cols: 0), xt = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0)
-    var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
-    var cacheX = EncoderCache<Float>(), cacheX2 = EncoderCache<Float>()
-    var gradImage: Matrix<Float>, gradText: Matrix<Float>
+    var views: ViewPairStep<LinearEncoder<Float>>
     var classes: [Int] = []
     /// How single-modal positives are drawn.
     let positives: SingleModalPositives
@@ -54,8 +52,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
         if multiModal {
             text = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: c.textVocabulary, sigma: config.encoder.initScale, seed: config.seed, item: 1))
         }
-        gradImage = Matrix(rows: k, cols: c.imageVocabulary)
-        gradText = Matrix(rows: multiModal ? k : 0, cols: multiModal ? c.textVocabulary : 0)
+        views = ViewPairStep(first: image, second: text)
         loss = try LossStep(config.loss, width: k, labelledByDefault: false,
                             form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
         positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
@@ -72,24 +69,9 @@ final class CooccurrenceProblem: ContrastiveProblem {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
         if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
-        timing.dataSeconds += clock.lap()
-        try image.forward(x, into: &h, cache: &cacheX)
-        if let text { try text.forward(xt, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
-        timing.forwardSeconds += clock.lap()
-        let value = try loss.evaluate(h, g, labels: classes, timing: &timing, clock: &clock)
-        let dH = loss.dFirst, dG = loss.dSecond
-        ProblemSupport.zero(&gradImage)
-        try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
-        if let text {
-            ProblemSupport.zero(&gradText)
-            try text.backward(xt, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradText)
-            ProblemSupport.pack(gradImage, gradText, into: &gradient)
-        } else {
-            try image.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradImage)
-            ProblemSupport.pack(gradImage, into: &gradient)
-        }
-        timing.backwardSeconds += clock.lap()
-        return Double(value)
+        timing.seconds.data += clock.lap()
+        return try views.lossAndGradient(first: image, second: text, x: x, xSecond: text != nil ? xt : x2, labels: classes,
+                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

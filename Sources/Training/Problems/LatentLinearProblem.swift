@@ -20,9 +20,7 @@ final class LatentLinearProblem: ContrastiveProblem {
     var loss: LossStep
 
     var x1 = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0), z = Matrix<Float>(rows: 0, cols: 0)
-    var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
-    var cache1 = EncoderCache<Float>(), cache2 = EncoderCache<Float>()
-    var grad1: Matrix<Float>, grad2: Matrix<Float>
+    var views: ViewPairStep<LinearEncoder<Float>>
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         guard multiModal else {
@@ -42,8 +40,7 @@ final class LatentLinearProblem: ContrastiveProblem {
         let k = config.encoder.width
         f1 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d1, sigma: config.encoder.initScale, seed: config.seed, item: 0))
         f2 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d2, sigma: config.encoder.initScale, seed: config.seed, item: 1))
-        grad1 = Matrix(rows: k, cols: l.d1)
-        grad2 = Matrix(rows: k, cols: l.d2)
+        views = ViewPairStep(first: f1, second: f2)
         loss = try LossStep(config.loss, width: k, labelledByDefault: false,
                             form: config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
     }
@@ -58,18 +55,9 @@ final class LatentLinearProblem: ContrastiveProblem {
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
         try sampler.fillViews(localIndices, x1: &x1, x2: &x2, latents: &z)
-        timing.dataSeconds += clock.lap()
-        try f1.forward(x1, into: &h, cache: &cache1)
-        try f2.forward(x2, into: &g, cache: &cache2)
-        timing.forwardSeconds += clock.lap()
-        let value = try loss.evaluate(h, g, labels: nil, timing: &timing, clock: &clock)
-        let dH = loss.dFirst, dG = loss.dSecond
-        ProblemSupport.zero(&grad1); ProblemSupport.zero(&grad2)
-        try f1.backward(x1, outputGradient: dH, cache: &cache1, accumulatingInto: &grad1)
-        try f2.backward(x2, outputGradient: dG, cache: &cache2, accumulatingInto: &grad2)
-        ProblemSupport.pack(grad1, grad2, into: &gradient)
-        timing.backwardSeconds += clock.lap()
-        return Double(value)
+        timing.seconds.data += clock.lap()
+        return try views.lossAndGradient(first: f1, second: f2, x: x1, xSecond: x2, labels: nil,
+                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

@@ -1,6 +1,7 @@
 // Training/Problems/ProblemSupport.swift — pieces every problem shares: Gaussian weight
 // initialisation from the counter-based RNG, packing encoder matrices into the fused flat
-// vector, the loss options from the config, a lap clock, and the problem factory.
+// vector, the loss options from the config, the encoder half of a step (ViewPairStep), a lap
+// clock, and the problem factory.
 import InfoMax
 import Linalg
 import MPI
@@ -119,6 +120,47 @@ struct LossStep {
     var dSecond: Matrix<Float> { form == .symmetric ? both.dSecond : pair.dPos }
 }
 
+/// The encoder half of every problem's training step: h = first(x), g = second(x̃) (or
+/// first(x̃) when one encoder sees both views, single-modal), the distributed loss, and the
+/// encoders' weight gradients packed into the flat gradient in parameter order. Its
+/// embeddings, caches and gradients are reused: no allocation after the first step.
+struct ViewPairStep<E: Encoder> where E.Scalar == Float {
+    private var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
+    private var cacheFirst = EncoderCache<Float>(), cacheSecond = EncoderCache<Float>()
+    private var gradFirst: Matrix<Float>, gradSecond: Matrix<Float>
+
+    /// `first`, `second`: the encoders (`second` nil when `first` encodes both views).
+    init(first: E, second: E?) {
+        gradFirst = first.zeroGradient()
+        gradSecond = second?.zeroGradient() ?? Matrix(rows: 0, cols: 0)
+    }
+
+    /// Encodes the views `x` and `xSecond`, evaluates `loss` (labels: the samples' classes, if
+    /// any) and writes the gradient of the global loss into `gradient`; books forward, loss
+    /// and backward time. Returns the global loss.
+    mutating func lossAndGradient(first: E, second: E?, x: Matrix<Float>, xSecond: Matrix<Float>, labels: [Int]?,
+                                  loss: inout LossStep, gradient: inout [Float], timing: inout StepTiming,
+                                  clock: inout StepClock) throws -> Double {
+        try first.forward(x, into: &h, cache: &cacheFirst)
+        try (second ?? first).forward(xSecond, into: &g, cache: &cacheSecond)
+        timing.seconds.forward += clock.lap()
+        let value = try loss.evaluate(h, g, labels: labels, timing: &timing, clock: &clock)
+        let dH = loss.dFirst, dG = loss.dSecond
+        ProblemSupport.zero(&gradFirst)
+        try first.backward(x, outputGradient: dH, cache: &cacheFirst, accumulatingInto: &gradFirst)
+        if let second {
+            ProblemSupport.zero(&gradSecond)
+            try second.backward(xSecond, outputGradient: dG, cache: &cacheSecond, accumulatingInto: &gradSecond)
+            ProblemSupport.pack(gradFirst, gradSecond, into: &gradient)
+        } else {
+            try first.backward(xSecond, outputGradient: dG, cache: &cacheSecond, accumulatingInto: &gradFirst)
+            ProblemSupport.pack(gradFirst, into: &gradient)
+        }
+        timing.seconds.backward += clock.lap()
+        return Double(value)
+    }
+}
+
 /// Wall-clock laps.
 struct StepClock {
     let comm: Communicator
@@ -131,9 +173,9 @@ extension StepTiming {
     /// Books one distributed-loss call that took `wallSeconds`: its MPI time as communication,
     /// the rest as compute, its bytes as sent.
     mutating func addLoss(_ stats: ContrastiveCallStats, wallSeconds: Double) {
-        lossCommunicationSeconds += stats.communicationSeconds
-        lossComputeSeconds += wallSeconds - stats.communicationSeconds
-        lossOverlappedSeconds += stats.overlappedSeconds
+        seconds.lossCommunication += stats.communicationSeconds
+        seconds.lossCompute += wallSeconds - stats.communicationSeconds
+        seconds.lossOverlapped += stats.overlappedSeconds
         bytesSent += stats.bytesSent
     }
 }

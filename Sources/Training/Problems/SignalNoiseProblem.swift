@@ -25,9 +25,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
     // Buffers reused across steps.
     var x = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0)
-    var h = Matrix<Float>(rows: 0, cols: 0), g = Matrix<Float>(rows: 0, cols: 0)
-    var cacheX = EncoderCache<Float>(), cacheX2 = EncoderCache<Float>()
-    var gradImage: Matrix<Float>, gradText: Matrix<Float>
+    var views: ViewPairStep<ReLUPatchEncoder<Float>>
     var labelsF: [Float] = [], labels: [Int] = []
     var augmentationScratch: [Float] = []
     /// data.cache: whether x, x2 (multi-modal) and the labels hold the samples of `cachedIndices`.
@@ -71,8 +69,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
                                                                                   seed: config.seed, item: 1),
                                         patches: SignalNoise.Modality.patches, mode: mode)
         }
-        gradImage = Matrix(rows: m, cols: d)
-        gradText = Matrix(rows: multiModal ? m : 0, cols: multiModal ? d : 0)
+        views = ViewPairStep(first: image, second: text)
         cacheData = config.data.cache != .off
         symmetric = config.loss.symmetric
         loss = try LossStep(config.loss, width: m, labelledByDefault: true,
@@ -110,28 +107,10 @@ final class SignalNoiseProblem: ContrastiveProblem {
         if !multiModal {
             try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2, scratch: &augmentationScratch)
         }
-        timing.dataSeconds += clock.lap()
-
-        try image.forward(x, into: &h, cache: &cacheX)
-        if let text { try text.forward(x2, into: &g, cache: &cacheX2) } else { try image.forward(x2, into: &g, cache: &cacheX2) }
-        timing.forwardSeconds += clock.lap()
-
+        timing.seconds.data += clock.lap()
         // Single-modal: anchors and negatives are the original views h(x); positives the augmentations.
-        let value = try loss.evaluate(h, g, labels: labels, timing: &timing, clock: &clock)
-        let dH = loss.dFirst, dG = loss.dSecond
-
-        ProblemSupport.zero(&gradImage)
-        try image.backward(x, outputGradient: dH, cache: &cacheX, accumulatingInto: &gradImage)
-        if let text {
-            ProblemSupport.zero(&gradText)
-            try text.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradText)
-            ProblemSupport.pack(gradImage, gradText, into: &gradient)
-        } else {
-            try image.backward(x2, outputGradient: dG, cache: &cacheX2, accumulatingInto: &gradImage)
-            ProblemSupport.pack(gradImage, into: &gradient)
-        }
-        timing.backwardSeconds += clock.lap()
-        return Double(value)
+        return try views.lossAndGradient(first: image, second: text, x: x, xSecond: x2, labels: labels,
+                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
     }
 
     /// Forward and backward: one (b·P) × m × d gemm per view each. Loss: the gemms the
