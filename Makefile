@@ -58,6 +58,7 @@ consumer-tests: deps build-tests
 
 # The MPI library's DocC documentation (Sources/MPI/MPI.docc) into .build/docs/MPI.
 docs:
+	mkdir -p .build/docs
 	swift package --allow-writing-to-directory .build/docs generate-documentation --target MPI \
 	  --output-path .build/docs/MPI --transform-for-static-hosting --hosting-base-path MPI
 

@@ -26,8 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation --target MPI` (the plugin builds only when run).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
-        // The multi-rank tests' process launcher (Tests/MultiRankTests/Launcher.swift).
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
@@ -61,9 +59,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
         .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "Linalg", "MPI", "Report"]),
-        .testTarget(name: "MultiRankTests", dependencies: [
-            .product(name: "Subprocess", package: "swift-subprocess"),
-        ]),
+        .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     // Swift 5 mode for the rest: Training's signal-time checkpoint writes to the C global
     // stderr, which Swift 6 rejects; InfoMax, Evaluation and Report passed Swift 6 at b2db4c4
