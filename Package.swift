@@ -3,10 +3,17 @@
 // Layers, lowest first (an arrow only points down): CMPI, CBLAS, CRandom -> MPI, Linalg -> Synthetic
 // -> InfoMax -> Evaluation -> Training -> Report -> infomax (CLI); RunRecords (the file formats,
 // Foundation only) sits below Training and Report, which both import it. See README.md.
+//
+// No unsafeFlags: SwiftPM refuses them in a package that is a dependency, and the products
+// below are meant to be depended on. Release builds are checked (-O: gemm's shape
+// preconditions stay); the Makefile's build command adds the one speed flag it measured.
+// Each target declares exactly the modules its sources import.
 import PackageDescription
 
 let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release))]
+/// Swift 6 language mode (complete concurrency checking) for the layers whose code is plain
+/// per-rank, single-threaded computation and passes it as is.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "InfoMaxMPI",
@@ -14,6 +21,8 @@ let package = Package(
     products: [
         .executable(name: "infomax", targets: ["infomax"]),
         .library(name: "InfoMaxMPI", targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report"]),
+        // The MPI wrapper alone (`import MPI`): see Sources/MPI/MPI.docc and Examples/MPIExample.
+        .library(name: "MPI", targets: ["MPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +33,8 @@ let package = Package(
         // RealModule: the scalar elementary functions (libm's, the same bits) as members of Float
         // and Double, and isApproximatelyEqual for the tests.
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // `swift package generate-documentation --target MPI` (the plugin builds only when run).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
@@ -32,26 +43,29 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
-        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: optimized),
-        .target(name: "Linalg", dependencies: ["CBLAS", realModule], swiftSettings: optimized),
-        // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits).
-        .target(name: "CRandom", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-Wno-psabi"])]),
-        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule], swiftSettings: optimized),
-        .target(name: "InfoMax", dependencies: ["Linalg", "MPI"], swiftSettings: optimized),
-        .target(name: "Evaluation", dependencies: ["InfoMax", "Synthetic", "Linalg", "MPI", realModule], swiftSettings: optimized),
+        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: swift6),
+        .target(name: "Linalg", dependencies: ["CBLAS", realModule], swiftSettings: swift6),
+        // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits:
+        // contraction is off by a pragma in the source, not a flag).
+        .target(name: "CRandom"),
+        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule], swiftSettings: swift6),
+        .target(name: "InfoMax", dependencies: ["Linalg", "MPI"]),
+        .target(name: "Evaluation", dependencies: ["Linalg", realModule]),
         // The record types of every file the program writes and reads (summary.json, metrics.csv,
         // sweep.json, bench.json, scaling.json), their coding and the atomic writer.
-        .target(name: "RunRecords", dependencies: [], swiftSettings: optimized),
+        .target(name: "RunRecords", dependencies: []),
         .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords", realModule,
-                                                 .product(name: "Yams", package: "Yams")], swiftSettings: optimized),
-        .target(name: "Report", dependencies: ["RunRecords"], swiftSettings: optimized),
+                                                 .product(name: "Yams", package: "Yams")]),
+        .target(name: "Report", dependencies: ["RunRecords"]),
         .executableTarget(name: "infomax", dependencies: [
-            "MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report", "CBLAS", "CAllocCount",
+            "MPI", "Linalg", "Synthetic", "InfoMax", "RunRecords", "Training", "Report", "CAllocCount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: optimized),
+        ]),
+        // The MPI library's example: an all-reduce and a ring shift (run it under mpirun).
+        .executableTarget(name: "mpi-example", dependencies: ["MPI"], path: "Examples/MPIExample"),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(name: "multirank-checks",
-                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
+                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "TestSupport", realModule],
                           path: "Tests/MultiRank"),
         // What the test targets share (the SplitMix64 test-data generator); not in any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -59,7 +73,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
         .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "InfoMax", "Linalg", "MPI", "RunRecords"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "Linalg", "MPI"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "RunRecords"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
         // Every command's --help rendered by the built infomax at 80 columns.
@@ -69,7 +83,8 @@ let package = Package(
             "Training", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
     ],
-    // Swift 5 language mode: the code is single-threaded per rank (MPI FUNNELED) and talks
-    // to C globals (stderr, MPI handles) that Swift 6's strict checking would reject.
+    // Swift 5 mode for the rest: Training's signal-time checkpoint writes to the C global
+    // stderr, which Swift 6 rejects; InfoMax, Evaluation and Report passed Swift 6 at b2db4c4
+    // but stay in 5 while the rest of issue 15 reshapes them; the tests keep their globals.
     swiftLanguageModes: [.v5]
 )

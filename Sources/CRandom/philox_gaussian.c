@@ -9,9 +9,16 @@
 #define LANES 8
 
 // On x86-64 Linux the fill is compiled twice and picked at load time (ifunc): for AVX2 + FMA
-// (x86-64-v3) and for the SSE2 baseline. Contraction into FMA is off (Package.swift:
-// -ffp-contract=off), so both clones give the same bits and every node of a mixed cluster
-// generates the same data.
+// (x86-64-v3) and for the SSE2 baseline. Contraction into FMA is off for this whole file (the
+// pragmas below, which used to be -ffp-contract=off in Package.swift), so both clones give the
+// same bits at any optimisation level and every node of a mixed cluster generates the same data.
+#pragma STDC FP_CONTRACT OFF
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+// The vector types' ABI differs with and without AVX; nothing here crosses a call boundary
+// (the helpers are always inlined), so the warning about it says nothing (was -Wno-psabi).
+#pragma GCC diagnostic ignored "-Wpsabi"
 #if defined(__x86_64__) && defined(__linux__)
 #define IMX_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else

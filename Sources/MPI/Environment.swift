@@ -11,6 +11,12 @@ public enum MPIEnvironment {
     nonisolated(unsafe) private static var initializedByUs = false
     nonisolated(unsafe) private static var finalizedByUs = false
 
+    /// The name ``Communicator/abort(code:message:program:)`` prints before its message by
+    /// default: this executable's file name (argv[0] without its folder), as C's `err(3)`
+    /// does. Set it at start-up to print another.
+    nonisolated(unsafe) public static var programName: String =
+        CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "mpi"
+
     /// The thread support level MPI granted.
     public enum ThreadLevel: Int32, Sendable { case single = 0, funneled = 1, serialized = 2, multiple = 3 }
 

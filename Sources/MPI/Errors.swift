@@ -43,7 +43,6 @@ public func errorString(_ code: Int32) -> String {
 
 @inline(__always)
 func _exitProcess(_ code: Int32) -> Never {
-    fflush(stdout)
-    fflush(stderr)
+    fflush(nil) // every C stream
     exit(code)
 }

@@ -9,17 +9,21 @@ import CMPI
 /// Each ``start()`` begins one transfer of the whole buffer; ``wait()`` (or a ``test()`` that
 /// returns true) completes it, after which the buffer may be read or rewritten and the request
 /// started again. Starting, testing and waiting allocate nothing. The request keeps its buffer
-/// alive; when it is released it waits for a transfer still active and frees the MPI request.
+/// and its communicator alive; when it is released it waits for a transfer still active and
+/// frees the MPI request.
 public final class PersistentRequest {
     private var handle: MPI_Request?
     private let buffer: AnyObject
+    /// The communicator's handle owner: a derived communicator outlives its requests.
+    private let communicator: CommunicatorHandle
     private let function: StaticString
     /// Whether a started transfer has not completed yet.
     public private(set) var isActive = false
 
-    init(handle: MPI_Request?, buffer: AnyObject, function: StaticString) {
+    init(handle: MPI_Request?, buffer: AnyObject, communicator: CommunicatorHandle, function: StaticString) {
         self.handle = handle
         self.buffer = buffer
+        self.communicator = communicator
         self.function = function
     }
 
@@ -66,7 +70,7 @@ extension Communicator {
         var req: MPI_Request? = cmpi_request_null()
         try check(MPI_Send_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
                                 Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
-        return PersistentRequest(handle: req, buffer: buffer, function: "sendInit")
+        return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "sendInit")
     }
 
     /// A persistent receive of `buffer.count` elements from `source` into `buffer`
@@ -76,6 +80,6 @@ extension Communicator {
         var req: MPI_Request? = cmpi_request_null()
         try check(MPI_Recv_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
                                 Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
-        return PersistentRequest(handle: req, buffer: buffer, function: "recvInit")
+        return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "recvInit")
     }
 }

@@ -3,8 +3,9 @@
 import CMPI
 
 /// A nonblocking operation in flight. Call ``wait()`` (or ``Request/waitAll(_:)``) before
-/// reading or reusing its buffer. The request keeps its buffers alive until it completes;
-/// if it is dropped unfinished it waits in `deinit`, so memory is never freed under MPI.
+/// reading or reusing its buffer. The request keeps its buffers and its communicator alive
+/// until it completes; if it is dropped unfinished it waits in `deinit`, so memory is never
+/// freed under MPI.
 public final class Request {
     private var handle: MPI_Request?
     private var retained: [AnyObject]
@@ -115,7 +116,7 @@ extension Communicator {
         var req: MPI_Request? = cmpi_request_null()
         try check(MPI_Isend(buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
                             Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
-        return Request(handle: req, retaining: [buffer], function: "isend")
+        return Request(handle: req, retaining: [buffer, owner], function: "isend")
     }
 
     /// Starts receiving `buffer.count` elements from `source` into `buffer`.
@@ -124,7 +125,7 @@ extension Communicator {
         var req: MPI_Request? = cmpi_request_null()
         try check(MPI_Irecv(buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
                             Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
-        return Request(handle: req, retaining: [buffer], function: "irecv")
+        return Request(handle: req, retaining: [buffer, owner], function: "irecv")
     }
 
     /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
@@ -132,7 +133,7 @@ extension Communicator {
         var req: MPI_Request? = cmpi_request_null()
         try check(MPI_Iallreduce(cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
                                  T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
-        return Request(handle: req, retaining: [buffer], function: "iallreduce")
+        return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
     }
 
     /// Starts an all-gather of `send` (same count on every rank) into `receive`
@@ -145,6 +146,6 @@ extension Communicator {
         let n = try mpiCount(send.count, "iallgather")
         try check(MPI_Iallgather(send.storage.baseAddress, n, T.mpiKind.datatype,
                                  receive.storage.baseAddress, n, T.mpiKind.datatype, handle, &req), "MPI_Iallgather")
-        return Request(handle: req, retaining: [send, receive], function: "iallgather")
+        return Request(handle: req, retaining: [send, receive, owner], function: "iallgather")
     }
 }

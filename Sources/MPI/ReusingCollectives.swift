@@ -73,7 +73,7 @@ extension Communicator {
         }
     }
 
-    /// ``allgather(_:)`` into `result`, which is resized to `values.count * size` elements
+    /// ``allgather(_:)-([T])`` into `result`, which is resized to `values.count * size` elements
     /// (no allocation when it already has that count). Every rank must pass the same count.
     public func allgather<T: MPIScalar>(_ values: [T], into result: inout [T]) throws {
         let n = try mpiCount(values.count, "allgather")

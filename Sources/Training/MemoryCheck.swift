@@ -104,7 +104,6 @@ public struct MemoryBudget: Sendable {
     /// Gathers every node's figure. Collective over `comm`.
     public static func gather(_ comm: Communicator) throws -> MemoryBudget {
         let node = try comm.splitSharedMemory()
-        defer { try? node.free() }
         // The node's first rank measures; its figure covers every rank of the node.
         var local: [Int64] = [0, -1, -1]
         let resident = try node.allreduce(Int64(MemoryAvailability.currentResident()), op: .sum)

@@ -194,7 +194,6 @@ struct GroupedSweep {
         guard let group = try world.split(color: groupIndex, key: world.rank) else {
             throw MPIError.invalidArgument("MPI_Comm_split gave this rank no group")
         }
-        defer { try? group.free() }
         // Rank 0 leaves the points finished before this launch out of the queue.
         var dispatcher: SweepDispatcher? = nil
         if world.isRoot {

@@ -250,7 +250,10 @@ private func checkSplit(_ c: Checks) throws {
     c.expect(s == Int64(peers.reduce(0, +)), "allreduce inside the \(rank % 2 == 0 ? "even" : "odd") communicator: \(s)")
     let order = try sub.allgather(Int32(rank))
     c.expect(order == peers.reversed().map(Int32.init), "allgather order inside split: \(order)")
-    try sub.free()
+    // A duplicate: same ranks, same order, its own message space (freed with its last copy).
+    let dup = try sub.duplicate()
+    c.expect(dup.size == sub.size && dup.rank == sub.rank, "duplicate keeps rank \(sub.rank) of \(sub.size)")
+    c.expect(try dup.allgather(Int32(rank)) == order, "allgather order inside the duplicate")
 
     // Rank 0 opts out; the rest form one communicator.
     let rest = try comm.split(color: rank == 0 ? nil : 1, key: rank)
@@ -259,21 +262,29 @@ private func checkSplit(_ c: Checks) throws {
     } else if let rest {
         c.expect(rest.size == size - 1 && rest.rank == rank - 1, "split without rank 0: \(rest.rank)/\(rest.size)")
         c.expect(try rest.allreduce(Int32(1), op: .sum) == Int32(size - 1), "allreduce without rank 0")
-        try rest.free()
     } else {
         c.expect(false, "split(color: 1) returned nil on rank \(rank)")
     }
 }
 
+/// Nobody leaves a barrier before every rank has entered it — checked as an order of events,
+/// not a duration: rank 0 sleeps (so a barrier that lets ranks through early would show), then
+/// creates a file and enters the barrier; every rank must find the file when it leaves.
+/// (A file is visible to every process of this host as soon as it is created; the checks run
+/// on one host.)
 private func checkBarrier(_ c: Checks) throws {
     let comm = c.comm
+    let path = try comm.broadcast(comm.isRoot ? "/tmp/multirank-barrier-\(getpid())-\(comm.wtime())" : "", root: 0)
     try comm.barrier()
-    let start = comm.wtime()
-    if comm.rank == 0 { usleep(200_000) }
+    if comm.isRoot {
+        usleep(200_000)
+        guard let f = fopen(path, "w") else { throw MPIError.invalidArgument("cannot create \(path)") }
+        fclose(f)
+    }
     try comm.barrier()
-    let waited = comm.wtime() - start
-    // Nobody leaves the barrier before rank 0 has slept and arrived.
-    c.expect(waited >= 0.15, "barrier released rank \(comm.rank) after \(waited) s, before rank 0 arrived")
+    c.expect(access(path, F_OK) == 0, "barrier released rank \(comm.rank) before rank 0 arrived (\(path) missing)")
+    try comm.barrier()
+    if comm.isRoot { unlink(path) }
 }
 
 private func checkLargeAllreduce(_ c: Checks) throws {

@@ -1,5 +1,6 @@
 // Launcher — runs `multirank-checks SUITE` under mpirun at a given rank count and reports
-// its exit status and output. Used by every multi-rank XCTest case.
+// its exit status and output (blocking waits; a timeout sends SIGTERM). Used by every
+// multi-rank XCTest case.
 import Foundation
 import XCTest
 
@@ -50,6 +51,10 @@ enum Launcher {
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
+        // Blocking waits, no polling: the reader thread ends at the output's end, the
+        // termination handler signals the exit; a timeout sends SIGTERM and waits on.
+        let exited = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in exited.signal() }
         let start = Date()
         try p.run()
         var data = Data()
@@ -58,9 +63,10 @@ enum Launcher {
         group.enter()
         reader.async { data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout { timedOut = true; p.terminate(); break }
-            usleep(20_000)
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            p.terminate()
+            exited.wait()
         }
         p.waitUntilExit()
         group.wait()
