@@ -252,7 +252,6 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let cosine = loss.similarity == .cosine
         let needC = loss.needsCandidates
         let needLabels = needC && loss.negatives == .oppositeLabel
-        let p = comm.size
 
         let (B, maxb) = try agree(a, pos, c, labels: labels, code: optionsCode(loss, exchange),
                                   commSeconds: &commSeconds, bytes: &bytes)
