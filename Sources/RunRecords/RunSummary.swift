@@ -168,3 +168,20 @@ public enum SummaryFile: Sendable, Equatable {
         return try decode(data, url: url)
     }
 }
+
+/// comparison.csv of a `mode = compare` run: one row per mode, the figures of its summary.json
+/// (the first seven of ``RunSummary/tableFigures``, then the run's wall time as `seconds`).
+public enum ComparisonTable {
+    /// The file's name in the run folder.
+    public static let fileName = "comparison.csv"
+    private static let figures = RunSummary.tableFigures.prefix(7)
+    /// The columns: mode, final_loss, train_accuracy, test_accuracy, signal_learning,
+    /// noise_memorization, condition_number, subspace_alignment, seconds.
+    public static let header = ["mode"] + figures.map(\.key) + ["seconds"]
+
+    /// The row of one mode's summary (empty fields for figures it does not have).
+    public static func row(_ s: RunSummary) -> [CSVField] {
+        func field(_ x: Double?) -> CSVField { x.map(CSVField.number) ?? .empty }
+        return [.text(s.mode.rawValue)] + figures.map { field(s[keyPath: $0.value]) } + [field(s.wallSeconds)]
+    }
+}

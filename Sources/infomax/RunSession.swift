@@ -149,14 +149,8 @@ struct RunSession {
     }
 
     func writeComparison(_ s: [RunSummary]) throws {
-        let csv = try CSVWriter(creating: output.appendingPathComponent("comparison.csv"),
-                                header: ["mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
-                                         "noise_memorization", "condition_number", "subspace_alignment", "seconds"])
-        for r in s {
-            func f(_ x: Double?) -> CSVField { x.map(CSVField.number) ?? .empty }
-            try csv.write([.text(r.mode.rawValue), f(r.finalLoss), f(r.trainAccuracy), f(r.testAccuracy), f(r.signalLearning),
-                           f(r.noiseMemorization), f(r.conditionNumber), f(r.subspaceAlignment), f(r.wallSeconds)])
-        }
+        let csv = try CSVWriter(creating: output.appendingPathComponent(ComparisonTable.fileName), header: ComparisonTable.header)
+        for r in s { try csv.write(ComparisonTable.row(r)) }
         try csv.close()
     }
 

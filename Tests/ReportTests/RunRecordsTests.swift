@@ -177,6 +177,18 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
         XCTAssertEqual(SweepIndex.csvFigureValues(nil), Array(repeating: nil, count: 9))
     }
 
+    func testComparisonTableKeepsItsColumnsAndWritesEveryFigure() throws {
+        XCTAssertEqual(ComparisonTable.header, ["mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
+                                                "noise_memorization", "condition_number", "subspace_alignment", "seconds"])
+        let s = try XCTUnwrap(SummaryFile.decode(Data(Self.summaryText.utf8), url: url).run)
+        let row = ComparisonTable.row(s)
+        XCTAssertEqual(row.count, ComparisonTable.header.count)
+        XCTAssertEqual(row.first, .text("multi-modal"))
+        XCTAssertEqual(row[1], s.finalLoss.map(CSVField.number) ?? .empty)
+        XCTAssertEqual(row[6], .empty)   // no condition number in this summary
+        XCTAssertEqual(row.last, .number(s.wallSeconds))
+    }
+
     func testSummaryRefusesAStatusOrModeOutsideTheVocabulary() throws {
         for (bad, key) in [("\"status\" : \"completed\"", "\"status\" : \"done\""), ("\"mode\" : \"multi-modal\"", "\"mode\" : \"both\"")] {
             let text = Self.summaryText.replacingOccurrences(of: bad, with: key)
