@@ -3,11 +3,6 @@
 // PointToPoint.swift. A derived communicator's MPI handle is freed once, when its last copy
 // goes (CommunicatorHandle); `world`'s never.
 import CMPI
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A group of ranks that communicate (an MPI communicator).
 ///
@@ -103,10 +98,9 @@ public struct Communicator: @unchecked Sendable {
     /// collectively instead.
     public func abort(code: Int32 = 1, message: String, program: String = MPIEnvironment.programName) -> Never {
         let line = "\(program): error (rank \(rank) of \(size)): \(message)\n"
-        fflush(nil) // every C stream, so what this rank printed before comes out before the line
-        _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        writeToStandardError(line) // after every C stream, so what this rank printed before comes first
         MPI_Abort(handle, code)
-        exit(code) // MPI_Abort does not return; this is for the type checker.
+        exitProcess(code) // MPI_Abort does not return; this is for the type checker.
     }
 
     /// True on every rank if `flag` is true on any rank (an all-reduce of a logical OR).

@@ -61,7 +61,7 @@ public enum MPIEnvironment {
     /// Finalises MPI (if needed) and exits the process with `code`.
     public static func exit(_ code: Int32) -> Never {
         finalize()
-        _exitProcess(code)
+        exitProcess(code)
     }
 
     /// The MPI library's own version string (e.g. "Open MPI v4.1.4, ...").

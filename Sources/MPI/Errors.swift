@@ -1,10 +1,5 @@
 // MPI/Errors.swift — MPI error codes as Swift errors, carrying MPI's own error string.
 import CMPI
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An error from an MPI call or from a misuse of this wrapper.
 public enum MPIError: Error, CustomStringConvertible, Equatable {
@@ -39,10 +34,4 @@ public func errorString(_ code: Int32) -> String {
     var length: Int32 = 0
     MPI_Error_string(code, &buffer, &length)
     return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-@inline(__always)
-func _exitProcess(_ code: Int32) -> Never {
-    fflush(nil) // every C stream
-    exit(code)
 }

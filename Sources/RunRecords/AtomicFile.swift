@@ -1,10 +1,5 @@
 // AtomicFile: replace a file's contents all at once (temp file in the same folder, fsync, rename).
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes files so that readers (and a crash) see either the old or the new contents, never a mix.
 public enum AtomicFile {

@@ -2,9 +2,7 @@
 import ArgumentParser
 import Linalg
 import MPI
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(

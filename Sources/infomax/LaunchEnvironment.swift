@@ -1,8 +1,6 @@
 // LaunchEnvironment — what the launcher (mpirun, srun) tells a process before MPI_Init:
 // its rank, so that only rank 0 prints usage errors, and whether output is a terminal.
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 enum LaunchEnvironment {
     /// The rank the launcher assigned (0 when not launched by mpirun / srun).

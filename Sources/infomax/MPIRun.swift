@@ -2,9 +2,7 @@
 // on every rank alike is printed once by rank 0 and every rank exits with the same code.
 import MPI
 import Training
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 enum MPIRun {
     /// The run configuration every rank uses: rank 0 reads `path` (if any), every rank parses

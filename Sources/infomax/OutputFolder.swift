@@ -5,9 +5,6 @@
 import Foundation
 import RunRecords
 import Training
-#if canImport(Glibc)
-import Glibc
-#endif
 
 enum OutputFolder {
     /// What kind of output a folder holds (recorded in the marker).

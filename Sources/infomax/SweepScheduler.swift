@@ -16,9 +16,6 @@ import Foundation
 import MPI
 import Report
 import Training
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A progress sink that forwards to another and calls `poll` after every step.
 final class PollingProgress: ProgressSink {

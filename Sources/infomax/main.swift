@@ -5,9 +5,6 @@ import ArgumentParser
 import Foundation
 import MPI
 import Training
-#if canImport(Glibc)
-import Glibc
-#endif
 
 do {
     var command = try InfoMaxCommand.parseAsRoot()
