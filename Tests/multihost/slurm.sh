@@ -147,6 +147,20 @@ wait_for_text() {
     return 1
 }
 
+# check_resumed NAME ARGS…: the requeued job's folder $WORK/NAME resumed (resumed_from_step > 0)
+# and ends with the metrics of an uninterrupted `train ARGS…` at the job's rank count (2 ranks
+# on 2 hosts, outside Slurm: over 3000 steps a 1-rank reference drifts past 1e-5 by summation
+# order alone, seen 1.4e-5). Sets `resumed`; adds what is wrong to `problems`.
+check_resumed() {
+    local name=$1 d; shift
+    resumed=$(summary_field "$WORK/$name" resumed_from_step)
+    [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
+    run "$name-ref.log" "$MH_MPIRUN" --host "$H1,$H2" "$INFOMAX" train "$@" --progress none --steps "$RQ_STEPS" --output "$WORK/$name-ref" ||
+        problems+="the uninterrupted reference run failed: $(tail -4 "$name-ref.log" 2>/dev/null | tr '\n' ' '); "
+    d=$(same_trajectory "$WORK/$name/metrics.csv" "$WORK/$name-ref/metrics.csv")
+    [ -z "$d" ] || problems+="differs from the uninterrupted run: $d; "
+}
+
 # --- the checks -----------------------------------------------------------------------------
 
 if mh_slurm_start; then
@@ -211,14 +225,7 @@ if mh_slurm_start; then
         [ "$(job_field "$J" Restarts)" = 1 ] || problems+="job $J restarted $(job_field "$J" Restarts) times, expected 1; "
         grep -q "Exited with exit code 75" "$WORK/sl-rq.out" || problems+="no exit 75 in the log; "
         grep -q "requeueing job $J" "$WORK/sl-rq.out" || problems+="no requeue in the log; "
-        resumed=$(summary_field "$WORK/sl-rq" resumed_from_step)
-        [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
-        # The uninterrupted run at the job's rank count (2 ranks on 2 hosts, outside Slurm): over
-        # 3000 steps a 1-rank reference drifts past 1e-5 by summation order alone (seen: 1.4e-5).
-        run sl-rq-ref.log "$MH_MPIRUN" --host "$H1,$H2" "$INFOMAX" train "${RQ[@]}" --progress none --steps "$RQ_STEPS" --output "$WORK/sl-rq-ref" ||
-            problems+="the uninterrupted reference run failed: $(tail -4 sl-rq-ref.log 2>/dev/null | tr '\n' ' '); "
-        d=$(same_trajectory "$WORK/sl-rq/metrics.csv" "$WORK/sl-rq-ref/metrics.csv")
-        [ -n "$d" ] && problems+="differs from the uninterrupted run: $d; "
+        check_resumed sl-rq "${RQ[@]}"
     fi
     if [ -n "$problems" ]; then fail slurm-requeue "$problems" "$WORK/sl-rq.out"; else
         say "slurm-requeue: 2-node job $J stopped by SIGUSR1, requeued, resumed from step $resumed on $(job_field "$J" NodeList); metrics = uninterrupted"
@@ -262,12 +269,7 @@ if mh_slurm_start; then
             [ "$STATE" = COMPLETED ] || problems+="job $J ended $STATE; "
             timeout 10 scontrol show hostnames "$(job_field "$J" NodeList)" | grep -qx "${MH_HOST[cut_i]}" &&
                 problems+="the requeued job ran on the cut node ${MH_HOST[cut_i]} again; "
-            resumed=$(summary_field "$WORK/sl-nl" resumed_from_step)
-            [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
-            run sl-nl-ref.log "$MH_MPIRUN" --host "$H1,$H2" "$INFOMAX" train "${NLS[@]}" --progress none --steps "$RQ_STEPS" --output "$WORK/sl-nl-ref" ||
-                problems+="the uninterrupted reference run failed: $(tail -4 sl-nl-ref.log 2>/dev/null | tr '\n' ' '); "
-            d=$(same_trajectory "$WORK/sl-nl/metrics.csv" "$WORK/sl-nl-ref/metrics.csv")
-            [ -n "$d" ] && problems+="differs from the uninterrupted run: $d; "
+            check_resumed sl-nl "${NLS[@]}"
         fi
     fi
     if [ -n "$problems" ]; then fail slurm-node-loss "$problems" "$WORK/sl-nl.out"; else
