@@ -41,6 +41,17 @@ final class ReliabilityMultiRankTests: XCTestCase {
     }
 
     /// Waits until metrics.csv in `folder` has a row for `step` (rows are logged every step here).
+    /// A 2-rank single-modal run of a million steps in scratch/NAME (log NAME.log), returned once
+    /// its step 20 is logged (asserted): a run to stop with a real signal.
+    func startEndlessRun(_ name: String) throws -> (out: URL, mpirun: Process) {
+        let out = scratch.appendingPathComponent(name)
+        let p = try startTraining(ranks: 2, TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000000",
+                                                                           "--set", "log_every=1", "--output", out.path],
+                                  log: scratch.appendingPathComponent("\(name).log"))
+        XCTAssertTrue(waitForRow(out, step: 20))
+        return (out, p)
+    }
+
     func waitForRow(_ folder: URL, step: Int, timeout: Double = 240) -> Bool {
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
@@ -90,11 +101,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
 
     /// Ctrl-C (SIGINT to mpirun) also leaves the last completed step and a `checkpointed` summary.
     func testSIGINTToMpirunCheckpoints() throws {
-        let out = scratch.appendingPathComponent("sigint")
-        let p = try startTraining(ranks: 2, TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000000",
-                                                                           "--set", "log_every=1", "--output", out.path],
-                                  log: scratch.appendingPathComponent("sigint.log"))
-        XCTAssertTrue(waitForRow(out, step: 20))
+        let (out, p) = try startEndlessRun("sigint")
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         print("SIGINT to mpirun: exit \(p.terminationStatus)")
@@ -187,11 +194,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
     /// kill -9 of mpirun: the ranks notice their launcher is gone and exit within 5 s; rank 0
     /// saves the last completed step first.
     func testKilledMpirunLeavesNoRankAfterFiveSeconds() throws {
-        let out = scratch.appendingPathComponent("orphans")
-        let p = try startTraining(ranks: 2, TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "1000000",
-                                                                           "--set", "log_every=1", "--output", out.path],
-                                  log: scratch.appendingPathComponent("orphans.log"))
-        XCTAssertTrue(waitForRow(out, step: 20))
+        let (out, p) = try startEndlessRun("orphans")
         let ranks = children(of: p.processIdentifier)
         XCTAssertEqual(ranks.count, 2, "expected mpirun's 2 ranks, found \(ranks)")
         let killed = Date()
