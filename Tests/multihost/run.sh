@@ -9,10 +9,11 @@
 #   metrics     the small comparison run at 4 ranks over 2 hosts × 2 and at 3 ranks over 3
 #               hosts gives the 1-rank metrics (every logged row, relative 1e-5, as the
 #               rank-count checks of Tests/MultiRankTests)
-#   network     `infomax bench network` over TCP between two hosts: α, β > 0 and the fit
-#               describes the measured exchanges (median error < 50%); then the α-β model
-#               (bench predict: the bench's compute phases + the modelled collectives) predicts
-#               the step measured on 2 hosts × 1 rank within ±50%
+#   network     `infomax bench network` over TCP between two hosts: α, β > 0 (the fit's median
+#               error over the measured exchanges is reported); then the α-β model (bench
+#               predict: the bench's compute phases + the modelled collectives) predicts the
+#               step measured on 2 hosts × 1 rank within a factor of 3 (a unit-slip bound: the
+#               error, typically -30..+10%, is reported, not asserted: timings on shared cores)
 #   elastic     a checkpoint written at P ranks resumes at Q ranks, also on other hosts, and
 #               the run ends with the uninterrupted 1-rank run's metrics: 2→3 (hosts 1,2 →
 #               1,2,3), 4→2 (hosts 1,2 → host 3), 3→1 (hosts 1,2,3 → host 2)
@@ -23,7 +24,7 @@
 #               Tests/multihost/node-loss.sh
 # Every mpirun is bounded by `timeout`; the cluster (processes in the namespaces, the
 # namespaces, the bridge, the /etc/hosts lines) is removed on exit, failure or Ctrl-C.
-# Last line: "multihost: N passed, M failed"; exit status 0 only when nothing failed. Where
+# Last lines: "multihost: failed: NAME: MESSAGE" per failure, then "multihost: N passed, M failed"; exit status 0 only when nothing failed. Where
 # network namespaces cannot be made (no root, a kernel without them) the stage is skipped and
 # says so ("multihost: 0 passed, 0 failed, skipped: ...").
 #
@@ -40,6 +41,10 @@ source "$ROOT/Tests/multihost/cluster.sh"
 
 PASSED=0
 FAILED=0
+# "NAME: MESSAGE" of every failure, repeated just above the last line: CI shows a run's tail,
+# and the logs printed after a failure (the Slurm daemons', the node-loss checks') would
+# otherwise push the failing check's name out of it.
+FAILURES=()
 START=$(date +%s)
 INFOMAX=${INFOMAX:-$ROOT/.build/release/infomax}
 export OPENBLAS_NUM_THREADS=1
@@ -58,7 +63,7 @@ pass() { PASSED=$((PASSED + 1)); say "PASS $1 ($(( $(date +%s) - START )) s)"; }
 fail() {
     local name=$1 msg=$2 f
     shift 2
-    FAILED=$((FAILED + 1))
+    FAILED=$((FAILED + 1)); FAILURES+=("$name: $msg")
     say "FAIL $name: $msg"
     for f in "$@"; do
         [ -f "$f" ] || continue
@@ -89,7 +94,8 @@ cleanup() {
     mh_stop
     [ -n "${WORK:-}" ] && rm -rf "$WORK"
     say "$(( $(date +%s) - START )) s"
-    if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; fi
+    if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; FAILURES+=("the runner itself: exit status $rc"); fi
+    for f in "${FAILURES[@]}"; do say "failed: $f"; done
     echo "multihost: $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ] && exit 0 || exit 1
 }
@@ -199,21 +205,15 @@ if wanted network; then
         if ! awk -v a="$alpha" -v b="$beta" 'BEGIN { exit !(a > 0 && b > 0) }'; then
             problems+="α = '$alpha', β = '$beta' (expected both > 0); "
         else
-            # The fit describes what it was fitted on: the median |α + β·n − measured| / measured
-            # over the exchanges of every size is under 50%.
+            # How well the fit describes the exchanges it was fitted on: the median
+            # |α + β·n − measured| / measured over the sizes. Reported, not asserted: it is a
+            # timing on two cores shared with everything else (0.08 on a quiet machine, 0.76 and
+            # 0.86 seen beside builds), and a benchmark figure is not a test.
             fit=$(awk -v a="$alpha" -v b="$beta" '
                 /"bytes"/ { split($0, kv, ":"); n = kv[2] + 0 }
                 /"exchange"/ { split($0, kv, ":"); t = kv[2] + 0; m = a + b * n; e = (m - t) / t; if (e < 0) e = -e; print e }' net.log |
                 sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "none"; else printf "%.2f", v[int((NR + 1) / 2)] }')
-            # Timings on a machine busy with other work (load above 4 per core) are noise, not a
-            # network: the bound is then reported, not asserted (as in the SIGTERM stage).
-            load=$(cut -d' ' -f1 /proc/loadavg)
-            if awk -v l="$load" -v c="$(nproc)" 'BEGIN { exit !(l <= 4 * c) }'; then
-                awk -v f="$fit" 'BEGIN { exit !(f != "none" && f < 0.5) }' ||
-                    problems+="the α-β fit misses the measured exchanges by a median of ${fit} (relative); "
-            else
-                say "network: load $load on $(nproc) cores: the fit's error bound is not asserted"
-            fi
+            [ "$fit" = none ] && problems+="bench network --json listed no exchanges; "
             say "network: the fit's median relative error over the $(grep -c '"exchange"' net.log) message sizes: $fit"
             say "network: TCP between $H1 and $H2: α = $(awk -v a="$alpha" 'BEGIN { printf "%.1f µs", a * 1e6 }'), β = $(awk -v b="$beta" 'BEGIN { printf "%.3f ns/B (%.2f GB/s)", b * 1e9, 1e-9 / b }')"
         fi
@@ -241,9 +241,12 @@ if wanted network; then
             problems+="no predicted ('$predicted') or measured ('$measured') step; "
         else
             say "network: step on 2 hosts predicted $predicted s (of which communication $comm s by the model), measured $(awk -v m="$measured" 'BEGIN { printf "%.4f", m }') s: error $err%"
-            # ±50%: the two "hosts" share two cores with everything else on the machine; errors
-            # seen: +8%, -31% (the latter with a load average of 29).
-            awk -v e="$err" 'BEGIN { exit !(e <= 50 && e >= -50) }' || problems+="the α-β prediction is off by $err% (allowed ±50%); "
+            # A sanity bound, not an accuracy claim: within a factor of 3 either way catches a unit
+            # slip (seconds for microseconds, bits for bytes, a missing collective) while the
+            # timing noise of two cores shared with everything else does not trip it (errors
+            # seen: +8%, -18%, -31% with a load average of 29). The error itself is reported.
+            awk -v p="$predicted" -v m="$measured" 'BEGIN { exit !(p > 0 && p <= 3 * m && 3 * p >= m) }' ||
+                problems+="the α-β prediction ($predicted s) is off by $err% from the measured step, beyond a factor of 3; "
         fi
     fi
     if [ -n "$problems" ]; then fail network "$problems" net.log bench-shm.log bench-tcp.log predict.log; else pass network; fi

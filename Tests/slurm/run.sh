@@ -26,7 +26,7 @@
 #             --signal=B:USR1@50: checkpoint, requeue and resume until done, untouched
 # Daemons are stopped and the temporary folder removed on exit, failure or Ctrl-C; on a
 # failure the job logs and the daemons' logs are printed first. Every wait is bounded.
-# Last line: "slurm: N passed, M failed"; exit status 0 only when nothing failed.
+# Last lines: "slurm: failed: NAME: MESSAGE" per failure, then "slurm: N passed, M failed"; exit status 0 only when nothing failed.
 #
 #   Tests/slurm/run.sh            (from anywhere; uses .build/release/infomax, builds it if missing)
 #   KEEP=1 Tests/slurm/run.sh     keep the job logs and run folders (copied out of the temporary folder)
@@ -47,6 +47,9 @@ source "$ROOT/Tests/slurm/cluster.sh"
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
+# "NAME: MESSAGE" of every failure, repeated just above the last line (CI shows a run's tail,
+# and the cluster logs printed on failure would push the failing check out of it).
+FAILURES=()
 START=$(date +%s)
 INFOMAX="$ROOT/.build/release/infomax"
 export OPENBLAS_NUM_THREADS=1
@@ -60,7 +63,7 @@ pass() { PASSED=$((PASSED + 1)); say "PASS $1 ($(( $(date +%s) - START )) s)"; }
 fail() {
     local name=$1 msg=$2 f
     shift 2
-    FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name")
+    FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name"); FAILURES+=("$name: $msg")
     say "FAIL $name: $msg"
     for f in "$@"; do
         [ -f "$f" ] || continue
@@ -81,7 +84,8 @@ cleanup() {
     fi
     cluster_stop
     say "$(( $(date +%s) - START )) s"
-    if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; fi
+    if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; FAILURES+=("the runner itself: exit status $rc"); fi
+    for f in "${FAILURES[@]}"; do say "failed: $f"; done
     echo "slurm: $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ] && exit 0 || exit 1
 }
