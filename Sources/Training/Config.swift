@@ -161,7 +161,21 @@ public struct LatentLinearConfig: Codable, Equatable, Sendable {
     public var d2: Int = 32
     /// Observation noise standard deviation.
     public var noiseSigma: Double = 0.05
+    /// Which features the downstream probe is fitted and scored on.
+    public var probe: LatentProbe = .sameView
     public init() {}
+}
+
+/// The features of the latent-linear model's downstream probe (it decodes the sign of the
+/// weakest latent direction).
+public enum LatentProbe: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    /// Fitted and scored on the first view's features f1(x1). A random projection of a
+    /// low-noise view already holds every latent direction, so an untrained encoder scores well.
+    case sameView = "same-view"
+    /// Fitted on f1(x1), scored on the SECOND view's features f2(x2) of the test samples: two
+    /// independently initialised encoders give unrelated features (chance), so the score
+    /// measures only what training aligned across the views.
+    case crossView = "cross-view"
 }
 
 /// Parameters of the co-occurrence model (Zhang et al. 2023).

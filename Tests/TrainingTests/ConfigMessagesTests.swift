@@ -84,6 +84,7 @@ final class ConfigMessagesTests: XCTestCase {
             "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
             "cooccurrence.positives": ["class", "augmentation", "resampled"], "data.cache": ["auto", "on", "off"],
+            "latent_linear.probe": ["same-view", "cross-view"],
         ]
         XCTAssertEqual(ConfigLoader.choiceKeys, expected)
     }

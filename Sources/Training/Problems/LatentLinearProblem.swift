@@ -1,7 +1,8 @@
 // Training/Problems/LatentLinearProblem.swift — Ren & Li (2023): linear encoders f1, f2 on two
 // views of a shared, non-isotropic latent. The diagnostic is the condition number of the
 // learned representation of the latent, f1 ∘ A1 under Cov z = diag(λ). Downstream: decode
-// the sign of the WEAKEST latent direction, which a collapsed representation loses.
+// the sign of the WEAKEST latent direction, which a collapsed representation loses; with
+// latent_linear.probe = cross-view the probe fitted on f1's features is scored on f2's.
 import Evaluation
 import InfoMax
 import Linalg
@@ -66,16 +67,18 @@ final class LatentLinearProblem: ContrastiveProblem {
     }
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
-        let f = f1
         let weakest = config.latentLinear.latentDim - 1
-        func encoder(_ s: LatentLinear.Sampler) -> ShardEncoder {
+        /// Encodes a shard's first view with f1, or its second view with f2.
+        func encoder(_ s: LatentLinear.Sampler, secondView: Bool) -> ShardEncoder {
+            let f = secondView ? f2 : f1
             return { range in
                 var a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0), zz = Matrix<Float>(rows: 0, cols: 0)
                 try s.fillViews(range, x1: &a, x2: &b, latents: &zz)
-                return (try f(a), (0..<zz.rows).map { zz[$0, weakest] > 0 ? 1 : 0 })
+                return (try f(secondView ? b : a), (0..<zz.rows).map { zz[$0, weakest] > 0 ? 1 : 0 })
             }
         }
         return try ProbeSupport.accuracy(comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples, classes: 2,
-                                         encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+                                         encodeTrain: encoder(probeTrain, secondView: false),
+                                         encodeTest: encoder(probeTest, secondView: config.latentLinear.probe == .crossView))
     }
 }
