@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${INFOMAX:-$here/../.build/release/infomax}
 case $exp in
   e1) config=e1-snr.json;          grid=(--grid signal_noise.snr=0.01,0.02,0.05,0.1,0.2 --grid seed=1,2,3) ;;
-  e2) config=e2-condition.json;    grid=(--grid loss.kind=infonce,positive-only --grid seed=1,2,3) ;;
+  # E2: the same runs probed on the same view (the default) and across views (fair: chance untrained).
+  e2) config=e2-condition.json;    grid=(--grid loss.kind=infonce,positive-only --grid latent_linear.probe=same-view,cross-view --grid seed=1,2,3) ;;
   e3) config=e3-cooccurrence.json; grid=(--grid cooccurrence.positives=augmentation,resampled --grid seed=1,2,3) ;;
   # E4: the phase diagram of Huang et al.'s claim, test-accuracy gap over SNR × n, and over the
   # unreported τ × σ₀ at the Figure-1 setting (‖μ‖ = 5, n = 100).

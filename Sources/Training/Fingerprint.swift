@@ -21,6 +21,7 @@ extension TrainConfig {
         c.mode = .compare
         c.loss.exchange = .allgather  // same trajectory to float rounding: resumable either way
         c.data.cache = .auto  // the same samples either way
+        c.latentLinear.probe = .sameView  // what is measured, not what is trained
         return try ConfigLoader.json(c)
     }
 
