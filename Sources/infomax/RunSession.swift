@@ -86,6 +86,8 @@ struct RunSession {
         try prepare()
         StopSignal.install()
         var summaries: [RunSummary] = []
+        // The multi-modal run's image encoder guides a following single-modal guided run.
+        var guide: GuideEncoder?
         for mode in modes {
             let dir = folder(for: mode)
             // A point finished before an interruption is not trained again (rank 0 reads the folder).
@@ -95,7 +97,7 @@ struct RunSession {
                 continue
             }
             let checkpoint = try loadCheckpoint(dir)
-            let problem = try makeProblem(config: config, mode: mode, comm: comm)
+            let problem = try makeProblem(config: config, mode: mode, comm: comm, guide: guide)
             let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
             trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
             trainer.simulatedStopStep = stopAtStep
@@ -133,6 +135,7 @@ struct RunSession {
             }
             summaries.append(summary)
             collect?(summary)
+            guide = GuideEncoder.of(problem) ?? guide
             if summary.status == .checkpointed { return ExitCodes.checkpointed }
         }
         if comm.isRoot && finalReport {

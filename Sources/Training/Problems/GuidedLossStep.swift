@@ -1,0 +1,128 @@
+// Training/Problems/GuidedLossStep.swift — Zhang et al.'s own recipe on the co-occurrence
+// model (code PKU-ML/CLIP-Help-SimCLR): a frozen multi-modal image encoder (the guide) picks,
+// over the GLOBAL batch, each anchor's nearest neighbour (an extra positive: "AddNewPositive",
+// loss ½ (plain + with the neighbour's view as the positive)) and the negatives to drop (the
+// most similar: "DropFalseNegative", the least: "DropEasyNegative"). Where the guide comes from:
+// the multi-modal run of a `compare`, or a multi-modal run of the same config trained first.
+import InfoMax
+import Linalg
+import MPI
+import RunRecords
+import Synthetic
+
+/// The frozen image encoder of a multi-modal co-occurrence run: token t ↦ column t of its
+/// k × N_v weights.
+public struct GuideEncoder: Sendable {
+    /// The image embedding table, k × N_v.
+    public let imageWeights: Matrix<Float>
+
+    /// The image encoder of a trained multi-modal co-occurrence problem (nil for any other problem).
+    public static func of(_ problem: ContrastiveProblem) -> GuideEncoder? {
+        guard let p = problem as? CooccurrenceProblem, p.multiModal else { return nil }
+        return GuideEncoder(imageWeights: p.image.weights)
+    }
+
+    /// Trains the multi-modal run of `config` (same seed, data and loss; no output, no
+    /// intermediate probes) and returns its image encoder: the guide a single-modal guided
+    /// run uses when no multi-modal run of the same launch handed one over. Collective.
+    static func train(config: TrainConfig, comm: Communicator) throws -> GuideEncoder {
+        var c = config
+        c.mode = .multiModal
+        c.evalEvery = 0
+        let problem = try CooccurrenceProblem(config: c, multiModal: true, comm: comm, guide: nil)
+        let summary = try Trainer(config: c, mode: .multiModal, problem: problem, comm: comm).run()
+        guard summary.status == .completed else {
+            throw InfoMaxError.invalidOption("the multi-modal guide run stopped at step \(summary.stepsCompleted) of \(c.steps); run again")
+        }
+        return GuideEncoder(imageWeights: problem.image.weights)
+    }
+}
+
+/// A step's loss of the embeddings h (anchors) and g (their views) and its gradients:
+/// ``LossStep`` (the configured loss) or ``GuidedLossStep``.
+protocol StepLoss {
+    mutating func evaluate(_ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
+                           clock: inout StepClock) throws -> Float
+    var dFirst: Matrix<Float> { get }
+    var dSecond: Matrix<Float> { get }
+}
+
+extension LossStep: StepLoss {}
+
+/// The single-modal loss under a frozen guide: anchors h = f(x), candidates g = f(x̃) (the
+/// positive views), the guide's choices for the current global batch (recomputed only when
+/// the batch changes: once for full batch).
+final class GuidedLossStep: StepLoss {
+    let loss: MaskedContrastiveLoss<Float>
+    let guide: GuideEncoder
+    let addPositive: Bool
+    let drop: NegativeDrop
+    let fraction: Double
+    private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
+    private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
+    private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
+    private var batchOfTargets: [Int64]? = nil
+    private(set) var plainTargets = AnchorTargets(positives: []), guidedTargets = AnchorTargets(positives: [])
+
+    init(config: TrainConfig, guide: GuideEncoder, comm: Communicator) throws {
+        let c = config.cooccurrence
+        guard guide.imageWeights.cols == c.imageVocabulary else {
+            throw ConfigError.invalidValue(key: "cooccurrence.image_vocabulary", value: "\(c.imageVocabulary)",
+                                           allowed: "the guide's vocabulary (\(guide.imageWeights.cols) image tokens)")
+        }
+        var options = ProblemSupport.contrastiveLoss(config.loss, width: config.encoder.width, labelledByDefault: false)
+        options.negatives = .allOthers
+        loss = try MaskedContrastiveLoss(communicator: comm, loss: options)
+        self.guide = guide
+        addPositive = c.positives == .guided
+        drop = c.negativesDrop
+        fraction = c.dropFraction
+    }
+
+    /// Gathers the global batch (sample indices, rank order) and, when it changed, lets the
+    /// guide choose every local anchor's neighbour and dropped negatives. Collective.
+    func prepare(localIndices: [Int], sampler: Cooccurrence.Sampler) throws {
+        let comm = loss.communicator
+        local.removeAll(keepingCapacity: true)
+        for i in localIndices { local.append(Int64(i)) }
+        let counts = try comm.allgather(Int64(local.count)).map(Int.init)
+        try layout.set(counts: counts)
+        try comm.allgatherv(local, into: &batch, layout: layout)
+        guard batch != batchOfTargets else { return }
+        let first = counts[..<comm.rank].reduce(0, +)
+        var tokens: [Int] = []
+        tokens.reserveCapacity(batch.count)
+        for i in batch { tokens.append(try sampler.sample(of: Int(i)).image) }
+        let w = guide.imageWeights
+        let rows = Matrix<Float>(rows: batch.count, cols: w.rows) { j, t in w[t, tokens[j]] }
+        let selection = try GuideSelection.select(guide: rows, keys: tokens, localRows: first..<(first + local.count),
+                                                  drop: drop, fraction: fraction)
+        plainTargets = AnchorTargets(positives: Array(first..<(first + local.count)), offsets: selection.dropOffsets,
+                                     excluded: selection.dropped)
+        guidedTargets = AnchorTargets(positives: selection.neighbours, offsets: selection.dropOffsets, excluded: selection.dropped)
+        batchOfTargets = batch
+    }
+
+    func evaluate(_ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
+                  clock: inout StepClock) throws -> Float {
+        try loss.evaluate(anchors: h, candidates: g, targets: plainTargets, into: &plain)
+        var value = plain.value
+        if addPositive {
+            try loss.evaluate(anchors: h, candidates: g, targets: guidedTargets, into: &extra)
+            value = (plain.value + extra.value) / 2
+            Self.average(plain.dA, extra.dA, into: &dFirst)
+            Self.average(plain.dC, extra.dC, into: &dSecond)
+        } else {
+            dFirst = plain.dA
+            dSecond = plain.dC
+        }
+        timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
+        return value
+    }
+
+    /// out = ½ (x + y).
+    private static func average(_ x: Matrix<Float>, _ y: Matrix<Float>, into out: inout Matrix<Float>) {
+        out.reshape(rows: x.rows, cols: x.cols)
+        for i in out.storage.indices { out.storage[i] = (x.storage[i] + y.storage[i]) * 0.5 }
+    }
+}
