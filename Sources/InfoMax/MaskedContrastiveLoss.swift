@@ -58,6 +58,8 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)
     /// with `targets` for the local anchors; ∂L/∂A and ∂L/∂C (this rank's block) into `result`
     /// (`result.dPos` is left empty: the positives are candidates). Collective.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func evaluate(anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
                          into result: inout ContrastiveResult<T>) throws {
         let comm = communicator, k = a.cols, b = a.rows
@@ -135,6 +137,8 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     }
 
     /// Replaces the logits of local row r (at `row` in the block) by ∂L/∂ℓ and returns its loss share.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func rowGradient(_ r: Int, row: Int, N: Int, targets: AnchorTargets, invB: T, pairs: T) -> Double {
         stamp += 1
         let p = targets.positives[r]
