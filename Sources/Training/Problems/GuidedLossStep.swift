@@ -113,11 +113,19 @@ final class GuidedLossStep: StepLoss {
             Self.average(plain.dA, extra.dA, into: &dFirst)
             Self.average(plain.dC, extra.dC, into: &dSecond)
         } else {
-            dFirst = plain.dA
-            dSecond = plain.dC
+            Self.copy(plain.dA, into: &dFirst)
+            Self.copy(plain.dC, into: &dSecond)
         }
         timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
         return value
+    }
+
+    /// out = x, in out's storage (no reference kept to x's, so the next call writes x in place).
+    private static func copy(_ x: Matrix<Float>, into out: inout Matrix<Float>) {
+        out.reshape(rows: x.rows, cols: x.cols)
+        out.storage.withUnsafeMutableBufferPointer { o in x.storage.withUnsafeBufferPointer { i in
+            if let d = o.baseAddress, let s = i.baseAddress { d.update(from: s, count: i.count) }
+        }}
     }
 
     /// out = ½ (x + y).
