@@ -199,6 +199,7 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     /// "none"; "false-negatives" — the `false_negative_fraction` most similar ("DropFalseNegative");
     /// "easy-negatives" — the `easy_negative_fraction` least similar ("DropEasyNegative").
     /// ⌊fraction · (B − 1)⌋ of the B − 1 other candidates. Needs loss.negatives all (or auto).
+    /// With a guide the loss all-gathers the candidates whatever `loss.exchange` says.
     public var negativesDrop: NegativeDrop = .none
     /// "false-negatives": fraction of the other candidates dropped, in [0, 1) (authors: 5 %).
     public var falseNegativeFraction: Double = 0.05
