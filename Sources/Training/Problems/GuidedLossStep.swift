@@ -31,8 +31,12 @@ public struct GuideEncoder: Sendable {
         c.evalEvery = 0
         let problem = try CooccurrenceProblem(config: c, multiModal: true, comm: comm, guide: nil)
         let summary = try Trainer(config: c, mode: .multiModal, problem: problem, comm: comm).run()
+        // Stopped by a signal before the single-modal run began: nothing to checkpoint (a rerun
+        // trains the same guide again), but the same exit code as a checkpointed stop, so that
+        // a requeueing batch script resubmits.
         guard summary.status == .completed else {
-            throw InfoMaxError.invalidOption("the multi-modal guide run stopped at step \(summary.stepsCompleted) of \(c.steps); run again")
+            throw RootError(message: "stopped while training the multi-modal guide (step \(summary.stepsCompleted) of \(c.steps)); "
+                                + "run again (with --resume): the guide is trained again, the same", exitCode: ExitCodes.checkpointed)
         }
         return GuideEncoder(imageWeights: problem.image.weights)
     }
