@@ -205,6 +205,10 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public var falseNegativeFraction: Double = 0.05
     /// "easy-negatives": fraction of the other candidates dropped, in [0, 1) (authors: 10 %).
     public var easyNegativeFraction: Double = 0.1
+    /// The guide from a run folder instead: a finished multi-modal co-occurrence run (or a
+    /// compare run: its points/multi-modal) whose image encoder was saved as image-encoder.json.
+    /// Empty: the compare run's multi-modal encoder, or a multi-modal run trained first.
+    public var guideRun: String = ""
     /// "augmentation" positives: probability the augmented view keeps the image token, in [0, 1).
     public var augmentationKeep: Double = 0.5
     /// "augmentation" positives: probability a changed view stays in the token's class, in [0, 1].

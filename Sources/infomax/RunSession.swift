@@ -132,6 +132,8 @@ struct RunSession {
             if comm.isRoot {
                 files?.close()
                 try RecordCoding.write(summary, to: dir.appendingPathComponent(RunSummary.file))
+                // A finished multi-modal co-occurrence run can guide later runs (cooccurrence.guide_run).
+                if summary.status == .completed { try GuideEncoder.of(problem)?.write(to: dir) }
             }
             summaries.append(summary)
             collect?(summary)

@@ -1,8 +1,9 @@
 // Multi-rank tests of the guided recipe (Zhang et al.'s AddNewPositive and negative drops on
 // the co-occurrence model): the guide's choices and the masked loss equal the whole-batch
 // reference at 1–4 ranks with uneven shards (suite "guided"); `infomax train` gives the same
-// metrics at 1, 2 and 3 ranks, with the guide handed over by compare mode or trained by the
-// single-modal run itself; a guided run with opposite-label negatives exits 64, said once.
+// metrics at 1, 2 and 3 ranks, with the guide handed over by compare mode, trained by the
+// single-modal run itself, or read from a run folder (cooccurrence.guide_run; a folder without a
+// guide or with another vocabulary exits 65); opposite-label negatives exit 64, said once.
 import Foundation
 import XCTest
 
@@ -49,6 +50,32 @@ extension TrainerMultiRankTests {
                                                               "--steps", "8", "--output", plain.path]).status, 0)
             XCTAssertNotEqual(try readCSV(alone.appendingPathComponent("metrics.csv"))["loss"],
                               try readCSV(plain.appendingPathComponent("metrics.csv"))["loss"], "\(name): the guide must change the loss")
+        }
+    }
+
+    func testGuideRunFolderGivesTheSameRunAndBadFoldersExit65Once() throws {
+        let extra = ["--set", "cooccurrence.positives=guided"]
+        let compare = scratch.appendingPathComponent("compare")
+        XCTAssertEqual(try train(ranks: 2, Self.guided + extra + ["--mode", "compare", "--steps", "8", "--output", compare.path]).status, 0)
+        let saved = compare.appendingPathComponent("points/multi-modal/image-encoder.json")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: saved.path), "a finished multi-modal run saves its image encoder")
+        // The compare folder itself, and its multi-modal point, both name the guide.
+        for (name, path) in [("folder", compare.path), ("point", compare.appendingPathComponent("points/multi-modal").path)] {
+            let out = scratch.appendingPathComponent("from-\(name)")
+            let o = try train(ranks: 3, Self.guided + extra + ["--set", "cooccurrence.guide_run=\(path)", "--mode", "single-modal",
+                                                               "--steps", "8", "--output", out.path])
+            XCTAssertEqual(o.status, 0, o.output)
+            try assertSameTrajectory(compare.appendingPathComponent("points/single-modal/metrics.csv"), out.appendingPathComponent("metrics.csv"))
+        }
+        // A folder without a guide, and a guide of another vocabulary: 65, said once by rank 0.
+        let other = scratch.appendingPathComponent("other-vocabulary")
+        XCTAssertEqual(try train(ranks: 1, Self.guided + ["--set", "cooccurrence.image_vocabulary=12", "--mode", "multi-modal", "--steps", "2",
+                                                          "--output", other.path]).status, 0)
+        for (bad, says) in [(scratch.path, "no image-encoder.json"), (other.path, "encodes 12 image tokens")] {
+            let o = try train(ranks: 2, Self.guided + extra + ["--set", "cooccurrence.guide_run=\(bad)", "--mode", "single-modal",
+                                                               "--steps", "2", "--output", scratch.appendingPathComponent("bad-run").path, "--force"])
+            XCTAssertEqual(o.status, 65, o.output)
+            XCTAssertEqual(o.output.components(separatedBy: says).count - 1, 1, "said once:\n\(o.output)")
         }
     }
 

@@ -61,7 +61,9 @@ final class CooccurrenceProblem: ContrastiveProblem {
                             form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
         positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
         if !multiModal && c.needsGuide {
-            guided = try GuidedLossStep(config: config, guide: try guide ?? GuideEncoder.train(config: config, comm: comm), comm: comm)
+            let source = c.guideRun.isEmpty ? try guide ?? GuideEncoder.train(config: config, comm: comm)
+                : try GuideEncoder.read(run: c.guideRun, imageVocabulary: c.imageVocabulary, comm: comm)
+            guided = try GuidedLossStep(config: config, guide: source, comm: comm)
         }
     }
 

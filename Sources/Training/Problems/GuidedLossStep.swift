@@ -3,7 +3,9 @@
 // over the GLOBAL batch, each anchor's nearest neighbour (an extra positive: "AddNewPositive",
 // loss ½ (plain + with the neighbour's view as the positive)) and the negatives to drop (the
 // most similar: "DropFalseNegative", the least: "DropEasyNegative"). Where the guide comes from:
-// the multi-modal run of a `compare`, or a multi-modal run of the same config trained first.
+// the multi-modal run of a `compare`, a run folder (`cooccurrence.guide_run`), or a
+// multi-modal run of the same config trained first.
+import Foundation
 import InfoMax
 import Linalg
 import MPI
@@ -12,9 +14,46 @@ import Synthetic
 
 /// The frozen image encoder of a multi-modal co-occurrence run: token t ↦ column t of its
 /// k × N_v weights.
-public struct GuideEncoder: Sendable {
+public struct GuideEncoder: Sendable, Codable {
     /// The image embedding table, k × N_v.
     public let imageWeights: Matrix<Float>
+
+    /// The file a finished multi-modal co-occurrence run saves its image encoder in.
+    public static let fileName = "image-encoder.json"
+
+    /// Writes the encoder into `folder` (rank 0).
+    public func write(to folder: URL) throws {
+        try JSONEncoder().encode(self).write(to: folder.appendingPathComponent(Self.fileName), options: .atomic)
+    }
+
+    /// Reads the guide of `cooccurrence.guide_run` (rank 0 reads and checks it, every rank gets
+    /// it): PATH/image-encoder.json, else PATH/points/multi-modal/image-encoder.json. A missing
+    /// or unreadable file, or one for another image vocabulary, exits 65 on every rank. Collective.
+    static func read(run path: String, imageVocabulary: Int, comm: Communicator) throws -> GuideEncoder {
+        let bytes = try comm.onRoot(exitCode: ExitCodes.dataError) { () -> [UInt8] in
+            let base = URL(fileURLWithPath: path)
+            let candidates = [base.appendingPathComponent(fileName),
+                              base.appendingPathComponent("points").appendingPathComponent("multi-modal").appendingPathComponent(fileName)]
+            guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+                throw RootError(message: "cooccurrence.guide_run = \(path): no \(fileName) there or in points/multi-modal; "
+                                    + "point it at a finished multi-modal (or compare) co-occurrence run", exitCode: ExitCodes.dataError)
+            }
+            let data = try Data(contentsOf: url)
+            guard let guide = try? JSONDecoder().decode(GuideEncoder.self, from: data),
+                  guide.imageWeights.storage.count == guide.imageWeights.rows * guide.imageWeights.cols else {
+                throw RootError(message: "\(url.path) is not an image encoder written by infomax; train the guide run again",
+                                exitCode: ExitCodes.dataError)
+            }
+            guard guide.imageWeights.cols == imageVocabulary, guide.imageWeights.rows >= 1 else {
+                throw RootError(message: "\(url.path) encodes \(guide.imageWeights.cols) image tokens, this run has "
+                                    + "cooccurrence.image_vocabulary = \(imageVocabulary): use a guide run of the same co-occurrence model",
+                                exitCode: ExitCodes.dataError)
+            }
+            return [UInt8](data)
+        }
+        let shared = try comm.broadcast(bytes ?? [])
+        return try JSONDecoder().decode(GuideEncoder.self, from: Data(shared))
+    }
 
     /// The image encoder of a trained multi-modal co-occurrence problem (nil for any other problem).
     public static func of(_ problem: ContrastiveProblem) -> GuideEncoder? {
