@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jobs/experiment.sh — runs one of the paper experiments (E1–E4) locally: the sweep over its
-# grid inside one mpirun, then its report. Usage: jobs/experiment.sh e1|e2|e3|e4|e4-tau [ranks] [dir]
-# RANKS_PER_POINT=k runs the points on groups of k ranks at once (default: e4 and e4-tau 1,
+# grid inside one mpirun, then its report. Usage:
+#   jobs/experiment.sh e1|e2|e3|e3-drops|e3-infonce|e3-infonce-drops|e4|e4-tau [ranks] [dir]
+# RANKS_PER_POINT=k runs the points on groups of k ranks at once (default: e3*, e4 and e4-tau 1,
 # the others all ranks). The grids are here and in jobs/eN.sbatch; keep them in step.
 set -euo pipefail
 exp=${1:?usage: jobs/experiment.sh e1|e2|e3 [ranks] [output dir]}
@@ -12,14 +13,23 @@ case $exp in
   e1) config=e1-snr.json;          grid=(--grid signal_noise.snr=0.01,0.02,0.05,0.1,0.2 --grid seed=1,2,3) ;;
   # E2: the same runs probed on the same view (the default) and across views (fair: chance untrained).
   e2) config=e2-condition.json;    grid=(--grid loss.kind=infonce,positive-only --grid latent_linear.probe=same-view,cross-view --grid seed=1,2,3) ;;
-  e3) config=e3-cooccurrence.json; grid=(--grid cooccurrence.positives=augmentation,resampled --grid seed=1,2,3) ;;
+  # E3: Zhang et al.; the positives (augmentation, the resampled oracle, the guided recipe) with
+  # the multi-modal run, then the guide's negative drops (single-modal); spectral loss, and the
+  # authors' NT-Xent (e3-infonce*: cosine, τ = 0.1).
+  e3|e3-infonce|e3-drops|e3-infonce-drops)
+      case $exp in e3-infonce*) config=e3-infonce.json ;; *) config=e3-cooccurrence.json ;; esac
+      case $exp in
+        *-drops) grid=(--grid mode=single-modal --grid cooccurrence.negatives_drop=false-negatives,easy-negatives --grid seed=1,2,3) ;;
+        *)       grid=(--grid cooccurrence.positives=augmentation,resampled,guided --grid seed=1,2,3) ;;
+      esac
+      per_point=${RANKS_PER_POINT:-1} ;;
   # E4: the phase diagram of Huang et al.'s claim, test-accuracy gap over SNR × n, and over the
   # unreported τ × σ₀ at the Figure-1 setting (‖μ‖ = 5, n = 100).
   e4) config=e4-phase.json;        grid=(--grid signal_noise.snr=0.03,0.05,0.08,0.12,0.2 --grid train_samples=50,100,200 --grid seed=1,2,3)
       per_point=${RANKS_PER_POINT:-1} ;;
   e4-tau) config=e4-phase.json;    grid=(--grid loss.temperature=0.05,0.1,0.2,0.5,1 --grid encoder.init_scale=0.001,0.01,0.1 --grid seed=1,2,3)
       per_point=${RANKS_PER_POINT:-1} ;;
-  *) echo "unknown experiment '$exp': use e1, e2, e3, e4 or e4-tau" >&2; exit 64 ;;
+  *) echo "unknown experiment '$exp': use e1, e2, e3, e3-drops, e3-infonce, e3-infonce-drops, e4 or e4-tau" >&2; exit 64 ;;
 esac
 per_point=${per_point:-${RANKS_PER_POINT:-$ranks}}
 out=${3:-runs/$exp}

@@ -66,7 +66,10 @@ public enum CooccurrencePositives: String, Codable, CaseIterable, Sendable, Conf
     case latentClass = "class"
     case augmentation
     case resampled
+    case guided
 }
+
+extension NegativeDrop: ConfigChoice {}
 
 /// Whether a rank keeps the samples it generated (see `DataConfig.cache`).
 public enum DataCacheChoice: String, Codable, CaseIterable, Sendable, ConfigChoice {
@@ -196,8 +199,30 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     /// "resampled" — the image token of another training sample with the same text token
     ///   (pseudo-positive pairs induced by text, which multi-modal CL uses implicitly) with
     ///   probability `resample_fraction`, else the "augmentation" view (the CLIP-guided recipe:
-    ///   resampled pairs replace part of the augmented ones).
+    ///   resampled pairs replace part of the augmented ones). An ORACLE: it uses the data model's
+    ///   ground truth (which samples share a text token), which no real pipeline has;
+    /// "guided" — Zhang et al.'s own recipe ("AddNewPositive"): the "augmentation" view, plus,
+    ///   as an extra positive, the view of the anchor's nearest neighbour in the global batch
+    ///   under the frozen image encoder of a multi-modal run of the same config (trained first:
+    ///   handed over by mode = compare, else trained by the run itself); samples with the
+    ///   anchor's own image token are not neighbours (the same image). Loss ½ (plain + with the
+    ///   neighbour's view as the positive, the own view then a negative).
     public var positives: CooccurrencePositives = .latentClass
+    /// Single-modal: candidates dropped from each anchor's negatives by the same frozen guide
+    /// (cosine similarity of the guide's image embeddings over the global batch, ties by index):
+    /// "none"; "false-negatives" — the `false_negative_fraction` most similar ("DropFalseNegative");
+    /// "easy-negatives" — the `easy_negative_fraction` least similar ("DropEasyNegative").
+    /// ⌊fraction · (B − 1)⌋ of the B − 1 other candidates. Needs loss.negatives all (or auto).
+    /// With a guide the loss all-gathers the candidates whatever `loss.exchange` says.
+    public var negativesDrop: NegativeDrop = .none
+    /// "false-negatives": fraction of the other candidates dropped, in [0, 1) (authors: 5 %).
+    public var falseNegativeFraction: Double = 0.05
+    /// "easy-negatives": fraction of the other candidates dropped, in [0, 1) (authors: 10 %).
+    public var easyNegativeFraction: Double = 0.1
+    /// The guide from a run folder instead: a finished multi-modal co-occurrence run (or a
+    /// compare run: its points/multi-modal) whose image encoder was saved as image-encoder.json.
+    /// Empty: the compare run's multi-modal encoder, or a multi-modal run trained first.
+    public var guideRun: String = ""
     /// "augmentation" positives: probability the augmented view keeps the image token, in [0, 1).
     public var augmentationKeep: Double = 0.5
     /// "augmentation" positives: probability a changed view stays in the token's class, in [0, 1].
@@ -205,6 +230,13 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     /// "resampled" positives: fraction of positives taken from a sample sharing the text token, in [0, 1].
     public var resampleFraction: Double = 0.5
     public init() {}
+
+    /// Whether single-modal training needs the frozen guide (guided positives or a drop).
+    public var needsGuide: Bool { positives == .guided || negativesDrop != .none }
+    /// The fraction of candidates `negativesDrop` removes.
+    public var dropFraction: Double {
+        negativesDrop == .falseNegatives ? falseNegativeFraction : negativesDrop == .easyNegatives ? easyNegativeFraction : 0
+    }
 }
 
 /// How a rank produces its training samples.

@@ -5,6 +5,7 @@
 // loss, the model with its gradients and optimizer state, rank 0's checkpoint keeper, the
 // batch indices, the data model's tables, the diagnostics (over their bounded subset), the
 // downstream probe and the checkpoint's binary encoding and decoding.
+import InfoMax
 import RunRecords
 import Synthetic
 
@@ -497,6 +498,20 @@ struct MemoryModel {
                               ByteCount.product(4, vi, vt, dbl) + ByteCount.product(vi, mn, dbl) + ByteCount.product(5, mn, mn, dbl), .setup))
             if !multi && o.positives == .resampled {
                 parts.append(part("resampled positives: every sample's tokens", ["train_samples"], ByteCount.product(3, c.trainSamples, int)))
+            }
+            if !multi && o.needsGuide {
+                // The masked loss (gathered candidates and their gradient, two results, a logits
+                // block) and the guide's choices: the global batch's indices, tokens and guide
+                // rows, each local anchor's neighbour and dropped candidates.
+                let B = c.batchSize == 0 ? c.trainSamples : c.batchSize, b = share(B), k = c.encoder.width
+                let batchKeys = [c.batchSize == 0 ? "train_samples" : "batch_size", "encoder.width"]
+                let drops = GuideSelection.dropCount(o.negativesDrop, fraction: o.dropFraction, globalRows: B)
+                parts.append(part("guided loss: gathered candidates, gradients, logits block", batchKeys,
+                                  ByteCount.product(2, B, k, f) + ByteCount.product(8, b, k, f)
+                                  + ByteCount.product(min(b, max(1, Self.logitsBlock / max(B, 1))), B, f) + ByteCount.product(B, int)))
+                parts.append(part("guide: the global batch's tokens and guide rows, neighbours and drops",
+                                  batchKeys + ["cooccurrence.negatives_drop"],
+                                  ByteCount.product(3, B, int) + ByteCount.product(B, k, f) + ByteCount.product(b, drops + 2, int)))
             }
             return parts
         }

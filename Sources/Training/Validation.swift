@@ -80,6 +80,15 @@ extension TrainConfig {
             try require((0..<1).contains(c.augmentationKeep), "cooccurrence.augmentation_keep", c.augmentationKeep, "in [0, 1)")
             try require((0...1).contains(c.augmentationConsistency), "cooccurrence.augmentation_consistency", c.augmentationConsistency, "in [0, 1]")
             try require((0...1).contains(c.resampleFraction), "cooccurrence.resample_fraction", c.resampleFraction, "in [0, 1]")
+            try require((0..<1).contains(c.falseNegativeFraction), "cooccurrence.false_negative_fraction", c.falseNegativeFraction, "in [0, 1)")
+            try require((0..<1).contains(c.easyNegativeFraction), "cooccurrence.easy_negative_fraction", c.easyNegativeFraction, "in [0, 1)")
+            try require(c.guideRun.isEmpty || c.needsGuide, "cooccurrence.guide_run", "\"\(c.guideRun)\"",
+                        "empty unless cooccurrence.positives = \"guided\" or a cooccurrence.negatives_drop uses the guide")
+            if c.needsGuide && mode != .multiModal {
+                let what = c.positives == .guided ? "cooccurrence.positives = \"guided\"" : "cooccurrence.negatives_drop = \"\(c.negativesDrop.rawValue)\""
+                try require(loss.negatives != .oppositeLabel, "loss.negatives", "\"opposite-label\"",
+                            "\"all\" or \"auto\" with \(what): the guide chooses the negatives")
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ enum OutputFolder {
     static let ownFiles: Set<String> = [
         markerName, "config.json", "base-config.json", "metrics.csv", "metrics.jsonl", "summary.json",
         "checkpoint.ckpt", "report.html", "sweep.json", "sweep.csv", "comparison.csv", "bench.json", "bench.csv",
+        "image-encoder.json",
     ]
     /// The folders they write: chart data of the report, and one run folder per point.
     static let reportData = "report_data"

@@ -86,6 +86,8 @@ struct RunSession {
         try prepare()
         StopSignal.install()
         var summaries: [RunSummary] = []
+        // The multi-modal run's image encoder guides a following single-modal guided run.
+        var guide: GuideEncoder?
         for mode in modes {
             let dir = folder(for: mode)
             // A point finished before an interruption is not trained again (rank 0 reads the folder).
@@ -95,7 +97,7 @@ struct RunSession {
                 continue
             }
             let checkpoint = try loadCheckpoint(dir)
-            let problem = try makeProblem(config: config, mode: mode, comm: comm)
+            let problem = try makeProblem(config: config, mode: mode, comm: comm, guide: guide)
             let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
             trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
             trainer.simulatedStopStep = stopAtStep
@@ -130,9 +132,12 @@ struct RunSession {
             if comm.isRoot {
                 files?.close()
                 try RecordCoding.write(summary, to: dir.appendingPathComponent(RunSummary.file))
+                // A finished multi-modal co-occurrence run can guide later runs (cooccurrence.guide_run).
+                if summary.status == .completed { try GuideEncoder.of(problem)?.write(to: dir) }
             }
             summaries.append(summary)
             collect?(summary)
+            guide = GuideEncoder.of(problem) ?? guide
             if summary.status == .checkpointed { return ExitCodes.checkpointed }
         }
         if comm.isRoot && finalReport {

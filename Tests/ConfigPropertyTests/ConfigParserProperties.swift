@@ -105,7 +105,7 @@ func distance(_ a: String, _ b: String) -> Int {
 
     @Test func schemaIsWhatTheLoaderChecks() {
         #expect(schema.count > 50)
-        #expect(ConfigLoader.choiceKeys.count == 10)
+        #expect(ConfigLoader.choiceKeys.count == 12)  // + cooccurrence.negatives_drop, latent_linear.probe
     }
 
     @Test func anyConfigRoundTripsThroughJSONYAMLAndOverrides() async {

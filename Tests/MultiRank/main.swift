@@ -10,6 +10,7 @@ let suites: [String: (Communicator) throws -> Int32] = [
     "abort": abortCheck,
     "synthetic": syntheticChecks,
     "infomax": infomaxChecks,
+    "guided": guidedChecks,
 ]
 
 let args = CommandLine.arguments

@@ -83,7 +83,8 @@ final class ConfigMessagesTests: XCTestCase {
             "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
             "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
-            "cooccurrence.positives": ["class", "augmentation", "resampled"], "data.cache": ["auto", "on", "off"],
+            "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"], "data.cache": ["auto", "on", "off"],
+            "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
             "latent_linear.probe": ["same-view", "cross-view"],
         ]
         XCTAssertEqual(ConfigLoader.choiceKeys, expected)

@@ -47,6 +47,7 @@ final class MemoryEstimateTests: XCTestCase {
             ["model=\"latent-linear\"", "mode=\"multi-modal\""],
             ["model=\"cooccurrence\""],
             ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"resampled\""],
+            ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"", "cooccurrence.negatives_drop=\"easy-negatives\""],
         ]
         for base in cases {
             for exchange in ["allgather", "ring"] {

@@ -3,7 +3,9 @@
 // (image, text) pairs. Single-modal: the image and a positive view chosen by
 // `cooccurrence.positives` — a fresh token of the same latent class ("class"), a local
 // augmentation of the token ("augmentation"), or the image of another training sample with the
-// same text token ("resampled", the text-induced pseudo-positives of the paper). Diagnostic:
+// same text token ("resampled", an oracle of the text-induced pseudo-positives of the paper),
+// or the augmentation under a frozen multi-modal guide ("guided" and/or negatives_drop:
+// GuidedLossStep, Zhang et al.'s own recipe). Diagnostic:
 // alignment of the learned image features with the exact top-k singular subspace of the
 // normalised co-occurrence matrix; downstream: the latent class from the image feature.
 import Evaluation
@@ -23,6 +25,8 @@ final class CooccurrenceProblem: ContrastiveProblem {
     var image: LinearEncoder<Float>
     var text: LinearEncoder<Float>?
     var loss: LossStep
+    /// Single-modal with a guide (positives "guided" or a negatives drop): the loss it takes.
+    var guided: GuidedLossStep?
     let reference: Matrix<Double>
     let imageMarginal: [Double]
 
@@ -32,7 +36,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     /// How single-modal positives are drawn.
     let positives: SingleModalPositives
 
-    init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
+    init(config: TrainConfig, multiModal: Bool, comm: Communicator, guide: GuideEncoder?) throws {
         self.config = config
         self.multiModal = multiModal
         self.comm = comm
@@ -56,6 +60,11 @@ final class CooccurrenceProblem: ContrastiveProblem {
         loss = try LossStep(config.loss, width: k, labelledByDefault: false,
                             form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
         positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
+        if !multiModal && c.needsGuide {
+            let source = c.guideRun.isEmpty ? try guide ?? GuideEncoder.train(config: config, comm: comm)
+                : try GuideEncoder.read(run: c.guideRun, imageVocabulary: c.imageVocabulary, comm: comm)
+            guided = try GuidedLossStep(config: config, guide: source, comm: comm)
+        }
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
@@ -69,7 +78,12 @@ final class CooccurrenceProblem: ContrastiveProblem {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
         if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
+        try guided?.prepare(localIndices: localIndices, sampler: sampler)
         timing.seconds.data += clock.lap()
+        if var step = guided {
+            return try views.lossAndGradient(first: image, second: nil, x: x, xSecond: x2, labels: nil,
+                                             loss: &step, gradient: &gradient, timing: &timing, clock: &clock)
+        }
         return try views.lossAndGradient(first: image, second: text, x: x, xSecond: text != nil ? xt : x2, labels: classes,
                                          loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
     }
@@ -158,7 +172,7 @@ struct SingleModalPositives {
         switch kind {
         case .latentClass:
             return try sampler.augmentationToken(of: i, draw: draw)
-        case .augmentation:
+        case .augmentation, .guided:
             return try augmented(i, draw: draw, sampler: sampler)
         case .resampled:
             let pool = samplesWithText[textOf[i]]

@@ -138,8 +138,8 @@ struct ViewPairStep<E: Encoder> where E.Scalar == Float {
     /// Encodes the views `x` and `xSecond`, evaluates `loss` (labels: the samples' classes, if
     /// any) and writes the gradient of the global loss into `gradient`; books forward, loss
     /// and backward time. Returns the global loss.
-    mutating func lossAndGradient(first: E, second: E?, x: Matrix<Float>, xSecond: Matrix<Float>, labels: [Int]?,
-                                  loss: inout LossStep, gradient: inout [Float], timing: inout StepTiming,
+    mutating func lossAndGradient<L: StepLoss>(first: E, second: E?, x: Matrix<Float>, xSecond: Matrix<Float>, labels: [Int]?,
+                                  loss: inout L, gradient: inout [Float], timing: inout StepTiming,
                                   clock: inout StepClock) throws -> Double {
         try first.forward(x, into: &h, cache: &cacheFirst)
         try (second ?? first).forward(xSecond, into: &g, cache: &cacheSecond)
@@ -181,7 +181,9 @@ extension StepTiming {
 }
 
 /// Builds the problem a config describes, for one modality.
-public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communicator) throws -> ContrastiveProblem {
+/// `guide`: the image encoder of a multi-modal co-occurrence run trained before (compare mode),
+/// for a single-modal guided run; without it such a run trains its own guide first.
+public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communicator, guide: GuideEncoder? = nil) throws -> ContrastiveProblem {
     precondition(mode != .compare)
     let multi = mode == .multiModal
     // A size whose buffers overflow a 64-bit byte count (d·2, width·d, ...) is refused here,
@@ -195,6 +197,6 @@ public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communica
     switch config.model {
     case .signalNoise: return try SignalNoiseProblem(config: config, multiModal: multi, comm: comm)
     case .latentLinear: return try LatentLinearProblem(config: config, multiModal: multi, comm: comm)
-    case .cooccurrence: return try CooccurrenceProblem(config: config, multiModal: multi, comm: comm)
+    case .cooccurrence: return try CooccurrenceProblem(config: config, multiModal: multi, comm: comm, guide: guide)
     }
 }
