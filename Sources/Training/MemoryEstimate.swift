@@ -141,11 +141,19 @@ public struct MemoryEstimate: Sendable {
     public let purpose: Purpose
     /// The modality whose estimate this is (compare: the larger of the two).
     public let mode: ModalityMode
+    /// True when `mode` is the multi-modal guide run a guided single-modal run trains first.
+    public let isGuideRun: Bool
     public let components: [Component]
 
-    /// The estimate for `rank` of `ranks` (compare mode: the larger modality).
+    /// The estimate for `rank` of `ranks` (compare mode: the larger modality; a guided
+    /// single-modal run without `cooccurrence.guide_run` trains its guide, the multi-modal run,
+    /// first in the same processes: the larger of the two).
     public init(config: TrainConfig, ranks: Int, rank: Int, purpose: Purpose = .train) {
-        let modes: [ModalityMode] = config.mode == .compare ? [.multiModal, .singleModal] : [config.mode]
+        var modes: [ModalityMode] = config.mode == .compare ? [.multiModal, .singleModal] : [config.mode]
+        if config.mode == .singleModal && config.model == .cooccurrence && config.cooccurrence.needsGuide
+            && config.cooccurrence.guideRun.isEmpty {
+            modes.append(.multiModal)
+        }
         var best: (ModalityMode, [Component])? = nil
         var bestTotal = ByteCount.zero
         for m in modes {
@@ -157,6 +165,7 @@ public struct MemoryEstimate: Sendable {
         self.ranks = ranks
         self.purpose = purpose
         self.mode = best?.0 ?? config.mode
+        self.isGuideRun = config.mode == .singleModal && self.mode == .multiModal
         self.components = best?.1 ?? []
     }
 
@@ -236,7 +245,8 @@ public struct MemoryEstimate: Sendable {
             lines.append(row(c.name, phaseTitle[c.phase] ?? c.phase.rawValue, c.bytes.description, c.keys.joined(separator: ", ")))
         }
         let peak = largestTransient.map { " (held + \(phaseTitle[$0.phase] ?? $0.phase.rawValue), the largest transient group)" } ?? ""
-        lines.append("estimated peak of rank \(rank) of \(ranks) (\(mode.rawValue)): \(totalBytes)\(peak)")
+        let which = isGuideRun ? "multi-modal: the guide's run, trained first" : mode.rawValue
+        lines.append("estimated peak of rank \(rank) of \(ranks) (\(which)): \(totalBytes)\(peak)")
         if let available { lines.append(available) }
         return lines.joined(separator: "\n")
     }

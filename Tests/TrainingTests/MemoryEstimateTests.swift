@@ -66,6 +66,23 @@ final class MemoryEstimateTests: XCTestCase {
         }
     }
 
+    func testAGuidedRunThatTrainsItsOwnGuideCountsTheGuidesRun() throws {
+        // A co-occurrence vocabulary and width where the multi-modal run (two embedding tables,
+        // text as well) outweighs the single-modal guided loss at a small batch.
+        let base = ["model=\"cooccurrence\"", "cooccurrence.image_vocabulary=200000", "cooccurrence.text_vocabulary=200000",
+                    "encoder.width=64", "train_samples=64"]
+        let multi = MemoryEstimate(config: try config(base + ["mode=\"multi-modal\""]), ranks: 2, rank: 0)
+        let own = MemoryEstimate(config: try config(base + ["mode=\"single-modal\"", "cooccurrence.positives=\"guided\""]), ranks: 2, rank: 0)
+        let loaded = MemoryEstimate(config: try config(base + ["mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
+                                                               "cooccurrence.guide_run=\"/some/run\""]), ranks: 2, rank: 0)
+        let tm = try XCTUnwrap(multi.totalBytes.value), to = try XCTUnwrap(own.totalBytes.value), tl = try XCTUnwrap(loaded.totalBytes.value)
+        XCTAssertGreaterThan(tm, tl, "the setting must make the guide's run the larger")
+        XCTAssertEqual(to, tm, "a run that trains its own guide peaks at the guide's run")
+        XCTAssertEqual(own.mode, .multiModal)
+        XCTAssertTrue(own.table().contains("(multi-modal: the guide's run, trained first)"), own.table())
+        XCTAssertEqual(loaded.mode, .singleModal, "a guide read from guide_run is not trained here")
+    }
+
     func testSignalNoiseComponentsFollowTheAllocations() throws {
         // d 1000, m 10, full batch of 100 on 2 ranks (b = 50), multi-modal, SGD without momentum.
         let c = try config(["signal_noise.d=1000", "encoder.width=10", "train_samples=100", "mode=\"multi-modal\""])
