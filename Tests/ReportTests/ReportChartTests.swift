@@ -7,6 +7,27 @@ import XCTest
 @testable import Report
 import RunRecords
 
+/// A test's scratch folder under the temporary directory, shared by the Report tests that write
+/// fixture folders; `REPORT_KEEP_FIXTURES=1` keeps it (e.g. to render the reports).
+enum ReportScratch {
+    /// Creates `<tmp>/<prefix>-<UUID>`.
+    static func make(_ prefix: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Removes `dir`, or keeps it and says where when REPORT_KEEP_FIXTURES=1.
+    static func remove(_ dir: URL?) {
+        guard let dir else { return }
+        if ProcessInfo.processInfo.environment["REPORT_KEEP_FIXTURES"] == "1" {
+            print("kept report fixtures in \(dir.path)")
+        } else {
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+}
+
 /// Parses SVG with XMLParser and records element names and text.
 final class SVGInspector: NSObject, XMLParserDelegate {
     var elements: [String: Int] = [:]
@@ -14,6 +35,22 @@ final class SVGInspector: NSObject, XMLParserDelegate {
     var attributes: [[String: String]] = []
     private var current = ""
     private var depth = 0
+
+    /// The titles (the <title> of each inline SVG, `&amp;` read back as `&`) of a report's
+    /// charts, asserting that every inline SVG is well-formed XML.
+    static func chartTitles(in html: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        var titles: [String] = []
+        var rest = html[...]
+        while let open = rest.range(of: "<svg "), let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex) {
+            let svg = String(rest[open.lowerBound..<close.upperBound])
+            if let t = svg.range(of: "<title>"), let e = svg.range(of: "</title>") {
+                titles.append(String(svg[t.upperBound..<e.lowerBound]).replacingOccurrences(of: "&amp;", with: "&"))
+            }
+            XCTAssertNotNil(inspect(svg), "every inline SVG is well-formed", file: file, line: line)
+            rest = rest[close.upperBound...]
+        }
+        return titles
+    }
 
     static func inspect(_ svg: String) -> SVGInspector? {
         let inspector = SVGInspector()

@@ -7,14 +7,9 @@ import RunRecords
 final class ReportFilesTests: XCTestCase {
     var dir: URL!
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { dir = try ReportScratch.make("report-files") }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
+    override func tearDownWithError() throws { ReportScratch.remove(dir) }
 
     func testQuotingFollowsRFC4180() {
         XCTAssertEqual(CSVField.text("plain").rendered, "plain")

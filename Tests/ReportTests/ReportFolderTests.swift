@@ -92,33 +92,14 @@ enum ReportFixtures {
 final class ReportFolderTests: XCTestCase {
     var dir: URL!
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-folders-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { dir = try ReportScratch.make("report-folders") }
 
     /// Set REPORT_KEEP_FIXTURES=1 to keep the fixture folders and reports (e.g. to render them).
-    override func tearDownWithError() throws {
-        if ProcessInfo.processInfo.environment["REPORT_KEEP_FIXTURES"] == "1" {
-            print("kept report fixtures in \(dir.path)")
-        } else {
-            try? FileManager.default.removeItem(at: dir)
-        }
-    }
+    override func tearDownWithError() throws { ReportScratch.remove(dir) }
 
-    /// Titles (the <title> of each inline SVG) and the count of SVGs in a report.
-    private func charts(in html: String) -> [String] {
-        var titles: [String] = []
-        var rest = html[...]
-        while let open = rest.range(of: "<svg "), let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex) {
-            let svg = String(rest[open.lowerBound..<close.upperBound])
-            if let t = svg.range(of: "<title>"), let e = svg.range(of: "</title>") {
-                titles.append(String(svg[t.upperBound..<e.lowerBound]).replacingOccurrences(of: "&amp;", with: "&"))
-            }
-            XCTAssertNotNil(SVGInspector.inspect(svg), "every inline SVG is well-formed")
-            rest = rest[close.upperBound...]
-        }
-        return titles
+    /// Titles (the <title> of each inline SVG) of a report's charts.
+    private func charts(in html: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        SVGInspector.chartTitles(in: html, file: file, line: line)
     }
 
     private func dataFiles(_ folder: URL) throws -> [String] {

@@ -76,31 +76,14 @@ extension JSONValue {
 final class ReportScalingTests: XCTestCase {
     var dir: URL!
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-scaling-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { dir = try ReportScratch.make("report-scaling") }
 
     /// Set REPORT_KEEP_FIXTURES=1 to keep the fixture folders and reports.
-    override func tearDownWithError() throws {
-        if ProcessInfo.processInfo.environment["REPORT_KEEP_FIXTURES"] == "1" {
-            print("kept scaling fixtures in \(dir.path)")
-        } else {
-            try? FileManager.default.removeItem(at: dir)
-        }
-    }
+    override func tearDownWithError() throws { ReportScratch.remove(dir) }
 
     /// The titles of the report's inline SVGs, checking each is well-formed XML.
-    private func chartTitles(_ html: String) -> [String] {
-        var titles: [String] = []
-        var rest = html[...]
-        while let open = rest.range(of: "<svg "), let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex) {
-            let svg = String(rest[open.lowerBound..<close.upperBound])
-            if let t = svg.range(of: "<title>"), let e = svg.range(of: "</title>") { titles.append(String(svg[t.upperBound..<e.lowerBound])) }
-            XCTAssertNotNil(SVGInspector.inspect(svg), "every inline SVG is well-formed")
-            rest = rest[close.upperBound...]
-        }
-        return titles
+    private func chartTitles(_ html: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        SVGInspector.chartTitles(in: html, file: file, line: line)
     }
 
     private func rows(_ t: CSVTable) -> [CSVTable.Row] { (0..<t.rows.count).map(t.row) }
