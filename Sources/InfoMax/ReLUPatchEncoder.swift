@@ -1,6 +1,7 @@
 // InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches:
 // h_r(x) = Σ_p ReLU(⟨w_r, x^(p)⟩), or the patch-wise embedding [ReLU(X_p Wᵀ)]_p; forward and
-// backward are one gemm each over the batch.
+// backward are one gemm each over the batch (over the dense patches only when one patch is
+// known to lie along a coordinate axis: that patch costs b·m multiplies instead of a gemm).
 import Linalg
 
 /// How the patch responses become the embedding.
@@ -10,6 +11,26 @@ public enum PatchOutput: String, Sendable, Codable, CaseIterable {
     /// [ReLU(X_1 Wᵀ), …, ReLU(X_P Wᵀ)]: b × P·m. The inner product of two patch-wise
     /// embeddings is the paper's patch-wise similarity Σ_p Σ_r h_r(x^(p)) h_r(x'^(p)).
     case patchwise
+}
+
+/// A promise about every input row: patch `patch` is zero outside column `axis` (the signal
+/// patch y·μ of the signal-noise model, where μ = ‖μ‖·e_axis).
+///
+/// With it the encoder computes that patch's pre-activations as x^(patch)_axis · W[:, axis]
+/// (b·m multiplies, the same bits the gemm gives: every other term is an exact zero) and its
+/// weight gradient as one column update, so the gemms run over the other patches only —
+/// half the encoder's work for the two-patch model. Rows that break the promise get wrong
+/// embeddings; only a caller that builds the rows itself should give it.
+public struct AxisAlignedPatch: Sendable, Equatable, Codable {
+    /// The patch index, in 0..<P.
+    public var patch: Int
+    /// The only column of that patch that may be non-zero, in 0..<d.
+    public var axis: Int
+
+    public init(patch: Int, axis: Int) {
+        self.patch = patch
+        self.axis = axis
+    }
 }
 
 /// The ReLU patch encoder of Huang et al. (2024): weights W (m × d), an input row holds P
@@ -26,6 +47,8 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     public let patches: Int
     /// Summed or patch-wise output.
     public let mode: PatchOutput
+    /// The patch every input row holds along one axis, if the caller promises one.
+    public let axisAlignedPatch: AxisAlignedPatch?
 
     /// m, the number of neurons.
     public var neurons: Int { weights.rows }
@@ -34,15 +57,23 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     public var inputWidth: Int { patches * weights.cols }
     public var outputWidth: Int { mode == .summed ? weights.rows : patches * weights.rows }
 
-    /// An encoder with the given weights (m × d) over inputs of `patches` patches.
-    public init(weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed) throws {
+    /// An encoder with the given weights (m × d) over inputs of `patches` patches; give
+    /// `axisAlignedPatch` only when every input row keeps that promise (see `AxisAlignedPatch`).
+    public init(weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed,
+                axisAlignedPatch: AxisAlignedPatch? = nil) throws {
         guard patches >= 1 else { throw InfoMaxError.invalidOption("ReLUPatchEncoder needs at least one patch, got \(patches)") }
         guard weights.rows >= 1, weights.cols >= 1 else {
             throw InfoMaxError.invalidOption("ReLUPatchEncoder needs a non-empty m × d weight matrix, got \(weights.rows)×\(weights.cols)")
         }
+        if let a = axisAlignedPatch {
+            guard (0..<patches).contains(a.patch), (0..<weights.cols).contains(a.axis) else {
+                throw InfoMaxError.invalidOption("ReLUPatchEncoder: the axis-aligned patch \(a.patch) at column \(a.axis) is outside \(patches) patches of \(weights.cols) columns")
+            }
+        }
         self.weights = weights
         self.patches = patches
         self.mode = mode
+        self.axisAlignedPatch = axisAlignedPatch
     }
 
     /// The paper's Gaussian initialisation w_r ~ N(0, σ_0² I_d): W = σ_0 · Z, where Z holds
@@ -65,11 +96,26 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         cache.preActivation.reshape(rows: b * P, cols: m)
         output.reshape(rows: b, cols: outputWidth)
         guard b > 0 else { return }
+        let aligned = axisAlignedPatch
         x.storage.withUnsafeBufferPointer { px in
             weights.storage.withUnsafeBufferPointer { pw in
                 cache.preActivation.storage.withUnsafeMutableBufferPointer { pz in
-                    Scalar.gemm(.none, .transpose, m: b * P, n: m, k: d, alpha: 1, a: px.baseAddress!, lda: d,
-                                b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress!, ldc: m)
+                    guard let aligned else {
+                        Scalar.gemm(.none, .transpose, m: b * P, n: m, k: d, alpha: 1, a: px.baseAddress!, lda: d,
+                                    b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress!, ldc: m)
+                        return
+                    }
+                    // Dense patches: rows i·P + p of the (b·P) × d view, i.e. stride P·d.
+                    for p in 0..<P where p != aligned.patch {
+                        Scalar.gemm(.none, .transpose, m: b, n: m, k: d, alpha: 1, a: px.baseAddress! + p * d, lda: P * d,
+                                    b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress! + p * m, ldc: P * m)
+                    }
+                    // The axis-aligned patch: ⟨w_r, x^(s)⟩ = x^(s)_a · W[r, a].
+                    let s = aligned.patch, a = aligned.axis
+                    for i in 0..<b {
+                        let v = px[(i * P + s) * d + a], zrow = (i * P + s) * m
+                        for r in 0..<m { pz[zrow + r] = v * pw[r * d + a] }
+                    }
                 }
             }
         }
@@ -128,11 +174,27 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
             }
         }
         // dW += Gᵀ X' with X' the (b·P) × d view of the batch.
+        let aligned = axisAlignedPatch
         cache.scratch.storage.withUnsafeBufferPointer { pg in
             x.storage.withUnsafeBufferPointer { px in
                 gradient.storage.withUnsafeMutableBufferPointer { pw in
-                    Scalar.gemm(.transpose, .none, m: m, n: d, k: b * P, alpha: 1, a: pg.baseAddress!, lda: m,
-                                b: px.baseAddress!, ldb: d, beta: 1, c: pw.baseAddress!, ldc: d)
+                    guard let aligned else {
+                        Scalar.gemm(.transpose, .none, m: m, n: d, k: b * P, alpha: 1, a: pg.baseAddress!, lda: m,
+                                    b: px.baseAddress!, ldb: d, beta: 1, c: pw.baseAddress!, ldc: d)
+                        return
+                    }
+                    for p in 0..<P where p != aligned.patch {
+                        Scalar.gemm(.transpose, .none, m: m, n: d, k: b, alpha: 1, a: pg.baseAddress! + p * m, lda: P * m,
+                                    b: px.baseAddress! + p * d, ldb: P * d, beta: 1, c: pw.baseAddress!, ldc: d)
+                    }
+                    // The axis-aligned patch adds to column a only: Σ_i G[i·P + s, r] · x^(s)_{i,a},
+                    // summed in sample order with fused multiply-adds, as the gemm's inner loop does.
+                    let s = aligned.patch, a = aligned.axis
+                    for r in 0..<m {
+                        var sum: Scalar = 0
+                        for i in 0..<b { sum = sum.addingProduct(pg[(i * P + s) * m + r], px[(i * P + s) * d + a]) }
+                        pw[r * d + a] += sum
+                    }
                 }
             }
         }

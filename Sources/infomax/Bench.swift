@@ -382,7 +382,8 @@ extension BenchReport {
                        + "\(f(100 * gflopsPerRank / max(sgemmPeakGflopsAllRanks, 1e-9), 1))% of that)")
             if let usefulGflopsPerRank, let usefulFractionOfPeak, let unfusedGflopPerStep, unfusedGflopPerStep > gflopPerStep * (1 + 1e-12) {
                 out.append("useful: \(f(usefulGflopsPerRank, 1)) GFLOP/s per rank = \(f(100 * usefulFractionOfPeak, 1))% of the peak, "
-                           + "counting the unfused loss's \(f(unfusedGflopPerStep, 1)) GFLOP per step (the fused symmetric loss executes fewer)")
+                           + "counting the plain algorithm's \(f(unfusedGflopPerStep, 1)) GFLOP per step (encoder gemms over every patch, "
+                           + "the unfused loss; this step executes fewer)")
             }
         } else {
             out.append("GEMM work: not counted for this model")

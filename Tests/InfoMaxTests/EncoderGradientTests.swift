@@ -7,10 +7,15 @@ import XCTest
 final class EncoderGradientTests: XCTestCase {
     /// Inputs and weights whose pre-activations all stay at least `margin` away from the ReLU
     /// kink, so finite differences never cross it: seeds are tried until one qualifies.
-    func kinkFreeProblem(b: Int, P: Int, m: Int, d: Int, margin: Double) -> (x: Matrix<Double>, w: Matrix<Double>) {
+    /// With `aligned`, patch `aligned.patch` of every row is zeroed outside column `aligned.axis`.
+    func kinkFreeProblem(b: Int, P: Int, m: Int, d: Int, margin: Double,
+                         aligned: AxisAlignedPatch? = nil) -> (x: Matrix<Double>, w: Matrix<Double>) {
         for seed in UInt64(1)... {
             var rng = TestRNG(seed: seed)
-            let x: Matrix<Double> = rng.matrix(b, P * d)
+            var x: Matrix<Double> = rng.matrix(b, P * d)
+            if let aligned {
+                for i in 0..<b { for t in 0..<d where t != aligned.axis { x[i, aligned.patch * d + t] = 0 } }
+            }
             let w: Matrix<Double> = rng.matrix(m, d, scale: 0.5)
             var ok = true
             for i in 0..<b { for p in 0..<P { for r in 0..<m {
@@ -49,14 +54,15 @@ final class EncoderGradientTests: XCTestCase {
         XCTAssertLessThan(positives, b * m * P, "some units must be inactive for the test to exercise the ReLU")
     }
 
-    func checkReLUGradient(mode: PatchOutput) throws {
-        let b = 5, P = 2, m = 4, d = 3
-        let (x, w) = kinkFreeProblem(b: b, P: P, m: m, d: d, margin: 1e-2)
-        let enc = try ReLUPatchEncoder(weights: w, patches: P, mode: mode)
+    func checkReLUGradient(mode: PatchOutput, patches P: Int = 2, aligned: AxisAlignedPatch? = nil) throws {
+        let b = 5, m = 4, d = 3
+        let (x, w) = kinkFreeProblem(b: b, P: P, m: m, d: d, margin: 1e-2, aligned: aligned)
+        let enc = try ReLUPatchEncoder(weights: w, patches: P, mode: mode, axisAlignedPatch: aligned)
         var rng = TestRNG(seed: 99)
         let r: Matrix<Double> = rng.matrix(b, enc.outputWidth)
         // L(W) = Σ R ⊙ encoder(x).
         func lossOf(_ wt: Matrix<Double>) throws -> Double {
+            // The plain encoder (every patch through the gemm) defines the loss.
             let out = try ReLUPatchEncoder(weights: wt, patches: P, mode: mode)(x)
             return dot(out.storage, r.storage)
         }
@@ -65,7 +71,7 @@ final class EncoderGradientTests: XCTestCase {
         try enc.forward(x, into: &out, cache: &cache)
         var grad = enc.zeroGradient()
         try enc.backward(x, outputGradient: r, cache: &cache, accumulatingInto: &grad)
-        assertGradient(grad, try numericGradient(w, h: 1e-6, lossOf), "ReLU \(mode) dW")
+        assertGradient(grad, try numericGradient(w, h: 1e-6, lossOf), "ReLU \(mode) dW (aligned: \(String(describing: aligned)))")
         // backward accumulates: a second call doubles the gradient.
         var twice = grad
         try enc.backward(x, outputGradient: r, cache: &cache, accumulatingInto: &twice)
@@ -74,6 +80,55 @@ final class EncoderGradientTests: XCTestCase {
 
     func testReLUSummedGradient() throws { try checkReLUGradient(mode: .summed) }
     func testReLUPatchwiseGradient() throws { try checkReLUGradient(mode: .patchwise) }
+
+    /// The axis-aligned patch's shortcut (no gemm for it) has the same gradient, for the
+    /// aligned patch first, in the middle and last.
+    func testAxisAlignedPatchGradient() throws {
+        for mode in PatchOutput.allCases {
+            try checkReLUGradient(mode: mode, aligned: AxisAlignedPatch(patch: 0, axis: 1))
+            try checkReLUGradient(mode: mode, patches: 3, aligned: AxisAlignedPatch(patch: 1, axis: 0))
+            try checkReLUGradient(mode: mode, patches: 3, aligned: AxisAlignedPatch(patch: 2, axis: 2))
+        }
+    }
+
+    /// Float rows as the signal-noise model writes them (patch 0 = ±‖μ‖·e_a, the noise patch
+    /// zero at a): the shortcut's embeddings are the plain encoder's bits (every other term of
+    /// the gemm's dot product is an exact zero); its weight gradient equals the plain one to
+    /// float rounding only (OpenBLAS sums an inner dimension of b in another order than one
+    /// of b·P: about 1e-7 relative).
+    func testAxisAlignedPatchMatchesThePlainEncoder() throws {
+        var rng = TestRNG(seed: 11)
+        let m = 7, d = 40, axis = 3
+        for b in [1, 50, 700] {
+            var x = Matrix<Float>(rows: b, cols: 2 * d)
+            for i in 0..<b {
+                x[i, axis] = (rng.uniform() < 0.5 ? -1 : 1) * 5
+                for t in 0..<d where t != axis { x[i, d + t] = Float(rng.gaussian()) }
+            }
+            let w = Matrix<Float>(rows: m, cols: d) { _, _ in Float(rng.gaussian()) * 0.1 }
+            let g0 = Matrix<Float>(rows: m, cols: d) { _, _ in Float(rng.gaussian()) }
+            for mode in PatchOutput.allCases {
+                let plain = try ReLUPatchEncoder(weights: w, patches: 2, mode: mode)
+                let fast = try ReLUPatchEncoder(weights: w, patches: 2, mode: mode,
+                                                axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: axis))
+                var outPlain = Matrix<Float>(rows: 0, cols: 0), outFast = Matrix<Float>(rows: 0, cols: 0)
+                var cachePlain = EncoderCache<Float>(), cacheFast = EncoderCache<Float>()
+                try plain.forward(x, into: &outPlain, cache: &cachePlain)
+                try fast.forward(x, into: &outFast, cache: &cacheFast)
+                XCTAssertEqual(outFast.storage, outPlain.storage, "b \(b) \(mode): embeddings")
+                let dOut = Matrix<Float>(rows: b, cols: plain.outputWidth) { _, _ in Float(rng.gaussian()) }
+                var gradPlain = g0, gradFast = g0
+                try plain.backward(x, outputGradient: dOut, cache: &cachePlain, accumulatingInto: &gradPlain)
+                try fast.backward(x, outputGradient: dOut, cache: &cacheFast, accumulatingInto: &gradFast)
+                var worst: Float = 0
+                for k in 0..<gradPlain.storage.count {
+                    let scale = max(abs(gradPlain.storage[k]), 1)
+                    worst = max(worst, abs(gradFast.storage[k] - gradPlain.storage[k]) / scale)
+                }
+                XCTAssertLessThan(worst, 1e-5, "b \(b) \(mode): weight gradient")
+            }
+        }
+    }
 
     func testLinearGradient() throws {
         var rng = TestRNG(seed: 3)
@@ -116,6 +171,10 @@ final class EncoderGradientTests: XCTestCase {
         let enc = try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2)
         XCTAssertThrowsError(try enc(Matrix<Double>(rows: 1, cols: 5)))
         XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 0))
+        XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
+                                                  axisAlignedPatch: AxisAlignedPatch(patch: 2, axis: 0)))
+        XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
+                                                  axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: 3)))
         XCTAssertThrowsError(try ReLUPatchEncoder<Double>.gaussianWeights(neurons: 2, patchWidth: 3, sigma0: 0.1, standardNormals: [1, 2]))
         let g = try ReLUPatchEncoder<Double>.gaussianWeights(neurons: 1, patchWidth: 2, sigma0: 0.5, standardNormals: [2, -4])
         XCTAssertEqual(g.storage, [1, -2])

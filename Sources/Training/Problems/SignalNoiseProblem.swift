@@ -61,13 +61,16 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
         let m = config.encoder.width
         let mode: PatchOutput = config.loss.patchwise ? .patchwise : .summed
+        // Patch 0 of every row the data model writes is y·‖μ‖·e_axis: the encoders skip its gemm.
         image = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
                                                                                seed: config.seed, item: 0),
-                                     patches: SignalNoise.Modality.patches, mode: mode)
+                                     patches: SignalNoise.Modality.patches, mode: mode,
+                                     axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: imageModality.signalAxis))
         if multiModal {
             text = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
                                                                                   seed: config.seed, item: 1),
-                                        patches: SignalNoise.Modality.patches, mode: mode)
+                                        patches: SignalNoise.Modality.patches, mode: mode,
+                                        axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: textModality.signalAxis))
         }
         views = ViewPairStep(first: image, second: text)
         cacheData = config.data.cache != .off
@@ -113,21 +116,24 @@ final class SignalNoiseProblem: ContrastiveProblem {
                                          loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
     }
 
-    /// Forward and backward: one (b·P) × m × d gemm per view each. Loss: the gemms the
-    /// distributed loss executes (the fused symmetric InfoNCE: 3 or 4 b × B × k for both
-    /// directions; k = P·m patch-wise, m summed).
+    /// Forward and backward: one b × m × d gemm per view each over the noise patch (the
+    /// axis-aligned signal patch takes no gemm). Loss: the gemms the distributed loss executes
+    /// (the fused symmetric InfoNCE: 3 or 4 b × B × k for both directions; k = P·m patch-wise,
+    /// m summed).
     func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? { flops(localRows: b, globalRows: B).executed }
 
-    /// The same step counted with the unfused loss's gemms (per direction: logits, dA, dC
-    /// unless stop-gradient, the logits again in the ring's second sweep): the "useful" work.
+    /// The same step counted as the plain algorithm does it: (b·P) × m × d encoder gemms over
+    /// every patch, and the unfused loss's gemms (per direction: logits, dA, dC unless
+    /// stop-gradient, the logits again in the ring's second sweep): the "useful" work.
     func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? { flops(localRows: b, globalRows: B).unfused }
 
     private func flops(localRows b: Int, globalRows B: Int) -> (executed: Double, unfused: Double) {
         let P = Double(SignalNoise.Modality.patches), m = Double(config.encoder.width), d = Double(config.signalNoise.d)
-        let encoders = 2 * (2 * Double(b) * P * m * d)
+        // Per view, forward + backward: 2 gemms of 2·rows·m·d flops.
+        func encoders(patches: Double) -> Double { 2 * (2 * Double(b) * patches * m * d) }
         let k = config.loss.patchwise ? SignalNoise.Modality.patches * config.encoder.width : config.encoder.width
         let l = loss.loss.gemmFlops(localRows: b, globalRows: B, width: k, symmetric: multiModal && symmetric)
-        return (2 * encoders + l.executed, 2 * encoders + l.unfused)
+        return (2 * encoders(patches: P - 1) + l.executed, 2 * encoders(patches: P) + l.unfused)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
@@ -156,7 +162,8 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
         // Features: the summed embedding h(x) = Σ_p ReLU(W x^(p)) of the frozen image encoder.
-        let features = try ReLUPatchEncoder(weights: image.weights, patches: SignalNoise.Modality.patches, mode: .summed)
+        let features = try ReLUPatchEncoder(weights: image.weights, patches: SignalNoise.Modality.patches, mode: .summed,
+                                             axisAlignedPatch: image.axisAlignedPatch)
         func encoder(_ set: SignalNoise) -> ShardEncoder {
             return { range in
                 var xs = Matrix<Float>(rows: 0, cols: 0), ys: [Float] = []
