@@ -1,7 +1,8 @@
 // Training/Trainer.swift — the training loop every rank runs in lockstep: pick the step's
 // global batch, let the problem compute the distributed loss and this rank's gradient,
-// all-reduce the fused gradient once, apply the identical update; log, evaluate, checkpoint,
-// and stop cleanly on a signal or a non-finite loss.
+// all-reduce its gradient (each encoder's part as soon as its backward is done, overlapped with
+// the rest; the stop request rides along), apply the identical update; log, evaluate,
+// checkpoint, and stop cleanly on a signal or a non-finite loss.
 import Foundation
 import Linalg
 import MPI
@@ -62,8 +63,9 @@ public final class Trainer {
 
     // Reused across steps so that a step allocates nothing after warm-up.
     private var indexBuffer: [Int] = []
-    /// The gradient all-reduce (Open MPI's MPI_Allreduce mallocs a buffer per call).
-    private let gradientReducer: RingAllreduce<Float>
+    /// The gradient all-reduce: nonblocking rings per encoder (Open MPI's MPI_Allreduce and
+    /// MPI_Iallreduce malloc per call), carrying the stop request.
+    private let gradientExchange: GradientExchange
 
     public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator) {
         precondition(mode != .compare, "a Trainer trains one modality")
@@ -71,7 +73,7 @@ public final class Trainer {
         self.mode = mode
         self.problem = problem
         self.comm = comm
-        gradientReducer = RingAllreduce<Float>(communicator: comm)
+        gradientExchange = GradientExchange(communicator: comm, parameterCount: problem.parameterCount)
     }
 
     /// The global sample indices of step `step`'s batch that this rank owns. Full batch: the
@@ -101,18 +103,18 @@ public final class Trainer {
                              optimizer: optimizer, step: 0)
     }
 
-    /// The first half of step `state.step`: the global loss and this rank's gradient, then the
-    /// fused all-reduce of the gradient (in place). Collective. Returns the global loss;
-    /// throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
-    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming) throws -> Double {
+    /// The first half of step `state.step`: the global loss and this rank's gradient, each
+    /// encoder's part all-reduced as soon as it is complete; the sum lands in `state.gradient`.
+    /// Collective. `requestStop`: this rank asks the run to stop after this step (a received
+    /// signal asks too); ``stopRequested`` then tells whether any rank did. Returns the global
+    /// loss; throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
+    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming, requestStop: Bool = false) throws -> Double {
         try localIndices(step: state.step, into: &indexBuffer)
         heartbeat.enter(.lossExchange, step: state.step)
+        gradientExchange.begin()
+        gradientExchange.requestStop = requestStop
         let loss = try problem.lossAndGradient(localIndices: indexBuffer, draw: UInt64(state.step),
-                                               gradient: &state.gradient, timing: &timing)
-        guard loss.isFinite else {
-            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
-                                          gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
-        }
+                                               gradient: gradientExchange, timing: &timing)
         if let stall = testStall, stall.rank == comm.rank, stall.step == state.step {
             // The watchdog test's fault: this rank stops here; the others wait in the all-reduce.
             heartbeat.enter(.computing, step: state.step)
@@ -121,13 +123,20 @@ public final class Trainer {
         }
         heartbeat.enter(.gradientAllreduce, step: state.step)
         let t0 = comm.wtime()
-        try gradientReducer.sum(inPlace: &state.gradient)
+        try gradientExchange.finish(into: &state.gradient)
         timing.seconds.allreduce += comm.wtime() - t0
         heartbeat.enter(.computing, step: state.step)
+        guard loss.isFinite else {
+            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
+                                          gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
+        }
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
         timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
         return loss
     }
+
+    /// Whether any rank asked to stop in the last ``computeGradient(_:timing:requestStop:)``.
+    public var stopRequested: Bool { gradientExchange.stopRequested }
 
     /// The second half of a step: the optimizer update with the all-reduced gradient, copied
     /// into the encoders; advances `state.step`. Identical on every rank.
@@ -240,15 +249,26 @@ public final class Trainer {
 
         /// Loss and all-reduced gradient of the current step; a non-finite loss names the last finite one.
         func gradientStep(_ timing: inout StepTiming) throws -> Double {
-            do { return try computeGradient(&state, timing: &timing) } catch let TrainingError.nonFinite(step, loss, _, norm) {
+            do {
+                return try computeGradient(&state, timing: &timing, requestStop: state.step + 1 == simulatedStopStep)
+            } catch let TrainingError.nonFinite(step, loss, _, norm) {
                 throw TrainingError.nonFinite(step: step, loss: loss, lastFinite: lastLoss, gradientNorm: norm)
             }
         }
 
         while state.step < total {
             let stepStart = comm.wtime()
-            heartbeat.enter(.stopAgreement, step: state.step)
-            if try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep) {
+            // The stop agreement: its own all-reduce before the first step; after that it rode
+            // in the last step's gradient all-reduce (a signal is read there when the last
+            // encoder's part starts; one that arrives later is seen a step later).
+            let stop: Bool
+            if state.step == startStep {
+                heartbeat.enter(.stopAgreement, step: state.step)
+                stop = try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep)
+            } else {
+                stop = stopRequested
+            }
+            if stop {
                 heartbeat.enter(.computing, step: state.step)
                 try saveCheckpoint()
                 let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"
