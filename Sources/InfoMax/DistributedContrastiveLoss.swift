@@ -659,10 +659,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             splitWeights.withUnsafeMutableBufferPointer { psw in
             rowMax.withUnsafeBufferPointer { plse in
             colLSE.withUnsafeBufferPointer { pcl in
+            colShift.withUnsafeMutableBufferPointer { pf in
             dCGlobal.withUnsafeMutableBufferPointer { pdg in
             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                 let a = pa.baseAddress!, c = pc.baseAddress!, L = pl.baseAddress!
                 let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
+                let factors = columnFactors(pcl.baseAddress!, count: B, into: pf.baseAddress!).map { ($0, UnsafePointer(pf.baseAddress!)) }
                 var i0 = 0
                 while i0 < b {
                     let rr = Swift.min(rowsPerBlock, b - i0)
@@ -673,7 +675,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     }
                     let split = stopGradient ? psw.baseAddress! : nil
                     fusedWeights(w, rows: rr, columns: B, rowLSE: plse.baseAddress! + i0, colLSE: pcl.baseAddress!,
-                                 scale: scale, split: split)
+                                 scale: scale, split: split, factors: factors)
                     // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
                     T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
                            beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
@@ -681,7 +683,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                            beta: 1, c: pdg.baseAddress!, ldc: k)
                     i0 += rr
                 }
-            }}}}}}}}}
+            }}}}}}}}}}
         }
 
         try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
@@ -794,6 +796,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             splitWeights.withUnsafeMutableBufferPointer { psw in
             rowMax.withUnsafeBufferPointer { plse in
             colLSE.withUnsafeBufferPointer { pcl in
+            colShift.withUnsafeMutableBufferPointer { pf in
             dCGlobal.withUnsafeMutableBufferPointer { pdg in
             rowBlock.withUnsafeMutableBufferPointer { pab in
             rowGradient.withUnsafeMutableBufferPointer { pgb in
@@ -802,6 +805,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                 let a = pa.baseAddress!, G = pc.baseAddress!, L = pl.baseAddress!
                 let aBlock = pab.baseAddress!, dhBlock = pgb.baseAddress!, dg = pdg.baseAddress!
+                let shift = columnFactors(pcl.baseAddress!, count: B, into: pf.baseAddress!), cf = UnsafePointer(pf.baseAddress!)
                 forEachBlock { pos0, rr, s, e in
                     let n1 = s, n2 = B - e, n = n1 + n2
                     guard n > 0 else { return }
@@ -818,9 +822,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     }
                     let split = stopGradient ? psw.baseAddress! : nil
                     let lse = plse.baseAddress! + pos0
-                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: pcl.baseAddress!, scale: scale, split: split)
+                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: pcl.baseAddress!, scale: scale, split: split,
+                                 factors: shift.map { ($0, cf) })
                     fusedWeights(w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: pcl.baseAddress! + e, scale: scale,
-                                 split: split.map { $0 + n1 })
+                                 split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
                     let w2 = split ?? w
                     // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
                     dhBlock.update(repeating: 0, count: rr * k)
@@ -839,7 +844,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                         for t in 0..<k { dst[t] += src[t] }
                     }
                 }
-            }}}}}}}}}}}
+            }}}}}}}}}}}}
         }
 
         // dĜ back to the global order, then to its owners; rows and columns by position.

@@ -17,6 +17,12 @@ public protocol RowExp {
     /// scale·(exp(x_j − rowShift) + exp(x_j − columnShifts_j))).
     static func expRowAndColumns(_ x: UnsafeMutablePointer<Self>, count n: Int, rowShift: Self, columnShifts: UnsafePointer<Self>,
                                  scale: Self, columnsInto y: UnsafeMutablePointer<Self>?)
+    /// ``expRowAndColumns(_:count:rowShift:columnShifts:scale:columnsInto:)`` with one
+    /// exponential per value: the column term comes from the row one,
+    /// exp(x_j − c_j) = exp(x_j − rowShift)·rowFactor·columnFactors_j, the caller's factors
+    /// being rowFactor = exp(rowShift − K) and columnFactors_j = exp(K − c_j) for one K.
+    static func expRowScaledColumns(_ x: UnsafeMutablePointer<Self>, count n: Int, rowShift: Self, rowFactor: Self,
+                                    columnFactors: UnsafePointer<Self>, scale: Self, columnsInto y: UnsafeMutablePointer<Self>?)
 }
 
 extension Double: RowExp {
@@ -47,7 +53,44 @@ extension Double: RowExp {
     }
 }
 
+extension Double {
+    @inlinable
+    public static func expRowScaledColumns(_ x: UnsafeMutablePointer<Double>, count n: Int, rowShift: Double, rowFactor: Double,
+                                           columnFactors: UnsafePointer<Double>, scale: Double,
+                                           columnsInto y: UnsafeMutablePointer<Double>?) {
+        for j in 0..<n {
+            let r = Double.exp(x[j] - rowShift), c = r * (rowFactor * columnFactors[j])
+            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+        }
+    }
+}
+
 extension Float: RowExp {
+    @inlinable
+    public static func expRowScaledColumns(_ x: UnsafeMutablePointer<Float>, count n: Int, rowShift: Float, rowFactor: Float,
+                                           columnFactors: UnsafePointer<Float>, scale: Float,
+                                           columnsInto y: UnsafeMutablePointer<Float>?) {
+        var j = 0
+        let r8 = SIMD8<Float>(repeating: rowShift), s8 = SIMD8<Float>(repeating: scale), u8 = SIMD8<Float>(repeating: rowFactor)
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            let f = UnsafeRawPointer(columnFactors + j).loadUnaligned(as: SIMD8<Float>.self)
+            let er = vectorExp(v - r8), ec = er * (u8 * f)
+            if let y {
+                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * er, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(y + j).storeBytes(of: s8 * ec, as: SIMD8<Float>.self)
+            } else {
+                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * (er + ec), as: SIMD8<Float>.self)
+            }
+            j += 8
+        }
+        while j < n {
+            let r = Float.exp(x[j] - rowShift), c = r * (rowFactor * columnFactors[j])
+            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+            j += 1
+        }
+    }
+
     @inlinable
     public static func expAccumulateColumns(_ x: UnsafePointer<Float>, count n: Int, shifts: UnsafePointer<Float>,
                                             into acc: UnsafeMutablePointer<Float>) {
