@@ -44,7 +44,7 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
         self.range = range
         self.buffer = buffer
         let p = communicator.size, r = communicator.rank, n = range.count
-        scratch = MPIBuffer(repeating: .zero, count: (n + p - 1) / Swift.max(p, 1))
+        scratch = MPIBuffer(repeating: .zero, count: p > 1 ? (n + p - 1) / p : 0)
         guard p > 1, n > 0 else { return }
         // Chunk c covers [c·n/p, (c+1)·n/p) of the range.
         func bounds(_ c: Int) -> (start: Int, count: Int) {
