@@ -358,14 +358,15 @@ struct MemoryModel {
         var parts: [Part] = []
 
         // The model: encoder weights and their gradient matrices, the trainer's flat
-        // parameters and fused gradient, the optimizer's moments, the gradient exchange.
+        // parameters, the optimizer's moments, the gradient exchange (the fused gradient: the
+        // optimizer reads it there).
         let moments: Int
         switch c.optimizer.kind {
         case .sgd: moments = c.optimizer.momentum > 0 ? 1 : 0
         case .adam: moments = 2
         }
         let params = s.parameters
-        parts.append(part("encoders' weights, gradients and optimizer state", s.parameterKeys, params * ((4 + moments) * f)))
+        parts.append(part("encoders' weights, gradients and optimizer state", s.parameterKeys, params * ((3 + moments) * f)))
         if let pv = params.value {
             // The trainer's gradient exchange: the flat buffer the encoders' parts are reduced in
             // (+ the stop element) and, over several ranks, each part's ring scratch.

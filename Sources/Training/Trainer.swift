@@ -25,13 +25,12 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var exitCode: Int32 { ExitCodes.numerical }
 }
 
-/// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
-/// place), and the optimizer. One value per rank; identical on every rank after each update.
+/// What changes from step to step: the parameters and the optimizer (the all-reduced gradient
+/// stays in the trainer's gradient exchange, where the optimizer reads it). One value per
+/// rank; identical on every rank after each update.
 public struct TrainingState: Sendable {
     /// Every encoder's weights, flat, in the problem's order.
     public var parameters: [Float]
-    /// The all-reduced gradient of the last `computeGradient`.
-    public var gradient: [Float]
     /// The optimizer and its moments.
     public var optimizer: Optimizer
     /// The next step to run (= steps completed).
@@ -99,12 +98,11 @@ public final class Trainer {
         var params = [Float](repeating: 0, count: problem.parameterCount)
         problem.copyParameters(into: &params)
         let optimizer = Optimizer(config: config.optimizer, parameterCount: params.count, totalSteps: config.steps)
-        return TrainingState(parameters: params, gradient: [Float](repeating: 0, count: params.count),
-                             optimizer: optimizer, step: 0)
+        return TrainingState(parameters: params, optimizer: optimizer, step: 0)
     }
 
     /// The first half of step `state.step`: the global loss and this rank's gradient, each
-    /// encoder's part all-reduced as soon as it is complete; the sum lands in `state.gradient`.
+    /// encoder's part all-reduced as soon as it is complete (read by ``applyUpdate(_:timing:)``).
     /// Collective. `requestStop`: this rank asks the run to stop after this step (a received
     /// signal asks too); ``stopRequested`` then tells whether any rank did. Returns the global
     /// loss; throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
@@ -123,15 +121,15 @@ public final class Trainer {
         }
         heartbeat.enter(.gradientAllreduce, step: state.step)
         let t0 = comm.wtime()
-        try gradientExchange.finish(into: &state.gradient)
+        try gradientExchange.finish()
         timing.seconds.allreduce += comm.wtime() - t0
         heartbeat.enter(.computing, step: state.step)
         guard loss.isFinite else {
             throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
-                                          gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
+                                          gradientNorm: gradientExchange.sumNorm)
         }
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
-        timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
+        timing.bytesSent += 2 * (comm.size - 1) * gradientExchange.parameterCount * MemoryLayout<Float>.stride / comm.size
         return loss
     }
 
@@ -142,7 +140,7 @@ public final class Trainer {
     /// into the encoders; advances `state.step`. Identical on every rank.
     public func applyUpdate(_ state: inout TrainingState, timing: inout StepTiming) {
         let t0 = comm.wtime()
-        state.optimizer.apply(gradient: state.gradient, to: &state.parameters)
+        gradientExchange.withSum { state.optimizer.apply(gradient: $0, to: &state.parameters) }
         problem.setParameters(state.parameters)
         state.step += 1
         timing.seconds.optimizer += comm.wtime() - t0
@@ -230,7 +228,7 @@ public final class Trainer {
             row[.communicationSeconds] = commSeconds
             row[.loss] = loss
             row[.learningRate] = Double(state.optimizer.currentLearningRate)
-            row[.gradientNorm] = Double(dot(state.gradient, state.gradient).squareRoot())
+            row[.gradientNorm] = gradientExchange.sumNorm
             try problem.diagnostics(into: &row)
             if evaluate, let acc = try problem.downstreamAccuracy() {
                 row[.trainAccuracy] = acc.train
