@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(name: "mpi-example", dependencies: ["MPI"], path: "Examples/MPIExample"),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(name: "multirank-checks",
-                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "TestSupport", realModule],
+                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
                           path: "Tests/MultiRank"),
         // What the test targets share (the SplitMix64 test-data generator); not in any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -492,20 +492,30 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
 
     /// All-gather paths: every rank's (max, sum-exp) statistics of the N columns (`colMax`,
     /// `colSum`) are gathered and combined in rank order (the same bits on every rank) into
-    /// the column log-sum-exps `colLSE`.
-    private func combineColumnStatistics(_ B: Int, meter: inout CallMeter) throws {
-        let p = communicator.size
-        resizeZeroed(&colStatsLocal, 2 * B)
+    /// the column log-sum-exps `colLSE`. The loss rides along, so that it needs no collective
+    /// of its own: each rank adds its rows' share Σᵢ (row LSEᵢ − 2·Sᵢᵢ) (`rowShare`, sent as
+    /// two scalars, high and low part, ~48 bits in Float); returns the summed loss
+    /// Σ_r rowShare_r + Σⱼ col LSEⱼ (before the 1/2N), the same on every rank.
+    private func combineColumnStatistics(_ B: Int, rowShare: Double, meter: inout CallMeter) throws -> Double {
+        let p = communicator.size, width = 2 * B + 2
+        resizeZeroed(&colStatsLocal, width)
         for j in 0..<B { colStatsLocal[j] = colMax[j]; colStatsLocal[B + j] = colSum[j] }
+        let high = T(rowShare)
+        colStatsLocal[2 * B] = high
+        colStatsLocal[2 * B + 1] = T(rowShare - Double(high))
         let t0 = communicator.wtime()
         try communicator.allgather(colStatsLocal, into: &colStatsAll)
         meter.commSeconds += communicator.wtime() - t0
-        meter.bytes += (p - 1) * 2 * B * MemoryLayout<T>.stride
+        meter.bytes += (p - 1) * width * MemoryLayout<T>.stride
+        var total = 0.0
+        for r in 0..<p { total += Double(colStatsAll[r * width + 2 * B]) + Double(colStatsAll[r * width + 2 * B + 1]) }
         for j in 0..<B {
             var m = -T.infinity, sum: T = 0
-            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * 2 * B + j], colStatsAll[r * 2 * B + B + j]) }
+            for r in 0..<p { combineStatistics(&m, &sum, colStatsAll[r * width + j], colStatsAll[r * width + B + j]) }
             colLSE[j] = m + T.log(sum)
+            total += Double(colLSE[j])
         }
+        return total
     }
 
     /// The positive pairs (S's diagonal) of the local rows, added to dĤ and dĜ. `row(q)` gives
@@ -534,28 +544,42 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
 
     /// The end of both all-gather paths: the dĜ partials (global column order) reduce-scattered
     /// to their owners, the positive pairs, then ``finishFused``.
-    private func finishFusedAllgather(_ f: FusedInputs, into result: inout SymmetricContrastiveResult<T>, localLoss: Double,
+    private func finishFusedAllgather(_ f: FusedInputs, into result: inout SymmetricContrastiveResult<T>, summedLoss: Double,
                                       meter: inout CallMeter, row: (Int) -> (i: Int, rowLSE: T, colLSE: T)) throws {
         let t0 = communicator.wtime()
         try ringReducer().sum(&dCGlobal, layout: candidateLayout, into: &result.dSecond.storage)
         meter.commSeconds += communicator.wtime() - t0
         meter.bytes += (f.B - f.b) * f.k * MemoryLayout<T>.stride
         addPositivePairs(f, into: &result, row: row)
-        try finishFused(f.B, into: &result, localLoss: localLoss, meter: meter)
+        try finishFused(f.B, into: &result, loss: .summed(summedLoss), meter: meter)
     }
 
-    /// The end of every fused path: back through the normalisation, the loss (this rank's
-    /// share / 2N) summed over the ranks, and the call's ``lastStats``.
-    private func finishFused(_ B: Int, into result: inout SymmetricContrastiveResult<T>, localLoss: Double, meter: CallMeter,
+    /// A fused path's loss before the 1/2N: this rank's share (summed over the ranks at the
+    /// end), or already the sum over the ranks (the all-gather paths fold it into the column
+    /// statistics).
+    private enum FusedLoss {
+        case local(Double)
+        case summed(Double)
+    }
+
+    /// The end of every fused path: back through the normalisation, the loss / 2N (summed over
+    /// the ranks if it is not yet), and the call's ``lastStats``.
+    private func finishFused(_ B: Int, into result: inout SymmetricContrastiveResult<T>, loss total: FusedLoss, meter: CallMeter,
                              overlappedSeconds: Double = 0) throws {
         var meter = meter
         if loss.similarity == .cosine {
             backpropNormalization(&result.dFirst, normalized: aHat, norms: aNorms)
             backpropNormalization(&result.dSecond, normalized: pHat, norms: pNorms)
         }
-        let t0 = communicator.wtime()
-        let value = try sumLossShares(localLoss / Double(2 * Swift.max(B, 1)), bytes: &meter.bytes)
-        meter.commSeconds += communicator.wtime() - t0
+        let value: Double
+        switch total {
+        case .local(let share):
+            let t0 = communicator.wtime()
+            value = try sumLossShares(share / Double(2 * Swift.max(B, 1)), bytes: &meter.bytes)
+            meter.commSeconds += communicator.wtime() - t0
+        case .summed(let sum):
+            value = sum / Double(2 * Swift.max(B, 1))
+        }
         result.value = T(value)
         lastStats = meter.stats(at: communicator.wtime(), overlappedSeconds: overlappedSeconds)
     }
@@ -591,7 +615,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: needLabels, into: &result, meter: &meter)
         let B = f.B, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
         let hold = f.hold, rowsPerBlock = f.rowsPerBlock
-        var localLoss = 0.0
+        var rowShare = 0.0
 
         if b > 0 && k > 0 {
             hh.storage.withUnsafeBufferPointer { pa in
@@ -621,12 +645,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
-        try combineColumnStatistics(B, meter: &meter)
         for i in 0..<b {
-            let lse = rowMax[i] + T.log(rowSum[i])
-            localLoss += Double(lse - positive[i]) + Double(colLSE[offset + i] - positive[i])
-            rowMax[i] = lse  // from here on: the row log-sum-exps
+            rowMax[i] += T.log(rowSum[i])  // from here on: the row log-sum-exps
+            rowShare += Double(rowMax[i]) - 2 * Double(positive[i])
         }
+        let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
             hh.storage.withUnsafeBufferPointer { pa in
@@ -636,10 +659,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             splitWeights.withUnsafeMutableBufferPointer { psw in
             rowMax.withUnsafeBufferPointer { plse in
             colLSE.withUnsafeBufferPointer { pcl in
+            colShift.withUnsafeMutableBufferPointer { pf in
             dCGlobal.withUnsafeMutableBufferPointer { pdg in
             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                 let a = pa.baseAddress!, c = pc.baseAddress!, L = pl.baseAddress!
                 let keys: UnsafePointer<T>? = needLabels ? py.baseAddress : nil
+                let factors = columnFactors(pcl.baseAddress!, count: B, into: pf.baseAddress!).map { ($0, UnsafePointer(pf.baseAddress!)) }
                 var i0 = 0
                 while i0 < b {
                     let rr = Swift.min(rowsPerBlock, b - i0)
@@ -650,7 +675,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     }
                     let split = stopGradient ? psw.baseAddress! : nil
                     fusedWeights(w, rows: rr, columns: B, rowLSE: plse.baseAddress! + i0, colLSE: pcl.baseAddress!,
-                                 scale: scale, split: split)
+                                 scale: scale, split: split, factors: factors)
                     // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
                     T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
                            beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
@@ -658,10 +683,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                            beta: 1, c: pdg.baseAddress!, ldc: k)
                     i0 += rr
                 }
-            }}}}}}}}}
+            }}}}}}}}}}
         }
 
-        try finishFusedAllgather(f, into: &result, localLoss: localLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
+        try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
     }
 
     /// ``fusedSymmetricAllgather`` for opposite-label negatives, grouped by label: the gathered
@@ -682,7 +707,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let hold = f.hold, rowsPerBlock = f.rowsPerBlock
         if rowBlock.count < rowsPerBlock * k { resizeZeroed(&rowBlock, rowsPerBlock * k) }
         if rowGradient.count < rowsPerBlock * k { resizeZeroed(&rowGradient, rowsPerBlock * k) }
-        var localLoss = 0.0
+        var rowShare = 0.0
         var pairs = 0
 
         // The label order: columns (every rank the same) and this rank's rows.
@@ -758,13 +783,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         } else {
             for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
         }
-        try combineColumnStatistics(B, meter: &meter)  // in the sorted order, the same on every rank
         for q in 0..<b {
-            let i = rowOrder[q]
-            let lse = rowMax[q] + T.log(rowSum[q])
-            localLoss += Double(lse - positive[i]) + Double(colLSE[colPos[offset + i]] - positive[i])
-            rowMax[q] = lse  // from here on: the row log-sum-exps (by position)
+            rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps (by position)
+            rowShare += Double(rowMax[q]) - 2 * Double(positive[rowOrder[q]])
         }
+        // In the sorted order, the same on every rank.
+        let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
             gathered.withUnsafeBufferPointer { pc in
@@ -772,6 +796,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             splitWeights.withUnsafeMutableBufferPointer { psw in
             rowMax.withUnsafeBufferPointer { plse in
             colLSE.withUnsafeBufferPointer { pcl in
+            colShift.withUnsafeMutableBufferPointer { pf in
             dCGlobal.withUnsafeMutableBufferPointer { pdg in
             rowBlock.withUnsafeMutableBufferPointer { pab in
             rowGradient.withUnsafeMutableBufferPointer { pgb in
@@ -780,6 +805,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                 let a = pa.baseAddress!, G = pc.baseAddress!, L = pl.baseAddress!
                 let aBlock = pab.baseAddress!, dhBlock = pgb.baseAddress!, dg = pdg.baseAddress!
+                let shift = columnFactors(pcl.baseAddress!, count: B, into: pf.baseAddress!), cf = UnsafePointer(pf.baseAddress!)
                 forEachBlock { pos0, rr, s, e in
                     let n1 = s, n2 = B - e, n = n1 + n2
                     guard n > 0 else { return }
@@ -796,9 +822,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     }
                     let split = stopGradient ? psw.baseAddress! : nil
                     let lse = plse.baseAddress! + pos0
-                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: pcl.baseAddress!, scale: scale, split: split)
+                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: pcl.baseAddress!, scale: scale, split: split,
+                                 factors: shift.map { ($0, cf) })
                     fusedWeights(w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: pcl.baseAddress! + e, scale: scale,
-                                 split: split.map { $0 + n1 })
+                                 split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
                     let w2 = split ?? w
                     // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
                     dhBlock.update(repeating: 0, count: rr * k)
@@ -817,13 +844,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                         for t in 0..<k { dst[t] += src[t] }
                     }
                 }
-            }}}}}}}}}}}
+            }}}}}}}}}}}}
         }
 
         // dĜ back to the global order, then to its owners; rows and columns by position.
         if k > 0 { permuteRows(&dCGlobal, k: k, order: colPos) }
         lastPairFraction = b * B > 0 ? Double(pairs) / Double(b * B) : 1
-        try finishFusedAllgather(f, into: &result, localLoss: localLoss, meter: &meter) { q in
+        try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { q in
             let i = rowOrder[q]
             return (i, rowMax[q], colLSE[colPos[offset + i]])
         }
@@ -982,7 +1009,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         }
         meter.commSeconds += ring.communicationSeconds
         meter.bytes += ring.bytesSent
-        try finishFused(B, into: &result, localLoss: localLoss, meter: meter, overlappedSeconds: ring.overlappedSeconds)
+        try finishFused(B, into: &result, loss: .local(localLoss), meter: meter, overlappedSeconds: ring.overlappedSeconds)
     }
 
     /// The ring exchange for this rank's rows: InfoNCE sweeps twice (online log-sum-exps, then

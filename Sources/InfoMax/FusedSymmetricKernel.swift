@@ -83,16 +83,47 @@ func combineStatistics<T: BLASScalar>(_ m: inout T, _ s: inout T, _ m2: T, _ s2:
 /// rowLSE_i}, direction 1's softmax) and writes scale·Q (Q_ij = e^{ℓ_ij − colLSE_j}, direction
 /// 2's) into `split` (rr × n) — or, when `split` is nil, adds it to `w` (w = scale·(P + Q), the
 /// weight of ℓ_ij in the symmetric loss without stop-gradient). Masked pairs get 0.
+///
+/// With `factors` (from ``columnFactors(_:count:into:)``: K and exp(K − colLSE_j) of these
+/// columns) a row whose rowLSE_i − K ≤ 80 takes one exponential per pair instead of two:
+/// Q_ij = P_ij · exp(rowLSE_i − K) · exp(K − colLSE_j) (a few ulp from the direct form).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func fusedWeights<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int? = nil,
                                  rowLSE: UnsafePointer<T>, colLSE: UnsafePointer<T>, scale: T,
-                                 split: UnsafeMutablePointer<T>?) {
+                                 split: UnsafeMutablePointer<T>?, factors: (shift: T, columns: UnsafePointer<T>)? = nil) {
     let ld = ld ?? n
     for ii in 0..<rr {
-        T.expRowAndColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], columnShifts: colLSE, scale: scale,
-                           columnsInto: split.map { $0 + ii * ld })
+        if let (shift, columns) = factors, rowLSE[ii] - shift <= 80 {  // false for NaN: two exponentials
+            T.expRowScaledColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], rowFactor: T.exp(rowLSE[ii] - shift),
+                                  columnFactors: columns, scale: scale, columnsInto: split.map { $0 + ii * ld })
+        } else {
+            T.expRowAndColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], columnShifts: colLSE, scale: scale,
+                               columnsInto: split.map { $0 + ii * ld })
+        }
     }
+}
+
+/// The column factors of pass 2's one-exponential form: K = min_j colLSE_j and
+/// factors_j = exp(K − colLSE_j) ∈ (e^−80, 1] for the n columns; returns K, or nil (two
+/// exponentials per pair) when the column log-sum-exps are not all finite or spread over more
+/// than 80 (a factor would underflow). Then, for a row with rowLSE_i − K ≤ 80, no product
+/// P_ij · e^{rowLSE_i − K} · factor_j overflows, and one that underflows is below e^{−87}
+/// exactly (Q_ij = e^{ℓ_ij − colLSE_j} ≤ e^{rowLSE_i − K}).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into factors: UnsafeMutablePointer<T>) -> T? {
+    guard n > 0 else { return nil }
+    var lo = colLSE[0], hi = colLSE[0]
+    for j in 0..<n {
+        let c = colLSE[j]
+        guard c.isFinite else { return nil }
+        lo = c < lo ? c : lo
+        hi = c > hi ? c : hi
+    }
+    guard hi - lo <= 80 else { return nil }
+    for j in 0..<n { factors[j] = T.exp(lo - colLSE[j]) }
+    return lo
 }
 
 /// The logits g·Â[i0 ..< i0+rr] Ĉᵀ (rr × n) into `w` with every non-negative pair set to −∞,

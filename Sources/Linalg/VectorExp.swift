@@ -17,6 +17,12 @@ public protocol RowExp {
     /// scale·(exp(x_j − rowShift) + exp(x_j − columnShifts_j))).
     static func expRowAndColumns(_ x: UnsafeMutablePointer<Self>, count n: Int, rowShift: Self, columnShifts: UnsafePointer<Self>,
                                  scale: Self, columnsInto y: UnsafeMutablePointer<Self>?)
+    /// ``expRowAndColumns(_:count:rowShift:columnShifts:scale:columnsInto:)`` with one
+    /// exponential per value: the column term comes from the row one,
+    /// exp(x_j − c_j) = exp(x_j − rowShift)·rowFactor·columnFactors_j, the caller's factors
+    /// being rowFactor = exp(rowShift − K) and columnFactors_j = exp(K − c_j) for one K.
+    static func expRowScaledColumns(_ x: UnsafeMutablePointer<Self>, count n: Int, rowShift: Self, rowFactor: Self,
+                                    columnFactors: UnsafePointer<Self>, scale: Self, columnsInto y: UnsafeMutablePointer<Self>?)
 }
 
 extension Double: RowExp {
@@ -47,7 +53,59 @@ extension Double: RowExp {
     }
 }
 
+extension Double {
+    @inlinable
+    public static func expRowScaledColumns(_ x: UnsafeMutablePointer<Double>, count n: Int, rowShift: Double, rowFactor: Double,
+                                           columnFactors: UnsafePointer<Double>, scale: Double,
+                                           columnsInto y: UnsafeMutablePointer<Double>?) {
+        for j in 0..<n {
+            let r = Double.exp(x[j] - rowShift), c = r * (rowFactor * columnFactors[j])
+            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+        }
+    }
+}
+
 extension Float: RowExp {
+    /// The symmetric weights' store of eight values at j: scale·row into x and scale·column
+    /// into y, or scale·(row + column) into x when y is nil.
+    @inlinable @inline(__always)
+    static func storeWeights(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>?, at j: Int,
+                             row er: SIMD8<Float>, column ec: SIMD8<Float>, scale s8: SIMD8<Float>) {
+        if let y {
+            UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * er, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + j).storeBytes(of: s8 * ec, as: SIMD8<Float>.self)
+        } else {
+            UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * (er + ec), as: SIMD8<Float>.self)
+        }
+    }
+
+    /// ``storeWeights(_:_:at:row:column:scale:)`` of one value (the rows' tails).
+    @inlinable @inline(__always)
+    static func storeWeight(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>?, at j: Int,
+                            row r: Float, column c: Float, scale: Float) {
+        if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+    }
+
+    @inlinable
+    public static func expRowScaledColumns(_ x: UnsafeMutablePointer<Float>, count n: Int, rowShift: Float, rowFactor: Float,
+                                           columnFactors: UnsafePointer<Float>, scale: Float,
+                                           columnsInto y: UnsafeMutablePointer<Float>?) {
+        var j = 0
+        let r8 = SIMD8<Float>(repeating: rowShift), s8 = SIMD8<Float>(repeating: scale), u8 = SIMD8<Float>(repeating: rowFactor)
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            let f = UnsafeRawPointer(columnFactors + j).loadUnaligned(as: SIMD8<Float>.self)
+            let er = vectorExp(v - r8), ec = er * (u8 * f)
+            storeWeights(x, y, at: j, row: er, column: ec, scale: s8)
+            j += 8
+        }
+        while j < n {
+            let r = Float.exp(x[j] - rowShift)
+            storeWeight(x, y, at: j, row: r, column: r * (rowFactor * columnFactors[j]), scale: scale)
+            j += 1
+        }
+    }
+
     @inlinable
     public static func expAccumulateColumns(_ x: UnsafePointer<Float>, count n: Int, shifts: UnsafePointer<Float>,
                                             into acc: UnsafeMutablePointer<Float>) {
@@ -71,17 +129,11 @@ extension Float: RowExp {
             let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
             let c = UnsafeRawPointer(columnShifts + j).loadUnaligned(as: SIMD8<Float>.self)
             let er = vectorExp(v - r8), ec = vectorExp(v - c)
-            if let y {
-                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * er, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(y + j).storeBytes(of: s8 * ec, as: SIMD8<Float>.self)
-            } else {
-                UnsafeMutableRawPointer(x + j).storeBytes(of: s8 * (er + ec), as: SIMD8<Float>.self)
-            }
+            storeWeights(x, y, at: j, row: er, column: ec, scale: s8)
             j += 8
         }
         while j < n {
-            let r = Float.exp(x[j] - rowShift), c = Float.exp(x[j] - columnShifts[j])
-            if let y { x[j] = scale * r; y[j] = scale * c } else { x[j] = scale * (r + c) }
+            storeWeight(x, y, at: j, row: Float.exp(x[j] - rowShift), column: Float.exp(x[j] - columnShifts[j]), scale: scale)
             j += 1
         }
     }

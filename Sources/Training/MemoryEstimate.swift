@@ -358,16 +358,20 @@ struct MemoryModel {
         var parts: [Part] = []
 
         // The model: encoder weights and their gradient matrices, the trainer's flat
-        // parameters and fused gradient, the optimizer's moments, the ring all-reduce's scratch.
+        // parameters, the optimizer's moments, the gradient exchange (the fused gradient: the
+        // optimizer reads it there).
         let moments: Int
         switch c.optimizer.kind {
         case .sgd: moments = c.optimizer.momentum > 0 ? 1 : 0
         case .adam: moments = 2
         }
         let params = s.parameters
-        parts.append(part("encoders' weights, gradients and optimizer state", s.parameterKeys, params * ((4 + moments) * f)))
-        if P > 1, let pv = params.value {
-            parts.append(part("gradient all-reduce scratch", s.parameterKeys, ByteCount.product(pv / P + 1, f)))
+        parts.append(part("encoders' weights, gradients and optimizer state", s.parameterKeys, params * ((3 + moments) * f)))
+        if let pv = params.value {
+            // The trainer's gradient exchange: the flat buffer the encoders' parts are reduced in
+            // (+ the stop element) and, over several ranks, each part's ring scratch.
+            parts.append(part(P > 1 ? "gradient all-reduce buffer and scratch" : "gradient all-reduce buffer", s.parameterKeys,
+                              ByteCount.product(pv + 1 + (P > 1 ? pv / P + 2 : 0), f)))
         }
 
         // A step's data: both views of the local batch (one-hot rows for co-occurrence), labels.

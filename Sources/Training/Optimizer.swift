@@ -52,7 +52,12 @@ public struct Optimizer: Sendable {
 
     /// θ ← update(θ, g). `gradient` is the all-reduced gradient of the global loss.
     public mutating func apply(gradient: [Float], to parameters: inout [Float]) {
-        precondition(gradient.count == parameters.count, "optimizer: gradient and parameters differ in length")
+        gradient.withUnsafeBufferPointer { apply(gradient: $0, to: &parameters) }
+    }
+
+    /// θ ← update(θ, g), reading g where it lies (the trainer's gradient exchange buffer).
+    public mutating func apply(gradient g: UnsafeBufferPointer<Float>, to parameters: inout [Float]) {
+        precondition(g.count == parameters.count, "optimizer: gradient and parameters differ in length")
         let lr = currentLearningRate
         let wd = Float(config.weightDecay)
         let n = parameters.count
@@ -61,20 +66,16 @@ public struct Optimizer: Sendable {
             let mu = Float(config.momentum)
             if mu > 0 {
                 parameters.withUnsafeMutableBufferPointer { p in
-                    gradient.withUnsafeBufferPointer { g in
-                        state.first.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                v[i] = mu * v[i] + g[i] + wd * p[i]
-                                p[i] -= lr * v[i]
-                            }
+                    state.first.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<n {
+                            v[i] = mu * v[i] + g[i] + wd * p[i]
+                            p[i] -= lr * v[i]
                         }
                     }
                 }
             } else {
                 parameters.withUnsafeMutableBufferPointer { p in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
-                    }
+                    for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
                 }
             }
         case .adam:
@@ -82,15 +83,13 @@ public struct Optimizer: Sendable {
             let t = Float(state.step + 1)
             let c1 = 1 - Float(Double.pow(Double(b1), Double(t))), c2 = 1 - Float(Double.pow(Double(b2), Double(t)))
             parameters.withUnsafeMutableBufferPointer { p in
-                gradient.withUnsafeBufferPointer { g in
-                    state.first.withUnsafeMutableBufferPointer { m in
-                        state.second.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                let gi = g[i] + wd * p[i]
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                p[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
-                            }
+                state.first.withUnsafeMutableBufferPointer { m in
+                    state.second.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<n {
+                            let gi = g[i] + wd * p[i]
+                            m[i] = b1 * m[i] + (1 - b1) * gi
+                            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                            p[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
                         }
                     }
                 }

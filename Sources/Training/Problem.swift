@@ -32,11 +32,12 @@ public protocol ContrastiveProblem: AnyObject {
     func setParameters(_ flat: [Float])
     /// Evaluates the loss over the global batch whose local part is `localIndices` (global
     /// sample indices owned by this rank), with augmentation draw `draw`, and writes this
-    /// rank's contribution to the gradient of that global loss into `gradient` (overwritten).
-    /// Collective: every rank calls it in the same step. Returns the global loss.
-    /// After the first step with a given batch shape it should not allocate (`infomax bench`
-    /// counts allocations).
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double
+    /// rank's contribution to the gradient of that global loss to `gradient`, each encoder's
+    /// part (in parameter order) as soon as its backward pass is done, so that its all-reduce
+    /// overlaps the rest of the step. Collective: every rank calls it in the same step.
+    /// Returns the global loss. After the first step with a given batch shape it should not
+    /// allocate (`infomax bench` counts allocations).
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double
     /// GEMM floating-point operations of one training step with `localRows` samples on this
     /// rank and `globalRows` in the global batch, or nil if not counted (for `infomax bench`).
     func gemmFlops(localRows: Int, globalRows: Int) -> Double?

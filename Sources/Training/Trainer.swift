@@ -1,7 +1,8 @@
 // Training/Trainer.swift — the training loop every rank runs in lockstep: pick the step's
 // global batch, let the problem compute the distributed loss and this rank's gradient,
-// all-reduce the fused gradient once, apply the identical update; log, evaluate, checkpoint,
-// and stop cleanly on a signal or a non-finite loss.
+// all-reduce its gradient (each encoder's part as soon as its backward is done, overlapped with
+// the rest; the stop request rides along), apply the identical update; log, evaluate,
+// checkpoint, and stop cleanly on a signal or a non-finite loss.
 import Foundation
 import Linalg
 import MPI
@@ -24,13 +25,12 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var exitCode: Int32 { ExitCodes.numerical }
 }
 
-/// What changes from step to step: the parameters, the fused gradient buffer (all-reduced in
-/// place), and the optimizer. One value per rank; identical on every rank after each update.
+/// What changes from step to step: the parameters and the optimizer (the all-reduced gradient
+/// stays in the trainer's gradient exchange, where the optimizer reads it). One value per
+/// rank; identical on every rank after each update.
 public struct TrainingState: Sendable {
     /// Every encoder's weights, flat, in the problem's order.
     public var parameters: [Float]
-    /// The all-reduced gradient of the last `computeGradient`.
-    public var gradient: [Float]
     /// The optimizer and its moments.
     public var optimizer: Optimizer
     /// The next step to run (= steps completed).
@@ -62,8 +62,9 @@ public final class Trainer {
 
     // Reused across steps so that a step allocates nothing after warm-up.
     private var indexBuffer: [Int] = []
-    /// The gradient all-reduce (Open MPI's MPI_Allreduce mallocs a buffer per call).
-    private let gradientReducer: RingAllreduce<Float>
+    /// The gradient all-reduce: nonblocking rings per encoder (Open MPI's MPI_Allreduce and
+    /// MPI_Iallreduce malloc per call), carrying the stop request.
+    private let gradientExchange: GradientExchange
 
     public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator) {
         precondition(mode != .compare, "a Trainer trains one modality")
@@ -71,7 +72,7 @@ public final class Trainer {
         self.mode = mode
         self.problem = problem
         self.comm = comm
-        gradientReducer = RingAllreduce<Float>(communicator: comm)
+        gradientExchange = GradientExchange(communicator: comm, parameterCount: problem.parameterCount)
     }
 
     /// The global sample indices of step `step`'s batch that this rank owns. Full batch: the
@@ -97,22 +98,21 @@ public final class Trainer {
         var params = [Float](repeating: 0, count: problem.parameterCount)
         problem.copyParameters(into: &params)
         let optimizer = Optimizer(config: config.optimizer, parameterCount: params.count, totalSteps: config.steps)
-        return TrainingState(parameters: params, gradient: [Float](repeating: 0, count: params.count),
-                             optimizer: optimizer, step: 0)
+        return TrainingState(parameters: params, optimizer: optimizer, step: 0)
     }
 
-    /// The first half of step `state.step`: the global loss and this rank's gradient, then the
-    /// fused all-reduce of the gradient (in place). Collective. Returns the global loss;
-    /// throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
-    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming) throws -> Double {
+    /// The first half of step `state.step`: the global loss and this rank's gradient, each
+    /// encoder's part all-reduced as soon as it is complete (read by ``applyUpdate(_:timing:)``).
+    /// Collective. `requestStop`: this rank asks the run to stop after this step (a received
+    /// signal asks too); ``stopRequested`` then tells whether any rank did. Returns the global
+    /// loss; throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
+    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming, requestStop: Bool = false) throws -> Double {
         try localIndices(step: state.step, into: &indexBuffer)
         heartbeat.enter(.lossExchange, step: state.step)
+        gradientExchange.begin()
+        gradientExchange.requestStop = requestStop
         let loss = try problem.lossAndGradient(localIndices: indexBuffer, draw: UInt64(state.step),
-                                               gradient: &state.gradient, timing: &timing)
-        guard loss.isFinite else {
-            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
-                                          gradientNorm: Double(dot(state.gradient, state.gradient).squareRoot()))
-        }
+                                               gradient: gradientExchange, timing: &timing)
         if let stall = testStall, stall.rank == comm.rank, stall.step == state.step {
             // The watchdog test's fault: this rank stops here; the others wait in the all-reduce.
             heartbeat.enter(.computing, step: state.step)
@@ -121,19 +121,26 @@ public final class Trainer {
         }
         heartbeat.enter(.gradientAllreduce, step: state.step)
         let t0 = comm.wtime()
-        try gradientReducer.sum(inPlace: &state.gradient)
+        try gradientExchange.finish()
         timing.seconds.allreduce += comm.wtime() - t0
         heartbeat.enter(.computing, step: state.step)
+        guard loss.isFinite else {
+            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
+                                          gradientNorm: gradientExchange.sumNorm)
+        }
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
-        timing.bytesSent += 2 * (comm.size - 1) * state.gradient.count * MemoryLayout<Float>.stride / comm.size
+        timing.bytesSent += 2 * (comm.size - 1) * gradientExchange.parameterCount * MemoryLayout<Float>.stride / comm.size
         return loss
     }
+
+    /// Whether any rank asked to stop in the last ``computeGradient(_:timing:requestStop:)``.
+    public var stopRequested: Bool { gradientExchange.stopRequested }
 
     /// The second half of a step: the optimizer update with the all-reduced gradient, copied
     /// into the encoders; advances `state.step`. Identical on every rank.
     public func applyUpdate(_ state: inout TrainingState, timing: inout StepTiming) {
         let t0 = comm.wtime()
-        state.optimizer.apply(gradient: state.gradient, to: &state.parameters)
+        gradientExchange.withSum { state.optimizer.apply(gradient: $0, to: &state.parameters) }
         problem.setParameters(state.parameters)
         state.step += 1
         timing.seconds.optimizer += comm.wtime() - t0
@@ -221,7 +228,7 @@ public final class Trainer {
             row[.communicationSeconds] = commSeconds
             row[.loss] = loss
             row[.learningRate] = Double(state.optimizer.currentLearningRate)
-            row[.gradientNorm] = Double(dot(state.gradient, state.gradient).squareRoot())
+            row[.gradientNorm] = gradientExchange.sumNorm
             try problem.diagnostics(into: &row)
             if evaluate, let acc = try problem.downstreamAccuracy() {
                 row[.trainAccuracy] = acc.train
@@ -240,15 +247,26 @@ public final class Trainer {
 
         /// Loss and all-reduced gradient of the current step; a non-finite loss names the last finite one.
         func gradientStep(_ timing: inout StepTiming) throws -> Double {
-            do { return try computeGradient(&state, timing: &timing) } catch let TrainingError.nonFinite(step, loss, _, norm) {
+            do {
+                return try computeGradient(&state, timing: &timing, requestStop: state.step + 1 == simulatedStopStep)
+            } catch let TrainingError.nonFinite(step, loss, _, norm) {
                 throw TrainingError.nonFinite(step: step, loss: loss, lastFinite: lastLoss, gradientNorm: norm)
             }
         }
 
         while state.step < total {
             let stepStart = comm.wtime()
-            heartbeat.enter(.stopAgreement, step: state.step)
-            if try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep) {
+            // The stop agreement: its own all-reduce before the first step; after that it rode
+            // in the last step's gradient all-reduce (a signal is read there when the last
+            // encoder's part starts; one that arrives later is seen a step later).
+            let stop: Bool
+            if state.step == startStep {
+                heartbeat.enter(.stopAgreement, step: state.step)
+                stop = try comm.anyTrue(StopSignal.received != 0 || state.step == simulatedStopStep)
+            } else {
+                stop = stopRequested
+            }
+            if stop {
                 heartbeat.enter(.computing, step: state.step)
                 try saveCheckpoint()
                 let cause = StopSignal.received != 0 ? StopSignal.name(StopSignal.received) : "a simulated signal"

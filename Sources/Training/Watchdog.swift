@@ -23,7 +23,7 @@ public enum RunPhase: Int, Sendable, CaseIterable {
         case .lossExchange:
             return exchange == .ring ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
                                       : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
-        case .gradientAllreduce: return "the gradient all-reduce (MPI_Sendrecv ring)"
+        case .gradientAllreduce: return "the gradient all-reduce (MPI_Start/MPI_Wait ring)"
         case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
         case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"
         }

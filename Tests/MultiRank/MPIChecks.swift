@@ -42,6 +42,7 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
         try checkBarrier(c)
         try checkLargeAllreduce(c)
         try checkRingAllreduce(c)
+        try checkPersistentRingAllreduce(c)
         try checkAgreement(c)
     } catch {
         // One rank throwing while the others wait in a collective would hang the job.
@@ -51,6 +52,47 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
 }
 
 // MARK: reductions
+
+/// The trainer's nonblocking per-part all-reduce: two PersistentRingAllreduce over disjoint
+/// parts of one buffer, in flight together, started three times (the persistent requests
+/// reused), completed once by polling test() and once by wait(), equal MPI_Allreduce exactly
+/// on integer-valued data, and leave the rest of the buffer alone; a second start while active
+/// is refused.
+private func checkPersistentRingAllreduce(_ c: Checks) throws {
+    let comm = c.comm
+    for n in [1, comm.size, 7, 4099] {
+        let first = n / 3, total = n + 1
+        let buffer = MPIBuffer<Float>(repeating: 0, count: total)
+        let a = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: 0..<first, tag: 11)
+        let b = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: first..<n, tag: 12)
+        for round in 0..<3 {
+            let mine = values(Float.self, rank: comm.rank, count: n, from: round)
+            buffer.assign(mine)
+            buffer[n] = -1
+            try a.start()
+            try b.start()
+            if round == 1 {
+                while !(try a.test()) {}
+                while !(try b.test()) {}
+            } else {
+                try b.wait()
+                try a.wait()
+            }
+            let want = try comm.allreduce(mine, op: .sum)
+            c.expect(Array(buffer.array[0..<n]) == want, "PersistentRingAllreduce n=\(n) round \(round): differs from MPI_Allreduce")
+            c.expect(buffer[n] == -1, "PersistentRingAllreduce n=\(n): wrote outside its parts")
+            c.expect(!a.isActive && !b.isActive, "PersistentRingAllreduce n=\(n): still active after completing")
+        }
+    }
+    if comm.size > 1 {
+        let buffer = MPIBuffer<Float>(repeating: 1, count: 64)
+        let r = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: 0..<64, tag: 13)
+        try r.start()
+        c.expect(throwsInvalidArgument { try r.start() }, "PersistentRingAllreduce: a second start while active is refused")
+        try r.wait()
+        c.expect(buffer.array == [Float](repeating: Float(comm.size), count: 64), "PersistentRingAllreduce of ones sums to the rank count")
+    }
+}
 
 /// The trainer's persistent-scratch ring all-reduce equals MPI_Allreduce (exactly, on
 /// integer-valued data), for lengths shorter than, equal to and longer than the rank count,

@@ -11,6 +11,7 @@ let suites: [String: (Communicator) throws -> Int32] = [
     "synthetic": syntheticChecks,
     "infomax": infomaxChecks,
     "guided": guidedChecks,
+    "exchange": exchangeChecks,
 ]
 
 let args = CommandLine.arguments

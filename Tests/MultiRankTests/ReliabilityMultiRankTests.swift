@@ -126,7 +126,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
         XCTAssertEqual(o.status, 74, o.output)
         XCTAssertLessThan(o.seconds, 30, "the watchdog took too long")
         XCTAssertTrue(o.output.contains("infomax: stall: rank 0 on "), o.output)
-        XCTAssertTrue(o.output.contains("(limit 2 s) at step 12, waiting in the gradient all-reduce (MPI_Sendrecv ring); ending the job (exit 74)."), o.output)
+        XCTAssertTrue(o.output.contains("(limit 2 s) at step 12, waiting in the gradient all-reduce (MPI_Start/MPI_Wait ring); ending the job (exit 74)."), o.output)
         XCTAssertTrue(o.output.contains("the checkpoint of step 12 (the last completed step) is valid"), o.output)
         let s = summary(out)
         XCTAssertEqual(s["status"] as? String, "stalled", "\(s)")

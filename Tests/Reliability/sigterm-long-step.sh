@@ -1,6 +1,6 @@
 #!/bin/bash
 # Tests/Reliability/sigterm-long-step.sh [INFOMAX] — a real `kill -TERM` to mpirun while a
-# step longer than Open MPI's 2 s grace runs (d 2048, m 1024, 4096 samples: ~3 s per step at
+# step longer than Open MPI's 2 s grace runs (d 2048, m 1024, 6144 samples: ~4.5 s per step at
 # 2 ranks on an idle 2-core machine). Open MPI forwards SIGTERM and kills the ranks ~2 s later,
 # inside the step. Checks: rank 0's watchdog thread put the last completed step's checkpoint
 # on disk within 1 s of the kill and of the SIGTERM reaching rank 0 (not asserted when the load
@@ -14,7 +14,7 @@ INFOMAX=${1:-$ROOT/.build/release/infomax}
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 WORK=$(mktemp -d /tmp/infomax-sigterm.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-ARGS=(train --mode single-modal --steps 4 --set signal_noise.d=2048 --set encoder.width=1024 --set train_samples=4096
+ARGS=(train --mode single-modal --steps 4 --set signal_noise.d=2048 --set encoder.width=1024 --set train_samples=6144
       --set log_every=1 --set eval_every=0 --set probe_train_samples=64 --set test_samples=64 --progress lines)
 MPIRUN=(mpirun -np 2 --oversubscribe --bind-to none)
 fail() { echo "reliability: FAIL $*"; exit 1; }

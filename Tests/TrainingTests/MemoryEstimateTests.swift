@@ -88,8 +88,10 @@ final class MemoryEstimateTests: XCTestCase {
         let c = try config(["signal_noise.d=1000", "encoder.width=10", "train_samples=100", "mode=\"multi-modal\""])
         let e = MemoryEstimate(config: c, ranks: 2, rank: 1)
         func bytes(_ prefix: String) -> Int? { e.components.first { $0.name.hasPrefix(prefix) }?.bytes.value }
-        // Two encoders of m·d, each held 4 times (weights, gradient matrix, flat parameters, flat gradient).
-        XCTAssertEqual(bytes("encoders' weights"), 2 * 10 * 1000 * 4 * 4)
+        // Two encoders of m·d, each held 3 times (weights, gradient matrix, flat parameters); the
+        // flat gradient is the gradient exchange's buffer (+ the stop element; 2 ranks: ring scratch).
+        XCTAssertEqual(bytes("encoders' weights"), 2 * 10 * 1000 * 3 * 4)
+        XCTAssertEqual(bytes("gradient all-reduce buffer"), (2 * 10 * 1000 + 1 + 2 * 10 * 1000 / 2 + 2) * 4)
         // Two views of b × 2d floats plus the labels.
         XCTAssertEqual(bytes("a step's input batch"), 2 * 50 * 2000 * 4 + 50 * 12)
         // All-gather: the 100 × 2m patch-wise candidates (stop-gradient: no gradient buffer).
@@ -97,7 +99,7 @@ final class MemoryEstimateTests: XCTestCase {
         // Adam adds two moments.
         let adam = MemoryEstimate(config: try config(["signal_noise.d=1000", "encoder.width=10", "mode=\"multi-modal\"", "optimizer.kind=\"adam\""]),
                                   ranks: 2, rank: 1)
-        XCTAssertEqual(adam.components.first { $0.name.hasPrefix("encoders' weights") }?.bytes.value, 2 * 10 * 1000 * 4 * 6)
+        XCTAssertEqual(adam.components.first { $0.name.hasPrefix("encoders' weights") }?.bytes.value, 2 * 10 * 1000 * 4 * 5)
         // Compare = the larger modality (multi-modal has two encoders).
         let both = MemoryEstimate(config: try config(["signal_noise.d=1000", "encoder.width=10"]), ranks: 2, rank: 1)
         XCTAssertEqual(both.mode, .multiModal)

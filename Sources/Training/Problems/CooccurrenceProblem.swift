@@ -74,7 +74,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
         if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
@@ -82,10 +82,10 @@ final class CooccurrenceProblem: ContrastiveProblem {
         timing.seconds.data += clock.lap()
         if var step = guided {
             return try views.lossAndGradient(first: image, second: nil, x: x, xSecond: x2, labels: nil,
-                                             loss: &step, gradient: &gradient, timing: &timing, clock: &clock)
+                                             loss: &step, gradient: gradient, timing: &timing, clock: &clock)
         }
         return try views.lossAndGradient(first: image, second: text, x: x, xSecond: text != nil ? xt : x2, labels: classes,
-                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
+                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

@@ -53,12 +53,12 @@ final class LatentLinearProblem: ContrastiveProblem {
         ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
         try sampler.fillViews(localIndices, x1: &x1, x2: &x2, latents: &z)
         timing.seconds.data += clock.lap()
         return try views.lossAndGradient(first: f1, second: f2, x: x1, xSecond: x2, labels: nil,
-                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
+                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {

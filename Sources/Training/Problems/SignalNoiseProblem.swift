@@ -90,7 +90,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: inout [Float], timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
         var clock = StepClock(comm)
         // The same samples as the last step (the full batch): reuse them (data.cache).
         let reuse = cacheData && cacheValid && cachedIndices == localIndices
@@ -113,7 +113,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         timing.seconds.data += clock.lap()
         // Single-modal: anchors and negatives are the original views h(x); positives the augmentations.
         return try views.lossAndGradient(first: image, second: text, x: x, xSecond: x2, labels: labels,
-                                         loss: &loss, gradient: &gradient, timing: &timing, clock: &clock)
+                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     /// Forward and backward: one b × m × d gemm per view each over the noise patch (the
