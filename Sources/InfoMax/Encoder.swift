@@ -11,6 +11,9 @@ public struct EncoderCache<Scalar: BLASScalar>: Sendable {
     public var preActivation = Matrix<Scalar>(rows: 0, cols: 0)
     /// Scratch for the backward pass (the gradient at the pre-activations).
     public var scratch = Matrix<Scalar>(rows: 0, cols: 0)
+    /// One value per output unit (the ReLU encoder's axis-aligned patch: W's column in
+    /// forward, the column's gradient sums in backward), so those loops run contiguously.
+    public var unitScratch: [Scalar] = []
     /// An empty cache; buffers grow on first use.
     public init() {}
 }

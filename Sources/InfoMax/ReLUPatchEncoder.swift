@@ -110,11 +110,16 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
                         Scalar.gemm(.none, .transpose, m: b, n: m, k: d, alpha: 1, a: px.baseAddress! + p * d, lda: P * d,
                                     b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress! + p * m, ldc: P * m)
                     }
-                    // The axis-aligned patch: ⟨w_r, x^(s)⟩ = x^(s)_a · W[r, a].
+                    // The axis-aligned patch: ⟨w_r, x^(s)⟩ = x^(s)_a · W[r, a], with W's column
+                    // copied out once so the per-sample loop runs over contiguous memory.
                     let s = aligned.patch, a = aligned.axis
-                    for i in 0..<b {
-                        let v = px[(i * P + s) * d + a], zrow = (i * P + s) * m
-                        for r in 0..<m { pz[zrow + r] = v * pw[r * d + a] }
+                    if cache.unitScratch.count != m { cache.unitScratch = [Scalar](repeating: 0, count: m) }
+                    cache.unitScratch.withUnsafeMutableBufferPointer { column in
+                        for r in 0..<m { column[r] = pw[r * d + a] }
+                        for i in 0..<b {
+                            let v = px[(i * P + s) * d + a], zrow = (i * P + s) * m
+                            for r in 0..<m { pz[zrow + r] = v * column[r] }
+                        }
                     }
                 }
             }
@@ -188,12 +193,17 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
                                     b: px.baseAddress! + p * d, ldb: P * d, beta: 1, c: pw.baseAddress!, ldc: d)
                     }
                     // The axis-aligned patch adds to column a only: Σ_i G[i·P + s, r] · x^(s)_{i,a},
-                    // summed in sample order with fused multiply-adds, as the gemm's inner loop does.
+                    // summed in sample order with fused multiply-adds, as the gemm's inner loop does
+                    // (one running sum per unit, sample-major so G is read row by row).
                     let s = aligned.patch, a = aligned.axis
-                    for r in 0..<m {
-                        var sum: Scalar = 0
-                        for i in 0..<b { sum = sum.addingProduct(pg[(i * P + s) * m + r], px[(i * P + s) * d + a]) }
-                        pw[r * d + a] += sum
+                    if cache.unitScratch.count != m { cache.unitScratch = [Scalar](repeating: 0, count: m) }
+                    cache.unitScratch.withUnsafeMutableBufferPointer { sums in
+                        for r in 0..<m { sums[r] = 0 }
+                        for i in 0..<b {
+                            let v = px[(i * P + s) * d + a], grow = (i * P + s) * m
+                            for r in 0..<m { sums[r] = sums[r].addingProduct(pg[grow + r], v) }
+                        }
+                        for r in 0..<m { pw[r * d + a] += sums[r] }
                     }
                 }
             }
