@@ -115,10 +115,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// many scalars they are kept from the statistics pass to the gradient pass (three gemms
     /// per row block); otherwise each row block's logits are computed twice (four). 16 Mi by default.
     public var holdElements: Int = 1 << 24
-    /// Fused symmetric InfoNCE with opposite-label negatives, all-gather exchange: whether the
-    /// candidates are grouped by label so that a block of rows with one label computes its
-    /// logits only against the other labels (no gemm or exponential for the masked pairs);
-    /// `false` computes every pair and masks.
+    /// Opposite-label negatives: whether the rows are grouped by label so that a block of rows
+    /// with one label computes its logits only against the other labels (no gemm or
+    /// exponential for the masked pairs) — the fused symmetric all-gather path (candidates
+    /// permuted by label) and the ring (every rank's rows sorted by label, so every travelling
+    /// chunk is). `false` computes every pair and masks.
     public var groupsByLabel = true
     /// The fraction of the b × N logit pairs the last fused call computed (1 unless grouped by
     /// label: then the opposite-label pairs, about ½ for two balanced labels).
@@ -158,6 +159,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private var colOrder: [Int] = [], colPos: [Int] = [], rowOrder: [Int] = []
     private var sortedLabels: [Int64] = [], sortKeys: [Int64] = []
     private var visited: [Bool] = []
+    /// Ring grouped by label: the N labels with every rank's segment sorted (what the chunks
+    /// carry; this rank's order is `rowOrder`), and a block of anchor rows and of their dA.
+    private var ringLabels: [Int64] = []
+    private var anchorBlock: [T] = [], anchorGradient: [T] = []
     private var rowTemp: [T] = [], rowBlock: [T] = [], rowGradient: [T] = []
     private var reducer: RingReduceScatter<T>?
 
@@ -181,15 +186,17 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// `executed` by the path this object takes, `unfused` by one ``evaluate`` per direction —
     /// per direction the logits and dA gemms, dC without stop-gradient, and the logits again
     /// in the ring's second InfoNCE sweep. The fused symmetric InfoNCE executes three
-    /// b × B × k gemms (all-gather, logits held) or four for both directions — grouped by
-    /// label, over the opposite-label pairs only (the fraction of the last call).
+    /// b × B × k gemms (all-gather, logits held) or four for both directions. Grouped by label
+    /// (the fused all-gather path, or the ring) every gemm runs over the opposite-label pairs
+    /// only (the fraction of the last call).
     public func gemmFlops(localRows b: Int, globalRows B: Int, width k: Int, symmetric: Bool) -> (executed: Double, unfused: Double) {
         guard loss.needsCandidates else { return (0, 0) }
         let pair = 2 * Double(b) * Double(B) * Double(k)
         let perDirection = 2.0 + (loss.stopGradient ? 0 : 1) + (exchange == .ring && loss.objective == .infoNCE ? 1 : 0)
         let unfused = (symmetric ? 2 : 1) * perDirection * pair
         guard symmetric, fusesSymmetric, loss.objective == .infoNCE, exchange == .allgather || fusesSymmetricRing else {
-            return (unfused, unfused)
+            let ringGrouped = exchange == .ring && groupsByLabel && loss.negatives == .oppositeLabel
+            return (unfused * (ringGrouped ? lastPairFraction : 1), unfused)
         }
         let gemms = exchange == .ring || b * B > holdElements ? 4.0 : 3.0
         let grouped = exchange == .allgather && groupsByLabel && loss.negatives == .oppositeLabel
@@ -293,8 +300,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             let ring: RingExchange<T>
             if let existing = self.ring { ring = existing } else { ring = RingExchange(communicator: comm); self.ring = ring }
             ring.resetStats()
-            localLoss = try ringRows(ring, loss, ah: ah, ph: ph, ch: ch, b: b, k: k, B: B, maxb: maxb, offset: offset,
-                                     pairs: pairs, needLabels: needLabels, wantDC: wantDC, result: &result)
+            let grouped = needLabels && groupsByLabel
+            let width = grouped ? sortRingRows(b: b, B: B, offset: offset) : maxb
+            localLoss = try ringRows(ring, loss, ah: ah, ph: ph, ch: ch, b: b, k: k, B: B, maxb: maxb, width: width, offset: offset,
+                                     pairs: pairs, needLabels: needLabels, grouped: grouped, wantDC: wantDC, result: &result)
             commSeconds += ring.communicationSeconds
             bytes += ring.bytesSent
         }
@@ -1015,70 +1024,116 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The ring exchange for this rank's rows: InfoNCE sweeps twice (online log-sum-exps, then
     /// gradients), spectral once. Writes dA, dPos (b × k) and, when `wantDC`, this rank's dC
     /// (b × k, before the normalisation backward); returns this rank's share of the loss.
+    /// `grouped` (``sortRingRows`` has run): the rows are taken in label order — this rank's
+    /// chunk travels sorted, the per-row statistics are kept by sorted position, each block of
+    /// one label's anchor rows is copied out and computed only against the chunk's other-label
+    /// columns (``forEachOppositeLabelRange``), its dA added back to its rows. No copy of the
+    /// inputs: a block of rows × k of scratch. `width`: the most columns one block computes at
+    /// once (maxb, or grouped the widest opposite-label range): the logits block is
+    /// rows × width.
     private func ringRows(_ ring: RingExchange<T>, _ loss: ContrastiveLoss, ah: Matrix<T>, ph: Matrix<T>, ch: Matrix<T>,
-                          b: Int, k: Int, B: Int, maxb: Int, offset: Int, pairs: Int, needLabels: Bool, wantDC: Bool,
-                          result: inout ContrastiveResult<T>) throws -> Double {
+                          b: Int, k: Int, B: Int, maxb: Int, width: Int, offset: Int, pairs: Int, needLabels: Bool, grouped: Bool,
+                          wantDC: Bool, result: inout ContrastiveResult<T>) throws -> Double {
         result.dA.reshape(rows: b, cols: k)
         result.dPos.reshape(rows: b, cols: k)
         fillZero(&result.dA.storage)
         fillZero(&result.dPos.storage)
+        lastPairFraction = 1
         guard maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
         try ring.configure(elements: maxb * k, gradient: wantDC)
         let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
-        if logits.count < rowsPerBlock * maxb { resizeZeroed(&logits, rowsPerBlock * maxb) }
+        if logits.count < rowsPerBlock * Swift.max(width, 1) { resizeZeroed(&logits, rowsPerBlock * Swift.max(width, 1)) }
         resizeZeroed(&positive, b)
         resizeZeroed(&rowMax, b)
         resizeZeroed(&rowSum, b)
+        if grouped {
+            if anchorBlock.count < rowsPerBlock * k { resizeZeroed(&anchorBlock, rowsPerBlock * k) }
+            if anchorGradient.count < rowsPerBlock * k { resizeZeroed(&anchorGradient, rowsPerBlock * k) }
+        }
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(B)
         let infoNCE = loss.objective == .infoNCE
-        let labelsGlobal = needLabels ? self.labelsGlobal : []
+        let labelsGlobal = grouped ? ringLabels : needLabels ? self.labelsGlobal : []
+        let order = grouped ? rowOrder : []
         var total = 0.0
+        var computedPairs = 0
 
         try ah.storage.withUnsafeBufferPointer { pa in
         try ph.storage.withUnsafeBufferPointer { pp in
         try ch.storage.withUnsafeBufferPointer { pc in
         try labelsGlobal.withUnsafeBufferPointer { py in
+        try order.withUnsafeBufferPointer { po in
         try logits.withUnsafeMutableBufferPointer { pl in
+        try anchorBlock.withUnsafeMutableBufferPointer { pab in
+        try anchorGradient.withUnsafeMutableBufferPointer { pag in
         try positive.withUnsafeMutableBufferPointer { plp in
         try rowMax.withUnsafeMutableBufferPointer { pm in
         try rowSum.withUnsafeMutableBufferPointer { ps in
         try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
         try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
             // Empty local rows have no base address; nothing reads them then.
-            let a = pa.baseAddress ?? UnsafePointer(pl.baseAddress!), pPos = pp.baseAddress ?? a
-            let lp = plp.baseAddress ?? pl.baseAddress!, mx = pm.baseAddress ?? pl.baseAddress!
-            let sm = ps.baseAddress ?? pl.baseAddress!, dA = pdA.baseAddress ?? pl.baseAddress!
+            let L = pl.baseAddress!
+            let a = pa.baseAddress ?? UnsafePointer(L), pPos = pp.baseAddress ?? a
+            let lp = plp.baseAddress ?? L, mx = pm.baseAddress ?? L
+            let sm = ps.baseAddress ?? L, dA = pdA.baseAddress ?? L
             let labels: UnsafeBufferPointer<Int64>? = needLabels ? py : nil
-            positiveLogits(g: g, a: a, p: pPos, b: b, k: k, into: lp)
+            // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
+            let po0 = grouped ? po.baseAddress : nil, yb = grouped ? py.baseAddress : nil
+            let scratch = pab.baseAddress ?? L
+            for q in 0..<b {
+                let i = po0?[q] ?? q
+                lp[q] = g * T.dot(n: k, x: a + i * k, y: pPos + i * k)
+            }
 
             if infoNCE {
                 // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
-                for i in 0..<b { mx[i] = lp[i]; sm[i] = 1 }
-                try ring.sweep(own: pc, counts: counts, offsets: offsets, k: k, gradient: false) { chunk, n, chunkOffset, _ in
-                    try chunkLogSumExp(loss, a: a, b: b, k: k, chunk: chunk, n: n, anchorOffset: offset, chunkOffset: chunkOffset,
-                                       labels: labels, rowsPerBlock: rowsPerBlock, logits: pl.baseAddress!,
-                                       rowMax: mx, rowSum: sm, between: { try ring.progress() })
+                for q in 0..<b { mx[q] = lp[q]; sm[q] = 1 }
+                try ring.sweep(own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                               k: k, gradient: false) { chunk, n, chunkOffset, _ in
+                    try forEachRingBlock(anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                                         columnLabels: yb.map { $0 + chunkOffset }, columns: n, rowsPerBlock: rowsPerBlock,
+                                         scratch: scratch) { q0, rr, anchors, c0, c1 in
+                        try chunkLogSumExp(loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                           anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: labels,
+                                           rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0,
+                                           between: { try ring.progress() })
+                    }
                 }
-                for i in 0..<b {
-                    let lse = mx[i] + T.log(sm[i])
-                    total += Double(lse - lp[i])
-                    mx[i] = lse
+                for q in 0..<b {
+                    let lse = mx[q] + T.log(sm[q])
+                    total += Double(lse - lp[q])
+                    mx[q] = lse
                 }
             }
             // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
-            try ring.sweep(own: pc, counts: counts, offsets: offsets, k: k, gradient: wantDC) { chunk, n, chunkOffset, dC in
-                total += try chunkGradient(loss, a: a, b: b, k: k, chunk: chunk, n: n, anchorOffset: offset, chunkOffset: chunkOffset,
-                                           labels: labels, rowsPerBlock: rowsPerBlock, logits: pl.baseAddress!,
-                                           lse: mx, globalCount: B, pairCount: pairs, dA: dA, dC: dC, between: { try ring.progress() })
+            try ring.sweep(own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                           k: k, gradient: wantDC) { chunk, n, chunkOffset, dC in
+                computedPairs += try forEachRingBlock(anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                                                      columnLabels: yb.map { $0 + chunkOffset }, columns: n,
+                                                      rowsPerBlock: rowsPerBlock, scratch: scratch) { q0, rr, anchors, c0, c1 in
+                    let dRows = grouped ? pag.baseAddress! : dA
+                    if grouped { dRows.update(repeating: 0, count: rr * k) }
+                    total += try chunkGradient(loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                               anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: labels,
+                                               rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
+                                               pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
+                                               between: { try ring.progress() })
+                    if let po0 {
+                        for ii in 0..<rr {
+                            let dst = dA + po0[q0 + ii] * k, src = dRows + ii * k
+                            for t in 0..<k { dst[t] += src[t] }
+                        }
+                    }
+                }
             }
             // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
-            for i in 0..<b {
+            for q in 0..<b {
+                let i = po0?[q] ?? q
                 let dl: T
                 if infoNCE {
-                    dl = (T.exp(lp[i] - mx[i]) - 1) * invB
+                    dl = (T.exp(lp[q] - mx[q]) - 1) * invB
                 } else {
-                    total -= 2 * Double(lp[i]) / Double(B)
+                    total -= 2 * Double(lp[q]) / Double(B)
                     dl = -2 * invB
                 }
                 for t in 0..<k {
@@ -1086,15 +1141,49 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     pdP[i * k + t] = g * dl * a[i * k + t]
                 }
             }
-        }}}}}}}}}}
+        }}}}}}}}}}}}}
         if wantDC, b > 0 {
+            // This rank's summed dC, its rows in chunk order (sorted when grouped).
             result.dC.reshape(rows: b, cols: k)
             let own = ring.ownGradient
             result.dC.storage.withUnsafeMutableBufferPointer { d in
-                d.baseAddress!.update(from: own, count: b * k)
+                if grouped {
+                    for q in 0..<b { (d.baseAddress! + rowOrder[q] * k).update(from: own + q * k, count: k) }
+                } else {
+                    d.baseAddress!.update(from: own, count: b * k)
+                }
             }
         }
+        if grouped && b * B > 0 { lastPairFraction = Double(computedPairs) / Double(b * B) }
         return infoNCE ? total / Double(B) : total
+    }
+
+    /// The ring's label order: `rowOrder` (sorted position → this rank's row, by (label, row))
+    /// and `ringLabels`, the N labels with every rank's segment sorted — every rank sorts its
+    /// own rows the same way, so this is what each travelling chunk holds.
+    /// - Returns: the widest column range a block of this rank's rows computes against any
+    ///   chunk (the logits block needs rows × that, not rows × maxb).
+    private func sortRingRows(b: Int, B: Int, offset: Int) -> Int {
+        var minLabel = Int64.max
+        for i in 0..<b { minLabel = Swift.min(minLabel, labelsGlobal[offset + i]) }
+        sortByLabel(count: b, label: { labelsGlobal[offset + $0] &- minLabel }, into: &rowOrder)
+        resizeZeroed(&ringLabels, B)
+        for j in 0..<B { ringLabels[j] = labelsGlobal[j] }
+        ringLabels.withUnsafeMutableBufferPointer { py in
+            for r in 0..<counts.count where counts[r] > 1 {
+                heapSort(UnsafeMutableBufferPointer(rebasing: py[offsets[r] ..< offsets[r] + counts[r]]))
+            }
+        }
+        var widest = 0
+        ringLabels.withUnsafeBufferPointer { py in
+            guard let y = py.baseAddress else { return }
+            for r in 0..<counts.count {
+                forEachOppositeLabelRange(rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]) { _, _, c0, c1 in
+                    widest = Swift.max(widest, c1 - c0)
+                }
+            }
+        }
+        return widest
     }
 }
 

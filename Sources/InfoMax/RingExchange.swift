@@ -129,15 +129,23 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     ///   - partials: what travels behind the chunks: `.sum`, an n × k gradient summed over the
     ///     ranks; `.statistics`, 2n column statistics [max_0..<n | sum-exp_0..<n] combined as
     ///     online log-sum-exps (the fused symmetric loss's column log-sum-exps).
+    ///   - ownOrder: when given, this rank's chunk travels with its rows in this order (chunk
+    ///     row q is `own` row ownOrder[q]; its ``ownGradient`` rows are in the same order).
     ///   - compute: the work on one chunk: (chunk rows, row count n, global offset of its first
     ///     row, the partial buffer — n × k, or 2n for statistics — zeroed, to add or fold into; or nil).
-    func sweep(own: UnsafeBufferPointer<T>, counts: [Int], offsets: [Int], k: Int, gradient: Bool,
-               partials: TravellingPartial = .sum,
+    func sweep(own: UnsafeBufferPointer<T>, ownOrder: UnsafeBufferPointer<Int>? = nil, counts: [Int], offsets: [Int], k: Int,
+               gradient: Bool, partials: TravellingPartial = .sum,
                compute: (UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws -> Void) throws {
         let p = comm.size, q = comm.rank
         let messageBytes = chunkElements * MemoryLayout<T>.stride
         var cur = 0
-        if own.count > 0 { chunkPointers[cur].update(from: own.baseAddress!, count: own.count) }
+        if let src = own.baseAddress, own.count > 0 {
+            if let ownOrder {
+                for row in 0..<ownOrder.count { (chunkPointers[cur] + row * k).update(from: src + ownOrder[row] * k, count: k) }
+            } else {
+                chunkPointers[cur].update(from: src, count: own.count)
+            }
+        }
         // Roles of the three gradient buffers: being accumulated, being received, being sent.
         var comp = 0, incoming = 1, outgoing = 2
         for h in 0..<p {

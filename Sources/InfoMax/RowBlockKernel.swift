@@ -297,3 +297,60 @@ func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, 
     }
     return total
 }
+
+/// The ring's label grouping: with this rank's rows and every chunk's rows sorted by label,
+/// calls `body(r0, r1, c0, c1)` for every run of rows [r0, r1) that share a label y and each
+/// non-empty column range [c0, c1) of the chunk whose labels differ from y — [0, s_y) and
+/// [e_y, n), where [s_y, e_y) holds the chunk's label y — so that the kernels never compute a
+/// same-label pair. `rowLabels` (b) and `columnLabels` (n) must each be sorted ascending.
+/// - Returns: the number of (row, column) pairs handed to `body`.
+@discardableResult
+func forEachOppositeLabelRange(rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,
+                               _ body: (_ r0: Int, _ r1: Int, _ c0: Int, _ c1: Int) throws -> Void) rethrows -> Int {
+    var pairs = 0
+    var r0 = 0
+    while r0 < b {
+        let y = rowLabels[r0]
+        var r1 = r0 + 1
+        while r1 < b && rowLabels[r1] == y { r1 += 1 }
+        var lo = 0, hi = n
+        while lo < hi { let mid = (lo + hi) / 2; if columnLabels[mid] < y { lo = mid + 1 } else { hi = mid } }
+        let s = lo
+        hi = n
+        while lo < hi { let mid = (lo + hi) / 2; if columnLabels[mid] <= y { lo = mid + 1 } else { hi = mid } }
+        let e = lo
+        if s > 0 { try body(r0, r1, 0, s); pairs += (r1 - r0) * s }
+        if e < n { try body(r0, r1, e, n); pairs += (r1 - r0) * (n - e) }
+        r0 = r1
+    }
+    return pairs
+}
+
+/// The ring's work on one chunk, row block by row block. Ungrouped (`order` nil): one call
+/// `body(0, b, a, 0, n)` (the kernels block the rows themselves). Grouped: this rank's rows
+/// are taken in label order (`order`: sorted position → row of `a`; `rowLabels` their sorted
+/// labels), and for every block of ≤ `rowsPerBlock` rows of one label (sorted positions
+/// q0 ..< q0 + rr, their anchor rows copied to `scratch`, rr × k) and each opposite-label
+/// column range [c0, c1) of the chunk (``forEachOppositeLabelRange``) it calls
+/// `body(q0, rr, scratch, c0, c1)`.
+/// - Returns: the number of (row, column) pairs handed to `body`.
+@discardableResult
+func forEachRingBlock<T: BLASScalar>(anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,
+                                     rowLabels: UnsafePointer<Int64>?, columnLabels: UnsafePointer<Int64>?, columns n: Int,
+                                     rowsPerBlock: Int, scratch: UnsafeMutablePointer<T>,
+                                     _ body: (_ q0: Int, _ rr: Int, _ anchors: UnsafePointer<T>, _ c0: Int, _ c1: Int) throws -> Void)
+    rethrows -> Int {
+    guard let order, let rowLabels, let columnLabels else {
+        try body(0, b, a, 0, n)
+        return b * n
+    }
+    return try forEachOppositeLabelRange(rowLabels: rowLabels, rows: b, columnLabels: columnLabels, columns: n) { r0, r1, c0, c1 in
+        var q0 = r0
+        while q0 < r1 {
+            let rr = Swift.min(rowsPerBlock, r1 - q0)
+            for ii in 0..<rr { (scratch + ii * k).update(from: a + order[q0 + ii] * k, count: k) }
+            try body(q0, rr, UnsafePointer(scratch), c0, c1)
+            q0 += rr
+        }
+    }
+}

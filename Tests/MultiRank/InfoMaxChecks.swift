@@ -115,6 +115,36 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
         }
     }
 
+    // The ring grouped by label (the default for opposite-label negatives: every rank's rows
+    // sorted by label, each chunk computed only against the other labels' rows) against its
+    // masked form and the reference, with three labels (two column ranges per row run) and
+    // tiny logit blocks; the pairs it computed are exactly the opposite-label ones.
+    let ringLabels = (0..<B).map { ($0 * 5) % 3 - 1 }
+    for counts in splits(B, comm.size) {
+        let off = counts[..<comm.rank].reduce(0, +), n = counts[comm.rank], mine = off..<(off + n)
+        for loss in variants where loss.needsCandidates && loss.negatives == .oppositeLabel {
+            let ref = try loss.evaluate(anchors: a, positives: p, candidates: cand, labels: ringLabels)
+            let dist = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: 5)
+            var results: [ContrastiveResult<Double>] = []
+            for grouped in [true, false] {
+                dist.groupsByLabel = grouped
+                let what = "ring grouped=\(grouped) \(loss.objective)/\(loss.similarity)/sg=\(loss.stopGradient) counts \(counts)"
+                let r = try dist.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine),
+                                          labels: Array(ringLabels[mine]))
+                c.expectClose(r.value, ref.value, rtol: 1e-10, atol: 1e-12, "\(what) loss")
+                c.expect(n == 0 || relErr(r.dA, ref.dA.rows(mine)) < 1e-10, "\(what) dA rows: \(relErr(r.dA, ref.dA.rows(mine)))")
+                c.expect(n == 0 || loss.stopGradient || relErr(r.dPos, ref.dPos.rows(mine)) < 1e-10, "\(what) dPos rows")
+                c.expect(n == 0 || loss.stopGradient || relErr(r.dC, ref.dC.rows(mine)) < 1e-10, "\(what) dC rows")
+                let opposite = mine.reduce(0) { s, i in s + ringLabels.filter { $0 != ringLabels[i] }.count }
+                let expected = grouped && n > 0 ? Double(opposite) / Double(n * B) : 1
+                c.expect(abs(dist.lastPairFraction - expected) < 1e-12,
+                         "\(what): computed pair fraction \(dist.lastPairFraction), expected \(expected)")
+                results.append(r)
+            }
+            c.expect(relErr(results[0].dA, results[1].dA) < 1e-12 || n == 0, "ring grouped and masked dA differ (\(loss.objective), \(counts))")
+        }
+    }
+
     // The symmetric (multi-modal) form: gradients of h and g rows, both exchanges, both forms.
     for counts in splits(B, comm.size) {
         let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
