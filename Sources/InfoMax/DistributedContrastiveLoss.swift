@@ -94,8 +94,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var loss: ContrastiveLoss
     /// How candidates are exchanged.
     public var exchange: CandidateExchange
-    /// Upper bound on the logits held at once (rows of N, or of maxb for the ring); 4 Mi
-    /// scalars by default.
+    /// Upper bound on the logits held at once (rows of N, or of maxb for the ring; the ring
+    /// grouped by label: rows of its widest opposite-label range plus those rows' anchors and
+    /// dA); 4 Mi scalars by default.
     public var blockElements: Int
     /// Timing and volume of the last `evaluate` (or both directions of `evaluateSymmetric`).
     public private(set) var lastStats = ContrastiveCallStats()
@@ -1030,7 +1031,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// columns (``forEachOppositeLabelRange``), its dA added back to its rows. No copy of the
     /// inputs: a block of rows × k of scratch. `width`: the most columns one block computes at
     /// once (maxb, or grouped the widest opposite-label range): the logits block is
-    /// rows × width.
+    /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
     private func ringRows(_ ring: RingExchange<T>, _ loss: ContrastiveLoss, ah: Matrix<T>, ph: Matrix<T>, ch: Matrix<T>,
                           b: Int, k: Int, B: Int, maxb: Int, width: Int, offset: Int, pairs: Int, needLabels: Bool, grouped: Bool,
                           wantDC: Bool, result: inout ContrastiveResult<T>) throws -> Double {
@@ -1041,7 +1042,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         lastPairFraction = 1
         guard maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
         try ring.configure(elements: maxb * k, gradient: wantDC)
-        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+        // Grouped, a block's logits and its anchor rows and their dA (rows × (width + 2k)) stay
+        // within blockElements, and never take more rows than the masked form.
+        let maskedRows = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+        let rowsPerBlock = grouped ? Swift.max(1, Swift.min(maskedRows, blockElements / (Swift.max(width, 1) + 2 * k))) : maskedRows
         if logits.count < rowsPerBlock * Swift.max(width, 1) { resizeZeroed(&logits, rowsPerBlock * Swift.max(width, 1)) }
         resizeZeroed(&positive, b)
         resizeZeroed(&rowMax, b)
