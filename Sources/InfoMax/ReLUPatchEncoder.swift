@@ -113,7 +113,7 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
                     // The axis-aligned patch: ⟨w_r, x^(s)⟩ = x^(s)_a · W[r, a], with W's column
                     // copied out once so the per-sample loop runs over contiguous memory.
                     let s = aligned.patch, a = aligned.axis
-                    if cache.unitScratch.count != m { cache.unitScratch = [Scalar](repeating: 0, count: m) }
+                    resizeZeroed(&cache.unitScratch, m)
                     cache.unitScratch.withUnsafeMutableBufferPointer { column in
                         for r in 0..<m { column[r] = pw[r * d + a] }
                         for i in 0..<b {
@@ -196,9 +196,8 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
                     // summed in sample order with fused multiply-adds, as the gemm's inner loop does
                     // (one running sum per unit, sample-major so G is read row by row).
                     let s = aligned.patch, a = aligned.axis
-                    if cache.unitScratch.count != m { cache.unitScratch = [Scalar](repeating: 0, count: m) }
+                    resizeZeroed(&cache.unitScratch, m)
                     cache.unitScratch.withUnsafeMutableBufferPointer { sums in
-                        for r in 0..<m { sums[r] = 0 }
                         for i in 0..<b {
                             let v = px[(i * P + s) * d + a], grow = (i * P + s) * m
                             for r in 0..<m { sums[r] = sums[r].addingProduct(pg[grow + r], v) }
