@@ -738,13 +738,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 let y = labelsGlobal[offset + rowOrder[pos0]]
                 var end = pos0
                 while end < b && labelsGlobal[offset + rowOrder[end]] == y { end += 1 }
-                var s = 0, e = B  // [s, e): the sorted columns with label y (binary searches)
-                var lo = 0, hi = B
-                while lo < hi { let mid = (lo + hi) / 2; if sortedLabels[mid] < y { lo = mid + 1 } else { hi = mid } }
-                s = lo
-                hi = B
-                while lo < hi { let mid = (lo + hi) / 2; if sortedLabels[mid] <= y { lo = mid + 1 } else { hi = mid } }
-                e = lo
+                let (s, e) = sameLabelRange(y, count: B) { sortedLabels[$0] }  // the sorted columns with label y
                 var q = pos0
                 while q < end {
                     let rr = Swift.min(rowsPerBlock, end - q)
@@ -773,7 +767,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 forEachBlock { pos0, rr, s, e in
                     let n1 = s, n2 = B - e, n = n1 + n2
                     guard n > 0 else { return }
-                    for ii in 0..<rr { (aBlock + ii * k).update(from: a + pro[pos0 + ii] * k, count: k) }
+                    gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
                     let w = hold ? L + pos0 * B : L
                     if n1 > 0 {
                         T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k, beta: 0, c: w, ldc: n)
@@ -819,7 +813,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 forEachBlock { pos0, rr, s, e in
                     let n1 = s, n2 = B - e, n = n1 + n2
                     guard n > 0 else { return }
-                    for ii in 0..<rr { (aBlock + ii * k).update(from: a + pro[pos0 + ii] * k, count: k) }
+                    gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
                     let w = hold ? L + pos0 * B : L
                     if !hold {
                         if n1 > 0 {
@@ -849,10 +843,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                         T.gemm(.transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n, b: aBlock, ldb: k, beta: 1,
                                c: dg + e * k, ldc: k)
                     }
-                    for ii in 0..<rr {
-                        let dst = pdh.baseAddress! + pro[pos0 + ii] * k, src = dhBlock + ii * k
-                        for t in 0..<k { dst[t] += src[t] }
-                    }
+                    scatterAddRows(dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: pdh.baseAddress!)
                 }
             }}}}}}}}}}}}
         }
@@ -1122,12 +1113,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                                                rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
                                                pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
                                                between: { try ring.progress() })
-                    if let po0 {
-                        for ii in 0..<rr {
-                            let dst = dA + po0[q0 + ii] * k, src = dRows + ii * k
-                            for t in 0..<k { dst[t] += src[t] }
-                        }
-                    }
+                    if let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
                 }
             }
             // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.

@@ -140,8 +140,8 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
         let messageBytes = chunkElements * MemoryLayout<T>.stride
         var cur = 0
         if let src = own.baseAddress, own.count > 0 {
-            if let ownOrder {
-                for row in 0..<ownOrder.count { (chunkPointers[cur] + row * k).update(from: src + ownOrder[row] * k, count: k) }
+            if let ownOrder, let order = ownOrder.baseAddress {
+                gatherRows(src, order: order, rows: ownOrder.count, k: k, into: chunkPointers[cur])
             } else {
                 chunkPointers[cur].update(from: src, count: own.count)
             }

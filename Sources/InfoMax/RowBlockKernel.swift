@@ -298,6 +298,33 @@ func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, 
     return total
 }
 
+/// Row q of `dst` ← row order[q] of `src`, for q in 0 ..< rows (rows of k scalars).
+@inline(__always)
+func gatherRows<T>(_ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int, into dst: UnsafeMutablePointer<T>) {
+    for q in 0..<rows { (dst + q * k).update(from: src + order[q] * k, count: k) }
+}
+
+/// Row order[q] of `dst` += row q of `src`, for q in 0 ..< rows (rows of k scalars).
+@inline(__always)
+func scatterAddRows<T: BLASScalar>(_ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int,
+                                   into dst: UnsafeMutablePointer<T>) {
+    for q in 0..<rows {
+        let to = dst + order[q] * k, from = src + q * k
+        for t in 0..<k { to[t] += from[t] }
+    }
+}
+
+/// The positions [start, end) that hold label `y` among n labels sorted ascending (`sorted(i)`
+/// is the i-th): two binary searches.
+func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start: Int, end: Int) {
+    var lo = 0, hi = n
+    while lo < hi { let mid = (lo + hi) / 2; if sorted(mid) < y { lo = mid + 1 } else { hi = mid } }
+    let start = lo
+    hi = n
+    while lo < hi { let mid = (lo + hi) / 2; if sorted(mid) <= y { lo = mid + 1 } else { hi = mid } }
+    return (start, lo)
+}
+
 /// The ring's label grouping: with this rank's rows and every chunk's rows sorted by label,
 /// calls `body(r0, r1, c0, c1)` for every run of rows [r0, r1) that share a label y and each
 /// non-empty column range [c0, c1) of the chunk whose labels differ from y — [0, s_y) and
@@ -313,12 +340,7 @@ func forEachOppositeLabelRange(rowLabels: UnsafePointer<Int64>, rows b: Int, col
         let y = rowLabels[r0]
         var r1 = r0 + 1
         while r1 < b && rowLabels[r1] == y { r1 += 1 }
-        var lo = 0, hi = n
-        while lo < hi { let mid = (lo + hi) / 2; if columnLabels[mid] < y { lo = mid + 1 } else { hi = mid } }
-        let s = lo
-        hi = n
-        while lo < hi { let mid = (lo + hi) / 2; if columnLabels[mid] <= y { lo = mid + 1 } else { hi = mid } }
-        let e = lo
+        let (s, e) = sameLabelRange(y, count: n) { columnLabels[$0] }
         if s > 0 { try body(r0, r1, 0, s); pairs += (r1 - r0) * s }
         if e < n { try body(r0, r1, e, n); pairs += (r1 - r0) * (n - e) }
         r0 = r1
@@ -348,7 +370,7 @@ func forEachRingBlock<T: BLASScalar>(anchors a: UnsafePointer<T>, rows b: Int, k
         var q0 = r0
         while q0 < r1 {
             let rr = Swift.min(rowsPerBlock, r1 - q0)
-            for ii in 0..<rr { (scratch + ii * k).update(from: a + order[q0 + ii] * k, count: k) }
+            gatherRows(a, order: order + q0, rows: rr, k: k, into: scratch)
             try body(q0, rr, UnsafePointer(scratch), c0, c1)
             q0 += rr
         }
