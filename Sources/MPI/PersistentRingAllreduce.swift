@@ -44,13 +44,9 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
         self.range = range
         self.buffer = buffer
         let p = communicator.size, r = communicator.rank, n = range.count
-        scratch = MPIBuffer(repeating: .zero, count: p > 1 ? (n + p - 1) / p : 0)
+        let ring = RingSchedule(ranks: p, rank: r, count: n)
+        scratch = MPIBuffer(repeating: .zero, count: p > 1 ? ring.largestChunk : 0)
         guard p > 1, n > 0 else { return }
-        // Chunk c covers [c·n/p, (c+1)·n/p) of the range.
-        func bounds(_ c: Int) -> (start: Int, count: Int) {
-            let lo = c * n / p, hi = (c + 1) * n / p
-            return (range.lowerBound + lo, hi - lo)
-        }
         let nextRank = (r + 1) % p, previousRank = (r + p - 1) % p
         let base = buffer.storage.baseAddress!, tmp = scratch.storage.baseAddress!
         func persistent(send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
@@ -63,16 +59,17 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
             return (PersistentRequest(handle: send, buffer: buffer, communicator: communicator.owner, function: "PersistentRingAllreduce"),
                     PersistentRequest(handle: receive, buffer: owner, communicator: communicator.owner, function: "PersistentRingAllreduce"))
         }
-        // Reduce-scatter: at shift s send chunk (r − s), receive chunk (r − s − 1) and add it.
+        // The ring's shifts (``RingSchedule``), chunk offsets taken within the range.
+        let at = range.lowerBound
         for s in 0..<(p - 1) {
-            let out = bounds((r - s + 2 * p) % p), into = bounds((r - s - 1 + 2 * p) % p)
-            let (send, receive) = try persistent(send: out.start, out.count, receiveInto: tmp, into.count, of: scratch)
-            shifts.append((send, receive, into.start, into.count))
+            let (out, into) = ring.reduceScatter(shift: s)
+            let (send, receive) = try persistent(send: at + out.start, out.count, receiveInto: tmp, into.count, of: scratch)
+            shifts.append((send, receive, at + into.start, into.count))
         }
-        // All-gather: rank r now owns the sum of chunk (r + 1); pass the sums around.
         for s in 0..<(p - 1) {
-            let out = bounds((r + 1 - s + 2 * p) % p), into = bounds((r - s + 2 * p) % p)
-            let (send, receive) = try persistent(send: out.start, out.count, receiveInto: base + into.start, into.count, of: buffer)
+            let (out, into) = ring.allGather(shift: s)
+            let (send, receive) = try persistent(send: at + out.start, out.count, receiveInto: base + at + into.start, into.count,
+                                                 of: buffer)
             shifts.append((send, receive, nil, into.count))
         }
     }
