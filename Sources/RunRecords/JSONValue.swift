@@ -185,8 +185,8 @@ extension JSONValue: Decodable {
 
     /// A grid value typed on the command line (`--grid key=v1,v2`): a JSON number, `true`,
     /// `false`, `null`, a quoted string, array or object as JSON; anything else is a bare word
-    /// (a string). Numbers are read as before the records moved here: digits, sign, `.` and
-    /// exponent (so `01` and `+1` are the number 1), and `NaN` / `Infinity` too.
+    /// (a string). A number is any text of digits, sign, `.` and exponent that parses as one
+    /// (so `01` and `+1` are the number 1), and `NaN` / `Infinity` too.
     public init(gridText text: String) {
         switch text {
         case "true": self = .bool(true); return
