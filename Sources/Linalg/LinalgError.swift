@@ -11,7 +11,8 @@ public enum LinalgError: Error, CustomStringConvertible, Equatable {
         case .shapeMismatch(let s): return "shape mismatch: \(s)"
         case let .lapack(routine, info):
             return info < 0 ? "\(routine): argument \(-info) had an illegal value"
-                            : "\(routine): the algorithm did not converge (info = \(info)); the matrix may contain NaN or Inf"
+                            : "\(routine): the algorithm did not converge (info = \(info)); "
+                                + "the matrix may contain NaN or Inf"
         }
     }
 }

@@ -46,17 +46,26 @@ public struct BenchResult {
     }
 
     /// Reads and checks a bench.json. Throws `RecordError.missingFile` / `.malformed`, naming the file.
-    public static func load(_ url: URL, hint: String = "expected the output of `infomax bench --output DIR`") throws -> BenchResult {
+    public static func load(
+        _ url: URL, hint: String = "expected the output of `infomax bench --output DIR`"
+    ) throws -> BenchResult {
         guard FileManager.default.fileExists(atPath: url.path) else { throw RecordError.missingFile(url, hint: hint) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw RecordError.malformed(url, reason: error.localizedDescription) }
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw RecordError.malformed(url, reason: error.localizedDescription)
+        }
         func bad(_ reason: String) -> RecordError { .malformed(url, reason: reason) }
         if let schema = BenchReport.schema(of: data), schema != Self.schema {
-            throw bad("schema \"\(schema)\" is not \"\(Self.schema)\", the one this report reads; regenerate it with this version of `infomax bench`")
+            throw bad("schema \"\(schema)\" is not \"\(Self.schema)\", the one this report reads; "
+                + "regenerate it with this version of `infomax bench`")
         }
         let report = try RecordCoding.decode(BenchReport.self, from: data, url: url)
         guard report.ranks >= 1 else { throw bad("`ranks` must be a positive whole number, found \(report.ranks)") }
-        guard report.globalBatch >= 1 else { throw bad("`global_batch` must be a positive whole number, found \(report.globalBatch)") }
+        guard report.globalBatch >= 1 else {
+            throw bad("`global_batch` must be a positive whole number, found \(report.globalBatch)")
+        }
         guard report.secondsPerStep.isFinite, report.secondsPerStep > 0 else {
             throw bad("`seconds_per_step` must be a positive number, found \(report.secondsPerStep)")
         }
@@ -68,7 +77,8 @@ public struct BenchResult {
         if !report.batchPerRank.isEmpty, report.batchPerRank.count != report.ranks {
             throw bad("`batch_per_rank` has \(report.batchPerRank.count) entries for \(report.ranks) ranks")
         }
-        return BenchResult(url: url, report: report, members: try JSONDecoder().decode(JSONValue.self, from: RecordCoding.encoder().encode(report)),
+        let members = try JSONDecoder().decode(JSONValue.self, from: RecordCoding.encoder().encode(report))
+        return BenchResult(url: url, report: report, members: members,
                            phases: phases)
     }
 }

@@ -30,7 +30,8 @@ extension Chart {
         var out = "series,x,y,low,high\n"
         for r in dataRows {
             out += [CSVField.text(r.series).rendered, CSVField.quoted(r.x), NumberText.roundTrip(r.y),
-                    r.low.map(NumberText.roundTrip) ?? "", r.high.map(NumberText.roundTrip) ?? ""].joined(separator: ",") + "\n"
+                    r.low.map(NumberText.roundTrip) ?? "", r.high.map(NumberText.roundTrip) ?? ""]
+                .joined(separator: ",") + "\n"
         }
         return out
     }

@@ -6,5 +6,7 @@ public enum Palette {
     /// Colour `i`, cycling.
     public static func color(_ i: Int) -> String { colors[i % colors.count] }
     /// A dash pattern for series beyond the palette's length (so the 9th series differs from the 1st).
-    public static func dash(_ i: Int) -> String? { i < colors.count ? nil : ["6 3", "2 3", "8 3 2 3"][(i / colors.count - 1) % 3] }
+    public static func dash(_ i: Int) -> String? {
+        i < colors.count ? nil : ["6 3", "2 3", "8 3 2 3"][(i / colors.count - 1) % 3]
+    }
 }

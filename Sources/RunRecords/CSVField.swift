@@ -28,7 +28,9 @@ public enum CSVField: Equatable, ExpressibleByFloatLiteral, ExpressibleByInteger
 
     /// Quotes `s` if it holds a comma, quote, CR or LF (RFC 4180), doubling inner quotes.
     public static func quoted(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return s }
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
+            return s
+        }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -30,7 +30,8 @@ public struct CSVTable {
     /// Reads `url`; `RecordError.missingFile` if it does not exist.
     public init(contentsOf url: URL) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RecordError.missingFile(url, hint: "expected a CSV file here (written by the trainer); check the path")
+            throw RecordError.missingFile(url,
+                                          hint: "expected a CSV file here (written by the trainer); check the path")
         }
         try self.init(parsing: String(decoding: data, as: UTF8.self), source: url)
     }
@@ -83,10 +84,13 @@ public struct CSVTable {
             records.append(record)
         }
         records.removeAll { $0 == [""] }  // blank lines
-        guard let head = records.first else { throw RecordError.malformed(source, reason: "the file is empty (no header row)") }
+        guard let head = records.first else {
+            throw RecordError.malformed(source, reason: "the file is empty (no header row)")
+        }
         header = head
         rows = records.dropFirst().map { r in
-            r.count == head.count ? r : Array((r + Array(repeating: "", count: max(0, head.count - r.count))).prefix(head.count))
+            r.count == head.count ? r
+                : Array((r + Array(repeating: "", count: max(0, head.count - r.count))).prefix(head.count))
         }
     }
 
@@ -120,7 +124,8 @@ public struct CSVTable {
     public func column(_ name: String) -> Column? {
         guard let cells = strings(name) else { return nil }
         let parsed = cells.map(CSVTable.number)
-        for (cell, value) in zip(cells, parsed) where value == nil && !cell.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (cell, value) in zip(cells, parsed)
+        where value == nil && !cell.trimmingCharacters(in: .whitespaces).isEmpty {
             return .strings(cells)
         }
         return .numbers(parsed)

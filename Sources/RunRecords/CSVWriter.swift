@@ -50,7 +50,8 @@ public final class CSVWriter {
             let kept = table.rows.indices.filter { keep(CSVTable.Row(table: table, index: $0)) }
             if kept.count != table.rows.count {
                 rewrite = true
-                text = ([header] + kept.map { table.rows[$0] }).map { $0.map(CSVField.quoted).joined(separator: ",") + "\n" }.joined()
+                text = ([header] + kept.map { table.rows[$0] })
+                    .map { $0.map(CSVField.quoted).joined(separator: ",") + "\n" }.joined()
             }
         }
         if rewrite { try AtomicFile.write(Data(text.utf8), to: url) }
@@ -68,7 +69,9 @@ public final class CSVWriter {
     deinit { try? handle.close() }
 
     private static func validate(header: [String], url: URL) throws {
-        guard !header.isEmpty else { throw RecordError.badRow(url, reason: "the header is empty; pass at least one column name") }
+        guard !header.isEmpty else {
+            throw RecordError.badRow(url, reason: "the header is empty; pass at least one column name")
+        }
         guard Set(header).count == header.count else {
             throw RecordError.badRow(url, reason: "duplicate column names in header \(header); make them unique")
         }
@@ -87,7 +90,8 @@ public final class CSVWriter {
     /// Appends one row; `fields.count` must equal the header's column count.
     public func write(_ fields: [CSVField]) throws {
         guard fields.count == header.count else {
-            throw RecordError.badRow(url, reason: "\(fields.count) fields for \(header.count) columns [\(header.joined(separator: ","))]")
+            throw RecordError.badRow(url, reason: "\(fields.count) fields for \(header.count) columns "
+                + "[\(header.joined(separator: ","))]")
         }
         let line = fields.map(\.rendered).joined(separator: ",") + "\n"
         do {
@@ -104,7 +108,8 @@ public final class CSVWriter {
         var row = [CSVField](repeating: .empty, count: header.count)
         for (name, value) in fields {
             guard let i = columnIndex[name] else {
-                throw RecordError.badRow(url, reason: "column '\(name)' is not in the header [\(header.joined(separator: ","))]; add it to the header when creating the writer")
+                throw RecordError.badRow(url, reason: "column '\(name)' is not in the header "
+                    + "[\(header.joined(separator: ","))]; add it to the header when creating the writer")
             }
             row[i] = value
         }

@@ -27,9 +27,12 @@ public struct EpochSchedule: Equatable, Hashable, Codable, Sendable {
 
     /// `batchSize` 0 or n means full batch. Throws unless 1 ≤ n and 0 ≤ batchSize ≤ n.
     public init(count n: Int, batchSize: Int, seed: UInt64) throws {
-        guard n >= 1 else { throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "count", allowed: ">= 1", got: "\(n)") }
+        guard n >= 1 else {
+            throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "count", allowed: ">= 1", got: "\(n)")
+        }
         guard batchSize >= 0 && batchSize <= n else {
-            throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "batchSize", allowed: "0 (full batch) or 1...n = 1...\(n)", got: "\(batchSize)")
+            throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "batchSize",
+                                                  allowed: "0 (full batch) or 1...n = 1...\(n)", got: "\(batchSize)")
         }
         self.count = n
         self.batchSize = batchSize == 0 ? n : batchSize

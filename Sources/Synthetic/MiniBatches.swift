@@ -18,9 +18,12 @@ public struct MiniBatches: Equatable, Codable, Sendable {
     public let dropLast: Bool
 
     public init(count n: Int, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false) throws {
-        guard n >= 1 else { throw SyntheticError.invalidParameter(model: "MiniBatches", name: "count", allowed: ">= 1", got: "\(n)") }
+        guard n >= 1 else {
+            throw SyntheticError.invalidParameter(model: "MiniBatches", name: "count", allowed: ">= 1", got: "\(n)")
+        }
         guard batchSize >= 1 && batchSize <= n else {
-            throw SyntheticError.invalidParameter(model: "MiniBatches", name: "batchSize", allowed: "in 1...n = 1...\(n)", got: "\(batchSize)")
+            throw SyntheticError.invalidParameter(model: "MiniBatches", name: "batchSize",
+                                                  allowed: "in 1...n = 1...\(n)", got: "\(batchSize)")
         }
         self.count = n
         self.batchSize = batchSize
@@ -37,7 +40,8 @@ public struct MiniBatches: Equatable, Codable, Sendable {
 
     /// The global positions of batch `batch` (before the permutation).
     public func positions(batch: Int) -> Range<Int> {
-        precondition(batch >= 0 && batch < batchesPerEpoch, "MiniBatches: batch \(batch) outside 0..<\(batchesPerEpoch)")
+        precondition(batch >= 0 && batch < batchesPerEpoch,
+                     "MiniBatches: batch \(batch) outside 0..<\(batchesPerEpoch)")
         return batch * batchSize ..< min((batch + 1) * batchSize, count)
     }
 
