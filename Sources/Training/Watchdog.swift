@@ -75,7 +75,7 @@ struct StepTimeMedian {
 }
 
 /// The per-process watchdog thread (see the file comment). Started by `StopSignal.install()`;
-/// a `Trainer` attaches its run for its duration.
+/// a `Trainer` (given this one at `init`, `shared` by default) attaches its run for its duration.
 public final class Watchdog: @unchecked Sendable {
     public static let shared = Watchdog()
     /// Updated by the training loop; read here.
@@ -92,6 +92,8 @@ public final class Watchdog: @unchecked Sendable {
         var exchange: CandidateExchange
         /// Rank 0's writer of checkpoints from the last completed step (nil on other ranks).
         var keeper: CheckpointKeeper?
+        /// The config's stall_timeout_seconds (0: max(60 s, 20 × the median step)).
+        var stallTimeoutSeconds: Double
     }
 
     private let lock = NSLock()
@@ -101,6 +103,10 @@ public final class Watchdog: @unchecked Sendable {
     private var watchParent = false
     /// Set once the wait at a stop signal was reported (watchdog thread only).
     private var reportedWaitAtSignal = false
+    /// The attached run's step times (the training loop's thread only).
+    private var stepTimes = StepTimeMedian()
+    /// The attached run's stall_timeout_seconds (the training loop's thread only).
+    private var fixedLimit = 0.0
 
     /// Starts the thread once. It watches the parent process when a launcher started this one.
     public func start() {
@@ -117,8 +123,21 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     /// Watches `run` until `detach()`. Call from the main thread (it reads nothing from MPI later).
+    /// Before a step time is known, the default limit is generous (the first step warms up).
     func attach(_ run: Run) {
+        stepTimes = StepTimeMedian()
+        fixedLimit = run.stallTimeoutSeconds
+        setLimit(seconds: fixedLimit > 0 ? fixedLimit : 300)
         lock.lock(); self.run = run; lock.unlock()
+    }
+
+    /// A step of the attached run took `seconds` (training loop): the limits follow the median
+    /// step, the stall limit only where the config sets none.
+    func stepEnded(seconds: Double) {
+        stepTimes.record(seconds)
+        guard let median = stepTimes.median() else { return }
+        if fixedLimit == 0 { setLimit(seconds: max(60, 20 * median)) }
+        setComputeAllowance(seconds: 20 * median)
     }
 
     /// Stops watching the run (its phase is no longer a wait on other ranks).
@@ -130,12 +149,12 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     /// Sets the stall limit.
-    func setLimit(seconds: Double) {
+    private func setLimit(seconds: Double) {
         limitMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
     }
 
     /// Sets the least limit of the phases that also compute (20 × the median step).
-    func setComputeAllowance(seconds: Double) {
+    private func setComputeAllowance(seconds: Double) {
         computeAllowanceMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
     }
 
