@@ -81,9 +81,10 @@ struct RunSession {
 
     /// Like `run()`, handing the summaries (rank 0) to `summaries`.
     func run(summaries collect: ((RunSummary) -> Void)?) throws -> Int32 {
-        try prepare()
-        // Test faults (INFOMAX_FAULTS), none in a normal run: read here, for every run of the launch.
+        // Test faults (INFOMAX_FAULTS), none in a normal run: read here, for every run of the launch,
+        // before the folder is touched (a malformed value exits 64).
         let faults = try FaultPlan.fromEnvironment()
+        try prepare()
         StopSignal.install()
         var summaries: [RunSummary] = []
         // The multi-modal run's image encoder guides a following single-modal guided run.
