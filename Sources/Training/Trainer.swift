@@ -1,41 +1,13 @@
 // Training/Trainer.swift — the training loop every rank runs in lockstep: pick the step's
 // global batch, let the problem compute the distributed loss and this rank's gradient,
 // all-reduce its gradient (each encoder's part as soon as its backward is done, overlapped with
-// the rest; the stop request rides along), apply the identical update; log, evaluate,
-// checkpoint, and stop cleanly on a signal or a non-finite loss.
+// the rest; the stop request rides along), apply the identical update; stop cleanly on a
+// signal or a non-finite loss. Logging, evaluation and checkpoints: RunRecorder.
 import Foundation
 import Linalg
 import MPI
 import RunRecords
 import Synthetic
-
-/// A run that cannot go on.
-public enum TrainingError: Error, CustomStringConvertible {
-    case nonFinite(step: Int, loss: Double, lastFinite: Double?, gradientNorm: Double)
-
-    public var description: String {
-        switch self {
-        case let .nonFinite(step, loss, lastFinite, gradientNorm):
-            return "the loss became \(loss) at step \(step)"
-                + (lastFinite.map { " (last finite loss \(String(format: "%.6g", $0)), gradient norm \(String(format: "%.3g", gradientNorm)))" } ?? "")
-                + ". The run diverged: lower optimizer.learning_rate, raise loss.temperature, or use loss.similarity = \"cosine\"."
-        }
-    }
-
-    public var exitCode: Int32 { ExitCodes.numerical }
-}
-
-/// What changes from step to step: the parameters and the optimizer (the all-reduced gradient
-/// stays in the trainer's gradient exchange, where the optimizer reads it). One value per
-/// rank; identical on every rank after each update.
-public struct TrainingState: Sendable {
-    /// Every encoder's weights, flat, in the problem's order.
-    public var parameters: [Float]
-    /// The optimizer and its moments.
-    public var optimizer: Optimizer
-    /// The next step to run (= steps completed).
-    public var step: Int
-}
 
 /// Runs one (model, modality) training on every rank: the step loop. What it records (rows,
 /// progress, checkpoints, the summary) is the `RunRecorder`'s job.
