@@ -52,28 +52,34 @@ public struct EpochSchedule: Equatable, Hashable, Codable, Sendable {
     }
 
     /// The global sample indices of step `step` that rank `rank` of `size` takes, into `out`
-    /// (its capacity reused: no allocation once large enough).
-    public func localIndices(step: Int, rank: Int, size: Int, into out: inout [Int]) {
+    /// (its capacity reused: no allocation once large enough). Returns the Feistel passes it
+    /// took (0 for full batch): O(b) at any n and step.
+    @discardableResult
+    public func localIndices(step: Int, rank: Int, size: Int, into out: inout [Int]) -> Int {
         precondition(step >= 0 && rank >= 0 && rank < size, "EpochSchedule: step \(step), rank \(rank) of \(size)")
         out.removeAll(keepingCapacity: true)
         let part = Shard.block(count: batchSize, part: rank, parts: size)
         if isFullBatch {
             out.append(contentsOf: part)
-            return
+            return 0
         }
         let base = step * batchSize
         var epoch = epoch(ofPosition: base + part.lowerBound)
         var perm = permutation(epoch: epoch)
         var within = base + part.lowerBound - epoch * count
+        var passes = 0
         for _ in part {
             if within == count {   // the next epoch starts inside this part
                 epoch += 1
                 perm = permutation(epoch: epoch)
                 within = 0
             }
-            out.append(perm(within))
+            let (index, walked) = perm.walk(within)
+            out.append(index)
+            passes += walked
             within += 1
         }
+        return passes
     }
 
     /// All B global indices of step `step`, in order (what the ranks' parts concatenate to).

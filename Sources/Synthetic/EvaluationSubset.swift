@@ -39,11 +39,19 @@ public struct EvaluationSubset: Equatable, Hashable, Codable, Sendable {
         Shard.block(count: size, part: rank, parts: ranks)
     }
 
-    /// The global indices at positions `positions`, into `out` (capacity reused).
-    public func indices(_ positions: Range<Int>, into out: inout [Int]) {
+    /// The global indices at positions `positions`, into `out` (capacity reused). Returns the
+    /// Feistel passes it took (0 when exact): O(positions) at any n.
+    @discardableResult
+    public func indices(_ positions: Range<Int>, into out: inout [Int]) -> Int {
         out.removeAll(keepingCapacity: true)
-        if isExact { out.append(contentsOf: positions); return }
+        if isExact { out.append(contentsOf: positions); return 0 }
         let perm = IndexPermutation(n: population, seed: seed, draw: 0, purpose: .evaluationSubset)
-        for p in positions { out.append(perm(p)) }
+        var passes = 0
+        for p in positions {
+            let (index, walked) = perm.walk(p)
+            out.append(index)
+            passes += walked
+        }
+        return passes
     }
 }

@@ -50,11 +50,16 @@ public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
 
     /// The image of position `i` (0..<n).
     @inlinable
-    public func callAsFunction(_ i: Int) -> Int {
+    public func callAsFunction(_ i: Int) -> Int { walk(i).image }
+
+    /// The image of position `i` (0..<n) and the Feistel passes its cycle walk took (≥ 1;
+    /// 4^h / n on average): the work, counted, that tests bound instead of timing it.
+    @inlinable
+    public func walk(_ i: Int) -> (image: Int, passes: Int) {
         precondition(i >= 0 && i < n, "IndexPermutation: \(i) outside 0..<\(n)")
-        var x = i
-        repeat { x = forward(x) } while x >= n
-        return x
+        var x = i, passes = 0
+        repeat { x = forward(x); passes += 1 } while x >= n
+        return (x, passes)
     }
 
     /// The position whose image is `j` (0..<n): `inverse(self(i)) == i`.

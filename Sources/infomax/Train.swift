@@ -97,9 +97,6 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Progress display; auto: a bar on a terminal, lines under mpirun/srun.", valueName: "style"))
     var progress: ProgressStyle = .auto
 
-    @Option(help: .hidden)
-    var stopAtStep: Int?
-
     @Flag(help: "Same as --progress none.")
     var quiet = false
 
@@ -142,7 +139,7 @@ struct Train: ParsableCommand {
             let session = RunSession(config: cfg, comm: comm,
                                      output: URL(fileURLWithPath: options.output ?? "runs/\(cfg.name)"),
                                      resume: options.resume, force: options.force,
-                                     progress: options.quiet ? .none : options.progress, stopAtStep: options.stopAtStep)
+                                     progress: options.quiet ? .none : options.progress)
             return try session.run()
         }
     }
