@@ -10,6 +10,8 @@ public protocol Chart {
     func svg() -> String
     /// Every plotted value, one row per point: series, x, y, low, high.
     var dataRows: [ChartDataRow] { get }
+    /// The plotted data as CSV text (default: columns series,x,y,low,high from `dataRows`).
+    func dataCSV() -> String
 }
 
 /// One plotted point of a chart, as exported to CSV.

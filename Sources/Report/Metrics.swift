@@ -35,6 +35,7 @@ enum Metrics {
         "communication_seconds": Info(title: "Communication time", axis: "communication time (s)"),
         "seconds_per_step": Info(title: "Time per step", axis: "time per step (s)"),
         "wall_seconds": Info(title: "Wall-clock time", axis: "wall-clock time (s)"),
+        "logging_seconds": Info(title: "Logging time", axis: "logging time (s)"),
     ]
     /// Preferred display order.
     static let order = ["test_accuracy", "train_accuracy", "loss", "final_loss", "signal_learning",
@@ -66,6 +67,11 @@ enum Metrics {
     static let bookkeeping: Set<String> = ["seed", "steps", "epochs", "steps_completed", "steps_planned", "ranks",
                                            "resumed_from_step", "wall_seconds", "compute_seconds",
                                            "communication_seconds"]
+
+    /// Figures that time the run (not its science): the report shows them in a section of their own.
+    static func isTiming(_ key: String) -> Bool {
+        key.hasSuffix("_seconds") || key == "seconds_per_step"
+    }
 
     /// The last component of a dotted config key: "signal_noise.snr" → "snr".
     static func shortName(_ parameter: String) -> String {

@@ -58,6 +58,27 @@ public struct RunFolder {
         return (x, y)
     }
 
+    /// (x, value) pairs of a metric column against another column (e.g. `epoch`), skipping rows
+    /// where either is empty.
+    public func curve(_ column: String, against xColumn: String) -> (x: [Double], y: [Double]) {
+        guard let metrics, let values = metrics.numbers(column), let xs = metrics.numbers(xColumn) else {
+            return ([], [])
+        }
+        var x: [Double] = [], y: [Double] = []
+        for (s, v) in zip(xs, values) {
+            guard let s, let v else { continue }
+            x.append(s)
+            y.append(v)
+        }
+        return (x, y)
+    }
+
+    /// Whether every logged row has a value in `column`.
+    public func hasEveryRow(_ column: String) -> Bool {
+        guard let values = metrics?.numbers(column) else { return false }
+        return !values.isEmpty && values.allSatisfy { $0 != nil }
+    }
+
     /// A finite numeric summary figure by its key in summary.json.
     public func summaryNumber(_ key: String) -> Double? { summaryMembers?[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil } }
 

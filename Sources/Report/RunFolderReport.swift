@@ -92,6 +92,7 @@ public struct RunFolderReport {
         }
         var html = HTMLReport(title: built.title, subtitle: built.subtitle)
         var n = 0
+        var written: Set<String> = []
         for item in built.items {
             switch item {
             case let .section(s): html.section(s)
@@ -102,11 +103,24 @@ public struct RunFolderReport {
                 n += 1
                 let file = String(format: "%02d-", n) + Self.slug(chart.title) + ".csv"
                 try AtomicFile.write(chart.dataCSV(), to: dataFolder.appendingPathComponent(file))
+                written.insert(file)
                 html.chart(chart, caption: caption, dataLink: dataFolderName + "/" + file)
             }
         }
         try AtomicFile.write(html.render(), to: out)
+        Self.removeStaleChartData(in: dataFolder, keeping: written)
         return out
+    }
+
+    /// Removes the chart CSVs (`NN-<chart>.csv`) an earlier report left in `folder` that this one
+    /// did not write, so the data folder holds exactly the page's charts. Other files stay.
+    static func removeStaleChartData(in folder: URL, keeping written: Set<String>) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where !written.contains(name) && name.hasSuffix(".csv") {
+            let prefix = name.prefix { $0 != "-" }
+            guard prefix.count >= 2, prefix.allSatisfy(\.isASCII), prefix.allSatisfy(\.isNumber) else { continue }
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
     }
 
     /// The subtitle: the folder's path and when the report was generated.

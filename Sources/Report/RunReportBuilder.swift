@@ -1,6 +1,7 @@
 // RunReportBuilder: the items of one run's report — its summary table, its training curves
-// (loss, signal vs noise, condition number, alignment, accuracy, compute vs communication, any
-// other metric column) and its configuration.
+// (loss, signal vs noise, condition number, alignment, accuracy, any other metric column; a
+// column constant along training is named in one line, not charted), its timings (compute vs
+// communication) and its configuration.
 import RunRecords
 
 private typealias C = Metrics.Column
@@ -21,7 +22,11 @@ struct RunReportBuilder {
         }
         items.append(.section("Training curves"))
         var charts: [RunFolderReport.Item] = []
-        let columns = run.metrics?.numericColumns ?? []
+        var constant = ConstantFigures()
+        let columns = (run.metrics?.numericColumns ?? []).filter { c in
+            [C.step, C.wallSeconds, C.epoch].contains(c) || !constant.check(c, run.metrics?.numbers(c) ?? [])
+        }
+        if !constant.isEmpty { items.append(.paragraph(constant.line("Constant along training (not charted)"))) }
         func has(_ c: String) -> Bool { columns.contains(c) && !run.curve(c).x.isEmpty }
         func single(_ key: String, _ subtitle: String? = nil) {
             let c = run.curve(key)
@@ -67,23 +72,31 @@ struct RunReportBuilder {
                                               yIncludes: [0, 1]), caption: nil))
             }
         }
+        let handled: Set<String> = [C.step, C.wallSeconds, C.epoch, C.loss, C.signalLearning, C.noiseMemorization,
+                                    C.conditionNumber, C.subspaceAlignment, C.trainAccuracy, C.testAccuracy,
+                                    C.computeSeconds, C.communicationSeconds]
+        for c in columns where !handled.contains(c) && !Metrics.isTiming(c) && has(c) { single(c) }
+        // Timings after the science, in a section of their own.
+        var timings: [RunFolderReport.Item] = []
         let timing = [C.computeSeconds, C.communicationSeconds].filter(has)
         if !timing.isEmpty {
             let series = timing.map { k -> LineSeries in
                 let c = run.curve(k)
                 return LineSeries(name: k == C.computeSeconds ? "compute" : "communication", x: c.x, y: c.y)
             }
-            charts.append(.chart(LineChart(title: "Compute vs communication time", xLabel: Metrics.stepAxis,
-                                           yLabel: "time (s)", series: series), caption: nil))
+            timings.append(.chart(LineChart(title: "Compute vs communication time", xLabel: Metrics.stepAxis,
+                                            yLabel: "time (s)", series: series), caption: nil))
         }
-        let handled: Set<String> = [C.step, C.wallSeconds, C.epoch, C.loss, C.signalLearning, C.noiseMemorization,
-                                    C.conditionNumber, C.subspaceAlignment, C.trainAccuracy, C.testAccuracy,
-                                    C.computeSeconds, C.communicationSeconds]
-        for c in columns where !handled.contains(c) && has(c) { single(c) }
-        if charts.isEmpty {
+        for c in columns where !handled.contains(c) && Metrics.isTiming(c) && has(c) {
+            let curve = run.curve(c), info = Metrics.info(c)
+            timings.append(.chart(LineChart(title: info.title, xLabel: Metrics.stepAxis, yLabel: info.axis,
+                                            series: [LineSeries(name: c, x: curve.x, y: curve.y)]), caption: nil))
+        }
+        if charts.isEmpty && timings.isEmpty {
             items.append(.note("No metric rows to plot (\(RunFolder.metricsFile) is missing or has no values yet)."))
         }
         items += charts
+        if !timings.isEmpty { items += [.section("Timings")] + timings }
         if let config = run.config {
             items.append(.section("Configuration"))
             let rows = config.flattened().map { [$0.key, $0.value] }

@@ -1,7 +1,8 @@
-// SweepReportBuilder: the items of a sweep's report — final results against the swept parameter
-// (mean over seeds with a min–max band), signal vs noise, accuracy per setting, training curves
-// per setting and the table of every point. Its heatmaps over two grid keys are in
-// SweepReportBuilder+Heatmaps.swift, its scaling charts (a `ranks` axis) in +Scaling.swift.
+// SweepReportBuilder: the items of a sweep's report — Huang et al.'s Figure 1 first when the sweep
+// is its setting (+Figure1.swift), final results against the swept parameter (mean over seeds with
+// a min–max band), signal vs noise, accuracy per setting, training curves per setting, the timings
+// (+Timings.swift) and the table of every point. Figures constant over the data get one line of
+// text, no chart. Heatmaps over two grid keys are in +Heatmaps.swift, scaling charts in +Scaling.swift.
 import RunRecords
 
 private typealias C = Metrics.Column
@@ -45,7 +46,7 @@ struct SweepReportBuilder {
 
     /// The parameter for the x axis of summary charts: `snr` when present, else the first numeric
     /// parameter (other than seed) that varies.
-    private var xParam: String? {
+    var xParam: String? {
         if let snr = groupParams.first(where: { Metrics.shortName($0) == "snr" }), isNumeric(snr), distinct(snr) > 1 {
             return snr
         }
@@ -58,7 +59,8 @@ struct SweepReportBuilder {
         let total = sweep.points.count
         items.append(.paragraph("\(total) points over parameters \(sweep.parameters.joined(separator: ", "))"
             + (sweep.scaling.map { "; \($0) scaling study" } ?? "")
-            + "; \(loaded.count) of \(total) have results; \(bandNote)."))
+            + "; \(loaded.count) of \(total) have results; \(bandNote)"
+            + (seedCount > 1 && drawsFigureOne ? " (Figure 1: mean ± 1 standard deviation)." : ".")))
         let missing = sweep.points.filter { $0.run == nil }
         if !missing.isEmpty {
             items.append(.note("\(missing.count) point(s) without results: "
@@ -67,19 +69,26 @@ struct SweepReportBuilder {
                 + ". Re-run them, or wait for the sweep to finish, then regenerate this report."))
         }
         if loaded.isEmpty { return items }
+        items += figureOneItems()
         if sweep.parameters.contains("ranks") { items += scalingItems() }
         items += summaryItems()
         items += heatmapItems()
         items += curveItems()
+        items += timingItems()
         items += overviewItems()
         return items
     }
 
     // MARK: summaries against a parameter
 
-    private var summaryKeys: [String] {
-        let exclude = Set(sweep.parameters).union(Metrics.bookkeeping)
-            .union(sweep.parameters.contains("ranks") ? ["seconds_per_step"] : [])
+    /// The numeric summary figures every point with results has, in display order (bookkeeping
+    /// and grid keys left out).
+    var numericSummaryKeys: [String] { numericSummaryKeys(excluding: Metrics.bookkeeping) }
+
+    /// The numeric summary figures every point with results has, in display order, but the grid
+    /// keys and `excluded`.
+    func numericSummaryKeys(excluding excluded: Set<String>) -> [String] {
+        let exclude = Set(sweep.parameters).union(excluded)
         let summaries = loaded.compactMap { $0.run?.summaryMembers }
         guard let first = summaries.first?.objectValue else { return [] }
         let keys = first.compactMap { m -> String? in
@@ -89,11 +98,22 @@ struct SweepReportBuilder {
         return Metrics.sorted(keys)
     }
 
+    /// The summary figures that are results (timings left out), split into the ones that vary
+    /// over the points and the constant ones.
+    private var summaryKeys: (varying: [String], constant: ConstantFigures) {
+        var constant = ConstantFigures()
+        let keys = numericSummaryKeys.filter { !Metrics.isTiming($0) }.filter { k in
+            !constant.check(k, loaded.map { $0.run?.summaryNumber(k) })
+        }
+        return (keys, constant)
+    }
+
     private func summaryItems() -> [RunFolderReport.Item] {
-        let keys = summaryKeys
-        guard !keys.isEmpty else { return [] }
+        let (keys, constant) = summaryKeys
+        guard !keys.isEmpty || !constant.isEmpty else { return [] }
         var items: [RunFolderReport.Item] = [.section("Final results")]
         items += resultsTable(keys)
+        if !constant.isEmpty { items.append(.paragraph(constant.line("The same at every point (not charted)"))) }
         let band = seedCount > 1
         if let x = xParam {
             let seriesParams = groupParams.filter { $0 != x }
@@ -245,32 +265,52 @@ struct SweepReportBuilder {
 
     // MARK: training curves per group
 
-    private func curveItems() -> [RunFolderReport.Item] {
+    /// The metric columns of any point's metrics.csv, in display order.
+    var metricColumns: [String] {
         var columns: [String] = []
         for p in loaded {
             for c in p.run?.metrics?.numericColumns ?? [] where !columns.contains(c) { columns.append(c) }
         }
-        columns = Metrics.sorted(columns.filter { ![C.step, C.wallSeconds, C.epoch].contains($0) })
-        guard !columns.isEmpty else { return [] }
-        var items: [RunFolderReport.Item] = [.section("Training curves per setting")]
-        let groups = orderedLabels(groupParams)
-        let band = seedCount > 1
-        /// Mean (band min–max) over seeds of a column along training for one group.
-        func meanCurve(_ column: String, _ g: String, name: String, color: String? = nil) -> LineSeries? {
-            var byStep: [Double: [Double]] = [:]
-            for p in loaded where label(p, groupParams) == g {
-                guard let run = p.run else { continue }
-                let c = run.curve(column)
-                for (x, y) in zip(c.x, c.y) { byStep[x, default: []].append(y) }
-            }
-            guard !byStep.isEmpty else { return nil }
-            let steps = byStep.keys.sorted()
-            let stats = steps.map { Spread(byStep[$0] ?? []) }
-            return LineSeries(name: name, x: steps, y: stats.map { $0?.mean ?? .nan },
-                              low: band ? stats.map { $0?.low ?? .nan } : nil,
-                              high: band ? stats.map { $0?.high ?? .nan } : nil, color: color)
+        return Metrics.sorted(columns.filter { ![C.step, C.wallSeconds, C.epoch].contains($0) })
+    }
+
+    /// Mean (band min–max) over seeds of a column along training for one group.
+    func meanCurve(_ column: String, _ g: String, name: String, color: String? = nil) -> LineSeries? {
+        var byStep: [Double: [Double]] = [:]
+        for p in loaded where label(p, groupParams) == g {
+            guard let run = p.run else { continue }
+            let c = run.curve(column)
+            for (x, y) in zip(c.x, c.y) { byStep[x, default: []].append(y) }
         }
-        if columns.contains(C.signalLearning), columns.contains(C.noiseMemorization), groups.count <= 4 {
+        guard !byStep.isEmpty else { return nil }
+        let steps = byStep.keys.sorted()
+        let stats = steps.map { Spread(byStep[$0] ?? []) }
+        let band = seedCount > 1
+        return LineSeries(name: name, x: steps, y: stats.map { $0?.mean ?? .nan },
+                          low: band ? stats.map { $0?.low ?? .nan } : nil,
+                          high: band ? stats.map { $0?.high ?? .nan } : nil, color: color)
+    }
+
+    /// Whether `column` holds one value in every row of every run (e.g. the learning rate).
+    func isConstantColumn(_ column: String, noting constant: inout ConstantFigures) -> Bool {
+        constant.check(column, loaded.flatMap { $0.run?.metrics?.numbers(column) ?? [] })
+    }
+
+    /// Curves of the result columns (timings are in their own section; Figure 1's columns are
+    /// not drawn again when it is on the page).
+    private func curveItems() -> [RunFolderReport.Item] {
+        var constant = ConstantFigures()
+        let figureOne = drawsFigureOne
+        let shown = Set(figureOne ? Self.figureOnePanels.map(\.column) : [])
+        let columns = metricColumns.filter { !Metrics.isTiming($0) }
+            .filter { !isConstantColumn($0, noting: &constant) }
+        guard !columns.isEmpty || !constant.isEmpty else { return [] }
+        var items: [RunFolderReport.Item] = [.section("Training curves per setting")]
+        if !constant.isEmpty {
+            items.append(.paragraph(constant.line("Constant along training in every run (not charted)")))
+        }
+        let groups = orderedLabels(groupParams)
+        if !figureOne, columns.contains(C.signalLearning), columns.contains(C.noiseMemorization), groups.count <= 4 {
             var series: [LineSeries] = []
             for (i, g) in groups.enumerated() {
                 if let s = meanCurve(C.signalLearning, g, name: "\(g) · signal", color: Palette.color(2 * i)) {
@@ -286,7 +326,7 @@ struct SweepReportBuilder {
                                 caption: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩. "
                                     + "Learning the signal generalizes; memorizing the noise does not."))
         }
-        for column in columns {
+        for column in columns where !shown.contains(column) {
             let series = groups.compactMap { meanCurve(column, $0, name: $0) }
             guard !series.isEmpty else { continue }
             let info = Metrics.info(column)
@@ -306,7 +346,10 @@ struct SweepReportBuilder {
             .filter { k in
                 loaded.contains { $0.run?.summaryMembers?[k]?.doubleValue != nil } && !sweep.parameters.contains(k)
             }
-        let keys = ["status"] + Metrics.sorted(numericKeys)
+        // Figures equal at every point are named once in the caption instead of filling a column.
+        var constant = ConstantFigures()
+        let varying = numericKeys.filter { k in !constant.check(k, loaded.map { $0.run?.summaryNumber(k) }) }
+        let keys = ["status"] + Metrics.sorted(varying)
         let header = ["point"] + sweep.parameters + keys
         let rows = sweep.points.prefix(500).map { p -> [String] in
             [p.name] + sweep.parameters.map { p.value($0)?.displayString ?? "" }
@@ -317,7 +360,9 @@ struct SweepReportBuilder {
                     return p.run?.summaryNumber(k).map { NumberText.display($0, digits: 4) } ?? ""
                 }
         }
-        let caption = sweep.points.count > 500 ? "first 500 of \(sweep.points.count) points" : nil
+        let parts = [sweep.points.count > 500 ? "first 500 of \(sweep.points.count) points" : nil,
+                     constant.isEmpty ? nil : constant.line("the same at every point")].compactMap { $0 }
+        let caption = parts.isEmpty ? nil : parts.joined(separator: "; ")
         return [.section("All points"), .table(header: header, rows: rows, caption: caption)]
     }
 }
