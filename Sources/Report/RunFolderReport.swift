@@ -112,15 +112,20 @@ public struct RunFolderReport {
         return out
     }
 
-    /// Removes the chart CSVs (`NN-<chart>.csv`) an earlier report left in `folder` that this one
-    /// did not write, so the data folder holds exactly the page's charts. Other files stay.
+    /// The list of chart CSVs the last report wrote into its data folder: the only files a
+    /// later report may remove (a file a person put there is never touched).
+    static let manifestName = ".infomax-report-files"
+
+    /// Removes the chart CSVs that the previous report listed in the folder's manifest and this
+    /// one did not write, so the data folder holds exactly the page's charts; then lists this
+    /// report's files in the manifest. Files it never wrote stay.
     static func removeStaleChartData(in folder: URL, keeping written: Set<String>) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where !written.contains(name) && name.hasSuffix(".csv") {
-            let prefix = name.prefix { $0 != "-" }
-            guard prefix.count >= 2, prefix.allSatisfy(\.isASCII), prefix.allSatisfy(\.isNumber) else { continue }
+        let manifest = folder.appendingPathComponent(manifestName)
+        let listed = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        for name in listed where !written.contains(name) && !name.contains("/") && name.hasSuffix(".csv") {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
+        try? AtomicFile.write(written.sorted().joined(separator: "\n") + "\n", to: manifest)
     }
 
     /// The subtitle: the folder's path and when the report was generated.

@@ -143,15 +143,17 @@ final class ReportFigureOneTests: XCTestCase {
         XCTAssertEqual(SVGInspector.chartTitles(in: html).first, Self.figureTitle)
         XCTAssertTrue(html.contains("one seed per modality: each line is that run (no band)"))
 
-        // Writing the report again removes chart data an earlier report left, and nothing else.
+        // Writing the report again never removes a file it did not write, even one named like
+        // its charts (testRewrittenReportRemovesOnlyItsOwnStaleChartData: what it does remove).
         let data = run.appendingPathComponent("report_data")
-        try AtomicFile.write("series,x,y,low,high\n", to: data.appendingPathComponent("99-an-old-chart.csv"))
+        try AtomicFile.write("series,x,y,low,high\n", to: data.appendingPathComponent("99-my-chart.csv"))
         try AtomicFile.write("mine", to: data.appendingPathComponent("notes.csv"))
         try report.write()
         let files = try FileManager.default.contentsOfDirectory(atPath: data.path)
-        XCTAssertFalse(files.contains("99-an-old-chart.csv"))
+        XCTAssertTrue(files.contains("99-my-chart.csv"))
         XCTAssertTrue(files.contains("notes.csv"))
-        XCTAssertEqual(files.filter { $0.first?.isNumber == true }.count, SVGInspector.chartTitles(in: html).count)
+        XCTAssertEqual(files.filter { $0.first?.isNumber == true && $0 != "99-my-chart.csv" }.count,
+                       SVGInspector.chartTitles(in: html).count)
     }
 
     func testConstantNeedsTwoEqualNumbers() {
@@ -231,5 +233,28 @@ final class ReportFigureOneTests: XCTestCase {
         }
         print("rendered at 1300 px: scrollWidth \(width)")
         XCTAssertLessThanOrEqual(width, 1300, "the page scrolls sideways at 1300 px")
+    }
+
+    /// A report written again removes the chart CSVs the previous one listed and no longer
+    /// draws, and never a file it did not write (a person's own CSV in the data folder).
+    func testRewrittenReportRemovesOnlyItsOwnStaleChartData() throws {
+        let sweep = dir.appendingPathComponent("rewrite")
+        try writeCompare(at: sweep, seeds: [1, 2, 3])
+        let page = try writeReport(for: sweep)
+        let folder = URL(fileURLWithPath: page.deletingPathExtension().path + "_data")
+        let fm = FileManager.default
+        let own = try fm.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }
+        XCTAssertFalse(own.isEmpty)
+        let stale = "98-a-chart-no-longer-drawn.csv", mine = "99-my-own-notes.csv"
+        try AtomicFile.write("x\n", to: folder.appendingPathComponent(stale))
+        try AtomicFile.write("y\n", to: folder.appendingPathComponent(mine))
+        let manifest = folder.appendingPathComponent(".infomax-report-files")
+        let listed = try String(contentsOf: manifest, encoding: .utf8)
+        try AtomicFile.write(listed + stale + "\n", to: manifest)
+        _ = try writeReport(for: sweep)
+        XCTAssertFalse(fm.fileExists(atPath: folder.appendingPathComponent(stale).path), "the report's own stale CSV")
+        XCTAssertTrue(fm.fileExists(atPath: folder.appendingPathComponent(mine).path), "a file the report did not write")
+        let after = try fm.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") && $0 != mine }
+        XCTAssertEqual(Set(after), Set(own))
     }
 }
