@@ -88,7 +88,7 @@ extension ConfigValue: Encodable {
 
 /// One key of the run configuration (see ConfigKeys.swift for the table of all of them).
 public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
-    /// The snake_case key path, as in a config file and `--set`: "encoder.width".
+    /// The snake_case key path, as in a config file and `--set`, e.g. `encoder.width`.
     public let path: String
     public let type: ConfigKeyType
     /// What validation allows, in words (its messages say it; the docs list it).

@@ -289,11 +289,13 @@ public enum ConfigLoader {
     })
 
     /// The keys with a closed set of values and their allowed values, from the key table.
-    public static let choiceKeys: [String: [String]] = Dictionary(uniqueKeysWithValues: ConfigKey.all.compactMap {
-        key in
-        if case let .choice(names) = key.type { return (key.path, names) }
-        return nil
-    })
+    public static let choiceKeys: [String: [String]] = {
+        let pairs = ConfigKey.all.compactMap { key -> (String, [String])? in
+            if case let .choice(names) = key.type { return (key.path, names) }
+            return nil
+        }
+        return Dictionary(uniqueKeysWithValues: pairs)
+    }()
 
     /// The known key nearest to `key` by edit distance, if it is close: within `limit` edits
     /// (default: 2, or a third of the key's length if longer).
