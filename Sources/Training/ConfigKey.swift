@@ -97,6 +97,9 @@ public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
     public let doc: String
     private let read: (TrainConfig) -> ConfigValue
     private let write: (inout TrainConfig, ConfigValue) -> Void
+    /// Whether validation accepts a value on its own (rules that involve other keys or the
+    /// rank count are `TrainConfig.validate`'s); the loader has checked the type already.
+    private let accepts: (ConfigValue) -> Bool
 
     public var description: String { path }
 
@@ -110,20 +113,33 @@ public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
     /// checks values before it sets them, `ConfigLoader.checked`).
     public func set(_ value: ConfigValue, in config: inout TrainConfig) { write(&config, value) }
 
+    /// Refuses the key's value in `config` if the key's own range does not hold it, naming the
+    /// key, the value and `allowed`.
+    public func check(_ config: TrainConfig) throws {
+        let value = read(config)
+        guard !accepts(value) else { return }
+        let shown: String
+        if case let .text(text) = value { shown = "\"\(text)\"" } else { shown = value.description }
+        throw ConfigError.invalidValue(key: path, value: shown, allowed: allowed)
+    }
+
     /// The section the key is in ("encoder"), or "" at the top level.
     public var section: String { path.split(separator: ".").dropLast().joined(separator: ".") }
 
     private init(_ path: String, _ type: ConfigKeyType, _ allowed: String, _ doc: String,
                  read: @escaping (TrainConfig) -> ConfigValue,
-                 write: @escaping (inout TrainConfig, ConfigValue) -> Void) {
-        (self.path, self.type, self.allowed, self.doc, self.read, self.write) = (path, type, allowed, doc, read, write)
+                 write: @escaping (inout TrainConfig, ConfigValue) -> Void,
+                 accepts: @escaping (ConfigValue) -> Bool = { _ in true }) {
+        (self.path, self.type, self.allowed, self.doc) = (path, type, allowed, doc)
+        (self.read, self.write, self.accepts) = (read, write, accepts)
     }
 
+    /// A whole-number key; `minimum` is what type errors name, `range` what validation accepts.
     static func integer(_ path: String, _ field: WritableKeyPath<TrainConfig, Int>, minimum: Int, allowed: String,
-                        _ doc: String) -> ConfigKey {
+                        range: @escaping (Int) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
         ConfigKey(path, .integer(minimum: minimum), allowed, doc, read: { .integer($0[keyPath: field]) }, write: {
             if case let .integer(i) = $1 { $0[keyPath: field] = i }
-        })
+        }, accepts: { if case let .integer(i) = $0 { range(i) } else { true } })
     }
 
     static func unsigned(_ path: String, _ field: WritableKeyPath<TrainConfig, UInt64>, allowed: String,
@@ -133,11 +149,12 @@ public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
         })
     }
 
+    /// A real-valued key; `range` is what validation accepts.
     static func real(_ path: String, _ field: WritableKeyPath<TrainConfig, Double>, allowed: String,
-                     _ doc: String) -> ConfigKey {
+                     range: @escaping (Double) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
         ConfigKey(path, .real, allowed, doc, read: { .real($0[keyPath: field]) }, write: {
             if case let .real(x) = $1 { $0[keyPath: field] = x }
-        })
+        }, accepts: { if case let .real(x) = $0 { range(x) } else { true } })
     }
 
     static func boolean(_ path: String, _ field: WritableKeyPath<TrainConfig, Bool>, _ doc: String) -> ConfigKey {
@@ -147,10 +164,10 @@ public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
     }
 
     static func text(_ path: String, _ field: WritableKeyPath<TrainConfig, String>, allowed: String,
-                     _ doc: String) -> ConfigKey {
+                     range: @escaping (String) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
         ConfigKey(path, .text, allowed, doc, read: { .text($0[keyPath: field]) }, write: {
             if case let .text(s) = $1 { $0[keyPath: field] = s }
-        })
+        }, accepts: { if case let .text(s) = $0 { range(s) } else { true } })
     }
 
     static func choice<T>(_ path: String, _ field: WritableKeyPath<TrainConfig, T>, _ doc: String) -> ConfigKey

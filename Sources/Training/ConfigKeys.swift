@@ -10,6 +10,10 @@ extension ConfigKey {
         "name", \.name,
         allowed: "a non-empty name without '/' or control characters, not '.' or '..' "
             + "(it names the folder runs/<name>)",
+        range: { name in
+            !name.isEmpty && !name.contains("/") && name != "." && name != ".."
+                && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        },
         "The run's name; the default output folder is runs/<name>.")
     public static let model = choice(
         "model", \.model,
@@ -22,9 +26,11 @@ extension ConfigKey {
         "Random seed of data, initialisation and augmentation.")
     public static let steps = integer(
         "steps", \.steps, minimum: 1, allowed: "at least 1",
+        range: { $0 >= 1 },
         "Gradient steps (full batch: one step = one epoch).")
     public static let trainSamples = integer(
         "train_samples", \.trainSamples, minimum: 1, allowed: "at least 1",
+        range: { $0 >= 1 },
         "Training samples n (at least one per rank).")
     public static let batchSize = integer(
         "batch_size", \.batchSize, minimum: 0,
@@ -38,24 +44,30 @@ extension ConfigKey {
         "Fresh labelled samples for the probe's test accuracy.")
     public static let logEvery = integer(
         "log_every", \.logEvery, minimum: 1, allowed: "at least 1",
+        range: { $0 >= 1 },
         "Log metrics every K steps (and at the first and last step).")
     public static let evalEvery = integer(
         "eval_every", \.evalEvery, minimum: 0, allowed: "0 (only at the end) or a positive step interval",
+        range: { $0 >= 0 },
         "Downstream evaluation every K steps, on logged steps.")
     public static let checkpointEvery = integer(
         "checkpoint_every", \.checkpointEvery, minimum: 0, allowed: "0 (only on a signal) or a positive step interval",
+        range: { $0 >= 0 },
         "Checkpoint every K steps.")
     public static let diagnosticsSamples = integer(
         "diagnostics_samples", \.diagnosticsSamples, minimum: Int.min,
         allowed: "0 (every training sample, exact) or the size of the fixed evaluation subset, e.g. 4096",
+        range: { $0 >= 0 },
         "Training samples the per-step diagnostics average over (a fixed random subset when n is larger).")
     public static let checkpointMinutes = real(
         "checkpoint_minutes", \.checkpointMinutes,
         allowed: "0 (no time-based checkpoints) or a positive number of minutes",
+        range: { $0 >= 0 && $0.isFinite },
         "Rank 0 also checkpoints when this many minutes passed since the last checkpoint.")
     public static let stallTimeoutSeconds = real(
         "stall_timeout_seconds", \.stallTimeoutSeconds,
         allowed: "0 (the default rule: max(60 s, 20 × the median step)) or a positive number of seconds",
+        range: { $0 >= 0 && $0.isFinite },
         "A rank waiting this long in one collective ends the job (exit 74).")
 
     // optimizer
@@ -64,21 +76,27 @@ extension ConfigKey {
         "The optimizer, applied alike on every rank after the all-reduce.")
     public static let optimizerLearningRate = real(
         "optimizer.learning_rate", \.optimizer.learningRate, allowed: "a positive number",
+        range: { $0 > 0 && $0.isFinite },
         "Learning rate.")
     public static let optimizerMomentum = real(
         "optimizer.momentum", \.optimizer.momentum, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "SGD momentum (0 = plain gradient descent, the papers' setting).")
     public static let optimizerBeta1 = real(
         "optimizer.beta1", \.optimizer.beta1, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "Adam's β₁.")
     public static let optimizerBeta2 = real(
         "optimizer.beta2", \.optimizer.beta2, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "Adam's β₂.")
     public static let optimizerEpsilon = real(
         "optimizer.epsilon", \.optimizer.epsilon, allowed: "a positive number",
+        range: { $0 > 0 },
         "Adam's ε.")
     public static let optimizerWeightDecay = real(
         "optimizer.weight_decay", \.optimizer.weightDecay, allowed: "0 or a positive number",
+        range: { $0 >= 0 },
         "Weight decay.")
     public static let optimizerSchedule = choice(
         "optimizer.schedule", \.optimizer.schedule,
@@ -90,6 +108,7 @@ extension ConfigKey {
         "The training objective.")
     public static let lossTemperature = real(
         "loss.temperature", \.loss.temperature, allowed: "τ > 0",
+        range: { $0 > 0 && $0.isFinite },
         "Temperature τ of the InfoNCE loss.")
     public static let lossSimilarity = choice(
         "loss.similarity", \.loss.similarity,
@@ -105,6 +124,7 @@ extension ConfigKey {
         "Patch-wise similarity (the paper) instead of summed embeddings.")
     public static let lossScale = real(
         "loss.scale", \.loss.scale, allowed: "0 (meaning 1/m) or a positive number",
+        range: { $0 >= 0 && $0.isFinite },
         "Similarity scale; 0 means 1/m with m neurons (the paper).")
     public static let lossSymmetric = boolean(
         "loss.symmetric", \.loss.symmetric,
@@ -116,38 +136,49 @@ extension ConfigKey {
     // encoder
     public static let encoderWidth = integer(
         "encoder.width", \.encoder.width, minimum: 1, allowed: "at least 1",
+        range: { $0 >= 1 },
         "Hidden neurons m (signal-noise), or embedding width k (linear encoders).")
     public static let encoderInitScale = real(
         "encoder.init_scale", \.encoder.initScale, allowed: "σ₀ > 0",
+        range: { $0 > 0 && $0.isFinite },
         "Standard deviation σ₀ of the Gaussian initialisation.")
 
     // signal_noise
     public static let signalNoiseD = integer(
         "signal_noise.d", \.signalNoise.d, minimum: 2, allowed: "at least 2",
+        range: { $0 >= 2 },
         "Dimension d of each patch.")
     public static let signalNoiseSignalNorm = real(
         "signal_noise.signal_norm", \.signalNoise.signalNorm, allowed: "‖μ‖ ≥ 0",
+        range: { $0 >= 0 },
         "‖μ‖ of the image signal (used when snr is 0).")
     public static let signalNoiseSNR = real(
         "signal_noise.snr", \.signalNoise.snr, allowed: "0 (use signal_norm) or a positive SNR",
+        range: { $0 >= 0 },
         "If > 0, sets ‖μ‖ = snr · σ_p · √d instead of signal_norm.")
     public static let signalNoiseSigmaP = real(
         "signal_noise.sigma_p", \.signalNoise.sigmaP, allowed: "σ_p > 0",
+        range: { $0 > 0 },
         "Noise standard deviation σ_p of the image patch.")
     public static let signalNoiseTextSignalNorm = real(
         "signal_noise.text_signal_norm", \.signalNoise.textSignalNorm, allowed: "‖ν‖ ≥ 0",
+        range: { $0 >= 0 },
         "‖ν‖ of the text signal (second modality).")
     public static let signalNoiseTextSigma = real(
         "signal_noise.text_sigma", \.signalNoise.textSigma, allowed: "a positive noise level",
+        range: { $0 > 0 },
         "Noise standard deviation of the text patch.")
     public static let signalNoiseTestSignalNorm = real(
         "signal_noise.test_signal_norm", \.signalNoise.testSignalNorm, allowed: "≥ 0",
+        range: { $0 >= 0 },
         "‖ν_test‖ of the out-of-distribution downstream test signal (along μ).")
     public static let signalNoiseAugmentationSigma = real(
         "signal_noise.augmentation_sigma", \.signalNoise.augmentationSigma, allowed: "≥ 0",
+        range: { $0 >= 0 },
         "Standard deviation of the single-modal augmentation noise ε.")
     public static let signalNoisePositiveFraction = real(
         "signal_noise.positive_fraction", \.signalNoise.positiveFraction, allowed: "in (0, 1)",
+        range: { $0 > 0 && $0 < 1 },
         "Probability of label +1.")
     public static let signalNoiseProjectNoise = boolean(
         "signal_noise.project_noise", \.signalNoise.projectNoise,
@@ -156,9 +187,11 @@ extension ConfigKey {
     // latent_linear
     public static let latentLinearLatentDim = integer(
         "latent_linear.latent_dim", \.latentLinear.latentDim, minimum: 1, allowed: "at least 1",
+        range: { $0 >= 1 },
         "Latent dimension r.")
     public static let latentLinearDecay = real(
         "latent_linear.decay", \.latentLinear.decay, allowed: "in (0, 1]",
+        range: { $0 > 0 && $0 <= 1 },
         "Geometric decay of the latent covariance spectrum λ_j = decay^j.")
     public static let latentLinearD1 = integer(
         "latent_linear.d1", \.latentLinear.d1, minimum: 1, allowed: "at least latent_dim",
@@ -168,6 +201,7 @@ extension ConfigKey {
         "Dimension of the second view.")
     public static let latentLinearNoiseSigma = real(
         "latent_linear.noise_sigma", \.latentLinear.noiseSigma, allowed: "≥ 0",
+        range: { $0 >= 0 },
         "Observation noise standard deviation.")
     public static let latentLinearProbe = choice(
         "latent_linear.probe", \.latentLinear.probe,
@@ -176,6 +210,7 @@ extension ConfigKey {
     // cooccurrence
     public static let cooccurrenceClasses = integer(
         "cooccurrence.classes", \.cooccurrence.classes, minimum: 2, allowed: "at least 2",
+        range: { $0 >= 2 },
         "Latent classes.")
     public static let cooccurrenceImageVocabulary = integer(
         "cooccurrence.image_vocabulary", \.cooccurrence.imageVocabulary, minimum: 2, allowed: "at least classes",
@@ -185,9 +220,11 @@ extension ConfigKey {
         "Text tokens.")
     public static let cooccurrenceImageLeak = real(
         "cooccurrence.image_leak", \.cooccurrence.imageLeak, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "Probability mass an image token leaks outside its class.")
     public static let cooccurrenceTextLeak = real(
         "cooccurrence.text_leak", \.cooccurrence.textLeak, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "Probability mass a text token leaks outside its class.")
     public static let cooccurrencePositives = choice(
         "cooccurrence.positives", \.cooccurrence.positives,
@@ -197,21 +234,26 @@ extension ConfigKey {
         "Single-modal: candidates the frozen guide drops from the negatives.")
     public static let cooccurrenceFalseNegativeFraction = real(
         "cooccurrence.false_negative_fraction", \.cooccurrence.falseNegativeFraction, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "false-negatives: fraction of the other candidates dropped.")
     public static let cooccurrenceEasyNegativeFraction = real(
         "cooccurrence.easy_negative_fraction", \.cooccurrence.easyNegativeFraction, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "easy-negatives: fraction of the other candidates dropped.")
     public static let cooccurrenceGuideRun = text(
         "cooccurrence.guide_run", \.cooccurrence.guideRun, allowed: "empty unless the guide is used",
         "A run folder whose saved image encoder is the guide (empty: trained by the run).")
     public static let cooccurrenceAugmentationKeep = real(
         "cooccurrence.augmentation_keep", \.cooccurrence.augmentationKeep, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
         "augmentation: probability the view keeps the image token.")
     public static let cooccurrenceAugmentationConsistency = real(
         "cooccurrence.augmentation_consistency", \.cooccurrence.augmentationConsistency, allowed: "in [0, 1]",
+        range: { (0...1).contains($0) },
         "augmentation: probability a changed view stays in the token's class.")
     public static let cooccurrenceResampleFraction = real(
         "cooccurrence.resample_fraction", \.cooccurrence.resampleFraction, allowed: "in [0, 1]",
+        range: { (0...1).contains($0) },
         "resampled: fraction of positives from a sample sharing the text token.")
 
     // data

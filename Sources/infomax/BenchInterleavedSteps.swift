@@ -17,7 +17,9 @@ enum BenchInterleavedSteps {
         b.trainSamples = otherSamples
         try b.validate(ranks: comm.size)
         let configs = [a, b]
-        let trainers = try configs.map { c in Trainer(config: c, mode: mode, problem: try makeProblem(config: c, mode: mode, comm: comm), comm: comm) }
+        let trainers = try configs.map { c in
+            Trainer(config: c, mode: mode, problem: try makeProblem(config: c, mode: mode, comm: comm), comm: comm)
+        }
         var states = trainers.map { $0.initialState() }
         var times = [[Double]](repeating: [], count: 2)
         var scratch = StepTiming()
@@ -32,19 +34,27 @@ enum BenchInterleavedSteps {
         }
         for k in 0..<2 { try comm.allreduce(inPlace: &times[k], op: .max) }
         guard comm.isRoot else { return ExitCodes.success }
-        func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
-        let stats = times.map { (mean: $0.reduce(0, +) / Double($0.count), median: median($0), fastest: $0.min() ?? .nan) }
+        func median(_ x: [Double]) -> Double {
+            let s = x.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        let stats = times.map {
+            (mean: $0.reduce(0, +) / Double($0.count), median: median($0), fastest: $0.min() ?? .nan)
+        }
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         let batch = a.batchSize == 0 ? a.trainSamples : a.batchSize
-        print("infomax bench --versus-train-samples: \(comm.size) rank(s), global batch \(batch), d \(a.signalNoise.d), width \(a.encoder.width), "
-              + "\(mode.rawValue); \(steps) timed steps each, alternating, after \(warmup) warm-up")
-        print("n".padding(toLength: 16, withPad: " ", startingAt: 0) + ["mean s/step", "median", "fastest"].map { $0.leftPadded(14) }.joined())
+        print("infomax bench --versus-train-samples: \(comm.size) rank(s), global batch \(batch), d \(a.signalNoise.d), "
+              + "width \(a.encoder.width), \(mode.rawValue); \(steps) timed steps each, alternating, after \(warmup) warm-up")
+        print("n".padding(toLength: 16, withPad: " ", startingAt: 0)
+              + ["mean s/step", "median", "fastest"].map { $0.leftPadded(14) }.joined())
         for k in 0..<2 {
             print("\(configs[k].trainSamples)".padding(toLength: 16, withPad: " ", startingAt: 0)
                   + [stats[k].mean, stats[k].median, stats[k].fastest].map { f($0).leftPadded(14) }.joined())
         }
-        let ratio = (mean: stats[1].mean / stats[0].mean, median: stats[1].median / stats[0].median, fastest: stats[1].fastest / stats[0].fastest)
-        print("ratio n = \(b.trainSamples) / n = \(a.trainSamples): mean \(f(ratio.mean)), median \(f(ratio.median)), fastest \(f(ratio.fastest))")
+        let ratio = (mean: stats[1].mean / stats[0].mean, median: stats[1].median / stats[0].median,
+                     fastest: stats[1].fastest / stats[0].fastest)
+        print("ratio n = \(b.trainSamples) / n = \(a.trainSamples): mean \(f(ratio.mean)), median \(f(ratio.median)), "
+              + "fastest \(f(ratio.fastest))")
         if let output {
             let json: [String: Any] = [
                 "schema": "infomax-bench-versus/1", "ranks": comm.size, "global_batch": batch, "d": a.signalNoise.d,
@@ -53,7 +63,8 @@ enum BenchInterleavedSteps {
                 "mean_seconds_per_step": stats.map(\.mean), "median_seconds_per_step": stats.map(\.median),
                 "ratio_mean": ratio.mean, "ratio_median": ratio.median, "ratio_fastest": ratio.fastest]
             let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: output.appendingPathComponent("bench-versus.json"))
+            try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n",
+                                 to: output.appendingPathComponent("bench-versus.json"))
             print("wrote \(output.path)/bench-versus.json")
         }
         return ExitCodes.success

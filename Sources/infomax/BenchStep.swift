@@ -166,7 +166,8 @@ struct BenchStep: ParsableCommand {
             }
 
             if let other = options.versusTrainSamples {
-                return try BenchInterleavedSteps.run(comm, config: cfg, otherSamples: other, mode: mode, steps: options.steps,
+                return try BenchInterleavedSteps.run(comm, config: cfg, otherSamples: other, mode: mode,
+                                                     steps: options.steps,
                                             warmup: options.warmup, output: output)
             }
 

@@ -11,7 +11,8 @@ struct ConfigOptions: ParsableArguments {
     var config: String?
 
     @Option(name: .customLong("set"),
-            help: ArgumentHelp("Override one config key (repeatable), e.g. signal_noise.snr=0.5.", valueName: "key=value"))
+            help: ArgumentHelp("Override one config key (repeatable), e.g. signal_noise.snr=0.5.",
+                               valueName: "key=value"))
     var overrides: [String] = []
 
     /// The `--set` assignments, after the command's own `settings` (so `--set` wins).
