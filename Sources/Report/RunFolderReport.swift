@@ -114,7 +114,7 @@ public struct RunFolderReport {
 
     /// The list of chart CSVs the last report wrote into its data folder: the only files a
     /// later report may remove (a file a person put there is never touched).
-    static let manifestName = ".infomax-report-files"
+    public static let manifestName = ".infomax-report-files"
 
     /// Removes the chart CSVs that the previous report listed in the folder's manifest and this
     /// one did not write, so the data folder holds exactly the page's charts; then lists this
