@@ -40,7 +40,8 @@ struct Train: ParsableCommand {
         config and compared with what its node can use (cgroup limit or MemAvailable, \
         shared by the node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run \
         that cannot fit exits 64 naming the key. --dry-run prints the estimate by \
-        component.
+        component, then Huang et al.'s Assumption 4.1 conditions and first-stage \
+        lengths T₁ for a signal-noise config (docs/experiments.md).
 
         Exit codes:
           0    done
@@ -128,6 +129,9 @@ struct Train: ParsableCommand {
                         let other = MemoryEstimate(config: cfg, ranks: comm.size, rank: comm.size - 1)
                         print("estimated peak of rank \(comm.size - 1) (no probe fit or gathered features, no checkpoint keeper or writing): \(other.totalBytes)")
                     }
+                    // Huang et al.'s Assumption 4.1 and T₁ for this config (signal-noise only).
+                    print("")
+                    print(HuangAssumptions(config: cfg)?.table() ?? HuangAssumptions.notApplicable(cfg.model))
                 }
                 try MPIRun.checkMemory(comm, [cfg])
                 if comm.isRoot { print("fits: yes") }
