@@ -214,3 +214,19 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
         return (value, an.backward(dAh), dC)
     }
 }
+
+extension MaskedContrastiveLoss {
+    /// Per call: the logits and dA gemms, and dC without stop-gradient (b × N × k each).
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        let flops = (2.0 + (s.loss.stopGradient ? 0 : 1)) * s.pairFlops
+        return (flops, flops)
+    }
+
+    /// The gathered candidates and their gradient, the results (two), a logits block and the marks.
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        let f = s.scalarBytes
+        return [LossBuffer("guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f], [8, s.b, s.k, f],
+                           [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
+                           [s.B, MemoryLayout<Int>.stride])]
+    }
+}

@@ -1,0 +1,105 @@
+// InfoMax/Plans/LossPlanner.swift — the one place that decides which plan a distributed loss
+// runs (from the objective, the exchange, the negatives and whether the call is symmetric),
+// and the defaults of its bounds; the loss, `MemoryEstimate` and `infomax bench` all ask here.
+import Linalg
+import MPI
+
+/// The forms of the distributed loss, one plan type each.
+public enum LossPlanKind: String, Sendable, CaseIterable {
+    /// One direction, all-gather exchange (AllgatherPlan); also every positive-only loss.
+    case allgather
+    /// One direction, ring exchange, every pair computed (opposite-label pairs masked).
+    case ring
+    /// One direction, ring exchange, rows grouped by label (opposite-label negatives).
+    case groupedRing
+    /// Symmetric InfoNCE, both directions at once, all-gather exchange (opposite labels masked).
+    case fusedAllgather
+    /// ``fusedAllgather`` grouped by label: same-label pairs never computed.
+    case groupedAllgather
+    /// Symmetric InfoNCE, both directions at once, ring exchange.
+    case fusedRing
+    /// Each anchor names its positive and its excluded candidates (MaskedContrastiveLoss).
+    case masked
+
+    /// Whether the plan computes one direction (a symmetric call runs it once per direction).
+    public var isDirection: Bool { self == .allgather || self == .ring || self == .groupedRing }
+
+    /// GEMM FLOPs of one call of this plan for `shape` (executed, and by the unfused form).
+    public func gemmFlops(_ shape: LossShape) -> (executed: Double, unfused: Double) {
+        guard shape.loss.needsCandidates else { return (0, 0) }
+        // The counts do not depend on the scalar type.
+        switch self {
+        case .allgather: return AllgatherPlan<Float>.gemmFlops(shape)
+        case .ring, .groupedRing: return RingPlan<Float>.gemmFlops(shape)
+        case .fusedAllgather: return FusedAllgatherPlan<Float>.gemmFlops(shape)
+        case .groupedAllgather: return GroupedAllgatherPlan<Float>.gemmFlops(shape)
+        case .fusedRing: return FusedRingPlan<Float>.gemmFlops(shape)
+        case .masked: return MaskedContrastiveLoss<Float>.gemmFlops(shape)
+        }
+    }
+
+    /// The buffers one loss object running this plan holds for `shape`: the plan's own and the
+    /// results, cosine copies and labels every plan holds.
+    public func workspace(_ shape: LossShape) -> [LossBuffer] {
+        let own: [LossBuffer]
+        switch self {
+        case .allgather: own = AllgatherPlan<Float>.workspace(shape)
+        case .ring, .groupedRing: own = RingPlan<Float>.workspace(shape)
+        case .fusedAllgather: own = FusedAllgatherPlan<Float>.workspace(shape)
+        case .groupedAllgather: own = GroupedAllgatherPlan<Float>.workspace(shape)
+        case .fusedRing: own = FusedRingPlan<Float>.workspace(shape)
+        case .masked: return MaskedContrastiveLoss<Float>.workspace(shape)
+        }
+        return own + shape.resultBuffers
+    }
+}
+
+/// The decision, made once per loss object at set-up.
+public enum LossPlanner {
+    /// Upper bound on the logits held at once by default (4 Mi scalars).
+    public static let blockElements = 1 << 22
+    /// The fused all-gather plans hold the whole b × N logits between their passes up to this many.
+    public static let holdElements = 1 << 24
+
+    /// The plan of `loss` over `exchange`, for symmetric calls or one direction. The symmetric
+    /// InfoNCE is fused over the all-gather exchange (grouped by label for opposite-label
+    /// negatives); over the ring each direction runs on its own (the fused ring, FusedRingPlan,
+    /// computes column statistics and a second exponential per pair that cost more than the
+    /// two gemms it saves at small k — it is there to be chosen explicitly). Ring directions
+    /// with opposite-label negatives are grouped by label; positive-only losses exchange no
+    /// candidates and run the all-gather plan under either exchange.
+    public static func kind(of loss: ContrastiveLoss, exchange: CandidateExchange, symmetric: Bool) -> LossPlanKind {
+        if symmetric && loss.objective == .infoNCE && exchange == .allgather {
+            return loss.negatives == .oppositeLabel ? .groupedAllgather : .fusedAllgather
+        }
+        guard loss.needsCandidates else { return .allgather }
+        switch exchange {
+        case .allgather: return .allgather
+        case .ring: return loss.negatives == .oppositeLabel ? .groupedRing : .ring
+        }
+    }
+
+    /// A plan of `kind` over a skeleton and workspace (`exchange`: the one the caller asked for).
+    static func make<T>(_ kind: LossPlanKind, loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int,
+                        holdElements: Int, skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any LossPlan<T> {
+        switch kind {
+        case .fusedAllgather:
+            return FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+        case .groupedAllgather:
+            return GroupedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+        case .fusedRing: return FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+        case .allgather, .ring, .groupedRing, .masked:
+            return makeDirection(kind, loss: loss, exchange: exchange, blockElements: blockElements, skeleton: skeleton, workspace: ws)
+        }
+    }
+
+    /// A one-direction plan of `kind` (`.allgather` for a kind that is not one).
+    static func makeDirection<T>(_ kind: LossPlanKind, loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int,
+                                 skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any DirectionPlan<T> {
+        switch kind {
+        case .ring: return RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: false)
+        case .groupedRing: return RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: true)
+        default: return AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange, blockElements: blockElements)
+        }
+    }
+}
