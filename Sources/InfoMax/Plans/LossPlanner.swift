@@ -34,7 +34,7 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
         case .fusedAllgather: return FusedAllgatherPlan<Float>.gemmFlops(shape)
         case .groupedAllgather: return GroupedAllgatherPlan<Float>.gemmFlops(shape)
         case .fusedRing: return FusedRingPlan<Float>.gemmFlops(shape)
-        case .masked: return MaskedContrastiveLoss<Float>.gemmFlops(shape)
+        case .masked: return MaskedPlan<Float>.gemmFlops(shape)
         }
     }
 
@@ -48,7 +48,7 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
         case .fusedAllgather: own = FusedAllgatherPlan<Float>.workspace(shape)
         case .groupedAllgather: own = GroupedAllgatherPlan<Float>.workspace(shape)
         case .fusedRing: own = FusedRingPlan<Float>.workspace(shape)
-        case .masked: return MaskedContrastiveLoss<Float>.workspace(shape)
+        case .masked: return MaskedPlan<Float>.workspace(shape)
         }
         return own + shape.resultBuffers
     }
