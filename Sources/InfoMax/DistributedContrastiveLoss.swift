@@ -51,7 +51,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
 
     private let skeleton: LossSkeleton<T>
     private let direction: any DirectionPlan<T>
-    private let symmetric: any LossPlan<T>
+    private let symmetric: any SymmetricPlan<T>
 
     /// - Parameters:
     ///   - communicator: the ranks that share the global batch.

@@ -7,7 +7,7 @@ import Linalg
 import MPI
 
 /// A plan that computes both directions of the symmetric InfoNCE at once.
-protocol FusedPlan: LossPlan {
+protocol FusedPlan: SymmetricPlan {
     var loss: ContrastiveLoss { get }
     var exchange: CandidateExchange { get }
 }

@@ -6,22 +6,26 @@
 import Linalg
 import MPI
 
-/// One resolved form of the distributed loss (made by ``LossPlanner``).
+/// One resolved form of the distributed loss (made by ``LossPlanner``): it evaluates over the
+/// shared skeleton and workspace, and its type reports its costs.
 protocol LossPlan<Scalar>: AnyObject {
     associatedtype Scalar: BLASScalar & MPIScalar
     var skeleton: LossSkeleton<Scalar> { get }
     var ws: LossWorkspace<Scalar> { get }
-    /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] of this rank's rows.
-    func evaluateSymmetric(_ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-                           into result: inout SymmetricContrastiveResult<Scalar>) throws
     /// GEMM FLOPs of one call for `shape`: executed by this plan, and by the unfused form.
     static func gemmFlops(_ shape: LossShape) -> (executed: Double, unfused: Double)
     /// The buffers this plan holds for `shape`, beyond the skeleton's (``LossShape/resultBuffers``).
     static func workspace(_ shape: LossShape) -> [LossBuffer]
 }
 
+/// A plan of the symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)].
+protocol SymmetricPlan<Scalar>: LossPlan {
+    func evaluateSymmetric(_ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<Scalar>) throws
+}
+
 /// A plan of one direction L(A, Pos, C); its symmetric form is one call per direction.
-protocol DirectionPlan<Scalar>: LossPlan {
+protocol DirectionPlan<Scalar>: SymmetricPlan {
     func evaluate(anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
                   labels: [Int]?, into result: inout ContrastiveResult<Scalar>) throws
 }

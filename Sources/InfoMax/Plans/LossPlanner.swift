@@ -24,33 +24,27 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
     /// Whether the plan computes one direction (a symmetric call runs it once per direction).
     public var isDirection: Bool { self == .allgather || self == .ring || self == .groupedRing }
 
-    /// GEMM FLOPs of one call of this plan for `shape` (executed, and by the unfused form).
-    public func gemmFlops(_ shape: LossShape) -> (executed: Double, unfused: Double) {
-        guard shape.loss.needsCandidates else { return (0, 0) }
-        // The counts do not depend on the scalar type.
+    /// The plan's type (its costs do not depend on the scalar type).
+    var plan: any LossPlan.Type {
         switch self {
-        case .allgather: return AllgatherPlan<Float>.gemmFlops(shape)
-        case .ring, .groupedRing: return RingPlan<Float>.gemmFlops(shape)
-        case .fusedAllgather: return FusedAllgatherPlan<Float>.gemmFlops(shape)
-        case .groupedAllgather: return GroupedAllgatherPlan<Float>.gemmFlops(shape)
-        case .fusedRing: return FusedRingPlan<Float>.gemmFlops(shape)
-        case .masked: return MaskedPlan<Float>.gemmFlops(shape)
+        case .allgather: return AllgatherPlan<Float>.self
+        case .ring, .groupedRing: return RingPlan<Float>.self
+        case .fusedAllgather: return FusedAllgatherPlan<Float>.self
+        case .groupedAllgather: return GroupedAllgatherPlan<Float>.self
+        case .fusedRing: return FusedRingPlan<Float>.self
+        case .masked: return MaskedPlan<Float>.self
         }
     }
 
-    /// The buffers one loss object running this plan holds for `shape`: the plan's own and the
-    /// results, cosine copies and labels every plan holds.
+    /// GEMM FLOPs of one call of this plan for `shape` (executed, and by the unfused form).
+    public func gemmFlops(_ shape: LossShape) -> (executed: Double, unfused: Double) {
+        shape.loss.needsCandidates ? plan.gemmFlops(shape) : (0, 0)
+    }
+
+    /// The buffers one loss object running this plan holds for `shape`: the plan's own and,
+    /// but for the masked plan (which counts its own), the results, cosine copies and labels.
     public func workspace(_ shape: LossShape) -> [LossBuffer] {
-        let own: [LossBuffer]
-        switch self {
-        case .allgather: own = AllgatherPlan<Float>.workspace(shape)
-        case .ring, .groupedRing: own = RingPlan<Float>.workspace(shape)
-        case .fusedAllgather: own = FusedAllgatherPlan<Float>.workspace(shape)
-        case .groupedAllgather: own = GroupedAllgatherPlan<Float>.workspace(shape)
-        case .fusedRing: own = FusedRingPlan<Float>.workspace(shape)
-        case .masked: return MaskedPlan<Float>.workspace(shape)
-        }
-        return own + shape.resultBuffers
+        plan.workspace(shape) + (self == .masked ? [] : shape.resultBuffers)
     }
 }
 
@@ -81,7 +75,7 @@ public enum LossPlanner {
 
     /// A plan of `kind` over a skeleton and workspace (`exchange`: the one the caller asked for).
     static func make<T>(_ kind: LossPlanKind, loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int,
-                        holdElements: Int, skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any LossPlan<T> {
+                        holdElements: Int, skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any SymmetricPlan<T> {
         switch kind {
         case .fusedAllgather:
             return FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)

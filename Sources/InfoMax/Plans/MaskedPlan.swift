@@ -5,7 +5,7 @@
 import Linalg
 import MPI
 
-final class MaskedPlan<Scalar: BLASScalar & MPIScalar> {
+final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
     let loss: ContrastiveLoss, blockElements: Int
