@@ -50,8 +50,25 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var lastPairFraction: Double { skeleton.lastPairFraction }
 
     private let skeleton: LossSkeleton<T>
-    private let direction: any DirectionPlan<T>
-    private let symmetric: any SymmetricPlan<T>
+    private let direction: Direction
+    private let symmetric: Symmetric
+
+    /// The plans, held by their concrete types: calls dispatch statically, so that the plans'
+    /// code specialises with the scalar type as the facade does (an existential would not).
+    private enum Direction {
+        case allgather(AllgatherPlan<T>), ring(RingPlan<T>)
+        func evaluate(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?, _ result: inout ContrastiveResult<T>) throws {
+            switch self {
+            case .allgather(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .ring(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            }
+        }
+    }
+
+    private enum Symmetric {
+        case twoDirections(Direction), fusedAllgather(FusedAllgatherPlan<T>), groupedAllgather(GroupedAllgatherPlan<T>)
+        case fusedRing(FusedRingPlan<T>)
+    }
 
     /// - Parameters:
     ///   - communicator: the ranks that share the global batch.
@@ -75,11 +92,20 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         let ws = LossWorkspace<T>()
         directionKind = plan.flatMap { $0.isDirection ? $0 : nil } ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
-        direction = LossPlanner.makeDirection(directionKind, loss: loss, exchange: exchange, blockElements: blockElements,
-                                              skeleton: skeleton, workspace: ws)
-        symmetric = symmetricKind == directionKind ? direction
-            : LossPlanner.make(symmetricKind, loss: loss, exchange: exchange, blockElements: blockElements, holdElements: holdElements,
-                               skeleton: skeleton, workspace: ws)
+        switch directionKind {
+        case .ring, .groupedRing:
+            direction = .ring(RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: directionKind == .groupedRing))
+        default: direction = .allgather(AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange, blockElements: blockElements))
+        }
+        switch symmetricKind {
+        case .fusedAllgather:
+            symmetric = .fusedAllgather(FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements))
+        case .groupedAllgather:
+            symmetric = .groupedAllgather(GroupedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements,
+                                                               holdElements: holdElements))
+        case .fusedRing: symmetric = .fusedRing(FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+        case .allgather, .ring, .groupedRing, .masked: symmetric = .twoDirections(direction)
+        }
     }
 
     /// GEMM floating-point operations of one call on a rank holding `b` of the `B` global rows
@@ -109,7 +135,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// No allocation after the first call with a given shape, for either exchange.
     public func evaluate(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
                          labels: [Int]? = nil, into result: inout ContrastiveResult<T>) throws {
-        try direction.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+        try direction.evaluate(a, pos, c, labels, &result)
     }
 
     /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] over the global batch
@@ -126,6 +152,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// overwritten. No allocation after the first call with a given shape.
     public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
                                   into result: inout SymmetricContrastiveResult<T>) throws {
-        try symmetric.evaluateSymmetric(h, g, labels: labels, into: &result)
+        switch symmetric {
+        case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.ring(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .fusedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .groupedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .fusedRing(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        }
     }
 }

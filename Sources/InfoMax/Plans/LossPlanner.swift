@@ -72,28 +72,4 @@ public enum LossPlanner {
         case .ring: return loss.negatives == .oppositeLabel ? .groupedRing : .ring
         }
     }
-
-    /// A plan of `kind` over a skeleton and workspace (`exchange`: the one the caller asked for).
-    static func make<T>(_ kind: LossPlanKind, loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int,
-                        holdElements: Int, skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any SymmetricPlan<T> {
-        switch kind {
-        case .fusedAllgather:
-            return FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
-        case .groupedAllgather:
-            return GroupedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
-        case .fusedRing: return FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
-        case .allgather, .ring, .groupedRing, .masked:
-            return makeDirection(kind, loss: loss, exchange: exchange, blockElements: blockElements, skeleton: skeleton, workspace: ws)
-        }
-    }
-
-    /// A one-direction plan of `kind` (`.allgather` for a kind that is not one).
-    static func makeDirection<T>(_ kind: LossPlanKind, loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int,
-                                 skeleton: LossSkeleton<T>, workspace ws: LossWorkspace<T>) -> any DirectionPlan<T> {
-        switch kind {
-        case .ring: return RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: false)
-        case .groupedRing: return RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: true)
-        default: return AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange, blockElements: blockElements)
-        }
-    }
 }
