@@ -29,7 +29,8 @@ final class GuidedLossStep: StepLoss {
     init(config: TrainConfig, guide: GuideEncoder, comm: Communicator) throws {
         let c = config.cooccurrence
         guard guide.imageWeights.cols == c.imageVocabulary else {
-            throw ConfigError.invalidValue(key: "cooccurrence.image_vocabulary", value: "\(c.imageVocabulary)",
+            throw ConfigError.invalidValue(key: ConfigKey.cooccurrenceImageVocabulary.path,
+                                           value: "\(c.imageVocabulary)",
                                            allowed: "the guide's vocabulary (\(guide.imageWeights.cols) image tokens)")
         }
         var options = ProblemSupport.contrastiveLoss(config.loss, width: config.encoder.width, labelledByDefault: false)

@@ -13,7 +13,7 @@ enum ProblemSupport {
     static func gaussianWeights(rows: Int, cols: Int, sigma: Double, seed: UInt64, item: Int) throws -> Matrix<Float> {
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         guard !overflow, rows >= 0, cols >= 0 else {
-            throw ConfigError.invalidValue(key: "encoder.width", value: "\(rows)",
+            throw ConfigError.invalidValue(key: ConfigKey.encoderWidth.path, value: "\(rows)",
                                            allowed: "a width whose weight matrix (\(rows) × \(cols)) has fewer than 2⁶³ elements")
         }
         var values = [Float](repeating: 0, count: count)

@@ -1,4 +1,4 @@
-// Training/Progress.swift — progress on long runs: on a terminal one line rewritten in place
+// Training/ConsoleProgress.swift — progress on long runs: on a terminal one line rewritten in place
 // with rate and ETA; elsewhere (Slurm logs, files) plain lines at a steady interval.
 import Foundation
 
