@@ -57,10 +57,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// code specialises with the scalar type as the facade does (an existential would not).
     private enum Direction {
         case allgather(AllgatherPlan<T>), ring(RingPlan<T>)
-        func evaluate(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?, _ result: inout ContrastiveResult<T>) throws {
+        func evaluate(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
+                      _ result: inout ContrastiveResult<T>) throws {
             switch self {
-            case .allgather(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
-            case .ring(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .allgather(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels,
+                                                         into: &result)
+            case .ring(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels,
+                                                    into: &result)
             }
         }
     }
@@ -90,16 +93,20 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         self.holdElements = holdElements
         skeleton = LossSkeleton(communicator: communicator)
         let ws = LossWorkspace<T>()
-        directionKind = plan.flatMap { $0.isDirection ? $0 : nil } ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
+        directionKind = plan.flatMap { $0.isDirection ? $0 : nil }
+            ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
         switch directionKind {
         case .ring, .groupedRing:
-            direction = .ring(RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: directionKind == .groupedRing))
-        default: direction = .allgather(AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange, blockElements: blockElements))
+            direction = .ring(RingPlan(skeleton, ws, loss: loss, blockElements: blockElements,
+                                       grouped: directionKind == .groupedRing))
+        default: direction = .allgather(AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange,
+                                                      blockElements: blockElements))
         }
         switch symmetricKind {
         case .fusedAllgather:
-            symmetric = .fusedAllgather(FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements))
+            symmetric = .fusedAllgather(FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements,
+                                                           holdElements: holdElements))
         case .groupedAllgather:
             symmetric = .groupedAllgather(GroupedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements,
                                                                holdElements: holdElements))
@@ -112,7 +119,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// (embedding width k; `symmetric`: a call of ``evaluateSymmetric(_:_:labels:into:)``):
     /// `executed` by this object's plan, `unfused` by one ``evaluate`` per direction. Plans
     /// grouped by label count the pairs of the last call.
-    public func gemmFlops(localRows b: Int, globalRows B: Int, width k: Int, symmetric: Bool) -> (executed: Double, unfused: Double) {
+    public func gemmFlops(localRows b: Int, globalRows B: Int, width k: Int,
+                          symmetric: Bool) -> (executed: Double, unfused: Double) {
         var shape = LossShape(loss: loss, symmetric: symmetric, b: b, B: B, maxb: b, k: k, P: communicator.size,
                               scalarBytes: MemoryLayout<T>.stride)
         shape.blockElements = blockElements
@@ -142,7 +150,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// (h, g: this rank's rows of the two embeddings), with ∂/∂h and ∂/∂g of this rank's rows.
     /// `lastStats` covers both directions. Allocates its result;
     /// ``evaluateSymmetric(_:_:labels:into:)`` does not.
-    public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil) throws -> SymmetricContrastiveResult<T> {
+    public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>,
+                                  labels: [Int]? = nil) throws -> SymmetricContrastiveResult<T> {
         var result = SymmetricContrastiveResult<T>()
         try evaluateSymmetric(h, g, labels: labels, into: &result)
         return result

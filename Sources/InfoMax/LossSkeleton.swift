@@ -131,7 +131,8 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         /// Ring plans: the computation while transfers were in flight.
         var overlappedSeconds = 0.0
         func stats(at end: Double) -> ContrastiveCallStats {
-            ContrastiveCallStats(computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds, bytesSent: bytes,
+            ContrastiveCallStats(computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds,
+                                 bytesSent: bytes,
                                  overlappedSeconds: overlappedSeconds)
         }
     }

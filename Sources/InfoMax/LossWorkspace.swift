@@ -48,7 +48,8 @@ final class LossWorkspace<T: BLASScalar> {
     /// one row of scratch; no allocation once the scratch has its size).
     func permuteRows(_ x: inout [T], k: Int, order: [Int]) {
         let n = order.count
-        if visited.count != n { visited = [Bool](repeating: false, count: n) } else { for q in 0..<n { visited[q] = false } }
+        if visited.count != n { visited = [Bool](repeating: false,
+                                                 count: n) } else { for q in 0..<n { visited[q] = false } }
         growZeroed(&rowTemp, k)
         x.withUnsafeMutableBufferPointer { px in
         rowTemp.withUnsafeMutableBufferPointer { pt in

@@ -37,13 +37,15 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private let plan: MaskedPlan<T>
 
     /// `loss.negatives` must be `.allOthers` (the targets say which candidates are excluded).
-    public init(communicator: Communicator, loss: ContrastiveLoss, blockElements: Int = LossPlanner.blockElements) throws {
+    public init(communicator: Communicator, loss: ContrastiveLoss,
+                blockElements: Int = LossPlanner.blockElements) throws {
         try loss.validate()
         guard loss.negatives == .allOthers else {
             throw InfoMaxError.invalidOption("a masked loss takes its exclusions from the targets; use negatives .allOthers")
         }
         guard blockElements >= 1 else { throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)") }
-        plan = MaskedPlan(LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss, blockElements: blockElements)
+        plan = MaskedPlan(LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
+                          blockElements: blockElements)
     }
 
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)

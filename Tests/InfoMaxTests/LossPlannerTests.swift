@@ -17,7 +17,8 @@ final class LossPlannerTests: XCTestCase {
         XCTAssertEqual(LossPlanner.kind(of: clip, exchange: .allgather, symmetric: false), .allgather)
         let spectral = ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5)
         XCTAssertEqual(LossPlanner.kind(of: spectral, exchange: .allgather, symmetric: true), .allgather)
-        XCTAssertEqual(LossPlanner.kind(of: ContrastiveLoss(objective: .positiveOnly), exchange: .ring, symmetric: true), .allgather)
+        XCTAssertEqual(LossPlanner.kind(of: ContrastiveLoss(objective: .positiveOnly), exchange: .ring,
+                                        symmetric: true), .allgather)
     }
 
     func testEachPlanReportsItsGemmFlops() throws {
@@ -25,7 +26,8 @@ final class LossPlannerTests: XCTestCase {
                    hold: Int = LossPlanner.holdElements) throws -> (executed: Double, unfused: Double) {
             try MPIEnvironment.initialize()
             let comm = try Communicator.world()
-            let d = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange, holdElements: hold, plan: plan)
+            let d = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange,
+                                                          holdElements: hold, plan: plan)
             return d.gemmFlops(localRows: 4, globalRows: 8, width: 3, symmetric: symmetric)
         }
         let infoNCE = ContrastiveLoss(objective: .infoNCE, stopGradient: false)

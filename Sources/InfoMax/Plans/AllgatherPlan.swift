@@ -11,7 +11,8 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
 
     /// `exchange`: the one the caller asked for (all ranks compare it; positive-only losses
     /// run this plan under either).
-    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, exchange: CandidateExchange,
+    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss,
+         exchange: CandidateExchange,
          blockElements: Int) {
         self.skeleton = skeleton; self.ws = ws
         self.loss = loss; self.exchange = exchange; self.blockElements = blockElements
@@ -35,7 +36,8 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             }
             return ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
-                    contrastiveRowBlock(loss, aHat: f.ah, pHat: f.ph, cHat: pc, labels: f.needLabels ? skeleton.labelsGlobal : nil,
+                    contrastiveRowBlock(loss, aHat: f.ah, pHat: f.ph, cHat: pc,
+                                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
                                         offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
                                         logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
                 }

@@ -18,12 +18,14 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
     let loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int, holdElements: Int) {
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+         holdElements: Int) {
         self.skeleton = skeleton; self.ws = ws
         self.loss = loss; self.blockElements = blockElements; self.holdElements = holdElements
     }
 
-    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>) throws {
+    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<T>) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
         let stopGradient = loss.stopGradient
@@ -50,7 +52,8 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                 while i0 < b {
                     let rr = Swift.min(rowsPerBlock, b - i0)
                     let w = hold ? L + i0 * B : L
-                    maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B, anchorOffset: offset,
+                    maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
+                                      anchorOffset: offset,
                                       chunkOffset: 0, labelKeys: keys, into: w)
                     fusedStatistics(w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
                                     colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
@@ -87,7 +90,8 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
                     T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
                            beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
-                    T.gemm(.transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B, b: a + i0 * k, ldb: k,
+                    T.gemm(.transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B, b: a + i0 * k,
+                           ldb: k,
                            beta: 1, c: pdg.baseAddress!, ldc: k)
                     i0 += rr
                 }

@@ -37,8 +37,8 @@ extension FusedPlan {
     /// (exact for |y| < 2²⁴ in Float) so that masking is a vector select.
     func fusedInputs(_ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool,
                      meter: inout Meter) throws -> FusedInputs<Scalar> {
-        let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels,
-                                           code: LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true), meter: &meter)
+        let code = LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true)
+        let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels, code: code, meter: &meter)
         let cosine = loss.similarity == .cosine
         if cosine {
             normalizeRows(h, into: &ws.aHat, norms: &ws.aNorms)
@@ -56,7 +56,8 @@ extension FusedPlan {
     /// ``fusedInputs`` plus what both all-gather plans do next: gather every rank's ĝ rows,
     /// size the result and the statistics, and plan the row blocks (logits held between the
     /// passes when b × N ≤ `holdElements`).
-    func fusedAllgatherSetup(_ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys: Bool, blockElements: Int,
+    func fusedAllgatherSetup(_ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys: Bool,
+                             blockElements: Int,
                              holdElements: Int, into result: inout SymmetricContrastiveResult<Scalar>,
                              meter: inout Meter) throws -> FusedInputs<Scalar> {
         var f = try fusedInputs(h, gm, labels: labels, labelKeys: labelKeys, meter: &meter)
@@ -134,7 +135,8 @@ extension FusedPlan {
 
     /// The end of both all-gather plans: the dĜ partials (global column order) reduce-scattered
     /// to their owners, the positive pairs, then ``finishFused``.
-    func finishFusedAllgather(_ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, summedLoss: Double,
+    func finishFusedAllgather(_ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>,
+                              summedLoss: Double,
                               meter: inout Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)) throws {
         let comm = skeleton.communicator
         let t0 = comm.wtime()
@@ -147,7 +149,8 @@ extension FusedPlan {
 
     /// The end of every fused plan: back through the normalisation, the loss / 2N (summed over
     /// the ranks if it is not yet), and the call's stats.
-    func finishFused(_ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss, meter: Meter) throws {
+    func finishFused(_ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss,
+                     meter: Meter) throws {
         var meter = meter
         let comm = skeleton.communicator
         if loss.similarity == .cosine {
@@ -177,14 +180,17 @@ extension FusedPlan {
         var parts = s.gatheredBuffers
         parts.append(LossBuffer("loss: fused logits (b × B held if ≤ 16 Mi, else a block)", global: false,
                                 held ? [s.b, s.B, f] : [rows, s.B, f]))
-        if s.loss.stopGradient { parts.append(LossBuffer("loss: fused split weights (one block)", global: false, [rows, s.B, f])) }
+        if s.loss.stopGradient {
+            parts.append(LossBuffer("loss: fused split weights (one block)", global: false, [rows, s.B, f]))
+        }
         if !s.wantDC { parts.append(LossBuffer("loss: fused candidate-gradient partial", global: true, [s.B, s.k, f])) }
         return parts
     }
 
     /// Executed by a fused plan: `gemms` b × B × k gemms for both directions (three with the
     /// logits held, four otherwise), over the computed pairs only.
-    static func fusedFlops(_ s: LossShape, gemms: Double, ring: Bool, pairFraction: Double) -> (executed: Double, unfused: Double) {
+    static func fusedFlops(_ s: LossShape, gemms: Double, ring: Bool,
+                           pairFraction: Double) -> (executed: Double, unfused: Double) {
         guard s.loss.needsCandidates else { return (0, 0) }
         return (gemms * s.pairFlops * pairFraction, s.unfusedFlops(ring: ring))
     }

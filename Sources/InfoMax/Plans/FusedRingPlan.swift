@@ -21,7 +21,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         self.loss = loss; self.blockElements = blockElements
     }
 
-    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>) throws {
+    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<T>) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
         let stopGradient = loss.stopGradient
@@ -59,7 +60,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                 for i in 0..<b { rMax[i] = lp[i]; rSum[i] = 1 }
 
                 // Sweep 1: row statistics here, column statistics travelling with their chunk.
-                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics) { chunk, n, chunkOffset, stats in
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true,
+                               partials: .statistics) { chunk, n, chunkOffset, stats in
                     guard n > 0, b > 0, let stats else { return }
                     for j in 0..<n { stats[j] = -.infinity }
                     var i0 = 0
@@ -86,7 +88,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                 }
 
                 // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
-                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum) { chunk, n, chunkOffset, dG in
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true,
+                               partials: .sum) { chunk, n, chunkOffset, dG in
                     guard n > 0, b > 0, let dG else { return }
                     let chunkLSE = chunk + lseOffset
                     var i0 = 0
@@ -94,10 +97,12 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                         let rr = Swift.min(rowsPerBlock, b - i0)
                         maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
                                           chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                        fusedWeights(w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale, split: split)
+                        fusedWeights(w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale,
+                                     split: split)
                         T.gemm(.none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
                                beta: 1, c: dh + i0 * k, ldc: k)
-                        T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n, b: a + i0 * k, ldb: k,
+                        T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n, b: a + i0 * k,
+                               ldb: k,
                                beta: 1, c: dG, ldc: k)
                         i0 += rr
                         try ring.progress()

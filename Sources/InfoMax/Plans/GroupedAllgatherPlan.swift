@@ -16,12 +16,14 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
     let loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int, holdElements: Int) {
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+         holdElements: Int) {
         self.skeleton = skeleton; self.ws = ws
         self.loss = loss; self.blockElements = blockElements; self.holdElements = holdElements
     }
 
-    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>) throws {
+    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<T>) throws {
         var meter = skeleton.meter()
         let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: false, blockElements: blockElements,
@@ -82,10 +84,12 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
                     let w = hold ? L + pos0 * B : L
                     if n1 > 0 {
-                        T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k, beta: 0, c: w, ldc: n)
+                        T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k,
+                               beta: 0, c: w, ldc: n)
                     }
                     if n2 > 0 {
-                        T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k, ldb: k,
+                        T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k,
+                               ldb: k,
                                beta: 0, c: w + n1, ldc: n)
                     }
                     pairs += rr * n
@@ -122,29 +126,37 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     let w = hold ? L + pos0 * B : L
                     if !hold {
                         if n1 > 0 {
-                            T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k, beta: 0, c: w, ldc: n)
+                            T.gemm(.none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G, ldb: k,
+                                   beta: 0, c: w, ldc: n)
                         }
                         if n2 > 0 {
-                            T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k, ldb: k,
+                            T.gemm(.none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k, b: G + e * k,
+                                   ldb: k,
                                    beta: 0, c: w + n1, ldc: n)
                         }
                     }
                     let lse = rowMax + pos0
-                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE, scale: scale, split: split,
+                    fusedWeights(w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE, scale: scale,
+                                 split: split,
                                  factors: shift.map { ($0, cf) })
-                    fusedWeights(w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e, scale: scale,
+                    fusedWeights(w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
+                                 scale: scale,
                                  split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
                     let w2 = split ?? w
                     // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
                     dhBlock.update(repeating: 0, count: rr * k)
                     if n1 > 0 {
-                        T.gemm(.none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k, beta: 1, c: dhBlock, ldc: k)
-                        T.gemm(.transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock, ldb: k, beta: 1, c: dg, ldc: k)
+                        T.gemm(.none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k, beta: 1,
+                               c: dhBlock, ldc: k)
+                        T.gemm(.transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock, ldb: k,
+                               beta: 1, c: dg, ldc: k)
                     }
                     if n2 > 0 {
-                        T.gemm(.none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n, b: G + e * k, ldb: k, beta: 1,
+                        T.gemm(.none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n, b: G + e * k, ldb: k,
+                               beta: 1,
                                c: dhBlock, ldc: k)
-                        T.gemm(.transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n, b: aBlock, ldb: k, beta: 1,
+                        T.gemm(.transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n, b: aBlock, ldb: k,
+                               beta: 1,
                                c: dg + e * k, ldc: k)
                     }
                     scatterAddRows(dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: pdh.baseAddress!)

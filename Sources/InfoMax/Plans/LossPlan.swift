@@ -2,7 +2,8 @@
 // form (objective, exchange, fused or not, negatives, grouping) that evaluates over the
 // shared skeleton and workspace, and, per plan type, its GEMM FLOPs and its workspace for a
 // shape (b, B, k, P) — what `MemoryEstimate` and `infomax bench` ask. A new loss form is one
-// more type conforming here, and one more case of ``LossPlanKind``.
+// more plan file conforming here, plus its case in LossPlanKind (its type), the planner's
+// decision, and the facade's case that holds it.
 import Linalg
 import MPI
 
@@ -54,7 +55,8 @@ public struct LossShape: Sendable {
     /// The fraction of the logit pairs computed (plans grouped by label: about ½ for two labels).
     public var pairFraction = 1.0
 
-    public init(loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int, scalarBytes: Int = 4) {
+    public init(loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int,
+                scalarBytes: Int = 4) {
         self.loss = loss; self.symmetric = symmetric
         self.b = b; self.B = B; self.maxb = maxb; self.k = k; self.P = P; self.scalarBytes = scalarBytes
     }
@@ -85,12 +87,14 @@ public struct LossShape: Sendable {
 
     /// A logits block of rows of `width`.
     func logitsBlock(width: Int) -> LossBuffer {
-        LossBuffer("loss: logits block (≤ 4 Mi scalars, ≥ one row)", global: false, [blockRows(width: width), width, scalarBytes])
+        LossBuffer("loss: logits block (≤ 4 Mi scalars, ≥ one row)", global: false,
+                   [blockRows(width: width), width, scalarBytes])
     }
 
     /// The ring plans' candidate blocks (two chunks, three gradient partials) and row statistics.
     var ringBuffers: [LossBuffer] {
-        [LossBuffer("loss: ring candidate blocks", global: true, [2 + (wantDC ? 3 : 0), maxb, k, scalarBytes], [3, b, scalarBytes])]
+        [LossBuffer("loss: ring candidate blocks", global: true,
+                    [2 + (wantDC ? 3 : 0), maxb, k, scalarBytes], [3, b, scalarBytes])]
     }
 
     /// What every plan holds beside its own buffers: the results (dA, dPos, dC per direction;
@@ -101,7 +105,8 @@ public struct LossShape: Sendable {
                                 [symmetric ? 3 * 2 + 2 : 3, b, k, scalarBytes])]
         if cosine { parts[0].terms += [[3, b, k, scalarBytes], [3, b, scalarBytes]] }
         if loss.needsCandidates && loss.negatives == .oppositeLabel {
-            parts.append(LossBuffer("loss: gathered labels", global: false, [maxb + P * maxb + B, MemoryLayout<Int64>.stride]))
+            parts.append(LossBuffer("loss: gathered labels", global: false,
+                                    [maxb + P * maxb + B, MemoryLayout<Int64>.stride]))
         }
         return parts
     }

@@ -26,8 +26,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
             throw InfoMaxError.shapeMismatch("anchors \(b)×\(k), candidates \(c.rows)×\(c.cols), \(targets.positives.count) positives: one row and one positive per anchor")
         }
         var meter = skeleton.meter()
-        let (N, _) = try skeleton.agree(loss, a, a, c, labels: nil, code: LossSkeleton<T>.optionsCode(loss, .allgather) + 64,
-                                        meter: &meter)
+        let code = LossSkeleton<T>.optionsCode(loss, .allgather) + 64
+        let (N, _) = try skeleton.agree(loss, a, a, c, labels: nil, code: code, meter: &meter)
         guard targets.positives.allSatisfy({ (0..<N).contains($0) }), targets.excluded.allSatisfy({ (0..<N).contains($0) }) else {
             throw InfoMaxError.shapeMismatch("a target outside the global batch of \(N) candidates")
         }
@@ -63,12 +63,15 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
                 let m = min(chunk, b - r0)
                 T.gemm(.none, .transpose, m: m, n: N, k: k, alpha: g, a: pa.baseAddress! + r0 * k, lda: k,
                        b: pc.baseAddress!, ldb: k, beta: 0, c: L, ldc: N)
-                for r in r0..<(r0 + m) { partial += rowGradient(r, row: L + (r - r0) * N, N: N, targets: targets, invB: invB, pairs: pairs) }
+                for r in r0..<(r0 + m) {
+                    partial += rowGradient(r, row: L + (r - r0) * N, N: N, targets: targets, invB: invB, pairs: pairs)
+                }
                 // dÂ rows = g · dℓ Ĉ;  dĈ += g · dℓᵀ Â rows.
                 T.gemm(.none, .none, m: m, n: k, k: N, alpha: g, a: L, lda: N, b: pc.baseAddress!, ldb: k,
                        beta: 0, c: pd.baseAddress! + r0 * k, ldc: k)
                 if needsC {
-                    T.gemm(.transpose, .none, m: N, n: k, k: m, alpha: g, a: L, lda: N, b: pa.baseAddress! + r0 * k, ldb: k,
+                    T.gemm(.transpose, .none, m: N, n: k, k: m, alpha: g, a: L, lda: N, b: pa.baseAddress! + r0 * k,
+                           ldb: k,
                            beta: 1, c: pdc.baseAddress!, ldc: k)
                 }
                 r0 += m
@@ -102,7 +105,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     /// Replaces the logits of local row r (at `l`) by ∂L/∂ℓ and returns its loss share.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    private func rowGradient(_ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T, pairs: T) -> Double {
+    private func rowGradient(_ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T,
+                             pairs: T) -> Double {
         stamp += 1
         let p = targets.positives[r]
         marks[p] = stamp
@@ -141,7 +145,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     /// The gathered candidates and their gradient, the results (two), a logits block and the marks.
     static func workspace(_ s: LossShape) -> [LossBuffer] {
         let f = s.scalarBytes
-        return [LossBuffer("guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f], [8, s.b, s.k, f],
+        return [LossBuffer("guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f],
+                           [8, s.b, s.k, f],
                            [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
                            [s.B, MemoryLayout<Int>.stride])]
     }

@@ -15,7 +15,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     /// pair is computed and masked).
     let grouped: Bool
 
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int, grouped: Bool) {
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+         grouped: Bool) {
         self.skeleton = skeleton; self.ws = ws
         self.loss = loss; self.blockElements = blockElements
         self.grouped = grouped && loss.needsCandidates && loss.negatives == .oppositeLabel
@@ -44,7 +45,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     /// inputs: a block of rows × k of scratch. `width`: the most columns one block computes at
     /// once (maxb, or grouped the widest opposite-label range): the logits block is
     /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
-    private func rows(_ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>) throws -> Double {
+    private func rows(_ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int,
+                      result: inout ContrastiveResult<T>) throws -> Double {
         let b = f.b, k = f.k, B = f.B, maxb = f.maxb, offset = f.offset, pairs = f.pairs, wantDC = f.wantDC
         let loss = self.loss, grouped = self.grouped, counts = skeleton.counts, offsets = skeleton.offsets
         result.dA.reshape(rows: b, cols: k)
@@ -111,7 +113,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
             try ring.sweep(own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
                            k: k, gradient: wantDC) { chunk, n, chunkOffset, dC in
-                computedPairs += try forEachRingBlock(anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                computedPairs += try forEachRingBlock(anchors: a, rows: b, k: k, order: po0,
+                                                      rowLabels: yb.map { $0 + offset },
                                                       columnLabels: yb.map { $0 + chunkOffset }, columns: n,
                                                       rowsPerBlock: rowsPerBlock, scratch: scratch) { q0, rr, anchors, c0, c1 in
                     let dRows = grouped ? dRowsBlock : dA
@@ -177,7 +180,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
         ws.ringLabels.withUnsafeBufferPointer { py in
             guard let y = py.baseAddress else { return }
             for r in 0..<counts.count {
-                forEachOppositeLabelRange(rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]) { _, _, c0, c1 in
+                forEachOppositeLabelRange(rowLabels: y + offset, rows: b, columnLabels: y + offsets[r],
+                                          columns: counts[r]) { _, _, c0, c1 in
                     widest = Swift.max(widest, c1 - c0)
                 }
             }
