@@ -11,9 +11,6 @@
 import PackageDescription
 
 let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
-/// Swift 6 language mode (complete concurrency checking) for the layers whose code is plain
-/// per-rank, single-threaded computation and passes it as is.
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "InfoMaxMPI",
@@ -43,12 +40,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
-        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: swift6),
-        .target(name: "Linalg", dependencies: ["CBLAS", realModule], swiftSettings: swift6),
+        .target(name: "MPI", dependencies: ["CMPI"]),
+        .target(name: "Linalg", dependencies: ["CBLAS", realModule]),
         // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits:
         // contraction is off by a pragma in the source, not a flag).
         .target(name: "CRandom"),
-        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule], swiftSettings: swift6),
+        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule]),
         .target(name: "InfoMax", dependencies: ["Linalg", "MPI"]),
         .target(name: "Evaluation", dependencies: ["Linalg", realModule]),
         // The record types of every file the program writes and reads (summary.json, metrics.csv,
@@ -83,8 +80,6 @@ let package = Package(
             "Training", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
     ],
-    // Swift 5 mode for the rest: Training's signal-time checkpoint writes to the C global
-    // stderr, which Swift 6 rejects; InfoMax, Evaluation and Report passed Swift 6 at b2db4c4
-    // but stay in 5 while the rest of issue 15 reshapes them; the tests keep their globals.
-    swiftLanguageModes: [.v5]
+    // Every target in Swift 6 language mode (complete concurrency checking).
+    swiftLanguageModes: [.v6]
 )

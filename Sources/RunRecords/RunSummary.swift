@@ -56,7 +56,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests
     /// checks that each key is the one the encoder writes for its property).
-    public static let tableFigures: [(key: String, value: KeyPath<RunSummary, Double?>)] = [
+    public static let tableFigures: [(key: String, value: any KeyPath<RunSummary, Double?> & Sendable)] = [
         ("final_loss", \.finalLoss), ("train_accuracy", \.trainAccuracy), ("test_accuracy", \.testAccuracy),
         ("signal_learning", \.signalLearning), ("noise_memorization", \.noiseMemorization),
         ("condition_number", \.conditionNumber), ("subspace_alignment", \.subspaceAlignment),

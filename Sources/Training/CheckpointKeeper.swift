@@ -113,7 +113,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         if s.step > lastWrittenStep {
             do { try checkpoint(of: s).write(to: url) } catch {
-                fputs("infomax: could not write the checkpoint \(url.path): \(error)\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the checkpoint \(url.path): \(error)\n").utf8))
                 return nil
             }
             lastWrittenStep = s.step
@@ -144,7 +144,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         guard s.step > lastWrittenStep else { return }
         do { try checkpoint(of: s).write(to: url) } catch {
-            fputs("infomax: could not write the \(what) \(url.path): \(error)\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the \(what) \(url.path): \(error)\n").utf8))
             lastWriteTime = Self.now()   // retry after another interval, not every 0.25 s
             return
         }

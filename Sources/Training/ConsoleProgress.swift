@@ -31,7 +31,7 @@ public final class ConsoleProgress: ProgressSink {
         } else {
             print(text)
         }
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// The progress line: steps, percentage, loss, rate, elapsed time and ETA. Never a negative
@@ -48,12 +48,12 @@ public final class ConsoleProgress: ProgressSink {
     public func message(_ text: String) {
         if lineOpen { print(""); lineOpen = false }
         print("[\(label)] \(text)")
-        fflush(stdout)
+        fflush(nil)
     }
 
     public func finish() {
         if lineOpen { print(""); lineOpen = false }
-        fflush(stdout)
+        fflush(nil)
     }
 
     func format(_ x: Double) -> String { x.isFinite ? String(format: "%.5g", x) : "\(x)" }

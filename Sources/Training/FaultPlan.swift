@@ -101,12 +101,12 @@ public struct FaultPlan: Equatable, Sendable {
     func inject(rank: Int, step: Int) {
         if let delay, delay.seconds > 0, delay.step == nil || delay.step == step {
             if delay.step != nil {
-                fputs("infomax: test fault: rank \(rank) spends \(delay.seconds) s more in step \(step)\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: test fault: rank \(rank) spends \(delay.seconds) s more in step \(step)\n").utf8))
             }
             Self.sleep(seconds: delay.seconds)
         }
         if let stall, stall.rank == rank, stall.step == step {
-            fputs("infomax: test fault: rank \(rank) stops making progress at step \(step)\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("infomax: test fault: rank \(rank) stops making progress at step \(step)\n").utf8))
             while true { Self.sleep(seconds: 3600) }
         }
     }

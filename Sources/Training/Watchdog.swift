@@ -119,9 +119,9 @@ public final class Watchdog: @unchecked Sendable {
                 let woke = Self.now()
                 if let step = keeper.emergency(status: .checkpointed, reason: "stopped by \(name)") {
                     let arrival = StopSignal.arrival
-                    fputs("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
+                    try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
                           + String(format: "%.2f s after the signal reached rank 0 (woken after %.2f s)", Self.now() - arrival, woke - arrival)
-                          + "; resume with --resume\n", stderr)
+                          + "; resume with --resume\n").utf8))
                 }
             }
             if signalled, StopSignal.takeContinue() {
@@ -158,9 +158,9 @@ public final class Watchdog: @unchecked Sendable {
         let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
         let waited = Self.now() - lastChange
         guard phase != .computing, waited >= 1 else { return }
-        fputs("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
+        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
               + "\(heartbeat.step.load(ordering: .relaxed)) in \(phase.label(exchange: run.exchange)) for "
-              + String(format: "%.1f", waited) + " s when the signal came.\n", stderr)
+              + String(format: "%.1f", waited) + " s when the signal came.\n").utf8))
     }
 
     /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable
@@ -172,26 +172,26 @@ public final class Watchdog: @unchecked Sendable {
         let line = "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
             + " (limit \(String(format: "%g", limit)) s) at step \(step), waiting in \(phase.label(exchange: run.exchange));"
             + " ending the job (exit \(ExitCodes.stalled)).\n"
-        fputs(line, stderr)
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
         if let keeper = run.keeper {
             let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
             if let written = keeper.emergency(status: .stalled, reason: reason) {
-                fputs("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n").utf8))
             }
         }
-        fflush(stdout)
+        fflush(nil)
         _exit(ExitCodes.stalled)
     }
 
     /// The launcher died: rank 0 saves what it has; every rank exits at once.
     private func orphaned(_ run: Run?) -> Never {
         let rank = run.map { "rank \($0.rank)" } ?? "a rank"
-        fputs("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n", stderr)
+        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n").utf8))
         var code = ExitCodes.failure
         if let keeper = run?.keeper, keeper.emergency(status: .checkpointed, reason: "the launcher died") != nil {
             code = ExitCodes.checkpointed
         }
-        fflush(stdout)
+        fflush(nil)
         _exit(code)
     }
 }

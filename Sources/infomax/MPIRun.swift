@@ -40,7 +40,7 @@ enum MPIRun {
             try MPIEnvironment.initialize()
             comm = try Communicator.world()
         } catch {
-            fputs("infomax: cannot start MPI: \(error)\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("infomax: cannot start MPI: \(error)\n").utf8))
             exit(ExitCodes.failure)
         }
         do {
@@ -48,7 +48,7 @@ enum MPIRun {
             MPIEnvironment.exit(code)
         } catch {
             if comm.isRoot {
-                fputs("infomax: error: \(RootError.text(for: error))\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: error: \(RootError.text(for: error))\n").utf8))
             }
             MPIEnvironment.exit(ExitCodes.code(for: error))
         }
