@@ -40,24 +40,23 @@ public struct SignalNoiseDecomposition {
         for j in 0..<d { v.storage[j] = Double(signal[j]) }
         for k in 0..<noise.storage.count { v.storage[d + k] = Double(noise.storage[k]) }
         vectors = v
-        let gram = matmul(v, .none, v, .transpose)
-        squaredNorms = (0..<v.rows).map { gram[$0, $0] }
+        // The Gram matrix is factored in place: one (K+1)² matrix at a time.
+        var g = matmul(v, .none, v, .transpose)
+        let norms = (0..<v.rows).map { g[$0, $0] }
+        squaredNorms = norms
         // L_jj² is the squared distance of v_j from the span of v_0…v_(j−1): a relative one below
         // 10⁻¹⁰ (or a failed factorization) means the vectors are (numerically) dependent.
-        let norms = squaredNorms
-        let independent = (try? choleskyFactor(gram)).flatMap { f in
-            (0..<f.rows).allSatisfy { f[$0, $0] * f[$0, $0] > 1e-10 * norms[$0] } ? f : nil
-        }
-        if v.rows <= d, let f = independent {
-            factor = f
+        let factored = v.rows <= d && (try? choleskyFactor(inPlace: &g)) != nil
+        if factored, (0..<g.rows).allSatisfy({ g[$0, $0] * g[$0, $0] > 1e-10 * norms[$0] }) {
             ridge = 0
         } else {
-            let r = 1e-10 * squaredNorms.reduce(0, +) / Double(v.rows)
-            var g = gram
+            let r = 1e-10 * norms.reduce(0, +) / Double(v.rows)
+            g = matmul(v, .none, v, .transpose)
             for i in 0..<g.rows { g[i, i] += r }
-            factor = try choleskyFactor(g)
+            try choleskyFactor(inPlace: &g)
             ridge = r
         }
+        factor = g
     }
 
     /// For weights W(t) and W(0) (m × d): max_r γ_r, and per noise vector i the value max_r ρ_r,i

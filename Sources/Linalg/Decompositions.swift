@@ -53,17 +53,23 @@ public func conditionNumber<T: BLASScalar>(_ a: Matrix<T>) throws -> T {
 /// positive definite (its leading k×k minor is not): factor it once, then `choleskySolve` per
 /// right-hand side.
 public func choleskyFactor(_ a: Matrix<Double>) throws -> Matrix<Double> {
+    var f = a
+    try choleskyFactor(inPlace: &f)
+    return f
+}
+
+/// `choleskyFactor` overwriting `a` (no copy of a large Gram matrix); on a throw `a` is partly
+/// overwritten.
+public func choleskyFactor(inPlace a: inout Matrix<Double>) throws {
     guard a.rows == a.cols else {
         throw LinalgError.shapeMismatch("Cholesky: the matrix is \(a.rows)×\(a.cols), not square")
     }
-    var f = a
-    guard a.rows > 0 else { return f }
+    guard a.rows > 0 else { return }
     let n = Int32(a.rows)
-    let info = f.storage.withUnsafeMutableBufferPointer { p in
+    let info = a.storage.withUnsafeMutableBufferPointer { p in
         LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, p.baseAddress!, n)
     }
     guard info == 0 else { throw LinalgError.lapack(routine: "dpotrf", info: info) }
-    return f
 }
 
 /// Solves A·X = B in place (`b` becomes X, n × k, any k) with A's Cholesky factor from
