@@ -7,27 +7,27 @@ import Linalg
 /// The least-squares decomposition of an encoder's weight change over a fixed set of vectors
 /// v_0 = μ, v_i = ξ_i (i = 1…K, each in R^d, the space a patch lives in): with V the (K+1) × d
 /// matrix of the vectors and G = V·Vᵀ their Gram matrix, the coefficients C ((K+1) × m) of
-/// ΔWᵀ ≈ Vᵀ·C solve G·C = V·ΔWᵀ; γ_r = C[0, r]·‖μ‖², ρ_r,i = C[i, r]·‖ξ_i‖². G is factored
-/// once (Cholesky, in Double); each evaluation is one (K+1) × d × m gemm and two triangular
-/// solves into buffers kept across calls.
+/// ΔWᵀ ≈ Vᵀ·C solve G·C = V·ΔWᵀ; γ_r = C[0, r]·‖μ‖², ρ_r,i = C[i, r]·‖ξ_i‖². Once per run
+/// G is Cholesky-factored and the projector P = G⁻¹·V ((K+1) × d, in Double) solved for, in V's
+/// place; each evaluation is then C = P·ΔWᵀ, one (K+1) × d × m gemm into buffers kept across
+/// calls (rather than a gemm and two O((K+1)²·m) triangular solves).
 ///
 /// When the vectors are linearly dependent (K + 1 > d, or a degenerate draw) the decomposition is
 /// not unique and G is singular: the factorization then adds `ridge` = 10⁻¹⁰·mean(diag G) to the
 /// diagonal, which selects (approximately) the minimum-norm coefficients — a defined number, but
 /// not the paper's quantity, which presumes d ≫ n (keep diagnostics_samples below d).
 public struct SignalNoiseDecomposition {
-    /// Rows μ, ξ_1, …, ξ_K (Double).
-    public let vectors: Matrix<Double>
+    /// P = G⁻¹·V: ⟨row j, Δw_r⟩ is Δw_r's coefficient of v_j.
+    private let projector: Matrix<Double>
     /// ‖v_j‖² per row.
     public let squaredNorms: [Double]
     /// What was added to G's diagonal (0: G itself was positive definite, the solve is exact).
     public let ridge: Double
-    private let factor: Matrix<Double>
     private var delta = Matrix<Double>(rows: 0, cols: 0)
     private var coefficients = Matrix<Double>(rows: 0, cols: 0)
 
     /// Noise vectors K (rows of `noise`).
-    public var noiseCount: Int { vectors.rows - 1 }
+    public var noiseCount: Int { projector.rows - 1 }
 
     /// The decomposition over the signal `signal` (d) and the noises, the rows of `noise` (K × d).
     public init(signal: [Float], noise: Matrix<Float>) throws {
@@ -39,8 +39,7 @@ public struct SignalNoiseDecomposition {
         var v = Matrix<Double>(rows: noise.rows + 1, cols: d)
         for j in 0..<d { v.storage[j] = Double(signal[j]) }
         for k in 0..<noise.storage.count { v.storage[d + k] = Double(noise.storage[k]) }
-        vectors = v
-        // The Gram matrix is factored in place: one (K+1)² matrix at a time.
+        // The Gram matrix is factored in place, and V overwritten by P: V and one (K+1)² matrix.
         var g = matmul(v, .none, v, .transpose)
         let norms = (0..<v.rows).map { g[$0, $0] }
         squaredNorms = norms
@@ -56,18 +55,20 @@ public struct SignalNoiseDecomposition {
             try choleskyFactor(inPlace: &g)
             ridge = r
         }
-        factor = g
+        try choleskySolve(factor: g, &v)
+        projector = v
     }
 
     /// For weights W(t) and W(0) (m × d): max_r γ_r, and per noise vector i the value max_r ρ_r,i
     /// summed over i with its sum of squares (for the mean and its standard error).
     public mutating func evaluate(weights w: Matrix<Float>, initial w0: Matrix<Float>) throws
         -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double) {
-        guard w.rows == w0.rows, w.cols == w0.cols, w.cols == vectors.cols else {
+        let d = projector.cols, k = projector.rows
+        guard w.rows == w0.rows, w.cols == w0.cols, w.cols == d else {
             throw LinalgError.shapeMismatch("decomposition: W is \(w.rows)×\(w.cols), W(0) \(w0.rows)×\(w0.cols), "
-                                            + "the vectors have \(vectors.cols) entries")
+                                            + "the vectors have \(d) entries")
         }
-        let m = w.rows, k = vectors.rows
+        let m = w.rows
         if delta.rows != m || delta.cols != w.cols { delta = Matrix(rows: m, cols: w.cols) }
         if coefficients.rows != k || coefficients.cols != m { coefficients = Matrix(rows: k, cols: m) }
         w.storage.withUnsafeBufferPointer { pw in
@@ -77,17 +78,15 @@ public struct SignalNoiseDecomposition {
                 }
             }
         }
-        // C ← V·ΔWᵀ ((K+1) × m), then G·C = V·ΔWᵀ.
-        vectors.storage.withUnsafeBufferPointer { pv in
+        // C ← P·ΔWᵀ = G⁻¹·V·ΔWᵀ ((K+1) × m).
+        projector.storage.withUnsafeBufferPointer { pp in
             delta.storage.withUnsafeBufferPointer { pd in
                 coefficients.storage.withUnsafeMutableBufferPointer { pc in
-                    Double.gemm(.none, .transpose, m: k, n: m, k: vectors.cols, alpha: 1,
-                                a: pv.baseAddress!, lda: vectors.cols, b: pd.baseAddress!, ldb: vectors.cols,
-                                beta: 0, c: pc.baseAddress!, ldc: m)
+                    Double.gemm(.none, .transpose, m: k, n: m, k: d, alpha: 1, a: pp.baseAddress!, lda: d,
+                                b: pd.baseAddress!, ldb: d, beta: 0, c: pc.baseAddress!, ldc: m)
                 }
             }
         }
-        try choleskySolve(factor: factor, &coefficients)
         var signal = -Double.infinity, sum = 0.0, squares = 0.0
         for r in 0..<m { signal = max(signal, coefficients.storage[r] * squaredNorms[0]) }
         for i in 1..<k {
