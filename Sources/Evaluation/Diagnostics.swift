@@ -1,14 +1,17 @@
-// Evaluation/Diagnostics.swift — what the papers measure along a trajectory: signal learning
-// and noise memorization (Huang et al.), the condition number of the learned representation
+// Evaluation/Diagnostics.swift — what the papers measure along a trajectory: the raw inner
+// products of the weights with the signal and the noises (Huang et al.; their decomposition
+// coefficients are SignalNoiseDecomposition's), the condition number of the learned representation
 // of the latent (Ren & Li), and the alignment of learned features with the exact top-k
 // singular subspace of the normalised co-occurrence matrix (Zhang et al.).
 import Linalg
 
 public enum Diagnostics {
-    /// Signal learning max_r ⟨w_r, μ⟩ for weights W (m × d) and signal μ (d).
-    public static func signalLearning(weights: Matrix<Float>, signal: [Float]) throws -> Double {
+    /// max_r ⟨w_r, μ⟩ for weights W (m × d) and signal μ (d): the raw inner product, which
+    /// includes the initial weights (signal learning proper is SignalNoiseDecomposition's γ).
+    public static func signalInnerProduct(weights: Matrix<Float>, signal: [Float]) throws -> Double {
         guard weights.cols == signal.count else {
-            throw LinalgError.shapeMismatch("signal learning: weights have \(weights.cols) columns, μ has \(signal.count)")
+            throw LinalgError.shapeMismatch(
+                "signal inner product: weights have \(weights.cols) columns, μ has \(signal.count)")
         }
         let mu = try Matrix(rows: signal.count, cols: 1, storage: signal)
         let proj = matmul(weights, .none, mu)
@@ -16,19 +19,21 @@ public enum Diagnostics {
     }
 
     /// Σ_i max_r ⟨w_r, ξ_i⟩ over the rows ξ_i of `noise` (b × d), and the row count: the
-    /// local part of noise memorization; all-reduce both and divide for the mean over samples.
-    public static func noiseMemorizationSum(weights: Matrix<Float>, noise: Matrix<Float>) throws -> (sum: Double, count: Int) {
-        let m = try noiseMemorizationMoments(weights: weights, noise: noise)
+    /// local part of the mean raw noise inner product; all-reduce both and divide for the mean.
+    public static func noiseInnerProductSum(weights: Matrix<Float>, noise: Matrix<Float>) throws
+        -> (sum: Double, count: Int) {
+        let m = try noiseInnerProductMoments(weights: weights, noise: noise)
         return (m.sum, m.count)
     }
 
     /// Σ_i x_i, Σ_i x_i² and the count for x_i = max_r ⟨w_r, ξ_i⟩ over the rows of `noise`: the
     /// local part of the mean and of its standard error (all-reduce the three, then
     /// `SampleMean(sum:sumOfSquares:count:)`).
-    public static func noiseMemorizationMoments(weights: Matrix<Float>, noise: Matrix<Float>) throws
+    public static func noiseInnerProductMoments(weights: Matrix<Float>, noise: Matrix<Float>) throws
         -> (sum: Double, sumOfSquares: Double, count: Int) {
         guard weights.cols == noise.cols else {
-            throw LinalgError.shapeMismatch("noise memorization: weights have \(weights.cols) columns, noise rows \(noise.cols)")
+            throw LinalgError.shapeMismatch(
+                "noise inner product: weights have \(weights.cols) columns, noise rows \(noise.cols)")
         }
         guard noise.rows > 0 else { return (0, 0, 0) }
         let proj = matmul(noise, .none, weights, .transpose)   // b × m

@@ -1,5 +1,7 @@
 // Linalg/Decompositions.swift — singular values and the thin SVD through LAPACKE (gesdd),
-// and the condition number built on them.
+// the condition number built on them, and the Cholesky factorization and solve of a symmetric
+// positive definite Double matrix (dpotrf / dpotrs).
+import CBLAS
 
 /// The singular values of `a`, largest first.
 public func singularValues<T: BLASScalar>(_ a: Matrix<T>) throws -> [T] {
@@ -43,4 +45,46 @@ public func conditionNumber<T: BLASScalar>(_ a: Matrix<T>) throws -> T {
     let s = try singularValues(a)
     guard let hi = s.first, let lo = s.last else { return .nan }
     return lo == 0 ? .infinity : hi / lo
+}
+
+/// The Cholesky factor of a symmetric positive definite n×n matrix `a` (its lower triangle is
+/// read): L with A = L·Lᵀ, in the lower triangle of the returned matrix (the upper one is
+/// unspecified). Throws `LinalgError.lapack(routine: "dpotrf", info: k > 0)` when `a` is not
+/// positive definite (its leading k×k minor is not): factor it once, then `choleskySolve` per
+/// right-hand side.
+public func choleskyFactor(_ a: Matrix<Double>) throws -> Matrix<Double> {
+    var f = a
+    try choleskyFactor(inPlace: &f)
+    return f
+}
+
+/// `choleskyFactor` overwriting `a` (no copy of a large Gram matrix); on a throw `a` is partly
+/// overwritten.
+public func choleskyFactor(inPlace a: inout Matrix<Double>) throws {
+    guard a.rows == a.cols else {
+        throw LinalgError.shapeMismatch("Cholesky: the matrix is \(a.rows)×\(a.cols), not square")
+    }
+    guard a.rows > 0 else { return }
+    let n = Int32(a.rows)
+    let info = a.storage.withUnsafeMutableBufferPointer { p in
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, p.baseAddress!, n)
+    }
+    guard info == 0 else { throw LinalgError.lapack(routine: "dpotrf", info: info) }
+}
+
+/// Solves A·X = B in place (`b` becomes X, n × k, any k) with A's Cholesky factor from
+/// `choleskyFactor`: two triangular solves, no allocation.
+public func choleskySolve(factor: Matrix<Double>, _ b: inout Matrix<Double>) throws {
+    guard factor.rows == factor.cols, b.rows == factor.rows else {
+        throw LinalgError.shapeMismatch(
+            "Cholesky solve: factor \(factor.rows)×\(factor.cols), right-hand side \(b.rows)×\(b.cols)")
+    }
+    guard b.rows > 0, b.cols > 0 else { return }
+    let n = Int32(b.rows), k = Int32(b.cols)
+    let info = factor.storage.withUnsafeBufferPointer { pf in
+        b.storage.withUnsafeMutableBufferPointer { pb in
+            LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, k, pf.baseAddress!, n, pb.baseAddress!, k)
+        }
+    }
+    guard info == 0 else { throw LinalgError.lapack(routine: "dpotrs", info: info) }
 }

@@ -44,8 +44,9 @@ struct RunReportBuilder {
                 return LineSeries(name: Metrics.info(k).title.lowercased(), x: c.x, y: c.y)
             }
             charts.append(.chart(LineChart(title: "Signal learning vs noise memorization",
-                                           subtitle: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩",
-                                           xLabel: Metrics.stepAxis, yLabel: "inner product with the neurons",
+                                           subtitle: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                                               + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0))",
+                                           xLabel: Metrics.stepAxis, yLabel: "coefficient in w_r − w_r(0)",
                                            series: series),
                                  caption: "Learning the signal generalizes; memorizing the noise does not."))
         }

@@ -238,9 +238,10 @@ struct SweepReportBuilder {
                           curve(name, "noise memorization", { $0.summaryNumber(C.noiseMemorization) },
                                 color: Palette.color(1))].compactMap { $0 }
             items.append(.chart(LineChart(title: "Signal learning vs noise memorization — \(name)", subtitle: bandNote,
-                                          xLabel: Metrics.parameterAxis(x), yLabel: "inner product with the neurons",
+                                          xLabel: Metrics.parameterAxis(x), yLabel: "coefficient in w_r − w_r(0)",
                                           xScale: xScale, series: series, xTicks: ticks, yIncludes: [0]),
-                                caption: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩ "
+                                caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                                    + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)) "
                                     + "at the end of training"))
         }
         let ratio = names.compactMap { n in
@@ -322,8 +323,9 @@ struct SweepReportBuilder {
             }
             items.append(.chart(LineChart(title: "Signal learning vs noise memorization during training",
                                           subtitle: bandNote, xLabel: Metrics.stepAxis,
-                                          yLabel: "inner product with the neurons", series: series),
-                                caption: "signal: max_r ⟨w_r, μ⟩ · noise: mean_i max_r ⟨w_r, ξ_i⟩. "
+                                          yLabel: "coefficient in w_r − w_r(0)", series: series),
+                                caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                                    + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)). "
                                     + "Learning the signal generalizes; memorizing the noise does not."))
         }
         for column in columns where !shown.contains(column) {

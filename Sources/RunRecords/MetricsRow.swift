@@ -13,8 +13,13 @@ public enum MetricColumn: String, CaseIterable, Sendable {
     case loss
     case learningRate = "learning_rate"
     case gradientNorm = "gradient_norm"
+    /// Huang et al.'s signal learning max_r γ_r: the coefficient of μ/‖μ‖² in w_r(t) − w_r(0)
+    /// (eq. 11), 0 at initialization.
     case signalLearning = "signal_learning"
+    /// Huang et al.'s noise memorization mean_i max_r ρ_r,i: the coefficients of ξ_i/‖ξ_i‖² in
+    /// w_r(t) − w_r(0), 0 at initialization.
     case noiseMemorization = "noise_memorization"
+    /// The text encoder's max_r γ̃_r (its signal μ̃), multi-modal only.
     case textSignalLearning = "text_signal_learning"
     case conditionNumber = "condition_number"
     case subspaceAlignment = "subspace_alignment"
@@ -26,6 +31,14 @@ public enum MetricColumn: String, CaseIterable, Sendable {
     /// Training samples the sample-based diagnostics averaged over (n = exact; K < n = the
     /// fixed evaluation subset, config key diagnostics_samples).
     case diagnosticsSamples = "diagnostics_samples"
+    /// The text encoder's mean_i max_r ρ̃_r,i (its noises ζ_i), multi-modal only.
+    case textNoiseMemorization = "text_noise_memorization"
+    /// The raw max_r ⟨w_r, μ⟩, initial weights included.
+    case signalInnerProduct = "signal_inner_product"
+    /// The raw mean_i max_r ⟨w_r, ξ_i⟩ over the same samples as `noise_memorization`.
+    case noiseInnerProduct = "noise_inner_product"
+    /// The text encoder's raw max_r ⟨w̃_r, μ̃⟩, multi-modal only.
+    case textSignalInnerProduct = "text_signal_inner_product"
 }
 
 /// One row of metrics: a value per column, or nil where it was not computed.

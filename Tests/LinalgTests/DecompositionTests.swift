@@ -84,4 +84,34 @@ final class DecompositionTests: XCTestCase {
             XCTAssertEqual(routine, "gesdd")
         }
     }
+
+    func testCholeskySolveByHandAndAgainstTheProduct() throws {
+        // A = [[4, 2], [2, 3]] = L·Lᵀ with L = [[2, 0], [1, √2]]; A·[1, 2]ᵀ = [8, 8]ᵀ.
+        let a = try Matrix<Double>([[4, 2], [2, 3]])
+        let f = try choleskyFactor(a)
+        XCTAssertEqual(f[0, 0], 2, accuracy: 1e-15)
+        XCTAssertEqual(f[1, 0], 1, accuracy: 1e-15)
+        XCTAssertEqual(f[1, 1], 2.0.squareRoot(), accuracy: 1e-15)
+        var b = try Matrix<Double>([[8], [8]])
+        try choleskySolve(factor: f, &b)
+        assertClose(b.storage, [1, 2], rtol: 1e-14, atol: 1e-14, "2×2 solve")
+        // A dense SPD A = MᵀM + I (6×6), three right-hand sides at once: A·X = B gives X back.
+        let m = Matrix<Double>(rows: 6, cols: 6) { i, j in sin(Double(3 * i + 7 * j) + 0.5) }
+        let spd = matmul(m, .transpose, m, .none) + .identity(6)
+        let x = Matrix<Double>(rows: 6, cols: 3) { i, j in cos(Double(i - 2 * j)) }
+        var rhs = matmul(spd, x)
+        try choleskySolve(factor: try choleskyFactor(spd), &rhs)
+        assertClose(rhs.storage, x.storage, rtol: 1e-10, atol: 1e-10, "6×6 solve, three right-hand sides")
+    }
+
+    func testCholeskyOfAnIndefiniteOrNonSquareMatrixThrows() throws {
+        XCTAssertThrowsError(try choleskyFactor(try Matrix<Double>([[1, 2], [2, 1]]))) { error in
+            guard case LinalgError.lapack(let routine, let info) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(routine, "dpotrf")
+            XCTAssertEqual(info, 2, "the leading 2×2 minor is not positive definite")
+        }
+        XCTAssertThrowsError(try choleskyFactor(Matrix<Double>(rows: 2, cols: 3)))
+        var b = Matrix<Double>(rows: 3, cols: 1)
+        XCTAssertThrowsError(try choleskySolve(factor: .identity(2), &b))
+    }
 }

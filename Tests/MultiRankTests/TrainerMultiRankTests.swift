@@ -33,7 +33,8 @@ final class TrainerMultiRankTests: XCTestCase {
     /// Columns of a metrics.csv that must not depend on the rank count (times excluded).
     static let trajectoryColumns = ["step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
                                     "text_signal_learning", "train_accuracy", "test_accuracy", "noise_memorization_se",
-                                    "diagnostics_samples"]
+                                    "diagnostics_samples", "text_noise_memorization", "signal_inner_product",
+                                    "noise_inner_product", "text_signal_inner_product"]
 
     func readCSV(_ url: URL) throws -> [String: [String]] {
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -99,7 +100,10 @@ final class TrainerMultiRankTests: XCTestCase {
         XCTAssertEqual(rows.count, 11, "a row per step plus the final one")
         XCTAssertNotEqual(rows.first, rows.dropFirst().first, "mini-batches differ from step to step")
         XCTAssertEqual(Set((csv["diagnostics_samples"] ?? []).map { Double($0) }), [10], "the metrics say the diagnostics used a subset of 10")
-        XCTAssertTrue((csv["noise_memorization_se"] ?? []).allSatisfy { (Double($0) ?? 0) > 0 }, "a subset estimate has a standard error")
+        // ρ = 0 at step 0 (no change from W(0) yet): SE 0 there; after it, a subset estimate has one.
+        XCTAssertEqual(csv["noise_memorization_se"]?.first.flatMap { Double($0) }, 0, "ρ = 0 at step 0")
+        XCTAssertTrue((csv["noise_memorization_se"] ?? []).dropFirst().allSatisfy { (Double($0) ?? 0) > 0 },
+                      "a subset estimate has a standard error")
     }
 
     func testSignalCheckpointsAndResumeMatchesUninterrupted() throws {

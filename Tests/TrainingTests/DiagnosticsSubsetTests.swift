@@ -75,13 +75,17 @@ final class DiagnosticsSubsetTests: XCTestCase {
         let subsetPasses = subset.indices(subset.positions(rank: comm.rank, size: comm.size), into: &positions)
         XCTAssertEqual(positions.count, 256)
         XCTAssertLessThanOrEqual(subsetPasses, 2 * 256, "O(K) work for the diagnostics subset at n = 10^9")
+        // One training step, so that W − W(0) ≠ 0 (ρ = 0 exactly at initialization).
+        var state = trainer.initialState()
+        var timing = StepTiming()
+        _ = try trainer.computeGradient(&state, timing: &timing)
+        trainer.applyUpdate(&state, timing: &timing)
         var row = MetricsRow()
         try problem.diagnostics(into: &row)
         XCTAssertEqual(row[.diagnosticsSamples], 256)
         XCTAssertNotNil(row[.noiseMemorization])
         XCTAssertGreaterThan(row[.noiseMemorizationSE] ?? 0, 0)
         // The resumable state is the parameters and the optimizer: nothing of size n.
-        let state = trainer.initialState()
         XCTAssertEqual(state.parameters.count, problem.parameterCount)
         XCTAssertEqual(problem.parameterCount, 2 * 4 * 50)
     }

@@ -31,14 +31,14 @@ final class TrainingEvaluationTests: XCTestCase {
         XCTAssertThrowsError(try LinearProbe(features: train, labels: ytrain.map { $0 + 5 }, classes: 2))
     }
 
-    func testSignalLearningAndNoiseMemorization() throws {
+    func testRawSignalAndNoiseInnerProducts() throws {
         let w = try Matrix<Float>([[1, 0, 0], [0, 2, 0], [-3, 0, 1]])
-        XCTAssertEqual(try Diagnostics.signalLearning(weights: w, signal: [2, 0, 0]), 2)
-        XCTAssertEqual(try Diagnostics.signalLearning(weights: w, signal: [0, 1, 0]), 2)
+        XCTAssertEqual(try Diagnostics.signalInnerProduct(weights: w, signal: [2, 0, 0]), 2)
+        XCTAssertEqual(try Diagnostics.signalInnerProduct(weights: w, signal: [0, 1, 0]), 2)
         let noise = try Matrix<Float>([[0, 1, 0], [0, 0, 5]])
-        let (sum, count) = try Diagnostics.noiseMemorizationSum(weights: w, noise: noise)
+        let (sum, count) = try Diagnostics.noiseInnerProductSum(weights: w, noise: noise)
         XCTAssertEqual(sum, 2 + 5); XCTAssertEqual(count, 2)
-        XCTAssertThrowsError(try Diagnostics.signalLearning(weights: w, signal: [1, 2]))
+        XCTAssertThrowsError(try Diagnostics.signalInnerProduct(weights: w, signal: [1, 2]))
     }
 
     func testRepresentationConditionNumber() throws {

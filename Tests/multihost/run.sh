@@ -124,7 +124,7 @@ summary_field() { sed -n "s/^ *\"$2\" *: *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\
 # the logged steps are the same and every trajectory column agrees to relative RTOL (1e-5) +
 # 1e-6; the gradient norm also within RTOL of the first step's).
 same_trajectory() {
-    awk -F, -v rtol="${3:-1e-5}" -v cols="step loss gradient_norm signal_learning noise_memorization text_signal_learning train_accuracy test_accuracy" '
+    awk -F, -v rtol="${3:-1e-5}" -v cols="step loss gradient_norm signal_learning noise_memorization text_signal_learning signal_inner_product noise_inner_product train_accuracy test_accuracy" '
         FNR == 1 { for (i = 1; i <= NF; i++) idx[FILENAME, $i] = i; next }
         NR == FNR { n++; for (c in want) ref[n, c] = $(idx[FILENAME, c]); if (n == 1) g0 = ref[1, "gradient_norm"] + 0; next }
         { m++; if (m > n) next

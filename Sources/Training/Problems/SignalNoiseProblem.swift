@@ -1,9 +1,10 @@
 // Training/Problems/SignalNoiseProblem.swift — Huang et al. (2024): ReLU patch networks on
 // signal + noise data. Multi-modal: encoder h on images, g on texts, positives are the pairs.
 // Single-modal: one encoder h on an image and its augmentation (which keeps the sample's
-// noise), negatives the original samples. Diagnostics: signal learning and noise
-// memorization (over a fixed subset of the training set when n is large, with its standard
-// error); downstream: the paper's out-of-distribution test [y·ν, ζ].
+// noise), negatives the original samples. Diagnostics (SignalNoiseDiagnostics): signal learning
+// and noise memorization, the coefficients of w(t) − w(0) over μ and the noises (over a fixed
+// subset of the training set when n is large, with its standard error); downstream: the
+// paper's out-of-distribution test [y·ν, ζ].
 import Evaluation
 import InfoMax
 import Linalg
@@ -22,6 +23,8 @@ final class SignalNoiseProblem: ContrastiveProblem {
     var text: ReLUPatchEncoder<Float>?
     var loss: LossStep
     let symmetric: Bool
+    /// W(0) and the factored Gram systems of the signal / noise diagnostics.
+    let signalNoiseDiagnostics: SignalNoiseDiagnostics
 
     // Buffers reused across steps.
     var x = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0)
@@ -65,6 +68,8 @@ final class SignalNoiseProblem: ContrastiveProblem {
                                         patches: SignalNoise.Modality.patches, mode: mode,
                                         axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: textModality.signalAxis))
         }
+        signalNoiseDiagnostics = SignalNoiseDiagnostics(config: config, initialImage: image.weights,
+                                                        initialText: text?.weights)
         views = ViewPairStep(first: image, second: text)
         cacheData = config.data.cache != .off
         symmetric = config.loss.symmetric
@@ -147,27 +152,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
-        row[.signalLearning] = try Diagnostics.signalLearning(weights: image.weights, signal: data.imageSignal)
-        if let text { row[.textSignalLearning] = try Diagnostics.signalLearning(weights: text.weights, signal: data.textSignal) }
-        // Noise memorization over the fixed evaluation subset (all n when n ≤ diagnostics_samples
-        // or it is 0), each rank its contiguous part of the subset's positions, in chunks.
-        let subset = EvaluationSubset(population: config.trainSamples, requested: config.diagnosticsSamples, seed: config.seed)
-        let mine = subset.positions(rank: comm.rank, size: comm.size)
-        var sum = 0.0, squares = 0.0
-        var noise = Matrix<Float>(rows: 0, cols: 0)
-        var indices: [Int] = []
-        for lo in stride(from: mine.lowerBound, to: mine.upperBound, by: 4096) {
-            subset.indices(lo..<min(lo + 4096, mine.upperBound), into: &indices)
-            try data.fillImageNoise(indices, into: &noise)
-            let part = try Diagnostics.noiseMemorizationMoments(weights: image.weights, noise: noise)
-            sum += part.sum
-            squares += part.sumOfSquares
-        }
-        let total = try comm.allreduce([sum, squares], op: .sum)
-        let estimate = SampleMean(sum: total[0], sumOfSquares: total[1], count: subset.size, population: config.trainSamples)
-        row[.noiseMemorization] = estimate.mean
-        row[.noiseMemorizationSE] = estimate.standardError
-        row[.diagnosticsSamples] = Double(subset.size)
+        try signalNoiseDiagnostics.record(into: &row, data: data, image: image.weights, text: text?.weights, comm: comm)
     }
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
