@@ -14,13 +14,13 @@ MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && ec
 export OPENBLAS_NUM_THREADS ?= 1
 INFOMAX := .build/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests bench clean
+.PHONY: run test deps lint build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests bench clean
 
 run: deps build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests
+test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests
 
 deps:
 	@missing=""; \
@@ -33,6 +33,12 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6 (swift.org) and retry"; exit 1; }
+
+# The code's layout: `swift format lint --strict` with the committed .swift-format (4 spaces,
+# 120 columns; lowerCamelCase is not required, since B, N, P and k name the papers' sizes).
+# `swift format format -i -r Sources Tests Examples Package.swift` fixes what it reports.
+lint:
+	swift format lint --strict --recursive --parallel Sources Tests Examples Package.swift
 
 # Release builds are checked (-O; Package.swift has no unsafeFlags, so it stays a usable
 # dependency). Cross-module optimisation specialises Linalg's / InfoMax's generic kernels in

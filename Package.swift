@@ -17,7 +17,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "infomax", targets: ["infomax"]),
-        .library(name: "InfoMaxMPI", targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report"]),
+        .library(
+            name: "InfoMaxMPI",
+            targets: ["MPI", "Linalg", "Synthetic", "InfoMax", "Evaluation", "RunRecords", "Training", "Report"]),
         // The MPI wrapper alone (`import MPI`): see Sources/MPI/MPI.docc and Examples/MPIExample.
         .library(name: "MPI", targets: ["MPI"]),
     ],
@@ -34,10 +36,12 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"]),
@@ -51,19 +55,26 @@ let package = Package(
         // The record types of every file the program writes and reads (summary.json, metrics.csv,
         // sweep.json, bench.json, scaling.json), their coding and the atomic writer.
         .target(name: "RunRecords", dependencies: []),
-        .target(name: "Training", dependencies: ["Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords", realModule,
-                                                 .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Training",
+            dependencies: [
+                "Evaluation", "InfoMax", "Synthetic", "Linalg", "MPI", "RunRecords", realModule,
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .target(name: "Report", dependencies: ["RunRecords"]),
-        .executableTarget(name: "infomax", dependencies: [
-            "MPI", "Linalg", "Synthetic", "InfoMax", "RunRecords", "Training", "Report", "CAllocCount",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "infomax",
+            dependencies: [
+                "MPI", "Linalg", "Synthetic", "InfoMax", "RunRecords", "Training", "Report", "CAllocCount",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // The MPI library's example: an all-reduce and a ring shift (run it under mpirun).
         .executableTarget(name: "mpi-example", dependencies: ["MPI"], path: "Examples/MPIExample"),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
-        .executableTarget(name: "multirank-checks",
-                          dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
-                          path: "Tests/MultiRank"),
+        .executableTarget(
+            name: "multirank-checks",
+            dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
+            path: "Tests/MultiRank"),
         // What the test targets share (the SplitMix64 test-data generator); not in any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MPITests", dependencies: ["MPI"]),
@@ -76,9 +87,11 @@ let package = Package(
         // Every command's --help rendered by the built infomax at 80 columns.
         .testTarget(name: "CLITests", dependencies: []),
         // Property tests of the config parser (Swift Testing).
-        .testTarget(name: "ConfigPropertyTests", dependencies: [
-            "Training", .product(name: "PropertyBased", package: "swift-property-based"),
-        ]),
+        .testTarget(
+            name: "ConfigPropertyTests",
+            dependencies: [
+                "Training", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
     ],
     // Every target in Swift 6 language mode (complete concurrency checking).
     swiftLanguageModes: [.v6]

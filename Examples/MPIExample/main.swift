@@ -12,7 +12,8 @@ do {
     let sum = try world.allreduce(Int64(world.rank), op: .sum)
 
     // Ring: send to the right neighbour, receive from the left one, in one call (no deadlock).
-    let right = (world.rank + 1) % world.size, left = (world.rank + world.size - 1) % world.size
+    let right = (world.rank + 1) % world.size
+    let left = (world.rank + world.size - 1) % world.size
     let received: [Int64] = try world.sendrecv([Int64(world.rank * 10)], to: right, receiveCount: 1, from: left)
 
     print("rank \(world.rank) of \(world.size): allreduce sum \(sum), from rank \(left) received \(received[0])")

@@ -21,7 +21,8 @@ public enum Diagnostics {
     /// Σ_i max_r ⟨w_r, ξ_i⟩ over the rows ξ_i of `noise` (b × d), and the row count: the
     /// local part of the mean raw noise inner product; all-reduce both and divide for the mean.
     public static func noiseInnerProductSum(weights: Matrix<Float>, noise: Matrix<Float>) throws
-        -> (sum: Double, count: Int) {
+        -> (sum: Double, count: Int)
+    {
         let m = try noiseInnerProductMoments(weights: weights, noise: noise)
         return (m.sum, m.count)
     }
@@ -30,24 +31,32 @@ public enum Diagnostics {
     /// local part of the mean and of its standard error (all-reduce the three, then
     /// `SampleMean(sum:sumOfSquares:count:)`).
     public static func noiseInnerProductMoments(weights: Matrix<Float>, noise: Matrix<Float>) throws
-        -> (sum: Double, sumOfSquares: Double, count: Int) {
+        -> (sum: Double, sumOfSquares: Double, count: Int)
+    {
         guard weights.cols == noise.cols else {
             throw LinalgError.shapeMismatch(
                 "noise inner product: weights have \(weights.cols) columns, noise rows \(noise.cols)")
         }
         guard noise.rows > 0 else { return (0, 0, 0) }
-        let proj = matmul(noise, .none, weights, .transpose)   // b × m
-        var sum = 0.0, squares = 0.0
-        for x in proj.rowMax() { sum += Double(x); squares += Double(x) * Double(x) }
+        let proj = matmul(noise, .none, weights, .transpose)  // b × m
+        var sum = 0.0
+        var squares = 0.0
+        for x in proj.rowMax() {
+            sum += Double(x)
+            squares += Double(x) * Double(x)
+        }
         return (sum, squares, noise.rows)
     }
 
     /// Condition number of the learned representation's covariance over the latent:
     /// the representation of z is M z with M = W·A (k × r); with Cov z = diag(λ) its covariance
     /// is M diag(λ) Mᵀ, whose condition number on its rank-r range is (σ₁/σ_r)² of M diag(√λ).
-    public static func representationConditionNumber(encoder w: Matrix<Float>, mixing a: Matrix<Float>, spectrum: [Float]) throws -> Double {
+    public static func representationConditionNumber(
+        encoder w: Matrix<Float>, mixing a: Matrix<Float>, spectrum: [Float]
+    ) throws -> Double {
         guard w.cols == a.rows, a.cols == spectrum.count else {
-            throw LinalgError.shapeMismatch("condition number: W is \(w.rows)×\(w.cols), A is \(a.rows)×\(a.cols), λ has \(spectrum.count)")
+            throw LinalgError.shapeMismatch(
+                "condition number: W is \(w.rows)×\(w.cols), A is \(a.rows)×\(a.cols), λ has \(spectrum.count)")
         }
         var m = matmul(w.converted(to: Double.self), .none, a.converted(to: Double.self))
         for i in 0..<m.rows { for j in 0..<m.cols { m[i, j] *= Double(spectrum[j]).squareRoot() } }
@@ -59,13 +68,18 @@ public enum Diagnostics {
     /// Alignment in [0, 1] of features F (tokens × k) with an orthonormal reference basis U
     /// (tokens × k'): ‖Uᵀ Q‖²_F / min(k, k'), Q an orthonormal basis of diag(√p)·F, where p
     /// weights the tokens (their marginal probabilities; pass nil for uniform). 1 = same subspace.
-    public static func subspaceAlignment(features f: Matrix<Float>, reference u: Matrix<Double>, tokenWeights p: [Double]?) throws -> Double {
+    public static func subspaceAlignment(
+        features f: Matrix<Float>, reference u: Matrix<Double>, tokenWeights p: [Double]?
+    ) throws -> Double {
         guard f.rows == u.rows else {
             throw LinalgError.shapeMismatch("alignment: features have \(f.rows) rows, reference \(u.rows)")
         }
         var g = f.converted(to: Double.self)
         if let p {
-            for i in 0..<g.rows { let s = p[i].squareRoot(); for j in 0..<g.cols { g[i, j] *= s } }
+            for i in 0..<g.rows {
+                let s = p[i].squareRoot()
+                for j in 0..<g.cols { g[i, j] *= s }
+            }
         }
         let (q, s, _) = try svd(g)
         // Keep the directions F actually spans.

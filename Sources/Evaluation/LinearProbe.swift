@@ -13,7 +13,10 @@ public struct LinearProbe: Sendable {
         public var l2: Double = 1e-3
         /// Gradient iterations.
         public var iterations: Int = 500
-        public init(l2: Double = 1e-3, iterations: Int = 500) { self.l2 = l2; self.iterations = iterations }
+        public init(l2: Double = 1e-3, iterations: Int = 500) {
+            self.l2 = l2
+            self.iterations = iterations
+        }
     }
 
     public let classes: Int
@@ -33,13 +36,23 @@ public struct LinearProbe: Sendable {
         guard classes >= 2, labels.allSatisfy({ (0..<classes).contains($0) }) else {
             throw LinalgError.shapeMismatch("probe: labels must lie in 0..<\(classes)")
         }
-        let n = features.rows, k = features.cols
+        let n = features.rows
+        let k = features.cols
         var x = features.converted(to: Double.self)
-        var mean = [Double](repeating: 0, count: k), dev = [Double](repeating: 0, count: k)
+        var mean = [Double](repeating: 0, count: k)
+        var dev = [Double](repeating: 0, count: k)
         for i in 0..<n { for j in 0..<k { mean[j] += x[i, j] } }
         for j in 0..<k { mean[j] /= Double(n) }
-        for i in 0..<n { for j in 0..<k { let c = x[i, j] - mean[j]; dev[j] += c * c } }
-        for j in 0..<k { dev[j] = (dev[j] / Double(n)).squareRoot(); if dev[j] < 1e-12 { dev[j] = 1 } }
+        for i in 0..<n {
+            for j in 0..<k {
+                let c = x[i, j] - mean[j]
+                dev[j] += c * c
+            }
+        }
+        for j in 0..<k {
+            dev[j] = (dev[j] / Double(n)).squareRoot()
+            if dev[j] < 1e-12 { dev[j] = 1 }
+        }
         for i in 0..<n { for j in 0..<k { x[i, j] = (x[i, j] - mean[j]) / dev[j] } }
         self.classes = classes
         self.mean = mean
@@ -51,7 +64,7 @@ public struct LinearProbe: Sendable {
         let lipschitz = 0.5 * smax * smax / Double(n) + options.l2
         let step = 1 / lipschitz
 
-        var theta = Matrix<Double>(rows: k + 1, cols: classes)   // last row = bias
+        var theta = Matrix<Double>(rows: k + 1, cols: classes)  // last row = bias
         var look = theta
         var previous = theta
         var logits = Matrix<Double>(rows: n, cols: classes)
@@ -69,10 +82,12 @@ public struct LinearProbe: Sendable {
             }
             objective /= Double(n)
             gemm(xb, .transpose, logits, .none, alpha: 1 / Double(n), into: &grad)
-            for j in 0..<k { for c in 0..<classes {
-                grad[j, c] += options.l2 * look[j, c]
-                objective += 0.5 * options.l2 * look[j, c] * look[j, c]
-            } }
+            for j in 0..<k {
+                for c in 0..<classes {
+                    grad[j, c] += options.l2 * look[j, c]
+                    objective += 0.5 * options.l2 * look[j, c] * look[j, c]
+                }
+            }
             previous = theta
             theta = look
             axpy(-step, grad, &theta)
@@ -93,8 +108,12 @@ public struct LinearProbe: Sendable {
         let x = Matrix<Double>(rows: features.rows, cols: k) { (Double(features[$0, $1]) - mean[$1]) / deviation[$1] }
         let scores = matmul(x, .none, weights)
         return (0..<features.rows).map { i in
-            var best = 0, bestScore = -Double.infinity
-            for c in 0..<classes where scores[i, c] + bias[c] > bestScore { best = c; bestScore = scores[i, c] + bias[c] }
+            var best = 0
+            var bestScore = -Double.infinity
+            for c in 0..<classes where scores[i, c] + bias[c] > bestScore {
+                best = c
+                bestScore = scores[i, c] + bias[c]
+            }
             return best
         }
     }

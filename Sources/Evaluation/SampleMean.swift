@@ -13,10 +13,17 @@ public struct SampleMean: Equatable, Sendable {
     /// From the totals Σx, Σx² and K of the sample, drawn from a population of `population`.
     public init(sum: Double, sumOfSquares: Double, count: Int, population: Int) {
         self.count = count
-        guard count > 0 else { mean = .nan; standardError = .nan; return }
+        guard count > 0 else {
+            mean = .nan
+            standardError = .nan
+            return
+        }
         let k = Double(count)
         mean = sum / k
-        guard count > 1 else { standardError = count >= population ? 0 : .nan; return }
+        guard count > 1 else {
+            standardError = count >= population ? 0 : .nan
+            return
+        }
         let variance = max(sumOfSquares - k * mean * mean, 0) / (k - 1)
         let correction = max(1 - k / Double(max(population, count)), 0)
         standardError = (variance / k * correction).squareRoot()

@@ -62,11 +62,14 @@ public struct SignalNoiseDecomposition {
     /// For weights W(t) and W(0) (m × d): max_r γ_r, and per noise vector i the value max_r ρ_r,i
     /// summed over i with its sum of squares (for the mean and its standard error).
     public mutating func evaluate(weights w: Matrix<Float>, initial w0: Matrix<Float>) throws
-        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double) {
-        let d = projector.cols, k = projector.rows
+        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double)
+    {
+        let d = projector.cols
+        let k = projector.rows
         guard w.rows == w0.rows, w.cols == w0.cols, w.cols == d else {
-            throw LinalgError.shapeMismatch("decomposition: W is \(w.rows)×\(w.cols), W(0) \(w0.rows)×\(w0.cols), "
-                                            + "the vectors have \(d) entries")
+            throw LinalgError.shapeMismatch(
+                "decomposition: W is \(w.rows)×\(w.cols), W(0) \(w0.rows)×\(w0.cols), "
+                    + "the vectors have \(d) entries")
         }
         let m = w.rows
         if delta.rows != m || delta.cols != w.cols { delta = Matrix(rows: m, cols: w.cols) }
@@ -82,12 +85,15 @@ public struct SignalNoiseDecomposition {
         projector.storage.withUnsafeBufferPointer { pp in
             delta.storage.withUnsafeBufferPointer { pd in
                 coefficients.storage.withUnsafeMutableBufferPointer { pc in
-                    Double.gemm(.none, .transpose, m: k, n: m, k: d, alpha: 1, a: pp.baseAddress!, lda: d,
-                                b: pd.baseAddress!, ldb: d, beta: 0, c: pc.baseAddress!, ldc: m)
+                    Double.gemm(
+                        .none, .transpose, m: k, n: m, k: d, alpha: 1, a: pp.baseAddress!, lda: d,
+                        b: pd.baseAddress!, ldb: d, beta: 0, c: pc.baseAddress!, ldc: m)
                 }
             }
         }
-        var signal = -Double.infinity, sum = 0.0, squares = 0.0
+        var signal = -Double.infinity
+        var sum = 0.0
+        var squares = 0.0
         for r in 0..<m { signal = max(signal, coefficients.storage[r] * squaredNorms[0]) }
         for i in 1..<k {
             var best = -Double.infinity

@@ -19,8 +19,10 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
     /// communication hidden behind computation. Part of ``computeSeconds``; 0 for `.allgather`.
     public var overlappedSeconds: Double
 
-    public init(computeSeconds: Double = 0, communicationSeconds: Double = 0, bytesSent: Int = 0,
-                overlappedSeconds: Double = 0) {
+    public init(
+        computeSeconds: Double = 0, communicationSeconds: Double = 0, bytesSent: Int = 0,
+        overlappedSeconds: Double = 0
+    ) {
         self.computeSeconds = computeSeconds
         self.communicationSeconds = communicationSeconds
         self.bytesSent = bytesSent
@@ -42,9 +44,10 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
 
     /// Field-wise sum.
     public static func + (l: Self, r: Self) -> Self {
-        Self(computeSeconds: l.computeSeconds + r.computeSeconds,
-             communicationSeconds: l.communicationSeconds + r.communicationSeconds,
-             bytesSent: l.bytesSent + r.bytesSent,
-             overlappedSeconds: l.overlappedSeconds + r.overlappedSeconds)
+        Self(
+            computeSeconds: l.computeSeconds + r.computeSeconds,
+            communicationSeconds: l.communicationSeconds + r.communicationSeconds,
+            bytesSent: l.bytesSent + r.bytesSent,
+            overlappedSeconds: l.overlappedSeconds + r.overlappedSeconds)
     }
 }

@@ -54,8 +54,10 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
     /// positives or candidates (dPos = dC = 0).
     public var stopGradient: Bool
 
-    public init(objective: ContrastiveObjective = .infoNCE, similarity: SimilarityKind = .dot, scale: Double = 1,
-                temperature: Double = 1, negatives: NegativeSet = .allOthers, stopGradient: Bool = false) {
+    public init(
+        objective: ContrastiveObjective = .infoNCE, similarity: SimilarityKind = .dot, scale: Double = 1,
+        temperature: Double = 1, negatives: NegativeSet = .allOthers, stopGradient: Bool = false
+    ) {
         self.objective = objective
         self.similarity = similarity
         self.scale = scale
@@ -67,15 +69,17 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
     /// Huang et al.'s exact form: dot similarity scaled by 1/m, opposite-label negatives,
     /// stop-gradient on the second argument.
     public static func paper(neurons m: Int, temperature: Double = 1) -> ContrastiveLoss {
-        ContrastiveLoss(objective: .infoNCE, similarity: .dot, scale: 1 / Double(max(m, 1)), temperature: temperature,
-                        negatives: .oppositeLabel, stopGradient: true)
+        ContrastiveLoss(
+            objective: .infoNCE, similarity: .dot, scale: 1 / Double(max(m, 1)), temperature: temperature,
+            negatives: .oppositeLabel, stopGradient: true)
     }
 
     /// Standard InfoNCE as in CLIP: cosine similarity, all other samples as negatives, no
     /// stop-gradient (use it symmetrically with C = Pos).
     public static func clip(temperature: Double = 0.1) -> ContrastiveLoss {
-        ContrastiveLoss(objective: .infoNCE, similarity: .cosine, scale: 1, temperature: temperature,
-                        negatives: .allOthers, stopGradient: false)
+        ContrastiveLoss(
+            objective: .infoNCE, similarity: .cosine, scale: 1, temperature: temperature,
+            negatives: .allOthers, stopGradient: false)
     }
 
     /// Throws if an option is out of range.
@@ -103,7 +107,10 @@ public struct ContrastiveResult<T: BLASScalar>: Sendable {
     public var dC: Matrix<T>
 
     public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
-        self.value = value; self.dA = dA; self.dPos = dPos; self.dC = dC
+        self.value = value
+        self.dA = dA
+        self.dPos = dPos
+        self.dC = dC
     }
 
     /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
@@ -120,29 +127,41 @@ public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
     public var dFirst: Matrix<T>
     /// ∂/∂g (local rows).
     public var dSecond: Matrix<T>
-    public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) { self.value = value; self.dFirst = dFirst; self.dSecond = dSecond }
+    public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) {
+        self.value = value
+        self.dFirst = dFirst
+        self.dSecond = dSecond
+    }
 
     /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
     public init() { self.init(value: 0, dFirst: Matrix(rows: 0, cols: 0), dSecond: Matrix(rows: 0, cols: 0)) }
 }
 
 extension ContrastiveLoss {
-    func checkShapes<T>(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, candidatesGlobal: Bool) throws {
+    func checkShapes<T>(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, candidatesGlobal: Bool) throws
+    {
         guard pos.rows == a.rows, pos.cols == a.cols else {
-            throw InfoMaxError.shapeMismatch("positives are \(pos.rows)×\(pos.cols), anchors are \(a.rows)×\(a.cols); they must be row-aligned")
+            throw InfoMaxError.shapeMismatch(
+                "positives are \(pos.rows)×\(pos.cols), anchors are \(a.rows)×\(a.cols); they must be row-aligned")
         }
         if needsCandidates {
             guard c.cols == a.cols else {
-                throw InfoMaxError.shapeMismatch("candidates have \(c.cols) columns, anchors \(a.cols); embeddings must have the same width")
+                throw InfoMaxError.shapeMismatch(
+                    "candidates have \(c.cols) columns, anchors \(a.cols); embeddings must have the same width")
             }
             guard c.rows == a.rows else {
-                throw InfoMaxError.shapeMismatch("\(candidatesGlobal ? "" : "local ")candidates have \(c.rows) rows, anchors \(a.rows); candidates must be row-aligned with the anchors (candidate g is sample g)")
+                throw InfoMaxError.shapeMismatch(
+                    "\(candidatesGlobal ? "" : "local ")candidates have \(c.rows) rows, anchors \(a.rows); candidates must be row-aligned with the anchors (candidate g is sample g)"
+                )
             }
         }
         if negatives == .oppositeLabel && objective != .positiveOnly {
-            guard let labels else { throw InfoMaxError.missingLabels("negatives: .oppositeLabel needs one label per sample; pass labels") }
+            guard let labels else {
+                throw InfoMaxError.missingLabels("negatives: .oppositeLabel needs one label per sample; pass labels")
+            }
             guard labels.count == a.rows else {
-                throw InfoMaxError.missingLabels("got \(labels.count) labels for \(a.rows) samples; pass one label per sample")
+                throw InfoMaxError.missingLabels(
+                    "got \(labels.count) labels for \(a.rows) samples; pass one label per sample")
             }
         }
     }
@@ -151,16 +170,21 @@ extension ContrastiveLoss {
     /// and its gradients, from the dense B × B logits with explicit loops. Meant as the oracle
     /// for tests and small problems; ``DistributedContrastiveLoss`` computes the same values
     /// blockwise at any number of ranks.
-    public func evaluate<T: BLASScalar>(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-                                        labels: [Int]? = nil) throws -> ContrastiveResult<T> {
+    public func evaluate<T: BLASScalar>(
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
+        labels: [Int]? = nil
+    ) throws -> ContrastiveResult<T> {
         try validate()
         let cc = needsCandidates ? c : Matrix<T>(rows: a.rows, cols: a.cols)
         try checkShapes(a, pos, cc, labels: labels, candidatesGlobal: true)
-        let B = a.rows, k = a.cols
+        let B = a.rows
+        let k = a.cols
         let an = RowNormalizer(a, cosine: similarity == .cosine)
         let pn = RowNormalizer(pos, cosine: similarity == .cosine)
         let cn = RowNormalizer(cc, cosine: similarity == .cosine)
-        let ah = an.normalized, ph = pn.normalized, ch = cn.normalized
+        let ah = an.normalized
+        let ph = pn.normalized
+        let ch = cn.normalized
         let g = T(scale / temperature)
         func logit(_ x: Matrix<T>, _ i: Int, _ y: Matrix<T>, _ j: Int) -> T {
             var s: T = 0
@@ -173,7 +197,9 @@ extension ContrastiveLoss {
             case .oppositeLabel: return labels![j] != labels![i]
             }
         }
-        var dAh = Matrix<T>(rows: B, cols: k), dPh = Matrix<T>(rows: B, cols: k), dCh = Matrix<T>(rows: B, cols: k)
+        var dAh = Matrix<T>(rows: B, cols: k)
+        var dPh = Matrix<T>(rows: B, cols: k)
+        var dCh = Matrix<T>(rows: B, cols: k)
         // dl[i][j]: ∂L/∂ℓ_ij for negatives, dlPos[i]: ∂L/∂ℓ(a_i, pos_i).
         var dl = Matrix<T>(rows: B, cols: B)
         var dlPos = [T](repeating: 0, count: B)
@@ -181,7 +207,10 @@ extension ContrastiveLoss {
         let invB = 1 / T(B)
         switch objective {
         case .positiveOnly:
-            for i in 0..<B { loss -= Double(logit(ah, i, ph, i)); dlPos[i] = -invB }
+            for i in 0..<B {
+                loss -= Double(logit(ah, i, ph, i))
+                dlPos[i] = -invB
+            }
             loss /= Double(B)
         case .infoNCE:
             for i in 0..<B {
@@ -226,21 +255,28 @@ extension ContrastiveLoss {
         let dA = an.backward(dAh)
         var dPos = pn.backward(dPh)
         var dC = cn.backward(dCh)
-        if stopGradient { dPos = Matrix(rows: B, cols: k); dC = Matrix(rows: B, cols: k) }
+        if stopGradient {
+            dPos = Matrix(rows: B, cols: k)
+            dC = Matrix(rows: B, cols: k)
+        }
         if !needsCandidates { dC = Matrix(rows: c.rows, cols: c.cols) }
         return ContrastiveResult(value: T(loss), dA: dA, dPos: dPos, dC: dC)
     }
 
     /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] (multi-modal form;
     /// CLIP's loss with `.clip`), with ∂/∂h and ∂/∂g summed over both directions.
-    public func evaluateSymmetric<T: BLASScalar>(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil) throws -> SymmetricContrastiveResult<T> {
+    public func evaluateSymmetric<T: BLASScalar>(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil) throws
+        -> SymmetricContrastiveResult<T>
+    {
         let r1 = try evaluate(anchors: h, positives: g, candidates: g, labels: labels)
         let r2 = try evaluate(anchors: g, positives: h, candidates: h, labels: labels)
         return combineSymmetric(r1, r2)
     }
 }
 
-func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>) -> SymmetricContrastiveResult<T> {
+func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>)
+    -> SymmetricContrastiveResult<T>
+{
     var result = SymmetricContrastiveResult<T>()
     combineSymmetric(r1, r2, into: &result)
     return result
@@ -248,16 +284,21 @@ func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: Contrasti
 
 /// dh = ½ (r1.dA + r2.dPos + r2.dC), dg = ½ (r2.dA + r1.dPos + r1.dC) into `result`, reusing
 /// its storage (no allocation once it has the shape).
-func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>,
-                                     into result: inout SymmetricContrastiveResult<T>) {
+func combineSymmetric<T: BLASScalar>(
+    _ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>,
+    into result: inout SymmetricContrastiveResult<T>
+) {
     func sum(_ x: Matrix<T>, _ y: Matrix<T>, _ z: Matrix<T>, into out: inout Matrix<T>) {
         out.reshape(rows: x.rows, cols: x.cols)
         x.storage.withUnsafeBufferPointer { px in
-        y.storage.withUnsafeBufferPointer { py in
-        z.storage.withUnsafeBufferPointer { pz in
-        out.storage.withUnsafeMutableBufferPointer { po in
-            for i in 0..<po.count { po[i] = ((px[i] + py[i]) + pz[i]) * 0.5 }
-        }}}}
+            y.storage.withUnsafeBufferPointer { py in
+                z.storage.withUnsafeBufferPointer { pz in
+                    out.storage.withUnsafeMutableBufferPointer { po in
+                        for i in 0..<po.count { po[i] = ((px[i] + py[i]) + pz[i]) * 0.5 }
+                    }
+                }
+            }
+        }
     }
     sum(r1.dA, r2.dPos, r2.dC, into: &result.dFirst)
     sum(r2.dA, r1.dPos, r1.dC, into: &result.dSecond)

@@ -56,20 +56,29 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The plans, held by their concrete types: calls dispatch statically, so that the plans'
     /// code specialises with the scalar type as the facade does (an existential would not).
     private enum Direction {
-        case allgather(AllgatherPlan<T>), ring(RingPlan<T>)
-        func evaluate(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
-                      _ result: inout ContrastiveResult<T>) throws {
+        case allgather(AllgatherPlan<T>)
+        case ring(RingPlan<T>)
+        func evaluate(
+            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
+            _ result: inout ContrastiveResult<T>
+        ) throws {
             switch self {
-            case .allgather(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels,
-                                                         into: &result)
-            case .ring(let plan): try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels,
-                                                    into: &result)
+            case .allgather(let plan):
+                try plan.evaluate(
+                    anchors: a, positives: pos, candidates: c, labels: labels,
+                    into: &result)
+            case .ring(let plan):
+                try plan.evaluate(
+                    anchors: a, positives: pos, candidates: c, labels: labels,
+                    into: &result)
             }
         }
     }
 
     private enum Symmetric {
-        case twoDirections(Direction), fusedAllgather(FusedAllgatherPlan<T>), groupedAllgather(GroupedAllgatherPlan<T>)
+        case twoDirections(Direction)
+        case fusedAllgather(FusedAllgatherPlan<T>)
+        case groupedAllgather(GroupedAllgatherPlan<T>)
         case fusedRing(FusedRingPlan<T>)
     }
 
@@ -81,11 +90,15 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     ///   - holdElements: see ``holdElements``.
     ///   - plan: forces a plan (tests compare them); by default ``LossPlanner`` decides. A
     ///     one-direction plan also serves symmetric calls, once per direction.
-    public init(communicator: Communicator, loss: ContrastiveLoss, exchange: CandidateExchange = .allgather,
-                blockElements: Int = LossPlanner.blockElements, holdElements: Int = LossPlanner.holdElements,
-                plan: LossPlanKind? = nil) throws {
+    public init(
+        communicator: Communicator, loss: ContrastiveLoss, exchange: CandidateExchange = .allgather,
+        blockElements: Int = LossPlanner.blockElements, holdElements: Int = LossPlanner.holdElements,
+        plan: LossPlanKind? = nil
+    ) throws {
         try loss.validate()
-        guard blockElements >= 1 else { throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)") }
+        guard blockElements >= 1 else {
+            throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
+        }
         guard plan != .masked else { throw InfoMaxError.invalidOption("the masked plan is MaskedContrastiveLoss's") }
         self.loss = loss
         self.exchange = exchange
@@ -93,23 +106,33 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         self.holdElements = holdElements
         skeleton = LossSkeleton(communicator: communicator)
         let ws = LossWorkspace<T>()
-        directionKind = plan.flatMap { $0.isDirection ? $0 : nil }
+        directionKind =
+            plan.flatMap { $0.isDirection ? $0 : nil }
             ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
         switch directionKind {
         case .ring, .groupedRing:
-            direction = .ring(RingPlan(skeleton, ws, loss: loss, blockElements: blockElements,
-                                       grouped: directionKind == .groupedRing))
-        default: direction = .allgather(AllgatherPlan(skeleton, ws, loss: loss, exchange: exchange,
-                                                      blockElements: blockElements))
+            direction = .ring(
+                RingPlan(
+                    skeleton, ws, loss: loss, blockElements: blockElements,
+                    grouped: directionKind == .groupedRing))
+        default:
+            direction = .allgather(
+                AllgatherPlan(
+                    skeleton, ws, loss: loss, exchange: exchange,
+                    blockElements: blockElements))
         }
         switch symmetricKind {
         case .fusedAllgather:
-            symmetric = .fusedAllgather(FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements,
-                                                           holdElements: holdElements))
+            symmetric = .fusedAllgather(
+                FusedAllgatherPlan(
+                    skeleton, ws, loss: loss, blockElements: blockElements,
+                    holdElements: holdElements))
         case .groupedAllgather:
-            symmetric = .groupedAllgather(GroupedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements,
-                                                               holdElements: holdElements))
+            symmetric = .groupedAllgather(
+                GroupedAllgatherPlan(
+                    skeleton, ws, loss: loss, blockElements: blockElements,
+                    holdElements: holdElements))
         case .fusedRing: symmetric = .fusedRing(FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
         case .allgather, .ring, .groupedRing, .masked: symmetric = .twoDirections(direction)
         }
@@ -119,10 +142,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// (embedding width k; `symmetric`: a call of ``evaluateSymmetric(_:_:labels:into:)``):
     /// `executed` by this object's plan, `unfused` by one ``evaluate`` per direction. Plans
     /// grouped by label count the pairs of the last call.
-    public func gemmFlops(localRows b: Int, globalRows B: Int, width k: Int,
-                          symmetric: Bool) -> (executed: Double, unfused: Double) {
-        var shape = LossShape(loss: loss, symmetric: symmetric, b: b, B: B, maxb: b, k: k, P: communicator.size,
-                              scalarBytes: MemoryLayout<T>.stride)
+    public func gemmFlops(
+        localRows b: Int, globalRows B: Int, width k: Int,
+        symmetric: Bool
+    ) -> (executed: Double, unfused: Double) {
+        var shape = LossShape(
+            loss: loss, symmetric: symmetric, b: b, B: B, maxb: b, k: k, P: communicator.size,
+            scalarBytes: MemoryLayout<T>.stride)
         shape.blockElements = blockElements
         shape.holdElements = holdElements
         shape.pairFraction = lastPairFraction
@@ -131,8 +157,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
 
     /// The loss of the global batch and this rank's gradients (see the type's documentation).
     /// Allocates its result; ``evaluate(anchors:positives:candidates:labels:into:)`` does not.
-    public func evaluate(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-                         labels: [Int]? = nil) throws -> ContrastiveResult<T> {
+    public func evaluate(
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
+        labels: [Int]? = nil
+    ) throws -> ContrastiveResult<T> {
         var result = ContrastiveResult<T>()
         try evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
         return result
@@ -141,8 +169,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// ``evaluate(anchors:positives:candidates:labels:)`` into `result`, whose matrices are
     /// reshaped (dA, dPos: b × k; dC: b × k, or C's shape for positive-only) and overwritten.
     /// No allocation after the first call with a given shape, for either exchange.
-    public func evaluate(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-                         labels: [Int]? = nil, into result: inout ContrastiveResult<T>) throws {
+    public func evaluate(
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
+        labels: [Int]? = nil, into result: inout ContrastiveResult<T>
+    ) throws {
         try direction.evaluate(a, pos, c, labels, &result)
     }
 
@@ -150,8 +180,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// (h, g: this rank's rows of the two embeddings), with ∂/∂h and ∂/∂g of this rank's rows.
     /// `lastStats` covers both directions. Allocates its result;
     /// ``evaluateSymmetric(_:_:labels:into:)`` does not.
-    public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>,
-                                  labels: [Int]? = nil) throws -> SymmetricContrastiveResult<T> {
+    public func evaluateSymmetric(
+        _ h: Matrix<T>, _ g: Matrix<T>,
+        labels: [Int]? = nil
+    ) throws -> SymmetricContrastiveResult<T> {
         var result = SymmetricContrastiveResult<T>()
         try evaluateSymmetric(h, g, labels: labels, into: &result)
         return result
@@ -159,8 +191,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
 
     /// ``evaluateSymmetric(_:_:labels:)`` into `result`, whose matrices are reshaped and
     /// overwritten. No allocation after the first call with a given shape.
-    public func evaluateSymmetric(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
-                                  into result: inout SymmetricContrastiveResult<T>) throws {
+    public func evaluateSymmetric(
+        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
+        into result: inout SymmetricContrastiveResult<T>
+    ) throws {
         switch symmetric {
         case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .twoDirections(.ring(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)

@@ -35,8 +35,9 @@ public protocol Encoder {
     func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>) throws
     /// Adds ∂L/∂W to `gradient` (shaped like `weights`), given the same `x` and `cache` as the
     /// last `forward` and `outputGradient` = ∂L/∂output (b × outputWidth).
-    func backward(_ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
-                  accumulatingInto gradient: inout Matrix<Scalar>) throws
+    func backward(
+        _ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
+        accumulatingInto gradient: inout Matrix<Scalar>) throws
 }
 
 extension Encoder {
@@ -56,7 +57,8 @@ extension Encoder {
 
     func checkInput(_ x: Matrix<Scalar>, _ name: String) throws {
         guard x.cols == inputWidth else {
-            throw InfoMaxError.shapeMismatch("\(name) expects rows of \(inputWidth) values, the batch has \(x.cols) columns")
+            throw InfoMaxError.shapeMismatch(
+                "\(name) expects rows of \(inputWidth) values, the batch has \(x.cols) columns")
         }
     }
 }
@@ -69,20 +71,27 @@ public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == 
     public var firstCache = EncoderCache<First.Scalar>()
     public var secondCache = EncoderCache<First.Scalar>()
 
-    public init(first: First, second: Second) { self.first = first; self.second = second }
+    public init(first: First, second: Second) {
+        self.first = first
+        self.second = second
+    }
 
     /// h = first(x), g = second(x̃).
-    public mutating func forward(_ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
-                                 into h: inout Matrix<First.Scalar>, _ g: inout Matrix<First.Scalar>) throws {
+    public mutating func forward(
+        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
+        into h: inout Matrix<First.Scalar>, _ g: inout Matrix<First.Scalar>
+    ) throws {
         try first.forward(x, into: &h, cache: &firstCache)
         try second.forward(xTilde, into: &g, cache: &secondCache)
     }
 
     /// Accumulates each encoder's weight gradient from ∂L/∂h and ∂L/∂g.
-    public mutating func backward(_ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
-                                  dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
-                                  accumulatingInto gradFirst: inout Matrix<First.Scalar>,
-                                  _ gradSecond: inout Matrix<First.Scalar>) throws {
+    public mutating func backward(
+        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
+        dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
+        accumulatingInto gradFirst: inout Matrix<First.Scalar>,
+        _ gradSecond: inout Matrix<First.Scalar>
+    ) throws {
         try first.backward(x, outputGradient: dH, cache: &firstCache, accumulatingInto: &gradFirst)
         try second.backward(xTilde, outputGradient: dG, cache: &secondCache, accumulatingInto: &gradSecond)
     }
@@ -98,16 +107,20 @@ public struct SingleModal<E: Encoder> {
     public init(encoder: E) { self.encoder = encoder }
 
     /// h = encoder(x), ĥ = encoder(x̂).
-    public mutating func forward(_ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
-                                 into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>) throws {
+    public mutating func forward(
+        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
+        into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>
+    ) throws {
         try encoder.forward(x, into: &h, cache: &cache)
         try encoder.forward(xHat, into: &hHat, cache: &augmentedCache)
     }
 
     /// Accumulates dW = ∂L/∂W through h plus ∂L/∂W through ĥ.
-    public mutating func backward(_ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
-                                  dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
-                                  accumulatingInto gradient: inout Matrix<E.Scalar>) throws {
+    public mutating func backward(
+        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
+        dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
+        accumulatingInto gradient: inout Matrix<E.Scalar>
+    ) throws {
         try encoder.backward(x, outputGradient: dH, cache: &cache, accumulatingInto: &gradient)
         try encoder.backward(xHat, outputGradient: dHHat, cache: &augmentedCache, accumulatingInto: &gradient)
     }

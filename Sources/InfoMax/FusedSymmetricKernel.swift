@@ -13,19 +13,24 @@ import Linalg
 /// `colShift` (n) and `blockMax` (n) are scratch.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func fusedStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
-                                    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
-                                    colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
-                                    colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>) {
+func fusedStatistics<T: BLASScalar>(
+    _ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
+    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+    colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
+    colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>
+) {
     fusedRowStatistics(w, rows: rr, columns: n, rowMax: rowMax, rowSum: rowSum)
-    fusedColumnStatistics(w, rows: rr, columns: n, leading: n, colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
+    fusedColumnStatistics(
+        w, rows: rr, columns: n, leading: n, colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
 }
 
 /// The row half of ``fusedStatistics``: rows of n logits, consecutive (leading dimension n).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func fusedRowStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
-                                       rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>) {
+func fusedRowStatistics<T: BLASScalar>(
+    _ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
+    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>
+) {
     guard rr > 0, n > 0 else { return }
     for ii in 0..<rr {
         let row = w + ii * n
@@ -41,15 +46,20 @@ func fusedRowStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: In
 /// The column half of ``fusedStatistics`` for n columns of rr rows with leading dimension `ld`.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func fusedColumnStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int,
-                                          colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
-                                          colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>) {
+func fusedColumnStatistics<T: BLASScalar>(
+    _ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int,
+    colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
+    colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>
+) {
     guard rr > 0, n > 0 else { return }
     // The block's maxima first (branch-free selects), then rescale and accumulate.
     blockMax.update(from: w, count: n)
     for ii in 1..<Swift.max(rr, 1) {
         let row = w + ii * ld
-        for j in 0..<n { let v = row[j]; blockMax[j] = v > blockMax[j] ? v : blockMax[j] }
+        for j in 0..<n {
+            let v = row[j]
+            blockMax[j] = v > blockMax[j] ? v : blockMax[j]
+        }
     }
     for j in 0..<n {
         let bm = blockMax[j]
@@ -69,7 +79,11 @@ func fusedColumnStatistics<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr:
 @inline(__always)
 func combineStatistics<T: BLASScalar>(_ m: inout T, _ s: inout T, _ m2: T, _ s2: T) {
     guard s2 > 0 else { return }
-    if s == 0 { m = m2; s = s2; return }
+    if s == 0 {
+        m = m2
+        s = s2
+        return
+    }
     if m2 > m {
         s = s * T.exp(m - m2) + s2
         m = m2
@@ -89,17 +103,21 @@ func combineStatistics<T: BLASScalar>(_ m: inout T, _ s: inout T, _ m2: T, _ s2:
 /// Q_ij = P_ij · exp(rowLSE_i − K) · exp(K − colLSE_j) (a few ulp from the direct form).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func fusedWeights<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int? = nil,
-                                 rowLSE: UnsafePointer<T>, colLSE: UnsafePointer<T>, scale: T,
-                                 split: UnsafeMutablePointer<T>?, factors: (shift: T, columns: UnsafePointer<T>)? = nil) {
+func fusedWeights<T: BLASScalar>(
+    _ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int, leading ld: Int? = nil,
+    rowLSE: UnsafePointer<T>, colLSE: UnsafePointer<T>, scale: T,
+    split: UnsafeMutablePointer<T>?, factors: (shift: T, columns: UnsafePointer<T>)? = nil
+) {
     let ld = ld ?? n
     for ii in 0..<rr {
         if let (shift, columns) = factors, rowLSE[ii] - shift <= 80 {  // false for NaN: two exponentials
-            T.expRowScaledColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], rowFactor: T.exp(rowLSE[ii] - shift),
-                                  columnFactors: columns, scale: scale, columnsInto: split.map { $0 + ii * ld })
+            T.expRowScaledColumns(
+                w + ii * ld, count: n, rowShift: rowLSE[ii], rowFactor: T.exp(rowLSE[ii] - shift),
+                columnFactors: columns, scale: scale, columnsInto: split.map { $0 + ii * ld })
         } else {
-            T.expRowAndColumns(w + ii * ld, count: n, rowShift: rowLSE[ii], columnShifts: colLSE, scale: scale,
-                               columnsInto: split.map { $0 + ii * ld })
+            T.expRowAndColumns(
+                w + ii * ld, count: n, rowShift: rowLSE[ii], columnShifts: colLSE, scale: scale,
+                columnsInto: split.map { $0 + ii * ld })
         }
     }
 }
@@ -112,9 +130,11 @@ func fusedWeights<T: BLASScalar>(_ w: UnsafeMutablePointer<T>, rows rr: Int, col
 /// exactly (Q_ij = e^{ℓ_ij − colLSE_j} ≤ e^{rowLSE_i − K}).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into factors: UnsafeMutablePointer<T>) -> T? {
+func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into factors: UnsafeMutablePointer<T>) -> T?
+{
     guard n > 0 else { return nil }
-    var lo = colLSE[0], hi = colLSE[0]
+    var lo = colLSE[0]
+    var hi = colLSE[0]
     for j in 0..<n {
         let c = colLSE[j]
         guard c.isFinite else { return nil }
@@ -131,11 +151,14 @@ func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into
 /// first candidate at `labelKeys[chunkOffset]`), so that masking is a branch-free select the
 /// compiler vectorises. Anchor row i has global index `anchorOffset + i`.
 @inline(__always)
-func maskedLogitsKeyed<T: BLASScalar>(g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
-                                      anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?,
-                                      into w: UnsafeMutablePointer<T>) {
-    T.gemm(.none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
-           beta: 0, c: w, ldc: n)
+func maskedLogitsKeyed<T: BLASScalar>(
+    g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
+    anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?,
+    into w: UnsafeMutablePointer<T>
+) {
+    T.gemm(
+        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
+        beta: 0, c: w, ldc: n)
     let masked = -T.infinity
     for ii in 0..<rr {
         let gi = anchorOffset + i0 + ii

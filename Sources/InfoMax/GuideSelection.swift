@@ -44,18 +44,26 @@ public struct GuideSelection: Sendable, Equatable {
     /// anchor's (the same input, e.g. the same image token: the analogue of "itself and its
     /// own view"; nil: only the anchor itself is skipped) — and the `dropCount` candidates
     /// `drop` removes (among all other rows, keys ignored). Ties: the lower global row first.
-    public static func select(guide: Matrix<Float>, keys: [Int]?, localRows: Range<Int>, drop: NegativeDrop,
-                              fraction: Double) throws -> GuideSelection {
-        let B = guide.rows, k = guide.cols
+    public static func select(
+        guide: Matrix<Float>, keys: [Int]?, localRows: Range<Int>, drop: NegativeDrop,
+        fraction: Double
+    ) throws -> GuideSelection {
+        let B = guide.rows
+        let k = guide.cols
         guard localRows.lowerBound >= 0, localRows.upperBound <= B else {
             throw InfoMaxError.shapeMismatch("local rows \(localRows) outside the global batch of \(B) rows")
         }
-        if let keys, keys.count != B { throw InfoMaxError.shapeMismatch("\(keys.count) keys for \(B) guide rows; pass one per row") }
+        if let keys, keys.count != B {
+            throw InfoMaxError.shapeMismatch("\(keys.count) keys for \(B) guide rows; pass one per row")
+        }
         // Unit rows in Double: the similarity of rows i and j is the same number whichever rank computes it.
         var unit = [Double](repeating: 0, count: B * k)
         for i in 0..<B {
             var s = 0.0
-            for t in 0..<k { let v = Double(guide[i, t]); s += v * v }
+            for t in 0..<k {
+                let v = Double(guide[i, t])
+                s += v * v
+            }
             let inv = s > 0 ? 1 / s.squareRoot() : 0
             for t in 0..<k { unit[i * k + t] = Double(guide[i, t]) * inv }
         }

@@ -11,25 +11,34 @@ public struct LinearEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     /// An encoder with the given weights (k × d).
     public init(weights: Matrix<Scalar>) throws {
         guard weights.rows >= 1, weights.cols >= 1 else {
-            throw InfoMaxError.invalidOption("LinearEncoder needs a non-empty k × d weight matrix, got \(weights.rows)×\(weights.cols)")
+            throw InfoMaxError.invalidOption(
+                "LinearEncoder needs a non-empty k × d weight matrix, got \(weights.rows)×\(weights.cols)")
         }
         self.weights = weights
     }
 
-    public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>) throws {
+    public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>)
+        throws
+    {
         try checkInput(x, "LinearEncoder")
         output.reshape(rows: x.rows, cols: outputWidth)
         gemm(x, .none, weights, .transpose, alpha: 1, beta: 0, into: &output)
     }
 
-    public func backward(_ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
-                         accumulatingInto gradient: inout Matrix<Scalar>) throws {
+    public func backward(
+        _ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
+        accumulatingInto gradient: inout Matrix<Scalar>
+    ) throws {
         try checkInput(x, "LinearEncoder.backward")
         guard outputGradient.rows == x.rows, outputGradient.cols == outputWidth else {
-            throw InfoMaxError.shapeMismatch("LinearEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(x.rows)×\(outputWidth)")
+            throw InfoMaxError.shapeMismatch(
+                "LinearEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(x.rows)×\(outputWidth)"
+            )
         }
         guard gradient.rows == weights.rows, gradient.cols == weights.cols else {
-            throw InfoMaxError.shapeMismatch("LinearEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(weights.rows)×\(weights.cols)")
+            throw InfoMaxError.shapeMismatch(
+                "LinearEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(weights.rows)×\(weights.cols)"
+            )
         }
         gemm(outputGradient, .transpose, x, .none, alpha: 1, beta: 1, into: &gradient)
     }

@@ -34,7 +34,12 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// The ring exchange (created on first use, its buffers kept), its counters reset.
     func ring() -> RingExchange<T> {
         let ring: RingExchange<T>
-        if let existing = ringExchange { ring = existing } else { ring = RingExchange(communicator: communicator); ringExchange = ring }
+        if let existing = ringExchange {
+            ring = existing
+        } else {
+            ring = RingExchange(communicator: communicator)
+            ringExchange = ring
+        }
         ring.resetStats()
         return ring
     }
@@ -51,9 +56,12 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// (`code`, compared across ranks), learn every rank's count (`counts`, `offsets`), and
     /// gather the labels when the negatives need them (`labelsGlobal`, N of them). Returns
     /// N and the largest local count.
-    func agree(_ loss: ContrastiveLoss, _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, code: Int64,
-               meter: inout CallMeter) throws -> (B: Int, maxb: Int) {
-        let comm = communicator, p = comm.size
+    func agree(
+        _ loss: ContrastiveLoss, _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, code: Int64,
+        meter: inout CallMeter
+    ) throws -> (B: Int, maxb: Int) {
+        let comm = communicator
+        let p = comm.size
         let needC = loss.needsCandidates
         let needLabels = needC && loss.negatives == .oppositeLabel
         var localError: Error?
@@ -74,16 +82,20 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.remoteRankFailed("rank \(r) rejected its inputs (see its message)")
         }
         for r in 0..<p where infoAll[4 * r + 3] != infoLocal[3] {
-            throw InfoMaxError.invalidOption("rank \(r) evaluates with other loss options or another candidate exchange than rank \(comm.rank); all ranks must agree")
+            throw InfoMaxError.invalidOption(
+                "rank \(r) evaluates with other loss options or another candidate exchange than rank \(comm.rank); all ranks must agree"
+            )
         }
         let k = a.cols
         counts.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
-        var B = 0, maxb = 0
+        var B = 0
+        var maxb = 0
         for r in 0..<p {
             let n = Int(infoAll[4 * r])
             if n > 0 && Int(infoAll[4 * r + 1]) != k {
-                throw InfoMaxError.shapeMismatch("rank \(r) has embeddings of width \(infoAll[4 * r + 1]), this rank \(k); all ranks must agree")
+                throw InfoMaxError.shapeMismatch(
+                    "rank \(r) has embeddings of width \(infoAll[4 * r + 1]), this rank \(k); all ranks must agree")
             }
             counts.append(n)
             offsets.append(B)
@@ -131,9 +143,10 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         /// Ring plans: the computation while transfers were in flight.
         var overlappedSeconds = 0.0
         func stats(at end: Double) -> ContrastiveCallStats {
-            ContrastiveCallStats(computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds,
-                                 bytesSent: bytes,
-                                 overlappedSeconds: overlappedSeconds)
+            ContrastiveCallStats(
+                computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds,
+                bytesSent: bytes,
+                overlappedSeconds: overlappedSeconds)
         }
     }
 

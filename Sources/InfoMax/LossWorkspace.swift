@@ -48,23 +48,33 @@ final class LossWorkspace<T: BLASScalar> {
     /// one row of scratch; no allocation once the scratch has its size).
     func permuteRows(_ x: inout [T], k: Int, order: [Int]) {
         let n = order.count
-        if visited.count != n { visited = [Bool](repeating: false,
-                                                 count: n) } else { for q in 0..<n { visited[q] = false } }
+        if visited.count != n {
+            visited = [Bool](
+                repeating: false,
+                count: n)
+        } else {
+            for q in 0..<n { visited[q] = false }
+        }
         growZeroed(&rowTemp, k)
         x.withUnsafeMutableBufferPointer { px in
-        rowTemp.withUnsafeMutableBufferPointer { pt in
-            let base = px.baseAddress!, tmp = pt.baseAddress!
-            for start in 0..<n where !visited[start] {
-                tmp.update(from: base + start * k, count: k)
-                var q = start
-                while true {
-                    visited[q] = true
-                    let src = order[q]
-                    if src == start { (base + q * k).update(from: tmp, count: k); break }
-                    (base + q * k).update(from: base + src * k, count: k)
-                    q = src
+            rowTemp.withUnsafeMutableBufferPointer { pt in
+                let base = px.baseAddress!
+                let tmp = pt.baseAddress!
+                for start in 0..<n where !visited[start] {
+                    tmp.update(from: base + start * k, count: k)
+                    var q = start
+                    while true {
+                        visited[q] = true
+                        let src = order[q]
+                        if src == start {
+                            (base + q * k).update(from: tmp, count: k)
+                            break
+                        }
+                        (base + q * k).update(from: base + src * k, count: k)
+                        q = src
+                    }
                 }
             }
-        }}
+        }
     }
 }

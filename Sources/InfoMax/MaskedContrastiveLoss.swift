@@ -37,32 +37,48 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private let plan: MaskedPlan<T>
 
     /// `loss.negatives` must be `.allOthers` (the targets say which candidates are excluded).
-    public init(communicator: Communicator, loss: ContrastiveLoss,
-                blockElements: Int = LossPlanner.blockElements) throws {
+    public init(
+        communicator: Communicator, loss: ContrastiveLoss,
+        blockElements: Int = LossPlanner.blockElements
+    ) throws {
         try loss.validate()
         guard loss.negatives == .allOthers else {
-            throw InfoMaxError.invalidOption("a masked loss takes its exclusions from the targets; use negatives .allOthers")
+            throw InfoMaxError.invalidOption(
+                "a masked loss takes its exclusions from the targets; use negatives .allOthers")
         }
-        guard blockElements >= 1 else { throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)") }
-        plan = MaskedPlan(LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
-                          blockElements: blockElements)
+        guard blockElements >= 1 else {
+            throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
+        }
+        plan = MaskedPlan(
+            LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
+            blockElements: blockElements)
     }
 
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)
     /// with `targets` for the local anchors; ∂L/∂A and ∂L/∂C (this rank's block) into `result`
     /// (`result.dPos` is left empty: the positives are candidates). Collective.
-    public func evaluate(anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
-                         into result: inout ContrastiveResult<T>) throws {
+    public func evaluate(
+        anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
+        into result: inout ContrastiveResult<T>
+    ) throws {
         try plan.evaluate(anchors: a, candidates: c, targets: targets, into: &result)
     }
 
     /// The one-process oracle: the same loss from explicit loops on the whole batch (A, C: B × k).
-    public static func reference(_ loss: ContrastiveLoss, anchors a: Matrix<T>, candidates c: Matrix<T>,
-                                 targets: AnchorTargets) -> (value: Double, dA: Matrix<T>, dC: Matrix<T>) {
-        let B = a.rows, k = a.cols
-        let an = RowNormalizer(a, cosine: loss.similarity == .cosine), cn = RowNormalizer(c, cosine: loss.similarity == .cosine)
-        let ah = an.normalized, ch = cn.normalized, g = loss.scale / loss.temperature
-        func logit(_ i: Int, _ j: Int) -> Double { (0..<k).reduce(0.0) { $0 + Double(ah[i, $1]) * Double(ch[j, $1]) } * g }
+    public static func reference(
+        _ loss: ContrastiveLoss, anchors a: Matrix<T>, candidates c: Matrix<T>,
+        targets: AnchorTargets
+    ) -> (value: Double, dA: Matrix<T>, dC: Matrix<T>) {
+        let B = a.rows
+        let k = a.cols
+        let an = RowNormalizer(a, cosine: loss.similarity == .cosine)
+        let cn = RowNormalizer(c, cosine: loss.similarity == .cosine)
+        let ah = an.normalized
+        let ch = cn.normalized
+        let g = loss.scale / loss.temperature
+        func logit(_ i: Int, _ j: Int) -> Double {
+            (0..<k).reduce(0.0) { $0 + Double(ah[i, $1]) * Double(ch[j, $1]) } * g
+        }
         func negatives(_ i: Int) -> [Int] {
             let out = Set(targets.excluded[targets.offsets[i]..<targets.offsets[i + 1]]).union([targets.positives[i]])
             return (0..<B).filter { !out.contains($0) }
@@ -71,13 +87,21 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
         var dl = [[Double]](repeating: [Double](repeating: 0, count: B), count: B)
         var value = 0.0
         for i in 0..<B {
-            let p = targets.positives[i], lp = logit(i, p), neg = negatives(i)
+            let p = targets.positives[i]
+            let lp = logit(i, p)
+            let neg = negatives(i)
             switch loss.objective {
             case .positiveOnly:
-                value -= lp / Double(B); dl[i][p] = -1 / Double(B)
+                value -= lp / Double(B)
+                dl[i][p] = -1 / Double(B)
             case .spectral:
-                value -= 2 * lp / Double(B); dl[i][p] = -2 / Double(B)
-                for j in neg { let l = logit(i, j); value += l * l / pairs; dl[i][j] = 2 * l / pairs }
+                value -= 2 * lp / Double(B)
+                dl[i][p] = -2 / Double(B)
+                for j in neg {
+                    let l = logit(i, j)
+                    value += l * l / pairs
+                    dl[i][j] = 2 * l / pairs
+                }
             case .infoNCE:
                 let mx = neg.reduce(lp) { m, j in Swift.max(m, logit(i, j)) }
                 let sum = neg.reduce(Double.exp(lp - mx)) { $0 + Double.exp(logit(i, $1) - mx) }
@@ -87,11 +111,16 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 for j in neg { dl[i][j] = Double.exp(logit(i, j) - z) / Double(B) }
             }
         }
-        var dAh = Matrix<T>(rows: B, cols: k), dCh = Matrix<T>(rows: B, cols: k)
-        for i in 0..<B { for j in 0..<B where dl[i][j] != 0 { for t in 0..<k {
-            dAh[i, t] += T(g * dl[i][j] * Double(ch[j, t]))
-            dCh[j, t] += T(g * dl[i][j] * Double(ah[i, t]))
-        }}}
+        var dAh = Matrix<T>(rows: B, cols: k)
+        var dCh = Matrix<T>(rows: B, cols: k)
+        for i in 0..<B {
+            for j in 0..<B where dl[i][j] != 0 {
+                for t in 0..<k {
+                    dAh[i, t] += T(g * dl[i][j] * Double(ch[j, t]))
+                    dCh[j, t] += T(g * dl[i][j] * Double(ah[i, t]))
+                }
+            }
+        }
         let dC = loss.stopGradient ? Matrix<T>(rows: B, cols: k) : cn.backward(dCh)
         return (value, an.backward(dAh), dC)
     }

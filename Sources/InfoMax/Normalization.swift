@@ -10,7 +10,8 @@ func normFloor<T: BLASScalar>(_: T.Type) -> T { T.leastNormalMagnitude.squareRoo
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
-    let r = x.rows, c = x.cols
+    let r = x.rows
+    let c = x.cols
     out.reshape(rows: r, cols: c)
     if norms.count != r { norms = [T](repeating: 0, count: r) }
     let floor = normFloor(T.self)
@@ -34,7 +35,8 @@ func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, nor
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func backpropNormalization<T: BLASScalar>(_ d: inout Matrix<T>, normalized xh: Matrix<T>, norms: [T]) {
-    let r = d.rows, c = d.cols
+    let r = d.rows
+    let c = d.cols
     xh.storage.withUnsafeBufferPointer { px in
         norms.withUnsafeBufferPointer { pn in
             d.storage.withUnsafeMutableBufferPointer { pd in

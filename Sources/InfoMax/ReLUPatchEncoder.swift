@@ -59,15 +59,22 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
 
     /// An encoder with the given weights (m × d) over inputs of `patches` patches; give
     /// `axisAlignedPatch` only when every input row keeps that promise (see `AxisAlignedPatch`).
-    public init(weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed,
-                axisAlignedPatch: AxisAlignedPatch? = nil) throws {
-        guard patches >= 1 else { throw InfoMaxError.invalidOption("ReLUPatchEncoder needs at least one patch, got \(patches)") }
+    public init(
+        weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed,
+        axisAlignedPatch: AxisAlignedPatch? = nil
+    ) throws {
+        guard patches >= 1 else {
+            throw InfoMaxError.invalidOption("ReLUPatchEncoder needs at least one patch, got \(patches)")
+        }
         guard weights.rows >= 1, weights.cols >= 1 else {
-            throw InfoMaxError.invalidOption("ReLUPatchEncoder needs a non-empty m × d weight matrix, got \(weights.rows)×\(weights.cols)")
+            throw InfoMaxError.invalidOption(
+                "ReLUPatchEncoder needs a non-empty m × d weight matrix, got \(weights.rows)×\(weights.cols)")
         }
         if let a = axisAlignedPatch {
             guard (0..<patches).contains(a.patch), (0..<weights.cols).contains(a.axis) else {
-                throw InfoMaxError.invalidOption("ReLUPatchEncoder: the axis-aligned patch \(a.patch) at column \(a.axis) is outside \(patches) patches of \(weights.cols) columns")
+                throw InfoMaxError.invalidOption(
+                    "ReLUPatchEncoder: the axis-aligned patch \(a.patch) at column \(a.axis) is outside \(patches) patches of \(weights.cols) columns"
+                )
             }
         }
         self.weights = weights
@@ -80,19 +87,27 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     /// m·d standard-normal samples supplied by the caller (row-major: neuron r takes
     /// `standardNormals[r·d ..< (r+1)·d]`), so the initialisation is reproducible from the
     /// caller's generator.
-    public static func gaussianWeights(neurons m: Int, patchWidth d: Int, sigma0: Scalar,
-                                       standardNormals: [Scalar]) throws -> Matrix<Scalar> {
+    public static func gaussianWeights(
+        neurons m: Int, patchWidth d: Int, sigma0: Scalar,
+        standardNormals: [Scalar]
+    ) throws -> Matrix<Scalar> {
         guard standardNormals.count == m * d else {
-            throw InfoMaxError.shapeMismatch("gaussianWeights needs m·d = \(m * d) standard normals, got \(standardNormals.count)")
+            throw InfoMaxError.shapeMismatch(
+                "gaussianWeights needs m·d = \(m * d) standard normals, got \(standardNormals.count)")
         }
         var w = try Matrix(rows: m, cols: d, storage: standardNormals)
         scale(&w, by: sigma0)
         return w
     }
 
-    public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>) throws {
+    public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>)
+        throws
+    {
         try checkInput(x, "ReLUPatchEncoder")
-        let b = x.rows, m = neurons, d = patchWidth, P = patches
+        let b = x.rows
+        let m = neurons
+        let d = patchWidth
+        let P = patches
         cache.preActivation.reshape(rows: b * P, cols: m)
         output.reshape(rows: b, cols: outputWidth)
         guard b > 0 else { return }
@@ -101,23 +116,27 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
             weights.storage.withUnsafeBufferPointer { pw in
                 cache.preActivation.storage.withUnsafeMutableBufferPointer { pz in
                     guard let aligned else {
-                        Scalar.gemm(.none, .transpose, m: b * P, n: m, k: d, alpha: 1, a: px.baseAddress!, lda: d,
-                                    b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress!, ldc: m)
+                        Scalar.gemm(
+                            .none, .transpose, m: b * P, n: m, k: d, alpha: 1, a: px.baseAddress!, lda: d,
+                            b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress!, ldc: m)
                         return
                     }
                     // Dense patches: rows i·P + p of the (b·P) × d view, i.e. stride P·d.
                     for p in 0..<P where p != aligned.patch {
-                        Scalar.gemm(.none, .transpose, m: b, n: m, k: d, alpha: 1, a: px.baseAddress! + p * d, lda: P * d,
-                                    b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress! + p * m, ldc: P * m)
+                        Scalar.gemm(
+                            .none, .transpose, m: b, n: m, k: d, alpha: 1, a: px.baseAddress! + p * d, lda: P * d,
+                            b: pw.baseAddress!, ldb: d, beta: 0, c: pz.baseAddress! + p * m, ldc: P * m)
                     }
                     // The axis-aligned patch: ⟨w_r, x^(s)⟩ = x^(s)_a · W[r, a], with W's column
                     // copied out once so the per-sample loop runs over contiguous memory.
-                    let s = aligned.patch, a = aligned.axis
+                    let s = aligned.patch
+                    let a = aligned.axis
                     resizeZeroed(&cache.unitScratch, m)
                     cache.unitScratch.withUnsafeMutableBufferPointer { column in
                         for r in 0..<m { column[r] = pw[r * d + a] }
                         for i in 0..<b {
-                            let v = px[(i * P + s) * d + a], zrow = (i * P + s) * m
+                            let v = px[(i * P + s) * d + a]
+                            let zrow = (i * P + s) * m
                             for r in 0..<m { pz[zrow + r] = v * column[r] }
                         }
                     }
@@ -144,18 +163,27 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         }
     }
 
-    public func backward(_ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
-                         accumulatingInto gradient: inout Matrix<Scalar>) throws {
+    public func backward(
+        _ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
+        accumulatingInto gradient: inout Matrix<Scalar>
+    ) throws {
         try checkInput(x, "ReLUPatchEncoder.backward")
-        let b = x.rows, m = neurons, d = patchWidth, P = patches
+        let b = x.rows
+        let m = neurons
+        let d = patchWidth
+        let P = patches
         guard outputGradient.rows == b, outputGradient.cols == outputWidth else {
-            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(b)×\(outputWidth)")
+            throw InfoMaxError.shapeMismatch(
+                "ReLUPatchEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(b)×\(outputWidth)"
+            )
         }
         guard cache.preActivation.rows == b * P, cache.preActivation.cols == m else {
-            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: the cache does not hold a forward pass of this batch; call forward first")
+            throw InfoMaxError.shapeMismatch(
+                "ReLUPatchEncoder.backward: the cache does not hold a forward pass of this batch; call forward first")
         }
         guard gradient.rows == m, gradient.cols == d else {
-            throw InfoMaxError.shapeMismatch("ReLUPatchEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(m)×\(d)")
+            throw InfoMaxError.shapeMismatch(
+                "ReLUPatchEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(m)×\(d)")
         }
         guard b > 0 else { return }
         cache.scratch.reshape(rows: b * P, cols: m)
@@ -184,22 +212,26 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
             x.storage.withUnsafeBufferPointer { px in
                 gradient.storage.withUnsafeMutableBufferPointer { pw in
                     guard let aligned else {
-                        Scalar.gemm(.transpose, .none, m: m, n: d, k: b * P, alpha: 1, a: pg.baseAddress!, lda: m,
-                                    b: px.baseAddress!, ldb: d, beta: 1, c: pw.baseAddress!, ldc: d)
+                        Scalar.gemm(
+                            .transpose, .none, m: m, n: d, k: b * P, alpha: 1, a: pg.baseAddress!, lda: m,
+                            b: px.baseAddress!, ldb: d, beta: 1, c: pw.baseAddress!, ldc: d)
                         return
                     }
                     for p in 0..<P where p != aligned.patch {
-                        Scalar.gemm(.transpose, .none, m: m, n: d, k: b, alpha: 1, a: pg.baseAddress! + p * m, lda: P * m,
-                                    b: px.baseAddress! + p * d, ldb: P * d, beta: 1, c: pw.baseAddress!, ldc: d)
+                        Scalar.gemm(
+                            .transpose, .none, m: m, n: d, k: b, alpha: 1, a: pg.baseAddress! + p * m, lda: P * m,
+                            b: px.baseAddress! + p * d, ldb: P * d, beta: 1, c: pw.baseAddress!, ldc: d)
                     }
                     // The axis-aligned patch adds to column a only: Σ_i G[i·P + s, r] · x^(s)_{i,a},
                     // summed in sample order with fused multiply-adds, as the gemm's inner loop does
                     // (one running sum per unit, sample-major so G is read row by row).
-                    let s = aligned.patch, a = aligned.axis
+                    let s = aligned.patch
+                    let a = aligned.axis
                     resizeZeroed(&cache.unitScratch, m)
                     cache.unitScratch.withUnsafeMutableBufferPointer { sums in
                         for i in 0..<b {
-                            let v = px[(i * P + s) * d + a], grow = (i * P + s) * m
+                            let v = px[(i * P + s) * d + a]
+                            let grow = (i * P + s) * m
                             for r in 0..<m { sums[r] = sums[r].addingProduct(pg[grow + r], v) }
                         }
                         for r in 0..<m { pw[r * d + a] += sums[r] }

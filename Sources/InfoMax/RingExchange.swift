@@ -31,7 +31,7 @@ enum TravellingPartial {
 
 final class RingExchange<T: BLASScalar & MPIScalar> {
     /// Tags on the loss's communicator: candidate chunks and their gradient partials.
-    static var chunkTag: Int { 0x5249 }      // "RI"
+    static var chunkTag: Int { 0x5249 }  // "RI"
     static var gradientTag: Int { 0x524A }
 
     let comm: Communicator
@@ -63,18 +63,28 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     }
 
     func resetStats() {
-        communicationSeconds = 0; overlappedSeconds = 0; bytesSent = 0
+        communicationSeconds = 0
+        overlappedSeconds = 0
+        bytesSent = 0
     }
 
     /// Makes the buffers hold `elements` per chunk (recreated only when the size changes),
     /// with the gradient buffers when `gradient` is true.
     func configure(elements: Int, gradient: Bool) throws {
         if elements != chunkElements {
-            sendChunk = []; recvChunk = []; sendGradient = []; recvGradient = []
-            chunkBuffers = []; chunkPointers = []; gradientBuffers = []; gradientPointers = []
+            sendChunk = []
+            recvChunk = []
+            sendGradient = []
+            recvGradient = []
+            chunkBuffers = []
+            chunkPointers = []
+            gradientBuffers = []
+            gradientPointers = []
             chunkElements = elements
         }
-        let p = comm.size, next = (comm.rank + 1) % p, prev = (comm.rank + p - 1) % p
+        let p = comm.size
+        let next = (comm.rank + 1) % p
+        let prev = (comm.rank + p - 1) % p
         if chunkBuffers.isEmpty {
             for _ in 0..<2 {
                 let buffer = MPIBuffer<T>(repeating: 0, count: elements)
@@ -133,10 +143,13 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     ///     row q is `own` row ownOrder[q]; its ``ownGradient`` rows are in the same order).
     ///   - compute: the work on one chunk: (chunk rows, row count n, global offset of its first
     ///     row, the partial buffer — n × k, or 2n for statistics — zeroed, to add or fold into; or nil).
-    func sweep(own: UnsafeBufferPointer<T>, ownOrder: UnsafeBufferPointer<Int>? = nil, counts: [Int], offsets: [Int], k: Int,
-               gradient: Bool, partials: TravellingPartial = .sum,
-               compute: (UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws -> Void) throws {
-        let p = comm.size, q = comm.rank
+    func sweep(
+        own: UnsafeBufferPointer<T>, ownOrder: UnsafeBufferPointer<Int>? = nil, counts: [Int], offsets: [Int], k: Int,
+        gradient: Bool, partials: TravellingPartial = .sum,
+        compute: (UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws -> Void
+    ) throws {
+        let p = comm.size
+        let q = comm.rank
         let messageBytes = chunkElements * MemoryLayout<T>.stride
         var cur = 0
         if let src = own.baseAddress, own.count > 0 {
@@ -147,7 +160,9 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             }
         }
         // Roles of the three gradient buffers: being accumulated, being received, being sent.
-        var comp = 0, incoming = 1, outgoing = 2
+        var comp = 0
+        var incoming = 1
+        var outgoing = 2
         for h in 0..<p {
             let owner = (q - h + p) % p
             let n = counts[owner]
@@ -156,13 +171,17 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             let travel = gradient && h > 0
             let t0 = comm.wtime()
             if forward {
-                try recvChunk[nxt].start(); try sendChunk[cur].start()
-                flight0 = recvChunk[nxt]; flight1 = sendChunk[cur]
+                try recvChunk[nxt].start()
+                try sendChunk[cur].start()
+                flight0 = recvChunk[nxt]
+                flight1 = sendChunk[cur]
                 bytesSent += messageBytes
             }
             if travel {
-                try recvGradient[incoming].start(); try sendGradient[outgoing].start()
-                flight2 = recvGradient[incoming]; flight3 = sendGradient[outgoing]
+                try recvGradient[incoming].start()
+                try sendGradient[outgoing].start()
+                flight2 = recvGradient[incoming]
+                flight3 = sendGradient[outgoing]
                 bytesSent += messageBytes
             }
             let posted = comm.wtime()
@@ -178,14 +197,24 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
 
             let waiting = comm.wtime()
             if forward || travel { overlappedSeconds += Swift.max(0, waiting - posted - hopTestSeconds) }
-            if forward { try recvChunk[nxt].wait(); try sendChunk[cur].wait() }
-            if travel { try recvGradient[incoming].wait(); try sendGradient[outgoing].wait() }
-            flight0 = nil; flight1 = nil; flight2 = nil; flight3 = nil
+            if forward {
+                try recvChunk[nxt].wait()
+                try sendChunk[cur].wait()
+            }
+            if travel {
+                try recvGradient[incoming].wait()
+                try sendGradient[outgoing].wait()
+            }
+            flight0 = nil
+            flight1 = nil
+            flight2 = nil
+            flight3 = nil
             communicationSeconds += comm.wtime() - waiting
 
             if gradient {
                 if travel {
-                    let d = gradientPointers[comp], r = gradientPointers[incoming]
+                    let d = gradientPointers[comp]
+                    let r = gradientPointers[incoming]
                     switch partials {
                     case .sum:
                         for t in 0..<(n * k) { d[t] += r[t] }
@@ -202,8 +231,10 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             // The completed partial of the last chunk (owner q + 1) goes home; this rank's own
             // completed dC arrives from q − 1.
             let t0 = comm.wtime()
-            try recvGradient[incoming].start(); try sendGradient[outgoing].start()
-            try recvGradient[incoming].wait(); try sendGradient[outgoing].wait()
+            try recvGradient[incoming].start()
+            try sendGradient[outgoing].start()
+            try recvGradient[incoming].wait()
+            try sendGradient[outgoing].wait()
             communicationSeconds += comm.wtime() - t0
             bytesSent += messageBytes
             ownGradientIndex = incoming

@@ -53,7 +53,10 @@ func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
         }
     }
     var start = n / 2
-    while start > 0 { start -= 1; siftDown(start, n) }
+    while start > 0 {
+        start -= 1
+        siftDown(start, n)
+    }
     var end = n
     while end > 1 {
         end -= 1
@@ -65,7 +68,10 @@ func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
 /// max of `n` values (−∞ if empty), with four independent accumulators so the loop pipelines.
 @inline(__always)
 func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
-    var m0 = -T.infinity, m1 = -T.infinity, m2 = -T.infinity, m3 = -T.infinity
+    var m0 = -T.infinity
+    var m1 = -T.infinity
+    var m2 = -T.infinity
+    var m3 = -T.infinity
     var j = 0
     while j + 4 <= n {
         m0 = p[j] > m0 ? p[j] : m0
@@ -74,7 +80,10 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
         m3 = p[j + 3] > m3 ? p[j + 3] : m3
         j += 4
     }
-    while j < n { m0 = p[j] > m0 ? p[j] : m0; j += 1 }
+    while j < n {
+        m0 = p[j] > m0 ? p[j] : m0
+        j += 1
+    }
     return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
 }
 
@@ -92,12 +101,15 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
 /// - Returns: this block's share of the loss (the global loss is the sum over blocks).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
-                                        cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int,
-                                        globalCount B: Int, pairCount: Int, blockElements: Int,
-                                        logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>,
-                                        dC: UnsafeMutableBufferPointer<T>?) -> Double {
-    let b = aHat.rows, k = aHat.cols
+func contrastiveRowBlock<T: BLASScalar>(
+    _ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
+    cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int,
+    globalCount B: Int, pairCount: Int, blockElements: Int,
+    logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>,
+    dC: UnsafeMutableBufferPointer<T>?
+) -> Double {
+    let b = aHat.rows
+    let k = aHat.cols
     let N = k > 0 ? cHat.count / k : 0
     dA.reshape(rows: b, cols: k)
     dP.reshape(rows: b, cols: k)
@@ -118,69 +130,82 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
     var total: Double = 0
 
     aHat.storage.withUnsafeBufferPointer { pa in
-    pHat.storage.withUnsafeBufferPointer { pp in
-    dA.storage.withUnsafeMutableBufferPointer { pdA in
-    dP.storage.withUnsafeMutableBufferPointer { pdP in
-    labs.withUnsafeBufferPointer { py in
-        let a = pa.baseAddress!, p = pp.baseAddress!
-        // ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
-        func positiveGradient(_ i: Int, _ dl: T) {
-            for t in 0..<k {
-                pdA[i * k + t] += g * dl * pp[i * k + t]
-                pdP[i * k + t] = g * dl * pa[i * k + t]
-            }
-        }
-        if objective == .positiveOnly {
-            for i in 0..<b {
-                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
-                total -= Double(lp)
-                positiveGradient(i, -invB)
-            }
-            return
-        }
-        let c = cHat.baseAddress!
-        let w = logits.pointer
-        var i0 = 0
-        while i0 < b {
-            let rr = Swift.min(rowsPerBlock, b - i0)
-            // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
-            // scaling are branch-free passes over the row) and 0 for spectral.
-            maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: offset, chunkOffset: 0,
-                              labels: useLabels ? py : nil, masked: objective == .spectral ? 0 : -.infinity, into: w)
-            for ii in 0..<rr {
-                let i = i0 + ii
-                let row = w + ii * N
-                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
-                switch objective {
-                case .infoNCE:
-                    let mx = Swift.max(lp, rowMaximum(row, N))
-                    let sum = T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
-                    let lse = mx + T.log(sum)
-                    total += Double(lse - lp)
-                    let f = invB / sum
-                    for j in 0..<N { row[j] *= f }
-                    positiveGradient(i, (T.exp(lp - lse) - 1) * invB)
-                case .spectral:
-                    total -= 2 * Double(lp) / Double(B)
-                    var acc: T = 0
-                    let twoOverPairs = T(2 * invPairs)
-                    for j in 0..<N { let l = row[j]; acc += l * l; row[j] = twoOverPairs * l }
-                    total += Double(acc) * invPairs
-                    positiveGradient(i, -2 * invB)
-                case .positiveOnly:
-                    break
+        pHat.storage.withUnsafeBufferPointer { pp in
+            dA.storage.withUnsafeMutableBufferPointer { pdA in
+                dP.storage.withUnsafeMutableBufferPointer { pdP in
+                    labs.withUnsafeBufferPointer { py in
+                        let a = pa.baseAddress!
+                        let p = pp.baseAddress!
+                        // ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
+                        func positiveGradient(_ i: Int, _ dl: T) {
+                            for t in 0..<k {
+                                pdA[i * k + t] += g * dl * pp[i * k + t]
+                                pdP[i * k + t] = g * dl * pa[i * k + t]
+                            }
+                        }
+                        if objective == .positiveOnly {
+                            for i in 0..<b {
+                                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
+                                total -= Double(lp)
+                                positiveGradient(i, -invB)
+                            }
+                            return
+                        }
+                        let c = cHat.baseAddress!
+                        let w = logits.pointer
+                        var i0 = 0
+                        while i0 < b {
+                            let rr = Swift.min(rowsPerBlock, b - i0)
+                            // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
+                            // scaling are branch-free passes over the row) and 0 for spectral.
+                            maskedChunkLogits(
+                                g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: offset, chunkOffset: 0,
+                                labels: useLabels ? py : nil, masked: objective == .spectral ? 0 : -.infinity, into: w)
+                            for ii in 0..<rr {
+                                let i = i0 + ii
+                                let row = w + ii * N
+                                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
+                                switch objective {
+                                case .infoNCE:
+                                    let mx = Swift.max(lp, rowMaximum(row, N))
+                                    let sum =
+                                        T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
+                                    let lse = mx + T.log(sum)
+                                    total += Double(lse - lp)
+                                    let f = invB / sum
+                                    for j in 0..<N { row[j] *= f }
+                                    positiveGradient(i, (T.exp(lp - lse) - 1) * invB)
+                                case .spectral:
+                                    total -= 2 * Double(lp) / Double(B)
+                                    var acc: T = 0
+                                    let twoOverPairs = T(2 * invPairs)
+                                    for j in 0..<N {
+                                        let l = row[j]
+                                        acc += l * l
+                                        row[j] = twoOverPairs * l
+                                    }
+                                    total += Double(acc) * invPairs
+                                    positiveGradient(i, -2 * invB)
+                                case .positiveOnly:
+                                    break
+                                }
+                            }
+                            // dÂ_block += g · W Ĉ ; dĈ += g · Wᵀ Â_block.
+                            T.gemm(
+                                .none, .none, m: rr, n: k, k: N, alpha: g, a: w, lda: Swift.max(N, 1), b: c, ldb: k,
+                                beta: 1, c: pdA.baseAddress! + i0 * k, ldc: k)
+                            if let dC, N > 0 {
+                                T.gemm(
+                                    .transpose, .none, m: N, n: k, k: rr, alpha: g, a: w, lda: N, b: a + i0 * k, ldb: k,
+                                    beta: 1, c: dC.baseAddress!, ldc: k)
+                            }
+                            i0 += rr
+                        }
+                    }
                 }
             }
-            // dÂ_block += g · W Ĉ ; dĈ += g · Wᵀ Â_block.
-            T.gemm(.none, .none, m: rr, n: k, k: N, alpha: g, a: w, lda: Swift.max(N, 1), b: c, ldb: k,
-                   beta: 1, c: pdA.baseAddress! + i0 * k, ldc: k)
-            if let dC, N > 0 {
-                T.gemm(.transpose, .none, m: N, n: k, k: rr, alpha: g, a: w, lda: N, b: a + i0 * k, ldb: k,
-                       beta: 1, c: dC.baseAddress!, ldc: k)
-            }
-            i0 += rr
         }
-    }}}}}
+    }
     return total / (objective == .spectral ? 1 : Double(B))
 }
 
@@ -190,11 +215,14 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
 /// non-negative pair set to `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global
 /// index `anchorOffset + i`; chunk row j has global index `chunkOffset + j`.
 @inline(__always)
-func maskedChunkLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
-                                      anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
-                                      masked: T, into w: UnsafeMutablePointer<T>) {
-    T.gemm(.none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
-           beta: 0, c: w, ldc: n)
+func maskedChunkLogits<T: BLASScalar>(
+    g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
+    anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
+    masked: T, into w: UnsafeMutablePointer<T>
+) {
+    T.gemm(
+        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
+        beta: 0, c: w, ldc: n)
     for ii in 0..<rr {
         let gi = anchorOffset + i0 + ii
         let row = w + ii * n
@@ -209,7 +237,9 @@ func maskedChunkLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, k: Int, i0: Int
 }
 
 /// The positive logits ℓ(a_i, pos_i) = g⟨â_i, p̂_i⟩ of the b local rows into `lp`.
-func positiveLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, p: UnsafePointer<T>, b: Int, k: Int, into lp: UnsafeMutablePointer<T>) {
+func positiveLogits<T: BLASScalar>(
+    g: T, a: UnsafePointer<T>, p: UnsafePointer<T>, b: Int, k: Int, into lp: UnsafeMutablePointer<T>
+) {
     for i in 0..<b { lp[i] = g * T.dot(n: k, x: a + i * k, y: p + i * k) }
 }
 
@@ -219,18 +249,21 @@ func positiveLogits<T: BLASScalar>(g: T, a: UnsafePointer<T>, p: UnsafePointer<T
 /// lets MPI progress its transfers there).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func chunkLogSumExp<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
-                                   chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
-                                   labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-                                   rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
-                                   between: () throws -> Void) rethrows {
+func chunkLogSumExp<T: BLASScalar>(
+    _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
+    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
+    labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
+    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
+    between: () throws -> Void
+) rethrows {
     guard b > 0, n > 0, k > 0 else { return }
     let g = T(loss.scale / loss.temperature)
     var i0 = 0
     while i0 < b {
         let rr = Swift.min(rowsPerBlock, b - i0)
-        maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
-                          chunkOffset: chunkOffset, labels: labels, masked: -.infinity, into: logits)
+        maskedChunkLogits(
+            g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
+            chunkOffset: chunkOffset, labels: labels, masked: -.infinity, into: logits)
         for ii in 0..<rr {
             let i = i0 + ii
             let row = logits + ii * n
@@ -254,12 +287,14 @@ func chunkLogSumExp<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>,
 ///   from the log-sum-exps).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
-                                  chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
-                                  labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-                                  lse: UnsafePointer<T>, globalCount B: Int, pairCount: Int,
-                                  dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
-                                  between: () throws -> Void) rethrows -> Double {
+func chunkGradient<T: BLASScalar>(
+    _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
+    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
+    labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
+    lse: UnsafePointer<T>, globalCount B: Int, pairCount: Int,
+    dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
+    between: () throws -> Void
+) rethrows -> Double {
     guard b > 0, n > 0, k > 0, B > 0 else { return 0 }
     let g = T(loss.scale / loss.temperature)
     let invB = 1 / T(B)
@@ -270,24 +305,31 @@ func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, 
     var i0 = 0
     while i0 < b {
         let rr = Swift.min(rowsPerBlock, b - i0)
-        maskedChunkLogits(g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
-                          chunkOffset: chunkOffset, labels: labels, masked: spectral ? 0 : -.infinity, into: logits)
+        maskedChunkLogits(
+            g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
+            chunkOffset: chunkOffset, labels: labels, masked: spectral ? 0 : -.infinity, into: logits)
         for ii in 0..<rr {
             let row = logits + ii * n
             if spectral {
                 var acc: T = 0
-                for j in 0..<n { let l = row[j]; acc += l * l; row[j] = twoOverPairs * l }
+                for j in 0..<n {
+                    let l = row[j]
+                    acc += l * l
+                    row[j] = twoOverPairs * l
+                }
                 total += Double(acc) * invPairs
             } else {
                 let l0 = lse[i0 + ii]
                 _ = T.expShifted(row, count: n, shift: l0, scale: invB, store: true)
             }
         }
-        T.gemm(.none, .none, m: rr, n: k, k: n, alpha: g, a: logits, lda: n, b: chunk, ldb: k,
-               beta: 1, c: dA + i0 * k, ldc: k)
+        T.gemm(
+            .none, .none, m: rr, n: k, k: n, alpha: g, a: logits, lda: n, b: chunk, ldb: k,
+            beta: 1, c: dA + i0 * k, ldc: k)
         if let dC {
-            T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: g, a: logits, lda: n, b: a + i0 * k, ldb: k,
-                   beta: 1, c: dC, ldc: k)
+            T.gemm(
+                .transpose, .none, m: n, n: k, k: rr, alpha: g, a: logits, lda: n, b: a + i0 * k, ldb: k,
+                beta: 1, c: dC, ldc: k)
         }
         i0 += rr
         try between()
@@ -297,16 +339,21 @@ func chunkGradient<T: BLASScalar>(_ loss: ContrastiveLoss, a: UnsafePointer<T>, 
 
 /// Row q of `dst` ← row order[q] of `src`, for q in 0 ..< rows (rows of k scalars).
 @inline(__always)
-func gatherRows<T>(_ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int, into dst: UnsafeMutablePointer<T>) {
+func gatherRows<T>(
+    _ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int, into dst: UnsafeMutablePointer<T>
+) {
     for q in 0..<rows { (dst + q * k).update(from: src + order[q] * k, count: k) }
 }
 
 /// Row order[q] of `dst` += row q of `src`, for q in 0 ..< rows (rows of k scalars).
 @inline(__always)
-func scatterAddRows<T: BLASScalar>(_ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int,
-                                   into dst: UnsafeMutablePointer<T>) {
+func scatterAddRows<T: BLASScalar>(
+    _ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int,
+    into dst: UnsafeMutablePointer<T>
+) {
     for q in 0..<rows {
-        let to = dst + order[q] * k, from = src + q * k
+        let to = dst + order[q] * k
+        let from = src + q * k
         for t in 0..<k { to[t] += from[t] }
     }
 }
@@ -314,11 +361,18 @@ func scatterAddRows<T: BLASScalar>(_ src: UnsafePointer<T>, order: UnsafePointer
 /// The positions [start, end) that hold label `y` among n labels sorted ascending (`sorted(i)`
 /// is the i-th): two binary searches.
 func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start: Int, end: Int) {
-    var lo = 0, hi = n
-    while lo < hi { let mid = (lo + hi) / 2; if sorted(mid) < y { lo = mid + 1 } else { hi = mid } }
+    var lo = 0
+    var hi = n
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if sorted(mid) < y { lo = mid + 1 } else { hi = mid }
+    }
     let start = lo
     hi = n
-    while lo < hi { let mid = (lo + hi) / 2; if sorted(mid) <= y { lo = mid + 1 } else { hi = mid } }
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if sorted(mid) <= y { lo = mid + 1 } else { hi = mid }
+    }
     return (start, lo)
 }
 
@@ -329,8 +383,10 @@ func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start:
 /// same-label pair. `rowLabels` (b) and `columnLabels` (n) must each be sorted ascending.
 /// - Returns: the number of (row, column) pairs handed to `body`.
 @discardableResult
-func forEachOppositeLabelRange(rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,
-                               _ body: (_ r0: Int, _ r1: Int, _ c0: Int, _ c1: Int) throws -> Void) rethrows -> Int {
+func forEachOppositeLabelRange(
+    rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,
+    _ body: (_ r0: Int, _ r1: Int, _ c0: Int, _ c1: Int) throws -> Void
+) rethrows -> Int {
     var pairs = 0
     var r0 = 0
     while r0 < b {
@@ -338,8 +394,14 @@ func forEachOppositeLabelRange(rowLabels: UnsafePointer<Int64>, rows b: Int, col
         var r1 = r0 + 1
         while r1 < b && rowLabels[r1] == y { r1 += 1 }
         let (s, e) = sameLabelRange(y, count: n) { columnLabels[$0] }
-        if s > 0 { try body(r0, r1, 0, s); pairs += (r1 - r0) * s }
-        if e < n { try body(r0, r1, e, n); pairs += (r1 - r0) * (n - e) }
+        if s > 0 {
+            try body(r0, r1, 0, s)
+            pairs += (r1 - r0) * s
+        }
+        if e < n {
+            try body(r0, r1, e, n)
+            pairs += (r1 - r0) * (n - e)
+        }
         r0 = r1
     }
     return pairs
@@ -354,16 +416,20 @@ func forEachOppositeLabelRange(rowLabels: UnsafePointer<Int64>, rows b: Int, col
 /// `body(q0, rr, scratch, c0, c1)`.
 /// - Returns: the number of (row, column) pairs handed to `body`.
 @discardableResult
-func forEachRingBlock<T: BLASScalar>(anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,
-                                     rowLabels: UnsafePointer<Int64>?, columnLabels: UnsafePointer<Int64>?, columns n: Int,
-                                     rowsPerBlock: Int, scratch: UnsafeMutablePointer<T>,
-                                     _ body: (_ q0: Int, _ rr: Int, _ anchors: UnsafePointer<T>, _ c0: Int, _ c1: Int) throws -> Void)
-    rethrows -> Int {
+func forEachRingBlock<T: BLASScalar>(
+    anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,
+    rowLabels: UnsafePointer<Int64>?, columnLabels: UnsafePointer<Int64>?, columns n: Int,
+    rowsPerBlock: Int, scratch: UnsafeMutablePointer<T>,
+    _ body: (_ q0: Int, _ rr: Int, _ anchors: UnsafePointer<T>, _ c0: Int, _ c1: Int) throws -> Void
+)
+    rethrows -> Int
+{
     guard let order, let rowLabels, let columnLabels else {
         try body(0, b, a, 0, n)
         return b * n
     }
-    return try forEachOppositeLabelRange(rowLabels: rowLabels, rows: b, columnLabels: columnLabels, columns: n) { r0, r1, c0, c1 in
+    return try forEachOppositeLabelRange(rowLabels: rowLabels, rows: b, columnLabels: columnLabels, columns: n) {
+        r0, r1, c0, c1 in
         var q0 = r0
         while q0 < r1 {
             let rr = Swift.min(rowsPerBlock, r1 - q0)

@@ -3,8 +3,10 @@
 
 /// C ← α·op(A)·op(B) + β·C. Shapes are checked; `c` must already have the result's shape.
 @inlinable
-public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
-                                alpha: T = 1, beta: T = 0, into c: inout Matrix<T>) {
+public func gemm<T: BLASScalar>(
+    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
+    alpha: T = 1, beta: T = 0, into c: inout Matrix<T>
+) {
     let m = transA == .none ? a.rows : a.cols
     let k = transA == .none ? a.cols : a.rows
     let kb = transB == .none ? b.rows : b.cols
@@ -19,9 +21,10 @@ public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ transA: Transpose = .none, _ b
     a.storage.withUnsafeBufferPointer { pa in
         b.storage.withUnsafeBufferPointer { pb in
             c.storage.withUnsafeMutableBufferPointer { pc in
-                T.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha,
-                       a: pa.baseAddress!, lda: max(a.cols, 1), b: pb.baseAddress!, ldb: max(b.cols, 1),
-                       beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
+                T.gemm(
+                    transA, transB, m: m, n: n, k: k, alpha: alpha,
+                    a: pa.baseAddress!, lda: max(a.cols, 1), b: pb.baseAddress!, ldb: max(b.cols, 1),
+                    beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
             }
         }
     }
@@ -29,8 +32,10 @@ public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ transA: Transpose = .none, _ b
 
 /// op(A)·op(B) as a new matrix.
 @inlinable
-public func matmul<T: BLASScalar>(_ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
-                                  alpha: T = 1) -> Matrix<T> {
+public func matmul<T: BLASScalar>(
+    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
+    alpha: T = 1
+) -> Matrix<T> {
     var c = Matrix<T>(rows: transA == .none ? a.rows : a.cols, cols: transB == .none ? b.cols : b.rows)
     gemm(a, transA, b, transB, alpha: alpha, beta: 0, into: &c)
     return c
@@ -52,7 +57,8 @@ public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>, alpha: T = 1, be
 /// y ← α·x + y (same shapes).
 @inlinable
 public func axpy<T: BLASScalar>(_ alpha: T, _ x: Matrix<T>, _ y: inout Matrix<T>) {
-    precondition(x.rows == y.rows && x.cols == y.cols, "axpy: shapes \(x.rows)×\(x.cols) and \(y.rows)×\(y.cols) differ")
+    precondition(
+        x.rows == y.rows && x.cols == y.cols, "axpy: shapes \(x.rows)×\(x.cols) and \(y.rows)×\(y.cols) differ")
     axpy(alpha, x.storage, &y.storage)
 }
 
@@ -62,7 +68,9 @@ public func axpy<T: BLASScalar>(_ alpha: T, _ x: [T], _ y: inout [T]) {
     precondition(x.count == y.count, "axpy: lengths \(x.count) and \(y.count) differ")
     guard !x.isEmpty else { return }
     x.withUnsafeBufferPointer { px in
-        y.withUnsafeMutableBufferPointer { py in T.axpy(n: px.count, alpha: alpha, x: px.baseAddress!, y: py.baseAddress!) }
+        y.withUnsafeMutableBufferPointer { py in
+            T.axpy(n: px.count, alpha: alpha, x: px.baseAddress!, y: py.baseAddress!)
+        }
     }
 }
 
@@ -82,20 +90,34 @@ public func scale<T: BLASScalar>(_ x: inout [T], by alpha: T) {
 public func dot<T: BLASScalar>(_ x: [T], _ y: [T]) -> T {
     precondition(x.count == y.count, "dot: lengths \(x.count) and \(y.count) differ")
     guard !x.isEmpty else { return 0 }
-    return x.withUnsafeBufferPointer { px in y.withUnsafeBufferPointer { py in T.dot(n: px.count, x: px.baseAddress!, y: py.baseAddress!) } }
+    return x.withUnsafeBufferPointer { px in
+        y.withUnsafeBufferPointer { py in T.dot(n: px.count, x: px.baseAddress!, y: py.baseAddress!) }
+    }
 }
 
 extension Matrix {
     /// Element-wise sum.
-    @inlinable public static func + (lhs: Matrix, rhs: Matrix) -> Matrix { var r = lhs; r += rhs; return r }
+    @inlinable public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
+        var r = lhs
+        r += rhs
+        return r
+    }
     /// Element-wise difference.
-    @inlinable public static func - (lhs: Matrix, rhs: Matrix) -> Matrix { var r = lhs; axpy(-1, rhs, &r); return r }
+    @inlinable public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
+        var r = lhs
+        axpy(-1, rhs, &r)
+        return r
+    }
     /// Element-wise in-place sum.
     @inlinable public static func += (lhs: inout Matrix, rhs: Matrix) { axpy(1, rhs, &lhs) }
     /// Element-wise in-place difference.
     @inlinable public static func -= (lhs: inout Matrix, rhs: Matrix) { axpy(-1, rhs, &lhs) }
     /// Scalar multiple.
-    @inlinable public static func * (lhs: Scalar, rhs: Matrix) -> Matrix { var r = rhs; scale(&r, by: lhs); return r }
+    @inlinable public static func * (lhs: Scalar, rhs: Matrix) -> Matrix {
+        var r = rhs
+        scale(&r, by: lhs)
+        return r
+    }
 
     /// Element-wise (Hadamard) product, in place.
     @inlinable

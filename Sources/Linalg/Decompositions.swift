@@ -11,7 +11,8 @@ public func singularValues<T: BLASScalar>(_ a: Matrix<T>) throws -> [T] {
     var s = [T](repeating: 0, count: k)
     let info = work.withUnsafeMutableBufferPointer { pa in
         s.withUnsafeMutableBufferPointer { ps in
-            T.gesdd(jobz: UInt8(ascii: "N"), m: a.rows, n: a.cols, a: pa.baseAddress!, s: ps.baseAddress!, u: nil, vt: nil)
+            T.gesdd(
+                jobz: UInt8(ascii: "N"), m: a.rows, n: a.cols, a: pa.baseAddress!, s: ps.baseAddress!, u: nil, vt: nil)
         }
     }
     guard info == 0 else { throw LinalgError.lapack(routine: "gesdd", info: info) }
@@ -30,8 +31,9 @@ public func svd<T: BLASScalar>(_ a: Matrix<T>) throws -> (u: Matrix<T>, s: [T], 
         s.withUnsafeMutableBufferPointer { ps in
             u.storage.withUnsafeMutableBufferPointer { pu in
                 vt.storage.withUnsafeMutableBufferPointer { pv in
-                    T.gesdd(jobz: UInt8(ascii: "S"), m: a.rows, n: a.cols, a: pa.baseAddress!, s: ps.baseAddress!,
-                            u: pu.baseAddress!, vt: pv.baseAddress!)
+                    T.gesdd(
+                        jobz: UInt8(ascii: "S"), m: a.rows, n: a.cols, a: pa.baseAddress!, s: ps.baseAddress!,
+                        u: pu.baseAddress!, vt: pv.baseAddress!)
                 }
             }
         }
@@ -80,7 +82,8 @@ public func choleskySolve(factor: Matrix<Double>, _ b: inout Matrix<Double>) thr
             "Cholesky solve: factor \(factor.rows)×\(factor.cols), right-hand side \(b.rows)×\(b.cols)")
     }
     guard b.rows > 0, b.cols > 0 else { return }
-    let n = Int32(b.rows), k = Int32(b.cols)
+    let n = Int32(b.rows)
+    let k = Int32(b.cols)
     let info = factor.storage.withUnsafeBufferPointer { pf in
         b.storage.withUnsafeMutableBufferPointer { pb in
             LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), n, k, pf.baseAddress!, n, pb.baseAddress!, k)

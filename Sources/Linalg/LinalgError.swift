@@ -9,10 +9,11 @@ public enum LinalgError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .shapeMismatch(let s): return "shape mismatch: \(s)"
-        case let .lapack(routine, info):
-            return info < 0 ? "\(routine): argument \(-info) had an illegal value"
-                            : "\(routine): the algorithm did not converge (info = \(info)); "
-                                + "the matrix may contain NaN or Inf"
+        case .lapack(let routine, let info):
+            return info < 0
+                ? "\(routine): argument \(-info) had an illegal value"
+                : "\(routine): the algorithm did not converge (info = \(info)); "
+                    + "the matrix may contain NaN or Inf"
         }
     }
 }

@@ -21,7 +21,8 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable, Codable {
     /// A `rows × cols` matrix over `storage` (row-major). Throws if the count does not match.
     public init(rows: Int, cols: Int, storage: [Scalar]) throws {
         guard rows >= 0, cols >= 0, storage.count == rows * cols else {
-            throw LinalgError.shapeMismatch("Matrix(rows: \(rows), cols: \(cols)) needs \(rows * cols) elements, got \(storage.count)")
+            throw LinalgError.shapeMismatch(
+                "Matrix(rows: \(rows), cols: \(cols)) needs \(rows * cols) elements, got \(storage.count)")
         }
         self.rows = rows
         self.cols = cols
@@ -63,7 +64,9 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable, Codable {
     /// Rows `range` as a new matrix.
     public func rows(_ range: Range<Int>) -> Matrix {
         // swiftlint:disable:next force_try
-        try! Matrix(rows: range.count, cols: cols, storage: Array(storage[(range.lowerBound * cols)..<(range.upperBound * cols)]))
+        try! Matrix(
+            rows: range.count, cols: cols,
+            storage: Array(storage[(range.lowerBound * cols)..<(range.upperBound * cols)]))
     }
 
     /// The shape as (rows, cols).
@@ -98,7 +101,8 @@ extension Matrix: CustomStringConvertible {
     public var description: String {
         var lines = ["Matrix \(rows)×\(cols)"]
         for i in 0..<Swift.min(rows, 8) {
-            lines.append((0..<Swift.min(cols, 8)).map { "\(self[i, $0])" }.joined(separator: "  ") + (cols > 8 ? "  …" : ""))
+            lines.append(
+                (0..<Swift.min(cols, 8)).map { "\(self[i, $0])" }.joined(separator: "  ") + (cols > 8 ? "  …" : ""))
         }
         if rows > 8 { lines.append("…") }
         return lines.joined(separator: "\n")

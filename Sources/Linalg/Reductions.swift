@@ -17,7 +17,11 @@ extension Matrix {
     public func rowSums() -> [Scalar] {
         var out = [Scalar](repeating: 0, count: rows)
         storage.withUnsafeBufferPointer { p in
-            for i in 0..<rows { var s: Scalar = 0; for j in 0..<cols { s += p[i * cols + j] }; out[i] = s }
+            for i in 0..<rows {
+                var s: Scalar = 0
+                for j in 0..<cols { s += p[i * cols + j] }
+                out[i] = s
+            }
         }
         return out
     }
@@ -39,7 +43,11 @@ extension Matrix {
     public func rowMax() -> [Scalar] {
         var out = [Scalar](repeating: -.infinity, count: rows)
         storage.withUnsafeBufferPointer { p in
-            for i in 0..<rows { var m = -Scalar.infinity; for j in 0..<cols { m = Swift.max(m, p[i * cols + j]) }; out[i] = m }
+            for i in 0..<rows {
+                var m = -Scalar.infinity
+                for j in 0..<cols { m = Swift.max(m, p[i * cols + j]) }
+                out[i] = m
+            }
         }
         return out
     }
@@ -64,7 +72,10 @@ extension Matrix {
             for i in 0..<rows {
                 var m = -Scalar.infinity
                 for j in 0..<cols { m = Swift.max(m, p[i * cols + j]) }
-                if m == -.infinity { out[i] = -.infinity; continue }
+                if m == -.infinity {
+                    out[i] = -.infinity
+                    continue
+                }
                 var s: Scalar = 0
                 for j in 0..<cols { s += Scalar.exp(p[i * cols + j] - m) }
                 out[i] = m + Scalar.log(s)
@@ -80,7 +91,9 @@ extension Matrix {
         var s = [Scalar](repeating: 0, count: cols)
         storage.withUnsafeBufferPointer { p in
             s.withUnsafeMutableBufferPointer { o in
-                for i in 0..<rows { for j in 0..<cols where m[j] > -.infinity { o[j] += Scalar.exp(p[i * cols + j] - m[j]) } }
+                for i in 0..<rows {
+                    for j in 0..<cols where m[j] > -.infinity { o[j] += Scalar.exp(p[i * cols + j] - m[j]) }
+                }
             }
         }
         return (0..<cols).map { m[$0] == -.infinity ? -.infinity : m[$0] + Scalar.log(s[$0]) }
@@ -89,7 +102,8 @@ extension Matrix {
     /// Replaces each row by its softmax, exp(a − max) / Σ exp(a − max) (stable).
     @inlinable
     public mutating func softmaxRows() {
-        let r = rows, c = cols
+        let r = rows
+        let c = cols
         guard c > 0 else { return }
         storage.withUnsafeMutableBufferPointer { p in
             for i in 0..<r {
@@ -105,7 +119,11 @@ extension Matrix {
 
     /// The row-wise softmax as a new matrix.
     @inlinable
-    public func softmaxedRows() -> Matrix { var r = self; r.softmaxRows(); return r }
+    public func softmaxedRows() -> Matrix {
+        var r = self
+        r.softmaxRows()
+        return r
+    }
 
     /// Euclidean norm of each row.
     @inlinable

@@ -40,7 +40,10 @@ public final class MPIBuffer<T: MPIScalar>: RandomAccessCollection, MutableColle
     public func assign<C: Collection>(_ elements: C, at offset: Int = 0) where C.Element == T {
         precondition(offset >= 0 && offset + elements.count <= storage.count, "MPIBuffer.assign out of range")
         var i = offset
-        for e in elements { storage[i] = e; i += 1 }
+        for e in elements {
+            storage[i] = e
+            i += 1
+        }
     }
 
     /// Runs `body` with read access to the contiguous storage.

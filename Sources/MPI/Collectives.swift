@@ -12,8 +12,9 @@ extension Communicator {
         var result = [T](unsafeUninitializedCapacity: values.count) { _, c in c = values.count }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Allreduce(src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
-                          "MPI_Allreduce")
+                try check(
+                    MPI_Allreduce(src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
+                    "MPI_Allreduce")
             }
         }
         return result
@@ -27,8 +28,9 @@ extension Communicator {
     /// In-place all-reduce over a buffer (the fused gradient buffer of a training step).
     public func allreduce<T: MPIScalar>(inPlace values: UnsafeMutableBufferPointer<T>, op: ReductionOp) throws {
         let n = try mpiCount(values.count, "allreduce")
-        try check(MPI_Allreduce(cmpi_in_place(), values.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
-                  "MPI_Allreduce")
+        try check(
+            MPI_Allreduce(cmpi_in_place(), values.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
+            "MPI_Allreduce")
     }
 
     /// All-reduce of one value.
@@ -59,7 +61,9 @@ extension Communicator {
 
     /// Like ``allgatherv(_:)`` when every rank already knows every rank's count.
     public func allgatherv<T: MPIScalar>(_ values: [T], counts: [Int]) throws -> [T] {
-        guard counts.count == size else { throw MPIError.sizeMismatch(function: "allgatherv(counts:)", expected: size, actual: counts.count) }
+        guard counts.count == size else {
+            throw MPIError.sizeMismatch(function: "allgatherv(counts:)", expected: size, actual: counts.count)
+        }
         guard counts[rank] == values.count else {
             throw MPIError.sizeMismatch(function: "allgatherv", expected: counts[rank], actual: values.count)
         }
@@ -74,7 +78,9 @@ extension Communicator {
     /// `values.count` must be a multiple of `size`; each block holds `values.count / size`.
     public func reduceScatter<T: MPIScalar>(_ values: [T], op: ReductionOp) throws -> [T] {
         guard values.count % size == 0 else {
-            throw MPIError.invalidArgument("reduceScatter: \(values.count) elements do not split into \(size) equal blocks; use reduceScatter(_:counts:op:).")
+            throw MPIError.invalidArgument(
+                "reduceScatter: \(values.count) elements do not split into \(size) equal blocks; use reduceScatter(_:counts:op:)."
+            )
         }
         let block = values.count / size
         let n = try mpiCount(block, "reduceScatter")
@@ -82,8 +88,10 @@ extension Communicator {
         var result = [T](repeating: values[0], count: block)
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Reduce_scatter_block(src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
-                          "MPI_Reduce_scatter_block")
+                try check(
+                    MPI_Reduce_scatter_block(
+                        src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
+                    "MPI_Reduce_scatter_block")
             }
         }
         return result
@@ -92,7 +100,9 @@ extension Communicator {
     /// Reduces `values` element-wise over all ranks and gives rank r the block of
     /// `counts[r]` elements starting at `counts[0..<r].sum()` (blocks may be uneven).
     public func reduceScatter<T: MPIScalar>(_ values: [T], counts: [Int], op: ReductionOp) throws -> [T] {
-        guard counts.count == size else { throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count) }
+        guard counts.count == size else {
+            throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count)
+        }
         // Validate this rank's count before allocating: a negative count must throw, not trap.
         let mine = Int(try mpiCount(counts[rank], "reduceScatter"))
         var result = [T](unsafeUninitializedCapacity: mine) { _, n in n = mine }
@@ -105,14 +115,23 @@ extension Communicator {
     }
 
     /// Buffer form of ``reduceScatter(_:counts:op:)``: `output.count` must equal `counts[rank]`.
-    public func reduceScatter<T: MPIScalar>(_ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
-                                            counts: [Int], op: ReductionOp) throws {
-        guard counts.count == size else { throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count) }
+    public func reduceScatter<T: MPIScalar>(
+        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
+        counts: [Int], op: ReductionOp
+    ) throws {
+        guard counts.count == size else {
+            throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count)
+        }
         let (c32, _, total) = try countsAndDisplacements(counts, "reduceScatter")
-        guard input.count == total else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count) }
-        guard output.count == counts[rank] else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count) }
-        try check(MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
-                  "MPI_Reduce_scatter")
+        guard input.count == total else {
+            throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count)
+        }
+        guard output.count == counts[rank] else {
+            throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count)
+        }
+        try check(
+            MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
+            "MPI_Reduce_scatter")
     }
 
     // MARK: broadcast
@@ -158,8 +177,10 @@ extension Communicator {
         var result = [T](unsafeUninitializedCapacity: total) { _, c in c = total }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Gather(src.baseAddress, n, T.mpiKind.datatype,
-                                     dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
+                try check(
+                    MPI_Gather(
+                        src.baseAddress, n, T.mpiKind.datatype,
+                        dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
             }
         }
         return rank == root ? result : nil
@@ -176,15 +197,19 @@ extension Communicator {
             var result = [T](unsafeUninitializedCapacity: total) { _, c in c = total }
             try values.withUnsafeBufferPointer { src in
                 try result.withUnsafeMutableBufferPointer { dst in
-                    try check(MPI_Gatherv(src.baseAddress, n, T.mpiKind.datatype,
-                                          dst.baseAddress, c32, d32, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
+                    try check(
+                        MPI_Gatherv(
+                            src.baseAddress, n, T.mpiKind.datatype,
+                            dst.baseAddress, c32, d32, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
                 }
             }
             return (result, counts)
         } else {
             try values.withUnsafeBufferPointer { src in
-                try check(MPI_Gatherv(src.baseAddress, n, T.mpiKind.datatype,
-                                      nil, nil, nil, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
+                try check(
+                    MPI_Gatherv(
+                        src.baseAddress, n, T.mpiKind.datatype,
+                        nil, nil, nil, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
             }
             return nil
         }
@@ -194,13 +219,16 @@ extension Communicator {
 
     func checkRoot(_ root: Int, _ function: String) throws {
         guard (0..<size).contains(root) else {
-            throw MPIError.invalidArgument("\(function): root \(root) is not a rank of this communicator (size \(size)).")
+            throw MPIError.invalidArgument(
+                "\(function): root \(root) is not a rank of this communicator (size \(size)).")
         }
     }
 
     func countsAndDisplacements(_ counts: [Int], _ function: String) throws -> ([Int32], [Int32], Int) {
-        var c32 = [Int32](), d32 = [Int32]()
-        c32.reserveCapacity(counts.count); d32.reserveCapacity(counts.count)
+        var c32 = [Int32]()
+        var d32 = [Int32]()
+        c32.reserveCapacity(counts.count)
+        d32.reserveCapacity(counts.count)
         var offset = 0
         for c in counts {
             guard c >= 0 else { throw MPIError.invalidArgument("\(function): negative count \(c).") }

@@ -25,7 +25,8 @@ public struct Communicator: @unchecked Sendable {
     init(handle: MPI_Comm, owned: Bool) throws {
         // Own it first: if asking for rank or size fails, a derived handle is still freed.
         owner = CommunicatorHandle(handle, owned: owned)
-        var r: Int32 = 0, s: Int32 = 0
+        var r: Int32 = 0
+        var s: Int32 = 0
         try check(MPI_Comm_rank(handle, &r), "MPI_Comm_rank")
         try check(MPI_Comm_size(handle, &s), "MPI_Comm_size")
         rank = Int(r)
@@ -57,8 +58,10 @@ public struct Communicator: @unchecked Sendable {
     /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), ordered by rank.
     public func splitSharedMemory() throws -> Communicator {
         var newComm: MPI_Comm? = cmpi_comm_null()
-        try check(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
-                  "MPI_Comm_split_type")
+        try check(
+            MPI_Comm_split_type(
+                handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
+            "MPI_Comm_split_type")
         guard let comm = newComm, comm != cmpi_comm_null() else {
             throw MPIError.invalidArgument("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) returned no communicator")
         }
@@ -98,9 +101,9 @@ public struct Communicator: @unchecked Sendable {
     /// collectively instead.
     public func abort(code: Int32 = 1, message: String, program: String = MPIEnvironment.programName) -> Never {
         let line = "\(program): error (rank \(rank) of \(size)): \(message)\n"
-        writeToStandardError(line) // after every C stream, so what this rank printed before comes first
+        writeToStandardError(line)  // after every C stream, so what this rank printed before comes first
         MPI_Abort(handle, code)
-        exitProcess(code) // MPI_Abort does not return; this is for the type checker.
+        exitProcess(code)  // MPI_Abort does not return; this is for the type checker.
     }
 
     /// True on every rank if `flag` is true on any rank (an all-reduce of a logical OR).

@@ -35,7 +35,8 @@ extension UInt64: MPIScalar { public static var mpiKind: MPIScalarKind { .uint64
 @inline(__always)
 func mpiCount(_ n: Int, _ function: String) throws -> Int32 {
     guard n >= 0, n <= Int(Int32.max) else {
-        throw MPIError.invalidArgument("\(function): count \(n) does not fit MPI's int; split the message into smaller pieces.")
+        throw MPIError.invalidArgument(
+            "\(function): count \(n) does not fit MPI's int; split the message into smaller pieces.")
     }
     return Int32(n)
 }

@@ -18,7 +18,12 @@ public enum MPIEnvironment {
         CommandLine.arguments.first.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "mpi"
 
     /// The thread support level MPI granted.
-    public enum ThreadLevel: Int32, Sendable { case single = 0, funneled = 1, serialized = 2, multiple = 3 }
+    public enum ThreadLevel: Int32, Sendable {
+        case single = 0
+        case funneled = 1
+        case serialized = 2
+        case multiple = 3
+    }
 
     /// Whether MPI_Init has been called (by us or anyone) in this process.
     public static var isInitialized: Bool {
@@ -75,7 +80,8 @@ public enum MPIEnvironment {
 
     /// The MPI standard version this library implements, as (major, minor).
     public static var standardVersion: (major: Int, minor: Int) {
-        var major: Int32 = 0, minor: Int32 = 0
+        var major: Int32 = 0
+        var minor: Int32 = 0
         MPI_Get_version(&major, &minor)
         return (Int(major), Int(minor))
     }

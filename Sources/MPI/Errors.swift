@@ -12,11 +12,12 @@ public enum MPIError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .call(function, code, message):
+        case .call(let function, let code, let message):
             return "\(function) failed (MPI error \(code)): \(message)"
-        case let .sizeMismatch(function, expected, actual):
-            return "\(function): buffer holds \(actual) elements, the call needs \(expected). Check the counts passed on every rank."
-        case let .invalidArgument(text):
+        case .sizeMismatch(let function, let expected, let actual):
+            return
+                "\(function): buffer holds \(actual) elements, the call needs \(expected). Check the counts passed on every rank."
+        case .invalidArgument(let text):
             return text
         }
     }

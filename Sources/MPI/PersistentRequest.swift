@@ -30,7 +30,8 @@ public final class PersistentRequest {
     /// Starts one transfer (MPI_Start). Starting an active request is an error.
     public func start() throws {
         guard !isActive else {
-            throw MPIError.invalidArgument("\(function): start() on a request whose transfer has not completed; wait() first.")
+            throw MPIError.invalidArgument(
+                "\(function): start() on a request whose transfer has not completed; wait() first.")
         }
         try check(MPI_Start(&handle), "MPI_Start(\(function))")
         isActive = true
@@ -65,21 +66,29 @@ public final class PersistentRequest {
 extension Communicator {
     /// A persistent send of the whole of `buffer` to `destination` (MPI_Send_init). Do not
     /// modify the buffer while a started transfer is active.
-    public func sendInit<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws -> PersistentRequest {
+    public func sendInit<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws
+        -> PersistentRequest
+    {
         try checkPeer(destination, "sendInit")
         var req: MPI_Request? = cmpi_request_null()
-        try check(MPI_Send_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
-                                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
+        try check(
+            MPI_Send_init(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
+                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "sendInit")
     }
 
     /// A persistent receive of `buffer.count` elements from `source` into `buffer`
     /// (MPI_Recv_init). Read the buffer only after the started transfer has completed.
-    public func recvInit<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws -> PersistentRequest {
+    public func recvInit<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws
+        -> PersistentRequest
+    {
         try checkPeer(source, "recvInit")
         var req: MPI_Request? = cmpi_request_null()
-        try check(MPI_Recv_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
-                                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
+        try check(
+            MPI_Recv_init(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
+                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "recvInit")
     }
 }

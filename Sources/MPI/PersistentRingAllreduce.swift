@@ -38,38 +38,57 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
     /// that every rank must create the same requests, in the same order, with the same tag).
     public init(communicator: Communicator, buffer: MPIBuffer<T>, range: Range<Int>, tag: Int) throws {
         guard range.lowerBound >= 0, range.upperBound <= buffer.count else {
-            throw MPIError.invalidArgument("PersistentRingAllreduce: range \(range) is outside the buffer of \(buffer.count) elements.")
+            throw MPIError.invalidArgument(
+                "PersistentRingAllreduce: range \(range) is outside the buffer of \(buffer.count) elements.")
         }
         self.communicator = communicator
         self.range = range
         self.buffer = buffer
-        let p = communicator.size, r = communicator.rank, n = range.count
+        let p = communicator.size
+        let r = communicator.rank
+        let n = range.count
         let ring = RingSchedule(ranks: p, rank: r, count: n)
         scratch = MPIBuffer(repeating: .zero, count: p > 1 ? ring.largestChunk : 0)
         guard p > 1, n > 0 else { return }
-        let nextRank = (r + 1) % p, previousRank = (r + p - 1) % p
-        let base = buffer.storage.baseAddress!, tmp = scratch.storage.baseAddress!
-        func persistent(send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
-                        of owner: MPIBuffer<T>) throws -> (PersistentRequest, PersistentRequest) {
-            var send: MPI_Request? = cmpi_request_null(), receive: MPI_Request? = cmpi_request_null()
-            try check(MPI_Send_init(base + start, try mpiCount(count, "PersistentRingAllreduce"), T.mpiKind.datatype,
-                                    Int32(nextRank), Int32(tag), communicator.handle, &send), "MPI_Send_init")
-            try check(MPI_Recv_init(target, try mpiCount(receiveCount, "PersistentRingAllreduce"), T.mpiKind.datatype,
-                                    Int32(previousRank), Int32(tag), communicator.handle, &receive), "MPI_Recv_init")
-            return (PersistentRequest(handle: send, buffer: buffer, communicator: communicator.owner, function: "PersistentRingAllreduce"),
-                    PersistentRequest(handle: receive, buffer: owner, communicator: communicator.owner, function: "PersistentRingAllreduce"))
+        let nextRank = (r + 1) % p
+        let previousRank = (r + p - 1) % p
+        let base = buffer.storage.baseAddress!
+        let tmp = scratch.storage.baseAddress!
+        func persistent(
+            send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
+            of owner: MPIBuffer<T>
+        ) throws -> (PersistentRequest, PersistentRequest) {
+            var send: MPI_Request? = cmpi_request_null()
+            var receive: MPI_Request? = cmpi_request_null()
+            try check(
+                MPI_Send_init(
+                    base + start, try mpiCount(count, "PersistentRingAllreduce"), T.mpiKind.datatype,
+                    Int32(nextRank), Int32(tag), communicator.handle, &send), "MPI_Send_init")
+            try check(
+                MPI_Recv_init(
+                    target, try mpiCount(receiveCount, "PersistentRingAllreduce"), T.mpiKind.datatype,
+                    Int32(previousRank), Int32(tag), communicator.handle, &receive), "MPI_Recv_init")
+            return (
+                PersistentRequest(
+                    handle: send, buffer: buffer, communicator: communicator.owner, function: "PersistentRingAllreduce"),
+                PersistentRequest(
+                    handle: receive, buffer: owner, communicator: communicator.owner,
+                    function: "PersistentRingAllreduce")
+            )
         }
         // The ring's shifts (``RingSchedule``), chunk offsets taken within the range.
         let at = range.lowerBound
         for s in 0..<(p - 1) {
             let (out, into) = ring.reduceScatter(shift: s)
-            let (send, receive) = try persistent(send: at + out.start, out.count, receiveInto: tmp, into.count, of: scratch)
+            let (send, receive) = try persistent(
+                send: at + out.start, out.count, receiveInto: tmp, into.count, of: scratch)
             shifts.append((send, receive, at + into.start, into.count))
         }
         for s in 0..<(p - 1) {
             let (out, into) = ring.allGather(shift: s)
-            let (send, receive) = try persistent(send: at + out.start, out.count, receiveInto: base + at + into.start, into.count,
-                                                 of: buffer)
+            let (send, receive) = try persistent(
+                send: at + out.start, out.count, receiveInto: base + at + into.start, into.count,
+                of: buffer)
             shifts.append((send, receive, nil, into.count))
         }
     }
@@ -78,7 +97,8 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
     /// it completes. Starting an active request is an error.
     public func start() throws {
         guard !isActive else {
-            throw MPIError.invalidArgument("PersistentRingAllreduce: start() on a reduction that has not completed; wait() first.")
+            throw MPIError.invalidArgument(
+                "PersistentRingAllreduce: start() on a reduction that has not completed; wait() first.")
         }
         guard !shifts.isEmpty else { return }
         next = 0
@@ -112,7 +132,8 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
                 guard try shift.send.test(), received else { return false }
             }
             if let at = shift.addAt {
-                let dst = buffer.storage.baseAddress! + at, src = scratch.storage.baseAddress!
+                let dst = buffer.storage.baseAddress! + at
+                let src = scratch.storage.baseAddress!
                 for i in 0..<shift.count { dst[i] += src[i] }
             }
             next += 1

@@ -1,9 +1,9 @@
 // MPI/Platform.swift — the MPI layer's few C library calls (flush, unbuffered write to standard
 // error, exit), the one file of the layer that imports Glibc / Darwin.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Flushes every C stream and ends the process with `code`.

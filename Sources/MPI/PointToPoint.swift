@@ -24,7 +24,8 @@ extension Communicator {
         try checkPeer(destination, "send")
         let n = try mpiCount(values.count, "send")
         try values.withUnsafeBufferPointer { buf in
-            try check(MPI_Send(buf.baseAddress, n, T.mpiKind.datatype, Int32(destination), Int32(tag), handle), "MPI_Send")
+            try check(
+                MPI_Send(buf.baseAddress, n, T.mpiKind.datatype, Int32(destination), Int32(tag), handle), "MPI_Send")
         }
     }
 
@@ -36,7 +37,9 @@ extension Communicator {
         var result = [T](unsafeUninitializedCapacity: count) { _, c in c = count }
         var status = MPI_Status()
         try result.withUnsafeMutableBufferPointer { buf in
-            try check(MPI_Recv(buf.baseAddress, n, T.mpiKind.datatype, Int32(source), Int32(tag), handle, &status), "MPI_Recv")
+            try check(
+                MPI_Recv(buf.baseAddress, n, T.mpiKind.datatype, Int32(source), Int32(tag), handle, &status), "MPI_Recv"
+            )
         }
         try checkReceived(&status, T.self, expected: count, "recv")
         return result
@@ -44,16 +47,22 @@ extension Communicator {
 
     /// Sends `values` to `destination` while receiving `receiveCount` elements from `source`
     /// (MPI_Sendrecv: no deadlock in a ring shift).
-    public func sendrecv<T: MPIScalar>(_ values: [T], to destination: Int, receiveCount: Int, from source: Int, tag: Int = 0) throws -> [T] {
-        try checkPeer(destination, "sendrecv"); try checkPeer(source, "sendrecv")
-        let ns = try mpiCount(values.count, "sendrecv"), nr = try mpiCount(receiveCount, "sendrecv")
+    public func sendrecv<T: MPIScalar>(
+        _ values: [T], to destination: Int, receiveCount: Int, from source: Int, tag: Int = 0
+    ) throws -> [T] {
+        try checkPeer(destination, "sendrecv")
+        try checkPeer(source, "sendrecv")
+        let ns = try mpiCount(values.count, "sendrecv")
+        let nr = try mpiCount(receiveCount, "sendrecv")
         var result = [T](unsafeUninitializedCapacity: receiveCount) { _, c in c = receiveCount }
         var status = MPI_Status()
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Sendrecv(src.baseAddress, ns, T.mpiKind.datatype, Int32(destination), Int32(tag),
-                                       dst.baseAddress, nr, T.mpiKind.datatype, Int32(source), Int32(tag),
-                                       handle, &status), "MPI_Sendrecv")
+                try check(
+                    MPI_Sendrecv(
+                        src.baseAddress, ns, T.mpiKind.datatype, Int32(destination), Int32(tag),
+                        dst.baseAddress, nr, T.mpiKind.datatype, Int32(source), Int32(tag),
+                        handle, &status), "MPI_Sendrecv")
             }
         }
         try checkReceived(&status, T.self, expected: receiveCount, "sendrecv")
@@ -64,8 +73,10 @@ extension Communicator {
     public func isend<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws -> Request {
         try checkPeer(destination, "isend")
         var req: MPI_Request? = cmpi_request_null()
-        try check(MPI_Isend(buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
-                            Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
+        try check(
+            MPI_Isend(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
+                Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
         return Request(handle: req, retaining: [buffer, owner], function: "isend")
     }
 
@@ -73,16 +84,20 @@ extension Communicator {
     public func irecv<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws -> Request {
         try checkPeer(source, "irecv")
         var req: MPI_Request? = cmpi_request_null()
-        try check(MPI_Irecv(buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
-                            Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
+        try check(
+            MPI_Irecv(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
+                Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
         return Request(handle: req, retaining: [buffer, owner], function: "irecv")
     }
 
     /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
     public func iallreduce<T: MPIScalar>(_ buffer: MPIBuffer<T>, op: ReductionOp) throws -> Request {
         var req: MPI_Request? = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
-                                 T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
+        try check(
+            MPI_Iallreduce(
+                cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
+                T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
         return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
     }
 
@@ -94,8 +109,10 @@ extension Communicator {
         }
         var req: MPI_Request? = cmpi_request_null()
         let n = try mpiCount(send.count, "iallgather")
-        try check(MPI_Iallgather(send.storage.baseAddress, n, T.mpiKind.datatype,
-                                 receive.storage.baseAddress, n, T.mpiKind.datatype, handle, &req), "MPI_Iallgather")
+        try check(
+            MPI_Iallgather(
+                send.storage.baseAddress, n, T.mpiKind.datatype,
+                receive.storage.baseAddress, n, T.mpiKind.datatype, handle, &req), "MPI_Iallgather")
         return Request(handle: req, retaining: [send, receive, owner], function: "iallgather")
     }
 }

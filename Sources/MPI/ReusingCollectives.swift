@@ -25,8 +25,10 @@ extension Communicator {
         guard values.count > 0 else { return }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
-                                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
+                try check(
+                    MPI_Allgather(
+                        src.baseAddress, n, T.mpiKind.datatype,
+                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
             }
         }
     }
@@ -47,9 +49,11 @@ extension Communicator {
             try result.withUnsafeMutableBufferPointer { dst in
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try layout.displacements32.withUnsafeBufferPointer { d32 in
-                        try check(MPI_Allgatherv(src.baseAddress, n, T.mpiKind.datatype,
-                                                 dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
-                                  "MPI_Allgatherv")
+                        try check(
+                            MPI_Allgatherv(
+                                src.baseAddress, n, T.mpiKind.datatype,
+                                dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
+                            "MPI_Allgatherv")
                     }
                 }
             }
@@ -59,7 +63,9 @@ extension Communicator {
     /// ``reduceScatter(_:counts:op:)`` into `output` with the counts of `layout`: `input` holds
     /// `layout.total` elements; `output` is resized to `layout.count(rank)` (no allocation when
     /// it already has that count) and receives this rank's block of the reduction.
-    public func reduceScatter<T: MPIScalar>(_ input: [T], into output: inout [T], layout: VectorLayout, op: ReductionOp) throws {
+    public func reduceScatter<T: MPIScalar>(_ input: [T], into output: inout [T], layout: VectorLayout, op: ReductionOp)
+        throws
+    {
         guard layout.rankCount == size else {
             throw MPIError.sizeMismatch(function: "reduceScatter(layout:)", expected: size, actual: layout.rankCount)
         }
@@ -70,8 +76,10 @@ extension Communicator {
         try input.withUnsafeBufferPointer { src in
             try output.withUnsafeMutableBufferPointer { dst in
                 try layout.counts32.withUnsafeBufferPointer { c32 in
-                    try check(MPI_Reduce_scatter(src.baseAddress, dst.baseAddress, c32.baseAddress, T.mpiKind.datatype,
-                                                 op.handle, handle), "MPI_Reduce_scatter")
+                    try check(
+                        MPI_Reduce_scatter(
+                            src.baseAddress, dst.baseAddress, c32.baseAddress, T.mpiKind.datatype,
+                            op.handle, handle), "MPI_Reduce_scatter")
                 }
             }
         }

@@ -30,28 +30,36 @@ public final class RingAllreduce<T: MPIScalar & AdditiveArithmetic> {
     @_specialize(where T == Double)
     public func sum(inPlace values: inout [T]) throws {
         let comm = communicator
-        let p = comm.size, r = comm.rank, n = values.count
+        let p = comm.size
+        let r = comm.rank
+        let n = values.count
         guard p > 1, n > 0 else { return }
         let ring = RingSchedule(ranks: p, rank: r, count: n)
         if scratch.count < ring.largestChunk { scratch = [T](repeating: .zero, count: ring.largestChunk) }
-        let next = Int32((r + 1) % p), prev = Int32((r + p - 1) % p)
+        let next = Int32((r + 1) % p)
+        let prev = Int32((r + p - 1) % p)
         let type = T.mpiKind.datatype
         try values.withUnsafeMutableBufferPointer { data in
             try scratch.withUnsafeMutableBufferPointer { tmp in
-                let base = data.baseAddress!, t = tmp.baseAddress!
+                let base = data.baseAddress!
+                let t = tmp.baseAddress!
                 for s in 0..<(p - 1) {
                     let (out, into) = ring.reduceScatter(shift: s)
-                    try check(MPI_Sendrecv(base + out.start, try mpiCount(out.count, "RingAllreduce"), type, next, tag,
-                                           t, try mpiCount(into.count, "RingAllreduce"), type, prev, tag,
-                                           comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
+                    try check(
+                        MPI_Sendrecv(
+                            base + out.start, try mpiCount(out.count, "RingAllreduce"), type, next, tag,
+                            t, try mpiCount(into.count, "RingAllreduce"), type, prev, tag,
+                            comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
                     let dst = base + into.start
                     for i in 0..<into.count { dst[i] += t[i] }
                 }
                 for s in 0..<(p - 1) {
                     let (out, into) = ring.allGather(shift: s)
-                    try check(MPI_Sendrecv(base + out.start, try mpiCount(out.count, "RingAllreduce"), type, next, tag,
-                                           base + into.start, try mpiCount(into.count, "RingAllreduce"), type, prev, tag,
-                                           comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
+                    try check(
+                        MPI_Sendrecv(
+                            base + out.start, try mpiCount(out.count, "RingAllreduce"), type, next, tag,
+                            base + into.start, try mpiCount(into.count, "RingAllreduce"), type, prev, tag,
+                            comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
                 }
             }
         }

@@ -34,7 +34,8 @@ public final class RingReduceScatter<T: MPIScalar & AdditiveArithmetic> {
     @_specialize(where T == Double)
     public func sum(_ values: inout [T], layout: VectorLayout, into output: inout [T]) throws {
         let comm = communicator
-        let p = comm.size, r = comm.rank
+        let p = comm.size
+        let r = comm.rank
         guard layout.rankCount == p else {
             throw MPIError.sizeMismatch(function: "RingReduceScatter", expected: p, actual: layout.rankCount)
         }
@@ -45,23 +46,30 @@ public final class RingReduceScatter<T: MPIScalar & AdditiveArithmetic> {
         for q in 0..<p { largest = Swift.max(largest, layout.count(q)) }
         if p > 1 && largest > 0 {
             if scratch.count < largest { scratch = [T](repeating: .zero, count: largest) }
-            let next = Int32((r + 1) % p), prev = Int32((r + p - 1) % p)
+            let next = Int32((r + 1) % p)
+            let prev = Int32((r + p - 1) % p)
             let type = T.mpiKind.datatype
             try values.withUnsafeMutableBufferPointer { data in
                 try scratch.withUnsafeMutableBufferPointer { tmp in
-                    let base = data.baseAddress!, t = tmp.baseAddress!
+                    let base = data.baseAddress!
+                    let t = tmp.baseAddress!
                     for s in 0..<(p - 1) {
-                        let out = (r - s - 1 + 2 * p) % p, into = (r - s - 2 + 2 * p) % p
-                        try check(MPI_Sendrecv(base + layout.displacement(out), try mpiCount(layout.count(out), "RingReduceScatter"), type, next, tag,
-                                               t, try mpiCount(layout.count(into), "RingReduceScatter"), type, prev, tag,
-                                               comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
+                        let out = (r - s - 1 + 2 * p) % p
+                        let into = (r - s - 2 + 2 * p) % p
+                        try check(
+                            MPI_Sendrecv(
+                                base + layout.displacement(out), try mpiCount(layout.count(out), "RingReduceScatter"),
+                                type, next, tag,
+                                t, try mpiCount(layout.count(into), "RingReduceScatter"), type, prev, tag,
+                                comm.handle, cmpi_status_ignore()), "MPI_Sendrecv")
                         let dst = base + layout.displacement(into)
                         for i in 0..<layout.count(into) { dst[i] += t[i] }
                     }
                 }
             }
         }
-        let n = layout.count(r), at = layout.displacement(r)
+        let n = layout.count(r)
+        let at = layout.displacement(r)
         if output.count != n {
             output.removeAll(keepingCapacity: true)
             output.append(contentsOf: repeatElement(.zero, count: n))

@@ -14,8 +14,10 @@ struct RingSchedule {
 
     /// Chunk c (taken mod p): its first element and its length.
     func chunk(_ c: Int) -> (start: Int, count: Int) {
-        let p = ranks, c = ((c % p) + p) % p
-        let lo = c * count / p, hi = (c + 1) * count / p
+        let p = ranks
+        let c = ((c % p) + p) % p
+        let lo = c * count / p
+        let hi = (c + 1) * count / p
         return (lo, hi - lo)
     }
 

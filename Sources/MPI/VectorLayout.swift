@@ -41,14 +41,16 @@ public struct VectorLayout: Sendable, Equatable {
         for r in 0..<counts.count {
             let n = counts[r] * scale
             guard n >= 0 else {
-                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
+                counts32.removeAll(keepingCapacity: true)
+                displacements32.removeAll(keepingCapacity: true)
                 throw MPIError.invalidArgument("VectorLayout: negative count \(n).")
             }
             do {
                 counts32.append(try mpiCount(n, "VectorLayout"))
                 displacements32.append(try mpiCount(offset, "VectorLayout"))
             } catch {
-                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
+                counts32.removeAll(keepingCapacity: true)
+                displacements32.removeAll(keepingCapacity: true)
                 throw error
             }
             offset += n

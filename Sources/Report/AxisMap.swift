@@ -5,22 +5,26 @@ import Foundation
 /// Maps data values to pixels along one axis.
 struct AxisMap {
     let scale: AxisScale
-    let lo: Double, hi: Double      // domain (data units)
-    let p0: Double, p1: Double      // pixel positions of lo and hi
+    let lo: Double, hi: Double  // domain (data units)
+    let p0: Double, p1: Double  // pixel positions of lo and hi
 
     func t(_ v: Double) -> Double { scale == .log ? Foundation.log10(v) : v }
     func drawable(_ v: Double) -> Bool { v.isFinite && (scale == .linear || v > 0) }
     func px(_ v: Double) -> Double {
-        let a = t(lo), b = t(hi)
+        let a = t(lo)
+        let b = t(hi)
         return b == a ? (p0 + p1) / 2 : p0 + (t(v) - a) / (b - a) * (p1 - p0)
     }
 
     /// The domain spanned by `ticks`, widened by `fraction` of its length at both ends.
     static func padded(_ ticks: [Double], scale: AxisScale, fraction: Double) -> (lo: Double, hi: Double) {
-        let lo = ticks.first ?? (scale == .log ? 1 : 0), hi = ticks.last ?? (scale == .log ? 10 : 1)
+        let lo = ticks.first ?? (scale == .log ? 1 : 0)
+        let hi = ticks.last ?? (scale == .log ? 10 : 1)
         guard fraction > 0, hi > lo else { return (lo, hi) }
         if scale == .log {
-            let a = Foundation.log10(lo), b = Foundation.log10(hi), d = (b - a) * fraction
+            let a = Foundation.log10(lo)
+            let b = Foundation.log10(hi)
+            let d = (b - a) * fraction
             return (Foundation.pow(10, a - d), Foundation.pow(10, b + d))
         }
         let d = (hi - lo) * fraction

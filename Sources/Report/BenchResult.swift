@@ -58,8 +58,9 @@ public struct BenchResult {
         }
         func bad(_ reason: String) -> RecordError { .malformed(url, reason: reason) }
         if let schema = BenchReport.schema(of: data), schema != Self.schema {
-            throw bad("schema \"\(schema)\" is not \"\(Self.schema)\", the one this report reads; "
-                + "regenerate it with this version of `infomax bench`")
+            throw bad(
+                "schema \"\(schema)\" is not \"\(Self.schema)\", the one this report reads; "
+                    + "regenerate it with this version of `infomax bench`")
         }
         let report = try RecordCoding.decode(BenchReport.self, from: data, url: url)
         guard report.ranks >= 1 else { throw bad("`ranks` must be a positive whole number, found \(report.ranks)") }
@@ -78,7 +79,8 @@ public struct BenchResult {
             throw bad("`batch_per_rank` has \(report.batchPerRank.count) entries for \(report.ranks) ranks")
         }
         let members = try JSONDecoder().decode(JSONValue.self, from: RecordCoding.encoder().encode(report))
-        return BenchResult(url: url, report: report, members: members,
-                           phases: phases)
+        return BenchResult(
+            url: url, report: report, members: members,
+            phases: phases)
     }
 }

@@ -22,7 +22,11 @@ public struct ChartDataRow: Equatable {
     public var low: Double?
     public var high: Double?
     public init(series: String, x: String, y: Double, low: Double? = nil, high: Double? = nil) {
-        self.series = series; self.x = x; self.y = y; self.low = low; self.high = high
+        self.series = series
+        self.x = x
+        self.y = y
+        self.low = low
+        self.high = high
     }
 }
 
@@ -31,8 +35,11 @@ extension Chart {
     public func dataCSV() -> String {
         var out = "series,x,y,low,high\n"
         for r in dataRows {
-            out += [CSVField.text(r.series).rendered, CSVField.quoted(r.x), NumberText.roundTrip(r.y),
-                    r.low.map(NumberText.roundTrip) ?? "", r.high.map(NumberText.roundTrip) ?? ""]
+            out +=
+                [
+                    CSVField.text(r.series).rendered, CSVField.quoted(r.x), NumberText.roundTrip(r.y),
+                    r.low.map(NumberText.roundTrip) ?? "", r.high.map(NumberText.roundTrip) ?? "",
+                ]
                 .joined(separator: ",") + "\n"
         }
         return out

@@ -49,26 +49,26 @@ public struct HTMLReport {
     static let minimumChartCell = 520
 
     static let css = """
-    body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif;color:#222;background:#f4f5f7;margin:0;padding:24px 32px;line-height:1.45}
-    main{max-width:1320px;margin:0 auto;min-width:0}
-    h1{font-size:24px;margin:0 0 4px}
-    .subtitle{color:#555;margin:0 0 18px}
-    h2{font-size:18px;margin:28px 0 10px;padding-bottom:4px;border-bottom:2px solid #d7dbe0}
-    p{max-width:900px}
-    .note{background:#fff6e0;border-left:4px solid #E69F00;padding:8px 12px;max-width:900px}
-    .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(520px,100%),1fr));gap:16px}
-    figure{background:#fff;border:1px solid #dde1e6;border-radius:6px;margin:0;padding:8px;min-width:0}
-    figure.wide{grid-column:1/-1}
-    .table-wrap{max-width:100%;overflow-x:auto}
-    figure svg{width:100%;height:auto;display:block}
-    figcaption{font-size:13px;color:#555;padding:4px 6px}
-    figcaption a{color:#0072B2}
-    table{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0 12px}
-    caption{text-align:left;font-weight:600;padding:4px 0}
-    th,td{border:1px solid #dde1e6;padding:4px 10px;text-align:left;vertical-align:top}
-    th{background:#eef1f4}
-    td.num{text-align:right;font-variant-numeric:tabular-nums}
-    """
+        body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,"Liberation Sans","DejaVu Sans",sans-serif;color:#222;background:#f4f5f7;margin:0;padding:24px 32px;line-height:1.45}
+        main{max-width:1320px;margin:0 auto;min-width:0}
+        h1{font-size:24px;margin:0 0 4px}
+        .subtitle{color:#555;margin:0 0 18px}
+        h2{font-size:18px;margin:28px 0 10px;padding-bottom:4px;border-bottom:2px solid #d7dbe0}
+        p{max-width:900px}
+        .note{background:#fff6e0;border-left:4px solid #E69F00;padding:8px 12px;max-width:900px}
+        .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(520px,100%),1fr));gap:16px}
+        figure{background:#fff;border:1px solid #dde1e6;border-radius:6px;margin:0;padding:8px;min-width:0}
+        figure.wide{grid-column:1/-1}
+        .table-wrap{max-width:100%;overflow-x:auto}
+        figure svg{width:100%;height:auto;display:block}
+        figcaption{font-size:13px;color:#555;padding:4px 6px}
+        figcaption a{color:#0072B2}
+        table{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0 12px}
+        caption{text-align:left;font-weight:600;padding:4px 0}
+        th,td{border:1px solid #dde1e6;padding:4px 10px;text-align:left;vertical-align:top}
+        th{background:#eef1f4}
+        td.num{text-align:right;font-variant-numeric:tabular-nums}
+        """
 
     /// The complete HTML document.
     public func render() -> String {
@@ -80,31 +80,39 @@ public struct HTMLReport {
         var inGrid = false
         for block in blocks {
             if case .chart = block {
-                if !inGrid { out += "<div class=\"charts\">\n"; inGrid = true }
+                if !inGrid {
+                    out += "<div class=\"charts\">\n"
+                    inGrid = true
+                }
             } else if inGrid {
                 out += "</div>\n"
                 inGrid = false
             }
             switch block {
-            case let .section(h): out += "<h2>\(Self.escape(h))</h2>\n"
-            case let .paragraph(p): out += "<p>\(Self.escape(p))</p>\n"
-            case let .note(p): out += "<p class=\"note\">\(Self.escape(p))</p>\n"
-            case let .table(header, rows, caption):
+            case .section(let h): out += "<h2>\(Self.escape(h))</h2>\n"
+            case .paragraph(let p): out += "<p>\(Self.escape(p))</p>\n"
+            case .note(let p): out += "<p class=\"note\">\(Self.escape(p))</p>\n"
+            case .table(let header, let rows, let caption):
                 out += "<div class=\"table-wrap\"><table>\n"
                 if let caption { out += "<caption>\(Self.escape(caption))</caption>\n" }
                 // Headers may break after an underscore or a dot (long metric names, dotted keys).
                 out += "<tr>" + header.map { "<th>\(Self.breakable($0))</th>" }.joined() + "</tr>\n"
                 for row in rows {
-                    out += "<tr>" + row.map { cell in
-                        CSVTable.number(cell) != nil ? "<td class=\"num\">\(Self.escape(cell))</td>" : "<td>\(Self.escape(cell))</td>"
-                    }.joined() + "</tr>\n"
+                    out +=
+                        "<tr>"
+                        + row.map { cell in
+                            CSVTable.number(cell) != nil
+                                ? "<td class=\"num\">\(Self.escape(cell))</td>" : "<td>\(Self.escape(cell))</td>"
+                        }.joined() + "</tr>\n"
                 }
                 out += "</table></div>\n"
-            case let .chart(svg, caption, link, wide):
+            case .chart(let svg, let caption, let link, let wide):
                 out += (wide ? "<figure class=\"wide\">" : "<figure>") + "\n\(svg)\n"
                 if caption != nil || link != nil {
                     out += "<figcaption>" + (caption.map(Self.escape) ?? "")
-                    if let link { out += (caption == nil ? "" : " ") + "<a href=\"\(Self.escape(link))\">data (CSV)</a>" }
+                    if let link {
+                        out += (caption == nil ? "" : " ") + "<a href=\"\(Self.escape(link))\">data (CSV)</a>"
+                    }
                     out += "</figcaption>\n"
                 }
                 out += "</figure>\n"

@@ -16,10 +16,17 @@ public struct LineSeries {
     /// Draw point markers; nil draws them when the series has at most 30 points.
     public var markers: Bool?
 
-    public init(name: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil,
-                color: String? = nil, markers: Bool? = nil) {
-        self.name = name; self.x = x; self.y = y; self.low = low; self.high = high
-        self.color = color; self.markers = markers
+    public init(
+        name: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil,
+        color: String? = nil, markers: Bool? = nil
+    ) {
+        self.name = name
+        self.x = x
+        self.y = y
+        self.low = low
+        self.high = high
+        self.color = color
+        self.markers = markers
     }
 }
 
@@ -32,7 +39,10 @@ public struct ReferenceLine {
     public var color: String
 
     public init(name: String, x: [Double], y: [Double], color: String = "#666666") {
-        self.name = name; self.x = x; self.y = y; self.color = color
+        self.name = name
+        self.x = x
+        self.y = y
+        self.color = color
     }
 
     /// A horizontal line at `y` spanning the plot.
@@ -64,15 +74,26 @@ public struct LineChart: Chart {
     /// Font size of the title (smaller for panels).
     public var titleSize = 15.0
 
-    public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String,
-                xScale: AxisScale = .linear, yScale: AxisScale = .linear,
-                series: [LineSeries] = [], references: [ReferenceLine] = [],
-                xTicks: [Double]? = nil, yTicks: [Double]? = nil, yIncludes: [Double] = [],
-                width: Double = 600, height: Double = 380) {
-        self.title = title; self.subtitle = subtitle; self.xLabel = xLabel; self.yLabel = yLabel
-        self.xScale = xScale; self.yScale = yScale; self.series = series; self.references = references
-        self.xTicks = xTicks; self.yTicks = yTicks; self.yIncludes = yIncludes
-        self.width = width; self.height = height
+    public init(
+        title: String, subtitle: String? = nil, xLabel: String, yLabel: String,
+        xScale: AxisScale = .linear, yScale: AxisScale = .linear,
+        series: [LineSeries] = [], references: [ReferenceLine] = [],
+        xTicks: [Double]? = nil, yTicks: [Double]? = nil, yIncludes: [Double] = [],
+        width: Double = 600, height: Double = 380
+    ) {
+        self.title = title
+        self.subtitle = subtitle
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.xScale = xScale
+        self.yScale = yScale
+        self.series = series
+        self.references = references
+        self.xTicks = xTicks
+        self.yTicks = yTicks
+        self.yIncludes = yIncludes
+        self.width = width
+        self.height = height
     }
 
     public var dataRows: [ChartDataRow] {
@@ -88,7 +109,9 @@ public struct LineChart: Chart {
             if r.x.isEmpty, let y = r.y.first {
                 rows.append(ChartDataRow(series: r.name, x: "", y: y))
             } else {
-                for i in 0..<min(r.x.count, r.y.count) { rows.append(ChartDataRow(series: r.name, x: NumberText.roundTrip(r.x[i]), y: r.y[i])) }
+                for i in 0..<min(r.x.count, r.y.count) {
+                    rows.append(ChartDataRow(series: r.name, x: NumberText.roundTrip(r.x[i]), y: r.y[i]))
+                }
             }
         }
         return rows
@@ -98,7 +121,9 @@ public struct LineChart: Chart {
     private var legendEntries: [(name: String, color: String, dash: String?, band: Bool)] {
         if !showsLegend { return [] }
         if series.count == 1, references.isEmpty, series[0].low == nil { return [] }
-        return series.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil) }
+        return series.enumerated().map { i, s in
+            (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil)
+        }
             + references.map { ($0.name, $0.color, "6 4", false) }
     }
 
@@ -112,7 +137,8 @@ public struct LineChart: Chart {
     func svgParts() -> (defs: String, body: String) {
         let fontSize = 12.0
         // Domain and ticks.
-        var xs: [Double] = [], ys: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
         for s in series {
             xs += s.x
             ys += s.y
@@ -124,7 +150,8 @@ public struct LineChart: Chart {
         let xt = AxisMap.ticks(values: xs, scale: xScale, explicit: xTicks, include: [])
         let refYs = references.flatMap { $0.y }
         let yt = AxisMap.ticks(values: ys + refYs, scale: yScale, explicit: yTicks, include: yIncludes)
-        let xLabels = NiceTicks.labels(xt), yLabels = NiceTicks.labels(yt)
+        let xLabels = NiceTicks.labels(xt)
+        let yLabels = NiceTicks.labels(yt)
 
         // Layout.
         let top = subtitle == nil ? 40.0 : 56.0
@@ -132,9 +159,11 @@ public struct LineChart: Chart {
         let left = 30 + maxYLabel + 8
         let bottom = 50.0
         let entries = legendEntries
-        let legendWidth = entries.isEmpty ? 0 : min(190, (entries.map { SVG.textWidth($0.name, size: fontSize) }.max() ?? 0) + 38)
+        let legendWidth =
+            entries.isEmpty ? 0 : min(190, (entries.map { SVG.textWidth($0.name, size: fontSize) }.max() ?? 0) + 38)
         let right = 16 + legendWidth
-        let plotW = max(60, width - left - right), plotH = max(60, height - top - bottom)
+        let plotW = max(60, width - left - right)
+        let plotH = max(60, height - top - bottom)
         // Explicit ticks sit on data values (sweep points): pad the domain so edge markers show whole.
         let xd = AxisMap.padded(xt, scale: xScale, fraction: xTicks == nil ? 0 : 0.05)
         let yd = AxisMap.padded(yt, scale: yScale, fraction: yTicks == nil ? 0 : 0.05)
@@ -142,7 +171,9 @@ public struct LineChart: Chart {
         let ym = AxisMap(scale: yScale, lo: yd.lo, hi: yd.hi, p0: top + plotH, p1: top)
 
         var body: [String] = []
-        body += SVG.chartFrame(title: title, subtitle: subtitle, titleSize: titleSize, left: left, top: top, plotWidth: plotW, plotHeight: plotH)
+        body += SVG.chartFrame(
+            title: title, subtitle: subtitle, titleSize: titleSize, left: left, top: top, plotWidth: plotW,
+            plotHeight: plotH)
         // Grid and ticks.
         body += SVG.yGrid(yt, labels: yLabels, map: ym, left: left, plotWidth: plotW)
         for (t, label) in zip(xt, xLabels) {
@@ -153,8 +184,10 @@ public struct LineChart: Chart {
         }
         body.append(SVG.text(xLabel, x: left + plotW / 2, y: height - 12, size: fontSize, anchor: "middle"))
         let yMid = top + plotH / 2
-        body.append(SVG.text(yLabel, x: 16, y: yMid, size: fontSize, anchor: "middle",
-                             extra: "transform=\"rotate(-90 16 \(SVG.n(yMid)))\""))
+        body.append(
+            SVG.text(
+                yLabel, x: 16, y: yMid, size: fontSize, anchor: "middle",
+                extra: "transform=\"rotate(-90 16 \(SVG.n(yMid)))\""))
 
         // Data, clipped to the plot area.
         body.append("<g clip-path=\"url(#__CLIP__)\">")
@@ -166,15 +199,22 @@ public struct LineChart: Chart {
                 if segment.count >= 2 {
                     let upper = segment.map { "\(SVG.n(xm.px($0.0))),\(SVG.n(ym.px($0.2)))" }
                     let lower = segment.reversed().map { "\(SVG.n(xm.px($0.0))),\(SVG.n(ym.px($0.1)))" }
-                    body.append("<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>")
+                    body.append(
+                        "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
+                    )
                 } else if let p = segment.first {
-                    body.append(SVG.line(xm.px(p.0), ym.px(p.1), xm.px(p.0), ym.px(p.2), stroke: color, width: 6, dash: nil)
-                        .replacingOccurrences(of: "/>", with: " stroke-opacity=\"0.25\"/>"))
+                    body.append(
+                        SVG.line(xm.px(p.0), ym.px(p.1), xm.px(p.0), ym.px(p.2), stroke: color, width: 6, dash: nil)
+                            .replacingOccurrences(of: "/>", with: " stroke-opacity=\"0.25\"/>"))
                 }
                 segment = []
             }
             for j in 0..<min(s.x.count, low.count, high.count) {
-                if xm.drawable(s.x[j]), ym.drawable(low[j]), ym.drawable(high[j]) { segment.append((s.x[j], low[j], high[j])) } else { flush() }
+                if xm.drawable(s.x[j]), ym.drawable(low[j]), ym.drawable(high[j]) {
+                    segment.append((s.x[j], low[j], high[j]))
+                } else {
+                    flush()
+                }
             }
             flush()
         }
@@ -191,7 +231,9 @@ public struct LineChart: Chart {
             let color = s.color ?? Palette.color(i)
             let dash = Palette.dash(i).map { " stroke-dasharray=\"\($0)\"" } ?? ""
             for d in polylines(xs: s.x, ys: s.y, xm: xm, ym: ym) {
-                body.append("<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"\(dash)/>")
+                body.append(
+                    "<path d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"\(dash)/>"
+                )
             }
             let n = min(s.x.count, s.y.count)
             let drawable = (0..<n).filter { xm.drawable(s.x[$0]) && ym.drawable(s.y[$0]) }
@@ -199,13 +241,16 @@ public struct LineChart: Chart {
             for j in drawable {
                 let isolated = (j == 0 || !drawable.contains(j - 1)) && !drawable.contains(j + 1)
                 if s.markers ?? (n <= 30) || isolated {
-                    body.append("<circle cx=\"\(SVG.n(xm.px(s.x[j])))\" cy=\"\(SVG.n(ym.px(s.y[j])))\" r=\"3.2\" fill=\"\(color)\" stroke=\"#fff\" stroke-width=\"1\"/>")
+                    body.append(
+                        "<circle cx=\"\(SVG.n(xm.px(s.x[j])))\" cy=\"\(SVG.n(ym.px(s.y[j])))\" r=\"3.2\" fill=\"\(color)\" stroke=\"#fff\" stroke-width=\"1\"/>"
+                    )
                 }
             }
         }
         body.append("</g>")
         if !hasData {
-            body.append(SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))
+            body.append(
+                SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))
         }
 
         // Legend, right of the plot.
@@ -214,7 +259,9 @@ public struct LineChart: Chart {
             var ly = top + 8
             for e in entries {
                 if e.band {
-                    body.append("<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 5))\" width=\"22\" height=\"10\" fill=\"\(e.color)\" fill-opacity=\"0.18\"/>")
+                    body.append(
+                        "<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 5))\" width=\"22\" height=\"10\" fill=\"\(e.color)\" fill-opacity=\"0.18\"/>"
+                    )
                 }
                 body.append(SVG.line(lx, ly, lx + 22, ly, stroke: e.color, width: 2, dash: e.dash))
                 let shown = SVG.fit(e.name, maxWidth: legendWidth - 34)
@@ -226,7 +273,8 @@ public struct LineChart: Chart {
 
         let content = body.joined(separator: "\n")
         let clipID = "clip-" + SVG.hash(title + content)
-        let defs = "<defs><clipPath id=\"\(clipID)\"><rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" "
+        let defs =
+            "<defs><clipPath id=\"\(clipID)\"><rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" "
             + "width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\"/></clipPath></defs>"
         return (defs, content.replacingOccurrences(of: "__CLIP__", with: clipID))
     }

@@ -5,7 +5,10 @@ import RunRecords
 
 /// Display names and axis labels of the metrics the trainer writes.
 enum Metrics {
-    struct Info { let title: String; let axis: String }
+    struct Info {
+        let title: String
+        let axis: String
+    }
 
     /// metrics.csv's column names (RunRecords' MetricColumn), as the report looks them up.
     enum Column {
@@ -31,8 +34,9 @@ enum Metrics {
         "signal_inner_product": Info(title: "Signal inner product", axis: "max_r ⟨w_r, μ⟩"),
         "noise_inner_product": Info(title: "Noise inner product", axis: "mean_i max_r ⟨w_r, ξ_i⟩"),
         "text_signal_inner_product": Info(title: "Text signal inner product", axis: "max_r ⟨w̃_r, μ̃⟩"),
-        "condition_number": Info(title: "Condition number of the representation",
-                                 axis: "condition number σ_max / σ_min"),
+        "condition_number": Info(
+            title: "Condition number of the representation",
+            axis: "condition number σ_max / σ_min"),
         "subspace_alignment": Info(title: "Subspace alignment", axis: "alignment"),
         "train_accuracy": Info(title: "Train accuracy", axis: "accuracy (fraction correct)"),
         "test_accuracy": Info(title: "Test accuracy", axis: "accuracy (fraction correct)"),
@@ -43,9 +47,11 @@ enum Metrics {
         "logging_seconds": Info(title: "Logging time", axis: "logging time (s)"),
     ]
     /// Preferred display order.
-    static let order = ["test_accuracy", "train_accuracy", "loss", "final_loss", "signal_learning",
-                        "noise_memorization", "condition_number", "subspace_alignment", "compute_seconds",
-                        "communication_seconds", "seconds_per_step"]
+    static let order = [
+        "test_accuracy", "train_accuracy", "loss", "final_loss", "signal_learning",
+        "noise_memorization", "condition_number", "subspace_alignment", "compute_seconds",
+        "communication_seconds", "seconds_per_step",
+    ]
     static let stepAxis = "training step"
 
     /// The catalogue's entry for `key`, or one made from the key's words.
@@ -69,9 +75,11 @@ enum Metrics {
 
     /// Summary figures that record the run's bookkeeping, not its result: never plotted or tabled
     /// as results.
-    static let bookkeeping: Set<String> = ["seed", "steps", "epochs", "steps_completed", "steps_planned", "ranks",
-                                           "resumed_from_step", "wall_seconds", "compute_seconds",
-                                           "communication_seconds"]
+    static let bookkeeping: Set<String> = [
+        "seed", "steps", "epochs", "steps_completed", "steps_planned", "ranks",
+        "resumed_from_step", "wall_seconds", "compute_seconds",
+        "communication_seconds",
+    ]
 
     /// Figures that time the run (not its science): the report shows them in a section of their own.
     static func isTiming(_ key: String) -> Bool {

@@ -7,7 +7,8 @@ public enum NiceTicks {
     /// Ticks with a round step whose first tick is ≤ `min` and last tick is ≥ `max`.
     public static func linear(min lo0: Double, max hi0: Double, target: Int = 6) -> [Double] {
         guard lo0.isFinite, hi0.isFinite else { return [0, 1] }
-        var lo = Swift.min(lo0, hi0), hi = Swift.max(lo0, hi0)
+        var lo = Swift.min(lo0, hi0)
+        var hi = Swift.max(lo0, hi0)
         if hi - lo <= 1e-12 * Swift.max(abs(lo), abs(hi)) {
             let pad = lo == 0 ? 1 : abs(lo) * 0.1
             lo -= pad
@@ -18,7 +19,8 @@ public enum NiceTicks {
         let magnitude = Foundation.pow(10, exponent)
         let mantissa = [1, 2, 2.5, 5, 10].first { $0 * magnitude >= raw * (1 - 1e-9) } ?? 10
         let step = mantissa * magnitude
-        let first = Foundation.floor(lo / step), last = Foundation.ceil(hi / step)
+        let first = Foundation.floor(lo / step)
+        let last = Foundation.ceil(hi / step)
         // k·m·10^e computed so that 0.1-steps give 0.3, not 0.30000000000000004.
         func value(_ k: Double) -> Double {
             let v = exponent < 0 ? k * mantissa / Foundation.pow(10, -exponent) : k * mantissa * magnitude
@@ -34,13 +36,17 @@ public enum NiceTicks {
     /// powers of ten (every n-th decade for very long ranges) otherwise. Covers the data.
     public static func log(min lo0: Double, max hi0: Double) -> [Double] {
         guard lo0 > 0, hi0 > 0, lo0.isFinite, hi0.isFinite else { return [1, 10] }
-        let lo = Swift.min(lo0, hi0), hi = Swift.max(lo0, hi0)
-        let d0 = Int(Foundation.floor(Foundation.log10(lo) + 1e-12)), d1 = Int(Foundation.ceil(Foundation.log10(hi) - 1e-12))
+        let lo = Swift.min(lo0, hi0)
+        let hi = Swift.max(lo0, hi0)
+        let d0 = Int(Foundation.floor(Foundation.log10(lo) + 1e-12))
+        let d1 = Int(Foundation.ceil(Foundation.log10(hi) - 1e-12))
         let decades = Swift.max(d1 - d0, 1)
         if decades <= 3 {
             var candidates: [Double] = []
             let mantissas: [Double] = decades == 1 ? [1, 2, 3, 5] : [1, 2, 5]
-            for d in (d0 - 1)...(d1 + 1) { for m in mantissas { candidates.append(clean(m * Foundation.pow(10, Double(d)))) } }
+            for d in (d0 - 1)...(d1 + 1) {
+                for m in mantissas { candidates.append(clean(m * Foundation.pow(10, Double(d)))) }
+            }
             let start = candidates.lastIndex { $0 <= lo * (1 + 1e-12) } ?? 0
             let end = candidates.firstIndex { $0 >= hi * (1 - 1e-12) } ?? candidates.count - 1
             return Array(candidates[start...Swift.max(start + 1, end)])
@@ -67,7 +73,8 @@ public enum NiceTicks {
         let biggest = ticks.map(abs).max() ?? 0
         let nonzero = ticks.filter { $0 != 0 }.map(abs)
         let smallest = nonzero.min() ?? 1
-        let exponential = biggest >= 1e6 || (biggest < 1e-3 && biggest > 0) || (smallest < 1e-4 && biggest / smallest > 1e3)
+        let exponential =
+            biggest >= 1e6 || (biggest < 1e-3 && biggest > 0) || (smallest < 1e-4 && biggest / smallest > 1e3)
         for digits in 0...10 {
             let texts = ticks.map { exponential ? compactExponent($0, digits) : String(format: "%.\(digits)f", $0) }
             let exact = zip(texts, ticks).allSatisfy { text, t in

@@ -15,10 +15,16 @@ public struct PanelFigure: Chart {
     public var panelWidth: Double
     public var panelHeight: Double
 
-    public init(title: String, subtitle: String? = nil, panels: [LineChart], columns: Int = 4,
-                panelWidth: Double = 300, panelHeight: Double = 290) {
-        self.title = title; self.subtitle = subtitle; self.panels = panels
-        self.columns = max(1, columns); self.panelWidth = panelWidth; self.panelHeight = panelHeight
+    public init(
+        title: String, subtitle: String? = nil, panels: [LineChart], columns: Int = 4,
+        panelWidth: Double = 300, panelHeight: Double = 290
+    ) {
+        self.title = title
+        self.subtitle = subtitle
+        self.panels = panels
+        self.columns = max(1, columns)
+        self.panelWidth = panelWidth
+        self.panelHeight = panelHeight
     }
 
     /// Height of the title, subtitle and legend above the panels.
@@ -42,9 +48,12 @@ public struct PanelFigure: Chart {
         var out = "panel,series,x,y,low,high\n"
         for p in panels {
             for r in p.dataRows {
-                out += [CSVField.text(p.title).rendered, CSVField.text(r.series).rendered, CSVField.quoted(r.x),
+                out +=
+                    [
+                        CSVField.text(p.title).rendered, CSVField.text(r.series).rendered, CSVField.quoted(r.x),
                         NumberText.roundTrip(r.y), r.low.map(NumberText.roundTrip) ?? "",
-                        r.high.map(NumberText.roundTrip) ?? ""].joined(separator: ",") + "\n"
+                        r.high.map(NumberText.roundTrip) ?? "",
+                    ].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -69,8 +78,9 @@ public struct PanelFigure: Chart {
         let ly = header - 14
         for e in legend {
             if e.band {
-                body.append("<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 5))\" width=\"22\" height=\"10\" "
-                    + "fill=\"\(e.color)\" fill-opacity=\"0.18\"/>")
+                body.append(
+                    "<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 5))\" width=\"22\" height=\"10\" "
+                        + "fill=\"\(e.color)\" fill-opacity=\"0.18\"/>")
             }
             body.append(SVG.line(lx, ly, lx + 22, ly, stroke: e.color, width: 2))
             body.append(SVG.text(e.name, x: lx + 28, y: ly + 4, size: 12))
@@ -82,7 +92,8 @@ public struct PanelFigure: Chart {
             p.titleSize = 13
             p.width = panelWidth
             p.height = panelHeight
-            let x = panelWidth * Double(k % columns), y = header + panelHeight * Double(k / columns)
+            let x = panelWidth * Double(k % columns)
+            let y = header + panelHeight * Double(k / columns)
             let parts = p.svgParts()
             body.append("<g transform=\"translate(\(SVG.n(x)) \(SVG.n(y)))\">")
             body.append(parts.defs)

@@ -23,7 +23,10 @@ public struct RunFolder {
     public static let summaryFile = RunSummary.file
 
     public init(url: URL, config: JSONValue?, metrics: CSVTable?, summary: SummaryFile?) throws {
-        self.url = url; self.config = config; self.metrics = metrics; self.summary = summary
+        self.url = url
+        self.config = config
+        self.metrics = metrics
+        self.summary = summary
         summaryMembers = try summary?.members()
     }
 
@@ -34,11 +37,18 @@ public struct RunFolder {
         func path(_ name: String) -> URL { url.appendingPathComponent(name) }
         let names = [configFile, metricsFile, summaryFile]
         guard names.contains(where: { fm.fileExists(atPath: path($0).path) }) else {
-            throw RecordError.missingFile(path(metricsFile), hint: "\(url.path) holds none of \(names.joined(separator: ", ")); "
-                + "pass the output folder of `infomax train` (or a sweep folder with sweep.json), or wait until the run has logged its first step")
+            throw RecordError.missingFile(
+                path(metricsFile),
+                hint: "\(url.path) holds none of \(names.joined(separator: ", ")); "
+                    + "pass the output folder of `infomax train` (or a sweep folder with sweep.json), or wait until the run has logged its first step"
+            )
         }
-        var config: JSONValue? = nil, summary: SummaryFile? = nil, metrics: CSVTable? = nil
-        if fm.fileExists(atPath: path(configFile).path) { config = try RecordCoding.read(JSONValue.self, from: path(configFile), hint: "", plain: true) }
+        var config: JSONValue? = nil
+        var summary: SummaryFile? = nil
+        var metrics: CSVTable? = nil
+        if fm.fileExists(atPath: path(configFile).path) {
+            config = try RecordCoding.read(JSONValue.self, from: path(configFile), hint: "", plain: true)
+        }
         summary = try SummaryFile.read(folder: url)
         if fm.fileExists(atPath: path(metricsFile).path) { metrics = try CSVTable(contentsOf: path(metricsFile)) }
         return try RunFolder(url: url, config: config, metrics: metrics, summary: summary)
@@ -49,7 +59,8 @@ public struct RunFolder {
     public func curve(_ column: String) -> (x: [Double], y: [Double]) {
         guard let metrics, let values = metrics.numbers(column) else { return ([], []) }
         let steps = metrics.numbers(MetricColumn.step.rawValue) ?? values.indices.map { Double($0) }
-        var x: [Double] = [], y: [Double] = []
+        var x: [Double] = []
+        var y: [Double] = []
         for (s, v) in zip(steps, values) {
             guard let s, let v else { continue }
             x.append(s)
@@ -64,7 +75,8 @@ public struct RunFolder {
         guard let metrics, let values = metrics.numbers(column), let xs = metrics.numbers(xColumn) else {
             return ([], [])
         }
-        var x: [Double] = [], y: [Double] = []
+        var x: [Double] = []
+        var y: [Double] = []
         for (s, v) in zip(xs, values) {
             guard let s, let v else { continue }
             x.append(s)
@@ -80,7 +92,9 @@ public struct RunFolder {
     }
 
     /// A finite numeric summary figure by its key in summary.json.
-    public func summaryNumber(_ key: String) -> Double? { summaryMembers?[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil } }
+    public func summaryNumber(_ key: String) -> Double? {
+        summaryMembers?[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil }
+    }
 
     /// Seconds per step from the summary, else from the last `wall_seconds` / `step` of metrics.csv.
     public var secondsPerStep: Double? {

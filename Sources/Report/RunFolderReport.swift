@@ -56,16 +56,20 @@ public struct RunFolderReport {
     /// scaling.csv), as (URL, text).
     func buildWithFiles() throws -> (title: String, subtitle: String, items: [Item], files: [(URL, String)]) {
         guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw RecordError.missingFile(folder, hint: "the folder does not exist; pass a run folder "
-                + "(from `infomax train`), a sweep folder (from `infomax sweep`) "
-                + "or a scaling study (from jobs/scaling.sh)")
+            throw RecordError.missingFile(
+                folder,
+                hint: "the folder does not exist; pass a run folder "
+                    + "(from `infomax train`), a sweep folder (from `infomax sweep`) "
+                    + "or a scaling study (from jobs/scaling.sh)")
         }
         let name = folder.lastPathComponent
         switch kind {
         case .scalingStudy:
             let study = try ScalingStudy.load(folder)
-            return ("Scaling report — \(name)", Self.stamp(folder), ScalingReportBuilder(study: study).items(),
-                    [(folder.appendingPathComponent(ScalingStudy.csvFile), study.csv())])
+            return (
+                "Scaling report — \(name)", Self.stamp(folder), ScalingReportBuilder(study: study).items(),
+                [(folder.appendingPathComponent(ScalingStudy.csvFile), study.csv())]
+            )
         case .sweep:
             let sweep = try SweepFolder.load(folder)
             return ("Sweep report — \(name)", Self.stamp(folder), SweepReportBuilder(sweep: sweep).items(), [])
@@ -95,11 +99,11 @@ public struct RunFolderReport {
         var written: Set<String> = []
         for item in built.items {
             switch item {
-            case let .section(s): html.section(s)
-            case let .paragraph(p): html.paragraph(p)
-            case let .note(p): html.note(p)
-            case let .table(h, r, c): html.table(header: h, rows: r, caption: c)
-            case let .chart(chart, caption):
+            case .section(let s): html.section(s)
+            case .paragraph(let p): html.paragraph(p)
+            case .note(let p): html.note(p)
+            case .table(let h, let r, let c): html.table(header: h, rows: r, caption: c)
+            case .chart(let chart, let caption):
                 n += 1
                 let file = String(format: "%02d-", n) + Self.slug(chart.title) + ".csv"
                 try AtomicFile.write(chart.dataCSV(), to: dataFolder.appendingPathComponent(file))

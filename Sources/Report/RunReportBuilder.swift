@@ -17,8 +17,10 @@ struct RunReportBuilder {
             let rows = summary.flattened().map { [$0.key, $0.value] }
             items.append(.table(header: ["key", "value"], rows: rows, caption: nil))
         } else {
-            items.append(.note("No \(RunFolder.summaryFile) yet: the run is still going or stopped early. "
-                + "Curves show the steps logged so far."))
+            items.append(
+                .note(
+                    "No \(RunFolder.summaryFile) yet: the run is still going or stopped early. "
+                        + "Curves show the steps logged so far."))
         }
         items.append(.section("Training curves"))
         var charts: [RunFolderReport.Item] = []
@@ -31,10 +33,13 @@ struct RunReportBuilder {
         func single(_ key: String, _ subtitle: String? = nil) {
             let c = run.curve(key)
             let info = Metrics.info(key)
-            charts.append(.chart(LineChart(title: info.title, subtitle: subtitle, xLabel: Metrics.stepAxis,
-                                           yLabel: info.axis, yScale: Metrics.scale(key, c.y),
-                                           series: [LineSeries(name: key, x: c.x, y: c.y)],
-                                           yIncludes: Metrics.isAccuracy(key) ? [0, 1] : []), caption: nil))
+            charts.append(
+                .chart(
+                    LineChart(
+                        title: info.title, subtitle: subtitle, xLabel: Metrics.stepAxis,
+                        yLabel: info.axis, yScale: Metrics.scale(key, c.y),
+                        series: [LineSeries(name: key, x: c.x, y: c.y)],
+                        yIncludes: Metrics.isAccuracy(key) ? [0, 1] : []), caption: nil))
         }
         if has(C.loss) { single(C.loss) }
         let sn = [C.signalLearning, C.noiseMemorization].filter(has)
@@ -43,12 +48,15 @@ struct RunReportBuilder {
                 let c = run.curve(k)
                 return LineSeries(name: Metrics.info(k).title.lowercased(), x: c.x, y: c.y)
             }
-            charts.append(.chart(LineChart(title: "Signal learning vs noise memorization",
-                                           subtitle: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
-                                               + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0))",
-                                           xLabel: Metrics.stepAxis, yLabel: "coefficient in w_r − w_r(0)",
-                                           series: series),
-                                 caption: "Learning the signal generalizes; memorizing the noise does not."))
+            charts.append(
+                .chart(
+                    LineChart(
+                        title: "Signal learning vs noise memorization",
+                        subtitle: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                            + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0))",
+                        xLabel: Metrics.stepAxis, yLabel: "coefficient in w_r − w_r(0)",
+                        series: series),
+                    caption: "Learning the signal generalizes; memorizing the noise does not."))
         }
         if has(C.conditionNumber) { single(C.conditionNumber) }
         if has(C.subspaceAlignment) { single(C.subspaceAlignment) }
@@ -58,24 +66,32 @@ struct RunReportBuilder {
                 let c = run.curve(k)
                 return LineSeries(name: k == C.trainAccuracy ? "train" : "test", x: c.x, y: c.y)
             }
-            charts.append(.chart(LineChart(title: "Downstream accuracy", xLabel: Metrics.stepAxis,
-                                           yLabel: "accuracy (fraction correct)", series: series,
-                                           references: [.horizontal("chance (0.5)", y: 0.5)], yIncludes: [0, 1]),
-                                 caption: nil))
+            charts.append(
+                .chart(
+                    LineChart(
+                        title: "Downstream accuracy", xLabel: Metrics.stepAxis,
+                        yLabel: "accuracy (fraction correct)", series: series,
+                        references: [.horizontal("chance (0.5)", y: 0.5)], yIncludes: [0, 1]),
+                    caption: nil))
         } else if let summary = run.summary {
             let pairs = [("train", run.summaryNumber(C.trainAccuracy)), ("test", run.summaryNumber(C.testAccuracy))]
                 .compactMap { n, v in v.map { (n, $0) } }
             if !pairs.isEmpty {
                 let name = summary.mode.rawValue
-                charts.append(.chart(BarChart(title: "Final downstream accuracy", yLabel: "accuracy (fraction correct)",
-                                              categories: pairs.map(\.0),
-                                              series: [BarSeries(name: name, values: pairs.map(\.1))],
-                                              yIncludes: [0, 1]), caption: nil))
+                charts.append(
+                    .chart(
+                        BarChart(
+                            title: "Final downstream accuracy", yLabel: "accuracy (fraction correct)",
+                            categories: pairs.map(\.0),
+                            series: [BarSeries(name: name, values: pairs.map(\.1))],
+                            yIncludes: [0, 1]), caption: nil))
             }
         }
-        let handled: Set<String> = [C.step, C.wallSeconds, C.epoch, C.loss, C.signalLearning, C.noiseMemorization,
-                                    C.conditionNumber, C.subspaceAlignment, C.trainAccuracy, C.testAccuracy,
-                                    C.computeSeconds, C.communicationSeconds]
+        let handled: Set<String> = [
+            C.step, C.wallSeconds, C.epoch, C.loss, C.signalLearning, C.noiseMemorization,
+            C.conditionNumber, C.subspaceAlignment, C.trainAccuracy, C.testAccuracy,
+            C.computeSeconds, C.communicationSeconds,
+        ]
         for c in columns where !handled.contains(c) && !Metrics.isTiming(c) && has(c) { single(c) }
         // Timings after the science, in a section of their own.
         var timings: [RunFolderReport.Item] = []
@@ -85,13 +101,20 @@ struct RunReportBuilder {
                 let c = run.curve(k)
                 return LineSeries(name: k == C.computeSeconds ? "compute" : "communication", x: c.x, y: c.y)
             }
-            timings.append(.chart(LineChart(title: "Compute vs communication time", xLabel: Metrics.stepAxis,
-                                            yLabel: "time (s)", series: series), caption: nil))
+            timings.append(
+                .chart(
+                    LineChart(
+                        title: "Compute vs communication time", xLabel: Metrics.stepAxis,
+                        yLabel: "time (s)", series: series), caption: nil))
         }
         for c in columns where !handled.contains(c) && Metrics.isTiming(c) && has(c) {
-            let curve = run.curve(c), info = Metrics.info(c)
-            timings.append(.chart(LineChart(title: info.title, xLabel: Metrics.stepAxis, yLabel: info.axis,
-                                            series: [LineSeries(name: c, x: curve.x, y: curve.y)]), caption: nil))
+            let curve = run.curve(c)
+            let info = Metrics.info(c)
+            timings.append(
+                .chart(
+                    LineChart(
+                        title: info.title, xLabel: Metrics.stepAxis, yLabel: info.axis,
+                        series: [LineSeries(name: c, x: curve.x, y: curve.y)]), caption: nil))
         }
         if charts.isEmpty && timings.isEmpty {
             items.append(.note("No metric rows to plot (\(RunFolder.metricsFile) is missing or has no values yet)."))

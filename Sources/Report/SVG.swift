@@ -42,23 +42,31 @@ enum SVG {
         return String(s.prefix(keep)) + "…"
     }
 
-    static func text(_ s: String, x: Double, y: Double, size: Double = 12, anchor: String = "start",
-                     weight: String? = nil, fill: String = "#222", extra: String = "") -> String {
+    static func text(
+        _ s: String, x: Double, y: Double, size: Double = 12, anchor: String = "start",
+        weight: String? = nil, fill: String = "#222", extra: String = ""
+    ) -> String {
         "<text x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(size))\" text-anchor=\"\(anchor)\" fill=\"\(fill)\""
-            + (weight.map { " font-weight=\"\($0)\"" } ?? "") + (extra.isEmpty ? "" : " " + extra) + ">\(escape(s))</text>"
+            + (weight.map { " font-weight=\"\($0)\"" } ?? "") + (extra.isEmpty ? "" : " " + extra)
+            + ">\(escape(s))</text>"
     }
 
     /// What every chart starts with: the title, the subtitle and the plot frame.
-    static func chartFrame(title: String, subtitle: String?, titleSize: Double = 15,
-                           left: Double, top: Double, plotWidth: Double, plotHeight: Double) -> [String] {
+    static func chartFrame(
+        title: String, subtitle: String?, titleSize: Double = 15,
+        left: Double, top: Double, plotWidth: Double, plotHeight: Double
+    ) -> [String] {
         var out = [text(title, x: left, y: 24, size: titleSize, weight: "bold")]
         if let subtitle { out.append(text(subtitle, x: left, y: 42, size: 11.5, fill: "#555")) }
-        out.append("<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>")
+        out.append(
+            "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>"
+        )
         return out
     }
 
     /// Horizontal grid lines at the y ticks, with tick marks and labels left of the plot.
-    static func yGrid(_ ticks: [Double], labels: [String], map ym: AxisMap, left: Double, plotWidth: Double) -> [String] {
+    static func yGrid(_ ticks: [Double], labels: [String], map ym: AxisMap, left: Double, plotWidth: Double) -> [String]
+    {
         var out: [String] = []
         for (t, label) in zip(ticks, labels) {
             let py = ym.px(t)
@@ -69,7 +77,9 @@ enum SVG {
         return out
     }
 
-    static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: String? = nil) -> String {
+    static func line(
+        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1, dash: String? = nil
+    ) -> String {
         "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(n(width))\""
             + (dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"
     }
@@ -84,8 +94,8 @@ enum SVG {
 
     /// FNV-1a hash, used to give each chart's clip path a document-unique id.
     static func hash(_ s: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(h, radix: 36)
     }
 }

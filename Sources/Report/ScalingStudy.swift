@@ -34,8 +34,9 @@ public struct ScalingStudy {
     /// `.missingFile` for a point without bench.json, `.malformed` for a bad file.
     public static func load(_ url: URL) throws -> ScalingStudy {
         let file = url.appendingPathComponent(Self.file)
-        let manifest = try RecordCoding.read(ScalingManifest.self, from: file,
-                                             hint: "not a scaling study; run jobs/scaling.sh or jobs/scaling.sbatch, which write it")
+        let manifest = try RecordCoding.read(
+            ScalingManifest.self, from: file,
+            hint: "not a scaling study; run jobs/scaling.sh or jobs/scaling.sbatch, which write it")
         func bad(_ reason: String) -> RecordError { .malformed(file, reason: reason) }
         if let schema = manifest.schema, schema != Self.schema {
             throw bad("schema \"\(schema)\" is not \"\(Self.schema)\"")
@@ -57,20 +58,26 @@ public struct ScalingStudy {
         let failed = try rankList("failed", manifest.failed)
         let ranks = listed.filter { !failed.contains($0) }.sorted()
         guard !ranks.isEmpty else {
-            throw bad("every rank count failed (`failed`: \(failed)); see the job log for why, then run the study again")
+            throw bad(
+                "every rank count failed (`failed`: \(failed)); see the job log for why, then run the study again")
         }
         let flags = manifest.benchFlags ?? []
         var points: [BenchResult] = []
         for p in ranks {
             let bench = pointFolder(url, ranks: p).appendingPathComponent(BenchReport.file)
-            let point = try BenchResult.load(bench, hint: "the bench at \(p) rank(s) did not write it (it failed, or is still running: see the job log); "
-                + "run the study again, or remove \(p) from `ranks` in \(file.path) to report the other rank counts")
+            let point = try BenchResult.load(
+                bench,
+                hint: "the bench at \(p) rank(s) did not write it (it failed, or is still running: see the job log); "
+                    + "run the study again, or remove \(p) from `ranks` in \(file.path) to report the other rank counts"
+            )
             guard point.ranks == p else {
-                throw RecordError.malformed(bench, reason: "`ranks` is \(point.ranks) but the folder np-\(p) is the point at \(p) rank(s)")
+                throw RecordError.malformed(
+                    bench, reason: "`ranks` is \(point.ranks) but the folder np-\(p) is the point at \(p) rank(s)")
             }
             points.append(point)
         }
-        return ScalingStudy(url: url, kind: kind, ranks: ranks, failed: failed, benchFlags: flags, manifest: manifest, points: points)
+        return ScalingStudy(
+            url: url, kind: kind, ranks: ranks, failed: failed, benchFlags: flags, manifest: manifest, points: points)
     }
 
     // MARK: derived figures
@@ -93,14 +100,18 @@ public struct ScalingStudy {
 
     public var rows: [Row] {
         guard let ref = points.first else { return [] }
-        let p0 = Double(ref.ranks), t0 = ref.secondsPerStep
+        let p0 = Double(ref.ranks)
+        let t0 = ref.secondsPerStep
         return points.map { b in
-            let p = Double(b.ranks), t = b.secondsPerStep
+            let p = Double(b.ranks)
+            let t = b.secondsPerStep
             var work: Double? = nil
             if let r = b.gflopsPerRank, let r0 = ref.gflopsPerRank, r0 > 0 { work = r / r0 }
-            return Row(point: b, idealSecondsPerStep: kind.idealTime(p0: p0, t0: t0, p: p),
-                       speedup: kind.speedup(p0: p0, t0: t0, p: p, t: t), efficiency: kind.efficiency(p0: p0, t0: t0, p: p, t: t),
-                       workEfficiency: work)
+            return Row(
+                point: b, idealSecondsPerStep: kind.idealTime(p0: p0, t0: t0, p: p),
+                speedup: kind.speedup(p0: p0, t0: t0, p: p, t: t),
+                efficiency: kind.efficiency(p0: p0, t0: t0, p: p, t: t),
+                workEfficiency: work)
         }
     }
 
@@ -113,13 +124,21 @@ public struct ScalingStudy {
         var lines = [Self.csvHeader.joined(separator: ",")]
         for r in rows {
             let b = r.point
-            let perRank: Double? = b.batchPerRank.isEmpty ? Double(b.globalBatch) / Double(b.ranks)
+            let perRank: Double? =
+                b.batchPerRank.isEmpty
+                ? Double(b.globalBatch) / Double(b.ranks)
                 : (Set(b.batchPerRank).count == 1 ? Double(b.batchPerRank[0]) : Double(b.globalBatch) / Double(b.ranks))
-            var cells = [String(b.ranks), String(b.globalBatch), num(b.secondsPerStep), num(r.speedup), num(r.efficiency)]
+            var cells = [
+                String(b.ranks), String(b.globalBatch), num(b.secondsPerStep), num(r.speedup), num(r.efficiency),
+            ]
             cells += BenchResult.phaseKeys.map { num(b.phases[$0]) }
-            cells += [num(b.gflopsTotal), num(b.fractionOfPeak), num(b.bytesPerStepPerRank), num(b.peakRSSBytes),
-                      num(perRank), num(r.idealSecondsPerStep), num(r.samplesPerSecond), num(b.gflopsPerRank), num(b.sgemmPeakGflops),
-                      num(b.report.sgemmPeakGflopsAllRanks), num(b.rankSpread), num(b.allocationsPerStep), num(r.workEfficiency)]
+            cells += [
+                num(b.gflopsTotal), num(b.fractionOfPeak), num(b.bytesPerStepPerRank), num(b.peakRSSBytes),
+                num(perRank), num(r.idealSecondsPerStep), num(r.samplesPerSecond), num(b.gflopsPerRank),
+                num(b.sgemmPeakGflops),
+                num(b.report.sgemmPeakGflopsAllRanks), num(b.rankSpread), num(b.allocationsPerStep),
+                num(r.workEfficiency),
+            ]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -20,12 +20,21 @@ public struct StackedBarChart: Chart {
     public var width: Double
     public var height: Double
 
-    public init(title: String, subtitle: String? = nil, xLabel: String = "", yLabel: String, categories: [String],
-                segments: [BarSeries], totals: [Double]? = nil, totalName: String = "total",
-                width: Double = 600, height: Double = 380) {
-        self.title = title; self.subtitle = subtitle; self.xLabel = xLabel; self.yLabel = yLabel
-        self.categories = categories; self.segments = segments; self.totals = totals; self.totalName = totalName
-        self.width = width; self.height = height
+    public init(
+        title: String, subtitle: String? = nil, xLabel: String = "", yLabel: String, categories: [String],
+        segments: [BarSeries], totals: [Double]? = nil, totalName: String = "total",
+        width: Double = 600, height: Double = 380
+    ) {
+        self.title = title
+        self.subtitle = subtitle
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.categories = categories
+        self.segments = segments
+        self.totals = totals
+        self.totalName = totalName
+        self.width = width
+        self.height = height
     }
 
     private func value(_ s: BarSeries, _ c: Int) -> Double? {
@@ -44,7 +53,9 @@ public struct StackedBarChart: Chart {
             }
         }
         if let totals {
-            for (i, c) in categories.enumerated() where i < totals.count { rows.append(ChartDataRow(series: totalName, x: c, y: totals[i])) }
+            for (i, c) in categories.enumerated() where i < totals.count {
+                rows.append(ChartDataRow(series: totalName, x: c, y: totals[i]))
+            }
         }
         return rows
     }
@@ -52,33 +63,44 @@ public struct StackedBarChart: Chart {
     public func svg() -> String {
         let tops = categories.indices.map(stackHeight) + (totals ?? []).filter { $0.isFinite }
         // Head room above the tallest bar for its value label.
-        let yt = AxisMap.ticks(values: tops, scale: .linear, explicit: nil, include: [0, (tops.filter(\.isFinite).max() ?? 0) * 1.08])
+        let yt = AxisMap.ticks(
+            values: tops, scale: .linear, explicit: nil, include: [0, (tops.filter(\.isFinite).max() ?? 0) * 1.08])
         let yLabels = NiceTicks.labels(yt)
         let top = subtitle == nil ? 40.0 : 56.0
         let left = 30 + (yLabels.map { SVG.textWidth($0, size: 11) }.max() ?? 20) + 8
-        var legend: [(name: String, color: String, tick: Bool)] = segments.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), false) }
+        var legend: [(name: String, color: String, tick: Bool)] = segments.enumerated().map { i, s in
+            (s.name, s.color ?? Palette.color(i), false)
+        }
         legend.reverse()  // top layer first, as the bars read
         if totals != nil { legend.insert((totalName, "#222222", true), at: 0) }
         let legendWidth = legend.isEmpty ? 0 : min(190, (legend.map { SVG.textWidth($0.name) }.max() ?? 0) + 38)
         let bottom = 46.0 + (xLabel.isEmpty ? 0 : 4)
-        let plotW = max(60, width - left - 16 - legendWidth), plotH = max(60, height - top - bottom)
+        let plotW = max(60, width - left - 16 - legendWidth)
+        let plotH = max(60, height - top - bottom)
         let ym = AxisMap(scale: .linear, lo: yt.first ?? 0, hi: yt.last ?? 1, p0: top + plotH, p1: top)
 
         var body: [String] = []
-        body += SVG.chartFrame(title: title, subtitle: subtitle, left: left, top: top, plotWidth: plotW, plotHeight: plotH)
+        body += SVG.chartFrame(
+            title: title, subtitle: subtitle, left: left, top: top, plotWidth: plotW, plotHeight: plotH)
         body += SVG.yGrid(yt, labels: yLabels, map: ym, left: left, plotWidth: plotW)
         let groupW = categories.isEmpty ? plotW : plotW / Double(categories.count)
         let barW = min(90, groupW * 0.6)
         for (c, category) in categories.enumerated() {
             let cx = left + groupW * (Double(c) + 0.5)
-            body.append(SVG.text(SVG.fit(category, maxWidth: groupW - 4, size: 11), x: cx, y: top + plotH + 16, size: 11, anchor: "middle", fill: "#333"))
+            body.append(
+                SVG.text(
+                    SVG.fit(category, maxWidth: groupW - 4, size: 11), x: cx, y: top + plotH + 16, size: 11,
+                    anchor: "middle", fill: "#333"))
             var base = 0.0
             for (i, s) in segments.enumerated() {
                 guard let v = value(s, c) else { continue }
-                let y0 = ym.px(base), y1 = ym.px(base + v)
+                let y0 = ym.px(base)
+                let y1 = ym.px(base + v)
                 let tip = "\(s.name) · \(category): \(NumberText.display(v, digits: 4))"
-                body.append("<rect x=\"\(SVG.n(cx - barW / 2))\" y=\"\(SVG.n(y1))\" width=\"\(SVG.n(barW))\" height=\"\(SVG.n(max(0, y0 - y1)))\" "
-                    + "fill=\"\(s.color ?? Palette.color(i))\" stroke=\"#ffffff\" stroke-width=\"0.5\"><title>\(SVG.escape(tip))</title></rect>")
+                body.append(
+                    "<rect x=\"\(SVG.n(cx - barW / 2))\" y=\"\(SVG.n(y1))\" width=\"\(SVG.n(barW))\" height=\"\(SVG.n(max(0, y0 - y1)))\" "
+                        + "fill=\"\(s.color ?? Palette.color(i))\" stroke=\"#ffffff\" stroke-width=\"0.5\"><title>\(SVG.escape(tip))</title></rect>"
+                )
                 base += v
             }
             var labelY = ym.px(base) - 4
@@ -86,16 +108,27 @@ public struct StackedBarChart: Chart {
                 let py = ym.px(t)
                 body.append(SVG.line(cx - barW / 2 - 5, py, cx + barW / 2 + 5, py, stroke: "#222222", width: 2.5))
                 labelY = min(labelY, py - 5)
-                body.append(SVG.text(NumberText.display(t, digits: 3), x: cx, y: labelY, size: 10, anchor: "middle", fill: "#222"))
+                body.append(
+                    SVG.text(
+                        NumberText.display(t, digits: 3), x: cx, y: labelY, size: 10, anchor: "middle", fill: "#222"))
             } else if base > 0 {
-                body.append(SVG.text(NumberText.display(base, digits: 3), x: cx, y: labelY, size: 10, anchor: "middle", fill: "#333"))
+                body.append(
+                    SVG.text(
+                        NumberText.display(base, digits: 3), x: cx, y: labelY, size: 10, anchor: "middle", fill: "#333")
+                )
             }
         }
-        if !xLabel.isEmpty { body.append(SVG.text(xLabel, x: left + plotW / 2, y: height - 10, size: 12, anchor: "middle")) }
+        if !xLabel.isEmpty {
+            body.append(SVG.text(xLabel, x: left + plotW / 2, y: height - 10, size: 12, anchor: "middle"))
+        }
         let yMid = top + plotH / 2
-        body.append(SVG.text(yLabel, x: 16, y: yMid, size: 12, anchor: "middle", extra: "transform=\"rotate(-90 16 \(SVG.n(yMid)))\""))
+        body.append(
+            SVG.text(
+                yLabel, x: 16, y: yMid, size: 12, anchor: "middle", extra: "transform=\"rotate(-90 16 \(SVG.n(yMid)))\""
+            ))
         if tops.allSatisfy({ !($0 > 0) }) {
-            body.append(SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))
+            body.append(
+                SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))
         }
         let lx = left + plotW + 14
         for (i, e) in legend.enumerated() {
@@ -103,7 +136,8 @@ public struct StackedBarChart: Chart {
             if e.tick {
                 body.append(SVG.line(lx, ly, lx + 14, ly, stroke: e.color, width: 2.5))
             } else {
-                body.append("<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 6))\" width=\"14\" height=\"12\" fill=\"\(e.color)\"/>")
+                body.append(
+                    "<rect x=\"\(SVG.n(lx))\" y=\"\(SVG.n(ly - 6))\" width=\"14\" height=\"12\" fill=\"\(e.color)\"/>")
             }
             body.append(SVG.text(SVG.fit(e.name, maxWidth: legendWidth - 24), x: lx + 20, y: ly + 4, size: 12))
         }

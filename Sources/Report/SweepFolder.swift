@@ -18,7 +18,11 @@ public struct SweepFolder {
         public let mode: ModalityMode?
 
         init(name: String, values: [(key: String, value: JSONValue)], folder: URL, run: RunFolder?, problem: String?) {
-            self.name = name; self.values = values; self.folder = folder; self.run = run; self.problem = problem
+            self.name = name
+            self.values = values
+            self.folder = folder
+            self.run = run
+            self.problem = problem
             let modeValue = values.first { $0.key == SweepFolder.modeParameter }?.value
             mode = modeValue.flatMap { ModalityMode(rawValue: $0.displayString) }
         }
@@ -42,15 +46,19 @@ public struct SweepFolder {
     /// `run == nil` (a sweep still running can be reported); a malformed sweep.json throws.
     public static func load(_ url: URL) throws -> SweepFolder {
         let file = url.appendingPathComponent(Self.file)
-        let manifest = try SweepIndex.read(file, hint: "not a sweep folder; pass the output folder of `infomax sweep`, "
-            + "or a run folder with metrics.csv")
+        let manifest = try SweepIndex.read(
+            file,
+            hint: "not a sweep folder; pass the output folder of `infomax sweep`, "
+                + "or a run folder with metrics.csv")
         let parameters = manifest.parameters
         var points: [Point] = []
         for p in manifest.points {
             let name = p.name
             let values = manifest.parameters.compactMap { k in p.values[k].map { (key: k, value: $0) } }
             let folderText = p.folder
-            let folder = folderText.hasPrefix("/") ? URL(fileURLWithPath: folderText)
+            let folder =
+                folderText.hasPrefix("/")
+                ? URL(fileURLWithPath: folderText)
                 : url.appendingPathComponent(folderText)
             do {
                 let run = try RunFolder.load(folder)
@@ -61,7 +69,8 @@ public struct SweepFolder {
                 points.append(Point(name: name, values: values, folder: folder, run: nil, problem: problem))
             }
         }
-        return SweepFolder(url: url, parameters: parameters, scaling: manifest.scaling?.lowercased(),
-                           points: points, manifest: manifest)
+        return SweepFolder(
+            url: url, parameters: parameters, scaling: manifest.scaling?.lowercased(),
+            points: points, manifest: manifest)
     }
 }

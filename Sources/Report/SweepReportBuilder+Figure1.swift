@@ -56,18 +56,20 @@ extension SweepReportBuilder {
             let xs = byX.keys.sorted()
             let stats = xs.map { Spread(byX[$0] ?? []) }
             let band = maxSeeds > 1
-            return LineSeries(name: mode, x: xs, y: stats.map { $0?.mean ?? .nan },
-                              low: band ? stats.map { $0.map { $0.mean - $0.sd } ?? .nan } : nil,
-                              high: band ? stats.map { $0.map { $0.mean + $0.sd } ?? .nan } : nil,
-                              color: Palette.color(index), markers: xs.count <= 12)
+            return LineSeries(
+                name: mode, x: xs, y: stats.map { $0?.mean ?? .nan },
+                low: band ? stats.map { $0.map { $0.mean - $0.sd } ?? .nan } : nil,
+                high: band ? stats.map { $0.map { $0.mean + $0.sd } ?? .nan } : nil,
+                color: Palette.color(index), markers: xs.count <= 12)
         }
         let panels = Self.figureOnePanels.map { column, title -> LineChart in
             let acc = Metrics.isAccuracy(column)
-            return LineChart(title: title, xLabel: byEpoch ? "epoch" : Metrics.stepAxis,
-                             yLabel: Metrics.info(column).axis,
-                             series: modes.enumerated().compactMap { series(column, $1, $0) },
-                             references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
-                             yIncludes: acc ? [0, 1] : [0])
+            return LineChart(
+                title: title, xLabel: byEpoch ? "epoch" : Metrics.stepAxis,
+                yLabel: Metrics.info(column).axis,
+                series: modes.enumerated().compactMap { series(column, $1, $0) },
+                references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
+                yIncludes: acc ? [0, 1] : [0])
         }
         let seedText: String
         if maxSeeds <= 1 {
@@ -75,19 +77,22 @@ extension SweepReportBuilder {
         } else if Set(seedsPerMode).count == 1 {
             seedText = "lines = mean over \(maxSeeds) seeds; shaded bands = mean ± 1 standard deviation over seeds"
         } else {
-            seedText = "lines = mean over seeds ("
+            seedText =
+                "lines = mean over seeds ("
                 + zip(modes, seedsPerMode).map { "\($0): \($1)" }.joined(separator: ", ")
                 + "); shaded bands = mean ± 1 standard deviation over seeds"
         }
-        let caption = "Huang et al. (NeurIPS 2024), Figure 1, from this folder's runs: \(seedText)"
+        let caption =
+            "Huang et al. (NeurIPS 2024), Figure 1, from this folder's runs: \(seedText)"
             + (maxSeeds > 1 ? " (sample standard deviation, n − 1)" : "") + ". "
             + "(a) the contrastive training loss; (b) out-of-distribution test accuracy of a linear probe on the "
             + "frozen features (dashed: chance, 0.5); (c) signal learning and (d) noise memorization, as the trainer "
             + "logs them. The paper's claim: multi-modal learns the signal and generalizes, single-modal memorizes "
             + "the noise and stays near chance; both losses converge."
-        let figure = PanelFigure(title: "Figure 1 — multi-modal vs single-modal contrastive learning",
-                                 subtitle: maxSeeds > 1 ? "mean ± 1σ over \(maxSeeds) seeds" : "one seed",
-                                 panels: panels)
+        let figure = PanelFigure(
+            title: "Figure 1 — multi-modal vs single-modal contrastive learning",
+            subtitle: maxSeeds > 1 ? "mean ± 1σ over \(maxSeeds) seeds" : "one seed",
+            panels: panels)
         return [.section("Figure 1 (Huang et al., NeurIPS 2024)"), .chart(figure, caption: caption)]
     }
 }

@@ -37,7 +37,8 @@ extension SweepReportBuilder {
         let accKeys = [C.testAccuracy, C.trainAccuracy]
             .filter { k in loaded.contains { $0.run?.summaryNumber(k) != nil } }
         guard !accKeys.isEmpty else { return [] }
-        let xName = Metrics.shortName(x), yName = Metrics.shortName(y)
+        let xName = Metrics.shortName(x)
+        let yName = Metrics.shortName(y)
         var items: [RunFolderReport.Item] = [.section("\(Metrics.info(accKeys[0]).title) over \(xName) × \(yName)")]
         func atCell(_ points: [SweepFolder.Point], _ xv: Double, _ yv: Double) -> [SweepFolder.Point] {
             points.filter { $0.value(x)?.doubleValue == xv && $0.value(y)?.doubleValue == yv }
@@ -45,7 +46,8 @@ extension SweepReportBuilder {
         func detail(_ s: Spread?) -> String {
             guard let s else { return "" }
             guard s.count > 1 else { return "1 seed" }
-            let low = NumberText.display(s.low, digits: 3), high = NumberText.display(s.high, digits: 3)
+            let low = NumberText.display(s.low, digits: 3)
+            let high = NumberText.display(s.high, digits: 3)
             return "min \(low), max \(high) over \(s.count) seeds"
         }
         func label(_ v: Double) -> String { NumberText.display(v, digits: 4) }
@@ -61,16 +63,20 @@ extension SweepReportBuilder {
                     // Paired by seed: the gap of each seed, then the mean over seeds.
                     let gaps = ys.map { yv in xs.map { xv in Spread(Self.modeGaps(atCell(inGroup, xv, yv), key)) } }
                     let what = key == C.testAccuracy ? "test" : "train"
-                    let title = "Gap in \(what) accuracy, multi-modal − single-modal"
+                    let title =
+                        "Gap in \(what) accuracy, multi-modal − single-modal"
                         + (others.isEmpty ? "" : " — \(g)")
-                    items.append(.chart(HeatmapChart(title: title, subtitle: note + "; red = multi-modal better",
-                                                     xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
-                                                     columns: xs.map(label), rows: ys.map(label),
-                                                     values: gaps.map { $0.map { $0?.mean ?? .nan } },
-                                                     details: gaps.map { $0.map(detail) },
-                                                     valueLabel: "\(what) accuracy gap", diverging: true),
-                                        caption: "Each cell: \(what) accuracy of the multi-modal run minus that of the "
-                                            + "single-modal run with the same seed, averaged over seeds."))
+                    items.append(
+                        .chart(
+                            HeatmapChart(
+                                title: title, subtitle: note + "; red = multi-modal better",
+                                xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
+                                columns: xs.map(label), rows: ys.map(label),
+                                values: gaps.map { $0.map { $0?.mean ?? .nan } },
+                                details: gaps.map { $0.map(detail) },
+                                valueLabel: "\(what) accuracy gap", diverging: true),
+                            caption: "Each cell: \(what) accuracy of the multi-modal run minus that of the "
+                                + "single-modal run with the same seed, averaged over seeds."))
                 }
             }
         }
@@ -80,13 +86,16 @@ extension SweepReportBuilder {
             let stats = ys.map { yv in
                 xs.map { xv in Spread(atCell(inGroup, xv, yv).compactMap { $0.run?.summaryNumber(key) }) }
             }
-            items.append(.chart(HeatmapChart(title: "\(Metrics.info(key).title)" + (rest.isEmpty ? "" : " — \(g)"),
-                                             subtitle: note,
-                                             xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
-                                             columns: xs.map(label), rows: ys.map(label),
-                                             values: stats.map { $0.map { $0?.mean ?? .nan } },
-                                             details: stats.map { $0.map(detail) }, valueLabel: Metrics.info(key).axis,
-                                             range: Metrics.isAccuracy(key) ? (0.5, 1) : nil), caption: nil))
+            items.append(
+                .chart(
+                    HeatmapChart(
+                        title: "\(Metrics.info(key).title)" + (rest.isEmpty ? "" : " — \(g)"),
+                        subtitle: note,
+                        xLabel: Metrics.parameterAxis(x), yLabel: Metrics.parameterAxis(y),
+                        columns: xs.map(label), rows: ys.map(label),
+                        values: stats.map { $0.map { $0?.mean ?? .nan } },
+                        details: stats.map { $0.map(detail) }, valueLabel: Metrics.info(key).axis,
+                        range: Metrics.isAccuracy(key) ? (0.5, 1) : nil), caption: nil))
         }
         return items
     }

@@ -6,8 +6,10 @@ import RunRecords
 
 extension SweepReportBuilder {
     /// The timing table's column order: the whole run, its parts, then per step.
-    static let timingOrder = ["wall_seconds", "compute_seconds", "communication_seconds", "logging_seconds",
-                              "seconds_per_step"]
+    static let timingOrder = [
+        "wall_seconds", "compute_seconds", "communication_seconds", "logging_seconds",
+        "seconds_per_step",
+    ]
 
     func timingItems() -> [RunFolderReport.Item] {
         let keys = numericSummaryKeys(excluding: Metrics.bookkeeping.filter { !Metrics.isTiming($0) })
@@ -22,17 +24,21 @@ extension SweepReportBuilder {
         if !keys.isEmpty {
             let rows = groups.map { g -> [String] in
                 let runs = loaded.filter { label($0, groupParams) == g }.compactMap(\.run)
-                return [g, "\(runs.count)"] + keys.map { k in
-                    guard let s = Spread(runs.compactMap { $0.summaryNumber(k) }) else { return "" }
-                    let mean = NumberText.display(s.mean, digits: 3)
-                    guard s.count > 1 else { return mean }
-                    let low = NumberText.display(s.low, digits: 3), high = NumberText.display(s.high, digits: 3)
-                    return "\(mean) (\(low)–\(high))"
-                }
+                return [g, "\(runs.count)"]
+                    + keys.map { k in
+                        guard let s = Spread(runs.compactMap { $0.summaryNumber(k) }) else { return "" }
+                        let mean = NumberText.display(s.mean, digits: 3)
+                        guard s.count > 1 else { return mean }
+                        let low = NumberText.display(s.low, digits: 3)
+                        let high = NumberText.display(s.high, digits: 3)
+                        return "\(mean) (\(low)–\(high))"
+                    }
             }
             let columns = keys.map { Metrics.info($0).title.lowercased() + " (s)" }
-            items.append(.table(header: ["setting", "seeds"] + columns,
-                                rows: rows, caption: band ? "seconds, mean (min–max) over seeds" : "seconds"))
+            items.append(
+                .table(
+                    header: ["setting", "seeds"] + columns,
+                    rows: rows, caption: band ? "seconds, mean (min–max) over seeds" : "seconds"))
         }
         let perStep = "seconds_per_step"
         let perStepValues = loaded.map { $0.run?.summaryNumber(perStep) }
@@ -45,17 +51,21 @@ extension SweepReportBuilder {
             let series = groups.compactMap { meanCurve(column, $0, name: $0) }
             guard !series.isEmpty else { continue }
             let info = Metrics.info(column)
-            items.append(.chart(LineChart(title: info.title + " during training", subtitle: bandNote,
-                                          xLabel: Metrics.stepAxis, yLabel: info.axis,
-                                          yScale: Metrics.scale(column, series.flatMap(\.y)), series: series),
-                                caption: nil))
+            items.append(
+                .chart(
+                    LineChart(
+                        title: info.title + " during training", subtitle: bandNote,
+                        xLabel: Metrics.stepAxis, yLabel: info.axis,
+                        yScale: Metrics.scale(column, series.flatMap(\.y)), series: series),
+                    caption: nil))
         }
         return items
     }
 
     /// Time per step against the swept parameter, or per setting when no parameter is numeric.
     private func timePerStepChart(groups: [String]) -> [RunFolderReport.Item] {
-        let key = "seconds_per_step", info = Metrics.info(key)
+        let key = "seconds_per_step"
+        let info = Metrics.info(key)
         let band = seedCount > 1
         if let x = xParam {
             let seriesParams = groupParams.filter { $0 != x }
@@ -63,29 +73,46 @@ extension SweepReportBuilder {
             let wide = (xValues.first ?? 0) > 0 && (xValues.last ?? 0) / (xValues.first ?? 1) >= 10
             var series: [LineSeries] = []
             for name in orderedLabels(seriesParams) {
-                var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
+                var xs: [Double] = []
+                var ys: [Double] = []
+                var lo: [Double] = []
+                var hi: [Double] = []
                 for xv in xValues {
                     let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
                         .compactMap { $0.run?.summaryNumber(key) }
                     guard let s = Spread(vals) else { continue }
-                    xs.append(xv); ys.append(s.mean); lo.append(s.low); hi.append(s.high)
+                    xs.append(xv)
+                    ys.append(s.mean)
+                    lo.append(s.low)
+                    hi.append(s.high)
                 }
                 if !xs.isEmpty {
-                    series.append(LineSeries(name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
-                                             markers: true))
+                    series.append(
+                        LineSeries(
+                            name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
+                            markers: true))
                 }
             }
-            return [.chart(LineChart(title: "\(info.title) vs \(Metrics.shortName(x))", subtitle: bandNote,
-                                     xLabel: Metrics.parameterAxis(x), yLabel: info.axis, xScale: wide ? .log : .linear,
-                                     yScale: Metrics.scale(key, series.flatMap(\.y)), series: series,
-                                     xTicks: xValues.count <= 8 ? xValues : nil), caption: nil)]
+            return [
+                .chart(
+                    LineChart(
+                        title: "\(info.title) vs \(Metrics.shortName(x))", subtitle: bandNote,
+                        xLabel: Metrics.parameterAxis(x), yLabel: info.axis, xScale: wide ? .log : .linear,
+                        yScale: Metrics.scale(key, series.flatMap(\.y)), series: series,
+                        xTicks: xValues.count <= 8 ? xValues : nil), caption: nil)
+            ]
         }
         let stats = groups.map { g in
             Spread(loaded.filter { label($0, groupParams) == g }.compactMap { $0.run?.summaryNumber(key) })
         }
-        let series = BarSeries(name: key, values: stats.map { $0?.mean ?? .nan },
-                               low: stats.map { $0?.low ?? .nan }, high: stats.map { $0?.high ?? .nan })
-        return [.chart(BarChart(title: info.title + " per setting", subtitle: bandNote, yLabel: info.axis,
-                                categories: groups, series: [series]), caption: nil)]
+        let series = BarSeries(
+            name: key, values: stats.map { $0?.mean ?? .nan },
+            low: stats.map { $0?.low ?? .nan }, high: stats.map { $0?.high ?? .nan })
+        return [
+            .chart(
+                BarChart(
+                    title: info.title + " per setting", subtitle: bandNote, yLabel: info.axis,
+                    categories: groups, series: [series]), caption: nil)
+        ]
     }
 }

@@ -57,16 +57,21 @@ struct SweepReportBuilder {
     func items() -> [RunFolderReport.Item] {
         var items: [RunFolderReport.Item] = []
         let total = sweep.points.count
-        items.append(.paragraph("\(total) points over parameters \(sweep.parameters.joined(separator: ", "))"
-            + (sweep.scaling.map { "; \($0) scaling study" } ?? "")
-            + "; \(loaded.count) of \(total) have results; \(bandNote)"
-            + (seedCount > 1 && drawsFigureOne ? " (Figure 1: mean ± 1 standard deviation)." : ".")))
+        items.append(
+            .paragraph(
+                "\(total) points over parameters \(sweep.parameters.joined(separator: ", "))"
+                    + (sweep.scaling.map { "; \($0) scaling study" } ?? "")
+                    + "; \(loaded.count) of \(total) have results; \(bandNote)"
+                    + (seedCount > 1 && drawsFigureOne ? " (Figure 1: mean ± 1 standard deviation)." : ".")))
         let missing = sweep.points.filter { $0.run == nil }
         if !missing.isEmpty {
-            items.append(.note("\(missing.count) point(s) without results: "
-                + missing.prefix(12).map { "\($0.name) (\($0.problem ?? "no results"))" }.joined(separator: "; ")
-                + (missing.count > 12 ? "; …" : "")
-                + ". Re-run them, or wait for the sweep to finish, then regenerate this report."))
+            items.append(
+                .note(
+                    "\(missing.count) point(s) without results: "
+                        + missing.prefix(12).map { "\($0.name) (\($0.problem ?? "no results"))" }.joined(
+                            separator: "; ")
+                        + (missing.count > 12 ? "; …" : "")
+                        + ". Re-run them, or wait for the sweep to finish, then regenerate this report."))
         }
         if loaded.isEmpty { return items }
         items += figureOneItems()
@@ -124,26 +129,37 @@ struct SweepReportBuilder {
                 let info = Metrics.info(key)
                 var series: [LineSeries] = []
                 for name in orderedLabels(seriesParams) {
-                    var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
+                    var xs: [Double] = []
+                    var ys: [Double] = []
+                    var lo: [Double] = []
+                    var hi: [Double] = []
                     for xv in xValues {
                         let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
                             .compactMap { $0.run?.summaryNumber(key) }
                         guard let s = Spread(vals) else { continue }
-                        xs.append(xv); ys.append(s.mean); lo.append(s.low); hi.append(s.high)
+                        xs.append(xv)
+                        ys.append(s.mean)
+                        lo.append(s.low)
+                        hi.append(s.high)
                     }
                     if !xs.isEmpty {
-                        series.append(LineSeries(name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
-                                                 markers: true))
+                        series.append(
+                            LineSeries(
+                                name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
+                                markers: true))
                     }
                 }
                 let acc = Metrics.isAccuracy(key)
-                items.append(.chart(LineChart(title: "\(info.title) vs \(Metrics.shortName(x))", subtitle: bandNote,
-                                              xLabel: Metrics.parameterAxis(x), yLabel: info.axis, xScale: xScale,
-                                              yScale: acc ? .linear : Metrics.scale(key, series.flatMap(\.y)),
-                                              series: series,
-                                              references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
-                                              xTicks: xValues.count <= 8 ? xValues : nil,
-                                              yIncludes: acc ? [0, 1] : []), caption: nil))
+                items.append(
+                    .chart(
+                        LineChart(
+                            title: "\(info.title) vs \(Metrics.shortName(x))", subtitle: bandNote,
+                            xLabel: Metrics.parameterAxis(x), yLabel: info.axis, xScale: xScale,
+                            yScale: acc ? .linear : Metrics.scale(key, series.flatMap(\.y)),
+                            series: series,
+                            references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
+                            xTicks: xValues.count <= 8 ? xValues : nil,
+                            yIncludes: acc ? [0, 1] : []), caption: nil))
             }
             items += signalNoiseItems(x: x, xValues: xValues, xScale: xScale, keys: keys)
         }
@@ -158,24 +174,32 @@ struct SweepReportBuilder {
         if !accKeys.isEmpty, groups.count <= 16 {
             let series = accKeys.map { key -> BarSeries in
                 let stats = spreads(key)
-                return BarSeries(name: key == C.trainAccuracy ? "train" : "test",
-                                 values: stats.map { $0?.mean ?? .nan },
-                                 low: band ? stats.map { $0?.low ?? .nan } : nil,
-                                 high: band ? stats.map { $0?.high ?? .nan } : nil)
+                return BarSeries(
+                    name: key == C.trainAccuracy ? "train" : "test",
+                    values: stats.map { $0?.mean ?? .nan },
+                    low: band ? stats.map { $0?.low ?? .nan } : nil,
+                    high: band ? stats.map { $0?.high ?? .nan } : nil)
             }
-            items.append(.chart(BarChart(title: "Final accuracy per setting",
-                                         subtitle: band ? "mean over \(seedCount) seeds; whiskers = min–max" : nil,
-                                         yLabel: "accuracy (fraction correct)", categories: groups, series: series,
-                                         yIncludes: [0, 1]), caption: nil))
+            items.append(
+                .chart(
+                    BarChart(
+                        title: "Final accuracy per setting",
+                        subtitle: band ? "mean over \(seedCount) seeds; whiskers = min–max" : nil,
+                        yLabel: "accuracy (fraction correct)", categories: groups, series: series,
+                        yIncludes: [0, 1]), caption: nil))
         }
         if xParam == nil {
             for key in keys where !accKeys.contains(key) {
                 let stats = spreads(key)
-                let series = BarSeries(name: key, values: stats.map { $0?.mean ?? .nan },
-                                       low: stats.map { $0?.low ?? .nan }, high: stats.map { $0?.high ?? .nan })
-                items.append(.chart(BarChart(title: Metrics.info(key).title + " per setting", subtitle: bandNote,
-                                             yLabel: Metrics.info(key).axis, categories: groups, series: [series]),
-                                    caption: nil))
+                let series = BarSeries(
+                    name: key, values: stats.map { $0?.mean ?? .nan },
+                    low: stats.map { $0?.low ?? .nan }, high: stats.map { $0?.high ?? .nan })
+                items.append(
+                    .chart(
+                        BarChart(
+                            title: Metrics.info(key).title + " per setting", subtitle: bandNote,
+                            yLabel: Metrics.info(key).axis, categories: groups, series: [series]),
+                        caption: nil))
             }
         }
         return items
@@ -189,8 +213,9 @@ struct SweepReportBuilder {
         // The untrained encoder's downstream accuracy: the baseline every trained figure is compared with.
         if loaded.contains(where: { $0.run.flatMap { Metrics.atStepZero($0, C.testAccuracy) } != nil }) {
             let afterTestAccuracy = columns.firstIndex { $0.title.contains("test accuracy") }.map { $0 + 1 }
-            columns.insert(("test accuracy at step 0 (untrained)", { Metrics.atStepZero($0, C.testAccuracy) }),
-                           at: afterTestAccuracy ?? columns.count)
+            columns.insert(
+                ("test accuracy at step 0 (untrained)", { Metrics.atStepZero($0, C.testAccuracy) }),
+                at: afterTestAccuracy ?? columns.count)
         }
         if loaded.contains(where: { $0.run.flatMap { Metrics.peak($0, C.conditionNumber) } != nil }) {
             columns.append(("peak condition number", { Metrics.peak($0, C.conditionNumber)?.value }))
@@ -199,67 +224,97 @@ struct SweepReportBuilder {
         guard !columns.isEmpty else { return [] }
         let rows = orderedLabels(groupParams).map { g -> [String] in
             let runs = loaded.filter { label($0, groupParams) == g }.compactMap(\.run)
-            return [g, "\(runs.count)"] + columns.map { c in
-                guard let s = Spread(runs.compactMap(c.value)) else { return "" }
-                let mean = NumberText.display(s.mean, digits: 3)
-                guard s.count > 1 else { return mean }
-                return "\(mean) (\(NumberText.display(s.low, digits: 3))–\(NumberText.display(s.high, digits: 3)))"
-            }
+            return [g, "\(runs.count)"]
+                + columns.map { c in
+                    guard let s = Spread(runs.compactMap(c.value)) else { return "" }
+                    let mean = NumberText.display(s.mean, digits: 3)
+                    guard s.count > 1 else { return mean }
+                    return "\(mean) (\(NumberText.display(s.low, digits: 3))–\(NumberText.display(s.high, digits: 3)))"
+                }
         }
-        return [.table(header: ["setting", "seeds"] + columns.map(\.title), rows: rows,
-                       caption: seedCount > 1 ? "mean (min–max) over seeds" : nil)]
+        return [
+            .table(
+                header: ["setting", "seeds"] + columns.map(\.title), rows: rows,
+                caption: seedCount > 1 ? "mean (min–max) over seeds" : nil)
+        ]
     }
 
     /// Signal learning and noise memorization against the x parameter on one chart per setting,
     /// and their ratio: noise memorization overtakes signal learning where the ratio exceeds 1.
-    private func signalNoiseItems(x: String, xValues: [Double], xScale: AxisScale,
-                                  keys: [String]) -> [RunFolderReport.Item] {
+    private func signalNoiseItems(
+        x: String, xValues: [Double], xScale: AxisScale,
+        keys: [String]
+    ) -> [RunFolderReport.Item] {
         guard keys.contains(C.signalLearning), keys.contains(C.noiseMemorization) else { return [] }
         let seriesParams = groupParams.filter { $0 != x }
         let band = seedCount > 1
-        func curve(_ name: String, _ shown: String, _ value: @escaping (RunFolder) -> Double?,
-                   color: String? = nil) -> LineSeries? {
-            var xs: [Double] = [], ys: [Double] = [], lo: [Double] = [], hi: [Double] = []
+        func curve(
+            _ name: String, _ shown: String, _ value: @escaping (RunFolder) -> Double?,
+            color: String? = nil
+        ) -> LineSeries? {
+            var xs: [Double] = []
+            var ys: [Double] = []
+            var lo: [Double] = []
+            var hi: [Double] = []
             for xv in xValues {
                 let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
                     .compactMap { $0.run.flatMap(value) }
                 guard let s = Spread(vals) else { continue }
-                xs.append(xv); ys.append(s.mean); lo.append(s.low); hi.append(s.high)
+                xs.append(xv)
+                ys.append(s.mean)
+                lo.append(s.low)
+                hi.append(s.high)
             }
-            return xs.isEmpty ? nil : LineSeries(name: shown, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
-                                                 color: color, markers: true)
+            return xs.isEmpty
+                ? nil
+                : LineSeries(
+                    name: shown, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
+                    color: color, markers: true)
         }
         var items: [RunFolderReport.Item] = []
         let ticks = xValues.count <= 8 ? xValues : nil
         let names = orderedLabels(seriesParams)
         for name in names.prefix(6) {
-            let series = [curve(name, "signal learning", { $0.summaryNumber(C.signalLearning) },
-                                color: Palette.color(0)),
-                          curve(name, "noise memorization", { $0.summaryNumber(C.noiseMemorization) },
-                                color: Palette.color(1))].compactMap { $0 }
-            items.append(.chart(LineChart(title: "Signal learning vs noise memorization — \(name)", subtitle: bandNote,
-                                          xLabel: Metrics.parameterAxis(x), yLabel: "coefficient in w_r − w_r(0)",
-                                          xScale: xScale, series: series, xTicks: ticks, yIncludes: [0]),
-                                caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
-                                    + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)) "
-                                    + "at the end of training"))
+            let series = [
+                curve(
+                    name, "signal learning", { $0.summaryNumber(C.signalLearning) },
+                    color: Palette.color(0)),
+                curve(
+                    name, "noise memorization", { $0.summaryNumber(C.noiseMemorization) },
+                    color: Palette.color(1)),
+            ].compactMap { $0 }
+            items.append(
+                .chart(
+                    LineChart(
+                        title: "Signal learning vs noise memorization — \(name)", subtitle: bandNote,
+                        xLabel: Metrics.parameterAxis(x), yLabel: "coefficient in w_r − w_r(0)",
+                        xScale: xScale, series: series, xTicks: ticks, yIncludes: [0]),
+                    caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                        + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)) "
+                        + "at the end of training"))
         }
         let ratio = names.compactMap { n in
-            curve(n, n, { r in
-                guard let s = r.summaryNumber(C.signalLearning), let m = r.summaryNumber(C.noiseMemorization),
-                      s > 0 else { return nil }
-                return m / s
-            })
+            curve(
+                n, n,
+                { r in
+                    guard let s = r.summaryNumber(C.signalLearning), let m = r.summaryNumber(C.noiseMemorization),
+                        s > 0
+                    else { return nil }
+                    return m / s
+                })
         }
         if !ratio.isEmpty {
-            items.append(.chart(LineChart(title: "Noise memorization / signal learning vs \(Metrics.shortName(x))",
-                                          subtitle: bandNote, xLabel: Metrics.parameterAxis(x),
-                                          yLabel: "noise memorization / signal learning", xScale: xScale,
-                                          yScale: Metrics.autoScale(ratio.flatMap(\.y) + [1]), series: ratio,
-                                          references: [.horizontal("noise = signal", y: 1)], xTicks: ticks,
-                                          yIncludes: [0, 1]),
-                                caption: "Above 1, the encoder has memorized the training noise more than it has "
-                                    + "learned the signal."))
+            items.append(
+                .chart(
+                    LineChart(
+                        title: "Noise memorization / signal learning vs \(Metrics.shortName(x))",
+                        subtitle: bandNote, xLabel: Metrics.parameterAxis(x),
+                        yLabel: "noise memorization / signal learning", xScale: xScale,
+                        yScale: Metrics.autoScale(ratio.flatMap(\.y) + [1]), series: ratio,
+                        references: [.horizontal("noise = signal", y: 1)], xTicks: ticks,
+                        yIncludes: [0, 1]),
+                    caption: "Above 1, the encoder has memorized the training noise more than it has "
+                        + "learned the signal."))
         }
         return items
     }
@@ -287,9 +342,10 @@ struct SweepReportBuilder {
         let steps = byStep.keys.sorted()
         let stats = steps.map { Spread(byStep[$0] ?? []) }
         let band = seedCount > 1
-        return LineSeries(name: name, x: steps, y: stats.map { $0?.mean ?? .nan },
-                          low: band ? stats.map { $0?.low ?? .nan } : nil,
-                          high: band ? stats.map { $0?.high ?? .nan } : nil, color: color)
+        return LineSeries(
+            name: name, x: steps, y: stats.map { $0?.mean ?? .nan },
+            low: band ? stats.map { $0?.low ?? .nan } : nil,
+            high: band ? stats.map { $0?.high ?? .nan } : nil, color: color)
     }
 
     /// Whether `column` holds one value in every row of every run (e.g. the learning rate).
@@ -321,12 +377,15 @@ struct SweepReportBuilder {
                     series.append(s)
                 }
             }
-            items.append(.chart(LineChart(title: "Signal learning vs noise memorization during training",
-                                          subtitle: bandNote, xLabel: Metrics.stepAxis,
-                                          yLabel: "coefficient in w_r − w_r(0)", series: series),
-                                caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
-                                    + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)). "
-                                    + "Learning the signal generalizes; memorizing the noise does not."))
+            items.append(
+                .chart(
+                    LineChart(
+                        title: "Signal learning vs noise memorization during training",
+                        subtitle: bandNote, xLabel: Metrics.stepAxis,
+                        yLabel: "coefficient in w_r − w_r(0)", series: series),
+                    caption: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
+                        + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0)). "
+                        + "Learning the signal generalizes; memorizing the noise does not."))
         }
         for column in columns where !shown.contains(column) {
             let series = groups.compactMap { meanCurve(column, $0, name: $0) }
@@ -334,9 +393,12 @@ struct SweepReportBuilder {
             let info = Metrics.info(column)
             let acc = Metrics.isAccuracy(column)
             let yScale: AxisScale = acc ? .linear : Metrics.scale(column, series.flatMap(\.y))
-            items.append(.chart(LineChart(title: info.title + " during training", subtitle: bandNote,
-                                          xLabel: Metrics.stepAxis, yLabel: info.axis, yScale: yScale,
-                                          series: series, yIncludes: acc ? [0, 1] : []), caption: nil))
+            items.append(
+                .chart(
+                    LineChart(
+                        title: info.title + " during training", subtitle: bandNote,
+                        xLabel: Metrics.stepAxis, yLabel: info.axis, yScale: yScale,
+                        series: series, yIncludes: acc ? [0, 1] : []), caption: nil))
         }
         return items
     }
@@ -362,8 +424,10 @@ struct SweepReportBuilder {
                     return p.run?.summaryNumber(k).map { NumberText.display($0, digits: 4) } ?? ""
                 }
         }
-        let parts = [sweep.points.count > 500 ? "first 500 of \(sweep.points.count) points" : nil,
-                     constant.isEmpty ? nil : constant.line("the same at every point")].compactMap { $0 }
+        let parts = [
+            sweep.points.count > 500 ? "first 500 of \(sweep.points.count) points" : nil,
+            constant.isEmpty ? nil : constant.line("the same at every point"),
+        ].compactMap { $0 }
         let caption = parts.isEmpty ? nil : parts.joined(separator: "; ")
         return [.section("All points"), .table(header: header, rows: rows, caption: caption)]
     }

@@ -8,7 +8,9 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         var template = Array(folder.appendingPathComponent(".\(url.lastPathComponent).tmp.XXXXXX").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw RecordError.io(url, operation: "creating a temporary file in \(folder.path)", errno: errno) }
+        guard fd >= 0 else {
+            throw RecordError.io(url, operation: "creating a temporary file in \(folder.path)", errno: errno)
+        }
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var closed = false
         defer {

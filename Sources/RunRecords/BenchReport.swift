@@ -59,19 +59,37 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var perRank: [RankBenchmark]
 
     /// The settings and figures every bench.json has; the derived rates start absent.
-    public init(ranks: Int, globalBatch: Int, trainSamples: Int, batchPerRank: [Int], d: Int, width: Int, patches: Int,
-                model: DataModelKind, mode: ModalityMode, exchange: String, loss: String, symmetric: Bool, stopGradient: Bool,
-                steps: Int, warmup: Int, openblasThreads: Int, secondsPerStep: Double, phases: PhaseSeconds,
-                sgemmPeakGflops: Double, sgemmPeakGflopsAllRanks: Double, bytesPerStepPerRank: Int, peakRssBytes: Int,
-                estimatedPeakBytesPerRank: [Int?], perRank: [RankBenchmark]) {
-        self.ranks = ranks; self.globalBatch = globalBatch; self.trainSamples = trainSamples; self.batchPerRank = batchPerRank
-        self.d = d; self.width = width; self.patches = patches; self.model = model; self.mode = mode
-        self.exchange = exchange; self.loss = loss; self.symmetric = symmetric; self.stopGradient = stopGradient
-        self.steps = steps; self.warmup = warmup; self.openblasThreads = openblasThreads
-        self.secondsPerStep = secondsPerStep; self.phases = phases
-        self.sgemmPeakGflops = sgemmPeakGflops; self.sgemmPeakGflopsAllRanks = sgemmPeakGflopsAllRanks
-        self.bytesPerStepPerRank = bytesPerStepPerRank; self.peakRssBytes = peakRssBytes
-        self.estimatedPeakBytesPerRank = estimatedPeakBytesPerRank; self.perRank = perRank
+    public init(
+        ranks: Int, globalBatch: Int, trainSamples: Int, batchPerRank: [Int], d: Int, width: Int, patches: Int,
+        model: DataModelKind, mode: ModalityMode, exchange: String, loss: String, symmetric: Bool, stopGradient: Bool,
+        steps: Int, warmup: Int, openblasThreads: Int, secondsPerStep: Double, phases: PhaseSeconds,
+        sgemmPeakGflops: Double, sgemmPeakGflopsAllRanks: Double, bytesPerStepPerRank: Int, peakRssBytes: Int,
+        estimatedPeakBytesPerRank: [Int?], perRank: [RankBenchmark]
+    ) {
+        self.ranks = ranks
+        self.globalBatch = globalBatch
+        self.trainSamples = trainSamples
+        self.batchPerRank = batchPerRank
+        self.d = d
+        self.width = width
+        self.patches = patches
+        self.model = model
+        self.mode = mode
+        self.exchange = exchange
+        self.loss = loss
+        self.symmetric = symmetric
+        self.stopGradient = stopGradient
+        self.steps = steps
+        self.warmup = warmup
+        self.openblasThreads = openblasThreads
+        self.secondsPerStep = secondsPerStep
+        self.phases = phases
+        self.sgemmPeakGflops = sgemmPeakGflops
+        self.sgemmPeakGflopsAllRanks = sgemmPeakGflopsAllRanks
+        self.bytesPerStepPerRank = bytesPerStepPerRank
+        self.peakRssBytes = peakRssBytes
+        self.estimatedPeakBytesPerRank = estimatedPeakBytesPerRank
+        self.perRank = perRank
     }
 
     /// The `schema` of bench.json text, if it has one (read before the rest, so that a file of
@@ -101,21 +119,27 @@ public struct PhaseSeconds: Codable, Sendable, Equatable {
 
     /// The phases in report order, with display names (`lossOverlapped` is inside `lossCompute`).
     public var named: [(key: String, title: String, seconds: Double)] {
-        [("data", "data generation", data), ("forward", "forward", forward),
-         ("loss_compute", "loss: local compute", lossCompute),
-         ("loss_communication", "loss: communication (blocked)", lossCommunication),
-         ("loss_overlapped", "communication hidden behind compute", lossOverlapped),
-         ("backward", "backward", backward), ("allreduce", "gradient all-reduce", allreduce),
-         ("optimizer", "optimizer", optimizer)]
+        [
+            ("data", "data generation", data), ("forward", "forward", forward),
+            ("loss_compute", "loss: local compute", lossCompute),
+            ("loss_communication", "loss: communication (blocked)", lossCommunication),
+            ("loss_overlapped", "communication hidden behind compute", lossOverlapped),
+            ("backward", "backward", backward), ("allreduce", "gradient all-reduce", allreduce),
+            ("optimizer", "optimizer", optimizer),
+        ]
     }
 
     /// Element-wise maximum (the slowest rank of each phase).
     public func maximum(_ o: PhaseSeconds) -> PhaseSeconds {
         var r = self
-        r.data = max(data, o.data); r.forward = max(forward, o.forward)
-        r.lossCompute = max(lossCompute, o.lossCompute); r.lossCommunication = max(lossCommunication, o.lossCommunication)
-        r.lossOverlapped = max(lossOverlapped, o.lossOverlapped); r.backward = max(backward, o.backward)
-        r.allreduce = max(allreduce, o.allreduce); r.optimizer = max(optimizer, o.optimizer)
+        r.data = max(data, o.data)
+        r.forward = max(forward, o.forward)
+        r.lossCompute = max(lossCompute, o.lossCompute)
+        r.lossCommunication = max(lossCommunication, o.lossCommunication)
+        r.lossOverlapped = max(lossOverlapped, o.lossOverlapped)
+        r.backward = max(backward, o.backward)
+        r.allreduce = max(allreduce, o.allreduce)
+        r.optimizer = max(optimizer, o.optimizer)
         return r
     }
 }
@@ -143,11 +167,21 @@ public struct RankBenchmark: Codable, Sendable, Equatable {
     /// in GFLOP: the "useful" work whose rate shows what fusing gains; nil if unknown.
     public var unfusedGflopPerStep: Double?
 
-    public init(rank: Int, host: String, batch: Int, secondsPerStep: Double, phases: PhaseSeconds, peakRssBytes: Int,
-                bytesPerStep: Int, allocationsPerStep: Double?, sgemmPeakGflops: Double, gflopPerStep: Double?,
-                unfusedGflopPerStep: Double?) {
-        self.rank = rank; self.host = host; self.batch = batch; self.secondsPerStep = secondsPerStep; self.phases = phases
-        self.peakRssBytes = peakRssBytes; self.bytesPerStep = bytesPerStep; self.allocationsPerStep = allocationsPerStep
-        self.sgemmPeakGflops = sgemmPeakGflops; self.gflopPerStep = gflopPerStep; self.unfusedGflopPerStep = unfusedGflopPerStep
+    public init(
+        rank: Int, host: String, batch: Int, secondsPerStep: Double, phases: PhaseSeconds, peakRssBytes: Int,
+        bytesPerStep: Int, allocationsPerStep: Double?, sgemmPeakGflops: Double, gflopPerStep: Double?,
+        unfusedGflopPerStep: Double?
+    ) {
+        self.rank = rank
+        self.host = host
+        self.batch = batch
+        self.secondsPerStep = secondsPerStep
+        self.phases = phases
+        self.peakRssBytes = peakRssBytes
+        self.bytesPerStep = bytesPerStep
+        self.allocationsPerStep = allocationsPerStep
+        self.sgemmPeakGflops = sgemmPeakGflops
+        self.gflopPerStep = gflopPerStep
+        self.unfusedGflopPerStep = unfusedGflopPerStep
     }
 }

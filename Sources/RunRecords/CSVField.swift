@@ -19,10 +19,10 @@ public enum CSVField: Equatable, ExpressibleByFloatLiteral, ExpressibleByInteger
     public var rendered: String {
         switch self {
         case .empty: return ""
-        case let .number(x): return NumberText.roundTrip(x)
-        case let .float(x): return NumberText.roundTrip(x)
-        case let .integer(i): return String(i)
-        case let .text(s): return CSVField.quoted(s)
+        case .number(let x): return NumberText.roundTrip(x)
+        case .float(let x): return NumberText.roundTrip(x)
+        case .integer(let i): return String(i)
+        case .text(let s): return CSVField.quoted(s)
         }
     }
 

@@ -30,8 +30,9 @@ public struct CSVTable {
     /// Reads `url`; `RecordError.missingFile` if it does not exist.
     public init(contentsOf url: URL) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RecordError.missingFile(url,
-                                          hint: "expected a CSV file here (written by the trainer); check the path")
+            throw RecordError.missingFile(
+                url,
+                hint: "expected a CSV file here (written by the trainer); check the path")
         }
         try self.init(parsing: String(decoding: data, as: UTF8.self), source: url)
     }
@@ -46,7 +47,10 @@ public struct CSVTable {
         var iterator = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil
         func next() -> Unicode.Scalar? {
-            if let p = pending { pending = nil; return p }
+            if let p = pending {
+                pending = nil
+                return p
+            }
             return iterator.next()
         }
         var any = false
@@ -55,8 +59,15 @@ public struct CSVTable {
             if inQuotes {
                 if c == "\"" {
                     if let n = next() {
-                        if n == "\"" { field.unicodeScalars.append("\"") } else { inQuotes = false; pending = n }
-                    } else { inQuotes = false }
+                        if n == "\"" {
+                            field.unicodeScalars.append("\"")
+                        } else {
+                            inQuotes = false
+                            pending = n
+                        }
+                    } else {
+                        inQuotes = false
+                    }
                 } else {
                     field.unicodeScalars.append(c)
                 }
@@ -67,13 +78,18 @@ public struct CSVTable {
                 inQuotes = true
                 fieldWasQuoted = true
             case ",":
-                record.append(field); field = ""; fieldWasQuoted = false
+                record.append(field)
+                field = ""
+                fieldWasQuoted = false
             case "\r":
                 if let n = next(), n != "\n" { pending = n }
                 fallthrough
             case "\n":
-                record.append(field); field = ""; fieldWasQuoted = false
-                records.append(record); record = []
+                record.append(field)
+                field = ""
+                fieldWasQuoted = false
+                records.append(record)
+                record = []
             default:
                 field.unicodeScalars.append(c)
             }
@@ -89,7 +105,8 @@ public struct CSVTable {
         }
         header = head
         rows = records.dropFirst().map { r in
-            r.count == head.count ? r
+            r.count == head.count
+                ? r
                 : Array((r + Array(repeating: "", count: max(0, head.count - r.count))).prefix(head.count))
         }
     }
@@ -134,7 +151,7 @@ public struct CSVTable {
     /// Names of the columns that are numeric and have at least one value.
     public var numericColumns: [String] {
         header.filter { name in
-            if case let .numbers(v)? = column(name) { return v.contains { $0 != nil } }
+            if case .numbers(let v)? = column(name) { return v.contains { $0 != nil } }
             return false
         }
     }

@@ -29,8 +29,10 @@ public final class CSVWriter {
     /// An existing file must have exactly `header`, else `RecordError.headerMismatch`.
     /// A partial last line (a crash mid-write) is dropped. If `keep` is given, only the rows it
     /// accepts are kept (e.g. rows at or before the checkpoint step); the file is rewritten atomically.
-    public convenience init(appendingTo url: URL, header: [String], sync: Bool = false,
-                            keepingRows keep: ((CSVTable.Row) -> Bool)? = nil) throws {
+    public convenience init(
+        appendingTo url: URL, header: [String], sync: Bool = false,
+        keepingRows keep: ((CSVTable.Row) -> Bool)? = nil
+    ) throws {
         let fm = FileManager.default
         guard fm.fileExists(atPath: url.path), let data = fm.contents(atPath: url.path), !data.isEmpty else {
             try self.init(creating: url, header: header, sync: sync)
@@ -90,8 +92,10 @@ public final class CSVWriter {
     /// Appends one row; `fields.count` must equal the header's column count.
     public func write(_ fields: [CSVField]) throws {
         guard fields.count == header.count else {
-            throw RecordError.badRow(url, reason: "\(fields.count) fields for \(header.count) columns "
-                + "[\(header.joined(separator: ","))]")
+            throw RecordError.badRow(
+                url,
+                reason: "\(fields.count) fields for \(header.count) columns "
+                    + "[\(header.joined(separator: ","))]")
         }
         let line = fields.map(\.rendered).joined(separator: ",") + "\n"
         do {
@@ -108,8 +112,10 @@ public final class CSVWriter {
         var row = [CSVField](repeating: .empty, count: header.count)
         for (name, value) in fields {
             guard let i = columnIndex[name] else {
-                throw RecordError.badRow(url, reason: "column '\(name)' is not in the header "
-                    + "[\(header.joined(separator: ","))]; add it to the header when creating the writer")
+                throw RecordError.badRow(
+                    url,
+                    reason: "column '\(name)' is not in the header "
+                        + "[\(header.joined(separator: ","))]; add it to the header when creating the writer")
             }
             row[i] = value
         }

@@ -26,8 +26,10 @@ public struct FolderMarker: Decodable, Sendable, Equatable {
 
     /// The file's text: compact, keys in the order tool, kind, version, created; a final newline.
     public var text: String {
-        JSONValue.object([(key: "tool", value: .string(tool)), (key: "kind", value: .string(kind)),
-                          (key: "version", value: .string(version)), (key: "created", value: .string(created))]).serialized() + "\n"
+        JSONValue.object([
+            (key: "tool", value: .string(tool)), (key: "kind", value: .string(kind)),
+            (key: "version", value: .string(version)), (key: "created", value: .string(created)),
+        ]).serialized() + "\n"
     }
 
     /// Whether `data` is a marker of this tool (any other content, or none: false).

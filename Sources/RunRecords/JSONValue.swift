@@ -17,11 +17,11 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.number(x), .number(y)): return x == y || (x.isNaN && y.isNaN)
-        case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)):
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
@@ -29,31 +29,31 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
 
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
+        guard case .object(let members) = self else { return nil }
         return members.first(where: { $0.key == key })?.value
     }
 
     /// The number, or nil for any other kind.
     public var doubleValue: Double? {
-        if case let .number(x) = self { return x }
+        if case .number(let x) = self { return x }
         return nil
     }
 
     /// The string, or nil for any other kind.
     public var stringValue: String? {
-        if case let .string(s) = self { return s }
+        if case .string(let s) = self { return s }
         return nil
     }
 
     /// The elements of an array, or nil.
     public var arrayValue: [JSONValue]? {
-        if case let .array(a) = self { return a }
+        if case .array(let a) = self { return a }
         return nil
     }
 
     /// The members of an object, or nil.
     public var objectValue: [(key: String, value: JSONValue)]? {
-        if case let .object(m) = self { return m }
+        if case .object(let m) = self { return m }
         return nil
     }
 
@@ -61,9 +61,9 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     public var displayString: String {
         switch self {
         case .null: return "null"
-        case let .bool(b): return b ? "true" : "false"
-        case let .number(x): return NumberText.display(x)
-        case let .string(s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let x): return NumberText.display(x)
+        case .string(let s): return s
         case .array, .object: return serialized()
         }
     }
@@ -73,7 +73,7 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     /// Flattens nested objects into `a.b.c` keys (arrays of scalars are shown inline).
     public func flattened(prefix: String = "") -> [(key: String, value: String)] {
         switch self {
-        case let .object(members):
+        case .object(let members):
             var out: [(key: String, value: String)] = []
             for (k, v) in members {
                 let name = prefix.isEmpty ? k : prefix + "." + k
@@ -95,17 +95,17 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     private func write(into out: inout String, sortedKeys: Bool) {
         switch self {
         case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .number(x): out += x.isFinite ? NumberText.json(x) : "null"
-        case let .string(s): JSONValue.writeString(s, into: &out)
-        case let .array(a):
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let x): out += x.isFinite ? NumberText.json(x) : "null"
+        case .string(let s): JSONValue.writeString(s, into: &out)
+        case .array(let a):
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
                 v.write(into: &out, sortedKeys: sortedKeys)
             }
             out += "]"
-        case let .object(members):
+        case .object(let members):
             let ordered = sortedKeys ? members.sorted { $0.key < $1.key } : members
             out += "{"
             for (i, m) in ordered.enumerated() {
@@ -141,14 +141,17 @@ public enum JSONValue: Equatable, CustomStringConvertible, Sendable {
 
 // (No ExpressibleByNilLiteral: `nil` must stay Optional.none where a `JSONValue?` is expected.)
 extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
     public init(floatLiteral value: Double) { self = .number(value) }
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// Keeps the literal's key order.
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(elements.map { (key: $0.0, value: $0.1) }) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(elements.map { (key: $0.0, value: $0.1) })
+    }
 }
 
 /// Reading any JSON value with `JSONDecoder` (for files whose schema this layer does not own:
@@ -157,9 +160,10 @@ extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
 extension JSONValue: Decodable {
     public init(from decoder: Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
-            self = .object(try keyed.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
-                (key: $0.stringValue, value: try keyed.decode(JSONValue.self, forKey: $0))
-            })
+            self = .object(
+                try keyed.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
+                    (key: $0.stringValue, value: try keyed.decode(JSONValue.self, forKey: $0))
+                })
             return
         }
         if var list = try? decoder.unkeyedContainer() {
@@ -169,10 +173,15 @@ extension JSONValue: Decodable {
             return
         }
         let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
-        else if let x = try? single.decode(Double.self) { self = .number(x) }
-        else { self = .string(try single.decode(String.self)) }
+        if single.decodeNil() {
+            self = .null
+        } else if let b = try? single.decode(Bool.self) {
+            self = .bool(b)
+        } else if let x = try? single.decode(Double.self) {
+            self = .number(x)
+        } else {
+            self = .string(try single.decode(String.self))
+        }
     }
 
     /// A coding key for any member name.
@@ -189,18 +198,34 @@ extension JSONValue: Decodable {
     /// (so `01` and `+1` are the number 1), and `NaN` / `Infinity` too.
     public init(gridText text: String) {
         switch text {
-        case "true": self = .bool(true); return
-        case "false": self = .bool(false); return
-        case "null": self = .null; return
-        case "NaN": self = .number(.nan); return
-        case "Infinity": self = .number(.infinity); return
-        case "-Infinity": self = .number(-.infinity); return
+        case "true":
+            self = .bool(true)
+            return
+        case "false":
+            self = .bool(false)
+            return
+        case "null":
+            self = .null
+            return
+        case "NaN":
+            self = .number(.nan)
+            return
+        case "Infinity":
+            self = .number(.infinity)
+            return
+        case "-Infinity":
+            self = .number(-.infinity)
+            return
         default: break
         }
         let numeric = !text.isEmpty && text.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
-        if numeric, let x = Double(text) { self = .number(x); return }
+        if numeric, let x = Double(text) {
+            self = .number(x)
+            return
+        }
         if let first = text.first, "\"[{".contains(first),
-           let v = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) {
+            let v = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        {
             self = v
             return
         }

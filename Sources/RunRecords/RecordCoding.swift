@@ -11,7 +11,8 @@ public enum RecordCoding {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
 
@@ -19,7 +20,8 @@ public enum RecordCoding {
     public static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
 
@@ -37,7 +39,8 @@ public enum RecordCoding {
     /// snake_case path of the bad or missing key. `plain`: keys as written, no snake_case
     /// conversion (for records holding free-form keys, such as config keys in a `JSONValue`:
     /// JSONDecoder converts dictionary keys too).
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, url: URL, plain: Bool = false) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, url: URL, plain: Bool = false) throws -> T
+    {
         do { return try (plain ? JSONDecoder() : decoder()).decode(type, from: data) } catch let e as DecodingError {
             throw RecordError.malformed(url, reason: describe(e))
         }
@@ -45,28 +48,34 @@ public enum RecordCoding {
 
     /// Reads and decodes a record file. Throws `RecordError.missingFile` (with `hint`) when it
     /// does not exist, `.malformed` when it cannot be read or decoded.
-    public static func read<T: Decodable>(_ type: T.Type, from url: URL, hint: String, plain: Bool = false) throws -> T {
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL, hint: String, plain: Bool = false) throws -> T
+    {
         guard FileManager.default.fileExists(atPath: url.path) else { throw RecordError.missingFile(url, hint: hint) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw RecordError.malformed(url, reason: "\(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch {
+            throw RecordError.malformed(url, reason: "\(error.localizedDescription)")
+        }
         return try decode(type, from: data, url: url, plain: plain)
     }
 
     /// A decoding error in a reader's words: the snake_case key path and what was wrong there.
     public static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? snake($0.stringValue) }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            keys.map { $0.intValue.map { "[\($0)]" } ?? snake($0.stringValue) }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
-        case let .keyNotFound(key, context):
+        case .keyNotFound(let key, let context):
             return "`\(path(context.codingPath + [key]))` is missing"
-        case let .valueNotFound(_, context):
+        case .valueNotFound(_, let context):
             return "`\(path(context.codingPath))` is null or missing"
-        case let .typeMismatch(type, context):
+        case .typeMismatch(let type, let context):
             return "`\(path(context.codingPath))` is not a \(typeName(type))"
-        case let .dataCorrupted(context):
+        case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
-                let detail = (context.underlyingError as NSError?).flatMap { $0.userInfo[NSDebugDescriptionErrorKey] as? String }
+                let detail = (context.underlyingError as NSError?).flatMap {
+                    $0.userInfo[NSDebugDescriptionErrorKey] as? String
+                }
                 return "not valid JSON" + (detail.map { " (\($0))" } ?? "")
             }
             return "`\(path(context.codingPath))`: \(context.debugDescription)"
@@ -79,7 +88,12 @@ public enum RecordCoding {
     public static func snake(_ camel: String) -> String {
         var out = ""
         for c in camel {
-            if c.isUppercase { if !out.isEmpty { out += "_" }; out += c.lowercased() } else { out.append(c) }
+            if c.isUppercase {
+                if !out.isEmpty { out += "_" }
+                out += c.lowercased()
+            } else {
+                out.append(c)
+            }
         }
         return out
     }

@@ -17,17 +17,20 @@ public enum RecordError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .missingFile(url, hint):
+        case .missingFile(let url, let hint):
             return "missing file \(url.path): \(hint)"
-        case let .malformed(url, reason):
-            return "cannot read \(url.path): \(reason). Check that the file was written completely (re-run the step that writes it)."
-        case let .headerMismatch(url, expected, found):
-            return "the header of \(url.path) is [\(found.joined(separator: ","))] but this run writes [\(expected.joined(separator: ","))]; "
+        case .malformed(let url, let reason):
+            return
+                "cannot read \(url.path): \(reason). Check that the file was written completely (re-run the step that writes it)."
+        case .headerMismatch(let url, let expected, let found):
+            return
+                "the header of \(url.path) is [\(found.joined(separator: ","))] but this run writes [\(expected.joined(separator: ","))]; "
                 + "resume into a fresh output folder, or move the old file away, instead of appending to it."
-        case let .badRow(url, reason):
+        case .badRow(let url, let reason):
             return "bad row for \(url.path): \(reason)"
-        case let .io(url, operation, code):
-            return "\(operation) failed for \(url.path): \(String(cString: strerror(code))) (errno \(code)); check that the folder exists and is writable and the disk is not full."
+        case .io(let url, let operation, let code):
+            return
+                "\(operation) failed for \(url.path): \(String(cString: strerror(code))) (errno \(code)); check that the folder exists and is writable and the disk is not full."
         }
     }
 }

@@ -37,21 +37,40 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// Why a run stopped early (signal, stall, dead launcher); absent for completed runs.
     public var stopReason: String?
 
-    public init(name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
-                stepsCompleted: Int, stepsPlanned: Int, ranks: Int, finalLoss: Double? = nil, trainAccuracy: Double? = nil,
-                testAccuracy: Double? = nil, signalLearning: Double? = nil, noiseMemorization: Double? = nil,
-                noiseMemorizationSe: Double? = nil, diagnosticsSamples: Int? = nil, conditionNumber: Double? = nil,
-                subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
-                communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil, stopReason: String? = nil) {
-        self.name = name; self.model = model; self.mode = mode; self.loss = loss; self.seed = seed; self.status = status
-        self.stepsCompleted = stepsCompleted; self.stepsPlanned = stepsPlanned; self.ranks = ranks
-        self.finalLoss = finalLoss; self.trainAccuracy = trainAccuracy; self.testAccuracy = testAccuracy
-        self.signalLearning = signalLearning; self.noiseMemorization = noiseMemorization
-        self.noiseMemorizationSe = noiseMemorizationSe; self.diagnosticsSamples = diagnosticsSamples
-        self.conditionNumber = conditionNumber; self.subspaceAlignment = subspaceAlignment
-        self.wallSeconds = wallSeconds; self.secondsPerStep = secondsPerStep; self.computeSeconds = computeSeconds
-        self.communicationSeconds = communicationSeconds; self.loggingSeconds = loggingSeconds
-        self.resumedFromStep = resumedFromStep; self.stopReason = stopReason
+    public init(
+        name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
+        stepsCompleted: Int, stepsPlanned: Int, ranks: Int, finalLoss: Double? = nil, trainAccuracy: Double? = nil,
+        testAccuracy: Double? = nil, signalLearning: Double? = nil, noiseMemorization: Double? = nil,
+        noiseMemorizationSe: Double? = nil, diagnosticsSamples: Int? = nil, conditionNumber: Double? = nil,
+        subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
+        communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
+        stopReason: String? = nil
+    ) {
+        self.name = name
+        self.model = model
+        self.mode = mode
+        self.loss = loss
+        self.seed = seed
+        self.status = status
+        self.stepsCompleted = stepsCompleted
+        self.stepsPlanned = stepsPlanned
+        self.ranks = ranks
+        self.finalLoss = finalLoss
+        self.trainAccuracy = trainAccuracy
+        self.testAccuracy = testAccuracy
+        self.signalLearning = signalLearning
+        self.noiseMemorization = noiseMemorization
+        self.noiseMemorizationSe = noiseMemorizationSe
+        self.diagnosticsSamples = diagnosticsSamples
+        self.conditionNumber = conditionNumber
+        self.subspaceAlignment = subspaceAlignment
+        self.wallSeconds = wallSeconds
+        self.secondsPerStep = secondsPerStep
+        self.computeSeconds = computeSeconds
+        self.communicationSeconds = communicationSeconds
+        self.loggingSeconds = loggingSeconds
+        self.resumedFromStep = resumedFromStep
+        self.stopReason = stopReason
     }
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests

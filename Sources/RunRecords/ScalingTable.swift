@@ -12,8 +12,11 @@ public enum ScalingTable {
     public static var header: [String] {
         ["ranks", "global_batch", "seconds_per_step", "speedup", "efficiency"]
             + phaseKeys.map { $0 + "_seconds" }
-            + ["gflops_total", "fraction_of_peak", "bytes_per_step_per_rank", "peak_rss_bytes",
-               "batch_per_rank", "ideal_seconds_per_step", "samples_per_second", "gflops_per_rank", "sgemm_peak_gflops",
-               "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step", "work_efficiency"]
+            + [
+                "gflops_total", "fraction_of_peak", "bytes_per_step_per_rank", "peak_rss_bytes",
+                "batch_per_rank", "ideal_seconds_per_step", "samples_per_second", "gflops_per_rank",
+                "sgemm_peak_gflops",
+                "sgemm_peak_gflops_all_ranks", "rank_time_spread", "allocations_per_step", "work_efficiency",
+            ]
     }
 }

@@ -9,27 +9,27 @@ public enum SummaryFile: Sendable, Equatable {
 
     public var status: RunStatus {
         switch self {
-        case let .run(s): return s.status
-        case let .failed(f): return f.status
+        case .run(let s): return s.status
+        case .failed(let f): return f.status
         }
     }
 
     public var mode: ModalityMode {
         switch self {
-        case let .run(s): return s.mode
-        case let .failed(f): return f.mode
+        case .run(let s): return s.mode
+        case .failed(let f): return f.mode
         }
     }
 
     /// The error of a failed run.
     public var error: String? {
-        if case let .failed(f) = self { return f.error }
+        if case .failed(let f) = self { return f.error }
         return nil
     }
 
     /// The summary of a run that was not ended by an error.
     public var run: RunSummary? {
-        if case let .run(s) = self { return s }
+        if case .run(let s) = self { return s }
         return nil
     }
 
@@ -38,8 +38,8 @@ public enum SummaryFile: Sendable, Equatable {
     public func members() throws -> JSONValue {
         let data: Data
         switch self {
-        case let .run(s): data = try RecordCoding.encoder().encode(s)
-        case let .failed(f): data = try RecordCoding.encoder().encode(f)
+        case .run(let s): data = try RecordCoding.encoder().encode(s)
+        case .failed(let f): data = try RecordCoding.encoder().encode(f)
         }
         return try JSONDecoder().decode(JSONValue.self, from: data)
     }

@@ -40,11 +40,21 @@ public struct SweepIndex: Sendable, Equatable {
     public var text: String {
         var members: [(key: String, value: JSONValue)] = [
             (key: "parameters", value: .array(parameters.map { .string($0) })),
-            (key: "points", value: .array(points.map { p in
-                .object([(key: "name", value: .string(p.name)),
-                         (key: "values", value: .object(orderedKeys(p.values).compactMap { k in p.values[k].map { (key: k, value: $0) } })),
-                         (key: "folder", value: .string(p.folder))])
-            })),
+            (
+                key: "points",
+                value: .array(
+                    points.map { p in
+                        .object([
+                            (key: "name", value: .string(p.name)),
+                            (
+                                key: "values",
+                                value: .object(
+                                    orderedKeys(p.values).compactMap { k in p.values[k].map { (key: k, value: $0) } })
+                            ),
+                            (key: "folder", value: .string(p.folder)),
+                        ])
+                    })
+            ),
         ]
         if let scaling { members.append((key: "scaling", value: .string(scaling))) }
         return JSONValue.object(members).serialized()
@@ -83,7 +93,8 @@ extension SweepIndex: Decodable {
             let p = try list.nestedContainer(keyedBy: PointKeys.self)
             let name = try p.decode(JSONValue.self, forKey: .name).displayString
             let values = try p.decodeIfPresent([String: JSONValue].self, forKey: .values) ?? [:]
-            points.append(Point(name: name, values: values, folder: try p.decodeIfPresent(String.self, forKey: .folder)))
+            points.append(
+                Point(name: name, values: values, folder: try p.decodeIfPresent(String.self, forKey: .folder)))
         }
         self.points = points
     }

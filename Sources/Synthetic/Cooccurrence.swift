@@ -30,8 +30,10 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
     /// Mixed into the per-sample streams, so train and test samples never coincide.
     public var split: DataSplit
 
-    public init(n: Int, classes: Int = 4, classPrior: [Double]? = nil, imageVocabulary: Int = 32, textVocabulary: Int = 24,
-                imageLeakage: Double = 0.4, textLeakage: Double = 0.05, seed: UInt64 = 0, split: DataSplit = .train) {
+    public init(
+        n: Int, classes: Int = 4, classPrior: [Double]? = nil, imageVocabulary: Int = 32, textVocabulary: Int = 24,
+        imageLeakage: Double = 0.4, textLeakage: Double = 0.05, seed: UInt64 = 0, split: DataSplit = .train
+    ) {
         self.n = n
         self.classes = classes
         self.classPrior = classPrior
@@ -44,7 +46,9 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
     }
 
     /// π (uniform when `classPrior` is nil).
-    public var prior: [Double] { classPrior ?? [Double](repeating: 1 / Double(max(classes, 1)), count: max(classes, 0)) }
+    public var prior: [Double] {
+        classPrior ?? [Double](repeating: 1 / Double(max(classes, 1)), count: max(classes, 0))
+    }
 
     /// Checks every parameter; the error names the parameter and its allowed range.
     public func validate() throws {
@@ -77,7 +81,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
 
     /// The exact joint P(x_v, x_l) = Σ_c π_c P(x_v|c) P(x_l|c), N_v × N_l.
     public func jointMatrix() throws -> Matrix<Double> {
-        let pv = try imageConditionals(), pl = try textConditionals()
+        let pv = try imageConditionals()
+        let pl = try textConditionals()
         var weighted = pv
         let pi = prior
         for c in 0..<classes { for v in 0..<imageVocabulary { weighted[c, v] *= pi[c] } }
@@ -92,7 +97,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
     /// P(x_v, x_l) / √(P(x_v) P(x_l)); its singular values are ≤ 1, the top one exactly 1.
     public func normalizedCooccurrence() throws -> Matrix<Double> {
         var joint = try jointMatrix()
-        let pv = joint.rowSums(), pl = joint.columnSums()
+        let pv = joint.rowSums()
+        let pl = joint.columnSums()
         for v in 0..<joint.rows {
             for l in 0..<joint.cols {
                 let den = (pv[v] * pl[l]).squareRoot()
@@ -158,7 +164,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
             try model.validate()
             self.model = model
             self.classCDF = Sampler.cumulative(model.prior)
-            let pv = try model.imageConditionals(), pl = try model.textConditionals()
+            let pv = try model.imageConditionals()
+            let pl = try model.textConditionals()
             self.imageCDF = (0..<model.classes).map { Sampler.cumulative(pv.row($0)) }
             self.textCDF = (0..<model.classes).map { Sampler.cumulative(pl.row($0)) }
         }
@@ -180,8 +187,10 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
         /// One-hot image rows (count × N_v), text rows (count × N_l) and classes of `indices`.
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        public func fillOneHot<C: Collection>(_ indices: C, images: inout Matrix<Float>, texts: inout Matrix<Float>,
-                                              classes: inout [Int]) throws where C.Element == Int {
+        public func fillOneHot<C: Collection>(
+            _ indices: C, images: inout Matrix<Float>, texts: inout Matrix<Float>,
+            classes: inout [Int]
+        ) throws where C.Element == Int {
             try checkIndices(indices, n: model.n, model: "Cooccurrence")
             images.reshape(rows: indices.count, cols: model.imageVocabulary)
             texts.reshape(rows: indices.count, cols: model.textVocabulary)
@@ -199,7 +208,8 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
         /// One-hot augmentation image rows (count × N_v) of `indices` for draw `draw`.
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into images: inout Matrix<Float>) throws where C.Element == Int {
+        public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into images: inout Matrix<Float>) throws
+        where C.Element == Int {
             try checkIndices(indices, n: model.n, model: "Cooccurrence")
             images.reshape(rows: indices.count, cols: model.imageVocabulary)
             for k in images.storage.indices { images.storage[k] = 0 }
@@ -211,8 +221,9 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
 
         func draw(_ i: Int) -> Sample {
             let c = Sampler.pick(classCDF, uniform(.latentClass, i, 0))
-            return Sample(latentClass: c, image: Sampler.pick(imageCDF[c], uniform(.imageToken, i, 0)),
-                          text: Sampler.pick(textCDF[c], uniform(.textToken, i, 0)))
+            return Sample(
+                latentClass: c, image: Sampler.pick(imageCDF[c], uniform(.imageToken, i, 0)),
+                text: Sampler.pick(textCDF[c], uniform(.textToken, i, 0)))
         }
 
         func uniform(_ purpose: RNGPurpose, _ i: Int, _ draw: Int) -> Double {
@@ -223,12 +234,16 @@ public struct Cooccurrence: Codable, Equatable, Sendable {
         static func cumulative(_ p: [Double]) -> [Double] {
             var acc = 0.0
             let total = p.reduce(0, +)
-            return p.map { acc += $0 / total; return acc }
+            return p.map {
+                acc += $0 / total
+                return acc
+            }
         }
 
         /// Smallest index whose cumulative probability exceeds u (binary search).
         static func pick(_ cdf: [Double], _ u: Double) -> Int {
-            var lo = 0, hi = cdf.count - 1
+            var lo = 0
+            var hi = cdf.count - 1
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if cdf[mid] > u { hi = mid } else { lo = mid + 1 }

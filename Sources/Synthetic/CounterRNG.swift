@@ -36,9 +36,11 @@ public struct StreamID: Hashable, Codable, Sendable {
 
     /// Counter words c1, c2, c3 (c0 is the block index).
     @inlinable public var counterWords: (UInt32, UInt32, UInt32) {
-        (UInt32(truncatingIfNeeded: item),
-         UInt32(truncatingIfNeeded: item >> 32) & 0xFFFF | UInt32(purpose.rawValue) << 16 | split.tag << 24,
-         UInt32(truncatingIfNeeded: draw))
+        (
+            UInt32(truncatingIfNeeded: item),
+            UInt32(truncatingIfNeeded: item >> 32) & 0xFFFF | UInt32(purpose.rawValue) << 16 | split.tag << 24,
+            UInt32(truncatingIfNeeded: draw)
+        )
     }
 }
 
@@ -59,7 +61,10 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
         self._position = position
     }
 
-    enum CodingKeys: String, CodingKey { case seed, stream, _position = "position" }
+    enum CodingKeys: String, CodingKey {
+        case seed, stream
+        case _position = "position"
+    }
 
     /// Shorthand for `CounterRNG(seed:stream: StreamID(purpose:split:item:draw:))`.
     public init(seed: UInt64, purpose: RNGPurpose, split: DataSplit = .train, item: Int = 0, draw: Int = 0) {
@@ -70,7 +75,8 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
     @inlinable
     public func block(_ b: UInt32) -> SIMD4<UInt32> {
         let (c1, c2, c3) = stream.counterWords
-        let r = Philox4x32.block(b, c1, c2, c3, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+        let r = Philox4x32.block(
+            b, c1, c2, c3, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
         return SIMD4(r.0, r.1, r.2, r.3)
     }
 
@@ -107,7 +113,8 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
     /// A standard normal Double by Box–Muller on two uniforms (the cosine branch).
     @inlinable
     public mutating func nextGaussian() -> Double {
-        let u1 = nextDouble(), u2 = nextDouble()
+        let u1 = nextDouble()
+        let u2 = nextDouble()
         return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 
@@ -122,8 +129,10 @@ public struct CounterRNG: RandomNumberGenerator, Hashable, Codable, Sendable {
 
     /// Fills `values` with N(0, σ²) draws keyed by (seed, purpose, split, item, draw).
     @inlinable
-    public static func fillGaussian(_ values: inout [Float], sigma: Float = 1, seed: UInt64, purpose: RNGPurpose,
-                                    split: DataSplit = .train, item: Int = 0, draw: Int = 0) {
+    public static func fillGaussian(
+        _ values: inout [Float], sigma: Float = 1, seed: UInt64, purpose: RNGPurpose,
+        split: DataSplit = .train, item: Int = 0, draw: Int = 0
+    ) {
         let rng = CounterRNG(seed: seed, purpose: purpose, split: split, item: item, draw: draw)
         values.withUnsafeMutableBufferPointer { rng.fillGaussian($0, sigma: sigma) }
     }
@@ -146,14 +155,18 @@ public func uniformDouble(_ w: UInt64) -> Double { (Double(w >> 12) + 0.5) * 0x1
 @usableFromInline
 func gaussianKernel(_ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float, seed: UInt64, stream: StreamID) {
     let (c1, c2, c3) = stream.counterWords
-    imx_philox_gaussian(out, count, sigma, c1, c2, c3, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+    imx_philox_gaussian(
+        out, count, sigma, c1, c2, c3, UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
 }
 
 /// The scalar reference of `gaussianKernel` (libm's logf, sinf, cosf): what the vectorised
 /// C kernel must agree with to a few ulp (SyntheticTests).
-func gaussianKernelReference(_ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float, seed: UInt64, stream: StreamID) {
+func gaussianKernelReference(
+    _ out: UnsafeMutablePointer<Float>, count: Int, sigma: Float, seed: UInt64, stream: StreamID
+) {
     let (c1, c2, c3) = stream.counterWords
-    let k0 = UInt32(truncatingIfNeeded: seed), k1 = UInt32(truncatingIfNeeded: seed >> 32)
+    let k0 = UInt32(truncatingIfNeeded: seed)
+    let k1 = UInt32(truncatingIfNeeded: seed >> 32)
     var j = 0
     var b: UInt32 = 0
     var tmp: (Float, Float, Float, Float) = (0, 0, 0, 0)
@@ -166,7 +179,10 @@ func gaussianKernelReference(_ out: UnsafeMutablePointer<Float>, count: Int, sig
         let t1 = Float(w.3 >> 8) * (2 * Float.pi * 0x1p-24)
         tmp = (r0 * Float.cos(t0), r0 * Float.sin(t0), r1 * Float.cos(t1), r1 * Float.sin(t1))
         if count - j >= 4 {
-            out[j] = tmp.0; out[j + 1] = tmp.1; out[j + 2] = tmp.2; out[j + 3] = tmp.3
+            out[j] = tmp.0
+            out[j + 1] = tmp.1
+            out[j + 2] = tmp.2
+            out[j + 3] = tmp.3
         } else {
             withUnsafeBytes(of: &tmp) { p in
                 let f = p.bindMemory(to: Float.self)

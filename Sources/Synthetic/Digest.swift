@@ -15,7 +15,8 @@ public enum FNV1a {
 
     /// Digest of `bytes`, continuing from `hash`.
     @inlinable
-    public static func hash<Bytes: Sequence>(bytes: Bytes, into hash: UInt64 = offsetBasis) -> UInt64 where Bytes.Element == UInt8 {
+    public static func hash<Bytes: Sequence>(bytes: Bytes, into hash: UInt64 = offsetBasis) -> UInt64
+    where Bytes.Element == UInt8 {
         var h = hash
         for b in bytes { h = mix(h, b) }
         return h

@@ -31,8 +31,9 @@ public struct EpochSchedule: Equatable, Hashable, Codable, Sendable {
             throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "count", allowed: ">= 1", got: "\(n)")
         }
         guard batchSize >= 0 && batchSize <= n else {
-            throw SyntheticError.invalidParameter(model: "EpochSchedule", name: "batchSize",
-                                                  allowed: "0 (full batch) or 1...n = 1...\(n)", got: "\(batchSize)")
+            throw SyntheticError.invalidParameter(
+                model: "EpochSchedule", name: "batchSize",
+                allowed: "0 (full batch) or 1...n = 1...\(n)", got: "\(batchSize)")
         }
         self.count = n
         self.batchSize = batchSize == 0 ? n : batchSize
@@ -69,7 +70,7 @@ public struct EpochSchedule: Equatable, Hashable, Codable, Sendable {
         var within = base + part.lowerBound - epoch * count
         var passes = 0
         for _ in part {
-            if within == count {   // the next epoch starts inside this part
+            if within == count {  // the next epoch starts inside this part
                 epoch += 1
                 perm = permutation(epoch: epoch)
                 within = 0

@@ -12,11 +12,12 @@ public enum SyntheticError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String {
         switch self {
-        case let .invalidParameter(model, name, allowed, got):
+        case .invalidParameter(let model, let name, let allowed, let got):
             return "\(model): \(name) must be \(allowed), got \(got)"
-        case let .indexOutOfRange(model, index, count):
-            return "\(model): sample index \(index) is outside 0..<\(count); ask for indices below n = \(count) or raise n"
-        case let .sharding(message):
+        case .indexOutOfRange(let model, let index, let count):
+            return
+                "\(model): sample index \(index) is outside 0..<\(count); ask for indices below n = \(count) or raise n"
+        case .sharding(let message):
             return message
         }
     }

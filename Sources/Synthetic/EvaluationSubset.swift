@@ -44,7 +44,10 @@ public struct EvaluationSubset: Equatable, Hashable, Codable, Sendable {
     @discardableResult
     public func indices(_ positions: Range<Int>, into out: inout [Int]) -> Int {
         out.removeAll(keepingCapacity: true)
-        if isExact { out.append(contentsOf: positions); return 0 }
+        if isExact {
+            out.append(contentsOf: positions)
+            return 0
+        }
         let perm = IndexPermutation(n: population, seed: seed, draw: 0, purpose: .evaluationSubset)
         var passes = 0
         for p in positions {

@@ -43,9 +43,11 @@ public struct LatentLinear: Codable, Equatable, Sendable {
     /// Mixed into the per-sample streams, so train and test samples never coincide.
     public var split: DataSplit
 
-    public init(n: Int, r: Int = 8, d1: Int = 32, d2: Int = 32, spectrum: Spectrum = .geometric(decay: 0.5),
-                noiseSigma1: Float = 0.1, noiseSigma2: Float = 0.1, loadings: Loadings = .orthonormal,
-                seed: UInt64 = 0, split: DataSplit = .train) {
+    public init(
+        n: Int, r: Int = 8, d1: Int = 32, d2: Int = 32, spectrum: Spectrum = .geometric(decay: 0.5),
+        noiseSigma1: Float = 0.1, noiseSigma2: Float = 0.1, loadings: Loadings = .orthonormal,
+        seed: UInt64 = 0, split: DataSplit = .train
+    ) {
         self.n = n
         self.r = r
         self.d1 = d1
@@ -93,15 +95,22 @@ public struct LatentLinear: Codable, Equatable, Sendable {
     }
 
     /// A1 (d1 × r).
-    public func a1() throws -> Matrix<Float> { try validate(); return loadingMatrix(rows: d1, purpose: .loadings1) }
+    public func a1() throws -> Matrix<Float> {
+        try validate()
+        return loadingMatrix(rows: d1, purpose: .loadings1)
+    }
     /// A2 (d2 × r).
-    public func a2() throws -> Matrix<Float> { try validate(); return loadingMatrix(rows: d2, purpose: .loadings2) }
+    public func a2() throws -> Matrix<Float> {
+        try validate()
+        return loadingMatrix(rows: d2, purpose: .loadings2)
+    }
 
     /// The latent z_i (length r), as used for the views of sample i.
     public func latent(of i: Int) throws -> [Float] {
         var z = Matrix<Float>(rows: 1, cols: r)
         try validate()
-        try Sampler.fillLatents(model: self, lambdaRoots: lambdas.map { Float($0.squareRoot()) }, CollectionOfOne(i), into: &z)
+        try Sampler.fillLatents(
+            model: self, lambdaRoots: lambdas.map { Float($0.squareRoot()) }, CollectionOfOne(i), into: &z)
         return z.storage
     }
 
@@ -110,7 +119,7 @@ public struct LatentLinear: Codable, Equatable, Sendable {
 
     func loadingMatrix(rows d: Int, purpose: RNGPurpose) -> Matrix<Float> {
         var g = [Float](repeating: 0, count: d * r)
-        CounterRNG.fillGaussian(&g, seed: seed, purpose: purpose)   // split-independent: shared by train and test
+        CounterRNG.fillGaussian(&g, seed: seed, purpose: purpose)  // split-independent: shared by train and test
         if loadings == .gaussian {
             let s = 1 / Float(d).squareRoot()
             return (try? Matrix(rows: d, cols: r, storage: g.map { $0 * s })) ?? Matrix(rows: d, cols: r)
@@ -154,7 +163,8 @@ public struct LatentLinear: Codable, Equatable, Sendable {
         /// Latents z_i of `indices` into `z` (indices.count × r).
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        public func fillLatents<C: Collection>(_ indices: C, into z: inout Matrix<Float>) throws where C.Element == Int {
+        public func fillLatents<C: Collection>(_ indices: C, into z: inout Matrix<Float>) throws
+        where C.Element == Int {
             try Sampler.fillLatents(model: model, lambdaRoots: lambdaRoots, indices, into: &z)
         }
 
@@ -162,20 +172,29 @@ public struct LatentLinear: Codable, Equatable, Sendable {
         /// (count × d2); the latents go to `z` (count × r), a scratch the caller may reuse or read.
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        public func fillViews<C: Collection>(_ indices: C, x1: inout Matrix<Float>, x2: inout Matrix<Float>,
-                                             latents z: inout Matrix<Float>) throws where C.Element == Int {
+        public func fillViews<C: Collection>(
+            _ indices: C, x1: inout Matrix<Float>, x2: inout Matrix<Float>,
+            latents z: inout Matrix<Float>
+        ) throws where C.Element == Int {
             try fillLatents(indices, into: &z)
-            fillView(indices, latents: z, d: model.d1, sigma: model.noiseSigma1, purpose: .viewNoise1, loading: a1, into: &x1)
-            fillView(indices, latents: z, d: model.d2, sigma: model.noiseSigma2, purpose: .viewNoise2, loading: a2, into: &x2)
+            fillView(
+                indices, latents: z, d: model.d1, sigma: model.noiseSigma1, purpose: .viewNoise1, loading: a1, into: &x1
+            )
+            fillView(
+                indices, latents: z, d: model.d2, sigma: model.noiseSigma2, purpose: .viewNoise2, loading: a2, into: &x2
+            )
         }
 
         /// x = e + A·z per row, e ~ N(0, σ² I) from stream (purpose, split, i). The product is an
         /// explicit loop in a fixed order (not BLAS), so row i is bit-identical whatever batch it is in.
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        func fillView<C: Collection>(_ indices: C, latents z: Matrix<Float>, d: Int, sigma: Float, purpose: RNGPurpose,
-                                     loading a: Matrix<Float>, into x: inout Matrix<Float>) where C.Element == Int {
-            let m = model, r = m.r
+        func fillView<C: Collection>(
+            _ indices: C, latents z: Matrix<Float>, d: Int, sigma: Float, purpose: RNGPurpose,
+            loading a: Matrix<Float>, into x: inout Matrix<Float>
+        ) where C.Element == Int {
+            let m = model
+            let r = m.r
             x.reshape(rows: indices.count, cols: d)
             x.storage.withUnsafeMutableBufferPointer { p in
                 z.storage.withUnsafeBufferPointer { pz in
@@ -183,8 +202,9 @@ public struct LatentLinear: Codable, Equatable, Sendable {
                         for (row, i) in indices.enumerated() {
                             let out = p.baseAddress! + row * d
                             if sigma > 0 {
-                                gaussianKernel(out, count: d, sigma: sigma, seed: m.seed,
-                                               stream: StreamID(purpose: purpose, split: m.split, item: i))
+                                gaussianKernel(
+                                    out, count: d, sigma: sigma, seed: m.seed,
+                                    stream: StreamID(purpose: purpose, split: m.split, item: i))
                             } else {
                                 out.update(repeating: 0, count: d)
                             }
@@ -202,15 +222,19 @@ public struct LatentLinear: Codable, Equatable, Sendable {
 
         @_specialize(where C == [Int])
         @_specialize(where C == Range<Int>)
-        static func fillLatents<C: Collection>(model m: LatentLinear, lambdaRoots: [Float], _ indices: C,
-                                               into z: inout Matrix<Float>) throws where C.Element == Int {
+        static func fillLatents<C: Collection>(
+            model m: LatentLinear, lambdaRoots: [Float], _ indices: C,
+            into z: inout Matrix<Float>
+        ) throws where C.Element == Int {
             try checkIndices(indices, n: m.n, model: "LatentLinear")
             let r = m.r
             z.reshape(rows: indices.count, cols: r)
             z.storage.withUnsafeMutableBufferPointer { p in
                 for (row, i) in indices.enumerated() {
                     let out = p.baseAddress! + row * r
-                    gaussianKernel(out, count: r, sigma: 1, seed: m.seed, stream: StreamID(purpose: .latent, split: m.split, item: i))
+                    gaussianKernel(
+                        out, count: r, sigma: 1, seed: m.seed,
+                        stream: StreamID(purpose: .latent, split: m.split, item: i))
                     for j in 0..<r { out[j] *= lambdaRoots[j] }
                 }
             }

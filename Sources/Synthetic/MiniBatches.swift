@@ -22,8 +22,9 @@ public struct MiniBatches: Equatable, Codable, Sendable {
             throw SyntheticError.invalidParameter(model: "MiniBatches", name: "count", allowed: ">= 1", got: "\(n)")
         }
         guard batchSize >= 1 && batchSize <= n else {
-            throw SyntheticError.invalidParameter(model: "MiniBatches", name: "batchSize",
-                                                  allowed: "in 1...n = 1...\(n)", got: "\(batchSize)")
+            throw SyntheticError.invalidParameter(
+                model: "MiniBatches", name: "batchSize",
+                allowed: "in 1...n = 1...\(n)", got: "\(batchSize)")
         }
         self.count = n
         self.batchSize = batchSize
@@ -40,9 +41,10 @@ public struct MiniBatches: Equatable, Codable, Sendable {
 
     /// The global positions of batch `batch` (before the permutation).
     public func positions(batch: Int) -> Range<Int> {
-        precondition(batch >= 0 && batch < batchesPerEpoch,
-                     "MiniBatches: batch \(batch) outside 0..<\(batchesPerEpoch)")
-        return batch * batchSize ..< min((batch + 1) * batchSize, count)
+        precondition(
+            batch >= 0 && batch < batchesPerEpoch,
+            "MiniBatches: batch \(batch) outside 0..<\(batchesPerEpoch)")
+        return batch * batchSize..<min((batch + 1) * batchSize, count)
     }
 
     /// Sample indices of the global batch `batch` of `epoch`, into `indices` (capacity reused).
@@ -55,7 +57,7 @@ public struct MiniBatches: Equatable, Codable, Sendable {
     public func localBatch(epoch: Int, batch: Int, rank: Int, size: Int, into indices: inout [Int]) {
         let pos = positions(batch: batch)
         let part = Shard.block(count: pos.count, part: rank, parts: size)
-        fill(pos.lowerBound + part.lowerBound ..< pos.lowerBound + part.upperBound, epoch: epoch, into: &indices)
+        fill(pos.lowerBound + part.lowerBound..<pos.lowerBound + part.upperBound, epoch: epoch, into: &indices)
     }
 
     /// Convenience returning a new array.

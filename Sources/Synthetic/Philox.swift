@@ -13,20 +13,28 @@ public enum Philox4x32 {
 
     /// Scalar form of `block(counter:key:)`, the one the generators use in hot loops.
     @inlinable @inline(__always)
-    public static func block(_ c0: UInt32, _ c1: UInt32, _ c2: UInt32, _ c3: UInt32,
-                             _ k0: UInt32, _ k1: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
-        var x0 = c0, x1 = c1, x2 = c2, x3 = c3
-        var key0 = k0, key1 = k1
-        for round in 0..<10 {         // 10 rounds: the Random123 default, "Philox4x32-10"
-            if round > 0 {            // key schedule: bump before rounds 2...10 by the Weyl increments
+    public static func block(
+        _ c0: UInt32, _ c1: UInt32, _ c2: UInt32, _ c3: UInt32,
+        _ k0: UInt32, _ k1: UInt32
+    ) -> (UInt32, UInt32, UInt32, UInt32) {
+        var x0 = c0
+        var x1 = c1
+        var x2 = c2
+        var x3 = c3
+        var key0 = k0
+        var key1 = k1
+        for round in 0..<10 {  // 10 rounds: the Random123 default, "Philox4x32-10"
+            if round > 0 {  // key schedule: bump before rounds 2...10 by the Weyl increments
                 key0 &+= 0x9E37_79B9  // (golden ratio, sqrt(3) − 1; Random123 PHILOX_W32_0/1)
                 key1 &+= 0xBB67_AE85
             }
             // The multipliers of the two S-boxes (Random123 PHILOX_M4x32_0/1).
             let p0 = UInt64(0xD251_1F53) &* UInt64(x0)
             let p1 = UInt64(0xCD9E_8D57) &* UInt64(x2)
-            let hi0 = UInt32(truncatingIfNeeded: p0 >> 32), lo0 = UInt32(truncatingIfNeeded: p0)
-            let hi1 = UInt32(truncatingIfNeeded: p1 >> 32), lo1 = UInt32(truncatingIfNeeded: p1)
+            let hi0 = UInt32(truncatingIfNeeded: p0 >> 32)
+            let lo0 = UInt32(truncatingIfNeeded: p0)
+            let hi1 = UInt32(truncatingIfNeeded: p1 >> 32)
+            let lo1 = UInt32(truncatingIfNeeded: p1)
             x0 = hi1 ^ x1 ^ key0
             x1 = lo1
             x2 = hi0 ^ x3 ^ key1

@@ -19,7 +19,8 @@ public struct Shard: Equatable, Hashable, Codable, Sendable {
             throw SyntheticError.sharding("rank \(rank) is outside 0..<\(size); pass the communicator's rank and size")
         }
         guard n >= size else {
-            throw SyntheticError.sharding("n = \(n) samples cannot be split over \(size) ranks; use at most \(max(n, 1)) ranks or more samples")
+            throw SyntheticError.sharding(
+                "n = \(n) samples cannot be split over \(size) ranks; use at most \(max(n, 1)) ranks or more samples")
         }
         self.count = n
         self.rank = rank
@@ -37,8 +38,9 @@ public struct Shard: Equatable, Hashable, Codable, Sendable {
     /// one longer. Blocks may be empty when count < parts.
     @inlinable
     public static func block(count: Int, part: Int, parts: Int) -> Range<Int> {
-        let base = count / parts, extra = count % parts
+        let base = count / parts
+        let extra = count % parts
         let lo = part * base + min(part, extra)
-        return lo ..< lo + base + (part < extra ? 1 : 0)
+        return lo..<lo + base + (part < extra ? 1 : 0)
     }
 }

@@ -57,8 +57,12 @@ public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
     @inlinable
     public func walk(_ i: Int) -> (image: Int, passes: Int) {
         precondition(i >= 0 && i < n, "IndexPermutation: \(i) outside 0..<\(n)")
-        var x = i, passes = 0
-        repeat { x = forward(x); passes += 1 } while x >= n
+        var x = i
+        var passes = 0
+        repeat {
+            x = forward(x)
+            passes += 1
+        } while x >= n
         return (x, passes)
     }
 
@@ -75,8 +79,9 @@ public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
     @inlinable @inline(__always)
     func roundFunction(_ k: Int, _ r: Int) -> Int {
         let tag = UInt32(purpose.rawValue) << 16 | UInt32(halfBits) << 8
-        let w = Philox4x32.block(UInt32(truncatingIfNeeded: r), UInt32(k), tag, UInt32(truncatingIfNeeded: draw),
-                                 UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+        let w = Philox4x32.block(
+            UInt32(truncatingIfNeeded: r), UInt32(k), tag, UInt32(truncatingIfNeeded: draw),
+            UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
         return Int(w.0) & ((1 << halfBits) - 1)
     }
 
@@ -84,7 +89,8 @@ public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
     @inlinable
     func forward(_ x: Int) -> Int {
         let mask = (1 << halfBits) - 1
-        var l = x >> halfBits, r = x & mask
+        var l = x >> halfBits
+        var r = x & mask
         for k in 0..<Self.rounds { (l, r) = (r, l ^ roundFunction(k, r)) }
         return l << halfBits | r
     }
@@ -93,7 +99,8 @@ public struct IndexPermutation: Equatable, Hashable, Codable, Sendable {
     @inlinable
     func backward(_ x: Int) -> Int {
         let mask = (1 << halfBits) - 1
-        var l = x >> halfBits, r = x & mask
+        var l = x >> halfBits
+        var r = x & mask
         for k in stride(from: Self.rounds - 1, through: 0, by: -1) { (l, r) = (r ^ roundFunction(k, l), l) }
         return l << halfBits | r
     }

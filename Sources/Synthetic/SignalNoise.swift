@@ -24,8 +24,10 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         /// Project ξ orthogonal to μ (zero its `signalAxis` coordinate), as in the paper.
         public var projectNoise: Bool
 
-        public init(d: Int, signalAxis: Int = 0, signalNorm: Float? = nil, snr: Float? = nil,
-                    sigmaP: Float = 1, projectNoise: Bool = true) {
+        public init(
+            d: Int, signalAxis: Int = 0, signalNorm: Float? = nil, snr: Float? = nil,
+            sigmaP: Float = 1, projectNoise: Bool = true
+        ) {
             self.d = d
             self.signalAxis = signalAxis
             self.signalNorm = signalNorm
@@ -55,10 +57,14 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         /// Checks every parameter; names in errors are prefixed by `prefix` (e.g. "image.").
         public func validate(model: String = "SignalNoise", prefix: String = "") throws {
             try require(d >= 1, model, prefix + "d", ">= 1", d)
-            try require(signalAxis >= 0 && signalAxis < d, model, prefix + "signalAxis", "in 0..<d = 0..<\(d)", signalAxis)
-            try require((signalNorm == nil) != (snr == nil), model, prefix + "signalNorm / " + prefix + "snr",
-                        "exactly one given", signalNorm == nil ? "neither" : "both")
-            if let s = signalNorm { try require(s >= 0 && s.isFinite, model, prefix + "signalNorm", ">= 0 and finite", s) }
+            try require(
+                signalAxis >= 0 && signalAxis < d, model, prefix + "signalAxis", "in 0..<d = 0..<\(d)", signalAxis)
+            try require(
+                (signalNorm == nil) != (snr == nil), model, prefix + "signalNorm / " + prefix + "snr",
+                "exactly one given", signalNorm == nil ? "neither" : "both")
+            if let s = signalNorm {
+                try require(s >= 0 && s.isFinite, model, prefix + "signalNorm", ">= 0 and finite", s)
+            }
             if let s = snr { try require(s >= 0 && s.isFinite, model, prefix + "snr", ">= 0 and finite", s) }
             try require(sigmaP > 0 && sigmaP.isFinite, model, prefix + "sigmaP", "> 0 and finite", sigmaP)
         }
@@ -88,12 +94,14 @@ public struct SignalNoise: Codable, Equatable, Sendable {
     public var split: DataSplit
 
     /// Defaults follow the paper's Figure 1: μ = 5·e₀, μ̃ = 15·e₁, σ_p = 1, ε ~ N(0, 0.01 I), balanced labels.
-    public init(n: Int,
-                image: Modality = Modality(d: 2000, signalAxis: 0, signalNorm: 5),
-                text: Modality = Modality(d: 2000, signalAxis: 1, signalNorm: 15),
-                positiveFraction: Double = 0.5,
-                augmentation: Augmentation = .gaussian(augmentationSigma: 0.1),
-                seed: UInt64 = 0, split: DataSplit = .train) {
+    public init(
+        n: Int,
+        image: Modality = Modality(d: 2000, signalAxis: 0, signalNorm: 5),
+        text: Modality = Modality(d: 2000, signalAxis: 1, signalNorm: 15),
+        positiveFraction: Double = 0.5,
+        augmentation: Augmentation = .gaussian(augmentationSigma: 0.1),
+        seed: UInt64 = 0, split: DataSplit = .train
+    ) {
         self.n = n
         self.image = image
         self.text = text
@@ -120,7 +128,9 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         try require(n >= 1, "SignalNoise", "n", ">= 1", n)
         try image.validate(prefix: "image.")
         try text.validate(prefix: "text.")
-        try require(positiveFraction >= 0 && positiveFraction <= 1, "SignalNoise", "positiveFraction", "in [0, 1]", positiveFraction)
+        try require(
+            positiveFraction >= 0 && positiveFraction <= 1, "SignalNoise", "positiveFraction", "in [0, 1]",
+            positiveFraction)
         switch augmentation {
         case .gaussian(let s):
             try require(s >= 0 && s.isFinite, "SignalNoise", "augmentationSigma", ">= 0 and finite", s)
@@ -186,7 +196,8 @@ public struct SignalNoise: Codable, Equatable, Sendable {
     /// use distinct draws for independent views). The noise ξ_i is the same as in `fillImages`.
     @_specialize(where C == [Int])
     @_specialize(where C == Range<Int>)
-    public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>) throws where C.Element == Int {
+    public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>) throws
+    where C.Element == Int {
         var scratch: [Float] = []
         try fillAugmentedImages(indices, draw: draw, into: &x, scratch: &scratch)
     }
@@ -194,10 +205,15 @@ public struct SignalNoise: Codable, Equatable, Sendable {
     /// `fillAugmentedImages` with a caller-kept scratch row (no allocation once it has d values).
     @_specialize(where C == [Int])
     @_specialize(where C == Range<Int>)
-    public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>,
-                                                   scratch eps: inout [Float]) throws where C.Element == Int {
+    public func fillAugmentedImages<C: Collection>(
+        _ indices: C, draw: Int, into x: inout Matrix<Float>,
+        scratch eps: inout [Float]
+    ) throws where C.Element == Int {
         try fillRows(indices, modality: image, noise: .imageNoise, into: &x)
-        let d = image.d, width = image.rowWidth, split = split, seed = seed
+        let d = image.d
+        let width = image.rowWidth
+        let split = split
+        let seed = seed
         switch augmentation {
         case .gaussian(let sigma):
             guard sigma > 0 else { return }
@@ -205,8 +221,9 @@ public struct SignalNoise: Codable, Equatable, Sendable {
             x.storage.withUnsafeMutableBufferPointer { p in
                 eps.withUnsafeMutableBufferPointer { e in
                     for (r, i) in indices.enumerated() {
-                        gaussianKernel(e.baseAddress!, count: d, sigma: sigma, seed: seed,
-                                       stream: StreamID(purpose: .augmentation, split: split, item: i, draw: draw))
+                        gaussianKernel(
+                            e.baseAddress!, count: d, sigma: sigma, seed: seed,
+                            stream: StreamID(purpose: .augmentation, split: split, item: i, draw: draw))
                         let row = p.baseAddress! + r * width + d
                         for k in 0..<d { row[k] += e[k] }
                     }
@@ -259,15 +276,21 @@ public struct SignalNoise: Codable, Equatable, Sendable {
     /// Writes σ_p·g (projected) for sample i into `out` (d Floats).
     @inline(__always)
     func writeNoise(_ out: UnsafeMutablePointer<Float>, modality m: Modality, noise: RNGPurpose, item i: Int) {
-        gaussianKernel(out, count: m.d, sigma: m.sigmaP, seed: seed, stream: StreamID(purpose: noise, split: split, item: i))
+        gaussianKernel(
+            out, count: m.d, sigma: m.sigmaP, seed: seed, stream: StreamID(purpose: noise, split: split, item: i))
         if m.projectNoise { out[m.signalAxis] = 0 }
     }
 
     @_specialize(where C == [Int])
     @_specialize(where C == Range<Int>)
-    func fillRows<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>) throws where C.Element == Int {
+    func fillRows<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>)
+        throws where C.Element == Int
+    {
         try checkIndices(indices, n: n, model: "SignalNoise")
-        let d = m.d, width = m.rowWidth, norm = m.resolvedSignalNorm, axis = m.signalAxis
+        let d = m.d
+        let width = m.rowWidth
+        let norm = m.resolvedSignalNorm
+        let axis = m.signalAxis
         x.reshape(rows: indices.count, cols: width)
         x.storage.withUnsafeMutableBufferPointer { p in
             for (r, i) in indices.enumerated() {
@@ -281,12 +304,16 @@ public struct SignalNoise: Codable, Equatable, Sendable {
 
     @_specialize(where C == [Int])
     @_specialize(where C == Range<Int>)
-    func fillNoise<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>) throws where C.Element == Int {
+    func fillNoise<C: Collection>(_ indices: C, modality m: Modality, noise: RNGPurpose, into x: inout Matrix<Float>)
+        throws where C.Element == Int
+    {
         try checkIndices(indices, n: n, model: "SignalNoise")
         let d = m.d
         x.reshape(rows: indices.count, cols: d)
         x.storage.withUnsafeMutableBufferPointer { p in
-            for (r, i) in indices.enumerated() { writeNoise(p.baseAddress! + r * d, modality: m, noise: noise, item: i) }
+            for (r, i) in indices.enumerated() {
+                writeNoise(p.baseAddress! + r * d, modality: m, noise: noise, item: i)
+            }
         }
     }
 }

@@ -15,11 +15,13 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): return "cannot read the checkpoint \(path): \(reason)"
-        case let .corrupt(path, reason): return "the checkpoint \(path) is damaged (\(reason)); delete it to start over, or resume from an older one"
-        case let .otherConfig(path, detail):
-            return "the checkpoint \(path) was written by another configuration (\(detail)); resume with the run's own config.json, or choose a new output folder"
-        case let .incompatible(detail): return "the checkpoint does not fit this run: \(detail)"
+        case .unreadable(let path, let reason): return "cannot read the checkpoint \(path): \(reason)"
+        case .corrupt(let path, let reason):
+            return "the checkpoint \(path) is damaged (\(reason)); delete it to start over, or resume from an older one"
+        case .otherConfig(let path, let detail):
+            return
+                "the checkpoint \(path) was written by another configuration (\(detail)); resume with the run's own config.json, or choose a new output folder"
+        case .incompatible(let detail): return "the checkpoint does not fit this run: \(detail)"
         }
     }
 }
@@ -43,7 +45,10 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     /// Wall seconds spent before this checkpoint (so resumed runs report total time).
     public var elapsedSeconds: Double
 
-    public init(configFingerprint: String, trajectoryConfig: String, step: Int, parameters: [Float], optimizer: OptimizerState, rngDraw: UInt64, elapsedSeconds: Double) {
+    public init(
+        configFingerprint: String, trajectoryConfig: String, step: Int, parameters: [Float], optimizer: OptimizerState,
+        rngDraw: UInt64, elapsedSeconds: Double
+    ) {
         self.configFingerprint = configFingerprint
         self.trajectoryConfig = trajectoryConfig
         self.step = step
@@ -75,10 +80,11 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     /// state takes milliseconds (version 1's all-JSON form took seconds), which lets rank 0 save
     /// the last completed step within Open MPI's 2 s between SIGTERM and SIGKILL.
     public func encoded() throws -> Data {
-        let header = Header(formatVersion: 2, configFingerprint: configFingerprint, trajectoryConfig: trajectoryConfig,
-                            step: step, optimizerStep: optimizer.step, parameterCount: parameters.count,
-                            firstCount: optimizer.first.count, secondCount: optimizer.second.count,
-                            rngDraw: rngDraw, elapsedSeconds: elapsedSeconds)
+        let header = Header(
+            formatVersion: 2, configFingerprint: configFingerprint, trajectoryConfig: trajectoryConfig,
+            step: step, optimizerStep: optimizer.step, parameterCount: parameters.count,
+            firstCount: optimizer.first.count, secondCount: optimizer.second.count,
+            rngDraw: rngDraw, elapsedSeconds: elapsedSeconds)
         var body = try JSONEncoder().encode(header)
         body.append(10)
         let floats = parameters.count + optimizer.first.count + optimizer.second.count
@@ -87,9 +93,9 @@ public struct Checkpoint: Codable, Equatable, Sendable {
             array.withUnsafeBufferPointer { b in
                 b.withMemoryRebound(to: UInt32.self) { words in
                     #if _endian(big)
-                    for w in words { withUnsafeBytes(of: w.littleEndian) { body.append(contentsOf: $0) } }
+                        for w in words { withUnsafeBytes(of: w.littleEndian) { body.append(contentsOf: $0) } }
                     #else
-                    body.append(contentsOf: UnsafeRawBufferPointer(words))
+                        body.append(contentsOf: UnsafeRawBufferPointer(words))
                     #endif
                 }
             }
@@ -134,7 +140,8 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         guard isVersion2 || data.prefix(magic1.count) == magic1 else {
             throw CheckpointError.corrupt(path: url.path, reason: "not an InfoMaxMPI checkpoint")
         }
-        let sumText = String(decoding: data[(data.startIndex + magic2.count)..<(data.startIndex + magic2.count + 16)], as: UTF8.self)
+        let sumText = String(
+            decoding: data[(data.startIndex + magic2.count)..<(data.startIndex + magic2.count + 16)], as: UTF8.self)
         let body = Data(data.suffix(from: data.startIndex + magic2.count + 17))
         let sum = isVersion2 ? checksum(body) : FNV1a.hash(bytes: body)
         guard let expected = UInt64(sumText, radix: 16), expected == sum else {
@@ -144,7 +151,8 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         do {
             let c = try JSONDecoder().decode(Checkpoint.self, from: body)
             guard c.formatVersion == 1 else {
-                throw CheckpointError.corrupt(path: url.path, reason: "format version \(c.formatVersion) in a version-1 file")
+                throw CheckpointError.corrupt(
+                    path: url.path, reason: "format version \(c.formatVersion) in a version-1 file")
             }
             return c
         } catch let e as CheckpointError { throw e } catch {
@@ -161,7 +169,8 @@ public struct Checkpoint: Codable, Equatable, Sendable {
             throw CheckpointError.corrupt(path: path, reason: "\(error)")
         }
         guard header.formatVersion == 2 else {
-            throw CheckpointError.corrupt(path: path, reason: "format version \(header.formatVersion), this build reads 1 and 2")
+            throw CheckpointError.corrupt(
+                path: path, reason: "format version \(header.formatVersion), this build reads 1 and 2")
         }
         let counts = [header.parameterCount, header.firstCount, header.secondCount]
         let payload = body.suffix(from: newline + 1)
@@ -172,24 +181,30 @@ public struct Checkpoint: Codable, Equatable, Sendable {
         var offset = 0
         payload.withUnsafeBytes { raw in
             for n in counts {
-                arrays.append([Float](unsafeUninitializedCapacity: n) { b, c in
-                    #if _endian(little)
-                    if n > 0, let target = b.baseAddress, let source = raw.baseAddress {
-                        UnsafeMutableRawPointer(target).copyMemory(from: source + offset, byteCount: 4 * n)
-                    }
-                    #else
-                    for i in 0..<n {
-                        b[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)))
-                    }
-                    #endif
-                    c = n
-                })
+                arrays.append(
+                    [Float](unsafeUninitializedCapacity: n) { b, c in
+                        #if _endian(little)
+                            if n > 0, let target = b.baseAddress, let source = raw.baseAddress {
+                                UnsafeMutableRawPointer(target).copyMemory(from: source + offset, byteCount: 4 * n)
+                            }
+                        #else
+                            for i in 0..<n {
+                                b[i] = Float(
+                                    bitPattern: UInt32(
+                                        littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)
+                                    ))
+                            }
+                        #endif
+                        c = n
+                    })
                 offset += 4 * n
             }
         }
-        var c = Checkpoint(configFingerprint: header.configFingerprint, trajectoryConfig: header.trajectoryConfig, step: header.step,
-                           parameters: arrays[0], optimizer: OptimizerState(step: header.optimizerStep, first: arrays[1], second: arrays[2]),
-                           rngDraw: header.rngDraw, elapsedSeconds: header.elapsedSeconds)
+        var c = Checkpoint(
+            configFingerprint: header.configFingerprint, trajectoryConfig: header.trajectoryConfig, step: header.step,
+            parameters: arrays[0],
+            optimizer: OptimizerState(step: header.optimizerStep, first: arrays[1], second: arrays[2]),
+            rngDraw: header.rngDraw, elapsedSeconds: header.elapsedSeconds)
         c.formatVersion = 2
         return c
     }

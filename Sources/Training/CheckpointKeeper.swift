@@ -34,15 +34,18 @@ public final class CheckpointKeeper: @unchecked Sendable {
     private var lastWriteTime: Double
     private var closed = false
 
-    init(url: URL, fingerprint: String, trajectory: String, minutes: Double, state: TrainingState, elapsed: Double,
-         writeSummary: ((_ status: RunStatus, _ reason: String, _ snapshot: Snapshot) -> Void)?) {
+    init(
+        url: URL, fingerprint: String, trajectory: String, minutes: Double, state: TrainingState, elapsed: Double,
+        writeSummary: ((_ status: RunStatus, _ reason: String, _ snapshot: Snapshot) -> Void)?
+    ) {
         self.url = url
         self.fingerprint = fingerprint
         self.trajectory = trajectory
         interval = minutes * 60
         self.writeSummary = writeSummary
-        snapshot = Snapshot(parameters: state.parameters, optimizer: state.optimizer.state, step: state.step, elapsed: elapsed,
-                            loss: nil, totals: RunRecorder.Totals())
+        snapshot = Snapshot(
+            parameters: state.parameters, optimizer: state.optimizer.state, step: state.step, elapsed: elapsed,
+            loss: nil, totals: RunRecorder.Totals())
         // Own buffers (not shared with the training state), so later copies allocate nothing.
         snapshot.parameters.withUnsafeMutableBufferPointer { _ in }
         snapshot.optimizer.first.withUnsafeMutableBufferPointer { _ in }
@@ -72,7 +75,10 @@ public final class CheckpointKeeper: @unchecked Sendable {
     }
 
     private static func copy(_ source: [Float], into target: inout [Float]) {
-        guard source.count == target.count else { target = source; return }
+        guard source.count == target.count else {
+            target = source
+            return
+        }
         source.withUnsafeBufferPointer { s in
             target.withUnsafeMutableBufferPointer { t in
                 guard let sb = s.baseAddress, let tb = t.baseAddress else { return }
@@ -82,21 +88,25 @@ public final class CheckpointKeeper: @unchecked Sendable {
     }
 
     private func checkpoint(of s: Snapshot) -> Checkpoint {
-        Checkpoint(configFingerprint: fingerprint, trajectoryConfig: trajectory, step: s.step, parameters: s.parameters,
-                   optimizer: s.optimizer, rngDraw: UInt64(s.step), elapsedSeconds: s.elapsed)
+        Checkpoint(
+            configFingerprint: fingerprint, trajectoryConfig: trajectory, step: s.step, parameters: s.parameters,
+            optimizer: s.optimizer, rngDraw: UInt64(s.step), elapsedSeconds: s.elapsed)
     }
 
     private func latest() -> Snapshot {
-        stateLock.lock(); defer { stateLock.unlock() }
-        return snapshot   // copy-on-write: the arrays are shared until the next publish
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return snapshot  // copy-on-write: the arrays are shared until the next publish
     }
 
     /// The training loop's checkpoint of `state` (main thread).
     func write(_ state: TrainingState, elapsed: Double) throws {
         writeLock.lock()
         defer { writeLock.unlock() }
-        let c = Checkpoint(configFingerprint: fingerprint, trajectoryConfig: trajectory, step: state.step, parameters: state.parameters,
-                           optimizer: state.optimizer.state, rngDraw: UInt64(state.step), elapsedSeconds: elapsed)
+        let c = Checkpoint(
+            configFingerprint: fingerprint, trajectoryConfig: trajectory, step: state.step,
+            parameters: state.parameters,
+            optimizer: state.optimizer.state, rngDraw: UInt64(state.step), elapsedSeconds: elapsed)
         try c.write(to: url)
         lastWrittenStep = state.step
         lastWriteTime = Self.now()
@@ -113,7 +123,8 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         if s.step > lastWrittenStep {
             do { try checkpoint(of: s).write(to: url) } catch {
-                try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the checkpoint \(url.path): \(error)\n").utf8))
+                try? FileHandle.standardError.write(
+                    contentsOf: Data(("infomax: could not write the checkpoint \(url.path): \(error)\n").utf8))
                 return nil
             }
             lastWrittenStep = s.step
@@ -144,8 +155,9 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         guard s.step > lastWrittenStep else { return }
         do { try checkpoint(of: s).write(to: url) } catch {
-            try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the \(what) \(url.path): \(error)\n").utf8))
-            lastWriteTime = Self.now()   // retry after another interval, not every 0.25 s
+            try? FileHandle.standardError.write(
+                contentsOf: Data(("infomax: could not write the \(what) \(url.path): \(error)\n").utf8))
+            lastWriteTime = Self.now()  // retry after another interval, not every 0.25 s
             return
         }
         lastWrittenStep = s.step

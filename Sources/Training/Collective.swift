@@ -9,7 +9,10 @@ public struct RootError: Error, CustomStringConvertible {
     public let message: String
     public let exitCode: Int32
     public var description: String { message }
-    public init(message: String, exitCode: Int32) { self.message = message; self.exitCode = exitCode }
+    public init(message: String, exitCode: Int32) {
+        self.message = message
+        self.exitCode = exitCode
+    }
 
     /// An error as the user reads it, on one line: our errors' own messages; a Foundation file
     /// error (which prints as an NSCocoaErrorDomain dump) as its sentence, the path and the

@@ -3,8 +3,8 @@
 // validation with messages that say which key is wrong and what is allowed. A key with a
 // closed set of values is an enum (`ConfigChoice`): the loader refuses anything else by name.
 import Foundation
-import RunRecords
 import InfoMax
+import RunRecords
 
 /// A config value from a closed set of names (its raw values): the loader finds such keys by
 /// their type and refuses any other value, naming the key, the value and the allowed names.
@@ -235,7 +235,8 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public var needsGuide: Bool { positives == .guided || negativesDrop != .none }
     /// The fraction of candidates `negativesDrop` removes.
     public var dropFraction: Double {
-        negativesDrop == .falseNegatives ? falseNegativeFraction : negativesDrop == .easyNegatives ? easyNegativeFraction : 0
+        negativesDrop == .falseNegatives
+            ? falseNegativeFraction : negativesDrop == .easyNegatives ? easyNegativeFraction : 0
     }
 }
 

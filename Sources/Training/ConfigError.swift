@@ -16,24 +16,26 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         func show(_ text: String) -> String { ConfigError.shown(text) }
         switch self {
-        case let .unreadable(path, reason):
+        case .unreadable(let path, let reason):
             return "cannot read the config file \(show(path)): \(show(reason))"
-        case let .malformed(path, reason):
+        case .malformed(let path, let reason):
             return "the config file \(show(path)) is not valid \(ConfigFormat(path: path).rawValue): \(show(reason))"
-        case let .unknownKey(key, _) where key.isEmpty || key.hasSuffix("."):
-            return "a config key with an empty name " + (key.isEmpty ? "at the top level" : "in '\(show(String(key.dropLast())))'")
+        case .unknownKey(let key, _) where key.isEmpty || key.hasSuffix("."):
+            return "a config key with an empty name "
+                + (key.isEmpty ? "at the top level" : "in '\(show(String(key.dropLast())))'")
                 + " is not allowed; `infomax train --print-config` lists every key"
-        case let .unknownKey(key, suggestion):
+        case .unknownKey(let key, let suggestion):
             return "unknown config key '\(show(key))'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
                 + "; `infomax train --print-config` lists every key"
-        case let .wrongType(key, expected, found):
+        case .wrongType(let key, let expected, let found):
             return "config key '\(show(key))' must be \(expected), found \(show(found))"
-        case let .invalidValue(key, value, allowed):
+        case .invalidValue(let key, let value, let allowed):
             return "config key '\(show(key))' = \(show(value)) is not allowed: \(allowed)"
-        case let .located(file, line, error):
+        case .located(let file, let line, let error):
             return "\(show(file)), line \(line): \(error)"
-        case let .badOverride(text):
-            return "cannot read the override '\(show(text))': write it as key.path=value with every part of the key path "
+        case .badOverride(let text):
+            return
+                "cannot read the override '\(show(text))': write it as key.path=value with every part of the key path "
                 + "named, e.g. --set signal_noise.snr=0.5"
         }
     }
@@ -46,7 +48,9 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         for scalar in text.unicodeScalars {
             if count >= limit { return out + "… (\(text.unicodeScalars.count) characters)" }
             if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                out += scalar.value <= 0xFF ? String(format: "\\x%02X", scalar.value) : String(format: "\\u{%X}", scalar.value)
+                out +=
+                    scalar.value <= 0xFF
+                    ? String(format: "\\x%02X", scalar.value) : String(format: "\\u{%X}", scalar.value)
             } else {
                 out.unicodeScalars.append(scalar)
             }

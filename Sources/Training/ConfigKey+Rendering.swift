@@ -35,8 +35,10 @@ extension ConfigKey {
             "|---|---|---|---|---|",
         ]
         for key in all {
-            let cells = ["`\(key.path)`", key.type.name, "`\(cell(key.defaultValue.description))`",
-                         cell(key.allowed), cell(key.doc)]
+            let cells = [
+                "`\(key.path)`", key.type.name, "`\(cell(key.defaultValue.description))`",
+                cell(key.allowed), cell(key.doc),
+            ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -20,12 +20,12 @@ public enum ConfigKeyType: Equatable, Sendable {
     /// What a value must be, for messages: "a whole number from 1 to 9223372036854775807".
     public var expected: String {
         switch self {
-        case let .integer(minimum): return "a whole number from \(minimum) to \(Int.max)"
+        case .integer(let minimum): return "a whole number from \(minimum) to \(Int.max)"
         case .unsigned: return "a whole number from 0 to \(UInt64.max)"
         case .real: return "a finite number"
         case .boolean: return "true or false"
         case .text: return "a string"
-        case let .choice(names): return "one of " + names.joined(separator: ", ")
+        case .choice(let names): return "one of " + names.joined(separator: ", ")
         }
     }
 
@@ -53,22 +53,22 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
     /// The value as the tree a JSON or YAML file gives (NSNumber or String).
     var treeValue: Any {
         switch self {
-        case let .integer(i): return NSNumber(value: i)
-        case let .unsigned(u): return NSNumber(value: u)
-        case let .real(x): return NSNumber(value: x)
-        case let .boolean(b): return NSNumber(value: b)
-        case let .text(s): return s
+        case .integer(let i): return NSNumber(value: i)
+        case .unsigned(let u): return NSNumber(value: u)
+        case .real(let x): return NSNumber(value: x)
+        case .boolean(let b): return NSNumber(value: b)
+        case .text(let s): return s
         }
     }
 
     /// As JSON would write it ("0.01", "true", "\"dot\"").
     public var description: String {
         switch self {
-        case let .integer(i): return "\(i)"
-        case let .unsigned(u): return "\(u)"
-        case let .real(x): return "\(x)"
-        case let .boolean(b): return "\(b)"
-        case let .text(s): return ConfigLoader.jsonString(s)
+        case .integer(let i): return "\(i)"
+        case .unsigned(let u): return "\(u)"
+        case .real(let x): return "\(x)"
+        case .boolean(let b): return "\(b)"
+        case .text(let s): return ConfigLoader.jsonString(s)
         }
     }
 }
@@ -77,11 +77,11 @@ extension ConfigValue: Encodable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
-        case let .integer(i): try c.encode(i)
-        case let .unsigned(u): try c.encode(u)
-        case let .real(x): try c.encode(x)
-        case let .boolean(b): try c.encode(b)
-        case let .text(s): try c.encode(s)
+        case .integer(let i): try c.encode(i)
+        case .unsigned(let u): try c.encode(u)
+        case .real(let x): try c.encode(x)
+        case .boolean(let b): try c.encode(b)
+        case .text(let s): try c.encode(s)
         }
     }
 }
@@ -119,62 +119,84 @@ public struct ConfigKey: @unchecked Sendable, CustomStringConvertible {
         let value = read(config)
         guard !accepts(value) else { return }
         let shown: String
-        if case let .text(text) = value { shown = "\"\(text)\"" } else { shown = value.description }
+        if case .text(let text) = value { shown = "\"\(text)\"" } else { shown = value.description }
         throw ConfigError.invalidValue(key: path, value: shown, allowed: allowed)
     }
 
     /// The section the key is in ("encoder"), or "" at the top level.
     public var section: String { path.split(separator: ".").dropLast().joined(separator: ".") }
 
-    private init(_ path: String, _ type: ConfigKeyType, _ allowed: String, _ doc: String,
-                 read: @escaping (TrainConfig) -> ConfigValue,
-                 write: @escaping (inout TrainConfig, ConfigValue) -> Void,
-                 accepts: @escaping (ConfigValue) -> Bool = { _ in true }) {
+    private init(
+        _ path: String, _ type: ConfigKeyType, _ allowed: String, _ doc: String,
+        read: @escaping (TrainConfig) -> ConfigValue,
+        write: @escaping (inout TrainConfig, ConfigValue) -> Void,
+        accepts: @escaping (ConfigValue) -> Bool = { _ in true }
+    ) {
         (self.path, self.type, self.allowed, self.doc) = (path, type, allowed, doc)
         (self.read, self.write, self.accepts) = (read, write, accepts)
     }
 
     /// A whole-number key; `minimum` is what type errors name, `range` what validation accepts.
-    static func integer(_ path: String, _ field: WritableKeyPath<TrainConfig, Int>, minimum: Int, allowed: String,
-                        range: @escaping (Int) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
-        ConfigKey(path, .integer(minimum: minimum), allowed, doc, read: { .integer($0[keyPath: field]) }, write: {
-            if case let .integer(i) = $1 { $0[keyPath: field] = i }
-        }, accepts: { if case let .integer(i) = $0 { range(i) } else { true } })
+    static func integer(
+        _ path: String, _ field: WritableKeyPath<TrainConfig, Int>, minimum: Int, allowed: String,
+        range: @escaping (Int) -> Bool = { _ in true }, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            path, .integer(minimum: minimum), allowed, doc, read: { .integer($0[keyPath: field]) },
+            write: {
+                if case .integer(let i) = $1 { $0[keyPath: field] = i }
+            }, accepts: { if case .integer(let i) = $0 { range(i) } else { true } })
     }
 
-    static func unsigned(_ path: String, _ field: WritableKeyPath<TrainConfig, UInt64>, allowed: String,
-                         _ doc: String) -> ConfigKey {
-        ConfigKey(path, .unsigned, allowed, doc, read: { .unsigned($0[keyPath: field]) }, write: {
-            if case let .unsigned(u) = $1 { $0[keyPath: field] = u }
-        })
+    static func unsigned(
+        _ path: String, _ field: WritableKeyPath<TrainConfig, UInt64>, allowed: String,
+        _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            path, .unsigned, allowed, doc, read: { .unsigned($0[keyPath: field]) },
+            write: {
+                if case .unsigned(let u) = $1 { $0[keyPath: field] = u }
+            })
     }
 
     /// A real-valued key; `range` is what validation accepts.
-    static func real(_ path: String, _ field: WritableKeyPath<TrainConfig, Double>, allowed: String,
-                     range: @escaping (Double) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
-        ConfigKey(path, .real, allowed, doc, read: { .real($0[keyPath: field]) }, write: {
-            if case let .real(x) = $1 { $0[keyPath: field] = x }
-        }, accepts: { if case let .real(x) = $0 { range(x) } else { true } })
+    static func real(
+        _ path: String, _ field: WritableKeyPath<TrainConfig, Double>, allowed: String,
+        range: @escaping (Double) -> Bool = { _ in true }, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            path, .real, allowed, doc, read: { .real($0[keyPath: field]) },
+            write: {
+                if case .real(let x) = $1 { $0[keyPath: field] = x }
+            }, accepts: { if case .real(let x) = $0 { range(x) } else { true } })
     }
 
     static func boolean(_ path: String, _ field: WritableKeyPath<TrainConfig, Bool>, _ doc: String) -> ConfigKey {
-        ConfigKey(path, .boolean, "true or false", doc, read: { .boolean($0[keyPath: field]) }, write: {
-            if case let .boolean(b) = $1 { $0[keyPath: field] = b }
-        })
+        ConfigKey(
+            path, .boolean, "true or false", doc, read: { .boolean($0[keyPath: field]) },
+            write: {
+                if case .boolean(let b) = $1 { $0[keyPath: field] = b }
+            })
     }
 
-    static func text(_ path: String, _ field: WritableKeyPath<TrainConfig, String>, allowed: String,
-                     range: @escaping (String) -> Bool = { _ in true }, _ doc: String) -> ConfigKey {
-        ConfigKey(path, .text, allowed, doc, read: { .text($0[keyPath: field]) }, write: {
-            if case let .text(s) = $1 { $0[keyPath: field] = s }
-        }, accepts: { if case let .text(s) = $0 { range(s) } else { true } })
+    static func text(
+        _ path: String, _ field: WritableKeyPath<TrainConfig, String>, allowed: String,
+        range: @escaping (String) -> Bool = { _ in true }, _ doc: String
+    ) -> ConfigKey {
+        ConfigKey(
+            path, .text, allowed, doc, read: { .text($0[keyPath: field]) },
+            write: {
+                if case .text(let s) = $1 { $0[keyPath: field] = s }
+            }, accepts: { if case .text(let s) = $0 { range(s) } else { true } })
     }
 
     static func choice<T>(_ path: String, _ field: WritableKeyPath<TrainConfig, T>, _ doc: String) -> ConfigKey
     where T: ConfigChoice & RawRepresentable, T.RawValue == String {
         let type = ConfigKeyType.choice(T.names)
-        return ConfigKey(path, type, type.expected, doc, read: { .text($0[keyPath: field].rawValue) }, write: {
-            if case let .text(s) = $1, let v = T(rawValue: s) { $0[keyPath: field] = v }
-        })
+        return ConfigKey(
+            path, type, type.expected, doc, read: { .text($0[keyPath: field].rawValue) },
+            write: {
+                if case .text(let s) = $1, let v = T(rawValue: s) { $0[keyPath: field] = v }
+            })
     }
 }

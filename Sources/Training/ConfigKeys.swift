@@ -283,8 +283,9 @@ extension ConfigKey {
     ]
 
     /// The keys by path.
-    public static let byPath: [String: ConfigKey] = Dictionary(all.map { ($0.path, $0) },
-                                                               uniquingKeysWith: { first, _ in first })
+    public static let byPath: [String: ConfigKey] = Dictionary(
+        all.map { ($0.path, $0) },
+        uniquingKeysWith: { first, _ in first })
 
     /// The names one level below `prefix` ("" for the top level): its keys' and sections' last parts.
     static let childNames: [String: Set<String>] = {

@@ -28,7 +28,9 @@ public enum ConfigLoader {
         func refuse(_ reason: String) -> ConfigError { .unreadable(path: path.isEmpty ? "''" : path, reason: reason) }
         if path.isEmpty { throw refuse("the path is empty; pass --config FILE.json") }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw refuse("no such file") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw refuse("no such file")
+        }
         if isDirectory.boolValue { throw refuse("it is a folder, not a JSON file") }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
@@ -37,7 +39,8 @@ public enum ConfigLoader {
         if let size = (attributes?[.size] as? NSNumber)?.intValue, size > maximumFileBytes {
             throw refuse("it is \(size) bytes, more than a config file can be (\(maximumFileBytes) bytes)")
         }
-        guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path)
+        else {
             throw refuse("permission denied (check its permissions)")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw refuse("it is not UTF-8 text") }
@@ -73,9 +76,9 @@ public enum ConfigLoader {
         }
         for setting in settings {
             switch setting.form {
-            case let .value(key, value): key.set(try checked(value.treeValue, for: key), in: &config)
-            case let .argument(key, text): key.set(try checked(literal(text), for: key), in: &config)
-            case let .assignment(text): try applyAssignment(text, to: &config)
+            case .value(let key, let value): key.set(try checked(value.treeValue, for: key), in: &config)
+            case .argument(let key, let text): key.set(try checked(literal(text), for: key), in: &config)
+            case .assignment(let text): try applyAssignment(text, to: &config)
             }
         }
         return config
@@ -86,7 +89,8 @@ public enum ConfigLoader {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(text.utf8)) } catch {
             let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? RootError.text(for: error)
-            let reason = detail.contains("not representable")
+            let reason =
+                detail.contains("not representable")
                 ? "it holds a number beyond the range of a 64-bit number (\(detail.replacingOccurrences(of: " is not representable in Swift.", with: "")))"
                 : detail
             throw ConfigError.malformed(path: file, reason: reason)
@@ -100,7 +104,7 @@ public enum ConfigLoader {
     /// `error` at the file line of its key (YAML files).
     static func located(_ error: ConfigError, in file: String, lines: [String: Int]) -> ConfigError {
         switch error {
-        case let .unknownKey(key, _), let .wrongType(key, _, _), let .invalidValue(key, _, _):
+        case .unknownKey(let key, _), .wrongType(let key, _, _), .invalidValue(let key, _, _):
             return lines[key].map { .located(file: file, line: $0, error) } ?? error
         default: return error
         }
@@ -114,7 +118,11 @@ public enum ConfigLoader {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04X", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
@@ -169,11 +177,13 @@ public enum ConfigLoader {
         let valueIsNumber = value is NSNumber && !(value is String) && !valueIsBoolean
         // A list, an object, null, or a number no key holds (a YAML file's .inf or .nan).
         if value is [Any] || value is [String: Any] || value is NSNull
-            || (valueIsNumber && !((value as? NSNumber)?.doubleValue.isFinite ?? true)) {
+            || (valueIsNumber && !((value as? NSNumber)?.doubleValue.isFinite ?? true))
+        {
             throw ConfigError.wrongType(key: key, expected: configKey.type.expected, found: describe(value))
         }
         if let text = value as? String, text.contains("\u{0}") {
-            throw ConfigError.invalidValue(key: key, value: "a string with a NUL character", allowed: "text without NUL (\\u0000) characters")
+            throw ConfigError.invalidValue(
+                key: key, value: "a string with a NUL character", allowed: "text without NUL (\\u0000) characters")
         }
         let unsigned: Bool
         switch configKey.type {
@@ -187,13 +197,16 @@ public enum ConfigLoader {
                 throw ConfigError.wrongType(key: key, expected: "a string", found: describe(value))
             }
             return .text(text)
-        case let .choice(names):
+        case .choice(let names):
             guard !valueIsNumber, !valueIsBoolean, let text = value as? String else {
                 throw ConfigError.wrongType(key: key, expected: configKey.type.expected, found: describe(value))
             }
             guard names.contains(text) else {
                 // A near miss ("RING", "sgdd", "multimodal") gets a suggestion; a short word does not.
-                let near = closest(text.lowercased(), in: names, limit: max(1, text.count / 3)).map { " (did you mean \($0)?)" } ?? ""
+                let near =
+                    closest(text.lowercased(), in: names, limit: max(1, text.count / 3)).map {
+                        " (did you mean \($0)?)"
+                    } ?? ""
                 throw ConfigError.invalidValue(key: key, value: "\"\(text)\"", allowed: configKey.type.expected + near)
             }
             return .text(text)
@@ -225,7 +238,9 @@ public enum ConfigLoader {
         }
         // A floating-point or decimal number: whole and within range?
         let x = number.doubleValue
-        let fits = unsigned ? (x >= 0 && x < 18446744073709551616.0) : (x >= -9223372036854775808.0 && x < 9223372036854775808.0)
+        let fits =
+            unsigned
+            ? (x >= 0 && x < 18446744073709551616.0) : (x >= -9223372036854775808.0 && x < 9223372036854775808.0)
         guard x.isFinite, x == x.rounded(), fits else {
             throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
         }
@@ -265,7 +280,11 @@ public enum ConfigLoader {
             for child in Mirror(reflecting: value).children {
                 guard let label = child.label else { continue }
                 let path = prefix.isEmpty ? snake(label) : "\(prefix).\(snake(label))"
-                if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) } else { out.append((path, child.value)) }
+                if Mirror(reflecting: child.value).displayStyle == .struct {
+                    walk(child.value, prefix: path)
+                } else {
+                    out.append((path, child.value))
+                }
             }
         }
         walk(TrainConfig(), prefix: "")
@@ -273,25 +292,27 @@ public enum ConfigLoader {
     }
 
     /// The integer keys (snake_case paths) and whether they are unsigned, from the key table.
-    static let integerKeys: [String: Bool] = Dictionary(uniqueKeysWithValues: ConfigKey.all.compactMap { key in
-        switch key.type {
-        case .integer: return (key.path, false)
-        case .unsigned: return (key.path, true)
-        default: return nil
-        }
-    })
+    static let integerKeys: [String: Bool] = Dictionary(
+        uniqueKeysWithValues: ConfigKey.all.compactMap { key in
+            switch key.type {
+            case .integer: return (key.path, false)
+            case .unsigned: return (key.path, true)
+            default: return nil
+            }
+        })
 
     /// The smallest value each signed integer key names in its messages, from the key table
     /// (`validate` checks the range, with the rank count).
-    static let integerMinimum: [String: Int] = Dictionary(uniqueKeysWithValues: ConfigKey.all.compactMap { key in
-        if case let .integer(minimum) = key.type, minimum > Int.min { return (key.path, minimum) }
-        return nil
-    })
+    static let integerMinimum: [String: Int] = Dictionary(
+        uniqueKeysWithValues: ConfigKey.all.compactMap { key in
+            if case .integer(let minimum) = key.type, minimum > Int.min { return (key.path, minimum) }
+            return nil
+        })
 
     /// The keys with a closed set of values and their allowed values, from the key table.
     public static let choiceKeys: [String: [String]] = {
         let pairs = ConfigKey.all.compactMap { key -> (String, [String])? in
-            if case let .choice(names) = key.type { return (key.path, names) }
+            if case .choice(let names) = key.type { return (key.path, names) }
             return nil
         }
         return Dictionary(uniqueKeysWithValues: pairs)
@@ -301,10 +322,12 @@ public enum ConfigLoader {
     /// (default: 2, or a third of the key's length if longer).
     static func closest(_ key: String, in keys: [String], limit: Int? = nil) -> String? {
         func distance(_ a: String, _ b: String) -> Int {
-            let a = Array(a), b = Array(b)
+            let a = Array(a)
+            let b = Array(b)
             var row = Array(0...b.count)
             for i in 1...max(a.count, 1) where !a.isEmpty {
-                var prev = row[0]; row[0] = i
+                var prev = row[0]
+                row[0] = i
                 for j in 1...max(b.count, 1) where !b.isEmpty {
                     let cur = row[j]
                     row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))

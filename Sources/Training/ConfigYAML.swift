@@ -44,21 +44,26 @@ struct YAMLConfigDocument {
         var count = 0
         func convert(_ node: Node, path: String, depth: Int) throws -> Any {
             count += 1
-            if count > Self.maximumValues { throw malformed("it expands to more than \(Self.maximumValues) values (aliases?)") }
+            if count > Self.maximumValues {
+                throw malformed("it expands to more than \(Self.maximumValues) values (aliases?)")
+            }
             if depth > Self.maximumDepth {
                 throw malformed("line \(node.mark?.line ?? 0): nested more than \(Self.maximumDepth) levels deep")
             }
             switch node {
-            case let .scalar(s):
+            case .scalar(let s):
                 do { return try Self.value(of: s) } catch let e as NumberOutOfRange {
-                    throw malformed("line \(s.mark?.line ?? 0): it holds a number beyond the range of a 64-bit number (\(path): \(e.text))")
+                    throw malformed(
+                        "line \(s.mark?.line ?? 0): it holds a number beyond the range of a 64-bit number (\(path): \(e.text))"
+                    )
                 }
-            case let .sequence(items): return try items.map { try convert($0, path: path, depth: depth + 1) }
-            case let .mapping(pairs):
+            case .sequence(let items): return try items.map { try convert($0, path: path, depth: depth + 1) }
+            case .mapping(let pairs):
                 var out: [String: Any] = [:]
                 for (keyNode, valueNode) in pairs {
-                    guard case let .scalar(k) = keyNode else {
-                        throw malformed("line \(keyNode.mark?.line ?? 0): a key must be a name, found " + Self.kind(of: keyNode))
+                    guard case .scalar(let k) = keyNode else {
+                        throw malformed(
+                            "line \(keyNode.mark?.line ?? 0): a key must be a name, found " + Self.kind(of: keyNode))
                     }
                     let key = path.isEmpty ? k.string : "\(path).\(k.string)"
                     if let line = k.mark?.line { lines[key] = line }
@@ -98,7 +103,9 @@ struct YAMLConfigDocument {
             if let u = UInt64(text.hasPrefix("+") ? String(text.dropFirst()) : text) { return NSNumber(value: u) }
             return try finite(text)
         }
-        if bytes.count > 2, bytes[0] == UInt8(ascii: "0"), bytes[1] == UInt8(ascii: "o") || bytes[1] == UInt8(ascii: "x") {  // 0o17, 0x1F
+        if bytes.count > 2, bytes[0] == UInt8(ascii: "0"),
+            bytes[1] == UInt8(ascii: "o") || bytes[1] == UInt8(ascii: "x")
+        {  // 0o17, 0x1F
             let radix = bytes[1] == UInt8(ascii: "o") ? 8 : 16
             let body = String(text.dropFirst(2))
             if body.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true }) {
@@ -120,7 +127,10 @@ struct YAMLConfigDocument {
         }
         let whole = run()
         var fraction = 0
-        if i < bytes.endIndex, bytes[i] == UInt8(ascii: ".") { i += 1; fraction = run() }
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            fraction = run()
+        }
         guard whole > 0 || fraction > 0 else { return false }
         if i < bytes.endIndex, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
             i += 1
@@ -152,12 +162,13 @@ struct YAMLConfigDocument {
     static func reason(_ error: YamlError) -> String {
         func at(_ mark: Mark) -> String { "line \(mark.line), column \(mark.column)" }
         switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             return "\(at(mark)): \(problem)" + (context.map { " (\($0.text) at \(at($0.mark)))" } ?? "")
-        case let .duplicatedKeysInMapping(duplicates, context):
+        case .duplicatedKeysInMapping(let duplicates, let context):
             return "\(at(context.mark)): the key " + duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
                 + " appears more than once in the same mapping"
-        case let .reader(problem, offset, _, _):
+        case .reader(let problem, let offset, _, _):
             return problem + (offset.map { " at byte \($0)" } ?? "")
         default:
             return "\(error)"

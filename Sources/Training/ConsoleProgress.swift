@@ -41,18 +41,25 @@ public final class ConsoleProgress: ProgressSink {
         let rate = elapsed > 0 ? Double(step) / elapsed : 0
         let eta = rate > 0 ? max(0, Double(total - step)) / rate : 0
         let pct = min(100, max(0, Int(100 * Double(step) / Double(max(total, 1)))))
-        return "[\(label)] step \(step)/\(total) (\(pct)%) loss \(format(loss)) | \(String(format: "%.1f", max(0, rate))) steps/s"
+        return
+            "[\(label)] step \(step)/\(total) (\(pct)%) loss \(format(loss)) | \(String(format: "%.1f", max(0, rate))) steps/s"
             + " | elapsed \(clock(elapsed)) | ETA \(clock(eta))"
     }
 
     public func message(_ text: String) {
-        if lineOpen { print(""); lineOpen = false }
+        if lineOpen {
+            print("")
+            lineOpen = false
+        }
         print("[\(label)] \(text)")
         fflush(nil)
     }
 
     public func finish() {
-        if lineOpen { print(""); lineOpen = false }
+        if lineOpen {
+            print("")
+            lineOpen = false
+        }
         fflush(nil)
     }
 
@@ -61,6 +68,8 @@ public final class ConsoleProgress: ProgressSink {
     func clock(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds < 1e9 else { return "?" }
         let s = max(0, Int(seconds.rounded()))
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+            : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -72,7 +72,8 @@ public struct FaultPlan: Equatable, Sendable {
 
     /// The plan in `environment` (the process's by default); none when the variable is unset.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> FaultPlan {
+        -> FaultPlan
+    {
         try FaultPlan(parsing: environment[environmentVariable] ?? "")
     }
 
@@ -82,8 +83,9 @@ public struct FaultPlan: Equatable, Sendable {
     }
 
     private static func invalid(_ item: String) -> RootError {
-        RootError(message: "\(environmentVariable): cannot read '\(item)'; expected stop=STEP, stall=RANK:STEP or "
-                  + "slow=STEP:SECONDS (STEP * for every step), separated by commas", exitCode: ExitCodes.usage)
+        RootError(
+            message: "\(environmentVariable): cannot read '\(item)'; expected stop=STEP, stall=RANK:STEP or "
+                + "slow=STEP:SECONDS (STEP * for every step), separated by commas", exitCode: ExitCodes.usage)
     }
 
     /// Whether the run should act as if a stop signal arrived just before `step`.
@@ -101,12 +103,15 @@ public struct FaultPlan: Equatable, Sendable {
     func inject(rank: Int, step: Int) {
         if let delay, delay.seconds > 0, delay.step == nil || delay.step == step {
             if delay.step != nil {
-                try? FileHandle.standardError.write(contentsOf: Data(("infomax: test fault: rank \(rank) spends \(delay.seconds) s more in step \(step)\n").utf8))
+                try? FileHandle.standardError.write(
+                    contentsOf: Data(
+                        ("infomax: test fault: rank \(rank) spends \(delay.seconds) s more in step \(step)\n").utf8))
             }
             Self.sleep(seconds: delay.seconds)
         }
         if let stall, stall.rank == rank, stall.step == step {
-            try? FileHandle.standardError.write(contentsOf: Data(("infomax: test fault: rank \(rank) stops making progress at step \(step)\n").utf8))
+            try? FileHandle.standardError.write(
+                contentsOf: Data(("infomax: test fault: rank \(rank) stops making progress at step \(step)\n").utf8))
             while true { Self.sleep(seconds: 3600) }
         }
     }

@@ -35,9 +35,12 @@ extension TrainConfig {
         func flatten(_ any: Any, _ prefix: String, _ out: inout [String: String]) {
             if let d = any as? [String: Any] {
                 for (k, v) in d { flatten(v, prefix.isEmpty ? k : "\(prefix).\(k)", &out) }
-            } else { out[prefix] = "\(any)" }
+            } else {
+                out[prefix] = "\(any)"
+            }
         }
-        var fa = [String: String](), fb = [String: String]()
+        var fa = [String: String]()
+        var fb = [String: String]()
         if let oa = try? JSONSerialization.jsonObject(with: Data(a.utf8)) { flatten(oa, "", &fa) }
         if let ob = try? JSONSerialization.jsonObject(with: Data(b.utf8)) { flatten(ob, "", &fb) }
         return Set(fa.keys).union(fb.keys).sorted().compactMap { k in

@@ -68,25 +68,33 @@ public final class GradientExchange {
     /// if they are at least ``overlapMinimum`` or complete the gradient. The part that
     /// completes the gradient also carries the stop request.
     public func deliver(_ values: UnsafeBufferPointer<Float>) throws {
-        let start = delivered, end = delivered + values.count
+        let start = delivered
+        let end = delivered + values.count
         guard end <= parameterCount else {
-            throw MPIError.invalidArgument("GradientExchange: \(end) gradient elements delivered, the problem has \(parameterCount) parameters.")
+            throw MPIError.invalidArgument(
+                "GradientExchange: \(end) gradient elements delivered, the problem has \(parameterCount) parameters.")
         }
         let last = end == parameterCount
         buffer.withUnsafeMutableBufferPointer { dst in
-            if let src = values.baseAddress, values.count > 0 { (dst.baseAddress! + start).update(from: src, count: values.count) }
+            if let src = values.baseAddress, values.count > 0 {
+                (dst.baseAddress! + start).update(from: src, count: values.count)
+            }
             if last { dst[parameterCount] = requestStop || StopSignal.received != 0 ? 1 : 0 }
         }
         delivered = end
         guard last || end - pending >= overlapMinimum else { return }
         let range = pending..<(last ? end + 1 : end)
         if partIndex == parts.count {
-            parts.append(try PersistentRingAllreduce(communicator: communicator, buffer: buffer, range: range,
-                                                     tag: Self.firstTag + partIndex))
+            parts.append(
+                try PersistentRingAllreduce(
+                    communicator: communicator, buffer: buffer, range: range,
+                    tag: Self.firstTag + partIndex))
         }
         let part = parts[partIndex]
         guard part.range == range else {
-            throw MPIError.invalidArgument("GradientExchange: part \(partIndex) covers \(range), earlier steps \(part.range); a problem must deliver the same parts every step.")
+            throw MPIError.invalidArgument(
+                "GradientExchange: part \(partIndex) covers \(range), earlier steps \(part.range); a problem must deliver the same parts every step."
+            )
         }
         try part.start()
         pending = end
@@ -102,7 +110,8 @@ public final class GradientExchange {
     public func finish() throws {
         for i in 0..<partIndex { try parts[i].wait() }
         guard delivered == parameterCount else {
-            throw MPIError.invalidArgument("GradientExchange: the problem delivered \(delivered) of \(parameterCount) gradient elements.")
+            throw MPIError.invalidArgument(
+                "GradientExchange: the problem delivered \(delivered) of \(parameterCount) gradient elements.")
         }
         stopRequested = buffer[parameterCount] > 0
     }
@@ -115,6 +124,7 @@ public final class GradientExchange {
 
     /// The Euclidean norm of the summed gradient of the last ``finish()``.
     public var sumNorm: Double {
-        withSum { g in g.isEmpty ? 0 : Double(Float.dot(n: g.count, x: g.baseAddress!, y: g.baseAddress!).squareRoot()) }
+        withSum { g in g.isEmpty ? 0 : Double(Float.dot(n: g.count, x: g.baseAddress!, y: g.baseAddress!).squareRoot())
+        }
     }
 }

@@ -47,8 +47,12 @@ public struct HuangAssumptions: Sendable, Equatable {
     public init?(config c: TrainConfig) {
         guard c.model == .signalNoise else { return nil }
         let modalities = SignalNoiseProblem.modalities(c)
-        n = c.trainSamples; d = c.signalNoise.d; m = c.encoder.width
-        tau = c.loss.temperature; eta = c.optimizer.learningRate; sigma0 = c.encoder.initScale
+        n = c.trainSamples
+        d = c.signalNoise.d
+        m = c.encoder.width
+        tau = c.loss.temperature
+        eta = c.optimizer.learningRate
+        sigma0 = c.encoder.initScale
         signalNorm = Double(modalities.image.resolvedSignalNorm)
         sigmaXi = Double(modalities.image.sigmaP)
         textSignalNorm = Double(modalities.text.resolvedSignalNorm)
@@ -65,16 +69,20 @@ public struct HuangAssumptions: Sendable, Equatable {
         let sigmaBound = 1 / max(sigmaXi * Double(d).squareRoot(), signalNorm)
         let r = Self.nSNRSquaredRange
         return [
-            Condition(name: "n·SNR² = Θ(1)",
-                      checkedAs: "\(Self.format(r.lowerBound)) ≤ n·SNR² ≤ \(Self.format(r.upperBound))",
-                      value: nSNR2, holds: r.contains(nSNR2)),
-            Condition(name: "C_μ = ‖μ̃‖/‖μ‖ ≥ 2.66", checkedAs: "C_μ ≥ \(Self.format(Self.cMuBound))",
-                      value: cMu, holds: cMu >= Self.cMuBound),
-            Condition(name: "σ₀ ≤ Õ(1/max(σ_ξ√d, ‖μ‖))",
-                      checkedAs: "σ₀ ≤ 1/max(σ_ξ√d, ‖μ‖) = \(Self.format(sigmaBound))",
-                      value: sigma0, holds: sigma0 <= sigmaBound),
-            Condition(name: "d ≥ Ω̃(n²)", checkedAs: "d ≥ n² = \(Self.format(Double(n) * Double(n)))",
-                      value: Double(d), holds: Double(d) >= Double(n) * Double(n)),
+            Condition(
+                name: "n·SNR² = Θ(1)",
+                checkedAs: "\(Self.format(r.lowerBound)) ≤ n·SNR² ≤ \(Self.format(r.upperBound))",
+                value: nSNR2, holds: r.contains(nSNR2)),
+            Condition(
+                name: "C_μ = ‖μ̃‖/‖μ‖ ≥ 2.66", checkedAs: "C_μ ≥ \(Self.format(Self.cMuBound))",
+                value: cMu, holds: cMu >= Self.cMuBound),
+            Condition(
+                name: "σ₀ ≤ Õ(1/max(σ_ξ√d, ‖μ‖))",
+                checkedAs: "σ₀ ≤ 1/max(σ_ξ√d, ‖μ‖) = \(Self.format(sigmaBound))",
+                value: sigma0, holds: sigma0 <= sigmaBound),
+            Condition(
+                name: "d ≥ Ω̃(n²)", checkedAs: "d ≥ n² = \(Self.format(Double(n) * Double(n)))",
+                value: Double(d), holds: Double(d) >= Double(n) * Double(n)),
             Condition(name: "η bound", checkedAs: "paper's form not read here", value: eta, holds: nil),
         ]
     }
@@ -95,22 +103,27 @@ public struct HuangAssumptions: Sendable, Equatable {
     public func table() -> String {
         func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(1, width - s.count)) }
         let f = { (v: Double) in Self.format(v) }
-        var lines = ["Huang et al. (2024) Assumption 4.1 (Θ/Õ/Ω̃ hide constants and logs: checked as shown)",
-                     "n = \(n), d = \(d), m = \(m), ‖μ‖ = \(f(signalNorm)), σ_ξ = \(f(sigmaXi)), "
-                        + "‖μ̃‖ = \(f(textSignalNorm)), η = \(f(eta)), τ = \(f(tau)), σ₀ = \(f(sigma0))"]
+        var lines = [
+            "Huang et al. (2024) Assumption 4.1 (Θ/Õ/Ω̃ hide constants and logs: checked as shown)",
+            "n = \(n), d = \(d), m = \(m), ‖μ‖ = \(f(signalNorm)), σ_ξ = \(f(sigmaXi)), "
+                + "‖μ̃‖ = \(f(textSignalNorm)), η = \(f(eta)), τ = \(f(tau)), σ₀ = \(f(sigma0))",
+        ]
         lines.append(pad("condition", 28) + pad("checked as", 36) + pad("value", 10) + "holds")
         for c in conditions {
             let verdict = c.holds.map { $0 ? "yes" : "no" } ?? "not checked"
             lines.append(pad(c.name, 28) + pad(c.checkedAs, 36) + pad(Self.format(c.value), 10) + verdict)
         }
         lines.append("first-stage length T₁ (Lemmas 5.2, 5.4; gradient steps, = epochs at full batch)")
-        lines.append(pad("single-modal", 14) + pad("log(20/(σ₀σ_ξ√d)) / log(1 + 0.96·η·σ_ξ²·d/(n·m·τ))", 52)
-                     + Self.format(singleModalT1, digits: 1) + " steps")
-        lines.append(pad("multi-modal", 14) + pad("log(20/(σ₀‖μ‖)) / log(1 + 0.48·C_μ·η·‖μ‖²/(m·τ))", 52)
-                     + Self.format(multiModalT1, digits: 1) + " steps")
+        lines.append(
+            pad("single-modal", 14) + pad("log(20/(σ₀σ_ξ√d)) / log(1 + 0.96·η·σ_ξ²·d/(n·m·τ))", 52)
+                + Self.format(singleModalT1, digits: 1) + " steps")
+        lines.append(
+            pad("multi-modal", 14) + pad("log(20/(σ₀‖μ‖)) / log(1 + 0.48·C_μ·η·‖μ‖²/(m·τ))", 52)
+                + Self.format(multiModalT1, digits: 1) + " steps")
         if !deviations.isEmpty {
-            lines.append("the formulas assume the paper's training; this config differs: "
-                         + deviations.joined(separator: ", "))
+            lines.append(
+                "the formulas assume the paper's training; this config differs: "
+                    + deviations.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
     }
@@ -128,7 +141,8 @@ public struct HuangAssumptions: Sendable, Equatable {
     /// stop-gradient).
     static func deviations(_ c: TrainConfig) -> [String] {
         var out: [String] = []
-        let o = c.optimizer, l = c.loss
+        let o = c.optimizer
+        let l = c.loss
         if o.kind != .sgd { out.append("optimizer.kind=\(o.kind.rawValue)") }
         if o.momentum != 0 { out.append("optimizer.momentum=\(format(o.momentum))") }
         if o.weightDecay != 0 { out.append("optimizer.weight_decay=\(format(o.weightDecay))") }

@@ -12,7 +12,10 @@ public struct MemoryAvailability: Sendable, Equatable {
     /// "INFOMAX_MEMORY_LIMIT_BYTES", "cgroup memory.max", "cgroup memory.limit_in_bytes" or "MemAvailable".
     public var source: String
 
-    public init(bytes: Int, source: String) { self.bytes = bytes; self.source = source }
+    public init(bytes: Int, source: String) {
+        self.bytes = bytes
+        self.source = source
+    }
 
     /// The environment variable that overrides the detected figure (bytes per node; for tests
     /// and for sites whose limits the process cannot see).
@@ -22,11 +25,14 @@ public struct MemoryAvailability: Sendable, Equatable {
     /// cgroup limit (v2 memory.max, v1 memory.limit_in_bytes; "max" = none) and MemAvailable
     /// plus `alreadyResident` (what these processes hold now, which MemAvailable has already
     /// subtracted). Nil if nothing can be read (then no check is made).
-    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment,
-                              alreadyResident: Int = 0, root: String = "") throws -> MemoryAvailability? {
+    public static func detect(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        alreadyResident: Int = 0, root: String = ""
+    ) throws -> MemoryAvailability? {
         if let text = environment[overrideVariable] {
             guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v >= 0, v < 9.2e18 else {
-                throw ConfigError.invalidValue(key: overrideVariable, value: "\"\(text)\"", allowed: "a number of bytes, e.g. 8e9")
+                throw ConfigError.invalidValue(
+                    key: overrideVariable, value: "\"\(text)\"", allowed: "a number of bytes, e.g. 8e9")
             }
             return MemoryAvailability(bytes: Int(v), source: overrideVariable)
         }
@@ -63,7 +69,8 @@ public struct MemoryAvailability: Sendable, Equatable {
                 }
             } else if parts[1].split(separator: ",").contains("memory") {
                 if let v = readLimit(root + "/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes")
-                    ?? readLimit(root + "/sys/fs/cgroup/memory/memory.limit_in_bytes") {
+                    ?? readLimit(root + "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+                {
                     // v1 reports "no limit" as a huge page-aligned number.
                     if v < 1 << 60 { return MemoryAvailability(bytes: v, source: "cgroup memory.limit_in_bytes") }
                 }
@@ -96,10 +103,14 @@ public struct MemoryBudget: Sendable {
     public let hosts: [Int: String]
 
     public init(nodeOf: [Int], available: [Int: MemoryAvailability], hosts: [Int: String]) {
-        self.nodeOf = nodeOf; self.available = available; self.hosts = hosts
+        self.nodeOf = nodeOf
+        self.available = available
+        self.hosts = hosts
     }
 
-    static let sources = [MemoryAvailability.overrideVariable, "cgroup memory.max", "cgroup memory.limit_in_bytes", "MemAvailable"]
+    static let sources = [
+        MemoryAvailability.overrideVariable, "cgroup memory.max", "cgroup memory.limit_in_bytes", "MemAvailable",
+    ]
 
     /// Gathers every node's figure. Collective over `comm`.
     public static func gather(_ comm: Communicator) throws -> MemoryBudget {
@@ -129,7 +140,9 @@ public struct MemoryBudget: Sendable {
         var hostBytes = [UInt8](repeating: 0, count: 64)
         for (i, ch) in MPIEnvironment.processorName.utf8.prefix(63).enumerated() { hostBytes[i] = ch }
         let names = try comm.allgather(hostBytes)
-        var nodeOf: [Int] = [], available: [Int: MemoryAvailability] = [:], hosts: [Int: String] = [:]
+        var nodeOf: [Int] = []
+        var available: [Int: MemoryAvailability] = [:]
+        var hosts: [Int: String] = [:]
         for r in 0..<comm.size {
             let l = Int(all[3 * r])
             nodeOf.append(l)
@@ -160,15 +173,17 @@ public struct MemoryBudget: Sendable {
             let fits: Bool
             if let a = available[leader] { fits = !(ByteCount(a.bytes) < need) } else { fits = need.value != nil }
             if !fits {
-                throw MemoryError.insufficient(config: config, estimate: estimates[largest], nodeNeed: need, nodeRanks: members.count,
-                                               host: hosts[leader] ?? "?", available: available[leader])
+                throw MemoryError.insufficient(
+                    config: config, estimate: estimates[largest], nodeNeed: need, nodeRanks: members.count,
+                    host: hosts[leader] ?? "?", available: available[leader])
             }
         }
     }
 
     /// One line on what a node can give, for the dry-run table.
     public func describe(for r: Int) -> String {
-        let leader = nodeOf[r], count = ranksOnNode(of: r).count
+        let leader = nodeOf[r]
+        let count = ranksOnNode(of: r).count
         guard let a = available[leader] else { return "available: unknown (no cgroup limit or /proc/meminfo readable)" }
         return "available on host \(hosts[leader] ?? "?"): \(ByteCount(a.bytes)) (\(a.source)) for its \(count) rank(s)"
     }
@@ -176,18 +191,21 @@ public struct MemoryBudget: Sendable {
 
 /// A run that cannot fit in memory.
 public enum MemoryError: Error, CustomStringConvertible {
-    case insufficient(config: TrainConfig, estimate: MemoryEstimate, nodeNeed: ByteCount, nodeRanks: Int, host: String,
-                      available: MemoryAvailability?)
+    case insufficient(
+        config: TrainConfig, estimate: MemoryEstimate, nodeNeed: ByteCount, nodeRanks: Int, host: String,
+        available: MemoryAvailability?)
 
     public var description: String {
         switch self {
-        case let .insufficient(config, estimate, need, count, host, available):
+        case .insufficient(let config, let estimate, let need, let count, let host, let available):
             let part = estimate.dominant
             let (key, value) = part.map { MemoryEstimate.drivingKey(of: $0, in: config) } ?? ("config", "?")
-            let what = part.map { " (largest part: \($0.name), \($0.bytes.value == nil ? "overflows" : "\($0.bytes)"))" } ?? ""
+            let what =
+                part.map { " (largest part: \($0.name), \($0.bytes.value == nil ? "overflows" : "\($0.bytes)"))" } ?? ""
             let perRank = "\(key) = \(value) needs \(estimate.totalBytes) per rank\(what)"
             let node = count > 1 && need.value != nil ? ", \(need) for the \(count) ranks on host \(host)" : ""
-            let can = available.map { "\(ByteCount($0.bytes)) (\($0.source))" } ?? "less (a size overflows a 64-bit integer)"
+            let can =
+                available.map { "\(ByteCount($0.bytes)) (\($0.source))" } ?? "less (a size overflows a 64-bit integer)"
             return "not enough memory: \(perRank)\(node); \(count > 1 ? "that host" : "this process") can use \(can). "
                 + "Lower \(key), or run with fewer ranks per node; `infomax train --dry-run` prints the estimate by component"
         }

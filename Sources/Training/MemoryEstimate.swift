@@ -48,7 +48,7 @@ public struct ByteCount: Sendable, Equatable, Comparable, CustomStringConvertibl
 
     public static func < (l: ByteCount, r: ByteCount) -> Bool {
         switch (l.value, r.value) {
-        case let (a?, b?): return a < b
+        case (let a?, let b?): return a < b
         case (_?, nil): return true
         default: return false
         }
@@ -56,15 +56,21 @@ public struct ByteCount: Sendable, Equatable, Comparable, CustomStringConvertibl
 
     /// Decimal units: "22.1 GB", "3.7 TB", "512 B"; "more than 9.2 EB" on overflow.
     public var description: String {
-        guard let v = value else { return "more than \(ByteCount.format(Double(Int.max))) (the size overflows a 64-bit integer)" }
+        guard let v = value else {
+            return "more than \(ByteCount.format(Double(Int.max))) (the size overflows a 64-bit integer)"
+        }
         return ByteCount.format(Double(v))
     }
 
     /// `bytes` in decimal units with three significant digits.
     public static func format(_ bytes: Double) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-        var x = bytes, i = 0
-        while x >= 1000 && i < units.count - 1 { x /= 1000; i += 1 }
+        var x = bytes
+        var i = 0
+        while x >= 1000 && i < units.count - 1 {
+            x /= 1000
+            i += 1
+        }
         if i == 0 { return "\(Int(x)) B" }
         return (x >= 100 ? String(Int(x.rounded())) : x >= 10 ? trim(x, 1) : trim(x, 2)) + " " + units[i]
     }
@@ -154,7 +160,8 @@ public struct MemoryEstimate: Sendable {
     public init(config: TrainConfig, ranks: Int, rank: Int, purpose: Purpose = .train) {
         var modes: [ModalityMode] = config.mode == .compare ? [.multiModal, .singleModal] : [config.mode]
         if config.mode == .singleModal && config.model == .cooccurrence && config.cooccurrence.needsGuide
-            && config.cooccurrence.guideRun.isEmpty {
+            && config.cooccurrence.guideRun.isEmpty
+        {
             modes.append(.multiModal)
         }
         var best: (ModalityMode, [Component])? = nil
@@ -162,7 +169,10 @@ public struct MemoryEstimate: Sendable {
         for m in modes {
             let parts = MemoryModel(config: config, mode: m, ranks: ranks, rank: rank, purpose: purpose).components()
             let total = MemoryEstimate.total(parts)
-            if best == nil || bestTotal < total { best = (m, parts); bestTotal = total }
+            if best == nil || bestTotal < total {
+                best = (m, parts)
+                bestTotal = total
+            }
         }
         self.rank = rank
         self.ranks = ranks
@@ -177,7 +187,8 @@ public struct MemoryEstimate: Sendable {
     /// allocates its buffers, so they count only if one exceeds all the rest.
     static func total(_ parts: [Component]) -> ByteCount {
         var resident = ByteCount.zero
-        var groups: [Phase: ByteCount] = [:], before: [Phase: ByteCount] = [:]
+        var groups: [Phase: ByteCount] = [:]
+        var before: [Phase: ByteCount] = [:]
         for c in parts {
             switch c.phase {
             case .resident: resident = resident + c.bytes
@@ -199,7 +210,9 @@ public struct MemoryEstimate: Sendable {
     /// The transient group that sets the peak, if any, with its bytes.
     public var largestTransient: (phase: Phase, bytes: ByteCount)? {
         var groups: [Phase: ByteCount] = [:]
-        for c in components where ![.resident, .setup, .benchSetup].contains(c.phase) { groups[c.phase, default: .zero] = groups[c.phase, default: .zero] + c.bytes }
+        for c in components where ![.resident, .setup, .benchSetup].contains(c.phase) {
+            groups[c.phase, default: .zero] = groups[c.phase, default: .zero] + c.bytes
+        }
         return groups.max { $0.value < $1.value }.map { ($0.key, $0.value) }
     }
 
@@ -236,18 +249,30 @@ public struct MemoryEstimate: Sendable {
     /// The estimate as a table: one line per component, the total and (if given) what is available.
     public func table(available: String? = nil) -> String {
         var lines: [String] = []
-        let phaseTitle: [Phase: String] = [.resident: "held", .diagnostics: "diagnostics", .probe: "probe",
-                                           .setup: "set-up", .checkpoint: "checkpoint", .benchSetup: "bench sgemm"]
+        let phaseTitle: [Phase: String] = [
+            .resident: "held", .diagnostics: "diagnostics", .probe: "probe",
+            .setup: "set-up", .checkpoint: "checkpoint", .benchSetup: "bench sgemm",
+        ]
         func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
-            a.padding(toLength: 58, withPad: " ", startingAt: 0) + " " + b.padding(toLength: 12, withPad: " ", startingAt: 0)
+            a.padding(toLength: 58, withPad: " ", startingAt: 0) + " "
+                + b.padding(toLength: 12, withPad: " ", startingAt: 0)
                 + " " + c.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + d
         }
         lines.append(row("component", "phase", "bytes", "keys"))
-        lines.append(row("process baseline (Swift, Open MPI, OpenBLAS; measured)", "held", ByteCount(MemoryEstimate.baselineBytes).description, ""))
+        lines.append(
+            row(
+                "process baseline (Swift, Open MPI, OpenBLAS; measured)", "held",
+                ByteCount(MemoryEstimate.baselineBytes).description, ""))
         for c in components where c.bytes.value != 0 {
-            lines.append(row(c.name, phaseTitle[c.phase] ?? c.phase.rawValue, c.bytes.description, c.keys.joined(separator: ", ")))
+            lines.append(
+                row(
+                    c.name, phaseTitle[c.phase] ?? c.phase.rawValue, c.bytes.description, c.keys.joined(separator: ", ")
+                ))
         }
-        let peak = largestTransient.map { " (held + \(phaseTitle[$0.phase] ?? $0.phase.rawValue), the largest transient group)" } ?? ""
+        let peak =
+            largestTransient.map {
+                " (held + \(phaseTitle[$0.phase] ?? $0.phase.rawValue), the largest transient group)"
+            } ?? ""
         let which = isGuideRun ? "multi-modal: the guide's run, trained first" : mode.rawValue
         lines.append("estimated peak of rank \(rank) of \(ranks) (\(which)): \(totalBytes)\(peak)")
         if let available { lines.append(available) }

@@ -37,7 +37,9 @@ public struct Optimizer: Sendable {
     /// Restores a checkpointed state; throws if it does not fit this optimizer.
     public mutating func restore(_ saved: OptimizerState) throws {
         guard saved.first.count == state.first.count, saved.second.count == state.second.count else {
-            throw CheckpointError.incompatible("optimizer state has \(saved.first.count)+\(saved.second.count) values, this run needs \(state.first.count)+\(state.second.count)")
+            throw CheckpointError.incompatible(
+                "optimizer state has \(saved.first.count)+\(saved.second.count) values, this run needs \(state.first.count)+\(state.second.count)"
+            )
         }
         state = saved
     }
@@ -79,9 +81,12 @@ public struct Optimizer: Sendable {
                 }
             }
         case .adam:
-            let b1 = Float(config.beta1), b2 = Float(config.beta2), eps = Float(config.epsilon)
+            let b1 = Float(config.beta1)
+            let b2 = Float(config.beta2)
+            let eps = Float(config.epsilon)
             let t = Float(state.step + 1)
-            let c1 = 1 - Float(Double.pow(Double(b1), Double(t))), c2 = 1 - Float(Double.pow(Double(b2), Double(t)))
+            let c1 = 1 - Float(Double.pow(Double(b1), Double(t)))
+            let c2 = 1 - Float(Double.pow(Double(b2), Double(t)))
             parameters.withUnsafeMutableBufferPointer { p in
                 state.first.withUnsafeMutableBufferPointer { m in
                     state.second.withUnsafeMutableBufferPointer { v in
@@ -98,4 +103,3 @@ public struct Optimizer: Sendable {
         state.step += 1
     }
 }
-

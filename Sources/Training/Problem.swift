@@ -37,7 +37,8 @@ public protocol ContrastiveProblem: AnyObject {
     /// overlaps the rest of the step. Collective: every rank calls it in the same step.
     /// Returns the global loss. After the first step with a given batch shape it should not
     /// allocate (`infomax bench` counts allocations).
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
+        -> Double
     /// GEMM floating-point operations of one training step with `localRows` samples on this
     /// rank and `globalRows` in the global batch, or nil if not counted (for `infomax bench`).
     func gemmFlops(localRows: Int, globalRows: Int) -> Double?

@@ -16,8 +16,10 @@ public struct RunOutputs {
     /// mid-step, a stall, a dead launcher). Called from that thread.
     public var summaryWriter: (@Sendable (RunSummary) -> Void)?
 
-    public init(metrics: MetricsSink? = nil, progress: ProgressSink? = nil, checkpointURL: URL? = nil,
-                summaryWriter: (@Sendable (RunSummary) -> Void)? = nil) {
+    public init(
+        metrics: MetricsSink? = nil, progress: ProgressSink? = nil, checkpointURL: URL? = nil,
+        summaryWriter: (@Sendable (RunSummary) -> Void)? = nil
+    ) {
         self.metrics = metrics
         self.progress = progress
         self.checkpointURL = checkpointURL

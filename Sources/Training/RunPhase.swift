@@ -14,8 +14,9 @@ public enum RunPhase: Int, Sendable, CaseIterable {
         case .computing: return "computation"
         case .stopAgreement: return "the stop-signal agreement (MPI_Allreduce)"
         case .lossExchange:
-            return exchange == .ring ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
-                                      : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
+            return exchange == .ring
+                ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
+                : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
         case .gradientAllreduce: return "the gradient all-reduce (MPI_Start/MPI_Wait ring)"
         case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
         case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"

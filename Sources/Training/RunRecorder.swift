@@ -30,8 +30,10 @@ final class RunRecorder {
         let resumedFrom: Int?
 
         /// The summary after `stepsCompleted` steps; figures the last logged `row` lacks are nil.
-        func summary(status: RunStatus, stepsCompleted: Int, finalLoss: Double?, row: MetricsRow,
-                     wallSeconds: Double, totals: Totals, stopReason: String?) -> RunSummary {
+        func summary(
+            status: RunStatus, stepsCompleted: Int, finalLoss: Double?, row: MetricsRow,
+            wallSeconds: Double, totals: Totals, stopReason: String?
+        ) -> RunSummary {
             let ran = Double(max(stepsCompleted - startStep, 1))
             return RunSummary(
                 name: config.name, model: config.model, mode: mode, loss: config.loss.kind.rawValue, seed: config.seed,
@@ -64,30 +66,36 @@ final class RunRecorder {
     private var lastRow = MetricsRow()
 
     /// Starts recording a run that begins at `state` (`resumedFrom`: the checkpoint it came from).
-    init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator,
-         outputs: RunOutputs, heartbeat: Heartbeat, fingerprint: String, trajectory: String,
-         state: TrainingState, resumedFrom: Checkpoint?) {
+    init(
+        config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator,
+        outputs: RunOutputs, heartbeat: Heartbeat, fingerprint: String, trajectory: String,
+        state: TrainingState, resumedFrom: Checkpoint?
+    ) {
         self.config = config
         self.problem = problem
         self.comm = comm
         self.outputs = outputs
         self.heartbeat = heartbeat
         let elapsedBefore = resumedFrom?.elapsedSeconds ?? 0
-        let template = Template(config: config, mode: mode, ranks: comm.size, startStep: state.step,
-                                elapsedBefore: elapsedBefore, resumedFrom: resumedFrom?.step)
+        let template = Template(
+            config: config, mode: mode, ranks: comm.size, startStep: state.step,
+            elapsedBefore: elapsedBefore, resumedFrom: resumedFrom?.step)
         self.template = template
         if comm.isRoot, let url = outputs.checkpointURL {
             // A checkpoint written off the training loop (signal mid-step, stall, dead launcher) says so at once.
             let emergencySummary = outputs.summaryWriter.map { write in
                 { (status: RunStatus, reason: String, s: CheckpointKeeper.Snapshot) in
                     let stopReason = "\(reason); checkpoint of step \(s.step), the last completed step"
-                    write(template.summary(status: status, stepsCompleted: s.step, finalLoss: s.loss, row: MetricsRow(),
-                                           wallSeconds: s.elapsed, totals: s.totals, stopReason: stopReason))
+                    write(
+                        template.summary(
+                            status: status, stepsCompleted: s.step, finalLoss: s.loss, row: MetricsRow(),
+                            wallSeconds: s.elapsed, totals: s.totals, stopReason: stopReason))
                 }
             }
-            keeper = CheckpointKeeper(url: url, fingerprint: fingerprint, trajectory: trajectory,
-                                      minutes: config.checkpointMinutes, state: state, elapsed: elapsedBefore,
-                                      writeSummary: emergencySummary)
+            keeper = CheckpointKeeper(
+                url: url, fingerprint: fingerprint, trajectory: trajectory,
+                minutes: config.checkpointMinutes, state: state, elapsed: elapsedBefore,
+                writeSummary: emergencySummary)
         } else {
             keeper = nil
         }
@@ -162,8 +170,9 @@ final class RunRecorder {
     /// Ends the progress display and returns the run's summary.
     func finish(status: RunStatus, stepsCompleted: Int, stopReason: String?) -> RunSummary {
         outputs.progress?.finish()
-        return template.summary(status: status, stepsCompleted: stepsCompleted, finalLoss: lastLoss, row: lastRow,
-                                wallSeconds: elapsed(), totals: totals, stopReason: stopReason)
+        return template.summary(
+            status: status, stepsCompleted: stepsCompleted, finalLoss: lastLoss, row: lastRow,
+            wallSeconds: elapsed(), totals: totals, stopReason: stopReason)
     }
 
     /// Ends the run's checkpoint writing; a completed run's checkpoint file is deleted.

@@ -13,8 +13,14 @@ extension PhaseSeconds {
     public func perStep(_ steps: Int) -> PhaseSeconds {
         let s = Double(max(steps, 1))
         var r = self
-        r.data /= s; r.forward /= s; r.lossCompute /= s; r.lossCommunication /= s
-        r.lossOverlapped /= s; r.backward /= s; r.allreduce /= s; r.optimizer /= s
+        r.data /= s
+        r.forward /= s
+        r.lossCompute /= s
+        r.lossCommunication /= s
+        r.lossOverlapped /= s
+        r.backward /= s
+        r.allreduce /= s
+        r.optimizer /= s
         return r
     }
 }
@@ -25,9 +31,12 @@ public enum StepBenchmark {
     /// Collective. `allocationCount`, if given, returns the process's allocation count so far;
     /// `beforeTimedSteps` runs just before the first timed step. Also returns, per timed step,
     /// this rank's wall time (for the slowest-rank mean).
-    public static func run(trainer: Trainer, steps: Int, warmup: Int, batch: Int, sgemmPeakGflops: Double,
-                           allocationCount: (() -> UInt64)?, beforeTimedSteps: () -> Void = {}) throws
-        -> (rank: RankBenchmark, stepSeconds: [Double]) {
+    public static func run(
+        trainer: Trainer, steps: Int, warmup: Int, batch: Int, sgemmPeakGflops: Double,
+        allocationCount: (() -> UInt64)?, beforeTimedSteps: () -> Void = {}
+    ) throws
+        -> (rank: RankBenchmark, stepSeconds: [Double])
+    {
         let comm = trainer.comm
         var state = trainer.initialState()
         var scratch = StepTiming()
@@ -56,7 +65,8 @@ public enum StepBenchmark {
             secondsPerStep: stepSeconds.reduce(0, +) / Double(max(steps, 1)),
             phases: timing.seconds.perStep(steps), peakRssBytes: peakResidentBytes(),
             bytesPerStep: timing.bytesSent / max(steps, 1), allocationsPerStep: allocations,
-            sgemmPeakGflops: sgemmPeakGflops, gflopPerStep: flops.map { $0 / 1e9 }, unfusedGflopPerStep: unfused.map { $0 / 1e9 })
+            sgemmPeakGflops: sgemmPeakGflops, gflopPerStep: flops.map { $0 / 1e9 },
+            unfusedGflopPerStep: unfused.map { $0 / 1e9 })
         return (rank, stepSeconds)
     }
 
@@ -64,8 +74,13 @@ public enum StepBenchmark {
     /// products (after one untimed call), timed with `clock`. The best, because a virtual
     /// machine's hiccups only ever slow a repetition down.
     public static func sgemmPeak(n: Int = 2048, repetitions: Int = 5, clock: () -> Double) -> Double {
-        var a = Matrix<Float>(rows: n, cols: n), b = Matrix<Float>(rows: n, cols: n), c = Matrix<Float>(rows: n, cols: n)
-        for i in a.storage.indices { a.storage[i] = Float(i % 7) * 0.1; b.storage[i] = Float(i % 5) * 0.1 }
+        var a = Matrix<Float>(rows: n, cols: n)
+        var b = Matrix<Float>(rows: n, cols: n)
+        var c = Matrix<Float>(rows: n, cols: n)
+        for i in a.storage.indices {
+            a.storage[i] = Float(i % 7) * 0.1
+            b.storage[i] = Float(i % 5) * 0.1
+        }
         gemm(a, .none, b, .none, alpha: 1, beta: 0, into: &c)
         var best = Double.infinity
         for _ in 0..<repetitions {
@@ -88,5 +103,7 @@ extension ContrastiveProblem {
     /// Not counted unless a problem says otherwise.
     public func gemmFlops(localRows b: Int, globalRows B: Int) -> Double? { nil }
     /// The executed count unless a problem says otherwise.
-    public func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? { gemmFlops(localRows: b, globalRows: B) }
+    public func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? {
+        gemmFlops(localRows: b, globalRows: B)
+    }
 }

@@ -16,10 +16,13 @@ struct StepTimeMedian {
     mutating func median() -> Double? {
         let n = min(count, ring.count)
         guard n > 0 else { return nil }
-        for i in 0..<n {   // insertion sort of ≤ 31 values
+        for i in 0..<n {  // insertion sort of ≤ 31 values
             let x = ring[i]
             var j = i
-            while j > 0 && scratch[j - 1] > x { scratch[j] = scratch[j - 1]; j -= 1 }
+            while j > 0 && scratch[j - 1] > x {
+                scratch[j] = scratch[j - 1]
+                j -= 1
+            }
             scratch[j] = x
         }
         return n % 2 == 1 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2])

@@ -70,7 +70,10 @@ public enum StopSignal {
 
     /// Waits up to `seconds` for a signal; true if one arrived (consumes one wake-up).
     static func wait(seconds: Double) -> Bool {
-        guard let s = stopSemaphore else { usleep(useconds_t(seconds * 1e6)); return false }
+        guard let s = stopSemaphore else {
+            usleep(useconds_t(seconds * 1e6))
+            return false
+        }
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let ns = Int(ts.tv_nsec) + Int(seconds * 1e9)

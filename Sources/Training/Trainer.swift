@@ -36,8 +36,10 @@ public final class Trainer {
     ///     checkpoint barrier), nil for none.
     ///   - faults: test faults (`FaultPlan`), none by default.
     ///   - watchdog: the watchdog thread that `StopSignal.install()` starts.
-    public init(config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator,
-                outputs: RunOutputs = RunOutputs(), faults: FaultPlan = FaultPlan(), watchdog: Watchdog = .shared) {
+    public init(
+        config: TrainConfig, mode: ModalityMode, problem: ContrastiveProblem, comm: Communicator,
+        outputs: RunOutputs = RunOutputs(), faults: FaultPlan = FaultPlan(), watchdog: Watchdog = .shared
+    ) {
         precondition(mode != .compare, "a Trainer trains one modality")
         self.config = config
         self.mode = mode
@@ -66,7 +68,7 @@ public final class Trainer {
     @discardableResult
     public func localIndices(step: Int, into out: inout [Int]) throws -> Int {
         let schedule = try EpochSchedule(count: config.trainSamples, batchSize: config.batchSize, seed: config.seed)
-        _ = try Shard(count: schedule.batchSize, rank: comm.rank, size: comm.size)   // every rank needs a sample
+        _ = try Shard(count: schedule.batchSize, rank: comm.rank, size: comm.size)  // every rank needs a sample
         return schedule.localIndices(step: step, rank: comm.rank, size: comm.size, into: &out)
     }
 
@@ -83,13 +85,16 @@ public final class Trainer {
     /// Collective. `requestStop`: this rank asks the run to stop after this step (a received
     /// signal asks too); ``stopRequested`` then tells whether any rank did. Returns the global
     /// loss; throws `TrainingError.nonFinite` (on every rank alike) if it is not finite.
-    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming, requestStop: Bool = false) throws -> Double {
+    public func computeGradient(_ state: inout TrainingState, timing: inout StepTiming, requestStop: Bool = false)
+        throws -> Double
+    {
         try localIndices(step: state.step, into: &indexBuffer)
         heartbeat.enter(.lossExchange, step: state.step)
         gradientExchange.begin()
         gradientExchange.requestStop = requestStop
-        let loss = try problem.lossAndGradient(localIndices: indexBuffer, draw: UInt64(state.step),
-                                               gradient: gradientExchange, timing: &timing)
+        let loss = try problem.lossAndGradient(
+            localIndices: indexBuffer, draw: UInt64(state.step),
+            gradient: gradientExchange, timing: &timing)
         if faults.injects(rank: comm.rank, step: state.step) {
             // A fault counts as computation: the other ranks' wait in the all-reduce is watched.
             heartbeat.enter(.computing, step: state.step)
@@ -101,11 +106,13 @@ public final class Trainer {
         timing.seconds.allreduce += comm.wtime() - t0
         heartbeat.enter(.computing, step: state.step)
         guard loss.isFinite else {
-            throw TrainingError.nonFinite(step: state.step, loss: loss, lastFinite: nil,
-                                          gradientNorm: gradientExchange.sumNorm)
+            throw TrainingError.nonFinite(
+                step: state.step, loss: loss, lastFinite: nil,
+                gradientNorm: gradientExchange.sumNorm)
         }
         // Ring all-reduce volume: each rank sends 2·(p − 1)/p of the buffer.
-        timing.bytesSent += 2 * (comm.size - 1) * gradientExchange.parameterCount * MemoryLayout<Float>.stride / comm.size
+        timing.bytesSent +=
+            2 * (comm.size - 1) * gradientExchange.parameterCount * MemoryLayout<Float>.stride / comm.size
         return loss
     }
 
@@ -129,16 +136,19 @@ public final class Trainer {
         let fingerprint = try config.fingerprint(mode: mode)
         let trajectory = try config.trajectoryJSON()
         var state = try startingState(from: checkpoint, fingerprint: fingerprint, trajectory: trajectory)
-        let recorder = RunRecorder(config: config, mode: mode, problem: problem, comm: comm, outputs: outputs,
-                                   heartbeat: heartbeat, fingerprint: fingerprint, trajectory: trajectory,
-                                   state: state, resumedFrom: checkpoint)
-        watchdog.attach(Watchdog.Run(rank: comm.rank, host: MPIEnvironment.processorName,
-                                     exchange: config.loss.exchange, keeper: recorder.keeper,
-                                     stallTimeoutSeconds: config.stallTimeoutSeconds))
+        let recorder = RunRecorder(
+            config: config, mode: mode, problem: problem, comm: comm, outputs: outputs,
+            heartbeat: heartbeat, fingerprint: fingerprint, trajectory: trajectory,
+            state: state, resumedFrom: checkpoint)
+        watchdog.attach(
+            Watchdog.Run(
+                rank: comm.rank, host: MPIEnvironment.processorName,
+                exchange: config.loss.exchange, keeper: recorder.keeper,
+                stallTimeoutSeconds: config.stallTimeoutSeconds))
         var completed = false
         defer {
             watchdog.detach()
-            recorder.close(completed: completed)   // a completed run's checkpoint is deleted
+            recorder.close(completed: completed)  // a completed run's checkpoint is deleted
         }
         if let stopReason = try trainSteps(&state, recorder) {
             return recorder.finish(status: .checkpointed, stepsCompleted: state.step, stopReason: stopReason)
@@ -151,8 +161,10 @@ public final class Trainer {
     }
 
     /// The state to start from: the initial one, or `checkpoint`'s once it is known to be this run's.
-    private func startingState(from checkpoint: Checkpoint?, fingerprint: String,
-                               trajectory: String) throws -> TrainingState {
+    private func startingState(
+        from checkpoint: Checkpoint?, fingerprint: String,
+        trajectory: String
+    ) throws -> TrainingState {
         var state = initialState()
         guard let checkpoint else { return state }
         guard checkpoint.configFingerprint == fingerprint else {
@@ -191,8 +203,9 @@ public final class Trainer {
             if step % config.logEvery == 0 {
                 // Logged before the update: loss and diagnostics of the same parameters θ_step.
                 let evaluate = config.evalEvery > 0 && step % config.evalEvery == 0
-                loggingSeconds = try recorder.record(step: step, loss: loss, state: state,
-                                                     gradientNorm: gradientExchange.sumNorm, evaluate: evaluate)
+                loggingSeconds = try recorder.record(
+                    step: step, loss: loss, state: state,
+                    gradientNorm: gradientExchange.sumNorm, evaluate: evaluate)
             }
             applyUpdate(&state, timing: &timing)
             recorder.stepEnded(state, loss: loss, timing: timing, loggingSeconds: loggingSeconds)
@@ -216,8 +229,10 @@ public final class Trainer {
 
     /// Loss and all-reduced gradient of the current step, asking to stop before the next one if
     /// the fault plan says so; a non-finite loss names `lastLoss`, the last finite one.
-    private func gradientStep(_ state: inout TrainingState, timing: inout StepTiming,
-                              lastLoss: Double?) throws -> Double {
+    private func gradientStep(
+        _ state: inout TrainingState, timing: inout StepTiming,
+        lastLoss: Double?
+    ) throws -> Double {
         do {
             return try computeGradient(&state, timing: &timing, requestStop: faults.stops(before: state.step + 1))
         } catch let TrainingError.nonFinite(step, loss, _, norm) {

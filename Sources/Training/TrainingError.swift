@@ -8,7 +8,7 @@ public enum TrainingError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .nonFinite(step, loss, lastFinite, gradientNorm):
+        case .nonFinite(let step, let loss, let lastFinite, let gradientNorm):
             let last = lastFinite.map {
                 " (last finite loss \(String(format: "%.6g", $0)), gradient norm \(String(format: "%.3g", gradientNorm)))"
             }

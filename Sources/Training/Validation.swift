@@ -18,37 +18,47 @@ extension TrainConfig {
             if !ok { throw ConfigError.invalidValue(key: key.path, value: "\(value)", allowed: allowed) }
         }
         try check(.name, .steps, .trainSamples)
-        try require(trainSamples >= ranks, .trainSamples, trainSamples,
-                    "at least the number of ranks (\(ranks)): every rank needs a sample; use fewer ranks or more samples")
-        try require(batchSize >= 0 && batchSize <= trainSamples, .batchSize, batchSize,
-                    "0 (full batch) or between the number of ranks and \(ConfigKey.trainSamples) (\(trainSamples))")
-        try require(batchSize == 0 || batchSize >= ranks, .batchSize, batchSize,
-                    "at least the number of ranks (\(ranks)), or 0 for full batch")
-        try require(probeTrainSamples >= max(2, ranks), .probeTrainSamples, probeTrainSamples,
-                    "at least 2 and at least the number of ranks (\(ranks))")
-        try require(testSamples >= max(1, ranks), .testSamples, testSamples,
-                    "at least 1 and at least the number of ranks (\(ranks))")
-        try check(.logEvery, .evalEvery, .diagnosticsSamples, .checkpointEvery, .checkpointMinutes,
-                  .stallTimeoutSeconds)
+        try require(
+            trainSamples >= ranks, .trainSamples, trainSamples,
+            "at least the number of ranks (\(ranks)): every rank needs a sample; use fewer ranks or more samples")
+        try require(
+            batchSize >= 0 && batchSize <= trainSamples, .batchSize, batchSize,
+            "0 (full batch) or between the number of ranks and \(ConfigKey.trainSamples) (\(trainSamples))")
+        try require(
+            batchSize == 0 || batchSize >= ranks, .batchSize, batchSize,
+            "at least the number of ranks (\(ranks)), or 0 for full batch")
+        try require(
+            probeTrainSamples >= max(2, ranks), .probeTrainSamples, probeTrainSamples,
+            "at least 2 and at least the number of ranks (\(ranks))")
+        try require(
+            testSamples >= max(1, ranks), .testSamples, testSamples,
+            "at least 1 and at least the number of ranks (\(ranks))")
+        try check(
+            .logEvery, .evalEvery, .diagnosticsSamples, .checkpointEvery, .checkpointMinutes,
+            .stallTimeoutSeconds)
 
-        try check(.optimizerLearningRate, .optimizerMomentum, .optimizerBeta1, .optimizerBeta2, .optimizerEpsilon,
-                  .optimizerWeightDecay)
+        try check(
+            .optimizerLearningRate, .optimizerMomentum, .optimizerBeta1, .optimizerBeta2, .optimizerEpsilon,
+            .optimizerWeightDecay)
 
         try check(.lossTemperature)
-        try require(!(model == .latentLinear && loss.negatives == .oppositeLabel), .lossNegatives, "\"opposite-label\"",
-                    "latent-linear samples have no labels: use \"all\" or \"auto\"")
-        try require(!(model == .latentLinear && mode != .multiModal), .mode, "\"\(mode.rawValue)\"",
-                    "latent-linear has two views of one latent and trains multi-modal only: "
-                        + "set \(ConfigKey.mode) = \"multi-modal\"")
+        try require(
+            !(model == .latentLinear && loss.negatives == .oppositeLabel), .lossNegatives, "\"opposite-label\"",
+            "latent-linear samples have no labels: use \"all\" or \"auto\"")
+        try require(
+            !(model == .latentLinear && mode != .multiModal), .mode, "\"\(mode.rawValue)\"",
+            "latent-linear has two views of one latent and trains multi-modal only: "
+                + "set \(ConfigKey.mode) = \"multi-modal\"")
         try check(.lossScale)
 
         try check(.encoderWidth, .encoderInitScale)
 
         switch model {
         case .signalNoise:
-            try check(.signalNoiseD, .signalNoiseSigmaP, .signalNoiseSNR, .signalNoiseSignalNorm,
-                      .signalNoiseTextSignalNorm, .signalNoiseTextSigma, .signalNoiseTestSignalNorm,
-                      .signalNoiseAugmentationSigma, .signalNoisePositiveFraction)
+            try check(
+                .signalNoiseD, .signalNoiseSigmaP, .signalNoiseSNR, .signalNoiseSignalNorm,
+                .signalNoiseTextSignalNorm, .signalNoiseTextSigma, .signalNoiseTestSignalNorm,
+                .signalNoiseAugmentationSigma, .signalNoisePositiveFraction)
             try requireBothLabels()
         case .latentLinear:
             let l = latentLinear
@@ -61,21 +71,28 @@ extension TrainConfig {
             let c = cooccurrence
             try check(.cooccurrenceClasses)
             let classes = ConfigKey.cooccurrenceClasses.path.split(separator: ".").last ?? ""
-            try require(c.imageVocabulary >= c.classes, .cooccurrenceImageVocabulary, c.imageVocabulary,
-                        "at least \(classes) (\(c.classes))")
-            try require(c.textVocabulary >= c.classes, .cooccurrenceTextVocabulary, c.textVocabulary,
-                        "at least \(classes) (\(c.classes))")
-            try check(.cooccurrenceImageLeak, .cooccurrenceTextLeak, .cooccurrenceAugmentationKeep,
-                      .cooccurrenceAugmentationConsistency, .cooccurrenceResampleFraction,
-                      .cooccurrenceFalseNegativeFraction, .cooccurrenceEasyNegativeFraction)
-            let positives = ConfigKey.cooccurrencePositives, drop = ConfigKey.cooccurrenceNegativesDrop
-            try require(c.guideRun.isEmpty || c.needsGuide, .cooccurrenceGuideRun, "\"\(c.guideRun)\"",
-                        "empty unless \(positives) = \"guided\" or a \(drop) uses the guide")
+            try require(
+                c.imageVocabulary >= c.classes, .cooccurrenceImageVocabulary, c.imageVocabulary,
+                "at least \(classes) (\(c.classes))")
+            try require(
+                c.textVocabulary >= c.classes, .cooccurrenceTextVocabulary, c.textVocabulary,
+                "at least \(classes) (\(c.classes))")
+            try check(
+                .cooccurrenceImageLeak, .cooccurrenceTextLeak, .cooccurrenceAugmentationKeep,
+                .cooccurrenceAugmentationConsistency, .cooccurrenceResampleFraction,
+                .cooccurrenceFalseNegativeFraction, .cooccurrenceEasyNegativeFraction)
+            let positives = ConfigKey.cooccurrencePositives
+            let drop = ConfigKey.cooccurrenceNegativesDrop
+            try require(
+                c.guideRun.isEmpty || c.needsGuide, .cooccurrenceGuideRun, "\"\(c.guideRun)\"",
+                "empty unless \(positives) = \"guided\" or a \(drop) uses the guide")
             if c.needsGuide && mode != .multiModal {
-                let what = c.positives == .guided
+                let what =
+                    c.positives == .guided
                     ? "\(positives) = \"guided\"" : "\(drop) = \"\(c.negativesDrop.rawValue)\""
-                try require(loss.negatives != .oppositeLabel, .lossNegatives, "\"opposite-label\"",
-                            "\"all\" or \"auto\" with \(what): the guide chooses the negatives")
+                try require(
+                    loss.negatives != .oppositeLabel, .lossNegatives, "\"opposite-label\"",
+                    "\"all\" or \"auto\" with \(what): the guide chooses the negatives")
             }
         }
     }
@@ -100,13 +117,17 @@ extension TrainConfig {
             // At most 10⁷ labels are drawn (well under a second), however large the set.
             let scanned = min(set.n, 10_000_000)
             var mixed = false
-            for i in 1..<scanned where (try? data.label(of: i)) != first { mixed = true; break }
+            for i in 1..<scanned where (try? data.label(of: i)) != first {
+                mixed = true
+                break
+            }
             if !mixed {
                 let which = scanned == set.n ? "every one of the \(set.n)" : "the first \(scanned) of the \(set.n)"
                 let verb = scanned == set.n ? "has" : "have"
                 throw ConfigError.invalidValue(
                     key: ConfigKey.signalNoisePositiveFraction.path, value: "\(p)",
-                    allowed: "with it \(which) \(set.name) samples (\(set.key)) \(verb) the label \(first > 0 ? "+1" : "-1") "
+                    allowed:
+                        "with it \(which) \(set.name) samples (\(set.key)) \(verb) the label \(first > 0 ? "+1" : "-1") "
                         + "at seed \(seed); the contrastive negatives and the downstream probe need both labels: "
                         + "use a fraction nearer 0.5 or more samples")
             }

@@ -51,7 +51,9 @@ public final class Watchdog: @unchecked Sendable {
         started = true
         let env = ProcessInfo.processInfo.environment
         parent = getppid()
-        watchParent = parent > 1 && ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_STEP_ID"].contains { env[$0] != nil }
+        watchParent =
+            parent > 1
+            && ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_STEP_ID"].contains { env[$0] != nil }
         let t = Thread { [self] in loop() }
         t.name = "infomax-watchdog"
         t.start()
@@ -63,7 +65,9 @@ public final class Watchdog: @unchecked Sendable {
         stepTimes = StepTimeMedian()
         fixedLimit = run.stallTimeoutSeconds
         setLimit(seconds: fixedLimit > 0 ? fixedLimit : 300)
-        lock.lock(); self.run = run; lock.unlock()
+        lock.lock()
+        self.run = run
+        lock.unlock()
     }
 
     /// A step of the attached run took `seconds` (training loop): the limits follow the median
@@ -80,7 +84,9 @@ public final class Watchdog: @unchecked Sendable {
         limitMillis.store(0, ordering: .relaxed)
         computeAllowanceMillis.store(0, ordering: .relaxed)
         heartbeat.enter(.computing, step: heartbeat.step.load(ordering: .relaxed))
-        lock.lock(); run = nil; lock.unlock()
+        lock.lock()
+        run = nil
+        lock.unlock()
     }
 
     /// Sets the stall limit.
@@ -100,7 +106,8 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     private func current() -> Run? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return run
     }
 
@@ -119,9 +126,13 @@ public final class Watchdog: @unchecked Sendable {
                 let woke = Self.now()
                 if let step = keeper.emergency(status: .checkpointed, reason: "stopped by \(name)") {
                     let arrival = StopSignal.arrival
-                    try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
-                          + String(format: "%.2f s after the signal reached rank 0 (woken after %.2f s)", Self.now() - arrival, woke - arrival)
-                          + "; resume with --resume\n").utf8))
+                    try? FileHandle.standardError.write(
+                        contentsOf: Data(
+                            ("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
+                                + String(
+                                    format: "%.2f s after the signal reached rank 0 (woken after %.2f s)",
+                                    Self.now() - arrival, woke - arrival)
+                                + "; resume with --resume\n").utf8))
                 }
             }
             if signalled, StopSignal.takeContinue() {
@@ -134,7 +145,11 @@ public final class Watchdog: @unchecked Sendable {
             }
             let beats = heartbeat.beats.load(ordering: .acquiring)
             let t = Self.now()
-            if beats != lastBeats { lastBeats = beats; lastChange = t; continue }
+            if beats != lastBeats {
+                lastBeats = beats
+                lastChange = t
+                continue
+            }
             var limit = limitMillis.load(ordering: .relaxed)
             let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
             guard let run, limit > 0, phase != .computing else { continue }
@@ -158,9 +173,11 @@ public final class Watchdog: @unchecked Sendable {
         let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
         let waited = Self.now() - lastChange
         guard phase != .computing, waited >= 1 else { return }
-        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
-              + "\(heartbeat.step.load(ordering: .relaxed)) in \(phase.label(exchange: run.exchange)) for "
-              + String(format: "%.1f", waited) + " s when the signal came.\n").utf8))
+        try? FileHandle.standardError.write(
+            contentsOf: Data(
+                ("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
+                    + "\(heartbeat.step.load(ordering: .relaxed)) in \(phase.label(exchange: run.exchange)) for "
+                    + String(format: "%.1f", waited) + " s when the signal came.\n").utf8))
     }
 
     /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable
@@ -169,14 +186,19 @@ public final class Watchdog: @unchecked Sendable {
     private func stalled(_ run: Run, waited: Double, limit: Double) -> Never {
         let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
         let step = heartbeat.step.load(ordering: .relaxed)
-        let line = "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
+        let line =
+            "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
             + " (limit \(String(format: "%g", limit)) s) at step \(step), waiting in \(phase.label(exchange: run.exchange));"
             + " ending the job (exit \(ExitCodes.stalled)).\n"
         try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
         if let keeper = run.keeper {
-            let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
+            let reason =
+                "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
             if let written = keeper.emergency(status: .stalled, reason: reason) {
-                try? FileHandle.standardError.write(contentsOf: Data(("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n").utf8))
+                try? FileHandle.standardError.write(
+                    contentsOf: Data(
+                        ("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n")
+                            .utf8))
             }
         }
         fflush(nil)
@@ -186,7 +208,8 @@ public final class Watchdog: @unchecked Sendable {
     /// The launcher died: rank 0 saves what it has; every rank exits at once.
     private func orphaned(_ run: Run?) -> Never {
         let rank = run.map { "rank \($0.rank)" } ?? "a rank"
-        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n").utf8))
+        try? FileHandle.standardError.write(
+            contentsOf: Data(("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n").utf8))
         var code = ExitCodes.failure
         if let keeper = run?.keeper, keeper.emergency(status: .checkpointed, reason: "the launcher died") != nil {
             code = ExitCodes.checkpointed

@@ -6,7 +6,8 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark training steps (default), the all-reduce, the network's α and β, or predict other rank counts.",
+        abstract:
+            "Benchmark training steps (default), the all-reduce, the network's α and β, or predict other rank counts.",
         subcommands: [BenchStep.self, BenchAllreduce.self, BenchNetwork.self, BenchPredict.self],
         defaultSubcommand: BenchStep.self)
 }

@@ -14,7 +14,8 @@ struct BenchAllreduceCore {
     /// - Returns: the median and mean time of one all-reduce, in milliseconds.
     static func run(comm: Communicator, megabytes: Int, repetitions: Int) throws -> (median: Double, mean: Double) {
         guard megabytes > 0, repetitions > 0 else {
-            throw MPIError.invalidArgument("bench allreduce: megabytes (\(megabytes)) and repetitions (\(repetitions)) must be positive.")
+            throw MPIError.invalidArgument(
+                "bench allreduce: megabytes (\(megabytes)) and repetitions (\(repetitions)) must be positive.")
         }
         let count = megabytes * (1 << 20) / MemoryLayout<Float>.stride
         var data = [Float](repeating: 0, count: count)

@@ -11,8 +11,10 @@ enum BenchInterleavedSteps {
     /// barriers as the slowest rank's wall time; prints mean, median and fastest step per n and the
     /// ratios, and writes DIR/bench-versus.json with --output. Whatever load the machine has hits
     /// both alike, so the ratio is meaningful on a shared machine where absolute times are not.
-    static func run(_ comm: Communicator, config a: TrainConfig, otherSamples: Int, mode: ModalityMode,
-                    steps: Int, warmup: Int, output: URL?) throws -> Int32 {
+    static func run(
+        _ comm: Communicator, config a: TrainConfig, otherSamples: Int, mode: ModalityMode,
+        steps: Int, warmup: Int, output: URL?
+    ) throws -> Int32 {
         var b = a
         b.trainSamples = otherSamples
         try b.validate(ranks: comm.size)
@@ -43,28 +45,37 @@ enum BenchInterleavedSteps {
         }
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         let batch = a.batchSize == 0 ? a.trainSamples : a.batchSize
-        print("infomax bench --versus-train-samples: \(comm.size) rank(s), global batch \(batch), d \(a.signalNoise.d), "
-              + "width \(a.encoder.width), \(mode.rawValue); \(steps) timed steps each, alternating, after \(warmup) warm-up")
-        print("n".padding(toLength: 16, withPad: " ", startingAt: 0)
-              + ["mean s/step", "median", "fastest"].map { $0.leftPadded(14) }.joined())
+        print(
+            "infomax bench --versus-train-samples: \(comm.size) rank(s), global batch \(batch), d \(a.signalNoise.d), "
+                + "width \(a.encoder.width), \(mode.rawValue); \(steps) timed steps each, alternating, after \(warmup) warm-up"
+        )
+        print(
+            "n".padding(toLength: 16, withPad: " ", startingAt: 0)
+                + ["mean s/step", "median", "fastest"].map { $0.leftPadded(14) }.joined())
         for k in 0..<2 {
-            print("\(configs[k].trainSamples)".padding(toLength: 16, withPad: " ", startingAt: 0)
-                  + [stats[k].mean, stats[k].median, stats[k].fastest].map { f($0).leftPadded(14) }.joined())
+            print(
+                "\(configs[k].trainSamples)".padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + [stats[k].mean, stats[k].median, stats[k].fastest].map { f($0).leftPadded(14) }.joined())
         }
-        let ratio = (mean: stats[1].mean / stats[0].mean, median: stats[1].median / stats[0].median,
-                     fastest: stats[1].fastest / stats[0].fastest)
-        print("ratio n = \(b.trainSamples) / n = \(a.trainSamples): mean \(f(ratio.mean)), median \(f(ratio.median)), "
-              + "fastest \(f(ratio.fastest))")
+        let ratio = (
+            mean: stats[1].mean / stats[0].mean, median: stats[1].median / stats[0].median,
+            fastest: stats[1].fastest / stats[0].fastest
+        )
+        print(
+            "ratio n = \(b.trainSamples) / n = \(a.trainSamples): mean \(f(ratio.mean)), median \(f(ratio.median)), "
+                + "fastest \(f(ratio.fastest))")
         if let output {
             let json: [String: Any] = [
                 "schema": "infomax-bench-versus/1", "ranks": comm.size, "global_batch": batch, "d": a.signalNoise.d,
                 "width": a.encoder.width, "mode": mode.rawValue, "steps": steps, "warmup": warmup,
                 "train_samples": configs.map(\.trainSamples), "step_seconds": times,
                 "mean_seconds_per_step": stats.map(\.mean), "median_seconds_per_step": stats.map(\.median),
-                "ratio_mean": ratio.mean, "ratio_median": ratio.median, "ratio_fastest": ratio.fastest]
+                "ratio_mean": ratio.mean, "ratio_median": ratio.median, "ratio_fastest": ratio.fastest,
+            ]
             let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n",
-                                 to: output.appendingPathComponent("bench-versus.json"))
+            try AtomicFile.write(
+                String(decoding: data, as: UTF8.self) + "\n",
+                to: output.appendingPathComponent("bench-versus.json"))
             print("wrote \(output.path)/bench-versus.json")
         }
         return ExitCodes.success

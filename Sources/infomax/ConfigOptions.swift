@@ -5,14 +5,17 @@ import MPI
 import Training
 
 struct ConfigOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "A JSON or YAML (.yaml, .yml) config file; keys in snake_case, see infomax train --print-config.",
-        valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A JSON or YAML (.yaml, .yml) config file; keys in snake_case, see infomax train --print-config.",
+            valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("set"),
-            help: ArgumentHelp("Override one config key (repeatable), e.g. signal_noise.snr=0.5.",
-                               valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override one config key (repeatable), e.g. signal_noise.snr=0.5.",
+            valueName: "key=value"))
     var overrides: [String] = []
 
     /// The `--set` assignments, after the command's own `settings` (so `--set` wins).

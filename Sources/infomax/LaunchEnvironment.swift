@@ -20,7 +20,9 @@ enum LaunchEnvironment {
     /// default is plain lines; `--progress bar` asks for the bar anyway.)
     static var stdoutIsTerminal: Bool {
         guard isatty(STDOUT_FILENO) != 0 else { return false }
-        for key in ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_JOB_ID"] where value(key) != nil { return false }
+        for key in ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_JOB_ID"] where value(key) != nil {
+            return false
+        }
         guard let term = value("TERM"), !term.isEmpty, term != "dumb" else { return false }
         return true
     }

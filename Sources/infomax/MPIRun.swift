@@ -1,8 +1,8 @@
+import Foundation
 // MPIRun — runs a subcommand's body inside MPI: initialise, run, finalise; an error thrown
 // on every rank alike is printed once by rank 0 and every rank exits with the same code.
 import MPI
 import Training
-import Foundation
 
 enum MPIRun {
     /// The run configuration every rank uses: rank 0 reads `path` (if any), every rank parses
@@ -21,8 +21,10 @@ enum MPIRun {
     /// throws alike (exit 64; rank 0 prints the one line naming the key and both figures).
     /// Collective. Returns the gathered budget (for printing the estimate).
     @discardableResult
-    static func checkMemory(_ comm: Communicator, _ configs: [TrainConfig],
-                            purpose: MemoryEstimate.Purpose = .train) throws -> MemoryBudget {
+    static func checkMemory(
+        _ comm: Communicator, _ configs: [TrainConfig],
+        purpose: MemoryEstimate.Purpose = .train
+    ) throws -> MemoryBudget {
         let budget = try MemoryBudget.gather(comm)
         do {
             for c in configs { try budget.check(c, purpose: purpose) }
@@ -48,7 +50,8 @@ enum MPIRun {
             MPIEnvironment.exit(code)
         } catch {
             if comm.isRoot {
-                try? FileHandle.standardError.write(contentsOf: Data(("infomax: error: \(RootError.text(for: error))\n").utf8))
+                try? FileHandle.standardError.write(
+                    contentsOf: Data(("infomax: error: \(RootError.text(for: error))\n").utf8))
             }
             MPIEnvironment.exit(ExitCodes.code(for: error))
         }

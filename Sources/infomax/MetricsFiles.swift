@@ -14,9 +14,13 @@ final class MetricsFiles: MetricsSink {
         let csvURL = folder.appendingPathComponent(MetricsRow.csvFile)
         let jsonURL = folder.appendingPathComponent(MetricsRow.jsonLinesFile)
         if let step = resumeStep {
-            csv = try CSVWriter(appendingTo: csvURL, header: MetricsRow.header,
-                                keepingRows: { row in (row.number("step") ?? .infinity) < Double(step) })
-            let kept = (try? JSONLinesWriter.read(MetricsRow.self, from: jsonURL))?.filter { ($0[.step] ?? .infinity) < Double(step) } ?? []
+            csv = try CSVWriter(
+                appendingTo: csvURL, header: MetricsRow.header,
+                keepingRows: { row in (row.number("step") ?? .infinity) < Double(step) })
+            let kept =
+                (try? JSONLinesWriter.read(MetricsRow.self, from: jsonURL))?.filter {
+                    ($0[.step] ?? .infinity) < Double(step)
+                } ?? []
             jsonl = try JSONLinesWriter(url: jsonURL, truncate: true)
             for row in kept { try jsonl.write(row.jsonObject) }
         } else {

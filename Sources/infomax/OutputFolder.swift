@@ -47,20 +47,25 @@ enum OutputFolder {
         case .marked:
             if force {
                 if let foreign = try foreignEntry(in: url) {
-                    throw OutputFolder.refused("--force refuses to empty \(path): it holds \(foreign), which infomax did not write; "
-                                            + "move it away or choose another --output (nothing was deleted)")
+                    throw OutputFolder.refused(
+                        "--force refuses to empty \(path): it holds \(foreign), which infomax did not write; "
+                            + "move it away or choose another --output (nothing was deleted)")
                 }
                 try removeContents(of: url)
                 try writeMarker(url, kind: kind)
             }
         case .unmarked(let example):
-            throw OutputFolder.refused("\(path) is not an infomax output folder (it has no \(markerName) marker and holds \(example)); "
-                                    + (force ? "--force only empties folders infomax created, and nothing was deleted; " : "")
-                                    + "choose a new or empty folder with --output")
+            throw OutputFolder.refused(
+                "\(path) is not an infomax output folder (it has no \(markerName) marker and holds \(example)); "
+                    + (force ? "--force only empties folders infomax created, and nothing was deleted; " : "")
+                    + "choose a new or empty folder with --output")
         }
     }
 
-    enum State: Equatable { case missing, empty, marked, unmarked(example: String) }
+    enum State: Equatable {
+        case missing, empty, marked
+        case unmarked(example: String)
+    }
 
     /// Refuses (like `prepare` without `force`) a file, a path under a file and a non-empty
     /// folder without our marker; returns what is there. Rank 0 only.
@@ -69,8 +74,9 @@ enum OutputFolder {
         if url.path.isEmpty { throw OutputFolder.refused("the output folder is empty: pass --output DIR") }
         let state = try inspect(url)
         if case .unmarked(let example) = state {
-            throw OutputFolder.refused("\(url.path) is not an infomax output folder (it has no \(markerName) marker and holds \(example)); "
-                                    + "choose a new or empty folder with --output")
+            throw OutputFolder.refused(
+                "\(url.path) is not an infomax output folder (it has no \(markerName) marker and holds \(example)); "
+                    + "choose a new or empty folder with --output")
         }
         return state
     }
@@ -85,24 +91,33 @@ enum OutputFolder {
             if err == ENOENT {
                 // A missing folder is fine when its nearest existing parent is a folder we may write.
                 var parent = url.deletingLastPathComponent()
-                while parent.path != "/" && !FileManager.default.fileExists(atPath: parent.path) { parent = parent.deletingLastPathComponent() }
+                while parent.path != "/" && !FileManager.default.fileExists(atPath: parent.path) {
+                    parent = parent.deletingLastPathComponent()
+                }
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDir), !isDir.boolValue {
-                    throw OutputFolder.refused("cannot create the output folder \(path): \(parent.path) is a file, not a folder; choose another --output")
+                    throw OutputFolder.refused(
+                        "cannot create the output folder \(path): \(parent.path) is a file, not a folder; choose another --output"
+                    )
                 }
                 return .missing
             }
             if err == ENOTDIR {
-                throw OutputFolder.refused("cannot create the output folder \(path): a part of that path is a file, not a folder; choose another --output")
+                throw OutputFolder.refused(
+                    "cannot create the output folder \(path): a part of that path is a file, not a folder; choose another --output"
+                )
             }
-            throw OutputFolder.refused("cannot use the output folder \(path): \(String(cString: strerror(err))); choose another --output")
+            throw OutputFolder.refused(
+                "cannot use the output folder \(path): \(String(cString: strerror(err))); choose another --output")
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw OutputFolder.refused("the output path \(path) is a file, not a folder; choose another --output (it was left untouched)")
+            throw OutputFolder.refused(
+                "the output path \(path) is a file, not a folder; choose another --output (it was left untouched)")
         }
         let entries: [String]
         do { entries = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            throw OutputFolder.refused("cannot list the output folder \(path) (check its permissions); choose another --output")
+            throw OutputFolder.refused(
+                "cannot list the output folder \(path) (check its permissions); choose another --output")
         }
         // Temporary files of an atomic write in progress (another array task) do not count.
         let real = entries.filter { !isTemporary($0) }.sorted()
@@ -114,7 +129,9 @@ enum OutputFolder {
     /// True when `url` holds our marker: a regular file whose JSON names the tool.
     static func hasMarker(_ url: URL) -> Bool {
         let marker = url.appendingPathComponent(markerName)
-        guard isRegularFile(marker.path), let data = FileManager.default.contents(atPath: marker.path) else { return false }
+        guard isRegularFile(marker.path), let data = FileManager.default.contents(atPath: marker.path) else {
+            return false
+        }
         return FolderMarker.isMarker(data)
     }
 
@@ -136,17 +153,22 @@ enum OutputFolder {
             } else if name == reportData {
                 guard isDirectory(child.path) else { return shown + " (not a folder)" }
                 let files: [String]
-                do { files = try fm.contentsOfDirectory(atPath: child.path).sorted() } catch { return shown + " (cannot be listed)" }
+                do { files = try fm.contentsOfDirectory(atPath: child.path).sorted() } catch {
+                    return shown + " (cannot be listed)"
+                }
                 let manifest = RunFolderReport.manifestName
                 for f in files
                 where !isRegularFile(child.appendingPathComponent(f).path)
-                    || !(f.hasSuffix(".csv") || f == manifest || f.hasPrefix(".\(manifest).tmp") || isTemporary(f)) {
+                    || !(f.hasSuffix(".csv") || f == manifest || f.hasPrefix(".\(manifest).tmp") || isTemporary(f))
+                {
                     return "'\(prefix)\(name)/\(f)'"
                 }
             } else if name == points {
                 guard isDirectory(child.path) else { return shown + " (not a folder)" }
                 let runs: [String]
-                do { runs = try fm.contentsOfDirectory(atPath: child.path).sorted() } catch { return shown + " (cannot be listed)" }
+                do { runs = try fm.contentsOfDirectory(atPath: child.path).sorted() } catch {
+                    return shown + " (cannot be listed)"
+                }
                 for r in runs {
                     let run = child.appendingPathComponent(r)
                     let shownRun = "'\(prefix)\(name)/\(r)'"
@@ -169,7 +191,8 @@ enum OutputFolder {
         for name in names where ownFiles.contains(name) || isTemporary(name) || name == reportData || name == points {
             let child = url.appendingPathComponent(name)
             do { try fm.removeItem(at: child) } catch {
-                throw OutputFolder.refused("--force could not remove \(child.path) (check its permissions); the folder is partly emptied")
+                throw OutputFolder.refused(
+                    "--force could not remove \(child.path) (check its permissions); the folder is partly emptied")
             }
         }
     }
@@ -183,8 +206,9 @@ enum OutputFolder {
             p = p.deletingLastPathComponent()
         }
         for dir in missing.reversed() where mkdir(dir.path, 0o755) != 0 && errno != EEXIST {
-            throw OutputFolder.refused("cannot create the output folder \(url.path): \(String(cString: strerror(errno))) "
-                                    + "(at \(dir.path)); choose another --output")
+            throw OutputFolder.refused(
+                "cannot create the output folder \(url.path): \(String(cString: strerror(errno))) "
+                    + "(at \(dir.path)); choose another --output")
         }
         try writeMarker(url, kind: kind)
     }
@@ -194,7 +218,9 @@ enum OutputFolder {
         let formatter = ISO8601DateFormatter()
         let marker = FolderMarker(kind: kind.rawValue, version: version, created: formatter.string(from: Date()))
         do { try AtomicFile.write(marker.text, to: url.appendingPathComponent(markerName)) } catch {
-            throw OutputFolder.refused("cannot write into the output folder \(url.path) (\(error)); check its permissions or choose another --output")
+            throw OutputFolder.refused(
+                "cannot write into the output folder \(url.path) (\(error)); check its permissions or choose another --output"
+            )
         }
     }
 

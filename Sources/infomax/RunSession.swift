@@ -39,23 +39,34 @@ struct RunSession {
             // A folder infomax did not create is never written into, nor emptied by --force.
             if !force { try OutputFolder.requireUsable(output) }
             let finished = modes.allSatisfy { RunSession.readSummary(folder(for: $0))?.status == .completed }
-            let checkpointed = modes.contains { fm.fileExists(atPath: folder(for: $0).appendingPathComponent("checkpoint.ckpt").path) }
+            let checkpointed = modes.contains {
+                fm.fileExists(atPath: folder(for: $0).appendingPathComponent("checkpoint.ckpt").path)
+            }
             if force {
                 // Removes only what our runs write, refusing (before deleting anything) a foreign entry.
                 try OutputFolder.prepare(output, kind: .run, force: true)
             } else if finished && !resume {
-                throw RootError(message: "\(output.path) already holds a finished run; use --force to overwrite it or --output for a new folder",
-                                exitCode: ExitCodes.usage)
+                throw RootError(
+                    message:
+                        "\(output.path) already holds a finished run; use --force to overwrite it or --output for a new folder",
+                    exitCode: ExitCodes.usage)
             } else if checkpointed && !resume {
-                throw RootError(message: "\(output.path) holds a checkpoint of an interrupted run; pass --resume to continue it, or --force to start over",
-                                exitCode: ExitCodes.usage)
+                throw RootError(
+                    message:
+                        "\(output.path) holds a checkpoint of an interrupted run; pass --resume to continue it, or --force to start over",
+                    exitCode: ExitCodes.usage)
             }
             try OutputFolder.prepare(output, kind: .run, force: false)
             // points/<mode> of a comparison: marked like any run folder.
-            for m in modes where folder(for: m) != output { try OutputFolder.prepare(folder(for: m), kind: .run, force: false) }
-            try AtomicFile.write(Data(try ConfigLoader.json(config).utf8), to: output.appendingPathComponent("config.json"))
+            for m in modes where folder(for: m) != output {
+                try OutputFolder.prepare(folder(for: m), kind: .run, force: false)
+            }
+            try AtomicFile.write(
+                Data(try ConfigLoader.json(config).utf8), to: output.appendingPathComponent("config.json"))
             if config.mode == .compare {
-                let sweep = SweepIndex(parameters: ["mode"], points: modes.map { SweepIndex.Point(name: $0.rawValue, values: ["mode": .string($0.rawValue)]) })
+                let sweep = SweepIndex(
+                    parameters: ["mode"],
+                    points: modes.map { SweepIndex.Point(name: $0.rawValue, values: ["mode": .string($0.rawValue)]) })
                 try AtomicFile.write(sweep.text, to: output.appendingPathComponent(SweepIndex.file))
             }
         }
@@ -67,7 +78,7 @@ struct RunSession {
         let bytes = try comm.onRoot(exitCode: ExitCodes.dataError) { () -> [UInt8] in
             guard resume, FileManager.default.fileExists(atPath: url.path) else { return [] }
             let c = try Data(contentsOf: url)
-            _ = try Checkpoint.decode(c, path: url.path)   // verify on rank 0 first
+            _ = try Checkpoint.decode(c, path: url.path)  // verify on rank 0 first
             return [UInt8](c)
         }
         let shared = try comm.broadcast(bytes ?? [])
@@ -92,9 +103,14 @@ struct RunSession {
         for mode in modes {
             let dir = folder(for: mode)
             // A point finished before an interruption is not trained again (rank 0 reads the folder).
-            let finished = (resume && comm.isRoot) ? RunSession.readSummary(dir).flatMap { $0.status == .completed ? $0 : nil } : nil
+            let finished =
+                (resume && comm.isRoot)
+                ? RunSession.readSummary(dir).flatMap { $0.status == .completed ? $0 : nil } : nil
             if try comm.anyTrue(finished != nil) {
-                if let finished { summaries.append(finished); collect?(finished) }
+                if let finished {
+                    summaries.append(finished)
+                    collect?(finished)
+                }
                 continue
             }
             let checkpoint = try loadCheckpoint(dir)
@@ -110,15 +126,17 @@ struct RunSession {
                 outputs.metrics = files
                 outputs.progress = progressSink(label: mode.rawValue)
             }
-            let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm,
-                                  outputs: outputs, faults: faults)
+            let trainer = Trainer(
+                config: config, mode: mode, problem: problem, comm: comm,
+                outputs: outputs, faults: faults)
             let summary: RunSummary
             do {
                 summary = try trainer.run(resumingFrom: checkpoint)
             } catch {
                 if comm.isRoot {
                     files?.close()
-                    try? RecordCoding.write(FailedRun(mode: mode, error: "\(error)"), to: dir.appendingPathComponent(RunSummary.file))
+                    try? RecordCoding.write(
+                        FailedRun(mode: mode, error: "\(error)"), to: dir.appendingPathComponent(RunSummary.file))
                 }
                 throw error
             }
@@ -160,7 +178,8 @@ struct RunSession {
     }
 
     func writeComparison(_ s: [RunSummary]) throws {
-        let csv = try CSVWriter(creating: output.appendingPathComponent(ComparisonTable.fileName), header: ComparisonTable.header)
+        let csv = try CSVWriter(
+            creating: output.appendingPathComponent(ComparisonTable.fileName), header: ComparisonTable.header)
         for r in s { try csv.write(ComparisonTable.row(r)) }
         try csv.close()
     }
@@ -169,16 +188,24 @@ struct RunSession {
         func f(_ x: Double?, _ digits: Int = 4) -> String { x.map { String(format: "%.\(digits)g", $0) } ?? "–" }
         let columns: [(String, (RunSummary) -> String)] = [
             ("mode", { $0.mode.rawValue }), ("loss", { f($0.finalLoss) }), ("train acc", { f($0.trainAccuracy, 3) }),
-            ("test acc", { f($0.testAccuracy, 3) }), ("signal", { f($0.signalLearning) }), ("noise", { f($0.noiseMemorization) }),
-            ("cond", { f($0.conditionNumber) }), ("align", { f($0.subspaceAlignment, 3) }), ("s/step", { f($0.secondsPerStep, 3) }),
+            ("test acc", { f($0.testAccuracy, 3) }), ("signal", { f($0.signalLearning) }),
+            ("noise", { f($0.noiseMemorization) }),
+            ("cond", { f($0.conditionNumber) }), ("align", { f($0.subspaceAlignment, 3) }),
+            ("s/step", { f($0.secondsPerStep, 3) }),
         ].filter { col in col.0 == "mode" || s.contains { col.1($0) != "–" } }
         let rows = [columns.map(\.0)] + s.map { r in columns.map { $0.1(r) } }
         let widths = columns.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         print("")
-        print("\(config.name): \(config.model.rawValue), \(config.loss.kind.rawValue), \(config.steps) steps, \(comm.size) rank(s), seed \(config.seed)")
+        print(
+            "\(config.name): \(config.model.rawValue), \(config.loss.kind.rawValue), \(config.steps) steps, \(comm.size) rank(s), seed \(config.seed)"
+        )
         for (i, row) in rows.enumerated() {
-            print(row.enumerated().map { c, v in c == 0 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                                                   : String(repeating: " ", count: widths[c] - v.count) + v }.joined(separator: "  "))
+            print(
+                row.enumerated().map { c, v in
+                    c == 0
+                        ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[c] - v.count) + v
+                }.joined(separator: "  "))
             if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         print("results: \(output.path)")

@@ -21,7 +21,10 @@ import Training
 final class PollingProgress: ProgressSink {
     let inner: ProgressSink?
     let poll: () -> Void
-    init(inner: ProgressSink?, poll: @escaping () -> Void) { self.inner = inner; self.poll = poll }
+    init(inner: ProgressSink?, poll: @escaping () -> Void) {
+        self.inner = inner
+        self.poll = poll
+    }
     func update(step: Int, of total: Int, loss: Double, elapsed: Double) {
         inner?.update(step: step, of: total, loss: loss, elapsed: elapsed)
         poll()
@@ -38,7 +41,11 @@ struct PointOutcome {
     let seconds: Double
 
     var wire: [Int64] { [Int64(index), Int64(code), Int64((seconds * 1000).rounded())] }
-    init(index: Int, code: Int32, seconds: Double) { self.index = index; self.code = code; self.seconds = seconds }
+    init(index: Int, code: Int32, seconds: Double) {
+        self.index = index
+        self.code = code
+        self.seconds = seconds
+    }
     /// nil for the "no point yet" message (index −1).
     init?(wire: [Int64]) {
         guard wire.count == 3, wire[0] >= 0 else { return nil }
@@ -72,7 +79,8 @@ final class SweepDispatcher {
     /// - Parameters:
     ///   - pending: the point indices to run, in order (finished points already left out).
     ///   - alreadyDone: points completed before this launch (for the progress view).
-    init(world: Communicator, groups: Int, ranksPerGroup: Int, names: [String], pending: [Int], alreadyDone: Int) throws {
+    init(world: Communicator, groups: Int, ranksPerGroup: Int, names: [String], pending: [Int], alreadyDone: Int) throws
+    {
         self.world = world
         self.groups = groups
         self.ranksPerGroup = ranksPerGroup
@@ -107,7 +115,10 @@ final class SweepDispatcher {
         let p = queue.removeFirst()
         running[group] = (p, now)
         print("[sweep] point \(p + 1)/\(totalPoints): \(names[p])")
-        let ranks = ranksPerGroup == 1 ? "world rank \(group)" : "world ranks \(group * ranksPerGroup)–\(group * ranksPerGroup + ranksPerGroup - 1)"
+        let ranks =
+            ranksPerGroup == 1
+            ? "world rank \(group)"
+            : "world ranks \(group * ranksPerGroup)–\(group * ranksPerGroup + ranksPerGroup - 1)"
         if groups > 1 { print("[sweep]   on group \(group) (\(ranks)) | \(counts())") }
         fflush(nil)
         return p
@@ -136,13 +147,17 @@ final class SweepDispatcher {
             let seconds = (Double(queue.count) * mean + runningLeft) / Double(max(groups, 1))
             eta = " | elapsed \(Self.clock(now - start)), ETA \(Self.clock(seconds))"
         }
-        print("[sweep] \(what): \(names[o.index]) in \(String(format: "%.1f", o.seconds)) s\(groups > 1 ? " (group \(group))" : "") | \(counts())\(eta)")
+        print(
+            "[sweep] \(what): \(names[o.index]) in \(String(format: "%.1f", o.seconds)) s\(groups > 1 ? " (group \(group))" : "") | \(counts())\(eta)"
+        )
         fflush(nil)
     }
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+            : String(format: "%d:%02d", s / 60, s % 60)
     }
 
     /// Answers every group whose request has arrived (never blocks).
@@ -197,9 +212,12 @@ struct GroupedSweep {
             let finished = points.indices.filter { RunSession.readSummary(folder($0))?.status == .completed }
             let pending = points.indices.filter { !finished.contains($0) }
             if !finished.isEmpty { print("[sweep] \(finished.count)/\(points.count) points already finished, skipped") }
-            if groups > 1 { print("[sweep] \(groups) groups of \(ranksPerGroup) rank(s), \(pending.count) point(s) to run") }
-            dispatcher = try SweepDispatcher(world: world, groups: groups, ranksPerGroup: ranksPerGroup,
-                                             names: points.map(\.name), pending: pending, alreadyDone: finished.count)
+            if groups > 1 {
+                print("[sweep] \(groups) groups of \(ranksPerGroup) rank(s), \(pending.count) point(s) to run")
+            }
+            dispatcher = try SweepDispatcher(
+                world: world, groups: groups, ranksPerGroup: ranksPerGroup,
+                names: points.map(\.name), pending: pending, alreadyDone: finished.count)
             dispatcher?.errorOf = { RunSession.readStatus(self.folder($0))?.error }
         }
         // Installed before any point, so a signal between points also ends in a checkpoint.
@@ -215,7 +233,8 @@ struct GroupedSweep {
                     try world.send(finished?.wire ?? [-1, 0, 0], to: 0, tag: SweepDispatcher.requestTag)
                     next = try world.recv(count: 1, from: 0, tag: SweepDispatcher.replyTag)
                 } catch {
-                    world.abort(code: ExitCodes.failure, message: "sweep: asking rank 0 for the next point failed: \(error)")
+                    world.abort(
+                        code: ExitCodes.failure, message: "sweep: asking rank 0 for the next point failed: \(error)")
                 }
             }
             try group.bcast(&next, root: 0)
@@ -234,7 +253,9 @@ struct GroupedSweep {
                 code[0] = ExitCodes.checkpointed
             } else if let first = dispatcher.failed.first {
                 let names = dispatcher.failed.map { points[$0.index].name }
-                print("[sweep] \(names.count) of \(points.count) point(s) failed: \(names.joined(separator: ", ")) (errors in their summary.json and sweep.csv)")
+                print(
+                    "[sweep] \(names.count) of \(points.count) point(s) failed: \(names.joined(separator: ", ")) (errors in their summary.json and sweep.csv)"
+                )
                 code[0] = first.code
             }
         }
@@ -244,8 +265,9 @@ struct GroupedSweep {
 
     /// Runs point `i` on `group`; an error ends only this point (recorded in its summary.json).
     func runPoint(_ i: Int, group: Communicator, groupIndex: Int, dispatcher: SweepDispatcher?) -> Int32 {
-        var session = RunSession(config: configs[i], comm: group, output: folder(i), resume: true, force: false,
-                                 progress: groups > 1 ? .none : progress, finalReport: false)
+        var session = RunSession(
+            config: configs[i], comm: group, output: folder(i), resume: true, force: false,
+            progress: groups > 1 ? .none : progress, finalReport: false)
         if let dispatcher, groups > 1 { session.betweenSteps = { dispatcher.pollFromStep() } }
         do {
             return try session.run()

@@ -20,7 +20,9 @@ final class HelpLayoutTests: XCTestCase {
         let p = Process()
         p.executableURL = infomax
         p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.filter { key, _ in !key.hasPrefix("OMPI_") && !key.hasPrefix("PMIX_") }
+        var env = ProcessInfo.processInfo.environment.filter { key, _ in
+            !key.hasPrefix("OMPI_") && !key.hasPrefix("PMIX_")
+        }
         env["COLUMNS"] = "\(columns)"
         p.environment = env
         let out = Pipe()
@@ -37,7 +39,8 @@ final class HelpLayoutTests: XCTestCase {
     static func commandPaths() throws -> [[String]] {
         let dump = try run(["--experimental-dump-help"])
         guard let root = try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any],
-              let command = root["command"] as? [String: Any] else { return [] }
+            let command = root["command"] as? [String: Any]
+        else { return [] }
         var paths: [[String]] = []
         func walk(_ node: [String: Any], _ path: [String]) {
             paths.append(path)
@@ -71,7 +74,9 @@ final class HelpLayoutTests: XCTestCase {
                 continue
             }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard line.split(separator: " ").count <= 2 || trimmed.count <= 16, indent(before) == indent(line) else { continue }
+            guard line.split(separator: " ").count <= 2 || trimmed.count <= 16, indent(before) == indent(line) else {
+                continue
+            }
             guard !blank(after), indent(after) == indent(line) else { continue }
             if let last = trimmed.last, ".:;!?".contains(last) { continue }
             found.append("\(i + 1): '\(line)' after '\(before)'")
@@ -82,25 +87,25 @@ final class HelpLayoutTests: XCTestCase {
     func testTheDetectorFindsAHardWrappedParagraph() {
         // A paragraph hard-wrapped at 90 columns, as the parser re-wraps it at 80.
         let bad = """
-          Launch every subcommand with mpirun (or srun --mpi=pmix); each rank generates its
-          own
-          shard of the synthetic data, and rank 0 prints and writes the results of the run.
-        """
+              Launch every subcommand with mpirun (or srun --mpi=pmix); each rank generates its
+              own
+              shard of the synthetic data, and rank 0 prints and writes the results of the run.
+            """
         XCTAssertEqual(Self.strayLines(bad).count, 1, Self.strayLines(bad).joined(separator: "\n"))
         // A layout line of 90 columns, as the parser re-wraps it at 80.
         let table = """
-          mpirun -np 2 infomax train            # the embedded default: multi- vs
-        single-modal
-          mpirun -np 2 infomax bench            # time per step by phase
-        """
+              mpirun -np 2 infomax train            # the embedded default: multi- vs
+            single-modal
+              mpirun -np 2 infomax bench            # time per step by phase
+            """
         XCTAssertEqual(Self.strayLines(table).count, 1, Self.strayLines(table).joined(separator: "\n"))
         let good = """
-          Launch every subcommand with mpirun (or srun --mpi=pmix); each rank generates its
-          own shard of the synthetic data, and rank 0 prints and writes the results.
+              Launch every subcommand with mpirun (or srun --mpi=pmix); each rank generates its
+              own shard of the synthetic data, and rank 0 prints and writes the results.
 
-          Examples:
-            mpirun -np 2 infomax info
-        """
+              Examples:
+                mpirun -np 2 infomax info
+            """
         XCTAssertEqual(Self.strayLines(good), [])
     }
 
@@ -119,7 +124,9 @@ final class HelpLayoutTests: XCTestCase {
                 XCTFail("\(name) --help: a line of \(line.count) columns: \(line)")
             }
             let stray = Self.strayLines(help)
-            XCTAssertEqual(stray, [], "\(name) --help breaks lines mid-sentence:\n" + stray.joined(separator: "\n") + "\n\n" + help)
+            XCTAssertEqual(
+                stray, [], "\(name) --help breaks lines mid-sentence:\n" + stray.joined(separator: "\n") + "\n\n" + help
+            )
         }
     }
 }

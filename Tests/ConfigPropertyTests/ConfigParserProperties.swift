@@ -7,6 +7,7 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import Training
 
 /// The keys of the config: the key table.
@@ -14,7 +15,7 @@ let schema = ConfigKey.all
 
 /// The table's keys with a closed set of values, and their names.
 let choiceKeys: [(path: String, names: [String])] = schema.compactMap { key in
-    if case let .choice(names) = key.type { return (key.path, names) }
+    if case .choice(let names) = key.type { return (key.path, names) }
     return nil
 }
 
@@ -24,10 +25,10 @@ func config(from numbers: [UInt64]) -> (config: TrainConfig, overrides: [String]
     for (leaf, u) in zip(schema, numbers) {
         let value: String
         switch leaf.type {
-        case let .choice(names): value = names[Int(u % UInt64(names.count))]
+        case .choice(let names): value = names[Int(u % UInt64(names.count))]
         case .boolean: value = u & 1 == 0 ? "false" : "true"
         case .unsigned: value = "\(u)"
-        case let .integer(minimum):
+        case .integer(let minimum):
             let i = Int(truncatingIfNeeded: u)
             value = "\(i >= minimum ? i : minimum + Int(u % 1000))"
         case .real:
@@ -51,7 +52,10 @@ func text(_ u: UInt64) -> String {
     let alphabet = Array("az09 _-\"'\\#: \t\né✓/{}[],&*!|>%@`")
     var out = "n"
     var v = u
-    while v > 0 { out.append(alphabet[Int(v % UInt64(alphabet.count))]); v /= UInt64(alphabet.count) }
+    while v > 0 {
+        out.append(alphabet[Int(v % UInt64(alphabet.count))])
+        v /= UInt64(alphabet.count)
+    }
     return out
 }
 
@@ -66,7 +70,9 @@ func blockYAML(_ c: TrainConfig) throws -> String {
                 lines.append("\(indent)\(key):")
                 emit(sub, indent: indent + "  ")
             case let s as String: lines.append("\(indent)\(key): \(ConfigLoader.jsonString(s))")
-            case let n as NSNumber: lines.append("\(indent)\(key): \(ConfigLoader.isBoolean(n) ? (n.boolValue ? "true" : "false") : "\(n)")")
+            case let n as NSNumber:
+                lines.append(
+                    "\(indent)\(key): \(ConfigLoader.isBoolean(n) ? (n.boolValue ? "true" : "false") : "\(n)")")
             default: lines.append("\(indent)\(key): ~")
             }
         }
@@ -89,7 +95,8 @@ func refusal(text: String? = nil, source: String = "", overrides: [String] = [])
 
 /// Edit distance (Levenshtein), to judge a suggestion.
 func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var row = Array(0...b.count)
     for i in a.indices {
         var previous = row[0]
@@ -118,15 +125,16 @@ func distance(_ a: String, _ b: String) -> Int {
         #expect(fields.map(\.path).sorted() == schema.map(\.path).sorted())
         for field in fields {
             guard let key = ConfigKey.byPath[field.path] else { continue }
-            let expected: ConfigValue? = switch field.value {
-            case let b as Bool: .boolean(b)
-            case let u as UInt64: .unsigned(u)
-            case let i as Int: .integer(i)
-            case let x as Double: .real(x)
-            case let s as String: .text(s)
-            case let c as any RawRepresentable: (c.rawValue as? String).map { .text($0) }
-            default: nil
-            }
+            let expected: ConfigValue? =
+                switch field.value {
+                case let b as Bool: .boolean(b)
+                case let u as UInt64: .unsigned(u)
+                case let i as Int: .integer(i)
+                case let x as Double: .real(x)
+                case let s as String: .text(s)
+                case let c as any RawRepresentable: (c.rawValue as? String).map { .text($0) }
+                default: nil
+                }
             #expect(key.defaultValue == expected, "\(key.path)")
         }
     }
@@ -170,20 +178,29 @@ func distance(_ a: String, _ b: String) -> Int {
             let wrong = parts.joined(separator: ".")
             // Only a key that is no key of the schema (nor a whole section's name) is a misspelling.
             let sections = Set(schema.map { $0.path.split(separator: ".").dropLast().joined(separator: ".") })
-            guard !word.isEmpty, !schema.contains(where: { $0.path == wrong }), !sections.contains(wrong) else { return }
+            guard !word.isEmpty, !schema.contains(where: { $0.path == wrong }), !sections.contains(wrong) else {
+                return
+            }
             var nested: Any = 1
             for part in parts.reversed() { nested = [part: nested] }
             let json = String(decoding: try JSONSerialization.data(withJSONObject: nested), as: UTF8.self)
-            for error in [refusal(overrides: ["\(wrong)=1"]), refusal(text: json, source: "c.json"), refusal(text: json, source: "c.yaml")] {
-                guard case let .unknownKey(key, suggestion)? = error else {
+            for error in [
+                refusal(overrides: ["\(wrong)=1"]), refusal(text: json, source: "c.json"),
+                refusal(text: json, source: "c.yaml"),
+            ] {
+                guard case .unknownKey(let key, let suggestion)? = error else {
                     Issue.record("\(wrong) (from \(path)): \(String(describing: error))")
                     continue
                 }
                 #expect(key == wrong)
                 let known = try #require(suggestion, "\(wrong) gets a suggestion")
                 #expect(schema.contains { $0.path == known || $0.path.hasPrefix(known + ".") }, "\(known) is a key")
-                #expect(known.split(separator: ".").dropLast().map(String.init) == Array(parts.dropLast()), "\(known) is in the same section as \(wrong)")
-                #expect(distance(known, wrong) <= distance(path, wrong), "\(known) is no farther from \(wrong) than \(path)")
+                #expect(
+                    known.split(separator: ".").dropLast().map(String.init) == Array(parts.dropLast()),
+                    "\(known) is in the same section as \(wrong)")
+                #expect(
+                    distance(known, wrong) <= distance(path, wrong), "\(known) is no farther from \(wrong) than \(path)"
+                )
                 #expect("\(error!)".contains("did you mean '\(known)'"))
             }
         }
@@ -199,7 +216,7 @@ func distance(_ a: String, _ b: String) -> Int {
             let quoted = ConfigLoader.jsonString(word)  // unquoted, "1" or "true" would be a number or a boolean
             let yaml = parts.count == 1 ? "\(key): \(quoted)" : "\(parts[0]):\n  \(parts[1]): \(quoted)"
             for error in [refusal(overrides: ["\(key)=\(quoted)"]), refusal(text: yaml, source: "c.yaml")] {
-                guard case let .invalidValue(k, value, text)? = error else {
+                guard case .invalidValue(let k, let value, let text)? = error else {
                     Issue.record("\(key)=\(word): \(String(describing: error))")
                     continue
                 }
@@ -221,7 +238,7 @@ func distance(_ a: String, _ b: String) -> Int {
         await propertyCheck(count: 200, input: input) { index, x in
             guard x != x.rounded() else { return }
             let key = keys[index]
-            guard case let .wrongType(k, expected, _)? = refusal(overrides: ["\(key)=\(x)"]) else {
+            guard case .wrongType(let k, let expected, _)? = refusal(overrides: ["\(key)=\(x)"]) else {
                 Issue.record("\(key)=\(x) was not refused as a type")
                 return
             }

@@ -14,8 +14,10 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [.package(path: "../..")],
     targets: [
-        .executableTarget(name: "mpi-consumer", dependencies: [
-            .product(name: "MPI", package: root.standardizedFileURL.lastPathComponent),
-        ]),
+        .executableTarget(
+            name: "mpi-consumer",
+            dependencies: [
+                .product(name: "MPI", package: root.standardizedFileURL.lastPathComponent)
+            ])
     ]
 )

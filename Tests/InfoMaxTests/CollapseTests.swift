@@ -18,7 +18,8 @@ final class CollapseTests: XCTestCase {
         var e1 = try LinearEncoder<Double>(weights: rng.matrix(2, 2, scale: 0.5))
         var e2 = try LinearEncoder<Double>(weights: rng.matrix(2, 2, scale: 0.5))
         var cache = EncoderCache<Double>()
-        var h = Matrix<Double>(rows: 0, cols: 0), g = Matrix<Double>(rows: 0, cols: 0)
+        var h = Matrix<Double>(rows: 0, cols: 0)
+        var g = Matrix<Double>(rows: 0, cols: 0)
         var conds: [Double] = []
         for step in 0...steps {
             if step % (steps / 4) == 0 { conds.append(try conditionNumber(try e1(z))) }
@@ -26,7 +27,8 @@ final class CollapseTests: XCTestCase {
             try e1.forward(x, into: &h, cache: &cache)
             try e2.forward(xt, into: &g, cache: &cache)
             let r = try loss.evaluateSymmetric(h, g)
-            var g1 = e1.zeroGradient(), g2 = e2.zeroGradient()
+            var g1 = e1.zeroGradient()
+            var g2 = e2.zeroGradient()
             try e1.backward(x, outputGradient: r.dFirst, cache: &cache, accumulatingInto: &g1)
             try e2.backward(xt, outputGradient: r.dSecond, cache: &cache, accumulatingInto: &g2)
             axpy(-lr, g1, &e1.weights)

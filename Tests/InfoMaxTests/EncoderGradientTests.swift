@@ -8,8 +8,10 @@ final class EncoderGradientTests: XCTestCase {
     /// Inputs and weights whose pre-activations all stay at least `margin` away from the ReLU
     /// kink, so finite differences never cross it: seeds are tried until one qualifies.
     /// With `aligned`, patch `aligned.patch` of every row is zeroed outside column `aligned.axis`.
-    func kinkFreeProblem(b: Int, P: Int, m: Int, d: Int, margin: Double,
-                         aligned: AxisAlignedPatch? = nil) -> (x: Matrix<Double>, w: Matrix<Double>) {
+    func kinkFreeProblem(
+        b: Int, P: Int, m: Int, d: Int, margin: Double,
+        aligned: AxisAlignedPatch? = nil
+    ) -> (x: Matrix<Double>, w: Matrix<Double>) {
         for seed in UInt64(1)... {
             var rng = TestRNG(seed: seed)
             var x: Matrix<Double> = rng.matrix(b, P * d)
@@ -18,11 +20,15 @@ final class EncoderGradientTests: XCTestCase {
             }
             let w: Matrix<Double> = rng.matrix(m, d, scale: 0.5)
             var ok = true
-            for i in 0..<b { for p in 0..<P { for r in 0..<m {
-                var s = 0.0
-                for t in 0..<d { s += w[r, t] * x[i, p * d + t] }
-                if abs(s) < margin { ok = false }
-            }}}
+            for i in 0..<b {
+                for p in 0..<P {
+                    for r in 0..<m {
+                        var s = 0.0
+                        for t in 0..<d { s += w[r, t] * x[i, p * d + t] }
+                        if abs(s) < margin { ok = false }
+                    }
+                }
+            }
             if ok { return (x, w) }
         }
         fatalError("unreachable")
@@ -30,32 +36,40 @@ final class EncoderGradientTests: XCTestCase {
 
     func testReLUForwardMatchesDirectLoops() throws {
         var rng = TestRNG(seed: 7)
-        let b = 4, P = 3, m = 5, d = 6
+        let b = 4
+        let P = 3
+        let m = 5
+        let d = 6
         let x: Matrix<Double> = rng.matrix(b, P * d)
         let w: Matrix<Double> = rng.matrix(m, d)
         let summed = try ReLUPatchEncoder(weights: w, patches: P, mode: .summed)(x)
         let patchwise = try ReLUPatchEncoder(weights: w, patches: P, mode: .patchwise)(x)
-        XCTAssertEqual(summed.shape.rows, b); XCTAssertEqual(summed.shape.cols, m)
+        XCTAssertEqual(summed.shape.rows, b)
+        XCTAssertEqual(summed.shape.cols, m)
         XCTAssertEqual(patchwise.shape.cols, P * m)
         var positives = 0
-        for i in 0..<b { for r in 0..<m {
-            var total = 0.0
-            for p in 0..<P {
-                var s = 0.0
-                for t in 0..<d { s += w[r, t] * x[i, p * d + t] }
-                let relu = max(s, 0)
-                if relu > 0 { positives += 1 }
-                XCTAssertEqual(patchwise[i, p * m + r], relu, accuracy: 1e-12)
-                total += relu
+        for i in 0..<b {
+            for r in 0..<m {
+                var total = 0.0
+                for p in 0..<P {
+                    var s = 0.0
+                    for t in 0..<d { s += w[r, t] * x[i, p * d + t] }
+                    let relu = max(s, 0)
+                    if relu > 0 { positives += 1 }
+                    XCTAssertEqual(patchwise[i, p * m + r], relu, accuracy: 1e-12)
+                    total += relu
+                }
+                XCTAssertEqual(summed[i, r], total, accuracy: 1e-12)
             }
-            XCTAssertEqual(summed[i, r], total, accuracy: 1e-12)
-        }}
+        }
         XCTAssertGreaterThan(positives, 0)
         XCTAssertLessThan(positives, b * m * P, "some units must be inactive for the test to exercise the ReLU")
     }
 
     func checkReLUGradient(mode: PatchOutput, patches P: Int = 2, aligned: AxisAlignedPatch? = nil) throws {
-        let b = 5, m = 4, d = 3
+        let b = 5
+        let m = 4
+        let d = 3
         let (x, w) = kinkFreeProblem(b: b, P: P, m: m, d: d, margin: 1e-2, aligned: aligned)
         let enc = try ReLUPatchEncoder(weights: w, patches: P, mode: mode, axisAlignedPatch: aligned)
         var rng = TestRNG(seed: 99)
@@ -71,7 +85,8 @@ final class EncoderGradientTests: XCTestCase {
         try enc.forward(x, into: &out, cache: &cache)
         var grad = enc.zeroGradient()
         try enc.backward(x, outputGradient: r, cache: &cache, accumulatingInto: &grad)
-        assertGradient(grad, try numericGradient(w, h: 1e-6, lossOf), "ReLU \(mode) dW (aligned: \(String(describing: aligned)))")
+        assertGradient(
+            grad, try numericGradient(w, h: 1e-6, lossOf), "ReLU \(mode) dW (aligned: \(String(describing: aligned)))")
         // backward accumulates: a second call doubles the gradient.
         var twice = grad
         try enc.backward(x, outputGradient: r, cache: &cache, accumulatingInto: &twice)
@@ -98,7 +113,9 @@ final class EncoderGradientTests: XCTestCase {
     /// the two shapes differently (seen on an AMD EPYC, in the last row of b = 50).
     func testAxisAlignedPatchMatchesThePlainEncoder() throws {
         var rng = TestRNG(seed: 11)
-        let m = 7, d = 40, axis = 3
+        let m = 7
+        let d = 40
+        let axis = 3
         for b in [1, 50, 700] {
             var x = Matrix<Float>(rows: b, cols: 2 * d)
             for i in 0..<b {
@@ -109,18 +126,23 @@ final class EncoderGradientTests: XCTestCase {
             let g0 = Matrix<Float>(rows: m, cols: d) { _, _ in Float(rng.gaussian()) }
             for mode in PatchOutput.allCases {
                 let plain = try ReLUPatchEncoder(weights: w, patches: 2, mode: mode)
-                let fast = try ReLUPatchEncoder(weights: w, patches: 2, mode: mode,
-                                                axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: axis))
-                var outPlain = Matrix<Float>(rows: 0, cols: 0), outFast = Matrix<Float>(rows: 0, cols: 0)
-                var cachePlain = EncoderCache<Float>(), cacheFast = EncoderCache<Float>()
+                let fast = try ReLUPatchEncoder(
+                    weights: w, patches: 2, mode: mode,
+                    axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: axis))
+                var outPlain = Matrix<Float>(rows: 0, cols: 0)
+                var outFast = Matrix<Float>(rows: 0, cols: 0)
+                var cachePlain = EncoderCache<Float>()
+                var cacheFast = EncoderCache<Float>()
                 try plain.forward(x, into: &outPlain, cache: &cachePlain)
                 try fast.forward(x, into: &outFast, cache: &cacheFast)
                 XCTAssertLessThan(relativeGap(outFast.storage, outPlain.storage), 1e-5, "b \(b) \(mode): embeddings")
                 let dOut = Matrix<Float>(rows: b, cols: plain.outputWidth) { _, _ in Float(rng.gaussian()) }
-                var gradPlain = g0, gradFast = g0
+                var gradPlain = g0
+                var gradFast = g0
                 try plain.backward(x, outputGradient: dOut, cache: &cachePlain, accumulatingInto: &gradPlain)
                 try fast.backward(x, outputGradient: dOut, cache: &cacheFast, accumulatingInto: &gradFast)
-                XCTAssertLessThan(relativeGap(gradFast.storage, gradPlain.storage), 1e-5, "b \(b) \(mode): weight gradient")
+                XCTAssertLessThan(
+                    relativeGap(gradFast.storage, gradPlain.storage), 1e-5, "b \(b) \(mode): weight gradient")
             }
         }
     }
@@ -149,16 +171,20 @@ final class EncoderGradientTests: XCTestCase {
 
     func testSingleModalGradientIsSumOfBothViews() throws {
         let (x, w) = kinkFreeProblem(b: 4, P: 2, m: 3, d: 3, margin: 1e-2)
-        let (xHat, _) = kinkFreeProblem(b: 4, P: 2, m: 3, d: 3, margin: 0) // any second batch
+        let (xHat, _) = kinkFreeProblem(b: 4, P: 2, m: 3, d: 3, margin: 0)  // any second batch
         var rng = TestRNG(seed: 5)
         var sm = SingleModal(encoder: try ReLUPatchEncoder(weights: w, patches: 2, mode: .summed))
-        var h = Matrix<Double>(rows: 0, cols: 0), hh = Matrix<Double>(rows: 0, cols: 0)
+        var h = Matrix<Double>(rows: 0, cols: 0)
+        var hh = Matrix<Double>(rows: 0, cols: 0)
         try sm.forward(x, xHat, into: &h, &hh)
-        let r1: Matrix<Double> = rng.matrix(4, 3), r2: Matrix<Double> = rng.matrix(4, 3)
+        let r1: Matrix<Double> = rng.matrix(4, 3)
+        let r2: Matrix<Double> = rng.matrix(4, 3)
         var grad = sm.encoder.zeroGradient()
         try sm.backward(x, xHat, dH: r1, dHHat: r2, accumulatingInto: &grad)
-        var g1 = sm.encoder.zeroGradient(), g2 = sm.encoder.zeroGradient()
-        var c1 = EncoderCache<Double>(), c2 = EncoderCache<Double>()
+        var g1 = sm.encoder.zeroGradient()
+        var g2 = sm.encoder.zeroGradient()
+        var c1 = EncoderCache<Double>()
+        var c2 = EncoderCache<Double>()
         var tmp = Matrix<Double>(rows: 0, cols: 0)
         try sm.encoder.forward(x, into: &tmp, cache: &c1)
         try sm.encoder.backward(x, outputGradient: r1, cache: &c1, accumulatingInto: &g1)
@@ -172,12 +198,19 @@ final class EncoderGradientTests: XCTestCase {
         let enc = try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2)
         XCTAssertThrowsError(try enc(Matrix<Double>(rows: 1, cols: 5)))
         XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 0))
-        XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
-                                                  axisAlignedPatch: AxisAlignedPatch(patch: 2, axis: 0)))
-        XCTAssertThrowsError(try ReLUPatchEncoder(weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
-                                                  axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: 3)))
-        XCTAssertThrowsError(try ReLUPatchEncoder<Double>.gaussianWeights(neurons: 2, patchWidth: 3, sigma0: 0.1, standardNormals: [1, 2]))
-        let g = try ReLUPatchEncoder<Double>.gaussianWeights(neurons: 1, patchWidth: 2, sigma0: 0.5, standardNormals: [2, -4])
+        XCTAssertThrowsError(
+            try ReLUPatchEncoder(
+                weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
+                axisAlignedPatch: AxisAlignedPatch(patch: 2, axis: 0)))
+        XCTAssertThrowsError(
+            try ReLUPatchEncoder(
+                weights: Matrix<Double>(rows: 2, cols: 3), patches: 2,
+                axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: 3)))
+        XCTAssertThrowsError(
+            try ReLUPatchEncoder<Double>.gaussianWeights(
+                neurons: 2, patchWidth: 3, sigma0: 0.1, standardNormals: [1, 2]))
+        let g = try ReLUPatchEncoder<Double>.gaussianWeights(
+            neurons: 1, patchWidth: 2, sigma0: 0.5, standardNormals: [2, -4])
         XCTAssertEqual(g.storage, [1, -2])
     }
 }

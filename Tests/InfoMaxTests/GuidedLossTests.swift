@@ -11,57 +11,76 @@ final class GuidedLossTests: XCTestCase {
     let B = 7, k = 4
     let objectives = ContrastiveObjective.allCases
 
-    func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false) -> ContrastiveLoss {
-        ContrastiveLoss(objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
-                        stopGradient: stopGradient)
+    func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false)
+        -> ContrastiveLoss
+    {
+        ContrastiveLoss(
+            objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
+            stopGradient: stopGradient)
     }
 
     /// Positives other than the anchor's own view and a few exclusions (one listing the positive).
     var mixedTargets: AnchorTargets {
-        AnchorTargets(positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0])
+        AnchorTargets(
+            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0])
     }
 
     func testOwnPositiveWithoutExclusionsIsThePlainLoss() throws {
         var rng = TestRNG(seed: 7)
-        let a: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
-        for objective in objectives { for sim in SimilarityKind.allCases {
-            let loss = options(objective, sim)
-            let plain = try loss.evaluate(anchors: a, positives: c, candidates: c)
-            let masked = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: AnchorTargets(positives: Array(0..<B)))
-            XCTAssertEqual(masked.value, plain.value, accuracy: 1e-12, "\(objective)/\(sim) value")
-            XCTAssertLessThan(relativeError(masked.dA, plain.dA), 1e-12, "\(objective)/\(sim) dA")
-            XCTAssertLessThan(relativeError(masked.dC, plain.dPos + plain.dC), 1e-12, "\(objective)/\(sim) dC = dPos + dC")
-        }}
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                let loss = options(objective, sim)
+                let plain = try loss.evaluate(anchors: a, positives: c, candidates: c)
+                let masked = MaskedContrastiveLoss<Double>.reference(
+                    loss, anchors: a, candidates: c, targets: AnchorTargets(positives: Array(0..<B)))
+                XCTAssertEqual(masked.value, plain.value, accuracy: 1e-12, "\(objective)/\(sim) value")
+                XCTAssertLessThan(relativeError(masked.dA, plain.dA), 1e-12, "\(objective)/\(sim) dA")
+                XCTAssertLessThan(
+                    relativeError(masked.dC, plain.dPos + plain.dC), 1e-12, "\(objective)/\(sim) dC = dPos + dC")
+            }
+        }
     }
 
     func testMaskedGradientsMatchFiniteDifferences() throws {
         var rng = TestRNG(seed: 8)
-        let a: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
         let t = mixedTargets
-        for objective in objectives { for sim in SimilarityKind.allCases {
-            let loss = options(objective, sim)
-            let r = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
-            let nA = numericGradient(a) { MaskedContrastiveLoss<Double>.reference(loss, anchors: $0, candidates: c, targets: t).value }
-            let nC = numericGradient(c) { MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: $0, targets: t).value }
-            assertGradient(r.dA, nA, "\(objective)/\(sim) dA")
-            assertGradient(r.dC, nC, "\(objective)/\(sim) dC")
-        }}
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                let loss = options(objective, sim)
+                let r = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
+                let nA = numericGradient(a) {
+                    MaskedContrastiveLoss<Double>.reference(loss, anchors: $0, candidates: c, targets: t).value
+                }
+                let nC = numericGradient(c) {
+                    MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: $0, targets: t).value
+                }
+                assertGradient(r.dA, nA, "\(objective)/\(sim) dA")
+                assertGradient(r.dC, nC, "\(objective)/\(sim) dC")
+            }
+        }
     }
 
     /// The guided loss ½ (plain with drops + with the neighbour as the positive), as the
     /// co-occurrence problem evaluates it, against central differences.
     func testGuidedLossGradientMatchesFiniteDifferences() throws {
         var rng = TestRNG(seed: 9)
-        let a: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
         let guide: Matrix<Float> = rng.matrix(B, 3)
-        let s = try GuideSelection.select(guide: guide, keys: nil, localRows: 0..<B, drop: .falseNegatives, fraction: 0.4)
+        let s = try GuideSelection.select(
+            guide: guide, keys: nil, localRows: 0..<B, drop: .falseNegatives, fraction: 0.4)
         let plain = AnchorTargets(positives: Array(0..<B), offsets: s.dropOffsets, excluded: s.dropped)
         let guided = AnchorTargets(positives: s.neighbours, offsets: s.dropOffsets, excluded: s.dropped)
         for objective in [ContrastiveObjective.infoNCE, .spectral] {
             let loss = options(objective, .cosine)
             func value(_ a: Matrix<Double>, _ c: Matrix<Double>) -> Double {
                 (MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: plain).value
-                 + MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: guided).value) / 2
+                    + MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: guided).value)
+                    / 2
             }
             let r1 = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: plain)
             let r2 = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: guided)
@@ -76,20 +95,34 @@ final class GuidedLossTests: XCTestCase {
         let comm = try Communicator.world()
         guard comm.size == 1 else { return }
         var rng = TestRNG(seed: 10)
-        let a: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
-        for objective in objectives { for sim in SimilarityKind.allCases { for sg in [false, true] { for block in [3, 1 << 20] {
-            let loss = options(objective, sim, stopGradient: sg)
-            let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: mixedTargets)
-            let dist = try MaskedContrastiveLoss<Double>(communicator: comm, loss: loss, blockElements: block)
-            var r = ContrastiveResult<Double>()
-            for _ in 0..<2 { try dist.evaluate(anchors: a, candidates: c, targets: mixedTargets, into: &r) }
-            let what = "\(objective)/\(sim)/sg=\(sg)/block \(block)"
-            XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-12, what)
-            XCTAssertLessThan(relativeError(r.dA, ref.dA), 1e-12, "\(what) dA")
-            if sg { XCTAssertEqual(r.dC.maxAbs, 0, "\(what) dC") }
-            else { XCTAssertLessThan(relativeError(r.dC, ref.dC), 1e-12, "\(what) dC") }
-        }}}}
-        XCTAssertThrowsError(try MaskedContrastiveLoss<Double>(communicator: comm, loss: .paper(neurons: 2)), "opposite-label negatives are refused")
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                for sg in [false, true] {
+                    for block in [3, 1 << 20] {
+                        let loss = options(objective, sim, stopGradient: sg)
+                        let ref = MaskedContrastiveLoss<Double>.reference(
+                            loss, anchors: a, candidates: c, targets: mixedTargets)
+                        let dist = try MaskedContrastiveLoss<Double>(
+                            communicator: comm, loss: loss, blockElements: block)
+                        var r = ContrastiveResult<Double>()
+                        for _ in 0..<2 { try dist.evaluate(anchors: a, candidates: c, targets: mixedTargets, into: &r) }
+                        let what = "\(objective)/\(sim)/sg=\(sg)/block \(block)"
+                        XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-12, what)
+                        XCTAssertLessThan(relativeError(r.dA, ref.dA), 1e-12, "\(what) dA")
+                        if sg {
+                            XCTAssertEqual(r.dC.maxAbs, 0, "\(what) dC")
+                        } else {
+                            XCTAssertLessThan(relativeError(r.dC, ref.dC), 1e-12, "\(what) dC")
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertThrowsError(
+            try MaskedContrastiveLoss<Double>(communicator: comm, loss: .paper(neurons: 2)),
+            "opposite-label negatives are refused")
     }
 
     func testNearestNeighbourSkipsItselfAndSameKeysTiesByIndex() throws {
@@ -100,13 +133,16 @@ final class GuidedLossTests: XCTestCase {
         XCTAssertEqual(s.neighbours, [2, 4, 0, 0, 0], "ties go to the lower global index; never the row itself")
         XCTAssertEqual(s.dropped, [])
         // Keys: rows 0, 2 share key 7 (the same input) — row 0's neighbour is then 3, row 2's 0 is skipped too.
-        let keyed = try GuideSelection.select(guide: guide, keys: [7, 1, 7, 2, 3], localRows: 0..<5, drop: .none, fraction: 0)
+        let keyed = try GuideSelection.select(
+            guide: guide, keys: [7, 1, 7, 2, 3], localRows: 0..<5, drop: .none, fraction: 0)
         XCTAssertEqual(keyed.neighbours, [3, 4, 3, 0, 0])
         // A local slice makes the same choices as the whole batch.
-        let slice = try GuideSelection.select(guide: guide, keys: [7, 1, 7, 2, 3], localRows: 2..<4, drop: .none, fraction: 0)
+        let slice = try GuideSelection.select(
+            guide: guide, keys: [7, 1, 7, 2, 3], localRows: 2..<4, drop: .none, fraction: 0)
         XCTAssertEqual(slice.neighbours, [3, 0])
         // No eligible neighbour (every other row has the same key): the row itself.
-        let alone = try GuideSelection.select(guide: guide, keys: [1, 1, 1, 1, 1], localRows: 0..<2, drop: .none, fraction: 0)
+        let alone = try GuideSelection.select(
+            guide: guide, keys: [1, 1, 1, 1, 1], localRows: 0..<2, drop: .none, fraction: 0)
         XCTAssertEqual(alone.neighbours, [0, 1])
     }
 
@@ -121,8 +157,10 @@ final class GuidedLossTests: XCTestCase {
             let a = Double(i) * .pi / 18
             return Float(t == 0 ? cos(a) : sin(a))
         }
-        let f = try GuideSelection.select(guide: guide, keys: nil, localRows: 0..<n, drop: .falseNegatives, fraction: 0.25)
-        let e = try GuideSelection.select(guide: guide, keys: nil, localRows: 0..<n, drop: .easyNegatives, fraction: 0.25)
+        let f = try GuideSelection.select(
+            guide: guide, keys: nil, localRows: 0..<n, drop: .falseNegatives, fraction: 0.25)
+        let e = try GuideSelection.select(
+            guide: guide, keys: nil, localRows: 0..<n, drop: .easyNegatives, fraction: 0.25)
         for r in 0..<n {
             XCTAssertEqual(f.drops(ofRow: r).count, 2, "⌊0.25 · 11⌋")
             XCTAssertFalse(f.drops(ofRow: r).contains(r) || e.drops(ofRow: r).contains(r), "a row never drops itself")
@@ -132,10 +170,13 @@ final class GuidedLossTests: XCTestCase {
         XCTAssertEqual(Array(f.drops(ofRow: 5)), [4, 6], "the two neighbours at 10°")
         // Exact ties (similarities 0 and −1): the lower global index goes first.
         let axes = try Matrix<Float>([[1, 0], [0, 1], [0, -1], [-1, 0], [0, 1]])
-        let ef = try GuideSelection.select(guide: axes, keys: nil, localRows: 0..<1, drop: .falseNegatives, fraction: 0.5)
-        let ee = try GuideSelection.select(guide: axes, keys: nil, localRows: 0..<1, drop: .easyNegatives, fraction: 0.5)
+        let ef = try GuideSelection.select(
+            guide: axes, keys: nil, localRows: 0..<1, drop: .falseNegatives, fraction: 0.5)
+        let ee = try GuideSelection.select(
+            guide: axes, keys: nil, localRows: 0..<1, drop: .easyNegatives, fraction: 0.5)
         XCTAssertEqual(Array(ef.drops(ofRow: 0)), [1, 2], "rows 1, 2, 4 tie at 0: the two lowest")
         XCTAssertEqual(Array(ee.drops(ofRow: 0)), [1, 3], "row 3 (−1), then the lowest of the tie at 0")
-        XCTAssertThrowsError(try GuideSelection.select(guide: guide, keys: [1], localRows: 0..<n, drop: .none, fraction: 0))
+        XCTAssertThrowsError(
+            try GuideSelection.select(guide: guide, keys: [1], localRows: 0..<n, drop: .none, fraction: 0))
     }
 }

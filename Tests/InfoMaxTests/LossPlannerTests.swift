@@ -1,15 +1,17 @@
+import MPI
+import XCTest
+
 // LossPlannerTests — the one decision of the distributed loss's plan, and the GEMM FLOPs each
 // plan reports (the counts `infomax bench` divides by): b = 4 of B = 8 rows, k = 3, so one
 // b × B × k gemm is 192 FLOPs.
 @testable import InfoMax
-import MPI
-import XCTest
 
 final class LossPlannerTests: XCTestCase {
     let pair = 192.0
 
     func testThePlannerDecidesOnce() {
-        let clip = ContrastiveLoss.clip(temperature: 0.1), paper = ContrastiveLoss.paper(neurons: 4)
+        let clip = ContrastiveLoss.clip(temperature: 0.1)
+        let paper = ContrastiveLoss.paper(neurons: 4)
         XCTAssertEqual(LossPlanner.kind(of: clip, exchange: .allgather, symmetric: true), .fusedAllgather)
         XCTAssertEqual(LossPlanner.kind(of: paper, exchange: .allgather, symmetric: true), .groupedAllgather)
         XCTAssertEqual(LossPlanner.kind(of: clip, exchange: .ring, symmetric: true), .ring)
@@ -17,17 +19,22 @@ final class LossPlannerTests: XCTestCase {
         XCTAssertEqual(LossPlanner.kind(of: clip, exchange: .allgather, symmetric: false), .allgather)
         let spectral = ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5)
         XCTAssertEqual(LossPlanner.kind(of: spectral, exchange: .allgather, symmetric: true), .allgather)
-        XCTAssertEqual(LossPlanner.kind(of: ContrastiveLoss(objective: .positiveOnly), exchange: .ring,
-                                        symmetric: true), .allgather)
+        XCTAssertEqual(
+            LossPlanner.kind(
+                of: ContrastiveLoss(objective: .positiveOnly), exchange: .ring,
+                symmetric: true), .allgather)
     }
 
     func testEachPlanReportsItsGemmFlops() throws {
-        func flops(_ loss: ContrastiveLoss, _ exchange: CandidateExchange, symmetric: Bool, plan: LossPlanKind? = nil,
-                   hold: Int = LossPlanner.holdElements) throws -> (executed: Double, unfused: Double) {
+        func flops(
+            _ loss: ContrastiveLoss, _ exchange: CandidateExchange, symmetric: Bool, plan: LossPlanKind? = nil,
+            hold: Int = LossPlanner.holdElements
+        ) throws -> (executed: Double, unfused: Double) {
             try MPIEnvironment.initialize()
             let comm = try Communicator.world()
-            let d = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange,
-                                                          holdElements: hold, plan: plan)
+            let d = try DistributedContrastiveLoss<Float>(
+                communicator: comm, loss: loss, exchange: exchange,
+                holdElements: hold, plan: plan)
             return d.gemmFlops(localRows: 4, globalRows: 8, width: 3, symmetric: symmetric)
         }
         let infoNCE = ContrastiveLoss(objective: .infoNCE, stopGradient: false)

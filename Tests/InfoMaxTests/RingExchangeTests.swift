@@ -1,3 +1,9 @@
+import CAllocCount
+import Foundation
+import Linalg
+import MPI
+import XCTest
+
 // The ring candidate exchange at one rank (MPI singleton) and the allocation-free `into:`
 // forms: the ring equals the all-gather exchange and the one-process reference for every
 // objective, similarity, negative set and stop-gradient setting, with large and tiny logit
@@ -6,11 +12,6 @@
 // The multi-rank behaviour (uneven counts, a rank with no rows, 1–4 ranks) is checked by the
 // "infomax" suite of multirank-checks.
 @testable import InfoMax
-import Foundation
-import Linalg
-import MPI
-import CAllocCount
-import XCTest
 
 final class RingExchangeTests: XCTestCase {
     private func world() throws -> Communicator {
@@ -20,37 +21,49 @@ final class RingExchangeTests: XCTestCase {
         return comm
     }
 
-    private static let variants: [ContrastiveLoss] = ContrastiveObjective.allCases.flatMap { obj in
-        SimilarityKind.allCases.flatMap { sim in
-            NegativeSet.allCases.flatMap { neg in
-                [false, true].map { sg in
-                    ContrastiveLoss(objective: obj, similarity: sim, scale: 1.3, temperature: 0.4, negatives: neg, stopGradient: sg)
+    private static let variants: [ContrastiveLoss] =
+        ContrastiveObjective.allCases.flatMap { obj in
+            SimilarityKind.allCases.flatMap { sim in
+                NegativeSet.allCases.flatMap { neg in
+                    [false, true].map { sg in
+                        ContrastiveLoss(
+                            objective: obj, similarity: sim, scale: 1.3, temperature: 0.4, negatives: neg,
+                            stopGradient: sg)
+                    }
                 }
             }
-        }
-    } + [ContrastiveLoss.paper(neurons: 4, temperature: 0.5), ContrastiveLoss.clip(temperature: 0.1)]
+        } + [ContrastiveLoss.paper(neurons: 4, temperature: 0.5), ContrastiveLoss.clip(temperature: 0.1)]
 
     func testRingEqualsAllgatherAndReference() throws {
         let comm = try world()
         var rng = TestRNG(seed: 91)
-        let B = 13, k = 5
-        let a: Matrix<Double> = rng.matrix(B, k), p: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
+        let B = 13
+        let k = 5
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let p: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
         let labels = (0..<B).map { $0 % 3 == 0 ? 1 : -1 }
         for loss in Self.variants {
             let ref = try loss.evaluate(anchors: a, positives: p, candidates: c, labels: labels)
             let gather = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather)
                 .evaluate(anchors: a, positives: p, candidates: c, labels: labels)
             for block in [1, 4, 30, 1 << 22] {
-                let ring = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: block)
+                let ring = try DistributedContrastiveLoss<Double>(
+                    communicator: comm, loss: loss, exchange: .ring, blockElements: block)
                 let r = try ring.evaluate(anchors: a, positives: p, candidates: c, labels: labels)
-                let what = "\(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) block \(block)"
+                let what =
+                    "\(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) block \(block)"
                 for (other, name) in [(ref, "reference"), (gather, "allgather")] {
-                    XCTAssertEqual(r.value, other.value, accuracy: 1e-12 * max(1, abs(other.value)), "\(what) loss vs \(name)")
+                    XCTAssertEqual(
+                        r.value, other.value, accuracy: 1e-12 * max(1, abs(other.value)), "\(what) loss vs \(name)")
                     XCTAssertLessThan(relativeError(r.dA, other.dA), 1e-12, "\(what) dA vs \(name)")
                     XCTAssertLessThan(relativeError(r.dPos, other.dPos), 1e-12, "\(what) dPos vs \(name)")
                     XCTAssertLessThan(relativeError(r.dC, other.dC), 1e-12, "\(what) dC vs \(name)")
                 }
-                if loss.stopGradient { XCTAssertEqual(r.dPos.maxAbs, 0, what); XCTAssertEqual(r.dC.maxAbs, 0, what) }
+                if loss.stopGradient {
+                    XCTAssertEqual(r.dPos.maxAbs, 0, what)
+                    XCTAssertEqual(r.dC.maxAbs, 0, what)
+                }
                 let s = ring.lastStats
                 XCTAssertGreaterThan(s.computeSeconds, 0, what)
                 XCTAssertEqual(s.overlappedSeconds, 0, "\(what): one rank has nothing in flight")
@@ -63,11 +76,14 @@ final class RingExchangeTests: XCTestCase {
     func testRingInFloatAgreesWithDouble() throws {
         let comm = try world()
         var rng = TestRNG(seed: 92)
-        let B = 17, k = 6
-        let h: Matrix<Double> = rng.matrix(B, k), g: Matrix<Double> = rng.matrix(B, k)
+        let B = 17
+        let k = 6
+        let h: Matrix<Double> = rng.matrix(B, k)
+        let g: Matrix<Double> = rng.matrix(B, k)
         for loss in [ContrastiveLoss.clip(temperature: 0.2), ContrastiveLoss(objective: .spectral, scale: 0.5)] {
             let ref = try loss.evaluateSymmetric(h, g)
-            let ring = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: .ring, blockElements: 20)
+            let ring = try DistributedContrastiveLoss<Float>(
+                communicator: comm, loss: loss, exchange: .ring, blockElements: 20)
             let r = try ring.evaluateSymmetric(h.converted(to: Float.self), g.converted(to: Float.self))
             XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-5 * max(1, abs(ref.value)))
             XCTAssertLessThan(relativeError(r.dFirst.converted(to: Double.self), ref.dFirst), 1e-5)
@@ -82,15 +98,20 @@ final class RingExchangeTests: XCTestCase {
         let labelsAll = (0..<12).map { $0 % 2 }
         for exchange in CandidateExchange.allCases {
             for loss in Self.variants {
-                let dist = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: exchange, blockElements: 9)
+                let dist = try DistributedContrastiveLoss<Double>(
+                    communicator: comm, loss: loss, exchange: exchange, blockElements: 9)
                 // A stale result of another shape; then the shape changes between calls.
-                var into = ContrastiveResult<Double>(value: 3, dA: Matrix(rows: 2, cols: 7, repeating: 1),
-                                                     dPos: Matrix(rows: 12, cols: 4, repeating: 1), dC: Matrix(rows: 1, cols: 1, repeating: 1))
+                var into = ContrastiveResult<Double>(
+                    value: 3, dA: Matrix(rows: 2, cols: 7, repeating: 1),
+                    dPos: Matrix(rows: 12, cols: 4, repeating: 1), dC: Matrix(rows: 1, cols: 1, repeating: 1))
                 var sym = SymmetricContrastiveResult<Double>()
                 for B in [12, 12, 7, 12] {
-                    let a: Matrix<Double> = rng.matrix(B, k), p: Matrix<Double> = rng.matrix(B, k), c: Matrix<Double> = rng.matrix(B, k)
+                    let a: Matrix<Double> = rng.matrix(B, k)
+                    let p: Matrix<Double> = rng.matrix(B, k)
+                    let c: Matrix<Double> = rng.matrix(B, k)
                     let labels = Array(labelsAll[..<B])
-                    let what = "\(exchange) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) B \(B)"
+                    let what =
+                        "\(exchange) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) B \(B)"
                     try dist.evaluate(anchors: a, positives: p, candidates: c, labels: labels, into: &into)
                     let r = try dist.evaluate(anchors: a, positives: p, candidates: c, labels: labels)
                     XCTAssertEqual(into.value, r.value, what)
@@ -103,9 +124,12 @@ final class RingExchangeTests: XCTestCase {
                     XCTAssertEqual(sym.value, rs.value, "\(what) symmetric")
                     XCTAssertEqual(sym.dFirst, rs.dFirst, "\(what) symmetric dh")
                     XCTAssertEqual(sym.dSecond, rs.dSecond, "\(what) symmetric dg")
-                    XCTAssertEqual(sym.value, ref.value, accuracy: 1e-12 * max(1, abs(ref.value)), "\(what) symmetric vs reference")
+                    XCTAssertEqual(
+                        sym.value, ref.value, accuracy: 1e-12 * max(1, abs(ref.value)), "\(what) symmetric vs reference"
+                    )
                     XCTAssertLessThan(relativeError(sym.dFirst, ref.dFirst), 1e-12, "\(what) symmetric dh vs reference")
-                    XCTAssertLessThan(relativeError(sym.dSecond, ref.dSecond), 1e-12, "\(what) symmetric dg vs reference")
+                    XCTAssertLessThan(
+                        relativeError(sym.dSecond, ref.dSecond), 1e-12, "\(what) symmetric dg vs reference")
                 }
             }
         }
@@ -119,7 +143,9 @@ final class RingExchangeTests: XCTestCase {
                 let empty = Matrix<Double>(rows: 0, cols: 3)
                 let r = try dist.evaluate(anchors: empty, positives: empty, candidates: empty, labels: [])
                 XCTAssertEqual(r.value, 0)
-                XCTAssertEqual(r.dA.rows, 0); XCTAssertEqual(r.dPos.rows, 0); XCTAssertEqual(r.dC.rows, 0)
+                XCTAssertEqual(r.dA.rows, 0)
+                XCTAssertEqual(r.dPos.rows, 0)
+                XCTAssertEqual(r.dC.rows, 0)
             }
         }
     }
@@ -131,20 +157,28 @@ final class RingExchangeTests: XCTestCase {
         XCTAssertEqual(imx_alloc_self_test(), 1, "the malloc counter sees this process's allocations")
         let calls = { imx_alloc_count() }
         var rng = TestRNG(seed: 94)
-        let B = 16, k = 8
-        let a: Matrix<Float> = rng.matrix(B, k), p: Matrix<Float> = rng.matrix(B, k), c: Matrix<Float> = rng.matrix(B, k)
+        let B = 16
+        let k = 8
+        let a: Matrix<Float> = rng.matrix(B, k)
+        let p: Matrix<Float> = rng.matrix(B, k)
+        let c: Matrix<Float> = rng.matrix(B, k)
         let labels = (0..<B).map { $0 % 2 == 0 ? 1 : -1 }
         for exchange in CandidateExchange.allCases {
             for loss in Self.variants {
-                let dist = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: exchange, blockElements: 40)
-                var r = ContrastiveResult<Float>(), s = SymmetricContrastiveResult<Float>()
+                let dist = try DistributedContrastiveLoss<Float>(
+                    communicator: comm, loss: loss, exchange: exchange, blockElements: 40)
+                var r = ContrastiveResult<Float>()
+                var s = SymmetricContrastiveResult<Float>()
                 try dist.evaluate(anchors: a, positives: p, candidates: c, labels: labels, into: &r)
                 try dist.evaluateSymmetric(a, p, labels: labels, into: &s)
                 let before = calls()
                 try dist.evaluate(anchors: a, positives: p, candidates: c, labels: labels, into: &r)
                 try dist.evaluateSymmetric(a, p, labels: labels, into: &s)
                 let after = calls()
-                XCTAssertEqual(after - before, 0, "\(exchange) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient): allocations")
+                XCTAssertEqual(
+                    after - before, 0,
+                    "\(exchange) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient): allocations"
+                )
             }
         }
     }
@@ -158,7 +192,9 @@ final class RingExchangeTests: XCTestCase {
                 var histogram: [Int64: Int] = [:]
                 for y in labels { histogram[y, default: 0] += 1 }
                 let expected = histogram.values.reduce(0) { $0 + $1 * (n - $1) }
-                XCTAssertEqual(negativePairCount(.oppositeLabel, labels: labels, count: n, scratch: &scratch), expected, "n \(n) classes \(classes)")
+                XCTAssertEqual(
+                    negativePairCount(.oppositeLabel, labels: labels, count: n, scratch: &scratch), expected,
+                    "n \(n) classes \(classes)")
             }
             XCTAssertEqual(negativePairCount(.allOthers, labels: nil, count: n, scratch: &scratch), n * (n - 1))
         }

@@ -18,13 +18,16 @@ final class DecompositionTests: XCTestCase {
 
     func testSingularValuesOfRotatedDiagonal() throws {
         // Q₁ · diag(3, 2, 1) · Q₂ᵀ with dense orthogonal Q₁, Q₂ has singular values 3, 2, 1.
-        let q1 = orthogonal(3, seed: 0.3), q2 = orthogonal(3, seed: 1.1)
+        let q1 = orthogonal(3, seed: 0.3)
+        let q2 = orthogonal(3, seed: 1.1)
         XCTAssertLessThan((matmul(q1, .transpose, q1, .none) - .identity(3)).maxAbs, 1e-12, "Q₁ is orthogonal")
         let d = try Matrix<Double>([[3, 0, 0], [0, 2, 0], [0, 0, 1]])
         let a = matmul(matmul(q1, d), .none, q2, .transpose)
         XCTAssertGreaterThan(abs(a[0, 1]), 1e-3, "the rotations make A dense")
         assertClose(try singularValues(a), [3, 2, 1], rtol: 1e-12, atol: 1e-12, "Double rotated diag(3, 2, 1)")
-        assertClose(try singularValues(a.converted(to: Float.self)), [3, 2, 1], rtol: 1e-5, atol: 1e-5, "Float rotated diag(3, 2, 1)")
+        assertClose(
+            try singularValues(a.converted(to: Float.self)), [3, 2, 1], rtol: 1e-5, atol: 1e-5,
+            "Float rotated diag(3, 2, 1)")
         XCTAssertEqual(try conditionNumber(a), 3, accuracy: 1e-10)
     }
 
@@ -44,8 +47,10 @@ final class DecompositionTests: XCTestCase {
         let a = randomMatrix(T.self, rows, cols, seed: UInt64(rows * 10 + cols))
         let (u, s, vt) = try svd(a)
         let k = min(rows, cols)
-        XCTAssertEqual(u.shape.rows, rows); XCTAssertEqual(u.shape.cols, k)
-        XCTAssertEqual(vt.shape.rows, k); XCTAssertEqual(vt.shape.cols, cols)
+        XCTAssertEqual(u.shape.rows, rows)
+        XCTAssertEqual(u.shape.cols, k)
+        XCTAssertEqual(vt.shape.rows, k)
+        XCTAssertEqual(vt.shape.cols, cols)
         XCTAssertEqual(s, s.sorted(by: >), "singular values come largest first")
         XCTAssertTrue(s.allSatisfy { $0 >= 0 })
         assertClose(s, try singularValues(a).map(Double.init), rtol: tol, atol: tol, "svd S equals singularValues")
@@ -54,8 +59,11 @@ final class DecompositionTests: XCTestCase {
         let back = matmul(us, vt)
         assertClose(back.storage, a.storage.map(Double.init), rtol: tol, atol: tol, "\(T.self) \(rows)×\(cols) U·S·Vᵀ")
         // Orthonormal columns of U and rows of Vᵀ.
-        assertClose(matmul(u, .transpose, u, .none).storage, Matrix<Double>.identity(k).storage, rtol: 0, atol: tol, "UᵀU = I")
-        assertClose(matmul(vt, .none, vt, .transpose).storage, Matrix<Double>.identity(k).storage, rtol: 0, atol: tol, "VᵀV = I")
+        assertClose(
+            matmul(u, .transpose, u, .none).storage, Matrix<Double>.identity(k).storage, rtol: 0, atol: tol, "UᵀU = I")
+        assertClose(
+            matmul(vt, .none, vt, .transpose).storage, Matrix<Double>.identity(k).storage, rtol: 0, atol: tol, "VᵀV = I"
+        )
     }
 
     func testSVDReconstructsA() throws {

@@ -10,19 +10,24 @@ final class GemmTests: XCTestCase {
         for ta in [Transpose.none, .transpose] {
             for tb in [Transpose.none, .transpose] {
                 let a = ta == .none ? randomMatrix(T.self, m, k, seed: seed) : randomMatrix(T.self, k, m, seed: seed)
-                let b = tb == .none ? randomMatrix(T.self, k, n, seed: seed + 1) : randomMatrix(T.self, n, k, seed: seed + 1)
+                let b =
+                    tb == .none
+                    ? randomMatrix(T.self, k, n, seed: seed + 1) : randomMatrix(T.self, n, k, seed: seed + 1)
                 let c0 = randomMatrix(T.self, m, n, seed: seed + 2)
                 seed += 3
                 for (alpha, beta) in [(1.0, 0.0), (-0.5, 2.0), (1.75, -1.0)] {
                     var c = c0
                     gemm(a, ta, b, tb, alpha: T(alpha), beta: T(beta), into: &c)
                     let want = naiveGemm(a, ta, b, tb, alpha: alpha, beta: beta, c: c0)
-                    assertClose(c.storage, want, rtol: rtol, atol: rtol, "\(T.self) gemm \(ta)/\(tb) α=\(alpha) β=\(beta)")
+                    assertClose(
+                        c.storage, want, rtol: rtol, atol: rtol, "\(T.self) gemm \(ta)/\(tb) α=\(alpha) β=\(beta)")
                 }
                 let product = matmul(a, ta, b, tb, alpha: T(3))
-                XCTAssertEqual(product.rows, m); XCTAssertEqual(product.cols, n)
-                assertClose(product.storage, naiveGemm(a, ta, b, tb, alpha: 3, beta: 0, c: c0), rtol: rtol, atol: rtol,
-                            "\(T.self) matmul \(ta)/\(tb)")
+                XCTAssertEqual(product.rows, m)
+                XCTAssertEqual(product.cols, n)
+                assertClose(
+                    product.storage, naiveGemm(a, ta, b, tb, alpha: 3, beta: 0, c: c0), rtol: rtol, atol: rtol,
+                    "\(T.self) matmul \(ta)/\(tb)")
             }
         }
     }
@@ -31,7 +36,8 @@ final class GemmTests: XCTestCase {
     func testGemmAllTransposesDouble() { checkAllTransposes(Double.self, rtol: 1e-12) }
 
     func testBetaZeroIgnoresNaNInOutput() {
-        let a = randomMatrix(Double.self, 2, 3, seed: 9), b = randomMatrix(Double.self, 3, 2, seed: 10)
+        let a = randomMatrix(Double.self, 2, 3, seed: 9)
+        let b = randomMatrix(Double.self, 3, 2, seed: 10)
         var c = Matrix<Double>(rows: 2, cols: 2, repeating: .nan)
         gemm(a, .none, b, .none, alpha: 1, beta: 0, into: &c)
         XCTAssertFalse(c.storage.contains { $0.isNaN }, "β = 0 must overwrite, not scale, the old output")
@@ -50,7 +56,8 @@ final class GemmTests: XCTestCase {
     }
 
     func testEmptyInnerDimension() {
-        let a = Matrix<Double>(rows: 2, cols: 0), b = Matrix<Double>(rows: 0, cols: 3)
+        let a = Matrix<Double>(rows: 2, cols: 0)
+        let b = Matrix<Double>(rows: 0, cols: 3)
         var c = Matrix<Double>(rows: 2, cols: 3, repeating: 4)
         gemm(a, .none, b, .none, alpha: 1, beta: 0.5, into: &c)
         XCTAssertEqual(c.storage, [Double](repeating: 2, count: 6), "k = 0: C ← β·C")
@@ -62,18 +69,21 @@ final class GemmTests: XCTestCase {
     func testRawKernelOnStridedSubBlocks() {
         // Multiply the top-left 2×3 block of a 4×5 matrix by the top-left 3×2 block of a 3×4 one,
         // writing into columns 1..<3 of a 2×4 output.
-        let a = randomMatrix(Double.self, 4, 5, seed: 21), b = randomMatrix(Double.self, 3, 4, seed: 22)
+        let a = randomMatrix(Double.self, 4, 5, seed: 21)
+        let b = randomMatrix(Double.self, 3, 4, seed: 22)
         var c = Matrix<Double>(rows: 2, cols: 4, repeating: 7)
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
-                    Double.gemm(.none, .none, m: 2, n: 2, k: 3, alpha: 1, a: pa.baseAddress!, lda: 5,
-                                b: pb.baseAddress!, ldb: 4, beta: 0, c: pc.baseAddress! + 1, ldc: 4)
+                    Double.gemm(
+                        .none, .none, m: 2, n: 2, k: 3, alpha: 1, a: pa.baseAddress!, lda: 5,
+                        b: pb.baseAddress!, ldb: 4, beta: 0, c: pc.baseAddress! + 1, ldc: 4)
                 }
             }
         }
         for i in 0..<2 {
-            XCTAssertEqual(c[i, 0], 7); XCTAssertEqual(c[i, 3], 7)
+            XCTAssertEqual(c[i, 0], 7)
+            XCTAssertEqual(c[i, 3], 7)
             for j in 0..<2 {
                 let want = (0..<3).reduce(0.0) { $0 + a[i, $1] * b[$1, j] }
                 XCTAssertEqual(c[i, j + 1], want, accuracy: 1e-12)

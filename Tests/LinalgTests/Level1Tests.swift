@@ -12,12 +12,14 @@ final class Level1Tests: XCTestCase {
         XCTAssertEqual(dot([1, 2, 3] as [Float], [4, -5, 6]), 12)
         XCTAssertEqual(dot([Double](), []), 0)
         var empty = [Float]()
-        axpy(3, [], &empty); scale(&empty, by: 2)
+        axpy(3, [], &empty)
+        scale(&empty, by: 2)
         XCTAssertTrue(empty.isEmpty)
     }
 
     func testDotMatchesNaiveOnLongVectors() {
-        let x = randomMatrix(Double.self, 1, 1001, seed: 3).storage, y = randomMatrix(Double.self, 1, 1001, seed: 4).storage
+        let x = randomMatrix(Double.self, 1, 1001, seed: 3).storage
+        let y = randomMatrix(Double.self, 1, 1001, seed: 4).storage
         XCTAssertEqual(dot(x, y), zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }, accuracy: 1e-12)
     }
 
@@ -28,7 +30,8 @@ final class Level1Tests: XCTestCase {
         XCTAssertEqual((a - b).storage, [0.5, 2, 4, 2, 4, 5])
         XCTAssertEqual((2 * a).storage, [2, 4, 6, 8, 10, 12])
         var c = a
-        c += b; c -= b
+        c += b
+        c -= b
         XCTAssertEqual(c, a)
         axpy(-1, a, &c)
         XCTAssertEqual(c.maxAbs, 0)

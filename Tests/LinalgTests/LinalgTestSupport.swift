@@ -11,8 +11,10 @@ func randomMatrix<T: BLASScalar>(_: T.Type, _ rows: Int, _ cols: Int, seed: UInt
 }
 
 /// α·op(A)·op(B) + β·C by the definition, accumulated in Double.
-func naiveGemm<T: BLASScalar>(_ a: Matrix<T>, _ ta: Transpose, _ b: Matrix<T>, _ tb: Transpose,
-                              alpha: Double, beta: Double, c: Matrix<T>) -> [Double] {
+func naiveGemm<T: BLASScalar>(
+    _ a: Matrix<T>, _ ta: Transpose, _ b: Matrix<T>, _ tb: Transpose,
+    alpha: Double, beta: Double, c: Matrix<T>
+) -> [Double] {
     let opA = ta == .none ? a : a.transposed
     let opB = tb == .none ? b : b.transposed
     precondition(opA.cols == opB.rows && c.rows == opA.rows && c.cols == opB.cols)
@@ -30,8 +32,10 @@ func naiveGemm<T: BLASScalar>(_ a: Matrix<T>, _ ta: Transpose, _ b: Matrix<T>, _
 /// The `n × n` rotation by `angle` in the (p, q) plane.
 func givens(_ n: Int, _ p: Int, _ q: Int, _ angle: Double) -> Matrix<Double> {
     var g = Matrix<Double>.identity(n)
-    g[p, p] = cos(angle); g[q, q] = cos(angle)
-    g[p, q] = -sin(angle); g[q, p] = sin(angle)
+    g[p, p] = cos(angle)
+    g[q, q] = cos(angle)
+    g[p, q] = -sin(angle)
+    g[q, p] = sin(angle)
     return g
 }
 
@@ -49,15 +53,23 @@ func orthogonal(_ n: Int, seed: Double) -> Matrix<Double> {
 }
 
 /// Asserts `actual` matches `expected` element-wise within `atol + rtol·|expected|`.
-func assertClose<T: BLASScalar>(_ actual: [T], _ expected: [Double], rtol: Double, atol: Double, _ what: String,
-                                file: StaticString = #filePath, line: UInt = #line) {
+func assertClose<T: BLASScalar>(
+    _ actual: [T], _ expected: [Double], rtol: Double, atol: Double, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "\(what): lengths differ", file: file, line: line)
-    var worst = 0.0, worstIndex = -1
+    var worst = 0.0
+    var worstIndex = -1
     for (i, (a, e)) in zip(actual, expected).enumerated() {
         let err = abs(Double(a) - e) - (atol + rtol * abs(e))
-        if !(err <= worst) { worst = err.isNaN ? .infinity : err; worstIndex = i }
+        if !(err <= worst) {
+            worst = err.isNaN ? .infinity : err
+            worstIndex = i
+        }
     }
     if worstIndex >= 0 {
-        XCTFail("\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex])", file: file, line: line)
+        XCTFail(
+            "\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex])", file: file,
+            line: line)
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 final class MatrixTests: XCTestCase {
     func testShapeErrorsAreThrown() {
         XCTAssertThrowsError(try Matrix<Float>(rows: 2, cols: 3, storage: [1, 2, 3])) { error in
-            guard case let LinalgError.shapeMismatch(text)? = error as? LinalgError else { return XCTFail("\(error)") }
+            guard case LinalgError.shapeMismatch(let text)? = error as? LinalgError else { return XCTFail("\(error)") }
             XCTAssertTrue(text.contains("6") && text.contains("3"), text)
             XCTAssertTrue("\(error)".hasPrefix("shape mismatch"), "\(error)")
         }
@@ -21,7 +21,8 @@ final class MatrixTests: XCTestCase {
 
     func testConstructionAndAccess() throws {
         let a = Matrix<Double>(rows: 3, cols: 4) { Double($0 * 10 + $1) }
-        XCTAssertEqual(a.shape.rows, 3); XCTAssertEqual(a.shape.cols, 4)
+        XCTAssertEqual(a.shape.rows, 3)
+        XCTAssertEqual(a.shape.cols, 4)
         XCTAssertEqual(a[2, 1], 21)
         XCTAssertEqual(a.storage[2 * 4 + 1], 21, "row-major")
         XCTAssertEqual(a.row(1), [10, 11, 12, 13])
@@ -29,7 +30,8 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(a.rows(1..<3).storage, [10, 11, 12, 13, 20, 21, 22, 23])
         XCTAssertEqual(a.rows(1..<1).shape.rows, 0)
         let t = a.transposed
-        XCTAssertEqual(t.shape.rows, 4); XCTAssertEqual(t.shape.cols, 3)
+        XCTAssertEqual(t.shape.rows, 4)
+        XCTAssertEqual(t.shape.cols, 3)
         XCTAssertEqual(t[1, 2], a[2, 1])
         XCTAssertEqual(t.transposed, a)
         XCTAssertEqual(Matrix<Float>.identity(2).storage, [1, 0, 0, 1])
@@ -45,7 +47,8 @@ final class MatrixTests: XCTestCase {
     func testReshape() {
         var a = Matrix<Float>(rows: 2, cols: 6) { Float($0 * 6 + $1) }
         a.reshape(rows: 3, cols: 4)
-        XCTAssertEqual(a.shape.rows, 3); XCTAssertEqual(a.shape.cols, 4)
+        XCTAssertEqual(a.shape.rows, 3)
+        XCTAssertEqual(a.shape.cols, 4)
         XCTAssertEqual(a.storage, (0..<12).map(Float.init), "same count keeps the storage")
         a.reshape(rows: 2, cols: 2)
         XCTAssertEqual(a.storage, [0, 0, 0, 0], "a new count zero-fills")

@@ -27,8 +27,11 @@ final class ReductionTests: XCTestCase {
     private func checkLogSumExpSmall<T: BLASScalar>(_: T.Type, rtol: Double) {
         let a = randomMatrix(T.self, 4, 6, seed: 5)
         let d = a.converted(to: Double.self)
-        assertClose(a.rowLogSumExp(), (0..<4).map { naiveLSE(d.row($0)) }, rtol: rtol, atol: rtol, "\(T.self) rowLogSumExp")
-        assertClose(a.columnLogSumExp(), (0..<6).map { naiveLSE(d.column($0)) }, rtol: rtol, atol: rtol, "\(T.self) columnLogSumExp")
+        assertClose(
+            a.rowLogSumExp(), (0..<4).map { naiveLSE(d.row($0)) }, rtol: rtol, atol: rtol, "\(T.self) rowLogSumExp")
+        assertClose(
+            a.columnLogSumExp(), (0..<6).map { naiveLSE(d.column($0)) }, rtol: rtol, atol: rtol,
+            "\(T.self) columnLogSumExp")
     }
 
     func testLogSumExpMatchesNaiveForSmallValues() {
@@ -42,7 +45,8 @@ final class ReductionTests: XCTestCase {
         assertClose(a.rowLogSumExp(), want, rtol: rtol, atol: 0, "\(T.self) rowLogSumExp of huge values")
         let t = a.transposed
         assertClose(t.columnLogSumExp(), want, rtol: rtol, atol: 0, "\(T.self) columnLogSumExp of huge values")
-        XCTAssertTrue(naiveLSE([1000, 1001]).isInfinite, "the naive formula overflows here, so the test means something")
+        XCTAssertTrue(
+            naiveLSE([1000, 1001]).isInfinite, "the naive formula overflows here, so the test means something")
     }
 
     func testLogSumExpStableForHugeValues() throws {
@@ -70,7 +74,8 @@ final class ReductionTests: XCTestCase {
         }
         var huge = try Matrix<T>([[1000, 1001, 1000]])
         huge.softmaxRows()
-        let e = exp(1.0), z = 2 + e
+        let e = exp(1.0)
+        let z = 2 + e
         assertClose(huge.storage, [1 / z, e / z, 1 / z], rtol: tol, atol: tol, "\(T.self) softmax of huge values")
     }
 

@@ -1,16 +1,19 @@
+import XCTest
+
 // CommunicatorTests — the environment and the communicator at one rank: initialise twice,
 // versions, rank / size, barrier, wtime, split and duplicate, and that a derived communicator
 // is freed exactly once (when its last copy and request go) while `world` never is.
 @testable import MPI
-import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class CommunicatorTests: XCTestCase {
     func testEnvironment() throws {
         let level = try MPIEnvironment.initialize()
-        XCTAssertEqual(try MPIEnvironment.initialize(), level, "initialising twice is harmless and reports the same level")
+        XCTAssertEqual(
+            try MPIEnvironment.initialize(), level, "initialising twice is harmless and reports the same level")
         XCTAssertGreaterThanOrEqual(level.rawValue, MPIEnvironment.ThreadLevel.funneled.rawValue)
         XCTAssertTrue(MPIEnvironment.isInitialized)
         XCTAssertFalse(MPIEnvironment.isFinalized)
@@ -75,9 +78,13 @@ final class CommunicatorTests: XCTestCase {
             XCTAssertEqual(CommunicatorHandle.made - made, 2, "split and duplicate each made one handle")
             XCTAssertEqual(try dup.allreduce(Int32(2), op: .sum), 2)
             // A message to itself on the split, left in flight past the end of this scope.
-            pending = [try sub.irecv(into: received, from: 0, tag: 5), try copy.isend(MPIBuffer<Int32>([42]), to: 0, tag: 5)]
+            pending = [
+                try sub.irecv(into: received, from: 0, tag: 5), try copy.isend(MPIBuffer<Int32>([42]), to: 0, tag: 5),
+            ]
         }
-        XCTAssertEqual(CommunicatorHandle.freed - freed, 1, "the duplicate is freed after its last use; the split waits for its requests")
+        XCTAssertEqual(
+            CommunicatorHandle.freed - freed, 1,
+            "the duplicate is freed after its last use; the split waits for its requests")
         try Request.waitAll(pending)
         XCTAssertEqual(received.array, [42])
         pending = []

@@ -8,23 +8,31 @@ final class ErrorTests: XCTestCase {
     func testWrongCountsAreSizeMismatch() throws {
         let comm = try testWorld()
         let v: [Float] = [1, 2, 3]
-        assertThrowsMPIError(try comm.allgatherv(v, counts: [3, 3]), "allgatherv counts.count != size") { $0.isSizeMismatch }
+        assertThrowsMPIError(try comm.allgatherv(v, counts: [3, 3]), "allgatherv counts.count != size") {
+            $0.isSizeMismatch
+        }
         assertThrowsMPIError(try comm.allgatherv(v, counts: [4]), "allgatherv own count wrong") {
             $0 == .sizeMismatch(function: "allgatherv", expected: 4, actual: 3)
         }
         assertThrowsMPIError(try comm.reduceScatter(v, counts: [2], op: .sum), "reduceScatter counts total != input") {
             $0 == .sizeMismatch(function: "reduceScatter", expected: 2, actual: 3)
         }
-        assertThrowsMPIError(try comm.reduceScatter(v, counts: [3, 0], op: .sum), "reduceScatter counts.count != size") { $0.isSizeMismatch }
+        assertThrowsMPIError(try comm.reduceScatter(v, counts: [3, 0], op: .sum), "reduceScatter counts.count != size")
+        { $0.isSizeMismatch }
         var out = [Float](repeating: 0, count: 2)
         try v.withUnsafeBufferPointer { src in
             try out.withUnsafeMutableBufferPointer { dst in
-                assertThrowsMPIError(try comm.reduceScatter(src, into: dst, counts: [3], op: .sum), "reduceScatter output too small") {
+                assertThrowsMPIError(
+                    try comm.reduceScatter(src, into: dst, counts: [3], op: .sum), "reduceScatter output too small"
+                ) {
                     $0 == .sizeMismatch(function: "reduceScatter", expected: 3, actual: 2)
                 }
             }
         }
-        assertThrowsMPIError(try comm.iallgather(MPIBuffer(v), into: MPIBuffer<Float>(repeating: 0, count: 2)), "iallgather receive too small") {
+        assertThrowsMPIError(
+            try comm.iallgather(MPIBuffer(v), into: MPIBuffer<Float>(repeating: 0, count: 2)),
+            "iallgather receive too small"
+        ) {
             $0 == .sizeMismatch(function: "iallgather", expected: 3, actual: 2)
         }
         let d = MPIError.sizeMismatch(function: "f", expected: 4, actual: 3).description
@@ -33,10 +41,13 @@ final class ErrorTests: XCTestCase {
 
     func testNegativeCountsAreInvalidArgument() throws {
         let comm = try testWorld()
-        assertThrowsMPIError(try comm.reduceScatter([Float](), counts: [-1], op: .sum), "reduceScatter negative count") {
+        assertThrowsMPIError(try comm.reduceScatter([Float](), counts: [-1], op: .sum), "reduceScatter negative count")
+        {
             $0.isInvalidArgument
         }
-        assertThrowsMPIError(try comm.recv(count: -1, from: 0, as: Float.self), "recv negative count") { $0.isInvalidArgument }
+        assertThrowsMPIError(try comm.recv(count: -1, from: 0, as: Float.self), "recv negative count") {
+            $0.isInvalidArgument
+        }
     }
 
     func testBadRootsAndPeersAreInvalidArgument() throws {
@@ -48,12 +59,16 @@ final class ErrorTests: XCTestCase {
         assertThrowsMPIError(try comm.gather(a, root: 1), "gather root 1") { $0.isInvalidArgument }
         assertThrowsMPIError(try comm.gatherv(a, root: 7), "gatherv root 7") { $0.isInvalidArgument }
         assertThrowsMPIError(try comm.send(a, to: 1), "send to rank 1") { $0.isInvalidArgument }
-        assertThrowsMPIError(try comm.recv(count: 2, from: -2, as: Double.self), "recv from -2") { $0.isInvalidArgument }
-        assertThrowsMPIError(try comm.sendrecv(a, to: 0, receiveCount: 2, from: 1), "sendrecv from 1") { $0.isInvalidArgument }
+        assertThrowsMPIError(try comm.recv(count: 2, from: -2, as: Double.self), "recv from -2") {
+            $0.isInvalidArgument
+        }
+        assertThrowsMPIError(try comm.sendrecv(a, to: 0, receiveCount: 2, from: 1), "sendrecv from 1") {
+            $0.isInvalidArgument
+        }
         assertThrowsMPIError(try comm.isend(MPIBuffer(a), to: 1), "isend to 1") { $0.isInvalidArgument }
         assertThrowsMPIError(try comm.irecv(into: MPIBuffer(a), from: 1), "irecv from 1") { $0.isInvalidArgument }
         XCTAssertEqual(a, [1, 2], "a failed bcast leaves the buffer alone")
-        if case let .invalidArgument(text) = MPIError.invalidArgument("bcast: root 1 is not a rank") {
+        if case .invalidArgument(let text) = MPIError.invalidArgument("bcast: root 1 is not a rank") {
             XCTAssertEqual(MPIError.invalidArgument(text).description, text)
         }
     }
@@ -63,7 +78,7 @@ final class ErrorTests: XCTestCase {
         // A negative tag (other than MPI_ANY_TAG) is rejected by MPI itself; the world
         // communicator returns errors instead of aborting, so the wrapper must throw.
         XCTAssertThrowsError(try comm.send([Int32(1)], to: 0, tag: -5)) { error in
-            guard case let .call(function, code, message)? = error as? MPIError else {
+            guard case .call(let function, let code, let message)? = error as? MPIError else {
                 return XCTFail("expected MPIError.call, got \(error)")
             }
             XCTAssertEqual(function, "MPI_Send")
@@ -92,7 +107,9 @@ final class ReceiveCountTests: XCTestCase {
         assertThrowsMPIError(try comm.recv(count: 3, from: 0, tag: 41, as: Float.self), "recv of 3 gets 2") {
             $0 == .sizeMismatch(function: "recv", expected: 3, actual: 2)
         }
-        assertThrowsMPIError(try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1") {
+        assertThrowsMPIError(
+            try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1"
+        ) {
             $0 == .sizeMismatch(function: "sendrecv", expected: 4, actual: 1)
         }
     }
@@ -101,7 +118,9 @@ final class ReceiveCountTests: XCTestCase {
         let comm = try testWorld()
         try comm.send([Int32(1), 2, 3, 4], to: 0, tag: 43)
         XCTAssertThrowsError(try comm.recv(count: 3, from: 0, tag: 43, as: Int32.self)) { error in
-            guard case let .call(function, code, message)? = error as? MPIError else { return XCTFail("\(error)") }
+            guard case .call(let function, let code, let message)? = error as? MPIError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(function, "MPI_Recv")
             XCTAssertEqual(message, errorString(code))
             XCTAssertTrue(message.uppercased().contains("TRUNC"), message)

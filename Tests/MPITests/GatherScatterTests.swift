@@ -32,7 +32,8 @@ final class GatherScatterTests: XCTestCase {
         let values = samples(T.self, count: 9, seed: 4)
         for op in [ReductionOp.sum, .max, .min] {
             XCTAssertEqual(try comm.reduceScatter(values, op: op), values, "\(T.self) reduceScatter block \(op)")
-            XCTAssertEqual(try comm.reduceScatter(values, counts: [9], op: op), values, "\(T.self) reduceScatter counts \(op)")
+            XCTAssertEqual(
+                try comm.reduceScatter(values, counts: [9], op: op), values, "\(T.self) reduceScatter counts \(op)")
         }
         var out = [T](repeating: T.make(0), count: 9)
         try values.withUnsafeBufferPointer { src in

@@ -31,9 +31,11 @@ func samples<T: Sample>(_ type: T.Type, count: Int, seed: Int = 0) -> [T] {
 }
 
 /// Asserts that `body` throws an ``MPIError`` for which `matches` holds.
-func assertThrowsMPIError<R>(_ body: @autoclosure () throws -> R, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line,
-                             matches: (MPIError) -> Bool) {
+func assertThrowsMPIError<R>(
+    _ body: @autoclosure () throws -> R, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line,
+    matches: (MPIError) -> Bool
+) {
     XCTAssertThrowsError(try body(), what, file: file, line: line) { error in
         guard let e = error as? MPIError else {
             return XCTFail("\(what): threw \(type(of: error)) \(error), not MPIError", file: file, line: line)

@@ -40,7 +40,8 @@ final class PointToPointTests: XCTestCase {
 
     func testTagsKeepMessagesApart() throws {
         let comm = try testWorld()
-        let a = MPIBuffer<Double>(repeating: 0, count: 2), b = MPIBuffer<Double>(repeating: 0, count: 2)
+        let a = MPIBuffer<Double>(repeating: 0, count: 2)
+        let b = MPIBuffer<Double>(repeating: 0, count: 2)
         let ra = try comm.irecv(into: a, from: 0, tag: 1)
         let rb = try comm.irecv(into: b, from: 0, tag: 2)
         let sb = try comm.isend(MPIBuffer([2.0, 2.5]), to: 0, tag: 2)

@@ -4,8 +4,9 @@
 import Foundation
 import MPI
 import RealModule
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Collects check results on one rank.
@@ -15,25 +16,40 @@ final class Checks {
     private(set) var passed = 0
     private(set) var failed = 0
 
-    init(comm: Communicator, suite: String) { self.comm = comm; self.suite = suite }
+    init(comm: Communicator, suite: String) {
+        self.comm = comm
+        self.suite = suite
+    }
 
     /// Records `condition`; on failure prints `message` with the rank.
-    func expect(_ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String,
-                file: StaticString = #fileID, line: UInt = #line) {
+    func expect(
+        _ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String,
+        file: StaticString = #fileID, line: UInt = #line
+    ) {
         do {
-            if try condition() { passed += 1; return }
+            if try condition() {
+                passed += 1
+                return
+            }
             failed += 1
-            try? FileHandle.standardError.write(contentsOf: Data(("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): \(message())\n").utf8))
+            try? FileHandle.standardError.write(
+                contentsOf: Data(
+                    ("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): \(message())\n").utf8))
         } catch {
             failed += 1
-            try? FileHandle.standardError.write(contentsOf: Data(("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): threw \(error) — \(message())\n").utf8))
+            try? FileHandle.standardError.write(
+                contentsOf: Data(
+                    ("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): threw \(error) — \(message())\n")
+                        .utf8))
         }
     }
 
     /// Records that `a` and `b` agree to relative tolerance `rtol` of the larger magnitude, or
     /// to `atol` where that is larger (RealModule's `isApproximatelyEqual`).
-    func expectClose(_ a: Double, _ b: Double, rtol: Double = 1e-5, atol: Double = 1e-7, _ what: String,
-                     file: StaticString = #fileID, line: UInt = #line) {
+    func expectClose(
+        _ a: Double, _ b: Double, rtol: Double = 1e-5, atol: Double = 1e-7, _ what: String,
+        file: StaticString = #fileID, line: UInt = #line
+    ) {
         let ok = a.isApproximatelyEqual(to: b, absoluteTolerance: atol, relativeTolerance: rtol)
         expect(ok, "\(what): \(a) vs \(b) (rtol \(rtol))", file: file, line: line)
     }

@@ -26,8 +26,12 @@ func exchangeChecks(_ comm: Communicator) throws -> Int32 {
             try exchange.finish()
             let expected = try comm.allreduce(mine, op: .sum)
             let got = exchange.withSum { Array($0) }
-            c.expect(got == expected, "minimum \(minimum) step \(step): the summed gradient \(got) is MPI_Allreduce's \(expected)")
-            c.expect(exchange.stopRequested == (stopper >= 0), "minimum \(minimum) step \(step): stop requested \(exchange.stopRequested)")
+            c.expect(
+                got == expected,
+                "minimum \(minimum) step \(step): the summed gradient \(got) is MPI_Allreduce's \(expected)")
+            c.expect(
+                exchange.stopRequested == (stopper >= 0),
+                "minimum \(minimum) step \(step): stop requested \(exchange.stopRequested)")
             let norm = expected.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
             c.expectClose(exchange.sumNorm, norm, rtol: 1e-6, atol: 1e-9, "minimum \(minimum) step \(step): sumNorm")
         }

@@ -11,7 +11,9 @@ import TestSupport
 
 func guidedChecks(_ comm: Communicator) throws -> Int32 {
     let c = Checks(comm: comm, suite: "guided")
-    let B = 23, k = 6, kg = 3
+    let B = 23
+    let k = 6
+    let kg = 3
     var rng = SplitMix64(seed: 20_261_128)
     let a = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
     let cand = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
@@ -22,39 +24,70 @@ func guidedChecks(_ comm: Communicator) throws -> Int32 {
 
     let q = (B + comm.size - 1) / comm.size
     var splits = [(0..<comm.size).map { r in max(0, min(q, B - r * q)) }]
-    if comm.size > 1 { var s = [Int](repeating: B / (comm.size - 1), count: comm.size); s[0] = 0; s[comm.size - 1] += B - s.reduce(0, +); splits.append(s) }
+    if comm.size > 1 {
+        var s = [Int](repeating: B / (comm.size - 1), count: comm.size)
+        s[0] = 0
+        s[comm.size - 1] += B - s.reduce(0, +)
+        splits.append(s)
+    }
 
     for drop in NegativeDrop.allCases {
         let fraction = drop == .easyNegatives ? 0.1 : 0.2
-        let whole = try GuideSelection.select(guide: guide, keys: keys, localRows: 0..<B, drop: drop, fraction: fraction)
+        let whole = try GuideSelection.select(
+            guide: guide, keys: keys, localRows: 0..<B, drop: drop, fraction: fraction)
         let plainAll = AnchorTargets(positives: Array(0..<B), offsets: whole.dropOffsets, excluded: whole.dropped)
         let guidedAll = AnchorTargets(positives: whole.neighbours, offsets: whole.dropOffsets, excluded: whole.dropped)
-        c.expect(whole.neighbours.enumerated().allSatisfy { i, n in n != i && keys[n] != keys[i] }, "\(drop): a neighbour is never the row or its token")
+        c.expect(
+            whole.neighbours.enumerated().allSatisfy { i, n in n != i && keys[n] != keys[i] },
+            "\(drop): a neighbour is never the row or its token")
         for counts in splits {
-            let off = counts[..<comm.rank].reduce(0, +), mine = off..<(off + counts[comm.rank])
-            let local = try GuideSelection.select(guide: guide, keys: keys, localRows: mine, drop: drop, fraction: fraction)
-            c.expect(local.neighbours == Array(whole.neighbours[mine]), "\(drop) counts \(counts): neighbours of the slice")
-            c.expect(mine.indices.allSatisfy { Array(local.drops(ofRow: $0 - off)) == Array(whole.drops(ofRow: $0)) },
-                     "\(drop) counts \(counts): drops of the slice")
-            for (name, all, targets) in [("plain", plainAll, AnchorTargets(positives: Array(mine), offsets: local.dropOffsets, excluded: local.dropped)),
-                                         ("guided", guidedAll, AnchorTargets(positives: local.neighbours, offsets: local.dropOffsets, excluded: local.dropped))] {
-                for loss in [ContrastiveLoss(objective: .infoNCE, similarity: .cosine, temperature: 0.1),
-                             ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5),
-                             ContrastiveLoss(objective: .positiveOnly, similarity: .cosine, temperature: 0.5),
-                             ContrastiveLoss(objective: .infoNCE, similarity: .dot, scale: 0.3, temperature: 0.5, stopGradient: true)] {
+            let off = counts[..<comm.rank].reduce(0, +)
+            let mine = off..<(off + counts[comm.rank])
+            let local = try GuideSelection.select(
+                guide: guide, keys: keys, localRows: mine, drop: drop, fraction: fraction)
+            c.expect(
+                local.neighbours == Array(whole.neighbours[mine]), "\(drop) counts \(counts): neighbours of the slice")
+            c.expect(
+                mine.indices.allSatisfy { Array(local.drops(ofRow: $0 - off)) == Array(whole.drops(ofRow: $0)) },
+                "\(drop) counts \(counts): drops of the slice")
+            for (name, all, targets) in [
+                (
+                    "plain", plainAll,
+                    AnchorTargets(positives: Array(mine), offsets: local.dropOffsets, excluded: local.dropped)
+                ),
+                (
+                    "guided", guidedAll,
+                    AnchorTargets(positives: local.neighbours, offsets: local.dropOffsets, excluded: local.dropped)
+                ),
+            ] {
+                for loss in [
+                    ContrastiveLoss(objective: .infoNCE, similarity: .cosine, temperature: 0.1),
+                    ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5),
+                    ContrastiveLoss(objective: .positiveOnly, similarity: .cosine, temperature: 0.5),
+                    ContrastiveLoss(
+                        objective: .infoNCE, similarity: .dot, scale: 0.3, temperature: 0.5, stopGradient: true),
+                ] {
                     let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: cand, targets: all)
-                    let what = "\(drop) \(name) \(loss.objective)/\(loss.similarity)/sg=\(loss.stopGradient) counts \(counts)"
+                    let what =
+                        "\(drop) \(name) \(loss.objective)/\(loss.similarity)/sg=\(loss.stopGradient) counts \(counts)"
                     func run<T: BLASScalar & MPIScalar>(_: T.Type, tol: Double, block: Int) throws {
                         let dist = try MaskedContrastiveLoss<T>(communicator: comm, loss: loss, blockElements: block)
                         var r = ContrastiveResult<T>()
-                        try dist.evaluate(anchors: a.rows(mine).converted(to: T.self), candidates: cand.rows(mine).converted(to: T.self),
-                                          targets: targets, into: &r)
+                        try dist.evaluate(
+                            anchors: a.rows(mine).converted(to: T.self),
+                            candidates: cand.rows(mine).converted(to: T.self),
+                            targets: targets, into: &r)
                         c.expectClose(Double(r.value), ref.value, rtol: tol, atol: tol * 1e-2, "\(what) \(T.self) loss")
-                        let dA = r.dA.converted(to: Double.self), dC = r.dC.converted(to: Double.self)
-                        let refA = ref.dA.rows(mine), refC = ref.dC.rows(mine)
-                        c.expect(mine.isEmpty || maxRelative(dA, refA) < tol, "\(what) \(T.self) dA rows \(maxRelative(dA, refA))")
-                        c.expect(mine.isEmpty || maxRelative(dC, refC) < tol || (loss.stopGradient && dC.maxAbs == 0),
-                                 "\(what) \(T.self) dC rows \(maxRelative(dC, refC))")
+                        let dA = r.dA.converted(to: Double.self)
+                        let dC = r.dC.converted(to: Double.self)
+                        let refA = ref.dA.rows(mine)
+                        let refC = ref.dC.rows(mine)
+                        c.expect(
+                            mine.isEmpty || maxRelative(dA, refA) < tol,
+                            "\(what) \(T.self) dA rows \(maxRelative(dA, refA))")
+                        c.expect(
+                            mine.isEmpty || maxRelative(dC, refC) < tol || (loss.stopGradient && dC.maxAbs == 0),
+                            "\(what) \(T.self) dC rows \(maxRelative(dC, refC))")
                     }
                     try run(Double.self, tol: 1e-10, block: 17)
                     try run(Float.self, tol: 1e-5, block: 1 << 22)

@@ -2,8 +2,9 @@
 // MPI layer's tests). Every rank contributes values that depend on its rank, so a result in
 // the wrong order, at the wrong offset or from the wrong root fails a check.
 import MPI
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An element type the multi-rank checks fill with small integers (exact in every type).
@@ -18,7 +19,9 @@ extension Int64: MPICheckScalar { init(checkValue v: Int) { self = Int64(v) } }
 extension UInt8: MPICheckScalar { init(checkValue v: Int) { self = UInt8(v) } }
 extension UInt64: MPICheckScalar { init(checkValue v: Int) { self = UInt64(v) } }
 
-private let checkTypes: [any MPICheckScalar.Type] = [Float.self, Double.self, Int32.self, Int64.self, UInt8.self, UInt64.self]
+private let checkTypes: [any MPICheckScalar.Type] = [
+    Float.self, Double.self, Int32.self, Int64.self, UInt8.self, UInt64.self,
+]
 
 /// Rank `r`'s value at index `i`: varies with both, so rank order and offsets matter.
 private func value(rank r: Int, index i: Int) -> Int { (i * 7 + r * 13) % 50 + r }
@@ -61,7 +64,8 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
 private func checkPersistentRingAllreduce(_ c: Checks) throws {
     let comm = c.comm
     for n in [1, comm.size, 7, 4099] {
-        let first = n / 3, total = n + 1
+        let first = n / 3
+        let total = n + 1
         let buffer = MPIBuffer<Float>(repeating: 0, count: total)
         let a = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: 0..<first, tag: 11)
         let b = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: first..<n, tag: 12)
@@ -79,7 +83,9 @@ private func checkPersistentRingAllreduce(_ c: Checks) throws {
                 try a.wait()
             }
             let want = try comm.allreduce(mine, op: .sum)
-            c.expect(Array(buffer.array[0..<n]) == want, "PersistentRingAllreduce n=\(n) round \(round): differs from MPI_Allreduce")
+            c.expect(
+                Array(buffer.array[0..<n]) == want,
+                "PersistentRingAllreduce n=\(n) round \(round): differs from MPI_Allreduce")
             c.expect(buffer[n] == -1, "PersistentRingAllreduce n=\(n): wrote outside its parts")
             c.expect(!a.isActive && !b.isActive, "PersistentRingAllreduce n=\(n): still active after completing")
         }
@@ -88,9 +94,12 @@ private func checkPersistentRingAllreduce(_ c: Checks) throws {
         let buffer = MPIBuffer<Float>(repeating: 1, count: 64)
         let r = try PersistentRingAllreduce(communicator: comm, buffer: buffer, range: 0..<64, tag: 13)
         try r.start()
-        c.expect(throwsInvalidArgument { try r.start() }, "PersistentRingAllreduce: a second start while active is refused")
+        c.expect(
+            throwsInvalidArgument { try r.start() }, "PersistentRingAllreduce: a second start while active is refused")
         try r.wait()
-        c.expect(buffer.array == [Float](repeating: Float(comm.size), count: 64), "PersistentRingAllreduce of ones sums to the rank count")
+        c.expect(
+            buffer.array == [Float](repeating: Float(comm.size), count: 64),
+            "PersistentRingAllreduce of ones sums to the rank count")
     }
 }
 
@@ -117,7 +126,8 @@ private func checkRingAllreduce(_ c: Checks) throws {
 }
 
 private func checkAllreduce<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
-    let comm = c.comm, n = 10
+    let comm = c.comm
+    let n = 10
     let mine = values(T.self, rank: comm.rank, count: n)
     let all = (0..<comm.size).map { values(T.self, rank: $0, count: n) }
     let expected: [(ReductionOp, [T])] = [
@@ -137,7 +147,9 @@ private func checkAllreduce<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
 }
 
 private func checkReduceScatter<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
     func sumOverRanks(_ i: Int) -> T { T(checkValue: (0..<size).reduce(0) { $0 + value(rank: $1, index: i) }) }
 
     // Block form: 3 elements per rank; rank r gets elements 3r..<3r+3 of the sum.
@@ -145,7 +157,9 @@ private func checkReduceScatter<T: MPICheckScalar>(_: T.Type, _ c: Checks) throw
     let wantBlock = (3 * rank..<3 * rank + 3).map(sumOverRanks)
     c.expect(block == wantBlock, "\(T.self) reduceScatter block: \(block) != \(wantBlock)")
     let maxBlock = try comm.reduceScatter(values(T.self, rank: rank, count: 3 * size), op: .max)
-    let wantMax = (3 * rank..<3 * rank + 3).map { i in (0..<size).map { T(checkValue: value(rank: $0, index: i)) }.max()! }
+    let wantMax = (3 * rank..<3 * rank + 3).map { i in
+        (0..<size).map { T(checkValue: value(rank: $0, index: i)) }.max()!
+    }
     c.expect(maxBlock == wantMax, "\(T.self) reduceScatter block max: \(maxBlock) != \(wantMax)")
 
     // Uneven counts with a zero: rank 1 gets nothing, rank r otherwise gets r + 2.
@@ -157,15 +171,18 @@ private func checkReduceScatter<T: MPICheckScalar>(_: T.Type, _ c: Checks) throw
     c.expect(uneven == wantUneven, "\(T.self) reduceScatter counts \(counts): \(uneven) != \(wantUneven)")
 
     if size > 1 {
-        c.expect(throwsInvalidArgument { _ = try comm.reduceScatter(values(T.self, rank: rank, count: size + 1), op: .sum) },
-                 "\(T.self) reduceScatter of \(size + 1) elements over \(size) ranks must throw invalidArgument")
+        c.expect(
+            throwsInvalidArgument { _ = try comm.reduceScatter(values(T.self, rank: rank, count: size + 1), op: .sum) },
+            "\(T.self) reduceScatter of \(size + 1) elements over \(size) ranks must throw invalidArgument")
     }
 }
 
 // MARK: gathers
 
 private func checkGathers<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
 
     let gathered = try comm.allgather(values(T.self, rank: rank, count: 3))
     let want = (0..<size).flatMap { values(T.self, rank: $0, count: 3) }
@@ -204,21 +221,25 @@ private func checkGathers<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
 // MARK: broadcast
 
 private func checkBroadcast<T: MPICheckScalar>(_: T.Type, _ c: Checks) throws {
-    let comm = c.comm, root = comm.size - 1
+    let comm = c.comm
+    let root = comm.size - 1
     let rootValues = values(T.self, rank: root, count: 9)
     var buffer = comm.rank == root ? rootValues : [T](repeating: T(checkValue: 63), count: 9)
     try comm.bcast(&buffer, root: root)
     c.expect(buffer == rootValues, "\(T.self) bcast from \(root): \(buffer) != \(rootValues)")
 
     // Only the root knows the length: other ranks pass arrays of a different length.
-    let mine = comm.rank == root ? values(T.self, rank: root, count: 5 + root) : values(T.self, rank: comm.rank, count: comm.rank)
+    let mine =
+        comm.rank == root
+        ? values(T.self, rank: root, count: 5 + root) : values(T.self, rank: comm.rank, count: comm.rank)
     let got = try comm.broadcast(mine, root: root)
     let wantArray = values(T.self, rank: root, count: 5 + root)
     c.expect(got == wantArray, "\(T.self) broadcast array from \(root): \(got) != \(wantArray)")
 }
 
 private func checkBroadcastString(_ c: Checks) throws {
-    let comm = c.comm, root = comm.size - 1
+    let comm = c.comm
+    let root = comm.size - 1
     let text = "from rank \(root) of \(comm.size): héllo ✓"
     let got = try comm.broadcast(comm.rank == root ? text : "", root: root)
     c.expect(got == text, "broadcast string from \(root): \(got)")
@@ -229,17 +250,25 @@ private func checkBroadcastString(_ c: Checks) throws {
 // MARK: point-to-point
 
 private func checkRing(_ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank
-    let right = (rank + 1) % size, left = (rank + size - 1) % size
-    let got: [Double] = try comm.sendrecv(values(Double.self, rank: rank, count: 6), to: right, receiveCount: 6, from: left, tag: 21)
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
+    let right = (rank + 1) % size
+    let left = (rank + size - 1) % size
+    let got: [Double] = try comm.sendrecv(
+        values(Double.self, rank: rank, count: 6), to: right, receiveCount: 6, from: left, tag: 21)
     c.expect(got == values(Double.self, rank: left, count: 6), "ring sendrecv from \(left): \(got)")
-    let back: [Int64] = try comm.sendrecv(values(Int64.self, rank: rank, count: 4), to: left, receiveCount: 4, from: right, tag: 22)
+    let back: [Int64] = try comm.sendrecv(
+        values(Int64.self, rank: rank, count: 4), to: left, receiveCount: 4, from: right, tag: 22)
     c.expect(back == values(Int64.self, rank: right, count: 4), "reverse ring sendrecv from \(right): \(back)")
 }
 
 private func checkNonblockingRing(_ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank
-    let right = (rank + 1) % size, left = (rank + size - 1) % size
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
+    let right = (rank + 1) % size
+    let left = (rank + size - 1) % size
     let fromLeft = MPIBuffer<Float>(repeating: -1, count: 1000)
     let fromRight = MPIBuffer<Float>(repeating: -1, count: 1000)
     let requests = [
@@ -251,7 +280,9 @@ private func checkNonblockingRing(_ c: Checks) throws {
     try Request.waitAll(requests)
     c.expect(requests.allSatisfy { $0.isComplete }, "isend/irecv ring: every request complete after waitAll")
     c.expect(fromLeft.array == values(Float.self, rank: left, count: 1000), "isend/irecv ring from left \(left)")
-    c.expect(fromRight.array == values(Float.self, rank: right, count: 1000, from: 5), "isend/irecv ring from right \(right)")
+    c.expect(
+        fromRight.array == values(Float.self, rank: right, count: 1000, from: 5), "isend/irecv ring from right \(right)"
+    )
 
     let all = MPIBuffer<Int32>(repeating: -1, count: 2 * size)
     try comm.iallgather(MPIBuffer<Int32>([Int32(rank), Int32(rank * rank)]), into: all).wait()
@@ -259,7 +290,10 @@ private func checkNonblockingRing(_ c: Checks) throws {
 }
 
 private func checkOverlappedIallreduce(_ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank, n = 1 << 18
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
+    let n = 1 << 18
     let buffer = MPIBuffer<Float>((0..<n).map { Float($0 % 97 + rank) })
     let request = try comm.iallreduce(buffer, op: .sum)
     // Local work while the reduction is in flight, testing now and then to drive progress.
@@ -281,15 +315,23 @@ private func checkOverlappedIallreduce(_ c: Checks) throws {
 // MARK: communicators
 
 private func checkSplit(_ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
     // Even and odd ranks, ordered in reverse by key.
     let sub = try comm.split(color: rank % 2, key: -rank)
-    guard let sub else { c.expect(false, "split with a color returned nil"); return }
+    guard let sub else {
+        c.expect(false, "split with a color returned nil")
+        return
+    }
     let peers = (0..<size).filter { $0 % 2 == rank % 2 }
     c.expect(sub.size == peers.count, "split size \(sub.size) != \(peers.count)")
-    c.expect(sub.rank == peers.reversed().firstIndex(of: rank), "split rank \(sub.rank) for world rank \(rank) (reverse key order)")
+    c.expect(
+        sub.rank == peers.reversed().firstIndex(of: rank),
+        "split rank \(sub.rank) for world rank \(rank) (reverse key order)")
     let s = try sub.allreduce(Int64(rank), op: .sum)
-    c.expect(s == Int64(peers.reduce(0, +)), "allreduce inside the \(rank % 2 == 0 ? "even" : "odd") communicator: \(s)")
+    c.expect(
+        s == Int64(peers.reduce(0, +)), "allreduce inside the \(rank % 2 == 0 ? "even" : "odd") communicator: \(s)")
     let order = try sub.allgather(Int32(rank))
     c.expect(order == peers.reversed().map(Int32.init), "allgather order inside split: \(order)")
     // A duplicate: same ranks, same order, its own message space (freed with its last copy).
@@ -330,7 +372,10 @@ private func checkBarrier(_ c: Checks) throws {
 }
 
 private func checkLargeAllreduce(_ c: Checks) throws {
-    let comm = c.comm, size = comm.size, rank = comm.rank, n = 4 << 20
+    let comm = c.comm
+    let size = comm.size
+    let rank = comm.rank
+    let n = 4 << 20
     var big = [Float](repeating: 0, count: n)
     big.withUnsafeMutableBufferPointer { p in for i in 0..<n { p[i] = Float(i % 1000 + rank) } }
     try comm.allreduce(inPlace: &big, op: .sum)
@@ -339,9 +384,11 @@ private func checkLargeAllreduce(_ c: Checks) throws {
     big.withUnsafeBufferPointer { p in for i in 0..<n where p[i] != Float(size * (i % 1000) + offset) { bad += 1 } }
     c.expect(bad == 0, "4M-float in-place allreduce: \(bad) elements wrong")
 
-    let maxed = try comm.allreduce(big.withUnsafeBufferPointer { Array($0[0..<1024]) }.map { $0 + Float(rank) }, op: .max)
-    c.expect(maxed.enumerated().allSatisfy { $0.element == Float(size * ($0.offset % 1000) + offset + size - 1) },
-             "out-of-place max after the large allreduce")
+    let maxed = try comm.allreduce(
+        big.withUnsafeBufferPointer { Array($0[0..<1024]) }.map { $0 + Float(rank) }, op: .max)
+    c.expect(
+        maxed.enumerated().allSatisfy { $0.element == Float(size * ($0.offset % 1000) + offset + size - 1) },
+        "out-of-place max after the large allreduce")
 }
 
 private func checkAgreement(_ c: Checks) throws {
@@ -352,7 +399,10 @@ private func checkAgreement(_ c: Checks) throws {
 
 /// Whether `body` throws MPIError.invalidArgument.
 private func throwsInvalidArgument(_ body: () throws -> Void) -> Bool {
-    do { try body(); return false } catch let MPIError.invalidArgument(text) { return !text.isEmpty } catch { return false }
+    do {
+        try body()
+        return false
+    } catch let MPIError.invalidArgument(text) { return !text.isEmpty } catch { return false }
 }
 
 /// Rank 1 (or 0 alone) aborts while the others wait in a barrier: every rank must be gone
@@ -368,7 +418,7 @@ func abortCheck(_ comm: Communicator) throws -> Int32 {
         }
         fputs("\(getpid())\n", f)
         fclose(f)
-        try comm.barrier() // every pid is on disk before anyone aborts
+        try comm.barrier()  // every pid is on disk before anyone aborts
     }
     if comm.rank == min(1, comm.size - 1) {
         comm.abort(code: 3, message: "deliberate abort from the abort check")

@@ -1,23 +1,27 @@
+import Linalg
 // SyntheticChecks — each rank generates only its shard of every data model; per-sample FNV-1a
 // digests are gathered on rank 0 and compared with rank 0 regenerating the whole data set
 // alone (owned by the Synthetic layer). Also checks mini-batch parts across ranks.
 import MPI
-import Linalg
 import Synthetic
 
 func syntheticChecks(_ comm: Communicator) throws -> Int32 {
     let c = Checks(comm: comm, suite: "synthetic")
-    let n = 101   // uneven at 2, 3, 4 ranks
+    let n = 101  // uneven at 2, 3, 4 ranks
     let shard = try Shard(count: n, rank: comm.rank, size: comm.size)
 
-    let signal = SignalNoise(n: n, image: .init(d: 64, signalAxis: 2, snr: 0.4),
-                             text: .init(d: 48, signalAxis: 1, signalNorm: 15), seed: 2024)
+    let signal = SignalNoise(
+        n: n, image: .init(d: 64, signalAxis: 2, snr: 0.4),
+        text: .init(d: 48, signalAxis: 1, signalNorm: 15), seed: 2024)
     let latent = try LatentLinear(n: n, r: 4, d1: 16, d2: 12, seed: 7).makeSampler()
     let cooc = try Cooccurrence(n: n, seed: 9).makeSampler()
 
     /// One digest per sample over every array that sample produces.
     func digests(_ range: Range<Int>) throws -> [UInt64] {
-        var x = Matrix<Float>(rows: 0, cols: 0), t = x, a = x, z = x
+        var x = Matrix<Float>(rows: 0, cols: 0)
+        var t = x
+        var a = x
+        var z = x
         try signal.fillImages(range, into: &x)
         try signal.fillTexts(range, into: &t)
         try signal.fillAugmentedImages(range, draw: 5, into: &a)
@@ -61,7 +65,8 @@ func syntheticChecks(_ comm: Communicator) throws -> Int32 {
 
     // Mini-batch parts gathered over ranks equal the global batch.
     let batches = try MiniBatches(count: n, batchSize: 25, shuffle: true, seed: 3)
-    var mine = [Int](), global = [Int]()
+    var mine = [Int]()
+    var global = [Int]()
     for b in 0..<batches.batchesPerEpoch {
         batches.localBatch(epoch: 2, batch: b, rank: comm.rank, size: comm.size, into: &mine)
         batches.globalBatch(epoch: 2, batch: b, into: &global)

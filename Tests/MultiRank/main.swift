@@ -2,8 +2,9 @@
 // `mpirun -np N multirank-checks SUITE`. Each suite lives in its own file.
 import Foundation
 import MPI
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let suites: [String: (Communicator) throws -> Int32] = [
@@ -17,7 +18,8 @@ let suites: [String: (Communicator) throws -> Int32] = [
 
 let args = CommandLine.arguments
 guard args.count >= 2, let suite = suites[args[1]] else {
-    try? FileHandle.standardError.write(contentsOf: Data(("usage: multirank-checks {\(suites.keys.sorted().joined(separator: "|"))} [args...]\n").utf8))
+    try? FileHandle.standardError.write(
+        contentsOf: Data(("usage: multirank-checks {\(suites.keys.sorted().joined(separator: "|"))} [args...]\n").utf8))
     exit(2)
 }
 do {

@@ -17,7 +17,8 @@ enum Launcher {
     /// test targets call MPI_Init) leaves behind: a nested mpirun would try to join that job.
     static func cleanEnvironment() -> [String: String] {
         ProcessInfo.processInfo.environment.filter { key, _ in
-            !(key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") || key.hasPrefix("ORTE_") || key.hasPrefix("OPAL_") || key.hasPrefix("PMI_"))
+            !(key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") || key.hasPrefix("ORTE_") || key.hasPrefix("OPAL_")
+                || key.hasPrefix("PMI_"))
         }
     }
 
@@ -31,11 +32,15 @@ enum Launcher {
     /// Runs `mpirun -np <ranks> --oversubscribe <exe> <arguments>` with one BLAS thread per
     /// rank, killing it after `timeout` seconds, in `directory` (default: this process's).
     /// Root may run mpirun (env vars below).
-    static func run(ranks: Int, executable: String = "multirank-checks", arguments: [String],
-                    timeout: Double = 300, environment extra: [String: String] = [:], directory: URL? = nil) throws -> Outcome {
+    static func run(
+        ranks: Int, executable: String = "multirank-checks", arguments: [String],
+        timeout: Double = 300, environment extra: [String: String] = [:], directory: URL? = nil
+    ) throws -> Outcome {
         let exe = productsDirectory.appendingPathComponent(executable).path
         guard FileManager.default.isExecutableFile(atPath: exe) else {
-            throw NSError(domain: "Launcher", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(exe) is not built; run `swift build` first"])
+            throw NSError(
+                domain: "Launcher", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: "\(exe) is not built; run `swift build` first"])
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -61,7 +66,10 @@ enum Launcher {
         let reader = DispatchQueue(label: "launcher.read")
         let group = DispatchGroup()
         group.enter()
-        reader.async { output.data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        reader.async {
+            output.data = pipe.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         var timedOut = false
         if exited.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
@@ -71,20 +79,28 @@ enum Launcher {
         p.waitUntilExit()
         group.wait()
         let out = String(decoding: output.data, as: UTF8.self)
-        print("--- mpirun -np \(ranks) \(executable) \(arguments.joined(separator: " ")) (exit \(p.terminationStatus), \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        print(
+            "--- mpirun -np \(ranks) \(executable) \(arguments.joined(separator: " ")) (exit \(p.terminationStatus), \(String(format: "%.1f", Date().timeIntervalSince(start))) s)"
+        )
         print(out, terminator: out.hasSuffix("\n") || out.isEmpty ? "" : "\n")
-        return Outcome(status: p.terminationStatus, output: out, seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+        return Outcome(
+            status: p.terminationStatus, output: out, seconds: Date().timeIntervalSince(start), timedOut: timedOut)
     }
 
     /// Runs a suite at each rank count and asserts it passed.
-    static func assertSuitePasses(_ suite: String, ranks: [Int], extra: [String] = [], timeout: Double = 300,
-                                  file: StaticString = #filePath, line: UInt = #line) throws {
+    static func assertSuitePasses(
+        _ suite: String, ranks: [Int], extra: [String] = [], timeout: Double = 300,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         for n in ranks {
             let o = try run(ranks: n, arguments: [suite] + extra, timeout: timeout)
             XCTAssertFalse(o.timedOut, "\(suite) at \(n) ranks timed out", file: file, line: line)
             XCTAssertEqual(o.status, 0, "\(suite) at \(n) ranks failed:\n\(o.output)", file: file, line: line)
-            XCTAssertTrue(o.output.contains("\(suite) np=\(n): "), "\(suite) at \(n) ranks printed no summary", file: file, line: line)
-            XCTAssertTrue(o.output.contains(" 0 failed"), "\(suite) at \(n) ranks reported failures", file: file, line: line)
+            XCTAssertTrue(
+                o.output.contains("\(suite) np=\(n): "), "\(suite) at \(n) ranks printed no summary", file: file,
+                line: line)
+            XCTAssertTrue(
+                o.output.contains(" 0 failed"), "\(suite) at \(n) ranks reported failures", file: file, line: line)
         }
     }
 }

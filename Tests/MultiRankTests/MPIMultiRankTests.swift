@@ -21,15 +21,17 @@ final class MPIMultiRankTests: XCTestCase {
             XCTAssertNotEqual(o.status, 0, "abort at \(n) ranks: mpirun exited 0")
             XCTAssertLessThan(o.seconds, 20, "abort at \(n) ranks took \(o.seconds) s")
             let message = "deliberate abort from the abort check"
-            XCTAssertEqual(o.output.components(separatedBy: message).count - 1, 1,
-                           "abort at \(n) ranks: the message must appear exactly once:\n\(o.output)")
+            XCTAssertEqual(
+                o.output.components(separatedBy: message).count - 1, 1,
+                "abort at \(n) ranks: the message must appear exactly once:\n\(o.output)")
 
             let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pid") }
             XCTAssertEqual(files.count, n, "abort at \(n) ranks: expected one pid file per rank, got \(files)")
             for file in files {
                 let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
                 guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
-                    XCTFail("abort at \(n) ranks: \(file) holds no pid: \(text)"); continue
+                    XCTFail("abort at \(n) ranks: \(file) holds no pid: \(text)")
+                    continue
                 }
                 XCTAssertTrue(processIsGone(pid), "abort at \(n) ranks: rank process \(pid) (\(file)) is still alive")
             }
@@ -42,8 +44,11 @@ final class MPIMultiRankTests: XCTestCase {
             if kill(pid, 0) != 0 && errno == ESRCH { return true }
             // A zombie still answers kill(pid, 0); treat it as gone once its state says so.
             if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-               let close = stat.lastIndex(of: ")"),
-               stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
+                let close = stat.lastIndex(of: ")"),
+                stat[stat.index(close, offsetBy: 2)] == "Z"
+            {
+                return true
+            }
             usleep(20_000)
         }
         return false

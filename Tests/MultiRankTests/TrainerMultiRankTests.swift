@@ -6,9 +6,11 @@ import XCTest
 
 final class TrainerMultiRankTests: XCTestCase {
     /// A small, fast configuration (signal-noise, d = 100, n = 24, m = 8).
-    static let small = ["--set", "signal_noise.d=100", "--set", "train_samples=24", "--set", "encoder.width=8",
-                        "--set", "probe_train_samples=40", "--set", "test_samples=40", "--set", "log_every=3",
-                        "--set", "optimizer.learning_rate=0.05", "--set", "encoder.init_scale=0.1", "--progress", "none"]
+    static let small = [
+        "--set", "signal_noise.d=100", "--set", "train_samples=24", "--set", "encoder.width=8",
+        "--set", "probe_train_samples=40", "--set", "test_samples=40", "--set", "log_every=3",
+        "--set", "optimizer.learning_rate=0.05", "--set", "encoder.init_scale=0.1", "--progress", "none",
+    ]
 
     var scratch: URL!
 
@@ -21,40 +23,58 @@ final class TrainerMultiRankTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    func train(ranks: Int, _ args: [String], timeout: Double = 240,
-               environment: [String: String] = [:]) throws -> Launcher.Outcome {
-        try Launcher.run(ranks: ranks, executable: "infomax", arguments: ["train"] + args, timeout: timeout,
-                         environment: environment)
+    func train(
+        ranks: Int, _ args: [String], timeout: Double = 240,
+        environment: [String: String] = [:]
+    ) throws -> Launcher.Outcome {
+        try Launcher.run(
+            ranks: ranks, executable: "infomax", arguments: ["train"] + args, timeout: timeout,
+            environment: environment)
     }
 
     /// The test fault (Training/FaultPlan.swift) of a stop request before step `step`.
     static func stop(at step: Int) -> [String: String] { ["INFOMAX_FAULTS": "stop=\(step)"] }
 
     /// Columns of a metrics.csv that must not depend on the rank count (times excluded).
-    static let trajectoryColumns = ["step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
-                                    "text_signal_learning", "train_accuracy", "test_accuracy", "noise_memorization_se",
-                                    "diagnostics_samples", "text_noise_memorization", "signal_inner_product",
-                                    "noise_inner_product", "text_signal_inner_product"]
+    static let trajectoryColumns = [
+        "step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
+        "text_signal_learning", "train_accuracy", "test_accuracy", "noise_memorization_se",
+        "diagnostics_samples", "text_noise_memorization", "signal_inner_product",
+        "noise_inner_product", "text_signal_inner_product",
+    ]
 
     func readCSV(_ url: URL) throws -> [String: [String]] {
         let text = try String(contentsOf: url, encoding: .utf8)
-        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let lines = text.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
         guard let header = lines.first else { return [:] }
         var cols = [String: [String]]()
         for (j, name) in header.enumerated() { cols[name] = lines.dropFirst().map { j < $0.count ? $0[j] : "" } }
         return cols
     }
 
-    func assertSameTrajectory(_ a: URL, _ b: URL, rtol: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line) throws {
-        let ca = try readCSV(a), cb = try readCSV(b)
+    func assertSameTrajectory(
+        _ a: URL, _ b: URL, rtol: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let ca = try readCSV(a)
+        let cb = try readCSV(b)
         XCTAssertEqual(ca["step"], cb["step"], "logged steps differ", file: file, line: line)
         for name in Self.trajectoryColumns {
-            guard let xa = ca[name], let xb = cb[name] else { XCTFail("column \(name) missing", file: file, line: line); continue }
+            guard let xa = ca[name], let xb = cb[name] else {
+                XCTFail("column \(name) missing", file: file, line: line)
+                continue
+            }
             for (i, (sa, sb)) in zip(xa, xb).enumerated() {
-                if sa.isEmpty || sb.isEmpty { XCTAssertEqual(sa, sb, "\(name) row \(i)", file: file, line: line); continue }
-                let va = Double(sa) ?? .nan, vb = Double(sb) ?? .nan
-                XCTAssertLessThanOrEqual(abs(va - vb), 1e-6 + rtol * max(abs(va), abs(vb)),
-                                         "\(name) row \(i): \(sa) vs \(sb)", file: file, line: line)
+                if sa.isEmpty || sb.isEmpty {
+                    XCTAssertEqual(sa, sb, "\(name) row \(i)", file: file, line: line)
+                    continue
+                }
+                let va = Double(sa) ?? .nan
+                let vb = Double(sb) ?? .nan
+                XCTAssertLessThanOrEqual(
+                    abs(va - vb), 1e-6 + rtol * max(abs(va), abs(vb)),
+                    "\(name) row \(i): \(sa) vs \(sb)", file: file, line: line)
             }
         }
     }
@@ -65,7 +85,9 @@ final class TrainerMultiRankTests: XCTestCase {
             let out = scratch.appendingPathComponent("np\(n)")
             let o = try train(ranks: n, Self.small + ["--mode", "compare", "--steps", "12", "--output", out.path])
             XCTAssertEqual(o.status, 0, o.output)
-            XCTAssertTrue(o.output.contains("multi-modal") && o.output.contains("single-modal"), "comparison table missing:\n\(o.output)")
+            XCTAssertTrue(
+                o.output.contains("multi-modal") && o.output.contains("single-modal"),
+                "comparison table missing:\n\(o.output)")
             folders.append(out)
         }
         for mode in ["multi-modal", "single-modal"] {
@@ -75,8 +97,12 @@ final class TrainerMultiRankTests: XCTestCase {
             }
         }
         // The output folder is complete: config, sweep, comparison, summaries.
-        for name in ["config.json", "sweep.json", "comparison.csv", "points/multi-modal/summary.json", "points/single-modal/metrics.jsonl"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: folders[1].appendingPathComponent(name).path), "\(name) missing")
+        for name in [
+            "config.json", "sweep.json", "comparison.csv", "points/multi-modal/summary.json",
+            "points/single-modal/metrics.jsonl",
+        ] {
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: folders[1].appendingPathComponent(name).path), "\(name) missing")
         }
     }
 
@@ -84,32 +110,43 @@ final class TrainerMultiRankTests: XCTestCase {
         // Global batch 9 of n = 25: 9 divides neither n nor splits evenly over 2 or 4 ranks, and
         // 10 steps cross three epoch boundaries inside a batch (the Feistel epoch shuffle). Adam,
         // a cosine schedule; noise memorization on a fixed subset of 10 of the 25 samples.
-        let args = Self.small + ["--mode", "multi-modal", "--steps", "10", "--set", "train_samples=25", "--set", "batch_size=9",
-                                 "--set", "optimizer.kind=adam", "--set", "optimizer.learning_rate=0.01",
-                                 "--set", "optimizer.schedule=cosine", "--set", "log_every=1", "--set", "diagnostics_samples=10"]
+        let args =
+            Self.small + [
+                "--mode", "multi-modal", "--steps", "10", "--set", "train_samples=25", "--set", "batch_size=9",
+                "--set", "optimizer.kind=adam", "--set", "optimizer.learning_rate=0.01",
+                "--set", "optimizer.schedule=cosine", "--set", "log_every=1", "--set", "diagnostics_samples=10",
+            ]
         let folders = (1...4).map { scratch.appendingPathComponent("mb\($0)") }
         for (i, folder) in folders.enumerated() {
             let o = try train(ranks: i + 1, args + ["--output", folder.path])
             XCTAssertEqual(o.status, 0, o.output)
         }
         for folder in folders.dropFirst() {
-            try assertSameTrajectory(folders[0].appendingPathComponent("metrics.csv"), folder.appendingPathComponent("metrics.csv"))
+            try assertSameTrajectory(
+                folders[0].appendingPathComponent("metrics.csv"), folder.appendingPathComponent("metrics.csv"))
         }
         let csv = try readCSV(folders[0].appendingPathComponent("metrics.csv"))
         let rows = csv["loss"] ?? []
         XCTAssertEqual(rows.count, 11, "a row per step plus the final one")
         XCTAssertNotEqual(rows.first, rows.dropFirst().first, "mini-batches differ from step to step")
-        XCTAssertEqual(Set((csv["diagnostics_samples"] ?? []).map { Double($0) }), [10], "the metrics say the diagnostics used a subset of 10")
+        XCTAssertEqual(
+            Set((csv["diagnostics_samples"] ?? []).map { Double($0) }), [10],
+            "the metrics say the diagnostics used a subset of 10")
         // ρ = 0 at step 0 (no change from W(0) yet): SE 0 there; after it, a subset estimate has one.
         XCTAssertEqual(csv["noise_memorization_se"]?.first.flatMap { Double($0) }, 0, "ρ = 0 at step 0")
-        XCTAssertTrue((csv["noise_memorization_se"] ?? []).dropFirst().allSatisfy { (Double($0) ?? 0) > 0 },
-                      "a subset estimate has a standard error")
+        XCTAssertTrue(
+            (csv["noise_memorization_se"] ?? []).dropFirst().allSatisfy { (Double($0) ?? 0) > 0 },
+            "a subset estimate has a standard error")
     }
 
     func testSignalCheckpointsAndResumeMatchesUninterrupted() throws {
         let steps = "600"
         let reference = scratch.appendingPathComponent("reference")
-        let r = try train(ranks: 2, Self.small + ["--mode", "single-modal", "--steps", steps, "--set", "log_every=50", "--output", reference.path])
+        let r = try train(
+            ranks: 2,
+            Self.small + [
+                "--mode", "single-modal", "--steps", steps, "--set", "log_every=50", "--output", reference.path,
+            ])
         XCTAssertEqual(r.status, 0, r.output)
 
         // Interrupted run: SIGUSR1 to mpirun (which forwards it to every rank) once rows appear.
@@ -117,10 +154,13 @@ final class TrainerMultiRankTests: XCTestCase {
         let exe = Launcher.productsDirectory.appendingPathComponent("infomax").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["mpirun", "-np", "2", "--oversubscribe", "--bind-to", "none", exe, "train"] + Self.small
+        p.arguments =
+            ["mpirun", "-np", "2", "--oversubscribe", "--bind-to", "none", exe, "train"] + Self.small
             + ["--mode", "single-modal", "--steps", steps, "--set", "log_every=50", "--output", out.path]
         var env = Launcher.cleanEnvironment()
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OPENBLAS_NUM_THREADS"] = "1"
         // Every step at least 10 ms longer (the test fault slow=*:0.01): the run lasts over 6 s
         // however fast the code, so the signal finds it running.
         env["INFOMAX_FAULTS"] = "slow=*:0.01"
@@ -143,35 +183,58 @@ final class TrainerMultiRankTests: XCTestCase {
         kill(p.processIdentifier, SIGUSR1)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 75, "a signalled run exits 75 after its checkpoint")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "no checkpoint written")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path),
+            "no checkpoint written")
         let partial = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
         XCTAssertTrue(partial.contains("\"checkpointed\""), partial)
 
         // Without --resume the folder is refused; with it the run completes.
-        let refused = try train(ranks: 2, Self.small + ["--mode", "single-modal", "--steps", steps, "--output", out.path])
+        let refused = try train(
+            ranks: 2, Self.small + ["--mode", "single-modal", "--steps", steps, "--output", out.path])
         XCTAssertEqual(refused.status, 64, refused.output)
         XCTAssertTrue(refused.output.contains("--resume"), refused.output)
-        let resumed = try train(ranks: 2, Self.small + ["--mode", "single-modal", "--steps", steps, "--set", "log_every=50",
-                                                        "--output", out.path, "--resume"])
+        let resumed = try train(
+            ranks: 2,
+            Self.small + [
+                "--mode", "single-modal", "--steps", steps, "--set", "log_every=50",
+                "--output", out.path, "--resume",
+            ])
         XCTAssertEqual(resumed.status, 0, resumed.output)
         try assertSameTrajectory(reference.appendingPathComponent("metrics.csv"), metrics, rtol: 1e-5)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "checkpoint left after completion")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path),
+            "checkpoint left after completion")
 
         // A checkpoint from another configuration (d differs) is refused with the key named.
         let other = scratch.appendingPathComponent("other")
-        let o1 = try train(ranks: 1, Self.small + ["--mode", "single-modal", "--steps", "40", "--set", "checkpoint_every=10",
-                                                   "--output", other.path])
+        let o1 = try train(
+            ranks: 1,
+            Self.small + [
+                "--mode", "single-modal", "--steps", "40", "--set", "checkpoint_every=10",
+                "--output", other.path,
+            ])
         XCTAssertEqual(o1.status, 0, o1.output)
         // Completed runs delete their checkpoint; make one by signalling is slow, so copy the
         // interrupted run's checkpoint format: write it through a resumable run stopped early.
-        let ck = try train(ranks: 1, Self.small + ["--mode", "single-modal", "--steps", "40", "--output", other.path, "--force",
-                                                   "--set", "checkpoint_every=10"], environment: Self.stop(at: 20))
+        let ck = try train(
+            ranks: 1,
+            Self.small + [
+                "--mode", "single-modal", "--steps", "40", "--output", other.path, "--force",
+                "--set", "checkpoint_every=10",
+            ], environment: Self.stop(at: 20))
         XCTAssertEqual(ck.status, 75, ck.output)
-        let mismatch = try train(ranks: 2, Self.small + ["--mode", "single-modal", "--steps", "40", "--output", other.path, "--resume",
-                                                         "--set", "signal_noise.d=120"])
+        let mismatch = try train(
+            ranks: 2,
+            Self.small + [
+                "--mode", "single-modal", "--steps", "40", "--output", other.path, "--resume",
+                "--set", "signal_noise.d=120",
+            ])
         XCTAssertEqual(mismatch.status, 65, mismatch.output)
         XCTAssertTrue(mismatch.output.contains("signal_noise.d"), mismatch.output)
-        XCTAssertEqual(mismatch.output.components(separatedBy: "infomax: error").count - 1, 1, "error printed once:\n\(mismatch.output)")
+        XCTAssertEqual(
+            mismatch.output.components(separatedBy: "infomax: error").count - 1, 1,
+            "error printed once:\n\(mismatch.output)")
     }
 
     /// Elastic resume: a checkpoint written at P ranks resumes at Q ≠ P ranks (a job that lost
@@ -179,8 +242,11 @@ final class TrainerMultiRankTests: XCTestCase {
     /// every row: 2 → 3, 4 → 2 and 3 → 1, with uneven mini-batch splits and Adam's state.
     /// (Tests/multihost/run.sh does the same across namespace hosts.)
     func testElasticResumeAtAnotherRankCountMatchesUninterrupted() throws {
-        let args = Self.small + ["--mode", "multi-modal", "--steps", "24", "--set", "batch_size=9", "--set", "optimizer.kind=adam",
-                                 "--set", "optimizer.learning_rate=0.01", "--set", "optimizer.schedule=cosine", "--set", "log_every=1"]
+        let args =
+            Self.small + [
+                "--mode", "multi-modal", "--steps", "24", "--set", "batch_size=9", "--set", "optimizer.kind=adam",
+                "--set", "optimizer.learning_rate=0.01", "--set", "optimizer.schedule=cosine", "--set", "log_every=1",
+            ]
         let reference = scratch.appendingPathComponent("elastic-ref")
         let r = try train(ranks: 1, args + ["--output", reference.path])
         XCTAssertEqual(r.status, 0, r.output)
@@ -188,13 +254,18 @@ final class TrainerMultiRankTests: XCTestCase {
             let out = scratch.appendingPathComponent("elastic-\(p)to\(q)")
             let first = try train(ranks: p, args + ["--output", out.path], environment: Self.stop(at: 10))
             XCTAssertEqual(first.status, 75, "\(p) ranks, stopped at step 10:\n\(first.output)")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "\(p) ranks wrote no checkpoint")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path),
+                "\(p) ranks wrote no checkpoint")
             let second = try train(ranks: q, args + ["--output", out.path, "--resume"])
             XCTAssertEqual(second.status, 0, "\(p) → \(q) ranks:\n\(second.output)")
             let summary = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
-            XCTAssertTrue(summary.contains("\"resumed_from_step\" : 10"), "\(p) → \(q): not resumed from step 10: \(summary)")
-            XCTAssertTrue(summary.contains("\"ranks\" : \(q)") || summary.contains("\"ranks\": \(q)"), "\(p) → \(q): \(summary)")
-            try assertSameTrajectory(reference.appendingPathComponent("metrics.csv"), out.appendingPathComponent("metrics.csv"))
+            XCTAssertTrue(
+                summary.contains("\"resumed_from_step\" : 10"), "\(p) → \(q): not resumed from step 10: \(summary)")
+            XCTAssertTrue(
+                summary.contains("\"ranks\" : \(q)") || summary.contains("\"ranks\": \(q)"), "\(p) → \(q): \(summary)")
+            try assertSameTrajectory(
+                reference.appendingPathComponent("metrics.csv"), out.appendingPathComponent("metrics.csv"))
         }
     }
 
@@ -215,7 +286,12 @@ final class TrainerMultiRankTests: XCTestCase {
             (["--set", "train_samples=-5"], 64, "train_samples"),
             (["--set", "train_samples=3"], 64, "at least the number of ranks"),
             (["--set", "model=\"cifar\""], 64, "one of signal-noise"),
-            (["--set", "optimizer.learning_rate=1e30", "--set", "loss.similarity=\"dot\"", "--mode", "multi-modal", "--steps", "50"], 70, "became"),
+            (
+                [
+                    "--set", "optimizer.learning_rate=1e30", "--set", "loss.similarity=\"dot\"", "--mode",
+                    "multi-modal", "--steps", "50",
+                ], 70, "became"
+            ),
             (["--bogus-flag"], 64, "bogus"),
         ]
         for c in cases {

@@ -1,11 +1,13 @@
 // Tests of the SVG charts: well-formed XML, nice ticks covering the data, NaN gaps, legends, bars.
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import XCTest
-@testable import Report
 import RunRecords
+import XCTest
+
+@testable import Report
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// A test's scratch folder under the temporary directory, shared by the Report tests that write
 /// fixture folders; `REPORT_KEEP_FIXTURES=1` keeps it (e.g. to render the reports).
@@ -41,7 +43,9 @@ final class SVGInspector: NSObject, XMLParserDelegate {
     static func chartTitles(in html: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
         var titles: [String] = []
         var rest = html[...]
-        while let open = rest.range(of: "<svg "), let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex) {
+        while let open = rest.range(of: "<svg "),
+            let close = rest.range(of: "</svg>", range: open.upperBound..<rest.endIndex)
+        {
             let svg = String(rest[open.lowerBound..<close.upperBound])
             if let t = svg.range(of: "<title>"), let e = svg.range(of: "</title>") {
                 titles.append(String(svg[t.upperBound..<e.lowerBound]).replacingOccurrences(of: "&amp;", with: "&"))
@@ -59,7 +63,10 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         return parser.parse() ? inspector : nil
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String]
+    ) {
         elements[name, default: 0] += 1
         self.attributes.append(attributes.merging(["_element": name]) { a, _ in a })
         current = ""
@@ -73,7 +80,10 @@ final class SVGInspector: NSObject, XMLParserDelegate {
 
 final class ReportChartTests: XCTestCase {
     func testLinearTicksAreNiceAndCoverTheData() {
-        let cases: [(Double, Double)] = [(0, 1), (0.013, 0.987), (-3.2, 7.9), (1, 200), (0.5, 0.5), (1234, 98765), (-1e-5, 3e-5), (0.1, 0.3), (99.5, 100.5)]
+        let cases: [(Double, Double)] = [
+            (0, 1), (0.013, 0.987), (-3.2, 7.9), (1, 200), (0.5, 0.5), (1234, 98765), (-1e-5, 3e-5), (0.1, 0.3),
+            (99.5, 100.5),
+        ]
         for (lo, hi) in cases {
             let t = NiceTicks.linear(min: lo, max: hi)
             XCTAssertGreaterThanOrEqual(t.count, 3, "\(lo)...\(hi): \(t)")
@@ -105,12 +115,19 @@ final class ReportChartTests: XCTestCase {
 
     func testLineChartIsWellFormedWithLegendBandsAndReferences() throws {
         let x = (0..<50).map(Double.init)
-        let chart = LineChart(title: "Loss & <friends>", subtitle: "mean over 3 seeds", xLabel: "step", yLabel: "loss",
-                              series: [LineSeries(name: "single-modal", x: x, y: x.map { exp(-$0 / 10) }, low: x.map { exp(-$0 / 10) * 0.9 }, high: x.map { exp(-$0 / 10) * 1.1 }),
-                                       LineSeries(name: "multi \"modal\"", x: x, y: x.map { 1 / ($0 + 1) })],
-                              references: [.horizontal("floor", y: 0.05)])
+        let chart = LineChart(
+            title: "Loss & <friends>", subtitle: "mean over 3 seeds", xLabel: "step", yLabel: "loss",
+            series: [
+                LineSeries(
+                    name: "single-modal", x: x, y: x.map { exp(-$0 / 10) }, low: x.map { exp(-$0 / 10) * 0.9 },
+                    high: x.map { exp(-$0 / 10) * 1.1 }),
+                LineSeries(name: "multi \"modal\"", x: x, y: x.map { 1 / ($0 + 1) }),
+            ],
+            references: [.horizontal("floor", y: 0.05)])
         let svg = chart.svg()
-        XCTAssertTrue(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"380\" viewBox=\"0 0 600 380\""))
+        XCTAssertTrue(
+            svg.hasPrefix(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"380\" viewBox=\"0 0 600 380\""))
         let doc = try XCTUnwrap(SVGInspector.inspect(svg), "SVG must parse as XML")
         XCTAssertTrue(doc.texts.contains("single-modal"))
         XCTAssertTrue(doc.texts.contains("multi \"modal\""))
@@ -129,14 +146,19 @@ final class ReportChartTests: XCTestCase {
 
     func testHeatmapShowsEveryCellWithItsValueAndAColourBar() throws {
         // 2 rows × 3 columns of a gap, one missing cell; diverging around 0.
-        let chart = HeatmapChart(title: "Gap", xLabel: "snr", yLabel: "n", columns: ["0.05", "0.1", "0.2"], rows: ["50", "100"],
-                                 values: [[0.1, -0.2, .nan], [0.4, 0.25, 0]],
-                                 details: [["a", "b", "c"], ["min 0.3, max 0.5 over 3 seeds", "e", "f"]],
-                                 valueLabel: "test accuracy gap", diverging: true)
+        let chart = HeatmapChart(
+            title: "Gap", xLabel: "snr", yLabel: "n", columns: ["0.05", "0.1", "0.2"], rows: ["50", "100"],
+            values: [[0.1, -0.2, .nan], [0.4, 0.25, 0]],
+            details: [["a", "b", "c"], ["min 0.3, max 0.5 over 3 seeds", "e", "f"]],
+            valueLabel: "test accuracy gap", diverging: true)
         let svg = chart.svg()
         let doc = try XCTUnwrap(SVGInspector.inspect(svg), "SVG must parse as XML")
-        for v in ["0.1", "-0.2", "0.4", "0.25", "n/a"] { XCTAssertTrue(doc.texts.contains(v), "cell value \(v) written") }
-        XCTAssertTrue(doc.texts.contains("snr = 0.05, n = 100: test accuracy gap 0.4 (min 0.3, max 0.5 over 3 seeds)"), "hover title: \(doc.texts)")
+        for v in ["0.1", "-0.2", "0.4", "0.25", "n/a"] {
+            XCTAssertTrue(doc.texts.contains(v), "cell value \(v) written")
+        }
+        XCTAssertTrue(
+            doc.texts.contains("snr = 0.05, n = 100: test accuracy gap 0.4 (min 0.3, max 0.5 over 3 seeds)"),
+            "hover title: \(doc.texts)")
         XCTAssertTrue(doc.texts.contains("test accuracy gap"), "colour bar label")
         // 6 cells + 32 colour-bar bands + frames and background.
         XCTAssertGreaterThanOrEqual(doc.elements["rect"] ?? 0, 6 + 32)
@@ -151,8 +173,11 @@ final class ReportChartTests: XCTestCase {
     func testNaNsMakeGapsNotCrashes() throws {
         let x: [Double] = [0, 1, 2, 3, 4, 5, 6, 7]
         let y: [Double] = [1, 2, .nan, 4, 5, .infinity, 7, .nan]
-        let chart = LineChart(title: "gaps", xLabel: "x", yLabel: "y",
-                              series: [LineSeries(name: "a", x: x, y: y, low: y.map { $0 - 0.5 }, high: y.map { $0 + 0.5 }, markers: false)])
+        let chart = LineChart(
+            title: "gaps", xLabel: "x", yLabel: "y",
+            series: [
+                LineSeries(name: "a", x: x, y: y, low: y.map { $0 - 0.5 }, high: y.map { $0 + 0.5 }, markers: false)
+            ])
         let svg = chart.svg()
         let doc = try XCTUnwrap(SVGInspector.inspect(svg))
         XCTAssertEqual(doc.elements["path"], 2, "segments [0,1] and [3,4]; [6] is isolated")
@@ -161,40 +186,54 @@ final class ReportChartTests: XCTestCase {
         XCTAssertFalse(svg.contains("nan") || svg.contains("inf"))
 
         // Log axes drop non-positive values.
-        let logChart = LineChart(title: "log", xLabel: "x", yLabel: "y", xScale: .log, yScale: .log,
-                                 series: [LineSeries(name: "b", x: [0, 1, 10, 100], y: [1, -1, 10, 100], markers: false)])
+        let logChart = LineChart(
+            title: "log", xLabel: "x", yLabel: "y", xScale: .log, yScale: .log,
+            series: [LineSeries(name: "b", x: [0, 1, 10, 100], y: [1, -1, 10, 100], markers: false)])
         let logDoc = try XCTUnwrap(SVGInspector.inspect(logChart.svg()))
         XCTAssertEqual(logDoc.elements["path"], 1)
         XCTAssertTrue(logDoc.texts.contains("100"))
 
         // All-NaN and empty charts render with a "no data" note.
-        for c in [LineChart(title: "empty", xLabel: "x", yLabel: "y"),
-                  LineChart(title: "allnan", xLabel: "x", yLabel: "y", series: [LineSeries(name: "n", x: [1, 2], y: [.nan, .nan])])] {
+        for c in [
+            LineChart(title: "empty", xLabel: "x", yLabel: "y"),
+            LineChart(
+                title: "allnan", xLabel: "x", yLabel: "y", series: [LineSeries(name: "n", x: [1, 2], y: [.nan, .nan])]),
+        ] {
             let d = try XCTUnwrap(SVGInspector.inspect(c.svg()))
             XCTAssertTrue(d.texts.contains("no data"))
         }
     }
 
     func testTickLabelsAppearAndPointsStayInsideThePlot() throws {
-        let chart = LineChart(title: "t", xLabel: "step", yLabel: "acc", series: [LineSeries(name: "s", x: [0, 100, 200], y: [0.5, 0.75, 0.98])],
-                              yIncludes: [0, 1])
+        let chart = LineChart(
+            title: "t", xLabel: "step", yLabel: "acc",
+            series: [LineSeries(name: "s", x: [0, 100, 200], y: [0.5, 0.75, 0.98])],
+            yIncludes: [0, 1])
         let doc = try XCTUnwrap(SVGInspector.inspect(chart.svg()))
-        for label in ["0", "50", "100", "150", "200", "0.0", "0.2", "1.0"] { XCTAssertTrue(doc.texts.contains(label), "tick label \(label)") }
+        for label in ["0", "50", "100", "150", "200", "0.0", "0.2", "1.0"] {
+            XCTAssertTrue(doc.texts.contains(label), "tick label \(label)")
+        }
         let circles = doc.attributes.filter { $0["_element"] == "circle" }
         XCTAssertEqual(circles.count, 3)
         for c in circles {
-            let cx = Double(c["cx"] ?? "") ?? -1, cy = Double(c["cy"] ?? "") ?? -1
+            let cx = Double(c["cx"] ?? "") ?? -1
+            let cy = Double(c["cy"] ?? "") ?? -1
             XCTAssertTrue((0...600).contains(cx) && (0...380).contains(cy))
         }
     }
 
     func testBarChartGroupsBarsWithErrorBars() throws {
-        let chart = BarChart(title: "Accuracy", yLabel: "accuracy", categories: ["single", "multi"],
-                             series: [BarSeries(name: "train", values: [0.88, 0.87], low: [0.85, 0.84], high: [0.9, 0.9]),
-                                      BarSeries(name: "test", values: [0.13, .nan])], yIncludes: [0, 1])
+        let chart = BarChart(
+            title: "Accuracy", yLabel: "accuracy", categories: ["single", "multi"],
+            series: [
+                BarSeries(name: "train", values: [0.88, 0.87], low: [0.85, 0.84], high: [0.9, 0.9]),
+                BarSeries(name: "test", values: [0.13, .nan]),
+            ], yIncludes: [0, 1])
         let svg = chart.svg()
         let doc = try XCTUnwrap(SVGInspector.inspect(svg))
-        let bars = doc.attributes.filter { $0["_element"] == "rect" && $0["fill"] != "#ffffff" && $0["fill"] != "#fbfbfb" && $0["width"] != "14" }
+        let bars = doc.attributes.filter {
+            $0["_element"] == "rect" && $0["fill"] != "#ffffff" && $0["fill"] != "#fbfbfb" && $0["width"] != "14"
+        }
         XCTAssertEqual(bars.count, 3, "three finite bars")
         XCTAssertTrue(doc.texts.contains("n/a"))
         XCTAssertTrue(doc.texts.contains("train") && doc.texts.contains("test"))
@@ -207,9 +246,13 @@ final class ReportChartTests: XCTestCase {
     }
 
     func testClipPathIdsDifferBetweenCharts() {
-        let a = LineChart(title: "A", xLabel: "x", yLabel: "y", series: [LineSeries(name: "s", x: [1, 2], y: [1, 2])]).svg()
-        let b = LineChart(title: "B", xLabel: "x", yLabel: "y", series: [LineSeries(name: "s", x: [1, 2], y: [1, 3])]).svg()
-        func clip(_ s: String) -> String? { s.range(of: "clipPath id=\"[^\"]+\"", options: .regularExpression).map { String(s[$0]) } }
+        let a = LineChart(title: "A", xLabel: "x", yLabel: "y", series: [LineSeries(name: "s", x: [1, 2], y: [1, 2])])
+            .svg()
+        let b = LineChart(title: "B", xLabel: "x", yLabel: "y", series: [LineSeries(name: "s", x: [1, 2], y: [1, 3])])
+            .svg()
+        func clip(_ s: String) -> String? {
+            s.range(of: "clipPath id=\"[^\"]+\"", options: .regularExpression).map { String(s[$0]) }
+        }
         XCTAssertNotNil(clip(a))
         XCTAssertNotEqual(clip(a), clip(b))
     }

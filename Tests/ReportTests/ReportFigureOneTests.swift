@@ -4,9 +4,10 @@
 // and a page that never scrolls sideways at 1300 px (a pure check of the HTML and CSS, and a
 // rendered check in headless Chromium when it is installed).
 import Foundation
-import XCTest
-@testable import Report
 import RunRecords
+import XCTest
+
+@testable import Report
 
 final class ReportFigureOneTests: XCTestCase {
     var dir: URL!
@@ -31,8 +32,9 @@ final class ReportFigureOneTests: XCTestCase {
                 points.append(["name": .string(name), "values": .object(values), "folder": .string("points/\(name)")])
                 let run = url.appendingPathComponent("points/\(name)")
                 try ReportFixtures.writeRun(at: run, mode: mode, snr: 1, seed: seed)
-                var s = ReportFixtures.summary(mode: mode, seed: seed, ranks: 2,
-                                               secondsPerStep: 0.01 + Double(seed) * 0.001)
+                var s = ReportFixtures.summary(
+                    mode: mode, seed: seed, ranks: 2,
+                    secondsPerStep: 0.01 + Double(seed) * 0.001)
                 s.finalLoss = 0.1 + Double(seed) * 0.01
                 s.testAccuracy = mode == "multi-modal" ? 0.97 + Double(seed) * 0.01 : 0.55
                 s.trainAccuracy = 1
@@ -71,18 +73,21 @@ final class ReportFigureOneTests: XCTestCase {
         }
         XCTAssertEqual(inspector.texts.filter { $0 == "epoch" }.count, 4, "x axis: the epoch")
         XCTAssertTrue(inspector.texts.contains("multi-modal") && inspector.texts.contains("single-modal"), "legend")
-        XCTAssertTrue(html.contains(
-            "lines = mean over 3 seeds; shaded bands = mean ± 1 standard deviation over seeds"))
+        XCTAssertTrue(
+            html.contains(
+                "lines = mean over 3 seeds; shaded bands = mean ± 1 standard deviation over seeds"))
 
         // Its data: panel,series,x,y,low,high; loss at epoch 0 is 1.5 + 0.01·seed: mean 1.52, s.d. 0.01.
-        let data = try CSVTable(contentsOf: sweep.appendingPathComponent(
-            "report_data/01-figure-1-multi-modal-vs-single-modal-contrastive-learning.csv"))
+        let data = try CSVTable(
+            contentsOf: sweep.appendingPathComponent(
+                "report_data/01-figure-1-multi-modal-vs-single-modal-contrastive-learning.csv"))
         XCTAssertEqual(data.header, ["panel", "series", "x", "y", "low", "high"])
         XCTAssertEqual(Set(data.strings("panel") ?? []).count, 4)
         XCTAssertEqual(Set(data.strings("series") ?? []), ["multi-modal", "single-modal", "chance (0.5)"])
-        let loss0 = try XCTUnwrap(rows(data).first {
-            $0["panel"] == "(a) Training loss" && $0["series"] == "multi-modal" && $0.number("x") == 0
-        })
+        let loss0 = try XCTUnwrap(
+            rows(data).first {
+                $0["panel"] == "(a) Training loss" && $0["series"] == "multi-modal" && $0.number("x") == 0
+            })
         XCTAssertEqual(loss0.number("y") ?? 0, 1.52, accuracy: 1e-12)
         XCTAssertEqual(loss0.number("low") ?? 0, 1.51, accuracy: 1e-12)
         XCTAssertEqual(loss0.number("high") ?? 0, 1.53, accuracy: 1e-12)
@@ -96,26 +101,38 @@ final class ReportFigureOneTests: XCTestCase {
         }
         // The final train accuracy is 1 at every point: the accuracy bars show the test accuracy only.
         let bars = try XCTUnwrap(titles.firstIndex(of: "Final accuracy per setting"))
-        let barData = try CSVTable(contentsOf: sweep.appendingPathComponent(
-            String(format: "report_data/%02d-final-accuracy-per-setting.csv", bars + 1)))
+        let barData = try CSVTable(
+            contentsOf: sweep.appendingPathComponent(
+                String(format: "report_data/%02d-final-accuracy-per-setting.csv", bars + 1)))
         XCTAssertEqual(Set(barData.strings("series") ?? []), ["test"])
         XCTAssertTrue(html.contains("Constant along training in every run (not charted): learning_rate = 0.01"))
-        XCTAssertTrue(html.contains("The same at every point (not charted): train_accuracy = 1, "
-            + "diagnostics_samples = 100, noise_memorization_se = 0"), "summary constants")
+        XCTAssertTrue(
+            html.contains(
+                "The same at every point (not charted): train_accuracy = 1, "
+                    + "diagnostics_samples = 100, noise_memorization_se = 0"), "summary constants")
         // Figure 1's curves are not drawn a second time.
         XCTAssertFalse(titles.contains("Training loss during training"))
 
         // Timings: a section of their own after the science, before the table of every point.
         let sections = html.components(separatedBy: "<h2>").dropFirst().map { String($0.prefix { $0 != "<" }) }
-        XCTAssertEqual(sections, ["Figure 1 (Huang et al., NeurIPS 2024)", "Final results",
-                                  "Training curves per setting", "Timings", "All points"])
+        XCTAssertEqual(
+            sections,
+            [
+                "Figure 1 (Huang et al., NeurIPS 2024)", "Final results",
+                "Training curves per setting", "Timings", "All points",
+            ])
         let timingPart = try XCTUnwrap(html.components(separatedBy: "<h2>Timings</h2>").last)
         let timingTitles = SVGInspector.chartTitles(in: timingPart.components(separatedBy: "<h2>").first ?? "")
-        XCTAssertEqual(timingTitles, ["Time per step per setting", "Compute time during training",
-                                      "Communication time during training"])
+        XCTAssertEqual(
+            timingTitles,
+            [
+                "Time per step per setting", "Compute time during training",
+                "Communication time during training",
+            ])
         let sciencePart = html.components(separatedBy: "<h2>Timings</h2>").first ?? ""
-        XCTAssertFalse(SVGInspector.chartTitles(in: sciencePart).contains { $0.lowercased().contains("time") },
-                       "no timing chart among the science")
+        XCTAssertFalse(
+            SVGInspector.chartTitles(in: sciencePart).contains { $0.lowercased().contains("time") },
+            "no timing chart among the science")
 
         // One CSV per chart, each linked.
         let dataPath = sweep.appendingPathComponent("report_data").path
@@ -129,10 +146,11 @@ final class ReportFigureOneTests: XCTestCase {
         try writeCompare(at: run, seeds: nil)
         let report = RunFolderReport(folder: run)
         let items = try report.build().items
-        let figure = try XCTUnwrap(items.lazy.compactMap { item -> PanelFigure? in
-            if case let .chart(chart, _) = item { return chart as? PanelFigure }
-            return nil
-        }.first)
+        let figure = try XCTUnwrap(
+            items.lazy.compactMap { item -> PanelFigure? in
+                if case .chart(let chart, _) = item { return chart as? PanelFigure }
+                return nil
+            }.first)
         XCTAssertEqual(figure.title, Self.figureTitle)
         XCTAssertEqual(figure.panels.count, 4)
         for panel in figure.panels {
@@ -152,8 +170,9 @@ final class ReportFigureOneTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: data.path)
         XCTAssertTrue(files.contains("99-my-chart.csv"))
         XCTAssertTrue(files.contains("notes.csv"))
-        XCTAssertEqual(files.filter { $0.first?.isNumber == true && $0 != "99-my-chart.csv" }.count,
-                       SVGInspector.chartTitles(in: html).count)
+        XCTAssertEqual(
+            files.filter { $0.first?.isNumber == true && $0 != "99-my-chart.csv" }.count,
+            SVGInspector.chartTitles(in: html).count)
     }
 
     func testConstantNeedsTwoEqualNumbers() {
@@ -187,13 +206,16 @@ final class ReportFigureOneTests: XCTestCase {
             let px = Int((css as NSString).substring(with: m.range(at: 3))) ?? .max
             XCTAssertLessThanOrEqual(px, 1300 - 64, "a fixed width above the page's content width")
         }
-        XCTAssertEqual(html.components(separatedBy: "<table>").count,
-                       html.components(separatedBy: "<div class=\"table-wrap\"><table>").count,
-                       "every table scrolls in its box")
-        XCTAssertEqual(html.components(separatedBy: "<svg ").count,
-                       html.components(separatedBy: ">\n<svg ").count, "every SVG opens a figure")
-        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1,
-                       html.components(separatedBy: "<figure").count - 1, "one SVG per figure")
+        XCTAssertEqual(
+            html.components(separatedBy: "<table>").count,
+            html.components(separatedBy: "<div class=\"table-wrap\"><table>").count,
+            "every table scrolls in its box")
+        XCTAssertEqual(
+            html.components(separatedBy: "<svg ").count,
+            html.components(separatedBy: ">\n<svg ").count, "every SVG opens a figure")
+        XCTAssertEqual(
+            html.components(separatedBy: "<svg ").count - 1,
+            html.components(separatedBy: "<figure").count - 1, "one SVG per figure")
     }
 
     /// Renders the report in headless Chromium at 1300 × 900 and reads the page's scrollWidth;
@@ -204,22 +226,26 @@ final class ReportFigureOneTests: XCTestCase {
         let browser = candidates.lazy.flatMap { name in path.split(separator: ":").map { "\($0)/\(name)" } }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let browser else {
-            throw XCTSkip("no chromium on PATH (apt-get install chromium): the rendered width is not checked; "
-                + "testNoBoxIsWiderThanThePage checks the HTML and CSS")
+            throw XCTSkip(
+                "no chromium on PATH (apt-get install chromium): the rendered width is not checked; "
+                    + "testNoBoxIsWiderThanThePage checks the HTML and CSS")
         }
         let sweep = dir.appendingPathComponent("rendered")
         try writeCompare(at: sweep, seeds: [1, 2, 3])
         let html = try String(contentsOf: try writeReport(for: sweep), encoding: .utf8)
         // A copy of the page with a script that writes the measured widths into the DOM.
-        let probe = "<script>window.addEventListener('load',function(){var p=document.createElement('pre');"
+        let probe =
+            "<script>window.addEventListener('load',function(){var p=document.createElement('pre');"
             + "p.id='probe';p.textContent='SCROLLWIDTH='+document.documentElement.scrollWidth+';';"
             + "document.body.appendChild(p);});</script></body>"
         let page = sweep.appendingPathComponent("probe.html")
         try AtomicFile.write(html.replacingOccurrences(of: "</body>", with: probe), to: page)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: browser)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1300,900",
-                             "--virtual-time-budget=3000", "--dump-dom", page.absoluteString]
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1300,900",
+            "--virtual-time-budget=3000", "--dump-dom", page.absoluteString,
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -227,8 +253,9 @@ final class ReportFigureOneTests: XCTestCase {
         let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard let r = dom.range(of: "<pre id=\"probe\">SCROLLWIDTH="),
-              let end = dom[r.upperBound...].firstIndex(of: ";"),
-              let width = Int(dom[r.upperBound..<end]) else {
+            let end = dom[r.upperBound...].firstIndex(of: ";"),
+            let width = Int(dom[r.upperBound..<end])
+        else {
             return XCTFail("\(browser) printed no measurement (exit \(process.terminationStatus))")
         }
         print("rendered at 1300 px: scrollWidth \(width)")
@@ -245,7 +272,8 @@ final class ReportFigureOneTests: XCTestCase {
         let fm = FileManager.default
         let own = try fm.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }
         XCTAssertFalse(own.isEmpty)
-        let stale = "98-a-chart-no-longer-drawn.csv", mine = "99-my-own-notes.csv"
+        let stale = "98-a-chart-no-longer-drawn.csv"
+        let mine = "99-my-own-notes.csv"
         try AtomicFile.write("x\n", to: folder.appendingPathComponent(stale))
         try AtomicFile.write("y\n", to: folder.appendingPathComponent(mine))
         let manifest = folder.appendingPathComponent(".infomax-report-files")
@@ -253,7 +281,8 @@ final class ReportFigureOneTests: XCTestCase {
         try AtomicFile.write(listed + stale + "\n", to: manifest)
         _ = try writeReport(for: sweep)
         XCTAssertFalse(fm.fileExists(atPath: folder.appendingPathComponent(stale).path), "the report's own stale CSV")
-        XCTAssertTrue(fm.fileExists(atPath: folder.appendingPathComponent(mine).path), "a file the report did not write")
+        XCTAssertTrue(
+            fm.fileExists(atPath: folder.appendingPathComponent(mine).path), "a file the report did not write")
         let after = try fm.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") && $0 != mine }
         XCTAssertEqual(Set(after), Set(own))
     }

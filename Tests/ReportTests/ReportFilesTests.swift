@@ -1,8 +1,9 @@
 // Tests of the Report layer's file formats: CSV writer/reader, resume, JSON lines, JSON, atomic writes.
 import Foundation
-import XCTest
-@testable import Report
 import RunRecords
+import XCTest
+
+@testable import Report
 
 final class ReportFilesTests: XCTestCase {
     var dir: URL!
@@ -28,7 +29,10 @@ final class ReportFilesTests: XCTestCase {
         let values: [Double] = [0.1, 1.0 / 3.0, 1e-300, -2.5e17, .pi, 123456789.123456789, .nan, .infinity, -.infinity]
         let w = try CSVWriter(creating: url, header: ["step", "value", "note", "loss"])
         for (i, v) in values.enumerated() {
-            try w.write([.integer(i), .number(v), .text(i % 2 == 0 ? "with, comma \"q\"" : "line\nbreak"), i == 3 ? .empty : .float(Float(v))])
+            try w.write([
+                .integer(i), .number(v), .text(i % 2 == 0 ? "with, comma \"q\"" : "line\nbreak"),
+                i == 3 ? .empty : .float(Float(v)),
+            ])
         }
         try w.close()
         let t = try CSVTable(contentsOf: url)
@@ -37,7 +41,11 @@ final class ReportFilesTests: XCTestCase {
         let back = try XCTUnwrap(t.numbers("value"))
         for (a, b) in zip(values, back) {
             let b = try XCTUnwrap(b)
-            if a.isNaN { XCTAssertTrue(b.isNaN) } else { XCTAssertEqual(a.bitPattern, b.bitPattern, "\(a) read back as \(b)") }
+            if a.isNaN {
+                XCTAssertTrue(b.isNaN)
+            } else {
+                XCTAssertEqual(a.bitPattern, b.bitPattern, "\(a) read back as \(b)")
+            }
         }
         XCTAssertEqual(t.strings("note")?[0], "with, comma \"q\"")
         XCTAssertEqual(t.strings("note")?[1], "line\nbreak")
@@ -105,16 +113,19 @@ final class ReportFilesTests: XCTestCase {
     func testJSONLinesStableKeysAndNullForNonFinite() throws {
         let url = dir.appendingPathComponent("events.jsonl")
         let w = try JSONLinesWriter(url: url)
-        try w.write(["step": 3, "loss": .number(.nan), "name": "a \"q\"\n", "ok": true, "list": [1, 2.5, .null]] as JSONValue)
+        try w.write(
+            ["step": 3, "loss": .number(.nan), "name": "a \"q\"\n", "ok": true, "list": [1, 2.5, .null]] as JSONValue)
         try w.write([("zeta", 1), ("alpha", JSONValue.number(.infinity))])
         try w.write([("b", JSONValue.number(0.1)), ("a", JSONValue.string("x"))])
         try w.close()
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines, [
-            "{\"step\":3,\"loss\":null,\"name\":\"a \\\"q\\\"\\n\",\"ok\":true,\"list\":[1,2.5,null]}",
-            "{\"zeta\":1,\"alpha\":null}",
-            "{\"b\":0.1,\"a\":\"x\"}",
-        ])
+        XCTAssertEqual(
+            lines,
+            [
+                "{\"step\":3,\"loss\":null,\"name\":\"a \\\"q\\\"\\n\",\"ok\":true,\"list\":[1,2.5,null]}",
+                "{\"zeta\":1,\"alpha\":null}",
+                "{\"b\":0.1,\"a\":\"x\"}",
+            ])
         // Every line is valid JSON for Foundation too, and reads back through JSONDecoder.
         for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
         let back = try JSONLinesWriter.read(JSONValue.self, from: url)
@@ -129,7 +140,11 @@ final class ReportFilesTests: XCTestCase {
     }
 
     func testJSONValueDecodesAnyJSONAndFlattens() throws {
-        let v = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"z": 1, "model": {"m": 50, "tau": 0.5}, "name": "caf\u00e9 \ud83d\ude00", "ok": false, "n": null, "l": [1, "a"]}"#.utf8))
+        let v = try JSONDecoder().decode(
+            JSONValue.self,
+            from: Data(
+                #"{"z": 1, "model": {"m": 50, "tau": 0.5}, "name": "caf\u00e9 \ud83d\ude00", "ok": false, "n": null, "l": [1, "a"]}"#
+                    .utf8))
         XCTAssertEqual(v.objectValue?.map(\.key), ["l", "model", "n", "name", "ok", "z"])
         XCTAssertEqual(v["name"]?.stringValue, "café 😀")
         XCTAssertEqual(v["ok"], .bool(false))

@@ -1,27 +1,36 @@
 // Tests of the run-folder and sweep-folder reports on fixture folders written like the trainer's.
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import XCTest
-@testable import Report
 import RunRecords
+import XCTest
+
+@testable import Report
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Writes fixture run and sweep folders in the trainer's format.
 enum ReportFixtures {
     /// A run folder with metrics every 10 steps and accuracies every 50 (empty cells in between);
     /// compute and communication seconds add up along training as the trainer logs them, and the
     /// learning rate is constant (0.01).
-    static func writeRun(at url: URL, mode: String, snr: Double, seed: Int, ranks: Int = 1, secondsPerStep: Double = 0.01,
-                         steps: Int = 200, summary: Bool = true) throws {
+    static func writeRun(
+        at url: URL, mode: String, snr: Double, seed: Int, ranks: Int = 1, secondsPerStep: Double = 0.01,
+        steps: Int = 200, summary: Bool = true
+    ) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         let multi = mode.hasPrefix("multi")
         let jitter = Double(seed) * 0.01
-        let config: JSONValue = ["mode": .string(mode), "seed": .number(Double(seed)), "ranks": .number(Double(ranks)),
-                                 "data": ["snr": .number(snr), "d": 2000, "n": 100], "model": ["m": 50, "tau": 0.5], "lr": 0.01]
+        let config: JSONValue = [
+            "mode": .string(mode), "seed": .number(Double(seed)), "ranks": .number(Double(ranks)),
+            "data": ["snr": .number(snr), "d": 2000, "n": 100], "model": ["m": 50, "tau": 0.5], "lr": 0.01,
+        ]
         try AtomicFile.write(config.serialized(), to: url.appendingPathComponent("config.json"))
-        let header = ["step", "epoch", "wall_seconds", "learning_rate", "loss", "signal_learning", "noise_memorization", "condition_number",
-                      "train_accuracy", "test_accuracy", "compute_seconds", "communication_seconds"]
+        let header = [
+            "step", "epoch", "wall_seconds", "learning_rate", "loss", "signal_learning", "noise_memorization",
+            "condition_number",
+            "train_accuracy", "test_accuracy", "compute_seconds", "communication_seconds",
+        ]
         let w = try CSVWriter(creating: url.appendingPathComponent("metrics.csv"), header: header)
         var testAcc = 0.5
         for step in stride(from: 0, through: steps, by: 10) {
@@ -45,7 +54,8 @@ enum ReportFixtures {
         }
         try w.close()
         if summary {
-            var s = Self.summary(mode: mode, seed: seed, ranks: ranks, steps: steps, secondsPerStep: secondsPerStep * (1 + jitter))
+            var s = Self.summary(
+                mode: mode, seed: seed, ranks: ranks, steps: steps, secondsPerStep: secondsPerStep * (1 + jitter))
             s.finalLoss = 0.1 + jitter
             s.trainAccuracy = 0.9 - jitter
             s.testAccuracy = testAcc + jitter
@@ -55,21 +65,31 @@ enum ReportFixtures {
 
     /// A completed run's summary.json record (mode "multi…" is multi-modal, else single-modal);
     /// the figures are left for the caller.
-    static func summary(mode: String, seed: Int, ranks: Int = 1, steps: Int = 200, secondsPerStep: Double = 0.01) -> RunSummary {
-        RunSummary(name: "fixture", model: .signalNoise, mode: mode.hasPrefix("multi") ? .multiModal : .singleModal, loss: "infonce",
-                   seed: UInt64(seed), status: .completed, stepsCompleted: steps, stepsPlanned: steps, ranks: ranks,
-                   wallSeconds: secondsPerStep * Double(steps), secondsPerStep: secondsPerStep,
-                   computeSeconds: 0.8 * secondsPerStep * Double(steps), communicationSeconds: 0.2 * secondsPerStep * Double(steps))
+    static func summary(mode: String, seed: Int, ranks: Int = 1, steps: Int = 200, secondsPerStep: Double = 0.01)
+        -> RunSummary
+    {
+        RunSummary(
+            name: "fixture", model: .signalNoise, mode: mode.hasPrefix("multi") ? .multiModal : .singleModal,
+            loss: "infonce",
+            seed: UInt64(seed), status: .completed, stepsCompleted: steps, stepsPlanned: steps, ranks: ranks,
+            wallSeconds: secondsPerStep * Double(steps), secondsPerStep: secondsPerStep,
+            computeSeconds: 0.8 * secondsPerStep * Double(steps),
+            communicationSeconds: 0.2 * secondsPerStep * Double(steps))
     }
 
     /// 3 seeds × 2 modes × 3 SNR values; one point (the last) has no results yet when `leaveOneOut`.
     static func writeSNRSweep(at url: URL, leaveOneOut: Bool = false) throws {
         var points: [JSONValue] = []
-        let all = [0.3, 1.0, 3.0].flatMap { snr in ["single", "multi"].flatMap { mode in (0..<3).map { (snr, mode, $0) } } }
+        let all = [0.3, 1.0, 3.0].flatMap { snr in
+            ["single", "multi"].flatMap { mode in (0..<3).map { (snr, mode, $0) } }
+        }
         for (i, (snr, mode, seed)) in all.enumerated() {
             let name = "\(mode)-snr\(snr)-s\(seed)"
-            points.append(["name": .string(name), "values": ["mode": .string(mode), "snr": .number(snr), "seed": .number(Double(seed))],
-                           "folder": .string("points/\(name)")])
+            points.append([
+                "name": .string(name),
+                "values": ["mode": .string(mode), "snr": .number(snr), "seed": .number(Double(seed))],
+                "folder": .string("points/\(name)"),
+            ])
             if leaveOneOut && i == all.count - 1 { continue }
             try writeRun(at: url.appendingPathComponent("points/\(name)"), mode: mode, snr: snr, seed: seed)
         }
@@ -83,12 +103,20 @@ enum ReportFixtures {
         for ranks in [1, 2, 4, 8] {
             for seed in 0..<2 {
                 let name = "r\(ranks)-s\(seed)"
-                points.append(["name": .string(name), "values": ["ranks": .number(Double(ranks)), "seed": .number(Double(seed))], "folder": .string("points/\(name)")])
-                let t = scaling == "strong" ? 0.8 / Double(ranks) + 0.02 * Double(ranks) : 0.1 + 0.01 * log2(Double(ranks))
-                try writeRun(at: url.appendingPathComponent("points/\(name)"), mode: "multi", snr: 1, seed: seed, ranks: ranks, secondsPerStep: t, steps: 50)
+                points.append([
+                    "name": .string(name), "values": ["ranks": .number(Double(ranks)), "seed": .number(Double(seed))],
+                    "folder": .string("points/\(name)"),
+                ])
+                let t =
+                    scaling == "strong" ? 0.8 / Double(ranks) + 0.02 * Double(ranks) : 0.1 + 0.01 * log2(Double(ranks))
+                try writeRun(
+                    at: url.appendingPathComponent("points/\(name)"), mode: "multi", snr: 1, seed: seed, ranks: ranks,
+                    secondsPerStep: t, steps: 50)
             }
         }
-        let sweep: JSONValue = ["parameters": ["ranks", "seed"], "scaling": .string(scaling), "points": .array(points)]
+        let sweep: JSONValue = [
+            "parameters": ["ranks", "seed"], "scaling": .string(scaling), "points": .array(points),
+        ]
         try AtomicFile.write(sweep.serialized(), to: url.appendingPathComponent("sweep.json"))
     }
 }
@@ -117,11 +145,17 @@ final class ReportFolderTests: XCTestCase {
         XCTAssertEqual(out.path, run.appendingPathComponent("report.html").path)
         let html = try String(contentsOf: out, encoding: .utf8)
         let titles = charts(in: html)
-        XCTAssertEqual(titles, ["Training loss", "Signal learning vs noise memorization", "Condition number of the representation",
-                                "Downstream accuracy", "Compute vs communication time"])
+        XCTAssertEqual(
+            titles,
+            [
+                "Training loss", "Signal learning vs noise memorization", "Condition number of the representation",
+                "Downstream accuracy", "Compute vs communication time",
+            ])
         XCTAssertFalse(html.contains("<script"))
-        XCTAssertFalse(html.contains("http://") && html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"),
-                       "no network references")
+        XCTAssertFalse(
+            html.contains("http://")
+                && html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"),
+            "no network references")
         XCTAssertTrue(html.contains("<td>model.tau</td>"), "nested config keys flattened with dots")
         XCTAssertTrue(html.contains("<td>completed</td>"))
         let files = try dataFiles(run.appendingPathComponent("report_data"))
@@ -157,11 +191,13 @@ final class ReportFolderTests: XCTestCase {
         let html = try String(contentsOf: out, encoding: .utf8)
         let titles = charts(in: html)
         // The snr varies: no Figure 1. Timings (time per step, compute, communication) close the science.
-        let expected = ["Test accuracy vs snr", "Train accuracy vs snr", "Final training loss vs snr", "Final accuracy per setting",
-                        "Test accuracy during training", "Train accuracy during training", "Training loss during training",
-                        "Signal learning during training", "Noise memorization during training",
-                        "Condition number of the representation during training",
-                        "Time per step vs snr", "Compute time during training", "Communication time during training"]
+        let expected = [
+            "Test accuracy vs snr", "Train accuracy vs snr", "Final training loss vs snr", "Final accuracy per setting",
+            "Test accuracy during training", "Train accuracy during training", "Training loss during training",
+            "Signal learning during training", "Noise memorization during training",
+            "Condition number of the representation during training",
+            "Time per step vs snr", "Compute time during training", "Communication time during training",
+        ]
         XCTAssertEqual(titles, expected)
         XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, expected.count, "one SVG per chart")
         XCTAssertTrue(html.contains("mean over 3 seeds; band = min–max over seeds"))
@@ -180,7 +216,8 @@ final class ReportFolderTests: XCTestCase {
         XCTAssertEqual(rows[0].number("high") ?? 0, 1.0, accuracy: 1e-9)
 
         // Training curves: one series per (mode, snr) group = 6.
-        let curves = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/07-training-loss-during-training.csv"))
+        let curves = try CSVTable(
+            contentsOf: sweep.appendingPathComponent("report_data/07-training-loss-during-training.csv"))
         XCTAssertEqual(Set(curves.strings("series") ?? []).count, 6)
         XCTAssertTrue(curves.strings("series")?.contains("multi, snr=0.3") ?? false)
     }
@@ -200,9 +237,12 @@ final class ReportFolderTests: XCTestCase {
             try ReportFixtures.writeScalingSweep(at: sweep, scaling: kind)
             let html = try String(contentsOf: try writeReport(for: sweep), encoding: .utf8)
             let titles = charts(in: html)
-            XCTAssertEqual(Array(titles.prefix(3)), ["Time per step vs ranks", "Parallel efficiency vs ranks", "Communication share vs ranks"])
+            XCTAssertEqual(
+                Array(titles.prefix(3)),
+                ["Time per step vs ranks", "Parallel efficiency vs ranks", "Communication share vs ranks"])
             XCTAssertTrue(html.contains("Scaling (\(kind))"))
-            let time = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/01-time-per-step-vs-ranks.csv"))
+            let time = try CSVTable(
+                contentsOf: sweep.appendingPathComponent("report_data/01-time-per-step-vs-ranks.csv"))
             let ideal = (0..<time.rows.count).map(time.row).filter { $0["series"] == "ideal" }
             XCTAssertEqual(ideal.count, 4)
             let t1 = ideal[0].number("y") ?? .nan
@@ -211,7 +251,8 @@ final class ReportFolderTests: XCTestCase {
             } else {
                 XCTAssertEqual(ideal[3].number("y") ?? 0, t1, accuracy: 1e-12, "weak: ideal constant")
             }
-            let eff = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/02-parallel-efficiency-vs-ranks.csv"))
+            let eff = try CSVTable(
+                contentsOf: sweep.appendingPathComponent("report_data/02-parallel-efficiency-vs-ranks.csv"))
             let first = (0..<eff.rows.count).map(eff.row).first { $0["series"] == "measured" }
             XCTAssertEqual(first?.number("y") ?? 0, 1, accuracy: 1e-12, "efficiency at the smallest rank count is 1")
         }

@@ -2,9 +2,10 @@
 // axis, signal vs noise per mode with their ratio, the per-setting results table, no plots
 // of bookkeeping figures (seed, steps, ranks), and the multi-modal − single-modal gap paired by seed.
 import Foundation
-import XCTest
-@testable import Report
 import RunRecords
+import XCTest
+
+@testable import Report
 
 final class ReportScienceTests: XCTestCase {
     func testSNRSweepWithDottedKeyShowsSignalNoiseAndResultsTable() throws {
@@ -15,12 +16,18 @@ final class ReportScienceTests: XCTestCase {
             for mode in ["multi-modal", "single-modal"] {
                 for seed in 1...3 {
                     let name = "snr-\(snr)_seed-\(seed)_mode-\(mode)"
-                    points.append(["name": .string(name), "values": ["signal_noise.snr": .number(snr), "seed": .number(Double(seed)), "mode": .string(mode)],
-                                   "folder": .string("points/\(name)")])
+                    points.append([
+                        "name": .string(name),
+                        "values": [
+                            "signal_noise.snr": .number(snr), "seed": .number(Double(seed)), "mode": .string(mode),
+                        ],
+                        "folder": .string("points/\(name)"),
+                    ])
                     let run = dir.appendingPathComponent("points/\(name)")
                     try ReportFixtures.writeRun(at: run, mode: mode, snr: snr, seed: seed)
                     // Single-modal memorizes noise (4) more than it learns the signal (10·snr); multi-modal learns the signal (20·snr).
-                    let signal = (mode == "multi-modal" ? 20 : 10) * snr * 10, noise = 4.0 + Double(seed) * 0.1
+                    let signal = (mode == "multi-modal" ? 20 : 10) * snr * 10
+                    let noise = 4.0 + Double(seed) * 0.1
                     var s = ReportFixtures.summary(mode: mode, seed: seed, ranks: 2)
                     s.testAccuracy = mode == "multi-modal" ? 0.9 : 0.55
                     s.signalLearning = signal
@@ -69,9 +76,13 @@ final class ReportScienceTests: XCTestCase {
                     for n in [50, 100] {
                         for seed in 1...2 {
                             let name = "\(mode)-snr\(snr)-n\(n)-s\(seed)"
-                            points.append(["name": .string(name), "folder": .string("points/\(name)"),
-                                           "values": ["mode": .string(mode), "snr": .number(snr),
-                                                      "n": .number(Double(n)), "seed": .number(Double(seed))]])
+                            points.append([
+                                "name": .string(name), "folder": .string("points/\(name)"),
+                                "values": [
+                                    "mode": .string(mode), "snr": .number(snr),
+                                    "n": .number(Double(n)), "seed": .number(Double(seed)),
+                                ],
+                            ])
                             // The single-modal run of seed 2 at (snr 1, n 100) has no results.
                             if !mode.hasPrefix("multi") && snr == 1 && n == 100 && seed == 2 { continue }
                             let run = folder.appendingPathComponent("points/\(name)")
@@ -90,7 +101,7 @@ final class ReportScienceTests: XCTestCase {
             let report = RunFolderReport(folder: folder)
             XCTAssertEqual(report.kind, .sweep)
             return try report.build().items.compactMap { item -> HeatmapChart? in
-                guard case let .chart(chart, _) = item, let h = chart as? HeatmapChart, h.title.hasPrefix("Gap") else {
+                guard case .chart(let chart, _) = item, let h = chart as? HeatmapChart, h.title.hasPrefix("Gap") else {
                     return nil
                 }
                 return h

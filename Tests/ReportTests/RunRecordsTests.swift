@@ -2,8 +2,8 @@
 // previous build (before the records moved to RunRecords) wrote, written again and compared
 // byte for byte; enums refuse values outside their vocabulary; the atomic writer.
 import Foundation
-import XCTest
 import RunRecords
+import XCTest
 
 final class RunRecordsTests: XCTestCase {
     // Written by the reference build (main at b2db4c4): `infomax train --steps 30 --set log_every=10`,
@@ -11,146 +11,149 @@ final class RunRecordsTests: XCTestCase {
     // The metrics lines carry the columns added since (text_noise_memorization and the raw inner
     // products) as empty cells.
     static let summaryText = #"""
-{
-  "communication_seconds" : 1.2669941359999999,
-  "compute_seconds" : 0.5511269640000012,
-  "diagnostics_samples" : 100,
-  "final_loss" : 3.3390910625457764,
-  "logging_seconds" : 0.179284721,
-  "loss" : "infonce",
-  "mode" : "multi-modal",
-  "model" : "signal-noise",
-  "name" : "default",
-  "noise_memorization" : 1.1704772984981537,
-  "noise_memorization_se" : 0,
-  "ranks" : 2,
-  "seconds_per_step" : 0.0692621051,
-  "seed" : 1,
-  "signal_learning" : 0.17132481932640076,
-  "status" : "completed",
-  "steps_completed" : 30,
-  "steps_planned" : 30,
-  "test_accuracy" : 0.635,
-  "train_accuracy" : 0.785,
-  "wall_seconds" : 2.077862261
-}
-"""#
+        {
+          "communication_seconds" : 1.2669941359999999,
+          "compute_seconds" : 0.5511269640000012,
+          "diagnostics_samples" : 100,
+          "final_loss" : 3.3390910625457764,
+          "logging_seconds" : 0.179284721,
+          "loss" : "infonce",
+          "mode" : "multi-modal",
+          "model" : "signal-noise",
+          "name" : "default",
+          "noise_memorization" : 1.1704772984981537,
+          "noise_memorization_se" : 0,
+          "ranks" : 2,
+          "seconds_per_step" : 0.0692621051,
+          "seed" : 1,
+          "signal_learning" : 0.17132481932640076,
+          "status" : "completed",
+          "steps_completed" : 30,
+          "steps_planned" : 30,
+          "test_accuracy" : 0.635,
+          "train_accuracy" : 0.785,
+          "wall_seconds" : 2.077862261
+        }
+        """#
     static let sweepText = #"""
-{"parameters":["seed","mode"],"points":[{"name":"seed-1_mode-multi-modal","values":{"seed":1,"mode":"multi-modal"},"folder":"points/seed-1_mode-multi-modal"},{"name":"seed-1_mode-single-modal","values":{"seed":1,"mode":"single-modal"},"folder":"points/seed-1_mode-single-modal"},{"name":"seed-2_mode-multi-modal","values":{"seed":2,"mode":"multi-modal"},"folder":"points/seed-2_mode-multi-modal"},{"name":"seed-2_mode-single-modal","values":{"seed":2,"mode":"single-modal"},"folder":"points/seed-2_mode-single-modal"}]}
-"""#
+        {"parameters":["seed","mode"],"points":[{"name":"seed-1_mode-multi-modal","values":{"seed":1,"mode":"multi-modal"},"folder":"points/seed-1_mode-multi-modal"},{"name":"seed-1_mode-single-modal","values":{"seed":1,"mode":"single-modal"},"folder":"points/seed-1_mode-single-modal"},{"name":"seed-2_mode-multi-modal","values":{"seed":2,"mode":"multi-modal"},"folder":"points/seed-2_mode-multi-modal"},{"name":"seed-2_mode-single-modal","values":{"seed":2,"mode":"single-modal"},"folder":"points/seed-2_mode-single-modal"}]}
+        """#
     static let markerText = #"""
-{"tool":"infomax","kind":"run","version":"1","created":"2026-11-28T03:06:25Z"}
-"""#
-    static let jsonLines = [#"""
-{"step":0,"epoch":0,"wall_seconds":0.051794073,"compute_seconds":0,"communication_seconds":0,"loss":3.938352584838867,"learning_rate":0.009999999776482582,"gradient_norm":0.8700749278068542,"signal_learning":0.07553713023662567,"noise_memorization":0.9884498625993728,"text_signal_learning":0.29029256105422974,"condition_number":null,"subspace_alignment":null,"train_accuracy":0.755,"test_accuracy":0.505,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
-"""#, #"""
-{"step":10,"epoch":10,"wall_seconds":0.829629462,"compute_seconds":0.34793406300000046,"communication_seconds":0.32003607899999986,"loss":3.779902935028076,"learning_rate":0.009999999776482582,"gradient_norm":0.9243720173835754,"signal_learning":0.09487637132406235,"noise_memorization":1.0028119665384292,"text_signal_learning":0.3122650384902954,"condition_number":null,"subspace_alignment":null,"train_accuracy":null,"test_accuracy":null,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
-"""#]
+        {"tool":"infomax","kind":"run","version":"1","created":"2026-11-28T03:06:25Z"}
+        """#
+    static let jsonLines = [
+        #"""
+        {"step":0,"epoch":0,"wall_seconds":0.051794073,"compute_seconds":0,"communication_seconds":0,"loss":3.938352584838867,"learning_rate":0.009999999776482582,"gradient_norm":0.8700749278068542,"signal_learning":0.07553713023662567,"noise_memorization":0.9884498625993728,"text_signal_learning":0.29029256105422974,"condition_number":null,"subspace_alignment":null,"train_accuracy":0.755,"test_accuracy":0.505,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
+        """#,
+        #"""
+        {"step":10,"epoch":10,"wall_seconds":0.829629462,"compute_seconds":0.34793406300000046,"communication_seconds":0.32003607899999986,"loss":3.779902935028076,"learning_rate":0.009999999776482582,"gradient_norm":0.9243720173835754,"signal_learning":0.09487637132406235,"noise_memorization":1.0028119665384292,"text_signal_learning":0.3122650384902954,"condition_number":null,"subspace_alignment":null,"train_accuracy":null,"test_accuracy":null,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
+        """#,
+    ]
     static let metricsCSV = #"""
-step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate,gradient_norm,signal_learning,noise_memorization,text_signal_learning,condition_number,subspace_alignment,train_accuracy,test_accuracy,noise_memorization_se,diagnostics_samples,text_noise_memorization,signal_inner_product,noise_inner_product,text_signal_inner_product
-0,0,0.051794073,0.0,0.0,3.938352584838867,0.009999999776482582,0.8700749278068542,0.07553713023662567,0.9884498625993728,0.29029256105422974,,,0.755,0.505,0.0,100.0,,,,
-10,10,0.829629462,0.34793406300000046,0.32003607899999986,3.779902935028076,0.009999999776482582,0.9243720173835754,0.09487637132406235,1.0028119665384292,0.3122650384902954,,,,,0.0,100.0,,,,
-"""#
+        step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate,gradient_norm,signal_learning,noise_memorization,text_signal_learning,condition_number,subspace_alignment,train_accuracy,test_accuracy,noise_memorization_se,diagnostics_samples,text_noise_memorization,signal_inner_product,noise_inner_product,text_signal_inner_product
+        0,0,0.051794073,0.0,0.0,3.938352584838867,0.009999999776482582,0.8700749278068542,0.07553713023662567,0.9884498625993728,0.29029256105422974,,,0.755,0.505,0.0,100.0,,,,
+        10,10,0.829629462,0.34793406300000046,0.32003607899999986,3.779902935028076,0.009999999776482582,0.9243720173835754,0.09487637132406235,1.0028119665384292,0.3122650384902954,,,,,0.0,100.0,,,,
+        """#
     static let benchText = #"""
-{
-  "allocations_per_step" : 0.5,
-  "batch_per_rank" : [
-    256,
-    256
-  ],
-  "bytes_per_step_per_rank" : 399400,
-  "d" : 256,
-  "estimated_peak_bytes" : 90331648,
-  "estimated_peak_bytes_per_rank" : [
-    90331648,
-    90331648
-  ],
-  "exchange" : "allgather",
-  "fraction_of_peak" : 0.04616948276087342,
-  "gflop_per_step" : 0.234842624,
-  "gflops_per_rank" : 1.178353689896787,
-  "gflops_total" : 2.356707379793574,
-  "global_batch" : 512,
-  "loss" : "infonce",
-  "mode" : "multi-modal",
-  "model" : "signal-noise",
-  "openblas_threads" : 1,
-  "patches" : 2,
-  "peak_estimate_ratio" : 0.9131557699474142,
-  "peak_rss_bytes" : 98922496,
-  "per_rank" : [
-    {
-      "allocations_per_step" : 0,
-      "batch" : 256,
-      "bytes_per_step" : 399400,
-      "gflop_per_step" : 0.117356032,
-      "host" : "vm",
-      "peak_rss_bytes" : 98922496,
-      "phases" : {
-        "allreduce" : 0.019543963500000316,
-        "backward" : 0.0010981760000001728,
-        "data" : 2.0790000005987963e-06,
-        "forward" : 0.0009785464999989557,
-        "loss_communication" : 0.06957767950000182,
-        "loss_compute" : 0.0027526149999985705,
-        "loss_overlapped" : 0,
-        "optimizer" : 7.606799999937408e-05
-      },
-      "rank" : 0,
-      "seconds_per_step" : 0.09403852499999932,
-      "sgemm_peak_gflops" : 16.314761514228007,
-      "unfused_gflop_per_step" : 0.201326592
-    },
-    {
-      "allocations_per_step" : 0.5,
-      "batch" : 256,
-      "bytes_per_step" : 399400,
-      "gflop_per_step" : 0.117486592,
-      "host" : "vm",
-      "peak_rss_bytes" : 93249536,
-      "phases" : {
-        "allreduce" : 0.025404041500000307,
-        "backward" : 0.0010620029999999225,
-        "data" : 9.770000000131063e-07,
-        "forward" : 0.0007899525000003571,
-        "loss_communication" : 0.054447223499999975,
-        "loss_compute" : 0.015869833,
-        "loss_overlapped" : 0,
-        "optimizer" : 5.642599999955422e-05
-      },
-      "rank" : 1,
-      "seconds_per_step" : 0.09765288899999991,
-      "sgemm_peak_gflops" : 15.31723462063287,
-      "unfused_gflop_per_step" : 0.201326592
-    }
-  ],
-  "phases" : {
-    "allreduce" : 0.025404041500000307,
-    "backward" : 0.0010981760000001728,
-    "data" : 2.0790000005987963e-06,
-    "forward" : 0.0009785464999989557,
-    "loss_communication" : 0.06957767950000182,
-    "loss_compute" : 0.015869833,
-    "loss_overlapped" : 0,
-    "optimizer" : 7.606799999937408e-05
-  },
-  "ranks" : 2,
-  "schema" : "infomax-bench\/1",
-  "seconds_per_step" : 0.09964861399999947,
-  "sgemm_peak_gflops" : 25.52234981708284,
-  "sgemm_peak_gflops_all_ranks" : 15.815998067430439,
-  "steps" : 2,
-  "stop_gradient" : true,
-  "symmetric" : true,
-  "train_samples" : 512,
-  "unfused_gflop_per_step" : 0.402653184,
-  "useful_fraction_of_peak" : 0.0791606264682973,
-  "useful_gflops_per_rank" : 2.020365200463311,
-  "warmup" : 1,
-  "width" : 64
-}
+        {
+          "allocations_per_step" : 0.5,
+          "batch_per_rank" : [
+            256,
+            256
+          ],
+          "bytes_per_step_per_rank" : 399400,
+          "d" : 256,
+          "estimated_peak_bytes" : 90331648,
+          "estimated_peak_bytes_per_rank" : [
+            90331648,
+            90331648
+          ],
+          "exchange" : "allgather",
+          "fraction_of_peak" : 0.04616948276087342,
+          "gflop_per_step" : 0.234842624,
+          "gflops_per_rank" : 1.178353689896787,
+          "gflops_total" : 2.356707379793574,
+          "global_batch" : 512,
+          "loss" : "infonce",
+          "mode" : "multi-modal",
+          "model" : "signal-noise",
+          "openblas_threads" : 1,
+          "patches" : 2,
+          "peak_estimate_ratio" : 0.9131557699474142,
+          "peak_rss_bytes" : 98922496,
+          "per_rank" : [
+            {
+              "allocations_per_step" : 0,
+              "batch" : 256,
+              "bytes_per_step" : 399400,
+              "gflop_per_step" : 0.117356032,
+              "host" : "vm",
+              "peak_rss_bytes" : 98922496,
+              "phases" : {
+                "allreduce" : 0.019543963500000316,
+                "backward" : 0.0010981760000001728,
+                "data" : 2.0790000005987963e-06,
+                "forward" : 0.0009785464999989557,
+                "loss_communication" : 0.06957767950000182,
+                "loss_compute" : 0.0027526149999985705,
+                "loss_overlapped" : 0,
+                "optimizer" : 7.606799999937408e-05
+              },
+              "rank" : 0,
+              "seconds_per_step" : 0.09403852499999932,
+              "sgemm_peak_gflops" : 16.314761514228007,
+              "unfused_gflop_per_step" : 0.201326592
+            },
+            {
+              "allocations_per_step" : 0.5,
+              "batch" : 256,
+              "bytes_per_step" : 399400,
+              "gflop_per_step" : 0.117486592,
+              "host" : "vm",
+              "peak_rss_bytes" : 93249536,
+              "phases" : {
+                "allreduce" : 0.025404041500000307,
+                "backward" : 0.0010620029999999225,
+                "data" : 9.770000000131063e-07,
+                "forward" : 0.0007899525000003571,
+                "loss_communication" : 0.054447223499999975,
+                "loss_compute" : 0.015869833,
+                "loss_overlapped" : 0,
+                "optimizer" : 5.642599999955422e-05
+              },
+              "rank" : 1,
+              "seconds_per_step" : 0.09765288899999991,
+              "sgemm_peak_gflops" : 15.31723462063287,
+              "unfused_gflop_per_step" : 0.201326592
+            }
+          ],
+          "phases" : {
+            "allreduce" : 0.025404041500000307,
+            "backward" : 0.0010981760000001728,
+            "data" : 2.0790000005987963e-06,
+            "forward" : 0.0009785464999989557,
+            "loss_communication" : 0.06957767950000182,
+            "loss_compute" : 0.015869833,
+            "loss_overlapped" : 0,
+            "optimizer" : 7.606799999937408e-05
+          },
+          "ranks" : 2,
+          "schema" : "infomax-bench\/1",
+          "seconds_per_step" : 0.09964861399999947,
+          "sgemm_peak_gflops" : 25.52234981708284,
+          "sgemm_peak_gflops_all_ranks" : 15.815998067430439,
+          "steps" : 2,
+          "stop_gradient" : true,
+          "symmetric" : true,
+          "train_samples" : 512,
+          "unfused_gflop_per_step" : 0.402653184,
+          "useful_fraction_of_peak" : 0.0791606264682973,
+          "useful_gflops_per_rank" : 2.020365200463311,
+          "warmup" : 1,
+          "width" : 64
+        }
 
-"""#
+        """#
 
     var url: URL { URL(fileURLWithPath: "/tmp/records-test/file") }
 
@@ -180,23 +183,30 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
     }
 
     func testComparisonTableKeepsItsColumnsAndWritesEveryFigure() throws {
-        XCTAssertEqual(ComparisonTable.header, ["mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
-                                                "noise_memorization", "condition_number", "subspace_alignment", "seconds"])
+        XCTAssertEqual(
+            ComparisonTable.header,
+            [
+                "mode", "final_loss", "train_accuracy", "test_accuracy", "signal_learning",
+                "noise_memorization", "condition_number", "subspace_alignment", "seconds",
+            ])
         let s = try XCTUnwrap(SummaryFile.decode(Data(Self.summaryText.utf8), url: url).run)
         let row = ComparisonTable.row(s)
         XCTAssertEqual(row.count, ComparisonTable.header.count)
         XCTAssertEqual(row.first, .text("multi-modal"))
         XCTAssertEqual(row[1], s.finalLoss.map(CSVField.number) ?? .empty)
-        XCTAssertEqual(row[6], .empty)   // no condition number in this summary
+        XCTAssertEqual(row[6], .empty)  // no condition number in this summary
         XCTAssertEqual(row.last, .number(s.wallSeconds))
     }
 
     func testSummaryRefusesAStatusOrModeOutsideTheVocabulary() throws {
-        for (bad, key) in [("\"status\" : \"completed\"", "\"status\" : \"done\""), ("\"mode\" : \"multi-modal\"", "\"mode\" : \"both\"")] {
+        for (bad, key) in [
+            ("\"status\" : \"completed\"", "\"status\" : \"done\""),
+            ("\"mode\" : \"multi-modal\"", "\"mode\" : \"both\""),
+        ] {
             let text = Self.summaryText.replacingOccurrences(of: bad, with: key)
             XCTAssertNotEqual(text, Self.summaryText)
             XCTAssertThrowsError(try SummaryFile.decode(Data(text.utf8), url: url)) { e in
-                guard case let RecordError.malformed(u, reason) = e else { return XCTFail("\(e)") }
+                guard case RecordError.malformed(let u, let reason) = e else { return XCTFail("\(e)") }
                 XCTAssertEqual(u, self.url)
                 XCTAssertTrue(reason.contains("status") || reason.contains("mode"), reason)
             }
@@ -206,7 +216,10 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
     func testFailedRunRoundTripsAndIsNotARunSummary() throws {
         let failed = FailedRun(mode: .singleModal, error: "the loss became nan at step 3")
         let text = try RecordCoding.text(failed)
-        XCTAssertEqual(text, "{\n  \"error\" : \"the loss became nan at step 3\",\n  \"mode\" : \"single-modal\",\n  \"status\" : \"failed\"\n}")
+        XCTAssertEqual(
+            text,
+            "{\n  \"error\" : \"the loss became nan at step 3\",\n  \"mode\" : \"single-modal\",\n  \"status\" : \"failed\"\n}"
+        )
         let back = try SummaryFile.decode(Data(text.utf8), url: url)
         XCTAssertEqual(back, .failed(failed))
         XCTAssertNil(back.run)
@@ -219,7 +232,8 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
         s.conditionNumber = .infinity
         s.finalLoss = .nan
         let text = try RecordCoding.text(s)
-        XCTAssertTrue(text.contains("\"condition_number\" : \"inf\"") && text.contains("\"final_loss\" : \"nan\""), text)
+        XCTAssertTrue(
+            text.contains("\"condition_number\" : \"inf\"") && text.contains("\"final_loss\" : \"nan\""), text)
         let back = try XCTUnwrap(SummaryFile.decode(Data(text.utf8), url: url).run)
         XCTAssertEqual(back.conditionNumber, .infinity)
         XCTAssertTrue(back.finalLoss?.isNaN ?? false)
@@ -233,8 +247,11 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
         XCTAssertEqual(index.points[1].folder, "points/seed-1_mode-single-modal")
         XCTAssertEqual(index.text, Self.sweepText)
         // Dotted config keys stay as written (no snake_case conversion of the values' keys).
-        let dotted = SweepIndex(parameters: ["signal_noise.snr"], points: [SweepIndex.Point(name: "snr-0.1", values: ["signal_noise.snr": 0.1])])
-        XCTAssertEqual(try RecordCoding.decode(SweepIndex.self, from: Data(dotted.text.utf8), url: url, plain: true), dotted)
+        let dotted = SweepIndex(
+            parameters: ["signal_noise.snr"],
+            points: [SweepIndex.Point(name: "snr-0.1", values: ["signal_noise.snr": 0.1])])
+        XCTAssertEqual(
+            try RecordCoding.decode(SweepIndex.self, from: Data(dotted.text.utf8), url: url, plain: true), dotted)
     }
 
     func testGridTextBecomesTheSameJSONValueAsBefore() {
@@ -284,10 +301,13 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
     func testDecodingErrorsNameTheKeyPath() throws {
         let text = Self.benchText.replacingOccurrences(of: "\"forward\" :", with: "\"forwards\" :")
         XCTAssertThrowsError(try RecordCoding.decode(BenchReport.self, from: Data(text.utf8), url: url)) { e in
-            guard case let RecordError.malformed(_, reason) = e else { return XCTFail("\(e)") }
-            XCTAssertTrue(reason.contains("`phases.forward` is missing") || reason.contains("`per_rank[0].phases.forward` is missing"), reason)
+            guard case RecordError.malformed(_, let reason) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(
+                reason.contains("`phases.forward` is missing")
+                    || reason.contains("`per_rank[0].phases.forward` is missing"), reason)
         }
-        XCTAssertThrowsError(try RecordCoding.decode(BenchReport.self, from: Data("{\"ranks\": ".utf8), url: url)) { e in
+        XCTAssertThrowsError(try RecordCoding.decode(BenchReport.self, from: Data("{\"ranks\": ".utf8), url: url)) {
+            e in
             XCTAssertTrue("\(e)".contains("not valid JSON"), "\(e)")
         }
     }
@@ -301,7 +321,7 @@ step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), Self.summaryText)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["summary.json"])
         XCTAssertThrowsError(try AtomicFile.write("x", to: dir.appendingPathComponent("missing/x.json"))) { e in
-            guard case let RecordError.io(u, _, _) = e else { return XCTFail("\(e)") }
+            guard case RecordError.io(let u, _, _) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(u.lastPathComponent, "x.json")
         }
     }

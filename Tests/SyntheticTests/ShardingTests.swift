@@ -1,7 +1,8 @@
+import Linalg
 // Sharding: contiguous uneven shards, the union of shards equals the one-rank data set bit for
 // bit at P = 1...5, mini-batches independent of the rank count, the on-demand permutation.
 import XCTest
-import Linalg
+
 @testable import Synthetic
 
 final class ShardingTests: XCTestCase {
@@ -47,23 +48,33 @@ final class ShardingTests: XCTestCase {
 
     func testUnionOfShardsEqualsOneRankDataSetBitForBit() throws {
         let n = 37
-        let sn = SignalNoise(n: n, image: .init(d: 50, signalAxis: 4, snr: 0.3), text: .init(d: 30, signalAxis: 0, signalNorm: 3), seed: 99)
+        let sn = SignalNoise(
+            n: n, image: .init(d: 50, signalAxis: 4, snr: 0.3), text: .init(d: 30, signalAxis: 0, signalNorm: 3),
+            seed: 99)
         let ll = try LatentLinear(n: n, r: 3, d1: 9, d2: 5, seed: 4).makeSampler()
         let co = try Cooccurrence(n: n, seed: 5).makeSampler()
         let fills: [(String, (Range<Int>, inout Matrix<Float>) throws -> Void)] = [
             ("images", { try sn.fillImages($0, into: &$1) }),
             ("texts", { try sn.fillTexts($0, into: &$1) }),
             ("augmented", { try sn.fillAugmentedImages($0, draw: 17, into: &$1) }),
-            ("latent views", { r, m in
-                var x2 = Matrix<Float>(rows: 0, cols: 0), z = Matrix<Float>(rows: 0, cols: 0)
-                try ll.fillViews(r, x1: &m, x2: &x2, latents: &z)
-                m = try self.hstack(self.hstack(m, x2), z)
-            }),
-            ("co-occurrence", { r, m in
-                var t = Matrix<Float>(rows: 0, cols: 0), c = [Int]()
-                try co.fillOneHot(r, images: &m, texts: &t, classes: &c)
-                m = try self.hstack(m, t)
-            }),
+            (
+                "latent views",
+                { r, m in
+                    var x2 = Matrix<Float>(rows: 0, cols: 0)
+                    var z = Matrix<Float>(rows: 0, cols: 0)
+                    try ll.fillViews(r, x1: &m, x2: &x2, latents: &z)
+                    m = try self.hstack(self.hstack(m, x2), z)
+                }
+            ),
+            (
+                "co-occurrence",
+                { r, m in
+                    var t = Matrix<Float>(rows: 0, cols: 0)
+                    var c = [Int]()
+                    try co.fillOneHot(r, images: &m, texts: &t, classes: &c)
+                    m = try self.hstack(m, t)
+                }
+            ),
         ]
         for (name, fill) in fills {
             let one = try union(n: n, ranks: 1, fill)
@@ -105,14 +116,16 @@ final class ShardingTests: XCTestCase {
             }
             XCTAssertEqual(seen.sorted(), Array(0..<n), "an epoch visits every sample once")
         }
-        var e0 = [Int](), e1 = [Int]()
+        var e0 = [Int]()
+        var e1 = [Int]()
         mb.globalBatch(epoch: 0, batch: 0, into: &e0)
         mb.globalBatch(epoch: 1, batch: 0, into: &e1)
         XCTAssertNotEqual(e0, e1)
         let plain = try MiniBatches(count: n, batchSize: 20, dropLast: true)
         XCTAssertEqual(plain.batchesPerEpoch, 5)
         XCTAssertEqual(plain.localBatch(epoch: 3, batch: 1, rank: 1, size: 3), Array(27..<34))
-        XCTAssertEqual(try MiniBatches.fullBatch(count: 10).localBatch(epoch: 0, batch: 0, rank: 0, size: 3), Array(0..<4))
+        XCTAssertEqual(
+            try MiniBatches.fullBatch(count: 10).localBatch(epoch: 0, batch: 0, rank: 0, size: 3), Array(0..<4))
         XCTAssertThrowsError(try MiniBatches(count: 10, batchSize: 11))
     }
 

@@ -5,12 +5,13 @@
 // with n, B and P that do not divide, and works at n = 10^12 without a table.
 import Foundation
 import XCTest
+
 @testable import Synthetic
 
 final class ShuffleTests: XCTestCase {
     func testPermutationIsABijectionForManyN() {
         var sizes = Array(1...130)
-        sizes += [251, 257, 1009, 4093, 4096, 4097, 8191, 16_385]   // primes, 2^k, 4^k ± 1
+        sizes += [251, 257, 1009, 4093, 4096, 4097, 8191, 16_385]  // primes, 2^k, 4^k ± 1
         for n in sizes {
             let perm = IndexPermutation(n: n, seed: 0x5EED_0000_0000_0007 &+ UInt64(n), draw: 3)
             var seen = [Bool](repeating: false, count: n)
@@ -33,7 +34,9 @@ final class ShuffleTests: XCTestCase {
         XCTAssertNotEqual(a, Array(0..<n))
         XCTAssertNotEqual(a, (0..<n).map { IndexPermutation(n: n, seed: 1, draw: 1)($0) }, "another epoch")
         XCTAssertNotEqual(a, (0..<n).map { IndexPermutation(n: n, seed: 2, draw: 0)($0) }, "another seed")
-        XCTAssertNotEqual(a, (0..<n).map { IndexPermutation(n: n, seed: 1, draw: 0, purpose: .evaluationSubset)($0) }, "another purpose")
+        XCTAssertNotEqual(
+            a, (0..<n).map { IndexPermutation(n: n, seed: 1, draw: 0, purpose: .evaluationSubset)($0) },
+            "another purpose")
         // Few fixed points (a random permutation has 1 on average).
         XCTAssertLessThan(zip(a, 0..<n).filter { $0 == $1 }.count, 8)
     }
@@ -53,24 +56,31 @@ final class ShuffleTests: XCTestCase {
         for n in [7, 16, 17, 50] {
             for element in [0, n / 2, n - 1] {
                 var counts = [Int](repeating: 0, count: n)
-                for key in 0..<keys { counts[IndexPermutation(n: n, seed: UInt64(key) &* 0x9E37_79B9_7F4A_7C15, draw: key % 5)(element)] += 1 }
+                for key in 0..<keys {
+                    counts[
+                        IndexPermutation(n: n, seed: UInt64(key) &* 0x9E37_79B9_7F4A_7C15, draw: key % 5)(element)] += 1
+                }
                 let chi = chiSquare(counts)
                 XCTAssertLessThan(chi, bound(n - 1), "n = \(n), element \(element): χ² = \(chi)")
-                XCTAssertGreaterThan(chi, max(0, Double(n - 1) - 5 * (2 * Double(n - 1)).squareRoot()), "too uniform to be random")
+                XCTAssertGreaterThan(
+                    chi, max(0, Double(n - 1) - 5 * (2 * Double(n - 1)).squareRoot()), "too uniform to be random")
             }
         }
     }
 
     func testPairsAreUniformOverSeeds() {
         // The joint image of two elements: uniform on the n(n − 1) ordered pairs of distinct positions.
-        let n = 8, keys = 11_200
+        let n = 8
+        let keys = 11_200
         for (a, b) in [(0, 1), (3, 4), (0, 7)] {
             var counts = [Int](repeating: 0, count: n * n)
             for key in 0..<keys {
                 let perm = IndexPermutation(n: n, seed: 77 &+ UInt64(key), draw: 1)
                 counts[perm(a) * n + perm(b)] += 1
             }
-            for i in 0..<n { XCTAssertEqual(counts[i * n + i], 0, "a bijection never maps two elements to one position") }
+            for i in 0..<n {
+                XCTAssertEqual(counts[i * n + i], 0, "a bijection never maps two elements to one position")
+            }
             let offDiagonal = (0..<(n * n)).filter { $0 / n != $0 % n }.map { counts[$0] }
             XCTAssertLessThan(chiSquare(offDiagonal), bound(n * (n - 1) - 1), "pair (\(a), \(b))")
         }
@@ -79,11 +89,13 @@ final class ShuffleTests: XCTestCase {
     func testNeighbouringPositionsAreUncorrelated() {
         // Within one large permutation: the images of consecutive positions are uncorrelated,
         // and every quarter of positions maps evenly over the range.
-        let n = 1_000_003, m = 40_000
+        let n = 1_000_003
+        let m = 40_000
         let perm = IndexPermutation(n: n, seed: 12, draw: 0)
         let x = (0..<m).map { Double(perm($0)) / Double(n) }
         let mean = x.reduce(0, +) / Double(m)
-        var cov = 0.0, variance = 0.0
+        var cov = 0.0
+        var variance = 0.0
         for i in 0..<(m - 1) { cov += (x[i] - mean) * (x[i + 1] - mean) }
         for v in x { variance += (v - mean) * (v - mean) }
         let r = cov / variance
@@ -96,7 +108,8 @@ final class ShuffleTests: XCTestCase {
 
     func testEpochsVisitEverySampleOnceAtEveryRankCount() throws {
         // n = 103, B = 20: neither divides; ranks 1–4 split 20 unevenly for 3.
-        let n = 103, batch = 20
+        let n = 103
+        let batch = 20
         let schedule = try EpochSchedule(count: n, batchSize: batch, seed: 8)
         let steps = 3 * n / batch + 2
         var stream: [Int] = []
@@ -136,7 +149,8 @@ final class ShuffleTests: XCTestCase {
 
     func testHugeDataSetsNeedNoTable() throws {
         // n = 10^12 (no [Int] of n could exist): a late step's batch is computed directly.
-        let n = 1_000_000_000_000, batch = 4096
+        let n = 1_000_000_000_000
+        let batch = 4096
         let schedule = try EpochSchedule(count: n, batchSize: batch, seed: 1)
         var late: [Int] = []
         let passes = schedule.localIndices(step: 123_456_789, rank: 0, size: 1, into: &late)
@@ -172,7 +186,8 @@ final class ShuffleTests: XCTestCase {
         XCTAssertGreaterThan(out.max() ?? 0, n / 2)
         XCTAssertLessThan(out.min() ?? n, n / 2)
         for size in 1...4 {
-            var joined: [Int] = [], part: [Int] = []
+            var joined: [Int] = []
+            var part: [Int] = []
             for rank in 0..<size {
                 subset.indices(subset.positions(rank: rank, size: size), into: &part)
                 joined += part

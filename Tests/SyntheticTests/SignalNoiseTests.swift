@@ -1,16 +1,18 @@
+import Linalg
 // SignalNoise (Huang et al. 2024): layout, labels, noise statistics and projection, SNR,
 // shared-noise augmentation, presets, validation.
 import XCTest
-import Linalg
+
 @testable import Synthetic
 
 final class SignalNoiseTests: XCTestCase {
     let d = 100
 
     func model(n: Int = 4000, sigmaP: Float = 2, positiveFraction: Double = 0.3) -> SignalNoise {
-        SignalNoise(n: n, image: .init(d: d, signalAxis: 3, signalNorm: 5, sigmaP: sigmaP),
-                    text: .init(d: 60, signalAxis: 1, signalNorm: 15, sigmaP: 1),
-                    positiveFraction: positiveFraction, seed: 11)
+        SignalNoise(
+            n: n, image: .init(d: d, signalAxis: 3, signalNorm: 5, sigmaP: sigmaP),
+            text: .init(d: 60, signalAxis: 1, signalNorm: 15, sigmaP: 1),
+            positiveFraction: positiveFraction, seed: 11)
     }
 
     func testImageRowsLayoutLabelsAndNoiseStatistics() throws {
@@ -34,7 +36,8 @@ final class SignalNoiseTests: XCTestCase {
         let p = Double(y.filter { $0 == 1 }.count) / Double(m.n)
         assertWithin5Sigma(p, 0.3, sd: (0.3 * 0.7 / Double(m.n)).squareRoot(), "P(y = +1)")
         assertWithin5Sigma(Stats.mean(noise), 0, sd: (4 / Double(noise.count)).squareRoot(), "noise mean")
-        assertWithin5Sigma(Stats.variance(noise), 4, sd: 4 * (2 / Double(noise.count)).squareRoot(), "noise variance σ_p²")
+        assertWithin5Sigma(
+            Stats.variance(noise), 4, sd: 4 * (2 / Double(noise.count)).squareRoot(), "noise variance σ_p²")
         // Noise coordinates are uncorrelated (neighbouring coordinates).
         var c = 0.0
         for i in 0..<m.n { for k in 4..<(d - 1) { c += Double(x[i, d + k] * x[i, d + k + 1]) } }
@@ -72,7 +75,8 @@ final class SignalNoiseTests: XCTestCase {
 
     func testTextSharesLabelsAndHasIndependentNoise() throws {
         let m = model(n: 2000)
-        var x = Matrix<Float>(rows: 0, cols: 0), t = Matrix<Float>(rows: 0, cols: 0)
+        var x = Matrix<Float>(rows: 0, cols: 0)
+        var t = Matrix<Float>(rows: 0, cols: 0)
         try m.fillImages(0..<m.n, into: &x)
         try m.fillTexts(0..<m.n, into: &t)
         XCTAssertEqual(t.cols, 120)
@@ -89,7 +93,8 @@ final class SignalNoiseTests: XCTestCase {
 
     func testNoiseAccessorsAndIndexSubsetsRegenerateRows() throws {
         let m = model(n: 50)
-        var x = Matrix<Float>(rows: 0, cols: 0), sub = Matrix<Float>(rows: 0, cols: 0)
+        var x = Matrix<Float>(rows: 0, cols: 0)
+        var sub = Matrix<Float>(rows: 0, cols: 0)
         try m.fillImages(0..<m.n, into: &x)
         try m.fillImages([41, 2, 2, 17], into: &sub)
         for (r, i) in [41, 2, 2, 17].enumerated() { XCTAssertEqual(sub.row(r), x.row(i)) }
@@ -105,12 +110,15 @@ final class SignalNoiseTests: XCTestCase {
     }
 
     func testGaussianAugmentationSharesNoiseAndAddsFreshEpsilon() throws {
-        let m = model(n: 1000)   // default augmentation: ε ~ N(0, 0.1²)
-        var x = Matrix<Float>(rows: 0, cols: 0), a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0)
+        let m = model(n: 1000)  // default augmentation: ε ~ N(0, 0.1²)
+        var x = Matrix<Float>(rows: 0, cols: 0)
+        var a = Matrix<Float>(rows: 0, cols: 0)
+        var b = Matrix<Float>(rows: 0, cols: 0)
         try m.fillImages(0..<m.n, into: &x)
         try m.fillAugmentedImages(0..<m.n, draw: 0, into: &a)
         try m.fillAugmentedImages(0..<m.n, draw: 1, into: &b)
-        var eps = [Double](), diffDraw = 0.0
+        var eps = [Double]()
+        var diffDraw = 0.0
         for i in 0..<m.n {
             for k in 0..<d { XCTAssertEqual(a[i, k], x[i, k], "augmentation keeps y·μ") }
             for k in 0..<d {
@@ -119,10 +127,12 @@ final class SignalNoiseTests: XCTestCase {
             }
         }
         assertWithin5Sigma(Stats.mean(eps), 0, sd: 0.1 / Double(eps.count).squareRoot(), "ε mean")
-        assertWithin5Sigma(Stats.variance(eps), 0.01, sd: 0.01 * (2 / Double(eps.count)).squareRoot() + 1e-6, "ε variance")
+        assertWithin5Sigma(
+            Stats.variance(eps), 0.01, sd: 0.01 * (2 / Double(eps.count)).squareRoot() + 1e-6, "ε variance")
         XCTAssertGreaterThan(diffDraw, 0, "different draws give different ε")
         // The shared noise dominates: ⟨x̂ noise, x noise⟩ ≈ ‖ξ‖².
-        let xa: [Float] = Array(a.row(0)[d...]), xx: [Float] = Array(x.row(0)[d...])
+        let xa: [Float] = Array(a.row(0)[d...])
+        let xx: [Float] = Array(x.row(0)[d...])
         let cosine = dot(xa, xx) / dot(xx, xx)
         XCTAssertEqual(cosine, 1, accuracy: 0.05)
         var again = Matrix<Float>(rows: 0, cols: 0)
@@ -134,23 +144,28 @@ final class SignalNoiseTests: XCTestCase {
         var m = model(n: 1000)
         m.augmentation = .masking(maskFraction: 0.25)
         try m.validate()
-        var x = Matrix<Float>(rows: 0, cols: 0), a = Matrix<Float>(rows: 0, cols: 0)
+        var x = Matrix<Float>(rows: 0, cols: 0)
+        var a = Matrix<Float>(rows: 0, cols: 0)
         try m.fillImages(0..<m.n, into: &x)
         try m.fillAugmentedImages(0..<m.n, draw: 3, into: &a)
-        var zeroed = 0, total = 0
+        var zeroed = 0
+        var total = 0
         for i in 0..<m.n {
             for k in 0..<d where k != 3 {
                 total += 1
                 if a[i, d + k] == 0 { zeroed += 1 } else { XCTAssertEqual(a[i, d + k], x[i, d + k]) }
             }
         }
-        assertWithin5Sigma(Double(zeroed) / Double(total), 0.25, sd: (0.25 * 0.75 / Double(total)).squareRoot(), "mask fraction")
+        assertWithin5Sigma(
+            Double(zeroed) / Double(total), 0.25, sd: (0.25 * 0.75 / Double(total)).squareRoot(), "mask fraction")
     }
 
     func testTrainAndTestSplitsAreDisjointStreams() throws {
-        var train = model(n: 10), test = model(n: 10)
+        var train = model(n: 10)
+        var test = model(n: 10)
         test.split = .test
-        var a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0)
+        var a = Matrix<Float>(rows: 0, cols: 0)
+        var b = Matrix<Float>(rows: 0, cols: 0)
         try train.fillImageNoise(0..<10, into: &a)
         try test.fillImageNoise(0..<10, into: &b)
         for i in 0..<10 { XCTAssertNotEqual(a.row(i), b.row(i)) }
@@ -182,23 +197,32 @@ final class SignalNoiseTests: XCTestCase {
 
     func testValidationNamesParameterAndRange() {
         func message(_ m: SignalNoise) -> String? {
-            do { try m.validate(); return nil } catch { return "\(error)" }
+            do {
+                try m.validate()
+                return nil
+            } catch { return "\(error)" }
         }
         var m = model()
         XCTAssertNil(message(m))
         m.image.sigmaP = -1
         XCTAssertEqual(message(m), "SignalNoise: image.sigmaP must be > 0 and finite, got -1.0")
-        m = model(); m.image.snr = 1
+        m = model()
+        m.image.snr = 1
         XCTAssertEqual(message(m), "SignalNoise: image.signalNorm / image.snr must be exactly one given, got both")
-        m = model(); m.text.signalNorm = nil
+        m = model()
+        m.text.signalNorm = nil
         XCTAssertEqual(message(m), "SignalNoise: text.signalNorm / text.snr must be exactly one given, got neither")
-        m = model(); m.image.signalAxis = 100
+        m = model()
+        m.image.signalAxis = 100
         XCTAssertEqual(message(m), "SignalNoise: image.signalAxis must be in 0..<d = 0..<100, got 100")
-        m = model(); m.positiveFraction = 1.5
+        m = model()
+        m.positiveFraction = 1.5
         XCTAssertEqual(message(m), "SignalNoise: positiveFraction must be in [0, 1], got 1.5")
-        m = model(); m.augmentation = .gaussian(augmentationSigma: -0.1)
+        m = model()
+        m.augmentation = .gaussian(augmentationSigma: -0.1)
         XCTAssertEqual(message(m), "SignalNoise: augmentationSigma must be >= 0 and finite, got -0.1")
-        m = model(); m.n = 0
+        m = model()
+        m.n = 0
         XCTAssertEqual(message(m), "SignalNoise: n must be >= 1, got 0")
         var x = Matrix<Float>(rows: 0, cols: 0)
         XCTAssertThrowsError(try model(n: 5).fillImages([1, 5], into: &x)) { e in

@@ -10,7 +10,10 @@ enum Stats {
 }
 
 /// Asserts |value − expected| ≤ 5·sd.
-func assertWithin5Sigma(_ value: Double, _ expected: Double, sd: Double, _ what: String,
-                        file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertLessThanOrEqual(abs(value - expected), 5 * sd, "\(what): \(value) vs \(expected) (5σ = \(5 * sd))", file: file, line: line)
+func assertWithin5Sigma(
+    _ value: Double, _ expected: Double, sd: Double, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertLessThanOrEqual(
+        abs(value - expected), 5 * sd, "\(what): \(value) vs \(expected) (5σ = \(5 * sd))", file: file, line: line)
 }

@@ -23,7 +23,8 @@ public struct SplitMix64: RandomNumberGenerator {
 
     /// Standard normal (Box–Muller).
     public mutating func gaussian() -> Double {
-        let u1 = uniform(), u2 = uniform()
+        let u1 = uniform()
+        let u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }

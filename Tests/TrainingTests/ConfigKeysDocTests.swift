@@ -4,6 +4,7 @@
 // configuration and the same messages as the `--set` text they replace.
 import Foundation
 import XCTest
+
 @testable import Training
 
 final class ConfigKeysDocTests: XCTestCase {
@@ -13,8 +14,10 @@ final class ConfigKeysDocTests: XCTestCase {
 
     func testTheCommittedKeyTableIsWhatTheTableGenerates() throws {
         let committed = try String(contentsOf: Self.document, encoding: .utf8)
-        XCTAssertEqual(committed, ConfigKey.markdown(), "docs/config-keys.md is stale: regenerate it with "
-                       + "`infomax info --config-keys-markdown > docs/config-keys.md`")
+        XCTAssertEqual(
+            committed, ConfigKey.markdown(),
+            "docs/config-keys.md is stale: regenerate it with "
+                + "`infomax info --config-keys-markdown > docs/config-keys.md`")
     }
 
     func testEveryKeyHasOneDocLineAndARowInTheDocs() {
@@ -34,8 +37,10 @@ final class ConfigKeysDocTests: XCTestCase {
             ConfigSetting(.encoderWidth, 7), ConfigSetting(.steps, argument: "1e1"),
             ConfigSetting(.seed, argument: "18446744073709551615"), ConfigSetting(.name, .text("a b")),
         ]
-        let text = ["model=latent-linear", "mode=multi-modal", "encoder.width=7", "steps=1e1",
-                    "seed=18446744073709551615", "name=a b"]
+        let text = [
+            "model=latent-linear", "mode=multi-modal", "encoder.width=7", "steps=1e1",
+            "seed=18446744073709551615", "name=a b",
+        ]
         let a = try ConfigLoader.load(text: nil, source: "", settings: typed)
         XCTAssertEqual(a, try ConfigLoader.load(text: nil, source: "", overrides: text))
         XCTAssertEqual(a.steps, 10)
@@ -46,13 +51,17 @@ final class ConfigKeysDocTests: XCTestCase {
             (ConfigSetting(.seed, .integer(-1)), "seed=-1"), (ConfigSetting(.lossKind, .text("x")), "loss.kind=x"),
         ]
         func refusal(_ load: () throws -> TrainConfig) -> ConfigError? {
-            do { _ = try load(); return nil } catch { return error as? ConfigError }
+            do {
+                _ = try load()
+                return nil
+            } catch { return error as? ConfigError }
         }
         for (setting, override) in refused {
             let typedError = refusal { try ConfigLoader.load(text: nil, source: "", settings: [setting]) }
             XCTAssertNotNil(typedError, override)
-            XCTAssertEqual(typedError, refusal { try ConfigLoader.load(text: nil, source: "", overrides: [override]) },
-                           override)
+            XCTAssertEqual(
+                typedError, refusal { try ConfigLoader.load(text: nil, source: "", overrides: [override]) },
+                override)
         }
     }
 }

@@ -4,6 +4,7 @@
 // characters in user text; the progress line never shows a negative ETA.
 import Foundation
 import XCTest
+
 @testable import Training
 
 /// The ConfigError that loading `path` (if any) with `overrides` throws; a test failure if
@@ -32,7 +33,9 @@ final class ConfigMessagesTests: XCTestCase {
         XCTAssertEqual(ConfigLoader.integerKeys["encoder.width"], false)
         XCTAssertEqual(ConfigLoader.integerKeys["cooccurrence.image_vocabulary"], false)
         XCTAssertNil(ConfigLoader.integerKeys["loss.temperature"], "a Double is not an integer key")
-        for key in ConfigLoader.integerMinimum.keys { XCTAssertNotNil(ConfigLoader.integerKeys[key], "\(key) is an integer key") }
+        for key in ConfigLoader.integerMinimum.keys {
+            XCTAssertNotNil(ConfigLoader.integerKeys[key], "\(key) is an integer key")
+        }
     }
 
     func testNonIntegralOrOutOfRangeIntegersNameTheKeyAndRange() {
@@ -48,7 +51,10 @@ final class ConfigMessagesTests: XCTestCase {
             ("steps=[1]", "steps", "a whole number from 1 to 9223372036854775807"),
         ]
         for (override, key, expected) in cases {
-            guard case let .wrongType(k, e, found)? = refusal([override]) else { XCTFail("\(override)"); continue }
+            guard case .wrongType(let k, let e, let found)? = refusal([override]) else {
+                XCTFail("\(override)")
+                continue
+            }
             XCTAssertEqual(k, key, override)
             XCTAssertEqual(e, expected, override)
             XCTAssertFalse(found.isEmpty)
@@ -62,28 +68,39 @@ final class ConfigMessagesTests: XCTestCase {
         XCTAssertEqual(try ConfigLoader.load(file: nil, overrides: ["steps=30.0"]).steps, 30)
         XCTAssertEqual(try ConfigLoader.load(file: nil, overrides: ["seed=9223372036854775808"]).seed, 1 << 63)
         // Still refused by validation (with the rank count), not by the type check.
-        guard case let .invalidValue(key, _, allowed)? = { () -> ConfigError? in
-            do { try ConfigLoader.load(file: nil, overrides: ["steps=-1"]).validate(ranks: 1); return nil } catch { return error as? ConfigError }
-        }() else { return XCTFail("steps=-1 accepted") }
-        XCTAssertEqual(key, "steps"); XCTAssertEqual(allowed, "at least 1")
+        guard
+            case .invalidValue(let key, _, let allowed)? = { () -> ConfigError? in
+                do {
+                    try ConfigLoader.load(file: nil, overrides: ["steps=-1"]).validate(ranks: 1)
+                    return nil
+                } catch { return error as? ConfigError }
+            }()
+        else { return XCTFail("steps=-1 accepted") }
+        XCTAssertEqual(key, "steps")
+        XCTAssertEqual(allowed, "at least 1")
     }
 
     func testOtherLeafTypes() {
-        guard case let .wrongType(key, expected, _)? = refusal(["loss.temperature=true"]) else { return XCTFail() }
-        XCTAssertEqual(key, "loss.temperature"); XCTAssertEqual(expected, "a finite number")
-        guard case let .wrongType(key2, expected2, _)? = refusal(["loss.stop_gradient=1"]) else { return XCTFail() }
-        XCTAssertEqual(key2, "loss.stop_gradient"); XCTAssertEqual(expected2, "true or false")
-        guard case let .wrongType(key3, _, found3)? = refusal(["loss.similarity=null"]) else { return XCTFail() }
-        XCTAssertEqual(key3, "loss.similarity"); XCTAssertEqual(found3, "null")
+        guard case .wrongType(let key, let expected, _)? = refusal(["loss.temperature=true"]) else { return XCTFail() }
+        XCTAssertEqual(key, "loss.temperature")
+        XCTAssertEqual(expected, "a finite number")
+        guard case .wrongType(let key2, let expected2, _)? = refusal(["loss.stop_gradient=1"]) else { return XCTFail() }
+        XCTAssertEqual(key2, "loss.stop_gradient")
+        XCTAssertEqual(expected2, "true or false")
+        guard case .wrongType(let key3, _, let found3)? = refusal(["loss.similarity=null"]) else { return XCTFail() }
+        XCTAssertEqual(key3, "loss.similarity")
+        XCTAssertEqual(found3, "null")
     }
 
     func testEveryClosedSetIsAnEnumKey() {
         let expected: [String: [String]] = [
-            "model": ["signal-noise", "latent-linear", "cooccurrence"], "mode": ["multi-modal", "single-modal", "compare"],
+            "model": ["signal-noise", "latent-linear", "cooccurrence"],
+            "mode": ["multi-modal", "single-modal", "compare"],
             "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
             "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
-            "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"], "data.cache": ["auto", "on", "off"],
+            "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"],
+            "data.cache": ["auto", "on", "off"],
             "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
             "latent_linear.probe": ["same-view", "cross-view"],
         ]
@@ -93,35 +110,57 @@ final class ConfigMessagesTests: XCTestCase {
     func testEnumValuesOutsideTheSetNameKeyValueAndAllowed() throws {
         for (key, names) in ConfigLoader.choiceKeys {
             // Refused whatever the model: a value a run would not read is still a mistake.
-            guard case let .invalidValue(k, value, allowed)? = refusal(["\(key)=\"bogus\""]) else { XCTFail(key); continue }
+            guard case .invalidValue(let k, let value, let allowed)? = refusal(["\(key)=\"bogus\""]) else {
+                XCTFail(key)
+                continue
+            }
             XCTAssertEqual(k, key)
             XCTAssertEqual(value, "\"bogus\"")
             XCTAssertEqual(allowed, "one of " + names.joined(separator: ", "), key)
             // Every allowed value is accepted and read back as itself.
             for name in names {
                 let c = try ConfigLoader.load(file: nil, overrides: ["\(key)=\(name)"])
-                XCTAssertTrue(try ConfigLoader.json(c).contains("\"\(key.split(separator: ".").last!)\" : \"\(name)\""), "\(key)=\(name)")
+                XCTAssertTrue(
+                    try ConfigLoader.json(c).contains("\"\(key.split(separator: ".").last!)\" : \"\(name)\""),
+                    "\(key)=\(name)")
             }
-            guard case let .wrongType(k2, expected, found)? = refusal(["\(key)=3"]) else { XCTFail(key); continue }
-            XCTAssertEqual(k2, key); XCTAssertEqual(expected, allowed); XCTAssertEqual(found, "the number 3")
+            guard case .wrongType(let k2, let expected, let found)? = refusal(["\(key)=3"]) else {
+                XCTFail(key)
+                continue
+            }
+            XCTAssertEqual(k2, key)
+            XCTAssertEqual(expected, allowed)
+            XCTAssertEqual(found, "the number 3")
         }
-        let near: [(String, String)] = [("loss.exchange=RING", "ring"), ("optimizer.kind=sgdd", "sgd"), ("mode=multimodal", "multi-modal"),
-                                         ("loss.kind=info-nce", "infonce"), ("loss.similarity=Dot", "dot")]
+        let near: [(String, String)] = [
+            ("loss.exchange=RING", "ring"), ("optimizer.kind=sgdd", "sgd"), ("mode=multimodal", "multi-modal"),
+            ("loss.kind=info-nce", "infonce"), ("loss.similarity=Dot", "dot"),
+        ]
         for (override, suggestion) in near {
-            guard case let .invalidValue(_, _, allowed)? = refusal([override]) else { XCTFail(override); continue }
+            guard case .invalidValue(_, _, let allowed)? = refusal([override]) else {
+                XCTFail(override)
+                continue
+            }
             XCTAssertTrue(allowed.hasSuffix("(did you mean \(suggestion)?)"), "\(override): \(allowed)")
         }
         for far in ["loss.exchange=carrier-pigeon", "data.cache=x", "loss.negatives=none", "model=\"\""] {
-            guard case let .invalidValue(_, _, allowed)? = refusal([far]) else { XCTFail(far); continue }
+            guard case .invalidValue(_, _, let allowed)? = refusal([far]) else {
+                XCTFail(far)
+                continue
+            }
             XCTAssertFalse(allowed.contains("did you mean"), "\(far): \(allowed)")
         }
-        XCTAssertEqual("\(refusal(["loss.exchange=RING"])!)",
-                       "config key 'loss.exchange' = \"RING\" is not allowed: one of allgather, ring (did you mean ring?)")
+        XCTAssertEqual(
+            "\(refusal(["loss.exchange=RING"])!)",
+            "config key 'loss.exchange' = \"RING\" is not allowed: one of allgather, ring (did you mean ring?)")
     }
 
     func testEmptyKeyPathPartsAreRefused() {
         for o in [".steps=3", "loss..kind=infonce", "loss.=3", "steps.=3", ".=1"] {
-            guard case .badOverride? = refusal([o]) else { XCTFail("\(o) not refused as an override"); continue }
+            guard case .badOverride? = refusal([o]) else {
+                XCTFail("\(o) not refused as an override")
+                continue
+            }
         }
     }
 
@@ -134,7 +173,9 @@ final class ConfigMessagesTests: XCTestCase {
             XCTAssertFalse("\(e)".contains("config key ''"), "\(e)")
         }
         try Data(#"{"loss": {"": 1}}"#.utf8).write(to: url)
-        XCTAssertThrowsError(try ConfigLoader.load(file: url.path)) { e in XCTAssertTrue("\(e)".contains("empty name in 'loss'"), "\(e)") }
+        XCTAssertThrowsError(try ConfigLoader.load(file: url.path)) { e in
+            XCTAssertTrue("\(e)".contains("empty name in 'loss'"), "\(e)")
+        }
     }
 
     func testStringsWithNULAreRefused() throws {
@@ -142,8 +183,9 @@ final class ConfigMessagesTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try Data(#"{"loss": {"similarity": "dot\u0000"}}"#.utf8).write(to: url)
         XCTAssertThrowsError(try ConfigLoader.load(file: url.path)) { e in
-            guard case let .invalidValue(key, _, allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
-            XCTAssertEqual(key, "loss.similarity"); XCTAssertTrue(allowed.contains("NUL"))
+            guard case .invalidValue(let key, _, let allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
+            XCTAssertEqual(key, "loss.similarity")
+            XCTAssertTrue(allowed.contains("NUL"))
         }
     }
 
@@ -157,9 +199,11 @@ final class ConfigMessagesTests: XCTestCase {
         try Data("{\"steps\": ".utf8).write(to: broken)
         let deep = folder.appendingPathComponent("deep.json")
         try Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8).write(to: deep)
-        let cases: [(String, String)] = [(folder.path, "a folder"), (latin1.path, "not UTF-8"), ("/dev/zero", "not a regular file"),
-                                         ("", "the path is empty"), (folder.appendingPathComponent("none.json").path, "no such file"),
-                                         (broken.path, "not valid JSON"), (deep.path, "not valid JSON")]
+        let cases: [(String, String)] = [
+            (folder.path, "a folder"), (latin1.path, "not UTF-8"), ("/dev/zero", "not a regular file"),
+            ("", "the path is empty"), (folder.appendingPathComponent("none.json").path, "no such file"),
+            (broken.path, "not valid JSON"), (deep.path, "not valid JSON"),
+        ]
         for (path, needle) in cases {
             XCTAssertThrowsError(try ConfigLoader.load(file: path)) { e in
                 XCTAssertTrue("\(e)".contains(needle), "\(path): \(e)")
@@ -172,7 +216,8 @@ final class ConfigMessagesTests: XCTestCase {
     func testMessagesStayOnOneLine() {
         let e = ConfigError.unknownKey(key: "a\nb\u{0}c" + String(repeating: "x", count: 500), suggestion: nil)
         let text = "\(e)"
-        XCTAssertFalse(text.contains("\n")); XCTAssertFalse(text.contains("\u{0}"))
+        XCTAssertFalse(text.contains("\n"))
+        XCTAssertFalse(text.contains("\u{0}"))
         XCTAssertTrue(text.contains("a\\x0Ab\\x00c"), text)
         XCTAssertLessThan(text.count, 300, "huge user text is cut")
         let foundation = NSError(domain: NSCocoaErrorDomain, code: 4, userInfo: [NSFilePathErrorKey: "/x/y"])
@@ -183,7 +228,8 @@ final class ConfigMessagesTests: XCTestCase {
 
     func testNamesThatAreNotFolderNamesAreRefused() {
         for bad in [".", "..", "a\nb", ""] {
-            var c = TrainConfig(); c.name = bad
+            var c = TrainConfig()
+            c.name = bad
             XCTAssertThrowsError(try c.validate(ranks: 1), "name \(bad.debugDescription)")
         }
     }
@@ -192,7 +238,7 @@ final class ConfigMessagesTests: XCTestCase {
         var c = TrainConfig()
         c.signalNoise.positiveFraction = 1e-12
         XCTAssertThrowsError(try c.validate(ranks: 1)) { e in
-            guard case let .invalidValue(key, _, allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
+            guard case .invalidValue(let key, _, let allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
             XCTAssertEqual(key, "signal_noise.positive_fraction")
             XCTAssertTrue(allowed.contains("label -1") && allowed.contains("100 training samples"), allowed)
         }

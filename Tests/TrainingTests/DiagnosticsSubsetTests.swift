@@ -1,13 +1,14 @@
+import Evaluation
 // Diagnostics on a fixed subset of a large training set: the sample mean and its standard
 // error s/√K·√(1 − K/n) (exact mean, SE 0, on the whole set; the SE matches the spread of the
 // estimator over subsets), and a trainer at n = 10^9 whose step indices, logged row and
 // checkpointable state do not grow with n.
 import Foundation
-import XCTest
-import Evaluation
 import Linalg
 import MPI
 import Synthetic
+import XCTest
+
 @testable import Training
 
 final class DiagnosticsSubsetTests: XCTestCase {
@@ -24,21 +25,29 @@ final class DiagnosticsSubsetTests: XCTestCase {
 
     func testStandardErrorMatchesTheSpreadOverSubsets() {
         // A population of n values; many keyed subsets of K: the estimates' sd ≈ the formula.
-        let n = 2000, k = 100, trials = 300
+        let n = 2000
+        let k = 100
+        let trials = 300
         let values = (0..<n).map { i -> Double in
             var rng = CounterRNG(seed: 3, purpose: RNGPurpose(rawValue: 200), item: i)
             return rng.nextGaussian() * 2 + 1
         }
         let populationMean = values.reduce(0, +) / Double(n)
-        var estimates: [Double] = [], ses: [Double] = []
+        var estimates: [Double] = []
+        var ses: [Double] = []
         var idx: [Int] = []
         for t in 0..<trials {
             let subset = EvaluationSubset(population: n, requested: k, seed: UInt64(t) &+ 11)
             subset.indices(0..<k, into: &idx)
-            var s = 0.0, q = 0.0
-            for i in idx { s += values[i]; q += values[i] * values[i] }
+            var s = 0.0
+            var q = 0.0
+            for i in idx {
+                s += values[i]
+                q += values[i] * values[i]
+            }
             let m = SampleMean(sum: s, sumOfSquares: q, count: k, population: n)
-            estimates.append(m.mean); ses.append(m.standardError)
+            estimates.append(m.mean)
+            ses.append(m.standardError)
         }
         let mean = estimates.reduce(0, +) / Double(trials)
         let sd = (estimates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(trials - 1)).squareRoot()
@@ -65,7 +74,7 @@ final class DiagnosticsSubsetTests: XCTestCase {
         // The work, counted (Feistel passes of the keyed permutations, 4^h / n ≈ 1.07 per index
         // here): O(batch) for a late step's indices, O(K) for the diagnostics subset — not O(n).
         var late: [Int] = []
-        let passes = try trainer.localIndices(step: 10_000_000, into: &late)   // epoch 0, position 6.4·10^8
+        let passes = try trainer.localIndices(step: 10_000_000, into: &late)  // epoch 0, position 6.4·10^8
         XCTAssertEqual(late.count, 64)
         XCTAssertTrue(late.allSatisfy { $0 >= 0 && $0 < c.trainSamples })
         XCTAssertGreaterThanOrEqual(passes, 64)

@@ -1,6 +1,7 @@
 // Huang et al.'s Assumption 4.1 conditions and T₁ predictions against hand-computed numbers on
 // the default (Figure 1) config and on E1's SNR 0.2 point; not applicable to the other models.
 import XCTest
+
 @testable import Training
 
 final class HuangAssumptionsTests: XCTestCase {
@@ -16,27 +17,36 @@ final class HuangAssumptionsTests: XCTestCase {
     func testDefaultFigure1ConfigByHand() throws {
         let a = try XCTUnwrap(HuangAssumptions(config: try config([])))
         XCTAssertEqual([a.n, a.d, a.m], [100, 2000, 50])
-        XCTAssertEqual(a.signalNorm, 5); XCTAssertEqual(a.textSignalNorm, 15); XCTAssertEqual(a.sigmaXi, 1)
-        XCTAssertEqual(a.tau, 0.1); XCTAssertEqual(a.eta, 0.01); XCTAssertEqual(a.sigma0, 0.01)
+        XCTAssertEqual(a.signalNorm, 5)
+        XCTAssertEqual(a.textSignalNorm, 15)
+        XCTAssertEqual(a.sigmaXi, 1)
+        XCTAssertEqual(a.tau, 0.1)
+        XCTAssertEqual(a.eta, 0.01)
+        XCTAssertEqual(a.sigma0, 0.01)
         XCTAssertTrue(a.deviations.isEmpty, "\(a.deviations)")
 
         // n·SNR² = 100 · (5/√2000)² = 100 · 25/2000 = 1.25: in [0.1, 10].
         let nSNR = try condition(a, "n·SNR²")
-        XCTAssertEqual(nSNR.value, 1.25, accuracy: 1e-12); XCTAssertEqual(nSNR.holds, true)
+        XCTAssertEqual(nSNR.value, 1.25, accuracy: 1e-12)
+        XCTAssertEqual(nSNR.holds, true)
         // C_μ = 15/5 = 3 ≥ 2.66.
         let cMu = try condition(a, "C_μ")
-        XCTAssertEqual(cMu.value, 3, accuracy: 1e-12); XCTAssertEqual(cMu.holds, true)
+        XCTAssertEqual(cMu.value, 3, accuracy: 1e-12)
+        XCTAssertEqual(cMu.holds, true)
         // σ₀ = 0.01 ≤ 1/max(√2000 = 44.72, 5) = 0.02236.
         let s0 = try condition(a, "σ₀")
-        XCTAssertEqual(s0.value, 0.01); XCTAssertEqual(s0.holds, true)
+        XCTAssertEqual(s0.value, 0.01)
+        XCTAssertEqual(s0.holds, true)
         XCTAssertTrue(s0.checkedAs.hasSuffix("= 0.02236"), s0.checkedAs)
         // d = 2000 < n² = 10000: fails.
         let dim = try condition(a, "d ≥")
-        XCTAssertEqual(dim.value, 2000); XCTAssertEqual(dim.holds, false)
+        XCTAssertEqual(dim.value, 2000)
+        XCTAssertEqual(dim.holds, false)
         XCTAssertEqual(dim.checkedAs, "d ≥ n² = 10000")
         // The η bound's form is not known: listed, not checked.
         let eta = try condition(a, "η")
-        XCTAssertEqual(eta.value, 0.01); XCTAssertNil(eta.holds)
+        XCTAssertEqual(eta.value, 0.01)
+        XCTAssertNil(eta.holds)
 
         // Single-modal T₁ = ln(20/(0.01·1·√2000)) / ln(1 + 0.96·0.01·1·2000/(100·50·0.1))
         //                 = ln(44.7214) / ln(1.0384) = 3.80045 / 0.0376811 = 100.858.
@@ -59,9 +69,11 @@ final class HuangAssumptionsTests: XCTestCase {
         let a = try XCTUnwrap(HuangAssumptions(config: try config(["signal_noise.snr=0.2"])))
         XCTAssertEqual(a.signalNorm, 8.94427, accuracy: 1e-4)
         let cMu = try condition(a, "C_μ")
-        XCTAssertEqual(cMu.value, 1.67705, accuracy: 1e-4); XCTAssertEqual(cMu.holds, false)
+        XCTAssertEqual(cMu.value, 1.67705, accuracy: 1e-4)
+        XCTAssertEqual(cMu.holds, false)
         let nSNR = try condition(a, "n·SNR²")
-        XCTAssertEqual(nSNR.value, 4, accuracy: 1e-4); XCTAssertEqual(nSNR.holds, true)
+        XCTAssertEqual(nSNR.value, 4, accuracy: 1e-4)
+        XCTAssertEqual(nSNR.holds, true)
         // Multi-modal T₁ = ln(20/(0.01·8.944)) / ln(1 + 0.48·1.677·0.01·80/(50·0.1))
         //                = ln(223.607) / ln(1.12879) = 5.40989 / 0.121153 = 44.653.
         XCTAssertEqual(a.multiModalT1, 44.653, accuracy: 2e-3)

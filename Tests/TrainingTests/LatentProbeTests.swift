@@ -55,12 +55,14 @@ final class LatentProbeTests: XCTestCase {
 
     func testTheProbeIsNotPartOfTheCheckpointFingerprint() throws {
         // What is measured, not what is trained: a run resumes with the other probe.
-        XCTAssertEqual(try config(probe: .sameView, steps: 5).fingerprint(mode: .multiModal),
-                       try config(probe: .crossView, steps: 5).fingerprint(mode: .multiModal))
+        XCTAssertEqual(
+            try config(probe: .sameView, steps: 5).fingerprint(mode: .multiModal),
+            try config(probe: .crossView, steps: 5).fingerprint(mode: .multiModal))
     }
 
     func testTheProbeKeyIsReadFromAConfig() throws {
-        let c = try ConfigLoader.load(file: nil, overrides: ["model=\"latent-linear\"", "latent_linear.probe=\"cross-view\""])
+        let c = try ConfigLoader.load(
+            file: nil, overrides: ["model=\"latent-linear\"", "latent_linear.probe=\"cross-view\""])
         XCTAssertEqual(c.latentLinear.probe, .crossView)
         XCTAssertEqual(TrainConfig().latentLinear.probe, .sameView, "the default keeps E2's same-view probe")
     }

@@ -2,8 +2,9 @@
 // the culprit key, the available-memory detection (override, cgroup, MemAvailable) and the
 // per-node verdict with its one-line message.
 import Foundation
-import XCTest
 import Synthetic
+import XCTest
+
 @testable import Training
 
 final class MemoryEstimateTests: XCTestCase {
@@ -34,11 +35,14 @@ final class MemoryEstimateTests: XCTestCase {
     }
 
     func testWeightInitialisationRefusesAnOverflowingShapeInsteadOfTrapping() throws {
-        XCTAssertThrowsError(try ProblemSupport.gaussianWeights(rows: 50, cols: 4611686018427387904, sigma: 0.01, seed: 1, item: 0)) { error in
+        XCTAssertThrowsError(
+            try ProblemSupport.gaussianWeights(rows: 50, cols: 4_611_686_018_427_387_904, sigma: 0.01, seed: 1, item: 0)
+        ) { error in
             guard case ConfigError.invalidValue(let key, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "encoder.width")
         }
-        XCTAssertEqual(try ProblemSupport.gaussianWeights(rows: 3, cols: 4, sigma: 0.01, seed: 1, item: 0).storage.count, 12)
+        XCTAssertEqual(
+            try ProblemSupport.gaussianWeights(rows: 3, cols: 4, sigma: 0.01, seed: 1, item: 0).storage.count, 12)
     }
 
     func testEveryModelAndModeHasAnEstimateThatGrowsWithItsSizes() throws {
@@ -47,16 +51,21 @@ final class MemoryEstimateTests: XCTestCase {
             ["model=\"latent-linear\"", "mode=\"multi-modal\""],
             ["model=\"cooccurrence\""],
             ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"resampled\""],
-            ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"", "cooccurrence.negatives_drop=\"easy-negatives\""],
+            [
+                "model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
+                "cooccurrence.negatives_drop=\"easy-negatives\"",
+            ],
         ]
         for base in cases {
             for exchange in ["allgather", "ring"] {
                 let small = try config(base + ["loss.exchange=\"\(exchange)\""])
-                let big = try config(base + ["loss.exchange=\"\(exchange)\"", "train_samples=100000", "encoder.width=400"])
+                let big = try config(
+                    base + ["loss.exchange=\"\(exchange)\"", "train_samples=100000", "encoder.width=400"])
                 for ranks in [1, 3] {
                     let a = MemoryEstimate(config: small, ranks: ranks, rank: 0)
                     let b = MemoryEstimate(config: big, ranks: ranks, rank: 0)
-                    let ta = try XCTUnwrap(a.totalBytes.value), tb = try XCTUnwrap(b.totalBytes.value)
+                    let ta = try XCTUnwrap(a.totalBytes.value)
+                    let tb = try XCTUnwrap(b.totalBytes.value)
                     XCTAssertGreaterThan(ta, MemoryEstimate.baselineBytes, "\(base)")
                     XCTAssertGreaterThan(tb, ta, "more samples and a wider encoder need more: \(base) \(exchange)")
                     XCTAssertFalse(a.components.isEmpty)
@@ -69,13 +78,23 @@ final class MemoryEstimateTests: XCTestCase {
     func testAGuidedRunThatTrainsItsOwnGuideCountsTheGuidesRun() throws {
         // A co-occurrence vocabulary and width where the multi-modal run (two embedding tables,
         // text as well) outweighs the single-modal guided loss at a small batch.
-        let base = ["model=\"cooccurrence\"", "cooccurrence.image_vocabulary=200000", "cooccurrence.text_vocabulary=200000",
-                    "encoder.width=64", "train_samples=64"]
+        let base = [
+            "model=\"cooccurrence\"", "cooccurrence.image_vocabulary=200000", "cooccurrence.text_vocabulary=200000",
+            "encoder.width=64", "train_samples=64",
+        ]
         let multi = MemoryEstimate(config: try config(base + ["mode=\"multi-modal\""]), ranks: 2, rank: 0)
-        let own = MemoryEstimate(config: try config(base + ["mode=\"single-modal\"", "cooccurrence.positives=\"guided\""]), ranks: 2, rank: 0)
-        let loaded = MemoryEstimate(config: try config(base + ["mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
-                                                               "cooccurrence.guide_run=\"/some/run\""]), ranks: 2, rank: 0)
-        let tm = try XCTUnwrap(multi.totalBytes.value), to = try XCTUnwrap(own.totalBytes.value), tl = try XCTUnwrap(loaded.totalBytes.value)
+        let own = MemoryEstimate(
+            config: try config(base + ["mode=\"single-modal\"", "cooccurrence.positives=\"guided\""]), ranks: 2, rank: 0
+        )
+        let loaded = MemoryEstimate(
+            config: try config(
+                base + [
+                    "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
+                    "cooccurrence.guide_run=\"/some/run\"",
+                ]), ranks: 2, rank: 0)
+        let tm = try XCTUnwrap(multi.totalBytes.value)
+        let to = try XCTUnwrap(own.totalBytes.value)
+        let tl = try XCTUnwrap(loaded.totalBytes.value)
         XCTAssertGreaterThan(tm, tl, "the setting must make the guide's run the larger")
         XCTAssertEqual(to, tm, "a run that trains its own guide peaks at the guide's run")
         XCTAssertEqual(own.mode, .multiModal)
@@ -97,9 +116,13 @@ final class MemoryEstimateTests: XCTestCase {
         // All-gather: the 100 × 2m patch-wise candidates (stop-gradient: no gradient buffer).
         XCTAssertEqual(bytes("loss: gathered candidates"), 100 * 20 * 4)
         // Adam adds two moments.
-        let adam = MemoryEstimate(config: try config(["signal_noise.d=1000", "encoder.width=10", "mode=\"multi-modal\"", "optimizer.kind=\"adam\""]),
-                                  ranks: 2, rank: 1)
-        XCTAssertEqual(adam.components.first { $0.name.hasPrefix("encoders' weights") }?.bytes.value, 2 * 10 * 1000 * 4 * 5)
+        let adam = MemoryEstimate(
+            config: try config([
+                "signal_noise.d=1000", "encoder.width=10", "mode=\"multi-modal\"", "optimizer.kind=\"adam\"",
+            ]),
+            ranks: 2, rank: 1)
+        XCTAssertEqual(
+            adam.components.first { $0.name.hasPrefix("encoders' weights") }?.bytes.value, 2 * 10 * 1000 * 4 * 5)
         // Compare = the larger modality (multi-modal has two encoders).
         let both = MemoryEstimate(config: try config(["signal_noise.d=1000", "encoder.width=10"]), ranks: 2, rank: 1)
         XCTAssertEqual(both.mode, .multiModal)
@@ -116,27 +139,39 @@ final class MemoryEstimateTests: XCTestCase {
             XCTAssertEqual(large.totalBytes, small.totalBytes, "ranks \(ranks):\n\(large.table())")
             XCTAssertNil(large.components.first { $0.name.contains("permutation") }, "no table of n")
             let indices = try XCTUnwrap(large.components.first { $0.name == "batch indices" })
-            XCTAssertEqual(indices.bytes.value, Shard.block(count: 256, part: 0, parts: ranks).count * 8, "the local batch's Ints only")
+            XCTAssertEqual(
+                indices.bytes.value, Shard.block(count: 256, part: 0, parts: ranks).count * 8,
+                "the local batch's Ints only")
         }
         // All n (diagnostics_samples = 0) brings back chunks of 4096 rows; a small K bounds them.
         func diagnostics(_ k: Int) throws -> Int {
-            let e = MemoryEstimate(config: try config(base + ["train_samples=100000000", "diagnostics_samples=\(k)"]), ranks: 2, rank: 1)
+            let e = MemoryEstimate(
+                config: try config(base + ["train_samples=100000000", "diagnostics_samples=\(k)"]), ranks: 2, rank: 1)
             return try XCTUnwrap(e.components.first { $0.phase == .diagnostics }?.bytes.value)
         }
-        let d = 500, m = 50, rowBytes = (d + 2 * m) * 4 + 8, signals = 2 * d * 4
+        let d = 500
+        let m = 50
+        let rowBytes = (d + 2 * m) * 4 + 8
+        let signals = 2 * d * 4
         XCTAssertEqual(try diagnostics(0), 4096 * rowBytes + signals, "all n: full chunks of 4096 rows")
         XCTAssertEqual(try diagnostics(4096), 2048 * rowBytes + signals, "K = 4096 on 2 ranks: 2048 rows each")
         XCTAssertEqual(try diagnostics(100), 50 * rowBytes + signals)
-        let diag = try XCTUnwrap(MemoryEstimate(config: try config(base), ranks: 1, rank: 0).components.first { $0.phase == .diagnostics })
+        let diag = try XCTUnwrap(
+            MemoryEstimate(config: try config(base), ranks: 1, rank: 0).components.first { $0.phase == .diagnostics })
         XCTAssertTrue(diag.keys.contains("diagnostics_samples"), "\(diag.keys)")
     }
 
     func testCheckpointKeeperAndBinaryCheckpointCosts() throws {
         // Single-modal d 1000, m 10: 10⁴ parameters; Adam saves two moments (3 × 10⁴ values).
-        let c = try config(["signal_noise.d=1000", "encoder.width=10", "mode=\"single-modal\"", "optimizer.kind=\"adam\""])
+        let c = try config([
+            "signal_noise.d=1000", "encoder.width=10", "mode=\"single-modal\"", "optimizer.kind=\"adam\"",
+        ])
         let saved = 3 * 10 * 1000
-        let root = MemoryEstimate(config: c, ranks: 2, rank: 0), other = MemoryEstimate(config: c, ranks: 2, rank: 1)
-        func bytes(_ e: MemoryEstimate, _ prefix: String) -> Int? { e.components.first { $0.name.hasPrefix(prefix) }?.bytes.value }
+        let root = MemoryEstimate(config: c, ranks: 2, rank: 0)
+        let other = MemoryEstimate(config: c, ranks: 2, rank: 1)
+        func bytes(_ e: MemoryEstimate, _ prefix: String) -> Int? {
+            e.components.first { $0.name.hasPrefix(prefix) }?.bytes.value
+        }
         // Rank 0's keeper holds the last completed step for the whole run (4 B per saved value).
         let keeper = try XCTUnwrap(root.components.first { $0.name.hasPrefix("checkpoint keeper") })
         XCTAssertEqual(keeper.phase, .resident)
@@ -152,7 +187,10 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertEqual(bytes(other, "resumed checkpoint"), saved * 4)
         XCTAssertNil(root.components.first { $0.name.contains("JSON") })
         // No bench keeps or writes checkpoints.
-        XCTAssertNil(MemoryEstimate(config: c, ranks: 2, rank: 0, purpose: .bench).components.first { $0.name.contains("checkpoint") })
+        XCTAssertNil(
+            MemoryEstimate(config: c, ranks: 2, rank: 0, purpose: .bench).components.first {
+                $0.name.contains("checkpoint")
+            })
     }
 
     func testTheRingNeverHoldsTheGlobalCandidates() throws {
@@ -167,9 +205,14 @@ final class MemoryEstimateTests: XCTestCase {
         let logits = try XCTUnwrap(gather.components.first { $0.name.hasPrefix("loss: fused logits") }?.bytes.value)
         XCTAssertLessThanOrEqual(logits, (1 << 22) * 4)
         // Small enough, it is held whole between the two passes.
-        let small = MemoryEstimate(config: try config(["signal_noise.d=64", "encoder.width=64", "train_samples=4096",
-                                                       "mode=\"multi-modal\""]), ranks: 2, rank: 1)
-        XCTAssertEqual(try XCTUnwrap(small.components.first { $0.name.hasPrefix("loss: fused logits") }?.bytes.value), 2048 * 4096 * 4)
+        let small = MemoryEstimate(
+            config: try config([
+                "signal_noise.d=64", "encoder.width=64", "train_samples=4096",
+                "mode=\"multi-modal\"",
+            ]), ranks: 2, rank: 1)
+        XCTAssertEqual(
+            try XCTUnwrap(small.components.first { $0.name.hasPrefix("loss: fused logits") }?.bytes.value),
+            2048 * 4096 * 4)
     }
 
     func testTheIssuesCrashingSizesNameTheirKeys() throws {
@@ -179,8 +222,9 @@ final class MemoryEstimateTests: XCTestCase {
             ("encoder.width=1000000000", "encoder.width"),
             ("probe_train_samples=1000000000", "probe_train_samples"),
         ]
-        let budget = MemoryBudget(nodeOf: [0, 0], available: [0: MemoryAvailability(bytes: 22_100_000_000, source: "MemAvailable")],
-                                  hosts: [0: "node1"])
+        let budget = MemoryBudget(
+            nodeOf: [0, 0], available: [0: MemoryAvailability(bytes: 22_100_000_000, source: "MemAvailable")],
+            hosts: [0: "node1"])
         XCTAssertNoThrow(try budget.check(try config([])), "the default run fits in 22 GB")
         for (override, key) in cases {
             let c = try config([override])
@@ -194,48 +238,58 @@ final class MemoryEstimateTests: XCTestCase {
         }
         // The probe's gathered features are rank 0's: its estimate is the larger one.
         let probe = try config(["probe_train_samples=1000000"])
-        XCTAssertGreaterThan(try XCTUnwrap(MemoryEstimate(config: probe, ranks: 2, rank: 0).totalBytes.value),
-                             try XCTUnwrap(MemoryEstimate(config: probe, ranks: 2, rank: 1).totalBytes.value))
+        XCTAssertGreaterThan(
+            try XCTUnwrap(MemoryEstimate(config: probe, ranks: 2, rank: 0).totalBytes.value),
+            try XCTUnwrap(MemoryEstimate(config: probe, ranks: 2, rank: 1).totalBytes.value))
     }
 
     func testRanksOnOneNodeShareItsMemory() throws {
-        let c = try config(["signal_noise.d=20000", "encoder.width=1000"])   // ~ 1 GB of model state per rank
+        let c = try config(["signal_noise.d=20000", "encoder.width=1000"])  // ~ 1 GB of model state per rank
         // Rank 0 needs more (the checkpoint keeper, writing, the probe fit): room for it and one
         // other rank and a half.
         let root = try XCTUnwrap(MemoryEstimate(config: c, ranks: 4, rank: 0).totalBytes.value)
         let one = try XCTUnwrap(MemoryEstimate(config: c, ranks: 4, rank: 1).totalBytes.value)
         XCTAssertGreaterThan(root, one)
         let roomForTwo = MemoryAvailability(bytes: root + one + one / 2, source: "cgroup memory.max")
-        XCTAssertNoThrow(try MemoryBudget(nodeOf: [0, 0, 2, 2], available: [0: roomForTwo, 2: roomForTwo], hosts: [:]).check(c),
-                         "two ranks per node fit")
-        XCTAssertThrowsError(try MemoryBudget(nodeOf: [0, 0, 0, 0], available: [0: roomForTwo], hosts: [0: "n0"]).check(c)) { error in
+        XCTAssertNoThrow(
+            try MemoryBudget(nodeOf: [0, 0, 2, 2], available: [0: roomForTwo, 2: roomForTwo], hosts: [:]).check(c),
+            "two ranks per node fit")
+        XCTAssertThrowsError(
+            try MemoryBudget(nodeOf: [0, 0, 0, 0], available: [0: roomForTwo], hosts: [0: "n0"]).check(c)
+        ) { error in
             XCTAssertTrue("\(error)".contains("for the 4 ranks on host n0"), "\(error)")
         }
     }
 
     func testAvailabilityFromOverrideCgroupAndMeminfo() throws {
-        XCTAssertEqual(try MemoryAvailability.detect(environment: ["INFOMAX_MEMORY_LIMIT_BYTES": "8e9"]),
-                       MemoryAvailability(bytes: 8_000_000_000, source: "INFOMAX_MEMORY_LIMIT_BYTES"))
+        XCTAssertEqual(
+            try MemoryAvailability.detect(environment: ["INFOMAX_MEMORY_LIMIT_BYTES": "8e9"]),
+            MemoryAvailability(bytes: 8_000_000_000, source: "INFOMAX_MEMORY_LIMIT_BYTES"))
         XCTAssertThrowsError(try MemoryAvailability.detect(environment: ["INFOMAX_MEMORY_LIMIT_BYTES": "lots"]))
 
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("memroot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         func write(_ path: String, _ text: String) throws {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
         try write("proc/meminfo", "MemTotal:       24000000 kB\nMemFree:  1000 kB\nMemAvailable:   20000000 kB\n")
         try write("proc/self/cgroup", "0::/job/step\n")
         try write("sys/fs/cgroup/job/step/memory.max", "max\n")
-        XCTAssertEqual(try MemoryAvailability.detect(environment: [:], alreadyResident: 1000, root: root.path),
-                       MemoryAvailability(bytes: 20_000_000 * 1024 + 1000, source: "MemAvailable"), "no cgroup limit: MemAvailable")
+        XCTAssertEqual(
+            try MemoryAvailability.detect(environment: [:], alreadyResident: 1000, root: root.path),
+            MemoryAvailability(bytes: 20_000_000 * 1024 + 1000, source: "MemAvailable"), "no cgroup limit: MemAvailable"
+        )
         try write("sys/fs/cgroup/job/step/memory.max", "4000000000\n")
-        XCTAssertEqual(try MemoryAvailability.detect(environment: [:], root: root.path),
-                       MemoryAvailability(bytes: 4_000_000_000, source: "cgroup memory.max"), "a tighter cgroup limit wins")
+        XCTAssertEqual(
+            try MemoryAvailability.detect(environment: [:], root: root.path),
+            MemoryAvailability(bytes: 4_000_000_000, source: "cgroup memory.max"), "a tighter cgroup limit wins")
         try write("proc/self/cgroup", "5:cpu,cpuacct:/x\n4:memory:/slurm/job7\n")
         try write("sys/fs/cgroup/memory/slurm/job7/memory.limit_in_bytes", "3000000000\n")
-        XCTAssertEqual(try MemoryAvailability.detect(environment: [:], root: root.path),
-                       MemoryAvailability(bytes: 3_000_000_000, source: "cgroup memory.limit_in_bytes"), "cgroup v1")
+        XCTAssertEqual(
+            try MemoryAvailability.detect(environment: [:], root: root.path),
+            MemoryAvailability(bytes: 3_000_000_000, source: "cgroup memory.limit_in_bytes"), "cgroup v1")
     }
 }

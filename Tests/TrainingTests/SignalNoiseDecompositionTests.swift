@@ -1,14 +1,15 @@
+import Evaluation
 // Signal learning and noise memorization as Huang et al. define them (eq. 11): the
 // coefficients γ_r, ρ_r,i of w_r(t) − w_r(0) over μ/‖μ‖² and ξ_i/‖ξ_i‖². Zero at step 0
 // exactly; after a few training steps equal to an independent Double least-squares solve (SVD
 // pseudo-inverse) of the same weight change; a rank-deficient set (K + 1 > d) still solves.
 import Foundation
-import XCTest
-import Evaluation
 import Linalg
 import MPI
 import RunRecords
 import Synthetic
+import XCTest
+
 @testable import Training
 
 final class SignalNoiseDecompositionTests: XCTestCase {
@@ -29,10 +30,12 @@ final class SignalNoiseDecompositionTests: XCTestCase {
     /// max_r γ_r and mean_i max_r ρ_r,i of W − W0 over `signal`, `noise` (rows), by min ‖Vᵀc − Δw‖
     /// through the SVD of Vᵀ in Double.
     func directSolve(w: Matrix<Float>, w0: Matrix<Float>, signal: [Float], noise: Matrix<Float>) throws
-        -> (signal: Double, noise: Double) {
-        let d = signal.count, k = noise.rows + 1
+        -> (signal: Double, noise: Double)
+    {
+        let d = signal.count
+        let k = noise.rows + 1
         let vt = Matrix<Double>(rows: d, cols: k) { j, i in Double(i == 0 ? signal[j] : noise[i - 1, j]) }
-        let (u, s, v) = try svd(vt)          // Vᵀ = U·S·Vᵀ', U d×k, v k×k
+        let (u, s, v) = try svd(vt)  // Vᵀ = U·S·Vᵀ', U d×k, v k×k
         var gamma = -Double.infinity
         var rhoMax = [Double](repeating: -.infinity, count: k - 1)
         for r in 0..<w.rows {
@@ -56,7 +59,8 @@ final class SignalNoiseDecompositionTests: XCTestCase {
         let sn = try XCTUnwrap(problem as? SignalNoiseProblem)
         let trainer = Trainer(config: c, mode: mode, problem: problem, comm: comm)
         var state = trainer.initialState()
-        let w0 = sn.image.weights, t0 = sn.text?.weights
+        let w0 = sn.image.weights
+        let t0 = sn.text?.weights
 
         var row = MetricsRow()
         try problem.diagnostics(into: &row)
@@ -64,7 +68,8 @@ final class SignalNoiseDecompositionTests: XCTestCase {
         XCTAssertEqual(row[.noiseMemorization], 0, "ρ = 0 at initialization, exactly")
         XCTAssertEqual(row[.noiseMemorizationSE], 0, "all n samples: exact")
         XCTAssertEqual(row[.diagnosticsSamples], 5)
-        XCTAssertEqual(row[.signalInnerProduct], try Diagnostics.signalInnerProduct(weights: w0, signal: sn.data.imageSignal))
+        XCTAssertEqual(
+            row[.signalInnerProduct], try Diagnostics.signalInnerProduct(weights: w0, signal: sn.data.imageSignal))
         XCTAssertNotEqual(row[.signalInnerProduct], 0, "the raw inner product includes W(0)")
         if mode == .multiModal {
             XCTAssertEqual(row[.textSignalLearning], 0)
@@ -83,14 +88,16 @@ final class SignalNoiseDecompositionTests: XCTestCase {
         var noise = Matrix<Float>(rows: 0, cols: 0)
         try sn.data.fillImageNoise(0..<5, into: &noise)
         let direct = try directSolve(w: sn.image.weights, w0: w0, signal: sn.data.imageSignal, noise: noise)
-        let gamma = try XCTUnwrap(row[.signalLearning]), rho = try XCTUnwrap(row[.noiseMemorization])
+        let gamma = try XCTUnwrap(row[.signalLearning])
+        let rho = try XCTUnwrap(row[.noiseMemorization])
         XCTAssertNotEqual(gamma, 0, "the weights moved")
         XCTAssertEqual(gamma, direct.signal, accuracy: 1e-4 * abs(direct.signal), "\(mode) γ")
         XCTAssertEqual(rho, direct.noise, accuracy: 1e-4 * abs(direct.noise), "\(mode) ρ")
         if mode == .multiModal, let text = sn.text, let t0 {
             try sn.data.fillTextNoise(0..<5, into: &noise)
             let textDirect = try directSolve(w: text.weights, w0: t0, signal: sn.data.textSignal, noise: noise)
-            let g = try XCTUnwrap(row[.textSignalLearning]), r = try XCTUnwrap(row[.textNoiseMemorization])
+            let g = try XCTUnwrap(row[.textSignalLearning])
+            let r = try XCTUnwrap(row[.textNoiseMemorization])
             XCTAssertEqual(g, textDirect.signal, accuracy: 1e-4 * abs(textDirect.signal), "γ̃")
             XCTAssertEqual(r, textDirect.noise, accuracy: 1e-4 * abs(textDirect.noise), "ρ̃")
         }
@@ -101,8 +108,11 @@ final class SignalNoiseDecompositionTests: XCTestCase {
 
     func testDecompositionRecoversKnownCoefficientsAndToleratesDependentVectors() throws {
         // Independent: Δw = 3·μ/‖μ‖² + 2·ξ_1/‖ξ_1‖² − ξ_2/‖ξ_2‖² exactly in the span.
-        let mu: [Float] = [2, 0, 0, 0], xi = try Matrix<Float>([[1, 1, 0, 0], [0, 1, 2, 1]])
-        let n0: Float = 4, n1: Float = 2, n2: Float = 6
+        let mu: [Float] = [2, 0, 0, 0]
+        let xi = try Matrix<Float>([[1, 1, 0, 0], [0, 1, 2, 1]])
+        let n0: Float = 4
+        let n1: Float = 2
+        let n2: Float = 6
         let w0 = Matrix<Float>(rows: 1, cols: 4) { _, j in Float(j) * 0.1 }
         let w = Matrix<Float>(rows: 1, cols: 4) { _, j in
             w0[0, j] + 3 * mu[j] / n0 + 2 * xi[0, j] / n1 - xi[1, j] / n2
@@ -117,7 +127,8 @@ final class SignalNoiseDecompositionTests: XCTestCase {
         let many = Matrix<Float>(rows: 4, cols: 2) { i, j in Float(i + 1) * (j == 0 ? 1 : -0.5) + Float(i * j) }
         var singular = try SignalNoiseDecomposition(signal: [1, 0], noise: many)
         XCTAssertGreaterThan(singular.ridge, 0)
-        let moved = try Matrix<Float>([[1, 1]]), zero = Matrix<Float>(rows: 1, cols: 2)
+        let moved = try Matrix<Float>([[1, 1]])
+        let zero = Matrix<Float>(rows: 1, cols: 2)
         XCTAssertTrue(try singular.evaluate(weights: moved, initial: zero).signal.isFinite)
     }
 }

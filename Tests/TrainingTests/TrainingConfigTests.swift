@@ -1,6 +1,7 @@
 // The run configuration: defaults, overrides, and each kind of bad input with its message.
 import Foundation
 import XCTest
+
 @testable import Training
 
 final class TrainingConfigTests: XCTestCase {
@@ -53,7 +54,8 @@ final class TrainingConfigTests: XCTestCase {
     func testUnknownKeysAreRefusedWithASuggestion() throws {
         let path = try write(#"{"optimizer": {"learning_rte": 0.1}}"#)
         XCTAssertThrowsError(try ConfigLoader.load(file: path)) { e in
-            XCTAssertEqual(e as? ConfigError, .unknownKey(key: "optimizer.learning_rte", suggestion: "optimizer.learning_rate"))
+            XCTAssertEqual(
+                e as? ConfigError, .unknownKey(key: "optimizer.learning_rte", suggestion: "optimizer.learning_rate"))
             XCTAssertTrue("\(e)".contains("did you mean 'optimizer.learning_rate'"), "\(e)")
         }
         XCTAssertThrowsError(try ConfigLoader.load(file: nil, overrides: ["zzz=1"])) { e in
@@ -63,16 +65,19 @@ final class TrainingConfigTests: XCTestCase {
 
     func testWrongTypesNameTheKey() throws {
         XCTAssertThrowsError(try ConfigLoader.load(file: try write(#"{"steps": "many"}"#))) { e in
-            guard case let .wrongType(key, expected, found)? = e as? ConfigError else { return XCTFail("\(e)") }
-            XCTAssertEqual(key, "steps"); XCTAssertEqual(expected, "a whole number from 1 to 9223372036854775807"); XCTAssertTrue(found.contains("many"))
+            guard case .wrongType(let key, let expected, let found)? = e as? ConfigError else { return XCTFail("\(e)") }
+            XCTAssertEqual(key, "steps")
+            XCTAssertEqual(expected, "a whole number from 1 to 9223372036854775807")
+            XCTAssertTrue(found.contains("many"))
         }
         XCTAssertThrowsError(try ConfigLoader.load(file: try write(#"{"optimizer": 3}"#))) { e in
-            guard case let .wrongType(key, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
+            guard case .wrongType(let key, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
             XCTAssertEqual(key, "optimizer")
         }
         XCTAssertThrowsError(try ConfigLoader.load(file: nil, overrides: ["loss.kind=\"magic\""])) { e in
-            guard case let .invalidValue(key, _, allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
-            XCTAssertEqual(key, "loss.kind"); XCTAssertTrue(allowed.contains("positive-only"))
+            guard case .invalidValue(let key, _, let allowed)? = e as? ConfigError else { return XCTFail("\(e)") }
+            XCTAssertEqual(key, "loss.kind")
+            XCTAssertTrue(allowed.contains("positive-only"))
         }
     }
 
@@ -94,7 +99,7 @@ final class TrainingConfigTests: XCTestCase {
             var c = TrainConfig()
             edit(&c)
             XCTAssertThrowsError(try c.validate(ranks: ranks)) { e in
-                guard case let .invalidValue(k, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
+                guard case .invalidValue(let k, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
                 XCTAssertEqual(k, key)
             }
         }
@@ -108,14 +113,31 @@ final class TrainingConfigTests: XCTestCase {
         invalid({ $0.optimizer.learningRate = 0 }, key: "optimizer.learning_rate")
         invalid({ $0.optimizer.momentum = 1 }, key: "optimizer.momentum")
         invalid({ $0.signalNoise.sigmaP = 0 }, key: "signal_noise.sigma_p")
-        invalid({ $0.model = .latentLinear; $0.mode = .singleModal }, key: "mode")
-        invalid({ $0.model = .latentLinear; $0.mode = .multiModal; $0.loss.negatives = .oppositeLabel }, key: "loss.negatives")
-        invalid({ $0.model = .cooccurrence; $0.cooccurrence.imageVocabulary = 2 }, key: "cooccurrence.image_vocabulary")
+        invalid(
+            {
+                $0.model = .latentLinear
+                $0.mode = .singleModal
+            }, key: "mode")
+        invalid(
+            {
+                $0.model = .latentLinear
+                $0.mode = .multiModal
+                $0.loss.negatives = .oppositeLabel
+            }, key: "loss.negatives")
+        invalid(
+            {
+                $0.model = .cooccurrence
+                $0.cooccurrence.imageVocabulary = 2
+            }, key: "cooccurrence.image_vocabulary")
     }
 
     func testFingerprintIgnoresLoggingButNotData() throws {
-        var a = TrainConfig(), b = TrainConfig()
-        b.logEvery = 7; b.name = "other"; b.steps = 999; b.diagnosticsSamples = 0
+        var a = TrainConfig()
+        var b = TrainConfig()
+        b.logEvery = 7
+        b.name = "other"
+        b.steps = 999
+        b.diagnosticsSamples = 0
         XCTAssertEqual(try a.fingerprint(mode: .multiModal), try b.fingerprint(mode: .multiModal))
         XCTAssertNotEqual(try a.fingerprint(mode: .multiModal), try a.fingerprint(mode: .singleModal))
         a.signalNoise.d = 1000

@@ -11,18 +11,29 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
 
     /// `exchange`: the one the caller asked for (all ranks compare it; positive-only losses
     /// run this plan under either).
-    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss,
-         exchange: CandidateExchange,
-         blockElements: Int) {
-        self.skeleton = skeleton; self.ws = ws
-        self.loss = loss; self.exchange = exchange; self.blockElements = blockElements
+    init(
+        _ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss,
+        exchange: CandidateExchange,
+        blockElements: Int
+    ) {
+        self.skeleton = skeleton
+        self.ws = ws
+        self.loss = loss
+        self.exchange = exchange
+        self.blockElements = blockElements
     }
 
-    func evaluate(anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
-                  labels: [Int]?, into result: inout ContrastiveResult<Scalar>) throws {
-        let loss = self.loss, skeleton = self.skeleton, ws = self.ws
-        try evaluateDirection(loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
-                              into: &result, rowsBringDC: false) { f, result, meter in
+    func evaluate(
+        anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
+        labels: [Int]?, into result: inout ContrastiveResult<Scalar>
+    ) throws {
+        let loss = self.loss
+        let skeleton = self.skeleton
+        let ws = self.ws
+        try evaluateDirection(
+            loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
+            into: &result, rowsBringDC: false
+        ) { f, result, meter in
             let comm = skeleton.communicator
             if loss.needsCandidates {
                 try skeleton.candidateLayout.set(counts: skeleton.counts, scale: f.k)
@@ -36,10 +47,11 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             }
             return ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
-                    contrastiveRowBlock(loss, aHat: f.ah, pHat: f.ph, cHat: pc,
-                                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
-                                        offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
-                                        logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
+                    contrastiveRowBlock(
+                        loss, aHat: f.ah, pHat: f.ph, cHat: pc,
+                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
+                        offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
+                        logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
                 }
             }
         }

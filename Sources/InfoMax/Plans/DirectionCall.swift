@@ -17,33 +17,42 @@ extension DirectionPlan {
     /// One direction: the shared start, `rows` (this rank's share of the loss, with dA and dPos
     /// written; dC too when `rowsBringDC`; all-gather plans leave the summed candidate gradient
     /// in `ws.dCGlobal` for the reduce-scatter), the shared end.
-    func evaluateDirection(_ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
-                           positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
-                           into result: inout ContrastiveResult<Scalar>, rowsBringDC: Bool,
-                           rows: (DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>,
-                                  inout LossSkeleton<Scalar>.CallMeter) throws -> Double) throws {
+    func evaluateDirection(
+        _ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
+        positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
+        into result: inout ContrastiveResult<Scalar>, rowsBringDC: Bool,
+        rows: (
+            DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>,
+            inout LossSkeleton<Scalar>.CallMeter
+        ) throws -> Double
+    ) throws {
         let comm = skeleton.communicator
         var meter = skeleton.meter()
         let cosine = loss.similarity == .cosine
         let needC = loss.needsCandidates
         let needLabels = needC && loss.negatives == .oppositeLabel
-        let (B, maxb) = try skeleton.agree(loss, a, pos, c, labels: labels,
-                                           code: LossSkeleton<Scalar>.optionsCode(loss, exchange),
-                                           meter: &meter)
-        let b = a.rows, k = a.cols
+        let (B, maxb) = try skeleton.agree(
+            loss, a, pos, c, labels: labels,
+            code: LossSkeleton<Scalar>.optionsCode(loss, exchange),
+            meter: &meter)
+        let b = a.rows
+        let k = a.cols
         if cosine {
             normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms)
             normalizeRows(pos, into: &ws.pHat, norms: &ws.pNorms)
             if needC { normalizeRows(c, into: &ws.cHat, norms: &ws.cNorms) }
         }
-        let pairs = loss.objective == .spectral
-            ? negativePairCount(loss.negatives, labels: needLabels ? skeleton.labelsGlobal : nil, count: B,
-                                scratch: &ws.pairScratch) : 0
+        let pairs =
+            loss.objective == .spectral
+            ? negativePairCount(
+                loss.negatives, labels: needLabels ? skeleton.labelsGlobal : nil, count: B,
+                scratch: &ws.pairScratch) : 0
         let wantDC = needC && !loss.stopGradient
-        let inputs = DirectionInputs(B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs,
-                                     needLabels: needLabels,
-                                     wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos,
-                                     ch: cosine ? ws.cHat : c)
+        let inputs = DirectionInputs(
+            B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs,
+            needLabels: needLabels,
+            wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos,
+            ch: cosine ? ws.cHat : c)
 
         // This rank's rows of the loss and the gradients.
         let localLoss = try rows(inputs, &result, &meter)
@@ -55,8 +64,9 @@ extension DirectionPlan {
         if needC {
             result.dC.reshape(rows: b, cols: k)
             if wantDC && !rowsBringDC {
-                try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout,
-                                                 into: &result.dC.storage)
+                try skeleton.reduceScatter().sum(
+                    &ws.dCGlobal, layout: skeleton.candidateLayout,
+                    into: &result.dC.storage)
                 meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
             } else if !wantDC {
                 fillZero(&result.dC.storage)

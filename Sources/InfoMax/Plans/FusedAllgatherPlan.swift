@@ -18,50 +18,88 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
     let loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-         holdElements: Int) {
-        self.skeleton = skeleton; self.ws = ws
-        self.loss = loss; self.blockElements = blockElements; self.holdElements = holdElements
+    init(
+        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+        holdElements: Int
+    ) {
+        self.skeleton = skeleton
+        self.ws = ws
+        self.loss = loss
+        self.blockElements = blockElements
+        self.holdElements = holdElements
     }
 
-    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-                           into result: inout SymmetricContrastiveResult<T>) throws {
+    func evaluateSymmetric(
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+        into result: inout SymmetricContrastiveResult<T>
+    ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
         let stopGradient = loss.stopGradient
-        let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: needLabels, blockElements: blockElements,
-                                        holdElements: holdElements, into: &result, meter: &meter)
-        let B = f.B, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
-        let hold = f.hold, rowsPerBlock = f.rowsPerBlock
-        let lp = ws.positive.pointer, rowMax = ws.rowMax.pointer, rowSum = ws.rowSum.pointer, L = ws.logits.pointer
-        let colMax = ws.colMax.pointer, colSum = ws.colSum.pointer, colShift = ws.colShift.pointer
-        let blockMax = ws.blockMax.pointer, colLSE = ws.colLSE.pointer
+        let f = try fusedAllgatherSetup(
+            h, gm, labels: labels, labelKeys: needLabels, blockElements: blockElements,
+            holdElements: holdElements, into: &result, meter: &meter)
+        let B = f.B
+        let b = f.b
+        let k = f.k
+        let offset = f.offset
+        let hh = f.hh
+        let gh = f.gh
+        let gs = f.gs
+        let scale = f.scale
+        let hold = f.hold
+        let rowsPerBlock = f.rowsPerBlock
+        let lp = ws.positive.pointer
+        let rowMax = ws.rowMax.pointer
+        let rowSum = ws.rowSum.pointer
+        let L = ws.logits.pointer
+        let colMax = ws.colMax.pointer
+        let colSum = ws.colSum.pointer
+        let colShift = ws.colShift.pointer
+        let blockMax = ws.blockMax.pointer
+        let colLSE = ws.colLSE.pointer
         let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
         var rowShare = 0.0
 
         if b > 0 && k > 0 {
             hh.storage.withUnsafeBufferPointer { pa in
-            gh.storage.withUnsafeBufferPointer { pg in
-            ws.gathered.withUnsafeBufferPointer { pc in
-                let a = pa.baseAddress!
-                positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
-                for i in 0..<b { rowMax[i] = lp[i]; rowSum[i] = 1 }
-                for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
-                for i in 0..<b { colMax[offset + i] = lp[i]; colSum[offset + i] = 1 }
-                var i0 = 0
-                while i0 < b {
-                    let rr = Swift.min(rowsPerBlock, b - i0)
-                    let w = hold ? L + i0 * B : L
-                    maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
-                                      anchorOffset: offset,
-                                      chunkOffset: 0, labelKeys: keys, into: w)
-                    fusedStatistics(w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
-                                    colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
-                    i0 += rr
+                gh.storage.withUnsafeBufferPointer { pg in
+                    ws.gathered.withUnsafeBufferPointer { pc in
+                        let a = pa.baseAddress!
+                        positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
+                        for i in 0..<b {
+                            rowMax[i] = lp[i]
+                            rowSum[i] = 1
+                        }
+                        for j in 0..<B {
+                            colMax[j] = -.infinity
+                            colSum[j] = 0
+                        }
+                        for i in 0..<b {
+                            colMax[offset + i] = lp[i]
+                            colSum[offset + i] = 1
+                        }
+                        var i0 = 0
+                        while i0 < b {
+                            let rr = Swift.min(rowsPerBlock, b - i0)
+                            let w = hold ? L + i0 * B : L
+                            maskedLogitsKeyed(
+                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
+                                anchorOffset: offset,
+                                chunkOffset: 0, labelKeys: keys, into: w)
+                            fusedStatistics(
+                                w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
+                                colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
+                            i0 += rr
+                        }
+                    }
                 }
-            }}}
+            }
         } else {
-            for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
+            for j in 0..<B {
+                colMax[j] = -.infinity
+                colSum[j] = 0
+            }
         }
         for i in 0..<b {
             rowMax[i] += T.log(rowSum[i])  // from here on: the row log-sum-exps
@@ -72,33 +110,46 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         if b > 0 && k > 0 {
             let split = stopGradient ? ws.splitWeights.pointer : nil
             hh.storage.withUnsafeBufferPointer { pa in
-            ws.gathered.withUnsafeBufferPointer { pc in
-            ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
-            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-                let a = pa.baseAddress!, c = pc.baseAddress!
-                let factors = columnFactors(colLSE, count: B, into: colShift).map { ($0, UnsafePointer(colShift)) }
-                var i0 = 0
-                while i0 < b {
-                    let rr = Swift.min(rowsPerBlock, b - i0)
-                    let w = hold ? L + i0 * B : L
-                    if !hold {
-                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: c, n: B, anchorOffset: offset,
-                                          chunkOffset: 0, labelKeys: keys, into: w)
+                ws.gathered.withUnsafeBufferPointer { pc in
+                    ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
+                        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                            let a = pa.baseAddress!
+                            let c = pc.baseAddress!
+                            let factors = columnFactors(colLSE, count: B, into: colShift).map {
+                                ($0, UnsafePointer(colShift))
+                            }
+                            var i0 = 0
+                            while i0 < b {
+                                let rr = Swift.min(rowsPerBlock, b - i0)
+                                let w = hold ? L + i0 * B : L
+                                if !hold {
+                                    maskedLogitsKeyed(
+                                        g: gs, a: a, k: k, i0: i0, rr: rr, chunk: c, n: B, anchorOffset: offset,
+                                        chunkOffset: 0, labelKeys: keys, into: w)
+                                }
+                                fusedWeights(
+                                    w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
+                                    scale: scale, split: split, factors: factors)
+                                // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
+                                T.gemm(
+                                    .none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
+                                    beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
+                                T.gemm(
+                                    .transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B,
+                                    b: a + i0 * k,
+                                    ldb: k,
+                                    beta: 1, c: pdg.baseAddress!, ldc: k)
+                                i0 += rr
+                            }
+                        }
                     }
-                    fusedWeights(w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
-                                 scale: scale, split: split, factors: factors)
-                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
-                    T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
-                           beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
-                    T.gemm(.transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B, b: a + i0 * k,
-                           ldb: k,
-                           beta: 1, c: pdg.baseAddress!, ldc: k)
-                    i0 += rr
                 }
-            }}}}
+            }
         }
 
-        try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
+        try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { i in
+            (i, rowMax[i], colLSE[offset + i])
+        }
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {

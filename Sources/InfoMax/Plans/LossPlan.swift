@@ -21,19 +21,23 @@ protocol LossPlan<Scalar>: AnyObject {
 
 /// A plan of the symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)].
 protocol SymmetricPlan<Scalar>: LossPlan {
-    func evaluateSymmetric(_ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-                           into result: inout SymmetricContrastiveResult<Scalar>) throws
+    func evaluateSymmetric(
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
+        into result: inout SymmetricContrastiveResult<Scalar>) throws
 }
 
 /// A plan of one direction L(A, Pos, C); its symmetric form is one call per direction.
 protocol DirectionPlan<Scalar>: SymmetricPlan {
-    func evaluate(anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
-                  labels: [Int]?, into result: inout ContrastiveResult<Scalar>) throws
+    func evaluate(
+        anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
+        labels: [Int]?, into result: inout ContrastiveResult<Scalar>) throws
 }
 
 extension DirectionPlan {
-    func evaluateSymmetric(_ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-                           into result: inout SymmetricContrastiveResult<Scalar>) throws {
+    func evaluateSymmetric(
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
+        into result: inout SymmetricContrastiveResult<Scalar>
+    ) throws {
         try evaluate(anchors: h, positives: g, candidates: g, labels: labels, into: &ws.forward)
         let first = skeleton.lastStats
         try evaluate(anchors: g, positives: h, candidates: h, labels: labels, into: &ws.backward)
@@ -55,10 +59,18 @@ public struct LossShape: Sendable {
     /// The fraction of the logit pairs computed (plans grouped by label: about ½ for two labels).
     public var pairFraction = 1.0
 
-    public init(loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int,
-                scalarBytes: Int = 4) {
-        self.loss = loss; self.symmetric = symmetric
-        self.b = b; self.B = B; self.maxb = maxb; self.k = k; self.P = P; self.scalarBytes = scalarBytes
+    public init(
+        loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int,
+        scalarBytes: Int = 4
+    ) {
+        self.loss = loss
+        self.symmetric = symmetric
+        self.b = b
+        self.B = B
+        self.maxb = maxb
+        self.k = k
+        self.P = P
+        self.scalarBytes = scalarBytes
     }
 
     /// FLOPs of one b × B × k gemm.
@@ -76,8 +88,11 @@ public struct LossShape: Sendable {
 
     /// The all-gather plans' candidates, their gradient and Open MPI's reduce-scatter temporaries.
     var gatheredBuffers: [LossBuffer] {
-        var parts = [LossBuffer("loss: gathered candidates" + (wantDC ? " and their gradient" : ""), global: true,
-                                [wantDC ? 2 : 1, B, k, scalarBytes])]
+        var parts = [
+            LossBuffer(
+                "loss: gathered candidates" + (wantDC ? " and their gradient" : ""), global: true,
+                [wantDC ? 2 : 1, B, k, scalarBytes])
+        ]
         if wantDC {
             // MPI_Reduce_scatter's temporaries in Open MPI: about the whole buffer.
             parts.append(LossBuffer("loss: reduce-scatter temporaries (Open MPI)", global: true, [B, k, scalarBytes]))
@@ -87,26 +102,35 @@ public struct LossShape: Sendable {
 
     /// A logits block of rows of `width`.
     func logitsBlock(width: Int) -> LossBuffer {
-        LossBuffer("loss: logits block (≤ 4 Mi scalars, ≥ one row)", global: false,
-                   [blockRows(width: width), width, scalarBytes])
+        LossBuffer(
+            "loss: logits block (≤ 4 Mi scalars, ≥ one row)", global: false,
+            [blockRows(width: width), width, scalarBytes])
     }
 
     /// The ring plans' candidate blocks (two chunks, three gradient partials) and row statistics.
     var ringBuffers: [LossBuffer] {
-        [LossBuffer("loss: ring candidate blocks", global: true,
-                    [2 + (wantDC ? 3 : 0), maxb, k, scalarBytes], [3, b, scalarBytes])]
+        [
+            LossBuffer(
+                "loss: ring candidate blocks", global: true,
+                [2 + (wantDC ? 3 : 0), maxb, k, scalarBytes], [3, b, scalarBytes])
+        ]
     }
 
     /// What every plan holds beside its own buffers: the results (dA, dPos, dC per direction;
     /// symmetric: two directions plus the combined pair), the cosine copies, the gathered labels.
     var resultBuffers: [LossBuffer] {
         let cosine = loss.similarity == .cosine
-        var parts = [LossBuffer("loss: embedding gradients" + (cosine ? " and normalised copies" : ""), global: true,
-                                [symmetric ? 3 * 2 + 2 : 3, b, k, scalarBytes])]
+        var parts = [
+            LossBuffer(
+                "loss: embedding gradients" + (cosine ? " and normalised copies" : ""), global: true,
+                [symmetric ? 3 * 2 + 2 : 3, b, k, scalarBytes])
+        ]
         if cosine { parts[0].terms += [[3, b, k, scalarBytes], [3, b, scalarBytes]] }
         if loss.needsCandidates && loss.negatives == .oppositeLabel {
-            parts.append(LossBuffer("loss: gathered labels", global: false,
-                                    [maxb + P * maxb + B, MemoryLayout<Int64>.stride]))
+            parts.append(
+                LossBuffer(
+                    "loss: gathered labels", global: false,
+                    [maxb + P * maxb + B, MemoryLayout<Int64>.stride]))
         }
         return parts
     }
@@ -121,6 +145,8 @@ public struct LossBuffer: Sendable, Equatable {
     public var terms: [[Int]]
 
     public init(_ name: String, global: Bool, _ terms: [Int]...) {
-        self.name = name; self.global = global; self.terms = terms
+        self.name = name
+        self.global = global
+        self.terms = terms
     }
 }

@@ -42,8 +42,9 @@ final class CooccurrenceProblem: ContrastiveProblem {
         self.comm = comm
         let c = config.cooccurrence
         func model(_ n: Int, _ split: DataSplit) -> Cooccurrence {
-            Cooccurrence(n: n, classes: c.classes, imageVocabulary: c.imageVocabulary, textVocabulary: c.textVocabulary,
-                         imageLeakage: c.imageLeak, textLeakage: c.textLeak, seed: config.seed, split: split)
+            Cooccurrence(
+                n: n, classes: c.classes, imageVocabulary: c.imageVocabulary, textVocabulary: c.textVocabulary,
+                imageLeakage: c.imageLeak, textLeakage: c.textLeak, seed: config.seed, split: split)
         }
         let train = model(config.trainSamples, .train)
         sampler = try train.makeSampler()
@@ -52,16 +53,23 @@ final class CooccurrenceProblem: ContrastiveProblem {
         let k = config.encoder.width
         reference = try train.topSingularSubspace(min(k, c.imageVocabulary, c.textVocabulary)).u
         imageMarginal = try train.imageMarginal()
-        image = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: c.imageVocabulary, sigma: config.encoder.initScale, seed: config.seed, item: 0))
+        image = try LinearEncoder(
+            weights: ProblemSupport.gaussianWeights(
+                rows: k, cols: c.imageVocabulary, sigma: config.encoder.initScale, seed: config.seed, item: 0))
         if multiModal {
-            text = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: c.textVocabulary, sigma: config.encoder.initScale, seed: config.seed, item: 1))
+            text = try LinearEncoder(
+                weights: ProblemSupport.gaussianWeights(
+                    rows: k, cols: c.textVocabulary, sigma: config.encoder.initScale, seed: config.seed, item: 1))
         }
         views = ViewPairStep(first: image, second: text)
-        loss = try LossStep(config.loss, width: k, labelledByDefault: false,
-                            form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
+        loss = try LossStep(
+            config.loss, width: k, labelledByDefault: false,
+            form: multiModal && config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
         positives = try SingleModalPositives(config: c, sampler: sampler, seed: config.seed)
         if !multiModal && c.needsGuide {
-            let source = c.guideRun.isEmpty ? try guide ?? GuideEncoder.train(config: config, comm: comm)
+            let source =
+                c.guideRun.isEmpty
+                ? try guide ?? GuideEncoder.train(config: config, comm: comm)
                 : try GuideEncoder.read(run: c.guideRun, imageVocabulary: c.imageVocabulary, comm: comm)
             guided = try GuidedLossStep(config: config, guide: source, comm: comm)
         }
@@ -74,38 +82,46 @@ final class CooccurrenceProblem: ContrastiveProblem {
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
+        -> Double
+    {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
         if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
         try guided?.prepare(localIndices: localIndices, sampler: sampler)
         timing.seconds.data += clock.lap()
         if var step = guided {
-            return try views.lossAndGradient(first: image, second: nil, x: x, xSecond: x2, labels: nil,
-                                             loss: &step, gradient: gradient, timing: &timing, clock: &clock)
+            return try views.lossAndGradient(
+                first: image, second: nil, x: x, xSecond: x2, labels: nil,
+                loss: &step, gradient: gradient, timing: &timing, clock: &clock)
         }
-        return try views.lossAndGradient(first: image, second: text, x: x, xSecond: text != nil ? xt : x2, labels: classes,
-                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
+        return try views.lossAndGradient(
+            first: image, second: text, x: x, xSecond: text != nil ? xt : x2, labels: classes,
+            loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
         // Image features: token t ↦ column t of W, i.e. the rows of Wᵀ.
-        row[.subspaceAlignment] = try Diagnostics.subspaceAlignment(features: image.weights.transposed, reference: reference,
-                                                                    tokenWeights: imageMarginal)
+        row[.subspaceAlignment] = try Diagnostics.subspaceAlignment(
+            features: image.weights.transposed, reference: reference,
+            tokenWeights: imageMarginal)
     }
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
         let f = image
         func encoder(_ s: Cooccurrence.Sampler) -> ShardEncoder {
             return { range in
-                var a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0), cls: [Int] = []
+                var a = Matrix<Float>(rows: 0, cols: 0)
+                var b = Matrix<Float>(rows: 0, cols: 0)
+                var cls: [Int] = []
                 try s.fillOneHot(range, images: &a, texts: &b, classes: &cls)
                 return (try f(a), cls)
             }
         }
-        return try ProbeSupport.accuracy(comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples,
-                                         classes: config.cooccurrence.classes,
-                                         encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+        return try ProbeSupport.accuracy(
+            comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples,
+            classes: config.cooccurrence.classes,
+            encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
     }
 }
 
@@ -135,7 +151,11 @@ struct SingleModalPositives {
         self.fraction = c.resampleFraction
         self.seed = seed
         let model = sampler.model
-        var owner: [Int] = [], tokensOf: [[Int]] = [], imageOf: [Int] = [], textOf: [Int] = [], samplesWithText: [[Int]] = []
+        var owner: [Int] = []
+        var tokensOf: [[Int]] = []
+        var imageOf: [Int] = []
+        var textOf: [Int] = []
+        var samplesWithText: [[Int]] = []
         if kind != .latentClass {
             let p = try model.imageConditionals()
             tokensOf = Array(repeating: [], count: model.classes)
@@ -156,14 +176,18 @@ struct SingleModalPositives {
                 samplesWithText[s.text].append(i)
             }
         }
-        self.owner = owner; self.tokensOf = tokensOf
-        self.imageOf = imageOf; self.textOf = textOf; self.samplesWithText = samplesWithText
+        self.owner = owner
+        self.tokensOf = tokensOf
+        self.imageOf = imageOf
+        self.textOf = textOf
+        self.samplesWithText = samplesWithText
     }
 
     /// A uniform double in [0, 1) from the stream (purpose, sample, draw), word pair `word`.
     func uniform(_ purpose: RNGPurpose, _ i: Int, _ draw: Int, _ word: Int) -> Double {
         let w = CounterRNG(seed: seed, purpose: purpose, item: i, draw: draw).block(0)
-        let lo = UInt64(w[word * 2]), hi = UInt64(w[word * 2 + 1])
+        let lo = UInt64(w[word * 2])
+        let hi = UInt64(w[word * 2 + 1])
         return Double((lo | hi << 32) >> 11) * 0x1p-53
     }
 
@@ -203,7 +227,10 @@ struct SingleModalPositives {
 
     /// One-hot positive rows (count × N_v) for `indices`.
     func fill(_ indices: [Int], draw: Int, sampler: Cooccurrence.Sampler, into x: inout Matrix<Float>) throws {
-        if kind == .latentClass { try sampler.fillAugmentedImages(indices, draw: draw, into: &x); return }
+        if kind == .latentClass {
+            try sampler.fillAugmentedImages(indices, draw: draw, into: &x)
+            return
+        }
         let v = sampler.model.imageVocabulary
         x.reshape(rows: indices.count, cols: v)
         x.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }

@@ -27,22 +27,30 @@ public struct GuideEncoder: Sendable, Codable {
     static func read(run path: String, imageVocabulary: Int, comm: Communicator) throws -> GuideEncoder {
         let bytes = try comm.onRoot(exitCode: ExitCodes.dataError) { () -> [UInt8] in
             let base = URL(fileURLWithPath: path)
-            let candidates = [base.appendingPathComponent(fileName),
-                              base.appendingPathComponent("points").appendingPathComponent("multi-modal").appendingPathComponent(fileName)]
+            let candidates = [
+                base.appendingPathComponent(fileName),
+                base.appendingPathComponent("points").appendingPathComponent("multi-modal").appendingPathComponent(
+                    fileName),
+            ]
             guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-                throw RootError(message: "cooccurrence.guide_run = \(path): no \(fileName) there or in points/multi-modal; "
-                                    + "point it at a finished multi-modal (or compare) co-occurrence run", exitCode: ExitCodes.dataError)
+                throw RootError(
+                    message: "cooccurrence.guide_run = \(path): no \(fileName) there or in points/multi-modal; "
+                        + "point it at a finished multi-modal (or compare) co-occurrence run",
+                    exitCode: ExitCodes.dataError)
             }
             let data = try Data(contentsOf: url)
             guard let guide = try? JSONDecoder().decode(GuideEncoder.self, from: data),
-                  guide.imageWeights.storage.count == guide.imageWeights.rows * guide.imageWeights.cols else {
-                throw RootError(message: "\(url.path) is not an image encoder written by infomax; train the guide run again",
-                                exitCode: ExitCodes.dataError)
+                guide.imageWeights.storage.count == guide.imageWeights.rows * guide.imageWeights.cols
+            else {
+                throw RootError(
+                    message: "\(url.path) is not an image encoder written by infomax; train the guide run again",
+                    exitCode: ExitCodes.dataError)
             }
             guard guide.imageWeights.cols == imageVocabulary, guide.imageWeights.rows >= 1 else {
-                throw RootError(message: "\(url.path) encodes \(guide.imageWeights.cols) image tokens, this run has "
-                                    + "cooccurrence.image_vocabulary = \(imageVocabulary): use a guide run of the same co-occurrence model",
-                                exitCode: ExitCodes.dataError)
+                throw RootError(
+                    message: "\(url.path) encodes \(guide.imageWeights.cols) image tokens, this run has "
+                        + "cooccurrence.image_vocabulary = \(imageVocabulary): use a guide run of the same co-occurrence model",
+                    exitCode: ExitCodes.dataError)
             }
             return [UInt8](data)
         }
@@ -69,8 +77,10 @@ public struct GuideEncoder: Sendable, Codable {
         // trains the same guide again), but the same exit code as a checkpointed stop, so that
         // a requeueing batch script resubmits.
         guard summary.status == .completed else {
-            throw RootError(message: "stopped while training the multi-modal guide (step \(summary.stepsCompleted) of \(c.steps)); "
-                                + "run again (with --resume): the guide is trained again, the same", exitCode: ExitCodes.checkpointed)
+            throw RootError(
+                message: "stopped while training the multi-modal guide (step \(summary.stepsCompleted) of \(c.steps)); "
+                    + "run again (with --resume): the guide is trained again, the same",
+                exitCode: ExitCodes.checkpointed)
         }
         return GuideEncoder(imageWeights: problem.image.weights)
     }

@@ -29,9 +29,10 @@ final class GuidedLossStep: StepLoss {
     init(config: TrainConfig, guide: GuideEncoder, comm: Communicator) throws {
         let c = config.cooccurrence
         guard guide.imageWeights.cols == c.imageVocabulary else {
-            throw ConfigError.invalidValue(key: ConfigKey.cooccurrenceImageVocabulary.path,
-                                           value: "\(c.imageVocabulary)",
-                                           allowed: "the guide's vocabulary (\(guide.imageWeights.cols) image tokens)")
+            throw ConfigError.invalidValue(
+                key: ConfigKey.cooccurrenceImageVocabulary.path,
+                value: "\(c.imageVocabulary)",
+                allowed: "the guide's vocabulary (\(guide.imageWeights.cols) image tokens)")
         }
         var options = ProblemSupport.contrastiveLoss(config.loss, width: config.encoder.width, labelledByDefault: false)
         options.negatives = .allOthers
@@ -58,16 +59,21 @@ final class GuidedLossStep: StepLoss {
         for i in batch { tokens.append(try sampler.sample(of: Int(i)).image) }
         let w = guide.imageWeights
         let rows = Matrix<Float>(rows: batch.count, cols: w.rows) { j, t in w[t, tokens[j]] }
-        let selection = try GuideSelection.select(guide: rows, keys: tokens, localRows: first..<(first + local.count),
-                                                  drop: drop, fraction: fraction)
-        plainTargets = AnchorTargets(positives: Array(first..<(first + local.count)), offsets: selection.dropOffsets,
-                                     excluded: selection.dropped)
-        guidedTargets = AnchorTargets(positives: selection.neighbours, offsets: selection.dropOffsets, excluded: selection.dropped)
+        let selection = try GuideSelection.select(
+            guide: rows, keys: tokens, localRows: first..<(first + local.count),
+            drop: drop, fraction: fraction)
+        plainTargets = AnchorTargets(
+            positives: Array(first..<(first + local.count)), offsets: selection.dropOffsets,
+            excluded: selection.dropped)
+        guidedTargets = AnchorTargets(
+            positives: selection.neighbours, offsets: selection.dropOffsets, excluded: selection.dropped)
         batchOfTargets = batch
     }
 
-    func evaluate(_ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
-                  clock: inout StepClock) throws -> Float {
+    func evaluate(
+        _ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
+        clock: inout StepClock
+    ) throws -> Float {
         try loss.evaluate(anchors: h, candidates: g, targets: plainTargets, into: &plain)
         var value = plain.value
         if addPositive {
@@ -86,9 +92,11 @@ final class GuidedLossStep: StepLoss {
     /// out = x, in out's storage (no reference kept to x's, so the next call writes x in place).
     private static func copy(_ x: Matrix<Float>, into out: inout Matrix<Float>) {
         out.reshape(rows: x.rows, cols: x.cols)
-        out.storage.withUnsafeMutableBufferPointer { o in x.storage.withUnsafeBufferPointer { i in
-            if let d = o.baseAddress, let s = i.baseAddress { d.update(from: s, count: i.count) }
-        }}
+        out.storage.withUnsafeMutableBufferPointer { o in
+            x.storage.withUnsafeBufferPointer { i in
+                if let d = o.baseAddress, let s = i.baseAddress { d.update(from: s, count: i.count) }
+            }
+        }
     }
 
     /// out = ½ (x + y).

@@ -25,25 +25,33 @@ final class LatentLinearProblem: ContrastiveProblem {
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         guard multiModal else {
-            throw ConfigError.invalidValue(key: ConfigKey.mode.path, value: "single-modal",
-                                           allowed: "latent-linear has two views of one latent and trains multi-modal only; set mode = \"multi-modal\"")
+            throw ConfigError.invalidValue(
+                key: ConfigKey.mode.path, value: "single-modal",
+                allowed:
+                    "latent-linear has two views of one latent and trains multi-modal only; set mode = \"multi-modal\"")
         }
         self.config = config
         self.comm = comm
         let l = config.latentLinear
         func model(_ n: Int, _ split: DataSplit) -> LatentLinear {
-            LatentLinear(n: n, r: l.latentDim, d1: l.d1, d2: l.d2, spectrum: .geometric(decay: l.decay),
-                         noiseSigma1: Float(l.noiseSigma), noiseSigma2: Float(l.noiseSigma), seed: config.seed, split: split)
+            LatentLinear(
+                n: n, r: l.latentDim, d1: l.d1, d2: l.d2, spectrum: .geometric(decay: l.decay),
+                noiseSigma1: Float(l.noiseSigma), noiseSigma2: Float(l.noiseSigma), seed: config.seed, split: split)
         }
         sampler = try model(config.trainSamples, .train).makeSampler()
         probeTrain = try model(config.probeTrainSamples, .validation).makeSampler()
         probeTest = try model(config.testSamples, .test).makeSampler()
         let k = config.encoder.width
-        f1 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d1, sigma: config.encoder.initScale, seed: config.seed, item: 0))
-        f2 = try LinearEncoder(weights: ProblemSupport.gaussianWeights(rows: k, cols: l.d2, sigma: config.encoder.initScale, seed: config.seed, item: 1))
+        f1 = try LinearEncoder(
+            weights: ProblemSupport.gaussianWeights(
+                rows: k, cols: l.d1, sigma: config.encoder.initScale, seed: config.seed, item: 0))
+        f2 = try LinearEncoder(
+            weights: ProblemSupport.gaussianWeights(
+                rows: k, cols: l.d2, sigma: config.encoder.initScale, seed: config.seed, item: 1))
         views = ViewPairStep(first: f1, second: f2)
-        loss = try LossStep(config.loss, width: k, labelledByDefault: false,
-                            form: config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
+        loss = try LossStep(
+            config.loss, width: k, labelledByDefault: false,
+            form: config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
     }
 
     var parameterCount: Int { f1.parameterCount + f2.parameterCount }
@@ -53,12 +61,15 @@ final class LatentLinearProblem: ContrastiveProblem {
         ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
+        -> Double
+    {
         var clock = StepClock(comm)
         try sampler.fillViews(localIndices, x1: &x1, x2: &x2, latents: &z)
         timing.seconds.data += clock.lap()
-        return try views.lossAndGradient(first: f1, second: f2, x: x1, xSecond: x2, labels: nil,
-                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
+        return try views.lossAndGradient(
+            first: f1, second: f2, x: x1, xSecond: x2, labels: nil,
+            loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
@@ -72,13 +83,16 @@ final class LatentLinearProblem: ContrastiveProblem {
         func encoder(_ s: LatentLinear.Sampler, secondView: Bool) -> ShardEncoder {
             let f = secondView ? f2 : f1
             return { range in
-                var a = Matrix<Float>(rows: 0, cols: 0), b = Matrix<Float>(rows: 0, cols: 0), zz = Matrix<Float>(rows: 0, cols: 0)
+                var a = Matrix<Float>(rows: 0, cols: 0)
+                var b = Matrix<Float>(rows: 0, cols: 0)
+                var zz = Matrix<Float>(rows: 0, cols: 0)
                 try s.fillViews(range, x1: &a, x2: &b, latents: &zz)
                 return (try f(secondView ? b : a), (0..<zz.rows).map { zz[$0, weakest] > 0 ? 1 : 0 })
             }
         }
-        return try ProbeSupport.accuracy(comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples, classes: 2,
-                                         encodeTrain: encoder(probeTrain, secondView: false),
-                                         encodeTest: encoder(probeTest, secondView: config.latentLinear.probe == .crossView))
+        return try ProbeSupport.accuracy(
+            comm: comm, trainCount: config.probeTrainSamples, testCount: config.testSamples, classes: 2,
+            encodeTrain: encoder(probeTrain, secondView: false),
+            encodeTest: encoder(probeTest, secondView: config.latentLinear.probe == .crossView))
     }
 }

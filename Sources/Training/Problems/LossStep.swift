@@ -16,14 +16,17 @@ struct LossStep {
     /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale).
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
         loss = try DistributedContrastiveLoss<Float>(
-            communicator: comm, loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
+            communicator: comm,
+            loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
             exchange: options.exchange)
         self.form = form
     }
 
     /// Evaluates the global loss of embeddings h and g (this rank's rows); books its time and bytes.
-    mutating func evaluate(_ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
-                           clock: inout StepClock) throws -> Float {
+    mutating func evaluate(
+        _ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
+        clock: inout StepClock
+    ) throws -> Float {
         let value: Float
         switch form {
         case .symmetric:

@@ -6,7 +6,9 @@ import RunRecords
 /// Builds the problem a config describes, for one modality.
 /// `guide`: the image encoder of a multi-modal co-occurrence run trained before (compare mode),
 /// for a single-modal guided run; without it such a run trains its own guide first.
-public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communicator, guide: GuideEncoder? = nil) throws -> ContrastiveProblem {
+public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communicator, guide: GuideEncoder? = nil) throws
+    -> ContrastiveProblem
+{
     precondition(mode != .compare)
     let multi = mode == .multiModal
     // A size whose buffers overflow a 64-bit byte count (d·2, width·d, ...) is refused here,
@@ -14,8 +16,10 @@ public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communica
     let estimate = MemoryEstimate(config: config, ranks: comm.size, rank: comm.rank)
     if let part = estimate.components.first(where: { $0.bytes == .overflow }) {
         let (key, value) = MemoryEstimate.drivingKey(of: part, in: config)
-        throw ConfigError.invalidValue(key: key, value: value,
-                                       allowed: "a size whose \(part.name) fit in a 64-bit byte count (it overflows); see `infomax train --dry-run`")
+        throw ConfigError.invalidValue(
+            key: key, value: value,
+            allowed:
+                "a size whose \(part.name) fit in a 64-bit byte count (it overflows); see `infomax train --dry-run`")
     }
     switch config.model {
     case .signalNoise: return try SignalNoiseProblem(config: config, multiModal: multi, comm: comm)

@@ -19,12 +19,17 @@ enum ProbeSupport {
         let features = try comm.gatherv(f.storage)
         let labels = try comm.gatherv(y.map { Int64($0) })
         guard let features, let labels else { return nil }
-        return (try Matrix(rows: labels.values.count, cols: Int(width), storage: features.values), labels.values.map { Int($0) })
+        return (
+            try Matrix(rows: labels.values.count, cols: Int(width), storage: features.values),
+            labels.values.map { Int($0) }
+        )
     }
 
     /// Fits the probe on the gathered `train` set and scores it on `test` (rank 0), nil elsewhere.
-    static func accuracy(comm: Communicator, trainCount: Int, testCount: Int, classes: Int,
-                         encodeTrain: ShardEncoder, encodeTest: ShardEncoder) throws -> (train: Double, test: Double)? {
+    static func accuracy(
+        comm: Communicator, trainCount: Int, testCount: Int, classes: Int,
+        encodeTrain: ShardEncoder, encodeTest: ShardEncoder
+    ) throws -> (train: Double, test: Double)? {
         let train = try gather(comm: comm, count: trainCount, encode: encodeTrain)
         let test = try gather(comm: comm, count: testCount, encode: encodeTest)
         guard let train, let test else { return nil }

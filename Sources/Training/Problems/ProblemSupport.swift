@@ -13,8 +13,9 @@ enum ProblemSupport {
     static func gaussianWeights(rows: Int, cols: Int, sigma: Double, seed: UInt64, item: Int) throws -> Matrix<Float> {
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         guard !overflow, rows >= 0, cols >= 0 else {
-            throw ConfigError.invalidValue(key: ConfigKey.encoderWidth.path, value: "\(rows)",
-                                           allowed: "a width whose weight matrix (\(rows) × \(cols)) has fewer than 2⁶³ elements")
+            throw ConfigError.invalidValue(
+                key: ConfigKey.encoderWidth.path, value: "\(rows)",
+                allowed: "a width whose weight matrix (\(rows) × \(cols)) has fewer than 2⁶³ elements")
         }
         var values = [Float](repeating: 0, count: count)
         CounterRNG.fillGaussian(&values, sigma: Float(sigma), seed: seed, purpose: .encoderInit, item: item)
@@ -60,9 +61,10 @@ enum ProblemSupport {
         case .positiveOnly: objective = .positiveOnly
         case .spectral: objective = .spectral
         }
-        return ContrastiveLoss(objective: objective, similarity: c.similarity,
-                               scale: c.scale > 0 ? c.scale : 1 / Double(max(width, 1)),
-                               temperature: c.temperature, negatives: c.negatives.negativeSet(labelledByDefault: labelledByDefault),
-                               stopGradient: c.stopGradient)
+        return ContrastiveLoss(
+            objective: objective, similarity: c.similarity,
+            scale: c.scale > 0 ? c.scale : 1 / Double(max(width, 1)),
+            temperature: c.temperature, negatives: c.negatives.negativeSet(labelledByDefault: labelledByDefault),
+            stopGradient: c.stopGradient)
     }
 }

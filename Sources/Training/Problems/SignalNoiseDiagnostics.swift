@@ -19,8 +19,9 @@ final class SignalNoiseDiagnostics {
     private var textDecomposition: SignalNoiseDecomposition?
 
     init(config: TrainConfig, initialImage: Matrix<Float>, initialText: Matrix<Float>?) {
-        subset = EvaluationSubset(population: config.trainSamples, requested: config.diagnosticsSamples,
-                                  seed: config.seed)
+        subset = EvaluationSubset(
+            population: config.trainSamples, requested: config.diagnosticsSamples,
+            seed: config.seed)
         self.initialImage = initialImage
         self.initialText = initialText
     }
@@ -29,8 +30,10 @@ final class SignalNoiseDiagnostics {
     /// γ, ρ: rank 0 solves over the whole subset (all n samples when n ≤ diagnostics_samples or
     /// it is 0) and broadcasts, so the values do not depend on the rank count. Raw inner products:
     /// each rank its contiguous part of the subset's positions, in chunks, all-reduced.
-    func record(into row: inout MetricsRow, data: SignalNoise, image: Matrix<Float>, text: Matrix<Float>?,
-                comm: Communicator) throws {
+    func record(
+        into row: inout MetricsRow, data: SignalNoise, image: Matrix<Float>, text: Matrix<Float>?,
+        comm: Communicator
+    ) throws {
         row[.signalInnerProduct] = try Diagnostics.signalInnerProduct(weights: image, signal: data.imageSignal)
         if let text {
             row[.textSignalInnerProduct] = try Diagnostics.signalInnerProduct(weights: text, signal: data.textSignal)
@@ -48,15 +51,20 @@ final class SignalNoiseDiagnostics {
         var coefficients = [Double](repeating: .nan, count: 6)
         if comm.isRoot {
             let a = try imageCoefficients(data: data, image: image)
-            coefficients[0] = a.signal; coefficients[1] = a.noiseSum; coefficients[2] = a.noiseSumOfSquares
+            coefficients[0] = a.signal
+            coefficients[1] = a.noiseSum
+            coefficients[2] = a.noiseSumOfSquares
             if let text {
                 let b = try textCoefficients(data: data, text: text)
-                coefficients[3] = b.signal; coefficients[4] = b.noiseSum; coefficients[5] = b.noiseSumOfSquares
+                coefficients[3] = b.signal
+                coefficients[4] = b.noiseSum
+                coefficients[5] = b.noiseSumOfSquares
             }
         }
         try comm.bcast(&coefficients)
         let total = try comm.allreduce([sum], op: .sum)
-        let k = subset.size, n = subset.population
+        let k = subset.size
+        let n = subset.population
         row[.noiseInnerProduct] = total[0] / Double(k)
         let rho = SampleMean(sum: coefficients[1], sumOfSquares: coefficients[2], count: k, population: n)
         row[.signalLearning] = coefficients[0]
@@ -64,14 +72,18 @@ final class SignalNoiseDiagnostics {
         row[.noiseMemorizationSE] = rho.standardError
         if text != nil {
             row[.textSignalLearning] = coefficients[3]
-            row[.textNoiseMemorization] = SampleMean(sum: coefficients[4], sumOfSquares: coefficients[5], count: k,
-                                                     population: n).mean
+            row[.textNoiseMemorization] =
+                SampleMean(
+                    sum: coefficients[4], sumOfSquares: coefficients[5], count: k,
+                    population: n
+                ).mean
         }
         row[.diagnosticsSamples] = Double(k)
     }
 
     private func imageCoefficients(data: SignalNoise, image: Matrix<Float>) throws
-        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double) {
+        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double)
+    {
         if imageDecomposition == nil {
             imageDecomposition = try decomposition(signal: data.imageSignal) { try data.fillImageNoise($0, into: &$1) }
         }
@@ -79,7 +91,8 @@ final class SignalNoiseDiagnostics {
     }
 
     private func textCoefficients(data: SignalNoise, text: Matrix<Float>) throws
-        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double) {
+        -> (signal: Double, noiseSum: Double, noiseSumOfSquares: Double)
+    {
         guard let initialText else {
             throw LinalgError.shapeMismatch("text diagnostics without the text encoder's W(0)")
         }
@@ -91,7 +104,8 @@ final class SignalNoiseDiagnostics {
 
     /// The decomposition over `signal` and the noises of the whole subset, in position order.
     private func decomposition(signal: [Float], fill: ([Int], inout Matrix<Float>) throws -> Void) throws
-        -> SignalNoiseDecomposition {
+        -> SignalNoiseDecomposition
+    {
         var indices: [Int] = []
         subset.indices(0..<subset.size, into: &indices)
         var noise = Matrix<Float>(rows: 0, cols: 0)

@@ -43,38 +43,51 @@ final class SignalNoiseProblem: ContrastiveProblem {
         let s = config.signalNoise
         let d = s.d
         let (imageModality, textModality) = Self.modalities(config)
-        data = SignalNoise(n: config.trainSamples, image: imageModality, text: textModality,
-                           positiveFraction: s.positiveFraction, augmentation: .gaussian(augmentationSigma: Float(s.augmentationSigma)),
-                           seed: config.seed, split: .train)
+        data = SignalNoise(
+            n: config.trainSamples, image: imageModality, text: textModality,
+            positiveFraction: s.positiveFraction,
+            augmentation: .gaussian(augmentationSigma: Float(s.augmentationSigma)),
+            seed: config.seed, split: .train)
         // The paper's downstream task: x_test = [y·ν, ζ], ν along μ with norm test_signal_norm.
-        let downstream = SignalNoise.Modality(d: d, signalAxis: 0, signalNorm: Float(s.testSignalNorm), sigmaP: Float(s.sigmaP),
-                                              projectNoise: s.projectNoise)
-        probeTrain = SignalNoise(n: config.probeTrainSamples, image: downstream, text: textModality,
-                                 positiveFraction: s.positiveFraction, seed: config.seed, split: .validation)
-        probeTest = SignalNoise(n: config.testSamples, image: downstream, text: textModality,
-                                positiveFraction: s.positiveFraction, seed: config.seed, split: .test)
-        try data.validate(); try probeTrain.validate(); try probeTest.validate()
+        let downstream = SignalNoise.Modality(
+            d: d, signalAxis: 0, signalNorm: Float(s.testSignalNorm), sigmaP: Float(s.sigmaP),
+            projectNoise: s.projectNoise)
+        probeTrain = SignalNoise(
+            n: config.probeTrainSamples, image: downstream, text: textModality,
+            positiveFraction: s.positiveFraction, seed: config.seed, split: .validation)
+        probeTest = SignalNoise(
+            n: config.testSamples, image: downstream, text: textModality,
+            positiveFraction: s.positiveFraction, seed: config.seed, split: .test)
+        try data.validate()
+        try probeTrain.validate()
+        try probeTest.validate()
 
         let m = config.encoder.width
         let mode: PatchOutput = config.loss.patchwise ? .patchwise : .summed
         // Patch 0 of every row the data model writes is y·‖μ‖·e_axis: the encoders skip its gemm.
-        image = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
-                                                                               seed: config.seed, item: 0),
-                                     patches: SignalNoise.Modality.patches, mode: mode,
-                                     axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: imageModality.signalAxis))
+        image = try ReLUPatchEncoder(
+            weights: ProblemSupport.gaussianWeights(
+                rows: m, cols: d, sigma: config.encoder.initScale,
+                seed: config.seed, item: 0),
+            patches: SignalNoise.Modality.patches, mode: mode,
+            axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: imageModality.signalAxis))
         if multiModal {
-            text = try ReLUPatchEncoder(weights: ProblemSupport.gaussianWeights(rows: m, cols: d, sigma: config.encoder.initScale,
-                                                                                  seed: config.seed, item: 1),
-                                        patches: SignalNoise.Modality.patches, mode: mode,
-                                        axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: textModality.signalAxis))
+            text = try ReLUPatchEncoder(
+                weights: ProblemSupport.gaussianWeights(
+                    rows: m, cols: d, sigma: config.encoder.initScale,
+                    seed: config.seed, item: 1),
+                patches: SignalNoise.Modality.patches, mode: mode,
+                axisAlignedPatch: AxisAlignedPatch(patch: 0, axis: textModality.signalAxis))
         }
-        signalNoiseDiagnostics = SignalNoiseDiagnostics(config: config, initialImage: image.weights,
-                                                        initialText: text?.weights)
+        signalNoiseDiagnostics = SignalNoiseDiagnostics(
+            config: config, initialImage: image.weights,
+            initialText: text?.weights)
         views = ViewPairStep(first: image, second: text)
         cacheData = config.data.cache != .off
         symmetric = config.loss.symmetric
-        loss = try LossStep(config.loss, width: m, labelledByDefault: true,
-                            form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
+        loss = try LossStep(
+            config.loss, width: m, labelledByDefault: true,
+            form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
     }
 
     /// The image modality (‖μ‖ from `snr` when it is > 0, else `signal_norm`; noise σ_p) and the
@@ -84,14 +97,18 @@ final class SignalNoiseProblem: ContrastiveProblem {
         let s = config.signalNoise
         func modality(axis: Int, norm: Double, sigma: Double) -> SignalNoise.Modality {
             if s.snr > 0 && axis == 0 {
-                return SignalNoise.Modality(d: s.d, signalAxis: axis, snr: Float(s.snr), sigmaP: Float(sigma),
-                                            projectNoise: s.projectNoise)
+                return SignalNoise.Modality(
+                    d: s.d, signalAxis: axis, snr: Float(s.snr), sigmaP: Float(sigma),
+                    projectNoise: s.projectNoise)
             }
-            return SignalNoise.Modality(d: s.d, signalAxis: axis, signalNorm: Float(norm), sigmaP: Float(sigma),
-                                        projectNoise: s.projectNoise)
+            return SignalNoise.Modality(
+                d: s.d, signalAxis: axis, signalNorm: Float(norm), sigmaP: Float(sigma),
+                projectNoise: s.projectNoise)
         }
-        return (modality(axis: 0, norm: s.signalNorm, sigma: s.sigmaP),
-                modality(axis: 1, norm: s.textSignalNorm, sigma: s.textSigma))
+        return (
+            modality(axis: 0, norm: s.signalNorm, sigma: s.sigmaP),
+            modality(axis: 1, norm: s.textSignalNorm, sigma: s.textSigma)
+        )
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
@@ -105,7 +122,9 @@ final class SignalNoiseProblem: ContrastiveProblem {
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
     }
 
-    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws -> Double {
+    func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
+        -> Double
+    {
         var clock = StepClock(comm)
         // The same samples as the last step (the full batch): reuse them (data.cache).
         let reuse = cacheData && cacheValid && cachedIndices == localIndices
@@ -127,8 +146,9 @@ final class SignalNoiseProblem: ContrastiveProblem {
         }
         timing.seconds.data += clock.lap()
         // Single-modal: anchors and negatives are the original views h(x); positives the augmentations.
-        return try views.lossAndGradient(first: image, second: text, x: x, xSecond: x2, labels: labels,
-                                         loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
+        return try views.lossAndGradient(
+            first: image, second: text, x: x, xSecond: x2, labels: labels,
+            loss: &loss, gradient: gradient, timing: &timing, clock: &clock)
     }
 
     /// Forward and backward: one b × m × d gemm per view each over the noise patch (the
@@ -143,7 +163,9 @@ final class SignalNoiseProblem: ContrastiveProblem {
     func unfusedGemmFlops(localRows b: Int, globalRows B: Int) -> Double? { flops(localRows: b, globalRows: B).unfused }
 
     private func flops(localRows b: Int, globalRows B: Int) -> (executed: Double, unfused: Double) {
-        let P = Double(SignalNoise.Modality.patches), m = Double(config.encoder.width), d = Double(config.signalNoise.d)
+        let P = Double(SignalNoise.Modality.patches)
+        let m = Double(config.encoder.width)
+        let d = Double(config.signalNoise.d)
         // Per view, forward + backward: 2 gemms of 2·rows·m·d flops.
         func encoders(patches: Double) -> Double { 2 * (2 * Double(b) * patches * m * d) }
         let k = config.loss.patchwise ? SignalNoise.Modality.patches * config.encoder.width : config.encoder.width
@@ -157,17 +179,20 @@ final class SignalNoiseProblem: ContrastiveProblem {
 
     func downstreamAccuracy() throws -> (train: Double, test: Double)? {
         // Features: the summed embedding h(x) = Σ_p ReLU(W x^(p)) of the frozen image encoder.
-        let features = try ReLUPatchEncoder(weights: image.weights, patches: SignalNoise.Modality.patches, mode: .summed,
-                                             axisAlignedPatch: image.axisAlignedPatch)
+        let features = try ReLUPatchEncoder(
+            weights: image.weights, patches: SignalNoise.Modality.patches, mode: .summed,
+            axisAlignedPatch: image.axisAlignedPatch)
         func encoder(_ set: SignalNoise) -> ShardEncoder {
             return { range in
-                var xs = Matrix<Float>(rows: 0, cols: 0), ys: [Float] = []
+                var xs = Matrix<Float>(rows: 0, cols: 0)
+                var ys: [Float] = []
                 try set.fillImages(range, into: &xs)
                 try set.fillLabels(range, into: &ys)
                 return (try features(xs), ys.map { $0 > 0 ? 1 : 0 })
             }
         }
-        return try ProbeSupport.accuracy(comm: comm, trainCount: probeTrain.n, testCount: probeTest.n, classes: 2,
-                                         encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
+        return try ProbeSupport.accuracy(
+            comm: comm, trainCount: probeTrain.n, testCount: probeTest.n, classes: 2,
+            encodeTrain: encoder(probeTrain), encodeTest: encoder(probeTest))
     }
 }

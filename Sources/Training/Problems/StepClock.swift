@@ -5,6 +5,13 @@ import MPI
 struct StepClock {
     let comm: Communicator
     var last: Double
-    init(_ comm: Communicator) { self.comm = comm; last = comm.wtime() }
-    mutating func lap() -> Double { let now = comm.wtime(); defer { last = now }; return now - last }
+    init(_ comm: Communicator) {
+        self.comm = comm
+        last = comm.wtime()
+    }
+    mutating func lap() -> Double {
+        let now = comm.wtime()
+        defer { last = now }
+        return now - last
+    }
 }

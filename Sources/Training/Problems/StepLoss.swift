@@ -5,8 +5,10 @@ import Linalg
 /// A step's loss of the embeddings h (anchors) and g (their views) and its gradients:
 /// ``LossStep`` (the configured loss) or ``GuidedLossStep``.
 protocol StepLoss {
-    mutating func evaluate(_ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
-                           clock: inout StepClock) throws -> Float
+    mutating func evaluate(
+        _ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
+        clock: inout StepClock
+    ) throws -> Float
     var dFirst: Matrix<Float> { get }
     var dSecond: Matrix<Float> { get }
 }

@@ -22,14 +22,17 @@ struct ViewPairStep<E: Encoder> where E.Scalar == Float {
     /// any) and hands the gradient of the global loss to `gradient`, one encoder at a time:
     /// the first encoder's all-reduce runs while the second's backward pass computes. Books
     /// forward, loss and backward time. Returns the global loss.
-    mutating func lossAndGradient<L: StepLoss>(first: E, second: E?, x: Matrix<Float>, xSecond: Matrix<Float>, labels: [Int]?,
-                                  loss: inout L, gradient: GradientExchange, timing: inout StepTiming,
-                                  clock: inout StepClock) throws -> Double {
+    mutating func lossAndGradient<L: StepLoss>(
+        first: E, second: E?, x: Matrix<Float>, xSecond: Matrix<Float>, labels: [Int]?,
+        loss: inout L, gradient: GradientExchange, timing: inout StepTiming,
+        clock: inout StepClock
+    ) throws -> Double {
         try first.forward(x, into: &h, cache: &cacheFirst)
         try (second ?? first).forward(xSecond, into: &g, cache: &cacheSecond)
         timing.seconds.forward += clock.lap()
         let value = try loss.evaluate(h, g, labels: labels, timing: &timing, clock: &clock)
-        let dH = loss.dFirst, dG = loss.dSecond
+        let dH = loss.dFirst
+        let dG = loss.dSecond
         ProblemSupport.zero(&gradFirst)
         try first.backward(x, outputGradient: dH, cache: &cacheFirst, accumulatingInto: &gradFirst)
         if let second {
