@@ -51,7 +51,7 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
         let base = buffer.storage.baseAddress!, tmp = scratch.storage.baseAddress!
         func persistent(send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
                         of owner: MPIBuffer<T>) throws -> (PersistentRequest, PersistentRequest) {
-            var send: MPI_Request? = cmpi_request_null(), receive: MPI_Request? = cmpi_request_null()
+            var send: RequestSlot = cmpi_request_null(), receive: RequestSlot = cmpi_request_null()
             try check(MPI_Send_init(base + start, try mpiCount(count, "PersistentRingAllreduce"), T.mpiKind.datatype,
                                     Int32(nextRank), Int32(tag), communicator.handle, &send), "MPI_Send_init")
             try check(MPI_Recv_init(target, try mpiCount(receiveCount, "PersistentRingAllreduce"), T.mpiKind.datatype,

@@ -7,13 +7,13 @@ import CMPI
 /// until it completes; if it is dropped unfinished it waits in `deinit`, so memory is never
 /// freed under MPI.
 public final class Request {
-    private var handle: MPI_Request?
+    private var handle: RequestSlot
     private var retained: [AnyObject]
     private let function: String
     /// Whether the operation has completed (after a successful ``wait()`` or ``test()``).
     public private(set) var isComplete = false
 
-    init(handle: MPI_Request?, retaining objects: [AnyObject], function: String) {
+    init(handle: RequestSlot, retaining objects: [AnyObject], function: String) {
         self.handle = handle
         self.retained = objects
         self.function = function
@@ -113,7 +113,7 @@ extension Communicator {
     /// Starts sending `buffer` to `destination`; do not modify the buffer before the request completes.
     public func isend<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws -> Request {
         try checkPeer(destination, "isend")
-        var req: MPI_Request? = cmpi_request_null()
+        var req: RequestSlot = cmpi_request_null()
         try check(MPI_Isend(buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
                             Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
         return Request(handle: req, retaining: [buffer, owner], function: "isend")
@@ -122,7 +122,7 @@ extension Communicator {
     /// Starts receiving `buffer.count` elements from `source` into `buffer`.
     public func irecv<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws -> Request {
         try checkPeer(source, "irecv")
-        var req: MPI_Request? = cmpi_request_null()
+        var req: RequestSlot = cmpi_request_null()
         try check(MPI_Irecv(buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
                             Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
         return Request(handle: req, retaining: [buffer, owner], function: "irecv")
@@ -130,7 +130,7 @@ extension Communicator {
 
     /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
     public func iallreduce<T: MPIScalar>(_ buffer: MPIBuffer<T>, op: ReductionOp) throws -> Request {
-        var req: MPI_Request? = cmpi_request_null()
+        var req: RequestSlot = cmpi_request_null()
         try check(MPI_Iallreduce(cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
                                  T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
         return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
@@ -142,7 +142,7 @@ extension Communicator {
         guard receive.count == send.count * size else {
             throw MPIError.sizeMismatch(function: "iallgather", expected: send.count * size, actual: receive.count)
         }
-        var req: MPI_Request? = cmpi_request_null()
+        var req: RequestSlot = cmpi_request_null()
         let n = try mpiCount(send.count, "iallgather")
         try check(MPI_Iallgather(send.storage.baseAddress, n, T.mpiKind.datatype,
                                  receive.storage.baseAddress, n, T.mpiKind.datatype, handle, &req), "MPI_Iallgather")
