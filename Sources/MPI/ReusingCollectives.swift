@@ -5,11 +5,15 @@
 import CMPI
 
 /// Per-rank element counts and displacements for the "v" collectives (allgatherv,
-/// reduce-scatter with uneven blocks), in MPI's `int` form, kept between calls.
+/// reduce-scatter with uneven blocks), kept between calls: in MPI's large-count form always, in
+/// its `int` form too while the total fits an `int` (the form the ordinary calls take).
 ///
 /// ``set(counts:scale:)`` rewrites it in place; once it has held as many ranks it allocates
 /// nothing.
 public struct VectorLayout: Sendable, Equatable {
+    var counts64: [Int64] = []
+    var displacements64: [Int64] = []
+    /// The same in `int`, empty when the total does not fit.
     var counts32: [Int32] = []
     var displacements32: [Int32] = []
     /// The sum of the counts.
@@ -24,39 +28,38 @@ public struct VectorLayout: Sendable, Equatable {
     }
 
     /// The number of ranks described.
-    public var rankCount: Int { counts32.count }
+    public var rankCount: Int { counts64.count }
 
     /// The element count of rank `r`.
-    public func count(_ r: Int) -> Int { Int(counts32[r]) }
+    public func count(_ r: Int) -> Int { Int(counts64[r]) }
 
     /// The offset of rank `r`'s block in the concatenation.
-    public func displacement(_ r: Int) -> Int { Int(displacements32[r]) }
+    public func displacement(_ r: Int) -> Int { Int(displacements64[r]) }
 
     /// Rank r gets `counts[r] * scale` elements, the blocks laid out in rank order.
-    /// Throws (leaving the layout empty) for a negative count or a total beyond MPI's `int`.
+    /// Throws (leaving the layout empty) for a negative count or one that overflows.
     public mutating func set(counts: [Int], scale: Int = 1) throws {
-        counts32.removeAll(keepingCapacity: true)
-        displacements32.removeAll(keepingCapacity: true)
+        counts64.removeAll(keepingCapacity: true); displacements64.removeAll(keepingCapacity: true)
+        counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
         total = 0
         var offset = 0
         // Index loops, not `for c in counts`: unoptimised builds iterate an array through a
         // generic iterator that allocates.
         for r in 0..<counts.count {
-            let n = counts[r] * scale
-            guard n >= 0 else {
-                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
-                throw MPIError.invalidArgument("VectorLayout: negative count \(n).")
+            let (n, overflow) = counts[r].multipliedReportingOverflow(by: scale)
+            guard n >= 0, !overflow, offset <= Int.max - n else {
+                counts64.removeAll(keepingCapacity: true); displacements64.removeAll(keepingCapacity: true)
+                throw MPIError.invalidArgument("VectorLayout: count \(counts[r]) × \(scale) is negative or too large.")
             }
-            do {
-                counts32.append(try mpiCount(n, "VectorLayout"))
-                displacements32.append(try mpiCount(offset, "VectorLayout"))
-            } catch {
-                counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
-                throw error
-            }
+            counts64.append(Int64(n)); displacements64.append(Int64(offset))
             offset += n
         }
         total = offset
+        if total <= Int(Int32.max) {
+            for r in 0..<counts64.count {
+                counts32.append(Int32(counts64[r])); displacements32.append(Int32(displacements64[r]))
+            }
+        }
     }
 }
 
@@ -76,11 +79,17 @@ extension Communicator {
     /// ``allgather(_:)-([T])`` into `result`, which is resized to `values.count * size` elements
     /// (no allocation when it already has that count). Every rank must pass the same count.
     public func allgather<T: MPIScalar>(_ values: [T], into result: inout [T]) throws {
-        let n = try mpiCount(values.count, "allgather")
-        resizeForReuse(&result, values.count * size)
-        guard values.count > 0 else { return }
+        let count = values.count
+        resizeForReuse(&result, count * size)
+        guard count > 0 else { return }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(count * size) else {
+                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!,
+                                               counts: [Int64](repeating: Int64(count), count: size),
+                                               displacements: (0..<size).map { Int64($0 * count) })
+                }
+                let n = Int32(count)
                 try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
                                         dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
             }
@@ -97,13 +106,17 @@ extension Communicator {
         guard layout.count(rank) == values.count else {
             throw MPIError.sizeMismatch(function: "allgatherv", expected: layout.count(rank), actual: values.count)
         }
-        let n = try mpiCount(values.count, "allgatherv")
+        let n = values.count
         resizeForReuse(&result, layout.total)
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(layout.total) else {
+                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!, counts: layout.counts64,
+                                               displacements: layout.displacements64)
+                }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try layout.displacements32.withUnsafeBufferPointer { d32 in
-                        try check(MPI_Allgatherv(src.baseAddress, n, T.mpiKind.datatype,
+                        try check(MPI_Allgatherv(src.baseAddress, Int32(n), T.mpiKind.datatype,
                                                  dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
                                   "MPI_Allgatherv")
                     }
@@ -125,6 +138,10 @@ extension Communicator {
         resizeForReuse(&output, layout.count(rank))
         try input.withUnsafeBufferPointer { src in
             try output.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(layout.total) else {
+                    return try largeReduceScatter(src.baseAddress!, into: dst.baseAddress, counts: layout.counts64,
+                                                  displacements: layout.displacements64, op: op)
+                }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try check(MPI_Reduce_scatter(src.baseAddress, dst.baseAddress, c32.baseAddress, T.mpiKind.datatype,
                                                  op.handle, handle), "MPI_Reduce_scatter")
