@@ -38,6 +38,9 @@ static inline int cmpi_max_library_version_string(void) { return MPI_MAX_LIBRARY
 static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_err_other(void) { return MPI_ERR_OTHER; }
+// Error classes differ between libraries (MPI_ERR_TRUNCATE is 15 in Open MPI, 14 in MPICH).
+static inline int cmpi_err_tag(void) { return MPI_ERR_TAG; }
+static inline int cmpi_err_truncate(void) { return MPI_ERR_TRUNCATE; }
 static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
 

@@ -1,6 +1,7 @@
 // ErrorTests — misuse turns into typed MPIErrors: wrong counts are sizeMismatch, roots and
 // peers outside the communicator are invalidArgument, and an error MPI itself returns
 // carries MPI's own error string.
+import CMPI // the library's error classes (MPI_ERR_TAG, MPI_ERR_TRUNCATE), which differ between MPIs
 import MPI
 import XCTest
 
@@ -71,6 +72,8 @@ final class ErrorTests: XCTestCase {
             XCTAssertFalse(message.isEmpty)
             XCTAssertEqual(message, errorString(code))
             XCTAssertTrue(message.uppercased().contains("TAG"), "MPI's text for a bad tag: \(message)")
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)")
+            XCTAssertEqual((error as? MPIError)?.errorClass, cmpi_err_tag(), "MPI_ERR_TAG's class: \(error)")
             XCTAssertTrue("\(error)".contains(message), "description must carry MPI's text: \(error)")
             XCTAssertTrue("\(error)".contains("MPI_Send"))
         }
@@ -107,6 +110,7 @@ final class ReceiveCountTests: XCTestCase {
             XCTAssertEqual(function, "MPI_Recv")
             XCTAssertEqual(message, errorString(code))
             XCTAssertTrue(message.uppercased().contains("TRUNC"), message)
+            XCTAssertEqual((error as? MPIError)?.errorClass, cmpi_err_truncate(), "MPI_ERR_TRUNCATE's class: \(error)")
         }
         _ = try? long.wait() // completed by the truncated receive; its status may carry the error
         // The channel is clean afterwards: the next message arrives whole.
