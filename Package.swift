@@ -11,9 +11,6 @@
 import PackageDescription
 
 let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
-/// Swift 6 language mode (complete concurrency checking) for the layers whose code is plain
-/// per-rank, single-threaded computation and passes it as is.
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 /// The MPI library the CMPI system library wraps, chosen when the package is built (also as a
 /// dependency): INFOMAX_MPI=openmpi (the default; pkg-config `ompi-c`, handles are pointers) or
@@ -23,13 +20,13 @@ let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 /// folder (`make build MPI=mpich` uses .build-mpich). See docs/cluster.md.
 let mpiFamily = Context.environment["INFOMAX_MPI"] ?? "openmpi"
 guard mpiFamily == "openmpi" || mpiFamily == "mpich" else {
-    fatalError("INFOMAX_MPI=\(mpiFamily): choose openmpi (the default) or mpich (also Cray MPICH, Intel MPI, MVAPICH2)")
+    fatalError("INFOMAX_MPI=\(mpiFamily): choose openmpi (the default) or mpich (also Cray MPICH, Intel MPI, ...)")
 }
 let mpich = mpiFamily == "mpich"
 let mpiPkgConfig = Context.environment["INFOMAX_MPI_PKGCONFIG"] ?? (mpich ? "mpich" : "ompi-c")
 /// MPICH's handles (MPI_Comm, MPI_Request, ...) are ints, Open MPI's pointers (optionals in
 /// Swift): MPI_INTEGER_HANDLES tells the MPI target which (Sources/MPI/Handles.swift).
-let mpiSettings: [SwiftSetting] = swift6 + (mpich ? [.define("MPI_INTEGER_HANDLES")] : [])
+let mpiSettings: [SwiftSetting] = mpich ? [.define("MPI_INTEGER_HANDLES")] : []
 
 let package = Package(
     name: "InfoMaxMPI",
@@ -61,11 +58,11 @@ let package = Package(
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: mpiSettings),
-        .target(name: "Linalg", dependencies: ["CBLAS", realModule], swiftSettings: swift6),
+        .target(name: "Linalg", dependencies: ["CBLAS", realModule]),
         // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits:
         // contraction is off by a pragma in the source, not a flag).
         .target(name: "CRandom"),
-        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule], swiftSettings: swift6),
+        .target(name: "Synthetic", dependencies: ["Linalg", "CRandom", realModule]),
         .target(name: "InfoMax", dependencies: ["Linalg", "MPI"]),
         .target(name: "Evaluation", dependencies: ["Linalg", realModule]),
         // The record types of every file the program writes and reads (summary.json, metrics.csv,
@@ -100,8 +97,6 @@ let package = Package(
             "Training", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
     ],
-    // Swift 5 mode for the rest: Training's signal-time checkpoint writes to the C global
-    // stderr, which Swift 6 rejects; InfoMax, Evaluation and Report passed Swift 6 at b2db4c4
-    // but stay in 5 while the rest of issue 15 reshapes them; the tests keep their globals.
-    swiftLanguageModes: [.v5]
+    // Every target in Swift 6 language mode (complete concurrency checking).
+    swiftLanguageModes: [.v6]
 )

@@ -1,9 +1,8 @@
 // InfoMax/MaskedContrastiveLoss.swift — the contrastive loss over a global batch split across
 // ranks when each anchor names its own positive among the candidates and its own excluded
 // candidates (the guided recipes of Zhang et al. 2023: an extra positive from a frozen guide,
-// dropped false or easy negatives). All-gathers the candidates, computes this rank's row block
-// of logits in chunks, reduce-scatters the candidate gradients to their owners; equals the
-// one-process `reference` to float rounding at any rank count.
+// dropped false or easy negatives): the masked plan (Plans/MaskedPlan.swift) on the shared
+// skeleton, and its one-process oracle `reference`.
 import Linalg
 import MPI
 
@@ -32,147 +31,30 @@ public struct AnchorTargets: Sendable, Equatable {
 /// Memory per rank: the N × k gathered candidates and their gradient, and a logits block of at
 /// most `blockElements` scalars (at least one row of N). Buffers are reused between calls.
 public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
-    public let communicator: Communicator
-    public let loss: ContrastiveLoss
-    public var blockElements: Int
-
-    private var aHat = Matrix<T>(rows: 0, cols: 0), cHat = Matrix<T>(rows: 0, cols: 0)
-    private var aNorms: [T] = [], cNorms: [T] = []
-    private var gathered: [T] = [], dCGlobal: [T] = []
-    private var logits: [T] = []
-    private var marks: [Int] = [], stamp = 0
-    private var layout = VectorLayout()
+    public var communicator: Communicator { plan.skeleton.communicator }
+    public var loss: ContrastiveLoss { plan.loss }
+    public var blockElements: Int { plan.blockElements }
+    private let plan: MaskedPlan<T>
 
     /// `loss.negatives` must be `.allOthers` (the targets say which candidates are excluded).
-    public init(communicator: Communicator, loss: ContrastiveLoss, blockElements: Int = 1 << 22) throws {
+    public init(communicator: Communicator, loss: ContrastiveLoss,
+                blockElements: Int = LossPlanner.blockElements) throws {
         try loss.validate()
         guard loss.negatives == .allOthers else {
             throw InfoMaxError.invalidOption("a masked loss takes its exclusions from the targets; use negatives .allOthers")
         }
         guard blockElements >= 1 else { throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)") }
-        self.communicator = communicator
-        self.loss = loss
-        self.blockElements = blockElements
+        plan = MaskedPlan(LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
+                          blockElements: blockElements)
     }
 
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)
     /// with `targets` for the local anchors; ∂L/∂A and ∂L/∂C (this rank's block) into `result`
     /// (`result.dPos` is left empty: the positives are candidates). Collective.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
     public func evaluate(anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
                          into result: inout ContrastiveResult<T>) throws {
-        let comm = communicator, k = a.cols, b = a.rows
-        guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1 else {
-            throw InfoMaxError.shapeMismatch("anchors \(b)×\(k), candidates \(c.rows)×\(c.cols), \(targets.positives.count) positives: one row and one positive per anchor")
-        }
-        let counts = try comm.allgather(Int64(b)).map(Int.init)
-        let N = counts.reduce(0, +)
-        guard targets.positives.allSatisfy({ (0..<N).contains($0) }), targets.excluded.allSatisfy({ (0..<N).contains($0) }) else {
-            throw InfoMaxError.shapeMismatch("a target outside the global batch of \(N) candidates")
-        }
-        let cosine = loss.similarity == .cosine
-        if cosine { normalizeRows(a, into: &aHat, norms: &aNorms); normalizeRows(c, into: &cHat, norms: &cNorms) } else { aHat = a; cHat = c }
-        layout = try VectorLayout(counts: counts.map { $0 * k })
-        try comm.allgatherv(cHat.storage, into: &gathered, layout: layout)
-        if marks.count != N { marks = [Int](repeating: 0, count: N) }
-        let g = T(loss.scale / loss.temperature), invB = 1 / T(N)
-        // Spectral: the number of negative pairs over the global batch.
-        var pairs: T = 1
-        if loss.objective == .spectral {
-            var local = 0
-            for r in 0..<b { local += N - 1 - excludedCount(r, targets) }
-            pairs = T(try comm.allreduce(Int64(local), op: .sum))
-        }
-        let needsC = !loss.stopGradient   // the positives are candidates too
-        result.dA.reshape(rows: b, cols: k)
-        if dCGlobal.count != N * k { dCGlobal = [T](repeating: 0, count: N * k) } else { zero(&dCGlobal) }
-        var partial = 0.0
-        let chunk = max(1, min(b, blockElements / max(N, 1)))
-        if logits.count < chunk * N { logits = [T](repeating: 0, count: chunk * N) }
-        var r0 = 0
-        while r0 < b {
-            let m = min(chunk, b - r0)
-            aHat.storage.withUnsafeBufferPointer { pa in gathered.withUnsafeBufferPointer { pc in logits.withUnsafeMutableBufferPointer { pl in
-                T.gemm(.none, .transpose, m: m, n: N, k: k, alpha: g, a: pa.baseAddress! + r0 * k, lda: k,
-                       b: pc.baseAddress!, ldb: k, beta: 0, c: pl.baseAddress!, ldc: N)
-            }}}
-            for r in r0..<(r0 + m) { partial += rowGradient(r, row: (r - r0) * N, N: N, targets: targets, invB: invB, pairs: pairs) }
-            // dÂ rows = g · dℓ Ĉ;  dĈ += g · dℓᵀ Â rows.
-            logits.withUnsafeBufferPointer { pl in gathered.withUnsafeBufferPointer { pc in result.dA.storage.withUnsafeMutableBufferPointer { pd in
-                T.gemm(.none, .none, m: m, n: k, k: N, alpha: g, a: pl.baseAddress!, lda: N, b: pc.baseAddress!, ldb: k,
-                       beta: 0, c: pd.baseAddress! + r0 * k, ldc: k)
-            }}}
-            if needsC {
-                logits.withUnsafeBufferPointer { pl in aHat.storage.withUnsafeBufferPointer { pa in dCGlobal.withUnsafeMutableBufferPointer { pd in
-                    T.gemm(.transpose, .none, m: N, n: k, k: m, alpha: g, a: pl.baseAddress!, lda: N, b: pa.baseAddress! + r0 * k, ldb: k,
-                           beta: 1, c: pd.baseAddress!, ldc: k)
-                }}}
-            }
-            r0 += m
-        }
-        if cosine { backpropNormalization(&result.dA, normalized: aHat, norms: aNorms) }
-        result.dC.reshape(rows: b, cols: k)
-        if needsC {
-            try dCGlobal.withUnsafeBufferPointer { src in try result.dC.storage.withUnsafeMutableBufferPointer { dst in
-                try comm.reduceScatter(src, into: dst, counts: counts.map { $0 * k }, op: .sum)
-            }}
-            if cosine { backpropNormalization(&result.dC, normalized: cHat, norms: cNorms) }
-        } else {
-            zero(&result.dC.storage)
-        }
-        result.dPos.reshape(rows: 0, cols: 0)
-        // The loss: every rank's share, summed in rank order on every rank.
-        let parts = try comm.allgather(partial)
-        result.value = T(parts.reduce(0, +))
+        try plan.evaluate(anchors: a, candidates: c, targets: targets, into: &result)
     }
-
-    private func excludedCount(_ r: Int, _ targets: AnchorTargets) -> Int {
-        stamp += 1
-        var n = 0
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] where j != targets.positives[r] && marks[j] != stamp {
-            marks[j] = stamp; n += 1
-        }
-        return n
-    }
-
-    /// Replaces the logits of local row r (at `row` in the block) by ∂L/∂ℓ and returns its loss share.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    private func rowGradient(_ r: Int, row: Int, N: Int, targets: AnchorTargets, invB: T, pairs: T) -> Double {
-        stamp += 1
-        let p = targets.positives[r]
-        marks[p] = stamp
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
-        return logits.withUnsafeMutableBufferPointer { pl -> Double in
-            let l = pl.baseAddress! + row
-            let lp = l[p]
-            switch loss.objective {
-            case .positiveOnly:
-                for j in 0..<N { l[j] = 0 }
-                l[p] = -invB
-                return -Double(lp) * Double(invB)
-            case .spectral:
-                var s = 0.0
-                for j in 0..<N {
-                    if marks[j] == stamp { l[j] = 0 } else { s += Double(l[j] * l[j]); l[j] = 2 * l[j] / pairs }
-                }
-                l[p] = -2 * invB
-                return -2 * Double(lp) * Double(invB) + s / Double(pairs)
-            case .infoNCE:
-                var mx = lp
-                for j in 0..<N where marks[j] != stamp { mx = Swift.max(mx, l[j]) }
-                var sum = T.exp(lp - mx)
-                for j in 0..<N where marks[j] != stamp { sum += T.exp(l[j] - mx) }
-                let lse = mx + T.log(sum)
-                for j in 0..<N { l[j] = marks[j] == stamp ? 0 : T.exp(l[j] - lse) * invB }
-                l[p] = (T.exp(lp - lse) - 1) * invB
-                return Double(lse - lp) * Double(invB)
-            }
-        }
-    }
-
-    private func zero(_ x: inout [T]) { x.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
 
     /// The one-process oracle: the same loss from explicit loops on the whole batch (A, C: B × k).
     public static func reference(_ loss: ContrastiveLoss, anchors a: Matrix<T>, candidates c: Matrix<T>,

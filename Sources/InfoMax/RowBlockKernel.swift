@@ -95,7 +95,7 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
 func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
                                         cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int,
                                         globalCount B: Int, pairCount: Int, blockElements: Int,
-                                        logits: inout [T], dA: inout Matrix<T>, dP: inout Matrix<T>,
+                                        logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>,
                                         dC: UnsafeMutableBufferPointer<T>?) -> Double {
     let b = aHat.rows, k = aHat.cols
     let N = k > 0 ? cHat.count / k : 0
@@ -112,9 +112,7 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
     let useLabels = loss.negatives == .oppositeLabel
     let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
     let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
-    if objective != .positiveOnly && logits.count < rowsPerBlock * N {
-        logits = [T](repeating: 0, count: rowsPerBlock * N)
-    }
+    if objective != .positiveOnly { logits.atLeast(rowsPerBlock * N) }
     let noLabels: [Int64] = []
     let labs = labels ?? noLabels
     var total: Double = 0
@@ -123,7 +121,6 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
     pHat.storage.withUnsafeBufferPointer { pp in
     dA.storage.withUnsafeMutableBufferPointer { pdA in
     dP.storage.withUnsafeMutableBufferPointer { pdP in
-    logits.withUnsafeMutableBufferPointer { pl in
     labs.withUnsafeBufferPointer { py in
         let a = pa.baseAddress!, p = pp.baseAddress!
         // ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
@@ -142,7 +139,7 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
             return
         }
         let c = cHat.baseAddress!
-        let w = pl.baseAddress!
+        let w = logits.pointer
         var i0 = 0
         while i0 < b {
             let rr = Swift.min(rowsPerBlock, b - i0)
@@ -183,7 +180,7 @@ func contrastiveRowBlock<T: BLASScalar>(_ loss: ContrastiveLoss, aHat: Matrix<T>
             }
             i0 += rr
         }
-    }}}}}}
+    }}}}}
     return total / (objective == .spectral ? 1 : Double(B))
 }
 

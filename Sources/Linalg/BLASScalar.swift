@@ -3,12 +3,6 @@
 import CBLAS
 import RealModule
 
-/// Whether a BLAS operand is used as stored or transposed.
-public enum Transpose: Sendable {
-    case none, transpose
-    @usableFromInline var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
-}
-
 /// The C routines of one element type (`cblas_sgemm` or `cblas_dgemm`, …), as imported from
 /// OpenBLAS's cblas.h and lapacke.h. Each ``BLASScalar`` names its own once; the row-major
 /// calling conventions around them are written once, in the ``BLASScalar`` extension.
@@ -67,14 +61,4 @@ extension Float: BLASScalar {
 extension Double: BLASScalar {
     public static let blas = BLASRoutines<Double>(gemm: cblas_dgemm, axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot,
                                                   gesdd: LAPACKE_dgesdd)
-}
-
-/// Which BLAS this process links and how many threads it uses.
-public enum BLASInfo {
-    /// OpenBLAS's build configuration string (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell MAX_THREADS=64").
-    public static var configuration: String { String(cString: openblas_get_config()) }
-    /// The CPU kernel OpenBLAS selected at run time.
-    public static var coreName: String { String(cString: openblas_get_corename()) }
-    /// Threads OpenBLAS uses for one call (set OPENBLAS_NUM_THREADS=1 when ranks fill the cores).
-    public static var threads: Int { Int(openblas_get_num_threads()) }
 }

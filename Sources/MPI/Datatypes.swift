@@ -1,5 +1,5 @@
-// MPI/Datatypes.swift — which Swift element types travel through collectives, and the
-// reduction operations; the mapping to MPI's predefined handles stays inside this module.
+// MPI/Datatypes.swift — which Swift element types travel through collectives (MPIScalar) and
+// how a count becomes MPI's int; the mapping to MPI's predefined handles stays inside this module.
 import CMPI
 
 /// The element kinds a collective can carry.
@@ -30,19 +30,6 @@ extension Int32: MPIScalar { public static var mpiKind: MPIScalarKind { .int32 }
 extension Int64: MPIScalar { public static var mpiKind: MPIScalarKind { .int64 } }
 extension UInt8: MPIScalar { public static var mpiKind: MPIScalarKind { .uint8 } }
 extension UInt64: MPIScalar { public static var mpiKind: MPIScalarKind { .uint64 } }
-
-/// A reduction applied element-wise across ranks.
-public enum ReductionOp: Sendable {
-    case sum, max, min
-
-    var handle: MPI_Op {
-        switch self {
-        case .sum: return cmpi_op_sum()
-        case .max: return cmpi_op_max()
-        case .min: return cmpi_op_min()
-        }
-    }
-}
 
 /// Converts a Swift count to MPI's `int`, refusing what does not fit.
 @inline(__always)

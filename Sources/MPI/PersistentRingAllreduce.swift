@@ -1,8 +1,8 @@
 // MPI/PersistentRingAllreduce.swift — a nonblocking sum all-reduce of one region of an
 // MPIBuffer over a ring of ranks, built on persistent point-to-point requests: set up once,
 // then started every training step and completed by wait()/test() without allocating.
-// Open MPI 4.1's MPI_Iallreduce mallocs ~10 blocks per call (its schedule) and even its
-// persistent MPIX_Allreduce_init 2 per start, which the allocation check of a step refuses.
+// Open MPI 4.1's MPI_Iallreduce mallocs its schedule on every call, and even its persistent
+// MPIX_Allreduce_init allocates on every start, which the allocation check of a step refuses.
 import CMPI
 
 /// A nonblocking in-place sum all-reduce of `buffer[range]`: a ring reduce-scatter of p chunks

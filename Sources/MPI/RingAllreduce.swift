@@ -2,7 +2,7 @@
 // between calls. Open MPI 4.1's MPI_Allreduce (ring_segmented) mallocs a temporary buffer on
 // every call; the trainer all-reduces its gradient every step, so it uses this one to keep a
 // step free of heap allocations. Same volume as MPI's ring: 2·(p−1)/p of the buffer per rank.
-// Its chunk schedule (`RingSchedule`, below) is shared with PersistentRingAllreduce.
+// Its chunk schedule (`RingSchedule`) is shared with PersistentRingAllreduce.
 import CMPI
 
 /// In-place sum all-reduce over a ring of the communicator's ranks: a reduce-scatter of p
@@ -55,34 +55,5 @@ public final class RingAllreduce<T: MPIScalar & AdditiveArithmetic> {
                 }
             }
         }
-    }
-}
-
-/// The chunk schedule of a ring sum all-reduce of `count` elements over `ranks` ranks, seen
-/// from `rank` (shared by ``RingAllreduce`` and ``PersistentRingAllreduce``). Chunk c covers
-/// [c·n/p, (c+1)·n/p). Reduce-scatter, shifts 0 ..< p − 1: send chunk r − s, receive chunk
-/// r − s − 1 and add it; rank r then owns the sum of chunk r + 1. All-gather, shifts
-/// 0 ..< p − 1: send the sum of chunk r + 1 − s, receive chunk r − s.
-struct RingSchedule {
-    let ranks: Int, rank: Int, count: Int
-
-    /// The largest chunk (what a receive scratch must hold).
-    var largestChunk: Int { ranks > 0 ? (count + ranks - 1) / ranks : 0 }
-
-    /// Chunk c (taken mod p): its first element and its length.
-    func chunk(_ c: Int) -> (start: Int, count: Int) {
-        let p = ranks, c = ((c % p) + p) % p
-        let lo = c * count / p, hi = (c + 1) * count / p
-        return (lo, hi - lo)
-    }
-
-    /// The chunk sent and the chunk received (and added) at reduce-scatter shift s.
-    func reduceScatter(shift s: Int) -> (send: (start: Int, count: Int), receive: (start: Int, count: Int)) {
-        (chunk(rank - s), chunk(rank - s - 1))
-    }
-
-    /// The chunk sent and the chunk received at all-gather shift s.
-    func allGather(shift s: Int) -> (send: (start: Int, count: Int), receive: (start: Int, count: Int)) {
-        (chunk(rank + 1 - s), chunk(rank - s))
     }
 }

@@ -59,6 +59,10 @@ public struct LineChart: Chart {
     public var yIncludes: [Double]
     public var width: Double
     public var height: Double
+    /// Draw the legend right of the plot; off for the panels of a `PanelFigure`, which has one shared legend.
+    public var showsLegend = true
+    /// Font size of the title (smaller for panels).
+    public var titleSize = 15.0
 
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String,
                 xScale: AxisScale = .linear, yScale: AxisScale = .linear,
@@ -92,13 +96,21 @@ public struct LineChart: Chart {
 
     /// Legend entries; none for a lone plain series (the title already names it).
     private var legendEntries: [(name: String, color: String, dash: String?, band: Bool)] {
+        if !showsLegend { return [] }
         if series.count == 1, references.isEmpty, series[0].low == nil { return [] }
         return series.enumerated().map { i, s in (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil) }
             + references.map { ($0.name, $0.color, "6 4", false) }
     }
 
     public func svg() -> String {
-        let titleSize = 15.0, fontSize = 12.0
+        let parts = svgParts()
+        return SVG.open(width: width, height: height, title: title) + "\n" + parts.defs + "\n" + parts.body + "\n</svg>"
+    }
+
+    /// The chart's clip-path definition and its drawing, without the enclosing <svg> element (a
+    /// `PanelFigure` places them in a group).
+    func svgParts() -> (defs: String, body: String) {
+        let fontSize = 12.0
         // Domain and ticks.
         var xs: [Double] = [], ys: [Double] = []
         for s in series {
@@ -211,13 +223,12 @@ public struct LineChart: Chart {
                 ly += 18
             }
         }
-        body.append("</svg>")
 
         let content = body.joined(separator: "\n")
         let clipID = "clip-" + SVG.hash(title + content)
-        return SVG.open(width: width, height: height, title: title)
-            + "\n<defs><clipPath id=\"\(clipID)\"><rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\"/></clipPath></defs>\n"
-            + content.replacingOccurrences(of: "__CLIP__", with: clipID)
+        let defs = "<defs><clipPath id=\"\(clipID)\"><rect x=\"\(SVG.n(left))\" y=\"\(SVG.n(top))\" "
+            + "width=\"\(SVG.n(plotW))\" height=\"\(SVG.n(plotH))\"/></clipPath></defs>"
+        return (defs, content.replacingOccurrences(of: "__CLIP__", with: clipID))
     }
 
     /// Path data for the drawable runs of (x, y), split at NaN / non-positive-on-log points.

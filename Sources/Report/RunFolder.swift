@@ -1,5 +1,5 @@
-// Reading the trainer's output folders: a run folder (config.json, metrics.csv, summary.json)
-// and a sweep folder (sweep.json plus one run folder per point), in RunRecords' formats.
+// RunFolder: reading one run folder of the trainer (config.json, metrics.csv, summary.json, in
+// RunRecords' formats) and the curves and summary figures the report plots from it.
 import Foundation
 import RunRecords
 
@@ -58,6 +58,27 @@ public struct RunFolder {
         return (x, y)
     }
 
+    /// (x, value) pairs of a metric column against another column (e.g. `epoch`), skipping rows
+    /// where either is empty.
+    public func curve(_ column: String, against xColumn: String) -> (x: [Double], y: [Double]) {
+        guard let metrics, let values = metrics.numbers(column), let xs = metrics.numbers(xColumn) else {
+            return ([], [])
+        }
+        var x: [Double] = [], y: [Double] = []
+        for (s, v) in zip(xs, values) {
+            guard let s, let v else { continue }
+            x.append(s)
+            y.append(v)
+        }
+        return (x, y)
+    }
+
+    /// Whether every logged row has a value in `column`.
+    public func hasEveryRow(_ column: String) -> Bool {
+        guard let values = metrics?.numbers(column) else { return false }
+        return !values.isEmpty && values.allSatisfy { $0 != nil }
+    }
+
     /// A finite numeric summary figure by its key in summary.json.
     public func summaryNumber(_ key: String) -> Double? { summaryMembers?[key]?.doubleValue.flatMap { $0.isFinite ? $0 : nil } }
 
@@ -67,57 +88,5 @@ public struct RunFolder {
         let w = curve(MetricColumn.wallSeconds.rawValue)
         guard let step = w.x.last, let wall = w.y.last, step > 0 else { return nil }
         return wall / step
-    }
-}
-
-/// A parameter sweep: `sweep.json` and one run folder per point.
-public struct SweepFolder {
-    /// One point of the sweep; `run` is nil when its folder has no results yet.
-    public struct Point {
-        public let name: String
-        public let values: [(key: String, value: JSONValue)]
-        public let folder: URL
-        public let run: RunFolder?
-        /// Why `run` is nil, or a load error.
-        public let problem: String?
-
-        /// The value of `parameter` at this point.
-        public func value(_ parameter: String) -> JSONValue? { values.first { $0.key == parameter }?.value }
-    }
-
-    public static let file = SweepIndex.file
-
-    public let url: URL
-    public let parameters: [String]
-    /// "strong" or "weak" for scaling sweeps (parameter `ranks`), else nil.
-    public let scaling: String?
-    public let points: [Point]
-    public let manifest: SweepIndex
-
-    /// Loads `sweep.json` and every point's run folder. Points without results are kept with
-    /// `run == nil` (a sweep still running can be reported); a malformed sweep.json throws.
-    public static func load(_ url: URL) throws -> SweepFolder {
-        let file = url.appendingPathComponent(Self.file)
-        let manifest = try SweepIndex.read(file, hint: "not a sweep folder; pass the output folder of `infomax sweep`, or a run folder with metrics.csv")
-        let parameters = manifest.parameters
-        var points: [Point] = []
-        for p in manifest.points {
-            let name = p.name
-            let values = manifest.parameters.compactMap { k in p.values[k].map { (key: k, value: $0) } }
-            let folderText = p.folder
-            let folder = folderText.hasPrefix("/") ? URL(fileURLWithPath: folderText) : url.appendingPathComponent(folderText)
-            do {
-                let run = try RunFolder.load(folder)
-                points.append(Point(name: name, values: values, folder: folder, run: run, problem: nil))
-            } catch let e as RecordError {
-                if case .missingFile = e {
-                    points.append(Point(name: name, values: values, folder: folder, run: nil, problem: "no results yet"))
-                } else {
-                    points.append(Point(name: name, values: values, folder: folder, run: nil, problem: e.description))
-                }
-            }
-        }
-        return SweepFolder(url: url, parameters: parameters, scaling: manifest.scaling?.lowercased(),
-                           points: points, manifest: manifest)
     }
 }

@@ -80,8 +80,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
         (try? JSONDecoder().decode(SchemaProbe.self, from: data))?.schema
     }
 
-    /// The `schema` key alone. (A named type, not one local to `schema(of:)`: the release build's
-    /// cross-module optimization left a local type's metadata undefined at link time.)
+    /// The `schema` key alone. (A named type, not one local to `schema(of:)`: with cross-module
+    /// optimization the release build leaves a local type's metadata undefined at link time.)
     struct SchemaProbe: Decodable { var schema: String? }
 }
 

@@ -185,8 +185,8 @@ extension JSONValue: Decodable {
 
     /// A grid value typed on the command line (`--grid key=v1,v2`): a JSON number, `true`,
     /// `false`, `null`, a quoted string, array or object as JSON; anything else is a bare word
-    /// (a string). Numbers are read as before the records moved here: digits, sign, `.` and
-    /// exponent (so `01` and `+1` are the number 1), and `NaN` / `Infinity` too.
+    /// (a string). A number is any text of digits, sign, `.` and exponent that parses as one
+    /// (so `01` and `+1` are the number 1), and `NaN` / `Infinity` too.
     public init(gridText text: String) {
         switch text {
         case "true": self = .bool(true); return
@@ -205,36 +205,5 @@ extension JSONValue: Decodable {
             return
         }
         self = .string(text)
-    }
-}
-
-/// Number formatting shared by the writers and charts.
-public enum NumberText {
-    /// Shortest text that reads back to exactly `x` ("nan", "inf", "-inf" for non-finite values).
-    public static func roundTrip(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
-        return "\(x)"
-    }
-
-    /// Shortest round-trip text of a Float.
-    public static func roundTrip(_ x: Float) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
-        return "\(x)"
-    }
-
-    /// JSON number text for a finite value; integral values are written without ".0".
-    static func json(_ x: Double) -> String {
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        return "\(x)"
-    }
-
-    /// Compact display with up to `digits` significant digits.
-    public static func display(_ x: Double, digits: Int = 6) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        return String(format: "%.\(digits)g", x)
     }
 }

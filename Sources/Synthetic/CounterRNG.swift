@@ -14,52 +14,6 @@
 import CRandom
 import RealModule
 
-/// Which part of a data set a stream belongs to; mixed into the counter (see file header).
-public enum DataSplit: String, Codable, Sendable, CaseIterable {
-    case train, test, validation
-
-    /// The 8-bit tag in counter word c2.
-    @inlinable public var tag: UInt32 {
-        switch self {
-        case .train: return 0
-        case .test: return 1
-        case .validation: return 2
-        }
-    }
-}
-
-/// What a stream is used for; mixed into the counter so uses never share random words.
-/// Values 0..<64 are reserved by Synthetic; 64..<128 for the upper layers listed here;
-/// 128...255 are free for anything else (`RNGPurpose(rawValue:)`).
-public struct RNGPurpose: RawRepresentable, Hashable, Codable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    public static let label = RNGPurpose(rawValue: 1)
-    public static let imageNoise = RNGPurpose(rawValue: 2)
-    public static let textNoise = RNGPurpose(rawValue: 3)
-    public static let augmentation = RNGPurpose(rawValue: 4)
-    public static let mask = RNGPurpose(rawValue: 5)
-    public static let latent = RNGPurpose(rawValue: 6)
-    public static let viewNoise1 = RNGPurpose(rawValue: 7)
-    public static let viewNoise2 = RNGPurpose(rawValue: 8)
-    public static let loadings1 = RNGPurpose(rawValue: 9)
-    public static let loadings2 = RNGPurpose(rawValue: 10)
-    public static let latentClass = RNGPurpose(rawValue: 11)
-    public static let imageToken = RNGPurpose(rawValue: 12)
-    public static let textToken = RNGPurpose(rawValue: 13)
-    public static let augmentationToken = RNGPurpose(rawValue: 14)
-    public static let tokenAssignment = RNGPurpose(rawValue: 15)
-    public static let tokenWeights = RNGPurpose(rawValue: 16)
-    public static let shuffle = RNGPurpose(rawValue: 17)
-    /// The fixed evaluation subset of a training set (`EvaluationSubset`).
-    public static let evaluationSubset = RNGPurpose(rawValue: 18)
-    /// Encoder weight initialisation (InfoMax / Training).
-    public static let encoderInit = RNGPurpose(rawValue: 64)
-    /// Downstream probe initialisation / splits (Evaluation).
-    public static let probe = RNGPurpose(rawValue: 65)
-}
-
 /// The name of one random stream under a seed.
 public struct StreamID: Hashable, Codable, Sendable {
     /// What the stream is for.

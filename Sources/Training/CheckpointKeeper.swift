@@ -15,8 +15,8 @@ public final class CheckpointKeeper: @unchecked Sendable {
         var step: Int
         var elapsed: Double
         var loss: Double?
-        var computeSeconds: Double
-        var communicationSeconds: Double
+        /// The run's seconds by kind up to this step.
+        var totals: RunRecorder.Totals
     }
 
     let url: URL
@@ -42,7 +42,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         interval = minutes * 60
         self.writeSummary = writeSummary
         snapshot = Snapshot(parameters: state.parameters, optimizer: state.optimizer.state, step: state.step, elapsed: elapsed,
-                            loss: nil, computeSeconds: 0, communicationSeconds: 0)
+                            loss: nil, totals: RunRecorder.Totals())
         // Own buffers (not shared with the training state), so later copies allocate nothing.
         snapshot.parameters.withUnsafeMutableBufferPointer { _ in }
         snapshot.optimizer.first.withUnsafeMutableBufferPointer { _ in }
@@ -58,7 +58,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
 
     /// Copies the state just completed (main thread, after each update). Allocates nothing
     /// unless the watchdog thread still holds the previous copy (right after it wrote it).
-    func publish(_ state: TrainingState, elapsed: Double, loss: Double?, computeSeconds: Double, communicationSeconds: Double) {
+    func publish(_ state: TrainingState, elapsed: Double, loss: Double?, totals: RunRecorder.Totals) {
         stateLock.lock()
         defer { stateLock.unlock() }
         Self.copy(state.parameters, into: &snapshot.parameters)
@@ -68,8 +68,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         snapshot.step = state.step
         snapshot.elapsed = elapsed
         snapshot.loss = loss
-        snapshot.computeSeconds = computeSeconds
-        snapshot.communicationSeconds = communicationSeconds
+        snapshot.totals = totals
     }
 
     private static func copy(_ source: [Float], into target: inout [Float]) {
@@ -114,7 +113,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         if s.step > lastWrittenStep {
             do { try checkpoint(of: s).write(to: url) } catch {
-                fputs("infomax: could not write the checkpoint \(url.path): \(error)\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the checkpoint \(url.path): \(error)\n").utf8))
                 return nil
             }
             lastWrittenStep = s.step
@@ -145,7 +144,7 @@ public final class CheckpointKeeper: @unchecked Sendable {
         let s = latest()
         guard s.step > lastWrittenStep else { return }
         do { try checkpoint(of: s).write(to: url) } catch {
-            fputs("infomax: could not write the \(what) \(url.path): \(error)\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("infomax: could not write the \(what) \(url.path): \(error)\n").utf8))
             lastWriteTime = Self.now()   // retry after another interval, not every 0.25 s
             return
         }

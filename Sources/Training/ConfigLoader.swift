@@ -1,91 +1,23 @@
-// Training/ConfigLoader.swift — reads a run configuration from JSON or YAML and/or
-// `key.path=value` overrides, on top of the defaults: unknown keys, wrong types and
-// impossible values are refused with a message naming the key, what was found and what is
-// allowed (and, in a YAML file, its line).
+// Training/ConfigLoader.swift — reads a run configuration: the defaults, then a JSON or YAML
+// file, then settings (typed CLI options and `--set key.path=value`), each key looked up in
+// the key table (ConfigKeys.swift) and its value checked against the key's type before it is
+// set: unknown keys, wrong types and impossible values are refused with a message naming the
+// key, what was found and what is allowed (and, in a YAML file, its line).
 import Foundation
 import RunRecords
 
-/// A configuration the run cannot start with.
-public enum ConfigError: Error, CustomStringConvertible, Equatable {
-    case unreadable(path: String, reason: String)
-    case malformed(path: String, reason: String)
-    case unknownKey(key: String, suggestion: String?)
-    case wrongType(key: String, expected: String, found: String)
-    case invalidValue(key: String, value: String, allowed: String)
-    case badOverride(String)
-    /// A refused key or value of a config file, at this line of it (YAML files).
-    indirect case located(file: String, line: Int, ConfigError)
-
-    public var description: String {
-        func show(_ text: String) -> String { ConfigError.shown(text) }
-        switch self {
-        case let .unreadable(path, reason):
-            return "cannot read the config file \(show(path)): \(show(reason))"
-        case let .malformed(path, reason):
-            return "the config file \(show(path)) is not valid \(ConfigFormat(path: path).rawValue): \(show(reason))"
-        case let .unknownKey(key, _) where key.isEmpty || key.hasSuffix("."):
-            return "a config key with an empty name " + (key.isEmpty ? "at the top level" : "in '\(show(String(key.dropLast())))'")
-                + " is not allowed; `infomax train --print-config` lists every key"
-        case let .unknownKey(key, suggestion):
-            return "unknown config key '\(show(key))'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
-                + "; `infomax train --print-config` lists every key"
-        case let .wrongType(key, expected, found):
-            return "config key '\(show(key))' must be \(expected), found \(show(found))"
-        case let .invalidValue(key, value, allowed):
-            return "config key '\(show(key))' = \(show(value)) is not allowed: \(allowed)"
-        case let .located(file, line, error):
-            return "\(show(file)), line \(line): \(error)"
-        case let .badOverride(text):
-            return "cannot read the override '\(show(text))': write it as key.path=value with every part of the key path "
-                + "named, e.g. --set signal_noise.snr=0.5"
-        }
-    }
-
-    /// User text as it appears in a message: on one line (control characters escaped, so an
-    /// error is always exactly one line) and at most `limit` characters.
-    public static func shown(_ text: String, limit: Int = 120) -> String {
-        var out = ""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count >= limit { return out + "… (\(text.unicodeScalars.count) characters)" }
-            if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                out += scalar.value <= 0xFF ? String(format: "\\x%02X", scalar.value) : String(format: "\\u{%X}", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-            count += 1
-        }
-        return out
-    }
-}
-
 public enum ConfigLoader {
-    /// The one encoder of record files (snake_case, pretty, sorted): RunRecords' `RecordCoding`.
-    static func encoder() -> JSONEncoder { RecordCoding.encoder() }
-
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
-    }
-
-    /// The configuration as pretty JSON (snake_case keys, sorted): the resolved config file of a run.
+    /// The configuration as pretty JSON (snake_case keys, sorted), written from the key table:
+    /// the resolved config file of a run and `--print-config`.
     public static func json(_ config: TrainConfig) throws -> String {
-        String(decoding: try encoder().encode(config), as: UTF8.self)
+        try ConfigKey.json(config)
     }
 
-    /// The defaults as a JSON dictionary: the schema every input is checked against.
-    static func defaultsDictionary() throws -> [String: Any] {
-        if let schema { return schema }
-        let data = try encoder().encode(TrainConfig())
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    /// The Codable encoding of `config` by RunRecords' `RecordCoding`: what `json` must equal
+    /// (a property test checks it).
+    static func codableJSON(_ config: TrainConfig) throws -> String {
+        try RecordCoding.text(config)
     }
-
-    /// `defaultsDictionary()`, made once (each `--set` is checked against it).
-    private static let schema: [String: Any]? = {
-        guard let data = try? encoder().encode(TrainConfig()) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    }()
 
     /// The largest config file read (a config is a few kilobytes; this refuses /dev/zero & co.).
     public static let maximumFileBytes = 1 << 20
@@ -118,11 +50,16 @@ public enum ConfigLoader {
     }
 
     /// Like `load(file:overrides:)` with the file's text already read (rank 0 reads, all parse).
-    /// The file is YAML if `file` ends in .yaml or .yml, else JSON.
     public static func load(text: String?, source file: String, overrides: [String] = []) throws -> TrainConfig {
-        var dict = try defaultsDictionary()
-        var lines: [String: Int] = [:]
+        try load(text: text, source: file, settings: overrides.map(ConfigSetting.assignment))
+    }
+
+    /// The defaults, then `text` (the file `file`: YAML if it ends in .yaml or .yml, else JSON),
+    /// then each setting in order.
+    public static func load(text: String?, source file: String, settings: [ConfigSetting]) throws -> TrainConfig {
+        var config = TrainConfig()
         if let text {
+            var lines: [String: Int] = [:]
             let user: [String: Any]
             switch ConfigFormat(path: file) {
             case .json: user = try jsonObject(text, source: file)
@@ -130,14 +67,18 @@ public enum ConfigLoader {
                 let document = try YAMLConfigDocument(text: text, path: file)
                 (user, lines) = (document.tree, document.lines)
             }
-            do { try merge(user, into: &dict, schema: try defaultsDictionary(), prefix: "") } catch let e as ConfigError {
-                throw located(e, in: file, lines: lines, overrides: [])
+            do { try apply(user, prefix: "", to: &config) } catch let e as ConfigError {
+                throw located(e, in: file, lines: lines)
             }
         }
-        for o in overrides { try applyOverride(o, to: &dict) }
-        do { return try decode(dict) } catch let e as ConfigError {
-            throw located(e, in: file, lines: lines, overrides: overrides)
+        for setting in settings {
+            switch setting.form {
+            case let .value(key, value): key.set(try checked(value.treeValue, for: key), in: &config)
+            case let .argument(key, text): key.set(try checked(literal(text), for: key), in: &config)
+            case let .assignment(text): try applyAssignment(text, to: &config)
+            }
         }
+        return config
     }
 
     /// A JSON config file's top-level object.
@@ -156,19 +97,13 @@ public enum ConfigLoader {
         return user
     }
 
-    /// `error` at the file line of its key, when the file gave the key its value (not an override).
-    static func located(_ error: ConfigError, in file: String, lines: [String: Int], overrides: [String]) -> ConfigError {
-        let key: String
+    /// `error` at the file line of its key (YAML files).
+    static func located(_ error: ConfigError, in file: String, lines: [String: Int]) -> ConfigError {
         switch error {
-        case let .unknownKey(k, _), let .wrongType(k, _, _), let .invalidValue(k, _, _): key = k
+        case let .unknownKey(key, _), let .wrongType(key, _, _), let .invalidValue(key, _, _):
+            return lines[key].map { .located(file: file, line: $0, error) } ?? error
         default: return error
         }
-        let overridden = overrides.contains { o in
-            let path = String(o.prefix { $0 != "=" }).replacingOccurrences(of: "-", with: "_")
-            return path == key || key.hasPrefix(path + ".") || path.hasPrefix(key + ".")
-        }
-        guard !overridden, let line = lines[key] else { return error }
-        return .located(file: file, line: line, error)
     }
 
     /// `text` as a JSON string literal (quotes and control characters escaped), for overrides.
@@ -185,129 +120,92 @@ public enum ConfigLoader {
         return out + "\""
     }
 
-    /// Parses `a.b.c=value` (value as JSON when it parses, else as a string) into the dictionary.
-    static func applyOverride(_ text: String, to dict: inout [String: Any]) throws {
+    /// A value as typed on the command line: a JSON literal when it parses, else the text itself.
+    static func literal(_ text: String) -> Any {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
+    }
+
+    /// Applies `a.b.c=value` (value as JSON when it parses, else as a string).
+    static func applyAssignment(_ text: String, to config: inout TrainConfig) throws {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw ConfigError.badOverride(text) }
         // Every part of the key path is named: `.steps`, `loss..kind` and `loss.` are refused.
-        let path = text[..<eq].split(separator: ".", omittingEmptySubsequences: false).map { String($0).replacingOccurrences(of: "-", with: "_") }
+        let path = text[..<eq].split(separator: ".", omittingEmptySubsequences: false)
+            .map { String($0).replacingOccurrences(of: "-", with: "_") }
         guard !path.contains(where: \.isEmpty) else { throw ConfigError.badOverride(text) }
-        let raw = String(text[text.index(after: eq)...])
-        let value: Any = (try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: [.fragmentsAllowed])) ?? raw
-        var nested: Any = value
+        var nested: Any = literal(String(text[text.index(after: eq)...]))
         for key in path.reversed() { nested = [key: nested] }
         guard let user = nested as? [String: Any] else { throw ConfigError.badOverride(text) }
-        try merge(user, into: &dict, schema: try defaultsDictionary(), prefix: "")
+        try apply(user, prefix: "", to: &config)
     }
 
-    /// Deep-merges `user` into `dict`, refusing keys the schema does not have.
-    static func merge(_ user: [String: Any], into dict: inout [String: Any], schema: [String: Any], prefix: String) throws {
-        for (key, value) in user {
-            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
-            guard let known = schema[key] else {
-                throw ConfigError.unknownKey(key: path, suggestion: closest(key, in: Array(schema.keys)).map { prefix.isEmpty ? $0 : "\(prefix).\($0)" })
+    /// Sets every key of `user` (a file's tree, or below the section `prefix`) in `config`,
+    /// in the order of their names; refuses names the table does not have.
+    static func apply(_ user: [String: Any], prefix: String, to config: inout TrainConfig) throws {
+        let known = ConfigKey.childNames[prefix] ?? []
+        for name in user.keys.sorted() {
+            let value = user[name] as Any
+            let path = prefix.isEmpty ? name : "\(prefix).\(name)"
+            guard known.contains(name) else {
+                let near = closest(name, in: known.sorted()).map { prefix.isEmpty ? $0 : "\(prefix).\($0)" }
+                throw ConfigError.unknownKey(key: path, suggestion: near)
             }
-            if let sub = known as? [String: Any] {
-                guard let userSub = value as? [String: Any] else {
+            if let key = ConfigKey.byPath[path] {
+                key.set(try checked(value, for: key), in: &config)
+            } else {
+                guard let section = value as? [String: Any] else {
                     throw ConfigError.wrongType(key: path, expected: "an object { ... }", found: describe(value))
                 }
-                var current = dict[key] as? [String: Any] ?? sub
-                try merge(userSub, into: &current, schema: sub, prefix: path)
-                dict[key] = current
-            } else {
-                dict[key] = try checkedLeaf(value, key: path, schema: known)
+                try apply(section, prefix: path, to: &config)
             }
         }
     }
 
-    /// Every leaf of the default configuration with its snake_case key path.
-    static func leaves() -> [(path: String, value: Any)] {
-        var out: [(path: String, value: Any)] = []
-        func walk(_ value: Any, prefix: String) {
-            for child in Mirror(reflecting: value).children {
-                guard let label = child.label else { continue }
-                let path = prefix.isEmpty ? snake(label) : "\(prefix).\(snake(label))"
-                if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) } else { out.append((path, child.value)) }
-            }
-        }
-        walk(TrainConfig(), prefix: "")
-        return out
-    }
-
-    /// The integer-valued keys of the schema (snake_case paths) and whether they are unsigned.
-    static let integerKeys: [String: Bool] = {
-        var keys: [String: Bool] = [:]
-        for leaf in leaves() {
-            switch leaf.value {
-            case is Int: keys[leaf.path] = false
-            case is UInt64: keys[leaf.path] = true
-            default: break
-            }
-        }
-        return keys
-    }()
-
-    /// The keys with a closed set of values (a `ConfigChoice` type) and their allowed values.
-    public static let choiceKeys: [String: [String]] = {
-        var keys: [String: [String]] = [:]
-        for leaf in leaves() {
-            if let choice = leaf.value as? any ConfigChoice { keys[leaf.path] = type(of: choice).names }
-        }
-        return keys
-    }()
-
-    /// The smallest value each integer key accepts (checked again, with the rank count, by `validate`).
-    static let integerMinimum: [String: Int] = [
-        "steps": 1, "train_samples": 1, "batch_size": 0, "probe_train_samples": 2, "test_samples": 1,
-        "log_every": 1, "eval_every": 0, "checkpoint_every": 0, "encoder.width": 1, "signal_noise.d": 2,
-        "latent_linear.latent_dim": 1, "latent_linear.d1": 1, "latent_linear.d2": 1,
-        "cooccurrence.classes": 2, "cooccurrence.image_vocabulary": 2, "cooccurrence.text_vocabulary": 2,
-    ]
-
-    /// What an integer key accepts, for messages: "a whole number from 1 to 9223372036854775807".
-    static func wholeNumberRange(_ key: String, unsigned: Bool) -> String {
-        unsigned ? "a whole number from 0 to \(UInt64.max)" : "a whole number from \(integerMinimum[key] ?? Int.min) to \(Int.max)"
-    }
-
-    /// A leaf value checked before decoding, so that every type problem names its key: an
-    /// integer key gets a whole number within its type's range (returned as an integer), no
-    /// string holds a NUL character, and objects or lists go only where the schema has them.
-    static func checkedLeaf(_ value: Any, key: String, schema: Any) throws -> Any {
-        let schemaIsBoolean = (schema as? NSNumber).map(isBoolean) ?? false
-        let schemaIsNumber = schema is NSNumber && !(schema is String) && !schemaIsBoolean
+    /// A value checked against its key's type, so that every problem names the key: an
+    /// integer key gets a whole number within its type's range, a choice key one of its names,
+    /// no string holds a NUL character, and objects, lists and null are refused.
+    static func checked(_ value: Any, for configKey: ConfigKey) throws -> ConfigValue {
+        let key = configKey.path
         let valueIsBoolean = (value as? NSNumber).map(isBoolean) ?? false
         let valueIsNumber = value is NSNumber && !(value is String) && !valueIsBoolean
         // A list, an object, null, or a number no key holds (a YAML file's .inf or .nan).
-        if value is [Any] || value is [String: Any] || value is NSNull || (valueIsNumber && !((value as? NSNumber)?.doubleValue.isFinite ?? true)) {
-            let expected = integerKeys[key].map { wholeNumberRange(key, unsigned: $0) } ?? choiceKeys[key].map(choices)
-                ?? (schemaIsBoolean ? "true or false" : schemaIsNumber ? "a finite number" : schema is String ? "a string" : "a single value (see --print-config)")
-            throw ConfigError.wrongType(key: key, expected: expected, found: describe(value))
+        if value is [Any] || value is [String: Any] || value is NSNull
+            || (valueIsNumber && !((value as? NSNumber)?.doubleValue.isFinite ?? true)) {
+            throw ConfigError.wrongType(key: key, expected: configKey.type.expected, found: describe(value))
         }
         if let text = value as? String, text.contains("\u{0}") {
             throw ConfigError.invalidValue(key: key, value: "a string with a NUL character", allowed: "text without NUL (\\u0000) characters")
         }
-        if schemaIsBoolean && !valueIsBoolean {
-            throw ConfigError.wrongType(key: key, expected: "true or false", found: describe(value))
-        }
-        if let names = choiceKeys[key] {
-            guard let text = value as? String else {
-                throw ConfigError.wrongType(key: key, expected: choices(names), found: describe(value))
+        let unsigned: Bool
+        switch configKey.type {
+        case .boolean:
+            guard valueIsBoolean, let flag = value as? NSNumber else {
+                throw ConfigError.wrongType(key: key, expected: "true or false", found: describe(value))
+            }
+            return .boolean(flag.boolValue)
+        case .text:
+            guard !valueIsNumber, !valueIsBoolean, let text = value as? String else {
+                throw ConfigError.wrongType(key: key, expected: "a string", found: describe(value))
+            }
+            return .text(text)
+        case let .choice(names):
+            guard !valueIsNumber, !valueIsBoolean, let text = value as? String else {
+                throw ConfigError.wrongType(key: key, expected: configKey.type.expected, found: describe(value))
             }
             guard names.contains(text) else {
                 // A near miss ("RING", "sgdd", "multimodal") gets a suggestion; a short word does not.
                 let near = closest(text.lowercased(), in: names, limit: max(1, text.count / 3)).map { " (did you mean \($0)?)" } ?? ""
-                throw ConfigError.invalidValue(key: key, value: "\"\(text)\"", allowed: choices(names) + near)
+                throw ConfigError.invalidValue(key: key, value: "\"\(text)\"", allowed: configKey.type.expected + near)
             }
-            return text
-        }
-        guard let unsigned = integerKeys[key] else {
-            guard schemaIsNumber else { return value }
-            // A real-valued key: any finite number, as a Double.
+            return .text(text)
+        case .real:
             guard valueIsNumber, let number = value as? NSNumber, number.doubleValue.isFinite else {
                 throw ConfigError.wrongType(key: key, expected: "a finite number", found: describe(value))
             }
-            return NSNumber(value: number.doubleValue)
+            return .real(number.doubleValue)
+        case .integer: unsigned = false
+        case .unsigned: unsigned = true
         }
-        let range = wholeNumberRange(key, unsigned: unsigned)
+        let range = configKey.type.expected
         guard let number = value as? NSNumber, !(value is String), !isBoolean(number) else {
             throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
         }
@@ -316,12 +214,12 @@ public enum ConfigLoader {
             // An exact integer: in range for the key's type?
             if kind == "Q" || kind == "L" {
                 let u = number.uint64Value
-                if unsigned { return NSNumber(value: u) }
-                if u <= UInt64(Int.max) { return NSNumber(value: Int(u)) }
+                if unsigned { return .unsigned(u) }
+                if u <= UInt64(Int.max) { return .integer(Int(u)) }
             } else {
                 let i = number.int64Value
-                if !unsigned { return NSNumber(value: i) }
-                if i >= 0 { return NSNumber(value: UInt64(i)) }
+                if !unsigned { return .integer(Int(i)) }
+                if i >= 0 { return .unsigned(UInt64(i)) }
             }
             throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
         }
@@ -331,56 +229,11 @@ public enum ConfigLoader {
         guard x.isFinite, x == x.rounded(), fits else {
             throw ConfigError.wrongType(key: key, expected: range, found: describe(value))
         }
-        return unsigned ? NSNumber(value: UInt64(x)) : NSNumber(value: Int(x))
+        return unsigned ? .unsigned(UInt64(x)) : .integer(Int(x))
     }
 
     static func isBoolean(_ n: NSNumber) -> Bool {
         String(describing: type(of: n)).contains("Boolean")
-    }
-
-    static func decode(_ dict: [String: Any]) throws -> TrainConfig {
-        let data = try JSONSerialization.data(withJSONObject: dict)
-        do {
-            return try decoder().decode(TrainConfig.self, from: data)
-        } catch let DecodingError.typeMismatch(type, context) {
-            throw ConfigError.wrongType(key: keyPath(context), expected: expectation(for: type), found: describeValue(at: context.codingPath, in: dict))
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            throw ConfigError.invalidValue(key: "(top level)", value: "the configuration", allowed: context.debugDescription)
-        } catch let DecodingError.dataCorrupted(context) {
-            let path = keyPath(context)
-            throw ConfigError.invalidValue(key: path, value: describeValue(at: context.codingPath, in: dict),
-                                           allowed: allowedValues(forKey: path) ?? context.debugDescription)
-        } catch let DecodingError.valueNotFound(type, context) {
-            throw ConfigError.wrongType(key: keyPath(context), expected: expectation(for: type), found: "null")
-        }
-    }
-
-    static func keyPath(_ context: DecodingError.Context) -> String {
-        context.codingPath.map { k in k.intValue.map(String.init) ?? snake(k.stringValue) }.joined(separator: ".")
-    }
-
-    static func snake(_ camel: String) -> String {
-        var out = ""
-        for ch in camel {
-            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
-        }
-        return out
-    }
-
-    static func expectation(for type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Bool.Type: return "true or false"
-        case is Int.Type, is UInt64.Type: return "a whole number"
-        case is Double.Type: return "a number"
-        default: return "a \(type)"
-        }
-    }
-
-    static func describeValue(at path: [CodingKey], in dict: [String: Any]) -> String {
-        var node: Any? = dict
-        for k in path { node = (node as? [String: Any])?[snake(k.stringValue)] }
-        return node.map(describe) ?? "nothing"
     }
 
     static func describe(_ value: Any) -> String {
@@ -395,14 +248,54 @@ public enum ConfigLoader {
         }
     }
 
-    static func allowedValues(forKey key: String) -> String? {
-        choiceKeys[key].map(choices)
+    /// The snake_case name of a Swift property ("initScale" → "init_scale"), as JSONEncoder writes it.
+    static func snake(_ camel: String) -> String {
+        var out = ""
+        for ch in camel {
+            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+        }
+        return out
     }
 
-    /// What a choice key allows, for messages: "one of dot, cosine".
-    static func choices(_ names: [String]) -> String {
-        "one of " + names.joined(separator: ", ")
+    /// Every stored leaf of `TrainConfig` with its snake_case key path and default, found by
+    /// reflection: what the key table must cover (a test checks that it does, key for key).
+    static func leaves() -> [(path: String, value: Any)] {
+        var out: [(path: String, value: Any)] = []
+        func walk(_ value: Any, prefix: String) {
+            for child in Mirror(reflecting: value).children {
+                guard let label = child.label else { continue }
+                let path = prefix.isEmpty ? snake(label) : "\(prefix).\(snake(label))"
+                if Mirror(reflecting: child.value).displayStyle == .struct { walk(child.value, prefix: path) } else { out.append((path, child.value)) }
+            }
+        }
+        walk(TrainConfig(), prefix: "")
+        return out
     }
+
+    /// The integer keys (snake_case paths) and whether they are unsigned, from the key table.
+    static let integerKeys: [String: Bool] = Dictionary(uniqueKeysWithValues: ConfigKey.all.compactMap { key in
+        switch key.type {
+        case .integer: return (key.path, false)
+        case .unsigned: return (key.path, true)
+        default: return nil
+        }
+    })
+
+    /// The smallest value each signed integer key names in its messages, from the key table
+    /// (`validate` checks the range, with the rank count).
+    static let integerMinimum: [String: Int] = Dictionary(uniqueKeysWithValues: ConfigKey.all.compactMap { key in
+        if case let .integer(minimum) = key.type, minimum > Int.min { return (key.path, minimum) }
+        return nil
+    })
+
+    /// The keys with a closed set of values and their allowed values, from the key table.
+    public static let choiceKeys: [String: [String]] = {
+        let pairs = ConfigKey.all.compactMap { key -> (String, [String])? in
+            if case let .choice(names) = key.type { return (key.path, names) }
+            return nil
+        }
+        return Dictionary(uniqueKeysWithValues: pairs)
+    }()
 
     /// The known key nearest to `key` by edit distance, if it is close: within `limit` edits
     /// (default: 2, or a third of the key's length if longer).

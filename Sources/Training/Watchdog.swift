@@ -9,73 +9,8 @@ import InfoMax
 import RunRecords
 import Synchronization
 
-/// What the training loop is doing, for the stall watchdog. Every phase but `computing` waits
-/// on the other ranks.
-public enum RunPhase: Int, Sendable, CaseIterable {
-    case computing = 0
-    case stopAgreement, lossExchange, gradientAllreduce, logging, checkpointBarrier
-
-    /// The phase and the MPI calls it waits in (`exchange` is the config's loss.exchange).
-    public func label(exchange: CandidateExchange) -> String {
-        switch self {
-        case .computing: return "computation"
-        case .stopAgreement: return "the stop-signal agreement (MPI_Allreduce)"
-        case .lossExchange:
-            return exchange == .ring ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
-                                      : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
-        case .gradientAllreduce: return "the gradient all-reduce (MPI_Start/MPI_Wait ring)"
-        case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
-        case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"
-        }
-    }
-
-    /// Whether the phase also computes (the loss around its exchange; diagnostics and the
-    /// probe): it gets at least 20 × the median step and is not watched before a step ended.
-    var computesToo: Bool { self == .lossExchange || self == .logging }
-}
-
-/// The training loop's progress as the watchdog reads it: lock-free stores, no allocation.
-public final class Heartbeat: Sendable {
-    let beats = Atomic<Int>(0)
-    let phase = Atomic<Int>(0)
-    let step = Atomic<Int>(0)
-
-    /// Marks the start of `phase` of step `step` (counts as progress).
-    @inline(__always)
-    public func enter(_ phase: RunPhase, step: Int) {
-        self.step.store(step, ordering: .relaxed)
-        self.phase.store(phase.rawValue, ordering: .relaxed)
-        beats.add(1, ordering: .releasing)
-    }
-}
-
-/// The median of the last 31 step times (preallocated; no allocation per step).
-struct StepTimeMedian {
-    private var ring = [Double](repeating: 0, count: 31)
-    private var scratch = [Double](repeating: 0, count: 31)
-    private var count = 0
-
-    mutating func record(_ seconds: Double) {
-        ring[count % ring.count] = seconds
-        count += 1
-    }
-
-    /// Median step seconds so far, nil before the first step.
-    mutating func median() -> Double? {
-        let n = min(count, ring.count)
-        guard n > 0 else { return nil }
-        for i in 0..<n {   // insertion sort of ≤ 31 values
-            let x = ring[i]
-            var j = i
-            while j > 0 && scratch[j - 1] > x { scratch[j] = scratch[j - 1]; j -= 1 }
-            scratch[j] = x
-        }
-        return n % 2 == 1 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2])
-    }
-}
-
 /// The per-process watchdog thread (see the file comment). Started by `StopSignal.install()`;
-/// a `Trainer` attaches its run for its duration.
+/// a `Trainer` (given this one at `init`, `shared` by default) attaches its run for its duration.
 public final class Watchdog: @unchecked Sendable {
     public static let shared = Watchdog()
     /// Updated by the training loop; read here.
@@ -92,6 +27,8 @@ public final class Watchdog: @unchecked Sendable {
         var exchange: CandidateExchange
         /// Rank 0's writer of checkpoints from the last completed step (nil on other ranks).
         var keeper: CheckpointKeeper?
+        /// The config's stall_timeout_seconds (0: max(60 s, 20 × the median step)).
+        var stallTimeoutSeconds: Double
     }
 
     private let lock = NSLock()
@@ -101,6 +38,10 @@ public final class Watchdog: @unchecked Sendable {
     private var watchParent = false
     /// Set once the wait at a stop signal was reported (watchdog thread only).
     private var reportedWaitAtSignal = false
+    /// The attached run's step times (the training loop's thread only).
+    private var stepTimes = StepTimeMedian()
+    /// The attached run's stall_timeout_seconds (the training loop's thread only).
+    private var fixedLimit = 0.0
 
     /// Starts the thread once. It watches the parent process when a launcher started this one.
     public func start() {
@@ -117,8 +58,21 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     /// Watches `run` until `detach()`. Call from the main thread (it reads nothing from MPI later).
+    /// Before a step time is known, the default limit is generous (the first step warms up).
     func attach(_ run: Run) {
+        stepTimes = StepTimeMedian()
+        fixedLimit = run.stallTimeoutSeconds
+        setLimit(seconds: fixedLimit > 0 ? fixedLimit : 300)
         lock.lock(); self.run = run; lock.unlock()
+    }
+
+    /// A step of the attached run took `seconds` (training loop): the limits follow the median
+    /// step, the stall limit only where the config sets none.
+    func stepEnded(seconds: Double) {
+        stepTimes.record(seconds)
+        guard let median = stepTimes.median() else { return }
+        if fixedLimit == 0 { setLimit(seconds: max(60, 20 * median)) }
+        setComputeAllowance(seconds: 20 * median)
     }
 
     /// Stops watching the run (its phase is no longer a wait on other ranks).
@@ -130,12 +84,12 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     /// Sets the stall limit.
-    func setLimit(seconds: Double) {
+    private func setLimit(seconds: Double) {
         limitMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
     }
 
     /// Sets the least limit of the phases that also compute (20 × the median step).
-    func setComputeAllowance(seconds: Double) {
+    private func setComputeAllowance(seconds: Double) {
         computeAllowanceMillis.store(max(1, Int(seconds * 1000)), ordering: .relaxed)
     }
 
@@ -165,9 +119,9 @@ public final class Watchdog: @unchecked Sendable {
                 let woke = Self.now()
                 if let step = keeper.emergency(status: .checkpointed, reason: "stopped by \(name)") {
                     let arrival = StopSignal.arrival
-                    fputs("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
+                    try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(name): checkpoint of step \(step) (the last completed step) on disk "
                           + String(format: "%.2f s after the signal reached rank 0 (woken after %.2f s)", Self.now() - arrival, woke - arrival)
-                          + "; resume with --resume\n", stderr)
+                          + "; resume with --resume\n").utf8))
                 }
             }
             if signalled, StopSignal.takeContinue() {
@@ -204,9 +158,9 @@ public final class Watchdog: @unchecked Sendable {
         let phase = RunPhase(rawValue: heartbeat.phase.load(ordering: .relaxed)) ?? .computing
         let waited = Self.now() - lastChange
         guard phase != .computing, waited >= 1 else { return }
-        fputs("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
+        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(StopSignal.name(StopSignal.received)): rank \(run.rank) on \(run.host) was at step "
               + "\(heartbeat.step.load(ordering: .relaxed)) in \(phase.label(exchange: run.exchange)) for "
-              + String(format: "%.1f", waited) + " s when the signal came.\n", stderr)
+              + String(format: "%.1f", waited) + " s when the signal came.\n").utf8))
     }
 
     /// Message, rank 0's checkpoint and summary, exit 74. The message's first line is stable
@@ -218,26 +172,26 @@ public final class Watchdog: @unchecked Sendable {
         let line = "infomax: stall: rank \(run.rank) on \(run.host) made no progress for \(String(format: "%.1f", waited)) s"
             + " (limit \(String(format: "%g", limit)) s) at step \(step), waiting in \(phase.label(exchange: run.exchange));"
             + " ending the job (exit \(ExitCodes.stalled)).\n"
-        fputs(line, stderr)
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
         if let keeper = run.keeper {
             let reason = "stall watchdog: rank 0 waited \(String(format: "%.1f", waited)) s at step \(step) in \(phase.label(exchange: run.exchange))"
             if let written = keeper.emergency(status: .stalled, reason: reason) {
-                fputs("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: stall: the checkpoint of step \(written) (the last completed step) is valid: run again with --resume.\n").utf8))
             }
         }
-        fflush(stdout)
+        fflush(nil)
         _exit(ExitCodes.stalled)
     }
 
     /// The launcher died: rank 0 saves what it has; every rank exits at once.
     private func orphaned(_ run: Run?) -> Never {
         let rank = run.map { "rank \($0.rank)" } ?? "a rank"
-        fputs("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n", stderr)
+        try? FileHandle.standardError.write(contentsOf: Data(("infomax: \(rank): the launcher (parent process \(parent)) is gone; exiting.\n").utf8))
         var code = ExitCodes.failure
         if let keeper = run?.keeper, keeper.emergency(status: .checkpointed, reason: "the launcher died") != nil {
             code = ExitCodes.checkpointed
         }
-        fflush(stdout)
+        fflush(nil)
         _exit(code)
     }
 }

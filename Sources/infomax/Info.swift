@@ -1,15 +1,31 @@
-// Info — `infomax info`: ranks, hosts, the MPI library and the BLAS each rank uses.
+// Info — `infomax info`: ranks, hosts, the MPI library and the BLAS each rank uses; with
+// --config-keys-markdown, the config key table as Markdown (docs/config-keys.md).
 import ArgumentParser
 import Linalg
 import MPI
 import Foundation
+import Training
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the MPI library, the ranks and the BLAS in use.",
-        discussion: "Run it under mpirun to check a launch: every rank reports its host, pid and BLAS threads.")
+        discussion: """
+        Run it under mpirun to check a launch: every rank reports its host, pid and \
+        BLAS threads.
+
+        --config-keys-markdown prints the table of every config key (type, default, \
+        allowed values, what it sets) as Markdown, without MPI: the text of \
+        docs/config-keys.md.
+        """)
+
+    @Flag(help: "Print every config key as a Markdown table (docs/config-keys.md) and exit.")
+    var configKeysMarkdown = false
 
     func run() throws {
+        if configKeysMarkdown {
+            print(ConfigKey.markdown(), terminator: "")
+            return
+        }
         MPIRun.run { comm in
             let level = try MPIEnvironment.initialize()
             let line = "rank \(comm.rank)/\(comm.size) host \(MPIEnvironment.processorName) pid \(getpid()) blas-threads \(BLASInfo.threads)"

@@ -6,12 +6,12 @@ import Foundation
 
 enum MPIRun {
     /// The run configuration every rank uses: rank 0 reads `path` (if any), every rank parses
-    /// the same text with `overrides` on top of the defaults and validates it for this rank
+    /// the same text with `settings` on top of the defaults and validates it for this rank
     /// count, so a bad file or value is reported once and every rank throws alike.
-    static func loadConfig(_ comm: Communicator, path: String?, overrides: [String]) throws -> TrainConfig {
+    static func loadConfig(_ comm: Communicator, path: String?, settings: [ConfigSetting]) throws -> TrainConfig {
         let text = try comm.onRoot(exitCode: ExitCodes.usage) { try path.map(ConfigLoader.readFile) ?? "" }
         let shared = try comm.broadcast(text ?? "")
-        let cfg = try ConfigLoader.load(text: path == nil ? nil : shared, source: path ?? "", overrides: overrides)
+        let cfg = try ConfigLoader.load(text: path == nil ? nil : shared, source: path ?? "", settings: settings)
         try cfg.validate(ranks: comm.size)
         return cfg
     }
@@ -40,7 +40,7 @@ enum MPIRun {
             try MPIEnvironment.initialize()
             comm = try Communicator.world()
         } catch {
-            fputs("infomax: cannot start MPI: \(error)\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("infomax: cannot start MPI: \(error)\n").utf8))
             exit(ExitCodes.failure)
         }
         do {
@@ -48,7 +48,7 @@ enum MPIRun {
             MPIEnvironment.exit(code)
         } catch {
             if comm.isRoot {
-                fputs("infomax: error: \(RootError.text(for: error))\n", stderr)
+                try? FileHandle.standardError.write(contentsOf: Data(("infomax: error: \(RootError.text(for: error))\n").utf8))
             }
             MPIEnvironment.exit(ExitCodes.code(for: error))
         }

@@ -3,6 +3,7 @@
 // written into, and `--force` empties only a marked folder that holds nothing but the entries
 // our runs write. What the program did not create is never deleted.
 import Foundation
+import Report
 import RunRecords
 import Training
 
@@ -119,7 +120,7 @@ enum OutputFolder {
 
     /// The first entry under marked folder `url` that our runs do not write, as a quoted path
     /// relative to `url`, or nil when every entry is ours: our files (regular files, or their
-    /// temporaries), report_data/ with regular files only, points/ whose every entry is itself a
+    /// temporaries), report_data/ with the report's CSVs and its file list only, points/ whose every entry is itself a
     /// marked folder holding only our entries. Symbolic links are never ours.
     static func foreignEntry(in url: URL, prefix: String = "") throws -> String? {
         let fm = FileManager.default
@@ -136,7 +137,10 @@ enum OutputFolder {
                 guard isDirectory(child.path) else { return shown + " (not a folder)" }
                 let files: [String]
                 do { files = try fm.contentsOfDirectory(atPath: child.path).sorted() } catch { return shown + " (cannot be listed)" }
-                for f in files where !isRegularFile(child.appendingPathComponent(f).path) || !(f.hasSuffix(".csv") || isTemporary(f)) {
+                let manifest = RunFolderReport.manifestName
+                for f in files
+                where !isRegularFile(child.appendingPathComponent(f).path)
+                    || !(f.hasSuffix(".csv") || f == manifest || f.hasPrefix(".\(manifest).tmp") || isTemporary(f)) {
                     return "'\(prefix)\(name)/\(f)'"
                 }
             } else if name == points {

@@ -15,8 +15,6 @@ struct RunSession {
     let resume: Bool
     let force: Bool
     let progress: ProgressStyle
-    /// Testing aid: behave as if a stop signal arrived before this step.
-    var stopAtStep: Int? = nil
     /// Write report.html and print the table at the end (off for sweep points).
     var finalReport = true
     /// Called on this communicator's rank 0 after every training step (a grouped sweep's
@@ -83,6 +81,9 @@ struct RunSession {
 
     /// Like `run()`, handing the summaries (rank 0) to `summaries`.
     func run(summaries collect: ((RunSummary) -> Void)?) throws -> Int32 {
+        // Test faults (INFOMAX_FAULTS), none in a normal run: read here, for every run of the launch,
+        // before the folder is touched (a malformed value exits 64).
+        let faults = try FaultPlan.fromEnvironment()
         try prepare()
         StopSignal.install()
         var summaries: [RunSummary] = []
@@ -98,27 +99,19 @@ struct RunSession {
             }
             let checkpoint = try loadCheckpoint(dir)
             let problem = try makeProblem(config: config, mode: mode, comm: comm, guide: guide)
-            let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm)
-            trainer.checkpointURL = dir.appendingPathComponent("checkpoint.ckpt")
-            trainer.simulatedStopStep = stopAtStep
+            var outputs = RunOutputs(checkpointURL: dir.appendingPathComponent("checkpoint.ckpt"))
+            var files: MetricsFiles?
             if comm.isRoot {
                 // A checkpoint written off the training loop (signal mid-step, stall, dead launcher) says so at once.
                 let summaryURL = dir.appendingPathComponent(RunSummary.file)
-                trainer.summaryWriter = { summary in try? RecordCoding.write(summary, to: summaryURL) }
-            }
-            var files: MetricsFiles?
-            if comm.isRoot {
+                outputs.summaryWriter = { summary in try? RecordCoding.write(summary, to: summaryURL) }
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 files = try MetricsFiles(folder: dir, resumeStep: checkpoint?.step)
-                trainer.metricsSink = files
-                switch progress {
-                case .none: break
-                case .bar: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: true)
-                case .lines: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: false)
-                case .auto: trainer.progress = ConsoleProgress(label: mode.rawValue, interactive: LaunchEnvironment.stdoutIsTerminal)
-                }
-                if let betweenSteps { trainer.progress = PollingProgress(inner: trainer.progress, poll: betweenSteps) }
+                outputs.metrics = files
+                outputs.progress = progressSink(label: mode.rawValue)
             }
+            let trainer = Trainer(config: config, mode: mode, problem: problem, comm: comm,
+                                  outputs: outputs, faults: faults)
             let summary: RunSummary
             do {
                 summary = try trainer.run(resumingFrom: checkpoint)
@@ -151,6 +144,19 @@ struct RunSession {
             }
         }
         return ExitCodes.success
+    }
+
+    /// Rank 0's progress display for the run labelled `label`, polling `betweenSteps` if set.
+    func progressSink(label: String) -> ProgressSink? {
+        let console: ProgressSink?
+        switch progress {
+        case .none: console = nil
+        case .bar: console = ConsoleProgress(label: label, interactive: true)
+        case .lines: console = ConsoleProgress(label: label, interactive: false)
+        case .auto: console = ConsoleProgress(label: label, interactive: LaunchEnvironment.stdoutIsTerminal)
+        }
+        guard let betweenSteps else { return console }
+        return PollingProgress(inner: console, poll: betweenSteps)
     }
 
     func writeComparison(_ s: [RunSummary]) throws {

@@ -36,6 +36,9 @@ struct GridPoint {
     }
 
     var overrides: [String] { assignments.map { "\($0.key)=\($0.value)" } }
+
+    /// The point's values as `--set` assignments (applied after the sweep's own --set: they win).
+    var settings: [ConfigSetting] { overrides.map(ConfigSetting.assignment) }
 }
 
 enum Grid {
@@ -75,11 +78,8 @@ struct Sweep: ParsableCommand {
         (written when every point is done; also: infomax report DIR).
         """)
 
-    @Option(help: ArgumentHelp("Base JSON or YAML config for every point.", valueName: "file"))
-    var config: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key for every point (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
+    /// The base config of every point: --config and --set.
+    @OptionGroup var configOptions: ConfigOptions
 
     @Option(help: ArgumentHelp("An axis of the grid: key=v1,v2,... (repeatable).", valueName: "key=values"))
     var grid: [GridAxis] = []
@@ -101,8 +101,9 @@ struct Sweep: ParsableCommand {
 
     func axes(for base: TrainConfig) -> [GridAxis] {
         var axes = grid
-        if base.mode == .compare && !axes.contains(where: { $0.key == "mode" }) {
-            axes.append(GridAxis(key: "mode", values: ["multi-modal", "single-modal"]))
+        if base.mode == .compare && !axes.contains(where: { $0.key == ConfigKey.mode.path }) {
+            let modes: [ModalityMode] = [.multiModal, .singleModal]
+            axes.append(GridAxis(key: ConfigKey.mode.path, values: modes.map(\.rawValue)))
         }
         return axes
     }
@@ -111,10 +112,12 @@ struct Sweep: ParsableCommand {
         let options = self
         MPIRun.run { comm in
             if options.output?.isEmpty == true { throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/my-sweep") }
-            let text = try comm.onRoot(exitCode: ExitCodes.dataError) { try options.config.map(ConfigLoader.readFile) ?? "" }
+            let file = options.configOptions.config
+            let text = try comm.onRoot(exitCode: ExitCodes.dataError) { try file.map(ConfigLoader.readFile) ?? "" }
             let shared = try comm.broadcast(text ?? "")
-            let fileText = options.config == nil ? nil : shared
-            let base = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides)
+            let fileText = file == nil ? nil : shared
+            let base = try ConfigLoader.load(text: fileText, source: file ?? "",
+                                             settings: options.configOptions.settings())
             let axes = options.axes(for: base)
             let points = Grid.points(axes)
             let k = options.ranksPerPoint ?? comm.size
@@ -129,7 +132,8 @@ struct Sweep: ParsableCommand {
             // Every point's config must be valid before any runs.
             var configs: [TrainConfig] = []
             for p in points {
-                var c = try ConfigLoader.load(text: fileText, source: options.config ?? "", overrides: options.overrides + p.overrides)
+                var c = try ConfigLoader.load(text: fileText, source: file ?? "",
+                                              settings: options.configOptions.settings() + p.settings)
                 if c.mode == .compare { c.mode = .multiModal }
                 c.name = p.name
                 try c.validate(ranks: k)

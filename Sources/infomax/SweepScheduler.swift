@@ -109,7 +109,7 @@ final class SweepDispatcher {
         print("[sweep] point \(p + 1)/\(totalPoints): \(names[p])")
         let ranks = ranksPerGroup == 1 ? "world rank \(group)" : "world ranks \(group * ranksPerGroup)–\(group * ranksPerGroup + ranksPerGroup - 1)"
         if groups > 1 { print("[sweep]   on group \(group) (\(ranks)) | \(counts())") }
-        fflush(stdout)
+        fflush(nil)
         return p
     }
 
@@ -137,7 +137,7 @@ final class SweepDispatcher {
             eta = " | elapsed \(Self.clock(now - start)), ETA \(Self.clock(seconds))"
         }
         print("[sweep] \(what): \(names[o.index]) in \(String(format: "%.1f", o.seconds)) s\(groups > 1 ? " (group \(group))" : "") | \(counts())\(eta)")
-        fflush(stdout)
+        fflush(nil)
     }
 
     static func clock(_ seconds: Double) -> String {

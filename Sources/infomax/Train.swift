@@ -1,5 +1,5 @@
 // Train — `infomax train`: one run, or the embedded default's multi- vs single-modal
-// comparison, under mpirun. Options on top of a JSON config; rank 0 writes the run folder.
+// comparison, under mpirun. Typed options on top of a JSON or YAML config; rank 0 writes the run folder.
 import ArgumentParser
 import Foundation
 import MPI
@@ -40,7 +40,8 @@ struct Train: ParsableCommand {
         config and compared with what its node can use (cgroup limit or MemAvailable, \
         shared by the node's ranks; INFOMAX_MEMORY_LIMIT_BYTES overrides it); a run \
         that cannot fit exits 64 naming the key. --dry-run prints the estimate by \
-        component.
+        component, then Huang et al.'s Assumption 4.1 conditions and first-stage \
+        lengths T₁ for a signal-noise config (docs/experiments.md).
 
         Exit codes:
           0    done
@@ -56,11 +57,7 @@ struct Train: ParsableCommand {
         decide from summary.json's status.
         """)
 
-    @Option(name: .long, help: ArgumentHelp("A JSON or YAML (.yaml, .yml) config file; keys in snake_case, see --print-config.", valueName: "file"))
-    var config: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, e.g. --set signal_noise.snr=0.5 (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
 
     @Option(help: "The data model; sets the config key model.")
     var model: DataModelKind?
@@ -71,8 +68,8 @@ struct Train: ParsableCommand {
     @Option(help: "The training objective; sets the config key loss.kind.")
     var loss: LossKind?
 
-    // Read as text and checked by the config loader (same message as in a file: the key and
-    // its range); `.unconditional` so that `--steps -1` is a value, not a missing one.
+    // Read as text and checked by the config loader as the key's value (same message as in a
+    // file: the key and its range); `.unconditional` so that `--steps -1` is a value, not a missing one.
     @Option(parsing: .unconditional, help: ArgumentHelp("Gradient steps (the config key steps).", valueName: "steps"))
     var steps: String?
 
@@ -97,20 +94,19 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Progress display; auto: a bar on a terminal, lines under mpirun/srun.", valueName: "style"))
     var progress: ProgressStyle = .auto
 
-    @Option(help: .hidden)
-    var stopAtStep: Int?
-
     @Flag(help: "Same as --progress none.")
     var quiet = false
 
-    func resolvedOverrides() -> [String] {
-        var o: [String] = []
-        if let model { o.append("model=" + ConfigLoader.jsonString(model.rawValue)) }
-        if let mode { o.append("mode=" + ConfigLoader.jsonString(mode.rawValue)) }
-        if let loss { o.append("loss.kind=" + ConfigLoader.jsonString(loss.rawValue)) }
-        if let steps { o.append("steps=\(steps)") }
-        if let seed { o.append("seed=\(seed)") }
-        return o + overrides
+    /// The options' config settings, typed, in the order --model, --mode, --loss, --steps,
+    /// --seed (`--set` comes after them, so it wins).
+    func settings() -> [ConfigSetting] {
+        var settings: [ConfigSetting] = []
+        if let model { settings.append(ConfigSetting(.model, model)) }
+        if let mode { settings.append(ConfigSetting(.mode, mode)) }
+        if let loss { settings.append(ConfigSetting(.lossKind, loss)) }
+        if let steps { settings.append(ConfigSetting(.steps, argument: steps)) }
+        if let seed { settings.append(ConfigSetting(.seed, argument: seed)) }
+        return settings
     }
 
     func run() throws {
@@ -120,9 +116,9 @@ struct Train: ParsableCommand {
                 throw OutputFolder.refused("--output is empty: pass a folder, e.g. --output runs/my-run (--force never empties the working directory by accident)")
             }
             // Rank 0 reads the file; every rank parses the same text and validates alike.
-            let cfg = try MPIRun.loadConfig(comm, path: options.config, overrides: options.resolvedOverrides())
+            let cfg = try options.configOptions.load(comm, settings: options.settings())
             if options.printConfig {
-                if comm.isRoot { print(try ConfigLoader.json(cfg)) }
+                if comm.isRoot { print(try ConfigKey.json(cfg)) }
                 return ExitCodes.success
             }
             if options.dryRun {
@@ -133,6 +129,9 @@ struct Train: ParsableCommand {
                         let other = MemoryEstimate(config: cfg, ranks: comm.size, rank: comm.size - 1)
                         print("estimated peak of rank \(comm.size - 1) (no probe fit or gathered features, no checkpoint keeper or writing): \(other.totalBytes)")
                     }
+                    // Huang et al.'s Assumption 4.1 and T₁ for this config (signal-noise only).
+                    print("")
+                    print(HuangAssumptions(config: cfg)?.table() ?? HuangAssumptions.notApplicable(cfg.model))
                 }
                 try MPIRun.checkMemory(comm, [cfg])
                 if comm.isRoot { print("fits: yes") }
@@ -142,7 +141,7 @@ struct Train: ParsableCommand {
             let session = RunSession(config: cfg, comm: comm,
                                      output: URL(fileURLWithPath: options.output ?? "runs/\(cfg.name)"),
                                      resume: options.resume, force: options.force,
-                                     progress: options.quiet ? .none : options.progress, stopAtStep: options.stopAtStep)
+                                     progress: options.quiet ? .none : options.progress)
             return try session.run()
         }
     }

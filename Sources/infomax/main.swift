@@ -24,7 +24,7 @@ do {
         let message = InfoMaxCommand.message(for: error).split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
         let shown = ConfigError.shown(message, limit: 2000)
-        fputs("infomax: error: \(shown) (see `infomax help` or `infomax <command> --help`)\n", stderr)
+        try? FileHandle.standardError.write(contentsOf: Data(("infomax: error: \(shown) (see `infomax help` or `infomax <command> --help`)\n").utf8))
     }
     MPIEnvironment.exit(code.rawValue)
 }

@@ -1,40 +1,43 @@
-// Properties of the config parser, checked on generated configs (swift-property-based, Swift
-// Testing): any config round-trips through JSON, YAML and --set overrides; a key misspelled
-// by one edit is refused with a near suggestion; a value outside an enum key's set is refused
-// naming the allowed values; a fraction for a whole-number key is refused naming the range.
+// Properties of the config parser, checked on configs generated from the key table
+// (ConfigKey.all; swift-property-based, Swift Testing): the table covers every field of
+// TrainConfig; any config round-trips through JSON, YAML and --set overrides, and the table's
+// JSON is the Codable encoding; a key misspelled by one edit is refused with a near suggestion;
+// a value outside an enum key's set is refused naming the allowed values; a fraction for a
+// whole-number key is refused naming the range.
 import Foundation
 import PropertyBased
 import Testing
 @testable import Training
 
-/// The leaves of the config schema: snake_case path and default value (ConfigLoader's walk).
-let schema = ConfigLoader.leaves()
+/// The keys of the config: the key table.
+let schema = ConfigKey.all
+
+/// The table's keys with a closed set of values, and their names.
+let choiceKeys: [(path: String, names: [String])] = schema.compactMap { key in
+    if case let .choice(names) = key.type { return (key.path, names) }
+    return nil
+}
 
 /// A config with every leaf set from one generated number (shrinks toward the simplest values).
 func config(from numbers: [UInt64]) -> (config: TrainConfig, overrides: [String]) {
     var overrides: [String] = []
     for (leaf, u) in zip(schema, numbers) {
         let value: String
-        if let names = ConfigLoader.choiceKeys[leaf.path] {
-            value = names[Int(u % UInt64(names.count))]
-        } else {
-            switch leaf.value {
-            case is Bool: value = u & 1 == 0 ? "false" : "true"
-            case is UInt64: value = "\(u)"
-            case is Int:
-                let minimum = ConfigLoader.integerMinimum[leaf.path] ?? Int.min
-                let i = Int(truncatingIfNeeded: u)
-                value = "\(i >= minimum ? i : minimum + Int(u % 1000))"
-            case is Double:
-                // A decimal of up to 11 significant digits, exponent -20...19. (This property
-                // found that Foundation's JSONSerialization on Linux, which reads JSON configs,
-                // misreads the last bit of 0.7-6% of 12- to 17-digit decimals, e.g.
-                // 0.0221324588654461; up to 11 digits it was exact in 550,000 draws.)
-                let mantissa = Int64(bitPattern: u) % 100_000_000_000
-                value = "\(Double("\(mantissa)e\(Int((u >> 50) % 40) - 20)") ?? 0)"
-            case is String: value = ConfigLoader.jsonString(text(u))
-            default: value = "0"
-            }
+        switch leaf.type {
+        case let .choice(names): value = names[Int(u % UInt64(names.count))]
+        case .boolean: value = u & 1 == 0 ? "false" : "true"
+        case .unsigned: value = "\(u)"
+        case let .integer(minimum):
+            let i = Int(truncatingIfNeeded: u)
+            value = "\(i >= minimum ? i : minimum + Int(u % 1000))"
+        case .real:
+            // A decimal of up to 11 significant digits, exponent -20...19. (This property
+            // found that Foundation's JSONSerialization on Linux, which reads JSON configs,
+            // misreads the last bit of 0.7-6% of 12- to 17-digit decimals, e.g.
+            // 0.0221324588654461; up to 11 digits it was exact in 550,000 draws.)
+            let mantissa = Int64(bitPattern: u) % 100_000_000_000
+            value = "\(Double("\(mantissa)e\(Int((u >> 50) % 40) - 20)") ?? 0)"
+        case .text: value = ConfigLoader.jsonString(text(u))
         }
         overrides.append("\(leaf.path)=\(value)")
     }
@@ -105,7 +108,36 @@ func distance(_ a: String, _ b: String) -> Int {
 
     @Test func schemaIsWhatTheLoaderChecks() {
         #expect(schema.count > 50)
-        #expect(ConfigLoader.choiceKeys.count == 12)  // + cooccurrence.negatives_drop, latent_linear.probe
+        #expect(choiceKeys.count == 12)  // + cooccurrence.negatives_drop, latent_linear.probe
+    }
+
+    @Test func theTableCoversEveryFieldOfTrainConfigWithItsDefault() {
+        // Every stored field of TrainConfig, found by reflection, is a key of the table, once.
+        let fields = ConfigLoader.leaves()
+        #expect(Set(schema.map(\.path)).count == schema.count, "no key twice")
+        #expect(fields.map(\.path).sorted() == schema.map(\.path).sorted())
+        for field in fields {
+            guard let key = ConfigKey.byPath[field.path] else { continue }
+            let expected: ConfigValue? = switch field.value {
+            case let b as Bool: .boolean(b)
+            case let u as UInt64: .unsigned(u)
+            case let i as Int: .integer(i)
+            case let x as Double: .real(x)
+            case let s as String: .text(s)
+            case let c as any RawRepresentable: (c.rawValue as? String).map { .text($0) }
+            default: nil
+            }
+            #expect(key.defaultValue == expected, "\(key.path)")
+        }
+    }
+
+    @Test func theTablesJSONIsTheCodableEncoding() async throws {
+        #expect(try ConfigKey.json(TrainConfig()) == ConfigLoader.codableJSON(TrainConfig()))
+        await propertyCheck(count: 100, input: numbers) { numbers in
+            let (c, _) = config(from: numbers)
+            let json = try ConfigKey.json(c)
+            #expect(try json == ConfigLoader.codableJSON(c))
+        }
     }
 
     @Test func anyConfigRoundTripsThroughJSONYAMLAndOverrides() async {
@@ -158,11 +190,9 @@ func distance(_ a: String, _ b: String) -> Int {
     }
 
     @Test func anEnumValueOutsideTheSetIsRefusedNamingTheAllowedValues() async {
-        let keys = ConfigLoader.choiceKeys.keys.sorted()
-        let input = zip(Gen.int(in: 0..<keys.count), Gen.letterOrNumber.string(of: 1...12))
+        let input = zip(Gen.int(in: 0..<choiceKeys.count), Gen.letterOrNumber.string(of: 1...12))
         await propertyCheck(count: 300, input: input) { index, word in
-            let key = keys[index]
-            let names = ConfigLoader.choiceKeys[key] ?? []
+            let (key, names) = choiceKeys[index]
             guard !names.contains(word) else { return }
             let allowed = "one of " + names.joined(separator: ", ")
             let parts = key.split(separator: ".").map(String.init)
@@ -181,7 +211,12 @@ func distance(_ a: String, _ b: String) -> Int {
     }
 
     @Test func aFractionForAWholeNumberKeyIsRefusedNamingTheRange() async {
-        let keys = ConfigLoader.integerKeys.keys.sorted()
+        let keys = schema.filter { key in
+            switch key.type {
+            case .integer, .unsigned: true
+            default: false
+            }
+        }.map(\.path)
         let input = zip(Gen.int(in: 0..<keys.count), Gen.double(in: -1e6...1e6))
         await propertyCheck(count: 200, input: input) { index, x in
             guard x != x.rounded() else { return }

@@ -21,7 +21,7 @@ final class BlockKernelTests: XCTestCase {
             for split in splits { for block in [1, 7, 1000] {
                 var total = 0.0
                 var dC = [Double](repeating: 0, count: B * k)
-                var logits: [Double] = []
+                let logits = ScratchBuffer<Double>()
                 var offset = 0
                 for n in split {
                     var dA = Matrix<Double>(rows: 0, cols: 0), dP = Matrix<Double>(rows: 0, cols: 0)
@@ -29,7 +29,7 @@ final class BlockKernelTests: XCTestCase {
                         dC.withUnsafeMutableBufferPointer { pd in
                             contrastiveRowBlock(loss, aHat: a.rows(offset..<offset + n), pHat: p.rows(offset..<offset + n),
                                                 cHat: pc, labels: labels.map { Int64($0) }, offset: offset, globalCount: B, pairCount: pairs,
-                                                blockElements: block, logits: &logits, dA: &dA, dP: &dP, dC: sg ? nil : pd)
+                                                blockElements: block, logits: logits, dA: &dA, dP: &dP, dC: sg ? nil : pd)
                         }
                     }
                     let what = "\(objective)/\(neg)/sg=\(sg) split \(split) block \(block)"

@@ -92,10 +92,10 @@ final class EncoderGradientTests: XCTestCase {
     }
 
     /// Float rows as the signal-noise model writes them (patch 0 = ±‖μ‖·e_a, the noise patch
-    /// zero at a): the shortcut's embeddings are the plain encoder's bits (every other term of
-    /// the gemm's dot product is an exact zero); its weight gradient equals the plain one to
-    /// float rounding only (OpenBLAS sums an inner dimension of b in another order than one
-    /// of b·P: about 1e-7 relative).
+    /// zero at a): the shortcut's embeddings and weight gradient equal the plain encoder's to
+    /// float rounding. Not to the bit: the shortcut's gemm runs over b rows of the noise patch,
+    /// the plain one over b·P patch rows, and OpenBLAS's kernels may round the tail rows of
+    /// the two shapes differently (seen on an AMD EPYC, in the last row of b = 50).
     func testAxisAlignedPatchMatchesThePlainEncoder() throws {
         var rng = TestRNG(seed: 11)
         let m = 7, d = 40, axis = 3
@@ -115,19 +115,20 @@ final class EncoderGradientTests: XCTestCase {
                 var cachePlain = EncoderCache<Float>(), cacheFast = EncoderCache<Float>()
                 try plain.forward(x, into: &outPlain, cache: &cachePlain)
                 try fast.forward(x, into: &outFast, cache: &cacheFast)
-                XCTAssertEqual(outFast.storage, outPlain.storage, "b \(b) \(mode): embeddings")
+                XCTAssertLessThan(relativeGap(outFast.storage, outPlain.storage), 1e-5, "b \(b) \(mode): embeddings")
                 let dOut = Matrix<Float>(rows: b, cols: plain.outputWidth) { _, _ in Float(rng.gaussian()) }
                 var gradPlain = g0, gradFast = g0
                 try plain.backward(x, outputGradient: dOut, cache: &cachePlain, accumulatingInto: &gradPlain)
                 try fast.backward(x, outputGradient: dOut, cache: &cacheFast, accumulatingInto: &gradFast)
-                var worst: Float = 0
-                for k in 0..<gradPlain.storage.count {
-                    let scale = max(abs(gradPlain.storage[k]), 1)
-                    worst = max(worst, abs(gradFast.storage[k] - gradPlain.storage[k]) / scale)
-                }
-                XCTAssertLessThan(worst, 1e-5, "b \(b) \(mode): weight gradient")
+                XCTAssertLessThan(relativeGap(gradFast.storage, gradPlain.storage), 1e-5, "b \(b) \(mode): weight gradient")
             }
         }
+    }
+
+    /// The largest |a − b| / max(|b|, 1) over the elements (a and b of the same count).
+    private func relativeGap(_ a: [Float], _ b: [Float]) -> Float {
+        XCTAssertEqual(a.count, b.count)
+        return zip(a, b).reduce(0) { worst, pair in max(worst, abs(pair.0 - pair.1) / max(abs(pair.1), 1)) }
     }
 
     func testLinearGradient() throws {

@@ -1,6 +1,7 @@
 // CheckKit — a tiny assertion collector for checks that run on every rank under mpirun.
 // Each rank records its own passes and failures; at the end the counts are summed over
 // ranks, rank 0 prints "<suite> np=N: P passed, F failed", and every rank exits 1 on failure.
+import Foundation
 import MPI
 import RealModule
 #if canImport(Glibc)
@@ -22,10 +23,10 @@ final class Checks {
         do {
             if try condition() { passed += 1; return }
             failed += 1
-            fputs("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): \(message())\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): \(message())\n").utf8))
         } catch {
             failed += 1
-            fputs("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): threw \(error) — \(message())\n", stderr)
+            try? FileHandle.standardError.write(contentsOf: Data(("FAIL [\(suite) rank \(comm.rank)/\(comm.size)] \(file):\(line): threw \(error) — \(message())\n").utf8))
         }
     }
 

@@ -124,10 +124,10 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
         let off = counts[..<comm.rank].reduce(0, +), n = counts[comm.rank], mine = off..<(off + n)
         for loss in variants where loss.needsCandidates && loss.negatives == .oppositeLabel {
             let ref = try loss.evaluate(anchors: a, positives: p, candidates: cand, labels: ringLabels)
-            let dist = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: 5)
             var results: [ContrastiveResult<Double>] = []
             for grouped in [true, false] {
-                dist.groupsByLabel = grouped
+                let dist = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: 5,
+                                                                  plan: grouped ? .groupedRing : .ring)
                 let what = "ring grouped=\(grouped) \(loss.objective)/\(loss.similarity)/sg=\(loss.stopGradient) counts \(counts)"
                 let r = try dist.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine),
                                           labels: Array(ringLabels[mine]))
@@ -180,11 +180,11 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             let ref = try loss.evaluateSymmetric(a, p, labels: labels)
             for hold in [0, 1 << 24] {
                 let what = "fused symmetric \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) hold \(hold) grouped \(grouped) labels \(Set(labels).count) counts \(counts)"
-                let fused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7)
-                fused.holdElements = hold
-                fused.groupsByLabel = grouped
-                let unfused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7)
-                unfused.fusesSymmetric = false
+                let plan: LossPlanKind = grouped && loss.negatives == .oppositeLabel ? .groupedAllgather : .fusedAllgather
+                let fused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7,
+                                                                   holdElements: hold, plan: plan)
+                let unfused = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 7,
+                                                                     plan: .allgather)
                 let h = a.rows(mine), g = p.rows(mine)
                 let rf = try fused.evaluateSymmetric(h, g, labels: ll)
                 let ru = try unfused.evaluateSymmetric(h, g, labels: ll)
@@ -196,9 +196,8 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 c.expect(mine.isEmpty || relErr(rf.dSecond, ru.dSecond) < 1e-10, "\(what) dg vs unfused")
                 c.expect(rf.dFirst.rows == mine.count && rf.dSecond.rows == mine.count, "\(what): result shapes")
                 if comm.size > 1 { c.expect(fused.lastStats.bytesSent > 0, "\(what): stats \(fused.lastStats)") }
-                let ff = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 1 << 22)
-                ff.holdElements = hold
-                ff.groupsByLabel = grouped
+                let ff = try DistributedContrastiveLoss<Float>(communicator: comm, loss: loss, exchange: .allgather, blockElements: 1 << 22,
+                                                               holdElements: hold, plan: plan)
                 let rff = try ff.evaluateSymmetric(h.converted(to: Float.self), g.converted(to: Float.self), labels: ll)
                 c.expectClose(Double(rff.value), ref.value, rtol: 1e-5, atol: 1e-7, "Float \(what) loss")
                 c.expect(mine.isEmpty || relErr(rff.dFirst.converted(to: Double.self), ref.dFirst.rows(mine)) < 1e-5, "Float \(what) dh rows")
@@ -219,8 +218,8 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             let ref = try loss.evaluateSymmetric(a, p, labels: labels)
             for block in [3, 1 << 22] {
                 let what = "fused symmetric ring \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) block \(block) counts \(counts)"
-                let ring = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: block)
-                ring.fusesSymmetricRing = true
+                let ring = try DistributedContrastiveLoss<Double>(communicator: comm, loss: loss, exchange: .ring, blockElements: block,
+                                                                  plan: .fusedRing)
                 let r = try ring.evaluateSymmetric(a.rows(mine), p.rows(mine), labels: Array(labels[mine]))
                 c.expectClose(r.value, ref.value, rtol: 1e-10, atol: 1e-12, "\(what) loss")
                 c.expect(mine.isEmpty || relErr(r.dFirst, ref.dFirst.rows(mine)) < 1e-10, "\(what) dh rows: \(relErr(r.dFirst, ref.dFirst.rows(mine)))")

@@ -1,5 +1,6 @@
 // multirank-checks — the checks that need several ranks, run by MultiRankTests through
 // `mpirun -np N multirank-checks SUITE`. Each suite lives in its own file.
+import Foundation
 import MPI
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ let suites: [String: (Communicator) throws -> Int32] = [
 
 let args = CommandLine.arguments
 guard args.count >= 2, let suite = suites[args[1]] else {
-    fputs("usage: multirank-checks {\(suites.keys.sorted().joined(separator: "|"))} [args...]\n", stderr)
+    try? FileHandle.standardError.write(contentsOf: Data(("usage: multirank-checks {\(suites.keys.sorted().joined(separator: "|"))} [args...]\n").utf8))
     exit(2)
 }
 do {
@@ -24,6 +25,6 @@ do {
     let code = try suite(try Communicator.world())
     MPIEnvironment.exit(code)
 } catch {
-    fputs("multirank-checks \(args[1]): \(error)\n", stderr)
+    try? FileHandle.standardError.write(contentsOf: Data(("multirank-checks \(args[1]): \(error)\n").utf8))
     MPIEnvironment.exit(1)
 }

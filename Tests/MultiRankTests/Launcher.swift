@@ -57,11 +57,11 @@ enum Launcher {
         p.terminationHandler = { _ in exited.signal() }
         let start = Date()
         try p.run()
-        var data = Data()
+        let output = CollectedOutput()
         let reader = DispatchQueue(label: "launcher.read")
         let group = DispatchGroup()
         group.enter()
-        reader.async { data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        reader.async { output.data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         var timedOut = false
         if exited.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
@@ -70,7 +70,7 @@ enum Launcher {
         }
         p.waitUntilExit()
         group.wait()
-        let out = String(decoding: data, as: UTF8.self)
+        let out = String(decoding: output.data, as: UTF8.self)
         print("--- mpirun -np \(ranks) \(executable) \(arguments.joined(separator: " ")) (exit \(p.terminationStatus), \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
         print(out, terminator: out.hasSuffix("\n") || out.isEmpty ? "" : "\n")
         return Outcome(status: p.terminationStatus, output: out, seconds: Date().timeIntervalSince(start), timedOut: timedOut)
@@ -87,4 +87,10 @@ enum Launcher {
             XCTAssertTrue(o.output.contains(" 0 failed"), "\(suite) at \(n) ranks reported failures", file: file, line: line)
         }
     }
+}
+
+/// What the reader thread collects from mpirun's pipe: written once by that thread, read only
+/// after the dispatch group says it is done.
+private final class CollectedOutput: @unchecked Sendable {
+    var data = Data()
 }

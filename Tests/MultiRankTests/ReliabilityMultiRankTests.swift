@@ -111,7 +111,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(s["steps_completed"] as? Int ?? 0, 20, "\(s)")
     }
 
-    /// A rank that stops progressing (test-only fault INFOMAX_TEST_STALL=rank:step): the other
+    /// A rank that stops progressing (the test fault INFOMAX_FAULTS=stall=rank:step): the other
     /// rank's watchdog names the step and the collective, rank 0 checkpoints the last completed
     /// step and every rank ends with 74; resuming gives the uninterrupted result.
     func testStallWatchdogNamesStepAndCollectiveAndEndsTheJob() throws {
@@ -121,7 +121,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
 
         let out = scratch.appendingPathComponent("stalled")
         let o = try train(ranks: 2, args + ["--output", out.path, "--set", "stall_timeout_seconds=2"], timeout: 120,
-                          environment: ["INFOMAX_TEST_STALL": "1:12"])
+                          environment: ["INFOMAX_FAULTS": "stall=1:12"])
         XCTAssertFalse(o.timedOut, "the stalled job was not ended")
         XCTAssertEqual(o.status, 74, o.output)
         XCTAssertLessThan(o.seconds, 30, "the watchdog took too long")
@@ -158,8 +158,8 @@ final class ReliabilityMultiRankTests: XCTestCase {
     /// checkpoint_minutes: rank 0 checkpoints on the clock while the run goes on, so kill -9 of
     /// rank 0 loses at most that much work; resuming from it gives the uninterrupted result.
     func testTimeBasedCheckpointBoundsTheLossOfKillNine() throws {
-        // 6000 steps: several seconds even on an idle machine (~0.7 ms per step), so the 0.3 s
-        // cadence writes many checkpoints before the kill, however fast the machine.
+        // 6000 steps, each at least 1 ms longer (the test fault slow=*:0.001): over 6 s however
+        // fast the code, so the 0.3 s cadence writes many checkpoints before the kill.
         let args = TrainerMultiRankTests.small + ["--mode", "single-modal", "--steps", "6000", "--set", "log_every=1000",
                                                   "--set", "eval_every=6000"]
         let reference = scratch.appendingPathComponent("reference")
@@ -167,7 +167,8 @@ final class ReliabilityMultiRankTests: XCTestCase {
 
         let out = scratch.appendingPathComponent("killed")
         let p = try startTraining(ranks: 2, args + ["--output", out.path, "--set", "checkpoint_minutes=0.005"],
-                                  log: scratch.appendingPathComponent("killed.log"))
+                                  log: scratch.appendingPathComponent("killed.log"),
+                                  environment: ["INFOMAX_FAULTS": "slow=*:0.001"])
         let ckpt = out.appendingPathComponent("checkpoint.ckpt")
         // Two checkpoints of different steps while the run goes on: the cadence works (0.3 s).
         var steps: [Int] = []

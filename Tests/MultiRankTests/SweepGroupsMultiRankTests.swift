@@ -147,6 +147,9 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         var env = Launcher.cleanEnvironment()
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OPENBLAS_NUM_THREADS"] = "1"
         env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+        // Every step at least 10 ms longer (the test fault slow=*:0.01): a long point runs for
+        // over 10 s however fast the code, so the signal finds it running.
+        env["INFOMAX_FAULTS"] = "slow=*:0.01"
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -154,11 +157,19 @@ final class SweepGroupsMultiRankTests: XCTestCase {
         // Signal once both quick points are finished and a long one has logged rows.
         let names = ["steps-5_seed-1", "steps-5_seed-2"]
         let long = dir.appendingPathComponent("points/steps-1000_seed-1/metrics.csv")
+        var ready = false
         let start = Date()
-        while Date().timeIntervalSince(start) < 120 {
+        while !ready, p.isRunning, Date().timeIntervalSince(start) < 120 {
             let quickDone = names.allSatisfy { (try? summary(dir.appendingPathComponent("points/\($0)")))?["status"] as? String == "completed" }
-            if quickDone, let t = try? String(contentsOf: long, encoding: .utf8), t.split(separator: "\n").count >= 3 { break }
-            usleep(20_000)
+            let longLines = (try? String(contentsOf: long, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            ready = quickDone && longLines >= 3
+            if !ready { usleep(20_000) }
+        }
+        guard ready else {
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+            return XCTFail("the quick points did not finish, or the long one logged no rows, before the sweep "
+                           + "ended or 120 s passed (sweep exit \(p.terminationStatus))")
         }
         let before = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("points/steps-5_seed-1/summary.json").path)[.modificationDate] as? Date
         kill(p.processIdentifier, SIGUSR1)

@@ -21,9 +21,14 @@ final class TrainerMultiRankTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    func train(ranks: Int, _ args: [String], timeout: Double = 240) throws -> Launcher.Outcome {
-        try Launcher.run(ranks: ranks, executable: "infomax", arguments: ["train"] + args, timeout: timeout)
+    func train(ranks: Int, _ args: [String], timeout: Double = 240,
+               environment: [String: String] = [:]) throws -> Launcher.Outcome {
+        try Launcher.run(ranks: ranks, executable: "infomax", arguments: ["train"] + args, timeout: timeout,
+                         environment: environment)
     }
+
+    /// The test fault (Training/FaultPlan.swift) of a stop request before step `step`.
+    static func stop(at step: Int) -> [String: String] { ["INFOMAX_FAULTS": "stop=\(step)"] }
 
     /// Columns of a metrics.csv that must not depend on the rank count (times excluded).
     static let trajectoryColumns = ["step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
@@ -112,15 +117,24 @@ final class TrainerMultiRankTests: XCTestCase {
             + ["--mode", "single-modal", "--steps", steps, "--set", "log_every=50", "--output", out.path]
         var env = Launcher.cleanEnvironment()
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OPENBLAS_NUM_THREADS"] = "1"
+        // Every step at least 10 ms longer (the test fault slow=*:0.01): the run lasts over 6 s
+        // however fast the code, so the signal finds it running.
+        env["INFOMAX_FAULTS"] = "slow=*:0.01"
         p.environment = env
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         let metrics = out.appendingPathComponent("metrics.csv")
+        var logged = false
         let start = Date()
-        while Date().timeIntervalSince(start) < 120 {
-            if let t = try? String(contentsOf: metrics, encoding: .utf8), t.split(separator: "\n").count >= 3 { break }
-            usleep(20_000)
+        while !logged, p.isRunning, Date().timeIntervalSince(start) < 120 {
+            logged = ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 3
+            if !logged { usleep(20_000) }
+        }
+        guard logged else {
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+            return XCTFail("no two metrics rows before the run ended or 120 s passed (exit \(p.terminationStatus))")
         }
         kill(p.processIdentifier, SIGUSR1)
         p.waitUntilExit()
@@ -147,7 +161,7 @@ final class TrainerMultiRankTests: XCTestCase {
         // Completed runs delete their checkpoint; make one by signalling is slow, so copy the
         // interrupted run's checkpoint format: write it through a resumable run stopped early.
         let ck = try train(ranks: 1, Self.small + ["--mode", "single-modal", "--steps", "40", "--output", other.path, "--force",
-                                                   "--set", "checkpoint_every=10", "--stop-at-step", "20"])
+                                                   "--set", "checkpoint_every=10"], environment: Self.stop(at: 20))
         XCTAssertEqual(ck.status, 75, ck.output)
         let mismatch = try train(ranks: 2, Self.small + ["--mode", "single-modal", "--steps", "40", "--output", other.path, "--resume",
                                                          "--set", "signal_noise.d=120"])
@@ -168,7 +182,7 @@ final class TrainerMultiRankTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.output)
         for (p, q) in [(2, 3), (4, 2), (3, 1)] {
             let out = scratch.appendingPathComponent("elastic-\(p)to\(q)")
-            let first = try train(ranks: p, args + ["--output", out.path, "--stop-at-step", "10"])
+            let first = try train(ranks: p, args + ["--output", out.path], environment: Self.stop(at: 10))
             XCTAssertEqual(first.status, 75, "\(p) ranks, stopped at step 10:\n\(first.output)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoint.ckpt").path), "\(p) ranks wrote no checkpoint")
             let second = try train(ranks: q, args + ["--output", out.path, "--resume"])

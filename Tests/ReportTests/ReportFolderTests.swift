@@ -9,16 +9,18 @@ import RunRecords
 
 /// Writes fixture run and sweep folders in the trainer's format.
 enum ReportFixtures {
-    /// A run folder with metrics every 10 steps and accuracies every 50 (empty cells in between).
+    /// A run folder with metrics every 10 steps and accuracies every 50 (empty cells in between);
+    /// compute and communication seconds add up along training as the trainer logs them, and the
+    /// learning rate is constant (0.01).
     static func writeRun(at url: URL, mode: String, snr: Double, seed: Int, ranks: Int = 1, secondsPerStep: Double = 0.01,
                          steps: Int = 200, summary: Bool = true) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        let multi = mode == "multi"
+        let multi = mode.hasPrefix("multi")
         let jitter = Double(seed) * 0.01
         let config: JSONValue = ["mode": .string(mode), "seed": .number(Double(seed)), "ranks": .number(Double(ranks)),
                                  "data": ["snr": .number(snr), "d": 2000, "n": 100], "model": ["m": 50, "tau": 0.5], "lr": 0.01]
         try AtomicFile.write(config.serialized(), to: url.appendingPathComponent("config.json"))
-        let header = ["step", "wall_seconds", "loss", "signal_learning", "noise_memorization", "condition_number",
+        let header = ["step", "epoch", "wall_seconds", "learning_rate", "loss", "signal_learning", "noise_memorization", "condition_number",
                       "train_accuracy", "test_accuracy", "compute_seconds", "communication_seconds"]
         let w = try CSVWriter(creating: url.appendingPathComponent("metrics.csv"), header: header)
         var testAcc = 0.5
@@ -27,10 +29,12 @@ enum ReportFixtures {
             let signal = (multi ? 3.0 : 0.6) * t * snr + jitter
             let noise = (multi ? 0.4 : 2.5) * t + jitter
             var row: [String: CSVField] = [
-                "step": .integer(step), "wall_seconds": .number(Double(step) * secondsPerStep),
+                "step": .integer(step), "epoch": .integer(step), "wall_seconds": .number(Double(step) * secondsPerStep),
+                "learning_rate": .number(0.01),
                 "loss": .number(1.4 * exp(-3 * t) + 0.1 + jitter), "signal_learning": .number(signal),
                 "noise_memorization": .number(noise), "condition_number": .number(2 + 30 * t * exp(-4 * t) + jitter),
-                "compute_seconds": .number(secondsPerStep * 0.8), "communication_seconds": .number(secondsPerStep * 0.2 * Double(ranks) / 4),
+                "compute_seconds": .number(secondsPerStep * 0.8 * Double(step)),
+                "communication_seconds": .number(secondsPerStep * 0.2 * Double(ranks) / 4 * Double(step)),
             ]
             if step % 50 == 0 {
                 testAcc = multi ? 0.5 + 0.48 * t * min(1, snr) : 0.5 + 0.05 * t
@@ -123,6 +127,12 @@ final class ReportFolderTests: XCTestCase {
         let files = try dataFiles(run.appendingPathComponent("report_data"))
         XCTAssertEqual(files.count, titles.count, "one CSV per chart: \(files)")
         XCTAssertEqual(files.first, "01-training-loss.csv")
+        // The constant learning rate is named, not charted; timings come after the science.
+        XCTAssertTrue(html.contains("Constant along training (not charted): learning_rate = 0.01"))
+        let timings = try XCTUnwrap(html.range(of: "<h2>Timings</h2>"))
+        let science = try XCTUnwrap(html.range(of: "<title>Downstream accuracy</title>"))
+        let computeChart = try XCTUnwrap(html.range(of: "<title>Compute vs communication time</title>"))
+        XCTAssertTrue(science.upperBound < timings.lowerBound && timings.upperBound < computeChart.lowerBound)
         // Accuracy points exist only every 50 steps (5 per split), the empty cells are skipped.
         let acc = try CSVTable(contentsOf: run.appendingPathComponent("report_data/04-downstream-accuracy.csv"))
         XCTAssertEqual(acc.header, ["series", "x", "y", "low", "high"])
@@ -146,10 +156,12 @@ final class ReportFolderTests: XCTestCase {
         let out = try writeReport(for: sweep)
         let html = try String(contentsOf: out, encoding: .utf8)
         let titles = charts(in: html)
-        let expected = ["Test accuracy vs snr", "Train accuracy vs snr", "Final training loss vs snr", "Time per step vs snr", "Final accuracy per setting",
+        // The snr varies: no Figure 1. Timings (time per step, compute, communication) close the science.
+        let expected = ["Test accuracy vs snr", "Train accuracy vs snr", "Final training loss vs snr", "Final accuracy per setting",
                         "Test accuracy during training", "Train accuracy during training", "Training loss during training",
                         "Signal learning during training", "Noise memorization during training",
-                        "Condition number of the representation during training", "Compute time during training", "Communication time during training"]
+                        "Condition number of the representation during training",
+                        "Time per step vs snr", "Compute time during training", "Communication time during training"]
         XCTAssertEqual(titles, expected)
         XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, expected.count, "one SVG per chart")
         XCTAssertTrue(html.contains("mean over 3 seeds; band = min–max over seeds"))
@@ -168,7 +180,7 @@ final class ReportFolderTests: XCTestCase {
         XCTAssertEqual(rows[0].number("high") ?? 0, 1.0, accuracy: 1e-9)
 
         // Training curves: one series per (mode, snr) group = 6.
-        let curves = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/08-training-loss-during-training.csv"))
+        let curves = try CSVTable(contentsOf: sweep.appendingPathComponent("report_data/07-training-loss-during-training.csv"))
         XCTAssertEqual(Set(curves.strings("series") ?? []).count, 6)
         XCTAssertTrue(curves.strings("series")?.contains("multi, snr=0.3") ?? false)
     }

@@ -1,6 +1,6 @@
 // Tests of the report pieces the paper experiments rely on: dotted SNR parameters on a log x
-// axis, signal vs noise per mode with their ratio, the per-setting results table, and no plots
-// of bookkeeping figures (seed, steps, ranks).
+// axis, signal vs noise per mode with their ratio, the per-setting results table, no plots
+// of bookkeeping figures (seed, steps, ranks), and the multi-modal − single-modal gap paired by seed.
 import Foundation
 import XCTest
 @testable import Report
@@ -51,6 +51,72 @@ final class ReportScienceTests: XCTestCase {
         XCTAssertEqual(single.number("low") ?? 0, 4.1, accuracy: 1e-9)
         let multi = try XCTUnwrap(rows.first { $0["series"] == "multi-modal" && $0.number("x") == 0.1 })
         XCTAssertLessThan(multi.number("y") ?? 9, 1, "multi-modal learns the signal at high SNR")
+    }
+
+    /// A sweep over mode × snr × n × seed: the gap heatmap pairs each multi-modal run with the
+    /// single-modal run of the same seed and cell (a cell missing one seed's single-modal run
+    /// averages the other seed only); mode values that name no ModalityMode give no gap.
+    func testModeGapHeatmapPairsRunsBySeed() throws {
+        let dir = try ReportScratch.make("report-gap")
+        defer { ReportScratch.remove(dir) }
+        func accuracy(_ mode: String, _ snr: Double, _ seed: Int) -> Double {
+            mode.hasPrefix("multi") ? 0.6 + 0.2 * snr + 0.01 * Double(seed) : 0.5
+        }
+        func writeSweep(_ folder: URL, modes: [String]) throws {
+            var points: [JSONValue] = []
+            for mode in modes {
+                for snr in [0.1, 1.0] {
+                    for n in [50, 100] {
+                        for seed in 1...2 {
+                            let name = "\(mode)-snr\(snr)-n\(n)-s\(seed)"
+                            points.append(["name": .string(name), "folder": .string("points/\(name)"),
+                                           "values": ["mode": .string(mode), "snr": .number(snr),
+                                                      "n": .number(Double(n)), "seed": .number(Double(seed))]])
+                            // The single-modal run of seed 2 at (snr 1, n 100) has no results.
+                            if !mode.hasPrefix("multi") && snr == 1 && n == 100 && seed == 2 { continue }
+                            let run = folder.appendingPathComponent("points/\(name)")
+                            try ReportFixtures.writeRun(at: run, mode: mode, snr: snr, seed: seed)
+                            var s = ReportFixtures.summary(mode: mode, seed: seed)
+                            s.testAccuracy = accuracy(mode, snr, seed)
+                            try RecordCoding.write(s, to: run.appendingPathComponent(RunSummary.file))
+                        }
+                    }
+                }
+            }
+            let sweep: JSONValue = ["parameters": ["mode", "snr", "n", "seed"], "points": .array(points)]
+            try AtomicFile.write(sweep.serialized(), to: folder.appendingPathComponent("sweep.json"))
+        }
+        func gapCharts(_ folder: URL) throws -> [HeatmapChart] {
+            let report = RunFolderReport(folder: folder)
+            XCTAssertEqual(report.kind, .sweep)
+            return try report.build().items.compactMap { item -> HeatmapChart? in
+                guard case let .chart(chart, _) = item, let h = chart as? HeatmapChart, h.title.hasPrefix("Gap") else {
+                    return nil
+                }
+                return h
+            }
+        }
+
+        let named = dir.appendingPathComponent("named")
+        try writeSweep(named, modes: ["multi-modal", "single-modal"])
+        let sweep = try SweepFolder.load(named)
+        XCTAssertEqual(Set(sweep.points.map(\.mode)), [.multiModal, .singleModal])
+        let gaps = try gapCharts(named)
+        XCTAssertEqual(gaps.map(\.title), ["Gap in test accuracy, multi-modal − single-modal"])
+        let gap = try XCTUnwrap(gaps.first)
+        XCTAssertEqual(gap.columns, ["0.1", "1"], "snr along x")
+        XCTAssertEqual(gap.rows, ["50", "100"], "n along y")
+        // Mean over seeds 1, 2 of 0.6 + 0.2·snr + 0.01·seed − 0.5; only seed 1 at (snr 1, n 100).
+        XCTAssertEqual(gap.values[0][0], 0.1 + 0.02 + 0.015, accuracy: 1e-12)
+        XCTAssertEqual(gap.values[1][0], 0.1 + 0.02 + 0.015, accuracy: 1e-12)
+        XCTAssertEqual(gap.values[0][1], 0.1 + 0.2 + 0.015, accuracy: 1e-12)
+        XCTAssertEqual(gap.values[1][1], 0.1 + 0.2 + 0.01, accuracy: 1e-12)
+        XCTAssertEqual(gap.details?[1][1], "1 seed")
+
+        let unnamed = dir.appendingPathComponent("unnamed")
+        try writeSweep(unnamed, modes: ["multi", "single"])
+        XCTAssertTrue(try SweepFolder.load(unnamed).points.allSatisfy { $0.mode == nil })
+        XCTAssertEqual(try gapCharts(unnamed).count, 0, "no gap without both ModalityMode names")
     }
 
     func testConditionNumberUsesLogScale() {

@@ -266,7 +266,9 @@ if wanted elastic; then
     # ("local" = one rank outside mpirun, in host 2).
     elastic_case() {
         local name=$1 from=$2 to=$3 q=$4 dir="$WORK/el-$1" status d resumed
-        run "el-$name-a.log" "$MH_MPIRUN" --host "$from" "$INFOMAX" "${EL[@]}" --output "$dir" --stop-at-step "$STOP"
+        # The test fault stop=STEP (Training/FaultPlan.swift): a stop request before step STOP, on every host.
+        run "el-$name-a.log" "$MH_MPIRUN" -x "INFOMAX_FAULTS=stop=$STOP" --host "$from" "$INFOMAX" "${EL[@]}" \
+            --output "$dir"
         status=$?
         if [ "$status" != 75 ] || [ ! -s "$dir/checkpoint.ckpt" ]; then
             problems+="$name: the first part exited $status (expected 75) or wrote no checkpoint; "; return

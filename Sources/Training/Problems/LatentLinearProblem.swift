@@ -25,7 +25,7 @@ final class LatentLinearProblem: ContrastiveProblem {
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         guard multiModal else {
-            throw ConfigError.invalidValue(key: "mode", value: "single-modal",
+            throw ConfigError.invalidValue(key: ConfigKey.mode.path, value: "single-modal",
                                            allowed: "latent-linear has two views of one latent and trains multi-modal only; set mode = \"multi-modal\"")
         }
         self.config = config

@@ -39,14 +39,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
         self.comm = comm
         let s = config.signalNoise
         let d = s.d
-        func modality(axis: Int, norm: Double, sigma: Double) -> SignalNoise.Modality {
-            if s.snr > 0 && axis == 0 {
-                return SignalNoise.Modality(d: d, signalAxis: axis, snr: Float(s.snr), sigmaP: Float(sigma), projectNoise: s.projectNoise)
-            }
-            return SignalNoise.Modality(d: d, signalAxis: axis, signalNorm: Float(norm), sigmaP: Float(sigma), projectNoise: s.projectNoise)
-        }
-        let imageModality = modality(axis: 0, norm: s.signalNorm, sigma: s.sigmaP)
-        let textModality = modality(axis: 1, norm: s.textSignalNorm, sigma: s.textSigma)
+        let (imageModality, textModality) = Self.modalities(config)
         data = SignalNoise(n: config.trainSamples, image: imageModality, text: textModality,
                            positiveFraction: s.positiveFraction, augmentation: .gaussian(augmentationSigma: Float(s.augmentationSigma)),
                            seed: config.seed, split: .train)
@@ -77,6 +70,23 @@ final class SignalNoiseProblem: ContrastiveProblem {
         symmetric = config.loss.symmetric
         loss = try LossStep(config.loss, width: m, labelledByDefault: true,
                             form: multiModal ? (symmetric ? .symmetric : .candidatesSecond) : .candidatesFirst, comm: comm)
+    }
+
+    /// The image modality (‖μ‖ from `snr` when it is > 0, else `signal_norm`; noise σ_p) and the
+    /// text modality (‖μ̃‖ = `text_signal_norm`, noise `text_sigma`) a config trains on; also
+    /// read by HuangAssumptions, so that its checks use the very ‖μ‖ the data model draws.
+    static func modalities(_ config: TrainConfig) -> (image: SignalNoise.Modality, text: SignalNoise.Modality) {
+        let s = config.signalNoise
+        func modality(axis: Int, norm: Double, sigma: Double) -> SignalNoise.Modality {
+            if s.snr > 0 && axis == 0 {
+                return SignalNoise.Modality(d: s.d, signalAxis: axis, snr: Float(s.snr), sigmaP: Float(sigma),
+                                            projectNoise: s.projectNoise)
+            }
+            return SignalNoise.Modality(d: s.d, signalAxis: axis, signalNorm: Float(norm), sigmaP: Float(sigma),
+                                        projectNoise: s.projectNoise)
+        }
+        return (modality(axis: 0, norm: s.signalNorm, sigma: s.sigmaP),
+                modality(axis: 1, norm: s.textSignalNorm, sigma: s.textSigma))
     }
 
     var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }

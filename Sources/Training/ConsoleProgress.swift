@@ -1,4 +1,4 @@
-// Training/Progress.swift — progress on long runs: on a terminal one line rewritten in place
+// Training/ConsoleProgress.swift — progress on long runs: on a terminal one line rewritten in place
 // with rate and ETA; elsewhere (Slurm logs, files) plain lines at a steady interval.
 import Foundation
 
@@ -31,7 +31,7 @@ public final class ConsoleProgress: ProgressSink {
         } else {
             print(text)
         }
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// The progress line: steps, percentage, loss, rate, elapsed time and ETA. Never a negative
@@ -48,12 +48,12 @@ public final class ConsoleProgress: ProgressSink {
     public func message(_ text: String) {
         if lineOpen { print(""); lineOpen = false }
         print("[\(label)] \(text)")
-        fflush(stdout)
+        fflush(nil)
     }
 
     public func finish() {
         if lineOpen { print(""); lineOpen = false }
-        fflush(stdout)
+        fflush(nil)
     }
 
     func format(_ x: Double) -> String { x.isFinite ? String(format: "%.5g", x) : "\(x)" }

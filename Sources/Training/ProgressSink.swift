@@ -1,12 +1,5 @@
-// Training/Metrics.swift — the sink protocols through which the trainer hands its rows
-// (`MetricsRow`, defined with the file formats in RunRecords) and its progress to writers
-// (the CLI plugs in the CSV / JSON-lines writers).
-import RunRecords
-
-/// Where the trainer's rows go (rank 0 only).
-public protocol MetricsSink: AnyObject {
-    func record(_ row: MetricsRow) throws
-}
+// Training/ProgressSink.swift — the protocol through which the trainer reports progress
+// (ConsoleProgress prints it; a grouped sweep also polls its dispatcher from it).
 
 /// Receives progress from the trainer (rank 0 only).
 public protocol ProgressSink: AnyObject {

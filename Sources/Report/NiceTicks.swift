@@ -1,12 +1,6 @@
-// Axis scales and "nice" tick values (1, 2, 2.5, 5 × 10^k on linear axes; decades or 1-2-5 on log axes).
+// NiceTicks: "nice" tick values (1, 2, 2.5, 5 × 10^k on linear axes; decades or 1-2-5 on log axes)
+// and their labels.
 import Foundation
-
-/// How an axis maps values to positions.
-public enum AxisScale: Equatable {
-    case linear
-    /// Base-10 logarithmic; values ≤ 0 are not drawn (gaps).
-    case log
-}
 
 /// Tick computation and tick labels.
 public enum NiceTicks {

@@ -1,0 +1,160 @@
+// InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement check
+// across ranks (inputs valid everywhere, the same options, the same width), every rank's row
+// count and offset, the gathered labels, the sum of the ranks' loss shares, the reduce-scatter
+// and the ring of the candidate exchanges, and the meter of a call's time and bytes.
+import Linalg
+import MPI
+
+final class LossSkeleton<T: BLASScalar & MPIScalar> {
+    let communicator: Communicator
+    /// Every rank's row count and the global offset of its first row (rank order).
+    private(set) var counts: [Int] = [], offsets: [Int] = []
+    /// The candidate layout (counts × k) of the all-gather and the reduce-scatter.
+    var candidateLayout = VectorLayout()
+    /// The N global labels (gathered when the negatives need them).
+    private(set) var labelsGlobal: [Int64] = []
+    /// Timing and volume of the last call, and the fraction of the logit pairs it computed.
+    var lastStats = ContrastiveCallStats()
+    var lastPairFraction = 1.0
+    /// Per call: [rows, cols, error flag, options code] of this rank, and of every rank.
+    private var infoLocal: [Int64] = [0, 0, 0, 0], infoAll: [Int64] = []
+    private var labelsLocal: [Int64] = [], labelsPadded: [Int64] = []
+    /// This rank's share of the loss, and every rank's (summed in rank order on every rank).
+    private var lossLocal: [Double] = [0], lossParts: [Double] = []
+    private var ringExchange: RingExchange<T>?
+    private var reducer: RingReduceScatter<T>?
+
+    init(communicator: Communicator) {
+        self.communicator = communicator
+    }
+
+    /// This rank's global offset (valid after ``agree``).
+    var offset: Int { offsets[communicator.rank] }
+
+    /// The ring exchange (created on first use, its buffers kept), its counters reset.
+    func ring() -> RingExchange<T> {
+        let ring: RingExchange<T>
+        if let existing = ringExchange { ring = existing } else { ring = RingExchange(communicator: communicator); ringExchange = ring }
+        ring.resetStats()
+        return ring
+    }
+
+    /// The reduce-scatter of candidate gradients (created on first use, its scratch kept).
+    func reduceScatter() -> RingReduceScatter<T> {
+        if let existing = reducer { return existing }
+        let made = RingReduceScatter<T>(communicator: communicator)
+        reducer = made
+        return made
+    }
+
+    /// Steps shared by every call: validate locally, agree on the outcome and the options
+    /// (`code`, compared across ranks), learn every rank's count (`counts`, `offsets`), and
+    /// gather the labels when the negatives need them (`labelsGlobal`, N of them). Returns
+    /// N and the largest local count.
+    func agree(_ loss: ContrastiveLoss, _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, code: Int64,
+               meter: inout CallMeter) throws -> (B: Int, maxb: Int) {
+        let comm = communicator, p = comm.size
+        let needC = loss.needsCandidates
+        let needLabels = needC && loss.negatives == .oppositeLabel
+        var localError: Error?
+        do {
+            try loss.validate()
+            try loss.checkShapes(a, pos, needC ? c : a, labels: labels, candidatesGlobal: false)
+        } catch { localError = error }
+        infoLocal[0] = Int64(a.rows)
+        infoLocal[1] = Int64(a.cols)
+        infoLocal[2] = localError == nil ? 0 : 1
+        infoLocal[3] = code
+        var t0 = comm.wtime()
+        try comm.allgather(infoLocal, into: &infoAll)
+        meter.commSeconds += comm.wtime() - t0
+        meter.bytes += 4 * 8 * (p - 1)
+        if let localError { throw localError }
+        for r in 0..<p where infoAll[4 * r + 2] != 0 {
+            throw InfoMaxError.remoteRankFailed("rank \(r) rejected its inputs (see its message)")
+        }
+        for r in 0..<p where infoAll[4 * r + 3] != infoLocal[3] {
+            throw InfoMaxError.invalidOption("rank \(r) evaluates with other loss options or another candidate exchange than rank \(comm.rank); all ranks must agree")
+        }
+        let k = a.cols
+        counts.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        var B = 0, maxb = 0
+        for r in 0..<p {
+            let n = Int(infoAll[4 * r])
+            if n > 0 && Int(infoAll[4 * r + 1]) != k {
+                throw InfoMaxError.shapeMismatch("rank \(r) has embeddings of width \(infoAll[4 * r + 1]), this rank \(k); all ranks must agree")
+            }
+            counts.append(n)
+            offsets.append(B)
+            B += n
+            maxb = Swift.max(maxb, n)
+        }
+        if needLabels, let labels {
+            // Padded to maxb per rank and gathered with MPI_Allgather, then compacted: Open MPI's
+            // Allgatherv builds (allocates) an indexed datatype on every call.
+            resizeZeroed(&labelsLocal, maxb)
+            for i in 0..<labels.count { labelsLocal[i] = Int64(labels[i]) }
+            t0 = comm.wtime()
+            try comm.allgather(labelsLocal, into: &labelsPadded)
+            meter.commSeconds += comm.wtime() - t0
+            meter.bytes += (p - 1) * maxb * 8
+            resizeZeroed(&labelsGlobal, B)
+            for r in 0..<p {
+                for i in 0..<counts[r] { labelsGlobal[offsets[r] + i] = labelsPadded[r * maxb + i] }
+            }
+        }
+        return (B, maxb)
+    }
+
+    /// The sum of every rank's `share`, in rank order (the same sum on every rank): the shares
+    /// are all-gathered (Open MPI's Allreduce allocates a temporary on every call, its
+    /// Allgather of one value per rank does not).
+    func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
+        let p = communicator.size
+        lossLocal[0] = share
+        try communicator.allgather(lossLocal, into: &lossParts)
+        var value = 0.0
+        for r in 0..<p { value += lossParts[r] }
+        bytes += (p - 1) * 8
+        return value
+    }
+
+    /// A meter started now.
+    func meter() -> CallMeter { CallMeter(start: communicator.wtime()) }
+
+    /// Where one call's time and bytes go (``lastStats`` at its end).
+    struct CallMeter {
+        let start: Double
+        var commSeconds = 0.0
+        var bytes = 0
+        /// Ring plans: the computation while transfers were in flight.
+        var overlappedSeconds = 0.0
+        func stats(at end: Double) -> ContrastiveCallStats {
+            ContrastiveCallStats(computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds,
+                                 bytesSent: bytes,
+                                 overlappedSeconds: overlappedSeconds)
+        }
+    }
+
+    /// Everything that decides the message pattern of a call, as one number all ranks compare
+    /// (`fused`: both directions of a symmetric call in one plan).
+    static func optionsCode(_ loss: ContrastiveLoss, _ exchange: CandidateExchange, fused: Bool = false) -> Int64 {
+        var code: Int64
+        switch loss.objective {
+        case .infoNCE: code = 0
+        case .positiveOnly: code = 1
+        case .spectral: code = 2
+        }
+        switch loss.negatives {
+        case .allOthers: break
+        case .oppositeLabel: code += 4
+        }
+        if loss.stopGradient { code += 8 }
+        switch exchange {
+        case .allgather: break
+        case .ring: code += 16
+        }
+        return code + (fused ? 32 : 0)
+    }
+}

@@ -1,0 +1,57 @@
+// InfoMax/Plans/AllgatherPlan.swift — one direction L(A, Pos, C) with the all-gather exchange:
+// every rank gathers the N candidates, computes its row block of logits in blocks of at most
+// `blockElements` (RowBlockKernel.swift), and the candidate gradients are reduce-scattered to
+// their owners. Also the plan of positive-only losses, which exchange no candidates.
+import Linalg
+import MPI
+
+final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
+    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
+    let loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int
+
+    /// `exchange`: the one the caller asked for (all ranks compare it; positive-only losses
+    /// run this plan under either).
+    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss,
+         exchange: CandidateExchange,
+         blockElements: Int) {
+        self.skeleton = skeleton; self.ws = ws
+        self.loss = loss; self.exchange = exchange; self.blockElements = blockElements
+    }
+
+    func evaluate(anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
+                  labels: [Int]?, into result: inout ContrastiveResult<Scalar>) throws {
+        let loss = self.loss, skeleton = self.skeleton, ws = self.ws
+        try evaluateDirection(loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
+                              into: &result, rowsBringDC: false) { f, result, meter in
+            let comm = skeleton.communicator
+            if loss.needsCandidates {
+                try skeleton.candidateLayout.set(counts: skeleton.counts, scale: f.k)
+                let t0 = comm.wtime()
+                try comm.allgatherv(f.ch.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+                meter.commSeconds += comm.wtime() - t0
+                meter.bytes += (f.B - f.b) * f.k * MemoryLayout<Scalar>.stride
+                if f.wantDC { resizeZeroed(&ws.dCGlobal, f.B * f.k) }
+            } else {
+                ws.gathered.removeAll(keepingCapacity: true)
+            }
+            return ws.gathered.withUnsafeBufferPointer { pc in
+                ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
+                    contrastiveRowBlock(loss, aHat: f.ah, pHat: f.ph, cHat: pc,
+                                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
+                                        offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
+                                        logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
+                }
+            }
+        }
+    }
+
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        let unfused = s.unfusedFlops(ring: false)
+        return (unfused, unfused)
+    }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        guard s.loss.needsCandidates else { return [] }
+        return s.gatheredBuffers + [s.logitsBlock(width: s.B)]
+    }
+}

@@ -1,0 +1,80 @@
+// InfoMax/Plans/DirectionCall.swift — the start and end every one-direction plan shares: agree
+// with the other ranks, normalise (cosine), count the spectral pairs; then sum the loss shares,
+// bring dC to its owners (all-gather: reduce-scatter) or zero it, back through the
+// normalisation, and book the call's stats. The plan supplies the rows in between.
+import Linalg
+import MPI
+
+/// What a one-direction plan's rows work on (after ``DirectionPlan/evaluateDirection``'s start).
+struct DirectionInputs<T: BLASScalar> {
+    let B: Int, maxb: Int, b: Int, k: Int, offset: Int, pairs: Int
+    let needLabels: Bool, wantDC: Bool
+    /// This rank's (normalised) anchors, positives and candidates.
+    let ah: Matrix<T>, ph: Matrix<T>, ch: Matrix<T>
+}
+
+extension DirectionPlan {
+    /// One direction: the shared start, `rows` (this rank's share of the loss, with dA and dPos
+    /// written; dC too when `rowsBringDC`; all-gather plans leave the summed candidate gradient
+    /// in `ws.dCGlobal` for the reduce-scatter), the shared end.
+    func evaluateDirection(_ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
+                           positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
+                           into result: inout ContrastiveResult<Scalar>, rowsBringDC: Bool,
+                           rows: (DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>,
+                                  inout LossSkeleton<Scalar>.CallMeter) throws -> Double) throws {
+        let comm = skeleton.communicator
+        var meter = skeleton.meter()
+        let cosine = loss.similarity == .cosine
+        let needC = loss.needsCandidates
+        let needLabels = needC && loss.negatives == .oppositeLabel
+        let (B, maxb) = try skeleton.agree(loss, a, pos, c, labels: labels,
+                                           code: LossSkeleton<Scalar>.optionsCode(loss, exchange),
+                                           meter: &meter)
+        let b = a.rows, k = a.cols
+        if cosine {
+            normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms)
+            normalizeRows(pos, into: &ws.pHat, norms: &ws.pNorms)
+            if needC { normalizeRows(c, into: &ws.cHat, norms: &ws.cNorms) }
+        }
+        let pairs = loss.objective == .spectral
+            ? negativePairCount(loss.negatives, labels: needLabels ? skeleton.labelsGlobal : nil, count: B,
+                                scratch: &ws.pairScratch) : 0
+        let wantDC = needC && !loss.stopGradient
+        let inputs = DirectionInputs(B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs,
+                                     needLabels: needLabels,
+                                     wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos,
+                                     ch: cosine ? ws.cHat : c)
+
+        // This rank's rows of the loss and the gradients.
+        let localLoss = try rows(inputs, &result, &meter)
+
+        // Sum the loss; the all-gather plans send the candidate gradients to their owners
+        // (the ring brought them home already).
+        let t0 = comm.wtime()
+        let value = try skeleton.sumLossShares(localLoss, bytes: &meter.bytes)
+        if needC {
+            result.dC.reshape(rows: b, cols: k)
+            if wantDC && !rowsBringDC {
+                try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout,
+                                                 into: &result.dC.storage)
+                meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
+            } else if !wantDC {
+                fillZero(&result.dC.storage)
+            }
+        } else {
+            result.dC.reshape(rows: c.rows, cols: c.cols)
+            fillZero(&result.dC.storage)
+        }
+        meter.commSeconds += comm.wtime() - t0
+
+        // Back through the normalisation, locally.
+        if cosine {
+            backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms)
+            if !loss.stopGradient { backpropNormalization(&result.dPos, normalized: ws.pHat, norms: ws.pNorms) }
+            if wantDC { backpropNormalization(&result.dC, normalized: ws.cHat, norms: ws.cNorms) }
+        }
+        if loss.stopGradient { fillZero(&result.dPos.storage) }
+        result.value = Scalar(value)
+        skeleton.lastStats = meter.stats(at: comm.wtime())
+    }
+}

@@ -1,0 +1,109 @@
+// InfoMax/Plans/FusedAllgatherPlan.swift — the symmetric InfoNCE with both directions from one
+// similarity matrix, all-gather exchange. With S = g·Ĥ Ĝᵀ (this rank holds rows R = its
+// anchors h, against all N gathered ĝ), direction 1's log-sum-exps are S's row ones (local)
+// and direction 2's the column ones: each rank folds its rows into online column (max,
+// sum-exp) statistics, the statistics are all-gathered (2N scalars per rank) and combined in
+// rank order. Then, per row block, W = (P + Q)/2N (P, Q: row and column softmax; with
+// stop-gradient each direction keeps its own part, W₁ = P/2N for dĤ and W₂ = Q/2N for dĜ),
+// dĤ_R = g·W₁ Ĝ and the partial dĜ = g·W₂ᵀ Ĥ_R, reduce-scattered to the owners. The
+// positive pairs (S's diagonal) are added row by row. Three b × N × k gemms per row block
+// when the logits are held between the passes (`holdElements`), four otherwise; six unfused.
+// Opposite-label negatives are masked here (every pair computed); GroupedAllgatherPlan skips them.
+import Linalg
+import MPI
+
+final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+    typealias T = Scalar
+    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
+    let loss: ContrastiveLoss, blockElements: Int, holdElements: Int
+    var exchange: CandidateExchange { .allgather }
+
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+         holdElements: Int) {
+        self.skeleton = skeleton; self.ws = ws
+        self.loss = loss; self.blockElements = blockElements; self.holdElements = holdElements
+    }
+
+    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<T>) throws {
+        var meter = skeleton.meter()
+        let needLabels = loss.negatives == .oppositeLabel
+        let stopGradient = loss.stopGradient
+        let f = try fusedAllgatherSetup(h, gm, labels: labels, labelKeys: needLabels, blockElements: blockElements,
+                                        holdElements: holdElements, into: &result, meter: &meter)
+        let B = f.B, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
+        let hold = f.hold, rowsPerBlock = f.rowsPerBlock
+        let lp = ws.positive.pointer, rowMax = ws.rowMax.pointer, rowSum = ws.rowSum.pointer, L = ws.logits.pointer
+        let colMax = ws.colMax.pointer, colSum = ws.colSum.pointer, colShift = ws.colShift.pointer
+        let blockMax = ws.blockMax.pointer, colLSE = ws.colLSE.pointer
+        let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
+        var rowShare = 0.0
+
+        if b > 0 && k > 0 {
+            hh.storage.withUnsafeBufferPointer { pa in
+            gh.storage.withUnsafeBufferPointer { pg in
+            ws.gathered.withUnsafeBufferPointer { pc in
+                let a = pa.baseAddress!
+                positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
+                for i in 0..<b { rowMax[i] = lp[i]; rowSum[i] = 1 }
+                for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
+                for i in 0..<b { colMax[offset + i] = lp[i]; colSum[offset + i] = 1 }
+                var i0 = 0
+                while i0 < b {
+                    let rr = Swift.min(rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
+                                      anchorOffset: offset,
+                                      chunkOffset: 0, labelKeys: keys, into: w)
+                    fusedStatistics(w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
+                                    colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
+                    i0 += rr
+                }
+            }}}
+        } else {
+            for j in 0..<B { colMax[j] = -.infinity; colSum[j] = 0 }
+        }
+        for i in 0..<b {
+            rowMax[i] += T.log(rowSum[i])  // from here on: the row log-sum-exps
+            rowShare += Double(rowMax[i]) - 2 * Double(lp[i])
+        }
+        let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
+
+        if b > 0 && k > 0 {
+            let split = stopGradient ? ws.splitWeights.pointer : nil
+            hh.storage.withUnsafeBufferPointer { pa in
+            ws.gathered.withUnsafeBufferPointer { pc in
+            ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
+            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                let a = pa.baseAddress!, c = pc.baseAddress!
+                let factors = columnFactors(colLSE, count: B, into: colShift).map { ($0, UnsafePointer(colShift)) }
+                var i0 = 0
+                while i0 < b {
+                    let rr = Swift.min(rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    if !hold {
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: c, n: B, anchorOffset: offset,
+                                          chunkOffset: 0, labelKeys: keys, into: w)
+                    }
+                    fusedWeights(w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
+                                 scale: scale, split: split, factors: factors)
+                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
+                    T.gemm(.none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
+                           beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
+                    T.gemm(.transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B, b: a + i0 * k,
+                           ldb: k,
+                           beta: 1, c: pdg.baseAddress!, ldc: k)
+                    i0 += rr
+                }
+            }}}}
+        }
+
+        try finishFusedAllgather(f, into: &result, summedLoss: summedLoss, meter: &meter) { i in (i, rowMax[i], colLSE[offset + i]) }
+    }
+
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: 1)
+    }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] { fusedAllgatherWorkspace(s) }
+}

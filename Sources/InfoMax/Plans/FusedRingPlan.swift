@@ -1,0 +1,129 @@
+// InfoMax/Plans/FusedRingPlan.swift — the symmetric InfoNCE with both directions from one
+// similarity matrix, ring exchange. Sweep 1: the ĝ chunks travel; each rank folds S[R, J]
+// into its online row statistics and into chunk J's column statistics, which travel one hop
+// behind the chunk and arrive home complete (``TravellingPartial/statistics``); the owner adds
+// the positive pairs and turns them into J's column log-sum-exps. Sweep 2: each chunk travels
+// with its column log-sum-exps; S[R, J] is recomputed, turned into the weights of both
+// directions, dĤ_R += g·W₁ Ĝ_J, and the partial dĜ_J = g·W₂ᵀ Ĥ_R travels home behind the
+// chunk. Four b × maxb × k gemms per chunk for both directions (unfused: six with
+// stop-gradient, eight without); memory a few blocks of maxb × (k + 2), never N × k.
+import Linalg
+import MPI
+
+final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+    typealias T = Scalar
+    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
+    let loss: ContrastiveLoss, blockElements: Int
+    var exchange: CandidateExchange { .ring }
+
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
+        self.skeleton = skeleton; self.ws = ws
+        self.loss = loss; self.blockElements = blockElements
+    }
+
+    func evaluateSymmetric(_ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
+                           into result: inout SymmetricContrastiveResult<T>) throws {
+        var meter = skeleton.meter()
+        let needLabels = loss.negatives == .oppositeLabel
+        let stopGradient = loss.stopGradient
+        let f = try fusedInputs(h, gm, labels: labels, labelKeys: needLabels, meter: &meter)
+        let B = f.B, maxb = f.maxb, b = f.b, k = f.k, offset = f.offset, hh = f.hh, gh = f.gh, gs = f.gs, scale = f.scale
+        let counts = skeleton.counts, offsets = skeleton.offsets
+        result.dFirst.reshape(rows: b, cols: k)
+        result.dSecond.reshape(rows: b, cols: k)
+        fillZero(&result.dFirst.storage)
+        fillZero(&result.dSecond.storage)
+        var localLoss = 0.0
+        let ring = skeleton.ring()
+
+        if maxb > 0 && k > 0 {
+            let chunkElements = maxb * (k + 2)
+            try ring.configure(elements: chunkElements, gradient: true)
+            let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+            let w = ws.logits.atLeast(rowsPerBlock * maxb)
+            let split = stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
+            let pown = ws.ownPacked.zeroed(chunkElements)
+            let lp = ws.positive.zeroed(b), rMax = ws.rowMax.zeroed(b), rSum = ws.rowSum.zeroed(b)
+            let colShift = ws.colShift.zeroed(maxb), blockMax = ws.blockMax.zeroed(maxb), cLSE = ws.colLSE.zeroed(b)
+            let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
+            let own = UnsafeBufferPointer(start: pown, count: chunkElements)
+            let lseOffset = maxb * k
+
+            try hh.storage.withUnsafeBufferPointer { pa in
+            try gh.storage.withUnsafeBufferPointer { pg in
+            try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                // Empty local rows have no base address; nothing reads them then.
+                let a = pa.baseAddress ?? UnsafePointer(w), gl = pg.baseAddress ?? UnsafePointer(w)
+                let dh = pdh.baseAddress ?? w
+                if b > 0 { pown.update(from: gl, count: b * k) }
+                positiveLogits(g: gs, a: a, p: gl, b: b, k: k, into: lp)
+                for i in 0..<b { rMax[i] = lp[i]; rSum[i] = 1 }
+
+                // Sweep 1: row statistics here, column statistics travelling with their chunk.
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true,
+                               partials: .statistics) { chunk, n, chunkOffset, stats in
+                    guard n > 0, b > 0, let stats else { return }
+                    for j in 0..<n { stats[j] = -.infinity }
+                    var i0 = 0
+                    while i0 < b {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                                          chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        fusedStatistics(w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
+                                        colSum: stats + n, colShift: colShift, blockMax: blockMax)
+                        i0 += rr
+                        try ring.progress()
+                    }
+                }
+                // This rank's columns: every rank's statistics plus the positive pair.
+                let stats = ring.ownGradient
+                for i in 0..<b {
+                    var m = stats[i], sum = stats[b + i]
+                    combineStatistics(&m, &sum, lp[i], 1)
+                    cLSE[i] = m + T.log(sum)
+                    pown[lseOffset + i] = cLSE[i]
+                    let lse = rMax[i] + T.log(rSum[i])
+                    localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
+                    rMax[i] = lse  // from here on: the row log-sum-exps
+                }
+
+                // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
+                try ring.sweep(own: own, counts: counts, offsets: offsets, k: k, gradient: true,
+                               partials: .sum) { chunk, n, chunkOffset, dG in
+                    guard n > 0, b > 0, let dG else { return }
+                    let chunkLSE = chunk + lseOffset
+                    var i0 = 0
+                    while i0 < b {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                                          chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        fusedWeights(w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale,
+                                     split: split)
+                        T.gemm(.none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
+                               beta: 1, c: dh + i0 * k, ldc: k)
+                        T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n, b: a + i0 * k,
+                               ldb: k,
+                               beta: 1, c: dG, ldc: k)
+                        i0 += rr
+                        try ring.progress()
+                    }
+                }
+            }}}
+            if b > 0 {
+                let own = ring.ownGradient
+                result.dSecond.storage.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: own, count: b * k) }
+            }
+            addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
+        }
+        meter.commSeconds += ring.communicationSeconds
+        meter.bytes += ring.bytesSent
+        meter.overlappedSeconds = ring.overlappedSeconds
+        try finishFused(B, into: &result, loss: .local(localLoss), meter: meter)
+    }
+
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        fusedFlops(s, gemms: 4, ring: true, pairFraction: 1)
+    }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] { s.ringBuffers + [s.logitsBlock(width: s.maxb)] }
+}

@@ -1,0 +1,153 @@
+// InfoMax/Plans/MaskedPlan.swift — one direction where each anchor names its positive among the
+// candidates and its excluded candidates (MaskedContrastiveLoss), on the shared skeleton: the
+// candidates all-gathered, this rank's row block of logits in blocks, the candidate gradients
+// reduce-scattered to their owners. Equals the one-process `reference` to float rounding.
+import Linalg
+import MPI
+
+final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
+    typealias T = Scalar
+    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
+    let loss: ContrastiveLoss, blockElements: Int
+    /// Per candidate: the stamp of the last row that excluded it (its positive included).
+    private var marks: [Int] = [], stamp = 0
+
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
+        self.skeleton = skeleton; self.ws = ws
+        self.loss = loss; self.blockElements = blockElements
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func evaluate(anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
+                  into result: inout ContrastiveResult<T>) throws {
+        let comm = skeleton.communicator, k = a.cols, b = a.rows
+        guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1 else {
+            throw InfoMaxError.shapeMismatch("anchors \(b)×\(k), candidates \(c.rows)×\(c.cols), \(targets.positives.count) positives: one row and one positive per anchor")
+        }
+        var meter = skeleton.meter()
+        let code = LossSkeleton<T>.optionsCode(loss, .allgather) + 64
+        let (N, _) = try skeleton.agree(loss, a, a, c, labels: nil, code: code, meter: &meter)
+        guard targets.positives.allSatisfy({ (0..<N).contains($0) }), targets.excluded.allSatisfy({ (0..<N).contains($0) }) else {
+            throw InfoMaxError.shapeMismatch("a target outside the global batch of \(N) candidates")
+        }
+        let cosine = loss.similarity == .cosine
+        if cosine {
+            normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms); normalizeRows(c, into: &ws.cHat, norms: &ws.cNorms)
+        } else {
+            ws.aHat = a; ws.cHat = c
+        }
+        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: k)
+        try comm.allgatherv(ws.cHat.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        if marks.count != N { marks = [Int](repeating: 0, count: N) }
+        let g = T(loss.scale / loss.temperature), invB = 1 / T(N)
+        // Spectral: the number of negative pairs over the global batch.
+        var pairs: T = 1
+        if loss.objective == .spectral {
+            var local = 0
+            for r in 0..<b { local += N - 1 - excludedCount(r, targets) }
+            pairs = T(try comm.allreduce(Int64(local), op: .sum))
+        }
+        let needsC = !loss.stopGradient   // the positives are candidates too
+        result.dA.reshape(rows: b, cols: k)
+        resizeZeroed(&ws.dCGlobal, N * k)
+        var partial = 0.0
+        let chunk = max(1, min(b, blockElements / max(N, 1)))
+        let L = ws.logits.atLeast(chunk * N)
+        ws.aHat.storage.withUnsafeBufferPointer { pa in
+        ws.gathered.withUnsafeBufferPointer { pc in
+        ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
+        result.dA.storage.withUnsafeMutableBufferPointer { pd in
+            var r0 = 0
+            while r0 < b {
+                let m = min(chunk, b - r0)
+                T.gemm(.none, .transpose, m: m, n: N, k: k, alpha: g, a: pa.baseAddress! + r0 * k, lda: k,
+                       b: pc.baseAddress!, ldb: k, beta: 0, c: L, ldc: N)
+                for r in r0..<(r0 + m) {
+                    partial += rowGradient(r, row: L + (r - r0) * N, N: N, targets: targets, invB: invB, pairs: pairs)
+                }
+                // dÂ rows = g · dℓ Ĉ;  dĈ += g · dℓᵀ Â rows.
+                T.gemm(.none, .none, m: m, n: k, k: N, alpha: g, a: L, lda: N, b: pc.baseAddress!, ldb: k,
+                       beta: 0, c: pd.baseAddress! + r0 * k, ldc: k)
+                if needsC {
+                    T.gemm(.transpose, .none, m: N, n: k, k: m, alpha: g, a: L, lda: N, b: pa.baseAddress! + r0 * k,
+                           ldb: k,
+                           beta: 1, c: pdc.baseAddress!, ldc: k)
+                }
+                r0 += m
+            }
+        }}}}
+        if cosine { backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms) }
+        result.dC.reshape(rows: b, cols: k)
+        if needsC {
+            let counts = skeleton.counts
+            try ws.dCGlobal.withUnsafeBufferPointer { src in try result.dC.storage.withUnsafeMutableBufferPointer { dst in
+                try comm.reduceScatter(src, into: dst, counts: counts.map { $0 * k }, op: .sum)
+            }}
+            if cosine { backpropNormalization(&result.dC, normalized: ws.cHat, norms: ws.cNorms) }
+        } else {
+            fillZero(&result.dC.storage)
+        }
+        result.dPos.reshape(rows: 0, cols: 0)
+        // The loss: every rank's share, summed in rank order on every rank.
+        result.value = T(try skeleton.sumLossShares(partial, bytes: &meter.bytes))
+    }
+
+    private func excludedCount(_ r: Int, _ targets: AnchorTargets) -> Int {
+        stamp += 1
+        var n = 0
+        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] where j != targets.positives[r] && marks[j] != stamp {
+            marks[j] = stamp; n += 1
+        }
+        return n
+    }
+
+    /// Replaces the logits of local row r (at `l`) by ∂L/∂ℓ and returns its loss share.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private func rowGradient(_ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T,
+                             pairs: T) -> Double {
+        stamp += 1
+        let p = targets.positives[r]
+        marks[p] = stamp
+        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
+        let lp = l[p]
+        switch loss.objective {
+        case .positiveOnly:
+            for j in 0..<N { l[j] = 0 }
+            l[p] = -invB
+            return -Double(lp) * Double(invB)
+        case .spectral:
+            var s = 0.0
+            for j in 0..<N {
+                if marks[j] == stamp { l[j] = 0 } else { s += Double(l[j] * l[j]); l[j] = 2 * l[j] / pairs }
+            }
+            l[p] = -2 * invB
+            return -2 * Double(lp) * Double(invB) + s / Double(pairs)
+        case .infoNCE:
+            var mx = lp
+            for j in 0..<N where marks[j] != stamp { mx = Swift.max(mx, l[j]) }
+            var sum = T.exp(lp - mx)
+            for j in 0..<N where marks[j] != stamp { sum += T.exp(l[j] - mx) }
+            let lse = mx + T.log(sum)
+            for j in 0..<N { l[j] = marks[j] == stamp ? 0 : T.exp(l[j] - lse) * invB }
+            l[p] = (T.exp(lp - lse) - 1) * invB
+            return Double(lse - lp) * Double(invB)
+        }
+    }
+
+    /// Per call: the logits and dA gemms, and dC without stop-gradient (b × N × k each).
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        let flops = (2.0 + (s.loss.stopGradient ? 0 : 1)) * s.pairFlops
+        return (flops, flops)
+    }
+
+    /// The gathered candidates and their gradient, the results (two), a logits block and the marks.
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        let f = s.scalarBytes
+        return [LossBuffer("guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f],
+                           [8, s.b, s.k, f],
+                           [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
+                           [s.B, MemoryLayout<Int>.stride])]
+    }
+}

@@ -1,0 +1,203 @@
+// InfoMax/Plans/RingPlan.swift — one direction L(A, Pos, C) with the ring exchange: every
+// rank's candidate block travels around the ring (RingExchange.swift); InfoNCE sweeps twice
+// (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
+// spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
+// label, so every travelling chunk is, and a block of one label's rows is computed only
+// against the chunk's other-label columns.
+import Linalg
+import MPI
+
+final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
+    typealias T = Scalar
+    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
+    let loss: ContrastiveLoss, blockElements: Int
+    /// Whether the rows are grouped by label (opposite-label negatives only; otherwise every
+    /// pair is computed and masked).
+    let grouped: Bool
+
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
+         grouped: Bool) {
+        self.skeleton = skeleton; self.ws = ws
+        self.loss = loss; self.blockElements = blockElements
+        self.grouped = grouped && loss.needsCandidates && loss.negatives == .oppositeLabel
+    }
+
+    func evaluate(anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
+                  labels: [Int]?, into result: inout ContrastiveResult<T>) throws {
+        try evaluateDirection(loss, exchange: .ring, anchors: a, positives: pos, candidates: c, labels: labels,
+                              into: &result, rowsBringDC: true) { f, result, meter in
+            let ring = skeleton.ring()
+            let width = grouped ? sortRingRows(b: f.b, B: f.B, offset: f.offset) : f.maxb
+            let share = try rows(ring, f, width: width, result: &result)
+            meter.commSeconds += ring.communicationSeconds
+            meter.bytes += ring.bytesSent
+            meter.overlappedSeconds = ring.overlappedSeconds
+            return share
+        }
+    }
+
+    /// This rank's rows: writes dA, dPos (b × k) and, when `f.wantDC`, this rank's dC (b × k,
+    /// before the normalisation backward); returns this rank's share of the loss. Grouped
+    /// (``sortRingRows`` has run): the rows are taken in label order — this rank's chunk
+    /// travels sorted, the per-row statistics are kept by sorted position, each block of one
+    /// label's anchor rows is copied out and computed only against the chunk's other-label
+    /// columns (``forEachOppositeLabelRange``), its dA added back to its rows. No copy of the
+    /// inputs: a block of rows × k of scratch. `width`: the most columns one block computes at
+    /// once (maxb, or grouped the widest opposite-label range): the logits block is
+    /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
+    private func rows(_ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int,
+                      result: inout ContrastiveResult<T>) throws -> Double {
+        let b = f.b, k = f.k, B = f.B, maxb = f.maxb, offset = f.offset, pairs = f.pairs, wantDC = f.wantDC
+        let loss = self.loss, grouped = self.grouped, counts = skeleton.counts, offsets = skeleton.offsets
+        result.dA.reshape(rows: b, cols: k)
+        result.dPos.reshape(rows: b, cols: k)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
+        skeleton.lastPairFraction = 1
+        guard maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
+        try ring.configure(elements: maxb * k, gradient: wantDC)
+        // Grouped, a block's logits and its anchor rows and their dA (rows × (width + 2k)) stay
+        // within blockElements, and never take more rows than the masked form.
+        let maskedRows = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+        let rowsPerBlock = grouped ? Swift.max(1, Swift.min(maskedRows, blockElements / (Swift.max(width, 1) + 2 * k))) : maskedRows
+        let L = ws.logits.atLeast(rowsPerBlock * Swift.max(width, 1))
+        let lp = ws.positive.zeroed(b), mx = ws.rowMax.zeroed(b), sm = ws.rowSum.zeroed(b)
+        let scratch = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : L
+        let dRowsBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : L
+        let g = T(loss.scale / loss.temperature)
+        let invB = 1 / T(B)
+        let infoNCE = loss.objective == .infoNCE
+        let labelsGlobal = grouped ? ws.ringLabels : f.needLabels ? skeleton.labelsGlobal : []
+        let order = grouped ? ws.rowOrder : []
+        var total = 0.0
+        var computedPairs = 0
+
+        try f.ah.storage.withUnsafeBufferPointer { pa in
+        try f.ph.storage.withUnsafeBufferPointer { pp in
+        try f.ch.storage.withUnsafeBufferPointer { pc in
+        try labelsGlobal.withUnsafeBufferPointer { py in
+        try order.withUnsafeBufferPointer { po in
+        try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
+        try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
+            // Empty local rows have no base address; nothing reads them then.
+            let a = pa.baseAddress ?? UnsafePointer(L), pPos = pp.baseAddress ?? a
+            let dA = pdA.baseAddress ?? L
+            let labels: UnsafeBufferPointer<Int64>? = f.needLabels ? py : nil
+            // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
+            let po0 = grouped ? po.baseAddress : nil, yb = grouped ? py.baseAddress : nil
+            for q in 0..<b {
+                let i = po0?[q] ?? q
+                lp[q] = g * T.dot(n: k, x: a + i * k, y: pPos + i * k)
+            }
+
+            if infoNCE {
+                // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
+                for q in 0..<b { mx[q] = lp[q]; sm[q] = 1 }
+                try ring.sweep(own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                               k: k, gradient: false) { chunk, n, chunkOffset, _ in
+                    try forEachRingBlock(anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                                         columnLabels: yb.map { $0 + chunkOffset }, columns: n, rowsPerBlock: rowsPerBlock,
+                                         scratch: scratch) { q0, rr, anchors, c0, c1 in
+                        try chunkLogSumExp(loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                           anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: labels,
+                                           rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0,
+                                           between: { try ring.progress() })
+                    }
+                }
+                for q in 0..<b {
+                    let lse = mx[q] + T.log(sm[q])
+                    total += Double(lse - lp[q])
+                    mx[q] = lse
+                }
+            }
+            // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
+            try ring.sweep(own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                           k: k, gradient: wantDC) { chunk, n, chunkOffset, dC in
+                computedPairs += try forEachRingBlock(anchors: a, rows: b, k: k, order: po0,
+                                                      rowLabels: yb.map { $0 + offset },
+                                                      columnLabels: yb.map { $0 + chunkOffset }, columns: n,
+                                                      rowsPerBlock: rowsPerBlock, scratch: scratch) { q0, rr, anchors, c0, c1 in
+                    let dRows = grouped ? dRowsBlock : dA
+                    if grouped { dRows.update(repeating: 0, count: rr * k) }
+                    total += try chunkGradient(loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                               anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: labels,
+                                               rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
+                                               pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
+                                               between: { try ring.progress() })
+                    if let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
+                }
+            }
+            // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
+            for q in 0..<b {
+                let i = po0?[q] ?? q
+                let dl: T
+                if infoNCE {
+                    dl = (T.exp(lp[q] - mx[q]) - 1) * invB
+                } else {
+                    total -= 2 * Double(lp[q]) / Double(B)
+                    dl = -2 * invB
+                }
+                for t in 0..<k {
+                    pdA[i * k + t] += g * dl * pPos[i * k + t]
+                    pdP[i * k + t] = g * dl * a[i * k + t]
+                }
+            }
+        }}}}}}}
+        if wantDC, b > 0 {
+            // This rank's summed dC, its rows in chunk order (sorted when grouped).
+            result.dC.reshape(rows: b, cols: k)
+            let own = ring.ownGradient
+            result.dC.storage.withUnsafeMutableBufferPointer { d in
+                if grouped {
+                    for q in 0..<b { (d.baseAddress! + ws.rowOrder[q] * k).update(from: own + q * k, count: k) }
+                } else {
+                    d.baseAddress!.update(from: own, count: b * k)
+                }
+            }
+        }
+        if grouped && b * B > 0 { skeleton.lastPairFraction = Double(computedPairs) / Double(b * B) }
+        return infoNCE ? total / Double(B) : total
+    }
+
+    /// The ring's label order: `ws.rowOrder` (sorted position → this rank's row, by (label,
+    /// row)) and `ws.ringLabels`, the N labels with every rank's segment sorted — every rank
+    /// sorts its own rows the same way, so this is what each travelling chunk holds.
+    /// - Returns: the widest column range a block of this rank's rows computes against any
+    ///   chunk (the logits block needs rows × that, not rows × maxb).
+    private func sortRingRows(b: Int, B: Int, offset: Int) -> Int {
+        let labelsGlobal = skeleton.labelsGlobal, counts = skeleton.counts, offsets = skeleton.offsets
+        var minLabel = Int64.max
+        for i in 0..<b { minLabel = Swift.min(minLabel, labelsGlobal[offset + i]) }
+        ws.sortByLabel(count: b, label: { labelsGlobal[offset + $0] &- minLabel }, into: &ws.rowOrder)
+        resizeZeroed(&ws.ringLabels, B)
+        for j in 0..<B { ws.ringLabels[j] = labelsGlobal[j] }
+        ws.ringLabels.withUnsafeMutableBufferPointer { py in
+            for r in 0..<counts.count where counts[r] > 1 {
+                heapSort(UnsafeMutableBufferPointer(rebasing: py[offsets[r] ..< offsets[r] + counts[r]]))
+            }
+        }
+        var widest = 0
+        ws.ringLabels.withUnsafeBufferPointer { py in
+            guard let y = py.baseAddress else { return }
+            for r in 0..<counts.count {
+                forEachOppositeLabelRange(rowLabels: y + offset, rows: b, columnLabels: y + offsets[r],
+                                          columns: counts[r]) { _, _, c0, c1 in
+                    widest = Swift.max(widest, c1 - c0)
+                }
+            }
+        }
+        return widest
+    }
+
+    /// Executed: the unfused count, over the opposite-label pairs only when grouped.
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        let unfused = s.unfusedFlops(ring: true)
+        let grouped = s.loss.negatives == .oppositeLabel
+        return (unfused * (grouped ? s.pairFraction : 1), unfused)
+    }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        guard s.loss.needsCandidates else { return [] }
+        return s.ringBuffers + [s.logitsBlock(width: s.maxb)]
+    }
+}

@@ -1,0 +1,12 @@
+// Training/Problems/LossForm.swift — which contrastive loss a problem's step evaluates (both
+// directions, or one with the candidates from the first or the second embedding).
+
+/// Which contrastive loss a problem's step evaluates, and where its candidate gradient goes.
+enum LossForm {
+    /// ½ [L(A = h, Pos = g, C = g) + L(A = g, Pos = h, C = h)] (multi-modal, both directions).
+    case symmetric
+    /// L(A = h, Pos = g, C = g): the candidates are the second embedding.
+    case candidatesSecond
+    /// L(A = h, Pos = g, C = h): the candidates are the first embedding (Huang's single-modal).
+    case candidatesFirst
+}
