@@ -16,7 +16,7 @@ let realModule: Target.Dependency = .product(name: "RealModule", package: "swift
 /// dependency): INFOMAX_MPI=openmpi (the default; pkg-config `ompi-c`, handles are pointers) or
 /// INFOMAX_MPI=mpich (MPICH and the libraries built on it: Cray MPICH, Intel MPI, MVAPICH2;
 /// pkg-config `mpich`, integer handles). INFOMAX_MPI_PKGCONFIG names another pkg-config file of
-/// the same family (e.g. a site's `cray-mpich` or `impi`). Build each into its own scratch
+/// the same family (the one a site's MPI module provides). Build each into its own scratch
 /// folder (`make build MPI=mpich` uses .build-mpich). See docs/cluster.md.
 let mpiFamily = Context.environment["INFOMAX_MPI"] ?? "openmpi"
 guard mpiFamily == "openmpi" || mpiFamily == "mpich" else {
