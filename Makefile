@@ -1,7 +1,10 @@
 # InfoMaxMPI — the two set-up commands of the README, and their parts.
 #   make run    install what is missing, build (release), run the default job on 2 ranks
 #   make test   install what is missing, build, run every test (unit + multi-rank +
-#               allocation check of the release step + Slurm + several namespace hosts)
+#               allocation check of the release step + Slurm + several namespace hosts +
+#               the same checks and the default run under MPICH)
+#   MPI=mpich   builds against MPICH instead of Open MPI, into .build-mpich (make build, make
+#               test: its unit tests and the multi-rank checks under mpiexec.mpich)
 # Both work on a fresh Debian/Ubuntu machine with Swift 6 on PATH; they apt-get install the
 # MPI / BLAS packages when missing (with sudo when not root).
 
@@ -12,15 +15,39 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Open MPI refuses to run as root unless told; more ranks than cores need --oversubscribe.
 MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
 export OPENBLAS_NUM_THREADS ?= 1
-INFOMAX := .build/release/infomax
+# Which MPI: openmpi (default) or mpich (also Cray MPICH, Intel MPI, MVAPICH2; see
+# docs/cluster.md). Package.swift reads INFOMAX_MPI; each MPI has its own build folder.
+MPI ?= openmpi
+ifeq ($(MPI),mpich)
+export INFOMAX_MPI := mpich
+SCRATCH := .build-mpich
+SCRATCH_FLAG := --scratch-path $(SCRATCH)
+MPIRUN := mpiexec.mpich
+MPIRUN_FLAGS :=
+APT_PACKAGES := $(filter-out libopenmpi-dev openmpi-bin,$(APT_PACKAGES)) libmpich-dev mpich
+else ifeq ($(MPI),openmpi)
+SCRATCH := .build
+SCRATCH_FLAG :=
+MPIRUN := mpirun
+else
+$(error MPI=$(MPI): choose openmpi (the default) or mpich)
+endif
+INFOMAX := $(SCRATCH)/release/infomax
 
-.PHONY: run test deps lint build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests bench clean
+.PHONY: run test deps build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests bench clean
 
 run: deps build
-	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
-	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
+	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
+	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) train --output runs/default --force
 
-test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests
+ifeq ($(MPI),mpich)
+# Under MPICH: the unit tests (the multi-rank XCTests launch Open MPI's mpirun, so they are
+# skipped), then every multi-rank checks suite at 1-4 ranks under mpiexec.mpich.
+test: deps build-tests unit-tests
+	Tests/mpich/run.sh --checks-only
+else
+test: deps build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests
+endif
 
 deps:
 	@missing=""; \
@@ -47,14 +74,21 @@ lint:
 SWIFT_RELEASE_FLAGS ?= -Xswiftc -cross-module-optimization
 
 build:
-	swift build -c release --product infomax $(SWIFT_RELEASE_FLAGS)
+	swift build $(SCRATCH_FLAG) -c release --product infomax $(SWIFT_RELEASE_FLAGS)
 
 build-tests:
-	swift build --build-tests
+	swift build $(SCRATCH_FLAG) --build-tests
 
 # XCTest, then Swift Testing (the config parser's property tests); fails if either fails.
 unit-tests:
-	swift test --skip-build 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	swift test $(SCRATCH_FLAG) --skip-build $(if $(filter mpich,$(MPI)),--skip MultiRankTests) 2>&1 \
+	  | tee $(SCRATCH)/test-output.txt; exit $${PIPESTATUS[0]}
+
+# The package against MPICH (Tests/mpich/run.sh): installs libmpich-dev and mpich when missing,
+# builds into .build-mpich, runs the multi-rank checks suites at 1-4 ranks under mpiexec.mpich
+# and the default training run at 2 ranks, whose metrics must equal the Open MPI run's.
+mpich-tests: deps build
+	Tests/mpich/run.sh
 
 # The MPI library as a dependency: Tests/Consumer is a package that depends on this one by path
 # and runs an all-reduce through its `MPI` product at 2 ranks (its own scratch folder,
@@ -100,8 +134,8 @@ reliability-check: deps build
 
 # The benchmark of the README's Performance section (see infomax bench --help).
 bench: deps build
-	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench
-	mpirun -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench network
+	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench
+	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) bench network
 
 clean:
 	rm -rf .build runs

@@ -12,6 +12,22 @@ import PackageDescription
 
 let realModule: Target.Dependency = .product(name: "RealModule", package: "swift-numerics")
 
+/// The MPI library the CMPI system library wraps, chosen when the package is built (also as a
+/// dependency): INFOMAX_MPI=openmpi (the default; pkg-config `ompi-c`, handles are pointers) or
+/// INFOMAX_MPI=mpich (MPICH and the libraries built on it: Cray MPICH, Intel MPI, MVAPICH2;
+/// pkg-config `mpich`, integer handles). INFOMAX_MPI_PKGCONFIG names another pkg-config file of
+/// the same family (the one a site's MPI module provides). Build each into its own scratch
+/// folder (`make build MPI=mpich` uses .build-mpich). See docs/cluster.md.
+let mpiFamily = Context.environment["INFOMAX_MPI"] ?? "openmpi"
+guard mpiFamily == "openmpi" || mpiFamily == "mpich" else {
+    fatalError("INFOMAX_MPI=\(mpiFamily): choose openmpi (the default) or mpich (also Cray MPICH, Intel MPI, ...)")
+}
+let mpich = mpiFamily == "mpich"
+let mpiPkgConfig = Context.environment["INFOMAX_MPI_PKGCONFIG"] ?? (mpich ? "mpich" : "ompi-c")
+/// MPICH's handles (MPI_Comm, MPI_Request, ...) are ints, Open MPI's pointers (optionals in
+/// Swift): MPI_INTEGER_HANDLES tells the MPI target which (Sources/MPI/Handles.swift).
+let mpiSettings: [SwiftSetting] = mpich ? [.define("MPI_INTEGER_HANDLES")] : []
+
 let package = Package(
     name: "InfoMaxMPI",
     platforms: [.macOS(.v13)],
@@ -36,15 +52,14 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CMPI", pkgConfig: "ompi-c",
-            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .systemLibrary(
-            name: "CBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        // One header (Sources/CMPI/shim.h) for both MPIs; MPICH's module map sits in mpich/.
+        .systemLibrary(name: "CMPI", path: mpich ? "Sources/CMPI/mpich" : nil, pkgConfig: mpiPkgConfig,
+                       providers: [.apt(mpich ? ["libmpich-dev", "mpich"] : ["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
-        .target(name: "MPI", dependencies: ["CMPI"]),
+        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: mpiSettings),
         .target(name: "Linalg", dependencies: ["CBLAS", realModule]),
         // The synthetic data's Gaussian fill in C vector types (AVX2 and SSE2 clones, same bits:
         // contraction is off by a pragma in the source, not a flag).

@@ -1,5 +1,6 @@
 // MPI/Collectives.swift — typed collectives over Swift arrays: allreduce (in-place and
-// out-of-place), allgather(v), reduce-scatter (block and v), bcast, gather(v).
+// out-of-place), allgather(v), reduce-scatter (block and v), bcast, gather(v). Counts beyond
+// MPI's `int` go through LargeCounts.swift.
 import CMPI
 
 extension Communicator {
@@ -7,14 +8,16 @@ extension Communicator {
 
     /// Element-wise reduction of `values` over all ranks; every rank gets the result.
     public func allreduce<T: MPIScalar>(_ values: [T], op: ReductionOp) throws -> [T] {
-        let n = try mpiCount(values.count, "allreduce")
+        let n = values.count
         // Uninitialised, not `values`: a copy of the input would be a wasted copy-on-write memcpy.
         var result = [T](unsafeUninitializedCapacity: values.count) { _, c in c = values.count }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(
-                    MPI_Allreduce(src.baseAddress, dst.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
-                    "MPI_Allreduce")
+                guard LargeCounts.fits(n) else {
+                    return try largeAllreduce(src.baseAddress, dst.baseAddress!, count: n, op: op)
+                }
+                try check(MPI_Allreduce(src.baseAddress, dst.baseAddress, Int32(n), T.mpiKind.datatype, op.handle,
+                                        handle), "MPI_Allreduce")
             }
         }
         return result
@@ -27,10 +30,10 @@ extension Communicator {
 
     /// In-place all-reduce over a buffer (the fused gradient buffer of a training step).
     public func allreduce<T: MPIScalar>(inPlace values: UnsafeMutableBufferPointer<T>, op: ReductionOp) throws {
-        let n = try mpiCount(values.count, "allreduce")
-        try check(
-            MPI_Allreduce(cmpi_in_place(), values.baseAddress, n, T.mpiKind.datatype, op.handle, handle),
-            "MPI_Allreduce")
+        let n = values.count
+        guard LargeCounts.fits(n) else { return try largeAllreduce(nil, values.baseAddress!, count: n, op: op) }
+        try check(MPI_Allreduce(cmpi_in_place(), values.baseAddress, Int32(n), T.mpiKind.datatype, op.handle, handle),
+                  "MPI_Allreduce")
     }
 
     /// All-reduce of one value.
@@ -83,8 +86,11 @@ extension Communicator {
             )
         }
         let block = values.count / size
-        let n = try mpiCount(block, "reduceScatter")
         guard block > 0 else { return [] }
+        guard LargeCounts.fits(values.count) else {
+            return try reduceScatter(values, counts: [Int](repeating: block, count: size), op: op)
+        }
+        let n = Int32(block)
         var result = [T](repeating: values[0], count: block)
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
@@ -104,7 +110,8 @@ extension Communicator {
             throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count)
         }
         // Validate this rank's count before allocating: a negative count must throw, not trap.
-        let mine = Int(try mpiCount(counts[rank], "reduceScatter"))
+        let mine = counts[rank]
+        guard mine >= 0 else { throw MPIError.invalidArgument("reduceScatter: negative count \(mine).") }
         var result = [T](unsafeUninitializedCapacity: mine) { _, n in n = mine }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
@@ -115,23 +122,19 @@ extension Communicator {
     }
 
     /// Buffer form of ``reduceScatter(_:counts:op:)``: `output.count` must equal `counts[rank]`.
-    public func reduceScatter<T: MPIScalar>(
-        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
-        counts: [Int], op: ReductionOp
-    ) throws {
-        guard counts.count == size else {
-            throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count)
+    public func reduceScatter<T: MPIScalar>(_ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
+                                            counts: [Int], op: ReductionOp) throws {
+        guard counts.count == size else { throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count) }
+        let (c64, d64, total) = try largeCountsAndDisplacements(counts, "reduceScatter")
+        guard input.count == total else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count) }
+        guard output.count == counts[rank] else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count) }
+        guard LargeCounts.fits(total) else {
+            return try largeReduceScatter(input.baseAddress!, into: output.baseAddress, counts: c64, displacements: d64,
+                                          op: op)
         }
-        let (c32, _, total) = try countsAndDisplacements(counts, "reduceScatter")
-        guard input.count == total else {
-            throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count)
-        }
-        guard output.count == counts[rank] else {
-            throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count)
-        }
-        try check(
-            MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
-            "MPI_Reduce_scatter")
+        let c32 = c64.map { Int32($0) }
+        try check(MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
+                  "MPI_Reduce_scatter")
     }
 
     // MARK: broadcast
@@ -139,9 +142,10 @@ extension Communicator {
     /// Broadcasts `values` from `root` in place; every rank must pass an array of the same count.
     public func bcast<T: MPIScalar>(_ values: inout [T], root: Int = 0) throws {
         try checkRoot(root, "bcast")
-        let n = try mpiCount(values.count, "bcast")
+        let n = values.count
         try values.withUnsafeMutableBufferPointer { buf in
-            try check(MPI_Bcast(buf.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Bcast")
+            guard LargeCounts.fits(n) else { return try largeBcast(buf.baseAddress!, count: n, root: root) }
+            try check(MPI_Bcast(buf.baseAddress, Int32(n), T.mpiKind.datatype, Int32(root), handle), "MPI_Bcast")
         }
     }
 
@@ -172,15 +176,19 @@ extension Communicator {
     /// - Returns: the concatenation on the root, `nil` elsewhere.
     public func gather<T: MPIScalar>(_ values: [T], root: Int = 0) throws -> [T]? {
         try checkRoot(root, "gather")
-        let n = try mpiCount(values.count, "gather")
-        let total = rank == root ? values.count * size : 0
+        let count = values.count
+        let total = rank == root ? count * size : 0
         var result = [T](unsafeUninitializedCapacity: total) { _, c in c = total }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(
-                    MPI_Gather(
-                        src.baseAddress, n, T.mpiKind.datatype,
-                        dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
+                guard LargeCounts.fits(count * size) else {
+                    let counts = [Int64](repeating: Int64(count), count: size)
+                    return try largeGatherv(src.baseAddress, count: count, into: dst.baseAddress, counts: counts,
+                                            displacements: (0..<size).map { Int64($0 * count) }, root: root)
+                }
+                let n = Int32(count)
+                try check(MPI_Gather(src.baseAddress, n, T.mpiKind.datatype,
+                                     dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
             }
         }
         return rank == root ? result : nil
@@ -190,29 +198,25 @@ extension Communicator {
     /// - Returns: on the root, the concatenation and each rank's count; `nil` elsewhere.
     public func gatherv<T: MPIScalar>(_ values: [T], root: Int = 0) throws -> (values: [T], counts: [Int])? {
         try checkRoot(root, "gatherv")
-        let counts = try gather([Int64(values.count)], root: root)?.map(Int.init)
-        let n = try mpiCount(values.count, "gatherv")
-        if let counts {
-            let (c32, d32, total) = try countsAndDisplacements(counts, "gatherv")
-            var result = [T](unsafeUninitializedCapacity: total) { _, c in c = total }
-            try values.withUnsafeBufferPointer { src in
-                try result.withUnsafeMutableBufferPointer { dst in
-                    try check(
-                        MPI_Gatherv(
-                            src.baseAddress, n, T.mpiKind.datatype,
-                            dst.baseAddress, c32, d32, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
+        // Every rank learns every count (not only the root): all then agree whether the call
+        // fits MPI's `int` or takes the large-count path.
+        let counts = try allgather(Int64(values.count)).map(Int.init)
+        let (c64, d64, total) = try largeCountsAndDisplacements(counts, "gatherv")
+        let isRoot = rank == root
+        var result = [T](unsafeUninitializedCapacity: isRoot ? total : 0) { _, c in c = isRoot ? total : 0 }
+        try values.withUnsafeBufferPointer { src in
+            try result.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(total) else {
+                    return try largeGatherv(src.baseAddress, count: values.count, into: dst.baseAddress, counts: c64,
+                                            displacements: d64, root: root)
                 }
+                let c32 = c64.map { Int32($0) }, d32 = d64.map { Int32($0) }
+                let into = isRoot ? dst.baseAddress : nil
+                try check(MPI_Gatherv(src.baseAddress, Int32(values.count), T.mpiKind.datatype, into, c32, d32,
+                                      T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
             }
-            return (result, counts)
-        } else {
-            try values.withUnsafeBufferPointer { src in
-                try check(
-                    MPI_Gatherv(
-                        src.baseAddress, n, T.mpiKind.datatype,
-                        nil, nil, nil, T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
-            }
-            return nil
         }
+        return isRoot ? (result, counts) : nil
     }
 
     // MARK: helpers
@@ -222,20 +226,5 @@ extension Communicator {
             throw MPIError.invalidArgument(
                 "\(function): root \(root) is not a rank of this communicator (size \(size)).")
         }
-    }
-
-    func countsAndDisplacements(_ counts: [Int], _ function: String) throws -> ([Int32], [Int32], Int) {
-        var c32 = [Int32]()
-        var d32 = [Int32]()
-        c32.reserveCapacity(counts.count)
-        d32.reserveCapacity(counts.count)
-        var offset = 0
-        for c in counts {
-            guard c >= 0 else { throw MPIError.invalidArgument("\(function): negative count \(c).") }
-            c32.append(try mpiCount(c, function))
-            d32.append(try mpiCount(offset, function))
-            offset += c
-        }
-        return (c32, d32, offset)
     }
 }

@@ -47,22 +47,20 @@ public struct Communicator: @unchecked Sendable {
     /// Splits the communicator: ranks with the same `color` form a new communicator, ordered
     /// by `key` (ties by old rank). A rank passing `color: nil` gets `nil` back.
     public func split(color: Int?, key: Int = 0) throws -> Communicator? {
-        var newComm: MPI_Comm? = cmpi_comm_null()
+        var newComm: CommunicatorSlot = cmpi_comm_null()
         let c = try color.map { try mpiCount($0, "split(color:)") } ?? cmpi_undefined()
         try check(MPI_Comm_split(handle, c, Int32(truncatingIfNeeded: key), &newComm), "MPI_Comm_split")
-        guard let comm = newComm, comm != cmpi_comm_null() else { return nil }
+        guard let comm = madeCommunicator(newComm) else { return nil }
         return try Communicator(derived: comm)
     }
 
     /// The ranks of this communicator that share memory with this one (the same node):
     /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), ordered by rank.
     public func splitSharedMemory() throws -> Communicator {
-        var newComm: MPI_Comm? = cmpi_comm_null()
-        try check(
-            MPI_Comm_split_type(
-                handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
-            "MPI_Comm_split_type")
-        guard let comm = newComm, comm != cmpi_comm_null() else {
+        var newComm: CommunicatorSlot = cmpi_comm_null()
+        try check(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
+                  "MPI_Comm_split_type")
+        guard let comm = madeCommunicator(newComm) else {
             throw MPIError.invalidArgument("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) returned no communicator")
         }
         return try Communicator(derived: comm)
@@ -71,9 +69,9 @@ public struct Communicator: @unchecked Sendable {
     /// A communicator of the same ranks in the same order with its own message space
     /// (MPI_Comm_dup): a library's messages on it never match the caller's. Collective.
     public func duplicate() throws -> Communicator {
-        var newComm: MPI_Comm? = cmpi_comm_null()
+        var newComm: CommunicatorSlot = cmpi_comm_null()
         try check(MPI_Comm_dup(handle, &newComm), "MPI_Comm_dup")
-        guard let comm = newComm, comm != cmpi_comm_null() else {
+        guard let comm = madeCommunicator(newComm) else {
             throw MPIError.invalidArgument("MPI_Comm_dup returned no communicator")
         }
         return try Communicator(derived: comm)
@@ -130,7 +128,7 @@ final class CommunicatorHandle {
 
     deinit {
         guard owned, MPIEnvironment.isInitialized, !MPIEnvironment.isFinalized else { return }
-        var h: MPI_Comm? = handle
+        var h: CommunicatorSlot = handle
         if MPI_Comm_free(&h) == cmpi_success() { Self.freed += 1 }
     }
 }

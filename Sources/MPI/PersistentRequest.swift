@@ -12,7 +12,7 @@ import CMPI
 /// and its communicator alive; when it is released it waits for a transfer still active and
 /// frees the MPI request.
 public final class PersistentRequest {
-    private var handle: MPI_Request?
+    private var handle: RequestSlot
     private let buffer: AnyObject
     /// The communicator's handle owner: a derived communicator outlives its requests.
     private let communicator: CommunicatorHandle
@@ -20,7 +20,7 @@ public final class PersistentRequest {
     /// Whether a started transfer has not completed yet.
     public private(set) var isActive = false
 
-    init(handle: MPI_Request?, buffer: AnyObject, communicator: CommunicatorHandle, function: StaticString) {
+    init(handle: RequestSlot, buffer: AnyObject, communicator: CommunicatorHandle, function: StaticString) {
         self.handle = handle
         self.buffer = buffer
         self.communicator = communicator
@@ -70,11 +70,9 @@ extension Communicator {
         -> PersistentRequest
     {
         try checkPeer(destination, "sendInit")
-        var req: MPI_Request? = cmpi_request_null()
-        try check(
-            MPI_Send_init(
-                buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
-                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
+        var req: RequestSlot = cmpi_request_null()
+        try check(MPI_Send_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
+                                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "sendInit")
     }
 
@@ -84,11 +82,9 @@ extension Communicator {
         -> PersistentRequest
     {
         try checkPeer(source, "recvInit")
-        var req: MPI_Request? = cmpi_request_null()
-        try check(
-            MPI_Recv_init(
-                buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
-                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
+        var req: RequestSlot = cmpi_request_null()
+        try check(MPI_Recv_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
+                                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "recvInit")
     }
 }

@@ -7,13 +7,13 @@ import CMPI
 /// until it completes; if it is dropped unfinished it waits in `deinit`, so memory is never
 /// freed under MPI.
 public final class Request {
-    private var handle: MPI_Request?
+    private var handle: RequestSlot
     private var retained: [AnyObject]
     private let function: String
     /// Whether the operation has completed (after a successful ``wait()`` or ``test()``).
     public private(set) var isComplete = false
 
-    init(handle: MPI_Request?, retaining objects: [AnyObject], function: String) {
+    init(handle: RequestSlot, retaining objects: [AnyObject], function: String) {
         self.handle = handle
         self.retained = objects
         self.function = function

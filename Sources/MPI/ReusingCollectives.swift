@@ -20,15 +20,19 @@ extension Communicator {
     /// ``allgather(_:)-([T])`` into `result`, which is resized to `values.count * size` elements
     /// (no allocation when it already has that count). Every rank must pass the same count.
     public func allgather<T: MPIScalar>(_ values: [T], into result: inout [T]) throws {
-        let n = try mpiCount(values.count, "allgather")
-        resizeForReuse(&result, values.count * size)
-        guard values.count > 0 else { return }
+        let count = values.count
+        resizeForReuse(&result, count * size)
+        guard count > 0 else { return }
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
-                try check(
-                    MPI_Allgather(
-                        src.baseAddress, n, T.mpiKind.datatype,
-                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
+                guard LargeCounts.fits(count * size) else {
+                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!,
+                                               counts: [Int64](repeating: Int64(count), count: size),
+                                               displacements: (0..<size).map { Int64($0 * count) })
+                }
+                let n = Int32(count)
+                try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
+                                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
             }
         }
     }
@@ -43,17 +47,19 @@ extension Communicator {
         guard layout.count(rank) == values.count else {
             throw MPIError.sizeMismatch(function: "allgatherv", expected: layout.count(rank), actual: values.count)
         }
-        let n = try mpiCount(values.count, "allgatherv")
+        let n = values.count
         resizeForReuse(&result, layout.total)
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(layout.total) else {
+                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!, counts: layout.counts64,
+                                               displacements: layout.displacements64)
+                }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try layout.displacements32.withUnsafeBufferPointer { d32 in
-                        try check(
-                            MPI_Allgatherv(
-                                src.baseAddress, n, T.mpiKind.datatype,
-                                dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
-                            "MPI_Allgatherv")
+                        try check(MPI_Allgatherv(src.baseAddress, Int32(n), T.mpiKind.datatype,
+                                                 dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
+                                  "MPI_Allgatherv")
                     }
                 }
             }
@@ -75,6 +81,10 @@ extension Communicator {
         resizeForReuse(&output, layout.count(rank))
         try input.withUnsafeBufferPointer { src in
             try output.withUnsafeMutableBufferPointer { dst in
+                guard LargeCounts.fits(layout.total) else {
+                    return try largeReduceScatter(src.baseAddress!, into: dst.baseAddress, counts: layout.counts64,
+                                                  displacements: layout.displacements64, op: op)
+                }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try check(
                         MPI_Reduce_scatter(

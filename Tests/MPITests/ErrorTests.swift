@@ -1,6 +1,7 @@
 // ErrorTests — misuse turns into typed MPIErrors: wrong counts are sizeMismatch, roots and
 // peers outside the communicator are invalidArgument, and an error MPI itself returns
 // carries MPI's own error string.
+import CMPI // the library's error classes (MPI_ERR_TAG, MPI_ERR_TRUNCATE), which differ between MPIs
 import MPI
 import XCTest
 
@@ -86,6 +87,8 @@ final class ErrorTests: XCTestCase {
             XCTAssertFalse(message.isEmpty)
             XCTAssertEqual(message, errorString(code))
             XCTAssertTrue(message.uppercased().contains("TAG"), "MPI's text for a bad tag: \(message)")
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)")
+            XCTAssertEqual((error as? MPIError)?.errorClass, cmpi_err_tag(), "MPI_ERR_TAG's class: \(error)")
             XCTAssertTrue("\(error)".contains(message), "description must carry MPI's text: \(error)")
             XCTAssertTrue("\(error)".contains("MPI_Send"))
         }
@@ -103,20 +106,20 @@ final class ErrorTests: XCTestCase {
 final class ReceiveCountTests: XCTestCase {
     func testShortMessageIsSizeMismatch() throws {
         let comm = try testWorld()
-        try comm.send([Float(1), 2], to: 0, tag: 41)
+        // Sent nonblocking: a blocking send to self may wait for its receive (MPICH's does).
+        let send = try comm.isend(MPIBuffer<Float>([1, 2]), to: 0, tag: 41)
         assertThrowsMPIError(try comm.recv(count: 3, from: 0, tag: 41, as: Float.self), "recv of 3 gets 2") {
             $0 == .sizeMismatch(function: "recv", expected: 3, actual: 2)
         }
-        assertThrowsMPIError(
-            try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1"
-        ) {
+        try send.wait()
+        assertThrowsMPIError(try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1") {
             $0 == .sizeMismatch(function: "sendrecv", expected: 4, actual: 1)
         }
     }
 
     func testLongMessageIsMPITruncateError() throws {
         let comm = try testWorld()
-        try comm.send([Int32(1), 2, 3, 4], to: 0, tag: 43)
+        let long = try comm.isend(MPIBuffer<Int32>([1, 2, 3, 4]), to: 0, tag: 43)
         XCTAssertThrowsError(try comm.recv(count: 3, from: 0, tag: 43, as: Int32.self)) { error in
             guard case .call(let function, let code, let message)? = error as? MPIError else {
                 return XCTFail("\(error)")
@@ -124,9 +127,12 @@ final class ReceiveCountTests: XCTestCase {
             XCTAssertEqual(function, "MPI_Recv")
             XCTAssertEqual(message, errorString(code))
             XCTAssertTrue(message.uppercased().contains("TRUNC"), message)
+            XCTAssertEqual((error as? MPIError)?.errorClass, cmpi_err_truncate(), "MPI_ERR_TRUNCATE's class: \(error)")
         }
+        _ = try? long.wait() // completed by the truncated receive; its status may carry the error
         // The channel is clean afterwards: the next message arrives whole.
-        try comm.send([Int32(9)], to: 0, tag: 43)
+        let next = try comm.isend(MPIBuffer<Int32>([9]), to: 0, tag: 43)
         XCTAssertEqual(try comm.recv(count: 1, from: 0, tag: 43, as: Int32.self), [9])
+        try next.wait()
     }
 }

@@ -1,8 +1,7 @@
 // MPIChecks — the MPI wrapper's collectives and point-to-point at several ranks (owned by the
 // MPI layer's tests). Every rank contributes values that depend on its rank, so a result in
 // the wrong order, at the wrong offset or from the wrong root fails a check.
-import MPI
-
+@testable import MPI // LargeCounts' limit, lowered to run the large-count paths on small buffers
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -47,6 +46,7 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
         try checkRingAllreduce(c)
         try checkPersistentRingAllreduce(c)
         try checkAgreement(c)
+        try checkLargeCountPaths(c)
     } catch {
         // One rank throwing while the others wait in a collective would hang the job.
         comm.abort(code: 1, message: "mpi checks threw on rank \(comm.rank): \(error)")
@@ -389,6 +389,35 @@ private func checkLargeAllreduce(_ c: Checks) throws {
     c.expect(
         maxed.enumerated().allSatisfy { $0.element == Float(size * ($0.offset % 1000) + offset + size - 1) },
         "out-of-place max after the large allreduce")
+}
+
+/// The collectives with counts beyond the `int` limit (lowered to 5 elements here): through
+/// the library's MPI-4 `_c` calls where it has them, and chunked (also with them turned off),
+/// every result equals the ordinary calls' (the same checks as above, rerun).
+private func checkLargeCountPaths(_ c: Checks) throws {
+    let saved = (LargeCounts.maximumCount, LargeCounts.useLibraryCalls)
+    defer { (LargeCounts.maximumCount, LargeCounts.useLibraryCalls) = saved }
+    LargeCounts.maximumCount = 5
+    for library in LargeCounts.libraryHasThem ? [true, false] : [false] {
+        LargeCounts.useLibraryCalls = library
+        for t in [Float.self, Int64.self, UInt8.self] as [any MPICheckScalar.Type] {
+            try checkAllreduce(t, c); try checkGathers(t, c); try checkReduceScatter(t, c); try checkBroadcast(t, c)
+        }
+        try checkBroadcastString(c)
+        // The reusing forms, with a layout whose total exceeds the limit.
+        let comm = c.comm, counts = (0..<comm.size).map { 2 * $0 + 3 }
+        let layout = try VectorLayout(counts: counts)
+        var gathered: [Int32] = []
+        let mineToGather = (0..<counts[comm.rank]).map { Int32(comm.rank * 100 + $0) }
+        try comm.allgatherv(mineToGather, into: &gathered, layout: layout)
+        let want = (0..<comm.size).flatMap { r in (0..<counts[r]).map { Int32(r * 100 + $0) } }
+        c.expect(gathered == want, "allgatherv(into:layout:) large path (library \(library)): \(gathered) != \(want)")
+        var mine: [Double] = []
+        try comm.reduceScatter((0..<layout.total).map { Double($0 + comm.rank) }, into: &mine, layout: layout, op: .sum)
+        let at = layout.displacement(comm.rank), offset = comm.size * (comm.size - 1) / 2
+        let wantMine = (0..<counts[comm.rank]).map { Double(comm.size * (at + $0) + offset) }
+        c.expect(mine == wantMine, "reduceScatter(into:layout:) large path (library \(library)): \(mine)")
+    }
 }
 
 private func checkAgreement(_ c: Checks) throws {
