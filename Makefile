@@ -34,7 +34,7 @@ $(error MPI=$(MPI): choose openmpi (the default) or mpich)
 endif
 INFOMAX := $(SCRATCH)/release/infomax
 
-.PHONY: run test deps build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests bench clean
+.PHONY: run test deps lint build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests bench clean
 
 run: deps build
 	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
@@ -43,10 +43,10 @@ run: deps build
 ifeq ($(MPI),mpich)
 # Under MPICH: the unit tests (the multi-rank XCTests launch Open MPI's mpirun, so they are
 # skipped), then every multi-rank checks suite at 1-4 ranks under mpiexec.mpich.
-test: deps build-tests unit-tests
+test: deps lint build-tests unit-tests
 	Tests/mpich/run.sh --checks-only
 else
-test: deps build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests
+test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests
 endif
 
 deps:

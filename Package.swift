@@ -53,10 +53,12 @@ let package = Package(
     ],
     targets: [
         // One header (Sources/CMPI/shim.h) for both MPIs; MPICH's module map sits in mpich/.
-        .systemLibrary(name: "CMPI", path: mpich ? "Sources/CMPI/mpich" : nil, pkgConfig: mpiPkgConfig,
-                       providers: [.apt(mpich ? ["libmpich-dev", "mpich"] : ["libopenmpi-dev", "openmpi-bin"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CMPI", path: mpich ? "Sources/CMPI/mpich" : nil, pkgConfig: mpiPkgConfig,
+            providers: [.apt(mpich ? ["libmpich-dev", "mpich"] : ["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // Counts heap allocations (malloc interposition) for `infomax bench`; linked only there.
         .target(name: "CAllocCount"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: mpiSettings),

@@ -16,8 +16,10 @@ extension Communicator {
                 guard LargeCounts.fits(n) else {
                     return try largeAllreduce(src.baseAddress, dst.baseAddress!, count: n, op: op)
                 }
-                try check(MPI_Allreduce(src.baseAddress, dst.baseAddress, Int32(n), T.mpiKind.datatype, op.handle,
-                                        handle), "MPI_Allreduce")
+                try check(
+                    MPI_Allreduce(
+                        src.baseAddress, dst.baseAddress, Int32(n), T.mpiKind.datatype, op.handle,
+                        handle), "MPI_Allreduce")
             }
         }
         return result
@@ -32,8 +34,9 @@ extension Communicator {
     public func allreduce<T: MPIScalar>(inPlace values: UnsafeMutableBufferPointer<T>, op: ReductionOp) throws {
         let n = values.count
         guard LargeCounts.fits(n) else { return try largeAllreduce(nil, values.baseAddress!, count: n, op: op) }
-        try check(MPI_Allreduce(cmpi_in_place(), values.baseAddress, Int32(n), T.mpiKind.datatype, op.handle, handle),
-                  "MPI_Allreduce")
+        try check(
+            MPI_Allreduce(cmpi_in_place(), values.baseAddress, Int32(n), T.mpiKind.datatype, op.handle, handle),
+            "MPI_Allreduce")
     }
 
     /// All-reduce of one value.
@@ -122,19 +125,29 @@ extension Communicator {
     }
 
     /// Buffer form of ``reduceScatter(_:counts:op:)``: `output.count` must equal `counts[rank]`.
-    public func reduceScatter<T: MPIScalar>(_ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
-                                            counts: [Int], op: ReductionOp) throws {
-        guard counts.count == size else { throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count) }
+    public func reduceScatter<T: MPIScalar>(
+        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>,
+        counts: [Int], op: ReductionOp
+    ) throws {
+        guard counts.count == size else {
+            throw MPIError.sizeMismatch(function: "reduceScatter(counts:)", expected: size, actual: counts.count)
+        }
         let (c64, d64, total) = try largeCountsAndDisplacements(counts, "reduceScatter")
-        guard input.count == total else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count) }
-        guard output.count == counts[rank] else { throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count) }
+        guard input.count == total else {
+            throw MPIError.sizeMismatch(function: "reduceScatter", expected: total, actual: input.count)
+        }
+        guard output.count == counts[rank] else {
+            throw MPIError.sizeMismatch(function: "reduceScatter", expected: counts[rank], actual: output.count)
+        }
         guard LargeCounts.fits(total) else {
-            return try largeReduceScatter(input.baseAddress!, into: output.baseAddress, counts: c64, displacements: d64,
-                                          op: op)
+            return try largeReduceScatter(
+                input.baseAddress!, into: output.baseAddress, counts: c64, displacements: d64,
+                op: op)
         }
         let c32 = c64.map { Int32($0) }
-        try check(MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
-                  "MPI_Reduce_scatter")
+        try check(
+            MPI_Reduce_scatter(input.baseAddress, output.baseAddress, c32, T.mpiKind.datatype, op.handle, handle),
+            "MPI_Reduce_scatter")
     }
 
     // MARK: broadcast
@@ -183,12 +196,15 @@ extension Communicator {
             try result.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(count * size) else {
                     let counts = [Int64](repeating: Int64(count), count: size)
-                    return try largeGatherv(src.baseAddress, count: count, into: dst.baseAddress, counts: counts,
-                                            displacements: (0..<size).map { Int64($0 * count) }, root: root)
+                    return try largeGatherv(
+                        src.baseAddress, count: count, into: dst.baseAddress, counts: counts,
+                        displacements: (0..<size).map { Int64($0 * count) }, root: root)
                 }
                 let n = Int32(count)
-                try check(MPI_Gather(src.baseAddress, n, T.mpiKind.datatype,
-                                     dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
+                try check(
+                    MPI_Gather(
+                        src.baseAddress, n, T.mpiKind.datatype,
+                        dst.baseAddress, n, T.mpiKind.datatype, Int32(root), handle), "MPI_Gather")
             }
         }
         return rank == root ? result : nil
@@ -207,13 +223,17 @@ extension Communicator {
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(total) else {
-                    return try largeGatherv(src.baseAddress, count: values.count, into: dst.baseAddress, counts: c64,
-                                            displacements: d64, root: root)
+                    return try largeGatherv(
+                        src.baseAddress, count: values.count, into: dst.baseAddress, counts: c64,
+                        displacements: d64, root: root)
                 }
-                let c32 = c64.map { Int32($0) }, d32 = d64.map { Int32($0) }
+                let c32 = c64.map { Int32($0) }
+                let d32 = d64.map { Int32($0) }
                 let into = isRoot ? dst.baseAddress : nil
-                try check(MPI_Gatherv(src.baseAddress, Int32(values.count), T.mpiKind.datatype, into, c32, d32,
-                                      T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
+                try check(
+                    MPI_Gatherv(
+                        src.baseAddress, Int32(values.count), T.mpiKind.datatype, into, c32, d32,
+                        T.mpiKind.datatype, Int32(root), handle), "MPI_Gatherv")
             }
         }
         return isRoot ? (result, counts) : nil

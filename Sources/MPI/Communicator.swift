@@ -58,8 +58,10 @@ public struct Communicator: @unchecked Sendable {
     /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED), ordered by rank.
     public func splitSharedMemory() throws -> Communicator {
         var newComm: CommunicatorSlot = cmpi_comm_null()
-        try check(MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
-                  "MPI_Comm_split_type")
+        try check(
+            MPI_Comm_split_type(
+                handle, cmpi_comm_type_shared(), Int32(truncatingIfNeeded: rank), cmpi_info_null(), &newComm),
+            "MPI_Comm_split_type")
         guard let comm = madeCommunicator(newComm) else {
             throw MPIError.invalidArgument("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) returned no communicator")
         }

@@ -15,7 +15,7 @@ public enum MPIError: Error, CustomStringConvertible, Equatable {
     /// ...), the same under every MPI, where `code` may be a library-specific detailed code
     /// (MPICH's are). Nil for the wrapper's own errors.
     public var errorClass: Int32? {
-        guard case let .call(_, code, _) = self else { return nil }
+        guard case .call(_, let code, _) = self else { return nil }
         var errorClass: Int32 = 0
         return MPI_Error_class(code, &errorClass) == cmpi_success() ? errorClass : nil
     }

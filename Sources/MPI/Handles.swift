@@ -5,15 +5,15 @@
 import CMPI
 
 #if MPI_INTEGER_HANDLES
-/// Where an MPI call writes a new communicator.
-typealias CommunicatorSlot = MPI_Comm
-/// Where an MPI call writes, and later completes, a request.
-typealias RequestSlot = MPI_Request
+    /// Where an MPI call writes a new communicator.
+    typealias CommunicatorSlot = MPI_Comm
+    /// Where an MPI call writes, and later completes, a request.
+    typealias RequestSlot = MPI_Request
 #else
-/// Where an MPI call writes a new communicator.
-typealias CommunicatorSlot = MPI_Comm?
-/// Where an MPI call writes, and later completes, a request.
-typealias RequestSlot = MPI_Request?
+    /// Where an MPI call writes a new communicator.
+    typealias CommunicatorSlot = MPI_Comm?
+    /// Where an MPI call writes, and later completes, a request.
+    typealias RequestSlot = MPI_Request?
 #endif
 
 /// The communicator an MPI call wrote into `slot`; nil for MPI_COMM_NULL.

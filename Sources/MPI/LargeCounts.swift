@@ -36,8 +36,10 @@ enum LargeCounts {
 
 extension Communicator {
     /// All-reduce of `count` elements too many for one `int` call; `source` nil means in place.
-    func largeAllreduce<T: MPIScalar>(_ source: UnsafePointer<T>?, _ target: UnsafeMutablePointer<T>, count: Int,
-                                      op: ReductionOp) throws {
+    func largeAllreduce<T: MPIScalar>(
+        _ source: UnsafePointer<T>?, _ target: UnsafeMutablePointer<T>, count: Int,
+        op: ReductionOp
+    ) throws {
         let type = T.mpiKind.datatype
         if LargeCounts.viaLibrary {
             let src = source.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(cmpi_in_place())
@@ -46,8 +48,9 @@ extension Communicator {
         }
         for at in LargeCounts.pieces(count) {
             let src = source.map { UnsafeRawPointer($0 + at) } ?? UnsafeRawPointer(cmpi_in_place())
-            try check(MPI_Allreduce(src, target + at, LargeCounts.piece(at: at, of: count), type, op.handle, handle),
-                      "MPI_Allreduce")
+            try check(
+                MPI_Allreduce(src, target + at, LargeCounts.piece(at: at, of: count), type, op.handle, handle),
+                "MPI_Allreduce")
         }
     }
 
@@ -59,21 +62,25 @@ extension Communicator {
             return
         }
         for at in LargeCounts.pieces(count) {
-            try check(MPI_Bcast(buffer + at, LargeCounts.piece(at: at, of: count), type, Int32(root), handle),
-                      "MPI_Bcast")
+            try check(
+                MPI_Bcast(buffer + at, LargeCounts.piece(at: at, of: count), type, Int32(root), handle),
+                "MPI_Bcast")
         }
     }
 
     /// All-gather(v) when a count or displacement is too large for `int`: rank r's `counts[r]`
     /// elements land at `displacements[r]` of `target` on every rank. Chunked, each rank's block
     /// is broadcast from its owner in turn.
-    func largeAllgatherv<T: MPIScalar>(_ source: UnsafePointer<T>?, into target: UnsafeMutablePointer<T>,
-                                       counts: [Int64], displacements: [Int64]) throws {
+    func largeAllgatherv<T: MPIScalar>(
+        _ source: UnsafePointer<T>?, into target: UnsafeMutablePointer<T>,
+        counts: [Int64], displacements: [Int64]
+    ) throws {
         let type = T.mpiKind.datatype
         let mine = Int(counts[rank])
         if LargeCounts.viaLibrary {
-            try check(cmpi_allgatherv_c(source, Int64(mine), target, counts, displacements, type, handle),
-                      "MPI_Allgatherv_c")
+            try check(
+                cmpi_allgatherv_c(source, Int64(mine), target, counts, displacements, type, handle),
+                "MPI_Allgatherv_c")
             return
         }
         if let source, mine > 0 { (target + Int(displacements[rank])).update(from: source, count: mine) }
@@ -85,19 +92,23 @@ extension Communicator {
     /// Reduce-scatter when a count or displacement is too large for `int`: rank r receives in
     /// `target` the reduction of the `counts[r]` elements at `displacements[r]` of `source`.
     /// Chunked, each block is reduced onto its owner in turn (MPI_Reduce).
-    func largeReduceScatter<T: MPIScalar>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>?,
-                                          counts: [Int64], displacements: [Int64], op: ReductionOp) throws {
+    func largeReduceScatter<T: MPIScalar>(
+        _ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>?,
+        counts: [Int64], displacements: [Int64], op: ReductionOp
+    ) throws {
         let type = T.mpiKind.datatype
         if LargeCounts.viaLibrary {
             try check(cmpi_reduce_scatter_c(source, target, counts, type, op.handle, handle), "MPI_Reduce_scatter_c")
             return
         }
         for r in 0..<size {
-            let n = Int(counts[r]), block = source + Int(displacements[r])
+            let n = Int(counts[r])
+            let block = source + Int(displacements[r])
             for at in LargeCounts.pieces(n) {
                 let into = r == rank ? target.map { $0 + at } : nil
-                try check(MPI_Reduce(block + at, into, LargeCounts.piece(at: at, of: n), type, op.handle, Int32(r), handle),
-                          "MPI_Reduce")
+                try check(
+                    MPI_Reduce(block + at, into, LargeCounts.piece(at: at, of: n), type, op.handle, Int32(r), handle),
+                    "MPI_Reduce")
             }
         }
     }
@@ -105,33 +116,40 @@ extension Communicator {
     /// Gather(v) onto `root` when a count or displacement is too large for `int`; `target`,
     /// `counts` and `displacements` matter on the root only. Chunked, every other rank sends
     /// its block to the root in pieces.
-    func largeGatherv<T: MPIScalar>(_ source: UnsafePointer<T>?, count: Int, into target: UnsafeMutablePointer<T>?,
-                                    counts: [Int64], displacements: [Int64], root: Int) throws {
+    func largeGatherv<T: MPIScalar>(
+        _ source: UnsafePointer<T>?, count: Int, into target: UnsafeMutablePointer<T>?,
+        counts: [Int64], displacements: [Int64], root: Int
+    ) throws {
         let type = T.mpiKind.datatype
         if LargeCounts.viaLibrary {
-            try check(cmpi_gatherv_c(source, Int64(count), target, counts, displacements, type, Int32(root), handle),
-                      "MPI_Gatherv_c")
+            try check(
+                cmpi_gatherv_c(source, Int64(count), target, counts, displacements, type, Int32(root), handle),
+                "MPI_Gatherv_c")
             return
         }
-        let tag: Int32 = 0x4c47 // a tag of its own: pieces never match the caller's messages
+        let tag: Int32 = 0x4c47  // a tag of its own: pieces never match the caller's messages
         if rank != root {
             guard let source else { return }
             for at in LargeCounts.pieces(count) {
-                try check(MPI_Send(source + at, LargeCounts.piece(at: at, of: count), type, Int32(root), tag, handle),
-                          "MPI_Send")
+                try check(
+                    MPI_Send(source + at, LargeCounts.piece(at: at, of: count), type, Int32(root), tag, handle),
+                    "MPI_Send")
             }
             return
         }
         guard let target else { return }
         for r in 0..<size {
-            let n = Int(counts[r]), block = target + Int(displacements[r])
+            let n = Int(counts[r])
+            let block = target + Int(displacements[r])
             if r == rank {
                 if let source, n > 0 { block.update(from: source, count: n) }
                 continue
             }
             for at in LargeCounts.pieces(n) {
-                try check(MPI_Recv(block + at, LargeCounts.piece(at: at, of: n), type, Int32(r), tag, handle,
-                                   cmpi_status_ignore()), "MPI_Recv")
+                try check(
+                    MPI_Recv(
+                        block + at, LargeCounts.piece(at: at, of: n), type, Int32(r), tag, handle,
+                        cmpi_status_ignore()), "MPI_Recv")
             }
         }
     }
@@ -139,12 +157,15 @@ extension Communicator {
     /// Each rank's count and displacement as MPI's large-count types, and the total; throws for
     /// a negative count.
     func largeCountsAndDisplacements(_ counts: [Int], _ function: String) throws -> ([Int64], [Int64], Int) {
-        var c64 = [Int64](), d64 = [Int64]()
-        c64.reserveCapacity(counts.count); d64.reserveCapacity(counts.count)
+        var c64 = [Int64]()
+        var d64 = [Int64]()
+        c64.reserveCapacity(counts.count)
+        d64.reserveCapacity(counts.count)
         var offset = 0
         for c in counts {
             guard c >= 0 else { throw MPIError.invalidArgument("\(function): negative count \(c).") }
-            c64.append(Int64(c)); d64.append(Int64(offset))
+            c64.append(Int64(c))
+            d64.append(Int64(offset))
             offset += c
         }
         return (c64, d64, offset)

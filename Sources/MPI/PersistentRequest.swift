@@ -71,8 +71,10 @@ extension Communicator {
     {
         try checkPeer(destination, "sendInit")
         var req: RequestSlot = cmpi_request_null()
-        try check(MPI_Send_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
-                                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
+        try check(
+            MPI_Send_init(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "sendInit"), T.mpiKind.datatype,
+                Int32(destination), Int32(tag), handle, &req), "MPI_Send_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "sendInit")
     }
 
@@ -83,8 +85,10 @@ extension Communicator {
     {
         try checkPeer(source, "recvInit")
         var req: RequestSlot = cmpi_request_null()
-        try check(MPI_Recv_init(buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
-                                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
+        try check(
+            MPI_Recv_init(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "recvInit"), T.mpiKind.datatype,
+                Int32(source), Int32(tag), handle, &req), "MPI_Recv_init")
         return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "recvInit")
     }
 }

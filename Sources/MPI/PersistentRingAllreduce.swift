@@ -50,17 +50,31 @@ public final class PersistentRingAllreduce<T: MPIScalar & AdditiveArithmetic> {
         let ring = RingSchedule(ranks: p, rank: r, count: n)
         scratch = MPIBuffer(repeating: .zero, count: p > 1 ? ring.largestChunk : 0)
         guard p > 1, n > 0 else { return }
-        let nextRank = (r + 1) % p, previousRank = (r + p - 1) % p
-        let base = buffer.storage.baseAddress!, tmp = scratch.storage.baseAddress!
-        func persistent(send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
-                        of owner: MPIBuffer<T>) throws -> (PersistentRequest, PersistentRequest) {
-            var send: RequestSlot = cmpi_request_null(), receive: RequestSlot = cmpi_request_null()
-            try check(MPI_Send_init(base + start, try mpiCount(count, "PersistentRingAllreduce"), T.mpiKind.datatype,
-                                    Int32(nextRank), Int32(tag), communicator.handle, &send), "MPI_Send_init")
-            try check(MPI_Recv_init(target, try mpiCount(receiveCount, "PersistentRingAllreduce"), T.mpiKind.datatype,
-                                    Int32(previousRank), Int32(tag), communicator.handle, &receive), "MPI_Recv_init")
-            return (PersistentRequest(handle: send, buffer: buffer, communicator: communicator.owner, function: "PersistentRingAllreduce"),
-                    PersistentRequest(handle: receive, buffer: owner, communicator: communicator.owner, function: "PersistentRingAllreduce"))
+        let nextRank = (r + 1) % p
+        let previousRank = (r + p - 1) % p
+        let base = buffer.storage.baseAddress!
+        let tmp = scratch.storage.baseAddress!
+        func persistent(
+            send start: Int, _ count: Int, receiveInto target: UnsafeMutablePointer<T>, _ receiveCount: Int,
+            of owner: MPIBuffer<T>
+        ) throws -> (PersistentRequest, PersistentRequest) {
+            var send: RequestSlot = cmpi_request_null()
+            var receive: RequestSlot = cmpi_request_null()
+            try check(
+                MPI_Send_init(
+                    base + start, try mpiCount(count, "PersistentRingAllreduce"), T.mpiKind.datatype,
+                    Int32(nextRank), Int32(tag), communicator.handle, &send), "MPI_Send_init")
+            try check(
+                MPI_Recv_init(
+                    target, try mpiCount(receiveCount, "PersistentRingAllreduce"), T.mpiKind.datatype,
+                    Int32(previousRank), Int32(tag), communicator.handle, &receive), "MPI_Recv_init")
+            return (
+                PersistentRequest(
+                    handle: send, buffer: buffer, communicator: communicator.owner, function: "PersistentRingAllreduce"),
+                PersistentRequest(
+                    handle: receive, buffer: owner, communicator: communicator.owner,
+                    function: "PersistentRingAllreduce")
+            )
         }
         // The ring's shifts (``RingSchedule``), chunk offsets taken within the range.
         let at = range.lowerBound

@@ -73,8 +73,10 @@ extension Communicator {
     public func isend<T: MPIScalar>(_ buffer: MPIBuffer<T>, to destination: Int, tag: Int = 0) throws -> Request {
         try checkPeer(destination, "isend")
         var req: RequestSlot = cmpi_request_null()
-        try check(MPI_Isend(buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
-                            Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
+        try check(
+            MPI_Isend(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "isend"), T.mpiKind.datatype,
+                Int32(destination), Int32(tag), handle, &req), "MPI_Isend")
         return Request(handle: req, retaining: [buffer, owner], function: "isend")
     }
 
@@ -82,16 +84,20 @@ extension Communicator {
     public func irecv<T: MPIScalar>(into buffer: MPIBuffer<T>, from source: Int, tag: Int = 0) throws -> Request {
         try checkPeer(source, "irecv")
         var req: RequestSlot = cmpi_request_null()
-        try check(MPI_Irecv(buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
-                            Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
+        try check(
+            MPI_Irecv(
+                buffer.storage.baseAddress, try mpiCount(buffer.count, "irecv"), T.mpiKind.datatype,
+                Int32(source), Int32(tag), handle, &req), "MPI_Irecv")
         return Request(handle: req, retaining: [buffer, owner], function: "irecv")
     }
 
     /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
     public func iallreduce<T: MPIScalar>(_ buffer: MPIBuffer<T>, op: ReductionOp) throws -> Request {
         var req: RequestSlot = cmpi_request_null()
-        try check(MPI_Iallreduce(cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
-                                 T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
+        try check(
+            MPI_Iallreduce(
+                cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
+                T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
         return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
     }
 

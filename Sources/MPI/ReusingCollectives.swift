@@ -26,13 +26,16 @@ extension Communicator {
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(count * size) else {
-                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!,
-                                               counts: [Int64](repeating: Int64(count), count: size),
-                                               displacements: (0..<size).map { Int64($0 * count) })
+                    return try largeAllgatherv(
+                        src.baseAddress, into: dst.baseAddress!,
+                        counts: [Int64](repeating: Int64(count), count: size),
+                        displacements: (0..<size).map { Int64($0 * count) })
                 }
                 let n = Int32(count)
-                try check(MPI_Allgather(src.baseAddress, n, T.mpiKind.datatype,
-                                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
+                try check(
+                    MPI_Allgather(
+                        src.baseAddress, n, T.mpiKind.datatype,
+                        dst.baseAddress, n, T.mpiKind.datatype, handle), "MPI_Allgather")
             }
         }
     }
@@ -52,14 +55,17 @@ extension Communicator {
         try values.withUnsafeBufferPointer { src in
             try result.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(layout.total) else {
-                    return try largeAllgatherv(src.baseAddress, into: dst.baseAddress!, counts: layout.counts64,
-                                               displacements: layout.displacements64)
+                    return try largeAllgatherv(
+                        src.baseAddress, into: dst.baseAddress!, counts: layout.counts64,
+                        displacements: layout.displacements64)
                 }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try layout.displacements32.withUnsafeBufferPointer { d32 in
-                        try check(MPI_Allgatherv(src.baseAddress, Int32(n), T.mpiKind.datatype,
-                                                 dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
-                                  "MPI_Allgatherv")
+                        try check(
+                            MPI_Allgatherv(
+                                src.baseAddress, Int32(n), T.mpiKind.datatype,
+                                dst.baseAddress, c32.baseAddress, d32.baseAddress, T.mpiKind.datatype, handle),
+                            "MPI_Allgatherv")
                     }
                 }
             }
@@ -82,8 +88,9 @@ extension Communicator {
         try input.withUnsafeBufferPointer { src in
             try output.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(layout.total) else {
-                    return try largeReduceScatter(src.baseAddress!, into: dst.baseAddress, counts: layout.counts64,
-                                                  displacements: layout.displacements64, op: op)
+                    return try largeReduceScatter(
+                        src.baseAddress!, into: dst.baseAddress, counts: layout.counts64,
+                        displacements: layout.displacements64, op: op)
                 }
                 try layout.counts32.withUnsafeBufferPointer { c32 in
                     try check(

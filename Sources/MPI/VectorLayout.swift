@@ -37,8 +37,10 @@ public struct VectorLayout: Sendable, Equatable {
     /// Rank r gets `counts[r] * scale` elements, the blocks laid out in rank order.
     /// Throws (leaving the layout empty) for a negative count or one that overflows.
     public mutating func set(counts: [Int], scale: Int = 1) throws {
-        counts64.removeAll(keepingCapacity: true); displacements64.removeAll(keepingCapacity: true)
-        counts32.removeAll(keepingCapacity: true); displacements32.removeAll(keepingCapacity: true)
+        counts64.removeAll(keepingCapacity: true)
+        displacements64.removeAll(keepingCapacity: true)
+        counts32.removeAll(keepingCapacity: true)
+        displacements32.removeAll(keepingCapacity: true)
         total = 0
         var offset = 0
         // Index loops, not `for c in counts`: unoptimised builds iterate an array through a
@@ -46,16 +48,19 @@ public struct VectorLayout: Sendable, Equatable {
         for r in 0..<counts.count {
             let (n, overflow) = counts[r].multipliedReportingOverflow(by: scale)
             guard n >= 0, !overflow, offset <= Int.max - n else {
-                counts64.removeAll(keepingCapacity: true); displacements64.removeAll(keepingCapacity: true)
+                counts64.removeAll(keepingCapacity: true)
+                displacements64.removeAll(keepingCapacity: true)
                 throw MPIError.invalidArgument("VectorLayout: count \(counts[r]) × \(scale) is negative or too large.")
             }
-            counts64.append(Int64(n)); displacements64.append(Int64(offset))
+            counts64.append(Int64(n))
+            displacements64.append(Int64(offset))
             offset += n
         }
         total = offset
         if total <= Int(Int32.max) {
             for r in 0..<counts64.count {
-                counts32.append(Int32(counts64[r])); displacements32.append(Int32(displacements64[r]))
+                counts32.append(Int32(counts64[r]))
+                displacements32.append(Int32(displacements64[r]))
             }
         }
     }

@@ -1,7 +1,7 @@
 // ErrorTests — misuse turns into typed MPIErrors: wrong counts are sizeMismatch, roots and
 // peers outside the communicator are invalidArgument, and an error MPI itself returns
 // carries MPI's own error string.
-import CMPI // the library's error classes (MPI_ERR_TAG, MPI_ERR_TRUNCATE), which differ between MPIs
+import CMPI  // the library's error classes (MPI_ERR_TAG, MPI_ERR_TRUNCATE), which differ between MPIs
 import MPI
 import XCTest
 
@@ -112,7 +112,9 @@ final class ReceiveCountTests: XCTestCase {
             $0 == .sizeMismatch(function: "recv", expected: 3, actual: 2)
         }
         try send.wait()
-        assertThrowsMPIError(try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1") {
+        assertThrowsMPIError(
+            try comm.sendrecv([Int64(5)], to: 0, receiveCount: 4, from: 0, tag: 42), "sendrecv of 4 gets 1"
+        ) {
             $0 == .sizeMismatch(function: "sendrecv", expected: 4, actual: 1)
         }
     }
@@ -129,7 +131,7 @@ final class ReceiveCountTests: XCTestCase {
             XCTAssertTrue(message.uppercased().contains("TRUNC"), message)
             XCTAssertEqual((error as? MPIError)?.errorClass, cmpi_err_truncate(), "MPI_ERR_TRUNCATE's class: \(error)")
         }
-        _ = try? long.wait() // completed by the truncated receive; its status may carry the error
+        _ = try? long.wait()  // completed by the truncated receive; its status may carry the error
         // The channel is clean afterwards: the next message arrives whole.
         let next = try comm.isend(MPIBuffer<Int32>([9]), to: 0, tag: 43)
         XCTAssertEqual(try comm.recv(count: 1, from: 0, tag: 43, as: Int32.self), [9])

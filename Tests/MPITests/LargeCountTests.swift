@@ -1,9 +1,10 @@
+import XCTest
+
 // LargeCountTests — counts and displacements beyond MPI's `int` at one rank: VectorLayout and
 // the collectives accept them (nothing that fits in memory is refused), and with the limit
 // lowered to a few elements the large-count paths (MPI-4 `_c` calls or chunks) give the same
 // results as the ordinary calls.
 @testable import MPI
-import XCTest
 
 final class LargeCountTests: XCTestCase {
     override func tearDown() {
@@ -48,9 +49,11 @@ final class LargeCountTests: XCTestCase {
         try comm.allgatherv(values, into: &layoutGathered, layout: try VectorLayout(counts: [values.count]))
         var scattered: [Double] = []
         try comm.reduceScatter(values, into: &scattered, layout: try VectorLayout(counts: [values.count]), op: .sum)
-        return [try comm.allreduce(values, op: .sum), inPlace, broadcast, try comm.allgather(values), gathered,
-                try comm.allgatherv(values).values, layoutGathered, try comm.reduceScatter(values, op: .sum),
-                try comm.reduceScatter(values, counts: [values.count], op: .sum), scattered,
-                try comm.gather(values) ?? [], try comm.gatherv(values)?.values ?? []]
+        return [
+            try comm.allreduce(values, op: .sum), inPlace, broadcast, try comm.allgather(values), gathered,
+            try comm.allgatherv(values).values, layoutGathered, try comm.reduceScatter(values, op: .sum),
+            try comm.reduceScatter(values, counts: [values.count], op: .sum), scattered,
+            try comm.gather(values) ?? [], try comm.gatherv(values)?.values ?? [],
+        ]
     }
 }

@@ -1,7 +1,8 @@
 // MPIChecks — the MPI wrapper's collectives and point-to-point at several ranks (owned by the
 // MPI layer's tests). Every rank contributes values that depend on its rank, so a result in
 // the wrong order, at the wrong offset or from the wrong root fails a check.
-@testable import MPI // LargeCounts' limit, lowered to run the large-count paths on small buffers
+@testable import MPI  // LargeCounts' limit, lowered to run the large-count paths on small buffers
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -401,11 +402,15 @@ private func checkLargeCountPaths(_ c: Checks) throws {
     for library in LargeCounts.libraryHasThem ? [true, false] : [false] {
         LargeCounts.useLibraryCalls = library
         for t in [Float.self, Int64.self, UInt8.self] as [any MPICheckScalar.Type] {
-            try checkAllreduce(t, c); try checkGathers(t, c); try checkReduceScatter(t, c); try checkBroadcast(t, c)
+            try checkAllreduce(t, c)
+            try checkGathers(t, c)
+            try checkReduceScatter(t, c)
+            try checkBroadcast(t, c)
         }
         try checkBroadcastString(c)
         // The reusing forms, with a layout whose total exceeds the limit.
-        let comm = c.comm, counts = (0..<comm.size).map { 2 * $0 + 3 }
+        let comm = c.comm
+        let counts = (0..<comm.size).map { 2 * $0 + 3 }
         let layout = try VectorLayout(counts: counts)
         var gathered: [Int32] = []
         let mineToGather = (0..<counts[comm.rank]).map { Int32(comm.rank * 100 + $0) }
@@ -414,7 +419,8 @@ private func checkLargeCountPaths(_ c: Checks) throws {
         c.expect(gathered == want, "allgatherv(into:layout:) large path (library \(library)): \(gathered) != \(want)")
         var mine: [Double] = []
         try comm.reduceScatter((0..<layout.total).map { Double($0 + comm.rank) }, into: &mine, layout: layout, op: .sum)
-        let at = layout.displacement(comm.rank), offset = comm.size * (comm.size - 1) / 2
+        let at = layout.displacement(comm.rank)
+        let offset = comm.size * (comm.size - 1) / 2
         let wantMine = (0..<counts[comm.rank]).map { Double(comm.size * (at + $0) + offset) }
         c.expect(mine == wantMine, "reduceScatter(into:layout:) large path (library \(library)): \(mine)")
     }
