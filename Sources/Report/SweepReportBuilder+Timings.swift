@@ -71,28 +71,7 @@ extension SweepReportBuilder {
             let seriesParams = groupParams.filter { $0 != x }
             let xValues = Array(Set(loaded.compactMap { $0.value(x)?.doubleValue })).sorted()
             let wide = (xValues.first ?? 0) > 0 && (xValues.last ?? 0) / (xValues.first ?? 1) >= 10
-            var series: [LineSeries] = []
-            for name in orderedLabels(seriesParams) {
-                var xs: [Double] = []
-                var ys: [Double] = []
-                var lo: [Double] = []
-                var hi: [Double] = []
-                for xv in xValues {
-                    let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
-                        .compactMap { $0.run?.summaryNumber(key) }
-                    guard let s = Spread(vals) else { continue }
-                    xs.append(xv)
-                    ys.append(s.mean)
-                    lo.append(s.low)
-                    hi.append(s.high)
-                }
-                if !xs.isEmpty {
-                    series.append(
-                        LineSeries(
-                            name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
-                            markers: true))
-                }
-            }
+            let series = spreadSeries(of: key, over: x, at: xValues, by: seriesParams, band: band)
             return [
                 .chart(
                     LineChart(

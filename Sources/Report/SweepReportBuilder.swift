@@ -38,6 +38,30 @@ struct SweepReportBuilder {
     }
 
     /// Labels in first-appearance order.
+    /// One line per label of `params`: the summary figure `key` against the values of
+    /// parameter `x`, the mean over the points at each value (with its min–max band when `band`).
+    func spreadSeries(of key: String, over x: String, at xValues: [Double], by params: [String], band: Bool)
+        -> [LineSeries]
+    {
+        orderedLabels(params).compactMap { name in
+            var xs: [Double] = []
+            var ys: [Double] = []
+            var lo: [Double] = []
+            var hi: [Double] = []
+            for xv in xValues {
+                let vals = loaded.filter { label($0, params) == name && $0.value(x)?.doubleValue == xv }
+                    .compactMap { $0.run?.summaryNumber(key) }
+                guard let s = Spread(vals) else { continue }
+                xs.append(xv)
+                ys.append(s.mean)
+                lo.append(s.low)
+                hi.append(s.high)
+            }
+            guard !xs.isEmpty else { return nil }
+            return LineSeries(name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil, markers: true)
+        }
+    }
+
     func orderedLabels(_ params: [String]) -> [String] {
         var seen: [String] = []
         for p in sweep.points where !seen.contains(label(p, params)) { seen.append(label(p, params)) }
@@ -127,28 +151,7 @@ struct SweepReportBuilder {
             let xScale: AxisScale = wide ? .log : .linear
             for key in keys {
                 let info = Metrics.info(key)
-                var series: [LineSeries] = []
-                for name in orderedLabels(seriesParams) {
-                    var xs: [Double] = []
-                    var ys: [Double] = []
-                    var lo: [Double] = []
-                    var hi: [Double] = []
-                    for xv in xValues {
-                        let vals = loaded.filter { label($0, seriesParams) == name && $0.value(x)?.doubleValue == xv }
-                            .compactMap { $0.run?.summaryNumber(key) }
-                        guard let s = Spread(vals) else { continue }
-                        xs.append(xv)
-                        ys.append(s.mean)
-                        lo.append(s.low)
-                        hi.append(s.high)
-                    }
-                    if !xs.isEmpty {
-                        series.append(
-                            LineSeries(
-                                name: name, x: xs, y: ys, low: band ? lo : nil, high: band ? hi : nil,
-                                markers: true))
-                    }
-                }
+                let series = spreadSeries(of: key, over: x, at: xValues, by: seriesParams, band: band)
                 let acc = Metrics.isAccuracy(key)
                 items.append(
                     .chart(
