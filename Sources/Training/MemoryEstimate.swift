@@ -286,19 +286,21 @@ struct SizeKeys {
     init(_ c: TrainConfig) {
         let d = TrainConfig()
         values = [
-            "train_samples": (c.trainSamples, d.trainSamples),
-            "diagnostics_samples": (c.diagnosticsSamples, d.diagnosticsSamples),
-            "batch_size": (c.batchSize, d.trainSamples),
-            "probe_train_samples": (c.probeTrainSamples, d.probeTrainSamples),
-            "test_samples": (c.testSamples, d.testSamples),
-            "encoder.width": (c.encoder.width, d.encoder.width),
-            "signal_noise.d": (c.signalNoise.d, d.signalNoise.d),
-            "latent_linear.latent_dim": (c.latentLinear.latentDim, d.latentLinear.latentDim),
-            "latent_linear.d1": (c.latentLinear.d1, d.latentLinear.d1),
-            "latent_linear.d2": (c.latentLinear.d2, d.latentLinear.d2),
-            "cooccurrence.classes": (c.cooccurrence.classes, d.cooccurrence.classes),
-            "cooccurrence.image_vocabulary": (c.cooccurrence.imageVocabulary, d.cooccurrence.imageVocabulary),
-            "cooccurrence.text_vocabulary": (c.cooccurrence.textVocabulary, d.cooccurrence.textVocabulary),
+            ConfigKey.trainSamples.path: (c.trainSamples, d.trainSamples),
+            ConfigKey.diagnosticsSamples.path: (c.diagnosticsSamples, d.diagnosticsSamples),
+            ConfigKey.batchSize.path: (c.batchSize, d.trainSamples),
+            ConfigKey.probeTrainSamples.path: (c.probeTrainSamples, d.probeTrainSamples),
+            ConfigKey.testSamples.path: (c.testSamples, d.testSamples),
+            ConfigKey.encoderWidth.path: (c.encoder.width, d.encoder.width),
+            ConfigKey.signalNoiseD.path: (c.signalNoise.d, d.signalNoise.d),
+            ConfigKey.latentLinearLatentDim.path: (c.latentLinear.latentDim, d.latentLinear.latentDim),
+            ConfigKey.latentLinearD1.path: (c.latentLinear.d1, d.latentLinear.d1),
+            ConfigKey.latentLinearD2.path: (c.latentLinear.d2, d.latentLinear.d2),
+            ConfigKey.cooccurrenceClasses.path: (c.cooccurrence.classes, d.cooccurrence.classes),
+            ConfigKey.cooccurrenceImageVocabulary.path: (
+                c.cooccurrence.imageVocabulary, d.cooccurrence.imageVocabulary
+            ),
+            ConfigKey.cooccurrenceTextVocabulary.path: (c.cooccurrence.textVocabulary, d.cooccurrence.textVocabulary),
         ]
     }
 }

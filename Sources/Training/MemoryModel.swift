@@ -57,22 +57,28 @@ struct MemoryModel {
             return Shapes(
                 input1: row, input2: row, k: k, kValue: k.value ?? Int.max, featureWidth: m,
                 parameters: ByteCount.product(m, d, multi ? 2 : 1),
-                inputKeys: ["signal_noise.d"], parameterKeys: ["encoder.width", "signal_noise.d"])
+                inputKeys: [ConfigKey.signalNoiseD.path],
+                parameterKeys: [ConfigKey.encoderWidth.path, ConfigKey.signalNoiseD.path])
         case .latentLinear:
             let l = c.latentLinear
             return Shapes(
                 input1: l.d1, input2: l.d2, k: ByteCount(m), kValue: m, featureWidth: m,
                 parameters: ByteCount.product(m, l.d1) + ByteCount.product(m, l.d2),
-                inputKeys: ["latent_linear.d1", "latent_linear.d2"],
-                parameterKeys: ["encoder.width", "latent_linear.d1", "latent_linear.d2"])
+                inputKeys: [ConfigKey.latentLinearD1.path, ConfigKey.latentLinearD2.path],
+                parameterKeys: [
+                    ConfigKey.encoderWidth.path, ConfigKey.latentLinearD1.path, ConfigKey.latentLinearD2.path,
+                ])
         case .cooccurrence:
             let o = c.cooccurrence
             return Shapes(
                 input1: o.imageVocabulary, input2: o.textVocabulary, k: ByteCount(m), kValue: m, featureWidth: m,
                 parameters: ByteCount.product(m, o.imageVocabulary)
                     + (multi ? ByteCount.product(m, o.textVocabulary) : .zero),
-                inputKeys: ["cooccurrence.image_vocabulary", "cooccurrence.text_vocabulary"],
-                parameterKeys: ["encoder.width", "cooccurrence.image_vocabulary", "cooccurrence.text_vocabulary"])
+                inputKeys: [ConfigKey.cooccurrenceImageVocabulary.path, ConfigKey.cooccurrenceTextVocabulary.path],
+                parameterKeys: [
+                    ConfigKey.encoderWidth.path, ConfigKey.cooccurrenceImageVocabulary.path,
+                    ConfigKey.cooccurrenceTextVocabulary.path,
+                ])
         }
     }
 
@@ -84,7 +90,7 @@ struct MemoryModel {
         let B = c.batchSize == 0 ? n : c.batchSize
         let b = share(B)
         let maxb = largestShare(B)
-        let batchKeys = c.batchSize == 0 ? ["train_samples"] : ["batch_size"]
+        let batchKeys = c.batchSize == 0 ? [ConfigKey.trainSamples.path] : [ConfigKey.batchSize.path]
         let m = c.encoder.width
         var parts: [Part] = []
 
@@ -130,7 +136,7 @@ struct MemoryModel {
         if c.model == .signalNoise {
             activations = activations + ByteCount.product(2, 2, SignalNoise.Modality.patches, b, m, f)
         }
-        parts.append(part("encoder activations and embeddings", batchKeys + ["encoder.width"], activations))
+        parts.append(part("encoder activations and embeddings", batchKeys + [ConfigKey.encoderWidth.path], activations))
 
         parts.append(contentsOf: lossParts(s: s, B: B, b: b, maxb: maxb, batchKeys: batchKeys))
 
@@ -190,7 +196,7 @@ struct MemoryModel {
     /// A loss plan's buffer as a component (its sum of products overflow-checked).
     func lossPart(_ buffer: LossBuffer, batchKeys: [String]) -> Part {
         part(
-            buffer.name, buffer.global ? batchKeys + ["encoder.width"] : batchKeys,
+            buffer.name, buffer.global ? batchKeys + [ConfigKey.encoderWidth.path] : batchKeys,
             buffer.terms.reduce(ByteCount.zero) { $0 + ByteCount.product(of: $1) })
     }
 
@@ -208,20 +214,24 @@ struct MemoryModel {
             return [
                 part(
                     "latent-linear mixing matrices (3 samplers)",
-                    ["latent_linear.d1", "latent_linear.d2", "latent_linear.latent_dim"],
+                    [
+                        ConfigKey.latentLinearD1.path, ConfigKey.latentLinearD2.path,
+                        ConfigKey.latentLinearLatentDim.path,
+                    ],
                     (ByteCount.product(l.d1, l.latentDim, f) + ByteCount.product(l.d2, l.latentDim, f)) * 3)
             ]
         case .cooccurrence:
             let o = c.cooccurrence
             let vi = o.imageVocabulary
             let vt = o.textVocabulary
-            let keys = ["cooccurrence.image_vocabulary", "cooccurrence.text_vocabulary"]
+            let keys = [ConfigKey.cooccurrenceImageVocabulary.path, ConfigKey.cooccurrenceTextVocabulary.path]
             var parts = [
                 part(
-                    "co-occurrence tables (conditionals, CDFs; 3 samplers)", keys + ["cooccurrence.classes"],
+                    "co-occurrence tables (conditionals, CDFs; 3 samplers)",
+                    keys + [ConfigKey.cooccurrenceClasses.path],
                     ByteCount.product(3, 2, o.classes, vi + vt, dbl)),
                 part(
-                    "co-occurrence reference subspace", keys + ["encoder.width"],
+                    "co-occurrence reference subspace", keys + [ConfigKey.encoderWidth.path],
                     ByteCount.product(vi, min(c.encoder.width, vi, vt), dbl) + ByteCount.product(vi, dbl)),
             ]
             // Set-up: the joint and normalised matrices and their SVD (copy, U, Vᵀ, LAPACK work).
@@ -234,7 +244,7 @@ struct MemoryModel {
             if !multi && o.positives == .resampled {
                 parts.append(
                     part(
-                        "resampled positives: every sample's tokens", ["train_samples"],
+                        "resampled positives: every sample's tokens", [ConfigKey.trainSamples.path],
                         ByteCount.product(3, c.trainSamples, int)))
             }
             if !multi && o.needsGuide {
@@ -244,7 +254,10 @@ struct MemoryModel {
                 let B = c.batchSize == 0 ? c.trainSamples : c.batchSize
                 let b = share(B)
                 let k = c.encoder.width
-                let batchKeys = [c.batchSize == 0 ? "train_samples" : "batch_size", "encoder.width"]
+                let batchKeys = [
+                    c.batchSize == 0 ? ConfigKey.trainSamples.path : ConfigKey.batchSize.path,
+                    ConfigKey.encoderWidth.path,
+                ]
                 let drops = GuideSelection.dropCount(o.negativesDrop, fraction: o.dropFraction, globalRows: B)
                 let loss = ProblemSupport.contrastiveLoss(c.loss, width: k, labelledByDefault: false)
                 let shape = LossShape(loss: loss, symmetric: false, b: b, B: B, maxb: b, k: k, P: P, scalarBytes: f)
@@ -252,7 +265,7 @@ struct MemoryModel {
                 parts.append(
                     part(
                         "guide: the global batch's tokens and guide rows, neighbours and drops",
-                        batchKeys + ["cooccurrence.negatives_drop"],
+                        batchKeys + [ConfigKey.cooccurrenceNegativesDrop.path],
                         ByteCount.product(3, B, int) + ByteCount.product(B, k, f) + ByteCount.product(b, drops + 2, int)
                     ))
             }
@@ -277,7 +290,7 @@ struct MemoryModel {
             return [
                 part(
                     "diagnostics: noise chunk (≤ 4096 rows of the subset) and projections",
-                    ["signal_noise.d", "encoder.width", "diagnostics_samples"],
+                    [ConfigKey.signalNoiseD.path, ConfigKey.encoderWidth.path, ConfigKey.diagnosticsSamples.path],
                     ByteCount.product(rows, c.signalNoise.d, f) + ByteCount.product(2, rows, m, f)
                         + ByteCount.product(rows, Self.int) + ByteCount.product(2, c.signalNoise.d, f), .diagnostics)
             ]
@@ -285,7 +298,8 @@ struct MemoryModel {
             let l = c.latentLinear
             return [
                 part(
-                    "diagnostics: condition number (Double copies)", ["encoder.width", "latent_linear.d1"],
+                    "diagnostics: condition number (Double copies)",
+                    [ConfigKey.encoderWidth.path, ConfigKey.latentLinearD1.path],
                     ByteCount.product(m, l.d1, dbl) + ByteCount.product(l.d1, l.latentDim, dbl)
                         + ByteCount.product(3, m, l.latentDim, dbl),
                     .diagnostics)
@@ -295,7 +309,7 @@ struct MemoryModel {
             return [
                 part(
                     "diagnostics: subspace alignment (Wᵀ, its SVD)",
-                    ["cooccurrence.image_vocabulary", "encoder.width"],
+                    [ConfigKey.cooccurrenceImageVocabulary.path, ConfigKey.encoderWidth.path],
                     ByteCount.product(vi, m, f) + ByteCount.product(5, vi, m, dbl), .diagnostics)
             ]
         }
@@ -309,7 +323,7 @@ struct MemoryModel {
         let int = Self.int
         let w = s.featureWidth
         let m = c.encoder.width
-        let keys = ["probe_train_samples", "test_samples"]
+        let keys = [ConfigKey.probeTrainSamples.path, ConfigKey.testSamples.path]
         // Bytes per encoded sample while a shard is encoded: its input row(s), the features,
         // the labels (and the ReLU encoder's pre-activations and output).
         let perSample: ByteCount
@@ -348,9 +362,15 @@ struct MemoryModel {
         if gathered + fit < encode + gatheredTrain {
             return [
                 part("probe: encoding this rank's shard of the probe sets", keys + s.inputKeys, encode, .probe),
-                part("probe: gathered training features (rank 0)", keys + ["encoder.width"], gatheredTrain, .probe),
+                part(
+                    "probe: gathered training features (rank 0)", keys + [ConfigKey.encoderWidth.path], gatheredTrain,
+                    .probe),
             ]
         }
-        return [part("probe: gathered features and the fit (rank 0)", keys + ["encoder.width"], gathered + fit, .probe)]
+        return [
+            part(
+                "probe: gathered features and the fit (rank 0)", keys + [ConfigKey.encoderWidth.path], gathered + fit,
+                .probe)
+        ]
     }
 }
