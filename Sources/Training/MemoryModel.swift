@@ -287,13 +287,33 @@ struct MemoryModel {
             let k = c.diagnosticsSamples
             let evaluated = (k == 0 || k >= n) ? n : k
             let rows = min(4096, share(evaluated))
-            return [
+            let d = c.signalNoise.d
+            let keys = [ConfigKey.signalNoiseD.path, ConfigKey.encoderWidth.path, ConfigKey.diagnosticsSamples.path]
+            var parts = [
                 part(
-                    "diagnostics: noise chunk (≤ 4096 rows of the subset) and projections",
-                    [ConfigKey.signalNoiseD.path, ConfigKey.encoderWidth.path, ConfigKey.diagnosticsSamples.path],
-                    ByteCount.product(rows, c.signalNoise.d, f) + ByteCount.product(2, rows, m, f)
-                        + ByteCount.product(rows, Self.int) + ByteCount.product(2, c.signalNoise.d, f), .diagnostics)
+                    "diagnostics: noise chunk (≤ 4096 rows of the subset) and projections", keys,
+                    ByteCount.product(rows, d, f) + ByteCount.product(2, rows, m, f)
+                        + ByteCount.product(rows, Self.int) + ByteCount.product(2, d, f), .diagnostics)
             ]
+            guard rank == 0 else { return parts }
+            // Rank 0's γ, ρ decomposition (SignalNoiseDecomposition), one per encoder, kept from
+            // the first logged row on: the projector G⁻¹·V ((K+1) × d), ΔW (m × d) and the
+            // coefficients ((K+1) × m), in Double. Building one holds the subset's noise rows
+            // (K × d Float), their indices and the Gram matrix ((K+1)², twice when K + 1 > d
+            // forces the ridge path, which forms G again before the first is freed).
+            let encoders = multi ? 2 : 1
+            let gram = ByteCount.product(evaluated + 1 > d ? 2 : 1, evaluated + 1, evaluated + 1, dbl)
+            parts.append(
+                part(
+                    "diagnostics: γ, ρ decompositions (rank 0, Double)", keys,
+                    ByteCount.product(encoders, evaluated + 1, d, dbl) + ByteCount.product(encoders, m, d, dbl)
+                        + ByteCount.product(encoders, evaluated + 1, m, dbl)))
+            parts.append(
+                part(
+                    "diagnostics: building one: noise rows, Gram (rank 0)", keys,
+                    ByteCount.product(evaluated, d, f) + ByteCount.product(evaluated, Self.int) + gram,
+                    .diagnostics))
+            return parts
         case .latentLinear:
             let l = c.latentLinear
             return [
