@@ -46,7 +46,6 @@ enum SigmoidLossMath {
 
     /// The positive pairs of `b` local rows: adds their loss and parameter terms to `terms`,
     /// dâ_i += scale·w_i p̂_i and dp̂_i = scale·w_i â_i (w_i = ∂L/∂S_ii; dP overwritten).
-    /// `order`: row q of the result is row order[q] (nil: the identity).
     static func positives<T: BLASScalar>(
         t: T, bias: T, scale: T, invB: T, a: UnsafePointer<T>, p: UnsafePointer<T>, b: Int, k: Int,
         dA: UnsafeMutablePointer<T>, dP: UnsafeMutablePointer<T>, terms: inout Terms
