@@ -40,6 +40,7 @@ final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
         guard b > 0, k > 0 else { return }
         let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
         let L = ws.logits.atLeast(rowsPerBlock * N)
+        let row = ws.rowBlock.atLeast(N)
         let t = Scalar(loss.logitScale)
         let bias = Scalar(loss.bias)
         let scale = Scalar(loss.scale)
@@ -61,6 +62,7 @@ final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
                                         t: t, bias: bias, scale: scale, invB: invB, a: pa.baseAddress!, b: b, k: k,
                                         chunk: pc.baseAddress!, n: N, anchorOffset: f.offset, chunkOffset: 0,
                                         labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
+                                        similarities: row,
                                         dA: pdA.baseAddress!, dC: f.wantDC ? pdc.baseAddress : nil, terms: &terms,
                                         between: {})
                                 }
@@ -75,6 +77,6 @@ final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { s.sigmoidFlops }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] {
-        s.sigmoidPass.gatheredBuffers + [s.logitsBlock(width: s.B)]
+        s.sigmoidPass.gatheredBuffers + [s.logitsBlock(width: s.B), s.similarityRow(width: s.B)]
     }
 }

@@ -98,6 +98,11 @@ extension LossShape {
         return (perPass * pairFlops, unfusedFlops(ring: false))
     }
 
+    /// The sigmoid kernel's row of similarities (beside the logits block).
+    func similarityRow(width: Int) -> LossBuffer {
+        LossBuffer("loss: one row of similarities", global: false, [width, scalarBytes])
+    }
+
     /// The shape of the pass a call runs (a symmetric call always computes dC).
     var sigmoidPass: LossShape {
         var s = self

@@ -42,6 +42,7 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
         try ring.configure(elements: maxb * k, gradient: wantDC)
         let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
         let L = ws.logits.atLeast(rowsPerBlock * maxb)
+        let row = ws.rowBlock.atLeast(maxb)
         let t = Scalar(loss.logitScale)
         let bias = Scalar(loss.bias)
         let scale = Scalar(loss.scale)
@@ -67,6 +68,7 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
                                         t: t, bias: bias, scale: scale, invB: invB, a: a, b: b, k: k, chunk: chunk,
                                         n: n, anchorOffset: offset, chunkOffset: chunkOffset,
                                         labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
+                                        similarities: row,
                                         dA: dA, dC: dC, terms: &terms, between: { try ring.progress() })
                                 }
                             }
@@ -88,6 +90,6 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { s.sigmoidFlops }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] {
-        s.sigmoidPass.ringBuffers + [s.logitsBlock(width: s.maxb)]
+        s.sigmoidPass.ringBuffers + [s.logitsBlock(width: s.maxb), s.similarityRow(width: s.maxb)]
     }
 }
