@@ -132,6 +132,20 @@ extension ConfigKey {
     public static let lossExchange = choice(
         "loss.exchange", \.loss.exchange,
         "How ranks exchange the candidate embeddings: one all-gather, or blocks around a ring.")
+    public static let lossSigmoidScale = real(
+        "loss.sigmoid_scale", \.loss.sigmoidScale, allowed: "t > 0",
+        range: { $0 > 0 && $0.isFinite },
+        "Sigmoid loss: scale t of the similarity in every logit (SigLIP: 10); the start when learned.")
+    public static let lossSigmoidBias = real(
+        "loss.sigmoid_bias", \.loss.sigmoidBias, allowed: "a finite number",
+        range: { $0.isFinite },
+        "Sigmoid loss: bias b of every logit (SigLIP: -10); the start when learned.")
+    public static let lossLearnScale = boolean(
+        "loss.learn_scale", \.loss.learnScale,
+        "Sigmoid loss: learn the scale t (as log t, like SigLIP), summed over ranks, in checkpoints.")
+    public static let lossLearnBias = boolean(
+        "loss.learn_bias", \.loss.learnBias,
+        "Sigmoid loss: learn the bias b, summed over ranks, in checkpoints.")
 
     // encoder
     public static let encoderWidth = integer(
@@ -268,7 +282,7 @@ extension ConfigKey {
         optimizerKind, optimizerLearningRate, optimizerMomentum, optimizerBeta1, optimizerBeta2,
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
-        lossSymmetric, lossExchange,
+        lossSymmetric, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,
         signalNoiseTextSigma, signalNoiseTestSignalNorm, signalNoiseAugmentationSigma,

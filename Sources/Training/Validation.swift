@@ -50,6 +50,10 @@ extension TrainConfig {
             "latent-linear has two views of one latent and trains multi-modal only: "
                 + "set \(ConfigKey.mode) = \"multi-modal\"")
         try check(.lossScale)
+        try check(.lossSigmoidScale, .lossSigmoidBias)
+        let sigmoidOnly = "false unless \(ConfigKey.lossKind) = \"sigmoid\" (t and b are the sigmoid loss's)"
+        try require(!loss.learnScale || loss.kind == .sigmoid, .lossLearnScale, loss.learnScale, sigmoidOnly)
+        try require(!loss.learnBias || loss.kind == .sigmoid, .lossLearnBias, loss.learnBias, sigmoidOnly)
 
         try check(.encoderWidth, .encoderInitScale)
 
@@ -86,6 +90,10 @@ extension TrainConfig {
             try require(
                 c.guideRun.isEmpty || c.needsGuide, .cooccurrenceGuideRun, "\"\(c.guideRun)\"",
                 "empty unless \(positives) = \"guided\" or a \(drop) uses the guide")
+            try require(
+                !(c.needsGuide && loss.kind == .sigmoid), .lossKind, "\"sigmoid\"",
+                "infonce, spectral or positive-only with the guide (\(ConfigKey.cooccurrencePositives), "
+                    + "\(ConfigKey.cooccurrenceNegativesDrop)): the guided loss has no sigmoid form")
             if c.needsGuide && mode != .multiModal {
                 let what =
                     c.positives == .guided

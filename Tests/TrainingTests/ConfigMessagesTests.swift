@@ -97,7 +97,7 @@ final class ConfigMessagesTests: XCTestCase {
             "model": ["signal-noise", "latent-linear", "cooccurrence"],
             "mode": ["multi-modal", "single-modal", "compare"],
             "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
-            "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
+            "loss.kind": ["infonce", "positive-only", "spectral", "sigmoid"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
             "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"],
             "data.cache": ["auto", "on", "off"],
