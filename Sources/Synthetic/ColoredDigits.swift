@@ -167,11 +167,19 @@ public struct ColoredDigits: Codable, Equatable, Sendable {
     /// N(0, augmentationSigma²) noise added to its shape and noise patches; the color is kept.
     public func fillAugmentedImages<C: Collection>(_ indices: C, draw: Int, into x: inout Matrix<Float>) throws
     where C.Element == Int {
+        var scratch: [Float] = []
+        try fillAugmentedImages(indices, draw: draw, into: &x, scratch: &scratch)
+    }
+
+    /// `fillAugmentedImages` with a caller-kept scratch row (no allocation once it has 2d values).
+    public func fillAugmentedImages<C: Collection>(
+        _ indices: C, draw: Int, into x: inout Matrix<Float>, scratch eps: inout [Float]
+    ) throws where C.Element == Int {
         try fillImages(indices, into: &x)
         guard augmentationSigma > 0 else { return }
         let d = d
         let width = imageWidth
-        var eps = [Float](repeating: 0, count: 2 * d)
+        if eps.count != 2 * d { eps = [Float](repeating: 0, count: 2 * d) }
         x.storage.withUnsafeMutableBufferPointer { p in
             eps.withUnsafeMutableBufferPointer { e in
                 for (r, i) in indices.enumerated() {

@@ -26,6 +26,7 @@ final class ColoredProblem: ContrastiveProblem {
     var x = Matrix<Float>(rows: 0, cols: 0), x2 = Matrix<Float>(rows: 0, cols: 0)
     var views: ViewPairStep<ReLUPatchEncoder<Float>>
     var labels: [Int] = []
+    var augmentationScratch: [Float] = []
 
     init(config: TrainConfig, multiModal: Bool, comm: Communicator) throws {
         self.config = config
@@ -88,7 +89,7 @@ final class ColoredProblem: ContrastiveProblem {
         if multiModal {
             try data.fillTexts(localIndices, into: &x2)
         } else {
-            try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2)
+            try data.fillAugmentedImages(localIndices, draw: Int(draw), into: &x2, scratch: &augmentationScratch)
         }
         timing.seconds.data += clock.lap()
         return try views.lossAndGradient(
