@@ -285,6 +285,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var signalNoise = SignalNoiseConfig()
     public var latentLinear = LatentLinearConfig()
     public var cooccurrence = CooccurrenceConfig()
+    public var colored = ColoredConfig()
     public var data = DataConfig()
     /// Log metrics every K steps (and at the first and last step).
     public var logEvery: Int = 10

@@ -79,6 +79,16 @@ struct MemoryModel {
                     ConfigKey.encoderWidth.path, ConfigKey.cooccurrenceImageVocabulary.path,
                     ConfigKey.cooccurrenceTextVocabulary.path,
                 ])
+        case .colored:
+            // Image rows [shape, color, noise] (3d) through one m × d ReLU encoder (summed
+            // output); the text (2K one-hots) through an m × 2K one.
+            let o = c.colored
+            let row = ByteCount.product(ColoredDigits.patches, o.d).value ?? Int.max
+            return Shapes(
+                input1: row, input2: multi ? 2 * o.classes : row, k: ByteCount(m), kValue: m, featureWidth: m,
+                parameters: ByteCount.product(m, o.d) + (multi ? ByteCount.product(m, 2, o.classes) : .zero),
+                inputKeys: [ConfigKey.coloredD.path],
+                parameterKeys: [ConfigKey.encoderWidth.path, ConfigKey.coloredD.path, ConfigKey.coloredClasses.path])
         }
     }
 
@@ -127,6 +137,11 @@ struct MemoryModel {
         case .cooccurrence:
             data = ByteCount.product(b, s.input1, f) + ByteCount.product(b, s.input2, f) + ByteCount.product(b, int)
             if !multi { data = data + ByteCount.product(b, s.input1, f) }
+        case .colored:
+            // Both views, the labels, the augmentation's noise row (2d).
+            data =
+                ByteCount.product(b, s.input1, f) + ByteCount.product(b, s.input2, f) + ByteCount.product(b, int)
+                + ByteCount.product(2, c.colored.d, f)
         }
         parts.append(part("a step's input batch (both views)", batchKeys + s.inputKeys, data))
 
@@ -135,6 +150,11 @@ struct MemoryModel {
         var activations = ByteCount.product(2, b, s.kValue, f)
         if c.model == .signalNoise {
             activations = activations + ByteCount.product(2, 2, SignalNoise.Modality.patches, b, m, f)
+        } else if c.model == .colored {
+            // Pre-activations and backward scratch of the image encoder (3 patches) and of the
+            // second view's (the text's single patch, or the augmentation's 3).
+            let second = multi ? 1 : ColoredDigits.patches
+            activations = activations + ByteCount.product(2, ColoredDigits.patches + second, b, m, f)
         }
         parts.append(part("encoder activations and embeddings", batchKeys + [ConfigKey.encoderWidth.path], activations))
 
@@ -206,7 +226,7 @@ struct MemoryModel {
         let dbl = Self.double
         let int = Self.int
         switch c.model {
-        case .signalNoise:
+        case .signalNoise, .colored:
             return []
         case .latentLinear:
             let l = c.latentLinear
@@ -332,6 +352,8 @@ struct MemoryModel {
                     [ConfigKey.cooccurrenceImageVocabulary.path, ConfigKey.encoderWidth.path],
                     ByteCount.product(vi, m, f) + ByteCount.product(5, vi, m, dbl), .diagnostics)
             ]
+        case .colored:
+            return []
         }
     }
 
@@ -360,6 +382,10 @@ struct MemoryModel {
             perSample =
                 ByteCount.product(s.input1, f) + ByteCount.product(s.input2, f) + ByteCount.product(w, f)
                 + ByteCount(3 * int)
+        case .colored:
+            perSample =
+                ByteCount.product(s.input1, f) + ByteCount.product(ColoredDigits.patches + 1, m, f)
+                + ByteCount(3 * int)
         }
         let shard = max(share(c.probeTrainSamples), share(c.testSamples))
         let encode = perSample * shard
@@ -370,7 +396,8 @@ struct MemoryModel {
         // fits the probe after the encoders' temporaries are freed: the larger of the two.
         let nt = c.probeTrainSamples
         let ne = c.testSamples
-        let classes = c.model == .cooccurrence ? c.cooccurrence.classes : 2
+        let classes =
+            c.model == .cooccurrence ? c.cooccurrence.classes : c.model == .colored ? c.colored.classes : 2
         // Gathered features (Float) and labels (Int64 + Int).
         let gatheredTrain = ByteCount.product(nt, w, f) + ByteCount.product(nt, 2 * int)
         let gathered = gatheredTrain + ByteCount.product(ne, w, f) + ByteCount.product(ne, 2 * int)

@@ -71,6 +71,15 @@ extension TrainConfig {
             try require(l.d1 >= l.latentDim, .latentLinearD1, l.d1, "at least \(latentDim) (\(l.latentDim))")
             try require(l.d2 >= l.latentDim, .latentLinearD2, l.d2, "at least \(latentDim) (\(l.latentDim))")
             try check(.latentLinearDecay, .latentLinearNoiseSigma)
+        case .colored:
+            try check(.coloredClasses)
+            let classes = ConfigKey.coloredClasses.path.split(separator: ".").last ?? ""
+            try require(
+                colored.d >= 2 * colored.classes, .coloredD, colored.d,
+                "at least 2 · \(classes) (\(2 * colored.classes))")
+            try check(
+                .coloredShapeNorm, .coloredColorNorm, .coloredSigmaP, .coloredTextNorm, .coloredAgreement,
+                .coloredLabelNoise, .coloredAugmentationSigma)
         case .cooccurrence:
             let c = cooccurrence
             try check(.cooccurrenceClasses)

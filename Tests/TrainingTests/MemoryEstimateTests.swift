@@ -50,6 +50,8 @@ final class MemoryEstimateTests: XCTestCase {
             ["model=\"signal-noise\""],
             ["model=\"latent-linear\"", "mode=\"multi-modal\""],
             ["model=\"cooccurrence\""],
+            ["model=\"colored\""],
+            ["model=\"colored\"", "mode=\"single-modal\"", "batch_size=64"],
             ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"resampled\""],
             [
                 "model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
