@@ -1,8 +1,8 @@
 # InfoMaxMPI — the two set-up commands of the README, and their parts.
 #   make run    install what is missing, build (release), run the default job on 2 ranks
 #   make test   install what is missing, build, run every test (unit + multi-rank +
-#               allocation check of the release step + Slurm + several namespace hosts +
-#               the same checks and the default run under MPICH)
+#               allocation check of the release step + Slurm + the same checks and the default
+#               run under MPICH + several namespace hosts + 8 and 16 ranks under both MPIs)
 #   MPI=mpich   builds against MPICH instead of Open MPI, into .build-mpich (make build, make
 #               test: its unit tests and the multi-rank checks under mpiexec.mpich)
 # Both work on a fresh Debian/Ubuntu machine with Swift 6 on PATH; they apt-get install the
@@ -13,7 +13,11 @@ NP ?= 2
 APT_PACKAGES := libopenmpi-dev openmpi-bin libopenblas-dev liblapacke-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Open MPI refuses to run as root unless told; more ranks than cores need --oversubscribe.
-MPIRUN_FLAGS := --oversubscribe --bind-to none $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
+# TCP keepalive on mpirun's daemon connections (3 s idle, 3 probes 2 s apart): a host whose
+# network dies is declared lost in ~9 s and the job ends, naming it; with Open MPI's defaults
+# (300 s, 9 × 20 s) mpirun waits for minutes (docs/cluster.md, "Losing a node").
+OMPI_KEEPALIVE := --mca oob_tcp_keepalive_time 3 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3
+MPIRUN_FLAGS := --oversubscribe --bind-to none $(OMPI_KEEPALIVE) $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
 export OPENBLAS_NUM_THREADS ?= 1
 # Which MPI: openmpi (default) or mpich (also Cray MPICH, Intel MPI, MVAPICH2; see
 # docs/cluster.md). Package.swift reads INFOMAX_MPI; each MPI has its own build folder.
@@ -34,7 +38,7 @@ $(error MPI=$(MPI): choose openmpi (the default) or mpich)
 endif
 INFOMAX := $(SCRATCH)/release/infomax
 
-.PHONY: run test deps lint build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests bench clean
+.PHONY: run test deps lint build build-tests unit-tests consumer-tests docs bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests ranks-tests bench clean
 
 run: deps build
 	$(MPIRUN) -np $(NP) $(MPIRUN_FLAGS) $(INFOMAX) info
@@ -42,11 +46,15 @@ run: deps build
 
 ifeq ($(MPI),mpich)
 # Under MPICH: the unit tests (the multi-rank XCTests launch Open MPI's mpirun, so they are
-# skipped), then every multi-rank checks suite at 1-4 ranks under mpiexec.mpich.
+# skipped), then every multi-rank checks suite at 1-4 ranks under mpiexec.mpich, then the
+# rank-count checks at 8 and 16 ranks (Tests/ranks/run.sh mpich).
 test: deps lint build-tests unit-tests
 	Tests/mpich/run.sh --checks-only
+	Tests/ranks/run.sh mpich
 else
-test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests multihost-tests mpich-tests
+# mpich-tests before multihost-tests: it builds .build-mpich/debug/infomax, which the multi-host
+# stage's MPICH node-loss check launches.
+test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests mpich-tests multihost-tests ranks-tests
 endif
 
 deps:
@@ -89,6 +97,16 @@ unit-tests:
 # and the default training run at 2 ranks, whose metrics must equal the Open MPI run's.
 mpich-tests: deps build
 	Tests/mpich/run.sh
+
+# The rank-count checks at 8 and 16 ranks, oversubscribed (Tests/ranks/run.sh): training at 8
+# and 16 ranks gives the 1-rank metrics (full batch in both modalities with both candidate
+# exchanges, and a mini-batch run), the gradient exchange's and the distributed losses' checks
+# suites; under Open MPI (mpi_yield_when_idle), then under MPICH (built by mpich-tests; its
+# busy-polling ranks make the distributed-loss suite too slow at 16 ranks on 2 cores, so it runs
+# the training runs and the exchange suite).
+ranks-tests: deps build build-tests mpich-tests
+	Tests/ranks/run.sh openmpi
+	Tests/ranks/run.sh mpich
 
 # The MPI library as a dependency: Tests/Consumer is a package that depends on this one by path
 # and runs an all-reduce through its `MPI` product at 2 ranks (its own scratch folder,

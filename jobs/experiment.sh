@@ -34,7 +34,9 @@ esac
 per_point=${per_point:-${RANKS_PER_POINT:-$ranks}}
 out=${3:-runs/$exp}
 export OPENBLAS_NUM_THREADS=1
-mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$bin" sweep --config "$here/configs/$config" "${grid[@]}" \
+# Open MPI's keepalive, as every mpirun of jobs/ (jobs/lib.sh, OMPI_KEEPALIVE): a lost host ends the job in ~9 s.
+mpirun --allow-run-as-root --oversubscribe --mca oob_tcp_keepalive_time 3 --mca oob_tcp_keepalive_intvl 2 \
+  --mca oob_tcp_keepalive_probes 3 -np "$ranks" "$bin" sweep --config "$here/configs/$config" "${grid[@]}" \
   --ranks-per-point "$per_point" --output "$out" --progress none
 "$bin" report "$out"
 echo "report: $out/report.html"

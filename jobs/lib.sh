@@ -7,6 +7,13 @@
 # Exit status of `infomax` after it wrote a checkpoint on SIGUSR1/SIGTERM (EX_TEMPFAIL).
 readonly EXIT_CHECKPOINTED=75
 
+# Open MPI's failure detection for every mpirun of jobs/: TCP keepalive on mpirun's daemon
+# connections (3 s idle, then 3 probes 2 s apart), so a node whose network dies is declared lost
+# in ~9 s and the job ends naming it. With Open MPI's defaults (300 s, 9 × 20 s) mpirun waits on
+# the lost node's daemon for minutes, also after the stall watchdog ended the ranks (measured:
+# still running 197 s after the cut; see docs/cluster.md, "Losing a node").
+OMPI_KEEPALIVE=(--mca oob_tcp_keepalive_time 3 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3)
+
 jobs_log() { echo "[job ${SLURM_JOB_ID:-local}$(date '+ %H:%M:%S')] $*"; }
 
 # Settings (environment variables, all optional):
@@ -47,7 +54,7 @@ jobs_launcher() {
         LAUNCH=(srun --mpi="$MPI_PLUGIN" --ntasks="${SLURM_NTASKS:-1}")
     else
         # Open MPI's mpirun reads the allocation from Slurm; as root it must be told it may run.
-        LAUNCH=(mpirun -np "${SLURM_NTASKS:-1}" --bind-to none -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
+        LAUNCH=(mpirun -np "${SLURM_NTASKS:-1}" --bind-to none "${OMPI_KEEPALIVE[@]}" -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
         [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
     fi
 }

@@ -41,7 +41,7 @@ LAUNCHER=mpirun
 jobs_setup
 scaling_plan "$kind" "$max" "${extra[@]}" || exit 64
 
-launch=(mpirun --oversubscribe --bind-to none -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
+launch=(mpirun --oversubscribe --bind-to none "${OMPI_KEEPALIVE[@]}" -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
 [ "$(id -u)" = 0 ] && launch+=(--allow-run-as-root)
 mkdir -p "$dir" || exit 1
 scaling_manifest "$dir" "$kind"

@@ -8,6 +8,7 @@
 #   mh_possible        whether this machine lets us create a network namespace (root, kernel)
 #   mh_start N         N hosts: MH_HOST[1..N] (names), MH_ADDR[1..N], MH_VETH[1..N] (root-side
 #                      link of each host), MH_SUBNET, MH_AGENT (the rsh agent), MH_DIR (temp folder)
+#   $MH_MPIEXEC --host h1,h2 ARGS...   MPICH's mpiexec.mpich (hydra) over the cluster, 1 rank per host
 #   mh_mpirun ARGS...  (also the script $MH_MPIRUN) mpirun over the cluster (TCP between hosts, shared memory within one;
 #                      MH_BTL=vader,self in the environment to allow shared memory only);
 #                      place ranks with --host name:slots,... in ARGS
@@ -87,6 +88,7 @@ exec ip netns exec "$host" unshare --uts sh -c "hostname $host && exec sh -c \"\
 AGENT
     chmod 755 "$MH_AGENT"
     mh_write_mpirun
+    mh_write_mpiexec
     # The bridge needs a moment before the ports forward.
     for i in $(seq 1 "$n"); do
         for _ in $(seq 1 40); do
@@ -121,6 +123,23 @@ MPIRUN
     chmod 755 "$MH_MPIRUN"
 }
 mh_mpirun() { "$MH_MPIRUN" "$@"; }
+
+# MPICH's hydra across the cluster, as a script: `$MH_MPIEXEC --host h1,h2,... PROGRAM ARGS...`
+# (one rank per host listed). Proxies are started through the netns agent; mpiexec listens on the
+# bridge (-iface); the ranks' UCX talks TCP over eth0 only (UCX_TLS=tcp,self: no shared-memory
+# shortcut between "hosts" that are one machine, so a cut link really cuts them off).
+mh_write_mpiexec() {
+    MH_MPIEXEC="$MH_DIR/mpiexec"
+    cat > "$MH_MPIEXEC" <<MPIEXEC
+#!/bin/sh
+[ "\$1" = --host ] || { echo "usage: \$0 --host h1,h2,... PROGRAM ARGS..." >&2; exit 64; }
+hosts=\$2; shift 2
+n=\$(echo "\$hosts" | tr ',' '\\n' | wc -l)
+exec mpiexec.mpich -launcher rsh -launcher-exec "$MH_AGENT" -iface "$MH_BRIDGE" -hosts "\$hosts" -n "\$n" \\
+    -genv OPENBLAS_NUM_THREADS 1 -genv UCX_TLS tcp,self -genv UCX_NET_DEVICES eth0 "\$@"
+MPIEXEC
+    chmod 755 "$MH_MPIEXEC"
+}
 
 mh_exec() { local i=$1; shift; ip netns exec "${MH_HOST[i]}" unshare --uts sh -c "hostname ${MH_HOST[i]} && exec \"\$@\"" sh "$@"; }
 mh_cut() { ip link set "${MH_VETH[$1]}" down; }
