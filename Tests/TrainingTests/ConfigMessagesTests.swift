@@ -103,6 +103,7 @@ final class ConfigMessagesTests: XCTestCase {
             "data.cache": ["auto", "on", "off"],
             "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
             "latent_linear.probe": ["same-view", "cross-view"],
+            "gradient.allreduce": ["mpi", "ring"],
         ]
         XCTAssertEqual(ConfigLoader.choiceKeys, expected)
     }
