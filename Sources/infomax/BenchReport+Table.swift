@@ -70,7 +70,7 @@ extension BenchReport {
                 out.append(
                     "  and inside the MPI library: "
                         + perRank.map { f($0.mpiAllocationsPerStep ?? 0, 1) }.joined(separator: ", ")
-                        + (mpiAllocationsPerStep > 0 ? "   (its collectives' schedules; not this project's)" : ""))
+                        + (mpiAllocationsPerStep > 0 ? "   (the library's own temporaries; not this project's)" : ""))
             }
         } else {
             out.append("heap allocations per step: not counted (malloc interposition unavailable in this build)")
