@@ -109,4 +109,20 @@ static inline int cmpi_reduce_scatter_c(const void *s, void *r, const int64_t *c
 }
 #endif
 
+// MARK: persistent collectives (MPI-4 MPI_Allreduce_init)
+
+// Decided when the header is compiled: MPI-4 defines MPI_Allreduce_init (MPICH 4 has it); Open
+// MPI 4.1 (MPI 3.1) has only MPIX_Allreduce_init in an optional extension, which is not used.
+#if MPI_VERSION >= 4
+static inline int cmpi_has_persistent_collectives(void) { return 1; }
+static inline int cmpi_allreduce_init(void *buffer, int n, MPI_Datatype t, MPI_Op op, MPI_Comm c, MPI_Request *r) {
+    return MPI_Allreduce_init(MPI_IN_PLACE, buffer, n, t, op, c, MPI_INFO_NULL, r);
+}
+#else
+static inline int cmpi_has_persistent_collectives(void) { return 0; }
+static inline int cmpi_allreduce_init(void *buffer, int n, MPI_Datatype t, MPI_Op op, MPI_Comm c, MPI_Request *r) {
+    return MPI_ERR_OTHER;
+}
+#endif
+
 #endif

@@ -263,6 +263,15 @@ public struct DataConfig: Codable, Equatable, Sendable {
     public init() {}
 }
 
+/// How ranks sum the gradient.
+public struct GradientConfig: Codable, Equatable, Sendable {
+    /// mpi (the MPI library's all-reduce, its algorithm chosen for the machine; equal at every
+    /// rank count to float rounding) or ring (the project's ring: bit-identical sums whatever
+    /// MPI library runs it). Not part of a checkpoint's fingerprint.
+    public var allreduce: GradientAllreduce = .mpi
+    public init() {}
+}
+
 /// A complete training run.
 public struct TrainConfig: Codable, Equatable, Sendable {
     public var name: String = "default"
@@ -287,6 +296,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var cooccurrence = CooccurrenceConfig()
     public var colored = ColoredConfig()
     public var data = DataConfig()
+    public var gradient = GradientConfig()
     /// Log metrics every K steps (and at the first and last step).
     public var logEvery: Int = 10
     /// Downstream evaluation every K steps, on logged steps (0: only at the end). The probe is

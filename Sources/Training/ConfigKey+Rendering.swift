@@ -6,10 +6,13 @@ import Foundation
 import RunRecords
 
 extension ConfigKey {
-    /// `config` as pretty JSON: every key of the table at its path, sections as objects, keys sorted.
-    public static func json(_ config: TrainConfig) throws -> String {
+    /// `config` as pretty JSON: every key of the table at its path (but those in `leavingOut`),
+    /// sections as objects, keys sorted.
+    public static func json(_ config: TrainConfig, leavingOut: Set<String> = []) throws -> String {
         var tree = Section()
-        for key in all { tree.insert(key.value(in: config), at: key.path.split(separator: ".").map(String.init)) }
+        for key in all where !leavingOut.contains(key.path) {
+            tree.insert(key.value(in: config), at: key.path.split(separator: ".").map(String.init))
+        }
         let encoder = RecordCoding.encoder()
         encoder.keyEncodingStrategy = .useDefaultKeys  // the paths are snake_case already
         return String(decoding: try encoder.encode(tree), as: UTF8.self)

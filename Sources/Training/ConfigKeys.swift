@@ -309,6 +309,11 @@ extension ConfigKey {
         "data.cache", \.data.cache,
         "Whether a rank keeps the samples it generated (same results).")
 
+    // gradient
+    public static let gradientAllreduce = choice(
+        "gradient.allreduce", \.gradient.allreduce,
+        "Gradient sum over ranks: the MPI library's all-reduce, or the project's ring (bit-reproducible).")
+
     /// Every key, in the order of the docs' table.
     public static let all: [ConfigKey] = [
         name, model, mode, seed, steps, trainSamples, batchSize, probeTrainSamples, testSamples, logEvery,
@@ -329,7 +334,7 @@ extension ConfigKey {
         cooccurrenceAugmentationKeep, cooccurrenceAugmentationConsistency, cooccurrenceResampleFraction,
         coloredClasses, coloredD, coloredShapeNorm, coloredColorNorm, coloredSigmaP, coloredTextNorm,
         coloredAgreement, coloredLabelNoise, coloredTestColors, coloredAugmentationSigma,
-        dataCache,
+        dataCache, gradientAllreduce,
     ]
 
     /// The keys by path.

@@ -17,7 +17,8 @@ public enum RunPhase: Int, Sendable, CaseIterable {
             return exchange == .ring
                 ? "the loss's ring exchange (MPI_Start/MPI_Wait)"
                 : "the loss's candidate exchange (MPI_Allgather/MPI_Reduce_scatter)"
-        case .gradientAllreduce: return "the gradient all-reduce (MPI_Start/MPI_Wait ring)"
+        case .gradientAllreduce:
+            return "the gradient all-reduce (MPI_Allreduce/MPI_Wait, or the ring's MPI_Start/MPI_Wait)"
         case .logging: return "diagnostics and evaluation (MPI_Allreduce/MPI_Gather)"
         case .checkpointBarrier: return "the checkpoint barrier (MPI_Barrier)"
         }

@@ -27,8 +27,8 @@ public final class Trainer {
 
     // Reused across steps so that a step allocates nothing after warm-up.
     private var indexBuffer: [Int] = []
-    /// The gradient all-reduce: nonblocking rings per encoder (Open MPI's MPI_Allreduce and
-    /// MPI_Iallreduce malloc per call), carrying the stop request.
+    /// The gradient all-reduce (gradient.allreduce: the MPI library's or the project's ring),
+    /// per encoder, carrying the stop request.
     private let gradientExchange: GradientExchange
 
     /// - Parameters:
@@ -49,7 +49,8 @@ public final class Trainer {
         self.faults = faults
         self.watchdog = watchdog
         heartbeat = watchdog.heartbeat
-        gradientExchange = GradientExchange(communicator: comm, parameterCount: problem.parameterCount)
+        gradientExchange = GradientExchange(
+            communicator: comm, parameterCount: problem.parameterCount, allreduce: config.gradient.allreduce)
     }
 
     /// The global sample indices of step `step`'s batch that this rank owns. Full batch: the

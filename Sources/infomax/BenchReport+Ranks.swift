@@ -47,6 +47,7 @@ extension BenchReport {
             peakEstimateRatio = Double(estimate) / Double(list[top].peakRssBytes)
         }
         allocationsPerStep = allocationsCounted ? list.compactMap(\.allocationsPerStep).max() : nil
+        mpiAllocationsPerStep = allocationsCounted ? list.compactMap(\.mpiAllocationsPerStep).max() : nil
     }
 
     func json() throws -> String {

@@ -66,6 +66,12 @@ extension BenchReport {
                 "heap allocations per step after warm-up: "
                     + perRank.map { f($0.allocationsPerStep ?? 0, 1) }.joined(separator: ", ")
                     + (allocationsPerStep > 0 ? "   (INFOMAX_ALLOC_TRACE=5 shows where)" : ""))
+            if let mpiAllocationsPerStep {
+                out.append(
+                    "  and inside the MPI library: "
+                        + perRank.map { f($0.mpiAllocationsPerStep ?? 0, 1) }.joined(separator: ", ")
+                        + (mpiAllocationsPerStep > 0 ? "   (the library's own temporaries; not this project's)" : ""))
+            }
         } else {
             out.append("heap allocations per step: not counted (malloc interposition unavailable in this build)")
         }

@@ -212,11 +212,24 @@ struct BenchStep: ParsableCommand {
             let local = try Shard(count: globalBatch, rank: comm.rank, size: comm.size).range.count
             let counting = BenchStep.allocationCountingWorks()
             let trace = LaunchEnvironment.value("INFOMAX_ALLOC_TRACE").flatMap { Int($0) } ?? 0
+            // Allocations are counted as this project's unless their call stack passes through
+            // the MPI library (counted separately: reported, not refused).
+            var mpiBefore: UInt64 = 0
             var (mine, stepSeconds) = try StepBenchmark.run(
                 trainer: trainer, steps: options.steps, warmup: options.warmup, batch: local, sgemmPeakGflops: together,
-                allocationCount: counting ? { imx_alloc_count() } : nil,
-                beforeTimedSteps: { if trace > 0 { imx_alloc_trace(Int32(trace)) } })
+                allocationCount: counting ? { imx_alloc_count() - imx_alloc_count_mpi() } : nil,
+                beforeTimedSteps: {
+                    if counting {
+                        _ = imx_alloc_attribute_mpi(1)
+                        mpiBefore = imx_alloc_count_mpi()
+                    }
+                    if trace > 0 { imx_alloc_trace(Int32(trace)) }
+                })
             imx_alloc_trace(0)
+            if counting {
+                mine.mpiAllocationsPerStep = Double(imx_alloc_count_mpi() - mpiBefore) / Double(max(options.steps, 1))
+                _ = imx_alloc_attribute_mpi(0)
+            }
             // The slowest rank of each step sets the pace.
             try comm.allreduce(inPlace: &stepSeconds, op: .max)
             let encoded = try JSONEncoder().encode(mine)

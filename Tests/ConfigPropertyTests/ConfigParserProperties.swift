@@ -115,7 +115,8 @@ func distance(_ a: String, _ b: String) -> Int {
 
     @Test func schemaIsWhatTheLoaderChecks() {
         #expect(schema.count > 50)
-        #expect(choiceKeys.count == 13)  // + cooccurrence.negatives_drop, latent_linear.probe, colored.test_colors
+        #expect(choiceKeys.count == 14)  // + cooccurrence.negatives_drop, latent_linear.probe, colored.test_colors,
+        // gradient.allreduce
     }
 
     @Test func theTableCoversEveryFieldOfTrainConfigWithItsDefault() {

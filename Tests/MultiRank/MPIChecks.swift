@@ -46,6 +46,7 @@ func mpiChecks(_ comm: Communicator) throws -> Int32 {
         try checkLargeAllreduce(c)
         try checkRingAllreduce(c)
         try checkPersistentRingAllreduce(c)
+        try checkLibraryAllreduce(c)
         try checkAgreement(c)
         try checkLargeCountPaths(c)
     } catch {
@@ -433,7 +434,7 @@ private func checkAgreement(_ c: Checks) throws {
 }
 
 /// Whether `body` throws MPIError.invalidArgument.
-private func throwsInvalidArgument(_ body: () throws -> Void) -> Bool {
+func throwsInvalidArgument(_ body: () throws -> Void) -> Bool {
     do {
         try body()
         return false

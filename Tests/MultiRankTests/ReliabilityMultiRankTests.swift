@@ -153,7 +153,7 @@ final class ReliabilityMultiRankTests: XCTestCase {
         XCTAssertTrue(o.output.contains("infomax: stall: rank 0 on "), o.output)
         XCTAssertTrue(
             o.output.contains(
-                "(limit 2 s) at step 12, waiting in the gradient all-reduce (MPI_Start/MPI_Wait ring); ending the job (exit 74)."
+                "(limit 2 s) at step 12, waiting in the gradient all-reduce (MPI_Allreduce/MPI_Wait, or the ring's MPI_Start/MPI_Wait); ending the job (exit 74)."
             ), o.output)
         XCTAssertTrue(o.output.contains("the checkpoint of step 12 (the last completed step) is valid"), o.output)
         let s = summary(out)

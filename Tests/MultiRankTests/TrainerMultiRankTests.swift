@@ -106,6 +106,44 @@ final class TrainerMultiRankTests: XCTestCase {
         }
     }
 
+    /// gradient.allreduce: the project's ring keeps the rank-count invariance (to the same
+    /// tolerance as above); the MPI library's all-reduce gives the ring's bits at 1 and 2 ranks
+    /// (one commutative addition) and the ring's trajectory to float rounding at 3 and 4, where
+    /// the library's summation order differs from the ring's.
+    func testGradientAllreduceChoicesAgreeAt1To4Ranks() throws {
+        let args = Self.small + ["--mode", "compare", "--steps", "12", "--set", "log_every=1"]
+        func run(_ ranks: Int, _ allreduce: String) throws -> URL {
+            let out = scratch.appendingPathComponent("\(allreduce)\(ranks)")
+            let o = try train(
+                ranks: ranks, args + ["--set", "gradient.allreduce=\(allreduce)", "--output", out.path])
+            XCTAssertEqual(o.status, 0, o.output)
+            return out
+        }
+        var ringOne: URL?
+        for ranks in 1...4 {
+            let ring = try run(ranks, "ring")
+            let library = try run(ranks, "mpi")
+            for mode in ["multi-modal", "single-modal"] {
+                let metrics = "points/\(mode)/metrics.csv"
+                let a = try readCSV(ring.appendingPathComponent(metrics))
+                let b = try readCSV(library.appendingPathComponent(metrics))
+                if ranks <= 2 {
+                    for name in Self.trajectoryColumns {
+                        XCTAssertEqual(a[name], b[name], "\(mode) \(name): mpi and ring differ at \(ranks) ranks")
+                    }
+                } else {
+                    try assertSameTrajectory(
+                        ring.appendingPathComponent(metrics), library.appendingPathComponent(metrics))
+                }
+                if let ringOne {
+                    try assertSameTrajectory(
+                        ringOne.appendingPathComponent(metrics), ring.appendingPathComponent(metrics))
+                }
+            }
+            if ranks == 1 { ringOne = ring }
+        }
+    }
+
     func testMiniBatchTrajectoryIsTheSameAt1To4Ranks() throws {
         // Global batch 9 of n = 25: 9 divides neither n nor splits evenly over 2 or 4 ranks, and
         // 10 steps cross three epoch boundaries inside a batch (the Feistel epoch shuffle). Adam,

@@ -104,6 +104,7 @@ final class ConfigMessagesTests: XCTestCase {
             "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
             "latent_linear.probe": ["same-view", "cross-view"],
             "colored.test_colors": ["swapped", "independent"],
+            "gradient.allreduce": ["mpi", "ring"],
         ]
         XCTAssertEqual(ConfigLoader.choiceKeys, expected)
     }
