@@ -129,6 +129,10 @@ extension ConfigKey {
     public static let lossSymmetric = boolean(
         "loss.symmetric", \.loss.symmetric,
         "Multi-modal: both directions (image→text and text→image).")
+    public static let lossReduction = choice(
+        "loss.reduction", \.loss.reduction,
+        "How the two directions combine: sum (Huang et al.'s eq. 9), mean (CLIP); auto: sum for signal-noise, "
+            + "mean for the others.")
     public static let lossExchange = choice(
         "loss.exchange", \.loss.exchange,
         "How ranks exchange the candidate embeddings: one all-gather, or blocks around a ring.")
@@ -268,7 +272,7 @@ extension ConfigKey {
         optimizerKind, optimizerLearningRate, optimizerMomentum, optimizerBeta1, optimizerBeta2,
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
-        lossSymmetric, lossExchange,
+        lossSymmetric, lossReduction, lossExchange,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,
         signalNoiseTextSigma, signalNoiseTestSignalNorm, signalNoiseAugmentationSigma,

@@ -13,12 +13,15 @@ struct LossStep {
     private var pair = ContrastiveResult<Float>()
     private var both = SymmetricContrastiveResult<Float>()
 
-    /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale).
+    /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale); the
+    /// symmetric form's two directions combine by `options.reduction` (auto: sum for the
+    /// labelled-by-default model, signal-noise — Huang et al.'s eq. 9 — and mean for the others).
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
         loss = try DistributedContrastiveLoss<Float>(
             communicator: comm,
             loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
-            exchange: options.exchange)
+            exchange: options.exchange,
+            reduction: options.reduction.reduction(labelledByDefault: labelledByDefault))
         self.form = form
     }
 
