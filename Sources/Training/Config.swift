@@ -171,8 +171,9 @@ public struct SignalNoiseConfig: Codable, Equatable, Sendable {
     public var augmentationSigma: Double = 0.1
     /// Probability of label +1.
     public var positiveFraction: Double = 0.5
-    /// Project the noise orthogonal to μ (as the paper).
-    public var projectNoise: Bool = true
+    /// Project the noise orthogonal to μ — a deviation from the paper, whose noise (eq. 1) is
+    /// ξ ~ N(0, σ_p² I), not projected; false (the paper's form) by default.
+    public var projectNoise: Bool = false
     public init() {}
 }
 

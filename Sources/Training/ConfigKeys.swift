@@ -186,7 +186,7 @@ extension ConfigKey {
         "Probability of label +1.")
     public static let signalNoiseProjectNoise = boolean(
         "signal_noise.project_noise", \.signalNoise.projectNoise,
-        "Project the noise orthogonal to μ.")
+        "Project the noise orthogonal to μ: a deviation from the paper (its ξ ~ N(0, σ_p² I) is not projected).")
 
     // latent_linear
     public static let latentLinearLatentDim = integer(
