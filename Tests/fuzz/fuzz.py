@@ -46,7 +46,8 @@ BASE = {
     "checkpoint_every": 0,
     "optimizer": {"kind": "sgd", "learning_rate": 0.01, "momentum": 0, "schedule": "constant"},
     "loss": {"kind": "infonce", "temperature": 0.1, "similarity": "dot", "negatives": "auto",
-             "stop_gradient": True, "patchwise": True, "symmetric": True, "exchange": "allgather"},
+             "stop_gradient": True, "patchwise": True, "symmetric": True, "reduction": "auto",
+             "exchange": "allgather"},
     "encoder": {"width": 4, "init_scale": 0.01},
     "signal_noise": {"d": 16, "sigma_p": 1, "snr": 0, "positive_fraction": 0.5, "project_noise": True},
 }
