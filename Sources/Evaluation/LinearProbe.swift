@@ -1,4 +1,4 @@
-// Evaluation/LinearProbe.swift — the downstream task: multinomial logistic regression on
+// Evaluation/LinearProbe.swift — the downstream task: multinomial (softmax) logistic regression on
 // frozen features (standardised with the training set's mean and deviation), L2-regularised,
 // fitted by Nesterov-accelerated gradient descent with step 1/L. Runs on rank 0 after the
 // features are gathered. Deterministic: the same features give the same classifier.
@@ -72,22 +72,8 @@ public struct LinearProbe: Sendable {
         var objective = 0.0
         for t in 0..<options.iterations {
             // Gradient at the look-ahead point.
-            gemm(xb, .none, look, .none, into: &logits)
-            let lse = logits.rowLogSumExp()
-            objective = 0
-            for i in 0..<n {
-                objective += lse[i] - logits[i, labels[i]]
-                for c in 0..<classes { logits[i, c] = Double.exp(logits[i, c] - lse[i]) }
-                logits[i, labels[i]] -= 1
-            }
-            objective /= Double(n)
-            gemm(xb, .transpose, logits, .none, alpha: 1 / Double(n), into: &grad)
-            for j in 0..<k {
-                for c in 0..<classes {
-                    grad[j, c] += options.l2 * look[j, c]
-                    objective += 0.5 * options.l2 * look[j, c] * look[j, c]
-                }
-            }
+            objective = Self.objective(
+                xb, labels: labels, theta: look, l2: options.l2, logits: &logits, gradient: &grad)
             previous = theta
             theta = look
             axpy(-step, grad, &theta)
@@ -99,6 +85,36 @@ public struct LinearProbe: Sendable {
         weights = Matrix(rows: k, cols: classes) { theta[$0, $1] }
         bias = theta.row(k)
         trainingObjective = objective
+    }
+
+    /// The fit's objective at `theta` ((k + 1) × classes, last row the bias) over the rows of
+    /// `xb` = [X, 1] (n × (k + 1)): mean softmax cross-entropy + ½·λ·‖W‖² (the bias not
+    /// penalised), and its gradient Xbᵀ(softmax − onehot)/n + λ·[W; 0] into `gradient`;
+    /// `logits` (n × classes) is scratch. The fit's every iteration calls it (FD-checked).
+    public static func objective(
+        _ xb: Matrix<Double>, labels: [Int], theta: Matrix<Double>, l2: Double,
+        logits: inout Matrix<Double>, gradient: inout Matrix<Double>
+    ) -> Double {
+        let n = xb.rows
+        let k = xb.cols - 1
+        let classes = theta.cols
+        gemm(xb, .none, theta, .none, into: &logits)
+        let lse = logits.rowLogSumExp()
+        var objective = 0.0
+        for i in 0..<n {
+            objective += lse[i] - logits[i, labels[i]]
+            for c in 0..<classes { logits[i, c] = Double.exp(logits[i, c] - lse[i]) }
+            logits[i, labels[i]] -= 1
+        }
+        objective /= Double(n)
+        gemm(xb, .transpose, logits, .none, alpha: 1 / Double(n), into: &gradient)
+        for j in 0..<k {
+            for c in 0..<classes {
+                gradient[j, c] += l2 * theta[j, c]
+                objective += 0.5 * l2 * theta[j, c] * theta[j, c]
+            }
+        }
+        return objective
     }
 
     /// Predicted class of each row of `features`.

@@ -1,5 +1,5 @@
 // InfoMax/ContrastiveLoss.swift — the contrastive objectives (InfoNCE, positive-only,
-// spectral) as one configuration, their result types, and the one-process reference that
+// spectral, SigLIP's sigmoid) as one configuration, their result types, and the one-process reference that
 // evaluates them on a whole batch with the dense B × B similarity matrix.
 import Linalg
 
@@ -13,6 +13,11 @@ public enum ContrastiveObjective: String, Sendable, Codable, CaseIterable {
     /// (i, j ∈ Neg(i)) of ℓ_ij². With `.dot`, scale 1, τ = 1 and `.allOthers` this is
     /// −2·mean_i f_iᵀg_i + mean_{i≠j} (f_iᵀg_j)².
     case spectral
+    /// SigLIP's pairwise sigmoid loss (Zhai et al. 2023): with t = 1/τ (SigLIP's scale) and
+    /// β = `bias`, L = −(1/B) Σ_i [ log σ(t·s(a_i, pos_i) + β) + Σ_{j∈Neg(i)} log σ(−(t·s(a_i, c_j) + β)) ].
+    /// No normalisation over the batch; excluded candidates contribute nothing. See
+    /// ``SigmoidLossMath`` for the gradients (∂L/∂t and ∂L/∂β too).
+    case sigmoid
 }
 
 /// The similarity s(a, c) = scale · ⟨a, c⟩ (`.dot`) or scale · ⟨a/‖a‖, c/‖c‖⟩ (`.cosine`).
@@ -53,6 +58,11 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
     /// sg on the second argument of s: gradients flow only into the anchors, never into
     /// positives or candidates (dPos = dC = 0).
     public var stopGradient: Bool
+    /// `.sigmoid` only: the bias β added to every logit (SigLIP's b); 0 and unused otherwise.
+    public var bias: Double = 0
+
+    /// `.sigmoid`: SigLIP's scale t = 1/τ, the factor of the similarity in every logit.
+    public var logitScale: Double { 1 / temperature }
 
     public init(
         objective: ContrastiveObjective = .infoNCE, similarity: SimilarityKind = .dot, scale: Double = 1,
@@ -82,8 +92,22 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
             negatives: .allOthers, stopGradient: false)
     }
 
+    /// SigLIP's sigmoid loss with scale `t` (> 0; stored as τ = 1/t) and bias `bias`, SigLIP's
+    /// initialisation t = 10, β = −10 by default; cosine similarity, all others as negatives.
+    public static func sigmoid(
+        scale t: Double = 10, bias: Double = -10, similarity: SimilarityKind = .cosine,
+        negatives: NegativeSet = .allOthers, stopGradient: Bool = false
+    ) -> ContrastiveLoss {
+        var loss = ContrastiveLoss(
+            objective: .sigmoid, similarity: similarity, scale: 1, temperature: 1 / t, negatives: negatives,
+            stopGradient: stopGradient)
+        loss.bias = bias
+        return loss
+    }
+
     /// Throws if an option is out of range.
     public func validate() throws {
+        guard bias.isFinite else { throw InfoMaxError.invalidOption("sigmoid bias must be finite, got \(bias)") }
         guard temperature > 0, temperature.isFinite else {
             throw InfoMaxError.invalidOption("temperature must be positive and finite, got \(temperature)")
         }
@@ -105,6 +129,9 @@ public struct ContrastiveResult<T: BLASScalar>: Sendable {
     /// ∂L/∂C for the candidates this process owns (N × k in the one-process reference,
     /// the local block in the distributed loss); zero under stop-gradient or positive-only.
     public var dC: Matrix<T>
+    /// `.sigmoid`: ∂L/∂t (t = 1/τ, SigLIP's scale) and ∂L/∂β over the global batch (the same on
+    /// every rank); 0 for the other objectives.
+    public var dLogitScale: Double = 0, dBias: Double = 0
 
     public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
         self.value = value
@@ -127,6 +154,8 @@ public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
     public var dFirst: Matrix<T>
     /// ∂/∂g (local rows).
     public var dSecond: Matrix<T>
+    /// `.sigmoid`: ∂L/∂t and ∂L/∂β (see ``ContrastiveResult``); 0 otherwise.
+    public var dLogitScale: Double = 0, dBias: Double = 0
     public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) {
         self.value = value
         self.dFirst = dFirst
@@ -204,6 +233,8 @@ extension ContrastiveLoss {
         var dl = Matrix<T>(rows: B, cols: B)
         var dlPos = [T](repeating: 0, count: B)
         var loss: Double = 0
+        var dScale = 0.0
+        var dBias = 0.0
         let invB = 1 / T(B)
         switch objective {
         case .positiveOnly:
@@ -226,6 +257,25 @@ extension ContrastiveLoss {
                 for (j, l) in ls { dl[i, j] = T.exp(l - lse) * invB }
             }
             loss /= Double(B)
+        case .sigmoid:
+            // ℓ = t·S; per pair u = z(ℓ + β): loss softplus(−u), ∂L/∂ℓ = −(z/B)·σ(−u) (SigmoidLossMath).
+            let beta = T(bias)
+            for i in 0..<B {
+                let lp = logit(ah, i, ph, i)
+                loss += Double(SigmoidLossMath.softplus(-(lp + beta)))
+                dlPos[i] = -SigmoidLossMath.sigmoid(-(lp + beta)) * invB
+                dBias += Double(dlPos[i])
+                dScale += Double(dlPos[i] * lp)
+                for j in 0..<B where isNegative(i, j) {
+                    let l = logit(ah, i, ch, j)
+                    loss += Double(SigmoidLossMath.softplus(l + beta))
+                    dl[i, j] = SigmoidLossMath.sigmoid(l + beta) * invB
+                    dBias += Double(dl[i, j])
+                    dScale += Double(dl[i, j] * l)
+                }
+            }
+            loss /= Double(B)
+            dScale *= temperature  // ∂L/∂t = Σ ∂L/∂ℓ · ℓ/t
         case .spectral:
             var pairs = 0
             for i in 0..<B { for j in 0..<B where isNegative(i, j) { pairs += 1 } }
@@ -260,7 +310,10 @@ extension ContrastiveLoss {
             dC = Matrix(rows: B, cols: k)
         }
         if !needsCandidates { dC = Matrix(rows: c.rows, cols: c.cols) }
-        return ContrastiveResult(value: T(loss), dA: dA, dPos: dPos, dC: dC)
+        var result = ContrastiveResult(value: T(loss), dA: dA, dPos: dPos, dC: dC)
+        result.dLogitScale = dScale
+        result.dBias = dBias
+        return result
     }
 
     /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] (multi-modal form;
@@ -303,4 +356,6 @@ func combineSymmetric<T: BLASScalar>(
     sum(r1.dA, r2.dPos, r2.dC, into: &result.dFirst)
     sum(r2.dA, r1.dPos, r1.dC, into: &result.dSecond)
     result.value = (r1.value + r2.value) / 2
+    result.dLogitScale = (r1.dLogitScale + r2.dLogitScale) / 2
+    result.dBias = (r1.dBias + r2.dBias) / 2
 }

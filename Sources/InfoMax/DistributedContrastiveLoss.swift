@@ -28,8 +28,9 @@ import MPI
 /// The returning forms allocate only their results.
 public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var communicator: Communicator { skeleton.communicator }
-    /// The objective and its options.
-    public let loss: ContrastiveLoss
+    /// The objective and its options (the sigmoid loss's t and β change with
+    /// ``setSigmoidParameters(scale:bias:)``).
+    public private(set) var loss: ContrastiveLoss
     /// How candidates are exchanged.
     public let exchange: CandidateExchange
     /// How ``evaluateSymmetric(_:_:labels:into:)`` combines its two directions (the plans
@@ -61,6 +62,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private enum Direction {
         case allgather(AllgatherPlan<T>)
         case ring(RingPlan<T>)
+        case sigmoidAllgather(SigmoidAllgatherPlan<T>)
+        case sigmoidRing(SigmoidRingPlan<T>)
         func evaluate(
             _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
             _ result: inout ContrastiveResult<T>
@@ -74,6 +77,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                 try plan.evaluate(
                     anchors: a, positives: pos, candidates: c, labels: labels,
                     into: &result)
+            case .sigmoidAllgather(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .sigmoidRing(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
             }
         }
     }
@@ -104,6 +111,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
         }
         guard plan != .masked else { throw InfoMaxError.invalidOption("the masked plan is MaskedContrastiveLoss's") }
+        if let plan, plan.isSigmoid != (loss.objective == .sigmoid) {
+            throw InfoMaxError.invalidOption(
+                "plan \(plan.rawValue) does not compute the \(loss.objective.rawValue) objective; the sigmoid plans compute the sigmoid loss and only it"
+            )
+        }
         self.loss = loss
         self.exchange = exchange
         self.reduction = reduction
@@ -116,6 +128,10 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
         switch directionKind {
+        case .sigmoidAllgather:
+            direction = .sigmoidAllgather(SigmoidAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+        case .sigmoidRing:
+            direction = .sigmoidRing(SigmoidRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
         case .ring, .groupedRing:
             direction = .ring(
                 RingPlan(
@@ -139,7 +155,29 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
                     skeleton, ws, loss: loss, blockElements: blockElements,
                     holdElements: holdElements))
         case .fusedRing: symmetric = .fusedRing(FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
-        case .allgather, .ring, .groupedRing, .masked: symmetric = .twoDirections(direction)
+        case .allgather, .ring, .groupedRing, .masked, .sigmoidAllgather, .sigmoidRing:
+            symmetric = .twoDirections(direction)
+        }
+    }
+
+    /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias β (finite) for the next calls —
+    /// a learned t or β changes every step. Throws for the other objectives, or out of range.
+    public func setSigmoidParameters(scale t: Double, bias: Double) throws {
+        guard loss.objective == .sigmoid else {
+            throw InfoMaxError.invalidOption("only the sigmoid loss has a scale and a bias to set")
+        }
+        var next = loss
+        next.temperature = 1 / t
+        next.bias = bias
+        guard t > 0, t.isFinite else {
+            throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
+        }
+        try next.validate()
+        loss = next
+        switch direction {
+        case .sigmoidAllgather(let plan): plan.loss = next
+        case .sigmoidRing(let plan): plan.loss = next
+        case .allgather, .ring: break
         }
     }
 
@@ -204,6 +242,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         switch symmetric {
         case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .twoDirections(.ring(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.sigmoidAllgather(let plan)):
+            try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.sigmoidRing(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .fusedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .groupedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .fusedRing(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
@@ -213,6 +254,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             result.value *= 2
             scale(&result.dFirst, by: 2)
             scale(&result.dSecond, by: 2)
+            result.dLogitScale *= 2
+            result.dBias *= 2
         }
     }
 }

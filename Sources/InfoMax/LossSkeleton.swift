@@ -21,6 +21,9 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     private var labelsLocal: [Int64] = [], labelsPadded: [Int64] = []
     /// This rank's share of the loss, and every rank's (summed in rank order on every rank).
     private var lossLocal: [Double] = [0], lossParts: [Double] = []
+    /// Gradients of loss parameters (the sigmoid plans: ∂L/∂t, ∂L/∂β) summed with the loss
+    /// value in ``sumLossShares``; empty for the other plans.
+    var parameterShares: [Double] = []
     private var ringExchange: RingExchange<T>?
     private var reducer: RingReduceScatter<T>?
 
@@ -122,13 +125,22 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// The sum of every rank's `share`, in rank order (the same sum on every rank): the shares
     /// are all-gathered (Open MPI's Allreduce allocates a temporary on every call, its
     /// Allgather of one value per rank does not).
+    /// ``parameterShares`` ride along: this rank's shares before, the sums (rank order) after.
     func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
         let p = communicator.size
+        let n = 1 + parameterShares.count
+        if lossLocal.count != n { lossLocal = [Double](repeating: 0, count: n) }
         lossLocal[0] = share
+        for e in parameterShares.indices { lossLocal[1 + e] = parameterShares[e] }
         try communicator.allgather(lossLocal, into: &lossParts)
         var value = 0.0
-        for r in 0..<p { value += lossParts[r] }
-        bytes += (p - 1) * 8
+        for r in 0..<p { value += lossParts[n * r] }
+        for e in parameterShares.indices {
+            var sum = 0.0
+            for r in 0..<p { sum += lossParts[n * r + 1 + e] }
+            parameterShares[e] = sum
+        }
+        bytes += (p - 1) * 8 * n
         return value
     }
 
@@ -158,6 +170,7 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         case .infoNCE: code = 0
         case .positiveOnly: code = 1
         case .spectral: code = 2
+        case .sigmoid: code = 3
         }
         switch loss.negatives {
         case .allOthers: break

@@ -46,6 +46,10 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.invalidOption(
                 "a masked loss takes its exclusions from the targets; use negatives .allOthers")
         }
+        guard loss.objective != .sigmoid else {
+            throw InfoMaxError.invalidOption(
+                "the guided (masked) loss has no sigmoid form; use infonce, spectral or positive-only")
+        }
         guard blockElements >= 1 else {
             throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
         }
@@ -91,6 +95,8 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             let lp = logit(i, p)
             let neg = negatives(i)
             switch loss.objective {
+            case .sigmoid:
+                preconditionFailure("the masked loss has no sigmoid form (its init refuses it)")
             case .positiveOnly:
                 value -= lp / Double(B)
                 dl[i][p] = -1 / Double(B)

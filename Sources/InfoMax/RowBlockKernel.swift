@@ -186,7 +186,7 @@ func contrastiveRowBlock<T: BLASScalar>(
                                     }
                                     total += Double(acc) * invPairs
                                     positiveGradient(i, -2 * invB)
-                                case .positiveOnly:
+                                case .positiveOnly, .sigmoid:  // sigmoid: SigmoidLossMath's kernels
                                     break
                                 }
                             }

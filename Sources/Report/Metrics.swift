@@ -34,6 +34,8 @@ enum Metrics {
         "signal_inner_product": Info(title: "Signal inner product", axis: "max_r ⟨w_r, μ⟩"),
         "noise_inner_product": Info(title: "Noise inner product", axis: "mean_i max_r ⟨w_r, ξ_i⟩"),
         "text_signal_inner_product": Info(title: "Text signal inner product", axis: "max_r ⟨w̃_r, μ̃⟩"),
+        "sigmoid_scale": Info(title: "Sigmoid loss scale", axis: "scale t"),
+        "sigmoid_bias": Info(title: "Sigmoid loss bias", axis: "bias b"),
         "condition_number": Info(
             title: "Condition number of the representation",
             axis: "condition number σ_max / σ_min"),

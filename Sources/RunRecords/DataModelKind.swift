@@ -9,4 +9,6 @@ public enum DataModelKind: String, Codable, CaseIterable, Sendable {
     case latentLinear = "latent-linear"
     /// Zhang et al. 2023: discrete image / text tokens with a known co-occurrence.
     case cooccurrence = "cooccurrence"
+    /// Huang et al. 2024, Table 1: colored digits with a spurious color and an ideal text.
+    case colored = "colored"
 }

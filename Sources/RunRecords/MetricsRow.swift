@@ -39,6 +39,10 @@ public enum MetricColumn: String, CaseIterable, Sendable {
     case noiseInnerProduct = "noise_inner_product"
     /// The text encoder's raw max_r ⟨w̃_r, μ̃⟩, multi-modal only.
     case textSignalInnerProduct = "text_signal_inner_product"
+    /// The sigmoid loss's scale t (learned or fixed); sigmoid runs only.
+    case sigmoidScale = "sigmoid_scale"
+    /// The sigmoid loss's bias b (learned or fixed); sigmoid runs only.
+    case sigmoidBias = "sigmoid_bias"
 }
 
 /// One row of metrics: a value per column, or nil where it was not computed.

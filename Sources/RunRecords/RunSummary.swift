@@ -36,6 +36,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var resumedFromStep: Int?
     /// Why a run stopped early (signal, stall, dead launcher); absent for completed runs.
     public var stopReason: String?
+    /// The sigmoid loss's final scale t and bias b (learned or fixed); absent for other losses.
+    public var sigmoidScale: Double?, sigmoidBias: Double?
 
     public init(
         name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
@@ -44,7 +46,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         noiseMemorizationSe: Double? = nil, diagnosticsSamples: Int? = nil, conditionNumber: Double? = nil,
         subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
         communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
-        stopReason: String? = nil
+        stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil
     ) {
         self.name = name
         self.model = model
@@ -71,6 +73,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.loggingSeconds = loggingSeconds
         self.resumedFromStep = resumedFromStep
         self.stopReason = stopReason
+        self.sigmoidScale = sigmoidScale
+        self.sigmoidBias = sigmoidBias
     }
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests

@@ -27,6 +27,10 @@ public struct RNGPurpose: RawRepresentable, Hashable, Codable, Sendable {
     public static let shuffle = RNGPurpose(rawValue: 17)
     /// The fixed evaluation subset of a training set (`EvaluationSubset`).
     public static let evaluationSubset = RNGPurpose(rawValue: 18)
+    /// A colored-digits sample's color (`ColoredDigits`).
+    public static let colorAssignment = RNGPurpose(rawValue: 24)
+    /// A colored-digits sample's label noise (`ColoredDigits`).
+    public static let labelNoise = RNGPurpose(rawValue: 25)
     /// Encoder weight initialisation (InfoMax / Training).
     public static let encoderInit = RNGPurpose(rawValue: 64)
     /// Downstream probe initialisation / splits (Evaluation).

@@ -27,6 +27,8 @@ public enum LossKind: String, Codable, CaseIterable, Sendable, ConfigChoice {
     case infonce = "infonce"
     case positiveOnly = "positive-only"
     case spectral = "spectral"
+    /// SigLIP's pairwise sigmoid loss (scale `loss.sigmoid_scale`, bias `loss.sigmoid_bias`).
+    case sigmoid = "sigmoid"
 }
 
 /// The learning-rate schedule.
@@ -139,6 +141,15 @@ public struct LossConfig: Codable, Equatable, Sendable {
     /// (blocks travel rank to rank, overlapped with the logits gemms; a rank never holds all
     /// N candidates). Same loss to float rounding; not part of a checkpoint's fingerprint.
     public var exchange: CandidateExchange = .allgather
+    /// Sigmoid loss: the scale t > 0 of the similarity in every logit (SigLIP's initialisation 10;
+    /// the starting value when learned).
+    public var sigmoidScale: Double = 10
+    /// Sigmoid loss: the bias β of every logit (SigLIP's initialisation −10).
+    public var sigmoidBias: Double = -10
+    /// Sigmoid loss: learn t, through log t as SigLIP does (t = e^{t'} stays positive).
+    public var learnScale: Bool = false
+    /// Sigmoid loss: learn β.
+    public var learnBias: Bool = false
     public init() {}
 }
 
@@ -298,6 +309,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var signalNoise = SignalNoiseConfig()
     public var latentLinear = LatentLinearConfig()
     public var cooccurrence = CooccurrenceConfig()
+    public var colored = ColoredConfig()
     public var data = DataConfig()
     /// Log metrics every K steps (and at the first and last step).
     public var logEvery: Int = 10

@@ -17,7 +17,8 @@ extension ConfigKey {
         "The run's name; the default output folder is runs/<name>.")
     public static let model = choice(
         "model", \.model,
-        "The data model: signal-noise (Huang et al.), latent-linear (Ren & Li), cooccurrence (Zhang et al.).")
+        "The data model: signal-noise (Huang et al.), latent-linear (Ren & Li), cooccurrence (Zhang et al.), "
+            + "colored (Huang et al.'s Table 1).")
     public static let mode = choice(
         "mode", \.mode,
         "One modality, or compare: multi-modal then single-modal, side by side.")
@@ -136,6 +137,20 @@ extension ConfigKey {
     public static let lossExchange = choice(
         "loss.exchange", \.loss.exchange,
         "How ranks exchange the candidate embeddings: one all-gather, or blocks around a ring.")
+    public static let lossSigmoidScale = real(
+        "loss.sigmoid_scale", \.loss.sigmoidScale, allowed: "t > 0",
+        range: { $0 > 0 && $0.isFinite },
+        "Sigmoid loss: scale t of the similarity in every logit (SigLIP: 10); the start when learned.")
+    public static let lossSigmoidBias = real(
+        "loss.sigmoid_bias", \.loss.sigmoidBias, allowed: "a finite number",
+        range: { $0.isFinite },
+        "Sigmoid loss: bias b of every logit (SigLIP: -10); the start when learned.")
+    public static let lossLearnScale = boolean(
+        "loss.learn_scale", \.loss.learnScale,
+        "Sigmoid loss: learn the scale t (as log t, like SigLIP), summed over ranks, in checkpoints.")
+    public static let lossLearnBias = boolean(
+        "loss.learn_bias", \.loss.learnBias,
+        "Sigmoid loss: learn the bias b, summed over ranks, in checkpoints.")
 
     // encoder
     public static let encoderWidth = integer(
@@ -260,6 +275,39 @@ extension ConfigKey {
         range: { (0...1).contains($0) },
         "resampled: fraction of positives from a sample sharing the text token.")
 
+    // colored
+    public static let coloredClasses = integer(
+        "colored.classes", \.colored.classes, minimum: 2, allowed: "at least 2",
+        range: { $0 >= 2 },
+        "Digit classes K (and colors).")
+    public static let coloredD = integer(
+        "colored.d", \.colored.d, minimum: 2, allowed: "at least 2 · classes",
+        "Patch dimension d of the image [shape, color, noise] (3d Floats).")
+    public static let coloredShapeNorm = real(
+        "colored.shape_norm", \.colored.shapeNorm, allowed: "≥ 0", range: { $0 >= 0 },
+        "Norm of the digit's shape vector.")
+    public static let coloredColorNorm = real(
+        "colored.color_norm", \.colored.colorNorm, allowed: "≥ 0", range: { $0 >= 0 },
+        "Norm of the color vector.")
+    public static let coloredSigmaP = real(
+        "colored.sigma_p", \.colored.sigmaP, allowed: "≥ 0", range: { $0 >= 0 },
+        "Standard deviation of the image's noise patch.")
+    public static let coloredTextNorm = real(
+        "colored.text_norm", \.colored.textNorm, allowed: "≥ 0", range: { $0 >= 0 },
+        "Scale of the text's one-hots of digit and color.")
+    public static let coloredAgreement = real(
+        "colored.agreement", \.colored.agreement, allowed: "in [0, 1]", range: { (0...1).contains($0) },
+        "Training: P(color = digit); test (swapped): P(color = digit + 1).")
+    public static let coloredLabelNoise = real(
+        "colored.label_noise", \.colored.labelNoise, allowed: "in [0, 1]", range: { (0...1).contains($0) },
+        "P(label ≠ digit) of the training and probe-fitting labels.")
+    public static let coloredTestColors = choice(
+        "colored.test_colors", \.colored.testColors,
+        "The out-of-distribution test set's colors: the pairing swapped, or independent.")
+    public static let coloredAugmentationSigma = real(
+        "colored.augmentation_sigma", \.colored.augmentationSigma, allowed: "≥ 0", range: { $0 >= 0 },
+        "Single-modal augmentation noise on the shape and noise patches (the color is kept).")
+
     // data
     public static let dataCache = choice(
         "data.cache", \.data.cache,
@@ -272,7 +320,7 @@ extension ConfigKey {
         optimizerKind, optimizerLearningRate, optimizerMomentum, optimizerBeta1, optimizerBeta2,
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
-        lossSymmetric, lossReduction, lossExchange,
+        lossSymmetric, lossReduction, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,
         signalNoiseTextSigma, signalNoiseTestSignalNorm, signalNoiseAugmentationSigma,
@@ -283,6 +331,8 @@ extension ConfigKey {
         cooccurrenceTextLeak, cooccurrencePositives, cooccurrenceNegativesDrop,
         cooccurrenceFalseNegativeFraction, cooccurrenceEasyNegativeFraction, cooccurrenceGuideRun,
         cooccurrenceAugmentationKeep, cooccurrenceAugmentationConsistency, cooccurrenceResampleFraction,
+        coloredClasses, coloredD, coloredShapeNorm, coloredColorNorm, coloredSigmaP, coloredTextNorm,
+        coloredAgreement, coloredLabelNoise, coloredTestColors, coloredAugmentationSigma,
         dataCache,
     ]
 

@@ -79,6 +79,16 @@ struct MemoryModel {
                     ConfigKey.encoderWidth.path, ConfigKey.cooccurrenceImageVocabulary.path,
                     ConfigKey.cooccurrenceTextVocabulary.path,
                 ])
+        case .colored:
+            // Image rows [shape, color, noise] (3d) through one m × d ReLU encoder (summed
+            // output); the text (2K one-hots) through an m × 2K one.
+            let o = c.colored
+            let row = ByteCount.product(ColoredDigits.patches, o.d).value ?? Int.max
+            return Shapes(
+                input1: row, input2: multi ? 2 * o.classes : row, k: ByteCount(m), kValue: m, featureWidth: m,
+                parameters: ByteCount.product(m, o.d) + (multi ? ByteCount.product(m, 2, o.classes) : .zero),
+                inputKeys: [ConfigKey.coloredD.path],
+                parameterKeys: [ConfigKey.encoderWidth.path, ConfigKey.coloredD.path, ConfigKey.coloredClasses.path])
         }
     }
 
@@ -127,6 +137,11 @@ struct MemoryModel {
         case .cooccurrence:
             data = ByteCount.product(b, s.input1, f) + ByteCount.product(b, s.input2, f) + ByteCount.product(b, int)
             if !multi { data = data + ByteCount.product(b, s.input1, f) }
+        case .colored:
+            // Both views, the labels, the augmentation's noise row (2d).
+            data =
+                ByteCount.product(b, s.input1, f) + ByteCount.product(b, s.input2, f) + ByteCount.product(b, int)
+                + ByteCount.product(2, c.colored.d, f)
         }
         parts.append(part("a step's input batch (both views)", batchKeys + s.inputKeys, data))
 
@@ -135,6 +150,11 @@ struct MemoryModel {
         var activations = ByteCount.product(2, b, s.kValue, f)
         if c.model == .signalNoise {
             activations = activations + ByteCount.product(2, 2, SignalNoise.Modality.patches, b, m, f)
+        } else if c.model == .colored {
+            // Pre-activations and backward scratch of the image encoder (3 patches) and of the
+            // second view's (the text's single patch, or the augmentation's 3).
+            let second = multi ? 1 : ColoredDigits.patches
+            activations = activations + ByteCount.product(2, ColoredDigits.patches + second, b, m, f)
         }
         parts.append(part("encoder activations and embeddings", batchKeys + [ConfigKey.encoderWidth.path], activations))
 
@@ -206,7 +226,7 @@ struct MemoryModel {
         let dbl = Self.double
         let int = Self.int
         switch c.model {
-        case .signalNoise:
+        case .signalNoise, .colored:
             return []
         case .latentLinear:
             let l = c.latentLinear
@@ -287,13 +307,33 @@ struct MemoryModel {
             let k = c.diagnosticsSamples
             let evaluated = (k == 0 || k >= n) ? n : k
             let rows = min(4096, share(evaluated))
-            return [
+            let d = c.signalNoise.d
+            let keys = [ConfigKey.signalNoiseD.path, ConfigKey.encoderWidth.path, ConfigKey.diagnosticsSamples.path]
+            var parts = [
                 part(
-                    "diagnostics: noise chunk (≤ 4096 rows of the subset) and projections",
-                    [ConfigKey.signalNoiseD.path, ConfigKey.encoderWidth.path, ConfigKey.diagnosticsSamples.path],
-                    ByteCount.product(rows, c.signalNoise.d, f) + ByteCount.product(2, rows, m, f)
-                        + ByteCount.product(rows, Self.int) + ByteCount.product(2, c.signalNoise.d, f), .diagnostics)
+                    "diagnostics: noise chunk (≤ 4096 rows of the subset) and projections", keys,
+                    ByteCount.product(rows, d, f) + ByteCount.product(2, rows, m, f)
+                        + ByteCount.product(rows, Self.int) + ByteCount.product(2, d, f), .diagnostics)
             ]
+            guard rank == 0 else { return parts }
+            // Rank 0's γ, ρ decomposition (SignalNoiseDecomposition), one per encoder, kept from
+            // the first logged row on: the projector G⁻¹·V ((K+1) × d), ΔW (m × d) and the
+            // coefficients ((K+1) × m), in Double. Building one holds the subset's noise rows
+            // (K × d Float), their indices and the Gram matrix ((K+1)², twice when K + 1 > d
+            // forces the ridge path, which forms G again before the first is freed).
+            let encoders = multi ? 2 : 1
+            let gram = ByteCount.product(evaluated + 1 > d ? 2 : 1, evaluated + 1, evaluated + 1, dbl)
+            parts.append(
+                part(
+                    "diagnostics: γ, ρ decompositions (rank 0, Double)", keys,
+                    ByteCount.product(encoders, evaluated + 1, d, dbl) + ByteCount.product(encoders, m, d, dbl)
+                        + ByteCount.product(encoders, evaluated + 1, m, dbl)))
+            parts.append(
+                part(
+                    "diagnostics: building one: noise rows, Gram (rank 0)", keys,
+                    ByteCount.product(evaluated, d, f) + ByteCount.product(evaluated, Self.int) + gram,
+                    .diagnostics))
+            return parts
         case .latentLinear:
             let l = c.latentLinear
             return [
@@ -312,6 +352,8 @@ struct MemoryModel {
                     [ConfigKey.cooccurrenceImageVocabulary.path, ConfigKey.encoderWidth.path],
                     ByteCount.product(vi, m, f) + ByteCount.product(5, vi, m, dbl), .diagnostics)
             ]
+        case .colored:
+            return []
         }
     }
 
@@ -340,6 +382,10 @@ struct MemoryModel {
             perSample =
                 ByteCount.product(s.input1, f) + ByteCount.product(s.input2, f) + ByteCount.product(w, f)
                 + ByteCount(3 * int)
+        case .colored:
+            perSample =
+                ByteCount.product(s.input1, f) + ByteCount.product(ColoredDigits.patches + 1, m, f)
+                + ByteCount(3 * int)
         }
         let shard = max(share(c.probeTrainSamples), share(c.testSamples))
         let encode = perSample * shard
@@ -350,7 +396,8 @@ struct MemoryModel {
         // fits the probe after the encoders' temporaries are freed: the larger of the two.
         let nt = c.probeTrainSamples
         let ne = c.testSamples
-        let classes = c.model == .cooccurrence ? c.cooccurrence.classes : 2
+        let classes =
+            c.model == .cooccurrence ? c.cooccurrence.classes : c.model == .colored ? c.colored.classes : 2
         // Gathered features (Float) and labels (Int64 + Int).
         let gatheredTrain = ByteCount.product(nt, w, f) + ByteCount.product(nt, 2 * int)
         let gathered = gatheredTrain + ByteCount.product(ne, w, f) + ByteCount.product(ne, 2 * int)

@@ -46,7 +46,8 @@ final class RunRecorder {
                 wallSeconds: wallSeconds, secondsPerStep: (wallSeconds - elapsedBefore) / ran,
                 computeSeconds: totals.compute, communicationSeconds: totals.communication,
                 loggingSeconds: totals.logging,
-                resumedFromStep: resumedFrom, stopReason: stopReason)
+                resumedFromStep: resumedFrom, stopReason: stopReason, sigmoidScale: row[.sigmoidScale],
+                sigmoidBias: row[.sigmoidBias])
         }
     }
 

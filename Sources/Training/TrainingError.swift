@@ -5,6 +5,8 @@ import Foundation
 /// A run that cannot go on.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFinite(step: Int, loss: Double, lastFinite: Double?, gradientNorm: Double)
+    /// A learned loss parameter (the sigmoid loss's t or b) left its range; the text names its key.
+    case invalidLearnedParameter(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "the loss became \(loss) at step \(step)" + (last ?? "")
                 + ". The run diverged: lower optimizer.learning_rate, raise loss.temperature, or use loss.similarity = "
                 + "\"cosine\"."
+        case .invalidLearnedParameter(let what):
+            return what + ". The run diverged: lower optimizer.learning_rate, or fix the parameter (learn_* = false)."
         }
     }
 

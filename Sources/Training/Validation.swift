@@ -54,6 +54,10 @@ extension TrainConfig {
             loss.symmetric || loss.reduction == .auto, .lossReduction, "\"\(loss.reduction.rawValue)\"",
             "\"auto\" with \(ConfigKey.lossSymmetric) = false: one direction has nothing to sum or average "
                 + "(single-modal runs ignore the key, as compare mode shares the config)")
+        try check(.lossSigmoidScale, .lossSigmoidBias)
+        let sigmoidOnly = "false unless \(ConfigKey.lossKind) = \"sigmoid\" (t and b are the sigmoid loss's)"
+        try require(!loss.learnScale || loss.kind == .sigmoid, .lossLearnScale, loss.learnScale, sigmoidOnly)
+        try require(!loss.learnBias || loss.kind == .sigmoid, .lossLearnBias, loss.learnBias, sigmoidOnly)
 
         try check(.encoderWidth, .encoderInitScale)
 
@@ -71,6 +75,15 @@ extension TrainConfig {
             try require(l.d1 >= l.latentDim, .latentLinearD1, l.d1, "at least \(latentDim) (\(l.latentDim))")
             try require(l.d2 >= l.latentDim, .latentLinearD2, l.d2, "at least \(latentDim) (\(l.latentDim))")
             try check(.latentLinearDecay, .latentLinearNoiseSigma)
+        case .colored:
+            try check(.coloredClasses)
+            let classes = ConfigKey.coloredClasses.path.split(separator: ".").last ?? ""
+            try require(
+                colored.d >= 2 * colored.classes, .coloredD, colored.d,
+                "at least 2 · \(classes) (\(2 * colored.classes))")
+            try check(
+                .coloredShapeNorm, .coloredColorNorm, .coloredSigmaP, .coloredTextNorm, .coloredAgreement,
+                .coloredLabelNoise, .coloredAugmentationSigma)
         case .cooccurrence:
             let c = cooccurrence
             try check(.cooccurrenceClasses)
@@ -90,6 +103,10 @@ extension TrainConfig {
             try require(
                 c.guideRun.isEmpty || c.needsGuide, .cooccurrenceGuideRun, "\"\(c.guideRun)\"",
                 "empty unless \(positives) = \"guided\" or a \(drop) uses the guide")
+            try require(
+                !(c.needsGuide && loss.kind == .sigmoid), .lossKind, "\"sigmoid\"",
+                "infonce, spectral or positive-only with the guide (\(ConfigKey.cooccurrencePositives), "
+                    + "\(ConfigKey.cooccurrenceNegativesDrop)): the guided loss has no sigmoid form")
             if c.needsGuide && mode != .multiModal {
                 let what =
                     c.positives == .guided

@@ -5,7 +5,8 @@
 # candidate exchanges, single- and multi-modal. At 2 ranks: every loss form — symmetric or
 # one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
 # modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
-# (the epoch shuffle computes each index, no table). Part of `make test`.
+# (the epoch shuffle computes each index, no table); the sigmoid loss, t and b fixed or
+# learned. Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -50,4 +51,12 @@ for exchange in allgather ring; do
     done
 done
 check 2 allgather multi-modal --train-samples 1000000000
+# The sigmoid loss: both exchanges, symmetric (one pass) and single-modal, t and b fixed or learned.
+for exchange in allgather ring; do
+    for learn in false true; do
+        sigmoid=(--set loss.kind=sigmoid --set loss.learn_scale=$learn --set loss.learn_bias=$learn)
+        check 2 "$exchange" multi-modal "${sigmoid[@]}"
+        check 2 "$exchange" single-modal "${sigmoid[@]}"
+    done
+done
 exit $status

@@ -115,7 +115,7 @@ func distance(_ a: String, _ b: String) -> Int {
 
     @Test func schemaIsWhatTheLoaderChecks() {
         #expect(schema.count > 50)
-        #expect(choiceKeys.count == 13)  // + cooccurrence.negatives_drop, latent_linear.probe, loss.reduction
+        #expect(choiceKeys.count == 14)  // + negatives_drop, latent_linear.probe, loss.reduction, colored.test_colors
     }
 
     @Test func theTableCoversEveryFieldOfTrainConfigWithItsDefault() {

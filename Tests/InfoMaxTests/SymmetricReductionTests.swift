@@ -24,7 +24,7 @@ final class SymmetricReductionTests: XCTestCase {
         noStop.stopGradient = false
         return [
             ("paper", .paper(neurons: 4, temperature: 0.5)), ("paper/no-sg", noStop),
-            ("clip", .clip(temperature: 0.5)),
+            ("clip", .clip(temperature: 0.5)), ("sigmoid", .sigmoid(scale: 2, bias: -1)),
         ]
     }
 
@@ -35,7 +35,8 @@ final class SymmetricReductionTests: XCTestCase {
         let g: Matrix<Double> = rng.matrix(B, k)
         for (name, loss) in losses {
             for exchange in CandidateExchange.allCases {
-                for plan in [nil, LossPlanKind.allgather] {
+                // The sigmoid objective has its own plans; the others also run one direction at a time.
+                for plan in loss.objective == .sigmoid ? [nil] : [nil, LossPlanKind.allgather] {
                     let mean = try DistributedContrastiveLoss<Double>(
                         communicator: comm, loss: loss, exchange: exchange, plan: plan)
                     let sum = try DistributedContrastiveLoss<Double>(
@@ -47,6 +48,8 @@ final class SymmetricReductionTests: XCTestCase {
                     XCTAssertEqual(s.value, 2 * m.value, what)
                     XCTAssertEqual(s.dFirst.storage, m.dFirst.storage.map { 2 * $0 }, "\(what) dh")
                     XCTAssertEqual(s.dSecond.storage, m.dSecond.storage.map { 2 * $0 }, "\(what) dg")
+                    XCTAssertEqual(s.dLogitScale, 2 * m.dLogitScale, "\(what) ∂L/∂t")
+                    XCTAssertEqual(s.dBias, 2 * m.dBias, "\(what) ∂L/∂b")
                 }
             }
         }

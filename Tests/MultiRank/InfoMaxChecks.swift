@@ -21,7 +21,7 @@ extension SplitMix64 {
 }
 
 /// ‖x − y‖_F / max(‖x‖_F, ‖y‖_F, floor).
-private func relErr(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Double {
+func relErr(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Double {
     guard x.rows == y.rows, x.cols == y.cols else { return .infinity }
     var d = 0.0
     var nx = 0.0
@@ -37,7 +37,7 @@ private func relErr(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Double {
 /// Uneven splits of `total` over `size` ranks: ceil-sized blocks with a smaller last rank,
 /// a skewed split (rank r gets a share ∝ r + 1; rank 0 may get very few), and (at 2 ranks or
 /// more) a split in which one rank holds no rows (rank 0 at 2 ranks, rank 1 beyond).
-private func splits(_ total: Int, _ size: Int) -> [[Int]] {
+func splits(_ total: Int, _ size: Int) -> [[Int]] {
     func ceilSplit(_ size: Int) -> [Int] {
         let q = (total + size - 1) / size
         return (0..<size).map { r in max(0, min(q, total - r * q)) }
@@ -103,7 +103,9 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             let maxb = counts.max() ?? 0
             let elt = MemoryLayout<T>.stride
             let sweeps = loss.objective == .infoNCE ? 2 : 1
-            var expected = 4 * 8 * (p - 1) + 8 * (p - 1) + sweeps * (p - 1) * maxb * k * elt
+            // The loss share all-gather: one Double, three for sigmoid (with ∂L/∂t, ∂L/∂β).
+            let shares = loss.objective == .sigmoid ? 3 : 1
+            var expected = 4 * 8 * (p - 1) + shares * 8 * (p - 1) + sweeps * (p - 1) * maxb * k * elt
             if !loss.stopGradient && p > 1 { expected += p * maxb * k * elt }
             if loss.negatives == .oppositeLabel { expected += (p - 1) * maxb * 8 }
             c.expect(stats.bytesSent == expected, "\(what): ring bytes \(stats.bytesSent), expected \(expected)")
@@ -155,7 +157,8 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
         let off = counts[..<comm.rank].reduce(0, +)
         let n = counts[comm.rank]
         let mine = off..<(off + n)
-        for loss in variants where loss.needsCandidates && loss.negatives == .oppositeLabel {
+        for loss in variants
+        where loss.needsCandidates && loss.negatives == .oppositeLabel && loss.objective != .sigmoid {
             let ref = try loss.evaluate(anchors: a, positives: p, candidates: cand, labels: ringLabels)
             var results: [ContrastiveResult<Double>] = []
             for grouped in [true, false] {

@@ -14,6 +14,7 @@ let suites: [String: (Communicator) throws -> Int32] = [
     "infomax": infomaxChecks,
     "guided": guidedChecks,
     "exchange": exchangeChecks,
+    "sigmoid": sigmoidChecks,
 ]
 
 let args = CommandLine.arguments

@@ -43,16 +43,16 @@ final class RunRecordsTests: XCTestCase {
         """#
     static let jsonLines = [
         #"""
-        {"step":0,"epoch":0,"wall_seconds":0.051794073,"compute_seconds":0,"communication_seconds":0,"loss":3.938352584838867,"learning_rate":0.009999999776482582,"gradient_norm":0.8700749278068542,"signal_learning":0.07553713023662567,"noise_memorization":0.9884498625993728,"text_signal_learning":0.29029256105422974,"condition_number":null,"subspace_alignment":null,"train_accuracy":0.755,"test_accuracy":0.505,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
+        {"step":0,"epoch":0,"wall_seconds":0.051794073,"compute_seconds":0,"communication_seconds":0,"loss":3.938352584838867,"learning_rate":0.009999999776482582,"gradient_norm":0.8700749278068542,"signal_learning":0.07553713023662567,"noise_memorization":0.9884498625993728,"text_signal_learning":0.29029256105422974,"condition_number":null,"subspace_alignment":null,"train_accuracy":0.755,"test_accuracy":0.505,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null,"sigmoid_scale":null,"sigmoid_bias":null}
         """#,
         #"""
-        {"step":10,"epoch":10,"wall_seconds":0.829629462,"compute_seconds":0.34793406300000046,"communication_seconds":0.32003607899999986,"loss":3.779902935028076,"learning_rate":0.009999999776482582,"gradient_norm":0.9243720173835754,"signal_learning":0.09487637132406235,"noise_memorization":1.0028119665384292,"text_signal_learning":0.3122650384902954,"condition_number":null,"subspace_alignment":null,"train_accuracy":null,"test_accuracy":null,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null}
+        {"step":10,"epoch":10,"wall_seconds":0.829629462,"compute_seconds":0.34793406300000046,"communication_seconds":0.32003607899999986,"loss":3.779902935028076,"learning_rate":0.009999999776482582,"gradient_norm":0.9243720173835754,"signal_learning":0.09487637132406235,"noise_memorization":1.0028119665384292,"text_signal_learning":0.3122650384902954,"condition_number":null,"subspace_alignment":null,"train_accuracy":null,"test_accuracy":null,"noise_memorization_se":0,"diagnostics_samples":100,"text_noise_memorization":null,"signal_inner_product":null,"noise_inner_product":null,"text_signal_inner_product":null,"sigmoid_scale":null,"sigmoid_bias":null}
         """#,
     ]
     static let metricsCSV = #"""
-        step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate,gradient_norm,signal_learning,noise_memorization,text_signal_learning,condition_number,subspace_alignment,train_accuracy,test_accuracy,noise_memorization_se,diagnostics_samples,text_noise_memorization,signal_inner_product,noise_inner_product,text_signal_inner_product
-        0,0,0.051794073,0.0,0.0,3.938352584838867,0.009999999776482582,0.8700749278068542,0.07553713023662567,0.9884498625993728,0.29029256105422974,,,0.755,0.505,0.0,100.0,,,,
-        10,10,0.829629462,0.34793406300000046,0.32003607899999986,3.779902935028076,0.009999999776482582,0.9243720173835754,0.09487637132406235,1.0028119665384292,0.3122650384902954,,,,,0.0,100.0,,,,
+        step,epoch,wall_seconds,compute_seconds,communication_seconds,loss,learning_rate,gradient_norm,signal_learning,noise_memorization,text_signal_learning,condition_number,subspace_alignment,train_accuracy,test_accuracy,noise_memorization_se,diagnostics_samples,text_noise_memorization,signal_inner_product,noise_inner_product,text_signal_inner_product,sigmoid_scale,sigmoid_bias
+        0,0,0.051794073,0.0,0.0,3.938352584838867,0.009999999776482582,0.8700749278068542,0.07553713023662567,0.9884498625993728,0.29029256105422974,,,0.755,0.505,0.0,100.0,,,,,,
+        10,10,0.829629462,0.34793406300000046,0.32003607899999986,3.779902935028076,0.009999999776482582,0.9243720173835754,0.09487637132406235,1.0028119665384292,0.3122650384902954,,,,,0.0,100.0,,,,,,
         """#
     static let benchText = #"""
         {

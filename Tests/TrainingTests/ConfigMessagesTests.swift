@@ -94,16 +94,17 @@ final class ConfigMessagesTests: XCTestCase {
 
     func testEveryClosedSetIsAnEnumKey() {
         let expected: [String: [String]] = [
-            "model": ["signal-noise", "latent-linear", "cooccurrence"],
+            "model": ["signal-noise", "latent-linear", "cooccurrence", "colored"],
             "mode": ["multi-modal", "single-modal", "compare"],
             "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
-            "loss.kind": ["infonce", "positive-only", "spectral"], "loss.similarity": ["dot", "cosine"],
+            "loss.kind": ["infonce", "positive-only", "spectral", "sigmoid"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
             "loss.reduction": ["auto", "sum", "mean"],
             "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"],
             "data.cache": ["auto", "on", "off"],
             "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
             "latent_linear.probe": ["same-view", "cross-view"],
+            "colored.test_colors": ["swapped", "independent"],
         ]
         XCTAssertEqual(ConfigLoader.choiceKeys, expected)
     }

@@ -50,6 +50,8 @@ final class MemoryEstimateTests: XCTestCase {
             ["model=\"signal-noise\""],
             ["model=\"latent-linear\"", "mode=\"multi-modal\""],
             ["model=\"cooccurrence\""],
+            ["model=\"colored\""],
+            ["model=\"colored\"", "mode=\"single-modal\"", "batch_size=64"],
             ["model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"resampled\""],
             [
                 "model=\"cooccurrence\"", "mode=\"single-modal\"", "cooccurrence.positives=\"guided\"",
@@ -127,6 +129,21 @@ final class MemoryEstimateTests: XCTestCase {
         let both = MemoryEstimate(config: try config(["signal_noise.d=1000", "encoder.width=10"]), ranks: 2, rank: 1)
         XCTAssertEqual(both.mode, .multiModal)
         XCTAssertEqual(both.totalBytes, e.totalBytes)
+    }
+
+    func testRankZeroHoldsTheSignalNoiseDecompositions() throws {
+        // K = 4096 noise rows > d = 2000: the Gram matrix is formed twice (the ridge path).
+        let c = try config(["train_samples=20000", "batch_size=200", "diagnostics_samples=4096", "signal_noise.d=2000"])
+        let (K, d, m) = (4096, 2000, c.encoder.width)
+        let root = MemoryEstimate(config: c, ranks: 2, rank: 0)
+        let other = MemoryEstimate(config: c, ranks: 2, rank: 1)
+        let held = try XCTUnwrap(root.components.first { $0.name.contains("decompositions") })
+        XCTAssertEqual(held.bytes.value, 2 * 8 * ((K + 1) * d + m * d + (K + 1) * m))
+        XCTAssertEqual(held.phase, .resident)
+        let building = try XCTUnwrap(root.components.first { $0.name.contains("Gram") })
+        XCTAssertEqual(building.bytes.value, K * d * 4 + K * 8 + 2 * (K + 1) * (K + 1) * 8)
+        XCTAssertFalse(other.components.contains { $0.name.contains("decompositions") || $0.name.contains("Gram") })
+        XCTAssertGreaterThan(root.totalBytes, other.totalBytes)
     }
 
     func testMiniBatchMemoryDoesNotGrowWithTheTrainingSet() throws {

@@ -20,9 +20,18 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
     case fusedRing
     /// Each anchor names its positive and its excluded candidates (MaskedContrastiveLoss).
     case masked
+    /// SigLIP's sigmoid loss, all-gather exchange (a symmetric call is one pass over the pairs).
+    case sigmoidAllgather
+    /// SigLIP's sigmoid loss, ring exchange: one sweep, nothing kept between blocks.
+    case sigmoidRing
 
     /// Whether the plan computes one direction (a symmetric call runs it once per direction).
-    public var isDirection: Bool { self == .allgather || self == .ring || self == .groupedRing }
+    public var isDirection: Bool {
+        self == .allgather || self == .ring || self == .groupedRing || isSigmoid
+    }
+
+    /// Whether the plan computes the sigmoid loss (and only it).
+    public var isSigmoid: Bool { self == .sigmoidAllgather || self == .sigmoidRing }
 
     /// The plan's type (its costs do not depend on the scalar type).
     var plan: any LossPlan.Type {
@@ -33,6 +42,8 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
         case .groupedAllgather: return GroupedAllgatherPlan<Float>.self
         case .fusedRing: return FusedRingPlan<Float>.self
         case .masked: return MaskedPlan<Float>.self
+        case .sigmoidAllgather: return SigmoidAllgatherPlan<Float>.self
+        case .sigmoidRing: return SigmoidRingPlan<Float>.self
         }
     }
 
@@ -61,8 +72,10 @@ public enum LossPlanner {
     /// computes column statistics and a second exponential per pair that cost more than the
     /// two gemms it saves at small k — it is there to be chosen explicitly). Ring directions
     /// with opposite-label negatives are grouped by label; positive-only losses exchange no
-    /// candidates and run the all-gather plan under either exchange.
+    /// candidates and run the all-gather plan under either exchange. The sigmoid loss has its
+    /// own plan per exchange (symmetric calls included: one pass over the pairs).
     public static func kind(of loss: ContrastiveLoss, exchange: CandidateExchange, symmetric: Bool) -> LossPlanKind {
+        if loss.objective == .sigmoid { return exchange == .ring ? .sigmoidRing : .sigmoidAllgather }
         if symmetric && loss.objective == .infoNCE && exchange == .allgather {
             return loss.negatives == .oppositeLabel ? .groupedAllgather : .fusedAllgather
         }

@@ -140,6 +140,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
         let lp = l[p]
         switch loss.objective {
+        case .sigmoid:
+            preconditionFailure("MaskedContrastiveLoss refuses the sigmoid loss")
         case .positiveOnly:
             for j in 0..<N { l[j] = 0 }
             l[p] = -invB

@@ -75,11 +75,15 @@ final class CooccurrenceProblem: ContrastiveProblem {
         }
     }
 
-    var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
-    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack(image.weights, text?.weights, into: &flat) }
+    var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) + loss.parameterCount }
+    func copyParameters(into flat: inout [Float]) {
+        ProblemSupport.pack(image.weights, text?.weights, extra: loss.parameterCount, into: &flat)
+        loss.copyParameters(into: &flat, at: parameterCount - loss.parameterCount)
+    }
     func setParameters(_ flat: [Float]) {
         ProblemSupport.unpack(flat, into: &image.weights, offset: 0)
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
+        loss.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
@@ -101,6 +105,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
+        loss.record(into: &row)
         // Image features: token t ↦ column t of W, i.e. the rows of Wᵀ.
         row[.subspaceAlignment] = try Diagnostics.subspaceAlignment(
             features: image.weights.transposed, reference: reference,

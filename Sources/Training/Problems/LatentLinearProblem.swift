@@ -54,11 +54,15 @@ final class LatentLinearProblem: ContrastiveProblem {
             form: config.loss.symmetric ? .symmetric : .candidatesSecond, comm: comm)
     }
 
-    var parameterCount: Int { f1.parameterCount + f2.parameterCount }
-    func copyParameters(into flat: inout [Float]) { ProblemSupport.pack(f1.weights, f2.weights, into: &flat) }
+    var parameterCount: Int { f1.parameterCount + f2.parameterCount + loss.parameterCount }
+    func copyParameters(into flat: inout [Float]) {
+        ProblemSupport.pack(f1.weights, f2.weights, extra: loss.parameterCount, into: &flat)
+        loss.copyParameters(into: &flat, at: parameterCount - loss.parameterCount)
+    }
     func setParameters(_ flat: [Float]) {
         ProblemSupport.unpack(flat, into: &f1.weights, offset: 0)
         ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
+        loss.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
@@ -73,6 +77,7 @@ final class LatentLinearProblem: ContrastiveProblem {
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
+        loss.record(into: &row)
         row[.conditionNumber] = try Diagnostics.representationConditionNumber(
             encoder: f1.weights, mixing: sampler.a1, spectrum: sampler.model.lambdas.map { Float($0) })
     }

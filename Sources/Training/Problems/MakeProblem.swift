@@ -25,5 +25,6 @@ public func makeProblem(config: TrainConfig, mode: ModalityMode, comm: Communica
     case .signalNoise: return try SignalNoiseProblem(config: config, multiModal: multi, comm: comm)
     case .latentLinear: return try LatentLinearProblem(config: config, multiModal: multi, comm: comm)
     case .cooccurrence: return try CooccurrenceProblem(config: config, multiModal: multi, comm: comm, guide: guide)
+    case .colored: return try ColoredProblem(config: config, multiModal: multi, comm: comm)
     }
 }

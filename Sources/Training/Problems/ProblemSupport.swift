@@ -24,8 +24,9 @@ enum ProblemSupport {
 
     /// Copies `first` then `second` (if any) into `flat`, resized if needed. Allocation-free
     /// once `flat` has the right length (a training step calls it with the gradient buffer).
-    static func pack(_ first: Matrix<Float>, _ second: Matrix<Float>? = nil, into flat: inout [Float]) {
-        let total = first.storage.count + (second?.storage.count ?? 0)
+    /// `extra`: parameters that follow the encoders' (the loss's), written by the caller.
+    static func pack(_ first: Matrix<Float>, _ second: Matrix<Float>? = nil, extra: Int = 0, into flat: inout [Float]) {
+        let total = first.storage.count + (second?.storage.count ?? 0) + extra
         if flat.count != total { flat = [Float](repeating: 0, count: total) }
         copy(first, into: &flat, at: 0)
         if let second { copy(second, into: &flat, at: first.storage.count) }
@@ -60,11 +61,18 @@ enum ProblemSupport {
         case .infonce: objective = .infoNCE
         case .positiveOnly: objective = .positiveOnly
         case .spectral: objective = .spectral
+        case .sigmoid: objective = .sigmoid
         }
-        return ContrastiveLoss(
+        var loss = ContrastiveLoss(
             objective: objective, similarity: c.similarity,
             scale: c.scale > 0 ? c.scale : 1 / Double(max(width, 1)),
             temperature: c.temperature, negatives: c.negatives.negativeSet(labelledByDefault: labelledByDefault),
             stopGradient: c.stopGradient)
+        if c.kind == .sigmoid {
+            // SigLIP's scale t is 1/τ of the logits; loss.temperature is not used.
+            loss.temperature = 1 / c.sigmoidScale
+            loss.bias = c.sigmoidBias
+        }
+        return loss
     }
 }

@@ -111,15 +111,17 @@ final class SignalNoiseProblem: ContrastiveProblem {
         )
     }
 
-    var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) }
+    var parameterCount: Int { image.parameterCount + (text?.parameterCount ?? 0) + loss.parameterCount }
 
     func copyParameters(into flat: inout [Float]) {
-        ProblemSupport.pack(image.weights, text?.weights, into: &flat)
+        ProblemSupport.pack(image.weights, text?.weights, extra: loss.parameterCount, into: &flat)
+        loss.copyParameters(into: &flat, at: parameterCount - loss.parameterCount)
     }
 
     func setParameters(_ flat: [Float]) {
         ProblemSupport.unpack(flat, into: &image.weights, offset: 0)
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
+        loss.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
@@ -174,6 +176,7 @@ final class SignalNoiseProblem: ContrastiveProblem {
     }
 
     func diagnostics(into row: inout MetricsRow) throws {
+        loss.record(into: &row)
         try signalNoiseDiagnostics.record(into: &row, data: data, image: image.weights, text: text?.weights, comm: comm)
     }
 

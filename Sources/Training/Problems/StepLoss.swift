@@ -11,6 +11,14 @@ protocol StepLoss {
     ) throws -> Float
     var dFirst: Matrix<Float> { get }
     var dSecond: Matrix<Float> { get }
+    /// Hands the gradient of the loss's own learned parameters (if any) to `gradient`, after
+    /// the encoders' parts.
+    func deliverParameterGradient(to gradient: GradientExchange) throws
+}
+
+extension StepLoss {
+    /// No learned loss parameters.
+    func deliverParameterGradient(to gradient: GradientExchange) throws {}
 }
 
 extension LossStep: StepLoss {}

@@ -44,6 +44,7 @@ struct ViewPairStep<E: Encoder> where E.Scalar == Float {
             try first.backward(xSecond, outputGradient: dG, cache: &cacheSecond, accumulatingInto: &gradFirst)
             try gradFirst.storage.withUnsafeBufferPointer { try gradient.deliver($0) }
         }
+        try loss.deliverParameterGradient(to: gradient)
         timing.seconds.backward += clock.lap()
         return Double(value)
     }

@@ -1,0 +1,82 @@
+// InfoMax/Plans/SigmoidAllgatherPlan.swift — SigLIP's sigmoid loss with the all-gather
+// exchange: every rank gathers the N candidates, computes its rows against all of them in
+// row blocks of at most `blockElements` logits (loss terms, weights and both gradient gemms
+// per block, nothing kept), and the candidate gradients are reduce-scattered to their owners.
+import Linalg
+import MPI
+
+final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
+    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
+    var loss: ContrastiveLoss
+    let blockElements: Int
+    var exchange: CandidateExchange { .allgather }
+    var rowsBringDC: Bool { false }
+
+    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int) {
+        self.skeleton = skeleton
+        self.ws = ws
+        self.loss = loss
+        self.blockElements = blockElements
+    }
+
+    func rows(
+        _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
+        result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
+    ) throws {
+        let comm = skeleton.communicator
+        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: f.k)
+        let t0 = comm.wtime()
+        try comm.allgatherv(f.ch.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        meter.commSeconds += comm.wtime() - t0
+        meter.bytes += (f.B - f.b) * f.k * MemoryLayout<Scalar>.stride
+        if f.wantDC { resizeZeroed(&ws.dCGlobal, f.B * f.k) }
+        let b = f.b
+        let k = f.k
+        let N = f.B
+        result.dA.reshape(rows: b, cols: k)
+        result.dPos.reshape(rows: b, cols: k)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
+        guard b > 0, k > 0 else { return }
+        let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
+        let L = ws.logits.atLeast(rowsPerBlock * N)
+        let row = ws.rowBlock.atLeast(N)
+        let t = Scalar(loss.logitScale)
+        let bias = Scalar(loss.bias)
+        let scale = Scalar(loss.scale)
+        let invB = 1 / Scalar(N)
+        let labels = f.needLabels ? skeleton.labelsGlobal : []
+        let ws = self.ws
+        f.ah.storage.withUnsafeBufferPointer { pa in
+            f.ph.storage.withUnsafeBufferPointer { pp in
+                ws.gathered.withUnsafeBufferPointer { pc in
+                    ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
+                        labels.withUnsafeBufferPointer { py in
+                            result.dA.storage.withUnsafeMutableBufferPointer { pdA in
+                                result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
+                                    SigmoidLossMath.positives(
+                                        t: t, bias: bias, scale: scale, invB: invB, a: pa.baseAddress!,
+                                        p: pp.baseAddress!, b: b, k: k, dA: pdA.baseAddress!, dP: pdP.baseAddress!,
+                                        terms: &terms)
+                                    SigmoidLossMath.negatives(
+                                        t: t, bias: bias, scale: scale, invB: invB, a: pa.baseAddress!, b: b, k: k,
+                                        chunk: pc.baseAddress!, n: N, anchorOffset: f.offset, chunkOffset: 0,
+                                        labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
+                                        similarities: row,
+                                        dA: pdA.baseAddress!, dC: f.wantDC ? pdc.baseAddress : nil, terms: &terms,
+                                        between: {})
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { s.sigmoidFlops }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        s.sigmoidPass.gatheredBuffers + [s.logitsBlock(width: s.B), s.similarityRow(width: s.B)]
+    }
+}

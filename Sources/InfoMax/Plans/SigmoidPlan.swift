@@ -1,0 +1,112 @@
+// InfoMax/Plans/SigmoidPlan.swift — what both plans of SigLIP's sigmoid loss share: one
+// direction is the shared start and end (DirectionCall.swift) around the plan's rows, with
+// ∂L/∂t and ∂L/∂β summed over the ranks in the loss value's all-gather; the symmetric
+// (multi-modal) call is ONE pass over the pairs, not two directions (see below).
+import Linalg
+import MPI
+
+/// A plan of the sigmoid loss (``ContrastiveObjective/sigmoid``): it supplies this rank's rows.
+///
+/// The symmetric call. SigLIP's loss is one sum over all image × text pairs. The pair set is
+/// symmetric: L(A=h, Pos=g, C=g) and L(A=g, Pos=h, C=h) sum the same terms (S_ij = s(h_i, g_j)
+/// read by rows or by columns; the positive pairs (i, i) and the excluded pairs — j = i, or the
+/// same label — are the same), so ½ [L(h→g) + L(g→h)], the symmetric form of every other
+/// objective, IS SigLIP's sum. The plan computes it once: dh = ∂L/∂A, dg = ∂L/∂Pos + ∂L/∂C
+/// of the one pass; with stop-gradient, the symmetric form's definition gives each direction
+/// only its anchors' gradient, so dh = ½ ∂L/∂A and dg = ½ (∂L/∂Pos + ∂L/∂C), the pass run
+/// without stop-gradient. Half the gemms of two directions (3 b×B×k per call, not 6).
+protocol SigmoidPlan<Scalar>: DirectionPlan {
+    /// The loss (t = 1/τ and β change between calls when they are learned).
+    var loss: ContrastiveLoss { get set }
+    var exchange: CandidateExchange { get }
+    /// Whether the rows bring this rank's dC home (ring) or leave it in `ws.dCGlobal` (all-gather).
+    var rowsBringDC: Bool { get }
+    /// This rank's rows of one pass of `loss`: dA, dPos written (dC too when `rowsBringDC`),
+    /// the raw sums of the loss and parameter terms (not yet divided by B) added to `terms`.
+    func rows(
+        _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
+        result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter) throws
+}
+
+extension SigmoidPlan {
+    func evaluate(
+        anchors a: Matrix<Scalar>, positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>,
+        labels: [Int]?, into result: inout ContrastiveResult<Scalar>
+    ) throws {
+        try pass(loss, a, pos, c, labels, into: &result)
+    }
+
+    func evaluateSymmetric(
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
+        into result: inout SymmetricContrastiveResult<Scalar>
+    ) throws {
+        var both = loss
+        both.stopGradient = false
+        try pass(both, h, g, g, labels, into: &ws.forward)
+        let r = ws.forward
+        let f: Scalar = loss.stopGradient ? 0.5 : 1
+        result.dFirst.reshape(rows: r.dA.rows, cols: r.dA.cols)
+        result.dSecond.reshape(rows: r.dA.rows, cols: r.dA.cols)
+        r.dA.storage.withUnsafeBufferPointer { pa in
+            r.dPos.storage.withUnsafeBufferPointer { pp in
+                r.dC.storage.withUnsafeBufferPointer { pc in
+                    result.dFirst.storage.withUnsafeMutableBufferPointer { d1 in
+                        result.dSecond.storage.withUnsafeMutableBufferPointer { d2 in
+                            for i in 0..<d1.count {
+                                d1[i] = f * pa[i]
+                                d2[i] = f * (pp[i] + pc[i])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        result.value = r.value
+        result.dLogitScale = r.dLogitScale
+        result.dBias = r.dBias
+    }
+
+    /// One pass of `loss` (A, Pos, C): the shared start, the rows, the sums (the loss value and
+    /// ∂L/∂t, ∂L/∂β ride in one all-gather, added in rank order: the same bits on every rank).
+    private func pass(
+        _ loss: ContrastiveLoss, _ a: Matrix<Scalar>, _ pos: Matrix<Scalar>, _ c: Matrix<Scalar>,
+        _ labels: [Int]?, into result: inout ContrastiveResult<Scalar>
+    ) throws {
+        let skeleton = self.skeleton
+        if skeleton.parameterShares.count != 2 { skeleton.parameterShares = [0, 0] }
+        try evaluateDirection(
+            loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
+            into: &result, rowsBringDC: rowsBringDC
+        ) { f, result, meter in
+            var terms = SigmoidLossMath.Terms()
+            try rows(f, loss, terms: &terms, result: &result, meter: &meter)
+            let invB = f.B > 0 ? 1 / Double(f.B) : 0
+            skeleton.parameterShares[0] = terms.dScale * invB
+            skeleton.parameterShares[1] = terms.dBias * invB
+            return terms.loss * invB
+        }
+        result.dLogitScale = skeleton.parameterShares[0]
+        result.dBias = skeleton.parameterShares[1]
+    }
+}
+
+/// The sigmoid plans' costs: per pass the logits gemm, dA and (without stop-gradient, or in a
+/// symmetric call) dC; a symmetric call is one pass.
+extension LossShape {
+    var sigmoidFlops: (executed: Double, unfused: Double) {
+        let perPass = 2.0 + (symmetric || !loss.stopGradient ? 1 : 0)
+        return (perPass * pairFlops, unfusedFlops(ring: false))
+    }
+
+    /// The sigmoid kernel's row of similarities (beside the logits block).
+    func similarityRow(width: Int) -> LossBuffer {
+        LossBuffer("loss: one row of similarities", global: false, [width, scalarBytes])
+    }
+
+    /// The shape of the pass a call runs (a symmetric call always computes dC).
+    var sigmoidPass: LossShape {
+        var s = self
+        if symmetric { s.loss.stopGradient = false }
+        return s
+    }
+}

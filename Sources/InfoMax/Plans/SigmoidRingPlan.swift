@@ -1,0 +1,95 @@
+// InfoMax/Plans/SigmoidRingPlan.swift — SigLIP's sigmoid loss with the ring exchange: every
+// rank's candidate block travels once around the ring (RingExchange.swift), the next block's
+// transfer in flight while the rank computes on the block it holds. The sigmoid loss needs no
+// row normalisation, so ONE sweep suffices: per row block the logits, the loss terms, the
+// weights and both gradient gemms, then the block is dropped — the backward never reads kept
+// logits, and each block's dC travels home one hop behind it. Memory: two candidate chunks,
+// three gradient partials (maxb × k each) and one logits block: it does not grow with P.
+import Linalg
+import MPI
+
+final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
+    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
+    var loss: ContrastiveLoss
+    let blockElements: Int
+    var exchange: CandidateExchange { .ring }
+    var rowsBringDC: Bool { true }
+
+    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int) {
+        self.skeleton = skeleton
+        self.ws = ws
+        self.loss = loss
+        self.blockElements = blockElements
+    }
+
+    func rows(
+        _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
+        result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
+    ) throws {
+        let ring = skeleton.ring()
+        let b = f.b
+        let k = f.k
+        let maxb = f.maxb
+        let offset = f.offset
+        let wantDC = f.wantDC
+        let counts = skeleton.counts
+        let offsets = skeleton.offsets
+        result.dA.reshape(rows: b, cols: k)
+        result.dPos.reshape(rows: b, cols: k)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
+        guard maxb > 0, k > 0 else { return }  // No candidates anywhere (or width 0).
+        try ring.configure(elements: maxb * k, gradient: wantDC)
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+        let L = ws.logits.atLeast(rowsPerBlock * maxb)
+        let row = ws.rowBlock.atLeast(maxb)
+        let t = Scalar(loss.logitScale)
+        let bias = Scalar(loss.bias)
+        let scale = Scalar(loss.scale)
+        let invB = 1 / Scalar(f.B)
+        let labels = f.needLabels ? skeleton.labelsGlobal : []
+        try f.ah.storage.withUnsafeBufferPointer { pa in
+            try f.ph.storage.withUnsafeBufferPointer { pp in
+                try f.ch.storage.withUnsafeBufferPointer { pc in
+                    try labels.withUnsafeBufferPointer { py in
+                        try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
+                            try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
+                                // Empty local rows have no base address; nothing reads them then.
+                                let a = pa.baseAddress ?? UnsafePointer(L)
+                                let dA = pdA.baseAddress ?? L
+                                if b > 0 {
+                                    SigmoidLossMath.positives(
+                                        t: t, bias: bias, scale: scale, invB: invB, a: a, p: pp.baseAddress!, b: b,
+                                        k: k, dA: dA, dP: pdP.baseAddress!, terms: &terms)
+                                }
+                                try ring.sweep(own: pc, counts: counts, offsets: offsets, k: k, gradient: wantDC) {
+                                    chunk, n, chunkOffset, dC in
+                                    try SigmoidLossMath.negatives(
+                                        t: t, bias: bias, scale: scale, invB: invB, a: a, b: b, k: k, chunk: chunk,
+                                        n: n, anchorOffset: offset, chunkOffset: chunkOffset,
+                                        labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
+                                        similarities: row,
+                                        dA: dA, dC: dC, terms: &terms, between: { try ring.progress() })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        meter.commSeconds += ring.communicationSeconds
+        meter.bytes += ring.bytesSent
+        meter.overlappedSeconds = ring.overlappedSeconds
+        if wantDC, b > 0 {
+            result.dC.reshape(rows: b, cols: k)
+            let own = ring.ownGradient
+            result.dC.storage.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: own, count: b * k) }
+        }
+    }
+
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { s.sigmoidFlops }
+
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        s.sigmoidPass.ringBuffers + [s.logitsBlock(width: s.maxb), s.similarityRow(width: s.maxb)]
+    }
+}
