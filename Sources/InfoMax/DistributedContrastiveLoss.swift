@@ -33,6 +33,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public private(set) var loss: ContrastiveLoss
     /// How candidates are exchanged.
     public let exchange: CandidateExchange
+    /// How ``evaluateSymmetric(_:_:labels:into:)`` combines its two directions (the plans
+    /// compute the mean; `.sum` doubles value and gradients, exactly).
+    public let reduction: SymmetricReduction
     /// Upper bound on the logits held at once (rows of N, or of maxb for the ring; the ring
     /// grouped by label: rows of its widest opposite-label range plus those rows' anchors and
     /// dA); ``LossPlanner/blockElements`` by default.
@@ -97,10 +100,11 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     ///   - holdElements: see ``holdElements``.
     ///   - plan: forces a plan (tests compare them); by default ``LossPlanner`` decides. A
     ///     one-direction plan also serves symmetric calls, once per direction.
+    ///   - reduction: how symmetric calls combine the two directions (see ``reduction``).
     public init(
         communicator: Communicator, loss: ContrastiveLoss, exchange: CandidateExchange = .allgather,
         blockElements: Int = LossPlanner.blockElements, holdElements: Int = LossPlanner.holdElements,
-        plan: LossPlanKind? = nil
+        plan: LossPlanKind? = nil, reduction: SymmetricReduction = .mean
     ) throws {
         try loss.validate()
         guard blockElements >= 1 else {
@@ -114,6 +118,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         }
         self.loss = loss
         self.exchange = exchange
+        self.reduction = reduction
         self.blockElements = blockElements
         self.holdElements = holdElements
         skeleton = LossSkeleton(communicator: communicator)
@@ -214,8 +219,9 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         try direction.evaluate(a, pos, c, labels, &result)
     }
 
-    /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] over the global batch
-    /// (h, g: this rank's rows of the two embeddings), with ∂/∂h and ∂/∂g of this rank's rows.
+    /// The symmetric loss over the global batch — ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)],
+    /// or their sum with ``reduction`` `.sum` — (h, g: this rank's rows of the two embeddings),
+    /// with ∂/∂h and ∂/∂g of this rank's rows.
     /// `lastStats` covers both directions. Allocates its result;
     /// ``evaluateSymmetric(_:_:labels:into:)`` does not.
     public func evaluateSymmetric(
@@ -242,6 +248,14 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         case .fusedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .groupedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
         case .fusedRing(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        }
+        if reduction == .sum {
+            // Every plan computes the mean; doubling is exact, so this is the sum bit for bit.
+            result.value *= 2
+            scale(&result.dFirst, by: 2)
+            scale(&result.dSecond, by: 2)
+            result.dLogitScale *= 2
+            result.dBias *= 2
         }
     }
 }

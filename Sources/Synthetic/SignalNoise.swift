@@ -6,7 +6,8 @@ import Linalg
 
 /// The two-patch signal + noise model. A row is `patches · d` Floats: patch p occupies
 /// columns p·d ..< (p+1)·d; patch 0 is y·μ, patch 1 is the noise ξ ~ N(0, σ_p² I_d),
-/// projected orthogonal to μ when `projectNoise` (the paper's choice, the default).
+/// projected orthogonal to μ when `projectNoise` — a deviation from the paper, whose eq. (1) does
+/// not project; this type defaults to it, the run configuration (`signal_noise.project_noise`) does not.
 public struct SignalNoise: Codable, Equatable, Sendable {
     /// One modality: its dimension, its signal vector μ = signalNorm · e_signalAxis and its noise.
     /// Give exactly one of `signalNorm` (‖μ‖) and `snr` (‖μ‖ = snr · σ_p · √d).
@@ -21,7 +22,7 @@ public struct SignalNoise: Codable, Equatable, Sendable {
         public var snr: Float?
         /// Noise standard deviation σ_p.
         public var sigmaP: Float
-        /// Project ξ orthogonal to μ (zero its `signalAxis` coordinate), as in the paper.
+        /// Project ξ orthogonal to μ (zero its `signalAxis` coordinate): not the paper's form.
         public var projectNoise: Bool
 
         public init(

@@ -60,6 +60,26 @@ public enum NegativesChoice: String, Codable, CaseIterable, Sendable, ConfigChoi
     }
 }
 
+/// How the two directions of the symmetric multi-modal loss combine, as configured: InfoMax's
+/// `SymmetricReduction`, or the model's own default.
+public enum LossReductionChoice: String, Codable, CaseIterable, Sendable, ConfigChoice {
+    /// sum for a model whose loss is Huang et al.'s (signal-noise), mean for the rest.
+    case auto
+    /// L(h→g) + L(g→h): Huang et al.'s eq. 9.
+    case sum
+    /// ½ [L(h→g) + L(g→h)]: CLIP's convention.
+    case mean
+
+    /// The reduction a loss uses; `labelledByDefault` is true for signal-noise (the paper's model).
+    public func reduction(labelledByDefault: Bool) -> SymmetricReduction {
+        switch self {
+        case .sum: return .sum
+        case .mean: return .mean
+        case .auto: return labelledByDefault ? .sum : .mean
+        }
+    }
+}
+
 extension SimilarityKind: ConfigChoice {}
 extension CandidateExchange: ConfigChoice {}
 
@@ -111,8 +131,11 @@ public struct LossConfig: Codable, Equatable, Sendable {
     public var patchwise: Bool = true
     /// Similarity scale; 0 means 1/m (the paper's 1/m with m neurons).
     public var scale: Double = 0
-    /// Multi-modal: average both directions (image→text and text→image).
+    /// Multi-modal: both directions (image→text and text→image), combined by `reduction`.
     public var symmetric: Bool = true
+    /// How the two directions of the symmetric loss combine: sum (Huang et al.'s eq. 9), mean
+    /// (CLIP), or auto: sum for signal-noise, mean for the others. Ignored with one direction.
+    public var reduction: LossReductionChoice = .auto
     /// How ranks exchange the candidate embeddings: allgather (one all-gather of all N
     /// candidates, one reduce-scatter of their gradients; fastest on few ranks) or ring
     /// (blocks travel rank to rank, overlapped with the logits gemms; a rank never holds all
@@ -159,8 +182,9 @@ public struct SignalNoiseConfig: Codable, Equatable, Sendable {
     public var augmentationSigma: Double = 0.1
     /// Probability of label +1.
     public var positiveFraction: Double = 0.5
-    /// Project the noise orthogonal to μ (as the paper).
-    public var projectNoise: Bool = true
+    /// Project the noise orthogonal to μ — a deviation from the paper, whose noise (eq. 1) is
+    /// ξ ~ N(0, σ_p² I), not projected; false (the paper's form) by default.
+    public var projectNoise: Bool = false
     public init() {}
 }
 

@@ -130,6 +130,10 @@ extension ConfigKey {
     public static let lossSymmetric = boolean(
         "loss.symmetric", \.loss.symmetric,
         "Multi-modal: both directions (image→text and text→image).")
+    public static let lossReduction = choice(
+        "loss.reduction", \.loss.reduction,
+        "How the two directions combine: sum (Huang et al.'s eq. 9), mean (CLIP); auto: sum for signal-noise, "
+            + "mean for the others.")
     public static let lossExchange = choice(
         "loss.exchange", \.loss.exchange,
         "How ranks exchange the candidate embeddings: one all-gather, or blocks around a ring.")
@@ -197,7 +201,7 @@ extension ConfigKey {
         "Probability of label +1.")
     public static let signalNoiseProjectNoise = boolean(
         "signal_noise.project_noise", \.signalNoise.projectNoise,
-        "Project the noise orthogonal to μ.")
+        "Project the noise orthogonal to μ: a deviation from the paper (its ξ ~ N(0, σ_p² I) is not projected).")
 
     // latent_linear
     public static let latentLinearLatentDim = integer(
@@ -321,7 +325,7 @@ extension ConfigKey {
         optimizerKind, optimizerLearningRate, optimizerMomentum, optimizerBeta1, optimizerBeta2,
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
-        lossSymmetric, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
+        lossSymmetric, lossReduction, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,
         signalNoiseTextSigma, signalNoiseTestSignalNorm, signalNoiseAugmentationSigma,

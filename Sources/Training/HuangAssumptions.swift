@@ -138,7 +138,7 @@ public struct HuangAssumptions: Sendable, Equatable {
 
     /// The settings of `c` that differ from the paper's (full-batch plain gradient descent at a
     /// constant rate, InfoNCE with the patch-wise 1/m dot similarity, opposite-label negatives,
-    /// stop-gradient).
+    /// stop-gradient, the multi-modal directions summed).
     static func deviations(_ c: TrainConfig) -> [String] {
         var out: [String] = []
         let o = c.optimizer
@@ -154,6 +154,8 @@ public struct HuangAssumptions: Sendable, Equatable {
         if !l.stopGradient { out.append("loss.stop_gradient=false") }
         if !l.patchwise { out.append("loss.patchwise=false") }
         if l.scale != 0 { out.append("loss.scale=\(format(l.scale))") }
+        if l.reduction == .mean { out.append("loss.reduction=mean") }
+        if !l.symmetric { out.append("loss.symmetric=false") }
         return out
     }
 }

@@ -50,6 +50,10 @@ extension TrainConfig {
             "latent-linear has two views of one latent and trains multi-modal only: "
                 + "set \(ConfigKey.mode) = \"multi-modal\"")
         try check(.lossScale)
+        try require(
+            loss.symmetric || loss.reduction == .auto, .lossReduction, "\"\(loss.reduction.rawValue)\"",
+            "\"auto\" with \(ConfigKey.lossSymmetric) = false: one direction has nothing to sum or average "
+                + "(single-modal runs ignore the key, as compare mode shares the config)")
         try check(.lossSigmoidScale, .lossSigmoidBias)
         let sigmoidOnly = "false unless \(ConfigKey.lossKind) = \"sigmoid\" (t and b are the sigmoid loss's)"
         try require(!loss.learnScale || loss.kind == .sigmoid, .lossLearnScale, loss.learnScale, sigmoidOnly)

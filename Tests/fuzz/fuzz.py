@@ -46,7 +46,8 @@ BASE = {
     "checkpoint_every": 0,
     "optimizer": {"kind": "sgd", "learning_rate": 0.01, "momentum": 0, "schedule": "constant"},
     "loss": {"kind": "infonce", "temperature": 0.1, "similarity": "dot", "negatives": "auto",
-             "stop_gradient": True, "patchwise": True, "symmetric": True, "exchange": "allgather"},
+             "stop_gradient": True, "patchwise": True, "symmetric": True, "reduction": "auto",
+             "exchange": "allgather"},
     "encoder": {"width": 4, "init_scale": 0.01},
     "signal_noise": {"d": 16, "sigma_p": 1, "snr": 0, "positive_fraction": 0.5, "project_noise": True},
 }
@@ -84,6 +85,7 @@ KEYS = {
     "loss.stop_gradient": ([True, False], [1, "true", None]),
     "loss.patchwise": ([True, False], [0, "false"]),
     "loss.symmetric": ([True, False], [[], {}]),
+    "loss.reduction": (["auto", "sum", "mean"], ["add", "Sum", 2]),
     "model": (["signal-noise", "latent-linear", "cooccurrence"], ["cifar", "", "Signal-Noise", 2]),
     "mode": (["multi-modal", "single-modal", "compare"], ["both", "multimodal", None]),
     "name": (["fuzz-1", "a b", "x" * 2000, "caf\u00e9"], ["", "a/b", "..", ".", "a\u0000b", "a\nb", 5]),
@@ -115,6 +117,8 @@ def still_valid(config):
     model = config["model"]
     mode = config["mode"]
     if model == "latent-linear" and (mode != "multi-modal" or config["loss"]["negatives"] == "opposite-label"):
+        return False
+    if not config["loss"].get("symmetric", True) and config["loss"].get("reduction", "auto") != "auto":
         return False
     return True
 

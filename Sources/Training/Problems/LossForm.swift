@@ -3,7 +3,8 @@
 
 /// Which contrastive loss a problem's step evaluates, and where its candidate gradient goes.
 enum LossForm {
-    /// ½ [L(A = h, Pos = g, C = g) + L(A = g, Pos = h, C = h)] (multi-modal, both directions).
+    /// L(A = h, Pos = g, C = g) and L(A = g, Pos = h, C = h) (multi-modal, both directions),
+    /// summed or averaged (`loss.reduction`).
     case symmetric
     /// L(A = h, Pos = g, C = g): the candidates are the second embedding.
     case candidatesSecond

@@ -21,12 +21,15 @@ struct LossStep {
     /// A learned value that left the allowed range (non-finite), refused at the next step.
     private var parameterError: String?
 
-    /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale).
+    /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale); the
+    /// symmetric form's two directions combine by `options.reduction` (auto: sum for the
+    /// labelled-by-default model, signal-noise — Huang et al.'s eq. 9 — and mean for the others).
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
         loss = try DistributedContrastiveLoss<Float>(
             communicator: comm,
             loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
-            exchange: options.exchange)
+            exchange: options.exchange,
+            reduction: options.reduction.reduction(labelledByDefault: labelledByDefault))
         self.form = form
         learnScale = options.kind == .sigmoid && options.learnScale
         learnBias = options.kind == .sigmoid && options.learnBias
