@@ -6,7 +6,7 @@
 # one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
 # modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
 # (the epoch shuffle computes each index, no table); the sigmoid loss, t and b fixed or
-# learned. Part of `make test`.
+# learned; InfoNCE's learned temperature. Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -57,6 +57,14 @@ for exchange in allgather ring; do
         sigmoid=(--set loss.kind=sigmoid --set loss.learn_scale=$learn --set loss.learn_bias=$learn)
         check 2 "$exchange" multi-modal "${sigmoid[@]}"
         check 2 "$exchange" single-modal "${sigmoid[@]}"
+    done
+done
+# InfoNCE's learned temperature: both exchanges and modalities, stop-gradient or not.
+for exchange in allgather ring; do
+    for sg in true false; do
+        learned=(--set loss.learn_temperature=true --set loss.stop_gradient=$sg)
+        check 2 "$exchange" multi-modal "${learned[@]}"
+        check 2 "$exchange" single-modal "${learned[@]}"
     done
 done
 exit $status
