@@ -7,9 +7,21 @@ import Linalg
 ///
 /// Every logit is ℓ = (scale/τ)·⟨a, c⟩, linear in its anchor a, so ∂L/∂θ = Σ ∂L/∂ℓ · ℓ =
 /// Σ_i ⟨∂L/∂a_i, a_i⟩ over the anchors of each direction (Euler's identity; patch-wise
-/// embeddings are wider rows, the 1/m scale a constant factor). Cosine similarity has no such
-/// form from the returned gradients (⟨∂L/∂a, a⟩ = 0 after the normalisation's backward).
+/// embeddings are wider rows, the 1/m scale a constant factor). Cosine similarity is the dot
+/// form of the normalised rows: normalise with ``normalize(_:into:norms:)``, evaluate the dot
+/// loss, read ∂L/∂θ there, then take the gradients back with ``backward(_:normalized:norms:)``
+/// (past the normalisation's backward ⟨∂L/∂a, a⟩ = 0, so θ's gradient must be read before).
 public enum TemperatureGradient {
+    /// x̂_i = x_i / ‖x_i‖ into `out` (reshaped), the norms into `norms`; the plans' normalisation.
+    public static func normalize<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
+        normalizeRows(x, into: &out, norms: &norms)
+    }
+
+    /// In place: ∂L/∂x̂ ← ∂L/∂x through x ↦ x/‖x‖ (`normalized`, `norms` from ``normalize``).
+    public static func backward<T: BLASScalar>(_ d: inout Matrix<T>, normalized: Matrix<T>, norms: [T]) {
+        backpropNormalization(&d, normalized: normalized, norms: norms)
+    }
+
     /// One direction: `dA` is ∂L/∂A of the anchors `a` (before any candidate gradient is added).
     public static func direction<T: BLASScalar>(dA: Matrix<T>, anchors a: Matrix<T>) -> Double {
         inner(dA, a)

@@ -148,7 +148,7 @@ extension ConfigKey {
         "Sigmoid loss: learn the bias b, summed over ranks, in checkpoints.")
     public static let lossLearnTemperature = boolean(
         "loss.learn_temperature", \.loss.learnTemperature,
-        "InfoNCE, dot similarity: learn log(1/τ) (CLIP), started at 1/loss.temperature (CLIP: 1/0.07), 1/τ ≤ 100.")
+        "InfoNCE: learn log(1/τ) (CLIP), started at 1/loss.temperature (CLIP: 1/0.07), 1/τ clamped at 100.")
 
     // encoder
     public static let encoderWidth = integer(

@@ -57,10 +57,6 @@ extension TrainConfig {
         try require(
             !loss.learnTemperature || loss.kind == .infonce, .lossLearnTemperature, loss.learnTemperature,
             "false unless \(ConfigKey.lossKind) = \"infonce\" (the temperature is InfoNCE's)")
-        try require(
-            !loss.learnTemperature || loss.similarity == .dot, .lossLearnTemperature, loss.learnTemperature,
-            "false unless \(ConfigKey.lossSimilarity) = \"dot\" (the learned temperature's gradient has no "
-                + "cosine form yet)")
 
         try check(.encoderWidth, .encoderInitScale)
 

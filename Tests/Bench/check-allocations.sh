@@ -59,12 +59,16 @@ for exchange in allgather ring; do
         check 2 "$exchange" single-modal "${sigmoid[@]}"
     done
 done
-# InfoNCE's learned temperature: both exchanges and modalities, stop-gradient or not.
+# InfoNCE's learned temperature: both exchanges and modalities, stop-gradient or not; cosine
+# (rows normalised by the trainer) with the default stop-gradient.
 for exchange in allgather ring; do
     for sg in true false; do
         learned=(--set loss.learn_temperature=true --set loss.stop_gradient=$sg)
         check 2 "$exchange" multi-modal "${learned[@]}"
         check 2 "$exchange" single-modal "${learned[@]}"
     done
+    cosine=(--set loss.learn_temperature=true --set loss.similarity=cosine)
+    check 2 "$exchange" multi-modal "${cosine[@]}"
+    check 2 "$exchange" single-modal "${cosine[@]}"
 done
 exit $status

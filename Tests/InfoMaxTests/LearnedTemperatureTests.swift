@@ -14,9 +14,10 @@ final class LearnedTemperatureTests: XCTestCase {
     let labels = [1, -1, 1, 1, -1, -1, 1]
     enum Form: CaseIterable { case symmetric, candidatesSecond, candidatesFirst }
 
-    func loss(_ neg: NegativeSet, sg: Bool, theta: Double) -> ContrastiveLoss {
+    func loss(_ neg: NegativeSet, sg: Bool, theta: Double, similarity: SimilarityKind = .dot) -> ContrastiveLoss {
         ContrastiveLoss(
-            objective: .infoNCE, similarity: .dot, scale: 1.0 / 3, temperature: Double.exp(-theta), negatives: neg,
+            objective: .infoNCE, similarity: similarity, scale: 1.0 / 3, temperature: Double.exp(-theta),
+            negatives: neg,
             stopGradient: sg)
     }
 
@@ -92,5 +93,47 @@ final class LearnedTemperatureTests: XCTestCase {
         XCTAssertThrowsError(try sigmoid.setTemperature(0.5))
         let infoNCE = try DistributedContrastiveLoss<Double>(communicator: comm, loss: .clip())
         XCTAssertThrowsError(try infoNCE.setTemperature(0))
+    }
+
+    /// Cosine through the dot form of the normalised rows (what LossStep does): ∂L/∂θ read there
+    /// matches central differences of the cosine loss, and the gradients taken back through the
+    /// normalisation equal the cosine loss's own.
+    func testCosineThroughNormalisedRowsMatchesCentralDifferences() throws {
+        var rng = TestRNG(seed: 5)
+        let h: Matrix<Double> = rng.matrix(B, 6)
+        let g: Matrix<Double> = rng.matrix(B, 6)
+        var hh = Matrix<Double>(rows: 0, cols: 0)
+        var gh = Matrix<Double>(rows: 0, cols: 0)
+        var nh: [Double] = []
+        var ng: [Double] = []
+        TemperatureGradient.normalize(h, into: &hh, norms: &nh)
+        TemperatureGradient.normalize(g, into: &gh, norms: &ng)
+        for neg in NegativeSet.allCases {
+            for sg in [false, true] {
+                for form in Form.allCases {
+                    let theta = 1.2
+                    let cosine = { (t: Double) in self.loss(neg, sg: sg, theta: t, similarity: .cosine) }
+                    let analytic = try evaluate(loss(neg, sg: sg, theta: theta), form, hh, gh).dTheta
+                    let e = 1e-5
+                    let fd =
+                        (try evaluate(cosine(theta + e), form, h, g).value
+                            - evaluate(cosine(theta - e), form, h, g).value) / (2 * e)
+                    XCTAssertEqual(analytic, fd, accuracy: 1e-7 * max(1, abs(fd)), "cosine \(neg) sg \(sg) \(form)")
+                    XCTAssertGreaterThan(abs(fd), 1e-4, "a vanishing gradient checks nothing")
+                }
+                var r = try loss(neg, sg: sg, theta: 1.2).evaluateSymmetric(hh, gh, labels: labels)
+                let want = try cosineSymmetric(neg, sg: sg, h, g)
+                TemperatureGradient.backward(&r.dFirst, normalized: hh, norms: nh)
+                TemperatureGradient.backward(&r.dSecond, normalized: gh, norms: ng)
+                XCTAssertLessThan(relativeError(r.dFirst, want.dFirst), 1e-12, "\(neg) sg \(sg) dh")
+                XCTAssertLessThan(relativeError(r.dSecond, want.dSecond), 1e-12, "\(neg) sg \(sg) dg")
+            }
+        }
+    }
+
+    func cosineSymmetric(_ neg: NegativeSet, sg: Bool, _ h: Matrix<Double>, _ g: Matrix<Double>) throws
+        -> SymmetricContrastiveResult<Double>
+    {
+        try loss(neg, sg: sg, theta: 1.2, similarity: .cosine).evaluateSymmetric(h, g, labels: labels)
     }
 }

@@ -37,6 +37,28 @@ extension TrainerMultiRankTests {
         }
     }
 
+    func testLearnedTemperatureWithCosineIsTheSameAt1To3Ranks() throws {
+        var folders: [URL] = []
+        for n in 1...3 {
+            let out = scratch.appendingPathComponent("temperature-cosine\(n)")
+            let o = try train(
+                ranks: n,
+                Self.small + Self.learnedTemperature + [
+                    "--mode", "compare", "--steps", "12", "--set", "loss.similarity=cosine", "--output", out.path,
+                ])
+            XCTAssertEqual(o.status, 0, o.output)
+            folders.append(out)
+        }
+        for mode in ["multi-modal", "single-modal"] {
+            let ref = folders[0].appendingPathComponent("points/\(mode)/metrics.csv")
+            for f in folders.dropFirst() {
+                try assertSameTrajectory(ref, f.appendingPathComponent("points/\(mode)/metrics.csv"))
+            }
+            let tau = (try readCSV(ref)["temperature"] ?? []).compactMap { Double($0) }
+            XCTAssertNotEqual(tau.last, 0.5, "\(mode): τ is learned")
+        }
+    }
+
     func testLearnedTemperatureElasticResumeCarriesTau() throws {
         let args =
             Self.small + Self.learnedTemperature + [

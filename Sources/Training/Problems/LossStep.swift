@@ -19,6 +19,11 @@ struct LossStep {
     let learnScale: Bool, learnBias: Bool
     /// InfoNCE: whether θ = log(1/τ) is learned (CLIP's parameterization; the one loss parameter).
     let learnTemperature: Bool
+    /// Learned τ with cosine similarity: the rows are normalised here and the loss runs in its
+    /// dot form on them, so that ∂L/∂θ is read off the gradients of the normalised rows.
+    let normalizesRows: Bool
+    private var hh = Matrix<Float>(rows: 0, cols: 0), gh = Matrix<Float>(rows: 0, cols: 0)
+    private var normsH: [Float] = [], normsG: [Float] = []
     /// CLIP's bound on the learned logit scale 1/τ, applied to θ after every update.
     static let maxLogitScale = 100.0
     /// This step's ∂L/∂(log t) = t·∂L/∂t and ∂L/∂b (global: the loss summed them over the ranks);
@@ -29,10 +34,10 @@ struct LossStep {
 
     /// The loss of `options` over `comm`'s ranks (`width` sets the paper's 1/m scale).
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
-        loss = try DistributedContrastiveLoss<Float>(
-            communicator: comm,
-            loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
-            exchange: options.exchange)
+        var objective = ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault)
+        normalizesRows = options.kind == .infonce && options.learnTemperature && options.similarity == .cosine
+        if normalizesRows { objective.similarity = .dot }
+        loss = try DistributedContrastiveLoss<Float>(communicator: comm, loss: objective, exchange: options.exchange)
         self.form = form
         learnScale = options.kind == .sigmoid && options.learnScale
         learnBias = options.kind == .sigmoid && options.learnBias
@@ -124,6 +129,14 @@ struct LossStep {
     ) throws -> Float {
         if let parameterError { throw TrainingError.invalidLearnedParameter(parameterError) }
         let value: Float
+        var h = h
+        var g = g
+        if normalizesRows {
+            TemperatureGradient.normalize(h, into: &hh, norms: &normsH)
+            TemperatureGradient.normalize(g, into: &gh, norms: &normsG)
+            h = hh
+            g = gh
+        }
         // Learned θ = log(1/τ), dot similarity: this rank's ∂L/∂θ from the returned gradients.
         var dTheta = 0.0
         switch form {
@@ -146,6 +159,18 @@ struct LossStep {
             value = pair.value
         }
         if learnTemperature { parameterGradient[0] = Float(dTheta) }
+        if normalizesRows {
+            // Release the extra references to ĥ, ĝ's storage before the in-place backward.
+            h = Matrix(rows: 0, cols: 0)
+            g = h
+            if form == .symmetric {
+                TemperatureGradient.backward(&both.dFirst, normalized: hh, norms: normsH)
+                TemperatureGradient.backward(&both.dSecond, normalized: gh, norms: normsG)
+            } else {
+                TemperatureGradient.backward(&pair.dA, normalized: hh, norms: normsH)
+                TemperatureGradient.backward(&pair.dPos, normalized: gh, norms: normsG)
+            }
+        }
         timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
         if learnScale || learnBias {
             let r = form == .symmetric ? (both.dLogitScale, both.dBias) : (pair.dLogitScale, pair.dBias)
