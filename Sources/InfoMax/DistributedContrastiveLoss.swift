@@ -29,7 +29,7 @@ import MPI
 public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var communicator: Communicator { skeleton.communicator }
     /// The objective and its options (the sigmoid loss's t and β change with
-    /// ``setSigmoidParameters(scale:bias:)``).
+    /// ``setSigmoidParameters(scale:bias:)``, a learned InfoNCE temperature with ``setTemperature(_:)``).
     public private(set) var loss: ContrastiveLoss
     /// How candidates are exchanged.
     public let exchange: CandidateExchange
@@ -178,6 +178,29 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         case .sigmoidAllgather(let plan): plan.loss = next
         case .sigmoidRing(let plan): plan.loss = next
         case .allgather, .ring: break
+        }
+    }
+
+    /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
+    /// changes every step. Throws for the other objectives, or out of range.
+    public func setTemperature(_ tau: Double) throws {
+        guard loss.objective == .infoNCE else {
+            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
+        }
+        var next = loss
+        next.temperature = tau
+        try next.validate()
+        loss = next
+        switch direction {
+        case .allgather(let plan): plan.loss = next
+        case .ring(let plan): plan.loss = next
+        case .sigmoidAllgather, .sigmoidRing: break
+        }
+        switch symmetric {
+        case .fusedAllgather(let plan): plan.loss = next
+        case .groupedAllgather(let plan): plan.loss = next
+        case .fusedRing(let plan): plan.loss = next
+        case .twoDirections: break
         }
     }
 

@@ -36,6 +36,7 @@ enum Metrics {
         "text_signal_inner_product": Info(title: "Text signal inner product", axis: "max_r ⟨w̃_r, μ̃⟩"),
         "sigmoid_scale": Info(title: "Sigmoid loss scale", axis: "scale t"),
         "sigmoid_bias": Info(title: "Sigmoid loss bias", axis: "bias b"),
+        "temperature": Info(title: "Learned InfoNCE temperature", axis: "temperature τ"),
         "condition_number": Info(
             title: "Condition number of the representation",
             axis: "condition number σ_max / σ_min"),

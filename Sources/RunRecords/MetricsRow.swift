@@ -43,6 +43,8 @@ public enum MetricColumn: String, CaseIterable, Sendable {
     case sigmoidScale = "sigmoid_scale"
     /// The sigmoid loss's bias b (learned or fixed); sigmoid runs only.
     case sigmoidBias = "sigmoid_bias"
+    /// The learned InfoNCE temperature τ (loss.learn_temperature runs only).
+    case temperature = "temperature"
 }
 
 /// One row of metrics: a value per column, or nil where it was not computed.

@@ -38,6 +38,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var stopReason: String?
     /// The sigmoid loss's final scale t and bias b (learned or fixed); absent for other losses.
     public var sigmoidScale: Double?, sigmoidBias: Double?
+    /// The learned InfoNCE temperature τ at the end; absent unless loss.learn_temperature.
+    public var temperature: Double?
 
     public init(
         name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
@@ -46,7 +48,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         noiseMemorizationSe: Double? = nil, diagnosticsSamples: Int? = nil, conditionNumber: Double? = nil,
         subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
         communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
-        stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil
+        stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil,
+        temperature: Double? = nil
     ) {
         self.name = name
         self.model = model
@@ -75,6 +78,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.stopReason = stopReason
         self.sigmoidScale = sigmoidScale
         self.sigmoidBias = sigmoidBias
+        self.temperature = temperature
     }
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests

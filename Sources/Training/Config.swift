@@ -150,6 +150,9 @@ public struct LossConfig: Codable, Equatable, Sendable {
     public var learnScale: Bool = false
     /// Sigmoid loss: learn β.
     public var learnBias: Bool = false
+    /// InfoNCE: learn the temperature as CLIP does — the parameter is log(1/τ) (the logit scale),
+    /// started from `temperature` (CLIP starts at 1/0.07) and 1/τ clamped at 100 after each update.
+    public var learnTemperature: Bool = false
     public init() {}
 }
 

@@ -151,6 +151,9 @@ extension ConfigKey {
     public static let lossLearnBias = boolean(
         "loss.learn_bias", \.loss.learnBias,
         "Sigmoid loss: learn the bias b, summed over ranks, in checkpoints.")
+    public static let lossLearnTemperature = boolean(
+        "loss.learn_temperature", \.loss.learnTemperature,
+        "InfoNCE: learn log(1/τ) (CLIP), started at 1/loss.temperature (CLIP: 1/0.07), 1/τ clamped at 100.")
 
     // encoder
     public static let encoderWidth = integer(
@@ -326,6 +329,7 @@ extension ConfigKey {
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
         lossSymmetric, lossReduction, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
+        lossLearnTemperature,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,
         signalNoiseTextSigma, signalNoiseTestSignalNorm, signalNoiseAugmentationSigma,

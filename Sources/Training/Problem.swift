@@ -30,6 +30,9 @@ public protocol ContrastiveProblem: AnyObject {
     func copyParameters(into flat: inout [Float])
     /// Sets all encoder weights from `flat` (same order).
     func setParameters(_ flat: [Float])
+    /// Keeps `flat` (the parameters after an optimizer update) in their allowed set — CLIP's
+    /// clamp of a learned logit scale; most problems have nothing to clamp.
+    func clampParameters(_ flat: inout [Float])
     /// Evaluates the loss over the global batch whose local part is `localIndices` (global
     /// sample indices owned by this rank), with augmentation draw `draw`, and writes this
     /// rank's contribution to the gradient of that global loss to `gradient`, each encoder's
@@ -50,4 +53,9 @@ public protocol ContrastiveProblem: AnyObject {
     /// Downstream accuracy: encodes fresh labelled samples on every rank, gathers features on
     /// rank 0, fits the linear probe there. Collective; returns (train, test) on rank 0, nil elsewhere.
     func downstreamAccuracy() throws -> (train: Double, test: Double)?
+}
+
+extension ContrastiveProblem {
+    /// Nothing to clamp.
+    public func clampParameters(_ flat: inout [Float]) {}
 }

@@ -47,7 +47,7 @@ final class RunRecorder {
                 computeSeconds: totals.compute, communicationSeconds: totals.communication,
                 loggingSeconds: totals.logging,
                 resumedFromStep: resumedFrom, stopReason: stopReason, sigmoidScale: row[.sigmoidScale],
-                sigmoidBias: row[.sigmoidBias])
+                sigmoidBias: row[.sigmoidBias], temperature: row[.temperature])
         }
     }
 

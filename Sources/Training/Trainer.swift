@@ -125,6 +125,7 @@ public final class Trainer {
     public func applyUpdate(_ state: inout TrainingState, timing: inout StepTiming) {
         let t0 = comm.wtime()
         gradientExchange.withSum { state.optimizer.apply(gradient: $0, to: &state.parameters) }
+        problem.clampParameters(&state.parameters)
         problem.setParameters(state.parameters)
         state.step += 1
         timing.seconds.optimizer += comm.wtime() - t0

@@ -58,6 +58,9 @@ extension TrainConfig {
         let sigmoidOnly = "false unless \(ConfigKey.lossKind) = \"sigmoid\" (t and b are the sigmoid loss's)"
         try require(!loss.learnScale || loss.kind == .sigmoid, .lossLearnScale, loss.learnScale, sigmoidOnly)
         try require(!loss.learnBias || loss.kind == .sigmoid, .lossLearnBias, loss.learnBias, sigmoidOnly)
+        try require(
+            !loss.learnTemperature || loss.kind == .infonce, .lossLearnTemperature, loss.learnTemperature,
+            "false unless \(ConfigKey.lossKind) = \"infonce\" (the temperature is InfoNCE's)")
 
         try check(.encoderWidth, .encoderInitScale)
 
@@ -107,6 +110,10 @@ extension TrainConfig {
                 !(c.needsGuide && loss.kind == .sigmoid), .lossKind, "\"sigmoid\"",
                 "infonce, spectral or positive-only with the guide (\(ConfigKey.cooccurrencePositives), "
                     + "\(ConfigKey.cooccurrenceNegativesDrop)): the guided loss has no sigmoid form")
+            try require(
+                !(c.needsGuide && loss.learnTemperature), .lossLearnTemperature, true,
+                "false with the guide (\(ConfigKey.cooccurrencePositives), \(ConfigKey.cooccurrenceNegativesDrop)): "
+                    + "the guided loss has no learned temperature")
             if c.needsGuide && mode != .multiModal {
                 let what =
                     c.positives == .guided

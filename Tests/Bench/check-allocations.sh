@@ -9,7 +9,7 @@
 # one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
 # modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
 # (the epoch shuffle computes each index, no table); the sigmoid loss, t and b fixed or
-# learned. Part of `make test`.
+# learned; InfoNCE's learned temperature. Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -68,5 +68,17 @@ for allreduce in ring mpi; do
     check 1 allgather multi-modal --set "gradient.allreduce=\"$allreduce\""
     check 2 allgather multi-modal --set "gradient.allreduce=\"$allreduce\""
     check 2 ring single-modal --set "gradient.allreduce=\"$allreduce\""
+done
+# InfoNCE's learned temperature: both exchanges and modalities, stop-gradient or not; cosine
+# (rows normalised by the trainer) with the default stop-gradient.
+for exchange in allgather ring; do
+    for sg in true false; do
+        learned=(--set loss.learn_temperature=true --set loss.stop_gradient=$sg)
+        check 2 "$exchange" multi-modal "${learned[@]}"
+        check 2 "$exchange" single-modal "${learned[@]}"
+    done
+    cosine=(--set loss.learn_temperature=true --set loss.similarity=cosine)
+    check 2 "$exchange" multi-modal "${cosine[@]}"
+    check 2 "$exchange" single-modal "${cosine[@]}"
 done
 exit $status

@@ -15,6 +15,7 @@ let suites: [String: (Communicator) throws -> Int32] = [
     "guided": guidedChecks,
     "exchange": exchangeChecks,
     "sigmoid": sigmoidChecks,
+    "temperature": temperatureChecks,
 ]
 
 let args = CommandLine.arguments

@@ -1,5 +1,5 @@
 // Multi-rank tests of the distributed contrastive losses: loss and gradients equal the
-// one-process reference at 1, 2, 3 and 4 ranks with uneven splits (suites "infomax", "sigmoid").
+// one-process reference at 1, 2, 3 and 4 ranks with uneven splits (suites "infomax", "sigmoid", "temperature").
 import XCTest
 
 final class InfoMaxMultiRankTests: XCTestCase {
@@ -11,5 +11,11 @@ final class InfoMaxMultiRankTests: XCTestCase {
     /// ∂L/∂t and ∂L/∂β included, with empty and uneven shards.
     func testSigmoidLossMatchesReferenceAt1To4Ranks() throws {
         try Launcher.assertSuitePasses("sigmoid", ranks: [1, 2, 3, 4])
+    }
+
+    /// InfoNCE's learned temperature (suite "temperature"): after setTemperature, the loss and
+    /// the ranks' summed ∂L/∂θ equal the one-process values, both exchanges, every form.
+    func testLearnedTemperatureGradientMatchesReferenceAt1To4Ranks() throws {
+        try Launcher.assertSuitePasses("temperature", ranks: [1, 2, 3, 4])
     }
 }

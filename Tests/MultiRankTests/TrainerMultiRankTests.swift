@@ -40,7 +40,7 @@ final class TrainerMultiRankTests: XCTestCase {
         "step", "loss", "gradient_norm", "signal_learning", "noise_memorization",
         "text_signal_learning", "train_accuracy", "test_accuracy", "noise_memorization_se",
         "diagnostics_samples", "text_noise_memorization", "signal_inner_product",
-        "noise_inner_product", "text_signal_inner_product", "sigmoid_scale", "sigmoid_bias",
+        "noise_inner_product", "text_signal_inner_product", "sigmoid_scale", "sigmoid_bias", "temperature",
     ]
 
     func readCSV(_ url: URL) throws -> [String: [String]] {

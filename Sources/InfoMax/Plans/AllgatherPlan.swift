@@ -7,7 +7,7 @@ import MPI
 
 final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
-    let loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int
+    var loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int
 
     /// `exchange`: the one the caller asked for (all ranks compare it; positive-only losses
     /// run this plan under either).

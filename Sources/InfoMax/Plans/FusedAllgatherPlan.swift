@@ -15,7 +15,7 @@ import MPI
 final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    let loss: ContrastiveLoss, blockElements: Int, holdElements: Int
+    var loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
     init(

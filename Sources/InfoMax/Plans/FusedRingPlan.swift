@@ -13,7 +13,7 @@ import MPI
 final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    let loss: ContrastiveLoss, blockElements: Int
+    var loss: ContrastiveLoss, blockElements: Int
     var exchange: CandidateExchange { .ring }
 
     init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {

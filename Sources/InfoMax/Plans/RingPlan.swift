@@ -10,7 +10,7 @@ import MPI
 final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    let loss: ContrastiveLoss, blockElements: Int
+    var loss: ContrastiveLoss, blockElements: Int
     /// Whether the rows are grouped by label (opposite-label negatives only; otherwise every
     /// pair is computed and masked).
     let grouped: Bool

@@ -85,6 +85,9 @@ final class CooccurrenceProblem: ContrastiveProblem {
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
         loss.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
+    func clampParameters(_ flat: inout [Float]) {
+        loss.clampParameters(&flat, at: parameterCount - loss.parameterCount)
+    }
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
         -> Double

@@ -64,6 +64,9 @@ final class LatentLinearProblem: ContrastiveProblem {
         ProblemSupport.unpack(flat, into: &f2.weights, offset: f1.parameterCount)
         loss.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
+    func clampParameters(_ flat: inout [Float]) {
+        loss.clampParameters(&flat, at: parameterCount - loss.parameterCount)
+    }
 
     func lossAndGradient(localIndices: [Int], draw: UInt64, gradient: GradientExchange, timing: inout StepTiming) throws
         -> Double

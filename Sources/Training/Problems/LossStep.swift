@@ -1,6 +1,7 @@
 // Training/Problems/LossStep.swift — one step's distributed loss (the configured form), its
 // results kept between steps, the booking of its time and bytes in the step's timing, and the
-// sigmoid loss's learned parameters (log t, b) at the end of the problem's flat parameters.
+// learned loss parameters at the end of the problem's flat parameters: the sigmoid loss's
+// (log t, b) or InfoNCE's log(1/τ) (CLIP's logit scale, clamped at 100).
 import InfoMax
 import Linalg
 import MPI
@@ -16,7 +17,17 @@ struct LossStep {
     /// Sigmoid loss: whether log t and b are learned (then they follow the encoders' parameters,
     /// in this order, in the flat vector the optimizer updates and checkpoints carry).
     let learnScale: Bool, learnBias: Bool
-    /// This step's ∂L/∂(log t) = t·∂L/∂t and ∂L/∂b (global: the loss summed them over the ranks).
+    /// InfoNCE: whether θ = log(1/τ) is learned (CLIP's parameterization; the one loss parameter).
+    let learnTemperature: Bool
+    /// Learned τ with cosine similarity: the rows are normalised here and the loss runs in its
+    /// dot form on them, so that ∂L/∂θ is read off the gradients of the normalised rows.
+    let normalizesRows: Bool
+    private var hh = Matrix<Float>(rows: 0, cols: 0), gh = Matrix<Float>(rows: 0, cols: 0)
+    private var normsH: [Float] = [], normsG: [Float] = []
+    /// CLIP's bound on the learned logit scale 1/τ, applied to θ after every update.
+    static let maxLogitScale = 100.0
+    /// This step's ∂L/∂(log t) = t·∂L/∂t and ∂L/∂b (global: the loss summed them over the ranks);
+    /// or InfoNCE's ∂L/∂θ, this rank's share (the gradient all-reduce sums the ranks' shares).
     private var parameterGradient: [Float] = [0, 0]
     /// A learned value that left the allowed range (non-finite), refused at the next step.
     private var parameterError: String?
@@ -25,21 +36,27 @@ struct LossStep {
     /// symmetric form's two directions combine by `options.reduction` (auto: sum for the
     /// labelled-by-default model, signal-noise — Huang et al.'s eq. 9 — and mean for the others).
     init(_ options: LossConfig, width: Int, labelledByDefault: Bool, form: LossForm, comm: Communicator) throws {
+        var objective = ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault)
+        normalizesRows = options.kind == .infonce && options.learnTemperature && options.similarity == .cosine
+        if normalizesRows { objective.similarity = .dot }
         loss = try DistributedContrastiveLoss<Float>(
-            communicator: comm,
-            loss: ProblemSupport.contrastiveLoss(options, width: width, labelledByDefault: labelledByDefault),
-            exchange: options.exchange,
+            communicator: comm, loss: objective, exchange: options.exchange,
             reduction: options.reduction.reduction(labelledByDefault: labelledByDefault))
         self.form = form
         learnScale = options.kind == .sigmoid && options.learnScale
         learnBias = options.kind == .sigmoid && options.learnBias
+        learnTemperature = options.kind == .infonce && options.learnTemperature
     }
 
-    /// The learned loss parameters: 0, 1 or 2 (log t, then b).
-    var parameterCount: Int { (learnScale ? 1 : 0) + (learnBias ? 1 : 0) }
+    /// The learned loss parameters: 0, 1 or 2 (log t, then b; or θ = log(1/τ)).
+    var parameterCount: Int { (learnScale ? 1 : 0) + (learnBias ? 1 : 0) + (learnTemperature ? 1 : 0) }
 
-    /// Writes the learned parameters (log t, b) to `flat` from `offset`.
+    /// Writes the learned parameters (log t, b; or θ) to `flat` from `offset`.
     func copyParameters(into flat: inout [Float], at offset: Int) {
+        if learnTemperature {
+            flat[offset] = Float(Double.log(loss.loss.logitScale))
+            return
+        }
         var at = offset
         if learnScale {
             flat[at] = Float(Double.log(loss.loss.logitScale))
@@ -52,6 +69,10 @@ struct LossStep {
     /// refused by the next ``evaluate``, naming its key.
     mutating func setParameters(_ flat: [Float], at offset: Int) {
         guard parameterCount > 0 else { return }
+        if learnTemperature {
+            setTemperature(flat[offset])
+            return
+        }
         var t = loss.loss.logitScale
         var bias = loss.loss.bias
         var at = offset
@@ -69,9 +90,27 @@ struct LossStep {
         }
     }
 
+    /// InfoNCE: τ = 1/e^θ from the learned θ (clamped by ``clampParameters(_:at:)``).
+    private mutating func setTemperature(_ theta: Float) {
+        let s = Swift.min(Double.exp(Double(theta)), Self.maxLogitScale)
+        do {
+            try loss.setTemperature(1 / s)
+        } catch {
+            parameterError = "\(ConfigKey.lossLearnTemperature): the learned 1/τ became \(s); \(error)"
+        }
+    }
+
+    /// CLIP's clamp, applied to the optimizer's parameters after each update: θ ≤ log 100.
+    func clampParameters(_ flat: inout [Float], at offset: Int) {
+        guard learnTemperature else { return }
+        let bound = Float(Double.log(Self.maxLogitScale))
+        if flat[offset] > bound { flat[offset] = bound }
+    }
+
     /// Hands this step's ∂L/∂(log t), ∂L/∂b to `gradient` after the encoders' parts: the loss
     /// already summed them over the ranks (rank order), so rank 0 delivers them and every other
-    /// rank zeros — the all-reduce's sum is then exactly that value on every rank.
+    /// rank zeros — the all-reduce's sum is then exactly that value on every rank. InfoNCE's
+    /// ∂L/∂θ: every rank delivers its own rows' share, the all-reduce sums them.
     func deliverParameterGradient(to gradient: GradientExchange) throws {
         guard parameterCount > 0 else { return }
         try parameterGradient.withUnsafeBufferPointer {
@@ -79,8 +118,9 @@ struct LossStep {
         }
     }
 
-    /// The loss's t and b (every logged row of a sigmoid run, learned or not).
+    /// The loss's t and b (every logged row of a sigmoid run, learned or not); the learned τ.
     func record(into row: inout MetricsRow) {
+        if learnTemperature { row[.temperature] = loss.loss.temperature }
         guard loss.loss.objective == .sigmoid else { return }
         row[.sigmoidScale] = loss.loss.logitScale
         row[.sigmoidBias] = loss.loss.bias
@@ -93,21 +133,50 @@ struct LossStep {
     ) throws -> Float {
         if let parameterError { throw TrainingError.invalidLearnedParameter(parameterError) }
         let value: Float
+        var h = h
+        var g = g
+        if normalizesRows {
+            TemperatureGradient.normalize(h, into: &hh, norms: &normsH)
+            TemperatureGradient.normalize(g, into: &gh, norms: &normsG)
+            h = hh
+            g = gh
+        }
+        // Learned θ = log(1/τ), dot similarity: this rank's ∂L/∂θ from the returned gradients.
+        var dTheta = 0.0
         switch form {
         case .symmetric:
             try loss.evaluateSymmetric(h, g, labels: labels, into: &both)
             value = both.value
+            if learnTemperature {
+                dTheta = TemperatureGradient.symmetric(
+                    dFirst: both.dFirst, h, dSecond: both.dSecond, g, stopGradient: loss.loss.stopGradient)
+            }
         case .candidatesSecond:
             try loss.evaluate(anchors: h, positives: g, candidates: g, labels: labels, into: &pair)
             pair.dPos += pair.dC  // in place: the result's storage is not shared
             value = pair.value
+            if learnTemperature { dTheta = TemperatureGradient.direction(dA: pair.dA, anchors: h) }
         case .candidatesFirst:
             try loss.evaluate(anchors: h, positives: g, candidates: h, labels: labels, into: &pair)
+            if learnTemperature { dTheta = TemperatureGradient.direction(dA: pair.dA, anchors: h) }
             pair.dA += pair.dC
             value = pair.value
         }
+        if learnTemperature { parameterGradient[0] = Float(dTheta) }
+        if normalizesRows {
+            // Release the extra references to ĥ, ĝ's storage before the in-place backward.
+            h = Matrix(rows: 0, cols: 0)
+            g = h
+            if form == .symmetric {
+                TemperatureGradient.backward(&both.dFirst, normalized: hh, norms: normsH)
+                TemperatureGradient.backward(&both.dSecond, normalized: gh, norms: normsG)
+            } else {
+                TemperatureGradient.backward(&pair.dA, normalized: hh, norms: normsH)
+                TemperatureGradient.backward(&pair.dPos, normalized: gh, norms: normsG)
+            }
+        }
         timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
-        if parameterCount > 0 {
+        if learnScale || learnBias {
             let r = form == .symmetric ? (both.dLogitScale, both.dBias) : (pair.dLogitScale, pair.dBias)
             let mine = loss.communicator.rank == 0
             var at = 0

@@ -1,0 +1,52 @@
+// InfoMax/TemperatureGradient.swift — the exact gradient of the InfoNCE loss in θ = log(1/τ)
+// (CLIP's learned logit scale) from the embedding gradients the loss already returns, for the
+// dot similarity: no extra pass over the logits, in every plan and at any rank count.
+import Linalg
+
+/// ∂L/∂θ, θ = log(1/τ), of a dot-similarity loss, this rank's share (sum the ranks' shares).
+///
+/// Every logit is ℓ = (scale/τ)·⟨a, c⟩, linear in its anchor a, so ∂L/∂θ = Σ ∂L/∂ℓ · ℓ =
+/// Σ_i ⟨∂L/∂a_i, a_i⟩ over the anchors of each direction (Euler's identity; patch-wise
+/// embeddings are wider rows, the 1/m scale a constant factor). Cosine similarity is the dot
+/// form of the normalised rows: normalise with ``normalize(_:into:norms:)``, evaluate the dot
+/// loss, read ∂L/∂θ there, then take the gradients back with ``backward(_:normalized:norms:)``
+/// (past the normalisation's backward ⟨∂L/∂a, a⟩ = 0, so θ's gradient must be read before).
+public enum TemperatureGradient {
+    /// x̂_i = x_i / ‖x_i‖ into `out` (reshaped), the norms into `norms`; the plans' normalisation.
+    public static func normalize<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
+        normalizeRows(x, into: &out, norms: &norms)
+    }
+
+    /// In place: ∂L/∂x̂ ← ∂L/∂x through x ↦ x/‖x‖ (`normalized`, `norms` from ``normalize``).
+    public static func backward<T: BLASScalar>(_ d: inout Matrix<T>, normalized: Matrix<T>, norms: [T]) {
+        backpropNormalization(&d, normalized: normalized, norms: norms)
+    }
+
+    /// One direction: `dA` is ∂L/∂A of the anchors `a` (before any candidate gradient is added).
+    public static func direction<T: BLASScalar>(dA: Matrix<T>, anchors a: Matrix<T>) -> Double {
+        inner(dA, a)
+    }
+
+    /// The symmetric loss ½[L(h→g) + L(g→h)] from its dh, dg. Without stop-gradient
+    /// dh = ½(dA₁ + dPos₂ + dC₂) and ⟨dPos₂ + dC₂, h⟩ = ⟨dA₂, g⟩ (the second direction's logits
+    /// are linear in its candidates too), so ⟨dh, h⟩ + ⟨dg, g⟩ counts each direction twice;
+    /// with stop-gradient dh = ½ dA₁ and dg = ½ dA₂, once.
+    public static func symmetric<T: BLASScalar>(
+        dFirst: Matrix<T>, _ h: Matrix<T>, dSecond: Matrix<T>, _ g: Matrix<T>, stopGradient: Bool
+    ) -> Double {
+        let both = inner(dFirst, h) + inner(dSecond, g)
+        return stopGradient ? both : 0.5 * both
+    }
+
+    /// Σ ⟨x_i, y_i⟩ over the rows of x and y (same shape), accumulated in Double.
+    static func inner<T: BLASScalar>(_ x: Matrix<T>, _ y: Matrix<T>) -> Double {
+        precondition(x.rows == y.rows && x.cols == y.cols, "inner: shapes differ")
+        return x.storage.withUnsafeBufferPointer { xs in
+            y.storage.withUnsafeBufferPointer { ys in
+                var sum = 0.0
+                for i in 0..<xs.count { sum += Double(xs[i]) * Double(ys[i]) }
+                return sum
+            }
+        }
+    }
+}
