@@ -54,8 +54,12 @@ final class TrainerMultiRankTests: XCTestCase {
         return cols
     }
 
+    /// `stepZeroFloor`: also allow, for the loss and the gradient norm, that fraction of their
+    /// step-0 value — near convergence both are differences of terms of the step-0 size, so
+    /// their Float rounding does not shrink with them (the weights' columns keep `rtol`).
     func assertSameTrajectory(
-        _ a: URL, _ b: URL, rtol: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line
+        _ a: URL, _ b: URL, rtol: Double = 1e-5, stepZeroFloor: Double = 0, file: StaticString = #filePath,
+        line: UInt = #line
     ) throws {
         let ca = try readCSV(a)
         let cb = try readCSV(b)
@@ -65,6 +69,8 @@ final class TrainerMultiRankTests: XCTestCase {
                 XCTFail("column \(name) missing", file: file, line: line)
                 continue
             }
+            let floor =
+                ["loss", "gradient_norm"].contains(name) ? stepZeroFloor * abs(Double(xa.first ?? "") ?? 0) : 0
             for (i, (sa, sb)) in zip(xa, xb).enumerated() {
                 if sa.isEmpty || sb.isEmpty {
                     XCTAssertEqual(sa, sb, "\(name) row \(i)", file: file, line: line)
@@ -73,7 +79,7 @@ final class TrainerMultiRankTests: XCTestCase {
                 let va = Double(sa) ?? .nan
                 let vb = Double(sb) ?? .nan
                 XCTAssertLessThanOrEqual(
-                    abs(va - vb), 1e-6 + rtol * max(abs(va), abs(vb)),
+                    abs(va - vb), 1e-6 + floor + rtol * max(abs(va), abs(vb)),
                     "\(name) row \(i): \(sa) vs \(sb)", file: file, line: line)
             }
         }
@@ -136,8 +142,12 @@ final class TrainerMultiRankTests: XCTestCase {
                         ring.appendingPathComponent(metrics), library.appendingPathComponent(metrics))
                 }
                 if let ringOne {
+                    // log_every = 1 logs the converged steps, where the summed (Huang) loss's
+                    // gradient norm is ~1/200 of its step-0 value: 3 ranks differ from 1 by
+                    // 2.4e-6 there (3.9e-5 relative) while the weights agree to 1e-7.
                     try assertSameTrajectory(
-                        ringOne.appendingPathComponent(metrics), ring.appendingPathComponent(metrics))
+                        ringOne.appendingPathComponent(metrics), ring.appendingPathComponent(metrics),
+                        stepZeroFloor: 1e-6)
                 }
             }
             if ranks == 1 { ringOne = ring }
