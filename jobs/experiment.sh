@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jobs/experiment.sh — runs one of the paper experiments (E1–E4) locally: the sweep over its
 # grid inside one mpirun, then its report. Usage:
-#   jobs/experiment.sh e1|e2|e3|e3-drops|e3-infonce|e3-infonce-drops|e4|e4-tau [ranks] [dir]
+#   jobs/experiment.sh e1|e2|e3|e3-drops|e3-infonce|e3-infonce-drops|e4|e4-tau|e4-sigmoid|
+#                      fig1-temperature|fig1-sigmoid [ranks] [dir]
 # RANKS_PER_POINT=k runs the points on groups of k ranks at once (default: e3*, e4 and e4-tau 1,
 # the others all ranks). The grids are here and in jobs/eN.sbatch; keep them in step.
 set -euo pipefail
@@ -29,7 +30,15 @@ case $exp in
       per_point=${RANKS_PER_POINT:-1} ;;
   e4-tau) config=e4-phase.json;    grid=(--grid loss.temperature=0.05,0.1,0.2,0.5,1 --grid encoder.init_scale=0.001,0.01,0.1 --grid seed=1,2,3)
       per_point=${RANKS_PER_POINT:-1} ;;
-  *) echo "unknown experiment '$exp': use e1, e2, e3, e3-drops, e3-infonce, e3-infonce-drops, e4 or e4-tau" >&2; exit 64 ;;
+  # E4 with SigLIP's sigmoid loss (t, b learned from 10, -10), and at the Figure-1 setting over
+  # 10 seeds: InfoNCE's temperature fixed or learned, the sigmoid's t and b fixed or learned.
+  e4-sigmoid) config=e4-phase-sigmoid.json; grid=(--grid signal_noise.snr=0.03,0.05,0.08,0.12,0.2 --grid train_samples=50,100,200 --grid seed=1,2,3)
+      per_point=${RANKS_PER_POINT:-1} ;;
+  fig1-temperature) config=e4-phase.json; grid=(--grid loss.learn_temperature=false,true --grid seed=1,2,3,4,5,6,7,8,9,10)
+      per_point=${RANKS_PER_POINT:-1} ;;
+  fig1-sigmoid) config=e4-phase-sigmoid.json; grid=(--grid loss.learn_scale=false,true --grid loss.learn_bias=false,true --grid seed=1,2,3,4,5,6,7,8,9,10)
+      per_point=${RANKS_PER_POINT:-1} ;;
+  *) echo "unknown experiment '$exp': use e1, e2, e3, e3-drops, e3-infonce, e3-infonce-drops, e4, e4-tau, e4-sigmoid, fig1-temperature or fig1-sigmoid" >&2; exit 64 ;;
 esac
 per_point=${per_point:-${RANKS_PER_POINT:-$ranks}}
 out=${3:-runs/$exp}
