@@ -274,10 +274,12 @@ public struct LineChart: Chart {
         for r in references {
             guard let px = verticalPX(r) else { continue }
             let at = "\(SVG.n(px - 4)) \(SVG.n(top + 6))"
+            // A halo in the plot's colour keeps the name legible where it crosses a curve.
+            let halo = "stroke=\"#fbfbfb\" stroke-width=\"3\" paint-order=\"stroke\""
             body.append(
                 SVG.text(
                     r.name, x: px - 4, y: top + 6, size: 10, anchor: "end", fill: r.color,
-                    extra: "transform=\"rotate(-90 \(at))\""))
+                    extra: "transform=\"rotate(-90 \(at))\" \(halo)"))
         }
         if !hasData {
             body.append(
