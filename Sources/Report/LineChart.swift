@@ -136,7 +136,7 @@ public struct LineChart: Chart {
         return series.enumerated().map { i, s in
             (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil)
         }
-            + references.map { ($0.name, $0.color, "6 4", false) }
+            + references.map { ($0.name, $0.color, $0.isVertical ? "2 3" : "6 4", false) }
     }
 
     public func svg() -> String {
