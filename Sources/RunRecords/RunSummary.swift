@@ -40,6 +40,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var sigmoidScale: Double?, sigmoidBias: Double?
     /// The learned InfoNCE temperature τ at the end; absent unless loss.learn_temperature.
     public var temperature: Double?
+    /// Huang et al.'s predicted first-stage length T₁ (signal-noise runs; absent in older files).
+    public var t1Predicted: T1Prediction?
 
     public init(
         name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
@@ -49,7 +51,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
         communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
         stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil,
-        temperature: Double? = nil
+        temperature: Double? = nil, t1Predicted: T1Prediction? = nil
     ) {
         self.name = name
         self.model = model
@@ -79,6 +81,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.sigmoidScale = sigmoidScale
         self.sigmoidBias = sigmoidBias
         self.temperature = temperature
+        self.t1Predicted = t1Predicted
     }
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests

@@ -47,7 +47,8 @@ final class RunRecorder {
                 computeSeconds: totals.compute, communicationSeconds: totals.communication,
                 loggingSeconds: totals.logging,
                 resumedFromStep: resumedFrom, stopReason: stopReason, sigmoidScale: row[.sigmoidScale],
-                sigmoidBias: row[.sigmoidBias], temperature: row[.temperature])
+                sigmoidBias: row[.sigmoidBias], temperature: row[.temperature],
+                t1Predicted: HuangAssumptions(config: config)?.t1Prediction)
         }
     }
 
