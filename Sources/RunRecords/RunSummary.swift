@@ -40,6 +40,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var sigmoidScale: Double?, sigmoidBias: Double?
     /// The learned InfoNCE temperature τ at the end; absent unless loss.learn_temperature.
     public var temperature: Double?
+    /// Huang et al.'s predicted first-stage length T₁ (signal-noise runs; absent in older files).
+    public var t1Predicted: T1Prediction?
     /// Co-occurrence runs: Zhang et al.'s bound quantities, exact from the data model — σ_{k+1}
     /// of the normalized co-occurrence matrix (k = encoder.width), the labeling error α, and the
     /// image token's Bayes error (the probe's floor); absent for the other models.
@@ -53,8 +55,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
         communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
         stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil,
-        temperature: Double? = nil, singularValueKPlusOne: Double? = nil, labelingError: Double? = nil,
-        imageBayesError: Double? = nil
+        temperature: Double? = nil, t1Predicted: T1Prediction? = nil, singularValueKPlusOne: Double? = nil,
+        labelingError: Double? = nil, imageBayesError: Double? = nil
     ) {
         self.name = name
         self.model = model
@@ -84,6 +86,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.sigmoidScale = sigmoidScale
         self.sigmoidBias = sigmoidBias
         self.temperature = temperature
+        self.t1Predicted = t1Predicted
         self.singularValueKPlusOne = singularValueKPlusOne
         self.labelingError = labelingError
         self.imageBayesError = imageBayesError

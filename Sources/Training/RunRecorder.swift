@@ -51,6 +51,7 @@ final class RunRecorder {
                 loggingSeconds: totals.logging,
                 resumedFromStep: resumedFrom, stopReason: stopReason, sigmoidScale: row[.sigmoidScale],
                 sigmoidBias: row[.sigmoidBias], temperature: row[.temperature],
+                t1Predicted: HuangAssumptions(config: config)?.t1Prediction,
                 singularValueKPlusOne: bound?.sigmaNext, labelingError: bound?.labelingError,
                 imageBayesError: bound?.imageBayesError)
         }
