@@ -24,7 +24,15 @@ extension TrainConfig {
         c.latentLinear.probe = .sameView  // what is measured, not what is trained
         // Summed by the library or the ring: the same trajectory to float rounding, resumable
         // either way; left out so that fingerprints of checkpoints made before the key stay valid.
-        return try ConfigKey.json(c, leavingOut: [ConfigKey.gradientAllreduce.path])
+        // The positive drop at its default (none) is left out too: fingerprints made before its
+        // keys existed stay valid.
+        var leave: Set<String> = [ConfigKey.gradientAllreduce.path]
+        if c.cooccurrence.positivesDrop == .none {
+            leave.formUnion([
+                ConfigKey.cooccurrencePositivesDrop.path, ConfigKey.cooccurrenceFalsePositiveFraction.path,
+            ])
+        }
+        return try ConfigKey.json(c, leavingOut: leave)
     }
 
     /// FNV-1a 64 of `trajectoryJSON()` (with the modality the run trains), as hex.
