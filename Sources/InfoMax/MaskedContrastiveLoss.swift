@@ -58,6 +58,24 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             blockElements: blockElements)
     }
 
+    /// InfoNCE: this rank's share of ∂L/∂θ, θ = log(1/τ), of the last ``evaluate`` (the ranks'
+    /// shares sum to the global value; see ``TemperatureGradient`` for why it is exact); 0 for
+    /// the other objectives.
+    public var thetaGradientShare: Double { plan.thetaShare }
+
+    /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
+    /// changes every step (CLIP's θ = log(1/τ), its gradient ``thetaGradientShare``).
+    /// Throws for the other objectives, or out of range.
+    public func setTemperature(_ tau: Double) throws {
+        guard loss.objective == .infoNCE else {
+            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
+        }
+        var next = loss
+        next.temperature = tau
+        try next.validate()
+        plan.loss = next
+    }
+
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)
     /// with `targets` for the local anchors; ∂L/∂A and ∂L/∂C (this rank's block) into `result`
     /// (`result.dPos` is left empty: the positives are candidates). Collective.

@@ -3,7 +3,9 @@
 // a fixed seed, takes its uneven slice (one split leaves a rank with no rows), lets the guide
 // choose its anchors' neighbours and drops, and runs MaskedContrastiveLoss. The choices must
 // equal those made on the whole batch, and the loss and gradient rows the one-process
-// reference (Double to 1e-10, Float to 1e-5), whatever the rank count.
+// reference (Double to 1e-10, Float to 1e-5), whatever the rank count. InfoNCE's learned
+// temperature: after setTemperature the ranks' shares of ∂L/∂θ, θ = log(1/τ), summed, give the
+// one-process value (Euler's identity on the reference's dot form; cosine on normalised rows).
 import InfoMax
 import Linalg
 import MPI
@@ -95,7 +97,73 @@ func guidedChecks(_ comm: Communicator) throws -> Int32 {
             }
         }
     }
+    try guidedTemperatureChecks(c, comm, a, cand, guide: guide, keys: keys)
     return c.finish()
+}
+
+/// The learned temperature of the guided loss at uneven and empty shards (`splits`).
+private func guidedTemperatureChecks(
+    _ c: Checks, _ comm: Communicator, _ a: Matrix<Double>, _ cand: Matrix<Double>, guide: Matrix<Float>,
+    keys: [Int]
+) throws {
+    let B = a.rows
+    let theta = 0.3
+    var ah = Matrix<Double>(rows: 0, cols: 0)
+    var ch = Matrix<Double>(rows: 0, cols: 0)
+    var na: [Double] = []
+    var nc: [Double] = []
+    TemperatureGradient.normalize(a, into: &ah, norms: &na)
+    TemperatureGradient.normalize(cand, into: &ch, norms: &nc)
+    let whole = try GuideSelection.select(
+        guide: guide, keys: keys, localRows: 0..<B, drop: .falseNegatives, fraction: 0.2)
+    for counts in splits(B, comm.size) {
+        let off = counts[..<comm.rank].reduce(0, +)
+        let mine = off..<(off + counts[comm.rank])
+        let local = try GuideSelection.select(
+            guide: guide, keys: keys, localRows: mine, drop: .falseNegatives, fraction: 0.2)
+        let pairs = [
+            (
+                AnchorTargets(positives: Array(0..<B), offsets: whole.dropOffsets, excluded: whole.dropped),
+                AnchorTargets(positives: Array(mine), offsets: local.dropOffsets, excluded: local.dropped)
+            ),
+            (
+                AnchorTargets(positives: whole.neighbours, offsets: whole.dropOffsets, excluded: whole.dropped),
+                AnchorTargets(positives: local.neighbours, offsets: local.dropOffsets, excluded: local.dropped)
+            ),
+        ]
+        for sim in SimilarityKind.allCases {
+            for sg in [false, true] {
+                let loss = ContrastiveLoss(
+                    objective: .infoNCE, similarity: sim, scale: 0.5, temperature: Double.exp(-theta),
+                    stopGradient: sg)
+                var dot = loss
+                dot.similarity = .dot
+                let (ea, ec) = sim == .cosine ? (ah, ch) : (a, cand)
+                for (n, (all, targets)) in pairs.enumerated() {
+                    let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: cand, targets: all)
+                    let want = TemperatureGradient.direction(
+                        dA: MaskedContrastiveLoss<Double>.reference(dot, anchors: ea, candidates: ec, targets: all).dA,
+                        anchors: ea)
+                    let what = "learned τ \(n == 0 ? "plain" : "guided") \(sim)/sg=\(sg) counts \(counts)"
+                    func run<T: BLASScalar & MPIScalar>(_: T.Type, tol: Double) throws {
+                        var first = loss
+                        first.temperature = 1
+                        let dist = try MaskedContrastiveLoss<T>(communicator: comm, loss: first, blockElements: 11)
+                        try dist.setTemperature(loss.temperature)
+                        var r = ContrastiveResult<T>()
+                        try dist.evaluate(
+                            anchors: a.rows(mine).converted(to: T.self),
+                            candidates: cand.rows(mine).converted(to: T.self), targets: targets, into: &r)
+                        c.expectClose(Double(r.value), ref.value, rtol: tol, atol: tol * 1e-2, "\(what) \(T.self) loss")
+                        let got = try comm.allreduce([dist.thetaGradientShare], op: .sum)[0]
+                        c.expectClose(got, want, rtol: tol, atol: tol * 1e-2, "\(what) \(T.self) dθ")
+                    }
+                    try run(Double.self, tol: 1e-10)
+                    try run(Float.self, tol: 1e-5)
+                }
+            }
+        }
+    }
 }
 
 /// max |x − y| / max(max |y|, 1e-30).

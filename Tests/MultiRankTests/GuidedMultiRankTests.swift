@@ -4,6 +4,7 @@
 // metrics at 1, 2 and 3 ranks, with the guide handed over by compare mode, trained by the
 // single-modal run itself, or read from a run folder (cooccurrence.guide_run; a folder without a
 // guide or with another vocabulary exits 65); opposite-label negatives exit 64, said once.
+// InfoNCE's learned temperature with the guide: the same trajectory (τ included) at 1–3 ranks.
 import Foundation
 import XCTest
 
@@ -73,6 +74,32 @@ extension TrainerMultiRankTests {
                 try readCSV(plain.appendingPathComponent("metrics.csv"))["loss"],
                 "\(name): the guide must change the loss")
         }
+    }
+
+    func testGuidedLearnedTemperatureSameTrajectoryAt1To3Ranks() throws {
+        let extra = [
+            "--set", "cooccurrence.positives=guided", "--set", "cooccurrence.negatives_drop=false-negatives",
+            "--set", "cooccurrence.false_negative_fraction=0.2", "--set", "loss.learn_temperature=true",
+            "--set", "loss.temperature=0.5",
+        ]
+        var folders: [URL] = []
+        for n in 1...3 {
+            let out = scratch.appendingPathComponent("learned-np\(n)")
+            let o = try train(
+                ranks: n, Self.guided + extra + ["--mode", "compare", "--steps", "8", "--output", out.path])
+            XCTAssertEqual(o.status, 0, o.output)
+            folders.append(out)
+        }
+        let ref = folders[0].appendingPathComponent("points/single-modal/metrics.csv")
+        for f in folders.dropFirst() {
+            try assertSameTrajectory(ref, f.appendingPathComponent("points/single-modal/metrics.csv"))
+        }
+        let tau = (try readCSV(ref)["temperature"] ?? []).compactMap { Double($0) }
+        XCTAssertEqual(tau.first, 0.5, "τ starts at loss.temperature")
+        XCTAssertNotEqual(tau.last, 0.5, "the guided loss learns τ")
+        let summary = try String(
+            contentsOf: folders[2].appendingPathComponent("points/single-modal/summary.json"), encoding: .utf8)
+        XCTAssertTrue(summary.contains("\"temperature\""), summary)
     }
 
     func testGuideRunFolderGivesTheSameRunAndBadFoldersExit65Once() throws {

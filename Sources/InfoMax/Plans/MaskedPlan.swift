@@ -8,9 +8,14 @@ import MPI
 final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    let loss: ContrastiveLoss, blockElements: Int
+    /// Variable: a learned InfoNCE temperature changes between calls (MaskedContrastiveLoss.setTemperature).
+    var loss: ContrastiveLoss
+    let blockElements: Int
     /// Per candidate: the stamp of the last row that excluded it (its positive included).
     private var marks: [Int] = [], stamp = 0
+    /// InfoNCE: this rank's share of ∂L/∂θ, θ = log(1/τ), of the last call: Σ over the local
+    /// rows of Σ_j ∂L/∂ℓ_ij · ℓ_ij (every logit is e^θ times a θ-free number, so ∂ℓ/∂θ = ℓ).
+    private(set) var thetaShare = 0.0
 
     init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
         self.skeleton = skeleton
@@ -65,6 +70,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         result.dA.reshape(rows: b, cols: k)
         resizeZeroed(&ws.dCGlobal, N * k)
         var partial = 0.0
+        thetaShare = 0
         let chunk = max(1, min(b, blockElements / max(N, 1)))
         let L = ws.logits.atLeast(chunk * N)
         ws.aHat.storage.withUnsafeBufferPointer { pa in
@@ -164,8 +170,21 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
             var sum = T.exp(lp - mx)
             for j in 0..<N where marks[j] != stamp { sum += T.exp(l[j] - mx) }
             let lse = mx + T.log(sum)
-            for j in 0..<N { l[j] = marks[j] == stamp ? 0 : T.exp(l[j] - lse) * invB }
-            l[p] = (T.exp(lp - lse) - 1) * invB
+            // ∂L/∂θ of the row: Σ_j ∂L/∂ℓ_j ℓ_j = (E_σ[ℓ] − ℓ_p)/B over {p} ∪ N(i).
+            var expected = 0.0
+            for j in 0..<N {
+                if marks[j] == stamp {
+                    l[j] = 0
+                } else {
+                    let s = T.exp(l[j] - lse)
+                    expected += Double(s) * Double(l[j])
+                    l[j] = s * invB
+                }
+            }
+            let sp = T.exp(lp - lse)
+            expected += Double(sp) * Double(lp)
+            thetaShare += (expected - Double(lp)) * Double(invB)
+            l[p] = (sp - 1) * invB
             return Double(lse - lp) * Double(invB)
         }
     }

@@ -3,7 +3,9 @@
 // over the GLOBAL batch, each anchor's nearest neighbour (an extra positive: "AddNewPositive",
 // loss ½ (plain + with the neighbour's view as the positive)) and the negatives to drop (the
 // most similar: "DropFalseNegative", the least: "DropEasyNegative"). The guide itself:
-// GuideEncoder.swift.
+// GuideEncoder.swift. InfoNCE's learned temperature (loss.learn_temperature): θ = log(1/τ) is
+// the problem's last flat parameter (LossStep's slot: copied, clamped and recorded there), set
+// here too, its gradient each rank's share from the masked plan, summed by the all-reduce.
 import Foundation
 import InfoMax
 import Linalg
@@ -25,6 +27,12 @@ final class GuidedLossStep: StepLoss {
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
     private var batchOfTargets: [Int64]? = nil
     private(set) var plainTargets = AnchorTargets(positives: []), guidedTargets = AnchorTargets(positives: [])
+    /// InfoNCE: whether θ = log(1/τ) is learned.
+    let learnTemperature: Bool
+    /// This step's share of ∂L/∂θ (the gradient all-reduce sums the ranks' shares).
+    private var thetaGradient: [Float] = [0]
+    /// A learned τ that left the allowed range, refused at the next step with its key.
+    private var parameterError: String?
 
     init(config: TrainConfig, guide: GuideEncoder, comm: Communicator) throws {
         let c = config.cooccurrence
@@ -41,6 +49,25 @@ final class GuidedLossStep: StepLoss {
         addPositive = c.positives == .guided
         drop = c.negativesDrop
         fraction = c.dropFraction
+        learnTemperature = config.loss.kind == .infonce && config.loss.learnTemperature
+    }
+
+    /// Sets τ = 1/min(e^θ, 100) from the learned θ at `offset` of `flat` (LossStep's slot); a
+    /// value out of range is refused by the next ``evaluate``, naming its key.
+    func setParameters(_ flat: [Float], at offset: Int) {
+        guard learnTemperature else { return }
+        let s = Swift.min(Double.exp(Double(flat[offset])), LossStep.maxLogitScale)
+        do {
+            try loss.setTemperature(1 / s)
+        } catch {
+            parameterError = "\(ConfigKey.lossLearnTemperature): the learned 1/τ became \(s); \(error)"
+        }
+    }
+
+    /// Hands this rank's share of ∂L/∂θ to `gradient` after the encoder's part.
+    func deliverParameterGradient(to gradient: GradientExchange) throws {
+        guard learnTemperature else { return }
+        try thetaGradient.withUnsafeBufferPointer { try gradient.deliver($0) }
     }
 
     /// Gathers the global batch (sample indices, rank order) and, when it changed, lets the
@@ -74,17 +101,21 @@ final class GuidedLossStep: StepLoss {
         _ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
         clock: inout StepClock
     ) throws -> Float {
+        if let parameterError { throw TrainingError.invalidLearnedParameter(parameterError) }
         try loss.evaluate(anchors: h, candidates: g, targets: plainTargets, into: &plain)
         var value = plain.value
+        var dTheta = loss.thetaGradientShare
         if addPositive {
             try loss.evaluate(anchors: h, candidates: g, targets: guidedTargets, into: &extra)
             value = (plain.value + extra.value) / 2
+            dTheta = (dTheta + loss.thetaGradientShare) / 2
             Self.average(plain.dA, extra.dA, into: &dFirst)
             Self.average(plain.dC, extra.dC, into: &dSecond)
         } else {
             Self.copy(plain.dA, into: &dFirst)
             Self.copy(plain.dC, into: &dSecond)
         }
+        thetaGradient[0] = Float(dTheta)
         timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
         return value
     }
