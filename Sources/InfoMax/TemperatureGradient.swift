@@ -24,7 +24,8 @@ import Linalg
 /// candidates, is linear in the two masked losses, so its ∂L/∂θ is ½ the sum of theirs. The
 /// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ (its
 /// ``MaskedContrastiveLoss/thetaGradientShare``, any similarity, no normalisation outside);
-/// the tests check it against this identity and central differences.
+/// the tests check it against this identity and central differences. Its sigmoid form,
+/// ℓ = t·S (+ b, which no embedding moves), gives ∂L/∂(log t) by the same sum and identity.
 public enum TemperatureGradient {
     /// x̂_i = x_i / ‖x_i‖ into `out` (reshaped), the norms into `norms`; the plans' normalisation.
     public static func normalize<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {

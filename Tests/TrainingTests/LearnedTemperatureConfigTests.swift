@@ -1,5 +1,5 @@
 // loss.learn_temperature: refused with the key named outside InfoNCE, accepted with the
-// guided (masked) loss, whose sigmoid form stays refused naming loss.kind; the learned
+// guided (masked) loss (as its sigmoid form with learned t, b is); the learned
 // parameter θ = log(1/τ) starts at 1/loss.temperature, sets τ, and CLIP's clamp keeps 1/τ at
 // most 100.
 import InfoMax
@@ -42,9 +42,13 @@ final class LearnedTemperatureConfigTests: XCTestCase {
                 XCTAssertNoThrow(try guided.validate(ranks: 3), "\(positives) \(drop) cosine")
                 guided.loss.learnTemperature = false
                 guided.loss.kind = .sigmoid
+                guided.loss.learnScale = true
+                guided.loss.learnBias = true
+                XCTAssertNoThrow(try guided.validate(ranks: 3), "\(positives) \(drop): the guided sigmoid form")
+                guided.loss.learnTemperature = true
                 XCTAssertThrowsError(try guided.validate(ranks: 3)) { e in
                     guard case .invalidValue(let k, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
-                    XCTAssertEqual(k, "loss.kind", "the guided loss has no sigmoid form")
+                    XCTAssertEqual(k, "loss.learn_temperature", "the sigmoid loss has no τ to learn")
                 }
             }
         }

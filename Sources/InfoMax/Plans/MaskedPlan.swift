@@ -2,6 +2,8 @@
 // candidates and its excluded candidates (MaskedContrastiveLoss), on the shared skeleton: the
 // candidates all-gathered, this rank's row block of logits in blocks, the candidate gradients
 // reduce-scattered to their owners. Equals the one-process `reference` to float rounding.
+// InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's positive, −1 on
+// the negatives the guide keeps, dropped pairs left out).
 import Linalg
 import MPI
 
@@ -13,9 +15,10 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     let blockElements: Int
     /// Per candidate: the stamp of the last row that excluded it (its positive included).
     private var marks: [Int] = [], stamp = 0
-    /// InfoNCE: this rank's share of ∂L/∂θ, θ = log(1/τ), of the last call: Σ over the local
-    /// rows of Σ_j ∂L/∂ℓ_ij · ℓ_ij (every logit is e^θ times a θ-free number, so ∂ℓ/∂θ = ℓ).
-    private(set) var thetaShare = 0.0
+    /// This rank's share of the last call's Σ_ij ∂L/∂ℓ_ij · ℓ_ij over its rows (ℓ = e^θ times a
+    /// θ-free number, so ∂ℓ/∂θ = ℓ): InfoNCE's ∂L/∂θ, θ = log(1/τ); the sigmoid loss's
+    /// ∂L/∂(log t) (ℓ = t·S before the bias). Sigmoid: `biasShare` = Σ_ij ∂L/∂ℓ_ij = ∂L/∂b.
+    private(set) var thetaShare = 0.0, biasShare = 0.0
 
     init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
         self.skeleton = skeleton
@@ -71,6 +74,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         resizeZeroed(&ws.dCGlobal, N * k)
         var partial = 0.0
         thetaShare = 0
+        biasShare = 0
         let chunk = max(1, min(b, blockElements / max(N, 1)))
         let L = ws.logits.atLeast(chunk * N)
         ws.aHat.storage.withUnsafeBufferPointer { pa in
@@ -147,7 +151,30 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         let lp = l[p]
         switch loss.objective {
         case .sigmoid:
-            preconditionFailure("MaskedContrastiveLoss refuses the sigmoid loss")
+            // z = +1 at p, −1 on N(i): the pair's term softplus(−z(ℓ + b))/B, ∂/∂ℓ = −z σ(−z(ℓ + b))/B.
+            let bias = T(loss.bias)
+            var s = 0.0
+            var dLog = 0.0
+            var dBias = 0.0
+            for j in 0..<N {
+                if marks[j] == stamp {
+                    l[j] = 0
+                } else {
+                    let v = l[j] + bias
+                    s += Double(SigmoidLossMath.softplus(v))
+                    let d = SigmoidLossMath.sigmoid(v) * invB
+                    dLog += Double(d) * Double(l[j])
+                    dBias += Double(d)
+                    l[j] = d
+                }
+            }
+            let v = lp + bias
+            s += Double(SigmoidLossMath.softplus(-v))
+            let d = -SigmoidLossMath.sigmoid(-v) * invB
+            thetaShare += dLog + Double(d) * Double(lp)
+            biasShare += dBias + Double(d)
+            l[p] = d
+            return s * Double(invB)
         case .positiveOnly:
             for j in 0..<N { l[j] = 0 }
             l[p] = -invB
