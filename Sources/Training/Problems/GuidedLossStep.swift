@@ -26,6 +26,8 @@ final class GuidedLossStep: StepLoss {
     private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
     private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
+    /// The ranks' row counts (gathered into kept buffers: a step allocates nothing).
+    private var countLocal: [Int64] = [0], countAll: [Int64] = [], counts: [Int] = []
     private var batchOfTargets: [Int64]? = nil
     private(set) var plainTargets = AnchorTargets(positives: []), guidedTargets = AnchorTargets(positives: [])
     /// InfoNCE: whether θ = log(1/τ) is learned; sigmoid: whether log t, b are (LossStep's order).
@@ -98,7 +100,10 @@ final class GuidedLossStep: StepLoss {
         let comm = loss.communicator
         local.removeAll(keepingCapacity: true)
         for i in localIndices { local.append(Int64(i)) }
-        let counts = try comm.allgather(Int64(local.count)).map(Int.init)
+        countLocal[0] = Int64(local.count)
+        try comm.allgather(countLocal, into: &countAll)
+        counts.removeAll(keepingCapacity: true)
+        for r in 0..<countAll.count { counts.append(Int(countAll[r])) }
         try layout.set(counts: counts)
         try comm.allgatherv(local, into: &batch, layout: layout)
         guard batch != batchOfTargets else { return }
