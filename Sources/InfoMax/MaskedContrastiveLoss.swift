@@ -33,7 +33,8 @@ public struct AnchorTargets: Sendable, Equatable {
 /// A ``ContrastiveLoss`` (negatives: all candidates but the anchor's positive and its excluded
 /// ones) whose global batch is split across ranks. Loss i over its positive p(i) and negatives
 /// N(i) = {j ∉ {p(i)} ∪ D(i)}: InfoNCE −ℓ_ip + log(e^{ℓ_ip} + Σ_{N(i)} e^{ℓ_ij}), mean over the B
-/// anchors; spectral −2 mean_i ℓ_ip + Σ_i Σ_{N(i)} ℓ_ij² / Σ_i |N(i)|; positive-only −mean_i ℓ_ip.
+/// anchors; spectral −2 mean_i ℓ_ip + Σ_i Σ_{N(i)} ℓ_ij² / Σ_i |N(i)|; positive-only −mean_i ℓ_ip;
+/// sigmoid (SigLIP, ℓ = t·S) (1/B) Σ_i [softplus(−(ℓ_ip + b)) + Σ_{N(i)} softplus(ℓ_ij + b)].
 /// With p(i) = i and no exclusions it is the `.allOthers` loss with C = Pos.
 ///
 /// Memory per rank: the N × k gathered candidates and their gradient, and a logits block of at
@@ -54,16 +55,48 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.invalidOption(
                 "a masked loss takes its exclusions from the targets; use negatives .allOthers")
         }
-        guard loss.objective != .sigmoid else {
-            throw InfoMaxError.invalidOption(
-                "the guided (masked) loss has no sigmoid form; use infonce, spectral or positive-only")
-        }
         guard blockElements >= 1 else {
             throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
         }
         plan = MaskedPlan(
             LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
             blockElements: blockElements)
+    }
+
+    /// This rank's share of the last ``evaluate``'s ∂L/∂θ, θ = log(1/τ) (InfoNCE), or
+    /// ∂L/∂(log t) (sigmoid): the ranks' shares sum to the global value (see
+    /// ``TemperatureGradient`` for why it is exact); 0 for the other objectives.
+    public var thetaGradientShare: Double { plan.thetaShare }
+    /// Sigmoid: this rank's share of the last ``evaluate``'s ∂L/∂b; 0 for the other objectives.
+    public var biasGradientShare: Double { plan.biasShare }
+
+    /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias b (finite) for the next calls —
+    /// learned t or b change every step. Throws for the other objectives, or out of range.
+    public func setSigmoidParameters(scale t: Double, bias: Double) throws {
+        guard loss.objective == .sigmoid else {
+            throw InfoMaxError.invalidOption("only the sigmoid loss has a scale and a bias to set")
+        }
+        guard t > 0, t.isFinite else {
+            throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
+        }
+        var next = loss
+        next.temperature = 1 / t
+        next.bias = bias
+        try next.validate()
+        plan.loss = next
+    }
+
+    /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
+    /// changes every step (CLIP's θ = log(1/τ), its gradient ``thetaGradientShare``).
+    /// Throws for the other objectives, or out of range.
+    public func setTemperature(_ tau: Double) throws {
+        guard loss.objective == .infoNCE else {
+            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
+        }
+        var next = loss
+        next.temperature = tau
+        try next.validate()
+        plan.loss = next
     }
 
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)
@@ -114,7 +147,14 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             }
             switch loss.objective {
             case .sigmoid:
-                preconditionFailure("the masked loss has no sigmoid form (its init refuses it)")
+                let vp = lp + loss.bias
+                value += SigmoidLossMath.softplus(-vp) / Double(B)
+                dl[i][p] = -SigmoidLossMath.sigmoid(-vp) / Double(B)
+                for j in neg {
+                    let v = logit(i, j) + loss.bias
+                    value += SigmoidLossMath.softplus(v) / Double(B)
+                    dl[i][j] = SigmoidLossMath.sigmoid(v) / Double(B)
+                }
             case .positiveOnly:
                 value -= lp / Double(B)
                 dl[i][p] = -1 / Double(B)

@@ -11,6 +11,21 @@ import Linalg
 /// form of the normalised rows: normalise with ``normalize(_:into:norms:)``, evaluate the dot
 /// loss, read ∂L/∂θ there, then take the gradients back with ``backward(_:normalized:norms:)``
 /// (past the normalisation's backward ⟨∂L/∂a, a⟩ = 0, so θ's gradient must be read before).
+///
+/// The masked (guided) loss, by hand. Anchor i has one positive p(i) and negatives
+/// N(i) = {j ∉ {p(i)} ∪ D(i)}; the guide fixes p(i) and D(i) before the step, so they depend
+/// on neither θ nor the embeddings. With ℓ_ij = e^θ·s·⟨a_i, c_j⟩ (s = scale; â, ĉ for cosine)
+/// and L = (1/B) Σ_i [−ℓ_ip + log(e^{ℓ_ip} + Σ_{N(i)} e^{ℓ_ij})]:
+///   ∂L/∂ℓ_ij = (σ_ij − [j = p(i)])/B for j ∈ {p(i)} ∪ N(i) (σ the row's softmax), 0 for j ∈ D(i);
+///   ∂ℓ_ij/∂θ = ℓ_ij, so ∂L/∂θ = Σ_i Σ_j ∂L/∂ℓ_ij ℓ_ij = (1/B) Σ_i (E_σ[ℓ_i·] − ℓ_ip);
+///   ∂L/∂a_i = Σ_j ∂L/∂ℓ_ij e^θ s c_j, so ⟨∂L/∂a_i, a_i⟩ = Σ_j ∂L/∂ℓ_ij ℓ_ij (dot): Euler's
+///   identity still holds row by row, dropped pairs contributing 0 to both sides.
+/// The guided recipe's two positives, L = ½(L_plain + L_neighbour) over the same anchors and
+/// candidates, is linear in the two masked losses, so its ∂L/∂θ is ½ the sum of theirs. The
+/// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ (its
+/// ``MaskedContrastiveLoss/thetaGradientShare``, any similarity, no normalisation outside);
+/// the tests check it against this identity and central differences. Its sigmoid form,
+/// ℓ = t·S (+ b, which no embedding moves), gives ∂L/∂(log t) by the same sum and identity.
 public enum TemperatureGradient {
     /// x̂_i = x_i / ‖x_i‖ into `out` (reshaped), the norms into `norms`; the plans' normalisation.
     public static func normalize<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {

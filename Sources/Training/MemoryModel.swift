@@ -200,8 +200,10 @@ struct MemoryModel {
     /// The distributed loss: the buffers its plan reports (LossPlanner decides the plan, as the
     /// problems' loss does): gathered candidates (all-gather) or ring blocks, the logits block
     /// or the fused plans' held logits, the gradients of both directions, cosine copies, the
-    /// gathered labels.
+    /// gathered labels. None for a guided single-modal co-occurrence run: its loss is the masked
+    /// plan (``tableParts(s:)``), the configured loss is never evaluated.
     func lossParts(s: Shapes, B: Int, b: Int, maxb: Int, batchKeys: [String]) -> [Part] {
+        if c.model == .cooccurrence && !multi && c.cooccurrence.needsGuide { return [] }
         let symmetric = multi && c.loss.symmetric
         var loss = ProblemSupport.contrastiveLoss(
             c.loss, width: c.encoder.width, labelledByDefault: c.model == .signalNoise)

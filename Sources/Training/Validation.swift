@@ -107,14 +107,6 @@ extension TrainConfig {
             try require(
                 c.guideRun.isEmpty || c.needsGuide, .cooccurrenceGuideRun, "\"\(c.guideRun)\"",
                 "empty unless \(positives) = \"guided\" or a \(drop) uses the guide")
-            try require(
-                !(c.needsGuide && loss.kind == .sigmoid), .lossKind, "\"sigmoid\"",
-                "infonce, spectral or positive-only with the guide (\(ConfigKey.cooccurrencePositives), "
-                    + "\(ConfigKey.cooccurrenceNegativesDrop)): the guided loss has no sigmoid form")
-            try require(
-                !(c.needsGuide && loss.learnTemperature), .lossLearnTemperature, true,
-                "false with the guide (\(ConfigKey.cooccurrencePositives), \(ConfigKey.cooccurrenceNegativesDrop)): "
-                    + "the guided loss has no learned temperature")
             if c.needsGuide && mode != .multiModal {
                 let what =
                     c.positives == .guided

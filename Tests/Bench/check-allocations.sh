@@ -9,7 +9,9 @@
 # one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
 # modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
 # (the epoch shuffle computes each index, no table); the sigmoid loss, t and b fixed or
-# learned; InfoNCE's learned temperature. Part of `make test`.
+# learned; InfoNCE's learned temperature; the guided co-occurrence loss (the masked plan:
+# guide-chosen positive and dropped negatives), InfoNCE with τ fixed or learned and the sigmoid
+# form with t and b learned. Part of `make test`.
 # Usage: Tests/Bench/check-allocations.sh [path/to/infomax]   (default .build/release/infomax)
 set -euo pipefail
 bin=${1:-.build/release/infomax}
@@ -80,5 +82,15 @@ for exchange in allgather ring; do
     cosine=(--set loss.learn_temperature=true --set loss.similarity=cosine)
     check 2 "$exchange" multi-modal "${cosine[@]}"
     check 2 "$exchange" single-modal "${cosine[@]}"
+done
+# The guided (masked) loss, single-modal co-occurrence (the run trains its guide first; the
+# guide's choices are made once for the full batch): τ fixed or learned, sigmoid t, b learned.
+guided=(--set model=cooccurrence --set cooccurrence.positives=guided
+    --set cooccurrence.negatives_drop=false-negatives --set loss.similarity=cosine)
+for np in 1 2; do
+    check "$np" allgather single-modal "${guided[@]}"
+    check "$np" allgather single-modal "${guided[@]}" --set loss.learn_temperature=true
+    check "$np" allgather single-modal "${guided[@]}" --set loss.kind=sigmoid --set loss.learn_scale=true \
+        --set loss.learn_bias=true
 done
 exit $status

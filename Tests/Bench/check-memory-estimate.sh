@@ -2,7 +2,7 @@
 # check-memory-estimate.sh — the memory estimate that refuses runs too big to fit (issue 12)
 # agrees with what the release build really uses: runs `infomax bench` at two sizes on 2 ranks
 # (data buffers dominate one; the encoders' activations and the loss buffers the other), with
-# InfoNCE and with the sigmoid loss, and
+# InfoNCE and with the sigmoid loss, and the guided co-occurrence loss (learned τ; sigmoid), and
 # fails unless every rank's estimated peak lies within 25% of its measured peak RSS
 # (getrusage). Part of `make test` (bench-check).
 # Usage: Tests/Bench/check-memory-estimate.sh [path/to/infomax]   (default .build/release/infomax)
@@ -17,7 +17,9 @@ trap 'rm -rf "$dir"' EXIT
 status=0
 sizes=("--d 2048 --width 128 --batch 4096" "--d 512 --width 512 --batch 4096 --mode single-modal --exchange ring"
     "--d 2048 --width 128 --batch 4096 --set loss.kind=sigmoid --set loss.learn_scale=true"
-    "--d 512 --width 512 --batch 4096 --mode single-modal --exchange ring --set loss.kind=sigmoid")
+    "--d 512 --width 512 --batch 4096 --mode single-modal --exchange ring --set loss.kind=sigmoid"
+    "--width 512 --batch 8192 --mode single-modal --set model=cooccurrence --set cooccurrence.positives=guided --set loss.learn_temperature=true"
+    "--width 512 --batch 8192 --mode single-modal --set model=cooccurrence --set cooccurrence.positives=guided --set loss.kind=sigmoid --set loss.learn_scale=true")
 for i in "${!sizes[@]}"; do
     # shellcheck disable=SC2086
     "${mpirun[@]}" -np 2 "$bin" bench ${sizes[$i]} --steps 1 --warmup 1 --json --output "$dir/$i" >/dev/null

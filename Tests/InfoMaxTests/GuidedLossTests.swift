@@ -9,15 +9,17 @@ import XCTest
 
 final class GuidedLossTests: XCTestCase {
     let B = 7, k = 4
-    /// The masked loss has no sigmoid form (SigmoidLossTests checks that it is refused).
-    let objectives = ContrastiveObjective.allCases.filter { $0 != .sigmoid }
+    /// Every objective, the sigmoid form included (t = 2, b = −1.5).
+    let objectives = ContrastiveObjective.allCases
 
     func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false)
         -> ContrastiveLoss
     {
-        ContrastiveLoss(
+        var loss = ContrastiveLoss(
             objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
             stopGradient: stopGradient)
+        if objective == .sigmoid { loss.bias = -1.5 }
+        return loss
     }
 
     /// Positives other than the anchor's own view and a few exclusions (one listing the positive).

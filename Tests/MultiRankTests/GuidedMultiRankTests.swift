@@ -4,6 +4,8 @@
 // metrics at 1, 2 and 3 ranks, with the guide handed over by compare mode, trained by the
 // single-modal run itself, or read from a run folder (cooccurrence.guide_run; a folder without a
 // guide or with another vocabulary exits 65); opposite-label negatives exit 64, said once.
+// Learned loss parameters with the guide — InfoNCE's τ, the sigmoid form's t and b: the same
+// trajectory (the parameters included) at 1–3 ranks.
 import Foundation
 import XCTest
 
@@ -81,6 +83,59 @@ extension TrainerMultiRankTests {
                 try readCSV(plain.appendingPathComponent("metrics.csv"))["loss"],
                 "\(name): the guide must change the loss")
         }
+    }
+
+    func testGuidedLearnedTemperatureSameTrajectoryAt1To3Ranks() throws {
+        let extra = [
+            "--set", "cooccurrence.positives=guided", "--set", "cooccurrence.negatives_drop=false-negatives",
+            "--set", "cooccurrence.false_negative_fraction=0.2", "--set", "loss.learn_temperature=true",
+            "--set", "loss.temperature=0.5",
+        ]
+        var folders: [URL] = []
+        for n in 1...3 {
+            let out = scratch.appendingPathComponent("learned-np\(n)")
+            let o = try train(
+                ranks: n, Self.guided + extra + ["--mode", "compare", "--steps", "8", "--output", out.path])
+            XCTAssertEqual(o.status, 0, o.output)
+            folders.append(out)
+        }
+        let ref = folders[0].appendingPathComponent("points/single-modal/metrics.csv")
+        for f in folders.dropFirst() {
+            try assertSameTrajectory(ref, f.appendingPathComponent("points/single-modal/metrics.csv"))
+        }
+        let tau = (try readCSV(ref)["temperature"] ?? []).compactMap { Double($0) }
+        XCTAssertEqual(tau.first, 0.5, "τ starts at loss.temperature")
+        XCTAssertNotEqual(tau.last, 0.5, "the guided loss learns τ")
+        let summary = try String(
+            contentsOf: folders[2].appendingPathComponent("points/single-modal/summary.json"), encoding: .utf8)
+        XCTAssertTrue(summary.contains("\"temperature\""), summary)
+    }
+
+    func testGuidedSigmoidLearnedScaleAndBiasSameTrajectoryAt1To3Ranks() throws {
+        let extra = [
+            "--set", "cooccurrence.positives=guided", "--set", "cooccurrence.negatives_drop=easy-negatives",
+            "--set", "loss.kind=sigmoid", "--set", "loss.learn_scale=true", "--set", "loss.learn_bias=true",
+            "--set", "loss.sigmoid_scale=5", "--set", "loss.sigmoid_bias=-2",
+        ]
+        var folders: [URL] = []
+        for n in 1...3 {
+            let out = scratch.appendingPathComponent("sigmoid-np\(n)")
+            let o = try train(
+                ranks: n, Self.guided + extra + ["--mode", "compare", "--steps", "8", "--output", out.path])
+            XCTAssertEqual(o.status, 0, o.output)
+            folders.append(out)
+        }
+        let ref = folders[0].appendingPathComponent("points/single-modal/metrics.csv")
+        for f in folders.dropFirst() {
+            try assertSameTrajectory(ref, f.appendingPathComponent("points/single-modal/metrics.csv"))
+        }
+        let csv = try readCSV(ref)
+        let scale = (csv["sigmoid_scale"] ?? []).compactMap { Double($0) }
+        let bias = (csv["sigmoid_bias"] ?? []).compactMap { Double($0) }
+        XCTAssertEqual(scale.first, 5, "t starts at loss.sigmoid_scale")
+        XCTAssertEqual(bias.first, -2, "b starts at loss.sigmoid_bias")
+        XCTAssertNotEqual(scale.last, 5, "the guided sigmoid loss learns t")
+        XCTAssertNotEqual(bias.last, -2, "the guided sigmoid loss learns b")
     }
 
     func testGuideRunFolderGivesTheSameRunAndBadFoldersExit65Once() throws {

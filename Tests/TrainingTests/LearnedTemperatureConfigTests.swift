@@ -1,5 +1,7 @@
-// loss.learn_temperature: refused with the key named outside InfoNCE (and with the guided loss); the learned parameter θ = log(1/τ) starts at 1/loss.temperature,
-// sets τ, and CLIP's clamp keeps 1/τ at most 100.
+// loss.learn_temperature: refused with the key named outside InfoNCE, accepted with the
+// guided (masked) loss (as its sigmoid form with learned t, b is); the learned
+// parameter θ = log(1/τ) starts at 1/loss.temperature, sets τ, and CLIP's clamp keeps 1/τ at
+// most 100.
 import InfoMax
 import MPI
 import XCTest
@@ -19,12 +21,36 @@ final class LearnedTemperatureConfigTests: XCTestCase {
         }
     }
 
-    func testOtherLossesAndTheGuideAreRefusedWithTheKey() {
+    func testOtherLossesAreRefusedWithTheKeyAndTheGuideAccepted() {
         for kind in [LossKind.sigmoid, .spectral, .positiveOnly] { refused { $0.loss.kind = kind } }
         refused {
             $0.model = .cooccurrence
             $0.mode = .singleModal
             $0.cooccurrence.positives = .guided
+            $0.loss.kind = .spectral
+        }
+        for drop in NegativeDrop.allCases {
+            for positives in [CooccurrencePositives.guided, .augmentation] where positives == .guided || drop != .none {
+                var guided = TrainConfig()
+                guided.model = .cooccurrence
+                guided.mode = .singleModal
+                guided.cooccurrence.positives = positives
+                guided.cooccurrence.negativesDrop = drop
+                guided.loss.learnTemperature = true
+                XCTAssertNoThrow(try guided.validate(ranks: 3), "\(positives) \(drop): the guided loss learns τ")
+                guided.loss.similarity = .cosine
+                XCTAssertNoThrow(try guided.validate(ranks: 3), "\(positives) \(drop) cosine")
+                guided.loss.learnTemperature = false
+                guided.loss.kind = .sigmoid
+                guided.loss.learnScale = true
+                guided.loss.learnBias = true
+                XCTAssertNoThrow(try guided.validate(ranks: 3), "\(positives) \(drop): the guided sigmoid form")
+                guided.loss.learnTemperature = true
+                XCTAssertThrowsError(try guided.validate(ranks: 3)) { e in
+                    guard case .invalidValue(let k, _, _)? = e as? ConfigError else { return XCTFail("\(e)") }
+                    XCTAssertEqual(k, "loss.learn_temperature", "the sigmoid loss has no τ to learn")
+                }
+            }
         }
         var ok = TrainConfig()
         ok.loss.learnTemperature = true

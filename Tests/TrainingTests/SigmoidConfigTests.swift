@@ -50,7 +50,16 @@ final class SigmoidConfigTests: XCTestCase {
                 $0.mode = .singleModal
                 $0.loss.kind = .sigmoid
                 $0.cooccurrence.positives = .guided
-            }, key: "loss.kind")
+                $0.loss.negatives = .oppositeLabel
+            }, key: "loss.negatives")
+        var guided = TrainConfig()
+        guided.model = .cooccurrence
+        guided.mode = .singleModal
+        guided.loss.kind = .sigmoid
+        guided.loss.learnScale = true
+        guided.loss.learnBias = true
+        guided.cooccurrence.positives = .guided
+        XCTAssertNoThrow(try guided.validate(ranks: 2), "the guided loss has a sigmoid form")
         var ok = TrainConfig()
         ok.loss.kind = .sigmoid
         ok.loss.learnScale = true

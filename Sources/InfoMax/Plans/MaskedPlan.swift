@@ -2,15 +2,23 @@
 // candidates and its excluded candidates (MaskedContrastiveLoss), on the shared skeleton: the
 // candidates all-gathered, this rank's row block of logits in blocks, the candidate gradients
 // reduce-scattered to their owners. Equals the one-process `reference` to float rounding.
+// InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's positive, −1 on
+// the negatives the guide keeps, dropped pairs left out).
 import Linalg
 import MPI
 
 final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
     typealias T = Scalar
     let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    let loss: ContrastiveLoss, blockElements: Int
+    /// Variable: a learned InfoNCE temperature changes between calls (MaskedContrastiveLoss.setTemperature).
+    var loss: ContrastiveLoss
+    let blockElements: Int
     /// Per candidate: the stamp of the last row that excluded it (its positive included).
     private var marks: [Int] = [], stamp = 0
+    /// This rank's share of the last call's Σ_ij ∂L/∂ℓ_ij · ℓ_ij over its rows (ℓ = e^θ times a
+    /// θ-free number, so ∂ℓ/∂θ = ℓ): InfoNCE's ∂L/∂θ, θ = log(1/τ); the sigmoid loss's
+    /// ∂L/∂(log t) (ℓ = t·S before the bias). Sigmoid: `biasShare` = Σ_ij ∂L/∂ℓ_ij = ∂L/∂b.
+    private(set) var thetaShare = 0.0, biasShare = 0.0
 
     init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
         self.skeleton = skeleton
@@ -67,6 +75,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         result.dA.reshape(rows: b, cols: k)
         resizeZeroed(&ws.dCGlobal, N * k)
         var partial = 0.0
+        thetaShare = 0
+        biasShare = 0
         let chunk = max(1, min(b, blockElements / max(N, 1)))
         let L = ws.logits.atLeast(chunk * N)
         ws.aHat.storage.withUnsafeBufferPointer { pa in
@@ -148,7 +158,30 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         }
         switch loss.objective {
         case .sigmoid:
-            preconditionFailure("MaskedContrastiveLoss refuses the sigmoid loss")
+            // z = +1 at p, −1 on N(i): the pair's term softplus(−z(ℓ + b))/B, ∂/∂ℓ = −z σ(−z(ℓ + b))/B.
+            let bias = T(loss.bias)
+            var s = 0.0
+            var dLog = 0.0
+            var dBias = 0.0
+            for j in 0..<N {
+                if marks[j] == stamp {
+                    l[j] = 0
+                } else {
+                    let v = l[j] + bias
+                    s += Double(SigmoidLossMath.softplus(v))
+                    let d = SigmoidLossMath.sigmoid(v) * invB
+                    dLog += Double(d) * Double(l[j])
+                    dBias += Double(d)
+                    l[j] = d
+                }
+            }
+            let v = lp + bias
+            s += Double(SigmoidLossMath.softplus(-v))
+            let d = -SigmoidLossMath.sigmoid(-v) * invB
+            thetaShare += dLog + Double(d) * Double(lp)
+            biasShare += dBias + Double(d)
+            l[p] = d
+            return s * Double(invB)
         case .positiveOnly:
             for j in 0..<N { l[j] = 0 }
             l[p] = -invB
@@ -172,8 +205,21 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
             var sum = T.exp(lp - mx)
             for j in 0..<N where marks[j] != stamp { sum += T.exp(l[j] - mx) }
             let lse = mx + T.log(sum)
-            for j in 0..<N { l[j] = marks[j] == stamp ? 0 : T.exp(l[j] - lse) * invB }
-            l[p] = (T.exp(lp - lse) - 1) * invB
+            // ∂L/∂θ of the row: Σ_j ∂L/∂ℓ_j ℓ_j = (E_σ[ℓ] − ℓ_p)/B over {p} ∪ N(i).
+            var expected = 0.0
+            for j in 0..<N {
+                if marks[j] == stamp {
+                    l[j] = 0
+                } else {
+                    let s = T.exp(l[j] - lse)
+                    expected += Double(s) * Double(l[j])
+                    l[j] = s * invB
+                }
+            }
+            let sp = T.exp(lp - lse)
+            expected += Double(sp) * Double(lp)
+            thetaShare += (expected - Double(lp)) * Double(invB)
+            l[p] = (sp - 1) * invB
             return Double(lse - lp) * Double(invB)
         }
     }

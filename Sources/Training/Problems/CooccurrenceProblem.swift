@@ -84,6 +84,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
         ProblemSupport.unpack(flat, into: &image.weights, offset: 0)
         if text != nil { ProblemSupport.unpack(flat, into: &text!.weights, offset: image.parameterCount) }
         loss.setParameters(flat, at: parameterCount - loss.parameterCount)
+        guided?.setParameters(flat, at: parameterCount - loss.parameterCount)
     }
     func clampParameters(_ flat: inout [Float]) {
         loss.clampParameters(&flat, at: parameterCount - loss.parameterCount)

@@ -4,7 +4,10 @@
 // loss ½ (plain + with the neighbour's view as the positive)), the negatives to drop (the
 // most similar: "DropFalseNegative", the least: "DropEasyNegative") and, every step, the
 // positive pairs to drop (the least similar: "DropFalsePositive"). The guide itself:
-// GuideEncoder.swift.
+// GuideEncoder.swift. Learned loss parameters — InfoNCE's θ = log(1/τ) (loss.learn_temperature)
+// or the sigmoid loss's log t, b (loss.learn_scale, loss.learn_bias) — are the problem's last
+// flat parameters (LossStep's slots: copied, clamped and recorded there), set here too, their
+// gradients each rank's shares from the masked plan, summed by the gradient all-reduce.
 import Foundation
 import InfoMax
 import Linalg
@@ -31,8 +34,16 @@ final class GuidedLossStep: StepLoss {
     private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
     private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
+    /// The ranks' row counts (gathered into kept buffers: a step allocates nothing).
+    private var countLocal: [Int64] = [0], countAll: [Int64] = [], counts: [Int] = []
     private var batchOfTargets: [Int64]? = nil
     private(set) var plainTargets = AnchorTargets(positives: []), guidedTargets = AnchorTargets(positives: [])
+    /// InfoNCE: whether θ = log(1/τ) is learned; sigmoid: whether log t, b are (LossStep's order).
+    let learnTemperature: Bool, learnScale: Bool, learnBias: Bool
+    /// This step's shares of ∂L/∂θ, or ∂L/∂(log t), ∂L/∂b (the all-reduce sums the ranks' shares).
+    private var parameterGradient: [Float] = [0, 0]
+    /// A learned τ that left the allowed range, refused at the next step with its key.
+    private var parameterError: String?
 
     init(config: TrainConfig, guide: GuideEncoder, comm: Communicator) throws {
         let c = config.cooccurrence
@@ -51,6 +62,46 @@ final class GuidedLossStep: StepLoss {
         fraction = c.dropFraction
         positiveDrop = c.positivesDrop
         positiveFraction = c.falsePositiveFraction
+        learnTemperature = config.loss.kind == .infonce && config.loss.learnTemperature
+        learnScale = config.loss.kind == .sigmoid && config.loss.learnScale
+        learnBias = config.loss.kind == .sigmoid && config.loss.learnBias
+    }
+
+    /// The learned loss parameters: 0, 1 or 2 (as LossStep's).
+    var parameterCount: Int { (learnTemperature ? 1 : 0) + (learnScale ? 1 : 0) + (learnBias ? 1 : 0) }
+
+    /// Sets τ = 1/min(e^θ, 100), or t = e^{log t} and b, from `flat` at `offset` (LossStep's
+    /// slots); a value out of range is refused by the next ``evaluate``, naming its key.
+    func setParameters(_ flat: [Float], at offset: Int) {
+        if learnTemperature {
+            let s = Swift.min(Double.exp(Double(flat[offset])), LossStep.maxLogitScale)
+            do {
+                try loss.setTemperature(1 / s)
+            } catch {
+                parameterError = "\(ConfigKey.lossLearnTemperature): the learned 1/τ became \(s); \(error)"
+            }
+        }
+        guard learnScale || learnBias else { return }
+        var t = loss.loss.logitScale
+        var bias = loss.loss.bias
+        if learnScale { t = Double.exp(Double(flat[offset])) }
+        if learnBias { bias = Double(flat[offset + (learnScale ? 1 : 0)]) }
+        do {
+            try loss.setSigmoidParameters(scale: t, bias: bias)
+        } catch {
+            let scaleBad = learnScale && !(t > 0 && t.isFinite)
+            let key = scaleBad ? ConfigKey.lossLearnScale : ConfigKey.lossLearnBias
+            parameterError = "\(key): the learned value became \(scaleBad ? t : bias); \(error)"
+        }
+    }
+
+    /// Hands this rank's shares of the learned parameters' gradients to `gradient` after the
+    /// encoder's part.
+    func deliverParameterGradient(to gradient: GradientExchange) throws {
+        guard parameterCount > 0 else { return }
+        try parameterGradient.withUnsafeBufferPointer {
+            try gradient.deliver(UnsafeBufferPointer(rebasing: $0[0..<parameterCount]))
+        }
     }
 
     /// Gathers the global batch (sample indices, rank order) and, when it changed, lets the
@@ -89,7 +140,10 @@ final class GuidedLossStep: StepLoss {
         let comm = loss.communicator
         local.removeAll(keepingCapacity: true)
         for i in localIndices { local.append(Int64(i)) }
-        let counts = try comm.allgather(Int64(local.count)).map(Int.init)
+        countLocal[0] = Int64(local.count)
+        try comm.allgather(countLocal, into: &countAll)
+        counts.removeAll(keepingCapacity: true)
+        for r in 0..<countAll.count { counts.append(Int(countAll[r])) }
         try layout.set(counts: counts)
         try comm.allgatherv(local, into: &batch, layout: layout)
         guard batch != batchOfTargets else { return }
@@ -115,17 +169,25 @@ final class GuidedLossStep: StepLoss {
         _ h: Matrix<Float>, _ g: Matrix<Float>, labels: [Int]?, timing: inout StepTiming,
         clock: inout StepClock
     ) throws -> Float {
+        if let parameterError { throw TrainingError.invalidLearnedParameter(parameterError) }
         try loss.evaluate(anchors: h, candidates: g, targets: plainTargets, into: &plain)
         var value = plain.value
+        var dTheta = loss.thetaGradientShare
+        var dBias = loss.biasGradientShare
         if addPositive {
             try loss.evaluate(anchors: h, candidates: g, targets: guidedTargets, into: &extra)
             value = (plain.value + extra.value) / 2
+            dTheta = (dTheta + loss.thetaGradientShare) / 2
+            dBias = (dBias + loss.biasGradientShare) / 2
             Self.average(plain.dA, extra.dA, into: &dFirst)
             Self.average(plain.dC, extra.dC, into: &dSecond)
         } else {
             Self.copy(plain.dA, into: &dFirst)
             Self.copy(plain.dC, into: &dSecond)
         }
+        // θ or log t first, then b: ∂L/∂(log t) is the same Σ ∂L/∂ℓ·ℓ as InfoNCE's ∂L/∂θ.
+        parameterGradient[0] = Float(learnBias && !learnScale ? dBias : dTheta)
+        parameterGradient[1] = Float(dBias)
         timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
         return value
     }
