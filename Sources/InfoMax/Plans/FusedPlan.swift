@@ -10,6 +10,8 @@ import MPI
 protocol FusedPlan: SymmetricPlan {
     var loss: ContrastiveLoss { get }
     var exchange: CandidateExchange { get }
+    var blockElements: Int { get }
+    var holdElements: Int { get }
 }
 
 /// What every fused plan knows after its start: the global and local row counts, the width,
@@ -61,21 +63,13 @@ extension FusedPlan {
     /// passes when b × N ≤ `holdElements`).
     func fusedAllgatherSetup(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys: Bool,
-        blockElements: Int,
-        holdElements: Int, into result: inout SymmetricContrastiveResult<Scalar>,
-        meter: inout Meter
+        into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
         var f = try fusedInputs(h, gm, labels: labels, labelKeys: labelKeys, meter: &meter)
         let B = f.B
         let b = f.b
         let k = f.k
-        let comm = skeleton.communicator
-        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: k)
-        let t0 = comm.wtime()
-        try comm.allgatherv(f.gh.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
-        resizeZeroed(&ws.dCGlobal, B * k)
+        try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
         result.dFirst.reshape(rows: b, cols: k)
         result.dSecond.reshape(rows: b, cols: k)
         fillZero(&result.dFirst.storage)

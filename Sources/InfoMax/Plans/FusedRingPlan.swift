@@ -10,18 +10,9 @@
 import Linalg
 import MPI
 
-final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int
     var exchange: CandidateExchange { .ring }
-
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-    }
 
     func evaluateSymmetric(
         _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
@@ -36,10 +27,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         let b = f.b
         let k = f.k
         let offset = f.offset
-        let hh = f.hh
-        let gh = f.gh
         let gs = f.gs
-        let scale = f.scale
         let counts = skeleton.counts
         let offsets = skeleton.offsets
         result.dFirst.reshape(rows: b, cols: k)
@@ -66,8 +54,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
             let own = UnsafeBufferPointer(start: pown, count: chunkElements)
             let lseOffset = maxb * k
 
-            try hh.storage.withUnsafeBufferPointer { pa in
-                try gh.storage.withUnsafeBufferPointer { pg in
+            try f.hh.storage.withUnsafeBufferPointer { pa in
+                try f.gh.storage.withUnsafeBufferPointer { pg in
                     try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                         // Empty local rows have no base address; nothing reads them then.
                         let a = pa.baseAddress ?? UnsafePointer(w)
@@ -127,7 +115,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                     g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
                                     chunkOffset: chunkOffset, labelKeys: keys, into: w)
                                 fusedWeights(
-                                    w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale,
+                                    w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: f.scale,
                                     split: split)
                                 T.gemm(
                                     .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
@@ -144,17 +132,10 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     }
                 }
             }
-            if b > 0 {
-                let own = ring.ownGradient
-                result.dSecond.storage.withUnsafeMutableBufferPointer { d in
-                    d.baseAddress!.update(from: own, count: b * k)
-                }
-            }
+            if b > 0 { ring.copyOwnGradient(rows: b, k: k, into: &result.dSecond.storage) }
             addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
         }
-        meter.commSeconds += ring.communicationSeconds
-        meter.bytes += ring.bytesSent
-        meter.overlappedSeconds = ring.overlappedSeconds
+        ring.book(into: &meter)
         try finishFused(B, into: &result, loss: .local(localLoss), meter: meter)
     }
 

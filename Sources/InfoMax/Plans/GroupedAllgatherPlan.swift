@@ -10,22 +10,9 @@
 import Linalg
 import MPI
 
-final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
-
-    init(
-        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-        holdElements: Int
-    ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-        self.holdElements = holdElements
-    }
 
     func evaluateSymmetric(
         _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
@@ -34,16 +21,12 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         var meter = skeleton.meter()
         let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(
-            h, gm, labels: labels, labelKeys: false, blockElements: blockElements,
-            holdElements: holdElements, into: &result, meter: &meter)
+            h, gm, labels: labels, labelKeys: false, into: &result, meter: &meter)
         let B = f.B
         let b = f.b
         let k = f.k
         let offset = f.offset
-        let hh = f.hh
-        let gh = f.gh
         let gs = f.gs
-        let scale = f.scale
         let hold = f.hold
         let rowsPerBlock = f.rowsPerBlock
         let lp = ws.positive.pointer
@@ -59,6 +42,10 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         let dhBlock = ws.rowGradient.atLeast(rowsPerBlock * k)
         var rowShare = 0.0
         var pairs = 0
+        for j in 0..<B {
+            colMax[j] = -.infinity
+            colSum[j] = 0
+        }
 
         // The label order: columns (every rank the same) and this rank's rows.
         let labelsGlobal = skeleton.labelsGlobal
@@ -97,8 +84,8 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         }
 
         if b > 0 && k > 0 {
-            hh.storage.withUnsafeBufferPointer { pa in
-                gh.storage.withUnsafeBufferPointer { pg in
+            f.hh.storage.withUnsafeBufferPointer { pa in
+                f.gh.storage.withUnsafeBufferPointer { pg in
                     ws.gathered.withUnsafeBufferPointer { pc in
                         rowOrder.withUnsafeBufferPointer { pro in
                             let a = pa.baseAddress!
@@ -107,10 +94,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                             for q in 0..<b {
                                 rowMax[q] = lp[pro[q]]
                                 rowSum[q] = 1
-                            }
-                            for j in 0..<B {
-                                colMax[j] = -.infinity
-                                colSum[j] = 0
                             }
                             for i in 0..<b {
                                 colMax[colPos[offset + i]] = lp[i]
@@ -150,11 +133,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     }
                 }
             }
-        } else {
-            for j in 0..<B {
-                colMax[j] = -.infinity
-                colSum[j] = 0
-            }
         }
         for q in 0..<b {
             rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps (by position)
@@ -167,7 +145,7 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
             let split = stopGradient ? ws.splitWeights.pointer : nil
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
-                    hh.storage.withUnsafeBufferPointer { pa in
+                    f.hh.storage.withUnsafeBufferPointer { pa in
                         rowOrder.withUnsafeBufferPointer { pro in
                             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                                 let a = pa.baseAddress!
@@ -199,12 +177,13 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                     }
                                     let lse = rowMax + pos0
                                     fusedWeights(
-                                        w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE, scale: scale,
+                                        w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE,
+                                        scale: f.scale,
                                         split: split,
                                         factors: shift.map { ($0, cf) })
                                     fusedWeights(
                                         w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
-                                        scale: scale,
+                                        scale: f.scale,
                                         split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
                                     let w2 = split ?? w
                                     // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.

@@ -3,27 +3,20 @@
 // (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
 // spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
 // label, so every travelling chunk is, and a block of one label's rows is computed only
-// against the chunk's other-label columns.
+// against the chunk's other-label columns. Also the ring helpers every ring plan shares.
 import Linalg
 import MPI
 
-final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
+final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, DirectionPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int
     /// Whether the rows are grouped by label (opposite-label negatives only; otherwise every
     /// pair is computed and masked).
     let grouped: Bool
 
-    init(
-        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-        grouped: Bool
-    ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int, grouped: Bool)
+    {
         self.grouped = grouped && loss.needsCandidates && loss.negatives == .oppositeLabel
+        super.init(skeleton, ws, loss: loss, blockElements: blockElements)
     }
 
     func evaluate(
@@ -37,9 +30,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             let ring = skeleton.ring()
             let width = grouped ? sortRingRows(b: f.b, B: f.B, offset: f.offset) : f.maxb
             let share = try rows(ring, f, width: width, result: &result)
-            meter.commSeconds += ring.communicationSeconds
-            meter.bytes += ring.bytesSent
-            meter.overlappedSeconds = ring.overlappedSeconds
+            ring.book(into: &meter)
             return share
         }
     }
@@ -196,14 +187,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
         if wantDC, b > 0 {
             // This rank's summed dC, its rows in chunk order (sorted when grouped).
             result.dC.reshape(rows: b, cols: k)
-            let own = ring.ownGradient
-            result.dC.storage.withUnsafeMutableBufferPointer { d in
-                if grouped {
-                    for q in 0..<b { (d.baseAddress! + ws.rowOrder[q] * k).update(from: own + q * k, count: k) }
-                } else {
-                    d.baseAddress!.update(from: own, count: b * k)
-                }
-            }
+            ring.copyOwnGradient(rows: b, k: k, order: grouped ? ws.rowOrder : nil, into: &result.dC.storage)
         }
         if grouped && b * B > 0 { skeleton.lastPairFraction = Double(computedPairs) / Double(b * B) }
         return infoNCE ? total / Double(B) : total
@@ -253,5 +237,27 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     static func workspace(_ s: LossShape) -> [LossBuffer] {
         guard s.loss.needsCandidates else { return [] }
         return s.ringBuffers + [s.logitsBlock(width: s.maxb)]
+    }
+}
+
+extension RingExchange {
+    /// Books the sweeps' communication time, bytes and overlapped computation in `meter`.
+    func book(into meter: inout LossSkeleton<T>.CallMeter) {
+        meter.commSeconds += communicationSeconds
+        meter.bytes += bytesSent
+        meter.overlappedSeconds = overlappedSeconds
+    }
+
+    /// This rank's summed gradient partial (rows × k, home after a sweep with `gradient`) into
+    /// `x`: row q to row order[q] when `order` is given (the grouped ring's sorted rows).
+    func copyOwnGradient(rows b: Int, k: Int, order: [Int]? = nil, into x: inout [T]) {
+        let own = ownGradient
+        x.withUnsafeMutableBufferPointer { d in
+            if let order {
+                for q in 0..<b { (d.baseAddress! + order[q] * k).update(from: own + q * k, count: k) }
+            } else {
+                d.baseAddress!.update(from: own, count: b * k)
+            }
+        }
     }
 }
