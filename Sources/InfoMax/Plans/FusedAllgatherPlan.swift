@@ -22,7 +22,6 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
-        let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(
             h, gm, labels: labels, labelKeys: needLabels, into: &result, meter: &meter)
         let B = f.B
@@ -42,10 +41,6 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
         let colLSE = ws.colLSE.pointer
         let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
         var rowShare = 0.0
-        for j in 0..<B {
-            colMax[j] = -.infinity
-            colSum[j] = 0
-        }
 
         if b > 0 && k > 0 {
             f.hh.storage.withUnsafeBufferPointer { pa in
@@ -85,7 +80,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
         let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
-            let split = stopGradient ? ws.splitWeights.pointer : nil
+            let split = loss.stopGradient ? ws.splitWeights.pointer : nil
             f.hh.storage.withUnsafeBufferPointer { pa in
                 ws.gathered.withUnsafeBufferPointer { pc in
                     ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in

@@ -59,8 +59,8 @@ extension FusedPlan {
     }
 
     /// ``fusedInputs`` plus what both all-gather plans do next: gather every rank's ĝ rows,
-    /// size the result and the statistics, and plan the row blocks (logits held between the
-    /// passes when b × N ≤ `holdElements`).
+    /// size the result and the statistics (the column maxima at −∞), and plan the row blocks
+    /// (logits held between the passes when b × N ≤ `holdElements`).
     func fusedAllgatherSetup(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys: Bool,
         into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
@@ -76,8 +76,8 @@ extension FusedPlan {
         ws.positive.zeroed(b)
         ws.rowMax.zeroed(b)
         ws.rowSum.zeroed(b)
-        ws.colMax.zeroed(B)
         ws.colSum.zeroed(B)
+        ws.colMax.zeroed(B).update(repeating: -.infinity, count: B)
         ws.colShift.zeroed(B)
         ws.blockMax.zeroed(B)
         ws.colLSE.zeroed(B)

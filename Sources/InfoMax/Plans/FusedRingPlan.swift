@@ -20,7 +20,6 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
-        let stopGradient = loss.stopGradient
         let f = try fusedInputs(h, gm, labels: labels, labelKeys: needLabels, meter: &meter)
         let B = f.B
         let maxb = f.maxb
@@ -42,7 +41,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             try ring.configure(elements: chunkElements, gradient: true)
             let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
             let w = ws.logits.atLeast(rowsPerBlock * maxb)
-            let split = stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
+            let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
             let pown = ws.ownPacked.zeroed(chunkElements)
             let lp = ws.positive.zeroed(b)
             let rMax = ws.rowMax.zeroed(b)

@@ -19,7 +19,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
-        let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(
             h, gm, labels: labels, labelKeys: false, into: &result, meter: &meter)
         let B = f.B
@@ -42,10 +41,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         let dhBlock = ws.rowGradient.atLeast(rowsPerBlock * k)
         var rowShare = 0.0
         var pairs = 0
-        for j in 0..<B {
-            colMax[j] = -.infinity
-            colSum[j] = 0
-        }
 
         // The label order: columns (every rank the same) and this rank's rows.
         let labelsGlobal = skeleton.labelsGlobal
@@ -142,7 +137,7 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
-            let split = stopGradient ? ws.splitWeights.pointer : nil
+            let split = loss.stopGradient ? ws.splitWeights.pointer : nil
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
                     f.hh.storage.withUnsafeBufferPointer { pa in
