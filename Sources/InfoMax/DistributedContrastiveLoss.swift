@@ -67,8 +67,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         case sigmoidAllgather(SigmoidAllgatherPlan<T>)
         case sigmoidRing(SigmoidRingPlan<T>)
         func evaluate(
-            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
-            _ result: inout ContrastiveResult<T>
+            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?, _ result: inout ContrastiveResult<T>
         ) throws {
             switch self {
             case .allgather(let plan):
@@ -198,8 +197,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// `executed` by this object's plan, `unfused` by one ``evaluate`` per direction. Plans
     /// grouped by label count the pairs of the last call.
     public func gemmFlops(
-        localRows b: Int, globalRows B: Int, width k: Int,
-        symmetric: Bool
+        localRows b: Int, globalRows B: Int, width k: Int, symmetric: Bool
     ) -> (executed: Double, unfused: Double) {
         var shape = LossShape(
             loss: loss, symmetric: symmetric, b: b, B: B, maxb: b, k: k, P: communicator.size,
@@ -213,8 +211,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The loss of the global batch and this rank's gradients (see the type's documentation).
     /// Allocates its result; ``evaluate(anchors:positives:candidates:labels:into:)`` does not.
     public func evaluate(
-        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-        labels: [Int]? = nil
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>, labels: [Int]? = nil
     ) throws -> ContrastiveResult<T> {
         var result = ContrastiveResult<T>()
         try evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
@@ -237,8 +234,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// `lastStats` covers both directions. Allocates its result;
     /// ``evaluateSymmetric(_:_:labels:into:)`` does not.
     public func evaluateSymmetric(
-        _ h: Matrix<T>, _ g: Matrix<T>,
-        labels: [Int]? = nil
+        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil
     ) throws -> SymmetricContrastiveResult<T> {
         var result = SymmetricContrastiveResult<T>()
         try evaluateSymmetric(h, g, labels: labels, into: &result)
@@ -248,8 +244,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// ``evaluateSymmetric(_:_:labels:)`` into `result`, whose matrices are reshaped and
     /// overwritten. No allocation after the first call with a given shape.
     public func evaluateSymmetric(
-        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         switch symmetric {
         case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)

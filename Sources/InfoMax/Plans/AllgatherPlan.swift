@@ -37,8 +37,7 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             return ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     contrastiveRowBlock(
-                        loss, aHat: f.ah, pHat: f.ph, cHat: pc,
-                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
+                        loss, aHat: f.ah, pHat: f.ph, cHat: pc, labels: f.needLabels ? skeleton.labelsGlobal : nil,
                         offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
                         logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
                 }

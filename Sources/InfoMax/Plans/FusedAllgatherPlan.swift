@@ -17,8 +17,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
     var exchange: CandidateExchange { .allgather }
 
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
@@ -61,8 +60,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
                             let rr = Swift.min(f.rowsPerBlock, b - i0)
                             let w = hold ? L + i0 * B : L
                             maskedLogitsKeyed(
-                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
-                                anchorOffset: offset,
+                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B, anchorOffset: offset,
                                 chunkOffset: 0, labelKeys: keys, into: w)
                             fusedStatistics(
                                 w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
@@ -108,9 +106,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
                                     beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
                                 T.gemm(
                                     .transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B,
-                                    b: a + i0 * k,
-                                    ldb: k,
-                                    beta: 1, c: pdg.baseAddress!, ldc: k)
+                                    b: a + i0 * k, ldb: k, beta: 1, c: pdg.baseAddress!, ldc: k)
                                 i0 += rr
                             }
                         }

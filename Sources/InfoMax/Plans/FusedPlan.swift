@@ -38,8 +38,7 @@ extension FusedPlan {
     /// and, for the masked opposite-label forms (`labelKeys`), hold the N labels as scalars
     /// (exact for |y| < 2²⁴ in Float) so that masking is a vector select.
     func fusedInputs(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool,
-        meter: inout Meter
+        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
         let code = LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true)
         let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels, code: code, meter: &meter)
@@ -160,8 +159,7 @@ extension FusedPlan {
     /// The end of both all-gather plans: the dĜ partials (global column order) reduce-scattered
     /// to their owners, the positive pairs, then ``finishFused``.
     func finishFusedAllgather(
-        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>,
-        summedLoss: Double,
+        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, summedLoss: Double,
         meter: inout Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
     ) throws {
         let comm = skeleton.communicator
@@ -176,8 +174,7 @@ extension FusedPlan {
     /// The end of every fused plan: back through the normalisation, the loss / 2N (summed over
     /// the ranks if it is not yet), and the call's stats.
     func finishFused(
-        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss,
-        meter: Meter
+        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss, meter: Meter
     ) throws {
         var meter = meter
         let comm = skeleton.communicator
@@ -223,8 +220,7 @@ extension FusedPlan {
     /// Executed by a fused plan: `gemms` b × B × k gemms for both directions (three with the
     /// logits held, four otherwise), over the computed pairs only.
     static func fusedFlops(
-        _ s: LossShape, gemms: Double, ring: Bool,
-        pairFraction: Double
+        _ s: LossShape, gemms: Double, ring: Bool, pairFraction: Double
     ) -> (executed: Double, unfused: Double) {
         guard s.loss.needsCandidates else { return (0, 0) }
         return (gemms * s.pairFlops * pairFraction, s.unfusedFlops(ring: ring))

@@ -15,8 +15,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
     var exchange: CandidateExchange { .ring }
 
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
@@ -69,8 +68,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
 
                         // Sweep 1: row statistics here, column statistics travelling with their chunk.
                         try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true,
-                            partials: .statistics
+                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics
                         ) { chunk, n, chunkOffset, stats in
                             guard n > 0, b > 0, let stats else { return }
                             for j in 0..<n { stats[j] = -.infinity }
@@ -102,8 +100,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
 
                         // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
                         try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true,
-                            partials: .sum
+                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum
                         ) { chunk, n, chunkOffset, dG in
                             guard n > 0, b > 0, let dG else { return }
                             let chunkLSE = chunk + lseOffset
@@ -121,9 +118,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                                     beta: 1, c: dh + i0 * k, ldc: k)
                                 T.gemm(
                                     .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
-                                    b: a + i0 * k,
-                                    ldb: k,
-                                    beta: 1, c: dG, ldc: k)
+                                    b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
                                 i0 += rr
                                 try ring.progress()
                             }

@@ -15,8 +15,7 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
     var exchange: CandidateExchange { .allgather }
 
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
         let f = try fusedAllgatherSetup(
@@ -104,15 +103,12 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
                                 if n1 > 0 {
                                     T.gemm(
                                         .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G,
-                                        ldb: k,
-                                        beta: 0, c: w, ldc: n)
+                                        ldb: k, beta: 0, c: w, ldc: n)
                                 }
                                 if n2 > 0 {
                                     T.gemm(
                                         .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                        b: G + e * k,
-                                        ldb: k,
-                                        beta: 0, c: w + n1, ldc: n)
+                                        b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
                                 }
                                 pairs += rr * n
                                 fusedRowStatistics(
@@ -159,23 +155,18 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
                                         if n1 > 0 {
                                             T.gemm(
                                                 .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G, ldb: k,
-                                                beta: 0, c: w, ldc: n)
+                                                b: G, ldb: k, beta: 0, c: w, ldc: n)
                                         }
                                         if n2 > 0 {
                                             T.gemm(
                                                 .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G + e * k,
-                                                ldb: k,
-                                                beta: 0, c: w + n1, ldc: n)
+                                                b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
                                         }
                                     }
                                     let lse = rowMax + pos0
                                     fusedWeights(
                                         w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE,
-                                        scale: f.scale,
-                                        split: split,
-                                        factors: shift.map { ($0, cf) })
+                                        scale: f.scale, split: split, factors: shift.map { ($0, cf) })
                                     fusedWeights(
                                         w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
                                         scale: f.scale,
@@ -186,24 +177,18 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
                                     if n1 > 0 {
                                         T.gemm(
                                             .none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k,
-                                            beta: 1,
-                                            c: dhBlock, ldc: k)
+                                            beta: 1, c: dhBlock, ldc: k)
                                         T.gemm(
                                             .transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock,
-                                            ldb: k,
-                                            beta: 1, c: dg, ldc: k)
+                                            ldb: k, beta: 1, c: dg, ldc: k)
                                     }
                                     if n2 > 0 {
                                         T.gemm(
                                             .none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n,
-                                            b: G + e * k, ldb: k,
-                                            beta: 1,
-                                            c: dhBlock, ldc: k)
+                                            b: G + e * k, ldb: k, beta: 1, c: dhBlock, ldc: k)
                                         T.gemm(
                                             .transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n,
-                                            b: aBlock, ldb: k,
-                                            beta: 1,
-                                            c: dg + e * k, ldc: k)
+                                            b: aBlock, ldb: k, beta: 1, c: dg + e * k, ldc: k)
                                     }
                                     scatterAddRows(
                                         dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: pdh.baseAddress!)

@@ -70,8 +70,7 @@ protocol DirectionPlan<Scalar>: SymmetricPlan {
 
 extension DirectionPlan {
     func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?, into result: inout SymmetricContrastiveResult<Scalar>
     ) throws {
         try evaluate(anchors: h, positives: g, candidates: g, labels: labels, into: &ws.forward)
         let first = skeleton.lastStats
@@ -95,8 +94,7 @@ public struct LossShape: Sendable {
     public var pairFraction = 1.0
 
     public init(
-        loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int,
-        scalarBytes: Int = 4
+        loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int, scalarBytes: Int = 4
     ) {
         self.loss = loss
         self.symmetric = symmetric

@@ -45,8 +45,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     /// once (maxb, or grouped the widest opposite-label range): the logits block is
     /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
     private func rows(
-        _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int,
-        result: inout ContrastiveResult<T>
+        _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
         let b = f.b
         let k = f.k
@@ -119,16 +118,14 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                                                 anchors: a, rows: b, k: k, order: po0,
                                                 rowLabels: yb.map { $0 + offset },
                                                 columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                                                rowsPerBlock: rowsPerBlock,
-                                                scratch: scratch
+                                                rowsPerBlock: rowsPerBlock, scratch: scratch
                                             ) { q0, rr, anchors, c0, c1 in
                                                 try chunkLogSumExp(
                                                     loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
                                                     anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
                                                     labels: labels,
                                                     rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0,
-                                                    rowSum: sm + q0,
-                                                    between: { try ring.progress() })
+                                                    rowSum: sm + q0, between: { try ring.progress() })
                                             }
                                         }
                                         for q in 0..<b {
@@ -143,8 +140,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                                         k: k, gradient: wantDC
                                     ) { chunk, n, chunkOffset, dC in
                                         computedPairs += try forEachRingBlock(
-                                            anchors: a, rows: b, k: k, order: po0,
-                                            rowLabels: yb.map { $0 + offset },
+                                            anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
                                             columnLabels: yb.map { $0 + chunkOffset }, columns: n,
                                             rowsPerBlock: rowsPerBlock, scratch: scratch
                                         ) { q0, rr, anchors, c0, c1 in
@@ -217,8 +213,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
             guard let y = py.baseAddress else { return }
             for r in 0..<counts.count {
                 forEachOppositeLabelRange(
-                    rowLabels: y + offset, rows: b, columnLabels: y + offsets[r],
-                    columns: counts[r]
+                    rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]
                 ) { _, _, c0, c1 in
                     widest = Swift.max(widest, c1 - c0)
                 }
