@@ -20,8 +20,7 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
     public var overlappedSeconds: Double
 
     public init(
-        computeSeconds: Double = 0, communicationSeconds: Double = 0, bytesSent: Int = 0,
-        overlappedSeconds: Double = 0
+        computeSeconds: Double = 0, communicationSeconds: Double = 0, bytesSent: Int = 0, overlappedSeconds: Double = 0
     ) {
         self.computeSeconds = computeSeconds
         self.communicationSeconds = communicationSeconds
@@ -46,8 +45,7 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
     public static func + (l: Self, r: Self) -> Self {
         Self(
             computeSeconds: l.computeSeconds + r.computeSeconds,
-            communicationSeconds: l.communicationSeconds + r.communicationSeconds,
-            bytesSent: l.bytesSent + r.bytesSent,
+            communicationSeconds: l.communicationSeconds + r.communicationSeconds, bytesSent: l.bytesSent + r.bytesSent,
             overlappedSeconds: l.overlappedSeconds + r.overlappedSeconds)
     }
 }

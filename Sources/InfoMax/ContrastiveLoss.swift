@@ -200,8 +200,7 @@ extension ContrastiveLoss {
     /// for tests and small problems; ``DistributedContrastiveLoss`` computes the same values
     /// blockwise at any number of ranks.
     public func evaluate<T: BLASScalar>(
-        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-        labels: [Int]? = nil
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>, labels: [Int]? = nil
     ) throws -> ContrastiveResult<T> {
         try validate()
         let cc = needsCandidates ? c : Matrix<T>(rows: a.rows, cols: a.cols)
@@ -323,23 +322,16 @@ extension ContrastiveLoss {
     {
         let r1 = try evaluate(anchors: h, positives: g, candidates: g, labels: labels)
         let r2 = try evaluate(anchors: g, positives: h, candidates: h, labels: labels)
-        return combineSymmetric(r1, r2)
+        var result = SymmetricContrastiveResult<T>()
+        combineSymmetric(r1, r2, into: &result)
+        return result
     }
-}
-
-func combineSymmetric<T: BLASScalar>(_ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>)
-    -> SymmetricContrastiveResult<T>
-{
-    var result = SymmetricContrastiveResult<T>()
-    combineSymmetric(r1, r2, into: &result)
-    return result
 }
 
 /// dh = ½ (r1.dA + r2.dPos + r2.dC), dg = ½ (r2.dA + r1.dPos + r1.dC) into `result`, reusing
 /// its storage (no allocation once it has the shape).
 func combineSymmetric<T: BLASScalar>(
-    _ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>,
-    into result: inout SymmetricContrastiveResult<T>
+    _ r1: ContrastiveResult<T>, _ r2: ContrastiveResult<T>, into result: inout SymmetricContrastiveResult<T>
 ) {
     func sum(_ x: Matrix<T>, _ y: Matrix<T>, _ z: Matrix<T>, into out: inout Matrix<T>) {
         out.reshape(rows: x.rows, cols: x.cols)

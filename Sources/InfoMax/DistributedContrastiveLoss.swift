@@ -56,6 +56,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private let skeleton: LossSkeleton<T>
     private let direction: Direction
     private let symmetric: Symmetric
+    /// Both plans (the same object when symmetric calls run the direction plan twice).
+    private let plans: [LossPlanBase<T>]
 
     /// The plans, held by their concrete types: calls dispatch statically, so that the plans'
     /// code specialises with the scalar type as the facade does (an existential would not).
@@ -65,18 +67,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         case sigmoidAllgather(SigmoidAllgatherPlan<T>)
         case sigmoidRing(SigmoidRingPlan<T>)
         func evaluate(
-            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?,
-            _ result: inout ContrastiveResult<T>
+            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?, _ result: inout ContrastiveResult<T>
         ) throws {
             switch self {
             case .allgather(let plan):
-                try plan.evaluate(
-                    anchors: a, positives: pos, candidates: c, labels: labels,
-                    into: &result)
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
             case .ring(let plan):
-                try plan.evaluate(
-                    anchors: a, positives: pos, candidates: c, labels: labels,
-                    into: &result)
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
             case .sigmoidAllgather(let plan):
                 try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
             case .sigmoidRing(let plan):
@@ -127,37 +124,39 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             plan.flatMap { $0.isDirection ? $0 : nil }
             ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
+        let directionPlan: LossPlanBase<T>
         switch directionKind {
         case .sigmoidAllgather:
-            direction = .sigmoidAllgather(SigmoidAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = SigmoidAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (direction, directionPlan) = (.sigmoidAllgather(plan), plan)
         case .sigmoidRing:
-            direction = .sigmoidRing(SigmoidRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = SigmoidRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (direction, directionPlan) = (.sigmoidRing(plan), plan)
         case .ring, .groupedRing:
-            direction = .ring(
-                RingPlan(
-                    skeleton, ws, loss: loss, blockElements: blockElements,
-                    grouped: directionKind == .groupedRing))
+            let plan = RingPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, grouped: directionKind == .groupedRing)
+            (direction, directionPlan) = (.ring(plan), plan)
         default:
-            direction = .allgather(
-                AllgatherPlan(
-                    skeleton, ws, loss: loss, exchange: exchange,
-                    blockElements: blockElements))
+            let plan = AllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, exchange: exchange)
+            (direction, directionPlan) = (.allgather(plan), plan)
         }
+        let symmetricPlan: LossPlanBase<T>
         switch symmetricKind {
         case .fusedAllgather:
-            symmetric = .fusedAllgather(
-                FusedAllgatherPlan(
-                    skeleton, ws, loss: loss, blockElements: blockElements,
-                    holdElements: holdElements))
+            let plan = FusedAllgatherPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+            (symmetric, symmetricPlan) = (.fusedAllgather(plan), plan)
         case .groupedAllgather:
-            symmetric = .groupedAllgather(
-                GroupedAllgatherPlan(
-                    skeleton, ws, loss: loss, blockElements: blockElements,
-                    holdElements: holdElements))
-        case .fusedRing: symmetric = .fusedRing(FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = GroupedAllgatherPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+            (symmetric, symmetricPlan) = (.groupedAllgather(plan), plan)
+        case .fusedRing:
+            let plan = FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (symmetric, symmetricPlan) = (.fusedRing(plan), plan)
         case .allgather, .ring, .groupedRing, .masked, .sigmoidAllgather, .sigmoidRing:
-            symmetric = .twoDirections(direction)
+            (symmetric, symmetricPlan) = (.twoDirections(direction), directionPlan)
         }
+        plans = [directionPlan, symmetricPlan]
     }
 
     /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias β (finite) for the next calls —
@@ -173,12 +172,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
         }
         try next.validate()
-        loss = next
-        switch direction {
-        case .sigmoidAllgather(let plan): plan.loss = next
-        case .sigmoidRing(let plan): plan.loss = next
-        case .allgather, .ring: break
-        }
+        setLoss(next)
     }
 
     /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
@@ -190,18 +184,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         var next = loss
         next.temperature = tau
         try next.validate()
+        setLoss(next)
+    }
+
+    private func setLoss(_ next: ContrastiveLoss) {
         loss = next
-        switch direction {
-        case .allgather(let plan): plan.loss = next
-        case .ring(let plan): plan.loss = next
-        case .sigmoidAllgather, .sigmoidRing: break
-        }
-        switch symmetric {
-        case .fusedAllgather(let plan): plan.loss = next
-        case .groupedAllgather(let plan): plan.loss = next
-        case .fusedRing(let plan): plan.loss = next
-        case .twoDirections: break
-        }
+        for plan in plans { plan.loss = next }
     }
 
     /// GEMM floating-point operations of one call on a rank holding `b` of the `B` global rows
@@ -209,8 +197,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// `executed` by this object's plan, `unfused` by one ``evaluate`` per direction. Plans
     /// grouped by label count the pairs of the last call.
     public func gemmFlops(
-        localRows b: Int, globalRows B: Int, width k: Int,
-        symmetric: Bool
+        localRows b: Int, globalRows B: Int, width k: Int, symmetric: Bool
     ) -> (executed: Double, unfused: Double) {
         var shape = LossShape(
             loss: loss, symmetric: symmetric, b: b, B: B, maxb: b, k: k, P: communicator.size,
@@ -224,8 +211,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The loss of the global batch and this rank's gradients (see the type's documentation).
     /// Allocates its result; ``evaluate(anchors:positives:candidates:labels:into:)`` does not.
     public func evaluate(
-        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
-        labels: [Int]? = nil
+        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>, labels: [Int]? = nil
     ) throws -> ContrastiveResult<T> {
         var result = ContrastiveResult<T>()
         try evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
@@ -248,8 +234,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// `lastStats` covers both directions. Allocates its result;
     /// ``evaluateSymmetric(_:_:labels:into:)`` does not.
     public func evaluateSymmetric(
-        _ h: Matrix<T>, _ g: Matrix<T>,
-        labels: [Int]? = nil
+        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil
     ) throws -> SymmetricContrastiveResult<T> {
         var result = SymmetricContrastiveResult<T>()
         try evaluateSymmetric(h, g, labels: labels, into: &result)
@@ -259,8 +244,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// ``evaluateSymmetric(_:_:labels:)`` into `result`, whose matrices are reshaped and
     /// overwritten. No allocation after the first call with a given shape.
     public func evaluateSymmetric(
-        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         switch symmetric {
         case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)

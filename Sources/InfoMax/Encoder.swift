@@ -87,10 +87,8 @@ public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == 
 
     /// Accumulates each encoder's weight gradient from ∂L/∂h and ∂L/∂g.
     public mutating func backward(
-        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
-        dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
-        accumulatingInto gradFirst: inout Matrix<First.Scalar>,
-        _ gradSecond: inout Matrix<First.Scalar>
+        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>, dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
+        accumulatingInto gradFirst: inout Matrix<First.Scalar>, _ gradSecond: inout Matrix<First.Scalar>
     ) throws {
         try first.backward(x, outputGradient: dH, cache: &firstCache, accumulatingInto: &gradFirst)
         try second.backward(xTilde, outputGradient: dG, cache: &secondCache, accumulatingInto: &gradSecond)
@@ -108,8 +106,7 @@ public struct SingleModal<E: Encoder> {
 
     /// h = encoder(x), ĥ = encoder(x̂).
     public mutating func forward(
-        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
-        into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>
+        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>, into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>
     ) throws {
         try encoder.forward(x, into: &h, cache: &cache)
         try encoder.forward(xHat, into: &hHat, cache: &augmentedCache)
@@ -117,8 +114,7 @@ public struct SingleModal<E: Encoder> {
 
     /// Accumulates dW = ∂L/∂W through h plus ∂L/∂W through ĥ.
     public mutating func backward(
-        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>,
-        dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
+        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>, dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
         accumulatingInto gradient: inout Matrix<E.Scalar>
     ) throws {
         try encoder.backward(x, outputGradient: dH, cache: &cache, accumulatingInto: &gradient)

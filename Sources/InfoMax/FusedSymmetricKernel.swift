@@ -153,12 +153,10 @@ func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into
 @inline(__always)
 func maskedLogitsKeyed<T: BLASScalar>(
     g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
-    anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?,
-    into w: UnsafeMutablePointer<T>
+    anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?, into w: UnsafeMutablePointer<T>
 ) {
     T.gemm(
-        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
-        beta: 0, c: w, ldc: n)
+        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k, beta: 0, c: w, ldc: n)
     let masked = -T.infinity
     for ii in 0..<rr {
         let gi = anchorOffset + i0 + ii

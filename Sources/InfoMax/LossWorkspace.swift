@@ -50,8 +50,7 @@ final class LossWorkspace<T: BLASScalar> {
         let n = order.count
         if visited.count != n {
             visited = [Bool](
-                repeating: false,
-                count: n)
+                repeating: false, count: n)
         } else {
             for q in 0..<n { visited[q] = false }
         }

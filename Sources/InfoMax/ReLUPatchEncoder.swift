@@ -60,8 +60,7 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     /// An encoder with the given weights (m × d) over inputs of `patches` patches; give
     /// `axisAlignedPatch` only when every input row keeps that promise (see `AxisAlignedPatch`).
     public init(
-        weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed,
-        axisAlignedPatch: AxisAlignedPatch? = nil
+        weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed, axisAlignedPatch: AxisAlignedPatch? = nil
     ) throws {
         guard patches >= 1 else {
             throw InfoMaxError.invalidOption("ReLUPatchEncoder needs at least one patch, got \(patches)")
@@ -88,8 +87,7 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     /// `standardNormals[r·d ..< (r+1)·d]`), so the initialisation is reproducible from the
     /// caller's generator.
     public static func gaussianWeights(
-        neurons m: Int, patchWidth d: Int, sigma0: Scalar,
-        standardNormals: [Scalar]
+        neurons m: Int, patchWidth d: Int, sigma0: Scalar, standardNormals: [Scalar]
     ) throws -> Matrix<Scalar> {
         guard standardNormals.count == m * d else {
             throw InfoMaxError.shapeMismatch(

@@ -103,10 +103,8 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
 @_specialize(where T == Double)
 func contrastiveRowBlock<T: BLASScalar>(
     _ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
-    cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int,
-    globalCount B: Int, pairCount: Int, blockElements: Int,
-    logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>,
-    dC: UnsafeMutableBufferPointer<T>?
+    cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int, globalCount B: Int, pairCount: Int, blockElements: Int,
+    logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>, dC: UnsafeMutableBufferPointer<T>?
 ) -> Double {
     let b = aHat.rows
     let k = aHat.cols
@@ -217,12 +215,10 @@ func contrastiveRowBlock<T: BLASScalar>(
 @inline(__always)
 func maskedChunkLogits<T: BLASScalar>(
     g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
-    anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
-    masked: T, into w: UnsafeMutablePointer<T>
+    anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?, masked: T, into w: UnsafeMutablePointer<T>
 ) {
     T.gemm(
-        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k,
-        beta: 0, c: w, ldc: n)
+        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k, beta: 0, c: w, ldc: n)
     for ii in 0..<rr {
         let gi = anchorOffset + i0 + ii
         let row = w + ii * n
@@ -253,8 +249,7 @@ func chunkLogSumExp<T: BLASScalar>(
     _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
     chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
     labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
-    between: () throws -> Void
+    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>, between: () throws -> Void
 ) rethrows {
     guard b > 0, n > 0, k > 0 else { return }
     let g = T(loss.scale / loss.temperature)
@@ -292,8 +287,7 @@ func chunkGradient<T: BLASScalar>(
     chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
     labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
     lse: UnsafePointer<T>, globalCount B: Int, pairCount: Int,
-    dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
-    between: () throws -> Void
+    dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, between: () throws -> Void
 ) rethrows -> Double {
     guard b > 0, n > 0, k > 0, B > 0 else { return 0 }
     let g = T(loss.scale / loss.temperature)
@@ -348,8 +342,7 @@ func gatherRows<T>(
 /// Row order[q] of `dst` += row q of `src`, for q in 0 ..< rows (rows of k scalars).
 @inline(__always)
 func scatterAddRows<T: BLASScalar>(
-    _ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int,
-    into dst: UnsafeMutablePointer<T>
+    _ src: UnsafePointer<T>, order: UnsafePointer<Int>, rows: Int, k: Int, into dst: UnsafeMutablePointer<T>
 ) {
     for q in 0..<rows {
         let to = dst + order[q] * k

@@ -81,8 +81,7 @@ enum SigmoidLossMath {
         chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
         labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
         similarities: UnsafeMutablePointer<T>,
-        dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, terms: inout Terms,
-        between: () throws -> Void
+        dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, terms: inout Terms, between: () throws -> Void
     ) rethrows {
         guard b > 0, n > 0, k > 0 else { return }
         var i0 = 0

@@ -5,22 +5,17 @@
 import Linalg
 import MPI
 
-final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
-    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
-    var loss: ContrastiveLoss, exchange: CandidateExchange, blockElements: Int
+final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, DirectionPlan {
+    /// The exchange the caller asked for (all ranks compare it; positive-only losses run this
+    /// plan under either).
+    let exchange: CandidateExchange
 
-    /// `exchange`: the one the caller asked for (all ranks compare it; positive-only losses
-    /// run this plan under either).
     init(
-        _ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss,
-        exchange: CandidateExchange,
-        blockElements: Int
+        _ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int,
+        exchange: CandidateExchange
     ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
         self.exchange = exchange
-        self.blockElements = blockElements
+        super.init(skeleton, ws, loss: loss, blockElements: blockElements)
     }
 
     func evaluate(
@@ -34,22 +29,15 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
             into: &result, rowsBringDC: false
         ) { f, result, meter in
-            let comm = skeleton.communicator
             if loss.needsCandidates {
-                try skeleton.candidateLayout.set(counts: skeleton.counts, scale: f.k)
-                let t0 = comm.wtime()
-                try comm.allgatherv(f.ch.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
-                meter.commSeconds += comm.wtime() - t0
-                meter.bytes += (f.B - f.b) * f.k * MemoryLayout<Scalar>.stride
-                if f.wantDC { resizeZeroed(&ws.dCGlobal, f.B * f.k) }
+                try gatherCandidates(f.ch, globalRows: f.B, gradient: f.wantDC, meter: &meter)
             } else {
                 ws.gathered.removeAll(keepingCapacity: true)
             }
             return ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     contrastiveRowBlock(
-                        loss, aHat: f.ah, pHat: f.ph, cHat: pc,
-                        labels: f.needLabels ? skeleton.labelsGlobal : nil,
+                        loss, aHat: f.ah, pHat: f.ph, cHat: pc, labels: f.needLabels ? skeleton.labelsGlobal : nil,
                         offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
                         logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
                 }

@@ -22,8 +22,7 @@ extension DirectionPlan {
         positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
         into result: inout ContrastiveResult<Scalar>, rowsBringDC: Bool,
         rows: (
-            DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>,
-            inout LossSkeleton<Scalar>.CallMeter
+            DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>, inout LossSkeleton<Scalar>.CallMeter
         ) throws -> Double
     ) throws {
         let comm = skeleton.communicator
@@ -32,9 +31,7 @@ extension DirectionPlan {
         let needC = loss.needsCandidates
         let needLabels = needC && loss.negatives == .oppositeLabel
         let (B, maxb) = try skeleton.agree(
-            loss, a, pos, c, labels: labels,
-            code: LossSkeleton<Scalar>.optionsCode(loss, exchange),
-            meter: &meter)
+            loss, a, pos, c, labels: labels, code: LossSkeleton<Scalar>.optionsCode(loss, exchange), meter: &meter)
         let b = a.rows
         let k = a.cols
         if cosine {
@@ -49,10 +46,8 @@ extension DirectionPlan {
                 scratch: &ws.pairScratch) : 0
         let wantDC = needC && !loss.stopGradient
         let inputs = DirectionInputs(
-            B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs,
-            needLabels: needLabels,
-            wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos,
-            ch: cosine ? ws.cHat : c)
+            B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs, needLabels: needLabels,
+            wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos, ch: cosine ? ws.cHat : c)
 
         // This rank's rows of the loss and the gradients.
         let localLoss = try rows(inputs, &result, &meter)
@@ -65,8 +60,7 @@ extension DirectionPlan {
             result.dC.reshape(rows: b, cols: k)
             if wantDC && !rowsBringDC {
                 try skeleton.reduceScatter().sum(
-                    &ws.dCGlobal, layout: skeleton.candidateLayout,
-                    into: &result.dC.storage)
+                    &ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
                 meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
             } else if !wantDC {
                 fillZero(&result.dC.storage)

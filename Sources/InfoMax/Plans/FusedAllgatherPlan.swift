@@ -12,43 +12,23 @@
 import Linalg
 import MPI
 
-final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
-    init(
-        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-        holdElements: Int
-    ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-        self.holdElements = holdElements
-    }
-
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
-        let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(
-            h, gm, labels: labels, labelKeys: needLabels, blockElements: blockElements,
-            holdElements: holdElements, into: &result, meter: &meter)
+            h, gm, labels: labels, labelKeys: needLabels, into: &result, meter: &meter)
         let B = f.B
         let b = f.b
         let k = f.k
         let offset = f.offset
-        let hh = f.hh
-        let gh = f.gh
         let gs = f.gs
-        let scale = f.scale
         let hold = f.hold
-        let rowsPerBlock = f.rowsPerBlock
         let lp = ws.positive.pointer
         let rowMax = ws.rowMax.pointer
         let rowSum = ws.rowSum.pointer
@@ -62,8 +42,8 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         var rowShare = 0.0
 
         if b > 0 && k > 0 {
-            hh.storage.withUnsafeBufferPointer { pa in
-                gh.storage.withUnsafeBufferPointer { pg in
+            f.hh.storage.withUnsafeBufferPointer { pa in
+                f.gh.storage.withUnsafeBufferPointer { pg in
                     ws.gathered.withUnsafeBufferPointer { pc in
                         let a = pa.baseAddress!
                         positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
@@ -71,21 +51,16 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                             rowMax[i] = lp[i]
                             rowSum[i] = 1
                         }
-                        for j in 0..<B {
-                            colMax[j] = -.infinity
-                            colSum[j] = 0
-                        }
                         for i in 0..<b {
                             colMax[offset + i] = lp[i]
                             colSum[offset + i] = 1
                         }
                         var i0 = 0
                         while i0 < b {
-                            let rr = Swift.min(rowsPerBlock, b - i0)
+                            let rr = Swift.min(f.rowsPerBlock, b - i0)
                             let w = hold ? L + i0 * B : L
                             maskedLogitsKeyed(
-                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B,
-                                anchorOffset: offset,
+                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B, anchorOffset: offset,
                                 chunkOffset: 0, labelKeys: keys, into: w)
                             fusedStatistics(
                                 w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
@@ -95,11 +70,6 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     }
                 }
             }
-        } else {
-            for j in 0..<B {
-                colMax[j] = -.infinity
-                colSum[j] = 0
-            }
         }
         for i in 0..<b {
             rowMax[i] += T.log(rowSum[i])  // from here on: the row log-sum-exps
@@ -108,8 +78,8 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
-            let split = stopGradient ? ws.splitWeights.pointer : nil
-            hh.storage.withUnsafeBufferPointer { pa in
+            let split = loss.stopGradient ? ws.splitWeights.pointer : nil
+            f.hh.storage.withUnsafeBufferPointer { pa in
                 ws.gathered.withUnsafeBufferPointer { pc in
                     ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
                         result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
@@ -120,7 +90,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                             }
                             var i0 = 0
                             while i0 < b {
-                                let rr = Swift.min(rowsPerBlock, b - i0)
+                                let rr = Swift.min(f.rowsPerBlock, b - i0)
                                 let w = hold ? L + i0 * B : L
                                 if !hold {
                                     maskedLogitsKeyed(
@@ -129,16 +99,14 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                 }
                                 fusedWeights(
                                     w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
-                                    scale: scale, split: split, factors: factors)
+                                    scale: f.scale, split: split, factors: factors)
                                 // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
                                 T.gemm(
                                     .none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
                                     beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
                                 T.gemm(
                                     .transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B,
-                                    b: a + i0 * k,
-                                    ldb: k,
-                                    beta: 1, c: pdg.baseAddress!, ldc: k)
+                                    b: a + i0 * k, ldb: k, beta: 1, c: pdg.baseAddress!, ldc: k)
                                 i0 += rr
                             }
                         }

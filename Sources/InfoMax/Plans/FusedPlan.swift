@@ -10,6 +10,8 @@ import MPI
 protocol FusedPlan: SymmetricPlan {
     var loss: ContrastiveLoss { get }
     var exchange: CandidateExchange { get }
+    var blockElements: Int { get }
+    var holdElements: Int { get }
 }
 
 /// What every fused plan knows after its start: the global and local row counts, the width,
@@ -36,8 +38,7 @@ extension FusedPlan {
     /// and, for the masked opposite-label forms (`labelKeys`), hold the N labels as scalars
     /// (exact for |y| < 2²⁴ in Float) so that masking is a vector select.
     func fusedInputs(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool,
-        meter: inout Meter
+        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
         let code = LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true)
         let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels, code: code, meter: &meter)
@@ -57,33 +58,25 @@ extension FusedPlan {
     }
 
     /// ``fusedInputs`` plus what both all-gather plans do next: gather every rank's ĝ rows,
-    /// size the result and the statistics, and plan the row blocks (logits held between the
-    /// passes when b × N ≤ `holdElements`).
+    /// size the result and the statistics (the column maxima at −∞), and plan the row blocks
+    /// (logits held between the passes when b × N ≤ `holdElements`).
     func fusedAllgatherSetup(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys: Bool,
-        blockElements: Int,
-        holdElements: Int, into result: inout SymmetricContrastiveResult<Scalar>,
-        meter: inout Meter
+        into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
         var f = try fusedInputs(h, gm, labels: labels, labelKeys: labelKeys, meter: &meter)
         let B = f.B
         let b = f.b
         let k = f.k
-        let comm = skeleton.communicator
-        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: k)
-        let t0 = comm.wtime()
-        try comm.allgatherv(f.gh.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
-        resizeZeroed(&ws.dCGlobal, B * k)
+        try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
         result.dFirst.reshape(rows: b, cols: k)
         result.dSecond.reshape(rows: b, cols: k)
         fillZero(&result.dFirst.storage)
         ws.positive.zeroed(b)
         ws.rowMax.zeroed(b)
         ws.rowSum.zeroed(b)
-        ws.colMax.zeroed(B)
         ws.colSum.zeroed(B)
+        ws.colMax.zeroed(B).update(repeating: -.infinity, count: B)
         ws.colShift.zeroed(B)
         ws.blockMax.zeroed(B)
         ws.colLSE.zeroed(B)
@@ -166,8 +159,7 @@ extension FusedPlan {
     /// The end of both all-gather plans: the dĜ partials (global column order) reduce-scattered
     /// to their owners, the positive pairs, then ``finishFused``.
     func finishFusedAllgather(
-        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>,
-        summedLoss: Double,
+        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, summedLoss: Double,
         meter: inout Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
     ) throws {
         let comm = skeleton.communicator
@@ -182,8 +174,7 @@ extension FusedPlan {
     /// The end of every fused plan: back through the normalisation, the loss / 2N (summed over
     /// the ranks if it is not yet), and the call's stats.
     func finishFused(
-        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss,
-        meter: Meter
+        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: FusedLoss, meter: Meter
     ) throws {
         var meter = meter
         let comm = skeleton.communicator
@@ -229,8 +220,7 @@ extension FusedPlan {
     /// Executed by a fused plan: `gemms` b × B × k gemms for both directions (three with the
     /// logits held, four otherwise), over the computed pairs only.
     static func fusedFlops(
-        _ s: LossShape, gemms: Double, ring: Bool,
-        pairFraction: Double
+        _ s: LossShape, gemms: Double, ring: Bool, pairFraction: Double
     ) -> (executed: Double, unfused: Double) {
         guard s.loss.needsCandidates else { return (0, 0) }
         return (gemms * s.pairFlops * pairFraction, s.unfusedFlops(ring: ring))

@@ -10,36 +10,22 @@
 import Linalg
 import MPI
 
-final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int
     var exchange: CandidateExchange { .ring }
 
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-    }
-
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
-        let stopGradient = loss.stopGradient
         let f = try fusedInputs(h, gm, labels: labels, labelKeys: needLabels, meter: &meter)
         let B = f.B
         let maxb = f.maxb
         let b = f.b
         let k = f.k
         let offset = f.offset
-        let hh = f.hh
-        let gh = f.gh
         let gs = f.gs
-        let scale = f.scale
         let counts = skeleton.counts
         let offsets = skeleton.offsets
         result.dFirst.reshape(rows: b, cols: k)
@@ -54,7 +40,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
             try ring.configure(elements: chunkElements, gradient: true)
             let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
             let w = ws.logits.atLeast(rowsPerBlock * maxb)
-            let split = stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
+            let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
             let pown = ws.ownPacked.zeroed(chunkElements)
             let lp = ws.positive.zeroed(b)
             let rMax = ws.rowMax.zeroed(b)
@@ -66,8 +52,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
             let own = UnsafeBufferPointer(start: pown, count: chunkElements)
             let lseOffset = maxb * k
 
-            try hh.storage.withUnsafeBufferPointer { pa in
-                try gh.storage.withUnsafeBufferPointer { pg in
+            try f.hh.storage.withUnsafeBufferPointer { pa in
+                try f.gh.storage.withUnsafeBufferPointer { pg in
                     try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                         // Empty local rows have no base address; nothing reads them then.
                         let a = pa.baseAddress ?? UnsafePointer(w)
@@ -82,8 +68,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
 
                         // Sweep 1: row statistics here, column statistics travelling with their chunk.
                         try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true,
-                            partials: .statistics
+                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics
                         ) { chunk, n, chunkOffset, stats in
                             guard n > 0, b > 0, let stats else { return }
                             for j in 0..<n { stats[j] = -.infinity }
@@ -115,8 +100,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
 
                         // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
                         try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true,
-                            partials: .sum
+                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum
                         ) { chunk, n, chunkOffset, dG in
                             guard n > 0, b > 0, let dG else { return }
                             let chunkLSE = chunk + lseOffset
@@ -127,16 +111,14 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                     g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
                                     chunkOffset: chunkOffset, labelKeys: keys, into: w)
                                 fusedWeights(
-                                    w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: scale,
+                                    w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: f.scale,
                                     split: split)
                                 T.gemm(
                                     .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
                                     beta: 1, c: dh + i0 * k, ldc: k)
                                 T.gemm(
                                     .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
-                                    b: a + i0 * k,
-                                    ldb: k,
-                                    beta: 1, c: dG, ldc: k)
+                                    b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
                                 i0 += rr
                                 try ring.progress()
                             }
@@ -144,17 +126,10 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     }
                 }
             }
-            if b > 0 {
-                let own = ring.ownGradient
-                result.dSecond.storage.withUnsafeMutableBufferPointer { d in
-                    d.baseAddress!.update(from: own, count: b * k)
-                }
-            }
+            if b > 0 { ring.copyOwnGradient(rows: b, k: k, into: &result.dSecond.storage) }
             addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
         }
-        meter.commSeconds += ring.communicationSeconds
-        meter.bytes += ring.bytesSent
-        meter.overlappedSeconds = ring.overlappedSeconds
+        ring.book(into: &meter)
         try finishFused(B, into: &result, loss: .local(localLoss), meter: meter)
     }
 

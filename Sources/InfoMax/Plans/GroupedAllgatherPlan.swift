@@ -10,40 +10,21 @@
 import Linalg
 import MPI
 
-final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
+final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int, holdElements: Int
     var exchange: CandidateExchange { .allgather }
 
-    init(
-        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-        holdElements: Int
-    ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-        self.holdElements = holdElements
-    }
-
     func evaluateSymmetric(
-        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<T>
+        _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
-        let stopGradient = loss.stopGradient
         let f = try fusedAllgatherSetup(
-            h, gm, labels: labels, labelKeys: false, blockElements: blockElements,
-            holdElements: holdElements, into: &result, meter: &meter)
+            h, gm, labels: labels, labelKeys: false, into: &result, meter: &meter)
         let B = f.B
         let b = f.b
         let k = f.k
         let offset = f.offset
-        let hh = f.hh
-        let gh = f.gh
         let gs = f.gs
-        let scale = f.scale
         let hold = f.hold
         let rowsPerBlock = f.rowsPerBlock
         let lp = ws.positive.pointer
@@ -97,8 +78,8 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         }
 
         if b > 0 && k > 0 {
-            hh.storage.withUnsafeBufferPointer { pa in
-                gh.storage.withUnsafeBufferPointer { pg in
+            f.hh.storage.withUnsafeBufferPointer { pa in
+                f.gh.storage.withUnsafeBufferPointer { pg in
                     ws.gathered.withUnsafeBufferPointer { pc in
                         rowOrder.withUnsafeBufferPointer { pro in
                             let a = pa.baseAddress!
@@ -107,10 +88,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                             for q in 0..<b {
                                 rowMax[q] = lp[pro[q]]
                                 rowSum[q] = 1
-                            }
-                            for j in 0..<B {
-                                colMax[j] = -.infinity
-                                colSum[j] = 0
                             }
                             for i in 0..<b {
                                 colMax[colPos[offset + i]] = lp[i]
@@ -126,15 +103,12 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                 if n1 > 0 {
                                     T.gemm(
                                         .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G,
-                                        ldb: k,
-                                        beta: 0, c: w, ldc: n)
+                                        ldb: k, beta: 0, c: w, ldc: n)
                                 }
                                 if n2 > 0 {
                                     T.gemm(
                                         .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                        b: G + e * k,
-                                        ldb: k,
-                                        beta: 0, c: w + n1, ldc: n)
+                                        b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
                                 }
                                 pairs += rr * n
                                 fusedRowStatistics(
@@ -150,11 +124,6 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                     }
                 }
             }
-        } else {
-            for j in 0..<B {
-                colMax[j] = -.infinity
-                colSum[j] = 0
-            }
         }
         for q in 0..<b {
             rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps (by position)
@@ -164,10 +133,10 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
         let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
         if b > 0 && k > 0 {
-            let split = stopGradient ? ws.splitWeights.pointer : nil
+            let split = loss.stopGradient ? ws.splitWeights.pointer : nil
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
-                    hh.storage.withUnsafeBufferPointer { pa in
+                    f.hh.storage.withUnsafeBufferPointer { pa in
                         rowOrder.withUnsafeBufferPointer { pro in
                             result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
                                 let a = pa.baseAddress!
@@ -186,25 +155,21 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                         if n1 > 0 {
                                             T.gemm(
                                                 .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G, ldb: k,
-                                                beta: 0, c: w, ldc: n)
+                                                b: G, ldb: k, beta: 0, c: w, ldc: n)
                                         }
                                         if n2 > 0 {
                                             T.gemm(
                                                 .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G + e * k,
-                                                ldb: k,
-                                                beta: 0, c: w + n1, ldc: n)
+                                                b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
                                         }
                                     }
                                     let lse = rowMax + pos0
                                     fusedWeights(
-                                        w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE, scale: scale,
-                                        split: split,
-                                        factors: shift.map { ($0, cf) })
+                                        w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE,
+                                        scale: f.scale, split: split, factors: shift.map { ($0, cf) })
                                     fusedWeights(
                                         w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
-                                        scale: scale,
+                                        scale: f.scale,
                                         split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
                                     let w2 = split ?? w
                                     // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
@@ -212,24 +177,18 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: FusedPlan {
                                     if n1 > 0 {
                                         T.gemm(
                                             .none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k,
-                                            beta: 1,
-                                            c: dhBlock, ldc: k)
+                                            beta: 1, c: dhBlock, ldc: k)
                                         T.gemm(
                                             .transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock,
-                                            ldb: k,
-                                            beta: 1, c: dg, ldc: k)
+                                            ldb: k, beta: 1, c: dg, ldc: k)
                                     }
                                     if n2 > 0 {
                                         T.gemm(
                                             .none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n,
-                                            b: G + e * k, ldb: k,
-                                            beta: 1,
-                                            c: dhBlock, ldc: k)
+                                            b: G + e * k, ldb: k, beta: 1, c: dhBlock, ldc: k)
                                         T.gemm(
                                             .transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n,
-                                            b: aBlock, ldb: k,
-                                            beta: 1,
-                                            c: dg + e * k, ldc: k)
+                                            b: aBlock, ldb: k, beta: 1, c: dg + e * k, ldc: k)
                                     }
                                     scatterAddRows(
                                         dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: pdh.baseAddress!)

@@ -19,6 +19,41 @@ protocol LossPlan<Scalar>: AnyObject {
     static func workspace(_ shape: LossShape) -> [LossBuffer]
 }
 
+/// What every plan holds: the shared skeleton and workspace, the loss (a learned temperature,
+/// or the sigmoid loss's t and β, change between calls) and the bounds on the logits held at once.
+class LossPlanBase<Scalar: BLASScalar & MPIScalar> {
+    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
+    var loss: ContrastiveLoss
+    let blockElements: Int, holdElements: Int
+
+    init(
+        _ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int,
+        holdElements: Int = LossPlanner.holdElements
+    ) {
+        self.skeleton = skeleton
+        self.ws = ws
+        self.loss = loss
+        self.blockElements = blockElements
+        self.holdElements = holdElements
+    }
+}
+
+extension LossPlan {
+    /// The all-gather exchange: every rank's candidate rows `c` into `ws.gathered` (N × k, rank
+    /// order) and, when `gradient`, `ws.dCGlobal` sized to N × k zeros.
+    func gatherCandidates(
+        _ c: Matrix<Scalar>, globalRows B: Int, gradient: Bool, meter: inout LossSkeleton<Scalar>.CallMeter
+    ) throws {
+        let comm = skeleton.communicator
+        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: c.cols)
+        let t0 = comm.wtime()
+        try comm.allgatherv(c.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        meter.commSeconds += comm.wtime() - t0
+        meter.bytes += (B - c.rows) * c.cols * MemoryLayout<Scalar>.stride
+        if gradient { resizeZeroed(&ws.dCGlobal, B * c.cols) }
+    }
+}
+
 /// A plan of the symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)].
 protocol SymmetricPlan<Scalar>: LossPlan {
     func evaluateSymmetric(
@@ -35,8 +70,7 @@ protocol DirectionPlan<Scalar>: SymmetricPlan {
 
 extension DirectionPlan {
     func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?, into result: inout SymmetricContrastiveResult<Scalar>
     ) throws {
         try evaluate(anchors: h, positives: g, candidates: g, labels: labels, into: &ws.forward)
         let first = skeleton.lastStats
@@ -60,8 +94,7 @@ public struct LossShape: Sendable {
     public var pairFraction = 1.0
 
     public init(
-        loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int,
-        scalarBytes: Int = 4
+        loss: ContrastiveLoss, symmetric: Bool, b: Int, B: Int, maxb: Int, k: Int, P: Int, scalarBytes: Int = 4
     ) {
         self.loss = loss
         self.symmetric = symmetric

@@ -3,27 +3,20 @@
 // (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
 // spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
 // label, so every travelling chunk is, and a block of one label's rows is computed only
-// against the chunk's other-label columns.
+// against the chunk's other-label columns. Also the ring helpers every ring plan shares.
 import Linalg
 import MPI
 
-final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
+final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, DirectionPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    var loss: ContrastiveLoss, blockElements: Int
     /// Whether the rows are grouped by label (opposite-label negatives only; otherwise every
     /// pair is computed and masked).
     let grouped: Bool
 
-    init(
-        _ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int,
-        grouped: Bool
-    ) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
+    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int, grouped: Bool)
+    {
         self.grouped = grouped && loss.needsCandidates && loss.negatives == .oppositeLabel
+        super.init(skeleton, ws, loss: loss, blockElements: blockElements)
     }
 
     func evaluate(
@@ -37,9 +30,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             let ring = skeleton.ring()
             let width = grouped ? sortRingRows(b: f.b, B: f.B, offset: f.offset) : f.maxb
             let share = try rows(ring, f, width: width, result: &result)
-            meter.commSeconds += ring.communicationSeconds
-            meter.bytes += ring.bytesSent
-            meter.overlappedSeconds = ring.overlappedSeconds
+            ring.book(into: &meter)
             return share
         }
     }
@@ -54,8 +45,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     /// once (maxb, or grouped the widest opposite-label range): the logits block is
     /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
     private func rows(
-        _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int,
-        result: inout ContrastiveResult<T>
+        _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
         let b = f.b
         let k = f.k
@@ -128,16 +118,14 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
                                                 anchors: a, rows: b, k: k, order: po0,
                                                 rowLabels: yb.map { $0 + offset },
                                                 columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                                                rowsPerBlock: rowsPerBlock,
-                                                scratch: scratch
+                                                rowsPerBlock: rowsPerBlock, scratch: scratch
                                             ) { q0, rr, anchors, c0, c1 in
                                                 try chunkLogSumExp(
                                                     loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
                                                     anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
                                                     labels: labels,
                                                     rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0,
-                                                    rowSum: sm + q0,
-                                                    between: { try ring.progress() })
+                                                    rowSum: sm + q0, between: { try ring.progress() })
                                             }
                                         }
                                         for q in 0..<b {
@@ -152,8 +140,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
                                         k: k, gradient: wantDC
                                     ) { chunk, n, chunkOffset, dC in
                                         computedPairs += try forEachRingBlock(
-                                            anchors: a, rows: b, k: k, order: po0,
-                                            rowLabels: yb.map { $0 + offset },
+                                            anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
                                             columnLabels: yb.map { $0 + chunkOffset }, columns: n,
                                             rowsPerBlock: rowsPerBlock, scratch: scratch
                                         ) { q0, rr, anchors, c0, c1 in
@@ -196,14 +183,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
         if wantDC, b > 0 {
             // This rank's summed dC, its rows in chunk order (sorted when grouped).
             result.dC.reshape(rows: b, cols: k)
-            let own = ring.ownGradient
-            result.dC.storage.withUnsafeMutableBufferPointer { d in
-                if grouped {
-                    for q in 0..<b { (d.baseAddress! + ws.rowOrder[q] * k).update(from: own + q * k, count: k) }
-                } else {
-                    d.baseAddress!.update(from: own, count: b * k)
-                }
-            }
+            ring.copyOwnGradient(rows: b, k: k, order: grouped ? ws.rowOrder : nil, into: &result.dC.storage)
         }
         if grouped && b * B > 0 { skeleton.lastPairFraction = Double(computedPairs) / Double(b * B) }
         return infoNCE ? total / Double(B) : total
@@ -233,8 +213,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
             guard let y = py.baseAddress else { return }
             for r in 0..<counts.count {
                 forEachOppositeLabelRange(
-                    rowLabels: y + offset, rows: b, columnLabels: y + offsets[r],
-                    columns: counts[r]
+                    rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]
                 ) { _, _, c0, c1 in
                     widest = Swift.max(widest, c1 - c0)
                 }
@@ -253,5 +232,27 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: DirectionPlan {
     static func workspace(_ s: LossShape) -> [LossBuffer] {
         guard s.loss.needsCandidates else { return [] }
         return s.ringBuffers + [s.logitsBlock(width: s.maxb)]
+    }
+}
+
+extension RingExchange {
+    /// Books the sweeps' communication time, bytes and overlapped computation in `meter`.
+    func book(into meter: inout LossSkeleton<T>.CallMeter) {
+        meter.commSeconds += communicationSeconds
+        meter.bytes += bytesSent
+        meter.overlappedSeconds = overlappedSeconds
+    }
+
+    /// This rank's summed gradient partial (rows × k, home after a sweep with `gradient`) into
+    /// `x`: row q to row order[q] when `order` is given (the grouped ring's sorted rows).
+    func copyOwnGradient(rows b: Int, k: Int, order: [Int]? = nil, into x: inout [T]) {
+        let own = ownGradient
+        x.withUnsafeMutableBufferPointer { d in
+            if let order {
+                for q in 0..<b { (d.baseAddress! + order[q] * k).update(from: own + q * k, count: k) }
+            } else {
+                d.baseAddress!.update(from: own, count: b * k)
+            }
+        }
     }
 }

@@ -5,31 +5,15 @@
 import Linalg
 import MPI
 
-final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
-    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
-    var loss: ContrastiveLoss
-    let blockElements: Int
+final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, SigmoidPlan {
     var exchange: CandidateExchange { .allgather }
     var rowsBringDC: Bool { false }
-
-    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-    }
 
     func rows(
         _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
         result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
     ) throws {
-        let comm = skeleton.communicator
-        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: f.k)
-        let t0 = comm.wtime()
-        try comm.allgatherv(f.ch.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (f.B - f.b) * f.k * MemoryLayout<Scalar>.stride
-        if f.wantDC { resizeZeroed(&ws.dCGlobal, f.B * f.k) }
+        try gatherCandidates(f.ch, globalRows: f.B, gradient: f.wantDC, meter: &meter)
         let b = f.b
         let k = f.k
         let N = f.B

@@ -37,8 +37,7 @@ extension SigmoidPlan {
     }
 
     func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
+        _ h: Matrix<Scalar>, _ g: Matrix<Scalar>, labels: [Int]?, into result: inout SymmetricContrastiveResult<Scalar>
     ) throws {
         var both = loss
         both.stopGradient = false

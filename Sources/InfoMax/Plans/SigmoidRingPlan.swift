@@ -8,19 +8,9 @@
 import Linalg
 import MPI
 
-final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
-    let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
-    var loss: ContrastiveLoss
-    let blockElements: Int
+final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, SigmoidPlan {
     var exchange: CandidateExchange { .ring }
     var rowsBringDC: Bool { true }
-
-    init(_ skeleton: LossSkeleton<Scalar>, _ ws: LossWorkspace<Scalar>, loss: ContrastiveLoss, blockElements: Int) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-    }
 
     func rows(
         _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
@@ -77,13 +67,10 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: SigmoidPlan {
                 }
             }
         }
-        meter.commSeconds += ring.communicationSeconds
-        meter.bytes += ring.bytesSent
-        meter.overlappedSeconds = ring.overlappedSeconds
+        ring.book(into: &meter)
         if wantDC, b > 0 {
             result.dC.reshape(rows: b, cols: k)
-            let own = ring.ownGradient
-            result.dC.storage.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: own, count: b * k) }
+            ring.copyOwnGradient(rows: b, k: k, into: &result.dC.storage)
         }
     }
 
