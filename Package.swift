@@ -87,6 +87,8 @@ let package = Package(
             ]),
         // The MPI library's example: an all-reduce and a ring shift (run it under mpirun).
         .executableTarget(name: "mpi-example", dependencies: ["MPI"], path: "Examples/MPIExample"),
+        // E2 (Ren & Li) in Float and in Double, one process: is the late condition-number rise round-off?
+        .executableTarget(name: "e2-double", dependencies: ["MPI", "Training"], path: "Examples/E2Double"),
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(
             name: "multirank-checks",

@@ -14,12 +14,20 @@ readonly EXIT_CHECKPOINTED=75
 # still running 197 s after the cut; see docs/cluster.md, "Losing a node").
 OMPI_KEEPALIVE=(--mca oob_tcp_keepalive_time 3 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3)
 
+# The folder of jobs/ (launch-guard.sh), wherever the batch script was copied to by Slurm.
+JOBS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 jobs_log() { echo "[job ${SLURM_JOB_ID:-local}$(date '+ %H:%M:%S')] $*"; }
 
 # Settings (environment variables, all optional):
 #   INFOMAX        the binary (default: .build/release/infomax of the submit folder, else on PATH)
-#   LAUNCHER       srun (default) | mpirun — mpirun is the fallback when srun lacks PMIx
+#   LAUNCHER       srun (default) | mpirun | mpiexec — mpirun (Open MPI) is the fallback when srun
+#                  lacks PMIx; mpiexec is MPICH's hydra (an INFOMAX built with MPI=mpich)
 #   MPI_PLUGIN     srun's --mpi plugin (default pmix)
+#   MPIEXEC        LAUNCHER=mpiexec's command, split on spaces (default mpiexec.mpich if on PATH,
+#                  else mpiexec); it gets `-n RANKS` and the program
+#   LAUNCH_GUARD   1 (default): run the launcher under jobs/launch-guard.sh (see jobs_launcher);
+#                  0: run it directly
 #   OPENBLAS_NUM_THREADS / OMP_NUM_THREADS   BLAS threads per rank (default: --cpus-per-task, else 1)
 #   MAX_REQUEUES   stop requeueing after this many restarts (default 20)
 jobs_setup() {
@@ -41,22 +49,58 @@ jobs_setup() {
     MPI_PLUGIN=${MPI_PLUGIN:-pmix}
     MAX_REQUEUES=${MAX_REQUEUES:-20}
     case "$LAUNCHER" in
-        srun|mpirun) ;;
-        *) jobs_log "error: LAUNCHER=$LAUNCHER: use srun or mpirun"; exit 64 ;;
+        srun|mpirun|mpiexec) ;;
+        *) jobs_log "error: LAUNCHER=$LAUNCHER: use srun, mpirun (Open MPI) or mpiexec (MPICH's hydra)"; exit 64 ;;
+    esac
+    case "${LAUNCH_GUARD:-1}" in
+        0|1) ;;
+        *) jobs_log "error: LAUNCH_GUARD=$LAUNCH_GUARD: use 1 (the default) or 0"; exit 64 ;;
     esac
     [ -n "${SLURM_JOB_ID:-}" ] && jobs_log "host $(hostname -s), ${SLURM_NTASKS:-1} rank(s) via $LAUNCHER, $OPENBLAS_NUM_THREADS BLAS thread(s) per rank, restart ${SLURM_RESTART_COUNT:-0}, binary $INFOMAX"
     return 0
 }
 
-# The command line that starts "$@" on every task of the allocation.
+# The command line that starts "$@" on every task of the allocation, run by jobs/launch-guard.sh
+# (unless LAUNCH_GUARD=0): once a rank prints the stall watchdog's `infomax: stall:` line (rank 0
+# has written the last completed step's checkpoint, the ranks exit 74), the guard gives the
+# launcher 10 s to end, then ends it and exits 74, so jobs_finish requeues from the checkpoint
+# instead of the job sitting until its time limit. Where it matters:
+#   mpiexec (MPICH's hydra)  always: hydra has no keepalive on its proxies' connections and
+#                  waits for ever on a proxy whose host lost its network (docs/cluster.md,
+#                  "Losing a node"); the guard is what ends such a job.
+#   srun           a rank hung on a healthy node (stopped, stuck in a dead file system): Slurm
+#                  sees nothing wrong with the node, and srun waits for every task (without
+#                  --kill-on-bad-exit, which the scripts leave off: it would end the step at
+#                  the first rank's exit, also a 75 that may come before rank 0's checkpoint is
+#                  on disk); a lost node is Slurm's (SlurmdTimeout: node down, job requeued).
+#   mpirun (Open MPI)  a safety net only: Open MPI ends the job when a rank exits non-zero,
+#                  and OMPI_KEEPALIVE makes it notice a lost node in ~9 s, before the stall
+#                  timeout; the guard then never acts.
+# The guard passes SIGUSR1/SIGUSR2/SIGTERM/SIGINT/SIGHUP on and exits with the launcher's status.
 jobs_launcher() {
     if [ "$LAUNCHER" = srun ]; then
         LAUNCH=(srun --mpi="$MPI_PLUGIN" --ntasks="${SLURM_NTASKS:-1}")
+    elif [ "$LAUNCHER" = mpiexec ]; then
+        # Hydra reads the allocation from Slurm (its slurm launcher starts the proxies with srun)
+        # and passes the environment on (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS).
+        local mpiexec
+        if [ -n "${MPIEXEC:-}" ]; then
+            # MPIEXEC is split on white space on purpose (a command and its options).
+            # shellcheck disable=SC2206
+            mpiexec=($MPIEXEC)
+        elif command -v mpiexec.mpich >/dev/null; then
+            mpiexec=(mpiexec.mpich)
+        else
+            mpiexec=(mpiexec)
+        fi
+        LAUNCH=("${mpiexec[@]}" -n "${SLURM_NTASKS:-1}")
     else
         # Open MPI's mpirun reads the allocation from Slurm; as root it must be told it may run.
         LAUNCH=(mpirun -np "${SLURM_NTASKS:-1}" --bind-to none "${OMPI_KEEPALIVE[@]}" -x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS)
         [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
     fi
+    [ "${LAUNCH_GUARD:-1}" = 1 ] && LAUNCH=("$JOBS_LIB_DIR/launch-guard.sh" "${LAUNCH[@]}")
+    return 0
 }
 
 # --- the warning signal ------------------------------------------------------------------

@@ -14,12 +14,20 @@ public struct AnchorTargets: Sendable, Equatable {
     /// (CSR: row r's are `excluded[offsets[r]..<offsets[r + 1]]`; a listed positive is ignored).
     public var offsets: [Int]
     public var excluded: [Int]
+    /// Per local anchor, whether its positive pair is dropped ("DropFalsePositive"; empty: none
+    /// is): such a row has no positive term — InfoNCE and positive-only drop the row, spectral
+    /// keeps its negatives — and its positive is no negative either. The mean stays over all B.
+    public var withoutPositive: [Bool]
 
-    public init(positives: [Int], offsets: [Int]? = nil, excluded: [Int] = []) {
+    public init(positives: [Int], offsets: [Int]? = nil, excluded: [Int] = [], withoutPositive: [Bool] = []) {
         self.positives = positives
         self.offsets = offsets ?? [Int](repeating: 0, count: positives.count + 1)
         self.excluded = excluded
+        self.withoutPositive = withoutPositive
     }
+
+    /// Whether local anchor r's positive pair is dropped.
+    @inlinable public func dropsPositive(_ r: Int) -> Bool { !withoutPositive.isEmpty && withoutPositive[r] }
 }
 
 /// A ``ContrastiveLoss`` (negatives: all candidates but the anchor's positive and its excluded
@@ -94,6 +102,16 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             let p = targets.positives[i]
             let lp = logit(i, p)
             let neg = negatives(i)
+            if targets.dropsPositive(i) {
+                // No positive term: InfoNCE and positive-only drop the row, spectral keeps its negatives.
+                guard loss.objective == .spectral else { continue }
+                for j in neg {
+                    let l = logit(i, j)
+                    value += l * l / pairs
+                    dl[i][j] = 2 * l / pairs
+                }
+                continue
+            }
             switch loss.objective {
             case .sigmoid:
                 preconditionFailure("the masked loss has no sigmoid form (its init refuses it)")

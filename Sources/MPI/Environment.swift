@@ -64,9 +64,44 @@ public enum MPIEnvironment {
     }
 
     /// Finalises MPI (if needed) and exits the process with `code`.
+    ///
+    /// Under an MPICH library with ranks on several hosts the ranks meet in an `MPI_Barrier` and
+    /// exit without `MPI_Finalize`: MPICH 4.0's ch4:ucx MPI_Finalize closes every UCX endpoint,
+    /// then waits for the other ranks in a blocking PMI barrier; over TCP one rank's close can
+    /// wait for a peer that already sits in that barrier making no UCX progress, and the job
+    /// never ends (pmodels/mpich#6596 removed that barrier later). After the barrier every
+    /// rank has sent and received all it will; hydra reports the ranks' codes as usual. If the
+    /// barrier itself does not complete in ``finalizeDeadlineSeconds``, the rank exits anyway.
     public static func exit(_ code: Int32) -> Never {
+        if initializedByUs, !finalizedByUs, !isFinalized, libraryVersion.contains("MPICH"), spansSeveralHosts {
+            armExitDeadline(
+                seconds: finalizeDeadlineSeconds, code: code,
+                message: "\(programName): the ranks' last MPI_Barrier did not complete in "
+                    + "\(finalizeDeadlineSeconds) s; exiting with \(code)\n")
+            _ = MPI_Barrier(cmpi_comm_world())
+            exitProcessSkippingCleanup(code)
+        }
         finalize()
         exitProcess(code)
+    }
+
+    /// How long ``exit(_:)``'s last barrier may take under MPICH before the rank exits anyway.
+    public static let finalizeDeadlineSeconds: UInt32 = 10
+
+    /// Whether the world's ranks run on more than one host: the shared-memory communicator
+    /// (`MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`) is smaller than the world. Collective.
+    private static var spansSeveralHosts: Bool {
+        var node = cmpi_comm_null()
+        guard
+            MPI_Comm_split_type(cmpi_comm_world(), cmpi_comm_type_shared(), 0, cmpi_info_null(), &node)
+                == cmpi_success()
+        else { return false }
+        var nodeSize: Int32 = 0
+        var worldSize: Int32 = 0
+        MPI_Comm_size(node, &nodeSize)
+        MPI_Comm_size(cmpi_comm_world(), &worldSize)
+        MPI_Comm_free(&node)
+        return nodeSize < worldSize
     }
 
     /// The MPI library's own version string (e.g. "Open MPI v4.1.4, ...").

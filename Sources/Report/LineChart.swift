@@ -30,10 +30,11 @@ public struct LineSeries {
     }
 }
 
-/// A dashed line for comparison (ideal scaling, chance level, …).
+/// A dashed line for comparison (ideal scaling, chance level, a predicted step, …).
 public struct ReferenceLine {
     public var name: String
-    /// Points of the line; when `x` is empty the line is horizontal at `y[0]` across the plot.
+    /// Points of the line; when `x` is empty the line is horizontal at `y[0]` across the plot,
+    /// when `y` is empty it is vertical at `x[0]` (`vertical(_:x:color:)`).
     public var x: [Double]
     public var y: [Double]
     public var color: String
@@ -49,6 +50,15 @@ public struct ReferenceLine {
     public static func horizontal(_ name: String, y: Double, color: String = "#666666") -> ReferenceLine {
         ReferenceLine(name: name, x: [], y: [y], color: color)
     }
+
+    /// A vertical line at `x` spanning the plot, its name written along it. It does not widen the
+    /// x axis: outside the plotted range it is not drawn.
+    public static func vertical(_ name: String, x: Double, color: String = "#666666") -> ReferenceLine {
+        ReferenceLine(name: name, x: [x], y: [], color: color)
+    }
+
+    /// Whether this is a vertical line at `x[0]`.
+    public var isVertical: Bool { y.isEmpty && x.count == 1 }
 }
 
 /// A line chart rendered to SVG.
@@ -108,6 +118,8 @@ public struct LineChart: Chart {
         for r in references {
             if r.x.isEmpty, let y = r.y.first {
                 rows.append(ChartDataRow(series: r.name, x: "", y: y))
+            } else if r.isVertical, let x = r.x.first {
+                rows.append(ChartDataRow(series: r.name, x: NumberText.roundTrip(x), y: .nan))
             } else {
                 for i in 0..<min(r.x.count, r.y.count) {
                     rows.append(ChartDataRow(series: r.name, x: NumberText.roundTrip(r.x[i]), y: r.y[i]))
@@ -124,7 +136,7 @@ public struct LineChart: Chart {
         return series.enumerated().map { i, s in
             (s.name, s.color ?? Palette.color(i), Palette.dash(i), s.low != nil && s.high != nil)
         }
-            + references.map { ($0.name, $0.color, "6 4", false) }
+            + references.map { ($0.name, $0.color, $0.isVertical ? "2 3" : "6 4", false) }
     }
 
     public func svg() -> String {
@@ -145,7 +157,7 @@ public struct LineChart: Chart {
             if let l = s.low { ys += l }
             if let h = s.high { ys += h }
         }
-        for r in references where !r.x.isEmpty { xs += r.x }
+        for r in references where !r.x.isEmpty && !r.isVertical { xs += r.x }
         let hasData = xs.contains { $0.isFinite } && ys.contains { $0.isFinite }
         let xt = AxisMap.ticks(values: xs, scale: xScale, explicit: xTicks, include: [])
         let refYs = references.flatMap { $0.y }
@@ -169,6 +181,12 @@ public struct LineChart: Chart {
         let yd = AxisMap.padded(yt, scale: yScale, fraction: yTicks == nil ? 0 : 0.05)
         let xm = AxisMap(scale: xScale, lo: xd.lo, hi: xd.hi, p0: left, p1: left + plotW)
         let ym = AxisMap(scale: yScale, lo: yd.lo, hi: yd.hi, p0: top + plotH, p1: top)
+        // The pixel of a vertical reference line, nil when it falls outside the plotted range.
+        func verticalPX(_ r: ReferenceLine) -> Double? {
+            guard r.isVertical, let x = r.x.first, xm.drawable(x), x >= min(xd.lo, xd.hi), x <= max(xd.lo, xd.hi)
+            else { return nil }
+            return xm.px(x)
+        }
 
         var body: [String] = []
         body += SVG.chartFrame(
@@ -221,6 +239,10 @@ public struct LineChart: Chart {
         for r in references {
             if r.x.isEmpty, let y = r.y.first, ym.drawable(y) {
                 body.append(SVG.line(left, ym.px(y), left + plotW, ym.px(y), stroke: r.color, width: 1.5, dash: "6 4"))
+            } else if r.isVertical {
+                if let px = verticalPX(r) {
+                    body.append(SVG.line(px, top, px, top + plotH, stroke: r.color, width: 1.5, dash: "2 3"))
+                }
             } else {
                 body += polylines(xs: r.x, ys: r.y, xm: xm, ym: ym).map {
                     "<path d=\"\($0)\" fill=\"none\" stroke=\"\(r.color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
@@ -248,6 +270,17 @@ public struct LineChart: Chart {
             }
         }
         body.append("</g>")
+        // The vertical lines' names, along them from the top of the plot (outside the clip).
+        for r in references {
+            guard let px = verticalPX(r) else { continue }
+            let at = "\(SVG.n(px - 4)) \(SVG.n(top + 6))"
+            // A halo in the plot's colour keeps the name legible where it crosses a curve.
+            let halo = "stroke=\"#fbfbfb\" stroke-width=\"3\" paint-order=\"stroke\""
+            body.append(
+                SVG.text(
+                    r.name, x: px - 4, y: top + 6, size: 10, anchor: "end", fill: r.color,
+                    extra: "transform=\"rotate(-90 \(at))\" \(halo)"))
+        }
         if !hasData {
             body.append(
                 SVG.text("no data", x: left + plotW / 2, y: top + plotH / 2, size: 14, anchor: "middle", fill: "#999"))

@@ -48,6 +48,13 @@ struct RunReportBuilder {
                 let c = run.curve(k)
                 return LineSeries(name: Metrics.info(k).title.lowercased(), x: c.x, y: c.y)
             }
+            // Huang et al.'s predicted T₁, when the run recorded it (gray: the series are not modes).
+            let t1 = T1Markers.prediction([run])
+            let caption =
+                "Learning the signal generalizes; memorizing the noise does not."
+                + (t1.map {
+                    " " + T1Markers.caption($0, panels: "the chart", unit: "steps", lastX: series.flatMap(\.x).max())
+                } ?? "")
             charts.append(
                 .chart(
                     LineChart(
@@ -55,8 +62,10 @@ struct RunReportBuilder {
                         subtitle: "signal: max_r γ_r · noise: mean_i max_r ρ_r,i "
                             + "(coefficients of μ/‖μ‖², ξ_i/‖ξ_i‖² in w_r − w_r(0))",
                         xLabel: Metrics.stepAxis, yLabel: "coefficient in w_r − w_r(0)",
-                        series: series),
-                    caption: "Learning the signal generalizes; memorizing the noise does not."))
+                        series: series,
+                        references: t1.map { T1Markers.lines($0, singleColor: "#555555", multiColor: "#555555") }
+                            ?? []),
+                    caption: caption))
         }
         if has(C.conditionNumber) { single(C.conditionNumber) }
         if has(C.subspaceAlignment) { single(C.subspaceAlignment) }

@@ -62,13 +62,22 @@ extension SweepReportBuilder {
                 high: band ? stats.map { $0.map { $0.mean + $0.sd } ?? .nan } : nil,
                 color: Palette.color(index), markers: xs.count <= 12)
         }
+        // Huang et al.'s predicted T₁ (recorded by the runs) on the signal and noise panels.
+        let t1 = T1Markers.prediction(runs)
+        func modeColor(_ mode: ModalityMode) -> String {
+            Palette.color(modes.firstIndex(of: mode.rawValue) ?? (mode == .multiModal ? 0 : 1))
+        }
+        let t1Lines = t1.map {
+            T1Markers.lines($0, singleColor: modeColor(.singleModal), multiColor: modeColor(.multiModal))
+        }
         let panels = Self.figureOnePanels.map { column, title -> LineChart in
             let acc = Metrics.isAccuracy(column)
+            let marked = column == C.signalLearning || column == C.noiseMemorization
             return LineChart(
                 title: title, xLabel: byEpoch ? "epoch" : Metrics.stepAxis,
                 yLabel: Metrics.info(column).axis,
                 series: modes.enumerated().compactMap { series(column, $1, $0) },
-                references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : [],
+                references: acc ? [.horizontal("chance (0.5)", y: 0.5)] : (marked ? t1Lines ?? [] : []),
                 yIncludes: acc ? [0, 1] : [0])
         }
         let seedText: String
@@ -89,6 +98,11 @@ extension SweepReportBuilder {
             + "frozen features (dashed: chance, 0.5); (c) signal learning and (d) noise memorization, as the trainer "
             + "logs them. The paper's claim: multi-modal learns the signal and generalizes, single-modal memorizes "
             + "the noise and stays near chance; both losses converge."
+            + (t1.map { p in
+                let lastX = panels.last?.series.flatMap(\.x).max()
+                return " "
+                    + T1Markers.caption(p, panels: "(c) and (d)", unit: byEpoch ? "epochs" : "steps", lastX: lastX)
+            } ?? "")
         let figure = PanelFigure(
             title: "Figure 1 — multi-modal vs single-modal contrastive learning",
             subtitle: maxSeeds > 1 ? "mean ± 1σ over \(maxSeeds) seeds" : "one seed",

@@ -40,6 +40,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var sigmoidScale: Double?, sigmoidBias: Double?
     /// The learned InfoNCE temperature τ at the end; absent unless loss.learn_temperature.
     public var temperature: Double?
+    /// Huang et al.'s predicted first-stage length T₁ (signal-noise runs; absent in older files).
+    public var t1Predicted: T1Prediction?
+    /// Co-occurrence runs: Zhang et al.'s bound quantities, exact from the data model — σ_{k+1}
+    /// of the normalized co-occurrence matrix (k = encoder.width), the labeling error α, and the
+    /// image token's Bayes error (the probe's floor); absent for the other models.
+    public var singularValueKPlusOne: Double?, labelingError: Double?, imageBayesError: Double?
 
     public init(
         name: String, model: DataModelKind, mode: ModalityMode, loss: String, seed: UInt64, status: RunStatus,
@@ -49,7 +55,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         subspaceAlignment: Double? = nil, wallSeconds: Double, secondsPerStep: Double, computeSeconds: Double,
         communicationSeconds: Double, loggingSeconds: Double? = nil, resumedFromStep: Int? = nil,
         stopReason: String? = nil, sigmoidScale: Double? = nil, sigmoidBias: Double? = nil,
-        temperature: Double? = nil
+        temperature: Double? = nil, t1Predicted: T1Prediction? = nil, singularValueKPlusOne: Double? = nil,
+        labelingError: Double? = nil, imageBayesError: Double? = nil
     ) {
         self.name = name
         self.model = model
@@ -79,6 +86,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.sigmoidScale = sigmoidScale
         self.sigmoidBias = sigmoidBias
         self.temperature = temperature
+        self.t1Predicted = t1Predicted
+        self.singularValueKPlusOne = singularValueKPlusOne
+        self.labelingError = labelingError
+        self.imageBayesError = imageBayesError
     }
 
     /// The figures a table of runs shows (sweep.csv), by their key in summary.json (RunRecordsTests
@@ -88,6 +99,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         ("signal_learning", \.signalLearning), ("noise_memorization", \.noiseMemorization),
         ("condition_number", \.conditionNumber), ("subspace_alignment", \.subspaceAlignment),
         ("seconds_per_step", \.secondsPerStepFigure), ("wall_seconds", \.wallSecondsFigure),
+        ("singular_value_k_plus_one", \.singularValueKPlusOne), ("labeling_error", \.labelingError),
+        ("image_bayes_error", \.imageBayesError),
     ]
     private var secondsPerStepFigure: Double? { secondsPerStep }
     private var wallSecondsFigure: Double? { wallSeconds }

@@ -93,6 +93,7 @@ public enum CooccurrencePositives: String, Codable, CaseIterable, Sendable, Conf
 }
 
 extension NegativeDrop: ConfigChoice {}
+extension PositiveDrop: ConfigChoice {}
 
 /// Whether a rank keeps the samples it generated (see `DataConfig.cache`).
 public enum DataCacheChoice: String, Codable, CaseIterable, Sendable, ConfigChoice {
@@ -264,6 +265,14 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public var falseNegativeFraction: Double = 0.05
     /// "easy-negatives": fraction of the other candidates dropped, in [0, 1) (authors: 10 %).
     public var easyNegativeFraction: Double = 0.1
+    /// Single-modal: positive pairs dropped by the same frozen guide ("DropFalsePositive"):
+    /// "none"; "false-positives" — the `false_positive_fraction` of the global batch's pairs
+    /// whose anchor and positive view the guide finds least similar (cosine of the guide's image
+    /// embeddings, ties by index; chosen every step, the views being fresh) lose their positive
+    /// term: an InfoNCE row is dropped, a spectral row keeps its negatives.
+    public var positivesDrop: PositiveDrop = .none
+    /// "false-positives": fraction of the B positive pairs dropped, in [0, 1) (authors: 10 %).
+    public var falsePositiveFraction: Double = 0.1
     /// The guide from a run folder instead: a finished multi-modal co-occurrence run (or a
     /// compare run: its points/multi-modal) whose image encoder was saved as image-encoder.json.
     /// Empty: the compare run's multi-modal encoder, or a multi-modal run trained first.
@@ -277,7 +286,7 @@ public struct CooccurrenceConfig: Codable, Equatable, Sendable {
     public init() {}
 
     /// Whether single-modal training needs the frozen guide (guided positives or a drop).
-    public var needsGuide: Bool { positives == .guided || negativesDrop != .none }
+    public var needsGuide: Bool { positives == .guided || negativesDrop != .none || positivesDrop != .none }
     /// The fraction of candidates `negativesDrop` removes.
     public var dropFraction: Double {
         negativesDrop == .falseNegatives

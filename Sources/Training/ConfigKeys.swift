@@ -266,6 +266,13 @@ extension ConfigKey {
         "cooccurrence.easy_negative_fraction", \.cooccurrence.easyNegativeFraction, allowed: "in [0, 1)",
         range: { (0..<1).contains($0) },
         "easy-negatives: fraction of the other candidates dropped.")
+    public static let cooccurrencePositivesDrop = choice(
+        "cooccurrence.positives_drop", \.cooccurrence.positivesDrop,
+        "Single-modal: positive pairs the frozen guide drops (least similar: DropFalsePositive).")
+    public static let cooccurrenceFalsePositiveFraction = real(
+        "cooccurrence.false_positive_fraction", \.cooccurrence.falsePositiveFraction, allowed: "in [0, 1)",
+        range: { (0..<1).contains($0) },
+        "false-positives: fraction of the batch's positive pairs dropped.")
     public static let cooccurrenceGuideRun = text(
         "cooccurrence.guide_run", \.cooccurrence.guideRun, allowed: "empty unless the guide is used",
         "A run folder whose saved image encoder is the guide (empty: trained by the run).")
@@ -343,7 +350,8 @@ extension ConfigKey {
         latentLinearProbe,
         cooccurrenceClasses, cooccurrenceImageVocabulary, cooccurrenceTextVocabulary, cooccurrenceImageLeak,
         cooccurrenceTextLeak, cooccurrencePositives, cooccurrenceNegativesDrop,
-        cooccurrenceFalseNegativeFraction, cooccurrenceEasyNegativeFraction, cooccurrenceGuideRun,
+        cooccurrenceFalseNegativeFraction, cooccurrenceEasyNegativeFraction, cooccurrencePositivesDrop,
+        cooccurrenceFalsePositiveFraction, cooccurrenceGuideRun,
         cooccurrenceAugmentationKeep, cooccurrenceAugmentationConsistency, cooccurrenceResampleFraction,
         coloredClasses, coloredD, coloredShapeNorm, coloredColorNorm, coloredSigmaP, coloredTextNorm,
         coloredAgreement, coloredLabelNoise, coloredTestColors, coloredAugmentationSigma,

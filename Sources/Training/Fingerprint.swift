@@ -22,10 +22,18 @@ extension TrainConfig {
         c.loss.exchange = .allgather  // same trajectory to float rounding: resumable either way
         c.data.cache = .auto  // the same samples either way
         c.latentLinear.probe = .sameView  // what is measured, not what is trained
-        // Summed by the library or the ring (the gradient and the loss's reduce-scatter): the same trajectory to float rounding, resumable
-        // either way; left out so that fingerprints of checkpoints made before the key stay valid.
-        return try ConfigKey.json(
-            c, leavingOut: [ConfigKey.gradientAllreduce.path, ConfigKey.lossReduceScatter.path])
+        // Summed by the library or the ring (the gradient and the loss's reduce-scatter): the
+        // same trajectory to float rounding, resumable either way; left out so that fingerprints
+        // of checkpoints made before the keys stay valid.
+        // The positive drop at its default (none) is left out too: fingerprints made before its
+        // keys existed stay valid.
+        var leave: Set<String> = [ConfigKey.gradientAllreduce.path, ConfigKey.lossReduceScatter.path]
+        if c.cooccurrence.positivesDrop == .none {
+            leave.formUnion([
+                ConfigKey.cooccurrencePositivesDrop.path, ConfigKey.cooccurrenceFalsePositiveFraction.path,
+            ])
+        }
+        return try ConfigKey.json(c, leavingOut: leave)
     }
 
     /// FNV-1a 64 of `trajectoryJSON()` (with the modality the run trains), as hex.

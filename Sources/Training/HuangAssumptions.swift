@@ -9,6 +9,7 @@
 // 0.1 ≤ n·SNR² ≤ 10, σ₀ ≤ 1/max(σ_ξ√d, ‖μ‖), d ≥ n². C_μ ≥ 2.66 and T₁'s constants (20, 0.96,
 // 0.48) are explicit. The learning-rate bound is listed but not checked: its exact form is unknown.
 import Foundation
+import RunRecords
 
 /// Assumption 4.1's conditions and the two T₁ predictions for one signal-noise config.
 public struct HuangAssumptions: Sendable, Equatable {
@@ -98,6 +99,9 @@ public struct HuangAssumptions: Sendable, Equatable {
         let rate = 0.48 * cMu * eta * signalNorm * signalNorm / (Double(m) * tau)
         return log(20 / (sigma0 * signalNorm)) / log1p(rate)
     }
+
+    /// Both predictions, as a run's summary.json records them (`t1_predicted`).
+    public var t1Prediction: T1Prediction { T1Prediction(singleModal: singleModalT1, multiModal: multiModalT1) }
 
     /// The aligned table `--dry-run` prints.
     public func table() -> String {

@@ -288,6 +288,13 @@ struct MemoryModel {
                         batchKeys + [ConfigKey.cooccurrenceNegativesDrop.path],
                         ByteCount.product(3, B, int) + ByteCount.product(B, k, f) + ByteCount.product(b, drops + 2, int)
                     ))
+                if o.positivesDrop != .none {
+                    parts.append(
+                        part(
+                            "guide: the batch's positive-pair similarities and guide rows (DropFalsePositive)",
+                            batchKeys + [ConfigKey.cooccurrencePositivesDrop.path],
+                            ByteCount.product(B, Self.double) + ByteCount.product(2, b, k, f)))
+                }
             }
             return parts
         }

@@ -6,6 +6,7 @@
 import Foundation
 import MPI
 import RunRecords
+import Synthetic
 
 /// Records one run of a `Trainer` (every rank; only rank 0 has writers).
 final class RunRecorder {
@@ -28,6 +29,8 @@ final class RunRecorder {
         let startStep: Int
         let elapsedBefore: Double
         let resumedFrom: Int?
+        /// Co-occurrence runs: Zhang et al.'s bound quantities of the training model (nil otherwise).
+        let bound: Cooccurrence.BoundQuantities?
 
         /// The summary after `stepsCompleted` steps; figures the last logged `row` lacks are nil.
         func summary(
@@ -47,7 +50,10 @@ final class RunRecorder {
                 computeSeconds: totals.compute, communicationSeconds: totals.communication,
                 loggingSeconds: totals.logging,
                 resumedFromStep: resumedFrom, stopReason: stopReason, sigmoidScale: row[.sigmoidScale],
-                sigmoidBias: row[.sigmoidBias], temperature: row[.temperature])
+                sigmoidBias: row[.sigmoidBias], temperature: row[.temperature],
+                t1Predicted: HuangAssumptions(config: config)?.t1Prediction,
+                singularValueKPlusOne: bound?.sigmaNext, labelingError: bound?.labelingError,
+                imageBayesError: bound?.imageBayesError)
         }
     }
 
@@ -80,7 +86,7 @@ final class RunRecorder {
         let elapsedBefore = resumedFrom?.elapsedSeconds ?? 0
         let template = Template(
             config: config, mode: mode, ranks: comm.size, startStep: state.step,
-            elapsedBefore: elapsedBefore, resumedFrom: resumedFrom?.step)
+            elapsedBefore: elapsedBefore, resumedFrom: resumedFrom?.step, bound: Self.boundQuantities(config))
         self.template = template
         if comm.isRoot, let url = outputs.checkpointURL {
             // A checkpoint written off the training loop (signal mid-step, stall, dead launcher) says so at once.
@@ -102,6 +108,17 @@ final class RunRecorder {
         }
         start = comm.wtime()
         if let resumedFrom { message("resumed from step \(resumedFrom.step) of \(config.steps)") }
+    }
+
+    /// Zhang et al.'s bound quantities of a co-occurrence run's training model, k = encoder.width
+    /// (nil for the other models; the model was validated when the problem was built).
+    static func boundQuantities(_ config: TrainConfig) -> Cooccurrence.BoundQuantities? {
+        guard config.model == .cooccurrence else { return nil }
+        let c = config.cooccurrence
+        let model = Cooccurrence(
+            n: config.trainSamples, classes: c.classes, imageVocabulary: c.imageVocabulary,
+            textVocabulary: c.textVocabulary, imageLeakage: c.imageLeak, textLeakage: c.textLeak, seed: config.seed)
+        return try? model.boundQuantities(k: config.encoder.width)
     }
 
     /// Seconds of the run so far, the interrupted launches' included.

@@ -100,7 +100,8 @@ extension TrainConfig {
             try check(
                 .cooccurrenceImageLeak, .cooccurrenceTextLeak, .cooccurrenceAugmentationKeep,
                 .cooccurrenceAugmentationConsistency, .cooccurrenceResampleFraction,
-                .cooccurrenceFalseNegativeFraction, .cooccurrenceEasyNegativeFraction)
+                .cooccurrenceFalseNegativeFraction, .cooccurrenceEasyNegativeFraction,
+                .cooccurrenceFalsePositiveFraction)
             let positives = ConfigKey.cooccurrencePositives
             let drop = ConfigKey.cooccurrenceNegativesDrop
             try require(
@@ -117,7 +118,10 @@ extension TrainConfig {
             if c.needsGuide && mode != .multiModal {
                 let what =
                     c.positives == .guided
-                    ? "\(positives) = \"guided\"" : "\(drop) = \"\(c.negativesDrop.rawValue)\""
+                    ? "\(positives) = \"guided\""
+                    : c.negativesDrop != .none
+                        ? "\(drop) = \"\(c.negativesDrop.rawValue)\""
+                        : "\(ConfigKey.cooccurrencePositivesDrop) = \"\(c.positivesDrop.rawValue)\""
                 try require(
                     loss.negatives != .oppositeLabel, .lossNegatives, "\"opposite-label\"",
                     "\"all\" or \"auto\" with \(what): the guide chooses the negatives")

@@ -95,6 +95,7 @@ func guidedChecks(_ comm: Communicator) throws -> Int32 {
             }
         }
     }
+    try falsePositiveChecks(comm, c)
     return c.finish()
 }
 

@@ -1,5 +1,5 @@
-// Multi-rank tests of the guided recipe (Zhang et al.'s AddNewPositive and negative drops on
-// the co-occurrence model): the guide's choices and the masked loss equal the whole-batch
+// Multi-rank tests of the guided recipe (Zhang et al.'s AddNewPositive, negative drops and
+// DropFalsePositive on the co-occurrence model): the guide's choices and the masked loss equal the whole-batch
 // reference at 1–4 ranks with uneven shards (suite "guided"); `infomax train` gives the same
 // metrics at 1, 2 and 3 ranks, with the guide handed over by compare mode, trained by the
 // single-modal run itself, or read from a run folder (cooccurrence.guide_run; a folder without a
@@ -32,6 +32,14 @@ extension TrainerMultiRankTests {
                     "--set", "cooccurrence.positives=augmentation", "--set",
                     "cooccurrence.negatives_drop=false-negatives",
                     "--set", "cooccurrence.false_negative_fraction=0.2",
+                ]
+            ),
+            (
+                "falsepos",
+                [
+                    "--set", "cooccurrence.positives=augmentation", "--set",
+                    "cooccurrence.positives_drop=false-positives",
+                    "--set", "cooccurrence.false_positive_fraction=0.3",
                 ]
             ),
         ] {

@@ -173,13 +173,16 @@ final class RunRecordsTests: XCTestCase {
         var s = try XCTUnwrap(SummaryFile.decode(Data(Self.summaryText.utf8), url: url).run)
         s.conditionNumber = 12.5
         s.subspaceAlignment = 0.25
+        s.singularValueKPlusOne = 0.5
+        s.labelingError = 0.125
+        s.imageBayesError = 0.0625
         let members = try SummaryFile.run(s).members()
-        XCTAssertEqual(SweepIndex.csvFigures.count, 9)
+        XCTAssertEqual(SweepIndex.csvFigures.count, 12)
         for (key, path) in RunSummary.tableFigures {
             let value = try XCTUnwrap(s[keyPath: path], key)
             XCTAssertEqual(members[key]?.doubleValue, value, key)
         }
-        XCTAssertEqual(SweepIndex.csvFigureValues(nil), Array(repeating: nil, count: 9))
+        XCTAssertEqual(SweepIndex.csvFigureValues(nil), Array(repeating: nil, count: 12))
     }
 
     func testComparisonTableKeepsItsColumnsAndWritesEveryFigure() throws {

@@ -104,6 +104,7 @@ final class ConfigMessagesTests: XCTestCase {
             "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"],
             "data.cache": ["auto", "on", "off"],
             "cooccurrence.negatives_drop": ["none", "false-negatives", "easy-negatives"],
+            "cooccurrence.positives_drop": ["none", "false-positives"],
             "latent_linear.probe": ["same-view", "cross-view"],
             "colored.test_colors": ["swapped", "independent"],
             "gradient.allreduce": ["mpi", "ring"],

@@ -8,7 +8,8 @@
 #   mh_possible        whether this machine lets us create a network namespace (root, kernel)
 #   mh_start N         N hosts: MH_HOST[1..N] (names), MH_ADDR[1..N], MH_VETH[1..N] (root-side
 #                      link of each host), MH_SUBNET, MH_AGENT (the rsh agent), MH_DIR (temp folder)
-#   $MH_MPIEXEC --host h1,h2 ARGS...   MPICH's mpiexec.mpich (hydra) over the cluster, 1 rank per host
+#   $MH_MPIEXEC --host h1,h2 [-n N] ARGS...   MPICH's mpiexec.mpich (hydra) over the cluster, 1 rank
+#                      per host (or N ranks round robin)
 #   mh_mpirun ARGS...  (also the script $MH_MPIRUN) mpirun over the cluster (TCP between hosts, shared memory within one;
 #                      MH_BTL=vader,self in the environment to allow shared memory only);
 #                      place ranks with --host name:slots,... in ARGS
@@ -50,7 +51,9 @@ mh_start() {
     MH_ID=$$
     # One harness at a time (names and subnet are per run, but the lock keeps two runs from
     # racing for the same free subnet).
-    exec {MH_LOCK_FD}>/run/lock/infomax-multihost.lock 2>/dev/null || exec {MH_LOCK_FD}>/tmp/infomax-multihost.lock
+    # (The braces keep the 2>/dev/null to this open: on `exec` itself it would send the
+    # caller's stderr to /dev/null for good.)
+    { exec {MH_LOCK_FD}>/run/lock/infomax-multihost.lock; } 2>/dev/null || exec {MH_LOCK_FD}>/tmp/infomax-multihost.lock
     flock -w 900 "$MH_LOCK_FD" || { mh_log "another multihost harness holds the lock for 15 min"; return 1; }
     MH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/infomax-multihost.XXXXXX") || return 1
     chmod 755 "$MH_DIR"
@@ -124,17 +127,19 @@ MPIRUN
 }
 mh_mpirun() { "$MH_MPIRUN" "$@"; }
 
-# MPICH's hydra across the cluster, as a script: `$MH_MPIEXEC --host h1,h2,... PROGRAM ARGS...`
-# (one rank per host listed). Proxies are started through the netns agent; mpiexec listens on the
+# MPICH's hydra across the cluster, as a script: `$MH_MPIEXEC --host h1,h2,... [-n N] PROGRAM
+# ARGS...` (one rank per host listed, or N ranks round robin over them). Proxies are started through the netns agent; mpiexec listens on the
 # bridge (-iface); the ranks' UCX talks TCP over eth0 only (UCX_TLS=tcp,self: no shared-memory
 # shortcut between "hosts" that are one machine, so a cut link really cuts them off).
 mh_write_mpiexec() {
     MH_MPIEXEC="$MH_DIR/mpiexec"
     cat > "$MH_MPIEXEC" <<MPIEXEC
 #!/bin/sh
-[ "\$1" = --host ] || { echo "usage: \$0 --host h1,h2,... PROGRAM ARGS..." >&2; exit 64; }
+[ "\$1" = --host ] || { echo "usage: \$0 --host h1,h2,... [-n N] PROGRAM ARGS..." >&2; exit 64; }
 hosts=\$2; shift 2
 n=\$(echo "\$hosts" | tr ',' '\\n' | wc -l)
+# -n N (as jobs/lib.sh's LAUNCHER=mpiexec passes it): N ranks over the hosts, round robin.
+if [ "\$1" = -n ]; then n=\$2; shift 2; fi
 exec mpiexec.mpich -launcher rsh -launcher-exec "$MH_AGENT" -iface "$MH_BRIDGE" -hosts "\$hosts" -n "\$n" \\
     -genv OPENBLAS_NUM_THREADS 1 -genv UCX_TLS tcp,self -genv UCX_NET_DEVICES eth0 "\$@"
 MPIEXEC

@@ -46,7 +46,9 @@ node_loss() {
     local victim=${MH_HOST[v]}
     local launch=("$MH_MPIRUN") binary=$INFOMAX
     if [ "$mpi" = mpich ]; then
-        launch=("$ROOT/jobs/launch-guard.sh" "$MH_MPIEXEC")
+        # As the batch scripts launch it: jobs/lib.sh's jobs_run with LAUNCHER=mpiexec, which runs
+        # hydra under jobs/launch-guard.sh.
+        launch=("$JOBS_MPIEXEC")
         binary=$NL_MPICH
     fi
     timeout -k 10 "$T" "${launch[@]}" --host "$H1,$H2,$H3" "$binary" "${NL[@]}" --output "$dir" > "$log" 2>&1 &
@@ -105,6 +107,7 @@ node_loss() {
     fi
     # Under hydra the guard ends mpiexec (it never notices the lost host) and says so.
     if [ "$mpi" = mpich ]; then
+        grep -q "launch-guard.sh .*mpiexec" "$log" || problems+="jobs_run did not launch mpiexec under jobs/launch-guard.sh; "
         grep -q "^launch-guard: the ranks reported a stall" "$log" || problems+="jobs/launch-guard.sh did not say it ended mpiexec; "
         [ "$rc" = 74 ] || problems+="exit $rc, expected 74 (the stall's code, from the guard); "
     fi
@@ -142,13 +145,11 @@ node_loss() {
         problems+="no checkpoint after the $fault; "
     else
         if [ "$mpi" = mpich ]; then
-            # One rank on host 1, outside mpiexec (a singleton): a multi-host run under hydra here
-            # finishes its training and then hangs in MPI_Finalize (every rank waiting on its
-            # proxy's PMI socket), cut or not, so the resume does not cross hosts.
-            resume_hosts="$H1 (1 rank, no mpiexec)"
-            run "nl-$name-resume.log" ip netns exec "$H1" unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh "$H1" \
-                "$binary" "${NL[@]}" --output "$dir" --resume ||
-                problems+="the resumed run on $resume_hosts failed; "
+            # Under hydra on the remaining hosts, through jobs_run as above: a normal multi-host
+            # run that must end with exit 0 (MPICH's MPI_Finalize is bounded by
+            # MPIEnvironment.exit's deadline; see Tests/multihost/mpich.sh).
+            run "nl-$name-resume.log" "$JOBS_MPIEXEC" --host "$resume_hosts" "$binary" "${NL[@]}" --output "$dir" --resume ||
+                problems+="the resumed run on $resume_hosts failed (exit $?); "
         else
             run "nl-$name-resume.log" "${launch[@]}" --host "$resume_hosts" "$binary" "${NL[@]}" --output "$dir" --resume ||
                 problems+="the resumed run on $resume_hosts failed; "
@@ -191,7 +192,7 @@ if wanted launch-settings || wanted node-loss; then
     fi
 fi
 # The MPICH build of infomax (the mpich-tests stage builds it before this stage in make test).
-NL_MPICH=$ROOT/.build-mpich/debug/infomax
+NL_MPICH=${INFOMAX_MPICH:-$ROOT/.build-mpich/debug/infomax}
 if command -v mpiexec.mpich >/dev/null && [ ! -x "$NL_MPICH" ] && pkg-config --exists mpich 2>/dev/null; then
     say "node-loss: building the MPICH binary ($NL_MPICH)"
     (cd "$ROOT" && INFOMAX_MPI=mpich swift build --scratch-path .build-mpich --product infomax > "$WORK/nl-mpich-build.log" 2>&1) ||

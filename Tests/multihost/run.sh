@@ -9,6 +9,9 @@
 #   metrics     the small comparison run at 4 ranks over 2 hosts × 2 and at 3 ranks over 3
 #               hosts gives the 1-rank metrics (every logged row, relative 1e-5, as the
 #               rank-count checks of Tests/MultiRankTests)
+#   mpich-hosts the small comparison run under MPICH's hydra on 2 and 3 hosts × 1 rank, launched
+#               as jobs/ launches it (jobs_run, LAUNCHER=mpiexec, under jobs/launch-guard.sh):
+#               exit 0 in bounded time, the 1-rank metrics (Tests/multihost/mpich.sh)
 #   network     `infomax bench network` over TCP between two hosts: α, β > 0 (the fit's median
 #               error over the measured exchanges is reported); then the α-β model (bench
 #               predict: the bench's compute phases + the modelled collectives) predicts the
@@ -28,7 +31,8 @@
 # network namespaces cannot be made (no root, a kernel without them) the stage is skipped and
 # says so ("multihost: 0 passed, 0 failed, skipped: ...").
 #
-#   Tests/multihost/run.sh               (uses .build/release/infomax, builds it if missing)
+#   Tests/multihost/run.sh               (uses .build/release/infomax, builds it if missing; MPICH:
+#                                        .build-mpich/debug/infomax, or INFOMAX_MPICH=...)
 #   KEEP=1 Tests/multihost/run.sh        keep the run folders
 #   ONLY="info elastic" Tests/multihost/run.sh   run only these checks
 #   SKIP_MULTIHOST_TESTS=1               skip
@@ -114,6 +118,22 @@ H1=${MH_HOST[1]} H2=${MH_HOST[2]} H3=${MH_HOST[3]}
 
 # --- helpers ------------------------------------------------------------------------------
 
+# $JOBS_MPIEXEC --host H1,H2,... BINARY ARGS...: BINARY ARGS on one rank per host under MPICH's
+# hydra, launched as the batch scripts launch it: jobs/lib.sh's jobs_run with LAUNCHER=mpiexec
+# (so under jobs/launch-guard.sh), hydra being the cluster's $MH_MPIEXEC. A script, so that
+# `timeout` and `&` work on it.
+JOBS_MPIEXEC=$MH_DIR/jobs-mpiexec
+cat > "$JOBS_MPIEXEC" <<JOBSMPIEXEC
+#!/bin/bash
+[ "\$1" = --host ] || { echo "usage: \$0 --host h1,h2,... BINARY ARGS..." >&2; exit 64; }
+hosts=\$2 binary=\$3
+shift 3
+export LAUNCHER=mpiexec MPIEXEC="$MH_MPIEXEC --host \$hosts" INFOMAX="\$binary"
+export SLURM_NTASKS=\$(echo "\$hosts" | tr ',' '\\n' | grep -c .)
+source "$ROOT/jobs/lib.sh" && jobs_setup && jobs_run "\$INFOMAX" "\$@"
+JOBSMPIEXEC
+chmod 755 "$JOBS_MPIEXEC"
+
 # run LOG CMD...: CMD bounded by $T seconds, output to LOG; returns CMD's status.
 run() { local log=$1; shift; timeout -k 10 "$T" "$@" > "$log" 2>&1; }
 
@@ -188,6 +208,13 @@ if wanted metrics; then
         say "metrics: 2 hosts × 2 ranks and 3 hosts × 1 rank = 1 rank, $(($(wc -l < "$WORK/m1/points/multi-modal/metrics.csv") - 1)) logged rows per mode"
         pass metrics
     fi
+fi
+
+# --- mpich-hosts: normal MPICH runs on 2 and 3 hosts through jobs_run (Tests/multihost/mpich.sh)
+
+if wanted mpich-hosts; then
+    # shellcheck source=Tests/multihost/mpich.sh
+    source "$ROOT/Tests/multihost/mpich.sh"
 fi
 
 # --- network: α, β over TCP; the α-β model predicts a multi-host step ---------------------

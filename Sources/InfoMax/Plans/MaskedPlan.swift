@@ -28,7 +28,9 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         let comm = skeleton.communicator
         let k = a.cols
         let b = a.rows
-        guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1 else {
+        guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1,
+            targets.withoutPositive.isEmpty || targets.withoutPositive.count == b
+        else {
             throw InfoMaxError.shapeMismatch(
                 "anchors \(b)×\(k), candidates \(c.rows)×\(c.cols), \(targets.positives.count) positives: one row and one positive per anchor"
             )
@@ -139,6 +141,11 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
         marks[p] = stamp
         for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
         let lp = l[p]
+        if targets.dropsPositive(r) && loss.objective != .spectral {
+            // A dropped positive pair (DropFalsePositive): the row has no term.
+            for j in 0..<N { l[j] = 0 }
+            return 0
+        }
         switch loss.objective {
         case .sigmoid:
             preconditionFailure("MaskedContrastiveLoss refuses the sigmoid loss")
@@ -156,6 +163,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
                     l[j] = 2 * l[j] / pairs
                 }
             }
+            if targets.dropsPositive(r) { return s / Double(pairs) }  // negatives only
             l[p] = -2 * invB
             return -2 * Double(lp) * Double(invB) + s / Double(pairs)
         case .infoNCE:

@@ -4,8 +4,8 @@
 // `cooccurrence.positives` — a fresh token of the same latent class ("class"), a local
 // augmentation of the token ("augmentation"), or the image of another training sample with the
 // same text token ("resampled", an oracle of the text-induced pseudo-positives of the paper),
-// or the augmentation under a frozen multi-modal guide ("guided" and/or negatives_drop:
-// GuidedLossStep, Zhang et al.'s own recipe). Diagnostic:
+// or the augmentation under a frozen multi-modal guide ("guided", negatives_drop and/or
+// positives_drop: GuidedLossStep, Zhang et al.'s own recipes). Diagnostic:
 // alignment of the learned image features with the exact top-k singular subspace of the
 // normalised co-occurrence matrix; downstream: the latent class from the image feature.
 import Evaluation
@@ -95,7 +95,7 @@ final class CooccurrenceProblem: ContrastiveProblem {
         var clock = StepClock(comm)
         try sampler.fillOneHot(localIndices, images: &x, texts: &xt, classes: &classes)
         if !multiModal { try positives.fill(localIndices, draw: Int(draw), sampler: sampler, into: &x2) }
-        try guided?.prepare(localIndices: localIndices, sampler: sampler)
+        try guided?.prepare(localIndices: localIndices, sampler: sampler, views: x2)
         timing.seconds.data += clock.lap()
         if var step = guided {
             return try views.lossAndGradient(

@@ -1,8 +1,9 @@
 // Training/Problems/GuidedLossStep.swift — Zhang et al.'s own recipe on the co-occurrence
 // model (code PKU-ML/CLIP-Help-SimCLR): a frozen multi-modal image encoder (the guide) picks,
 // over the GLOBAL batch, each anchor's nearest neighbour (an extra positive: "AddNewPositive",
-// loss ½ (plain + with the neighbour's view as the positive)) and the negatives to drop (the
-// most similar: "DropFalseNegative", the least: "DropEasyNegative"). The guide itself:
+// loss ½ (plain + with the neighbour's view as the positive)), the negatives to drop (the
+// most similar: "DropFalseNegative", the least: "DropEasyNegative") and, every step, the
+// positive pairs to drop (the least similar: "DropFalsePositive"). The guide itself:
 // GuideEncoder.swift.
 import Foundation
 import InfoMax
@@ -20,6 +21,13 @@ final class GuidedLossStep: StepLoss {
     let addPositive: Bool
     let drop: NegativeDrop
     let fraction: Double
+    let positiveDrop: PositiveDrop
+    let positiveFraction: Double
+    /// DropFalsePositive: the local anchors' image tokens, and per step the guide rows of the
+    /// anchors and their views, their similarities and the global batch's.
+    private var localTokens: [Int] = []
+    private var anchorRows = Matrix<Float>(rows: 0, cols: 0), viewRows = Matrix<Float>(rows: 0, cols: 0)
+    private var similarities: [Double] = []
     private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
     private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
@@ -41,11 +49,43 @@ final class GuidedLossStep: StepLoss {
         addPositive = c.positives == .guided
         drop = c.negativesDrop
         fraction = c.dropFraction
+        positiveDrop = c.positivesDrop
+        positiveFraction = c.falsePositiveFraction
     }
 
     /// Gathers the global batch (sample indices, rank order) and, when it changed, lets the
-    /// guide choose every local anchor's neighbour and dropped negatives. Collective.
-    func prepare(localIndices: [Int], sampler: Cooccurrence.Sampler) throws {
+    /// guide choose every local anchor's neighbour and dropped negatives; with a positive drop,
+    /// every step, the dropped positive pairs of this step's `views` (one-hot rows). Collective.
+    func prepare(localIndices: [Int], sampler: Cooccurrence.Sampler, views: Matrix<Float>) throws {
+        try prepareBatch(localIndices: localIndices, sampler: sampler)
+        if positiveDrop != .none { try dropFalsePositives(views: views) }
+    }
+
+    /// DropFalsePositive: each local pair's guide similarity (anchor token vs view token), all
+    /// gathered, the ⌊fraction · B⌋ lowest of the global batch dropped (ties by global row).
+    private func dropFalsePositives(views: Matrix<Float>) throws {
+        let w = guide.imageWeights
+        let b = localTokens.count
+        anchorRows.reshape(rows: b, cols: w.rows)
+        viewRows.reshape(rows: b, cols: w.rows)
+        for r in 0..<b {
+            var token = 0
+            for t in 1..<views.cols where views[r, t] > views[r, token] { token = t }
+            for e in 0..<w.rows {
+                anchorRows[r, e] = w[e, localTokens[r]]
+                viewRows[r, e] = w[e, token]
+            }
+        }
+        let mine = try FalsePositiveSelection.pairSimilarities(anchors: anchorRows, positives: viewRows)
+        try loss.communicator.allgatherv(mine, into: &similarities, layout: layout)
+        let count = FalsePositiveSelection.dropCount(
+            positiveDrop, fraction: positiveFraction, globalRows: similarities.count)
+        let dropped = FalsePositiveSelection.dropped(similarities: similarities, count: count)
+        let first = layout.displacement(loss.communicator.rank)
+        plainTargets.withoutPositive = Array(dropped[first..<(first + b)])
+    }
+
+    private func prepareBatch(localIndices: [Int], sampler: Cooccurrence.Sampler) throws {
         let comm = loss.communicator
         local.removeAll(keepingCapacity: true)
         for i in localIndices { local.append(Int64(i)) }
@@ -59,6 +99,7 @@ final class GuidedLossStep: StepLoss {
         for i in batch { tokens.append(try sampler.sample(of: Int(i)).image) }
         let w = guide.imageWeights
         let rows = Matrix<Float>(rows: batch.count, cols: w.rows) { j, t in w[t, tokens[j]] }
+        localTokens = Array(tokens[first..<(first + local.count)])
         let selection = try GuideSelection.select(
             guide: rows, keys: tokens, localRows: first..<(first + local.count),
             drop: drop, fraction: fraction)

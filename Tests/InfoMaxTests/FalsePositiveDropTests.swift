@@ -1,0 +1,143 @@
+// DropFalsePositive tests (Zhang et al.'s fifth variant): the guide's choice of the pairs to
+// drop on a small known batch (counts, lowest similarities, ties by index), the masked loss
+// with dropped positives (the row decomposition, central differences) and the distributed
+// masked loss at one rank against its reference.
+import InfoMax
+import Linalg
+import MPI
+import XCTest
+
+final class FalsePositiveDropTests: XCTestCase {
+    let B = 7, k = 4
+    let objectives = ContrastiveObjective.allCases.filter { $0 != .sigmoid }
+
+    func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false)
+        -> ContrastiveLoss
+    {
+        ContrastiveLoss(
+            objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
+            stopGradient: stopGradient)
+    }
+
+    /// Positives other than the anchor's own view, a few exclusions, and rows 1, 4 without a positive.
+    func targets(dropping rows: Set<Int>) -> AnchorTargets {
+        AnchorTargets(
+            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0],
+            withoutPositive: (0..<B).map { rows.contains($0) })
+    }
+
+    func testSelectionOnAKnownBatch() throws {
+        XCTAssertEqual(FalsePositiveSelection.dropCount(.falsePositives, fraction: 0.1, globalRows: 2000), 200)
+        XCTAssertEqual(FalsePositiveSelection.dropCount(.falsePositives, fraction: 0.1, globalRows: 9), 0)
+        XCTAssertEqual(FalsePositiveSelection.dropCount(.none, fraction: 0.5, globalRows: 10), 0)
+        // Anchor i on the x axis; its positive at angle θ_i: cosines 1, cos 80°, 0, cos 30°, −1, 0, 1.
+        let degrees: [Double] = [0, 80, 90, 30, 180, 90, 0]
+        let anchors = Matrix<Float>(rows: 7, cols: 2) { _, t in t == 0 ? 2 : 0 }
+        let positives = Matrix<Float>(rows: 7, cols: 2) { i, t in
+            let a = degrees[i] * .pi / 180
+            return Float(t == 0 ? cos(a) : sin(a)) * 3
+        }
+        let s = try FalsePositiveSelection.pairSimilarities(anchors: anchors, positives: positives)
+        for (i, d) in degrees.enumerated() {
+            XCTAssertEqual(s[i], cos(d * .pi / 180), accuracy: 1e-6, "pair \(i)")
+        }
+        // The lowest first: row 4 (−1), then rows 2 and 5 (0, a tie: the lower index first), then row 1.
+        XCTAssertEqual(
+            FalsePositiveSelection.dropped(similarities: s, count: 1), [false, false, false, false, true, false, false])
+        XCTAssertEqual(
+            FalsePositiveSelection.dropped(similarities: s, count: 2), [false, false, true, false, true, false, false])
+        XCTAssertEqual(
+            FalsePositiveSelection.dropped(similarities: s, count: 4), [false, true, true, false, true, true, false])
+        XCTAssertEqual(FalsePositiveSelection.dropped(similarities: s, count: 0), [Bool](repeating: false, count: 7))
+        // A zero guide row has similarity 0.
+        let zero = try FalsePositiveSelection.pairSimilarities(
+            anchors: Matrix<Float>(rows: 1, cols: 2), positives: Matrix<Float>(rows: 1, cols: 2) { _, _ in 1 })
+        XCTAssertEqual(zero, [0])
+        XCTAssertThrowsError(
+            try FalsePositiveSelection.pairSimilarities(anchors: anchors, positives: Matrix<Float>(rows: 6, cols: 2)))
+    }
+
+    /// value(none dropped) = value(all dropped) + Σ_r [value(none) − value(only r dropped)]: each
+    /// dropped row loses exactly its positive term (InfoNCE, positive-only: the whole row, so
+    /// value(all) = 0; spectral: −2ℓ_rp/B, its negatives stay).
+    func testADroppedRowLosesExactlyItsPositiveTerm() throws {
+        var rng = TestRNG(seed: 21)
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                let loss = options(objective, sim)
+                func value(_ rows: Set<Int>) -> Double {
+                    MaskedContrastiveLoss<Double>.reference(
+                        loss, anchors: a, candidates: c, targets: targets(dropping: rows)
+                    ).value
+                }
+                let none = value([])
+                let all = value(Set(0..<B))
+                let parts = (0..<B).reduce(0.0) { $0 + none - value([$1]) }
+                XCTAssertEqual(none, all + parts, accuracy: 1e-12, "\(objective)/\(sim)")
+                if objective != .spectral { XCTAssertEqual(all, 0, "\(objective)/\(sim): every row dropped") }
+                XCTAssertNotEqual(none, value([1, 4]), "\(objective)/\(sim): the drop changes the loss")
+            }
+        }
+    }
+
+    func testGradientsWithDroppedPositivesMatchFiniteDifferences() throws {
+        var rng = TestRNG(seed: 22)
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
+        let t = targets(dropping: [1, 4])
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                let loss = options(objective, sim)
+                let r = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
+                let nA = numericGradient(a) {
+                    MaskedContrastiveLoss<Double>.reference(loss, anchors: $0, candidates: c, targets: t).value
+                }
+                let nC = numericGradient(c) {
+                    MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: $0, targets: t).value
+                }
+                assertGradient(r.dA, nA, "\(objective)/\(sim) dA")
+                assertGradient(r.dC, nC, "\(objective)/\(sim) dC")
+            }
+        }
+    }
+
+    func testDistributedLossWithDroppedPositivesAtOneRankEqualsReference() throws {
+        try MPIEnvironment.initialize()
+        let comm = try Communicator.world()
+        guard comm.size == 1 else { return }
+        var rng = TestRNG(seed: 23)
+        let a: Matrix<Double> = rng.matrix(B, k)
+        let c: Matrix<Double> = rng.matrix(B, k)
+        let t = targets(dropping: [1, 4])
+        for objective in objectives {
+            for sim in SimilarityKind.allCases {
+                for sg in [false, true] {
+                    for block in [3, 1 << 20] {
+                        let loss = options(objective, sim, stopGradient: sg)
+                        let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
+                        let dist = try MaskedContrastiveLoss<Double>(
+                            communicator: comm, loss: loss, blockElements: block)
+                        var r = ContrastiveResult<Double>()
+                        for _ in 0..<2 { try dist.evaluate(anchors: a, candidates: c, targets: t, into: &r) }
+                        let what = "\(objective)/\(sim)/sg=\(sg)/block \(block)"
+                        XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-12, what)
+                        XCTAssertLessThan(relativeError(r.dA, ref.dA), 1e-12, "\(what) dA")
+                        if sg {
+                            XCTAssertEqual(r.dC.maxAbs, 0, "\(what) dC")
+                        } else {
+                            XCTAssertLessThan(relativeError(r.dC, ref.dC), 1e-12, "\(what) dC")
+                        }
+                    }
+                }
+            }
+        }
+        // A mask of the wrong length is refused.
+        let dist = try MaskedContrastiveLoss<Double>(communicator: comm, loss: options(.infoNCE, .cosine))
+        var r = ContrastiveResult<Double>()
+        var bad = t
+        bad.withoutPositive = [true]
+        XCTAssertThrowsError(try dist.evaluate(anchors: a, candidates: c, targets: bad, into: &r))
+    }
+}
