@@ -83,6 +83,13 @@ static inline int cmpi_reduce_scatter_c(const void *s, void *r, const int64_t *c
                                         MPI_Comm c) {
     return MPI_Reduce_scatter_c(s, r, (const MPI_Count *)counts, t, op, c);
 }
+static inline int cmpi_iallreduce_c(void *buffer, int64_t n, MPI_Datatype t, MPI_Op op, MPI_Comm c, MPI_Request *r) {
+    return MPI_Iallreduce_c(MPI_IN_PLACE, buffer, (MPI_Count)n, t, op, c, r);
+}
+static inline int cmpi_allreduce_init_c(void *buffer, int64_t n, MPI_Datatype t, MPI_Op op, MPI_Comm c,
+                                        MPI_Request *r) {
+    return MPI_Allreduce_init_c(MPI_IN_PLACE, buffer, (MPI_Count)n, t, op, c, MPI_INFO_NULL, r);
+}
 #else
 static inline int cmpi_has_large_count(void) { return 0; }
 static inline int cmpi_allreduce_c(const void *s, void *r, int64_t n, MPI_Datatype t, MPI_Op op, MPI_Comm c) {
@@ -105,6 +112,13 @@ static inline int cmpi_gatherv_c(const void *s, int64_t n, void *r, const int64_
 }
 static inline int cmpi_reduce_scatter_c(const void *s, void *r, const int64_t *counts, MPI_Datatype t, MPI_Op op,
                                         MPI_Comm c) {
+    return MPI_ERR_OTHER;
+}
+static inline int cmpi_iallreduce_c(void *buffer, int64_t n, MPI_Datatype t, MPI_Op op, MPI_Comm c, MPI_Request *r) {
+    return MPI_ERR_OTHER;
+}
+static inline int cmpi_allreduce_init_c(void *buffer, int64_t n, MPI_Datatype t, MPI_Op op, MPI_Comm c,
+                                        MPI_Request *r) {
     return MPI_ERR_OTHER;
 }
 #endif

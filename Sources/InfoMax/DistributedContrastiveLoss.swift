@@ -33,6 +33,8 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public private(set) var loss: ContrastiveLoss
     /// How candidates are exchanged.
     public let exchange: CandidateExchange
+    /// Which reduce-scatter the all-gather plans sum the candidates' gradient with.
+    public var reduceScatter: LossReduceScatter { skeleton.reduceScatterChoice }
     /// How ``evaluateSymmetric(_:_:labels:into:)`` combines its two directions (the plans
     /// compute the mean; `.sum` doubles value and gradients, exactly).
     public let reduction: SymmetricReduction
@@ -98,10 +100,12 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     ///   - plan: forces a plan (tests compare them); by default ``LossPlanner`` decides. A
     ///     one-direction plan also serves symmetric calls, once per direction.
     ///   - reduction: how symmetric calls combine the two directions (see ``reduction``).
+    ///   - reduceScatter: the MPI library's reduce-scatter of the candidates' gradient, or the
+    ///     project's ring (see ``LossReduceScatter``; every rank must pass the same).
     public init(
         communicator: Communicator, loss: ContrastiveLoss, exchange: CandidateExchange = .allgather,
         blockElements: Int = LossPlanner.blockElements, holdElements: Int = LossPlanner.holdElements,
-        plan: LossPlanKind? = nil, reduction: SymmetricReduction = .mean
+        plan: LossPlanKind? = nil, reduction: SymmetricReduction = .mean, reduceScatter: LossReduceScatter = .mpi
     ) throws {
         try loss.validate()
         guard blockElements >= 1 else {
@@ -118,7 +122,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         self.reduction = reduction
         self.blockElements = blockElements
         self.holdElements = holdElements
-        skeleton = LossSkeleton(communicator: communicator)
+        skeleton = LossSkeleton(communicator: communicator, reduceScatter: reduceScatter)
         let ws = LossWorkspace<T>()
         directionKind =
             plan.flatMap { $0.isDirection ? $0 : nil }

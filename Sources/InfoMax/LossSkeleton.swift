@@ -1,7 +1,8 @@
 // InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement check
 // across ranks (inputs valid everywhere, the same options, the same width), every rank's row
 // count and offset, the gathered labels, the sum of the ranks' loss shares, the reduce-scatter
-// and the ring of the candidate exchanges, and the meter of a call's time and bytes.
+// (the MPI library's or the project's ring, as loss.reduce_scatter says) and the ring of the
+// candidate exchanges, and the meter of a call's time and bytes.
 import Linalg
 import MPI
 
@@ -25,10 +26,13 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// value in ``sumLossShares``; empty for the other plans.
     var parameterShares: [Double] = []
     private var ringExchange: RingExchange<T>?
-    private var reducer: RingReduceScatter<T>?
+    private var reducer: CandidateReduceScatter<T>?
+    /// Which reduce-scatter sums the candidates' gradient (the MPI library's or the ring).
+    let reduceScatterChoice: LossReduceScatter
 
-    init(communicator: Communicator) {
+    init(communicator: Communicator, reduceScatter: LossReduceScatter = .mpi) {
         self.communicator = communicator
+        reduceScatterChoice = reduceScatter
     }
 
     /// This rank's global offset (valid after ``agree``).
@@ -47,10 +51,11 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         return ring
     }
 
-    /// The reduce-scatter of candidate gradients (created on first use, its scratch kept).
-    func reduceScatter() -> RingReduceScatter<T> {
+    /// The reduce-scatter of candidate gradients, the one ``reduceScatterChoice`` names
+    /// (created on first use, its scratch kept).
+    func reduceScatter() -> CandidateReduceScatter<T> {
         if let existing = reducer { return existing }
-        let made = RingReduceScatter<T>(communicator: communicator)
+        let made = CandidateReduceScatter<T>(communicator: communicator, choice: reduceScatterChoice)
         reducer = made
         return made
     }
@@ -75,7 +80,9 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         infoLocal[0] = Int64(a.rows)
         infoLocal[1] = Int64(a.cols)
         infoLocal[2] = localError == nil ? 0 : 1
-        infoLocal[3] = code
+        // The reduce-scatter's choice rides along: ranks that disagree would mix the ring's
+        // point-to-point messages with the library's collective and hang.
+        infoLocal[3] = code + (reduceScatterChoice == .ring ? 128 : 0)
         var t0 = comm.wtime()
         try comm.allgather(infoLocal, into: &infoAll)
         meter.commSeconds += comm.wtime() - t0

@@ -1,6 +1,7 @@
 // MPI/BufferCollectives.swift — the MPI library's own all-reduce over a region of an MPIBuffer,
 // in place, one Swift call per MPI call: MPI_Allreduce (blocking), MPI_Iallreduce (a Request)
-// and MPI-4's persistent MPI_Allreduce_init (a PersistentRequest, where the library has it).
+// and MPI-4's persistent MPI_Allreduce_init (a PersistentRequest, where the library has it);
+// counts beyond `int` through LargeCounts.swift (the `_c` calls, or `int`-sized pieces).
 // The library picks the algorithm (recursive doubling, Rabenseifner, node-aware, offload) by
 // message size and rank count; the sum's rounding order is therefore the library's.
 import CMPI
@@ -29,23 +30,27 @@ extension Communicator {
     }
 
     /// Starts the in-place reduction of `buffer[range]` over all ranks (MPI_Iallreduce with
-    /// MPI_IN_PLACE); do not touch the region until the returned request completes.
+    /// MPI_IN_PLACE); do not touch the region until the returned request completes. A region
+    /// beyond MPI's `int` is one MPI_Iallreduce_c where the library has it (MPI-4), else one
+    /// MPI_Iallreduce per `int`-sized piece under the one request.
     public func iallreduce<T: MPIScalar>(inPlace buffer: MPIBuffer<T>, range: Range<Int>, op: ReductionOp) throws
         -> Request
     {
         try checkRange(range, in: buffer.count, "iallreduce(inPlace:range:)")
-        var req: RequestSlot = cmpi_request_null()
-        try check(
-            MPI_Iallreduce(
-                cmpi_in_place(), buffer.storage.baseAddress.map { $0 + range.lowerBound },
-                try mpiCount(range.count, "iallreduce"), T.mpiKind.datatype, op.handle, handle, &req),
-            "MPI_Iallreduce")
-        return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
+        var requests = [RequestSlot](repeating: cmpi_request_null(), count: LargeCounts.requestCount(range.count))
+        try requests.withUnsafeMutableBufferPointer { slots in
+            try startIallreduce(
+                inPlace: buffer.storage.baseAddress.map { $0 + range.lowerBound }, count: range.count, op: op,
+                requests: slots.baseAddress!)
+        }
+        return Request(handles: requests, retaining: [buffer, owner], function: "iallreduce")
     }
 
     /// A persistent in-place all-reduce of `buffer[range]` (MPI-4 MPI_Allreduce_init): set up
     /// once (collective: every rank, same order), then ``PersistentRequest/start()`` and
-    /// ``PersistentRequest/wait()`` as often as needed. Throws when the library lacks
+    /// ``PersistentRequest/wait()`` as often as needed; a region beyond MPI's `int` is one
+    /// MPI_Allreduce_init_c, or one request per `int`-sized piece started together (the chunked
+    /// path, where the `_c` calls are turned off). Throws when the library lacks
     /// persistent collectives (``MPIEnvironment/hasPersistentCollectives``).
     public func allreduceInit<T: MPIScalar>(inPlace buffer: MPIBuffer<T>, range: Range<Int>, op: ReductionOp) throws
         -> PersistentRequest
@@ -56,12 +61,12 @@ extension Communicator {
                 "allreduceInit: this MPI library (\(MPIEnvironment.standardVersion.major).\(MPIEnvironment.standardVersion.minor)) has no MPI-4 persistent collectives; use iallreduce(inPlace:range:op:)."
             )
         }
-        var req: RequestSlot = cmpi_request_null()
-        try check(
-            cmpi_allreduce_init(
-                buffer.storage.baseAddress.map { $0 + range.lowerBound },
-                try mpiCount(range.count, "allreduceInit"), T.mpiKind.datatype, op.handle, handle, &req),
-            "MPI_Allreduce_init")
-        return PersistentRequest(handle: req, buffer: buffer, communicator: owner, function: "allreduceInit")
+        var requests = [RequestSlot](repeating: cmpi_request_null(), count: LargeCounts.requestCount(range.count))
+        try requests.withUnsafeMutableBufferPointer { slots in
+            try initAllreduce(
+                inPlace: buffer.storage.baseAddress.map { $0 + range.lowerBound }, count: range.count, op: op,
+                requests: slots.baseAddress!)
+        }
+        return PersistentRequest(handles: requests, buffer: buffer, communicator: owner, function: "allreduceInit")
     }
 }

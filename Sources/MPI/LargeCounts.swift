@@ -32,6 +32,14 @@ enum LargeCounts {
     static func piece(at start: Int, of count: Int) -> Int32 {
         Int32(Swift.min(Swift.max(maximumCount, 1), count - start))
     }
+
+    /// How many requests a nonblocking or persistent collective of `count` elements takes: one
+    /// when the count fits `int` or goes to the library's `_c` call, else one per piece.
+    static func requestCount(_ count: Int) -> Int {
+        if fits(count) || viaLibrary { return 1 }
+        let size = Swift.max(maximumCount, 1)
+        return (count + size - 1) / size
+    }
 }
 
 extension Communicator {
@@ -51,6 +59,59 @@ extension Communicator {
             try check(
                 MPI_Allreduce(src, target + at, LargeCounts.piece(at: at, of: count), type, op.handle, handle),
                 "MPI_Allreduce")
+        }
+    }
+
+    /// Starts the in-place all-reduce of the `count` elements at `buffer` into the
+    /// ``LargeCounts/requestCount(_:)`` slots at `requests`: one MPI_Iallreduce when the count
+    /// fits `int`, else MPI_Iallreduce_c, else one MPI_Iallreduce per piece (started in the same
+    /// order on every rank). Complete every slot before touching the buffer.
+    func startIallreduce<T: MPIScalar>(
+        inPlace buffer: UnsafeMutablePointer<T>?, count: Int, op: ReductionOp,
+        requests: UnsafeMutablePointer<RequestSlot>
+    ) throws {
+        let type = T.mpiKind.datatype
+        if LargeCounts.fits(count) {
+            try check(
+                MPI_Iallreduce(cmpi_in_place(), buffer, Int32(count), type, op.handle, handle, requests),
+                "MPI_Iallreduce")
+        } else if LargeCounts.viaLibrary {
+            try check(cmpi_iallreduce_c(buffer, Int64(count), type, op.handle, handle, requests), "MPI_Iallreduce_c")
+        } else if let buffer {
+            var slot = requests
+            for at in LargeCounts.pieces(count) {
+                try check(
+                    MPI_Iallreduce(
+                        cmpi_in_place(), buffer + at, LargeCounts.piece(at: at, of: count), type, op.handle,
+                        handle, slot), "MPI_Iallreduce")
+                slot += 1
+            }
+        }
+    }
+
+    /// Sets up the persistent in-place all-reduce (MPI-4) of the `count` elements at `buffer`
+    /// in the ``LargeCounts/requestCount(_:)`` slots at `requests`: MPI_Allreduce_init when the
+    /// count fits `int`, else MPI_Allreduce_init_c, else one MPI_Allreduce_init per piece.
+    func initAllreduce<T: MPIScalar>(
+        inPlace buffer: UnsafeMutablePointer<T>?, count: Int, op: ReductionOp,
+        requests: UnsafeMutablePointer<RequestSlot>
+    ) throws {
+        let type = T.mpiKind.datatype
+        if LargeCounts.fits(count) {
+            try check(
+                cmpi_allreduce_init(buffer, Int32(count), type, op.handle, handle, requests), "MPI_Allreduce_init")
+        } else if LargeCounts.viaLibrary {
+            try check(
+                cmpi_allreduce_init_c(buffer, Int64(count), type, op.handle, handle, requests), "MPI_Allreduce_init_c")
+        } else if let buffer {
+            var slot = requests
+            for at in LargeCounts.pieces(count) {
+                try check(
+                    cmpi_allreduce_init(
+                        buffer + at, LargeCounts.piece(at: at, of: count), type, op.handle, handle, slot),
+                    "MPI_Allreduce_init")
+                slot += 1
+            }
         }
     }
 

@@ -2,7 +2,8 @@
 // MPIBuffer, set up once and started every training step: MPI-4's persistent
 // MPI_Allreduce_init where the library has it, else one MPI_Iallreduce per start. The same
 // start / test / wait surface as PersistentRingAllreduce (both are a ``RepeatedReduction``),
-// and nothing is allocated on the Swift side per start (the library may allocate inside).
+// and nothing is allocated on the Swift side per start (the library may allocate inside). A
+// region beyond MPI's `int` goes through LargeCounts.swift (`_c` calls, or `int`-sized pieces).
 import CMPI
 
 /// An in-place all-reduce over one region of a buffer that a training step starts, then
@@ -40,8 +41,9 @@ public final class LibraryAllreduce<T: MPIScalar>: RepeatedReduction {
     public let isPersistent: Bool
     private let buffer: MPIBuffer<T>
     private let persistent: PersistentRequest?
-    private var handle: RequestSlot = cmpi_request_null()
-    private let count: Int32
+    /// The MPI_Iallreduce requests of one start: one, or one per `int`-sized piece of a region
+    /// beyond MPI's `int` where the library lacks MPI_Iallreduce_c.
+    private var handles: [RequestSlot]
     /// Whether a started reduction has not completed yet.
     public private(set) var isActive = false
 
@@ -57,7 +59,7 @@ public final class LibraryAllreduce<T: MPIScalar>: RepeatedReduction {
         self.range = range
         self.op = op
         self.buffer = buffer
-        count = try mpiCount(range.count, "LibraryAllreduce")
+        handles = [RequestSlot](repeating: cmpi_request_null(), count: LargeCounts.requestCount(range.count))
         isPersistent = persistent && MPIEnvironment.hasPersistentCollectives
         self.persistent =
             isPersistent ? try communicator.allreduceInit(inPlace: buffer, range: range, op: op) : nil
@@ -71,10 +73,11 @@ public final class LibraryAllreduce<T: MPIScalar>: RepeatedReduction {
         if let persistent {
             try persistent.start()
         } else {
-            try check(
-                MPI_Iallreduce(
-                    cmpi_in_place(), buffer.storage.baseAddress.map { $0 + range.lowerBound }, count,
-                    T.mpiKind.datatype, op.handle, communicator.handle, &handle), "MPI_Iallreduce")
+            let base = buffer.storage.baseAddress.map { $0 + range.lowerBound }
+            try handles.withUnsafeMutableBufferPointer { slots in
+                try communicator.startIallreduce(
+                    inPlace: base, count: range.count, op: op, requests: slots.baseAddress!)
+            }
         }
         isActive = true
     }
@@ -85,9 +88,13 @@ public final class LibraryAllreduce<T: MPIScalar>: RepeatedReduction {
         if let persistent {
             isActive = !(try persistent.test())
         } else {
-            var flag: Int32 = 0
-            try check(MPI_Test(&handle, &flag, cmpi_status_ignore()), "MPI_Test(LibraryAllreduce)")
-            if flag != 0 { isActive = false }
+            var all = true
+            for i in handles.indices {
+                var flag: Int32 = 0
+                try check(MPI_Test(&handles[i], &flag, cmpi_status_ignore()), "MPI_Test(LibraryAllreduce)")
+                all = all && flag != 0
+            }
+            if all { isActive = false }
         }
         return !isActive
     }
@@ -97,13 +104,15 @@ public final class LibraryAllreduce<T: MPIScalar>: RepeatedReduction {
         if let persistent {
             try persistent.wait()
         } else {
-            try check(MPI_Wait(&handle, cmpi_status_ignore()), "MPI_Wait(LibraryAllreduce)")
+            for i in handles.indices {
+                try check(MPI_Wait(&handles[i], cmpi_status_ignore()), "MPI_Wait(LibraryAllreduce)")
+            }
         }
         isActive = false
     }
 
     deinit {
         guard isActive, persistent == nil, MPIEnvironment.isInitialized, !MPIEnvironment.isFinalized else { return }
-        _ = MPI_Wait(&handle, cmpi_status_ignore())
+        for i in handles.indices { _ = MPI_Wait(&handles[i], cmpi_status_ignore()) }
     }
 }

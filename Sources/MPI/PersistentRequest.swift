@@ -1,6 +1,7 @@
 // MPI/PersistentRequest.swift — persistent point-to-point requests (MPI_Send_init /
 // MPI_Recv_init, then MPI_Start … MPI_Wait as often as needed): a message pattern that repeats
-// every step (a ring shift) is set up once and then started without allocating anything.
+// every step (a ring shift) is set up once and then started without allocating anything; also
+// MPI-4's persistent all-reduce, whose count beyond `int` may make it several requests.
 import CMPI
 
 /// A persistent send or receive bound to one ``MPIBuffer``, one peer and one tag.
@@ -13,6 +14,9 @@ import CMPI
 /// frees the MPI request.
 public final class PersistentRequest {
     private var handle: RequestSlot
+    /// The other pieces' requests of a collective split into `int`-sized pieces (else empty),
+    /// started, tested and waited with the first.
+    private var more: [RequestSlot] = []
     private let buffer: AnyObject
     /// The communicator's handle owner: a derived communicator outlives its requests.
     private let communicator: CommunicatorHandle
@@ -27,6 +31,15 @@ public final class PersistentRequest {
         self.function = function
     }
 
+    /// Several requests (`handles`, at least one) started and completed as one.
+    init(handles: [RequestSlot], buffer: AnyObject, communicator: CommunicatorHandle, function: StaticString) {
+        self.handle = handles[0]
+        self.more = Array(handles.dropFirst())
+        self.buffer = buffer
+        self.communicator = communicator
+        self.function = function
+    }
+
     /// Starts one transfer (MPI_Start). Starting an active request is an error.
     public func start() throws {
         guard !isActive else {
@@ -35,12 +48,14 @@ public final class PersistentRequest {
         }
         try check(MPI_Start(&handle), "MPI_Start(\(function))")
         isActive = true
+        for i in more.indices { try check(MPI_Start(&more[i]), "MPI_Start(\(function))") }
     }
 
     /// Blocks until the started transfer has completed; returns at once if none is active.
     public func wait() throws {
         guard isActive else { return }
         try check(MPI_Wait(&handle, cmpi_status_ignore()), "MPI_Wait(\(function))")
+        for i in more.indices { try check(MPI_Wait(&more[i], cmpi_status_ignore()), "MPI_Wait(\(function))") }
         isActive = false
     }
 
@@ -51,14 +66,23 @@ public final class PersistentRequest {
         guard isActive else { return true }
         var flag: Int32 = 0
         try check(MPI_Test(&handle, &flag, cmpi_status_ignore()), "MPI_Test(\(function))")
-        if flag != 0 { isActive = false }
+        var all = flag != 0
+        for i in more.indices {
+            try check(MPI_Test(&more[i], &flag, cmpi_status_ignore()), "MPI_Test(\(function))")
+            all = all && flag != 0
+        }
+        if all { isActive = false }
         return !isActive
     }
 
     deinit {
         guard MPIEnvironment.isInitialized, !MPIEnvironment.isFinalized else { return }
-        if isActive { _ = MPI_Wait(&handle, cmpi_status_ignore()) }
+        if isActive {
+            _ = MPI_Wait(&handle, cmpi_status_ignore())
+            for i in more.indices { _ = MPI_Wait(&more[i], cmpi_status_ignore()) }
+        }
         if handle != cmpi_request_null() { _ = MPI_Request_free(&handle) }
+        for i in more.indices where more[i] != cmpi_request_null() { _ = MPI_Request_free(&more[i]) }
         _ = buffer
     }
 }

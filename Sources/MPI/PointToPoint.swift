@@ -93,12 +93,7 @@ extension Communicator {
 
     /// Starts an in-place all-reduce of `buffer`; read it only after the request completes.
     public func iallreduce<T: MPIScalar>(_ buffer: MPIBuffer<T>, op: ReductionOp) throws -> Request {
-        var req: RequestSlot = cmpi_request_null()
-        try check(
-            MPI_Iallreduce(
-                cmpi_in_place(), buffer.storage.baseAddress, try mpiCount(buffer.count, "iallreduce"),
-                T.mpiKind.datatype, op.handle, handle, &req), "MPI_Iallreduce")
-        return Request(handle: req, retaining: [buffer, owner], function: "iallreduce")
+        try iallreduce(inPlace: buffer, range: 0..<buffer.count, op: op)
     }
 
     /// Starts an all-gather of `send` (same count on every rank) into `receive`

@@ -85,6 +85,9 @@ extension Communicator {
             throw MPIError.sizeMismatch(function: "reduceScatter", expected: layout.total, actual: input.count)
         }
         resizeForReuse(&output, layout.count(rank))
+        // Nothing to reduce on any rank (every rank has the same layout): two empty arrays may
+        // share one address, which MPICH refuses as aliased buffers.
+        guard layout.total > 0 else { return }
         try input.withUnsafeBufferPointer { src in
             try output.withUnsafeMutableBufferPointer { dst in
                 guard LargeCounts.fits(layout.total) else {

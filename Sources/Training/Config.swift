@@ -82,6 +82,7 @@ public enum LossReductionChoice: String, Codable, CaseIterable, Sendable, Config
 
 extension SimilarityKind: ConfigChoice {}
 extension CandidateExchange: ConfigChoice {}
+extension LossReduceScatter: ConfigChoice {}
 
 /// The single-modal positive view of a co-occurrence sample (see `CooccurrenceConfig.positives`).
 public enum CooccurrencePositives: String, Codable, CaseIterable, Sendable, ConfigChoice {
@@ -142,6 +143,12 @@ public struct LossConfig: Codable, Equatable, Sendable {
     /// (blocks travel rank to rank, overlapped with the logits gemms; a rank never holds all
     /// N candidates). Same loss to float rounding; not part of a checkpoint's fingerprint.
     public var exchange: CandidateExchange = .allgather
+    /// Which reduce-scatter sums the candidates' gradient over ranks after an all-gather
+    /// exchange: mpi (the MPI library's MPI_Reduce_scatter, its algorithm chosen for the
+    /// machine; equal at every rank count to float rounding, bit for bit at 1 and 2 ranks) or
+    /// ring (the project's ring: the same bits whatever MPI library runs it). Not part of a
+    /// checkpoint's fingerprint.
+    public var reduceScatter: LossReduceScatter = .mpi
     /// Sigmoid loss: the scale t > 0 of the similarity in every logit (SigLIP's initialisation 10;
     /// the starting value when learned).
     public var sigmoidScale: Double = 10

@@ -137,6 +137,10 @@ extension ConfigKey {
     public static let lossExchange = choice(
         "loss.exchange", \.loss.exchange,
         "How ranks exchange the candidate embeddings: one all-gather, or blocks around a ring.")
+    public static let lossReduceScatter = choice(
+        "loss.reduce_scatter", \.loss.reduceScatter,
+        "Candidates' gradient sum over ranks (all-gather exchange): the MPI library's reduce-scatter, or the "
+            + "project's ring (bit-reproducible).")
     public static let lossSigmoidScale = real(
         "loss.sigmoid_scale", \.loss.sigmoidScale, allowed: "t > 0",
         range: { $0 > 0 && $0.isFinite },
@@ -335,7 +339,8 @@ extension ConfigKey {
         optimizerKind, optimizerLearningRate, optimizerMomentum, optimizerBeta1, optimizerBeta2,
         optimizerEpsilon, optimizerWeightDecay, optimizerSchedule,
         lossKind, lossTemperature, lossSimilarity, lossNegatives, lossStopGradient, lossPatchwise, lossScale,
-        lossSymmetric, lossReduction, lossExchange, lossSigmoidScale, lossSigmoidBias, lossLearnScale, lossLearnBias,
+        lossSymmetric, lossReduction, lossExchange, lossReduceScatter, lossSigmoidScale, lossSigmoidBias,
+        lossLearnScale, lossLearnBias,
         lossLearnTemperature,
         encoderWidth, encoderInitScale,
         signalNoiseD, signalNoiseSignalNorm, signalNoiseSNR, signalNoiseSigmaP, signalNoiseTextSignalNorm,

@@ -1,6 +1,6 @@
 // Training/Fingerprint.swift — which config fields shape a trajectory (everything but
 // naming, logging, diagnostics and checkpoint cadence, the step count so a run can be extended, and the
-// candidate exchange and the gradient all-reduce), their fingerprint, and a readable list of differences for a refused
+// candidate exchange, the gradient all-reduce and the loss's reduce-scatter), their fingerprint, and a readable list of differences for a refused
 // resume.
 import Foundation
 import RunRecords
@@ -22,11 +22,12 @@ extension TrainConfig {
         c.loss.exchange = .allgather  // same trajectory to float rounding: resumable either way
         c.data.cache = .auto  // the same samples either way
         c.latentLinear.probe = .sameView  // what is measured, not what is trained
-        // Summed by the library or the ring: the same trajectory to float rounding, resumable
-        // either way; left out so that fingerprints of checkpoints made before the key stay valid.
+        // Summed by the library or the ring (the gradient and the loss's reduce-scatter): the
+        // same trajectory to float rounding, resumable either way; left out so that fingerprints
+        // of checkpoints made before the keys stay valid.
         // The positive drop at its default (none) is left out too: fingerprints made before its
         // keys existed stay valid.
-        var leave: Set<String> = [ConfigKey.gradientAllreduce.path]
+        var leave: Set<String> = [ConfigKey.gradientAllreduce.path, ConfigKey.lossReduceScatter.path]
         if c.cooccurrence.positivesDrop == .none {
             leave.formUnion([
                 ConfigKey.cooccurrencePositivesDrop.path, ConfigKey.cooccurrenceFalsePositiveFraction.path,

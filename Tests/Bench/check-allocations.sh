@@ -3,8 +3,9 @@
 # runs `infomax bench` (small sizes) and fails unless every rank reports 0 heap allocations
 # per timed step by this project's code (malloc & co. of the process whose call stack does not
 # pass through the MPI library); the allocations inside MPI (the library's collectives with
-# gradient.allreduce = mpi: Open MPI 4.1 mallocs per MPI_Allreduce / MPI_Iallreduce) are
-# reported per check, not refused. Both gradient all-reduces at 1 and 2 ranks. At 1 rank: both
+# gradient.allreduce = mpi: Open MPI 4.1 mallocs per MPI_Allreduce / MPI_Iallreduce; and with
+# loss.reduce_scatter = mpi per MPI_Reduce_scatter) are reported per check, not refused. Both
+# gradient all-reduces at 1 and 2 ranks, both loss reduce-scatters at 2. At 1 rank: both
 # candidate exchanges, single- and multi-modal. At 2 ranks: every loss form — symmetric or
 # one direction (multi-modal), stop-gradient or not, every negative set, both exchanges, both
 # modalities (single-modal has one direction); and mini-batch steps from n = 10^9 samples
@@ -65,6 +66,13 @@ for exchange in allgather ring; do
         check 2 "$exchange" multi-modal "${sigmoid[@]}"
         check 2 "$exchange" single-modal "${sigmoid[@]}"
     done
+done
+# The loss's reduce-scatter of the candidates' gradient: the ring's or the library's (Open MPI's
+# MPI_Reduce_scatter allocates inside MPI, reported apart), symmetric and one direction.
+for reduce in ring mpi; do
+    check 2 allgather multi-modal --set "loss.reduce_scatter=\"$reduce\""
+    check 2 allgather multi-modal --set "loss.reduce_scatter=\"$reduce\"" --set loss.stop_gradient=false \
+        --set loss.symmetric=false
 done
 for allreduce in ring mpi; do
     check 1 allgather multi-modal --set "gradient.allreduce=\"$allreduce\""

@@ -116,8 +116,8 @@ func distance(_ a: String, _ b: String) -> Int {
     @Test func schemaIsWhatTheLoaderChecks() {
         #expect(schema.count > 50)
         // + cooccurrence.negatives_drop, latent_linear.probe, colored.test_colors, gradient.allreduce,
-        // loss.reduction
-        #expect(choiceKeys.count == 15)
+        // loss.reduction, cooccurrence.positives_drop, loss.reduce_scatter
+        #expect(choiceKeys.count == 17)
     }
 
     @Test func theTableCoversEveryFieldOfTrainConfigWithItsDefault() {

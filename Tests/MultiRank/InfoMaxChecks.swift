@@ -1,7 +1,8 @@
 // InfoMaxChecks — the distributed contrastive losses against the one-process reference
 // (owned by InfoMax). Every rank builds the SAME global batch from a fixed seed, takes its
 // uneven slice (one split leaves a rank with no rows), runs DistributedContrastiveLoss with
-// both candidate exchanges (all-gather and ring, large and tiny logit blocks), and compares
+// both candidate exchanges (all-gather and ring, large and tiny logit blocks; the all-gather
+// with both reduce-scatters of the candidates' gradient, the MPI library's and the ring), and compares
 // the loss and its own gradient rows with the reference computed on the whole batch (Double
 // to ~1e-10, Float to 1e-5); the `into:` forms must equal the returning ones exactly, and
 // the ring's byte count must be the volume its messages carry.
@@ -64,21 +65,21 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
 
     func check<T: BLASScalar & MPIScalar>(
         _ loss: ContrastiveLoss, _ type: T.Type, exchange: CandidateExchange,
-        counts: [Int], tol: Double, block: Int
+        counts: [Int], tol: Double, block: Int, reduceScatter: LossReduceScatter = .mpi
     ) throws {
         let ref = try loss.evaluate(anchors: a, positives: p, candidates: cand, labels: labels)
         let off = counts[..<comm.rank].reduce(0, +)
         let n = counts[comm.rank]
         let mine = off..<(off + n)
         let dist = try DistributedContrastiveLoss<T>(
-            communicator: comm, loss: loss, exchange: exchange, blockElements: block)
+            communicator: comm, loss: loss, exchange: exchange, blockElements: block, reduceScatter: reduceScatter)
         let la = a.rows(mine).converted(to: T.self)
         let lp = p.rows(mine).converted(to: T.self)
         let lc = cand.rows(mine).converted(to: T.self)
         let r = try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: Array(labels[mine]))
         let stats = dist.lastStats
         let what =
-            "\(T.self) \(exchange) block \(block) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) counts \(counts)"
+            "\(T.self) \(exchange) reduce-scatter \(reduceScatter) block \(block) \(loss.objective)/\(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) counts \(counts)"
         c.expectClose(Double(r.value), ref.value, rtol: tol, atol: tol * 1e-2, "\(what) loss")
         c.expect(
             relErr(r.dA.converted(to: Double.self), ref.dA.rows(mine)) < tol || n == 0,
@@ -143,6 +144,12 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 try check(loss, Double.self, exchange: exchange, counts: counts, tol: 1e-10, block: 17)
                 try check(loss, Float.self, exchange: exchange, counts: counts, tol: 1e-5, block: 1 << 22)
             }
+            // The project's ring reduce-scatter of the candidates' gradient (the default above is
+            // the MPI library's).
+            try check(
+                loss, Double.self, exchange: .allgather, counts: counts, tol: 1e-10, block: 17, reduceScatter: .ring)
+            try check(
+                loss, Float.self, exchange: .allgather, counts: counts, tol: 1e-5, block: 1 << 22, reduceScatter: .ring)
             // Logit blocks of one row (or less than one chunk row): the row-block loops.
             try check(loss, Double.self, exchange: .ring, counts: counts, tol: 1e-10, block: 3)
         }
@@ -235,14 +242,14 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             let ll = Array(labels[mine])
             for loss in variants where loss.objective == .infoNCE && (grouped || loss.negatives == .oppositeLabel) {
                 let ref = try loss.evaluateSymmetric(a, p, labels: labels)
-                for hold in [0, 1 << 24] {
+                for (hold, reduceScatter) in [(0, LossReduceScatter.mpi), (1 << 24, .mpi), (0, .ring)] {
                     let what =
-                        "fused symmetric \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) hold \(hold) grouped \(grouped) labels \(Set(labels).count) counts \(counts)"
+                        "fused symmetric \(loss.similarity)/\(loss.negatives)/sg=\(loss.stopGradient) hold \(hold) reduce-scatter \(reduceScatter) grouped \(grouped) labels \(Set(labels).count) counts \(counts)"
                     let plan: LossPlanKind =
                         grouped && loss.negatives == .oppositeLabel ? .groupedAllgather : .fusedAllgather
                     let fused = try DistributedContrastiveLoss<Double>(
                         communicator: comm, loss: loss, exchange: .allgather, blockElements: 7,
-                        holdElements: hold, plan: plan)
+                        holdElements: hold, plan: plan, reduceScatter: reduceScatter)
                     let unfused = try DistributedContrastiveLoss<Double>(
                         communicator: comm, loss: loss, exchange: .allgather, blockElements: 7,
                         plan: .allgather)
@@ -264,7 +271,7 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                     if comm.size > 1 { c.expect(fused.lastStats.bytesSent > 0, "\(what): stats \(fused.lastStats)") }
                     let ff = try DistributedContrastiveLoss<Float>(
                         communicator: comm, loss: loss, exchange: .allgather, blockElements: 1 << 22,
-                        holdElements: hold, plan: plan)
+                        holdElements: hold, plan: plan, reduceScatter: reduceScatter)
                     let rff = try ff.evaluateSymmetric(
                         h.converted(to: Float.self), g.converted(to: Float.self), labels: ll)
                     c.expectClose(Double(rff.value), ref.value, rtol: 1e-5, atol: 1e-7, "Float \(what) loss")
@@ -321,6 +328,14 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
         do { _ = try mixed.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine)) } catch
         { threwMixed = true }
         c.expect(threwMixed, "ranks with different exchanges must throw")
+        let mixedReduce = try DistributedContrastiveLoss<Double>(
+            communicator: comm, loss: ContrastiveLoss(stopGradient: false),
+            reduceScatter: comm.rank == 0 ? .ring : .mpi)
+        var threwMixedReduce = false
+        do {
+            _ = try mixedReduce.evaluate(anchors: a.rows(mine), positives: p.rows(mine), candidates: cand.rows(mine))
+        } catch { threwMixedReduce = true }
+        c.expect(threwMixedReduce, "ranks with different reduce-scatters must throw")
     }
 
     // With a malloc counter preloaded (see Tests/InfoMaxTests/RingExchangeTests.swift), the
@@ -337,11 +352,15 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
         let lc = cand.rows(mine).converted(to: Float.self)
         let ll = Array(labels[mine])
         let powerOfTwo = comm.size & (comm.size - 1) == 0
-        var most: [CandidateExchange: UInt64] = [:]
-        for exchange in CandidateExchange.allCases {
+        // The all-gather exchange with each reduce-scatter (the ring's reduce-scatter leaves only
+        // the library's all-gathers), then the ring exchange.
+        let forms: [(CandidateExchange, LossReduceScatter)] = [(.allgather, .mpi), (.allgather, .ring), (.ring, .mpi)]
+        var most = [UInt64](repeating: 0, count: forms.count)
+        for (f, (exchange, reduceScatter)) in forms.enumerated() {
             for loss in variants {
                 let dist = try DistributedContrastiveLoss<Float>(
-                    communicator: comm, loss: loss, exchange: exchange, blockElements: 40)
+                    communicator: comm, loss: loss, exchange: exchange, blockElements: 40,
+                    reduceScatter: reduceScatter)
                 var r = ContrastiveResult<Float>()
                 var s = SymmetricContrastiveResult<Float>()
                 try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: ll, into: &r)
@@ -350,7 +369,7 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 try dist.evaluate(anchors: la, positives: lp, candidates: lc, labels: ll, into: &r)
                 try dist.evaluateSymmetric(la, lp, labels: ll, into: &s)
                 let n = calls() - before
-                most[exchange] = max(most[exchange] ?? 0, n)
+                most[f] = max(most[f], n)
                 if exchange == .ring && powerOfTwo {
                     c.expect(
                         n == 0,
@@ -359,11 +378,14 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 }
             }
         }
-        let overRanks = try comm.allreduce(CandidateExchange.allCases.map { Int64(most[$0] ?? 0) }, op: .max)
+        let overRanks = try comm.allreduce(most.map { Int64($0) }, op: .max)
         if comm.isRoot {
             print(
                 "infomax np=\(comm.size): allocations in 3 warm evaluations (most over variants and ranks, MPI included): "
-                    + zip(CandidateExchange.allCases, overRanks).map { "\($0) \($1)" }.joined(separator: ", "))
+                    + zip(forms, overRanks).map {
+                        "\($0.0)" + ($0.0 == .allgather ? "+\($0.1) reduce-scatter" : "") + " \($1)"
+                    }
+                    .joined(separator: ", "))
         }
     }
 

@@ -424,6 +424,13 @@ private func checkLargeCountPaths(_ c: Checks) throws {
         let offset = comm.size * (comm.size - 1) / 2
         let wantMine = (0..<counts[comm.rank]).map { Double(comm.size * (at + $0) + offset) }
         c.expect(mine == wantMine, "reduceScatter(into:layout:) large path (library \(library)): \(mine)")
+        // The nonblocking and persistent all-reduces (MPI_Iallreduce_c / MPI_Allreduce_init_c,
+        // or one request per piece) and LibraryAllreduce over them: the same sums.
+        let pieces = LargeCounts.requestCount(4099)
+        c.expect(
+            pieces == (library ? 1 : 820),
+            "4099 elements with a limit of 5 take \(pieces) requests (library \(library))")
+        try checkLibraryAllreduce(c)
     }
 }
 

@@ -154,6 +154,37 @@ final class TrainerMultiRankTests: XCTestCase {
         }
     }
 
+    /// loss.reduce_scatter: the MPI library's reduce-scatter of the candidates' gradient gives
+    /// the ring's bits at 1 and 2 ranks (one commutative addition per element) and the ring's
+    /// trajectory to float rounding at 3, where the library sums in its own order. The default
+    /// loss (grouped all-gather plan) reduce-scatters its candidates' gradient every step.
+    func testLossReduceScatterChoicesAgreeAt1To3Ranks() throws {
+        let args = Self.small + ["--mode", "compare", "--steps", "12", "--set", "log_every=1"]
+        for ranks in 1...3 {
+            var outs: [URL] = []
+            for choice in ["ring", "mpi"] {
+                let out = scratch.appendingPathComponent("rs-\(choice)\(ranks)")
+                let o = try train(
+                    ranks: ranks, args + ["--set", "loss.reduce_scatter=\(choice)", "--output", out.path])
+                XCTAssertEqual(o.status, 0, o.output)
+                outs.append(out)
+            }
+            for mode in ["multi-modal", "single-modal"] {
+                let metrics = "points/\(mode)/metrics.csv"
+                if ranks <= 2 {
+                    let a = try readCSV(outs[0].appendingPathComponent(metrics))
+                    let b = try readCSV(outs[1].appendingPathComponent(metrics))
+                    for name in Self.trajectoryColumns {
+                        XCTAssertEqual(a[name], b[name], "\(mode) \(name): mpi and ring differ at \(ranks) ranks")
+                    }
+                } else {
+                    try assertSameTrajectory(
+                        outs[0].appendingPathComponent(metrics), outs[1].appendingPathComponent(metrics))
+                }
+            }
+        }
+    }
+
     func testMiniBatchTrajectoryIsTheSameAt1To4Ranks() throws {
         // Global batch 9 of n = 25: 9 divides neither n nor splits evenly over 2 or 4 ranks, and
         // 10 steps cross three epoch boundaries inside a batch (the Feistel epoch shuffle). Adam,

@@ -99,6 +99,7 @@ final class ConfigMessagesTests: XCTestCase {
             "optimizer.kind": ["sgd", "adam"], "optimizer.schedule": ["constant", "cosine"],
             "loss.kind": ["infonce", "positive-only", "spectral", "sigmoid"], "loss.similarity": ["dot", "cosine"],
             "loss.negatives": ["auto", "opposite-label", "all"], "loss.exchange": ["allgather", "ring"],
+            "loss.reduce_scatter": ["mpi", "ring"],
             "loss.reduction": ["auto", "sum", "mean"],
             "cooccurrence.positives": ["class", "augmentation", "resampled", "guided"],
             "data.cache": ["auto", "on", "off"],

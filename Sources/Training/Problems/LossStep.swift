@@ -41,7 +41,8 @@ struct LossStep {
         if normalizesRows { objective.similarity = .dot }
         loss = try DistributedContrastiveLoss<Float>(
             communicator: comm, loss: objective, exchange: options.exchange,
-            reduction: options.reduction.reduction(labelledByDefault: labelledByDefault))
+            reduction: options.reduction.reduction(labelledByDefault: labelledByDefault),
+            reduceScatter: options.reduceScatter)
         self.form = form
         learnScale = options.kind == .sigmoid && options.learnScale
         learnBias = options.kind == .sigmoid && options.learnBias
