@@ -13,9 +13,13 @@
 #                1-rank trajectory
 #   exchange     multirank-checks exchange: the gradient exchange's parts sum like MPI_Allreduce
 #   infomax      multirank-checks infomax: the distributed losses against the one-process
-#                reference (Open MPI only: under MPICH 4.0's ch4:ucx every waiting rank
-#                busy-polls and the suite took over 300 s at 8 ranks on 2 cores, against 82 s
-#                under Open MPI; the MPICH stage runs it at 1-4 ranks)
+#                reference, every plan and option (Open MPI only: under MPICH 4.0's ch4:ucx every
+#                waiting rank busy-polls and the suite takes over 300 s at 8 ranks on 2 cores;
+#                the MPICH stage runs it at 1-4 ranks)
+#   temperature  multirank-checks temperature (MPICH only; Open MPI's infomax covers it): every
+#                InfoNCE plan the planner picks, both exchanges, uneven and empty shards, the
+#                distributed loss and its temperature gradient against the one-process reference
+#                (about 30 s at 8 ranks and 100 s at 16 under MPICH on 2 cores)
 # Prints one line per check with its time, then "ranks MPI: N passed, M failed (S s)"; exits 1 on
 # any failure. RANKS="8" runs one rank count only.
 set -uo pipefail
@@ -40,7 +44,7 @@ case "$mpi" in
         launch() { local n=$1; shift; mpiexec.mpich -n "$n" "$@"; }
         infomax=${INFOMAX:-.build-mpich/debug/infomax}
         checks=${CHECKS:-.build-mpich/debug/multirank-checks}
-        suites="exchange" ;;
+        suites="exchange temperature" ;;
     *) echo "usage: Tests/ranks/run.sh openmpi|mpich" >&2; exit 64 ;;
 esac
 for f in "$infomax" "$checks"; do
