@@ -5,7 +5,13 @@
 #                      e3-bound|e4|e4-tau|e4-sigmoid|fig1-temperature|fig1-sigmoid|t1-grid|cmu-sweep [ranks] [dir]
 # RANKS_PER_POINT=k runs the points on groups of k ranks at once (default: e3*, e4 and e4-tau 1,
 # the others all ranks). The grids are here and in jobs/eN.sbatch; keep them in step.
+# Under Slurm: EXPERIMENT=t1-grid sbatch jobs/experiment.sbatch (any name above; one allocation,
+# checkpoint and requeue on the time-limit warning, then the table script), which reads the
+# sweep from `jobs/experiment.sh --sweep-args NAME`: the default ranks per point ("all" or a
+# number), the table script (or an empty line), then the `infomax sweep` arguments, one a line.
 set -euo pipefail
+sweep_args_only=""
+if [ "${1:-}" = --sweep-args ]; then sweep_args_only=1; shift; fi
 exp=${1:?usage: jobs/experiment.sh e1|e2|e3 [ranks] [output dir]}
 ranks=${2:-2}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +57,10 @@ case $exp in
       per_point=${RANKS_PER_POINT:-1}; after=cmu-sweep.py ;;
   *) echo "unknown experiment '$exp': use e1, e2, e3, e3-drops, e3-infonce, e3-infonce-drops, e3-falsepos, e3-infonce-falsepos, e3-bound, e4, e4-tau, e4-sigmoid, fig1-temperature, fig1-sigmoid, t1-grid or cmu-sweep" >&2; exit 64 ;;
 esac
+if [ -n "$sweep_args_only" ]; then
+  printf '%s\n' "${per_point:-all}" "${after:-}" --config "$here/configs/$config" "${grid[@]}"
+  exit 0
+fi
 per_point=${per_point:-${RANKS_PER_POINT:-$ranks}}
 out=${3:-runs/$exp}
 export OPENBLAS_NUM_THREADS=1
