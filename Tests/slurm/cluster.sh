@@ -44,7 +44,12 @@ cluster_start() {
     local host cpus munge_user
     host=$(hostname -s)
     cpus=$(nproc); [ "$cpus" -ge 2 ] || cpus=2    # the jobs use 2 ranks; config_overrides lets slurmd accept it
-    mkdir -p "$CLUSTER_DIR"/{munge,state,spool,log,run}
+    mkdir -p "$CLUSTER_DIR"/{munge,state,spool,log,run,tmp}
+    # Open MPI names a job's shared-memory files (/dev/shm) and session folder after the PMIx
+    # namespace, slurm.pmix.<job>.<step>, the same in every test cluster: two clusters on this
+    # machine (sessions testing at once) would map each other's. Both go to this cluster's
+    # folder instead (the jobs inherit the submitting shell's environment).
+    export OMPI_MCA_btl_vader_backing_directory="$CLUSTER_DIR/tmp" OMPI_MCA_orte_tmpdir_base="$CLUSTER_DIR/tmp"
 
     # munged: its own key and socket, so a system munged (if any) is left alone.
     munge_user=$(id -un)
@@ -76,6 +81,10 @@ SlurmUser=root
 SlurmdUser=root
 StateSaveLocation=$CLUSTER_DIR/state
 SlurmdSpoolDir=$CLUSTER_DIR/spool
+# The node's temporary space, PMIx's per-step folder (spmix_appdir_<uid>_<job>.<step>) among it:
+# in /tmp, a second test cluster on this machine (job ids start at 1 in each) finds its folder
+# taken and every step of that job fails to launch.
+TmpFS=$CLUSTER_DIR/tmp
 SlurmctldPidFile=$CLUSTER_DIR/run/slurmctld.pid
 SlurmdPidFile=$CLUSTER_DIR/run/slurmd.pid
 SlurmctldLogFile=$CLUSTER_DIR/log/slurmctld.log
