@@ -22,6 +22,9 @@
 #   scaling   jobs/scaling.sbatch (strong, tiny sizes, ranks 1 and 2 as two job steps of one
 #             allocation) writes np-1/ and np-2/bench.json, scaling.csv (one row per rank
 #             count, efficiency 1 at one rank) and report.html
+#   experiment  jobs/experiment.sbatch with EXPERIMENT=t1-grid on a 4-point grid (GRID, EXTRA):
+#             the sweep runs in one allocation with the experiment's config, 1 rank per point,
+#             and its table script writes t1.csv, t1-summary.csv, t1-scatter.svg (about 5 s)
 #   timelimit (only with SLURM_TIMELIMIT_TEST=1; 2-4 minutes) a real --time=1 limit with
 #             --signal=B:USR1@50: checkpoint, requeue and resume until done, untouched
 # Daemons are stopped and the temporary folder removed on exit, failure or Ctrl-C; on a
@@ -443,6 +446,39 @@ else
         fail scaling "$problems" "$LOG_SCALING"
     else
         pass scaling
+    fi
+fi
+
+# --- experiment: jobs/experiment.sbatch, t1-grid on a tiny grid -------------------------------
+# The experiment's config and table script with a 4-point grid (GRID: 2 seeds × both modes) of a
+# small problem (EXTRA); 1 rank per point on 2 tasks, so both groups run points. (cmu-sweep takes
+# the same path with another table script; one experiment keeps the check to ~5 s.)
+
+LOG_EXP="$WORK/experiment.out"
+J_EXP=$(EXPERIMENT=t1-grid GRID="--grid seed=1,2" EXTRA="$SMALL --set steps=30" OUTPUT="$WORK/t1-grid" \
+    timeout 20 sbatch --parsable --output="$LOG_EXP" "$ROOT/jobs/experiment.sbatch")
+if [ -z "$J_EXP" ]; then
+    fail experiment "sbatch jobs/experiment.sbatch failed"
+else
+    wait_done "$J_EXP" 120; state=$STATE
+    problems=""
+    grep -q "experiment t1-grid, output $WORK/t1-grid, 1 rank(s) per point, then t1-grid.py" "$LOG_EXP" ||
+        problems+="the log does not name t1-grid with 1 rank per point and its table script; "
+    grep -q "2 groups of 1 rank(s), 4 point(s) to run" "$LOG_EXP" || problems+="the log shows no 2 groups for 4 points; "
+    grep -q -- "--config $ROOT/jobs/configs/t1-grid.json" "$LOG_EXP" || problems+="the sweep did not get jobs/configs/t1-grid.json; "
+    rows=$(grep -c ',completed,' "$WORK/t1-grid/sweep.csv" 2>/dev/null)
+    [ "${rows:-0}" = 4 ] || problems+="sweep.csv has ${rows:-0} completed rows, expected 4; "
+    [ -s "$WORK/t1-grid/report.html" ] || problems+="no report.html; "
+    # t1-grid.py: one row per seed, every step logged (the t1-grid config's log_every = 1), the plot.
+    [ "$(awk -F, 'NR > 1 && $NF + 0 == 1' "$WORK/t1-grid/t1.csv" 2>/dev/null | wc -l)" = 2 ] ||
+        problems+="t1.csv does not have 2 rows logged every step; "
+    for f in t1-summary.csv t1-scatter.svg; do [ -s "$WORK/t1-grid/$f" ] || problems+="no $f; "; done
+    if [ "$state" != COMPLETED ] || [ "$(job_field "$J_EXP" ExitCode)" != 0:0 ]; then
+        fail experiment "job $J_EXP ended $state, exit code $(job_field "$J_EXP" ExitCode)" "$LOG_EXP"
+    elif [ -n "$problems" ]; then
+        fail experiment "$problems" "$LOG_EXP"
+    else
+        pass experiment
     fi
 fi
 
