@@ -6,6 +6,12 @@
 // the loss and its own gradient rows with the reference computed on the whole batch (Double
 // to ~1e-10, Float to 1e-5); the `into:` forms must equal the returning ones exactly, and
 // the ring's byte count must be the volume its messages carry.
+// Suite "infomax-focused" (`focused: true`) is the part of it that many ranks sharing few
+// busy-polling cores can afford (Tests/ranks/run.sh, MPICH at 8 and 16 ranks): the same
+// comparisons with the same tolerances (loss and gradient rows against the one-process
+// reference) for three losses and the symmetric form, both exchanges, the skewed split and the
+// one with an empty rank (Double; the symmetric form in Float); without the repeated into:
+// calls and the plan, allocation and error-path sections.
 import InfoMax
 import Linalg
 import MPI
@@ -53,8 +59,8 @@ func splits(_ total: Int, _ size: Int) -> [[Int]] {
     return [ceilSplit(size), skew, empty]
 }
 
-func infomaxChecks(_ comm: Communicator) throws -> Int32 {
-    let c = Checks(comm: comm, suite: "infomax")
+func infomaxChecks(_ comm: Communicator, focused: Bool = false) throws -> Int32 {
+    let c = Checks(comm: comm, suite: focused ? "infomax-focused" : "infomax")
     let B = 23
     let k = 8
     var rng = SplitMix64(seed: 20_241_123)
@@ -115,6 +121,7 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 "\(what): overlap \(stats.overlappedSeconds) within compute \(stats.computeSeconds)")
         }
         // The into: form, called twice over a stale result, equals the returning form exactly.
+        if focused { return }
         var into = ContrastiveResult<T>(
             value: 7, dA: Matrix(rows: 1, cols: 3, repeating: 5), dPos: Matrix(rows: 2, cols: 2, repeating: 5),
             dC: Matrix(rows: n, cols: k, repeating: 5))
@@ -138,7 +145,26 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 }
             }
         } + [ContrastiveLoss.paper(neurons: 4, temperature: 0.5), ContrastiveLoss.clip(temperature: 0.1)]
-    for counts in splits(B, comm.size) {
+    if focused {
+        // InfoNCE (both similarities, both negative sets) and the sigmoid loss (its own loss
+        // shares), gradients reaching the candidates; the skewed split and the one with an
+        // empty rank.
+        let some = [
+            ContrastiveLoss.clip(temperature: 0.1),
+            ContrastiveLoss(
+                objective: .infoNCE, similarity: .dot, scale: 0.9, temperature: 0.6, negatives: .oppositeLabel,
+                stopGradient: false),
+            ContrastiveLoss(objective: .sigmoid, similarity: .dot, scale: 0.9, temperature: 0.6, stopGradient: false),
+        ]
+        for counts in splits(B, comm.size).dropFirst() {
+            for loss in some {
+                for exchange in CandidateExchange.allCases {
+                    try check(loss, Double.self, exchange: exchange, counts: counts, tol: 1e-10, block: 17)
+                }
+            }
+        }
+    }
+    for counts in splits(B, comm.size) where !focused {
         for loss in variants {
             for exchange in CandidateExchange.allCases {
                 try check(loss, Double.self, exchange: exchange, counts: counts, tol: 1e-10, block: 17)
@@ -198,12 +224,12 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
     }
 
     // The symmetric (multi-modal) form: gradients of h and g rows, both exchanges, both forms.
-    for counts in splits(B, comm.size) {
+    for counts in splits(B, comm.size).dropFirst(focused ? 1 : 0) {
         let off = counts[..<comm.rank].reduce(0, +)
         let mine = off..<(off + counts[comm.rank])
         for loss in [
             ContrastiveLoss.clip(temperature: 0.2), ContrastiveLoss(objective: .spectral, similarity: .dot, scale: 0.5),
-        ] {
+        ] where !focused || loss.objective == .infoNCE {
             let ref = try loss.evaluateSymmetric(a, p)
             for exchange in CandidateExchange.allCases {
                 let what = "symmetric \(loss.objective)/\(loss.similarity) \(exchange) counts \(counts)"
@@ -219,6 +245,7 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
                 c.expect(
                     mine.isEmpty || relErr(rs.dSecond.converted(to: Double.self), ref.dSecond.rows(mine)) < 1e-5,
                     "\(what) dg rows")
+                if focused { continue }
                 var into = SymmetricContrastiveResult<Float>()
                 try sym.evaluateSymmetric(h, g, into: &into)
                 try sym.evaluateSymmetric(h, g, into: &into)
@@ -228,6 +255,8 @@ func infomaxChecks(_ comm: Communicator) throws -> Int32 {
             }
         }
     }
+    if focused { return c.finish() }
+
     // The fused symmetric InfoNCE (both directions from one similarity matrix, all-gather):
     // every InfoNCE variant, labels included, against the one-process reference and against
     // the unfused path (one evaluate per direction), with the logits held between its two
