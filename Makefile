@@ -52,9 +52,9 @@ test: deps lint build-tests unit-tests
 	Tests/mpich/run.sh --checks-only
 	Tests/ranks/run.sh mpich
 else
-# mpich-tests before multihost-tests: it builds .build-mpich/debug/infomax, which the multi-host
-# stage's MPICH node-loss check launches.
-test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests slurm-tests mpich-tests multihost-tests ranks-tests
+# mpich-tests before slurm-tests and multihost-tests: it builds .build-mpich/debug/infomax, which
+# the Slurm stage's hydra check and the multi-host stage's MPICH checks launch.
+test: deps lint build-tests unit-tests consumer-tests bench-check reliability-check fuzz-tests mpich-tests slurm-tests multihost-tests ranks-tests
 endif
 
 deps:

@@ -17,6 +17,9 @@
 #             121 s by default), then the job restarts by itself, resumes and finishes with the same metrics as the uninterrupted `train` run
 #             (every logged loss and the final figures, relative 1e-5)
 #   mpirun    jobs/train.sbatch with LAUNCHER=mpirun (the documented fallback) completes
+#   mpiexec   jobs/train.sbatch with LAUNCHER=mpiexec and the MPICH build (hydra under Slurm):
+#             SIGUSR1 → checkpoint → exit 75 → requeue → resume → completed (skipped, and
+#             says so, without mpiexec.mpich or .build-mpich/debug/infomax)
 #   groups    jobs/sweep-groups.sbatch on 4 tasks, 2 ranks per point: 8 points over 2 groups,
 #             every point completed on 2 ranks, sweep.csv and report.html written
 #   scaling   jobs/scaling.sbatch (strong, tiny sizes, ranks 1 and 2 as two job steps of one
@@ -381,6 +384,41 @@ else
         fail mpirun "the log does not show the mpirun launcher" "$LOG_MPI"
     else
         pass mpirun
+    fi
+fi
+
+# --- mpiexec: MPICH's hydra under sbatch (LAUNCHER=mpiexec), signal → checkpoint → requeue ----
+# Hydra reads the allocation from Slurm and starts its proxy with srun; SIGUSR1 to the batch
+# shell goes through jobs/launch-guard.sh to mpiexec, which passes it to the ranks. Needs the
+# MPICH build of infomax (make build-tests MPI=mpich; `make test` builds it in mpich-tests).
+
+MPICH_BIN=${INFOMAX_MPICH:-$ROOT/.build-mpich/debug/infomax}
+if ! command -v mpiexec.mpich >/dev/null || [ ! -x "$MPICH_BIN" ]; then
+    say "mpiexec: skipped — no MPICH here (mpiexec.mpich, $MPICH_BIN)"
+else
+    LOG_HY="$WORK/mpiexec.out"
+    HY_STEPS=3000  # the debug build: ~250 steps/s after the resume
+    J_HY=$(LAUNCHER=mpiexec INFOMAX="$MPICH_BIN" STEPS=$HY_STEPS EXTRA="$SMALL --mode multi-modal" \
+        OUTPUT="$WORK/mpiexec" timeout 20 sbatch --parsable --output="$LOG_HY" "$ROOT/jobs/train.sbatch")
+    problems=""
+    if [ -z "$J_HY" ]; then problems="sbatch jobs/train.sbatch (LAUNCHER=mpiexec) failed; "
+    elif ! wait_for_text "$LOG_HY" "step 1/$HY_STEPS" 120; then problems="job $J_HY did not start training within 120 s; "
+    else
+        sleep 0.5
+        signal_batch "$J_HY" "$LOG_HY" || problems+="its batch shell never logged SIGUSR1; "
+        wait_done "$J_HY" 300; state=$STATE
+        [ "$state" = COMPLETED ] || problems+="job $J_HY ended $state; "
+        [ "$(job_field "$J_HY" Restarts)" = 1 ] || problems+="job $J_HY restarted $(job_field "$J_HY" Restarts) times, expected 1; "
+        grep -q "launch-guard.sh mpiexec" "$LOG_HY" || problems+="the log does not show mpiexec under jobs/launch-guard.sh; "
+        grep -q "stopped by SIGUSR1" "$LOG_HY" || problems+="the ranks did not report SIGUSR1; "
+        grep -q "requeueing job $J_HY" "$LOG_HY" || problems+="no requeue in the log; "
+        resumed=$(summary_field "$WORK/mpiexec" resumed_from_step)
+        [ -n "$resumed" ] && [ "${resumed%.*}" -gt 0 ] 2>/dev/null || problems+="not resumed (resumed_from_step '$resumed'); "
+        [ "$(summary_field "$WORK/mpiexec" status)" = completed ] || problems+="summary.json status is not completed; "
+    fi
+    if [ -n "$problems" ]; then fail mpiexec "$problems" "$LOG_HY"; else
+        say "mpiexec: job $J_HY under hydra stopped by SIGUSR1, requeued, resumed from step $resumed, completed"
+        pass mpiexec
     fi
 fi
 
