@@ -70,6 +70,23 @@ final class FalsePositiveDropTests: XCTestCase {
         }
     }
 
+    /// The step's form (kept buffers, in-place heap sort) drops exactly the `count` lowest by
+    /// (similarity, row) — the rows a full sort orders first — with many exact ties.
+    func testReusedBuffersDropTheLowestTiesByRow() {
+        var rng = TestRNG(seed: 24)
+        var order: [Int] = []
+        var out: [Bool] = []
+        for n in [0, 1, 2, 7, 50, 51] {
+            let s = (0..<n).map { _ in Double(Int(rng.uniform() * 5)) }
+            for count in Set([0, 1, n / 3, n / 2, n]) {
+                FalsePositiveSelection.dropped(similarities: s, count: count, order: &order, into: &out)
+                let want = Set(s.indices.sorted { s[$0] != s[$1] ? s[$0] < s[$1] : $0 < $1 }.prefix(count))
+                XCTAssertEqual(out, s.indices.map { want.contains($0) }, "n \(n), count \(count)")
+                XCTAssertEqual(out, FalsePositiveSelection.dropped(similarities: s, count: count))
+            }
+        }
+    }
+
     func testGradientsWithDroppedPositivesMatchFiniteDifferences() throws {
         var rng = TestRNG(seed: 22)
         let a: Matrix<Double> = rng.matrix(B, k)

@@ -31,6 +31,9 @@ final class GuidedLossStep: StepLoss {
     private var localTokens: [Int] = []
     private var anchorRows = Matrix<Float>(rows: 0, cols: 0), viewRows = Matrix<Float>(rows: 0, cols: 0)
     private var similarities: [Double] = []
+    /// DropFalsePositive's per-step buffers, kept between steps (a step allocates nothing): this
+    /// rank's pair similarities, the sort order and the dropped flags of the global batch.
+    private var pairSimilarities: [Double] = [], dropOrder: [Int] = [], droppedPairs: [Bool] = []
     private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
     private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
@@ -110,13 +113,15 @@ final class GuidedLossStep: StepLoss {
                 viewRows[r, e] = w[e, token]
             }
         }
-        let mine = try FalsePositiveSelection.pairSimilarities(anchors: anchorRows, positives: viewRows)
-        try loss.communicator.allgatherv(mine, into: &similarities, layout: layout)
+        try FalsePositiveSelection.pairSimilarities(anchors: anchorRows, positives: viewRows, into: &pairSimilarities)
+        try loss.communicator.allgatherv(pairSimilarities, into: &similarities, layout: layout)
         let count = FalsePositiveSelection.dropCount(
             positiveDrop, fraction: positiveFraction, globalRows: similarities.count)
-        let dropped = FalsePositiveSelection.dropped(similarities: similarities, count: count)
+        FalsePositiveSelection.dropped(
+            similarities: similarities, count: count, order: &dropOrder, into: &droppedPairs)
         let first = layout.displacement(loss.communicator.rank)
-        plainTargets.withoutPositive = Array(dropped[first..<(first + b)])
+        plainTargets.withoutPositive.removeAll(keepingCapacity: true)
+        plainTargets.withoutPositive.append(contentsOf: droppedPairs[first..<(first + b)])
     }
 
     private func prepareBatch(localIndices: [Int], sampler: Cooccurrence.Sampler) throws {
