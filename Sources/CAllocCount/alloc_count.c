@@ -3,7 +3,9 @@
 // executable, these symbols take precedence over libc's for every shared library. While
 // attribution is on, an allocation whose call stack passes through the MPI library's code
 // (address ranges of the loaded objects named like an MPI library or one of its transports,
-// recorded by imx_alloc_attribute_mpi) is also counted as MPI's.
+// recorded by imx_alloc_attribute_mpi) is also counted as MPI's, and one that passes through
+// the BLAS library's (OpenBLAS's small-matrix kernels malloc a packing buffer per call) as BLAS's;
+// the innermost such frame decides.
 #define _GNU_SOURCE
 #include "alloc_count.h"
 #include <execinfo.h>
@@ -20,33 +22,36 @@ extern void __libc_free(void *);
 
 static volatile uint64_t counter = 0;
 static volatile uint64_t mpi_counter = 0;
+static volatile uint64_t blas_counter = 0;
 static volatile int trace_left = 0;
 static __thread int in_trace = 0;
 
-// Executable segments of the MPI library's objects: [start, end) pairs, filled before the
-// attribution is switched on and only read afterwards.
+// Executable segments of the MPI and BLAS libraries' objects: [start, end) pairs with their
+// counter, filled before the attribution is switched on and only read afterwards.
 enum { MAX_RANGES = 256, FRAMES = 24 };
 static uintptr_t range_start[MAX_RANGES], range_end[MAX_RANGES];
+static volatile uint64_t *range_counter[MAX_RANGES];
 static int range_count = 0;
 static volatile int attributing = 0;
 static __thread int in_attribution = 0;
 
-static int is_mpi_address(uintptr_t a) {
+static volatile uint64_t *library_counter(uintptr_t a) {
     for (int i = 0; i < range_count; i++)
-        if (a >= range_start[i] && a < range_end[i]) return 1;
-    return 0;
+        if (a >= range_start[i] && a < range_end[i]) return range_counter[i];
+    return NULL;
 }
 
-// Whether the allocation being made was asked for by MPI's code: a frame of the call stack
-// (the innermost FRAMES) lies in an MPI object. backtrace() is guarded against itself.
+// Whether the allocation being made was asked for by MPI's or BLAS's code: a frame of the call
+// stack (the innermost FRAMES) lies in one of their objects. backtrace() is guarded against itself.
 static void attribute(void) {
     if (!attributing || in_attribution) return;
     in_attribution = 1;
     void *frames[FRAMES];
     int n = backtrace(frames, FRAMES);
     for (int i = 1; i < n; i++) {
-        if (is_mpi_address((uintptr_t)frames[i])) {
-            __atomic_add_fetch(&mpi_counter, 1, __ATOMIC_RELAXED);
+        volatile uint64_t *library = library_counter((uintptr_t)frames[i]);
+        if (library) {
+            __atomic_add_fetch(library, 1, __ATOMIC_RELAXED);
             break;
         }
     }
@@ -101,20 +106,30 @@ static const char *const mpi_names[] = {
     "libmpi", "libopen-pal", "libopen-rte", "/openmpi", "mca_", "libmpich", "libucp", "libucs", "libuct",
     "libucm", "libfabric", "libpmix", "libpmi", "libhwloc", "libevent", "libpsm", "libibverbs", "libhcoll",
     "libxpmem", "libknem", "libcxi", "librdmacm"};
+// Names of the BLAS libraries' objects (OpenBLAS, the reference BLAS, BLIS, MKL, FlexiBLAS).
+static const char *const blas_names[] = {"libopenblas", "libblas", "libcblas", "libblis", "libmkl", "libflexiblas"};
+
+static int named(const char *name, const char *const *names, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (strstr(name, names[i]) != NULL) return 1;
+    return 0;
+}
 
 static int collect(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
     (void)data;
     const char *name = info->dlpi_name;
     if (name == NULL || name[0] == 0) return 0;
-    int mpi = 0;
-    for (size_t i = 0; i < sizeof mpi_names / sizeof mpi_names[0] && !mpi; i++) mpi = strstr(name, mpi_names[i]) != NULL;
-    if (!mpi) return 0;
+    volatile uint64_t *library = NULL;
+    if (named(name, mpi_names, sizeof mpi_names / sizeof mpi_names[0])) library = &mpi_counter;
+    else if (named(name, blas_names, sizeof blas_names / sizeof blas_names[0])) library = &blas_counter;
+    if (library == NULL) return 0;
     for (int j = 0; j < info->dlpi_phnum && range_count < MAX_RANGES; j++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
         range_start[range_count] = info->dlpi_addr + ph->p_vaddr;
         range_end[range_count] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        range_counter[range_count] = library;
         range_count++;
     }
     return 0;
@@ -135,3 +150,4 @@ int imx_alloc_attribute_mpi(int on) {
 }
 
 uint64_t imx_alloc_count_mpi(void) { return __atomic_load_n(&mpi_counter, __ATOMIC_RELAXED); }
+uint64_t imx_alloc_count_blas(void) { return __atomic_load_n(&blas_counter, __ATOMIC_RELAXED); }

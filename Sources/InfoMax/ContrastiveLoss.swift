@@ -118,6 +118,38 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
     public var needsCandidates: Bool { objective != .positiveOnly }
 }
 
+/// The learned parameters' setters, shared by the distributed losses (whose `setTemperature`
+/// and `setSigmoidParameters` install the result): a learned τ, t or β changes every step.
+extension ContrastiveLoss {
+    /// This loss with the InfoNCE temperature τ (> 0, finite). Throws for the other objectives,
+    /// or out of range.
+    public func settingTemperature(_ tau: Double) throws -> ContrastiveLoss {
+        guard objective == .infoNCE else {
+            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
+        }
+        var next = self
+        next.temperature = tau
+        try next.validate()
+        return next
+    }
+
+    /// This loss with the sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias β (finite).
+    /// Throws for the other objectives, or out of range.
+    public func settingSigmoidParameters(scale t: Double, bias: Double) throws -> ContrastiveLoss {
+        guard objective == .sigmoid else {
+            throw InfoMaxError.invalidOption("only the sigmoid loss has a scale and a bias to set")
+        }
+        guard t > 0, t.isFinite else {
+            throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
+        }
+        var next = self
+        next.temperature = 1 / t
+        next.bias = bias
+        try next.validate()
+        return next
+    }
+}
+
 /// A loss value and its gradients with respect to the three operands.
 public struct ContrastiveResult<T: BLASScalar>: Sendable {
     /// The loss (mean over the global anchors; identical on every rank).

@@ -166,29 +166,13 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias β (finite) for the next calls —
     /// a learned t or β changes every step. Throws for the other objectives, or out of range.
     public func setSigmoidParameters(scale t: Double, bias: Double) throws {
-        guard loss.objective == .sigmoid else {
-            throw InfoMaxError.invalidOption("only the sigmoid loss has a scale and a bias to set")
-        }
-        var next = loss
-        next.temperature = 1 / t
-        next.bias = bias
-        guard t > 0, t.isFinite else {
-            throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
-        }
-        try next.validate()
-        setLoss(next)
+        setLoss(try loss.settingSigmoidParameters(scale: t, bias: bias))
     }
 
     /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
     /// changes every step. Throws for the other objectives, or out of range.
     public func setTemperature(_ tau: Double) throws {
-        guard loss.objective == .infoNCE else {
-            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
-        }
-        var next = loss
-        next.temperature = tau
-        try next.validate()
-        setLoss(next)
+        setLoss(try loss.settingTemperature(tau))
     }
 
     private func setLoss(_ next: ContrastiveLoss) {

@@ -25,12 +25,22 @@ public enum FalsePositiveSelection {
     /// The cosine similarity, in Double, of row i of `anchors` and row i of `positives` (the
     /// guide embeddings of each anchor and of its positive view); 0 for a zero row.
     public static func pairSimilarities(anchors: Matrix<Float>, positives: Matrix<Float>) throws -> [Double] {
+        var out: [Double] = []
+        try pairSimilarities(anchors: anchors, positives: positives, into: &out)
+        return out
+    }
+
+    /// ``pairSimilarities(anchors:positives:)`` into `out` (no allocation once it has the capacity).
+    public static func pairSimilarities(
+        anchors: Matrix<Float>, positives: Matrix<Float>, into out: inout [Double]
+    ) throws {
         guard anchors.rows == positives.rows, anchors.cols == positives.cols else {
             throw InfoMaxError.shapeMismatch(
                 "anchors \(anchors.rows)×\(anchors.cols), positives \(positives.rows)×\(positives.cols): one guide row each"
             )
         }
-        return (0..<anchors.rows).map { i in
+        out.removeAll(keepingCapacity: true)
+        for i in 0..<anchors.rows {
             var dot = 0.0
             var na = 0.0
             var np = 0.0
@@ -41,7 +51,7 @@ public enum FalsePositiveSelection {
                 na += a * a
                 np += p * p
             }
-            return na > 0 && np > 0 ? dot / (na.squareRoot() * np.squareRoot()) : 0
+            out.append(na > 0 && np > 0 ? dot / (na.squareRoot() * np.squareRoot()) : 0)
         }
     }
 
@@ -50,12 +60,41 @@ public enum FalsePositiveSelection {
     /// lower global row. (The authors' code drops every pair at or below the count-th lowest
     /// similarity, ties included; here exactly `count`, as the negative drops do.)
     public static func dropped(similarities: [Double], count: Int) -> [Bool] {
-        var out = [Bool](repeating: false, count: similarities.count)
-        guard count > 0 else { return out }
-        let order = similarities.indices.sorted { a, b in
+        var order: [Int] = []
+        var out: [Bool] = []
+        dropped(similarities: similarities, count: count, order: &order, into: &out)
+        return out
+    }
+
+    /// ``dropped(similarities:count:)`` into `out`, with `order` as scratch (both reused: no
+    /// allocation once they have the capacity — a step of the guided loss calls this). The rows
+    /// are ordered by (similarity, row), a total order, so the `count` first are the same rows
+    /// whatever the sort; an in-place heap sort, because the standard library's sort may allocate.
+    public static func dropped(similarities: [Double], count: Int, order: inout [Int], into out: inout [Bool]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(false, count: similarities.count))
+        guard count > 0 else { return }
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: similarities.indices)
+        func before(_ a: Int, _ b: Int) -> Bool {
             similarities[a] != similarities[b] ? similarities[a] < similarities[b] : a < b
         }
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end, before(order[child], order[child + 1]) { child += 1 }
+                guard before(order[root], order[child]) else { return }
+                order.swapAt(root, child)
+                root = child
+            }
+        }
+        let n = order.count
+        for start in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(start, n) }
+        for end in stride(from: n - 1, to: 0, by: -1) {
+            order.swapAt(0, end)
+            siftDown(0, end)
+        }
         for i in order.prefix(count) { out[i] = true }
-        return out
     }
 }

@@ -73,30 +73,14 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias b (finite) for the next calls —
     /// learned t or b change every step. Throws for the other objectives, or out of range.
     public func setSigmoidParameters(scale t: Double, bias: Double) throws {
-        guard loss.objective == .sigmoid else {
-            throw InfoMaxError.invalidOption("only the sigmoid loss has a scale and a bias to set")
-        }
-        guard t > 0, t.isFinite else {
-            throw InfoMaxError.invalidOption("sigmoid scale must be positive and finite, got \(t)")
-        }
-        var next = loss
-        next.temperature = 1 / t
-        next.bias = bias
-        try next.validate()
-        plan.loss = next
+        plan.loss = try loss.settingSigmoidParameters(scale: t, bias: bias)
     }
 
     /// The InfoNCE temperature τ (> 0, finite) for the next calls — a learned temperature
     /// changes every step (CLIP's θ = log(1/τ), its gradient ``thetaGradientShare``).
     /// Throws for the other objectives, or out of range.
     public func setTemperature(_ tau: Double) throws {
-        guard loss.objective == .infoNCE else {
-            throw InfoMaxError.invalidOption("only the InfoNCE loss has a temperature to set")
-        }
-        var next = loss
-        next.temperature = tau
-        try next.validate()
-        plan.loss = next
+        plan.loss = try loss.settingTemperature(tau)
     }
 
     /// The global loss of local anchors `a` (b × k) and this rank's candidate block `c` (b × k)

@@ -71,22 +71,10 @@ extension Communicator {
         requests: UnsafeMutablePointer<RequestSlot>
     ) throws {
         let type = T.mpiKind.datatype
-        if LargeCounts.fits(count) {
-            try check(
-                MPI_Iallreduce(cmpi_in_place(), buffer, Int32(count), type, op.handle, handle, requests),
-                "MPI_Iallreduce")
-        } else if LargeCounts.viaLibrary {
-            try check(cmpi_iallreduce_c(buffer, Int64(count), type, op.handle, handle, requests), "MPI_Iallreduce_c")
-        } else if let buffer {
-            var slot = requests
-            for at in LargeCounts.pieces(count) {
-                try check(
-                    MPI_Iallreduce(
-                        cmpi_in_place(), buffer + at, LargeCounts.piece(at: at, of: count), type, op.handle,
-                        handle, slot), "MPI_Iallreduce")
-                slot += 1
-            }
-        }
+        try allreduceRequests(
+            buffer, count: count, requests: requests, names: ("MPI_Iallreduce", "MPI_Iallreduce_c"),
+            int: { MPI_Iallreduce(cmpi_in_place(), $0, $1, type, op.handle, handle, $2) },
+            large: { cmpi_iallreduce_c($0, $1, type, op.handle, handle, $2) })
     }
 
     /// Sets up the persistent in-place all-reduce (MPI-4) of the `count` elements at `buffer`
@@ -97,19 +85,29 @@ extension Communicator {
         requests: UnsafeMutablePointer<RequestSlot>
     ) throws {
         let type = T.mpiKind.datatype
+        try allreduceRequests(
+            buffer, count: count, requests: requests, names: ("MPI_Allreduce_init", "MPI_Allreduce_init_c"),
+            int: { cmpi_allreduce_init($0, $1, type, op.handle, handle, $2) },
+            large: { cmpi_allreduce_init_c($0, $1, type, op.handle, handle, $2) })
+    }
+
+    /// The one choice of the request-based in-place all-reduces: `int` (buffer, count, slot)
+    /// when the count fits `int`, else `large` with the whole count when the library has the
+    /// `_c` calls, else `int` once per piece into consecutive slots (the same order on every rank).
+    private func allreduceRequests<T>(
+        _ buffer: UnsafeMutablePointer<T>?, count: Int, requests: UnsafeMutablePointer<RequestSlot>,
+        names: (int: String, large: String),
+        int: (UnsafeMutablePointer<T>?, Int32, UnsafeMutablePointer<RequestSlot>) -> Int32,
+        large: (UnsafeMutablePointer<T>?, Int64, UnsafeMutablePointer<RequestSlot>) -> Int32
+    ) throws {
         if LargeCounts.fits(count) {
-            try check(
-                cmpi_allreduce_init(buffer, Int32(count), type, op.handle, handle, requests), "MPI_Allreduce_init")
+            try check(int(buffer, Int32(count), requests), names.int)
         } else if LargeCounts.viaLibrary {
-            try check(
-                cmpi_allreduce_init_c(buffer, Int64(count), type, op.handle, handle, requests), "MPI_Allreduce_init_c")
+            try check(large(buffer, Int64(count), requests), names.large)
         } else if let buffer {
             var slot = requests
             for at in LargeCounts.pieces(count) {
-                try check(
-                    cmpi_allreduce_init(
-                        buffer + at, LargeCounts.piece(at: at, of: count), type, op.handle, handle, slot),
-                    "MPI_Allreduce_init")
+                try check(int(buffer + at, LargeCounts.piece(at: at, of: count), slot), names.int)
                 slot += 1
             }
         }

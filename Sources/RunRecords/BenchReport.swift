@@ -55,9 +55,10 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var estimatedPeakBytes: Int?
     public var estimatedPeakBytesPerRank: [Int?]
     public var peakEstimateRatio: Double?
-    /// The most any rank allocated per step (this project's code), and inside MPI.
+    /// The most any rank allocated per step (this project's code), inside MPI, inside BLAS.
     public var allocationsPerStep: Double?
     public var mpiAllocationsPerStep: Double?
+    public var blasAllocationsPerStep: Double?
     public var perRank: [RankBenchmark]
 
     /// The settings and figures every bench.json has; the derived rates start absent.
@@ -160,11 +161,14 @@ public struct RankBenchmark: Codable, Sendable, Equatable {
     /// Bytes this rank sends per step (loss exchange + gradient all-reduce).
     public var bytesPerStep: Int
     /// Heap allocations (malloc & co.) per timed step by this project's code and the libraries
-    /// it calls other than MPI; nil if not counted.
+    /// it calls other than MPI and BLAS; nil if not counted.
     public var allocationsPerStep: Double?
     /// Heap allocations per timed step whose call stack passes through the MPI library (its
     /// collectives' schedules and temporaries); nil if not counted.
     public var mpiAllocationsPerStep: Double? = nil
+    /// Heap allocations per timed step whose call stack passes through the BLAS library
+    /// (OpenBLAS's small-matrix sgemm kernels malloc a packing buffer per call); nil if not counted.
+    public var blasAllocationsPerStep: Double? = nil
     /// Single-thread sgemm GFLOP/s of this rank measured while every rank runs it at once.
     public var sgemmPeakGflops: Double
     /// GEMM floating-point operations of one step on this rank, in GFLOP; nil if unknown.

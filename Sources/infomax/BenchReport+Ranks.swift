@@ -48,6 +48,7 @@ extension BenchReport {
         }
         allocationsPerStep = allocationsCounted ? list.compactMap(\.allocationsPerStep).max() : nil
         mpiAllocationsPerStep = allocationsCounted ? list.compactMap(\.mpiAllocationsPerStep).max() : nil
+        blasAllocationsPerStep = allocationsCounted ? list.compactMap(\.blasAllocationsPerStep).max() : nil
     }
 
     func json() throws -> String {

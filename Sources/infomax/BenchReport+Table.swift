@@ -72,6 +72,13 @@ extension BenchReport {
                         + perRank.map { f($0.mpiAllocationsPerStep ?? 0, 1) }.joined(separator: ", ")
                         + (mpiAllocationsPerStep > 0 ? "   (the library's own temporaries; not this project's)" : ""))
             }
+            if let blasAllocationsPerStep {
+                out.append(
+                    "  and inside the BLAS library: "
+                        + perRank.map { f($0.blasAllocationsPerStep ?? 0, 1) }.joined(separator: ", ")
+                        + (blasAllocationsPerStep > 0
+                            ? "   (its small-matrix kernels' buffers; not this project's)" : ""))
+            }
         } else {
             out.append("heap allocations per step: not counted (malloc interposition unavailable in this build)")
         }

@@ -36,8 +36,8 @@ struct BenchStep: ParsableCommand {
                   before the run (train --dry-run; JSON estimated_peak_bytes,
                   peak_estimate_ratio)
               heap allocations per step
-                  malloc & co. of the whole process after warm-up (Swift, OpenBLAS
-                  and Open MPI alike)
+                  malloc & co. after warm-up by this project's code; those inside
+                  the MPI and the BLAS library are reported apart
 
             Without --config the steps use the built-in signal-noise settings below; with \
             it, the file's values stand unless an option sets them. --set overrides both.
@@ -213,21 +213,26 @@ struct BenchStep: ParsableCommand {
             let counting = BenchStep.allocationCountingWorks()
             let trace = LaunchEnvironment.value("INFOMAX_ALLOC_TRACE").flatMap { Int($0) } ?? 0
             // Allocations are counted as this project's unless their call stack passes through
-            // the MPI library (counted separately: reported, not refused).
+            // the MPI or the BLAS library (counted separately: reported, not refused).
             var mpiBefore: UInt64 = 0
+            var blasBefore: UInt64 = 0
             var (mine, stepSeconds) = try StepBenchmark.run(
                 trainer: trainer, steps: options.steps, warmup: options.warmup, batch: local, sgemmPeakGflops: together,
-                allocationCount: counting ? { imx_alloc_count() - imx_alloc_count_mpi() } : nil,
+                allocationCount: counting
+                    ? { imx_alloc_count() - imx_alloc_count_mpi() - imx_alloc_count_blas() } : nil,
                 beforeTimedSteps: {
                     if counting {
                         _ = imx_alloc_attribute_mpi(1)
                         mpiBefore = imx_alloc_count_mpi()
+                        blasBefore = imx_alloc_count_blas()
                     }
                     if trace > 0 { imx_alloc_trace(Int32(trace)) }
                 })
             imx_alloc_trace(0)
             if counting {
                 mine.mpiAllocationsPerStep = Double(imx_alloc_count_mpi() - mpiBefore) / Double(max(options.steps, 1))
+                mine.blasAllocationsPerStep =
+                    Double(imx_alloc_count_blas() - blasBefore) / Double(max(options.steps, 1))
                 _ = imx_alloc_attribute_mpi(0)
             }
             // The slowest rank of each step sets the pace.

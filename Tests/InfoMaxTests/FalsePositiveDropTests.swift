@@ -8,23 +8,11 @@ import MPI
 import XCTest
 
 final class FalsePositiveDropTests: XCTestCase {
-    let B = 7, k = 4
+    let B = GuidedFixtures.B, k = GuidedFixtures.k
     let objectives = ContrastiveObjective.allCases.filter { $0 != .sigmoid }
 
-    func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false)
-        -> ContrastiveLoss
-    {
-        ContrastiveLoss(
-            objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
-            stopGradient: stopGradient)
-    }
-
-    /// Positives other than the anchor's own view, a few exclusions, and rows 1, 4 without a positive.
-    func targets(dropping rows: Set<Int>) -> AnchorTargets {
-        AnchorTargets(
-            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0],
-            withoutPositive: (0..<B).map { rows.contains($0) })
-    }
+    /// Positives other than the anchor's own view, a few exclusions, and `rows` without a positive.
+    func targets(dropping rows: Set<Int>) -> AnchorTargets { GuidedFixtures.mixedTargets(withoutPositive: rows) }
 
     func testSelectionOnAKnownBatch() throws {
         XCTAssertEqual(FalsePositiveSelection.dropCount(.falsePositives, fraction: 0.1, globalRows: 2000), 200)
@@ -66,7 +54,7 @@ final class FalsePositiveDropTests: XCTestCase {
         let c: Matrix<Double> = rng.matrix(B, k)
         for objective in objectives {
             for sim in SimilarityKind.allCases {
-                let loss = options(objective, sim)
+                let loss = GuidedFixtures.options(objective, sim)
                 func value(_ rows: Set<Int>) -> Double {
                     MaskedContrastiveLoss<Double>.reference(
                         loss, anchors: a, candidates: c, targets: targets(dropping: rows)
@@ -82,6 +70,23 @@ final class FalsePositiveDropTests: XCTestCase {
         }
     }
 
+    /// The step's form (kept buffers, in-place heap sort) drops exactly the `count` lowest by
+    /// (similarity, row) — the rows a full sort orders first — with many exact ties.
+    func testReusedBuffersDropTheLowestTiesByRow() {
+        var rng = TestRNG(seed: 24)
+        var order: [Int] = []
+        var out: [Bool] = []
+        for n in [0, 1, 2, 7, 50, 51] {
+            let s = (0..<n).map { _ in Double(Int(rng.uniform() * 5)) }
+            for count in Set([0, 1, n / 3, n / 2, n]) {
+                FalsePositiveSelection.dropped(similarities: s, count: count, order: &order, into: &out)
+                let want = Set(s.indices.sorted { s[$0] != s[$1] ? s[$0] < s[$1] : $0 < $1 }.prefix(count))
+                XCTAssertEqual(out, s.indices.map { want.contains($0) }, "n \(n), count \(count)")
+                XCTAssertEqual(out, FalsePositiveSelection.dropped(similarities: s, count: count))
+            }
+        }
+    }
+
     func testGradientsWithDroppedPositivesMatchFiniteDifferences() throws {
         var rng = TestRNG(seed: 22)
         let a: Matrix<Double> = rng.matrix(B, k)
@@ -89,16 +94,8 @@ final class FalsePositiveDropTests: XCTestCase {
         let t = targets(dropping: [1, 4])
         for objective in objectives {
             for sim in SimilarityKind.allCases {
-                let loss = options(objective, sim)
-                let r = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
-                let nA = numericGradient(a) {
-                    MaskedContrastiveLoss<Double>.reference(loss, anchors: $0, candidates: c, targets: t).value
-                }
-                let nC = numericGradient(c) {
-                    MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: $0, targets: t).value
-                }
-                assertGradient(r.dA, nA, "\(objective)/\(sim) dA")
-                assertGradient(r.dC, nC, "\(objective)/\(sim) dC")
+                GuidedFixtures.assertReferenceMatchesFiniteDifferences(
+                    GuidedFixtures.options(objective, sim), a, c, t, "\(objective)/\(sim)")
             }
         }
     }
@@ -111,30 +108,10 @@ final class FalsePositiveDropTests: XCTestCase {
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
         let t = targets(dropping: [1, 4])
-        for objective in objectives {
-            for sim in SimilarityKind.allCases {
-                for sg in [false, true] {
-                    for block in [3, 1 << 20] {
-                        let loss = options(objective, sim, stopGradient: sg)
-                        let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
-                        let dist = try MaskedContrastiveLoss<Double>(
-                            communicator: comm, loss: loss, blockElements: block)
-                        var r = ContrastiveResult<Double>()
-                        for _ in 0..<2 { try dist.evaluate(anchors: a, candidates: c, targets: t, into: &r) }
-                        let what = "\(objective)/\(sim)/sg=\(sg)/block \(block)"
-                        XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-12, what)
-                        XCTAssertLessThan(relativeError(r.dA, ref.dA), 1e-12, "\(what) dA")
-                        if sg {
-                            XCTAssertEqual(r.dC.maxAbs, 0, "\(what) dC")
-                        } else {
-                            XCTAssertLessThan(relativeError(r.dC, ref.dC), 1e-12, "\(what) dC")
-                        }
-                    }
-                }
-            }
-        }
+        try GuidedFixtures.assertPlanMatchesReference(comm, a, c, t, objectives: objectives)
         // A mask of the wrong length is refused.
-        let dist = try MaskedContrastiveLoss<Double>(communicator: comm, loss: options(.infoNCE, .cosine))
+        let dist = try MaskedContrastiveLoss<Double>(
+            communicator: comm, loss: GuidedFixtures.options(.infoNCE, .cosine))
         var r = ContrastiveResult<Double>()
         var bad = t
         bad.withoutPositive = [true]

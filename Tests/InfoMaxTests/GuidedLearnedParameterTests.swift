@@ -13,7 +13,7 @@ import XCTest
 @testable import InfoMax
 
 final class GuidedLearnedParameterTests: XCTestCase {
-    let B = 7, k = 4
+    let B = GuidedFixtures.B, k = GuidedFixtures.k
 
     func loss(_ sim: SimilarityKind, theta: Double, sg: Bool, _ objective: ContrastiveObjective = .infoNCE)
         -> ContrastiveLoss
@@ -31,12 +31,8 @@ final class GuidedLearnedParameterTests: XCTestCase {
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
         let guide: Matrix<Float> = rng.matrix(B, 3)
-        let s = try GuideSelection.select(
-            guide: guide, keys: nil, localRows: 0..<B, drop: .falseNegatives, fraction: 0.4)
-        let plain = AnchorTargets(positives: Array(0..<B), offsets: s.dropOffsets, excluded: s.dropped)
-        let neighbour = AnchorTargets(positives: s.neighbours, offsets: s.dropOffsets, excluded: s.dropped)
-        let mixed = AnchorTargets(
-            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0])
+        let (plain, neighbour) = try GuidedFixtures.guideTargets(guide, drop: .falseNegatives)
+        let mixed = GuidedFixtures.mixedTargets()
         var ah = Matrix<Double>(rows: 0, cols: 0)
         var ch = Matrix<Double>(rows: 0, cols: 0)
         var na: [Double] = []
@@ -103,12 +99,8 @@ final class GuidedLearnedParameterTests: XCTestCase {
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
         let guide: Matrix<Float> = rng.matrix(B, 3)
-        let s = try GuideSelection.select(
-            guide: guide, keys: nil, localRows: 0..<B, drop: .easyNegatives, fraction: 0.4)
-        let plain = AnchorTargets(positives: Array(0..<B), offsets: s.dropOffsets, excluded: s.dropped)
-        let neighbour = AnchorTargets(positives: s.neighbours, offsets: s.dropOffsets, excluded: s.dropped)
-        let mixed = AnchorTargets(
-            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0])
+        let (plain, neighbour) = try GuidedFixtures.guideTargets(guide, drop: .easyNegatives)
+        let mixed = GuidedFixtures.mixedTargets()
         func sigmoid(_ sim: SimilarityKind, logT: Double, bias: Double, sg: Bool) -> ContrastiveLoss {
             var l = ContrastiveLoss.sigmoid(scale: Double.exp(logT), bias: bias, similarity: sim, stopGradient: sg)
             l.scale = 0.8

@@ -8,25 +8,9 @@ import MPI
 import XCTest
 
 final class GuidedLossTests: XCTestCase {
-    let B = 7, k = 4
+    let B = GuidedFixtures.B, k = GuidedFixtures.k
     /// Every objective, the sigmoid form included (t = 2, b = −1.5).
     let objectives = ContrastiveObjective.allCases
-
-    func options(_ objective: ContrastiveObjective, _ similarity: SimilarityKind, stopGradient: Bool = false)
-        -> ContrastiveLoss
-    {
-        var loss = ContrastiveLoss(
-            objective: objective, similarity: similarity, scale: 0.8, temperature: 0.5, negatives: .allOthers,
-            stopGradient: stopGradient)
-        if objective == .sigmoid { loss.bias = -1.5 }
-        return loss
-    }
-
-    /// Positives other than the anchor's own view and a few exclusions (one listing the positive).
-    var mixedTargets: AnchorTargets {
-        AnchorTargets(
-            positives: [3, 0, 2, 6, 1, 4, 5], offsets: [0, 2, 2, 3, 5, 5, 6, 7], excluded: [1, 5, 2, 0, 6, 4, 0])
-    }
 
     func testOwnPositiveWithoutExclusionsIsThePlainLoss() throws {
         var rng = TestRNG(seed: 7)
@@ -34,7 +18,7 @@ final class GuidedLossTests: XCTestCase {
         let c: Matrix<Double> = rng.matrix(B, k)
         for objective in objectives {
             for sim in SimilarityKind.allCases {
-                let loss = options(objective, sim)
+                let loss = GuidedFixtures.options(objective, sim)
                 let plain = try loss.evaluate(anchors: a, positives: c, candidates: c)
                 let masked = MaskedContrastiveLoss<Double>.reference(
                     loss, anchors: a, candidates: c, targets: AnchorTargets(positives: Array(0..<B)))
@@ -50,19 +34,10 @@ final class GuidedLossTests: XCTestCase {
         var rng = TestRNG(seed: 8)
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
-        let t = mixedTargets
         for objective in objectives {
             for sim in SimilarityKind.allCases {
-                let loss = options(objective, sim)
-                let r = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: t)
-                let nA = numericGradient(a) {
-                    MaskedContrastiveLoss<Double>.reference(loss, anchors: $0, candidates: c, targets: t).value
-                }
-                let nC = numericGradient(c) {
-                    MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: $0, targets: t).value
-                }
-                assertGradient(r.dA, nA, "\(objective)/\(sim) dA")
-                assertGradient(r.dC, nC, "\(objective)/\(sim) dC")
+                GuidedFixtures.assertReferenceMatchesFiniteDifferences(
+                    GuidedFixtures.options(objective, sim), a, c, GuidedFixtures.mixedTargets(), "\(objective)/\(sim)")
             }
         }
     }
@@ -74,12 +49,9 @@ final class GuidedLossTests: XCTestCase {
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
         let guide: Matrix<Float> = rng.matrix(B, 3)
-        let s = try GuideSelection.select(
-            guide: guide, keys: nil, localRows: 0..<B, drop: .falseNegatives, fraction: 0.4)
-        let plain = AnchorTargets(positives: Array(0..<B), offsets: s.dropOffsets, excluded: s.dropped)
-        let guided = AnchorTargets(positives: s.neighbours, offsets: s.dropOffsets, excluded: s.dropped)
+        let (plain, guided) = try GuidedFixtures.guideTargets(guide, drop: .falseNegatives)
         for objective in [ContrastiveObjective.infoNCE, .spectral] {
-            let loss = options(objective, .cosine)
+            let loss = GuidedFixtures.options(objective, .cosine)
             func value(_ a: Matrix<Double>, _ c: Matrix<Double>) -> Double {
                 (MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: plain).value
                     + MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: c, targets: guided).value)
@@ -100,29 +72,8 @@ final class GuidedLossTests: XCTestCase {
         var rng = TestRNG(seed: 10)
         let a: Matrix<Double> = rng.matrix(B, k)
         let c: Matrix<Double> = rng.matrix(B, k)
-        for objective in objectives {
-            for sim in SimilarityKind.allCases {
-                for sg in [false, true] {
-                    for block in [3, 1 << 20] {
-                        let loss = options(objective, sim, stopGradient: sg)
-                        let ref = MaskedContrastiveLoss<Double>.reference(
-                            loss, anchors: a, candidates: c, targets: mixedTargets)
-                        let dist = try MaskedContrastiveLoss<Double>(
-                            communicator: comm, loss: loss, blockElements: block)
-                        var r = ContrastiveResult<Double>()
-                        for _ in 0..<2 { try dist.evaluate(anchors: a, candidates: c, targets: mixedTargets, into: &r) }
-                        let what = "\(objective)/\(sim)/sg=\(sg)/block \(block)"
-                        XCTAssertEqual(Double(r.value), ref.value, accuracy: 1e-12, what)
-                        XCTAssertLessThan(relativeError(r.dA, ref.dA), 1e-12, "\(what) dA")
-                        if sg {
-                            XCTAssertEqual(r.dC.maxAbs, 0, "\(what) dC")
-                        } else {
-                            XCTAssertLessThan(relativeError(r.dC, ref.dC), 1e-12, "\(what) dC")
-                        }
-                    }
-                }
-            }
-        }
+        try GuidedFixtures.assertPlanMatchesReference(
+            comm, a, c, GuidedFixtures.mixedTargets(), objectives: objectives)
         XCTAssertThrowsError(
             try MaskedContrastiveLoss<Double>(communicator: comm, loss: .paper(neurons: 2)),
             "opposite-label negatives are refused")

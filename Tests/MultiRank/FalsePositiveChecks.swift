@@ -9,18 +9,13 @@ import MPI
 import TestSupport
 
 func falsePositiveChecks(_ comm: Communicator, _ c: Checks) throws {
-    let B = 23
-    let k = 6
-    let kg = 3
-    var rng = SplitMix64(seed: 20_261_206)
-    let a = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
-    let cand = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
+    let batch = GuidedBatch(seed: 20_261_206)
+    let (B, a, cand) = (batch.B, batch.a, batch.cand)
     // Anchor and positive guide rows from 9 "tokens": repeated token pairs give exact ties.
-    let table = (0..<9).map { _ in (0..<kg).map { _ in Float(rng.gaussian()) } }
     let anchorKeys = (0..<B).map { ($0 * 5) % 9 }
     let viewKeys = (0..<B).map { ($0 * 5 + $0 % 3) % 9 }
-    let anchorRows = Matrix<Float>(rows: B, cols: kg) { i, t in table[anchorKeys[i]][t] }
-    let viewRows = Matrix<Float>(rows: B, cols: kg) { i, t in table[viewKeys[i]][t] }
+    let anchorRows = batch.guideRows(anchorKeys)
+    let viewRows = batch.guideRows(viewKeys)
     let fraction = 0.3
     let count = FalsePositiveSelection.dropCount(.falsePositives, fraction: fraction, globalRows: B)
     let whole = FalsePositiveSelection.dropped(
@@ -28,14 +23,7 @@ func falsePositiveChecks(_ comm: Communicator, _ c: Checks) throws {
         count: count)
     c.expect(whole.filter { $0 }.count == 6, "⌊0.3 · 23⌋ = 6 pairs dropped")
 
-    let q = (B + comm.size - 1) / comm.size
-    var splits = [(0..<comm.size).map { r in max(0, min(q, B - r * q)) }]
-    if comm.size > 1 {
-        var s = [Int](repeating: B / (comm.size - 1), count: comm.size)
-        s[0] = 0
-        s[comm.size - 1] += B - s.reduce(0, +)
-        splits.append(s)
-    }
+    let splits = batch.shardSplits(comm.size)
     for counts in splits {
         let off = counts[..<comm.rank].reduce(0, +)
         let mine = off..<(off + counts[comm.rank])

@@ -14,25 +14,12 @@ import TestSupport
 
 func guidedChecks(_ comm: Communicator) throws -> Int32 {
     let c = Checks(comm: comm, suite: "guided")
-    let B = 23
-    let k = 6
-    let kg = 3
-    var rng = SplitMix64(seed: 20_261_128)
-    let a = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
-    let cand = Matrix<Double>(rows: B, cols: k) { _, _ in rng.gaussian() }
+    let batch = GuidedBatch(seed: 20_261_128)
+    let (B, a, cand) = (batch.B, batch.a, batch.cand)
     // Guide rows from 9 "tokens": rows sharing a token have identical embeddings (exact ties).
     let keys = (0..<B).map { ($0 * 5) % 9 }
-    let table = (0..<9).map { _ in (0..<kg).map { _ in Float(rng.gaussian()) } }
-    let guide = Matrix<Float>(rows: B, cols: kg) { i, t in table[keys[i]][t] }
-
-    let q = (B + comm.size - 1) / comm.size
-    var splits = [(0..<comm.size).map { r in max(0, min(q, B - r * q)) }]
-    if comm.size > 1 {
-        var s = [Int](repeating: B / (comm.size - 1), count: comm.size)
-        s[0] = 0
-        s[comm.size - 1] += B - s.reduce(0, +)
-        splits.append(s)
-    }
+    let guide = batch.guideRows(keys)
+    let splits = batch.shardSplits(comm.size)
 
     for drop in NegativeDrop.allCases {
         let fraction = drop == .easyNegatives ? 0.1 : 0.2

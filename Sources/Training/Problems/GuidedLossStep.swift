@@ -31,6 +31,9 @@ final class GuidedLossStep: StepLoss {
     private var localTokens: [Int] = []
     private var anchorRows = Matrix<Float>(rows: 0, cols: 0), viewRows = Matrix<Float>(rows: 0, cols: 0)
     private var similarities: [Double] = []
+    /// DropFalsePositive's per-step buffers, kept between steps (a step allocates nothing): this
+    /// rank's pair similarities, the sort order and the dropped flags of the global batch.
+    private var pairSimilarities: [Double] = [], dropOrder: [Int] = [], droppedPairs: [Bool] = []
     private var plain = ContrastiveResult<Float>(), extra = ContrastiveResult<Float>()
     private(set) var dFirst = Matrix<Float>(rows: 0, cols: 0), dSecond = Matrix<Float>(rows: 0, cols: 0)
     private var local: [Int64] = [], batch: [Int64] = [], layout = VectorLayout()
@@ -38,8 +41,8 @@ final class GuidedLossStep: StepLoss {
     private var countLocal: [Int64] = [0], countAll: [Int64] = [], counts: [Int] = []
     private var batchOfTargets: [Int64]? = nil
     private(set) var plainTargets = AnchorTargets(positives: []), guidedTargets = AnchorTargets(positives: [])
-    /// InfoNCE: whether θ = log(1/τ) is learned; sigmoid: whether log t, b are (LossStep's order).
-    let learnTemperature: Bool, learnScale: Bool, learnBias: Bool
+    /// InfoNCE: whether θ = log(1/τ) is learned; sigmoid: whether log t, b are (LossStep's slots).
+    let parameters: LossParameterDecoder
     /// This step's shares of ∂L/∂θ, or ∂L/∂(log t), ∂L/∂b (the all-reduce sums the ranks' shares).
     private var parameterGradient: [Float] = [0, 0]
     /// A learned τ that left the allowed range, refused at the next step with its key.
@@ -62,37 +65,20 @@ final class GuidedLossStep: StepLoss {
         fraction = c.dropFraction
         positiveDrop = c.positivesDrop
         positiveFraction = c.falsePositiveFraction
-        learnTemperature = config.loss.kind == .infonce && config.loss.learnTemperature
-        learnScale = config.loss.kind == .sigmoid && config.loss.learnScale
-        learnBias = config.loss.kind == .sigmoid && config.loss.learnBias
+        parameters = LossParameterDecoder(config.loss)
     }
 
     /// The learned loss parameters: 0, 1 or 2 (as LossStep's).
-    var parameterCount: Int { (learnTemperature ? 1 : 0) + (learnScale ? 1 : 0) + (learnBias ? 1 : 0) }
+    var parameterCount: Int { parameters.count }
 
     /// Sets τ = 1/min(e^θ, 100), or t = e^{log t} and b, from `flat` at `offset` (LossStep's
     /// slots); a value out of range is refused by the next ``evaluate``, naming its key.
     func setParameters(_ flat: [Float], at offset: Int) {
-        if learnTemperature {
-            let s = Swift.min(Double.exp(Double(flat[offset])), LossStep.maxLogitScale)
-            do {
-                try loss.setTemperature(1 / s)
-            } catch {
-                parameterError = "\(ConfigKey.lossLearnTemperature): the learned 1/τ became \(s); \(error)"
-            }
-        }
-        guard learnScale || learnBias else { return }
-        var t = loss.loss.logitScale
-        var bias = loss.loss.bias
-        if learnScale { t = Double.exp(Double(flat[offset])) }
-        if learnBias { bias = Double(flat[offset + (learnScale ? 1 : 0)]) }
-        do {
-            try loss.setSigmoidParameters(scale: t, bias: bias)
-        } catch {
-            let scaleBad = learnScale && !(t > 0 && t.isFinite)
-            let key = scaleBad ? ConfigKey.lossLearnScale : ConfigKey.lossLearnBias
-            parameterError = "\(key): the learned value became \(scaleBad ? t : bias); \(error)"
-        }
+        let loss = self.loss
+        let refused = parameters.decode(
+            flat, at: offset, current: loss.loss, setTemperature: { try loss.setTemperature($0) },
+            setSigmoid: { try loss.setSigmoidParameters(scale: $0, bias: $1) })
+        if let refused { parameterError = refused }
     }
 
     /// Hands this rank's shares of the learned parameters' gradients to `gradient` after the
@@ -127,13 +113,15 @@ final class GuidedLossStep: StepLoss {
                 viewRows[r, e] = w[e, token]
             }
         }
-        let mine = try FalsePositiveSelection.pairSimilarities(anchors: anchorRows, positives: viewRows)
-        try loss.communicator.allgatherv(mine, into: &similarities, layout: layout)
+        try FalsePositiveSelection.pairSimilarities(anchors: anchorRows, positives: viewRows, into: &pairSimilarities)
+        try loss.communicator.allgatherv(pairSimilarities, into: &similarities, layout: layout)
         let count = FalsePositiveSelection.dropCount(
             positiveDrop, fraction: positiveFraction, globalRows: similarities.count)
-        let dropped = FalsePositiveSelection.dropped(similarities: similarities, count: count)
+        FalsePositiveSelection.dropped(
+            similarities: similarities, count: count, order: &dropOrder, into: &droppedPairs)
         let first = layout.displacement(loss.communicator.rank)
-        plainTargets.withoutPositive = Array(dropped[first..<(first + b)])
+        plainTargets.withoutPositive.removeAll(keepingCapacity: true)
+        plainTargets.withoutPositive.append(contentsOf: droppedPairs[first..<(first + b)])
     }
 
     private func prepareBatch(localIndices: [Int], sampler: Cooccurrence.Sampler) throws {
@@ -186,7 +174,7 @@ final class GuidedLossStep: StepLoss {
             Self.copy(plain.dC, into: &dSecond)
         }
         // θ or log t first, then b: ∂L/∂(log t) is the same Σ ∂L/∂ℓ·ℓ as InfoNCE's ∂L/∂θ.
-        parameterGradient[0] = Float(learnBias && !learnScale ? dBias : dTheta)
+        parameterGradient[0] = Float(parameters.learnBias && !parameters.learnScale ? dBias : dTheta)
         parameterGradient[1] = Float(dBias)
         timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
         return value

@@ -14,18 +14,16 @@ struct LossStep {
     let form: LossForm
     private var pair = ContrastiveResult<Float>()
     private var both = SymmetricContrastiveResult<Float>()
-    /// Sigmoid loss: whether log t and b are learned (then they follow the encoders' parameters,
-    /// in this order, in the flat vector the optimizer updates and checkpoints carry).
-    let learnScale: Bool, learnBias: Bool
-    /// InfoNCE: whether θ = log(1/τ) is learned (CLIP's parameterization; the one loss parameter).
-    let learnTemperature: Bool
+    /// Which loss parameters are learned and their slots in the flat parameters.
+    let parameters: LossParameterDecoder
+    var learnScale: Bool { parameters.learnScale }
+    var learnBias: Bool { parameters.learnBias }
+    var learnTemperature: Bool { parameters.learnTemperature }
     /// Learned τ with cosine similarity: the rows are normalised here and the loss runs in its
     /// dot form on them, so that ∂L/∂θ is read off the gradients of the normalised rows.
     let normalizesRows: Bool
     private var hh = Matrix<Float>(rows: 0, cols: 0), gh = Matrix<Float>(rows: 0, cols: 0)
     private var normsH: [Float] = [], normsG: [Float] = []
-    /// CLIP's bound on the learned logit scale 1/τ, applied to θ after every update.
-    static let maxLogitScale = 100.0
     /// This step's ∂L/∂(log t) = t·∂L/∂t and ∂L/∂b (global: the loss summed them over the ranks);
     /// or InfoNCE's ∂L/∂θ, this rank's share (the gradient all-reduce sums the ranks' shares).
     private var parameterGradient: [Float] = [0, 0]
@@ -44,68 +42,30 @@ struct LossStep {
             reduction: options.reduction.reduction(labelledByDefault: labelledByDefault),
             reduceScatter: options.reduceScatter)
         self.form = form
-        learnScale = options.kind == .sigmoid && options.learnScale
-        learnBias = options.kind == .sigmoid && options.learnBias
-        learnTemperature = options.kind == .infonce && options.learnTemperature
+        parameters = LossParameterDecoder(options)
     }
 
     /// The learned loss parameters: 0, 1 or 2 (log t, then b; or θ = log(1/τ)).
-    var parameterCount: Int { (learnScale ? 1 : 0) + (learnBias ? 1 : 0) + (learnTemperature ? 1 : 0) }
+    var parameterCount: Int { parameters.count }
 
     /// Writes the learned parameters (log t, b; or θ) to `flat` from `offset`.
     func copyParameters(into flat: inout [Float], at offset: Int) {
-        if learnTemperature {
-            flat[offset] = Float(Double.log(loss.loss.logitScale))
-            return
-        }
-        var at = offset
-        if learnScale {
-            flat[at] = Float(Double.log(loss.loss.logitScale))
-            at += 1
-        }
-        if learnBias { flat[at] = Float(loss.loss.bias) }
+        parameters.encode(loss.loss, into: &flat, at: offset)
     }
 
     /// Sets the learned parameters from `flat` at `offset` (t = e^{log t}); a non-finite value is
     /// refused by the next ``evaluate``, naming its key.
     mutating func setParameters(_ flat: [Float], at offset: Int) {
-        guard parameterCount > 0 else { return }
-        if learnTemperature {
-            setTemperature(flat[offset])
-            return
-        }
-        var t = loss.loss.logitScale
-        var bias = loss.loss.bias
-        var at = offset
-        if learnScale {
-            t = Double.exp(Double(flat[at]))
-            at += 1
-        }
-        if learnBias { bias = Double(flat[at]) }
-        do {
-            try loss.setSigmoidParameters(scale: t, bias: bias)
-        } catch {
-            let scaleBad = learnScale && !(t > 0 && t.isFinite)
-            let key = scaleBad ? ConfigKey.lossLearnScale : ConfigKey.lossLearnBias
-            parameterError = "\(key): the learned value became \(scaleBad ? t : bias); \(error)"
-        }
-    }
-
-    /// InfoNCE: τ = 1/e^θ from the learned θ (clamped by ``clampParameters(_:at:)``).
-    private mutating func setTemperature(_ theta: Float) {
-        let s = Swift.min(Double.exp(Double(theta)), Self.maxLogitScale)
-        do {
-            try loss.setTemperature(1 / s)
-        } catch {
-            parameterError = "\(ConfigKey.lossLearnTemperature): the learned 1/τ became \(s); \(error)"
-        }
+        let loss = self.loss
+        let refused = parameters.decode(
+            flat, at: offset, current: loss.loss, setTemperature: { try loss.setTemperature($0) },
+            setSigmoid: { try loss.setSigmoidParameters(scale: $0, bias: $1) })
+        if let refused { parameterError = refused }
     }
 
     /// CLIP's clamp, applied to the optimizer's parameters after each update: θ ≤ log 100.
     func clampParameters(_ flat: inout [Float], at offset: Int) {
-        guard learnTemperature else { return }
-        let bound = Float(Double.log(Self.maxLogitScale))
-        if flat[offset] > bound { flat[offset] = bound }
+        parameters.clamp(&flat, at: offset)
     }
 
     /// Hands this step's ∂L/∂(log t), ∂L/∂b to `gradient` after the encoders' parts: the loss
