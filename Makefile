@@ -103,9 +103,9 @@ mpich-tests: deps build
 # exchanges, and a mini-batch run), the gradient exchange's and the distributed losses' checks
 # suites; under Open MPI (mpi_yield_when_idle), then under MPICH (built by mpich-tests; its
 # busy-polling ranks make the whole distributed-loss suite too slow at 16 ranks on 2 cores, so it
-# runs the training runs, the exchange suite, the temperature suite and the infomax-focused
-# subset: loss and gradient rows against the one-process loss, both exchanges, uneven and empty
-# shards).
+# runs the training runs, the exchange suite, the temperature suite (8 ranks) and the
+# infomax-focused subset: loss and gradient rows against the one-process loss, both exchanges,
+# uneven and empty shards).
 ranks-tests: deps build build-tests mpich-tests
 	Tests/ranks/run.sh openmpi
 	Tests/ranks/run.sh mpich
