@@ -8,6 +8,14 @@
 import Linalg
 import MPI
 
+/// What travels behind the candidate chunks of a ring sweep (see ``RingExchange/sweep``).
+enum TravellingPartial {
+    /// The chunk's gradient, n × k, summed over the ranks.
+    case sum
+    /// The chunk's column (max, sum-exp) statistics, 2n, combined as online log-sum-exps.
+    case statistics
+}
+
 /// The chunk buffers, their persistent requests and the per-call accounting of the ring.
 ///
 /// Message pattern of one sweep at rank q of p (every rank runs the same loop):
@@ -21,14 +29,6 @@ import MPI
 ///   owner its fully summed dC.
 /// Chunks are sent at the largest local count `maxb` of any rank (maxb · k elements), so every
 /// message of a sweep has the same size and the requests can be persistent.
-/// What travels behind the candidate chunks of a ring sweep (see ``RingExchange/sweep``).
-enum TravellingPartial {
-    /// The chunk's gradient, n × k, summed over the ranks.
-    case sum
-    /// The chunk's column (max, sum-exp) statistics, 2n, combined as online log-sum-exps.
-    case statistics
-}
-
 final class RingExchange<T: BLASScalar & MPIScalar> {
     /// Tags on the loss's communicator: candidate chunks and their gradient partials.
     static var chunkTag: Int { 0x5249 }  // "RI"

@@ -6,12 +6,6 @@
 // through gemm. Nothing here allocates once its scratch buffers have their size.
 import Linalg
 
-/// Number of (i, j) pairs with j ∈ Neg(i) over a global batch of `count` samples.
-func negativePairCount(_ negatives: NegativeSet, labels: [Int]?, count: Int) -> Int {
-    var scratch: [Int64] = []
-    return negativePairCount(negatives, labels: labels.map { $0.map { Int64($0) } }, count: count, scratch: &scratch)
-}
-
 /// Number of (i, j) pairs with j ∈ Neg(i): N(N−1) for `.allOthers`, N² − Σ_y n_y² for
 /// `.oppositeLabel` (n_y: how many samples carry label y), counted by sorting a copy of the
 /// labels in `scratch` (heap sort, in place: no allocation once `scratch` has the capacity).
@@ -151,8 +145,7 @@ func contrastiveRowBlock<T: BLASScalar>(
                         }
                         let c = cHat.baseAddress!
                         let w = logits.pointer
-                        var i0 = 0
-                        while i0 < b {
+                        for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
                             let rr = Swift.min(rowsPerBlock, b - i0)
                             // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
                             // scaling are branch-free passes over the row) and 0 for spectral.
@@ -197,7 +190,6 @@ func contrastiveRowBlock<T: BLASScalar>(
                                     .transpose, .none, m: N, n: k, k: rr, alpha: g, a: w, lda: N, b: a + i0 * k, ldb: k,
                                     beta: 1, c: dC.baseAddress!, ldc: k)
                             }
-                            i0 += rr
                         }
                     }
                 }
@@ -253,8 +245,7 @@ func chunkLogSumExp<T: BLASScalar>(
 ) rethrows {
     guard b > 0, n > 0, k > 0 else { return }
     let g = T(loss.scale / loss.temperature)
-    var i0 = 0
-    while i0 < b {
+    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
         let rr = Swift.min(rowsPerBlock, b - i0)
         maskedChunkLogits(
             g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
@@ -270,7 +261,6 @@ func chunkLogSumExp<T: BLASScalar>(
             let m = rowMax[i]
             rowSum[i] += T.expShifted(row, count: n, shift: m, scale: 1, store: false)
         }
-        i0 += rr
         try between()
     }
 }
@@ -296,8 +286,7 @@ func chunkGradient<T: BLASScalar>(
     let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
     let twoOverPairs = T(2 * invPairs)
     var total: Double = 0
-    var i0 = 0
-    while i0 < b {
+    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
         let rr = Swift.min(rowsPerBlock, b - i0)
         maskedChunkLogits(
             g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
@@ -325,7 +314,6 @@ func chunkGradient<T: BLASScalar>(
                 .transpose, .none, m: n, n: k, k: rr, alpha: g, a: logits, lda: n, b: a + i0 * k, ldb: k,
                 beta: 1, c: dC, ldc: k)
         }
-        i0 += rr
         try between()
     }
     return total

@@ -84,8 +84,7 @@ enum SigmoidLossMath {
         dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, terms: inout Terms, between: () throws -> Void
     ) rethrows {
         guard b > 0, n > 0, k > 0 else { return }
-        var i0 = 0
-        while i0 < b {
+        for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
             let rr = Swift.min(rowsPerBlock, b - i0)
             // S = scale·ÂĈᵀ, excluded pairs −∞ (weight and terms 0 below).
             maskedChunkLogits(
@@ -149,7 +148,6 @@ enum SigmoidLossMath {
                     .transpose, .none, m: n, n: k, k: rr, alpha: scale, a: logits, lda: n, b: a + i0 * k, ldb: k,
                     beta: 1, c: dC, ldc: k)
             }
-            i0 += rr
             try between()
         }
     }

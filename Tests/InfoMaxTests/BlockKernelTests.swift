@@ -26,7 +26,9 @@ final class BlockKernelTests: XCTestCase {
                         objective: objective, similarity: .dot, scale: 0.8, temperature: 0.7, negatives: neg,
                         stopGradient: sg)
                     let ref = try loss.evaluate(anchors: a, positives: p, candidates: c, labels: labels)
-                    let pairs = negativePairCount(neg, labels: labels, count: B)
+                    var scratch: [Int64] = []
+                    let pairs = negativePairCount(
+                        neg, labels: labels.map { Int64($0) }, count: B, scratch: &scratch)
                     for split in splits {
                         for block in [1, 7, 1000] {
                             var total = 0.0

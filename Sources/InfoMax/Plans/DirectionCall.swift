@@ -82,3 +82,41 @@ extension DirectionPlan {
         skeleton.lastStats = meter.stats(at: comm.wtime())
     }
 }
+
+/// Raw pointers to a direction's rows for its kernels. Empty local rows have no base address:
+/// `a`, `p`, `dA` and `dP` then point at a scratch scalar, which nothing reads.
+struct DirectionPointers<T: BLASScalar> {
+    let a: UnsafePointer<T>, p: UnsafePointer<T>, c: UnsafeBufferPointer<T>
+    /// The N global labels, when the negatives need them.
+    let labels: UnsafeBufferPointer<Int64>?
+    let dA: UnsafeMutablePointer<T>, dP: UnsafeMutablePointer<T>
+}
+
+extension DirectionInputs {
+    /// `body` over raw pointers to the anchors, positives, `candidates`, `labels` (nil unless
+    /// ``needLabels``) and `result`'s dA and dPos: one closure for the kernels instead of a
+    /// pyramid of `withUnsafe…`. `spare`: a scratch scalar the pointers of empty rows use.
+    func withPointers<R>(
+        candidates: [T], labels: [Int64], result: inout ContrastiveResult<T>, spare: UnsafeMutablePointer<T>,
+        _ body: (DirectionPointers<T>) throws -> R
+    ) rethrows -> R {
+        try ah.storage.withUnsafeBufferPointer { pa in
+            try ph.storage.withUnsafeBufferPointer { pp in
+                try candidates.withUnsafeBufferPointer { pc in
+                    try labels.withUnsafeBufferPointer { py in
+                        try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
+                            try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
+                                try body(
+                                    DirectionPointers(
+                                        a: pa.baseAddress ?? UnsafePointer(spare),
+                                        p: pp.baseAddress ?? UnsafePointer(spare), c: pc,
+                                        labels: needLabels ? py : nil, dA: pdA.baseAddress ?? spare,
+                                        dP: pdP.baseAddress ?? spare))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

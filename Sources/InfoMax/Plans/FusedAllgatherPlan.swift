@@ -42,32 +42,25 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
         var rowShare = 0.0
 
         if b > 0 && k > 0 {
-            f.hh.storage.withUnsafeBufferPointer { pa in
-                f.gh.storage.withUnsafeBufferPointer { pg in
-                    ws.gathered.withUnsafeBufferPointer { pc in
-                        let a = pa.baseAddress!
-                        positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
-                        for i in 0..<b {
-                            rowMax[i] = lp[i]
-                            rowSum[i] = 1
-                        }
-                        for i in 0..<b {
-                            colMax[offset + i] = lp[i]
-                            colSum[offset + i] = 1
-                        }
-                        var i0 = 0
-                        while i0 < b {
-                            let rr = Swift.min(f.rowsPerBlock, b - i0)
-                            let w = hold ? L + i0 * B : L
-                            maskedLogitsKeyed(
-                                g: gs, a: a, k: k, i0: i0, rr: rr, chunk: pc.baseAddress!, n: B, anchorOffset: offset,
-                                chunkOffset: 0, labelKeys: keys, into: w)
-                            fusedStatistics(
-                                w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
-                                colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
-                            i0 += rr
-                        }
-                    }
+            withPointers(f, &result) { d in
+                positiveLogits(g: gs, a: d.h, p: d.g, b: b, k: k, into: lp)
+                for i in 0..<b {
+                    rowMax[i] = lp[i]
+                    rowSum[i] = 1
+                }
+                for i in 0..<b {
+                    colMax[offset + i] = lp[i]
+                    colSum[offset + i] = 1
+                }
+                for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                    let rr = Swift.min(f.rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    maskedLogitsKeyed(
+                        g: gs, a: d.h, k: k, i0: i0, rr: rr, chunk: d.c, n: B, anchorOffset: offset,
+                        chunkOffset: 0, labelKeys: keys, into: w)
+                    fusedStatistics(
+                        w, rows: rr, columns: B, rowMax: rowMax + i0, rowSum: rowSum + i0,
+                        colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
                 }
             }
         }
@@ -79,38 +72,28 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
 
         if b > 0 && k > 0 {
             let split = loss.stopGradient ? ws.splitWeights.pointer : nil
-            f.hh.storage.withUnsafeBufferPointer { pa in
-                ws.gathered.withUnsafeBufferPointer { pc in
-                    ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
-                        result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-                            let a = pa.baseAddress!
-                            let c = pc.baseAddress!
-                            let factors = columnFactors(colLSE, count: B, into: colShift).map {
-                                ($0, UnsafePointer(colShift))
-                            }
-                            var i0 = 0
-                            while i0 < b {
-                                let rr = Swift.min(f.rowsPerBlock, b - i0)
-                                let w = hold ? L + i0 * B : L
-                                if !hold {
-                                    maskedLogitsKeyed(
-                                        g: gs, a: a, k: k, i0: i0, rr: rr, chunk: c, n: B, anchorOffset: offset,
-                                        chunkOffset: 0, labelKeys: keys, into: w)
-                                }
-                                fusedWeights(
-                                    w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
-                                    scale: f.scale, split: split, factors: factors)
-                                // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
-                                T.gemm(
-                                    .none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: c, ldb: k,
-                                    beta: 1, c: pdh.baseAddress! + i0 * k, ldc: k)
-                                T.gemm(
-                                    .transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B,
-                                    b: a + i0 * k, ldb: k, beta: 1, c: pdg.baseAddress!, ldc: k)
-                                i0 += rr
-                            }
-                        }
+            withPointers(f, &result) { d in
+                let factors = columnFactors(colLSE, count: B, into: colShift).map {
+                    ($0, UnsafePointer(colShift))
+                }
+                for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                    let rr = Swift.min(f.rowsPerBlock, b - i0)
+                    let w = hold ? L + i0 * B : L
+                    if !hold {
+                        maskedLogitsKeyed(
+                            g: gs, a: d.h, k: k, i0: i0, rr: rr, chunk: d.c, n: B, anchorOffset: offset,
+                            chunkOffset: 0, labelKeys: keys, into: w)
                     }
+                    fusedWeights(
+                        w, rows: rr, columns: B, rowLSE: rowMax + i0, colLSE: colLSE,
+                        scale: f.scale, split: split, factors: factors)
+                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
+                    T.gemm(
+                        .none, .none, m: rr, n: k, k: B, alpha: gs, a: w, lda: B, b: d.c, ldb: k,
+                        beta: 1, c: d.dh + i0 * k, ldc: k)
+                    T.gemm(
+                        .transpose, .none, m: B, n: k, k: rr, alpha: gs, a: split ?? w, lda: B,
+                        b: d.h + i0 * k, ldb: k, beta: 1, c: d.dC, ldc: k)
                 }
             }
         }

@@ -24,6 +24,14 @@ struct FusedInputs<T: BLASScalar> {
     var hold = false, rowsPerBlock = 1
 }
 
+/// Raw pointers for the fused kernels: this rank's ĥ and ĝ rows, the gathered candidates and
+/// their gradient (all-gather plans), dĤ and dĜ. Empty arrays point at a scratch scalar, which
+/// nothing reads.
+struct FusedPointers<T: BLASScalar> {
+    let h: UnsafePointer<T>, g: UnsafePointer<T>, c: UnsafePointer<T>
+    let dC: UnsafeMutablePointer<T>, dh: UnsafeMutablePointer<T>, dg: UnsafeMutablePointer<T>
+}
+
 /// A fused plan's loss before the 1/2N: this rank's share (summed over the ranks at the end),
 /// or already the sum over the ranks (the all-gather plans fold it into the column statistics).
 enum FusedLoss {
@@ -122,6 +130,33 @@ extension FusedPlan {
         return total
     }
 
+    /// `body` over raw pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s
+    /// gradients: one closure for the kernels instead of a pyramid of `withUnsafe…`.
+    func withPointers<R>(
+        _ f: FusedInputs<Scalar>, _ result: inout SymmetricContrastiveResult<Scalar>,
+        _ body: (FusedPointers<Scalar>) throws -> R
+    ) rethrows -> R {
+        let spare = ws.positive.pointer
+        return try f.hh.storage.withUnsafeBufferPointer { ph in
+            try f.gh.storage.withUnsafeBufferPointer { pg in
+                try ws.gathered.withUnsafeBufferPointer { pc in
+                    try ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
+                        try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
+                            try result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
+                                try body(
+                                    FusedPointers(
+                                        h: ph.baseAddress ?? UnsafePointer(spare),
+                                        g: pg.baseAddress ?? UnsafePointer(spare),
+                                        c: pc.baseAddress ?? UnsafePointer(spare), dC: pdc.baseAddress ?? spare,
+                                        dh: pdh.baseAddress ?? spare, dg: pdg.baseAddress ?? spare))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The positive pairs (S's diagonal) of the local rows, added to dĤ and dĜ. `row(q)` gives
     /// the q-th row's index, its row log-sum-exp and its column's log-sum-exp (the plans keep
     /// these in their own order).
@@ -134,23 +169,17 @@ extension FusedPlan {
         let scale = f.scale
         let stopGradient = loss.stopGradient
         let positive = ws.positive.pointer
-        f.hh.storage.withUnsafeBufferPointer { pa in
-            f.gh.storage.withUnsafeBufferPointer { pg in
-                result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-                    result.dSecond.storage.withUnsafeMutableBufferPointer { pdg in
-                        for q in 0..<f.b {
-                            let (i, rowLSE, colLSE) = row(q)
-                            let lp = positive[i]
-                            let pii = Scalar.exp(lp - rowLSE) - 1
-                            let qii = Scalar.exp(lp - colLSE) - 1
-                            let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                            let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                            for t in 0..<k {
-                                pdh[i * k + t] += d1 * pg[i * k + t]
-                                pdg[i * k + t] += d2 * pa[i * k + t]
-                            }
-                        }
-                    }
+        withPointers(f, &result) { d in
+            for q in 0..<f.b {
+                let (i, rowLSE, colLSE) = row(q)
+                let lp = positive[i]
+                let pii = Scalar.exp(lp - rowLSE) - 1
+                let qii = Scalar.exp(lp - colLSE) - 1
+                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
+                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
+                for t in 0..<k {
+                    d.dh[i * k + t] += d1 * d.g[i * k + t]
+                    d.dg[i * k + t] += d2 * d.h[i * k + t]
                 }
             }
         }

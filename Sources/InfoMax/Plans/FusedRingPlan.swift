@@ -52,77 +52,68 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             let own = UnsafeBufferPointer(start: pown, count: chunkElements)
             let lseOffset = maxb * k
 
-            try f.hh.storage.withUnsafeBufferPointer { pa in
-                try f.gh.storage.withUnsafeBufferPointer { pg in
-                    try result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-                        // Empty local rows have no base address; nothing reads them then.
-                        let a = pa.baseAddress ?? UnsafePointer(w)
-                        let gl = pg.baseAddress ?? UnsafePointer(w)
-                        let dh = pdh.baseAddress ?? w
-                        if b > 0 { pown.update(from: gl, count: b * k) }
-                        positiveLogits(g: gs, a: a, p: gl, b: b, k: k, into: lp)
-                        for i in 0..<b {
-                            rMax[i] = lp[i]
-                            rSum[i] = 1
-                        }
+            try withPointers(f, &result) { d in
+                let a = d.h
+                let gl = d.g
+                let dh = d.dh
+                if b > 0 { pown.update(from: gl, count: b * k) }
+                positiveLogits(g: gs, a: a, p: gl, b: b, k: k, into: lp)
+                for i in 0..<b {
+                    rMax[i] = lp[i]
+                    rSum[i] = 1
+                }
 
-                        // Sweep 1: row statistics here, column statistics travelling with their chunk.
-                        try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics
-                        ) { chunk, n, chunkOffset, stats in
-                            guard n > 0, b > 0, let stats else { return }
-                            for j in 0..<n { stats[j] = -.infinity }
-                            var i0 = 0
-                            while i0 < b {
-                                let rr = Swift.min(rowsPerBlock, b - i0)
-                                maskedLogitsKeyed(
-                                    g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
-                                    chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                                fusedStatistics(
-                                    w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
-                                    colSum: stats + n, colShift: colShift, blockMax: blockMax)
-                                i0 += rr
-                                try ring.progress()
-                            }
-                        }
-                        // This rank's columns: every rank's statistics plus the positive pair.
-                        let stats = ring.ownGradient
-                        for i in 0..<b {
-                            var m = stats[i]
-                            var sum = stats[b + i]
-                            combineStatistics(&m, &sum, lp[i], 1)
-                            cLSE[i] = m + T.log(sum)
-                            pown[lseOffset + i] = cLSE[i]
-                            let lse = rMax[i] + T.log(rSum[i])
-                            localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
-                            rMax[i] = lse  // from here on: the row log-sum-exps
-                        }
+                // Sweep 1: row statistics here, column statistics travelling with their chunk.
+                try ring.sweep(
+                    own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics
+                ) { chunk, n, chunkOffset, stats in
+                    guard n > 0, b > 0, let stats else { return }
+                    for j in 0..<n { stats[j] = -.infinity }
+                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(
+                            g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                            chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        fusedStatistics(
+                            w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
+                            colSum: stats + n, colShift: colShift, blockMax: blockMax)
+                        try ring.progress()
+                    }
+                }
+                // This rank's columns: every rank's statistics plus the positive pair.
+                let stats = ring.ownGradient
+                for i in 0..<b {
+                    var m = stats[i]
+                    var sum = stats[b + i]
+                    combineStatistics(&m, &sum, lp[i], 1)
+                    cLSE[i] = m + T.log(sum)
+                    pown[lseOffset + i] = cLSE[i]
+                    let lse = rMax[i] + T.log(rSum[i])
+                    localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
+                    rMax[i] = lse  // from here on: the row log-sum-exps
+                }
 
-                        // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
-                        try ring.sweep(
-                            own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum
-                        ) { chunk, n, chunkOffset, dG in
-                            guard n > 0, b > 0, let dG else { return }
-                            let chunkLSE = chunk + lseOffset
-                            var i0 = 0
-                            while i0 < b {
-                                let rr = Swift.min(rowsPerBlock, b - i0)
-                                maskedLogitsKeyed(
-                                    g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
-                                    chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                                fusedWeights(
-                                    w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: f.scale,
-                                    split: split)
-                                T.gemm(
-                                    .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
-                                    beta: 1, c: dh + i0 * k, ldc: k)
-                                T.gemm(
-                                    .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
-                                    b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
-                                i0 += rr
-                                try ring.progress()
-                            }
-                        }
+                // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
+                try ring.sweep(
+                    own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum
+                ) { chunk, n, chunkOffset, dG in
+                    guard n > 0, b > 0, let dG else { return }
+                    let chunkLSE = chunk + lseOffset
+                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
+                        let rr = Swift.min(rowsPerBlock, b - i0)
+                        maskedLogitsKeyed(
+                            g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
+                            chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        fusedWeights(
+                            w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: f.scale,
+                            split: split)
+                        T.gemm(
+                            .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
+                            beta: 1, c: dh + i0 * k, ldc: k)
+                        T.gemm(
+                            .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
+                            b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
+                        try ring.progress()
                     }
                 }
             }

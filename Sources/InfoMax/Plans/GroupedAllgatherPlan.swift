@@ -78,49 +78,45 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         }
 
         if b > 0 && k > 0 {
-            f.hh.storage.withUnsafeBufferPointer { pa in
-                f.gh.storage.withUnsafeBufferPointer { pg in
-                    ws.gathered.withUnsafeBufferPointer { pc in
-                        rowOrder.withUnsafeBufferPointer { pro in
-                            let a = pa.baseAddress!
-                            let G = pc.baseAddress!
-                            positiveLogits(g: gs, a: a, p: pg.baseAddress!, b: b, k: k, into: lp)
-                            for q in 0..<b {
-                                rowMax[q] = lp[pro[q]]
-                                rowSum[q] = 1
-                            }
-                            for i in 0..<b {
-                                colMax[colPos[offset + i]] = lp[i]
-                                colSum[colPos[offset + i]] = 1
-                            }
-                            forEachBlock { pos0, rr, s, e in
-                                let n1 = s
-                                let n2 = B - e
-                                let n = n1 + n2
-                                guard n > 0 else { return }
-                                gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
-                                let w = hold ? L + pos0 * B : L
-                                if n1 > 0 {
-                                    T.gemm(
-                                        .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G,
-                                        ldb: k, beta: 0, c: w, ldc: n)
-                                }
-                                if n2 > 0 {
-                                    T.gemm(
-                                        .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                        b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
-                                }
-                                pairs += rr * n
-                                fusedRowStatistics(
-                                    w, rows: rr, columns: n, rowMax: rowMax + pos0, rowSum: rowSum + pos0)
-                                fusedColumnStatistics(
-                                    w, rows: rr, columns: n1, leading: n, colMax: colMax, colSum: colSum,
-                                    colShift: colShift, blockMax: blockMax)
-                                fusedColumnStatistics(
-                                    w + n1, rows: rr, columns: n2, leading: n, colMax: colMax + e,
-                                    colSum: colSum + e, colShift: colShift, blockMax: blockMax)
-                            }
+            withPointers(f, &result) { d in
+                rowOrder.withUnsafeBufferPointer { pro in
+                    let a = d.h
+                    let G = d.c
+                    positiveLogits(g: gs, a: a, p: d.g, b: b, k: k, into: lp)
+                    for q in 0..<b {
+                        rowMax[q] = lp[pro[q]]
+                        rowSum[q] = 1
+                    }
+                    for i in 0..<b {
+                        colMax[colPos[offset + i]] = lp[i]
+                        colSum[colPos[offset + i]] = 1
+                    }
+                    forEachBlock { pos0, rr, s, e in
+                        let n1 = s
+                        let n2 = B - e
+                        let n = n1 + n2
+                        guard n > 0 else { return }
+                        gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
+                        let w = hold ? L + pos0 * B : L
+                        if n1 > 0 {
+                            T.gemm(
+                                .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k, b: G,
+                                ldb: k, beta: 0, c: w, ldc: n)
                         }
+                        if n2 > 0 {
+                            T.gemm(
+                                .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
+                                b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
+                        }
+                        pairs += rr * n
+                        fusedRowStatistics(
+                            w, rows: rr, columns: n, rowMax: rowMax + pos0, rowSum: rowSum + pos0)
+                        fusedColumnStatistics(
+                            w, rows: rr, columns: n1, leading: n, colMax: colMax, colSum: colSum,
+                            colShift: colShift, blockMax: blockMax)
+                        fusedColumnStatistics(
+                            w + n1, rows: rr, columns: n2, leading: n, colMax: colMax + e,
+                            colSum: colSum + e, colShift: colShift, blockMax: blockMax)
                     }
                 }
             }
@@ -134,67 +130,61 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
 
         if b > 0 && k > 0 {
             let split = loss.stopGradient ? ws.splitWeights.pointer : nil
-            ws.gathered.withUnsafeBufferPointer { pc in
-                ws.dCGlobal.withUnsafeMutableBufferPointer { pdg in
-                    f.hh.storage.withUnsafeBufferPointer { pa in
-                        rowOrder.withUnsafeBufferPointer { pro in
-                            result.dFirst.storage.withUnsafeMutableBufferPointer { pdh in
-                                let a = pa.baseAddress!
-                                let G = pc.baseAddress!
-                                let dg = pdg.baseAddress!
-                                let shift = columnFactors(colLSE, count: B, into: colShift)
-                                let cf = UnsafePointer(colShift)
-                                forEachBlock { pos0, rr, s, e in
-                                    let n1 = s
-                                    let n2 = B - e
-                                    let n = n1 + n2
-                                    guard n > 0 else { return }
-                                    gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
-                                    let w = hold ? L + pos0 * B : L
-                                    if !hold {
-                                        if n1 > 0 {
-                                            T.gemm(
-                                                .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G, ldb: k, beta: 0, c: w, ldc: n)
-                                        }
-                                        if n2 > 0 {
-                                            T.gemm(
-                                                .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
-                                                b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
-                                        }
-                                    }
-                                    let lse = rowMax + pos0
-                                    fusedWeights(
-                                        w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE,
-                                        scale: f.scale, split: split, factors: shift.map { ($0, cf) })
-                                    fusedWeights(
-                                        w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
-                                        scale: f.scale,
-                                        split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
-                                    let w2 = split ?? w
-                                    // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
-                                    dhBlock.update(repeating: 0, count: rr * k)
-                                    if n1 > 0 {
-                                        T.gemm(
-                                            .none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k,
-                                            beta: 1, c: dhBlock, ldc: k)
-                                        T.gemm(
-                                            .transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock,
-                                            ldb: k, beta: 1, c: dg, ldc: k)
-                                    }
-                                    if n2 > 0 {
-                                        T.gemm(
-                                            .none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n,
-                                            b: G + e * k, ldb: k, beta: 1, c: dhBlock, ldc: k)
-                                        T.gemm(
-                                            .transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n,
-                                            b: aBlock, ldb: k, beta: 1, c: dg + e * k, ldc: k)
-                                    }
-                                    scatterAddRows(
-                                        dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: pdh.baseAddress!)
-                                }
+            withPointers(f, &result) { d in
+                rowOrder.withUnsafeBufferPointer { pro in
+                    let a = d.h
+                    let G = d.c
+                    let dg = d.dC
+                    let shift = columnFactors(colLSE, count: B, into: colShift)
+                    let cf = UnsafePointer(colShift)
+                    forEachBlock { pos0, rr, s, e in
+                        let n1 = s
+                        let n2 = B - e
+                        let n = n1 + n2
+                        guard n > 0 else { return }
+                        gatherRows(a, order: pro.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
+                        let w = hold ? L + pos0 * B : L
+                        if !hold {
+                            if n1 > 0 {
+                                T.gemm(
+                                    .none, .transpose, m: rr, n: n1, k: k, alpha: gs, a: aBlock, lda: k,
+                                    b: G, ldb: k, beta: 0, c: w, ldc: n)
+                            }
+                            if n2 > 0 {
+                                T.gemm(
+                                    .none, .transpose, m: rr, n: n2, k: k, alpha: gs, a: aBlock, lda: k,
+                                    b: G + e * k, ldb: k, beta: 0, c: w + n1, ldc: n)
                             }
                         }
+                        let lse = rowMax + pos0
+                        fusedWeights(
+                            w, rows: rr, columns: n1, leading: n, rowLSE: lse, colLSE: colLSE,
+                            scale: f.scale, split: split, factors: shift.map { ($0, cf) })
+                        fusedWeights(
+                            w + n1, rows: rr, columns: n2, leading: n, rowLSE: lse, colLSE: colLSE + e,
+                            scale: f.scale,
+                            split: split.map { $0 + n1 }, factors: shift.map { ($0, cf + e) })
+                        let w2 = split ?? w
+                        // dĤ of the block's rows (then scattered to them); dĜ of both column ranges.
+                        dhBlock.update(repeating: 0, count: rr * k)
+                        if n1 > 0 {
+                            T.gemm(
+                                .none, .none, m: rr, n: k, k: n1, alpha: gs, a: w, lda: n, b: G, ldb: k,
+                                beta: 1, c: dhBlock, ldc: k)
+                            T.gemm(
+                                .transpose, .none, m: n1, n: k, k: rr, alpha: gs, a: w2, lda: n, b: aBlock,
+                                ldb: k, beta: 1, c: dg, ldc: k)
+                        }
+                        if n2 > 0 {
+                            T.gemm(
+                                .none, .none, m: rr, n: k, k: n2, alpha: gs, a: w + n1, lda: n,
+                                b: G + e * k, ldb: k, beta: 1, c: dhBlock, ldc: k)
+                            T.gemm(
+                                .transpose, .none, m: n2, n: k, k: rr, alpha: gs, a: w2 + n1, lda: n,
+                                b: aBlock, ldb: k, beta: 1, c: dg + e * k, ldc: k)
+                        }
+                        scatterAddRows(
+                            dhBlock, order: pro.baseAddress! + pos0, rows: rr, k: k, into: d.dh)
                     }
                 }
             }

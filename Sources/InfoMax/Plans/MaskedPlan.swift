@@ -7,25 +7,14 @@
 import Linalg
 import MPI
 
-final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
+final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, LossPlan {
     typealias T = Scalar
-    let skeleton: LossSkeleton<T>, ws: LossWorkspace<T>
-    /// Variable: a learned InfoNCE temperature changes between calls (MaskedContrastiveLoss.setTemperature).
-    var loss: ContrastiveLoss
-    let blockElements: Int
     /// Per candidate: the stamp of the last row that excluded it (its positive included).
     private var marks: [Int] = [], stamp = 0
     /// This rank's share of the last call's Σ_ij ∂L/∂ℓ_ij · ℓ_ij over its rows (ℓ = e^θ times a
     /// θ-free number, so ∂ℓ/∂θ = ℓ): InfoNCE's ∂L/∂θ, θ = log(1/τ); the sigmoid loss's
     /// ∂L/∂(log t) (ℓ = t·S before the bias). Sigmoid: `biasShare` = Σ_ij ∂L/∂ℓ_ij = ∂L/∂b.
     private(set) var thetaShare = 0.0, biasShare = 0.0
-
-    init(_ skeleton: LossSkeleton<T>, _ ws: LossWorkspace<T>, loss: ContrastiveLoss, blockElements: Int) {
-        self.skeleton = skeleton
-        self.ws = ws
-        self.loss = loss
-        self.blockElements = blockElements
-    }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -83,8 +72,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     result.dA.storage.withUnsafeMutableBufferPointer { pd in
-                        var r0 = 0
-                        while r0 < b {
+                        for r0 in stride(from: 0, to: b, by: chunk) {
                             let m = min(chunk, b - r0)
                             T.gemm(
                                 .none, .transpose, m: m, n: N, k: k, alpha: g, a: pa.baseAddress! + r0 * k, lda: k,
@@ -104,7 +92,6 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlan {
                                     ldb: k,
                                     beta: 1, c: pdc.baseAddress!, ldc: k)
                             }
-                            r0 += m
                         }
                     }
                 }

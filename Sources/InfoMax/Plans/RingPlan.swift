@@ -84,98 +84,86 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         var total = 0.0
         var computedPairs = 0
 
-        try f.ah.storage.withUnsafeBufferPointer { pa in
-            try f.ph.storage.withUnsafeBufferPointer { pp in
-                try f.ch.storage.withUnsafeBufferPointer { pc in
-                    try labelsGlobal.withUnsafeBufferPointer { py in
-                        try order.withUnsafeBufferPointer { po in
-                            try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
-                                try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
-                                    // Empty local rows have no base address; nothing reads them then.
-                                    let a = pa.baseAddress ?? UnsafePointer(L)
-                                    let pPos = pp.baseAddress ?? a
-                                    let dA = pdA.baseAddress ?? L
-                                    let labels: UnsafeBufferPointer<Int64>? = f.needLabels ? py : nil
-                                    // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
-                                    let po0 = grouped ? po.baseAddress : nil
-                                    let yb = grouped ? py.baseAddress : nil
-                                    for q in 0..<b {
-                                        let i = po0?[q] ?? q
-                                        lp[q] = g * T.dot(n: k, x: a + i * k, y: pPos + i * k)
-                                    }
+        try f.withPointers(candidates: f.ch.storage, labels: labelsGlobal, result: &result, spare: L) { d in
+            try order.withUnsafeBufferPointer { po in
+                let a = d.a
+                let dA = d.dA
+                let labels = d.labels
+                // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
+                let po0 = grouped ? po.baseAddress : nil
+                let yb = grouped ? d.labels?.baseAddress : nil
+                for q in 0..<b {
+                    let i = po0?[q] ?? q
+                    lp[q] = g * T.dot(n: k, x: a + i * k, y: d.p + i * k)
+                }
 
-                                    if infoNCE {
-                                        // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
-                                        for q in 0..<b {
-                                            mx[q] = lp[q]
-                                            sm[q] = 1
-                                        }
-                                        try ring.sweep(
-                                            own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
-                                            k: k, gradient: false
-                                        ) { chunk, n, chunkOffset, _ in
-                                            try forEachRingBlock(
-                                                anchors: a, rows: b, k: k, order: po0,
-                                                rowLabels: yb.map { $0 + offset },
-                                                columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                                                rowsPerBlock: rowsPerBlock, scratch: scratch
-                                            ) { q0, rr, anchors, c0, c1 in
-                                                try chunkLogSumExp(
-                                                    loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
-                                                    anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
-                                                    labels: labels,
-                                                    rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0,
-                                                    rowSum: sm + q0, between: { try ring.progress() })
-                                            }
-                                        }
-                                        for q in 0..<b {
-                                            let lse = mx[q] + T.log(sm[q])
-                                            total += Double(lse - lp[q])
-                                            mx[q] = lse
-                                        }
-                                    }
-                                    // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
-                                    try ring.sweep(
-                                        own: pc, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
-                                        k: k, gradient: wantDC
-                                    ) { chunk, n, chunkOffset, dC in
-                                        computedPairs += try forEachRingBlock(
-                                            anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
-                                            columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                                            rowsPerBlock: rowsPerBlock, scratch: scratch
-                                        ) { q0, rr, anchors, c0, c1 in
-                                            let dRows = grouped ? dRowsBlock : dA
-                                            if grouped { dRows.update(repeating: 0, count: rr * k) }
-                                            total += try chunkGradient(
-                                                loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
-                                                anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
-                                                labels: labels,
-                                                rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
-                                                pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
-                                                between: { try ring.progress() })
-                                            if let po0 {
-                                                scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA)
-                                            }
-                                        }
-                                    }
-                                    // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
-                                    for q in 0..<b {
-                                        let i = po0?[q] ?? q
-                                        let dl: T
-                                        if infoNCE {
-                                            dl = (T.exp(lp[q] - mx[q]) - 1) * invB
-                                        } else {
-                                            total -= 2 * Double(lp[q]) / Double(B)
-                                            dl = -2 * invB
-                                        }
-                                        for t in 0..<k {
-                                            pdA[i * k + t] += g * dl * pPos[i * k + t]
-                                            pdP[i * k + t] = g * dl * a[i * k + t]
-                                        }
-                                    }
-                                }
-                            }
+                if infoNCE {
+                    // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
+                    for q in 0..<b {
+                        mx[q] = lp[q]
+                        sm[q] = 1
+                    }
+                    try ring.sweep(
+                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                        k: k, gradient: false
+                    ) { chunk, n, chunkOffset, _ in
+                        try forEachRingBlock(
+                            anchors: a, rows: b, k: k, order: po0,
+                            rowLabels: yb.map { $0 + offset },
+                            columnLabels: yb.map { $0 + chunkOffset }, columns: n,
+                            rowsPerBlock: rowsPerBlock, scratch: scratch
+                        ) { q0, rr, anchors, c0, c1 in
+                            try chunkLogSumExp(
+                                loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
+                                labels: labels,
+                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0,
+                                rowSum: sm + q0, between: { try ring.progress() })
                         }
+                    }
+                    for q in 0..<b {
+                        let lse = mx[q] + T.log(sm[q])
+                        total += Double(lse - lp[q])
+                        mx[q] = lse
+                    }
+                }
+                // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
+                try ring.sweep(
+                    own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
+                    k: k, gradient: wantDC
+                ) { chunk, n, chunkOffset, dC in
+                    computedPairs += try forEachRingBlock(
+                        anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                        columnLabels: yb.map { $0 + chunkOffset }, columns: n,
+                        rowsPerBlock: rowsPerBlock, scratch: scratch
+                    ) { q0, rr, anchors, c0, c1 in
+                        let dRows = grouped ? dRowsBlock : dA
+                        if grouped { dRows.update(repeating: 0, count: rr * k) }
+                        total += try chunkGradient(
+                            loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                            anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
+                            labels: labels,
+                            rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
+                            pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
+                            between: { try ring.progress() })
+                        if let po0 {
+                            scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA)
+                        }
+                    }
+                }
+                // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
+                for q in 0..<b {
+                    let i = po0?[q] ?? q
+                    let dl: T
+                    if infoNCE {
+                        dl = (T.exp(lp[q] - mx[q]) - 1) * invB
+                    } else {
+                        total -= 2 * Double(lp[q]) / Double(B)
+                        dl = -2 * invB
+                    }
+                    for t in 0..<k {
+                        dA[i * k + t] += g * dl * d.p[i * k + t]
+                        d.dP[i * k + t] = g * dl * a[i * k + t]
                     }
                 }
             }

@@ -31,29 +31,15 @@ final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         let invB = 1 / Scalar(N)
         let labels = f.needLabels ? skeleton.labelsGlobal : []
         let ws = self.ws
-        f.ah.storage.withUnsafeBufferPointer { pa in
-            f.ph.storage.withUnsafeBufferPointer { pp in
-                ws.gathered.withUnsafeBufferPointer { pc in
-                    ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
-                        labels.withUnsafeBufferPointer { py in
-                            result.dA.storage.withUnsafeMutableBufferPointer { pdA in
-                                result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
-                                    SigmoidLossMath.positives(
-                                        t: t, bias: bias, scale: scale, invB: invB, a: pa.baseAddress!,
-                                        p: pp.baseAddress!, b: b, k: k, dA: pdA.baseAddress!, dP: pdP.baseAddress!,
-                                        terms: &terms)
-                                    SigmoidLossMath.negatives(
-                                        t: t, bias: bias, scale: scale, invB: invB, a: pa.baseAddress!, b: b, k: k,
-                                        chunk: pc.baseAddress!, n: N, anchorOffset: f.offset, chunkOffset: 0,
-                                        labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
-                                        similarities: row,
-                                        dA: pdA.baseAddress!, dC: f.wantDC ? pdc.baseAddress : nil, terms: &terms,
-                                        between: {})
-                                }
-                            }
-                        }
-                    }
-                }
+        f.withPointers(candidates: ws.gathered, labels: labels, result: &result, spare: L) { d in
+            ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
+                SigmoidLossMath.positives(
+                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, p: d.p, b: b, k: k, dA: d.dA, dP: d.dP,
+                    terms: &terms)
+                SigmoidLossMath.negatives(
+                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, b: b, k: k, chunk: d.c.baseAddress!, n: N,
+                    anchorOffset: f.offset, chunkOffset: 0, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
+                    similarities: row, dA: d.dA, dC: f.wantDC ? pdc.baseAddress : nil, terms: &terms, between: {})
             }
         }
     }

@@ -38,33 +38,18 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar
         let scale = Scalar(loss.scale)
         let invB = 1 / Scalar(f.B)
         let labels = f.needLabels ? skeleton.labelsGlobal : []
-        try f.ah.storage.withUnsafeBufferPointer { pa in
-            try f.ph.storage.withUnsafeBufferPointer { pp in
-                try f.ch.storage.withUnsafeBufferPointer { pc in
-                    try labels.withUnsafeBufferPointer { py in
-                        try result.dA.storage.withUnsafeMutableBufferPointer { pdA in
-                            try result.dPos.storage.withUnsafeMutableBufferPointer { pdP in
-                                // Empty local rows have no base address; nothing reads them then.
-                                let a = pa.baseAddress ?? UnsafePointer(L)
-                                let dA = pdA.baseAddress ?? L
-                                if b > 0 {
-                                    SigmoidLossMath.positives(
-                                        t: t, bias: bias, scale: scale, invB: invB, a: a, p: pp.baseAddress!, b: b,
-                                        k: k, dA: dA, dP: pdP.baseAddress!, terms: &terms)
-                                }
-                                try ring.sweep(own: pc, counts: counts, offsets: offsets, k: k, gradient: wantDC) {
-                                    chunk, n, chunkOffset, dC in
-                                    try SigmoidLossMath.negatives(
-                                        t: t, bias: bias, scale: scale, invB: invB, a: a, b: b, k: k, chunk: chunk,
-                                        n: n, anchorOffset: offset, chunkOffset: chunkOffset,
-                                        labels: f.needLabels ? py : nil, rowsPerBlock: rowsPerBlock, logits: L,
-                                        similarities: row,
-                                        dA: dA, dC: dC, terms: &terms, between: { try ring.progress() })
-                                }
-                            }
-                        }
-                    }
-                }
+        try f.withPointers(candidates: f.ch.storage, labels: labels, result: &result, spare: L) { d in
+            if b > 0 {
+                SigmoidLossMath.positives(
+                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, p: d.p, b: b, k: k, dA: d.dA, dP: d.dP,
+                    terms: &terms)
+            }
+            try ring.sweep(own: d.c, counts: counts, offsets: offsets, k: k, gradient: wantDC) {
+                chunk, n, chunkOffset, dC in
+                try SigmoidLossMath.negatives(
+                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, b: b, k: k, chunk: chunk, n: n,
+                    anchorOffset: offset, chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock,
+                    logits: L, similarities: row, dA: d.dA, dC: dC, terms: &terms, between: { try ring.progress() })
             }
         }
         ring.book(into: &meter)
