@@ -46,9 +46,11 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
     private let plan: MaskedPlan<T>
 
     /// `loss.negatives` must be `.allOthers` (the targets say which candidates are excluded).
+    /// `reduceScatter` chooses how the candidates' gradient is summed over ranks: the MPI
+    /// library's reduce-scatter or the project's ring (`loss.reduce_scatter`).
     public init(
         communicator: Communicator, loss: ContrastiveLoss,
-        blockElements: Int = LossPlanner.blockElements
+        blockElements: Int = LossPlanner.blockElements, reduceScatter: LossReduceScatter = .mpi
     ) throws {
         try loss.validate()
         guard loss.negatives == .allOthers else {
@@ -59,7 +61,7 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar> {
             throw InfoMaxError.invalidOption("blockElements must be at least 1, got \(blockElements)")
         }
         plan = MaskedPlan(
-            LossSkeleton(communicator: communicator), LossWorkspace(), loss: loss,
+            LossSkeleton(communicator: communicator, reduceScatter: reduceScatter), LossWorkspace(), loss: loss,
             blockElements: blockElements)
     }
 

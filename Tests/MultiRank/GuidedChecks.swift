@@ -62,8 +62,11 @@ func guidedChecks(_ comm: Communicator) throws -> Int32 {
                     let ref = MaskedContrastiveLoss<Double>.reference(loss, anchors: a, candidates: cand, targets: all)
                     let what =
                         "\(drop) \(name) \(loss.objective)/\(loss.similarity)/sg=\(loss.stopGradient) counts \(counts)"
-                    func run<T: BLASScalar & MPIScalar>(_: T.Type, tol: Double, block: Int) throws {
-                        let dist = try MaskedContrastiveLoss<T>(communicator: comm, loss: loss, blockElements: block)
+                    func run<T: BLASScalar & MPIScalar>(
+                        _: T.Type, tol: Double, block: Int, reduceScatter: LossReduceScatter
+                    ) throws {
+                        let dist = try MaskedContrastiveLoss<T>(
+                            communicator: comm, loss: loss, blockElements: block, reduceScatter: reduceScatter)
                         var r = ContrastiveResult<T>()
                         try dist.evaluate(
                             anchors: a.rows(mine).converted(to: T.self),
@@ -81,8 +84,9 @@ func guidedChecks(_ comm: Communicator) throws -> Int32 {
                             mine.isEmpty || maxRelative(dC, refC) < tol || (loss.stopGradient && dC.maxAbs == 0),
                             "\(what) \(T.self) dC rows \(maxRelative(dC, refC))")
                     }
-                    try run(Double.self, tol: 1e-10, block: 17)
-                    try run(Float.self, tol: 1e-5, block: 1 << 22)
+                    // Both reduce-scatters of the candidates' gradient: the project's ring, the library's.
+                    try run(Double.self, tol: 1e-10, block: 17, reduceScatter: .ring)
+                    try run(Float.self, tol: 1e-5, block: 1 << 22, reduceScatter: .mpi)
                 }
             }
         }

@@ -100,12 +100,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         if cosine { backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms) }
         result.dC.reshape(rows: b, cols: k)
         if needsC {
-            let counts = skeleton.counts
-            try ws.dCGlobal.withUnsafeBufferPointer { src in
-                try result.dC.storage.withUnsafeMutableBufferPointer { dst in
-                    try comm.reduceScatter(src, into: dst, counts: counts.map { $0 * k }, op: .sum)
-                }
-            }
+            try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
             if cosine { backpropNormalization(&result.dC, normalized: ws.cHat, norms: ws.cNorms) }
         } else {
             fillZero(&result.dC.storage)

@@ -58,7 +58,7 @@ final class GuidedLossStep: StepLoss {
         }
         var options = ProblemSupport.contrastiveLoss(config.loss, width: config.encoder.width, labelledByDefault: false)
         options.negatives = .allOthers
-        loss = try MaskedContrastiveLoss(communicator: comm, loss: options)
+        loss = try MaskedContrastiveLoss(communicator: comm, loss: options, reduceScatter: config.loss.reduceScatter)
         self.guide = guide
         addPositive = c.positives == .guided
         drop = c.negativesDrop
