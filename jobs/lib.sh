@@ -147,7 +147,8 @@ jobs_run() {
 # resume — `checkpointed` (a signal, a dead launcher) or `stalled` (the stall watchdog ended
 # the job, exit 74) — next to its checkpoint.ckpt. The exit code alone does not tell: mpirun
 # reports 1, not the ranks' 75, when Open MPI killed the ranks 2 s after forwarding SIGTERM,
-# although rank 0 had already written the checkpoint and summary.json.
+# although rank 0 had already written the checkpoint and summary.json; MPICH's hydra
+# (mpiexec.mpich 4.0.2) sometimes exits 0 after forwarding SIGUSR1 although every rank exited 75.
 jobs_resumable() {
     local dir=${1:-} f
     [ -n "$dir" ] && [ -d "$dir" ] || return 1
@@ -160,17 +161,18 @@ jobs_resumable() {
 }
 
 # Ends the batch script after a step's exit status `rc`, for the run folder `dir` (optional):
-# 0 → done; 75, or any status with a resumable summary.json in `dir` (see jobs_resumable) →
-# requeue this job (it restarts with --resume from the checkpoint); else fail with the status.
+# 75, or any status (0 included) with a resumable summary.json in `dir` (see jobs_resumable) →
+# requeue this job (it restarts with --resume from the checkpoint); else 0 → done, or fail with
+# the status.
 jobs_finish() {
     local rc=$1 dir=${2:-}
-    if [ "$rc" = 0 ]; then
-        jobs_log "finished"
-        exit 0
-    fi
     if [ "$rc" != "$EXIT_CHECKPOINTED" ] && jobs_resumable "$dir"; then
         jobs_log "exit status $rc, but $dir has a checkpoint and summary.json says it can resume"
         rc=$EXIT_CHECKPOINTED
+    fi
+    if [ "$rc" = 0 ]; then
+        jobs_log "finished"
+        exit 0
     fi
     if [ "$rc" = "$EXIT_CHECKPOINTED" ]; then
         if [ -z "${SLURM_JOB_ID:-}" ]; then

@@ -124,40 +124,11 @@ mh_slurm_stop() {
     MHS_DIR=""
 }
 
-# --- helpers (as in Tests/slurm/run.sh) -----------------------------------------------------
+# --- helpers ---------------------------------------------------------------------------------
 
-job_field() { timeout 10 scontrol show job "$1" 2>/dev/null | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2; }
-wait_done() {
-    local id=$1 limit=$2 t=0
-    STATE=""
-    while [ "$t" -lt $((limit * 2)) ]; do
-        STATE=$(job_field "$id" JobState)
-        case "$STATE" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) return 0 ;; esac
-        sleep 0.5; t=$((t + 1))
-    done
-    STATE="${STATE:-UNKNOWN}(timeout)"
-    return 1
-}
-wait_for_text() {
-    local t=0
-    while [ "$t" -lt $(($3 * 4)) ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.25; t=$((t + 1))
-    done
-    return 1
-}
-# signal_batch JOB LOG: SIGUSR1 to JOB's batch shell, again (up to 3 times) until LOG shows that
-# the shell's trap ran: on a loaded machine `scancel` can time out before slurmctld answers, and
-# the job then trains to its end unsignalled (seen once in CI: restarts 0, no exit 75).
-signal_batch() {
-    local try
-    for try in 1 2 3; do
-        timeout 20 scancel --signal=USR1 --batch "$1" 2>/dev/null
-        wait_for_text "$2" "] SIGUSR1" 20 && return 0
-        say "signal_batch: job $1 shows no SIGUSR1 in its log after attempt $try"
-    done
-    return 1
-}
+# job_field, wait_done, wait_for_text, signal_batch
+# shellcheck source=Tests/slurm/job-helpers.sh
+source "$ROOT/Tests/slurm/job-helpers.sh"
 
 # check_resumed NAME ARGS…: the requeued job's folder $WORK/NAME resumed (resumed_from_step > 0)
 # and ends with the metrics of an uninterrupted `train ARGS…` at the job's rank count (2 ranks,
@@ -228,9 +199,12 @@ if mh_slurm_start; then
     if [ -n "$problems" ]; then fail slurm-array "$problems" "$WORK"/sl-sweep-*.out; else pass slurm-array; fi
 
     # slurm-requeue: SIGUSR1 to the 2-node job while it trains → checkpoint → 75 → requeue → resume.
+    # Step 2 lasts 10 s more (INFOMAX_FAULTS slow, exported by sbatch to the ranks; it changes no
+    # value): the signal sent after step 1's line arrives while the job trains, however fast the
+    # code (an idle machine trains the 3,000 steps in about 3 s).
     RQ_STEPS=3000
     RQ=("${SMALL[@]:0:${#SMALL[@]}-2}" --mode multi-modal --set log_every=500)    # with progress lines
-    J=$(STEPS=$RQ_STEPS EXTRA="${RQ[*]}" OUTPUT="$WORK/sl-rq" timeout 20 sbatch --parsable \
+    J=$(INFOMAX_FAULTS=slow=2:10 STEPS=$RQ_STEPS EXTRA="${RQ[*]}" OUTPUT="$WORK/sl-rq" timeout 20 sbatch --parsable \
         -N 2 --ntasks-per-node=1 --ntasks=2 --output="$WORK/sl-rq.out" "$ROOT/jobs/train.sbatch")
     problems=""
     if [ -z "$J" ]; then problems="sbatch failed; "

@@ -100,25 +100,8 @@ trap 'say "interrupted"; exit 130' INT TERM
 
 # --- helpers ------------------------------------------------------------------------------
 
-# The value of FIELD (e.g. JobState, Restarts, ExitCode) of job $1.
-job_field() { timeout 10 scontrol show job "$1" 2>/dev/null | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2; }
-
-# Waits (up to $2 s) until job $1 reaches a final state; sets STATE to it. (No command
-# substitution around waits: bash runs a trap only once the foreground command returns, so
-# the harness stays interruptible by waiting only in short commands.)
-wait_done() {
-    local id=$1 limit=$2 t=0
-    STATE=""
-    while [ "$t" -lt $((limit * 2)) ]; do
-        STATE=$(job_field "$id" JobState)
-        case "$STATE" in
-            COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) return 0 ;;
-        esac
-        sleep 0.5; t=$((t + 1))
-    done
-    STATE="${STATE:-UNKNOWN}(timeout)"
-    return 1
-}
+# shellcheck source=Tests/slurm/job-helpers.sh
+source "$ROOT/Tests/slurm/job-helpers.sh"
 
 # Waits (up to $2 s) until every task of array job $1 has left the queue.
 wait_array() {
@@ -126,28 +109,6 @@ wait_array() {
     while [ "$t" -lt $((limit * 2)) ]; do
         [ -z "$(timeout 10 squeue -h -j "$id" 2>/dev/null)" ] && return 0
         sleep 0.5; t=$((t + 1))
-    done
-    return 1
-}
-
-# Waits (up to $3 s) until file $1 contains the text $2.
-wait_for_text() {
-    local t=0
-    while [ "$t" -lt $(($3 * 4)) ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.25; t=$((t + 1))
-    done
-    return 1
-}
-# signal_batch JOB LOG: SIGUSR1 to JOB's batch shell, again (up to 3 times) until LOG shows that
-# the shell's trap ran: on a loaded machine `scancel` can time out before slurmctld answers, and
-# the job then trains to its end unsignalled (seen once in CI: restarts 0, no exit 75).
-signal_batch() {
-    local try
-    for try in 1 2 3; do
-        timeout 20 scancel --signal=USR1 --batch "$1" 2>/dev/null
-        wait_for_text "$2" "] SIGUSR1" 20 && return 0
-        say "signal_batch: job $1 shows no SIGUSR1 in its log after attempt $try"
     done
     return 1
 }
@@ -398,7 +359,8 @@ if ! command -v mpiexec.mpich >/dev/null || [ ! -x "$MPICH_BIN" ]; then
 else
     LOG_HY="$WORK/mpiexec.out"
     HY_STEPS=3000  # the debug build: ~250 steps/s after the resume
-    J_HY=$(LAUNCHER=mpiexec INFOMAX="$MPICH_BIN" STEPS=$HY_STEPS EXTRA="$SMALL --mode multi-modal" \
+    # Step 2 lasts 5 s more (INFOMAX_FAULTS slow; no value changes): the signal lands mid-run.
+    J_HY=$(INFOMAX_FAULTS=slow=2:5 LAUNCHER=mpiexec INFOMAX="$MPICH_BIN" STEPS=$HY_STEPS EXTRA="$SMALL --mode multi-modal" \
         OUTPUT="$WORK/mpiexec" timeout 20 sbatch --parsable --output="$LOG_HY" "$ROOT/jobs/train.sbatch")
     problems=""
     if [ -z "$J_HY" ]; then problems="sbatch jobs/train.sbatch (LAUNCHER=mpiexec) failed; "
