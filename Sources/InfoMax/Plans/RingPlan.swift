@@ -95,7 +95,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                 ) throws -> Int {
                     var pairs = 0
                     try ring.sweep(
-                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k, gradient: gradient
+                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k,
+                        gradient: gradient
                     ) { chunk, n, chunkOffset, dC in
                         pairs += try forEachRingBlock(
                             anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
