@@ -1,8 +1,7 @@
-// InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement check
-// across ranks (inputs valid everywhere, the same options, the same width), every rank's row
-// count and offset, the gathered labels, the sum of the ranks' loss shares, the reduce-scatter
-// (the MPI library's or the project's ring, as loss.reduce_scatter says) and the ring of the
-// candidate exchanges, and the meter of a call's time and bytes.
+// InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement across
+// ranks (valid inputs, the same options and width), every rank's row count and offset, the
+// gathered labels, the sum of the loss shares, the reduce-scatter and the ring of the candidate
+// exchanges, and the meter of a call's time and bytes.
 import Linalg
 import MPI
 
@@ -117,9 +116,8 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         return (B, maxb)
     }
 
-    /// The sum of every rank's `share`, in rank order (the same sum on every rank): the shares
-    /// are all-gathered (Open MPI's Allreduce allocates a temporary on every call, its
-    /// Allgather of one value per rank does not).
+    /// The sum of every rank's `share` in rank order, the same on every rank (all-gathered: Open
+    /// MPI's Allreduce allocates a temporary on every call, its Allgather does not).
     /// ``parameterShares`` ride along: this rank's shares before, the sums (rank order) after.
     func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
         let p = communicator.size

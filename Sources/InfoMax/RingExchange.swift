@@ -18,23 +18,19 @@ enum TravellingPartial {
 
 /// The chunk buffers, their persistent requests and the per-call accounting of the ring.
 ///
-/// Message pattern of one sweep at rank q of p (every rank runs the same loop):
-/// - hop h = 0 ..< p: q holds the chunk of owner (q − h) mod p. For h < p − 1 it starts the
-///   receive of the next chunk from q − 1 and the send of the current one to q + 1, computes
-///   on the current chunk, then waits.
-/// - with a travelling gradient, for h ≥ 1 it also receives from q − 1 the partial dC of the
-///   chunk it computes at hop h (summed over the ranks that already saw it) while sending to
-///   q + 1 the completed partial of the chunk of hop h − 1; it adds the received partial to its
-///   own contribution after waiting. After the last hop one more exchange brings every
-///   owner its fully summed dC.
-/// Chunks are sent at the largest local count `maxb` of any rank (maxb · k elements), so every
-/// message of a sweep has the same size and the requests can be persistent.
+/// One sweep at rank q of p: at hop h = 0 ..< p, q holds the chunk of owner (q − h) mod p; for
+/// h < p − 1 it starts the receive of the next chunk from q − 1 and the send of the current one
+/// to q + 1, computes on the current chunk, then waits. With a travelling gradient, for h ≥ 1
+/// it also receives the partial dC of this hop's chunk (summed over the ranks that saw it) and
+/// sends on the completed partial of hop h − 1, adding the received one to its own after
+/// waiting; one more exchange after the last hop brings every owner its summed dC. Every
+/// message is maxb · k elements (the largest local count), so the requests can be persistent.
 final class RingExchange<T: BLASScalar & MPIScalar> {
     /// Buffers that each have a persistent send to the next rank and receive from the previous.
     private struct Lane {
         var pointers: [UnsafeMutablePointer<T>] = []
         var send: [PersistentRequest] = [], recv: [PersistentRequest] = []
-        /// Keeps the buffers alive: MPIBuffer's storage never moves, so `pointers` stay valid.
+        /// MPIBuffer's storage never moves while the buffer lives: `pointers` stay valid.
         var buffers: [MPIBuffer<T>] = []
 
         init() {}
