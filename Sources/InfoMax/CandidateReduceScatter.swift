@@ -1,27 +1,21 @@
 // InfoMax/CandidateReduceScatter.swift — the sum reduce-scatter of the candidates' gradient that
-// the all-gather loss plans call at the end of a step: the MPI library's MPI_Reduce_scatter
-// (through the MPI wrapper's reusing form) or the project's RingReduceScatter, as
-// ``LossReduceScatter`` says. Either allocates nothing on the Swift side after its first call
-// with a given layout (the library may allocate inside MPI_Reduce_scatter).
+// the all-gather loss plans end with: the MPI library's MPI_Reduce_scatter (the MPI wrapper's
+// reusing form) or the project's RingReduceScatter, as ``LossReduceScatter`` says. Neither
+// allocates on the Swift side after its first call with a given layout.
 import MPI
 
-/// Sums every rank's partials of the gathered candidates' gradient and gives each rank its own
-/// block: `values` holds layout.total elements (this rank's partials, global order), `output`
-/// receives layout.count(rank) elements. Collective: every rank passes the same layout.
+/// Collective: every rank passes the same layout.
 final class CandidateReduceScatter<T: MPIScalar & AdditiveArithmetic> {
     let communicator: Communicator
-    let choice: LossReduceScatter
     private let ring: RingReduceScatter<T>?
 
     init(communicator: Communicator, choice: LossReduceScatter) {
         self.communicator = communicator
-        self.choice = choice
         ring = choice == .ring ? RingReduceScatter<T>(communicator: communicator) : nil
     }
 
-    /// Writes this rank's block of the sum over ranks of `values` into `output` (resized to
-    /// layout.count(rank)). The ring uses `values` as scratch (its other blocks hold partial
-    /// sums afterwards); MPI leaves it unchanged.
+    /// This rank's block (layout.count(rank) elements) of the sum over ranks of `values`
+    /// (layout.total, global order) into `output`. The ring leaves partial sums in `values`.
     func sum(_ values: inout [T], layout: VectorLayout, into output: inout [T]) throws {
         if let ring {
             try ring.sum(&values, layout: layout, into: &output)

@@ -1,7 +1,7 @@
 // InfoMax/ContrastiveCallStats.swift — where one call of the distributed loss spent its time
 // (local arithmetic, MPI, communication hidden behind computation) and how many bytes it sent.
 
-/// Where one call spent its time, and how much it sent.
+/// Where one call spent its time, and how much it sent (the sum of two calls: `+`).
 public struct ContrastiveCallStats: Sendable, Equatable, Codable {
     /// Seconds in local arithmetic (normalisation, gemms, log-sum-exps): the call's wall time
     /// minus ``communicationSeconds``.
@@ -41,7 +41,6 @@ public struct ContrastiveCallStats: Sendable, Equatable, Codable {
         overlappedSeconds = try c.decodeIfPresent(Double.self, forKey: .overlappedSeconds) ?? 0
     }
 
-    /// Field-wise sum.
     public static func + (l: Self, r: Self) -> Self {
         Self(
             computeSeconds: l.computeSeconds + r.computeSeconds,

@@ -1,8 +1,7 @@
-// InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement check
-// across ranks (inputs valid everywhere, the same options, the same width), every rank's row
-// count and offset, the gathered labels, the sum of the ranks' loss shares, the reduce-scatter
-// (the MPI library's or the project's ring, as loss.reduce_scatter says) and the ring of the
-// candidate exchanges, and the meter of a call's time and bytes.
+// InfoMax/LossSkeleton.swift — the exchange steps every loss plan shares: the agreement across
+// ranks (valid inputs, the same options and width), every rank's row count and offset, the
+// gathered labels, the sum of the loss shares, the reduce-scatter and the ring of the candidate
+// exchanges, and the meter of a call's time and bytes.
 import Linalg
 import MPI
 
@@ -25,8 +24,9 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// Gradients of loss parameters (the sigmoid plans: ∂L/∂t, ∂L/∂β) summed with the loss
     /// value in ``sumLossShares``; empty for the other plans.
     var parameterShares: [Double] = []
-    private var ringExchange: RingExchange<T>?
-    private var reducer: CandidateReduceScatter<T>?
+    /// The ring exchange and the reduce-scatter, created on first use and kept with their buffers.
+    private lazy var ringExchange = RingExchange<T>(communicator: communicator)
+    private lazy var reducer = CandidateReduceScatter<T>(communicator: communicator, choice: reduceScatterChoice)
     /// Which reduce-scatter sums the candidates' gradient (the MPI library's or the ring).
     let reduceScatterChoice: LossReduceScatter
 
@@ -38,27 +38,14 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// This rank's global offset (valid after ``agree``).
     var offset: Int { offsets[communicator.rank] }
 
-    /// The ring exchange (created on first use, its buffers kept), its counters reset.
+    /// The ring exchange, its counters reset.
     func ring() -> RingExchange<T> {
-        let ring: RingExchange<T>
-        if let existing = ringExchange {
-            ring = existing
-        } else {
-            ring = RingExchange(communicator: communicator)
-            ringExchange = ring
-        }
-        ring.resetStats()
-        return ring
+        ringExchange.resetStats()
+        return ringExchange
     }
 
-    /// The reduce-scatter of candidate gradients, the one ``reduceScatterChoice`` names
-    /// (created on first use, its scratch kept).
-    func reduceScatter() -> CandidateReduceScatter<T> {
-        if let existing = reducer { return existing }
-        let made = CandidateReduceScatter<T>(communicator: communicator, choice: reduceScatterChoice)
-        reducer = made
-        return made
-    }
+    /// The reduce-scatter of candidate gradients that ``reduceScatterChoice`` names.
+    func reduceScatter() -> CandidateReduceScatter<T> { reducer }
 
     /// Steps shared by every call: validate locally, agree on the outcome and the options
     /// (`code`, compared across ranks), learn every rank's count (`counts`, `offsets`), and
@@ -129,9 +116,8 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         return (B, maxb)
     }
 
-    /// The sum of every rank's `share`, in rank order (the same sum on every rank): the shares
-    /// are all-gathered (Open MPI's Allreduce allocates a temporary on every call, its
-    /// Allgather of one value per rank does not).
+    /// The sum of every rank's `share` in rank order, the same on every rank (all-gathered: Open
+    /// MPI's Allreduce allocates a temporary on every call, its Allgather does not).
     /// ``parameterShares`` ride along: this rank's shares before, the sums (rank order) after.
     func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
         let p = communicator.size
@@ -172,22 +158,14 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     /// Everything that decides the message pattern of a call, as one number all ranks compare
     /// (`fused`: both directions of a symmetric call in one plan).
     static func optionsCode(_ loss: ContrastiveLoss, _ exchange: CandidateExchange, fused: Bool = false) -> Int64 {
-        var code: Int64
+        let objective: Int64
         switch loss.objective {
-        case .infoNCE: code = 0
-        case .positiveOnly: code = 1
-        case .spectral: code = 2
-        case .sigmoid: code = 3
+        case .infoNCE: objective = 0
+        case .positiveOnly: objective = 1
+        case .spectral: objective = 2
+        case .sigmoid: objective = 3
         }
-        switch loss.negatives {
-        case .allOthers: break
-        case .oppositeLabel: code += 4
-        }
-        if loss.stopGradient { code += 8 }
-        switch exchange {
-        case .allgather: break
-        case .ring: code += 16
-        }
-        return code + (fused ? 32 : 0)
+        return objective + (loss.negatives == .oppositeLabel ? 4 : 0) + (loss.stopGradient ? 8 : 0)
+            + (exchange == .ring ? 16 : 0) + (fused ? 32 : 0)
     }
 }

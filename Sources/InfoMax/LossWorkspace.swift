@@ -1,8 +1,7 @@
 // InfoMax/LossWorkspace.swift — the buffers every loss plan works in, allocated once per loss
-// object and reused by each call (and shared by the plans of one object, which never run at
-// once): the normalised copies, the gathered candidates and their gradient, the logits block
-// and the row / column statistics, the label orders. Plus the label sorting and row
-// permutation helpers that work in its scratch. Nothing here allocates once sized.
+// object and shared by its plans (which never run at once): the normalised copies, the gathered
+// candidates and their gradient, the logits block, the row / column statistics, the label
+// orders; and the label sort and row permutation that work in its scratch.
 import Linalg
 
 final class LossWorkspace<T: BLASScalar> {
@@ -32,10 +31,10 @@ final class LossWorkspace<T: BLASScalar> {
     var pairScratch: [Int64] = []
     /// The two directions of a symmetric call that is not fused.
     var forward = ContrastiveResult<T>(), backward = ContrastiveResult<T>()
-    private var sortKeys: [Int64] = [], visited: [Bool] = [], rowTemp: [T] = []
+    private var sortKeys: [Int64] = [], visited: [Bool] = []
+    private let rowTemp = ScratchBuffer<T>()
 
-    /// `order` ← the indices 0 ..< count sorted by (label(i), i) (heap sort of combined keys in
-    /// `sortKeys`: no allocation once the arrays have their size).
+    /// `order` ← the indices 0 ..< count sorted by (label(i), i) (a heap sort of combined keys).
     func sortByLabel(count n: Int, label: (Int) -> Int64, into order: inout [Int]) {
         resizeZeroed(&sortKeys, n)
         for i in 0..<n { sortKeys[i] = label(i) &* Int64(n) &+ Int64(i) }
@@ -45,33 +44,26 @@ final class LossWorkspace<T: BLASScalar> {
     }
 
     /// In place: row q of the rows × k matrix `x` becomes its row order[q] (cycle by cycle,
-    /// one row of scratch; no allocation once the scratch has its size).
+    /// through one row of scratch).
     func permuteRows(_ x: inout [T], k: Int, order: [Int]) {
         let n = order.count
-        if visited.count != n {
-            visited = [Bool](
-                repeating: false, count: n)
-        } else {
-            for q in 0..<n { visited[q] = false }
-        }
-        growZeroed(&rowTemp, k)
+        if visited.count != n { visited = [Bool](repeating: false, count: n) }
+        for q in 0..<n { visited[q] = false }
+        let tmp = rowTemp.atLeast(k)
         x.withUnsafeMutableBufferPointer { px in
-            rowTemp.withUnsafeMutableBufferPointer { pt in
-                let base = px.baseAddress!
-                let tmp = pt.baseAddress!
-                for start in 0..<n where !visited[start] {
-                    tmp.update(from: base + start * k, count: k)
-                    var q = start
-                    while true {
-                        visited[q] = true
-                        let src = order[q]
-                        if src == start {
-                            (base + q * k).update(from: tmp, count: k)
-                            break
-                        }
-                        (base + q * k).update(from: base + src * k, count: k)
-                        q = src
+            let base = px.baseAddress!
+            for start in 0..<n where !visited[start] {
+                tmp.update(from: base + start * k, count: k)
+                var q = start
+                while true {
+                    visited[q] = true
+                    let src = order[q]
+                    if src == start {
+                        (base + q * k).update(from: tmp, count: k)
+                        break
                     }
+                    (base + q * k).update(from: base + src * k, count: k)
+                    q = src
                 }
             }
         }

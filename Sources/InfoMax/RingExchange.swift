@@ -18,38 +18,61 @@ enum TravellingPartial {
 
 /// The chunk buffers, their persistent requests and the per-call accounting of the ring.
 ///
-/// Message pattern of one sweep at rank q of p (every rank runs the same loop):
-/// - hop h = 0 ..< p: q holds the chunk of owner (q − h) mod p. For h < p − 1 it starts the
-///   receive of the next chunk from q − 1 and the send of the current one to q + 1, computes
-///   on the current chunk, then waits.
-/// - with a travelling gradient, for h ≥ 1 it also receives from q − 1 the partial dC of the
-///   chunk it computes at hop h (summed over the ranks that already saw it) while sending to
-///   q + 1 the completed partial of the chunk of hop h − 1; it adds the received partial to its
-///   own contribution after waiting. After the last hop one more exchange brings every
-///   owner its fully summed dC.
-/// Chunks are sent at the largest local count `maxb` of any rank (maxb · k elements), so every
-/// message of a sweep has the same size and the requests can be persistent.
+/// One sweep at rank q of p: at hop h = 0 ..< p, q holds the chunk of owner (q − h) mod p; for
+/// h < p − 1 it starts the receive of the next chunk from q − 1 and the send of the current one
+/// to q + 1, computes on the current chunk, then waits. With a travelling gradient, for h ≥ 1
+/// it also receives the partial dC of this hop's chunk (summed over the ranks that saw it) and
+/// sends on the completed partial of hop h − 1, adding the received one to its own after
+/// waiting; one more exchange after the last hop brings every owner its summed dC. Every
+/// message is maxb · k elements (the largest local count), so the requests can be persistent.
 final class RingExchange<T: BLASScalar & MPIScalar> {
-    /// Tags on the loss's communicator: candidate chunks and their gradient partials.
-    static var chunkTag: Int { 0x5249 }  // "RI"
-    static var gradientTag: Int { 0x524A }
+    /// Buffers that each have a persistent send to the next rank and receive from the previous.
+    private struct Lane {
+        var pointers: [UnsafeMutablePointer<T>] = []
+        var send: [PersistentRequest] = [], recv: [PersistentRequest] = []
+        /// MPIBuffer's storage never moves while the buffer lives: `pointers` stay valid.
+        var buffers: [MPIBuffer<T>] = []
+
+        init() {}
+
+        init(_ count: Int, elements: Int, comm: Communicator, tag: Int) throws {
+            let p = comm.size
+            for _ in 0..<count {
+                let buffer = MPIBuffer<T>(repeating: 0, count: elements)
+                buffers.append(buffer)
+                pointers.append(buffer.withUnsafeMutableBufferPointer { $0.baseAddress! })
+                if p > 1 {
+                    send.append(try comm.sendInit(buffer, to: (comm.rank + 1) % p, tag: tag))
+                    recv.append(try comm.recvInit(into: buffer, from: (comm.rank + p - 1) % p, tag: tag))
+                }
+            }
+        }
+
+        /// Starts the receive into buffer `into` and the send of buffer `from`.
+        func start(into: Int, from: Int) throws {
+            try recv[into].start()
+            try send[from].start()
+        }
+
+        func wait(into: Int, from: Int) throws {
+            try recv[into].wait()
+            try send[from].wait()
+        }
+
+        /// MPI_Test on every active request (inactive ones return at once).
+        func test() throws {
+            for r in send { try r.test() }
+            for r in recv { try r.test() }
+        }
+    }
 
     let comm: Communicator
     /// Elements of one chunk message (maxb · k); 0 until configured.
-    private(set) var chunkElements = 0
-
-    private var chunkBuffers: [MPIBuffer<T>] = []
-    private var chunkPointers: [UnsafeMutablePointer<T>] = []
-    private var sendChunk: [PersistentRequest] = [], recvChunk: [PersistentRequest] = []
-    private var gradientBuffers: [MPIBuffer<T>] = []
-    private var gradientPointers: [UnsafeMutablePointer<T>] = []
-    private var sendGradient: [PersistentRequest] = [], recvGradient: [PersistentRequest] = []
+    private var chunkElements = 0
+    /// Two candidate chunks and three gradient partials (accumulated, received, sent).
+    private var chunks = Lane(), gradients = Lane()
     /// Index of the gradient buffer that holds this rank's fully summed dC after a sweep.
-    private(set) var ownGradientIndex = 0
-
-    /// Transfers in flight during the current hop (tested between row blocks).
-    private var flight0: PersistentRequest?, flight1: PersistentRequest?
-    private var flight2: PersistentRequest?, flight3: PersistentRequest?
+    private var ownGradientIndex = 0
 
     /// Accounting of the current call (reset by ``resetStats()``).
     var communicationSeconds = 0.0
@@ -72,57 +95,45 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     /// with the gradient buffers when `gradient` is true.
     func configure(elements: Int, gradient: Bool) throws {
         if elements != chunkElements {
-            sendChunk = []
-            recvChunk = []
-            sendGradient = []
-            recvGradient = []
-            chunkBuffers = []
-            chunkPointers = []
-            gradientBuffers = []
-            gradientPointers = []
+            chunks = Lane()
+            gradients = Lane()
             chunkElements = elements
         }
-        let p = comm.size
-        let next = (comm.rank + 1) % p
-        let prev = (comm.rank + p - 1) % p
-        if chunkBuffers.isEmpty {
-            for _ in 0..<2 {
-                let buffer = MPIBuffer<T>(repeating: 0, count: elements)
-                chunkBuffers.append(buffer)
-                // MPIBuffer's storage is allocated once and never moves while the buffer lives,
-                // and this object keeps the buffer: the pointer stays valid.
-                chunkPointers.append(buffer.withUnsafeMutableBufferPointer { $0.baseAddress! })
-                if p > 1 {
-                    sendChunk.append(try comm.sendInit(buffer, to: next, tag: Self.chunkTag))
-                    recvChunk.append(try comm.recvInit(into: buffer, from: prev, tag: Self.chunkTag))
-                }
-            }
-        }
-        if gradient && gradientBuffers.isEmpty {
-            for _ in 0..<3 {
-                let buffer = MPIBuffer<T>(repeating: 0, count: elements)
-                gradientBuffers.append(buffer)
-                gradientPointers.append(buffer.withUnsafeMutableBufferPointer { $0.baseAddress! })
-                if p > 1 {
-                    sendGradient.append(try comm.sendInit(buffer, to: next, tag: Self.gradientTag))
-                    recvGradient.append(try comm.recvInit(into: buffer, from: prev, tag: Self.gradientTag))
-                }
-            }
+        if chunks.buffers.isEmpty { chunks = try Lane(2, elements: elements, comm: comm, tag: 0x5249) }
+        if gradient && gradients.buffers.isEmpty {
+            gradients = try Lane(3, elements: elements, comm: comm, tag: 0x524A)
         }
     }
 
     /// The fully summed dC of this rank's own chunk after a sweep with a travelling gradient.
-    var ownGradient: UnsafeMutablePointer<T> { gradientPointers[ownGradientIndex] }
+    var ownGradient: UnsafeMutablePointer<T> { gradients.pointers[ownGradientIndex] }
 
-    /// Lets MPI progress the transfers of the current hop (MPI_Test on each); called between
-    /// row blocks, because Open MPI over shared memory moves a large message only while the
-    /// ranks are inside MPI.
+    /// This rank's summed gradient partial (rows × k, home after a sweep with `gradient`) into
+    /// `x`: row q to row order[q] when `order` is given (the grouped ring's sorted rows).
+    func copyOwnGradient(rows b: Int, k: Int, order: [Int]? = nil, into x: inout [T]) {
+        let own = ownGradient
+        x.withUnsafeMutableBufferPointer { d in
+            if let order {
+                for q in 0..<b { (d.baseAddress! + order[q] * k).update(from: own + q * k, count: k) }
+            } else {
+                d.baseAddress!.update(from: own, count: b * k)
+            }
+        }
+    }
+
+    /// Books the sweeps' communication time, bytes and overlapped computation in `meter`.
+    func book(into meter: inout LossSkeleton<T>.CallMeter) {
+        meter.commSeconds += communicationSeconds
+        meter.bytes += bytesSent
+        meter.overlappedSeconds = overlappedSeconds
+    }
+
+    /// Lets MPI progress the transfers of the current hop; called between row blocks, because
+    /// Open MPI over shared memory moves a large message only while the ranks are inside MPI.
     func progress() throws {
         let t0 = comm.wtime()
-        if let r = flight0 { try r.test() }
-        if let r = flight1 { try r.test() }
-        if let r = flight2 { try r.test() }
-        if let r = flight3 { try r.test() }
+        try chunks.test()
+        try gradients.test()
         let dt = comm.wtime() - t0
         hopTestSeconds += dt
         communicationSeconds += dt
@@ -132,17 +143,15 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
     ///
     /// - Parameters:
     ///   - own: this rank's candidate rows (b × k, normalised for cosine).
-    ///   - counts, offsets: every rank's row count and global offset.
-    ///   - k: the embedding width.
-    ///   - gradient: whether a dC partial travels with the chunks (then ``ownGradient`` holds
-    ///     this rank's summed dC afterwards).
-    ///   - partials: what travels behind the chunks: `.sum`, an n × k gradient summed over the
-    ///     ranks; `.statistics`, 2n column statistics [max_0..<n | sum-exp_0..<n] combined as
-    ///     online log-sum-exps (the fused symmetric loss's column log-sum-exps).
     ///   - ownOrder: when given, this rank's chunk travels with its rows in this order (chunk
     ///     row q is `own` row ownOrder[q]; its ``ownGradient`` rows are in the same order).
+    ///   - counts, offsets: every rank's row count and global offset.
+    ///   - gradient: whether a partial travels behind the chunks (then ``ownGradient`` holds
+    ///     this rank's summed partial afterwards): `partials` `.sum`, an n × k gradient summed
+    ///     over the ranks, or `.statistics`, 2n column statistics [max_0..<n | sum-exp_0..<n]
+    ///     combined as online log-sum-exps (the fused symmetric loss's column log-sum-exps).
     ///   - compute: the work on one chunk: (chunk rows, row count n, global offset of its first
-    ///     row, the partial buffer — n × k, or 2n for statistics — zeroed, to add or fold into; or nil).
+    ///     row, the partial buffer — zeroed, to add or fold into — or nil).
     func sweep(
         own: UnsafeBufferPointer<T>, ownOrder: UnsafeBufferPointer<Int>? = nil, counts: [Int], offsets: [Int], k: Int,
         gradient: Bool, partials: TravellingPartial = .sum,
@@ -154,9 +163,9 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
         var cur = 0
         if let src = own.baseAddress, own.count > 0 {
             if let ownOrder, let order = ownOrder.baseAddress {
-                gatherRows(src, order: order, rows: ownOrder.count, k: k, into: chunkPointers[cur])
+                gatherRows(src, order: order, rows: ownOrder.count, k: k, into: chunks.pointers[cur])
             } else {
-                chunkPointers[cur].update(from: src, count: own.count)
+                chunks.pointers[cur].update(from: src, count: own.count)
             }
         }
         // Roles of the three gradient buffers: being accumulated, being received, being sent.
@@ -171,17 +180,11 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             let travel = gradient && h > 0
             let t0 = comm.wtime()
             if forward {
-                try recvChunk[nxt].start()
-                try sendChunk[cur].start()
-                flight0 = recvChunk[nxt]
-                flight1 = sendChunk[cur]
+                try chunks.start(into: nxt, from: cur)
                 bytesSent += messageBytes
             }
             if travel {
-                try recvGradient[incoming].start()
-                try sendGradient[outgoing].start()
-                flight2 = recvGradient[incoming]
-                flight3 = sendGradient[outgoing]
+                try gradients.start(into: incoming, from: outgoing)
                 bytesSent += messageBytes
             }
             let posted = comm.wtime()
@@ -190,31 +193,21 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
 
             var dC: UnsafeMutablePointer<T>?
             if gradient {
-                dC = gradientPointers[comp]
+                dC = gradients.pointers[comp]
                 dC!.update(repeating: 0, count: partials == .sum ? n * k : 2 * n)
             }
-            try compute(chunkPointers[cur], n, offsets[owner], dC)
+            try compute(chunks.pointers[cur], n, offsets[owner], dC)
 
             let waiting = comm.wtime()
             if forward || travel { overlappedSeconds += Swift.max(0, waiting - posted - hopTestSeconds) }
-            if forward {
-                try recvChunk[nxt].wait()
-                try sendChunk[cur].wait()
-            }
-            if travel {
-                try recvGradient[incoming].wait()
-                try sendGradient[outgoing].wait()
-            }
-            flight0 = nil
-            flight1 = nil
-            flight2 = nil
-            flight3 = nil
+            if forward { try chunks.wait(into: nxt, from: cur) }
+            if travel { try gradients.wait(into: incoming, from: outgoing) }
             communicationSeconds += comm.wtime() - waiting
 
             if gradient {
                 if travel {
-                    let d = gradientPointers[comp]
-                    let r = gradientPointers[incoming]
+                    let d = gradients.pointers[comp]
+                    let r = gradients.pointers[incoming]
                     switch partials {
                     case .sum:
                         for t in 0..<(n * k) { d[t] += r[t] }
@@ -231,10 +224,8 @@ final class RingExchange<T: BLASScalar & MPIScalar> {
             // The completed partial of the last chunk (owner q + 1) goes home; this rank's own
             // completed dC arrives from q − 1.
             let t0 = comm.wtime()
-            try recvGradient[incoming].start()
-            try sendGradient[outgoing].start()
-            try recvGradient[incoming].wait()
-            try sendGradient[outgoing].wait()
+            try gradients.start(into: incoming, from: outgoing)
+            try gradients.wait(into: incoming, from: outgoing)
             communicationSeconds += comm.wtime() - t0
             bytesSent += messageBytes
             ownGradientIndex = incoming

@@ -1,14 +1,12 @@
-// InfoMax/RowBlockKernel.swift — the numerical core shared by every rank count and both
-// candidate exchanges: for a block of anchor rows against candidates (all N at once for the
-// all-gather exchange, one ring chunk at a time for the ring), the logits in row blocks of at
-// most `blockElements`, row log-sum-exps (online over chunks for the ring), the loss share,
-// and the gradients with respect to the (normalised) anchors, positives and candidates, all
-// through gemm. Nothing here allocates once its scratch buffers have their size.
+// InfoMax/RowBlockKernel.swift — the numerical core of the one-direction plans: for a block of
+// anchor rows against candidates (all N at once for the all-gather exchange, one ring chunk at
+// a time for the ring), the logits in row blocks of at most `blockElements`, the row
+// log-sum-exps (online over chunks for the ring), the loss share and the gradients, all through
+// gemm; and the ring's grouping by label. Nothing here allocates once its scratch has its size.
 import Linalg
 
 /// Number of (i, j) pairs with j ∈ Neg(i): N(N−1) for `.allOthers`, N² − Σ_y n_y² for
-/// `.oppositeLabel` (n_y: how many samples carry label y), counted by sorting a copy of the
-/// labels in `scratch` (heap sort, in place: no allocation once `scratch` has the capacity).
+/// `.oppositeLabel` (n_y: the samples of label y), counted on a sorted copy in `scratch`.
 func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, scratch: inout [Int64]) -> Int {
     switch negatives {
     case .allOthers:
@@ -33,7 +31,7 @@ func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, s
     }
 }
 
-/// Sorts `v` ascending in place (heap sort: O(n log n), no allocation).
+/// Sorts `v` ascending in place (heap sort: no allocation).
 func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
     let n = v.count
     func siftDown(_ start: Int, _ end: Int) {
@@ -59,7 +57,7 @@ func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
     }
 }
 
-/// max of `n` values (−∞ if empty), with four independent accumulators so the loop pipelines.
+/// max of `n` values (−∞ if empty), four accumulators so that the loop pipelines.
 @inline(__always)
 func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
     var m0 = -T.infinity
@@ -81,18 +79,47 @@ func rowMaximum<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> T {
     return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
 }
 
-/// Evaluates `loss` for local anchor rows (global indices `offset ..< offset + b`).
-///
-/// - Parameters:
-///   - aHat, pHat: the local anchors and positives (already normalised for `.cosine`), b × k.
-///   - cHat: all N candidates (normalised), N × k row-major, row-aligned with the global anchors.
-///   - labels: the N global labels (used by `.oppositeLabel`), as Int64 (the type they travel in).
-///   - globalCount: B, the number of global anchors (the loss is a mean over them).
-///   - pairCount: Σ_i |Neg(i)| over the global batch (the spectral normaliser).
-///   - logits: scratch, grown to at most `blockElements` (or one row of N).
-///   - dA, dP: overwritten with ∂L/∂â, ∂L/∂p̂ (b × k).
-///   - dC: if non-nil, ∂L/∂ĉ (N × k) is ADDED to it.
-/// - Returns: this block's share of the loss (the global loss is the sum over blocks).
+/// ∂L/∂ℓ(a_i, pos_i) = `dl` for row i: dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
+@inline(__always)
+func addPositiveGradient<T: BLASScalar>(
+    g: T, dl: T, row i: Int, k: Int, a: UnsafePointer<T>, p: UnsafePointer<T>, dA: UnsafeMutablePointer<T>,
+    dP: UnsafeMutablePointer<T>
+) {
+    for t in 0..<k {
+        dA[i * k + t] += g * dl * p[i * k + t]
+        dP[i * k + t] = g * dl * a[i * k + t]
+    }
+}
+
+/// The spectral weights of one row of n logits, ℓ → 2ℓ/pairs in place; returns its Σ ℓ²/pairs.
+@inline(__always)
+func spectralRow<T: BLASScalar>(_ row: UnsafeMutablePointer<T>, _ n: Int, invPairs: Double) -> Double {
+    let twoOverPairs = T(2 * invPairs)
+    var acc: T = 0
+    for j in 0..<n {
+        let l = row[j]
+        acc += l * l
+        row[j] = twoOverPairs * l
+    }
+    return Double(acc) * invPairs
+}
+
+/// dÂ_block += g·W Ĉ and, if `dC` is given, dĈ += g·Wᵀ Â_block, for the rr × n weights W.
+@inline(__always)
+func addBlockGradients<T: BLASScalar>(
+    g: T, weights w: UnsafePointer<T>, rows rr: Int, n: Int, k: Int, candidates c: UnsafePointer<T>,
+    anchors a: UnsafePointer<T>, dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?
+) {
+    T.gemm(.none, .none, m: rr, n: k, k: n, alpha: g, a: w, lda: Swift.max(n, 1), b: c, ldb: k, beta: 1, c: dA, ldc: k)
+    if let dC, n > 0 {
+        T.gemm(.transpose, .none, m: n, n: k, k: rr, alpha: g, a: w, lda: n, b: a, ldb: k, beta: 1, c: dC, ldc: k)
+    }
+}
+
+/// `loss` for the local anchor rows `offset ..< offset + b` against all N candidates `cHat`
+/// (N × k, normalised for `.cosine`, row-aligned with the global anchors): writes dA, dP
+/// (b × k), ADDS ∂L/∂ĉ to `dC` when given, and returns this block's share of the loss.
+/// `labels`: the N global labels (`.oppositeLabel`); `pairCount`: Σ_i |Neg(i)| (spectral).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func contrastiveRowBlock<T: BLASScalar>(
@@ -105,41 +132,32 @@ func contrastiveRowBlock<T: BLASScalar>(
     let N = k > 0 ? cHat.count / k : 0
     dA.reshape(rows: b, cols: k)
     dP.reshape(rows: b, cols: k)
-    for i in dA.storage.indices { dA.storage[i] = 0 }
+    fillZero(&dA.storage)
     guard b > 0, k > 0, B > 0 else {
-        for i in dP.storage.indices { dP.storage[i] = 0 }
+        fillZero(&dP.storage)
         return 0
     }
     let g = T(loss.scale / loss.temperature)
     let invB = 1 / T(B)
     let objective = loss.objective
-    let useLabels = loss.negatives == .oppositeLabel
     let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
     let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
     if objective != .positiveOnly { logits.atLeast(rowsPerBlock * N) }
-    let noLabels: [Int64] = []
-    let labs = labels ?? noLabels
     var total: Double = 0
 
     aHat.storage.withUnsafeBufferPointer { pa in
         pHat.storage.withUnsafeBufferPointer { pp in
             dA.storage.withUnsafeMutableBufferPointer { pdA in
                 dP.storage.withUnsafeMutableBufferPointer { pdP in
-                    labs.withUnsafeBufferPointer { py in
+                    (labels ?? []).withUnsafeBufferPointer { py in
                         let a = pa.baseAddress!
                         let p = pp.baseAddress!
-                        // ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
-                        func positiveGradient(_ i: Int, _ dl: T) {
-                            for t in 0..<k {
-                                pdA[i * k + t] += g * dl * pp[i * k + t]
-                                pdP[i * k + t] = g * dl * pa[i * k + t]
-                            }
-                        }
+                        let da = pdA.baseAddress!
+                        let dp = pdP.baseAddress!
                         if objective == .positiveOnly {
                             for i in 0..<b {
-                                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
-                                total -= Double(lp)
-                                positiveGradient(i, -invB)
+                                total -= Double(g * T.dot(n: k, x: a + i * k, y: p + i * k))
+                                addPositiveGradient(g: g, dl: -invB, row: i, k: k, a: a, p: p, dA: da, dP: dp)
                             }
                             return
                         }
@@ -151,7 +169,8 @@ func contrastiveRowBlock<T: BLASScalar>(
                             // scaling are branch-free passes over the row) and 0 for spectral.
                             maskedChunkLogits(
                                 g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: offset, chunkOffset: 0,
-                                labels: useLabels ? py : nil, masked: objective == .spectral ? 0 : -.infinity, into: w)
+                                labels: loss.negatives == .oppositeLabel ? py : nil,
+                                masked: objective == .spectral ? 0 : -.infinity, into: w)
                             for ii in 0..<rr {
                                 let i = i0 + ii
                                 let row = w + ii * N
@@ -165,31 +184,19 @@ func contrastiveRowBlock<T: BLASScalar>(
                                     total += Double(lse - lp)
                                     let f = invB / sum
                                     for j in 0..<N { row[j] *= f }
-                                    positiveGradient(i, (T.exp(lp - lse) - 1) * invB)
+                                    let dl = (T.exp(lp - lse) - 1) * invB
+                                    addPositiveGradient(g: g, dl: dl, row: i, k: k, a: a, p: p, dA: da, dP: dp)
                                 case .spectral:
                                     total -= 2 * Double(lp) / Double(B)
-                                    var acc: T = 0
-                                    let twoOverPairs = T(2 * invPairs)
-                                    for j in 0..<N {
-                                        let l = row[j]
-                                        acc += l * l
-                                        row[j] = twoOverPairs * l
-                                    }
-                                    total += Double(acc) * invPairs
-                                    positiveGradient(i, -2 * invB)
+                                    total += spectralRow(row, N, invPairs: invPairs)
+                                    addPositiveGradient(g: g, dl: -2 * invB, row: i, k: k, a: a, p: p, dA: da, dP: dp)
                                 case .positiveOnly, .sigmoid:  // sigmoid: SigmoidLossMath's kernels
                                     break
                                 }
                             }
-                            // dÂ_block += g · W Ĉ ; dĈ += g · Wᵀ Â_block.
-                            T.gemm(
-                                .none, .none, m: rr, n: k, k: N, alpha: g, a: w, lda: Swift.max(N, 1), b: c, ldb: k,
-                                beta: 1, c: pdA.baseAddress! + i0 * k, ldc: k)
-                            if let dC, N > 0 {
-                                T.gemm(
-                                    .transpose, .none, m: N, n: k, k: rr, alpha: g, a: w, lda: N, b: a + i0 * k, ldb: k,
-                                    beta: 1, c: dC.baseAddress!, ldc: k)
-                            }
+                            addBlockGradients(
+                                g: g, weights: w, rows: rr, n: N, k: k, candidates: c, anchors: a + i0 * k,
+                                dA: da + i0 * k, dC: dC?.baseAddress)
                         }
                     }
                 }
@@ -201,9 +208,9 @@ func contrastiveRowBlock<T: BLASScalar>(
 
 // MARK: - One candidate chunk at a time (the ring exchange)
 
-/// The logits g·Â[i0 ..< i0+rr] Ĉ_chunkᵀ (rr × n, leading dimension n) into `w`, with every
-/// non-negative pair set to `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global
-/// index `anchorOffset + i`; chunk row j has global index `chunkOffset + j`.
+/// The logits g·Â[i0 ..< i0+rr] Ĉ_chunkᵀ (rr × n) into `w`, every non-negative pair set to
+/// `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global index
+/// `anchorOffset + i`; chunk row j has global index `chunkOffset + j`.
 @inline(__always)
 func maskedChunkLogits<T: BLASScalar>(
     g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
@@ -231,10 +238,9 @@ func positiveLogits<T: BLASScalar>(
     for i in 0..<b { lp[i] = g * T.dot(n: k, x: a + i * k, y: p + i * k) }
 }
 
-/// InfoNCE pass 1 over one chunk: folds the chunk's masked logits into the running row maxima
-/// `rowMax` and sums `rowSum` = Σ e^{ℓ − rowMax} of the b local anchors (online log-sum-exp;
-/// start them at the positive logit and 1). `between` runs after every row block (the ring
-/// lets MPI progress its transfers there).
+/// InfoNCE pass 1 over one chunk: folds its masked logits into the running row maxima `rowMax`
+/// and sums `rowSum` = Σ e^{ℓ − rowMax} of the b anchors (online log-sum-exp, started at the
+/// positive logit and 1). `between` runs after every row block (MPI progresses the ring there).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func chunkLogSumExp<T: BLASScalar>(
@@ -258,18 +264,15 @@ func chunkLogSumExp<T: BLASScalar>(
                 rowSum[i] *= T.exp(rowMax[i] - cm)
                 rowMax[i] = cm
             }
-            let m = rowMax[i]
-            rowSum[i] += T.expShifted(row, count: n, shift: m, scale: 1, store: false)
+            rowSum[i] += T.expShifted(row, count: n, shift: rowMax[i], scale: 1, store: false)
         }
         try between()
     }
 }
 
-/// The gradient pass over one chunk: the weights ∂L/∂ℓ_ij of the chunk's candidates
-/// (InfoNCE: e^{ℓ_ij − lse_i}/B with the final row log-sum-exps `lse`; spectral: 2ℓ_ij/pairs),
-/// then dÂ += g·W Ĉ_chunk and, if `dC` is given, dĈ_chunk += g·Wᵀ Â (n × k).
-/// - Returns: the chunk's share of the loss (spectral: Σ ℓ²/pairs; InfoNCE: 0, its loss comes
-///   from the log-sum-exps).
+/// The gradient pass over one chunk: the weights ∂L/∂ℓ_ij (InfoNCE: e^{ℓ_ij − lse_i}/B with the
+/// final row log-sum-exps `lse`; spectral: 2ℓ_ij/pairs), then ``addBlockGradients``. Returns
+/// the chunk's share of the loss (spectral: Σ ℓ²/pairs; InfoNCE: 0, its loss is in the lse).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func chunkGradient<T: BLASScalar>(
@@ -284,7 +287,6 @@ func chunkGradient<T: BLASScalar>(
     let invB = 1 / T(B)
     let spectral = loss.objective == .spectral
     let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
-    let twoOverPairs = T(2 * invPairs)
     var total: Double = 0
     for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
         let rr = Swift.min(rowsPerBlock, b - i0)
@@ -294,30 +296,20 @@ func chunkGradient<T: BLASScalar>(
         for ii in 0..<rr {
             let row = logits + ii * n
             if spectral {
-                var acc: T = 0
-                for j in 0..<n {
-                    let l = row[j]
-                    acc += l * l
-                    row[j] = twoOverPairs * l
-                }
-                total += Double(acc) * invPairs
+                total += spectralRow(row, n, invPairs: invPairs)
             } else {
-                let l0 = lse[i0 + ii]
-                _ = T.expShifted(row, count: n, shift: l0, scale: invB, store: true)
+                _ = T.expShifted(row, count: n, shift: lse[i0 + ii], scale: invB, store: true)
             }
         }
-        T.gemm(
-            .none, .none, m: rr, n: k, k: n, alpha: g, a: logits, lda: n, b: chunk, ldb: k,
-            beta: 1, c: dA + i0 * k, ldc: k)
-        if let dC {
-            T.gemm(
-                .transpose, .none, m: n, n: k, k: rr, alpha: g, a: logits, lda: n, b: a + i0 * k, ldb: k,
-                beta: 1, c: dC, ldc: k)
-        }
+        addBlockGradients(
+            g: g, weights: logits, rows: rr, n: n, k: k, candidates: chunk, anchors: a + i0 * k, dA: dA + i0 * k,
+            dC: dC)
         try between()
     }
     return total
 }
+
+// MARK: - Grouping by label (the ring's opposite-label negatives)
 
 /// Row q of `dst` ← row order[q] of `src`, for q in 0 ..< rows (rows of k scalars).
 @inline(__always)
@@ -342,27 +334,23 @@ func scatterAddRows<T: BLASScalar>(
 /// The positions [start, end) that hold label `y` among n labels sorted ascending (`sorted(i)`
 /// is the i-th): two binary searches.
 func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start: Int, end: Int) {
-    var lo = 0
-    var hi = n
-    while lo < hi {
-        let mid = (lo + hi) / 2
-        if sorted(mid) < y { lo = mid + 1 } else { hi = mid }
+    /// The first position whose label is above y (`orEqual`) or not below it.
+    func first(orEqual: Bool) -> Int {
+        var lo = 0
+        var hi = n
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted(mid) < y || (orEqual && sorted(mid) == y) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
-    let start = lo
-    hi = n
-    while lo < hi {
-        let mid = (lo + hi) / 2
-        if sorted(mid) <= y { lo = mid + 1 } else { hi = mid }
-    }
-    return (start, lo)
+    return (first(orEqual: false), first(orEqual: true))
 }
 
-/// The ring's label grouping: with this rank's rows and every chunk's rows sorted by label,
-/// calls `body(r0, r1, c0, c1)` for every run of rows [r0, r1) that share a label y and each
-/// non-empty column range [c0, c1) of the chunk whose labels differ from y — [0, s_y) and
-/// [e_y, n), where [s_y, e_y) holds the chunk's label y — so that the kernels never compute a
-/// same-label pair. `rowLabels` (b) and `columnLabels` (n) must each be sorted ascending.
-/// - Returns: the number of (row, column) pairs handed to `body`.
+/// For every run of rows [r0, r1) that share a label y (`rowLabels`, b, sorted) and each
+/// non-empty column range [c0, c1) of the other labels (`columnLabels`, n, sorted: [0, s_y) and
+/// [e_y, n) around y's range), `body(r0, r1, c0, c1)`: no same-label pair is ever computed.
+/// Returns the number of (row, column) pairs handed to `body`.
 @discardableResult
 func forEachOppositeLabelRange(
     rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,
@@ -388,23 +376,18 @@ func forEachOppositeLabelRange(
     return pairs
 }
 
-/// The ring's work on one chunk, row block by row block. Ungrouped (`order` nil): one call
-/// `body(0, b, a, 0, n)` (the kernels block the rows themselves). Grouped: this rank's rows
-/// are taken in label order (`order`: sorted position → row of `a`; `rowLabels` their sorted
-/// labels), and for every block of ≤ `rowsPerBlock` rows of one label (sorted positions
-/// q0 ..< q0 + rr, their anchor rows copied to `scratch`, rr × k) and each opposite-label
-/// column range [c0, c1) of the chunk (``forEachOppositeLabelRange``) it calls
-/// `body(q0, rr, scratch, c0, c1)`.
-/// - Returns: the number of (row, column) pairs handed to `body`.
+/// The ring's work on one chunk. Ungrouped (`order` nil): `body(0, b, a, 0, n)` (the kernels
+/// block the rows). Grouped: this rank's rows in label order (`order`: sorted position → row of
+/// `a`; `rowLabels` sorted), and for every block of ≤ `rowsPerBlock` rows of one label (sorted
+/// positions q0 ..< q0 + rr, copied to `scratch`) and each opposite-label column range
+/// `body(q0, rr, scratch, c0, c1)`. Returns the number of (row, column) pairs handed to `body`.
 @discardableResult
 func forEachRingBlock<T: BLASScalar>(
     anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,
     rowLabels: UnsafePointer<Int64>?, columnLabels: UnsafePointer<Int64>?, columns n: Int,
     rowsPerBlock: Int, scratch: UnsafeMutablePointer<T>,
     _ body: (_ q0: Int, _ rr: Int, _ anchors: UnsafePointer<T>, _ c0: Int, _ c1: Int) throws -> Void
-)
-    rethrows -> Int
-{
+) rethrows -> Int {
     guard let order, let rowLabels, let columnLabels else {
         try body(0, b, a, 0, n)
         return b * n

@@ -1,7 +1,6 @@
-// InfoMax/ScratchBuffer.swift — scalars owned by a loss workspace: allocated once, regrown only
-// when a call needs more, handed to the kernels as a raw pointer (no closure per buffer); and
-// the module's helpers that size and clear scratch arrays in place, reusing their storage, so
-// that the losses and encoders allocate nothing once sized.
+// InfoMax/ScratchBuffer.swift — scalars owned by a loss workspace, allocated once and regrown
+// only when a call needs more, handed to the kernels as a raw pointer; and the helpers that size
+// and clear scratch arrays in place, so that the losses and encoders allocate nothing once sized.
 
 /// A raw buffer of `count` scalars (at least one allocated, so its pointer is never nil).
 final class ScratchBuffer<T: Numeric> {
@@ -56,12 +55,6 @@ func resizeZeroed<T: Numeric>(_ x: inout [T], _ count: Int) {
     }
 }
 
-/// Makes `x` hold at least `count` elements (zeros when it grows; kept otherwise).
-func growZeroed<T: Numeric>(_ x: inout [T], _ count: Int) {
-    if x.count < count { resizeZeroed(&x, count) }
-}
-
-/// Sets every element of `x` to zero (in place).
 func fillZero<T: Numeric>(_ x: inout [T]) {
     x.withUnsafeMutableBufferPointer { p in p.update(repeating: 0) }
 }

@@ -6,8 +6,7 @@ import Linalg
 import MPI
 
 final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, DirectionPlan {
-    /// The exchange the caller asked for (all ranks compare it; positive-only losses run this
-    /// plan under either).
+    /// The exchange asked for (the ranks compare it; positive-only losses run here under either).
     let exchange: CandidateExchange
 
     init(
@@ -23,8 +22,6 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
         labels: [Int]?, into result: inout ContrastiveResult<Scalar>
     ) throws {
         let loss = self.loss
-        let skeleton = self.skeleton
-        let ws = self.ws
         try evaluateDirection(
             loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
             into: &result, rowsBringDC: false

@@ -1,15 +1,15 @@
 // InfoMax/Plans/DirectionCall.swift — the start and end every one-direction plan shares: agree
 // with the other ranks, normalise (cosine), count the spectral pairs; then sum the loss shares,
-// bring dC to its owners (all-gather: reduce-scatter) or zero it, back through the
-// normalisation, and book the call's stats. The plan supplies the rows in between.
+// bring dC to its owners or zero it, and back through the normalisation. The plan supplies
+// the rows in between.
 import Linalg
 import MPI
 
-/// What a one-direction plan's rows work on (after ``DirectionPlan/evaluateDirection``'s start).
+/// What a one-direction plan's rows work on: the sizes, the spectral pair count, and this
+/// rank's (normalised) anchors, positives and candidates.
 struct DirectionInputs<T: BLASScalar> {
     let B: Int, maxb: Int, b: Int, k: Int, offset: Int, pairs: Int
     let needLabels: Bool, wantDC: Bool
-    /// This rank's (normalised) anchors, positives and candidates.
     let ah: Matrix<T>, ph: Matrix<T>, ch: Matrix<T>
 }
 
@@ -32,8 +32,6 @@ extension DirectionPlan {
         let needLabels = needC && loss.negatives == .oppositeLabel
         let (B, maxb) = try skeleton.agree(
             loss, a, pos, c, labels: labels, code: LossSkeleton<Scalar>.optionsCode(loss, exchange), meter: &meter)
-        let b = a.rows
-        let k = a.cols
         if cosine {
             normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms)
             normalizeRows(pos, into: &ws.pHat, norms: &ws.pNorms)
@@ -46,22 +44,19 @@ extension DirectionPlan {
                 scratch: &ws.pairScratch) : 0
         let wantDC = needC && !loss.stopGradient
         let inputs = DirectionInputs(
-            B: B, maxb: maxb, b: b, k: k, offset: skeleton.offset, pairs: pairs, needLabels: needLabels,
+            B: B, maxb: maxb, b: a.rows, k: a.cols, offset: skeleton.offset, pairs: pairs, needLabels: needLabels,
             wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos, ch: cosine ? ws.cHat : c)
-
-        // This rank's rows of the loss and the gradients.
         let localLoss = try rows(inputs, &result, &meter)
 
-        // Sum the loss; the all-gather plans send the candidate gradients to their owners
-        // (the ring brought them home already).
+        // Sum the loss; the all-gather plans send the candidate gradients to their owners.
         let t0 = comm.wtime()
         let value = try skeleton.sumLossShares(localLoss, bytes: &meter.bytes)
         if needC {
-            result.dC.reshape(rows: b, cols: k)
+            result.dC.reshape(rows: a.rows, cols: a.cols)
             if wantDC && !rowsBringDC {
                 try skeleton.reduceScatter().sum(
                     &ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
-                meter.bytes += (B - b) * k * MemoryLayout<Scalar>.stride
+                meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
             } else if !wantDC {
                 fillZero(&result.dC.storage)
             }
@@ -71,7 +66,6 @@ extension DirectionPlan {
         }
         meter.commSeconds += comm.wtime() - t0
 
-        // Back through the normalisation, locally.
         if cosine {
             backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms)
             if !loss.stopGradient { backpropNormalization(&result.dPos, normalized: ws.pHat, norms: ws.pNorms) }
@@ -83,19 +77,17 @@ extension DirectionPlan {
     }
 }
 
-/// Raw pointers to a direction's rows for its kernels. Empty local rows have no base address:
-/// `a`, `p`, `dA` and `dP` then point at a scratch scalar, which nothing reads.
+/// Raw pointers to a direction's rows for its kernels; those of empty rows point at a scratch
+/// scalar, which nothing reads. `labels`: the N global labels, when the negatives need them.
 struct DirectionPointers<T: BLASScalar> {
     let a: UnsafePointer<T>, p: UnsafePointer<T>, c: UnsafeBufferPointer<T>
-    /// The N global labels, when the negatives need them.
     let labels: UnsafeBufferPointer<Int64>?
     let dA: UnsafeMutablePointer<T>, dP: UnsafeMutablePointer<T>
 }
 
 extension DirectionInputs {
     /// `body` over raw pointers to the anchors, positives, `candidates`, `labels` (nil unless
-    /// ``needLabels``) and `result`'s dA and dPos: one closure for the kernels instead of a
-    /// pyramid of `withUnsafe…`. `spare`: a scratch scalar the pointers of empty rows use.
+    /// ``needLabels``) and `result`'s dA and dPos; `spare`: the scalar of empty rows.
     func withPointers<R>(
         candidates: [T], labels: [Int64], result: inout ContrastiveResult<T>, spare: UnsafeMutablePointer<T>,
         _ body: (DirectionPointers<T>) throws -> R

@@ -1,14 +1,12 @@
-// InfoMax/Plans/LossPlan.swift — what every plan of the distributed loss offers: a resolved
-// form (objective, exchange, fused or not, negatives, grouping) that evaluates over the
-// shared skeleton and workspace, and, per plan type, its GEMM FLOPs and its workspace for a
-// shape (b, B, k, P) — what `MemoryEstimate` and `infomax bench` ask. A new loss form is one
-// more plan file conforming here, plus its case in LossPlanKind (its type), the planner's
-// decision, and the facade's case that holds it.
+// InfoMax/Plans/LossPlan.swift — what every plan of the distributed loss offers: a resolved form
+// that evaluates over the shared skeleton and workspace and, per plan type, its GEMM FLOPs and
+// workspace for a shape (b, B, k, P), which `MemoryEstimate` and `infomax bench` ask. A new loss
+// form is one plan file conforming here, its LossPlanKind case, the planner's decision and the
+// facade's binding.
 import Linalg
 import MPI
 
-/// One resolved form of the distributed loss (made by ``LossPlanner``): it evaluates over the
-/// shared skeleton and workspace, and its type reports its costs.
+/// One resolved form of the distributed loss (chosen by ``LossPlanner``).
 protocol LossPlan<Scalar>: AnyObject {
     associatedtype Scalar: BLASScalar & MPIScalar
     var skeleton: LossSkeleton<Scalar> { get }
@@ -19,8 +17,8 @@ protocol LossPlan<Scalar>: AnyObject {
     static func workspace(_ shape: LossShape) -> [LossBuffer]
 }
 
-/// What every plan holds: the shared skeleton and workspace, the loss (a learned temperature,
-/// or the sigmoid loss's t and β, change between calls) and the bounds on the logits held at once.
+/// What every plan holds: the skeleton, the workspace, the loss (a learned τ, t or β changes
+/// between calls) and the bounds on the logits held at once.
 class LossPlanBase<Scalar: BLASScalar & MPIScalar> {
     let skeleton: LossSkeleton<Scalar>, ws: LossWorkspace<Scalar>
     var loss: ContrastiveLoss
@@ -39,8 +37,8 @@ class LossPlanBase<Scalar: BLASScalar & MPIScalar> {
 }
 
 extension LossPlan {
-    /// The all-gather exchange: every rank's candidate rows `c` into `ws.gathered` (N × k, rank
-    /// order) and, when `gradient`, `ws.dCGlobal` sized to N × k zeros.
+    /// The all-gather: every rank's candidates `c` into `ws.gathered` (N × k, rank order) and,
+    /// when `gradient`, `ws.dCGlobal` sized to N × k zeros.
     func gatherCandidates(
         _ c: Matrix<Scalar>, globalRows B: Int, gradient: Bool, meter: inout LossSkeleton<Scalar>.CallMeter
     ) throws {
@@ -83,11 +81,10 @@ extension DirectionPlan {
 /// The sizes a plan's costs depend on.
 public struct LossShape: Sendable {
     public var loss: ContrastiveLoss
-    /// Whether the call is the symmetric (two-direction) form.
+    /// `symmetric`: the two-direction call. b, B, maxb: this rank's, the global and the largest
+    /// rank's rows; k: the width; P: the ranks; scalarBytes: the scalars' size.
     public var symmetric: Bool
-    /// This rank's rows, the global rows, the largest rank's rows, the width, the ranks.
     public var b: Int, B: Int, maxb: Int, k: Int, P: Int
-    /// Element size of the scalars.
     public var scalarBytes: Int
     public var blockElements = LossPlanner.blockElements, holdElements = LossPlanner.holdElements
     /// The fraction of the logit pairs computed (plans grouped by label: about ½ for two labels).

@@ -26,9 +26,7 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
     case sigmoidRing
 
     /// Whether the plan computes one direction (a symmetric call runs it once per direction).
-    public var isDirection: Bool {
-        self == .allgather || self == .ring || self == .groupedRing || isSigmoid
-    }
+    public var isDirection: Bool { self == .allgather || self == .ring || self == .groupedRing || isSigmoid }
 
     /// Whether the plan computes the sigmoid loss (and only it).
     public var isSigmoid: Bool { self == .sigmoidAllgather || self == .sigmoidRing }
@@ -52,8 +50,8 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
         shape.loss.needsCandidates ? plan.gemmFlops(shape) : (0, 0)
     }
 
-    /// The buffers one loss object running this plan holds for `shape`: the plan's own and,
-    /// but for the masked plan (which counts its own), the results, cosine copies and labels.
+    /// The buffers a loss object running this plan holds for `shape`: the plan's own and, but
+    /// for the masked plan (which counts its own), ``LossShape/resultBuffers``.
     public func workspace(_ shape: LossShape) -> [LossBuffer] {
         plan.workspace(shape) + (self == .masked ? [] : shape.resultBuffers)
     }
@@ -67,13 +65,11 @@ public enum LossPlanner {
     public static let holdElements = 1 << 24
 
     /// The plan of `loss` over `exchange`, for symmetric calls or one direction. The symmetric
-    /// InfoNCE is fused over the all-gather exchange (grouped by label for opposite-label
-    /// negatives); over the ring each direction runs on its own (the fused ring, FusedRingPlan,
-    /// computes column statistics and a second exponential per pair that cost more than the
-    /// two gemms it saves at small k — it is there to be chosen explicitly). Ring directions
-    /// with opposite-label negatives are grouped by label; positive-only losses exchange no
-    /// candidates and run the all-gather plan under either exchange. The sigmoid loss has its
-    /// own plan per exchange (symmetric calls included: one pass over the pairs).
+    /// InfoNCE is fused over the all-gather (grouped by label for opposite-label negatives);
+    /// over the ring each direction runs on its own (FusedRingPlan's column statistics and
+    /// second exponential per pair cost more than the two gemms it saves at small k: it is
+    /// there to be chosen explicitly). Ring directions with opposite-label negatives are grouped
+    /// by label; positive-only losses run the all-gather plan under either exchange.
     public static func kind(of loss: ContrastiveLoss, exchange: CandidateExchange, symmetric: Bool) -> LossPlanKind {
         if loss.objective == .sigmoid { return exchange == .ring ? .sigmoidRing : .sigmoidAllgather }
         if symmetric && loss.objective == .infoNCE && exchange == .allgather {

@@ -3,7 +3,7 @@
 // (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
 // spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
 // label, so every travelling chunk is, and a block of one label's rows is computed only
-// against the chunk's other-label columns. Also the ring helpers every ring plan shares.
+// against the chunk's other-label columns.
 import Linalg
 import MPI
 
@@ -37,23 +37,18 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
 
     /// This rank's rows: writes dA, dPos (b × k) and, when `f.wantDC`, this rank's dC (b × k,
     /// before the normalisation backward); returns this rank's share of the loss. Grouped
-    /// (``sortRingRows`` has run): the rows are taken in label order — this rank's chunk
-    /// travels sorted, the per-row statistics are kept by sorted position, each block of one
-    /// label's anchor rows is copied out and computed only against the chunk's other-label
-    /// columns (``forEachOppositeLabelRange``), its dA added back to its rows. No copy of the
-    /// inputs: a block of rows × k of scratch. `width`: the most columns one block computes at
-    /// once (maxb, or grouped the widest opposite-label range): the logits block is
-    /// rows × width, and grouped rows × (width + 2k) with the scratch fit `blockElements`.
+    /// (``sortRingRows`` has run): the rows are taken in label order — this rank's chunk travels
+    /// sorted, the per-row statistics are kept by sorted position, and each block of one label's
+    /// rows is copied out, computed against the chunk's other-label columns only, and its dA
+    /// added back. `width`: the most columns one block computes at once (maxb, or grouped the
+    /// widest opposite-label range); the logits block is rows × width.
     private func rows(
         _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
         let b = f.b
         let k = f.k
         let B = f.B
-        let maxb = f.maxb
         let offset = f.offset
-        let pairs = f.pairs
-        let wantDC = f.wantDC
         let loss = self.loss
         let grouped = self.grouped
         let counts = skeleton.counts
@@ -63,11 +58,11 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         fillZero(&result.dA.storage)
         fillZero(&result.dPos.storage)
         skeleton.lastPairFraction = 1
-        guard maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
-        try ring.configure(elements: maxb * k, gradient: wantDC)
+        guard f.maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
+        try ring.configure(elements: f.maxb * k, gradient: f.wantDC)
         // Grouped, a block's logits and its anchor rows and their dA (rows × (width + 2k)) stay
         // within blockElements, and never take more rows than the masked form.
-        let maskedRows = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
+        let maskedRows = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / f.maxb))
         let rowsPerBlock =
             grouped ? Swift.max(1, Swift.min(maskedRows, blockElements / (Swift.max(width, 1) + 2 * k))) : maskedRows
         let L = ws.logits.atLeast(rowsPerBlock * Swift.max(width, 1))
@@ -88,38 +83,46 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
             try order.withUnsafeBufferPointer { po in
                 let a = d.a
                 let dA = d.dA
-                let labels = d.labels
                 // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
                 let po0 = grouped ? po.baseAddress : nil
                 let yb = grouped ? d.labels?.baseAddress : nil
+                /// One sweep: `body(q0, rr, anchors, chunk, n, chunkOffset, dC)` on every block of
+                /// rows and range of columns of every chunk (``forEachRingBlock``); returns the pairs.
+                func sweep(
+                    gradient: Bool,
+                    _ body: (Int, Int, UnsafePointer<T>, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws
+                        -> Void
+                ) throws -> Int {
+                    var pairs = 0
+                    try ring.sweep(
+                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k,
+                        gradient: gradient
+                    ) { chunk, n, chunkOffset, dC in
+                        pairs += try forEachRingBlock(
+                            anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
+                            columnLabels: yb.map { $0 + chunkOffset }, columns: n, rowsPerBlock: rowsPerBlock,
+                            scratch: scratch
+                        ) { q0, rr, anchors, c0, c1 in
+                            try body(q0, rr, anchors, chunk + c0 * k, c1 - c0, chunkOffset + c0, dC.map { $0 + c0 * k })
+                        }
+                    }
+                    return pairs
+                }
                 for q in 0..<b {
                     let i = po0?[q] ?? q
                     lp[q] = g * T.dot(n: k, x: a + i * k, y: d.p + i * k)
                 }
-
                 if infoNCE {
                     // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
                     for q in 0..<b {
                         mx[q] = lp[q]
                         sm[q] = 1
                     }
-                    try ring.sweep(
-                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
-                        k: k, gradient: false
-                    ) { chunk, n, chunkOffset, _ in
-                        try forEachRingBlock(
-                            anchors: a, rows: b, k: k, order: po0,
-                            rowLabels: yb.map { $0 + offset },
-                            columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                            rowsPerBlock: rowsPerBlock, scratch: scratch
-                        ) { q0, rr, anchors, c0, c1 in
-                            try chunkLogSumExp(
-                                loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
-                                anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
-                                labels: labels,
-                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0,
-                                rowSum: sm + q0, between: { try ring.progress() })
-                        }
+                    _ = try sweep(gradient: false) { q0, rr, anchors, chunk, n, chunkOffset, _ in
+                        try chunkLogSumExp(
+                            loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
+                            chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
+                            rowMax: mx + q0, rowSum: sm + q0, between: { try ring.progress() })
                     }
                     for q in 0..<b {
                         let lse = mx[q] + T.log(sm[q])
@@ -128,32 +131,18 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                     }
                 }
                 // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
-                try ring.sweep(
-                    own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets,
-                    k: k, gradient: wantDC
-                ) { chunk, n, chunkOffset, dC in
-                    computedPairs += try forEachRingBlock(
-                        anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
-                        columnLabels: yb.map { $0 + chunkOffset }, columns: n,
-                        rowsPerBlock: rowsPerBlock, scratch: scratch
-                    ) { q0, rr, anchors, c0, c1 in
-                        let dRows = grouped ? dRowsBlock : dA
-                        if grouped { dRows.update(repeating: 0, count: rr * k) }
-                        total += try chunkGradient(
-                            loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
-                            anchorOffset: offset + q0, chunkOffset: chunkOffset + c0,
-                            labels: labels,
-                            rowsPerBlock: rowsPerBlock, logits: L, lse: mx + q0, globalCount: B,
-                            pairCount: pairs, dA: dRows, dC: dC.map { $0 + c0 * k },
-                            between: { try ring.progress() })
-                        if let po0 {
-                            scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA)
-                        }
-                    }
+                computedPairs = try sweep(gradient: f.wantDC) { q0, rr, anchors, chunk, n, chunkOffset, dC in
+                    let dRows = grouped ? dRowsBlock : dA
+                    if grouped { dRows.update(repeating: 0, count: rr * k) }
+                    total += try chunkGradient(
+                        loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
+                        chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
+                        lse: mx + q0, globalCount: B, pairCount: f.pairs, dA: dRows, dC: dC,
+                        between: { try ring.progress() })
+                    if let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
                 }
-                // The positive pairs: ∂L/∂ℓ(a_i, pos_i) → dâ_i += g·dl·p̂_i, dp̂_i = g·dl·â_i.
+                // The positive pairs.
                 for q in 0..<b {
-                    let i = po0?[q] ?? q
                     let dl: T
                     if infoNCE {
                         dl = (T.exp(lp[q] - mx[q]) - 1) * invB
@@ -161,14 +150,11 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                         total -= 2 * Double(lp[q]) / Double(B)
                         dl = -2 * invB
                     }
-                    for t in 0..<k {
-                        dA[i * k + t] += g * dl * d.p[i * k + t]
-                        d.dP[i * k + t] = g * dl * a[i * k + t]
-                    }
+                    addPositiveGradient(g: g, dl: dl, row: po0?[q] ?? q, k: k, a: a, p: d.p, dA: dA, dP: d.dP)
                 }
             }
         }
-        if wantDC, b > 0 {
+        if f.wantDC, b > 0 {
             // This rank's summed dC, its rows in chunk order (sorted when grouped).
             result.dC.reshape(rows: b, cols: k)
             ring.copyOwnGradient(rows: b, k: k, order: grouped ? ws.rowOrder : nil, into: &result.dC.storage)
@@ -220,27 +206,5 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     static func workspace(_ s: LossShape) -> [LossBuffer] {
         guard s.loss.needsCandidates else { return [] }
         return s.ringBuffers + [s.logitsBlock(width: s.maxb)]
-    }
-}
-
-extension RingExchange {
-    /// Books the sweeps' communication time, bytes and overlapped computation in `meter`.
-    func book(into meter: inout LossSkeleton<T>.CallMeter) {
-        meter.commSeconds += communicationSeconds
-        meter.bytes += bytesSent
-        meter.overlappedSeconds = overlappedSeconds
-    }
-
-    /// This rank's summed gradient partial (rows × k, home after a sweep with `gradient`) into
-    /// `x`: row q to row order[q] when `order` is given (the grouped ring's sorted rows).
-    func copyOwnGradient(rows b: Int, k: Int, order: [Int]? = nil, into x: inout [T]) {
-        let own = ownGradient
-        x.withUnsafeMutableBufferPointer { d in
-            if let order {
-                for q in 0..<b { (d.baseAddress! + order[q] * k).update(from: own + q * k, count: k) }
-            } else {
-                d.baseAddress!.update(from: own, count: b * k)
-            }
-        }
     }
 }
