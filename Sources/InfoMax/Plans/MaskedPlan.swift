@@ -1,9 +1,8 @@
-// InfoMax/Plans/MaskedPlan.swift — one direction where each anchor names its positive among the
-// candidates and its excluded candidates (MaskedContrastiveLoss), on the shared skeleton: the
-// candidates all-gathered, this rank's row block of logits in blocks, the candidate gradients
-// reduce-scattered to their owners. Equals the one-process `reference` to float rounding.
-// InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's positive, −1 on
-// the negatives the guide keeps, dropped pairs left out).
+// InfoMax/Plans/MaskedPlan.swift — the masked loss (MaskedContrastiveLoss: each anchor names its
+// positive among the candidates and its excluded ones) on the shared skeleton: the candidates
+// all-gathered, this rank's rows of logits in blocks, the candidates' gradient reduce-scattered
+// to their owners. InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's
+// positive, −1 on the negatives kept, excluded pairs left out).
 import Linalg
 import MPI
 
@@ -48,8 +47,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             ws.aHat = a
             ws.cHat = c
         }
-        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: k)
-        try comm.allgatherv(ws.cHat.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        try gatherCandidates(ws.cHat, globalRows: N, gradient: true, meter: &meter)
         if marks.count != N { marks = [Int](repeating: 0, count: N) }
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(N)
@@ -62,7 +60,6 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         }
         let needsC = !loss.stopGradient  // the positives are candidates too
         result.dA.reshape(rows: b, cols: k)
-        resizeZeroed(&ws.dCGlobal, N * k)
         var partial = 0.0
         thetaShare = 0
         biasShare = 0
@@ -88,9 +85,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
                             if needsC {
                                 T.gemm(
                                     .transpose, .none, m: N, n: k, k: m, alpha: g, a: L, lda: N,
-                                    b: pa.baseAddress! + r0 * k,
-                                    ldb: k,
-                                    beta: 1, c: pdc.baseAddress!, ldc: k)
+                                    b: pa.baseAddress! + r0 * k, ldb: k, beta: 1, c: pdc.baseAddress!, ldc: k)
                             }
                         }
                     }
