@@ -35,11 +35,8 @@ public enum NegativeSet: String, Sendable, Codable, CaseIterable {
 }
 
 /// A contrastive loss on embeddings: anchors A (b × k), positives Pos (b × k, row-aligned
-/// with A) and candidates C (N × k) that are row-aligned with the anchors over the GLOBAL
-/// batch (candidate g belongs to the same sample as anchor g; N = B), with one label per
-/// sample when `negatives == .oppositeLabel`.
-///
-/// Usage of the three papers and the ordinary variants:
+/// with A) and candidates C (N × k) row-aligned with the anchors over the GLOBAL batch
+/// (candidate g is sample g; N = B), with one label per sample for `.oppositeLabel`. Usage:
 /// - Huang et al., single-modal: A = h(x), Pos = h(x̂), C = h(x), `.paper(neurons:)`
 ///   (dot, scale 1/m, `.oppositeLabel`, stop-gradient; patch-wise embeddings). Because A and C
 ///   are the same embeddings, the caller adds dA and dC (dC is zero under stop-gradient).
@@ -160,16 +157,15 @@ public struct ContrastiveResult<T: BLASScalar>: Sendable {
     /// every rank); 0 for the other objectives.
     public var dLogitScale: Double = 0, dBias: Double = 0
 
-    public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
+    /// By default an empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init(
+        value: T = 0, dA: Matrix<T> = Matrix(rows: 0, cols: 0), dPos: Matrix<T> = Matrix(rows: 0, cols: 0),
+        dC: Matrix<T> = Matrix(rows: 0, cols: 0)
+    ) {
         self.value = value
         self.dA = dA
         self.dPos = dPos
         self.dC = dC
-    }
-
-    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
-    public init() {
-        self.init(value: 0, dA: Matrix(rows: 0, cols: 0), dPos: Matrix(rows: 0, cols: 0), dC: Matrix(rows: 0, cols: 0))
     }
 }
 
@@ -183,14 +179,15 @@ public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
     public var dSecond: Matrix<T>
     /// `.sigmoid`: ∂L/∂t and ∂L/∂β (see ``ContrastiveResult``); 0 otherwise.
     public var dLogitScale: Double = 0, dBias: Double = 0
-    public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) {
+
+    /// By default an empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init(
+        value: T = 0, dFirst: Matrix<T> = Matrix(rows: 0, cols: 0), dSecond: Matrix<T> = Matrix(rows: 0, cols: 0)
+    ) {
         self.value = value
         self.dFirst = dFirst
         self.dSecond = dSecond
     }
-
-    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
-    public init() { self.init(value: 0, dFirst: Matrix(rows: 0, cols: 0), dSecond: Matrix(rows: 0, cols: 0)) }
 }
 
 extension ContrastiveLoss {
