@@ -21,7 +21,6 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
         into result: inout ContrastiveResult<T>
     ) throws {
-        let comm = skeleton.communicator
         let k = a.cols
         let b = a.rows
         guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1,
@@ -43,11 +42,9 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         if cosine {
             normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms)
             normalizeRows(c, into: &ws.cHat, norms: &ws.cNorms)
-        } else {
-            ws.aHat = a
-            ws.cHat = c
         }
-        try gatherCandidates(ws.cHat, globalRows: N, gradient: true, meter: &meter)
+        let ah = cosine ? ws.aHat : a
+        try gatherCandidates(cosine ? ws.cHat : c, globalRows: N, gradient: true, meter: &meter)
         if marks.count != N { marks = [Int](repeating: 0, count: N) }
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(N)
@@ -55,8 +52,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         var pairs: T = 1
         if loss.objective == .spectral {
             var local = 0
-            for r in 0..<b { local += N - 1 - excludedCount(r, targets) }
-            pairs = T(try comm.allreduce(Int64(local), op: .sum))
+            for r in 0..<b { local += N - mark(r, targets) }
+            pairs = T(try skeleton.communicator.allreduce(Int64(local), op: .sum))
         }
         let needsC = !loss.stopGradient  // the positives are candidates too
         result.dA.reshape(rows: b, cols: k)
@@ -65,7 +62,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         biasShare = 0
         let chunk = max(1, min(b, blockElements / max(N, 1)))
         let L = ws.logits.atLeast(chunk * N)
-        ws.aHat.storage.withUnsafeBufferPointer { pa in
+        ah.storage.withUnsafeBufferPointer { pa in
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     result.dA.storage.withUnsafeMutableBufferPointer { pd in
@@ -105,28 +102,27 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         result.value = T(try skeleton.sumLossShares(partial, bytes: &meter.bytes))
     }
 
-    private func excludedCount(_ r: Int, _ targets: AnchorTargets) -> Int {
+    /// Marks local row r's positive and excluded candidates with a new stamp; returns how many.
+    @discardableResult
+    private func mark(_ r: Int, _ targets: AnchorTargets) -> Int {
         stamp += 1
-        var n = 0
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]]
-        where j != targets.positives[r] && marks[j] != stamp {
+        marks[targets.positives[r]] = stamp
+        var marked = 1
+        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] where marks[j] != stamp {
             marks[j] = stamp
-            n += 1
+            marked += 1
         }
-        return n
+        return marked
     }
 
     /// Replaces the logits of local row r (at `l`) by ∂L/∂ℓ and returns its loss share.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private func rowGradient(
-        _ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T,
-        pairs: T
+        _ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T, pairs: T
     ) -> Double {
-        stamp += 1
+        mark(r, targets)
         let p = targets.positives[r]
-        marks[p] = stamp
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
         let lp = l[p]
         if targets.dropsPositive(r) && loss.objective != .spectral {
             // A dropped positive pair (DropFalsePositive): the row has no term.
@@ -140,17 +136,13 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             var s = 0.0
             var dLog = 0.0
             var dBias = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    let v = l[j] + bias
-                    s += Double(SigmoidLossMath.softplus(v))
-                    let d = SigmoidLossMath.sigmoid(v) * invB
-                    dLog += Double(d) * Double(l[j])
-                    dBias += Double(d)
-                    l[j] = d
-                }
+            weighNegatives(l, N) { x in
+                let v = x + bias
+                s += Double(SigmoidLossMath.softplus(v))
+                let d = SigmoidLossMath.sigmoid(v) * invB
+                dLog += Double(d) * Double(x)
+                dBias += Double(d)
+                return d
             }
             let v = lp + bias
             s += Double(SigmoidLossMath.softplus(-v))
@@ -165,13 +157,9 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             return -Double(lp) * Double(invB)
         case .spectral:
             var s = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    s += Double(l[j] * l[j])
-                    l[j] = 2 * l[j] / pairs
-                }
+            weighNegatives(l, N) { x in
+                s += Double(x * x)
+                return 2 * x / pairs
             }
             if targets.dropsPositive(r) { return s / Double(pairs) }  // negatives only
             l[p] = -2 * invB
@@ -184,14 +172,10 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             let lse = mx + T.log(sum)
             // ∂L/∂θ of the row: Σ_j ∂L/∂ℓ_j ℓ_j = (E_σ[ℓ] − ℓ_p)/B over {p} ∪ N(i).
             var expected = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    let s = T.exp(l[j] - lse)
-                    expected += Double(s) * Double(l[j])
-                    l[j] = s * invB
-                }
+            weighNegatives(l, N) { x in
+                let e = T.exp(x - lse)
+                expected += Double(e) * Double(x)
+                return e * invB
             }
             let sp = T.exp(lp - lse)
             expected += Double(sp) * Double(lp)
@@ -199,6 +183,13 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             l[p] = (sp - 1) * invB
             return Double(lse - lp) * Double(invB)
         }
+    }
+
+    /// Row `l` of the marked row: 0 for its excluded candidates and its positive, `weight(ℓ)` for
+    /// its negatives.
+    @inline(__always)
+    private func weighNegatives(_ l: UnsafeMutablePointer<T>, _ N: Int, _ weight: (T) -> T) {
+        for j in 0..<N { l[j] = marks[j] == stamp ? 0 : weight(l[j]) }
     }
 
     /// Per call: the logits and dA gemms, and dC without stop-gradient (b × N × k each).
