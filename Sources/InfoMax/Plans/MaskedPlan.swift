@@ -18,8 +18,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func evaluate(
-        anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
-        into result: inout ContrastiveResult<T>
+        anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets, into result: inout ContrastiveResult<T>
     ) throws {
         let k = a.cols
         let b = a.rows
@@ -204,8 +203,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         return [
             LossBuffer(
                 "guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f],
-                [8, s.b, s.k, f],
-                [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
+                [8, s.b, s.k, f], [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
                 [s.B, MemoryLayout<Int>.stride])
         ]
     }
