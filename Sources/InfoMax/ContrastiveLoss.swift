@@ -229,8 +229,14 @@ func combineSymmetric<T: BLASScalar>(
 ) {
     func sum(_ x: Matrix<T>, _ y: Matrix<T>, _ z: Matrix<T>, into out: inout Matrix<T>) {
         out.reshape(rows: x.rows, cols: x.cols)
-        out.storage.withUnsafeMutableBufferPointer { po in
-            for i in 0..<po.count { po[i] = ((x.storage[i] + y.storage[i]) + z.storage[i]) * 0.5 }
+        x.storage.withUnsafeBufferPointer { px in
+            y.storage.withUnsafeBufferPointer { py in
+                z.storage.withUnsafeBufferPointer { pz in
+                    out.storage.withUnsafeMutableBufferPointer { po in
+                        for i in 0..<po.count { po[i] = ((px[i] + py[i]) + pz[i]) * 0.5 }
+                    }
+                }
+            }
         }
     }
     sum(r1.dA, r2.dPos, r2.dC, into: &result.dFirst)
