@@ -92,14 +92,21 @@ let package = Package(
         // Multi-rank checks: an executable launched by mpirun from MultiRankTests.
         .executableTarget(
             name: "multirank-checks",
-            dependencies: ["MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", realModule],
+            dependencies: [
+                "MPI", "Linalg", "Synthetic", "InfoMax", "Training", "TestSupport", "ReferenceLoss", realModule,
+            ],
             path: "Tests/MultiRank"),
         // What the test targets share (the SplitMix64 test-data generator); not in any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // The one-process reference losses the distributed ones are checked against (test
+        // oracles, out of the InfoMax module; `@testable import InfoMax`, so debug builds only).
+        .target(name: "ReferenceLoss", dependencies: ["InfoMax", "Linalg"], path: "Tests/ReferenceLoss"),
         .testTarget(name: "MPITests", dependencies: ["MPI"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Linalg"]),
-        .testTarget(name: "InfoMaxTests", dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount", "TestSupport"]),
+        .testTarget(
+            name: "InfoMaxTests",
+            dependencies: ["InfoMax", "Linalg", "MPI", "CAllocCount", "TestSupport", "ReferenceLoss"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Synthetic", "Linalg", "MPI"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "RunRecords"]),
         .testTarget(name: "MultiRankTests", dependencies: []),

@@ -1,11 +1,10 @@
-// InfoMax/CandidateExchange.swift — how the candidate embeddings of a distributed contrastive
-// loss reach every rank: one all-gather (and one reduce-scatter of their gradients), or a
-// ring of ranks passing blocks, each transfer overlapped with computation (RingExchange.swift).
+// InfoMax/CandidateExchange.swift — the distributed loss's choice of exchange.
 
-/// How the candidate embeddings reach every rank.
+/// How the candidate embeddings reach every rank: one all-gather, or a ring of ranks passing
+/// blocks (RingExchange.swift).
 public enum CandidateExchange: String, Sendable, Codable, CaseIterable {
-    /// One MPI_Allgatherv of the candidates, one MPI_Reduce_scatter of their gradients.
-    /// Memory per rank: the N × k gathered candidates and their N × k gradient.
+    /// One MPI_Allgatherv of the candidates, one reduce-scatter of their gradients
+    /// (``LossReduceScatter``). Memory per rank: the N × k candidates and their N × k gradient.
     case allgather
     /// Every rank's candidate block travels around the ring of ranks (p − 1 hops per sweep),
     /// each transfer overlapped with the computation on the block that arrived before it.

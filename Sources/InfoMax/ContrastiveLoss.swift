@@ -1,6 +1,6 @@
-// InfoMax/ContrastiveLoss.swift — the contrastive objectives (InfoNCE, positive-only,
-// spectral, SigLIP's sigmoid) as one configuration, their result types, and the one-process reference that
-// evaluates them on a whole batch with the dense B × B similarity matrix.
+// InfoMax/ContrastiveLoss.swift — the contrastive objectives (InfoNCE, positive-only, spectral,
+// SigLIP's sigmoid) as one configuration, its checks and setters, and the result types.
+// (The one-process reference that evaluates it densely is a test oracle: Tests/ReferenceLoss.)
 import Linalg
 
 /// Which objective is computed from the logits ℓ_ij = s(a_i, c_j)/τ.
@@ -35,15 +35,12 @@ public enum NegativeSet: String, Sendable, Codable, CaseIterable {
 }
 
 /// A contrastive loss on embeddings: anchors A (b × k), positives Pos (b × k, row-aligned
-/// with A) and candidates C (N × k) that are row-aligned with the anchors over the GLOBAL
-/// batch (candidate g belongs to the same sample as anchor g; N = B), with one label per
-/// sample when `negatives == .oppositeLabel`.
-///
-/// Usage of the three papers and the ordinary variants:
+/// with A) and candidates C (N × k) row-aligned with the anchors over the GLOBAL batch
+/// (candidate g is sample g; N = B), with one label per sample for `.oppositeLabel`. Usage:
 /// - Huang et al., single-modal: A = h(x), Pos = h(x̂), C = h(x), `.paper(neurons:)`
 ///   (dot, scale 1/m, `.oppositeLabel`, stop-gradient; patch-wise embeddings). Because A and C
 ///   are the same embeddings, the caller adds dA and dC (dC is zero under stop-gradient).
-/// - Huang et al., multi-modal: the symmetric form with h(x) and g(x̃) (see `evaluateSymmetric`).
+/// - Huang et al., multi-modal: the symmetric form with h(x) and g(x̃).
 /// - CLIP / standard InfoNCE: `.clip(temperature:)`, symmetric, C = Pos.
 /// - Ren & Li: `.infoNCE` versus `.positiveOnly` on linear encoders.
 /// - Zhang et al.: `.spectral`, f = A, g = Pos = C.
@@ -66,7 +63,7 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
 
     public init(
         objective: ContrastiveObjective = .infoNCE, similarity: SimilarityKind = .dot, scale: Double = 1,
-        temperature: Double = 1, negatives: NegativeSet = .allOthers, stopGradient: Bool = false
+        temperature: Double = 1, negatives: NegativeSet = .allOthers, stopGradient: Bool = false, bias: Double = 0
     ) {
         self.objective = objective
         self.similarity = similarity
@@ -74,6 +71,7 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
         self.temperature = temperature
         self.negatives = negatives
         self.stopGradient = stopGradient
+        self.bias = bias
     }
 
     /// Huang et al.'s exact form: dot similarity scaled by 1/m, opposite-label negatives,
@@ -98,11 +96,9 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
         scale t: Double = 10, bias: Double = -10, similarity: SimilarityKind = .cosine,
         negatives: NegativeSet = .allOthers, stopGradient: Bool = false
     ) -> ContrastiveLoss {
-        var loss = ContrastiveLoss(
+        ContrastiveLoss(
             objective: .sigmoid, similarity: similarity, scale: 1, temperature: 1 / t, negatives: negatives,
-            stopGradient: stopGradient)
-        loss.bias = bias
-        return loss
+            stopGradient: stopGradient, bias: bias)
     }
 
     /// Throws if an option is out of range.
@@ -116,11 +112,7 @@ public struct ContrastiveLoss: Sendable, Equatable, Codable {
 
     /// Whether this configuration needs the candidate embeddings (every objective but positive-only).
     public var needsCandidates: Bool { objective != .positiveOnly }
-}
 
-/// The learned parameters' setters, shared by the distributed losses (whose `setTemperature`
-/// and `setSigmoidParameters` install the result): a learned τ, t or β changes every step.
-extension ContrastiveLoss {
     /// This loss with the InfoNCE temperature τ (> 0, finite). Throws for the other objectives,
     /// or out of range.
     public func settingTemperature(_ tau: Double) throws -> ContrastiveLoss {
@@ -165,16 +157,15 @@ public struct ContrastiveResult<T: BLASScalar>: Sendable {
     /// every rank); 0 for the other objectives.
     public var dLogitScale: Double = 0, dBias: Double = 0
 
-    public init(value: T, dA: Matrix<T>, dPos: Matrix<T>, dC: Matrix<T>) {
+    /// By default an empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init(
+        value: T = 0, dA: Matrix<T> = Matrix(rows: 0, cols: 0), dPos: Matrix<T> = Matrix(rows: 0, cols: 0),
+        dC: Matrix<T> = Matrix(rows: 0, cols: 0)
+    ) {
         self.value = value
         self.dA = dA
         self.dPos = dPos
         self.dC = dC
-    }
-
-    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
-    public init() {
-        self.init(value: 0, dA: Matrix(rows: 0, cols: 0), dPos: Matrix(rows: 0, cols: 0), dC: Matrix(rows: 0, cols: 0))
     }
 }
 
@@ -188,17 +179,20 @@ public struct SymmetricContrastiveResult<T: BLASScalar>: Sendable {
     public var dSecond: Matrix<T>
     /// `.sigmoid`: ∂L/∂t and ∂L/∂β (see ``ContrastiveResult``); 0 otherwise.
     public var dLogitScale: Double = 0, dBias: Double = 0
-    public init(value: T, dFirst: Matrix<T>, dSecond: Matrix<T>) {
+
+    /// By default an empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
+    public init(
+        value: T = 0, dFirst: Matrix<T> = Matrix(rows: 0, cols: 0), dSecond: Matrix<T> = Matrix(rows: 0, cols: 0)
+    ) {
         self.value = value
         self.dFirst = dFirst
         self.dSecond = dSecond
     }
-
-    /// An empty result (value 0, 0 × 0 matrices), to be filled by an `into:` evaluation.
-    public init() { self.init(value: 0, dFirst: Matrix(rows: 0, cols: 0), dSecond: Matrix(rows: 0, cols: 0)) }
 }
 
 extension ContrastiveLoss {
+    /// Throws unless A, Pos and C are row-aligned with one width and, for `.oppositeLabel`, one
+    /// label per row (`candidatesGlobal`: the message's wording).
     func checkShapes<T>(_ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, labels: [Int]?, candidatesGlobal: Bool) throws
     {
         guard pos.rows == a.rows, pos.cols == a.cols else {
@@ -225,138 +219,6 @@ extension ContrastiveLoss {
                     "got \(labels.count) labels for \(a.rows) samples; pass one label per sample")
             }
         }
-    }
-
-    /// The one-process reference: the loss of the whole batch (A, Pos, C all B × k, row-aligned)
-    /// and its gradients, from the dense B × B logits with explicit loops. Meant as the oracle
-    /// for tests and small problems; ``DistributedContrastiveLoss`` computes the same values
-    /// blockwise at any number of ranks.
-    public func evaluate<T: BLASScalar>(
-        anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>, labels: [Int]? = nil
-    ) throws -> ContrastiveResult<T> {
-        try validate()
-        let cc = needsCandidates ? c : Matrix<T>(rows: a.rows, cols: a.cols)
-        try checkShapes(a, pos, cc, labels: labels, candidatesGlobal: true)
-        let B = a.rows
-        let k = a.cols
-        let an = RowNormalizer(a, cosine: similarity == .cosine)
-        let pn = RowNormalizer(pos, cosine: similarity == .cosine)
-        let cn = RowNormalizer(cc, cosine: similarity == .cosine)
-        let ah = an.normalized
-        let ph = pn.normalized
-        let ch = cn.normalized
-        let g = T(scale / temperature)
-        func logit(_ x: Matrix<T>, _ i: Int, _ y: Matrix<T>, _ j: Int) -> T {
-            var s: T = 0
-            for t in 0..<k { s += x[i, t] * y[j, t] }
-            return g * s
-        }
-        func isNegative(_ i: Int, _ j: Int) -> Bool {
-            switch negatives {
-            case .allOthers: return j != i
-            case .oppositeLabel: return labels![j] != labels![i]
-            }
-        }
-        var dAh = Matrix<T>(rows: B, cols: k)
-        var dPh = Matrix<T>(rows: B, cols: k)
-        var dCh = Matrix<T>(rows: B, cols: k)
-        // dl[i][j]: ∂L/∂ℓ_ij for negatives, dlPos[i]: ∂L/∂ℓ(a_i, pos_i).
-        var dl = Matrix<T>(rows: B, cols: B)
-        var dlPos = [T](repeating: 0, count: B)
-        var loss: Double = 0
-        var dScale = 0.0
-        var dBias = 0.0
-        let invB = 1 / T(B)
-        switch objective {
-        case .positiveOnly:
-            for i in 0..<B {
-                loss -= Double(logit(ah, i, ph, i))
-                dlPos[i] = -invB
-            }
-            loss /= Double(B)
-        case .infoNCE:
-            for i in 0..<B {
-                let lp = logit(ah, i, ph, i)
-                var ls: [(Int, T)] = []
-                for j in 0..<B where isNegative(i, j) { ls.append((j, logit(ah, i, ch, j))) }
-                let mx = ls.reduce(lp) { Swift.max($0, $1.1) }
-                var sum = T.exp(lp - mx)
-                for (_, l) in ls { sum += T.exp(l - mx) }
-                let lse = mx + T.log(sum)
-                loss += Double(lse - lp)
-                dlPos[i] = (T.exp(lp - lse) - 1) * invB
-                for (j, l) in ls { dl[i, j] = T.exp(l - lse) * invB }
-            }
-            loss /= Double(B)
-        case .sigmoid:
-            // ℓ = t·S; per pair u = z(ℓ + β): loss softplus(−u), ∂L/∂ℓ = −(z/B)·σ(−u) (SigmoidLossMath).
-            let beta = T(bias)
-            for i in 0..<B {
-                let lp = logit(ah, i, ph, i)
-                loss += Double(SigmoidLossMath.softplus(-(lp + beta)))
-                dlPos[i] = -SigmoidLossMath.sigmoid(-(lp + beta)) * invB
-                dBias += Double(dlPos[i])
-                dScale += Double(dlPos[i] * lp)
-                for j in 0..<B where isNegative(i, j) {
-                    let l = logit(ah, i, ch, j)
-                    loss += Double(SigmoidLossMath.softplus(l + beta))
-                    dl[i, j] = SigmoidLossMath.sigmoid(l + beta) * invB
-                    dBias += Double(dl[i, j])
-                    dScale += Double(dl[i, j] * l)
-                }
-            }
-            loss /= Double(B)
-            dScale *= temperature  // ∂L/∂t = Σ ∂L/∂ℓ · ℓ/t
-        case .spectral:
-            var pairs = 0
-            for i in 0..<B { for j in 0..<B where isNegative(i, j) { pairs += 1 } }
-            for i in 0..<B {
-                let lp = logit(ah, i, ph, i)
-                loss -= 2 * Double(lp) / Double(B)
-                dlPos[i] = -2 * invB
-                for j in 0..<B where isNegative(i, j) {
-                    let l = logit(ah, i, ch, j)
-                    loss += Double(l * l) / Double(pairs)
-                    dl[i, j] = 2 * l / T(pairs)
-                }
-            }
-        }
-        for i in 0..<B {
-            for t in 0..<k {
-                dAh[i, t] += g * dlPos[i] * ph[i, t]
-                dPh[i, t] += g * dlPos[i] * ah[i, t]
-            }
-            for j in 0..<B where dl[i, j] != 0 {
-                for t in 0..<k {
-                    dAh[i, t] += g * dl[i, j] * ch[j, t]
-                    dCh[j, t] += g * dl[i, j] * ah[i, t]
-                }
-            }
-        }
-        let dA = an.backward(dAh)
-        var dPos = pn.backward(dPh)
-        var dC = cn.backward(dCh)
-        if stopGradient {
-            dPos = Matrix(rows: B, cols: k)
-            dC = Matrix(rows: B, cols: k)
-        }
-        if !needsCandidates { dC = Matrix(rows: c.rows, cols: c.cols) }
-        var result = ContrastiveResult(value: T(loss), dA: dA, dPos: dPos, dC: dC)
-        result.dLogitScale = dScale
-        result.dBias = dBias
-        return result
-    }
-
-    /// The symmetric loss ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)] (multi-modal form;
-    /// CLIP's loss with `.clip`), with ∂/∂h and ∂/∂g summed over both directions.
-    public func evaluateSymmetric<T: BLASScalar>(_ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil) throws
-        -> SymmetricContrastiveResult<T>
-    {
-        let r1 = try evaluate(anchors: h, positives: g, candidates: g, labels: labels)
-        let r2 = try evaluate(anchors: g, positives: h, candidates: h, labels: labels)
-        var result = SymmetricContrastiveResult<T>()
-        combineSymmetric(r1, r2, into: &result)
-        return result
     }
 }
 

@@ -1,5 +1,4 @@
-// InfoMax/Errors.swift — the errors of the InfoMax layer: shapes that do not fit, labels
-// missing where the negative set needs them, options out of range.
+// InfoMax/Errors.swift — the errors of the InfoMax layer.
 
 /// An error from an encoder or a loss; the message says what to change.
 public enum InfoMaxError: Error, CustomStringConvertible, Equatable {

@@ -23,14 +23,7 @@ public enum FalsePositiveSelection {
     }
 
     /// The cosine similarity, in Double, of row i of `anchors` and row i of `positives` (the
-    /// guide embeddings of each anchor and of its positive view); 0 for a zero row.
-    public static func pairSimilarities(anchors: Matrix<Float>, positives: Matrix<Float>) throws -> [Double] {
-        var out: [Double] = []
-        try pairSimilarities(anchors: anchors, positives: positives, into: &out)
-        return out
-    }
-
-    /// ``pairSimilarities(anchors:positives:)`` into `out` (no allocation once it has the capacity).
+    /// guide embeddings of each anchor and of its positive view; 0 for a zero row) into `out`.
     public static func pairSimilarities(
         anchors: Matrix<Float>, positives: Matrix<Float>, into out: inout [Double]
     ) throws {
@@ -56,20 +49,11 @@ public enum FalsePositiveSelection {
     }
 
     /// Whether each of the global batch's pairs is dropped, given every pair's similarity (B
-    /// values in global row order, the same on every rank): the `count` lowest, ties to the
-    /// lower global row. (The authors' code drops every pair at or below the count-th lowest
-    /// similarity, ties included; here exactly `count`, as the negative drops do.)
-    public static func dropped(similarities: [Double], count: Int) -> [Bool] {
-        var order: [Int] = []
-        var out: [Bool] = []
-        dropped(similarities: similarities, count: count, order: &order, into: &out)
-        return out
-    }
-
-    /// ``dropped(similarities:count:)`` into `out`, with `order` as scratch (both reused: no
-    /// allocation once they have the capacity — a step of the guided loss calls this). The rows
-    /// are ordered by (similarity, row), a total order, so the `count` first are the same rows
-    /// whatever the sort; an in-place heap sort, because the standard library's sort may allocate.
+    /// values in global row order, the same on every rank), into `out`: the `count` lowest, ties
+    /// to the lower global row. (The authors' code drops every pair at or below the count-th
+    /// lowest similarity, ties included; here exactly `count`, as the negative drops do.)
+    /// `order` is scratch. (similarity, row) is a total order, so any sort picks the same rows;
+    /// an in-place heap sort, because the standard library's sort may allocate in a step.
     public static func dropped(similarities: [Double], count: Int, order: inout [Int], into out: inout [Bool]) {
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: repeatElement(false, count: similarities.count))

@@ -17,10 +17,9 @@ public enum NegativeDrop: String, Sendable, Codable, CaseIterable {
 }
 
 /// Per local anchor: its guide-nearest neighbour and the candidates dropped from its negatives,
-/// as global batch indices (rows of the global batch, in rank order).
+/// as global rows (rank order).
 public struct GuideSelection: Sendable, Equatable {
-    /// The global row of each local anchor's nearest neighbour; the anchor's own row when it
-    /// has no eligible neighbour.
+    /// Each local anchor's nearest neighbour; the anchor's own row when it has none eligible.
     public var neighbours: [Int] = []
     /// Row r's dropped candidates are `dropped[dropOffsets[r]..<dropOffsets[r + 1]]`.
     public var dropOffsets: [Int] = [0]
@@ -38,12 +37,11 @@ public struct GuideSelection: Sendable, Equatable {
         return min(Int((fraction * Double(globalRows - 1)).rounded(.down)), globalRows - 1)
     }
 
-    /// Chooses, for the local anchors `localRows` (global rows) of a global batch whose guide
-    /// embeddings are `guide` (B × k_g, every rank the same), each anchor's nearest neighbour
-    /// by cosine similarity among the other rows — skipping rows whose `keys` equal the
-    /// anchor's (the same input, e.g. the same image token: the analogue of "itself and its
-    /// own view"; nil: only the anchor itself is skipped) — and the `dropCount` candidates
-    /// `drop` removes (among all other rows, keys ignored). Ties: the lower global row first.
+    /// For the anchors `localRows` of a global batch with guide embeddings `guide` (B × k_g, the
+    /// same on every rank): each one's cosine-nearest other row, skipping rows whose `keys` equal
+    /// the anchor's (the same input, e.g. image token: the analogue of "itself and its own view";
+    /// nil: only the anchor itself), and the `dropCount` rows `drop` removes among all others
+    /// (keys ignored). Ties: the lower global row first.
     public static func select(
         guide: Matrix<Float>, keys: [Int]?, localRows: Range<Int>, drop: NegativeDrop,
         fraction: Double
@@ -56,7 +54,7 @@ public struct GuideSelection: Sendable, Equatable {
         if let keys, keys.count != B {
             throw InfoMaxError.shapeMismatch("\(keys.count) keys for \(B) guide rows; pass one per row")
         }
-        // Unit rows in Double: the similarity of rows i and j is the same number whichever rank computes it.
+        // Unit rows in Double: rows i and j have the same similarity whichever rank computes it.
         var unit = [Double](repeating: 0, count: B * k)
         for i in 0..<B {
             var s = 0.0

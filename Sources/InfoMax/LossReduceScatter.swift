@@ -1,11 +1,8 @@
-// InfoMax/LossReduceScatter.swift — which reduce-scatter sums the candidates' gradient over the
-// ranks in the all-gather loss plans (the config key loss.reduce_scatter): the MPI library's
-// collective or the project's ring.
+// InfoMax/LossReduceScatter.swift — the all-gather plans' choice of reduce-scatter.
 
-/// How the all-gather plans of a ``DistributedContrastiveLoss`` send every rank's partial
-/// gradient of the gathered candidates to the candidates' owners (a sum reduce-scatter with
-/// uneven blocks). The loss's ring exchange (``CandidateExchange/ring``) brings the gradients
-/// home on its own and uses neither.
+/// Which sum reduce-scatter (uneven blocks) sends the all-gather plans' partial gradients of the
+/// gathered candidates to their owners (`loss.reduce_scatter`). The ring exchange
+/// (``CandidateExchange/ring``) brings the gradients home on its own.
 public enum LossReduceScatter: String, Sendable, Codable, CaseIterable {
     /// The MPI library's `MPI_Reduce_scatter`: the library picks its algorithm for the message
     /// size, rank count and machine (recursive halving, pairwise, node-aware), and so the order

@@ -1,8 +1,7 @@
-// InfoMax/SymmetricReduction.swift — how the two directions of the symmetric (multi-modal)
-// contrastive loss combine: summed (Huang et al.'s eq. 9) or averaged (CLIP's convention).
+// InfoMax/SymmetricReduction.swift — the symmetric loss's sum or mean of its two directions.
 
-/// How ``DistributedContrastiveLoss/evaluateSymmetric(_:_:labels:into:)`` combines its two
-/// directions L(h→g) = L(A=h, Pos=g, C=g) and L(g→h) = L(A=g, Pos=h, C=h).
+/// How the symmetric (multi-modal) loss combines its two directions L(h→g) = L(A=h, Pos=g, C=g)
+/// and L(g→h) = L(A=g, Pos=h, C=h).
 ///
 /// With stop-gradient each encoder gets only its own direction's gradient, so under `.mean` every
 /// step is half of the paper's (eq. 10 has the single-modal factor η/(nmτ)); `.sum` is the paper's.

@@ -1,5 +1,6 @@
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 // The blockwise kernel behind the distributed loss: evaluated over uneven row blocks (as

@@ -4,6 +4,7 @@
 // up); the full InfoNCE loss, whose negatives spread the representation, keeps it balanced.
 import InfoMax
 import Linalg
+import ReferenceLoss
 import XCTest
 
 final class CollapseTests: XCTestCase {

@@ -8,6 +8,7 @@
 // plan and are refused for the other objectives or out of range.
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 @testable import InfoMax

@@ -5,6 +5,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 final class GuidedLossTests: XCTestCase {

@@ -5,6 +5,7 @@
 // and at one rank every distributed plan after setTemperature, which only InfoNCE accepts.
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 @testable import InfoMax

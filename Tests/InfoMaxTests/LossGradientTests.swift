@@ -3,6 +3,7 @@
 // one-process reference against central differences; a chain check encoder → loss → weights.
 import InfoMax
 import Linalg
+import ReferenceLoss
 import XCTest
 
 final class LossGradientTests: XCTestCase {

@@ -2,6 +2,7 @@ import CAllocCount
 import Foundation
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 // The ring candidate exchange at one rank (MPI singleton) and the allocation-free `into:`

@@ -5,6 +5,7 @@
 // symmetric call) against the reference, their planner decision, costs and parameter updates.
 import Linalg
 import MPI
+import ReferenceLoss
 import XCTest
 
 @testable import InfoMax

@@ -6,6 +6,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import TestSupport
 
 func falsePositiveChecks(_ comm: Communicator, _ c: Checks) throws {

@@ -10,6 +10,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import TestSupport
 
 func guidedChecks(_ comm: Communicator) throws -> Int32 {

@@ -15,6 +15,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import TestSupport
 
 #if canImport(Glibc)

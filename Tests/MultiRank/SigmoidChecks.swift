@@ -6,6 +6,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import TestSupport
 
 func sigmoidChecks(_ comm: Communicator) throws -> Int32 {

@@ -7,6 +7,7 @@
 import InfoMax
 import Linalg
 import MPI
+import ReferenceLoss
 import TestSupport
 
 func temperatureChecks(_ comm: Communicator) throws -> Int32 {

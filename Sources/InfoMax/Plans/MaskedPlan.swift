@@ -1,9 +1,8 @@
-// InfoMax/Plans/MaskedPlan.swift — one direction where each anchor names its positive among the
-// candidates and its excluded candidates (MaskedContrastiveLoss), on the shared skeleton: the
-// candidates all-gathered, this rank's row block of logits in blocks, the candidate gradients
-// reduce-scattered to their owners. Equals the one-process `reference` to float rounding.
-// InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's positive, −1 on
-// the negatives the guide keeps, dropped pairs left out).
+// InfoMax/Plans/MaskedPlan.swift — the masked loss (MaskedContrastiveLoss: each anchor names its
+// positive among the candidates and its excluded ones) on the shared skeleton: the candidates
+// all-gathered, this rank's rows of logits in blocks, the candidates' gradient reduce-scattered
+// to their owners. InfoNCE, spectral, positive-only and SigLIP's sigmoid (z = +1 on the anchor's
+// positive, −1 on the negatives kept, excluded pairs left out).
 import Linalg
 import MPI
 
@@ -19,10 +18,8 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func evaluate(
-        anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets,
-        into result: inout ContrastiveResult<T>
+        anchors a: Matrix<T>, candidates c: Matrix<T>, targets: AnchorTargets, into result: inout ContrastiveResult<T>
     ) throws {
-        let comm = skeleton.communicator
         let k = a.cols
         let b = a.rows
         guard c.rows == b, c.cols == k, targets.positives.count == b, targets.offsets.count == b + 1,
@@ -44,12 +41,9 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         if cosine {
             normalizeRows(a, into: &ws.aHat, norms: &ws.aNorms)
             normalizeRows(c, into: &ws.cHat, norms: &ws.cNorms)
-        } else {
-            ws.aHat = a
-            ws.cHat = c
         }
-        try skeleton.candidateLayout.set(counts: skeleton.counts, scale: k)
-        try comm.allgatherv(ws.cHat.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        let ah = cosine ? ws.aHat : a
+        try gatherCandidates(cosine ? ws.cHat : c, globalRows: N, gradient: true, meter: &meter)
         if marks.count != N { marks = [Int](repeating: 0, count: N) }
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(N)
@@ -57,18 +51,17 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         var pairs: T = 1
         if loss.objective == .spectral {
             var local = 0
-            for r in 0..<b { local += N - 1 - excludedCount(r, targets) }
-            pairs = T(try comm.allreduce(Int64(local), op: .sum))
+            for r in 0..<b { local += N - mark(r, targets) }
+            pairs = T(try skeleton.communicator.allreduce(Int64(local), op: .sum))
         }
         let needsC = !loss.stopGradient  // the positives are candidates too
         result.dA.reshape(rows: b, cols: k)
-        resizeZeroed(&ws.dCGlobal, N * k)
         var partial = 0.0
         thetaShare = 0
         biasShare = 0
         let chunk = max(1, min(b, blockElements / max(N, 1)))
         let L = ws.logits.atLeast(chunk * N)
-        ws.aHat.storage.withUnsafeBufferPointer { pa in
+        ah.storage.withUnsafeBufferPointer { pa in
             ws.gathered.withUnsafeBufferPointer { pc in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     result.dA.storage.withUnsafeMutableBufferPointer { pd in
@@ -88,9 +81,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
                             if needsC {
                                 T.gemm(
                                     .transpose, .none, m: N, n: k, k: m, alpha: g, a: L, lda: N,
-                                    b: pa.baseAddress! + r0 * k,
-                                    ldb: k,
-                                    beta: 1, c: pdc.baseAddress!, ldc: k)
+                                    b: pa.baseAddress! + r0 * k, ldb: k, beta: 1, c: pdc.baseAddress!, ldc: k)
                             }
                         }
                     }
@@ -110,28 +101,27 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         result.value = T(try skeleton.sumLossShares(partial, bytes: &meter.bytes))
     }
 
-    private func excludedCount(_ r: Int, _ targets: AnchorTargets) -> Int {
+    /// Marks local row r's positive and excluded candidates with a new stamp; returns how many.
+    @discardableResult
+    private func mark(_ r: Int, _ targets: AnchorTargets) -> Int {
         stamp += 1
-        var n = 0
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]]
-        where j != targets.positives[r] && marks[j] != stamp {
+        marks[targets.positives[r]] = stamp
+        var marked = 1
+        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] where marks[j] != stamp {
             marks[j] = stamp
-            n += 1
+            marked += 1
         }
-        return n
+        return marked
     }
 
     /// Replaces the logits of local row r (at `l`) by ∂L/∂ℓ and returns its loss share.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private func rowGradient(
-        _ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T,
-        pairs: T
+        _ r: Int, row l: UnsafeMutablePointer<T>, N: Int, targets: AnchorTargets, invB: T, pairs: T
     ) -> Double {
-        stamp += 1
+        mark(r, targets)
         let p = targets.positives[r]
-        marks[p] = stamp
-        for j in targets.excluded[targets.offsets[r]..<targets.offsets[r + 1]] { marks[j] = stamp }
         let lp = l[p]
         if targets.dropsPositive(r) && loss.objective != .spectral {
             // A dropped positive pair (DropFalsePositive): the row has no term.
@@ -145,17 +135,13 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             var s = 0.0
             var dLog = 0.0
             var dBias = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    let v = l[j] + bias
-                    s += Double(SigmoidLossMath.softplus(v))
-                    let d = SigmoidLossMath.sigmoid(v) * invB
-                    dLog += Double(d) * Double(l[j])
-                    dBias += Double(d)
-                    l[j] = d
-                }
+            weighNegatives(l, N) { x in
+                let v = x + bias
+                s += Double(SigmoidLossMath.softplus(v))
+                let d = SigmoidLossMath.sigmoid(v) * invB
+                dLog += Double(d) * Double(x)
+                dBias += Double(d)
+                return d
             }
             let v = lp + bias
             s += Double(SigmoidLossMath.softplus(-v))
@@ -170,13 +156,9 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             return -Double(lp) * Double(invB)
         case .spectral:
             var s = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    s += Double(l[j] * l[j])
-                    l[j] = 2 * l[j] / pairs
-                }
+            weighNegatives(l, N) { x in
+                s += Double(x * x)
+                return 2 * x / pairs
             }
             if targets.dropsPositive(r) { return s / Double(pairs) }  // negatives only
             l[p] = -2 * invB
@@ -189,14 +171,10 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             let lse = mx + T.log(sum)
             // ∂L/∂θ of the row: Σ_j ∂L/∂ℓ_j ℓ_j = (E_σ[ℓ] − ℓ_p)/B over {p} ∪ N(i).
             var expected = 0.0
-            for j in 0..<N {
-                if marks[j] == stamp {
-                    l[j] = 0
-                } else {
-                    let s = T.exp(l[j] - lse)
-                    expected += Double(s) * Double(l[j])
-                    l[j] = s * invB
-                }
+            weighNegatives(l, N) { x in
+                let e = T.exp(x - lse)
+                expected += Double(e) * Double(x)
+                return e * invB
             }
             let sp = T.exp(lp - lse)
             expected += Double(sp) * Double(lp)
@@ -204,6 +182,13 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
             l[p] = (sp - 1) * invB
             return Double(lse - lp) * Double(invB)
         }
+    }
+
+    /// Row `l` of the marked row: 0 for its excluded candidates and its positive, `weight(ℓ)` for
+    /// its negatives.
+    @inline(__always)
+    private func weighNegatives(_ l: UnsafeMutablePointer<T>, _ N: Int, _ weight: (T) -> T) {
+        for j in 0..<N { l[j] = marks[j] == stamp ? 0 : weight(l[j]) }
     }
 
     /// Per call: the logits and dA gemms, and dC without stop-gradient (b × N × k each).
@@ -218,8 +203,7 @@ final class MaskedPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Lo
         return [
             LossBuffer(
                 "guided loss: gathered candidates, gradients, logits block", global: true, [2, s.B, s.k, f],
-                [8, s.b, s.k, f],
-                [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
+                [8, s.b, s.k, f], [Swift.min(s.b, Swift.max(1, s.blockElements / Swift.max(s.B, 1))), s.B, f],
                 [s.B, MemoryLayout<Int>.stride])
         ]
     }
