@@ -3,9 +3,8 @@
 // and the two ways encoders are paired: one per modality, or one shared by two views.
 import Linalg
 
-/// Per-call scratch of an encoder: filled by `forward`, read by `backward`. Keep one per
-/// (encoder, input batch) pair and reuse it across steps: after the first step with a given
-/// batch size nothing is allocated.
+/// Per-call scratch of an encoder, filled by `forward`, read by `backward`: keep one per
+/// (encoder, input batch) pair, and nothing is allocated after the first step.
 public struct EncoderCache<Scalar: BLASScalar>: Sendable {
     /// Pre-activations of the last forward pass (encoder-specific layout).
     public var preActivation = Matrix<Scalar>(rows: 0, cols: 0)

@@ -1,7 +1,6 @@
-// InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches:
-// h_r(x) = Σ_p ReLU(⟨w_r, x^(p)⟩), or the patch-wise embedding [ReLU(X_p Wᵀ)]_p; forward and
-// backward are one gemm each over the batch (over the dense patches only when one patch is
-// known to lie along a coordinate axis: that patch costs b·m multiplies instead of a gemm).
+// InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches,
+// summed or patch-wise, with a hand-derived backward pass: one gemm each way over the batch
+// (over the dense patches only, when one patch is known to lie along a coordinate axis).
 import Linalg
 
 /// How the patch responses become the embedding.
@@ -16,10 +15,9 @@ public enum PatchOutput: String, Sendable, Codable, CaseIterable {
 /// A promise about every input row: patch `patch` is zero outside column `axis` (the signal
 /// patch y·μ of the signal-noise model, where μ = ‖μ‖·e_axis).
 ///
-/// With it the encoder computes that patch's pre-activations as x^(patch)_axis · W[:, axis]
-/// (b·m multiplies, the same bits the gemm gives: every other term is an exact zero) and its
-/// weight gradient as one column update, so the gemms run over the other patches only —
-/// half the encoder's work for the two-patch model. Rows that break the promise get wrong
+/// With it that patch's pre-activations are x^(patch)_axis · W[:, axis] (b·m multiplies, the
+/// gemm's bits: every other term is an exact zero) and its weight gradient one column update,
+/// so the gemms run over the other patches only. Rows that break the promise get wrong
 /// embeddings; only a caller that builds the rows itself should give it.
 public struct AxisAlignedPatch: Sendable, Equatable, Codable {
     /// The patch index (in 0..<P) and the only column of it that may be non-zero (in 0..<d).
@@ -53,8 +51,8 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     public var inputWidth: Int { patches * weights.cols }
     public var outputWidth: Int { mode == .summed ? weights.rows : patches * weights.rows }
 
-    /// An encoder with the given weights (m × d) over inputs of `patches` patches; give
-    /// `axisAlignedPatch` only when every input row keeps that promise (see `AxisAlignedPatch`).
+    /// An encoder with weights W (m × d) over `patches` patches; give `axisAlignedPatch` only
+    /// when every input row keeps that promise.
     public init(
         weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed, axisAlignedPatch: AxisAlignedPatch? = nil
     ) throws {

@@ -22,9 +22,8 @@ import Linalg
 ///   identity still holds row by row, dropped pairs contributing 0 to both sides.
 /// The guided recipe's two positives, L = ½(L_plain + L_neighbour) over the same anchors and
 /// candidates, is linear in the two masked losses, so its ∂L/∂θ is ½ the sum of theirs. The
-/// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ (its
-/// ``MaskedContrastiveLoss/thetaGradientShare``, any similarity, no normalisation outside);
-/// the tests check it against this identity and central differences. Its sigmoid form,
+/// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ
+/// (``MaskedContrastiveLoss/thetaGradientShare``, any similarity). Its sigmoid form,
 /// ℓ = t·S (+ b, which no embedding moves), gives ∂L/∂(log t) by the same sum and identity.
 public enum TemperatureGradient {
     /// One direction: Σ_i ⟨∂L/∂a_i, a_i⟩ over the anchors `a`, `dA` taken before any candidate
