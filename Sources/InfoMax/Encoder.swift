@@ -3,9 +3,8 @@
 // and the two ways encoders are paired: one per modality, or one shared by two views.
 import Linalg
 
-/// Per-call scratch of an encoder: filled by `forward`, read by `backward`. Keep one per
-/// (encoder, input batch) pair and reuse it across steps: after the first step with a given
-/// batch size nothing is allocated.
+/// Per-call scratch of an encoder, filled by `forward`, read by `backward`: keep one per
+/// (encoder, input batch) pair, and nothing is allocated after the first step.
 public struct EncoderCache<Scalar: BLASScalar>: Sendable {
     /// Pre-activations of the last forward pass (encoder-specific layout).
     public var preActivation = Matrix<Scalar>(rows: 0, cols: 0)
@@ -14,19 +13,14 @@ public struct EncoderCache<Scalar: BLASScalar>: Sendable {
     /// One value per output unit (the ReLU encoder's axis-aligned patch: W's column in
     /// forward, the column's gradient sums in backward), so those loops run contiguously.
     public var unitScratch: [Scalar] = []
-    /// An empty cache; buffers grow on first use.
     public init() {}
 }
 
-/// A batched encoder with one weight matrix and a hand-derived backward pass.
-///
-/// A batch is a matrix with one sample per row (`inputWidth` columns); the output has one
-/// embedding per row (`outputWidth` columns).
+/// A batched encoder with one weight matrix and a hand-derived backward pass: a batch has one
+/// sample per row (`inputWidth` columns), the output one embedding per row (`outputWidth`).
 public protocol Encoder {
     associatedtype Scalar: BLASScalar
-    /// Columns of an input batch.
     var inputWidth: Int { get }
-    /// Columns of the output (the embedding width).
     var outputWidth: Int { get }
     /// The trainable weights; a gradient has the same shape.
     var weights: Matrix<Scalar> { get set }
@@ -61,15 +55,27 @@ extension Encoder {
                 "\(name) expects rows of \(inputWidth) values, the batch has \(x.cols) columns")
         }
     }
+
+    /// `backward`'s shapes: the input, the output gradient (b × outputWidth), the weight gradient.
+    func checkBackward(_ x: Matrix<Scalar>, _ dOut: Matrix<Scalar>, _ gradient: Matrix<Scalar>, _ name: String) throws {
+        try checkInput(x, name)
+        guard dOut.rows == x.rows, dOut.cols == outputWidth else {
+            throw InfoMaxError.shapeMismatch(
+                "\(name): output gradient is \(dOut.rows)×\(dOut.cols), expected \(x.rows)×\(outputWidth)")
+        }
+        guard gradient.rows == weights.rows, gradient.cols == weights.cols else {
+            throw InfoMaxError.shapeMismatch(
+                "\(name): gradient is \(gradient.rows)×\(gradient.cols), weights are \(weights.rows)×\(weights.cols)")
+        }
+    }
 }
 
-/// Multi-modal usage: one encoder per modality (`first` encodes x, `second` encodes x̃),
-/// each with its own cache and its own gradient.
+/// Multi-modal usage: one encoder per modality (`first` encodes x, `second` x̃), each with its
+/// own cache and gradient.
 public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == Second.Scalar {
-    public var first: First
-    public var second: Second
-    public var firstCache = EncoderCache<First.Scalar>()
-    public var secondCache = EncoderCache<First.Scalar>()
+    public typealias M = Matrix<First.Scalar>
+    public var first: First, second: Second
+    public var firstCache = EncoderCache<First.Scalar>(), secondCache = EncoderCache<First.Scalar>()
 
     public init(first: First, second: Second) {
         self.first = first
@@ -77,18 +83,14 @@ public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == 
     }
 
     /// h = first(x), g = second(x̃).
-    public mutating func forward(
-        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>,
-        into h: inout Matrix<First.Scalar>, _ g: inout Matrix<First.Scalar>
-    ) throws {
+    public mutating func forward(_ x: M, _ xTilde: M, into h: inout M, _ g: inout M) throws {
         try first.forward(x, into: &h, cache: &firstCache)
         try second.forward(xTilde, into: &g, cache: &secondCache)
     }
 
     /// Accumulates each encoder's weight gradient from ∂L/∂h and ∂L/∂g.
     public mutating func backward(
-        _ x: Matrix<First.Scalar>, _ xTilde: Matrix<First.Scalar>, dH: Matrix<First.Scalar>, dG: Matrix<First.Scalar>,
-        accumulatingInto gradFirst: inout Matrix<First.Scalar>, _ gradSecond: inout Matrix<First.Scalar>
+        _ x: M, _ xTilde: M, dH: M, dG: M, accumulatingInto gradFirst: inout M, _ gradSecond: inout M
     ) throws {
         try first.backward(x, outputGradient: dH, cache: &firstCache, accumulatingInto: &gradFirst)
         try second.backward(xTilde, outputGradient: dG, cache: &secondCache, accumulatingInto: &gradSecond)
@@ -98,25 +100,20 @@ public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == 
 /// Single-modal usage: one encoder shared by two views (x and its augmentation x̂); its
 /// gradient is the sum of both views' contributions.
 public struct SingleModal<E: Encoder> {
+    public typealias M = Matrix<E.Scalar>
     public var encoder: E
-    public var cache = EncoderCache<E.Scalar>()
-    public var augmentedCache = EncoderCache<E.Scalar>()
+    public var cache = EncoderCache<E.Scalar>(), augmentedCache = EncoderCache<E.Scalar>()
 
     public init(encoder: E) { self.encoder = encoder }
 
     /// h = encoder(x), ĥ = encoder(x̂).
-    public mutating func forward(
-        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>, into h: inout Matrix<E.Scalar>, _ hHat: inout Matrix<E.Scalar>
-    ) throws {
+    public mutating func forward(_ x: M, _ xHat: M, into h: inout M, _ hHat: inout M) throws {
         try encoder.forward(x, into: &h, cache: &cache)
         try encoder.forward(xHat, into: &hHat, cache: &augmentedCache)
     }
 
     /// Accumulates dW = ∂L/∂W through h plus ∂L/∂W through ĥ.
-    public mutating func backward(
-        _ x: Matrix<E.Scalar>, _ xHat: Matrix<E.Scalar>, dH: Matrix<E.Scalar>, dHHat: Matrix<E.Scalar>,
-        accumulatingInto gradient: inout Matrix<E.Scalar>
-    ) throws {
+    public mutating func backward(_ x: M, _ xHat: M, dH: M, dHHat: M, accumulatingInto gradient: inout M) throws {
         try encoder.backward(x, outputGradient: dH, cache: &cache, accumulatingInto: &gradient)
         try encoder.backward(xHat, outputGradient: dHHat, cache: &augmentedCache, accumulatingInto: &gradient)
     }

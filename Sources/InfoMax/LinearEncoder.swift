@@ -3,12 +3,10 @@ import Linalg
 
 /// A linear map from d inputs to k features: Z = X Wᵀ with W (k × d).
 public struct LinearEncoder<Scalar: BLASScalar>: Encoder, Sendable {
-    /// W, k × d.
     public var weights: Matrix<Scalar>
     public var inputWidth: Int { weights.cols }
     public var outputWidth: Int { weights.rows }
 
-    /// An encoder with the given weights (k × d).
     public init(weights: Matrix<Scalar>) throws {
         guard weights.rows >= 1, weights.cols >= 1 else {
             throw InfoMaxError.invalidOption(
@@ -29,17 +27,7 @@ public struct LinearEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         _ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
         accumulatingInto gradient: inout Matrix<Scalar>
     ) throws {
-        try checkInput(x, "LinearEncoder.backward")
-        guard outputGradient.rows == x.rows, outputGradient.cols == outputWidth else {
-            throw InfoMaxError.shapeMismatch(
-                "LinearEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(x.rows)×\(outputWidth)"
-            )
-        }
-        guard gradient.rows == weights.rows, gradient.cols == weights.cols else {
-            throw InfoMaxError.shapeMismatch(
-                "LinearEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(weights.rows)×\(weights.cols)"
-            )
-        }
+        try checkBackward(x, outputGradient, gradient, "LinearEncoder.backward")
         gemm(outputGradient, .transpose, x, .none, alpha: 1, beta: 1, into: &gradient)
     }
 }

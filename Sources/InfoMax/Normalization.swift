@@ -1,20 +1,18 @@
 // InfoMax/Normalization.swift — row normalisation for the cosine similarity and its backward
-// pass (dx = (dx̂ − x̂ ⟨x̂, dx̂⟩) / ‖x‖), in place over reused buffers.
+// pass (dx = (dx̂ − x̂ ⟨x̂, dx̂⟩) / ‖x‖), in place over reused buffers: the plans' and the
+// learned temperature's (``TemperatureGradient``) one normalisation.
 import Linalg
 
-/// Smallest norm a row is divided by (guards all-zero rows).
-@usableFromInline
-func normFloor<T: BLASScalar>(_: T.Type) -> T { T.leastNormalMagnitude.squareRoot() }
-
-/// x̂_i = x_i / max(‖x_i‖, floor) into `out` (reshaped), the norms into `norms`.
+/// x̂_i = x_i / max(‖x_i‖, √(least normal)) into `out` (reshaped), the norms into `norms`
+/// (the floor guards all-zero rows).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
+public func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
     let r = x.rows
     let c = x.cols
     out.reshape(rows: r, cols: c)
     if norms.count != r { norms = [T](repeating: 0, count: r) }
-    let floor = normFloor(T.self)
+    let floor = T.leastNormalMagnitude.squareRoot()
     x.storage.withUnsafeBufferPointer { px in
         out.storage.withUnsafeMutableBufferPointer { po in
             norms.withUnsafeMutableBufferPointer { pn in
@@ -31,10 +29,11 @@ func normalizeRows<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, nor
     }
 }
 
-/// In place: d ← (d − x̂ ⟨x̂, d⟩) / ‖x‖ row by row (the gradient through x ↦ x/‖x‖).
+/// In place: d ← (d − x̂ ⟨x̂, d⟩) / ‖x‖ row by row, the gradient through x ↦ x/‖x‖
+/// (`xh`, `norms` from ``normalizeRows(_:into:norms:)``).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func backpropNormalization<T: BLASScalar>(_ d: inout Matrix<T>, normalized xh: Matrix<T>, norms: [T]) {
+public func backpropNormalization<T: BLASScalar>(_ d: inout Matrix<T>, normalized xh: Matrix<T>, norms: [T]) {
     let r = d.rows
     let c = d.cols
     xh.storage.withUnsafeBufferPointer { px in

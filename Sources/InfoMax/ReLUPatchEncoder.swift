@@ -1,7 +1,6 @@
-// InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches:
-// h_r(x) = Σ_p ReLU(⟨w_r, x^(p)⟩), or the patch-wise embedding [ReLU(X_p Wᵀ)]_p; forward and
-// backward are one gemm each over the batch (over the dense patches only when one patch is
-// known to lie along a coordinate axis: that patch costs b·m multiplies instead of a gemm).
+// InfoMax/ReLUPatchEncoder.swift — Huang et al.'s one-hidden-layer ReLU network over patches,
+// summed or patch-wise, with a hand-derived backward pass: one gemm each way over the batch
+// (over the dense patches only, when one patch is known to lie along a coordinate axis).
 import Linalg
 
 /// How the patch responses become the embedding.
@@ -16,15 +15,13 @@ public enum PatchOutput: String, Sendable, Codable, CaseIterable {
 /// A promise about every input row: patch `patch` is zero outside column `axis` (the signal
 /// patch y·μ of the signal-noise model, where μ = ‖μ‖·e_axis).
 ///
-/// With it the encoder computes that patch's pre-activations as x^(patch)_axis · W[:, axis]
-/// (b·m multiplies, the same bits the gemm gives: every other term is an exact zero) and its
-/// weight gradient as one column update, so the gemms run over the other patches only —
-/// half the encoder's work for the two-patch model. Rows that break the promise get wrong
+/// With it that patch's pre-activations are x^(patch)_axis · W[:, axis] (b·m multiplies, the
+/// gemm's bits: every other term is an exact zero) and its weight gradient one column update,
+/// so the gemms run over the other patches only. Rows that break the promise get wrong
 /// embeddings; only a caller that builds the rows itself should give it.
 public struct AxisAlignedPatch: Sendable, Equatable, Codable {
-    /// The patch index, in 0..<P.
+    /// The patch index (in 0..<P) and the only column of it that may be non-zero (in 0..<d).
     public var patch: Int
-    /// The only column of that patch that may be non-zero, in 0..<d.
     public var axis: Int
 
     public init(patch: Int, axis: Int) {
@@ -45,20 +42,17 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
     public var weights: Matrix<Scalar>
     /// P, the number of patches per sample.
     public let patches: Int
-    /// Summed or patch-wise output.
     public let mode: PatchOutput
-    /// The patch every input row holds along one axis, if the caller promises one.
     public let axisAlignedPatch: AxisAlignedPatch?
 
-    /// m, the number of neurons.
+    /// m, the number of neurons, and d, the width of a patch.
     public var neurons: Int { weights.rows }
-    /// d, the width of a patch.
     public var patchWidth: Int { weights.cols }
     public var inputWidth: Int { patches * weights.cols }
     public var outputWidth: Int { mode == .summed ? weights.rows : patches * weights.rows }
 
-    /// An encoder with the given weights (m × d) over inputs of `patches` patches; give
-    /// `axisAlignedPatch` only when every input row keeps that promise (see `AxisAlignedPatch`).
+    /// An encoder with weights W (m × d) over `patches` patches; give `axisAlignedPatch` only
+    /// when every input row keeps that promise.
     public init(
         weights: Matrix<Scalar>, patches: Int, mode: PatchOutput = .summed, axisAlignedPatch: AxisAlignedPatch? = nil
     ) throws {
@@ -82,10 +76,8 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         self.axisAlignedPatch = axisAlignedPatch
     }
 
-    /// The paper's Gaussian initialisation w_r ~ N(0, σ_0² I_d): W = σ_0 · Z, where Z holds
-    /// m·d standard-normal samples supplied by the caller (row-major: neuron r takes
-    /// `standardNormals[r·d ..< (r+1)·d]`), so the initialisation is reproducible from the
-    /// caller's generator.
+    /// The paper's Gaussian initialisation w_r ~ N(0, σ_0² I_d): W = σ_0 · Z, Z the caller's
+    /// m·d standard normals (row-major), so the caller's generator makes it reproducible.
     public static func gaussianWeights(
         neurons m: Int, patchWidth d: Int, sigma0: Scalar, standardNormals: [Scalar]
     ) throws -> Matrix<Scalar> {
@@ -165,23 +157,14 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         _ x: Matrix<Scalar>, outputGradient: Matrix<Scalar>, cache: inout EncoderCache<Scalar>,
         accumulatingInto gradient: inout Matrix<Scalar>
     ) throws {
-        try checkInput(x, "ReLUPatchEncoder.backward")
+        try checkBackward(x, outputGradient, gradient, "ReLUPatchEncoder.backward")
         let b = x.rows
         let m = neurons
         let d = patchWidth
         let P = patches
-        guard outputGradient.rows == b, outputGradient.cols == outputWidth else {
-            throw InfoMaxError.shapeMismatch(
-                "ReLUPatchEncoder.backward: output gradient is \(outputGradient.rows)×\(outputGradient.cols), expected \(b)×\(outputWidth)"
-            )
-        }
         guard cache.preActivation.rows == b * P, cache.preActivation.cols == m else {
             throw InfoMaxError.shapeMismatch(
                 "ReLUPatchEncoder.backward: the cache does not hold a forward pass of this batch; call forward first")
-        }
-        guard gradient.rows == m, gradient.cols == d else {
-            throw InfoMaxError.shapeMismatch(
-                "ReLUPatchEncoder.backward: gradient is \(gradient.rows)×\(gradient.cols), weights are \(m)×\(d)")
         }
         guard b > 0 else { return }
         cache.scratch.reshape(rows: b * P, cols: m)

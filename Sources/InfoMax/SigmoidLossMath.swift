@@ -1,8 +1,7 @@
-// InfoMax/SigmoidLossMath.swift — the numerical core of SigLIP's sigmoid loss, shared by the
-// one-process reference and both distributed plans: the stable softplus and logistic
-// function, the hand-derived gradients (below), and the blockwise kernels that turn a block
-// of anchor rows against a candidate chunk into the loss share, ∂L/∂t, ∂L/∂β and, through
-// gemm, dÂ and dĈ — in row blocks of at most `rowsPerBlock` rows, nothing kept afterwards.
+// InfoMax/SigmoidLossMath.swift — the numerical core of SigLIP's sigmoid loss: the stable
+// softplus and logistic function, the hand-derived gradients (below), and the blockwise kernel
+// that turns anchor rows against a candidate chunk into the loss share, ∂L/∂t, ∂L/∂β and,
+// through gemm, dÂ and dĈ, in row blocks, nothing kept afterwards.
 import Linalg
 
 /// SigLIP's loss and its gradients.
@@ -27,7 +26,7 @@ import Linalg
 /// log(1 + e) terms as the log of their product (one log per 512 pairs). FD-checked in
 /// SigmoidLossTests.
 enum SigmoidLossMath {
-    /// log(1 + eˣ) without overflow.
+    /// log(1 + eˣ) without overflow (the reference and the masked plan).
     @inline(__always)
     static func softplus<T: BLASScalar>(_ x: T) -> T {
         Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x)))
@@ -40,115 +39,116 @@ enum SigmoidLossMath {
         return x >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 
-    /// Sums of one call's terms on this rank (multiplied by 1/B at the end): the loss, and
-    /// Σ ∂/∂t, Σ ∂/∂β.
+    /// One call's sums on this rank (times 1/B at the end): the loss, Σ ∂/∂t and Σ ∂/∂β.
     struct Terms {
         var loss = 0.0, dScale = 0.0, dBias = 0.0
     }
 
-    /// The positive pairs of `b` local rows: adds their loss and parameter terms to `terms`,
-    /// dâ_i += scale·w_i p̂_i and dp̂_i = scale·w_i â_i (w_i = ∂L/∂S_ii; dP overwritten).
-    static func positives<T: BLASScalar>(
-        t: T, bias: T, scale: T, invB: T, a: UnsafePointer<T>, p: UnsafePointer<T>, b: Int, k: Int,
-        dA: UnsafeMutablePointer<T>, dP: UnsafeMutablePointer<T>, terms: inout Terms
-    ) {
-        for i in 0..<b {
-            let s = scale * T.dot(n: k, x: a + i * k, y: p + i * k)
-            let v = t * s + bias
-            let e = T.exp(-Swift.abs(v))
-            let sig = v >= 0 ? e / (1 + e) : 1 / (1 + e)  // σ(−v)
-            terms.loss += Double(Swift.max(-v, 0) + T.log(onePlus: e))
-            terms.dScale -= Double(s * sig)
-            terms.dBias -= Double(sig)
-            let w = -invB * t * sig * scale
-            for c in 0..<k {
-                dA[i * k + c] += w * p[i * k + c]
-                dP[i * k + c] = w * a[i * k + c]
+    /// The blockwise kernel of one call: t, β, the similarity's scale, 1/B, the width k, and
+    /// scratch for `rowsPerBlock` rows of logits and one row of similarities.
+    struct Kernel<T: BLASScalar> {
+        let t: T, bias: T, scale: T, invB: T
+        let k: Int, rowsPerBlock: Int
+        let logits: UnsafeMutablePointer<T>, similarities: UnsafeMutablePointer<T>
+
+        /// The positive pairs of the `b` rows of `d`: adds their terms, dâ_i += scale·w_i p̂_i
+        /// and dp̂_i = scale·w_i â_i (w_i = ∂L/∂S_ii; dP overwritten).
+        func positives(_ d: DirectionPointers<T>, rows b: Int, terms: inout Terms) {
+            let (a, p, dA, dP) = (d.a, d.p, d.dA, d.dP)
+            for i in 0..<b {
+                let s = scale * T.dot(n: k, x: a + i * k, y: p + i * k)
+                let v = t * s + bias
+                let e = T.exp(-Swift.abs(v))
+                let sig = v >= 0 ? e / (1 + e) : 1 / (1 + e)  // σ(−v)
+                terms.loss += Double(Swift.max(-v, 0) + T.log(onePlus: e))
+                terms.dScale -= Double(s * sig)
+                terms.dBias -= Double(sig)
+                let w = -invB * t * sig * scale
+                for c in 0..<k {
+                    dA[i * k + c] += w * p[i * k + c]
+                    dP[i * k + c] = w * a[i * k + c]
+                }
             }
         }
-    }
 
-    /// The negatives of `b` anchor rows (global indices anchorOffset ..< +b) against a chunk of
-    /// `n` candidates (global indices chunkOffset ..< +n), in row blocks of `rowsPerBlock`:
-    /// adds to `terms`, dA += scale·W Ĉ and, if given, dC += scale·Wᵀ Â (n × k), W_ij = ∂L/∂S_ij.
-    /// The logits block is overwritten with W; excluded pairs (j = i, or same label) get 0.
-    /// `similarities`: scratch of at least `n` scalars (one row of S).
-    /// `between` runs after every row block (the ring lets MPI progress there).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func negatives<T: BLASScalar>(
-        t: T, bias: T, scale: T, invB: T, a: UnsafePointer<T>, b: Int, k: Int,
-        chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
-        labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-        similarities: UnsafeMutablePointer<T>,
-        dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, terms: inout Terms, between: () throws -> Void
-    ) rethrows {
-        guard b > 0, n > 0, k > 0 else { return }
-        for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-            let rr = Swift.min(rowsPerBlock, b - i0)
-            // S = scale·ÂĈᵀ, excluded pairs −∞ (weight and terms 0 below).
-            maskedChunkLogits(
-                g: scale, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
-                chunkOffset: chunkOffset, labels: labels, masked: -.infinity, into: logits)
-            var lossSum = 0.0
-            var scaleSum = 0.0
-            var biasSum = 0.0
-            for ii in 0..<rr {
-                let row = logits + ii * n
-                // S into the scratch row, −|v| into the logits row, then e = e^{−|v|} vectorised
-                // (excluded pairs: S = −∞, e = 0).
-                for j in 0..<n {
-                    let s = row[j]
-                    similarities[j] = s
-                    row[j] = -Swift.abs(t * s + bias)
-                }
-                _ = T.expShifted(row, count: n, shift: 0, scale: 1, store: true)
-                var rowLinear: T = 0
-                var rowScale: T = 0
-                var rowBias: T = 0
-                // Σ log(1 + e) as the log of a product in Double, one log per 512 pairs (each
-                // factor is in [1, 2]: no overflow).
-                var product = 1.0
-                var factors = 0
-                var logs = 0.0
-                for j in 0..<n {
-                    let s = similarities[j]
-                    if s == -.infinity {
-                        row[j] = 0
-                        continue
+        /// The negatives of the `b` anchor rows of `d` (global indices anchorOffset ..< +b)
+        /// against a chunk of `n` candidates (global chunkOffset ..< +n), `rowsPerBlock` rows at
+        /// a time: adds the terms, dA += scale·W Ĉ and, if given, dC += scale·Wᵀ Â (n × k),
+        /// W_ij = ∂L/∂S_ij (0 for excluded pairs: j = i, or the same label). `between` runs
+        /// after every row block (the ring lets MPI progress there).
+        @_specialize(where T == Float)
+        @_specialize(where T == Double)
+        func negatives(
+            _ d: DirectionPointers<T>, rows b: Int, anchorOffset: Int, chunk: UnsafePointer<T>, n: Int,
+            chunkOffset: Int, dC: UnsafeMutablePointer<T>?, terms: inout Terms, between: () throws -> Void
+        ) rethrows {
+            guard b > 0, n > 0, k > 0 else { return }
+            for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
+                let rr = Swift.min(rowsPerBlock, b - i0)
+                // S = scale·ÂĈᵀ, excluded pairs −∞ (weight and terms 0 below).
+                maskedChunkLogits(
+                    g: scale, a: d.a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
+                    chunkOffset: chunkOffset, labels: d.labels, masked: -.infinity, into: logits)
+                var lossSum = 0.0
+                var scaleSum = 0.0
+                var biasSum = 0.0
+                for ii in 0..<rr {
+                    let row = logits + ii * n
+                    // S into the scratch row, −|v| into the logits row, then e = e^{−|v|}
+                    // vectorised (excluded pairs: S = −∞, e = 0).
+                    for j in 0..<n {
+                        let s = row[j]
+                        similarities[j] = s
+                        row[j] = -Swift.abs(t * s + bias)
                     }
-                    let v = t * s + bias
-                    let e = row[j]
-                    let inverse = 1 / (1 + e)
-                    let sig = v >= 0 ? inverse : e * inverse  // σ(v)
-                    rowLinear += Swift.max(v, 0)
-                    product *= 1 + Double(e)
-                    factors += 1
-                    if factors == 512 {
-                        logs += Double.log(product)
-                        product = 1
-                        factors = 0
+                    _ = T.expShifted(row, count: n, shift: 0, scale: 1, store: true)
+                    var rowLinear: T = 0
+                    var rowScale: T = 0
+                    var rowBias: T = 0
+                    // Σ log(1 + e) as the log of a product in Double, one log per 512 pairs
+                    // (each factor is in [1, 2]: no overflow).
+                    var product = 1.0
+                    var factors = 0
+                    var logs = 0.0
+                    for j in 0..<n {
+                        let s = similarities[j]
+                        if s == -.infinity {
+                            row[j] = 0
+                            continue
+                        }
+                        let v = t * s + bias
+                        let e = row[j]
+                        let inverse = 1 / (1 + e)
+                        let sig = v >= 0 ? inverse : e * inverse  // σ(v)
+                        rowLinear += Swift.max(v, 0)
+                        product *= 1 + Double(e)
+                        factors += 1
+                        if factors == 512 {
+                            logs += Double.log(product)
+                            product = 1
+                            factors = 0
+                        }
+                        rowScale += s * sig
+                        rowBias += sig
+                        row[j] = invB * t * sig
                     }
-                    rowScale += s * sig
-                    rowBias += sig
-                    row[j] = invB * t * sig
+                    lossSum += Double(rowLinear) + logs + Double.log(product)
+                    scaleSum += Double(rowScale)
+                    biasSum += Double(rowBias)
                 }
-                lossSum += Double(rowLinear) + logs + Double.log(product)
-                scaleSum += Double(rowScale)
-                biasSum += Double(rowBias)
-            }
-            terms.loss += lossSum
-            terms.dScale += scaleSum
-            terms.dBias += biasSum
-            T.gemm(
-                .none, .none, m: rr, n: k, k: n, alpha: scale, a: logits, lda: n, b: chunk, ldb: k,
-                beta: 1, c: dA + i0 * k, ldc: k)
-            if let dC {
+                terms.loss += lossSum
+                terms.dScale += scaleSum
+                terms.dBias += biasSum
                 T.gemm(
-                    .transpose, .none, m: n, n: k, k: rr, alpha: scale, a: logits, lda: n, b: a + i0 * k, ldb: k,
-                    beta: 1, c: dC, ldc: k)
+                    .none, .none, m: rr, n: k, k: n, alpha: scale, a: logits, lda: n, b: chunk, ldb: k,
+                    beta: 1, c: d.dA + i0 * k, ldc: k)
+                if let dC {
+                    T.gemm(
+                        .transpose, .none, m: n, n: k, k: rr, alpha: scale, a: logits, lda: n, b: d.a + i0 * k,
+                        ldb: k, beta: 1, c: dC, ldc: k)
+                }
+                try between()
             }
-            try between()
         }
     }
 }

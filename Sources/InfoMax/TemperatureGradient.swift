@@ -8,8 +8,8 @@ import Linalg
 /// Every logit is ℓ = (scale/τ)·⟨a, c⟩, linear in its anchor a, so ∂L/∂θ = Σ ∂L/∂ℓ · ℓ =
 /// Σ_i ⟨∂L/∂a_i, a_i⟩ over the anchors of each direction (Euler's identity; patch-wise
 /// embeddings are wider rows, the 1/m scale a constant factor). Cosine similarity is the dot
-/// form of the normalised rows: normalise with ``normalize(_:into:norms:)``, evaluate the dot
-/// loss, read ∂L/∂θ there, then take the gradients back with ``backward(_:normalized:norms:)``
+/// form of the normalised rows: normalise with ``normalizeRows(_:into:norms:)``, evaluate the dot
+/// loss, read ∂L/∂θ there, then take the gradients back with ``backpropNormalization(_:normalized:norms:)``
 /// (past the normalisation's backward ⟨∂L/∂a, a⟩ = 0, so θ's gradient must be read before).
 ///
 /// The masked (guided) loss, by hand. Anchor i has one positive p(i) and negatives
@@ -22,24 +22,21 @@ import Linalg
 ///   identity still holds row by row, dropped pairs contributing 0 to both sides.
 /// The guided recipe's two positives, L = ½(L_plain + L_neighbour) over the same anchors and
 /// candidates, is linear in the two masked losses, so its ∂L/∂θ is ½ the sum of theirs. The
-/// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ (its
-/// ``MaskedContrastiveLoss/thetaGradientShare``, any similarity, no normalisation outside);
-/// the tests check it against this identity and central differences. Its sigmoid form,
+/// masked plan sums Σ_j ∂L/∂ℓ_ij ℓ_ij over its rows as it forms ∂L/∂ℓ
+/// (``MaskedContrastiveLoss/thetaGradientShare``, any similarity). Its sigmoid form,
 /// ℓ = t·S (+ b, which no embedding moves), gives ∂L/∂(log t) by the same sum and identity.
 public enum TemperatureGradient {
-    /// x̂_i = x_i / ‖x_i‖ into `out` (reshaped), the norms into `norms`; the plans' normalisation.
-    public static func normalize<T: BLASScalar>(_ x: Matrix<T>, into out: inout Matrix<T>, norms: inout [T]) {
-        normalizeRows(x, into: &out, norms: &norms)
-    }
-
-    /// In place: ∂L/∂x̂ ← ∂L/∂x through x ↦ x/‖x‖ (`normalized`, `norms` from ``normalize``).
-    public static func backward<T: BLASScalar>(_ d: inout Matrix<T>, normalized: Matrix<T>, norms: [T]) {
-        backpropNormalization(&d, normalized: normalized, norms: norms)
-    }
-
-    /// One direction: `dA` is ∂L/∂A of the anchors `a` (before any candidate gradient is added).
+    /// One direction: Σ_i ⟨∂L/∂a_i, a_i⟩ over the anchors `a`, `dA` taken before any candidate
+    /// gradient is added.
     public static func direction<T: BLASScalar>(dA: Matrix<T>, anchors a: Matrix<T>) -> Double {
-        inner(dA, a)
+        precondition(dA.rows == a.rows && dA.cols == a.cols, "TemperatureGradient: shapes differ")
+        return dA.storage.withUnsafeBufferPointer { xs in
+            a.storage.withUnsafeBufferPointer { ys in
+                var sum = 0.0
+                for i in 0..<xs.count { sum += Double(xs[i]) * Double(ys[i]) }
+                return sum
+            }
+        }
     }
 
     /// The symmetric loss ½[L(h→g) + L(g→h)] from its dh, dg. Without stop-gradient
@@ -49,19 +46,7 @@ public enum TemperatureGradient {
     public static func symmetric<T: BLASScalar>(
         dFirst: Matrix<T>, _ h: Matrix<T>, dSecond: Matrix<T>, _ g: Matrix<T>, stopGradient: Bool
     ) -> Double {
-        let both = inner(dFirst, h) + inner(dSecond, g)
+        let both = direction(dA: dFirst, anchors: h) + direction(dA: dSecond, anchors: g)
         return stopGradient ? both : 0.5 * both
-    }
-
-    /// Σ ⟨x_i, y_i⟩ over the rows of x and y (same shape), accumulated in Double.
-    static func inner<T: BLASScalar>(_ x: Matrix<T>, _ y: Matrix<T>) -> Double {
-        precondition(x.rows == y.rows && x.cols == y.cols, "inner: shapes differ")
-        return x.storage.withUnsafeBufferPointer { xs in
-            y.storage.withUnsafeBufferPointer { ys in
-                var sum = 0.0
-                for i in 0..<xs.count { sum += Double(xs[i]) * Double(ys[i]) }
-                return sum
-            }
-        }
     }
 }

@@ -38,8 +38,8 @@ final class GuidedLearnedParameterTests: XCTestCase {
         var ch = Matrix<Double>(rows: 0, cols: 0)
         var na: [Double] = []
         var nc: [Double] = []
-        TemperatureGradient.normalize(a, into: &ah, norms: &na)
-        TemperatureGradient.normalize(c, into: &ch, norms: &nc)
+        normalizeRows(a, into: &ah, norms: &na)
+        normalizeRows(c, into: &ch, norms: &nc)
         let cases: [(String, [AnchorTargets])] = [
             ("mixed", [mixed]), ("plain with drops", [plain]), ("guided ½(plain + neighbour)", [plain, neighbour]),
         ]

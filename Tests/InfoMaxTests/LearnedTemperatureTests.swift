@@ -107,8 +107,8 @@ final class LearnedTemperatureTests: XCTestCase {
         var gh = Matrix<Double>(rows: 0, cols: 0)
         var nh: [Double] = []
         var ng: [Double] = []
-        TemperatureGradient.normalize(h, into: &hh, norms: &nh)
-        TemperatureGradient.normalize(g, into: &gh, norms: &ng)
+        normalizeRows(h, into: &hh, norms: &nh)
+        normalizeRows(g, into: &gh, norms: &ng)
         for neg in NegativeSet.allCases {
             for sg in [false, true] {
                 for form in Form.allCases {
@@ -124,8 +124,8 @@ final class LearnedTemperatureTests: XCTestCase {
                 }
                 var r = try loss(neg, sg: sg, theta: 1.2).evaluateSymmetric(hh, gh, labels: labels)
                 let want = try cosineSymmetric(neg, sg: sg, h, g)
-                TemperatureGradient.backward(&r.dFirst, normalized: hh, norms: nh)
-                TemperatureGradient.backward(&r.dSecond, normalized: gh, norms: ng)
+                backpropNormalization(&r.dFirst, normalized: hh, norms: nh)
+                backpropNormalization(&r.dSecond, normalized: gh, norms: ng)
                 XCTAssertLessThan(relativeError(r.dFirst, want.dFirst), 1e-12, "\(neg) sg \(sg) dh")
                 XCTAssertLessThan(relativeError(r.dSecond, want.dSecond), 1e-12, "\(neg) sg \(sg) dg")
             }

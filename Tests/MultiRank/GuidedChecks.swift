@@ -109,8 +109,8 @@ private func guidedTemperatureChecks(
     var ch = Matrix<Double>(rows: 0, cols: 0)
     var na: [Double] = []
     var nc: [Double] = []
-    TemperatureGradient.normalize(a, into: &ah, norms: &na)
-    TemperatureGradient.normalize(cand, into: &ch, norms: &nc)
+    normalizeRows(a, into: &ah, norms: &na)
+    normalizeRows(cand, into: &ch, norms: &nc)
     let whole = try GuideSelection.select(
         guide: guide, keys: keys, localRows: 0..<B, drop: .falseNegatives, fraction: 0.2)
     for counts in splits(B, comm.size) {
@@ -185,8 +185,8 @@ private func sigmoidParameterChecks(
     var ec = Matrix<Double>(rows: 0, cols: 0)
     var norms: [Double] = []
     if sim == .cosine {
-        TemperatureGradient.normalize(a, into: &ea, norms: &norms)
-        TemperatureGradient.normalize(cand, into: &ec, norms: &norms)
+        normalizeRows(a, into: &ea, norms: &norms)
+        normalizeRows(cand, into: &ec, norms: &norms)
     } else {
         ea = a
         ec = cand

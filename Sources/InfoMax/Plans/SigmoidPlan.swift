@@ -18,11 +18,11 @@ import MPI
 protocol SigmoidPlan<Scalar>: DirectionPlan {
     /// The loss (t = 1/τ and β change between calls when they are learned).
     var loss: ContrastiveLoss { get set }
-    var exchange: CandidateExchange { get }
-    /// Whether the rows bring this rank's dC home (ring) or leave it in `ws.dCGlobal` (all-gather).
-    var rowsBringDC: Bool { get }
-    /// This rank's rows of one pass of `loss`: dA, dPos written (dC too when `rowsBringDC`),
-    /// the raw sums of the loss and parameter terms (not yet divided by B) added to `terms`.
+    var blockElements: Int { get }
+    /// The ring brings this rank's dC home; the all-gather leaves it in `ws.dCGlobal`.
+    static var exchange: CandidateExchange { get }
+    /// This rank's rows of one pass of `loss`: dA, dPos (and, ring, dC) written, the raw sums
+    /// (not yet divided by B) added to `terms`.
     func rows(
         _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
         result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter) throws
@@ -46,19 +46,9 @@ extension SigmoidPlan {
         let f: Scalar = loss.stopGradient ? 0.5 : 1
         result.dFirst.reshape(rows: r.dA.rows, cols: r.dA.cols)
         result.dSecond.reshape(rows: r.dA.rows, cols: r.dA.cols)
-        r.dA.storage.withUnsafeBufferPointer { pa in
-            r.dPos.storage.withUnsafeBufferPointer { pp in
-                r.dC.storage.withUnsafeBufferPointer { pc in
-                    result.dFirst.storage.withUnsafeMutableBufferPointer { d1 in
-                        result.dSecond.storage.withUnsafeMutableBufferPointer { d2 in
-                            for i in 0..<d1.count {
-                                d1[i] = f * pa[i]
-                                d2[i] = f * (pp[i] + pc[i])
-                            }
-                        }
-                    }
-                }
-            }
+        for i in r.dA.storage.indices {
+            result.dFirst.storage[i] = f * r.dA.storage[i]
+            result.dSecond.storage[i] = f * (r.dPos.storage[i] + r.dC.storage[i])
         }
         result.value = r.value
         result.dLogitScale = r.dLogitScale
@@ -74,8 +64,8 @@ extension SigmoidPlan {
         let skeleton = self.skeleton
         if skeleton.parameterShares.count != 2 { skeleton.parameterShares = [0, 0] }
         try evaluateDirection(
-            loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
-            into: &result, rowsBringDC: rowsBringDC
+            loss, exchange: Self.exchange, anchors: a, positives: pos, candidates: c, labels: labels,
+            into: &result, rowsBringDC: Self.exchange == .ring
         ) { f, result, meter in
             var terms = SigmoidLossMath.Terms()
             try rows(f, loss, terms: &terms, result: &result, meter: &meter)
@@ -87,25 +77,42 @@ extension SigmoidPlan {
         result.dLogitScale = skeleton.parameterShares[0]
         result.dBias = skeleton.parameterShares[1]
     }
-}
 
-/// The sigmoid plans' costs: per pass the logits gemm, dA and (without stop-gradient, or in a
-/// symmetric call) dC; a symmetric call is one pass.
-extension LossShape {
-    var sigmoidFlops: (executed: Double, unfused: Double) {
-        let perPass = 2.0 + (symmetric || !loss.stopGradient ? 1 : 0)
-        return (perPass * pairFlops, unfusedFlops(ring: false))
+    /// The rows' start: dA and dPos zeroed, and the kernel over candidate chunks of at most
+    /// `width` rows, or nil when there is nothing to compute.
+    func kernel(
+        _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, width: Int, result: inout ContrastiveResult<Scalar>
+    ) -> SigmoidLossMath.Kernel<Scalar>? {
+        result.dA.reshape(rows: f.b, cols: f.k)
+        result.dPos.reshape(rows: f.b, cols: f.k)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
+        guard width > 0, f.k > 0 else { return nil }
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(f.b, 1), blockElements / width))
+        return SigmoidLossMath.Kernel(
+            t: Scalar(loss.logitScale), bias: Scalar(loss.bias), scale: Scalar(loss.scale), invB: 1 / Scalar(f.B),
+            k: f.k, rowsPerBlock: rowsPerBlock, logits: ws.logits.atLeast(rowsPerBlock * width),
+            similarities: ws.rowBlock.atLeast(width))
     }
 
-    /// The sigmoid kernel's row of similarities (beside the logits block).
-    func similarityRow(width: Int) -> LossBuffer {
-        LossBuffer("loss: one row of similarities", global: false, [width, scalarBytes])
+    /// The labels the negatives need (empty unless `f.needLabels`).
+    func labels(_ f: DirectionInputs<Scalar>) -> [Int64] { f.needLabels ? skeleton.labelsGlobal : [] }
+
+    /// Per pass the logits gemm, dA and (without stop-gradient, or in a symmetric call) dC.
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        let perPass = 2.0 + (s.symmetric || !s.loss.stopGradient ? 1 : 0)
+        return (perPass * s.pairFlops, s.unfusedFlops(ring: false))
     }
 
-    /// The shape of the pass a call runs (a symmetric call always computes dC).
-    var sigmoidPass: LossShape {
-        var s = self
-        if symmetric { s.loss.stopGradient = false }
-        return s
+    /// The exchange's buffers for the pass a call runs (a symmetric call always computes dC),
+    /// one logits block and one row of similarities.
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
+        var pass = s
+        if s.symmetric { pass.loss.stopGradient = false }
+        let width = exchange == .ring ? s.maxb : s.B
+        return (exchange == .ring ? pass.ringBuffers : pass.gatheredBuffers) + [
+            s.logitsBlock(width: width),
+            LossBuffer("loss: one row of similarities", global: false, [width, s.scalarBytes]),
+        ]
     }
 }

@@ -9,59 +9,30 @@ import Linalg
 import MPI
 
 final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, SigmoidPlan {
-    var exchange: CandidateExchange { .ring }
-    var rowsBringDC: Bool { true }
+    static var exchange: CandidateExchange { .ring }
 
     func rows(
         _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, terms: inout SigmoidLossMath.Terms,
         result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
     ) throws {
+        // No candidates anywhere (or width 0): nothing to compute, no sweep on any rank.
+        guard let kernel = kernel(f, loss, width: f.maxb, result: &result) else { return }
         let ring = skeleton.ring()
-        let b = f.b
-        let k = f.k
-        let maxb = f.maxb
-        let offset = f.offset
-        let wantDC = f.wantDC
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
-        result.dA.reshape(rows: b, cols: k)
-        result.dPos.reshape(rows: b, cols: k)
-        fillZero(&result.dA.storage)
-        fillZero(&result.dPos.storage)
-        guard maxb > 0, k > 0 else { return }  // No candidates anywhere (or width 0).
-        try ring.configure(elements: maxb * k, gradient: wantDC)
-        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
-        let L = ws.logits.atLeast(rowsPerBlock * maxb)
-        let row = ws.rowBlock.atLeast(maxb)
-        let t = Scalar(loss.logitScale)
-        let bias = Scalar(loss.bias)
-        let scale = Scalar(loss.scale)
-        let invB = 1 / Scalar(f.B)
-        let labels = f.needLabels ? skeleton.labelsGlobal : []
-        try f.withPointers(candidates: f.ch.storage, labels: labels, result: &result, spare: L) { d in
-            if b > 0 {
-                SigmoidLossMath.positives(
-                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, p: d.p, b: b, k: k, dA: d.dA, dP: d.dP,
-                    terms: &terms)
-            }
-            try ring.sweep(own: d.c, counts: counts, offsets: offsets, k: k, gradient: wantDC) {
+        try ring.configure(elements: f.maxb * f.k, gradient: f.wantDC)
+        let (counts, offsets) = (skeleton.counts, skeleton.offsets)
+        try f.withPointers(candidates: f.ch.storage, labels: labels(f), result: &result, spare: kernel.logits) { d in
+            kernel.positives(d, rows: f.b, terms: &terms)
+            try ring.sweep(own: d.c, counts: counts, offsets: offsets, k: f.k, gradient: f.wantDC) {
                 chunk, n, chunkOffset, dC in
-                try SigmoidLossMath.negatives(
-                    t: t, bias: bias, scale: scale, invB: invB, a: d.a, b: b, k: k, chunk: chunk, n: n,
-                    anchorOffset: offset, chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock,
-                    logits: L, similarities: row, dA: d.dA, dC: dC, terms: &terms, between: { try ring.progress() })
+                try kernel.negatives(
+                    d, rows: f.b, anchorOffset: f.offset, chunk: chunk, n: n, chunkOffset: chunkOffset, dC: dC,
+                    terms: &terms, between: { try ring.progress() })
             }
         }
         ring.book(into: &meter)
-        if wantDC, b > 0 {
-            result.dC.reshape(rows: b, cols: k)
-            ring.copyOwnGradient(rows: b, k: k, into: &result.dC.storage)
+        if f.wantDC, f.b > 0 {
+            result.dC.reshape(rows: f.b, cols: f.k)
+            ring.copyOwnGradient(rows: f.b, k: f.k, into: &result.dC.storage)
         }
-    }
-
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { s.sigmoidFlops }
-
-    static func workspace(_ s: LossShape) -> [LossBuffer] {
-        s.sigmoidPass.ringBuffers + [s.logitsBlock(width: s.maxb), s.similarityRow(width: s.maxb)]
     }
 }

@@ -97,8 +97,8 @@ struct LossStep {
         var h = h
         var g = g
         if normalizesRows {
-            TemperatureGradient.normalize(h, into: &hh, norms: &normsH)
-            TemperatureGradient.normalize(g, into: &gh, norms: &normsG)
+            normalizeRows(h, into: &hh, norms: &normsH)
+            normalizeRows(g, into: &gh, norms: &normsG)
             h = hh
             g = gh
         }
@@ -129,11 +129,11 @@ struct LossStep {
             h = Matrix(rows: 0, cols: 0)
             g = h
             if form == .symmetric {
-                TemperatureGradient.backward(&both.dFirst, normalized: hh, norms: normsH)
-                TemperatureGradient.backward(&both.dSecond, normalized: gh, norms: normsG)
+                backpropNormalization(&both.dFirst, normalized: hh, norms: normsH)
+                backpropNormalization(&both.dSecond, normalized: gh, norms: normsG)
             } else {
-                TemperatureGradient.backward(&pair.dA, normalized: hh, norms: normsH)
-                TemperatureGradient.backward(&pair.dPos, normalized: gh, norms: normsG)
+                backpropNormalization(&pair.dA, normalized: hh, norms: normsH)
+                backpropNormalization(&pair.dPos, normalized: gh, norms: normsG)
             }
         }
         timing.addLoss(loss.lastStats, wallSeconds: clock.lap())
