@@ -60,24 +60,8 @@ public enum FalsePositiveSelection {
         guard count > 0 else { return }
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: similarities.indices)
-        func before(_ a: Int, _ b: Int) -> Bool {
-            similarities[a] != similarities[b] ? similarities[a] < similarities[b] : a < b
-        }
-        func siftDown(_ start: Int, _ end: Int) {
-            var root = start
-            while 2 * root + 1 < end {
-                var child = 2 * root + 1
-                if child + 1 < end, before(order[child], order[child + 1]) { child += 1 }
-                guard before(order[root], order[child]) else { return }
-                order.swapAt(root, child)
-                root = child
-            }
-        }
-        let n = order.count
-        for start in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(start, n) }
-        for end in stride(from: n - 1, to: 0, by: -1) {
-            order.swapAt(0, end)
-            siftDown(0, end)
+        order.withUnsafeMutableBufferPointer { v in
+            v.heapSort { a, b in similarities[a] != similarities[b] ? similarities[a] < similarities[b] : a < b }
         }
         for i in order.prefix(count) { out[i] = true }
     }

@@ -38,7 +38,7 @@ final class LossWorkspace<T: BLASScalar> {
     func sortByLabel(count n: Int, label: (Int) -> Int64, into order: inout [Int]) {
         resizeZeroed(&sortKeys, n)
         for i in 0..<n { sortKeys[i] = label(i) &* Int64(n) &+ Int64(i) }
-        sortKeys.withUnsafeMutableBufferPointer { heapSort($0) }
+        sortKeys.withUnsafeMutableBufferPointer { $0.heapSort(by: <) }
         resizeZeroed(&order, n)
         for q in 0..<n { order[q] = Int(sortKeys[q] % Int64(Swift.max(n, 1))) }
     }

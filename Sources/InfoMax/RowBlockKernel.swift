@@ -18,7 +18,7 @@ func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, s
         scratch.append(contentsOf: labels)
         var same = 0
         scratch.withUnsafeMutableBufferPointer { v in
-            heapSort(v)
+            v.heapSort(by: <)
             var i = 0
             while i < n {
                 var j = i + 1
@@ -28,32 +28,6 @@ func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, s
             }
         }
         return n * n - same
-    }
-}
-
-/// Sorts `v` ascending in place (heap sort: no allocation).
-func heapSort(_ v: UnsafeMutableBufferPointer<Int64>) {
-    let n = v.count
-    func siftDown(_ start: Int, _ end: Int) {
-        var root = start
-        while 2 * root + 1 < end {
-            var child = 2 * root + 1
-            if child + 1 < end && v[child] < v[child + 1] { child += 1 }
-            if v[root] >= v[child] { return }
-            v.swapAt(root, child)
-            root = child
-        }
-    }
-    var start = n / 2
-    while start > 0 {
-        start -= 1
-        siftDown(start, n)
-    }
-    var end = n
-    while end > 1 {
-        end -= 1
-        v.swapAt(0, end)
-        siftDown(0, end)
     }
 }
 

@@ -200,7 +200,7 @@ final class RingExchangeTests: XCTestCase {
             XCTAssertEqual(negativePairCount(.allOthers, labels: nil, count: n, scratch: &scratch), n * (n - 1))
         }
         var v: [Int64] = (0..<100).map { _ in Int64(rng.next() % 17) }
-        v.withUnsafeMutableBufferPointer { heapSort($0) }
+        v.withUnsafeMutableBufferPointer { $0.heapSort(by: <) }
         XCTAssertEqual(v, v.sorted())
     }
 

@@ -179,7 +179,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         for j in 0..<B { ws.ringLabels[j] = labelsGlobal[j] }
         ws.ringLabels.withUnsafeMutableBufferPointer { py in
             for r in 0..<counts.count where counts[r] > 1 {
-                heapSort(UnsafeMutableBufferPointer(rebasing: py[offsets[r]..<offsets[r] + counts[r]]))
+                UnsafeMutableBufferPointer(rebasing: py[offsets[r]..<offsets[r] + counts[r]]).heapSort(by: <)
             }
         }
         var widest = 0
