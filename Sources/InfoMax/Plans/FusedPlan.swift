@@ -37,7 +37,7 @@ extension FusedPlan {
     /// The start of every fused plan: agree with the other ranks, normalise the rows (cosine),
     /// for the masked opposite-label forms (`labelKeys`) hold the N labels as scalars (exact
     /// for |y| < 2²⁴ in Float) so that masking is a vector select, size dĤ (zeros) and dĜ, and
-    /// plan row blocks of `blockWidth` logits a row (N all-gathered, maxb over the ring).
+    /// plan the row blocks (rows of N logits when `gathered`, of maxb over the ring).
     func fusedStart(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool, gathered: Bool,
         into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
