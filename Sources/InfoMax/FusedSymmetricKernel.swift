@@ -7,24 +7,8 @@
 // two gradient gemms serve both directions. Nothing here allocates.
 import Linalg
 
-/// Pass 1 on one block of masked logits `w` (rr × n, leading dimension n; masked pairs −∞):
-/// updates the online row statistics of the block's rr rows (`rowMax`, `rowSum` = Σ e^{ℓ−rowMax})
-/// and the online column statistics of the chunk's n columns (`colMax`, `colSum`).
-/// `colShift` (n) and `blockMax` (n) are scratch.
-@_specialize(where T == Float)
-@_specialize(where T == Double)
-func fusedStatistics<T: BLASScalar>(
-    _ w: UnsafeMutablePointer<T>, rows rr: Int, columns n: Int,
-    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>,
-    colMax: UnsafeMutablePointer<T>, colSum: UnsafeMutablePointer<T>,
-    colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>
-) {
-    fusedRowStatistics(w, rows: rr, columns: n, rowMax: rowMax, rowSum: rowSum)
-    fusedColumnStatistics(
-        w, rows: rr, columns: n, leading: n, colMax: colMax, colSum: colSum, colShift: colShift, blockMax: blockMax)
-}
-
-/// The row half of ``fusedStatistics``: rows of n logits, consecutive (leading dimension n).
+/// Pass 1, rows: folds rr rows of n logits (leading dimension n; masked pairs −∞) into the
+/// online row statistics (`rowMax`, `rowSum` = Σ e^{ℓ−rowMax}).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func fusedRowStatistics<T: BLASScalar>(
@@ -43,7 +27,8 @@ func fusedRowStatistics<T: BLASScalar>(
     }
 }
 
-/// The column half of ``fusedStatistics`` for n columns of rr rows with leading dimension `ld`.
+/// Pass 1, columns: folds n columns of rr rows (leading dimension `ld`) into the online column
+/// statistics (`colMax`, `colSum`); `colShift` and `blockMax` (n each) are scratch.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func fusedColumnStatistics<T: BLASScalar>(
@@ -92,11 +77,11 @@ func combineStatistics<T: BLASScalar>(_ m: inout T, _ s: inout T, _ m2: T, _ s2:
     }
 }
 
-/// Pass 2 on one block of masked logits `w` (rr × n, leading dimension `ld`, n by default): with the final row log-sum-exps `rowLSE`
-/// (rr) and column log-sum-exps `colLSE` (n), overwrites `w` with scale·P (P_ij = e^{ℓ_ij −
-/// rowLSE_i}, direction 1's softmax) and writes scale·Q (Q_ij = e^{ℓ_ij − colLSE_j}, direction
-/// 2's) into `split` (rr × n) — or, when `split` is nil, adds it to `w` (w = scale·(P + Q), the
-/// weight of ℓ_ij in the symmetric loss without stop-gradient). Masked pairs get 0.
+/// Pass 2 on rr × n masked logits `w` (leading dimension `ld`, n by default): with the final
+/// row and column log-sum-exps, overwrites `w` with scale·P (P_ij = e^{ℓ_ij − rowLSE_i},
+/// direction 1's softmax) and writes scale·Q (Q_ij = e^{ℓ_ij − colLSE_j}, direction 2's) into
+/// `split` — or, when `split` is nil, adds it to `w` (w = scale·(P + Q), the weight of ℓ_ij
+/// in the symmetric loss without stop-gradient). Masked pairs get 0.
 ///
 /// With `factors` (from ``columnFactors(_:count:into:)``: K and exp(K − colLSE_j) of these
 /// columns) a row whose rowLSE_i − K ≤ 80 takes one exponential per pair instead of two:
@@ -146,10 +131,10 @@ func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into
     return lo
 }
 
-/// The logits g·Â[i0 ..< i0+rr] Ĉᵀ (rr × n) into `w` with every non-negative pair set to −∞,
-/// like ``maskedChunkLogits`` but with the labels as scalars of T (`labelKeys`, the chunk's
-/// first candidate at `labelKeys[chunkOffset]`), so that masking is a branch-free select the
-/// compiler vectorises. Anchor row i has global index `anchorOffset + i`.
+/// The logits g·Â[i0 ..< i0+rr] Ĉᵀ (rr × n) into `w` with every non-negative pair set to −∞:
+/// the pairs whose labels (as scalars of T, `labelKeys`, the chunk's first candidate at
+/// `labelKeys[chunkOffset]`) are equal, a branch-free select the compiler vectorises, or
+/// without labels the positive pair (anchor row i has global index `anchorOffset + i`).
 @inline(__always)
 func maskedLogitsKeyed<T: BLASScalar>(
     g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,

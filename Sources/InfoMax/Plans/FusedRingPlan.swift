@@ -19,26 +19,20 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
     ) throws {
         var meter = skeleton.meter()
         let needLabels = loss.negatives == .oppositeLabel
-        let f = try fusedInputs(h, gm, labels: labels, labelKeys: needLabels, meter: &meter)
-        let B = f.B
+        let f = try fusedStart(
+            h, gm, labels: labels, labelKeys: needLabels, gathered: false, into: &result, meter: &meter)
         let maxb = f.maxb
         let b = f.b
         let k = f.k
-        let offset = f.offset
         let gs = f.gs
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
-        result.dFirst.reshape(rows: b, cols: k)
-        result.dSecond.reshape(rows: b, cols: k)
-        fillZero(&result.dFirst.storage)
+        let rowsPerBlock = f.rowsPerBlock
         fillZero(&result.dSecond.storage)
         var localLoss = 0.0
         let ring = skeleton.ring()
 
         if maxb > 0 && k > 0 {
-            let chunkElements = maxb * (k + 2)
+            let chunkElements = maxb * (k + 2)  // a chunk's rows, then its column statistics or log-sum-exps
             try ring.configure(elements: chunkElements, gradient: true)
-            let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / maxb))
             let w = ws.logits.atLeast(rowsPerBlock * maxb)
             let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
             let pown = ws.ownPacked.zeroed(chunkElements)
@@ -54,29 +48,33 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
 
             try withPointers(f, &result) { d in
                 let a = d.h
-                let gl = d.g
-                let dh = d.dh
-                if b > 0 { pown.update(from: gl, count: b * k) }
-                positiveLogits(g: gs, a: a, p: gl, b: b, k: k, into: lp)
+                if b > 0 { pown.update(from: d.g, count: b * k) }
+                positiveLogits(g: gs, a: a, p: d.g, b: b, k: k, into: lp)
                 for i in 0..<b {
                     rMax[i] = lp[i]
                     rSum[i] = 1
                 }
+                /// S of rows i0 ..< i0 + rr against a chunk (n rows from global row `chunkOffset`) into `w`.
+                func logits(_ i0: Int, _ rr: Int, _ chunk: UnsafePointer<T>, _ n: Int, _ chunkOffset: Int) {
+                    maskedLogitsKeyed(
+                        g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: f.offset,
+                        chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                }
 
                 // Sweep 1: row statistics here, column statistics travelling with their chunk.
                 try ring.sweep(
-                    own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .statistics
+                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true,
+                    partials: .statistics
                 ) { chunk, n, chunkOffset, stats in
                     guard n > 0, b > 0, let stats else { return }
                     for j in 0..<n { stats[j] = -.infinity }
                     for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
                         let rr = Swift.min(rowsPerBlock, b - i0)
-                        maskedLogitsKeyed(
-                            g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
-                            chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                        fusedStatistics(
-                            w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
-                            colSum: stats + n, colShift: colShift, blockMax: blockMax)
+                        logits(i0, rr, chunk, n, chunkOffset)
+                        fusedRowStatistics(w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0)
+                        fusedColumnStatistics(
+                            w, rows: rr, columns: n, leading: n, colMax: stats, colSum: stats + n,
+                            colShift: colShift, blockMax: blockMax)
                         try ring.progress()
                     }
                 }
@@ -95,21 +93,18 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
 
                 // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
                 try ring.sweep(
-                    own: own, counts: counts, offsets: offsets, k: k, gradient: true, partials: .sum
+                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true, partials: .sum
                 ) { chunk, n, chunkOffset, dG in
                     guard n > 0, b > 0, let dG else { return }
-                    let chunkLSE = chunk + lseOffset
                     for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
                         let rr = Swift.min(rowsPerBlock, b - i0)
-                        maskedLogitsKeyed(
-                            g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: offset,
-                            chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                        logits(i0, rr, chunk, n, chunkOffset)
                         fusedWeights(
-                            w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunkLSE, scale: f.scale,
+                            w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunk + lseOffset, scale: f.scale,
                             split: split)
                         T.gemm(
                             .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
-                            beta: 1, c: dh + i0 * k, ldc: k)
+                            beta: 1, c: d.dh + i0 * k, ldc: k)
                         T.gemm(
                             .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
                             b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
@@ -121,7 +116,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
         }
         ring.book(into: &meter)
-        try finishFused(B, into: &result, loss: .local(localLoss), meter: meter)
+        try finishFused(f.B, into: &result, loss: localLoss, summed: false, meter: meter)
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
