@@ -1,7 +1,9 @@
 // InfoMax/DistributedContrastiveLoss.swift — the contrastive losses over a global batch split
-// across ranks, the façade of the loss plans: the form of the loss is resolved once, at set-up,
-// into plans (Plans/, chosen by LossPlanner) that share one exchange skeleton (LossSkeleton)
-// and one workspace (LossWorkspace). Every plan equals the one-process loss to float rounding.
+// across ranks. The form of the loss is resolved once, at set-up, into plans (Plans/: one type
+// per form, chosen by LossPlanner) that share one exchange skeleton (LossSkeleton.swift) and
+// one workspace of buffers (LossWorkspace.swift). Every plan equals the one-process loss to
+// float rounding at any rank count; the `into:` forms reuse every buffer and allocate nothing
+// after the first call with a given shape.
 import Linalg
 import MPI
 
@@ -14,9 +16,11 @@ import MPI
 /// candidate block (summed over every rank's anchors). All ranks must call together, with the
 /// same `loss`, `exchange`, plan and embedding width (a mismatch throws on every rank).
 ///
-/// Memory per rank: the plan's buffers (``LossPlanKind/workspace(_:)``): the N × k gathered
-/// candidates (all-gather) or five maxb × k ring blocks, a logits block of at most
-/// `blockElements` scalars, the N labels; the B × B matrix is never formed.
+/// Memory per rank: `.allgather` holds the N × k gathered candidates and their N × k gradient;
+/// `.ring` holds five blocks of maxb × k (two candidate chunks, three gradient partials);
+/// both hold a logits block of at most `blockElements` scalars (at least one row of N, or of
+/// maxb for the ring) and, for `.oppositeLabel`, the N labels (gathered padded to p·maxb, then
+/// compacted). The B × B matrix is never formed.
 ///
 /// Allocation: the `into:` forms reuse the caller's result matrices and this object's
 /// buffers; after the first call with a given shape they allocate nothing (as long as the
@@ -52,20 +56,47 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public var lastPairFraction: Double { skeleton.lastPairFraction }
 
     private let skeleton: LossSkeleton<T>
+    private let direction: Direction
+    private let symmetric: Symmetric
     /// Both plans (the same object when symmetric calls run the direction plan twice).
     private let plans: [LossPlanBase<T>]
-    /// The plans' calls, bound at set-up to their concrete types: the plans' code specialises
-    /// with the scalar type as the facade does (an existential would not).
-    private let direction: DirectionCall, symmetric: SymmetricCall
-    private typealias DirectionCall = (Matrix<T>, Matrix<T>, Matrix<T>, [Int]?, inout ContrastiveResult<T>) throws ->
-        Void
-    private typealias SymmetricCall = (Matrix<T>, Matrix<T>, [Int]?, inout SymmetricContrastiveResult<T>) throws -> Void
+
+    /// The plans, held by their concrete types: calls dispatch statically, so that the plans'
+    /// code specialises with the scalar type as the facade does (an existential would not).
+    private enum Direction {
+        case allgather(AllgatherPlan<T>)
+        case ring(RingPlan<T>)
+        case sigmoidAllgather(SigmoidAllgatherPlan<T>)
+        case sigmoidRing(SigmoidRingPlan<T>)
+        func evaluate(
+            _ a: Matrix<T>, _ pos: Matrix<T>, _ c: Matrix<T>, _ labels: [Int]?, _ result: inout ContrastiveResult<T>
+        ) throws {
+            switch self {
+            case .allgather(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .ring(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .sigmoidAllgather(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            case .sigmoidRing(let plan):
+                try plan.evaluate(anchors: a, positives: pos, candidates: c, labels: labels, into: &result)
+            }
+        }
+    }
+
+    private enum Symmetric {
+        case twoDirections(Direction)
+        case fusedAllgather(FusedAllgatherPlan<T>)
+        case groupedAllgather(GroupedAllgatherPlan<T>)
+        case fusedRing(FusedRingPlan<T>)
+    }
 
     /// - Parameters:
     ///   - communicator: the ranks that share the global batch.
     ///   - loss: the objective and its options.
     ///   - exchange: how candidates reach every rank (the result is the same either way).
-    ///   - blockElements, holdElements: see ``blockElements`` and ``holdElements``.
+    ///   - blockElements: upper bound on the logits held at once (at least 1).
+    ///   - holdElements: see ``holdElements``.
     ///   - plan: forces a plan (tests compare them); by default ``LossPlanner`` decides. A
     ///     one-direction plan also serves symmetric calls, once per direction.
     ///   - reduction: how symmetric calls combine the two directions (see ``reduction``).
@@ -91,60 +122,45 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         self.reduction = reduction
         self.blockElements = blockElements
         self.holdElements = holdElements
-        let skeleton = LossSkeleton<T>(communicator: communicator, reduceScatter: reduceScatter)
-        self.skeleton = skeleton
+        skeleton = LossSkeleton(communicator: communicator, reduceScatter: reduceScatter)
         let ws = LossWorkspace<T>()
         directionKind =
             plan.flatMap { $0.isDirection ? $0 : nil }
             ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: false)
         symmetricKind = plan ?? LossPlanner.kind(of: loss, exchange: exchange, symmetric: true)
         let directionPlan: LossPlanBase<T>
-        let twoDirections: SymmetricCall
         switch directionKind {
         case .sigmoidAllgather:
-            (directionPlan, direction, twoDirections) = Self.directionCalls(
-                SigmoidAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = SigmoidAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (direction, directionPlan) = (.sigmoidAllgather(plan), plan)
         case .sigmoidRing:
-            (directionPlan, direction, twoDirections) = Self.directionCalls(
-                SigmoidRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = SigmoidRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (direction, directionPlan) = (.sigmoidRing(plan), plan)
         case .ring, .groupedRing:
-            (directionPlan, direction, twoDirections) = Self.directionCalls(
-                RingPlan(skeleton, ws, loss: loss, blockElements: blockElements, grouped: directionKind == .groupedRing)
-            )
+            let plan = RingPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, grouped: directionKind == .groupedRing)
+            (direction, directionPlan) = (.ring(plan), plan)
         default:
-            (directionPlan, direction, twoDirections) = Self.directionCalls(
-                AllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, exchange: exchange))
+            let plan = AllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, exchange: exchange)
+            (direction, directionPlan) = (.allgather(plan), plan)
         }
         let symmetricPlan: LossPlanBase<T>
         switch symmetricKind {
         case .fusedAllgather:
-            (symmetricPlan, symmetric) = Self.symmetricCall(
-                FusedAllgatherPlan(skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements))
+            let plan = FusedAllgatherPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+            (symmetric, symmetricPlan) = (.fusedAllgather(plan), plan)
         case .groupedAllgather:
-            (symmetricPlan, symmetric) = Self.symmetricCall(
-                GroupedAllgatherPlan(
-                    skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements))
+            let plan = GroupedAllgatherPlan(
+                skeleton, ws, loss: loss, blockElements: blockElements, holdElements: holdElements)
+            (symmetric, symmetricPlan) = (.groupedAllgather(plan), plan)
         case .fusedRing:
-            (symmetricPlan, symmetric) = Self.symmetricCall(
-                FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements))
+            let plan = FusedRingPlan(skeleton, ws, loss: loss, blockElements: blockElements)
+            (symmetric, symmetricPlan) = (.fusedRing(plan), plan)
         case .allgather, .ring, .groupedRing, .masked, .sigmoidAllgather, .sigmoidRing:
-            (symmetricPlan, symmetric) = (directionPlan, twoDirections)
+            (symmetric, symmetricPlan) = (.twoDirections(direction), directionPlan)
         }
         plans = [directionPlan, symmetricPlan]
-    }
-
-    private static func symmetricCall<P: LossPlanBase<T> & SymmetricPlan>(_ plan: P) -> (LossPlanBase<T>, SymmetricCall)
-    where P.Scalar == T {
-        (plan, { try plan.evaluateSymmetric($0, $1, labels: $2, into: &$3) })
-    }
-
-    private static func directionCalls<P: LossPlanBase<T> & DirectionPlan>(
-        _ plan: P
-    ) -> (LossPlanBase<T>, DirectionCall, SymmetricCall) where P.Scalar == T {
-        (
-            plan, { try plan.evaluate(anchors: $0, positives: $1, candidates: $2, labels: $3, into: &$4) },
-            { try plan.evaluateSymmetric($0, $1, labels: $2, into: &$3) }
-        )
     }
 
     /// The sigmoid loss's scale t (> 0, finite; τ = 1/t) and bias β (finite) for the next calls —
@@ -197,7 +213,7 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
         anchors a: Matrix<T>, positives pos: Matrix<T>, candidates c: Matrix<T>,
         labels: [Int]? = nil, into result: inout ContrastiveResult<T>
     ) throws {
-        try direction(a, pos, c, labels, &result)
+        try direction.evaluate(a, pos, c, labels, &result)
     }
 
     /// The symmetric loss over the global batch — ½ [L(A=h, Pos=g, C=g) + L(A=g, Pos=h, C=h)],
@@ -218,7 +234,16 @@ public final class DistributedContrastiveLoss<T: BLASScalar & MPIScalar> {
     public func evaluateSymmetric(
         _ h: Matrix<T>, _ g: Matrix<T>, labels: [Int]? = nil, into result: inout SymmetricContrastiveResult<T>
     ) throws {
-        try symmetric(h, g, labels, &result)
+        switch symmetric {
+        case .twoDirections(.allgather(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.ring(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.sigmoidAllgather(let plan)):
+            try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .twoDirections(.sigmoidRing(let plan)): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .fusedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .groupedAllgather(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        case .fusedRing(let plan): try plan.evaluateSymmetric(h, g, labels: labels, into: &result)
+        }
         if reduction == .sum {
             // Every plan computes the mean; doubling is exact, so this is the sum bit for bit.
             result.value *= 2
