@@ -76,20 +76,6 @@ public struct ReLUPatchEncoder<Scalar: BLASScalar>: Encoder, Sendable {
         self.axisAlignedPatch = axisAlignedPatch
     }
 
-    /// The paper's Gaussian initialisation w_r ~ N(0, σ_0² I_d): W = σ_0 · Z, Z the caller's
-    /// m·d standard normals (row-major), so the caller's generator makes it reproducible.
-    public static func gaussianWeights(
-        neurons m: Int, patchWidth d: Int, sigma0: Scalar, standardNormals: [Scalar]
-    ) throws -> Matrix<Scalar> {
-        guard standardNormals.count == m * d else {
-            throw InfoMaxError.shapeMismatch(
-                "gaussianWeights needs m·d = \(m * d) standard normals, got \(standardNormals.count)")
-        }
-        var w = try Matrix(rows: m, cols: d, storage: standardNormals)
-        scale(&w, by: sigma0)
-        return w
-    }
-
     public func forward(_ x: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout EncoderCache<Scalar>)
         throws
     {
