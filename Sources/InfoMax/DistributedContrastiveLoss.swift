@@ -1,9 +1,7 @@
 // InfoMax/DistributedContrastiveLoss.swift — the contrastive losses over a global batch split
-// across ranks. The form of the loss is resolved once, at set-up, into plans (Plans/: one type
-// per form, chosen by LossPlanner) that share one exchange skeleton (LossSkeleton.swift) and
-// one workspace of buffers (LossWorkspace.swift). Every plan equals the one-process loss to
-// float rounding at any rank count; the `into:` forms reuse every buffer and allocate nothing
-// after the first call with a given shape.
+// across ranks, the façade of the loss plans: the form of the loss is resolved once, at set-up,
+// into plans (Plans/, chosen by LossPlanner) that share one exchange skeleton (LossSkeleton)
+// and one workspace (LossWorkspace). Every plan equals the one-process loss to float rounding.
 import Linalg
 import MPI
 
@@ -16,11 +14,9 @@ import MPI
 /// candidate block (summed over every rank's anchors). All ranks must call together, with the
 /// same `loss`, `exchange`, plan and embedding width (a mismatch throws on every rank).
 ///
-/// Memory per rank: `.allgather` holds the N × k gathered candidates and their N × k gradient;
-/// `.ring` holds five blocks of maxb × k (two candidate chunks, three gradient partials);
-/// both hold a logits block of at most `blockElements` scalars (at least one row of N, or of
-/// maxb for the ring) and, for `.oppositeLabel`, the N labels (gathered padded to p·maxb, then
-/// compacted). The B × B matrix is never formed.
+/// Memory per rank: the plan's buffers (``LossPlanKind/workspace(_:)``): the N × k gathered
+/// candidates (all-gather) or five maxb × k ring blocks, a logits block of at most
+/// `blockElements` scalars, the N labels; the B × B matrix is never formed.
 ///
 /// Allocation: the `into:` forms reuse the caller's result matrices and this object's
 /// buffers; after the first call with a given shape they allocate nothing (as long as the
