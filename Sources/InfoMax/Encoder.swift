@@ -1,6 +1,5 @@
 // InfoMax/Encoder.swift — what the trainer needs from an encoder (forward into a reused
-// buffer, backward accumulating a weight gradient), the cache it reuses between the two,
-// and the two ways encoders are paired: one per modality, or one shared by two views.
+// buffer, backward accumulating a weight gradient) and the cache it reuses between the two.
 import Linalg
 
 /// Per-call scratch of an encoder, filled by `forward`, read by `backward`: keep one per
@@ -67,54 +66,5 @@ extension Encoder {
             throw InfoMaxError.shapeMismatch(
                 "\(name): gradient is \(gradient.rows)×\(gradient.cols), weights are \(weights.rows)×\(weights.cols)")
         }
-    }
-}
-
-/// Multi-modal usage: one encoder per modality (`first` encodes x, `second` x̃), each with its
-/// own cache and gradient.
-public struct MultiModal<First: Encoder, Second: Encoder> where First.Scalar == Second.Scalar {
-    public typealias M = Matrix<First.Scalar>
-    public var first: First, second: Second
-    public var firstCache = EncoderCache<First.Scalar>(), secondCache = EncoderCache<First.Scalar>()
-
-    public init(first: First, second: Second) {
-        self.first = first
-        self.second = second
-    }
-
-    /// h = first(x), g = second(x̃).
-    public mutating func forward(_ x: M, _ xTilde: M, into h: inout M, _ g: inout M) throws {
-        try first.forward(x, into: &h, cache: &firstCache)
-        try second.forward(xTilde, into: &g, cache: &secondCache)
-    }
-
-    /// Accumulates each encoder's weight gradient from ∂L/∂h and ∂L/∂g.
-    public mutating func backward(
-        _ x: M, _ xTilde: M, dH: M, dG: M, accumulatingInto gradFirst: inout M, _ gradSecond: inout M
-    ) throws {
-        try first.backward(x, outputGradient: dH, cache: &firstCache, accumulatingInto: &gradFirst)
-        try second.backward(xTilde, outputGradient: dG, cache: &secondCache, accumulatingInto: &gradSecond)
-    }
-}
-
-/// Single-modal usage: one encoder shared by two views (x and its augmentation x̂); its
-/// gradient is the sum of both views' contributions.
-public struct SingleModal<E: Encoder> {
-    public typealias M = Matrix<E.Scalar>
-    public var encoder: E
-    public var cache = EncoderCache<E.Scalar>(), augmentedCache = EncoderCache<E.Scalar>()
-
-    public init(encoder: E) { self.encoder = encoder }
-
-    /// h = encoder(x), ĥ = encoder(x̂).
-    public mutating func forward(_ x: M, _ xHat: M, into h: inout M, _ hHat: inout M) throws {
-        try encoder.forward(x, into: &h, cache: &cache)
-        try encoder.forward(xHat, into: &hHat, cache: &augmentedCache)
-    }
-
-    /// Accumulates dW = ∂L/∂W through h plus ∂L/∂W through ĥ.
-    public mutating func backward(_ x: M, _ xHat: M, dH: M, dHHat: M, accumulatingInto gradient: inout M) throws {
-        try encoder.backward(x, outputGradient: dH, cache: &cache, accumulatingInto: &gradient)
-        try encoder.backward(xHat, outputGradient: dHHat, cache: &augmentedCache, accumulatingInto: &gradient)
     }
 }
