@@ -70,10 +70,7 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         // The reduce-scatter's choice rides along: ranks that disagree would mix the ring's
         // point-to-point messages with the library's collective and hang.
         infoLocal[3] = code + (reduceScatterChoice == .ring ? 128 : 0)
-        var t0 = comm.wtime()
-        try comm.allgather(infoLocal, into: &infoAll)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += 4 * 8 * (p - 1)
+        try meter.communicate(comm, bytes: 4 * 8 * (p - 1)) { try comm.allgather(infoLocal, into: &infoAll) }
         if let localError { throw localError }
         for r in 0..<p where infoAll[4 * r + 2] != 0 {
             throw InfoMaxError.remoteRankFailed("rank \(r) rejected its inputs (see its message)")
@@ -104,10 +101,9 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
             // Allgatherv builds (allocates) an indexed datatype on every call.
             resizeZeroed(&labelsLocal, maxb)
             for i in 0..<labels.count { labelsLocal[i] = Int64(labels[i]) }
-            t0 = comm.wtime()
-            try comm.allgather(labelsLocal, into: &labelsPadded)
-            meter.commSeconds += comm.wtime() - t0
-            meter.bytes += (p - 1) * maxb * 8
+            try meter.communicate(comm, bytes: (p - 1) * maxb * 8) {
+                try comm.allgather(labelsLocal, into: &labelsPadded)
+            }
             resizeZeroed(&labelsGlobal, B)
             for r in 0..<p {
                 for i in 0..<counts[r] { labelsGlobal[offsets[r] + i] = labelsPadded[r * maxb + i] }
@@ -147,6 +143,14 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         var bytes = 0
         /// Ring plans: the computation while transfers were in flight.
         var overlappedSeconds = 0.0
+        /// `body`, an MPI call that sends `bytes`, its time booked as communication.
+        mutating func communicate<R>(_ comm: Communicator, bytes: Int, _ body: () throws -> R) rethrows -> R {
+            let t0 = comm.wtime()
+            let result = try body()
+            commSeconds += comm.wtime() - t0
+            self.bytes += bytes
+            return result
+        }
         func stats(at end: Double) -> ContrastiveCallStats {
             ContrastiveCallStats(
                 computeSeconds: end - start - commSeconds, communicationSeconds: commSeconds,

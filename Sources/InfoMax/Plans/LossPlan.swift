@@ -44,10 +44,9 @@ extension LossPlan {
     ) throws {
         let comm = skeleton.communicator
         try skeleton.candidateLayout.set(counts: skeleton.counts, scale: c.cols)
-        let t0 = comm.wtime()
-        try comm.allgatherv(c.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (B - c.rows) * c.cols * MemoryLayout<Scalar>.stride
+        try meter.communicate(comm, bytes: (B - c.rows) * c.cols * MemoryLayout<Scalar>.stride) {
+            try comm.allgatherv(c.storage, into: &ws.gathered, layout: skeleton.candidateLayout)
+        }
         if gradient { resizeZeroed(&ws.dCGlobal, B * c.cols) }
     }
 }
