@@ -14,8 +14,6 @@ import Linalg
 import MPI
 
 final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    var exchange: CandidateExchange { .allgather }
-
     func evaluateSymmetric(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
         into result: inout SymmetricContrastiveResult<Scalar>
@@ -23,9 +21,7 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
         try evaluateAllgather(h, gm, labels: labels, grouped: false, into: &result)
     }
 
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: 1)
-    }
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { allgatherFlops(s, pairFraction: 1) }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
 }
@@ -33,8 +29,8 @@ final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Sca
 extension FusedPlan {
     /// The two passes of both fused all-gather plans, grouped by label (GroupedAllgatherPlan)
     /// or not. A block is the rows at positions pos0 ..< pos0 + rr of the row order against
-    /// the columns [0, s) and [e, N) (all of them, s = e = N, when not grouped); the row
-    /// statistics are kept by position, the column ones in the column order.
+    /// its columns (all N when not grouped); the row statistics are kept by position, the
+    /// column ones in the column order.
     func evaluateAllgather(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, grouped: Bool,
         into result: inout SymmetricContrastiveResult<Scalar>
@@ -47,12 +43,9 @@ extension FusedPlan {
         let B = f.B
         let b = f.b
         let k = f.k
-        let offset = f.offset
-        let gs = f.gs
-        let rowsPerBlock = f.rowsPerBlock
         try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
         let lp = ws.positive.zeroed(b)
-        let rowMax = ws.rowMax.zeroed(b)
+        let rowMax = ws.rowMax.zeroed(b)  // after pass 1: the row log-sum-exps
         let rowSum = ws.rowSum.zeroed(b)
         let colSum = ws.colSum.zeroed(B)
         let colMax = ws.colMax.zeroed(B)
@@ -61,119 +54,94 @@ extension FusedPlan {
         let blockMax = ws.blockMax.zeroed(B)
         let colLSE = ws.colLSE.zeroed(B)
         let hold = b * B <= holdElements  // the b × N logits kept between the passes
-        let L = ws.logits.atLeast(hold ? b * B : rowsPerBlock * B)
-        let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * B) : nil
+        let L = ws.logits.atLeast(hold ? b * B : f.rowsPerBlock * B)
+        let split = loss.stopGradient ? ws.splitWeights.atLeast(f.rowsPerBlock * B) : nil
         let keys: UnsafePointer<T>? = keyed ? UnsafePointer(ws.labelKeys.pointer) : nil
         // Grouped: the block's rows gathered in the row order, and their dĤ before it is scattered back.
-        let aBlock = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : nil
-        let dhBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : nil
+        let aBlock = grouped ? ws.rowBlock.atLeast(f.rowsPerBlock * k) : nil
+        let dhBlock = grouped ? ws.rowGradient.atLeast(f.rowsPerBlock * k) : nil
         let order = grouped ? labelOrder(f) : nil
         func row(_ q: Int) -> Int { order?.rows[q] ?? q }
         func column(_ j: Int) -> Int { order?.columnPosition[j] ?? j }
-        func forEachBlock(_ body: (_ pos0: Int, _ rr: Int, _ s: Int, _ e: Int) -> Void) {
-            if let order { return order.forEachBlock(rowsPerBlock, body) }
-            for i0 in stride(from: 0, to: b, by: rowsPerBlock) { body(i0, Swift.min(rowsPerBlock, b - i0), B, B) }
-        }
-        /// `body(c0, nr, at)` for the block's column ranges: nr columns from c0, at column `at` of its logits.
-        func forEachRange(_ s: Int, _ e: Int, _ body: (_ c0: Int, _ nr: Int, _ at: Int) -> Void) {
-            if s > 0 { body(0, s, 0) }
-            if e < B { body(e, B - e, s) }
-        }
-        /// The block's logits into `w` (when `compute`; the rr × n pairs, leading dimension n):
-        /// all N columns masked, or grouped, only the other labels' columns, from the block's
-        /// rows gathered into `aBlock`. Returns where the block's rows of ĥ are.
-        @discardableResult func blockLogits(
-            _ d: FusedPointers<T>, _ pos0: Int, _ rr: Int, _ s: Int, _ e: Int, compute: Bool,
-            into w: UnsafeMutablePointer<T>
-        ) -> UnsafePointer<T> {
-            guard let order, let aBlock else {
-                if compute {
-                    maskedLogitsKeyed(
-                        g: gs, a: d.h, k: k, i0: pos0, rr: rr, chunk: d.c, n: B, anchorOffset: offset,
-                        chunkOffset: 0, labelKeys: keys, into: w)
-                }
-                return d.h + pos0 * k
-            }
-            order.rows.withUnsafeBufferPointer {
-                gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
-            }
-            if compute {
-                forEachRange(s, e) { c0, nr, at in
-                    T.gemm(
-                        .none, .transpose, m: rr, n: nr, k: k, alpha: gs, a: aBlock, lda: k, b: d.c + c0 * k, ldb: k,
-                        beta: 0, c: w + at, ldc: s + B - e)
-                }
-            }
-            return UnsafePointer(aBlock)
-        }
 
         var pairs = 0
-        if b > 0 && k > 0 {
-            withPointers(f, &result) { d in
-                positiveLogits(g: gs, a: d.h, p: d.g, b: b, k: k, into: lp)
+        let summedLoss = try withPointers(f, &result) { d in
+            /// `body(pos0, rr, columns, w, a)` for every block: its logits `w` (computed when
+            /// `compute`, else held from pass 1) and its rows of ĥ `a`.
+            func forEachBlock(
+                compute: Bool,
+                _ body: (Int, Int, BlockColumns, UnsafeMutablePointer<T>, UnsafePointer<T>) -> Void
+            ) {
+                func block(_ pos0: Int, _ rr: Int, _ columns: BlockColumns) {
+                    guard columns.width > 0 else { return }
+                    let w = hold ? L + pos0 * B : L
+                    guard let order, let aBlock else {
+                        if compute {
+                            maskedLogitsKeyed(
+                                g: f.gs, a: d.h, k: k, i0: pos0, rr: rr, chunk: d.c, n: B, anchorOffset: f.offset,
+                                chunkOffset: 0, labelKeys: keys, into: w)
+                        }
+                        return body(pos0, rr, columns, w, d.h + pos0 * k)
+                    }
+                    order.rows.withUnsafeBufferPointer {
+                        gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
+                    }
+                    if compute {
+                        columns.forEachRange { c0, n, at in
+                            T.gemm(
+                                .none, .transpose, m: rr, n: n, k: k, alpha: f.gs, a: aBlock, lda: k, b: d.c + c0 * k,
+                                ldb: k, beta: 0, c: w + at, ldc: columns.width)
+                        }
+                    }
+                    body(pos0, rr, columns, w, aBlock)
+                }
+                guard k > 0 else { return }
+                if let order { return order.forEachBlock(f.rowsPerBlock, block) }
+                for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                    block(i0, Swift.min(f.rowsPerBlock, b - i0), .all(B))
+                }
+            }
+
+            // Pass 1: the row and column statistics, from the positive pairs on.
+            if k > 0 {
+                positiveLogits(g: f.gs, a: d.h, p: d.g, b: b, k: k, into: lp)
                 for q in 0..<b {
                     rowMax[q] = lp[row(q)]
                     rowSum[q] = 1
                 }
                 for i in 0..<b {
-                    colMax[column(offset + i)] = lp[i]
-                    colSum[column(offset + i)] = 1
-                }
-                forEachBlock { pos0, rr, s, e in
-                    let n = s + B - e
-                    guard n > 0 else { return }
-                    let w = hold ? L + pos0 * B : L
-                    blockLogits(d, pos0, rr, s, e, compute: true, into: w)
-                    pairs += rr * n
-                    fusedRowStatistics(w, rows: rr, columns: n, rowMax: rowMax + pos0, rowSum: rowSum + pos0)
-                    forEachRange(s, e) { c0, nr, at in
-                        fusedColumnStatistics(
-                            w + at, rows: rr, columns: nr, leading: n, colMax: colMax + c0, colSum: colSum + c0,
-                            colShift: colShift, blockMax: blockMax)
-                    }
+                    colMax[column(f.offset + i)] = lp[i]
+                    colSum[column(f.offset + i)] = 1
                 }
             }
-        }
-        var rowShare = 0.0
-        for q in 0..<b {
-            rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps
-            rowShare += Double(rowMax[q]) - 2 * Double(lp[row(q)])
-        }
-        let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
+            forEachBlock(compute: true) { pos0, rr, columns, w, _ in
+                pairs += rr * columns.width
+                fusedStatistics(
+                    w, rows: rr, columns: columns, rowMax: rowMax + pos0, rowSum: rowSum + pos0, colMax: colMax,
+                    colSum: colSum, colShift: colShift, blockMax: blockMax)
+            }
+            var rowShare = 0.0
+            for q in 0..<b {
+                rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps
+                rowShare += Double(rowMax[q]) - 2 * Double(lp[row(q)])
+            }
+            let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
-        if b > 0 && k > 0 {
-            withPointers(f, &result) { d in
-                let shift = columnFactors(colLSE, count: B, into: colShift)
-                let cf = UnsafePointer(colShift)
-                forEachBlock { pos0, rr, s, e in
-                    let n = s + B - e
-                    guard n > 0 else { return }
-                    let w = hold ? L + pos0 * B : L
-                    let a = blockLogits(d, pos0, rr, s, e, compute: !hold, into: w)
-                    let w2 = split ?? w
-                    let dh = dhBlock ?? d.dh + pos0 * k
-                    dhBlock?.update(repeating: 0, count: rr * k)
-                    forEachRange(s, e) { c0, nr, at in
-                        fusedWeights(
-                            w + at, rows: rr, columns: nr, leading: n, rowLSE: rowMax + pos0, colLSE: colLSE + c0,
-                            scale: f.scale, split: split.map { $0 + at }, factors: shift.map { ($0, cf + c0) })
-                    }
-                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
-                    forEachRange(s, e) { c0, nr, at in
-                        T.gemm(
-                            .none, .none, m: rr, n: k, k: nr, alpha: gs, a: w + at, lda: n, b: d.c + c0 * k, ldb: k,
-                            beta: 1, c: dh, ldc: k)
-                        T.gemm(
-                            .transpose, .none, m: nr, n: k, k: rr, alpha: gs, a: w2 + at, lda: n, b: a, ldb: k,
-                            beta: 1, c: d.dC + c0 * k, ldc: k)
-                    }
-                    if let order, let dhBlock {
-                        order.rows.withUnsafeBufferPointer {
-                            scatterAddRows(dhBlock, order: $0.baseAddress! + pos0, rows: rr, k: k, into: d.dh)
-                        }
+            // Pass 2: the weights of both directions, dĤ of the block's rows and dĜ of all N.
+            let shift = columnFactors(colLSE, count: B, into: colShift)
+            forEachBlock(compute: !hold) { pos0, rr, columns, w, a in
+                dhBlock?.update(repeating: 0, count: rr * k)
+                fusedGradients(
+                    w, split: split, rows: rr, columns: columns, rowLSE: rowMax + pos0, colLSE: colLSE,
+                    scale: f.scale, factors: shift.map { ($0, UnsafePointer(colShift)) }, g: f.gs, k: k, c: d.c, a: a,
+                    dA: dhBlock ?? d.dh + pos0 * k, dC: d.dC)
+                if let order, let dhBlock {
+                    order.rows.withUnsafeBufferPointer {
+                        scatterAddRows(dhBlock, order: $0.baseAddress! + pos0, rows: rr, k: k, into: d.dh)
                     }
                 }
             }
+            return summedLoss
         }
 
         if let order {  // dĜ back to the global order; the fraction of the pairs computed
@@ -185,7 +153,7 @@ extension FusedPlan {
         try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dSecond.storage)
         meter.commSeconds += comm.wtime() - t0
         meter.bytes += (B - b) * k * MemoryLayout<T>.stride
-        addPositivePairs(f, into: &result) { q in (row(q), rowMax[q], colLSE[column(offset + row(q))]) }
+        addPositivePairs(f, into: &result) { q in (row(q), rowMax[q], colLSE[column(f.offset + row(q))]) }
         try finishFused(B, into: &result, loss: summedLoss, summed: true, meter: meter)
     }
 
@@ -228,6 +196,12 @@ extension FusedPlan {
     /// between the two passes when they fit `holdElements` (else a block), the split
     /// row/column weights of a block with stop-gradient, and the B × k partial gradient of
     /// the candidates it reduce-scatters.
+    /// Executed by a fused all-gather plan: three b × N × k gemms per call with the logits held,
+    /// four otherwise, over the fraction of the pairs computed.
+    static func allgatherFlops(_ s: LossShape, pairFraction: Double) -> (executed: Double, unfused: Double) {
+        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: pairFraction)
+    }
+
     static func allgatherWorkspace(_ s: LossShape) -> [LossBuffer] {
         let f = s.scalarBytes
         let rows = s.blockRows(width: s.B)

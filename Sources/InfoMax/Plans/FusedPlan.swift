@@ -8,7 +8,6 @@ import MPI
 /// A plan that computes both directions of the symmetric InfoNCE at once.
 protocol FusedPlan: SymmetricPlan {
     var loss: ContrastiveLoss { get }
-    var exchange: CandidateExchange { get }
     var blockElements: Int { get }
     var holdElements: Int { get }
 }
@@ -37,12 +36,12 @@ extension FusedPlan {
     /// The start of every fused plan: agree with the other ranks, normalise the rows (cosine),
     /// for the masked opposite-label forms (`labelKeys`) hold the N labels as scalars (exact
     /// for |y| < 2²⁴ in Float) so that masking is a vector select, size dĤ (zeros) and dĜ, and
-    /// plan the row blocks (rows of N logits when `gathered`, of maxb over the ring).
+    /// plan the row blocks (rows of N logits when `gathered` (all-gather), of maxb over the ring).
     func fusedStart(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool, gathered: Bool,
         into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
-        let code = LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true)
+        let code = LossSkeleton<Scalar>.optionsCode(loss, gathered ? .allgather : .ring, fused: true)
         let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels, code: code, meter: &meter)
         let cosine = loss.similarity == .cosine
         if cosine {

@@ -12,7 +12,6 @@ import MPI
 
 final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    var exchange: CandidateExchange { .ring }
 
     func evaluateSymmetric(
         _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
@@ -24,17 +23,14 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
         let maxb = f.maxb
         let b = f.b
         let k = f.k
-        let gs = f.gs
-        let rowsPerBlock = f.rowsPerBlock
-        fillZero(&result.dSecond.storage)
         var localLoss = 0.0
         let ring = skeleton.ring()
 
         if maxb > 0 && k > 0 {
             let chunkElements = maxb * (k + 2)  // a chunk's rows, then its column statistics or log-sum-exps
             try ring.configure(elements: chunkElements, gradient: true)
-            let w = ws.logits.atLeast(rowsPerBlock * maxb)
-            let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
+            let w = ws.logits.atLeast(f.rowsPerBlock * maxb)
+            let split = loss.stopGradient ? ws.splitWeights.atLeast(f.rowsPerBlock * maxb) : nil
             let pown = ws.ownPacked.zeroed(chunkElements)
             let lp = ws.positive.zeroed(b)
             let rMax = ws.rowMax.zeroed(b)
@@ -47,36 +43,39 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             let lseOffset = maxb * k
 
             try withPointers(f, &result) { d in
-                let a = d.h
                 if b > 0 { pown.update(from: d.g, count: b * k) }
-                positiveLogits(g: gs, a: a, p: d.g, b: b, k: k, into: lp)
+                positiveLogits(g: f.gs, a: d.h, p: d.g, b: b, k: k, into: lp)
                 for i in 0..<b {
                     rMax[i] = lp[i]
                     rSum[i] = 1
                 }
-                /// S of rows i0 ..< i0 + rr against a chunk (n rows from global row `chunkOffset`) into `w`.
-                func logits(_ i0: Int, _ rr: Int, _ chunk: UnsafePointer<T>, _ n: Int, _ chunkOffset: Int) {
-                    maskedLogitsKeyed(
-                        g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: f.offset,
-                        chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                }
-
-                // Sweep 1: row statistics here, column statistics travelling with their chunk.
-                try ring.sweep(
-                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true,
-                    partials: .statistics
-                ) { chunk, n, chunkOffset, stats in
-                    guard n > 0, b > 0, let stats else { return }
-                    for j in 0..<n { stats[j] = -.infinity }
-                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-                        let rr = Swift.min(rowsPerBlock, b - i0)
-                        logits(i0, rr, chunk, n, chunkOffset)
-                        fusedRowStatistics(w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0)
-                        fusedColumnStatistics(
-                            w, rows: rr, columns: n, leading: n, colMax: stats, colSum: stats + n,
-                            colShift: colShift, blockMax: blockMax)
-                        try ring.progress()
+                /// One sweep: `body(i0, rr)` after S of each row block against the chunk (n rows
+                /// from global row `chunkOffset`) into `w`, with the chunk's partial.
+                func sweep(
+                    _ partials: TravellingPartial,
+                    _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Int) -> Void
+                ) throws {
+                    try ring.sweep(
+                        own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true,
+                        partials: partials
+                    ) { chunk, n, chunkOffset, partial in
+                        guard n > 0, b > 0, let partial else { return }
+                        if partials == .statistics { partial.update(repeating: -.infinity, count: n) }
+                        for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                            let rr = Swift.min(f.rowsPerBlock, b - i0)
+                            maskedLogitsKeyed(
+                                g: f.gs, a: d.h, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: f.offset,
+                                chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                            body(chunk, n, partial, i0, rr)
+                            try ring.progress()
+                        }
                     }
+                }
+                // Sweep 1: row statistics here, column statistics travelling with their chunk.
+                try sweep(.statistics) { _, n, stats, i0, rr in
+                    fusedStatistics(
+                        w, rows: rr, columns: .all(n), rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
+                        colSum: stats + n, colShift: colShift, blockMax: blockMax)
                 }
                 // This rank's columns: every rank's statistics plus the positive pair.
                 let stats = ring.ownGradient
@@ -90,26 +89,12 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                     localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
                     rMax[i] = lse  // from here on: the row log-sum-exps
                 }
-
                 // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
-                try ring.sweep(
-                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true, partials: .sum
-                ) { chunk, n, chunkOffset, dG in
-                    guard n > 0, b > 0, let dG else { return }
-                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-                        let rr = Swift.min(rowsPerBlock, b - i0)
-                        logits(i0, rr, chunk, n, chunkOffset)
-                        fusedWeights(
-                            w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunk + lseOffset, scale: f.scale,
-                            split: split)
-                        T.gemm(
-                            .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
-                            beta: 1, c: d.dh + i0 * k, ldc: k)
-                        T.gemm(
-                            .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
-                            b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
-                        try ring.progress()
-                    }
+                try sweep(.sum) { chunk, n, dG, i0, rr in
+                    fusedGradients(
+                        w, split: split, rows: rr, columns: .all(n), rowLSE: rMax + i0, colLSE: chunk + lseOffset,
+                        scale: f.scale, factors: nil, g: f.gs, k: k, c: chunk, a: d.h + i0 * k, dA: d.dh + i0 * k,
+                        dC: dG)
                 }
             }
             if b > 0 { ring.copyOwnGradient(rows: b, k: k, into: &result.dSecond.storage) }

@@ -11,8 +11,6 @@ import Linalg
 import MPI
 
 final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    var exchange: CandidateExchange { .allgather }
-
     func evaluateSymmetric(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
         into result: inout SymmetricContrastiveResult<Scalar>
@@ -22,7 +20,7 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
 
     /// Executed: as FusedAllgatherPlan, over the opposite-label pairs only (the last call's fraction).
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: s.pairFraction)
+        allgatherFlops(s, pairFraction: s.pairFraction)
     }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
@@ -33,9 +31,9 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
 struct LabelOrder {
     let rows: [Int], columnPosition: [Int], sortedLabels: [Int64], labels: [Int64], offset: Int
 
-    /// Calls `body(pos0, rr, s, e)` for every block of ≤ `rowsPerBlock` rows (positions in
-    /// `rows`) that share a label whose sorted columns are [s, e).
-    func forEachBlock(_ rowsPerBlock: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    /// Calls `body(pos0, rr, columns)` for every block of ≤ `rowsPerBlock` rows (positions in
+    /// `rows`) that share a label y: its columns are all but y's sorted columns [s_y, e_y).
+    func forEachBlock(_ rowsPerBlock: Int, _ body: (Int, Int, BlockColumns) -> Void) {
         var pos0 = 0
         while pos0 < rows.count {
             let y = labels[offset + rows[pos0]]
@@ -45,7 +43,7 @@ struct LabelOrder {
             var q = pos0
             while q < end {
                 let rr = Swift.min(rowsPerBlock, end - q)
-                body(q, rr, s, e)
+                body(q, rr, BlockColumns(s: s, e: e, count: sortedLabels.count))
                 q += rr
             }
             pos0 = end
