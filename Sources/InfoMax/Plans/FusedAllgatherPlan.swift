@@ -9,43 +9,36 @@
 // positive pairs (S's diagonal) are added row by row. Three b × N × k gemms per row block
 // when the logits are held between the passes (`holdElements`), four otherwise; six unfused.
 // Opposite-label negatives are masked here (every pair computed); GroupedAllgatherPlan skips
-// them, through the same two passes (`evaluateAllgather`) in its label order.
+// them, through the same two passes (``FusedAllgather``) in its label order.
 import Linalg
 import MPI
 
-final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
-    ) throws {
-        try evaluateAllgather(h, gm, labels: labels, grouped: false, into: &result)
-    }
-
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) { allgatherFlops(s, pairFraction: 1) }
-
-    static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
+/// Both fused all-gather plans: grouped by label (GroupedAllgatherPlan) or not.
+protocol FusedAllgather: FusedPlan {
+    static var grouped: Bool { get }
 }
 
-extension FusedPlan {
-    /// The two passes of both fused all-gather plans, grouped by label (GroupedAllgatherPlan)
-    /// or not. A block is the rows at positions pos0 ..< pos0 + rr of the row order against
-    /// its columns (all N when not grouped); the row statistics are kept by position, the
-    /// column ones in the column order.
-    func evaluateAllgather(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, grouped: Bool,
-        into result: inout SymmetricContrastiveResult<Scalar>
+final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedAllgather {
+    static var grouped: Bool { false }
+}
+
+extension FusedAllgather {
+    /// The two passes. A block is the rows at positions pos0 ..< pos0 + rr of the row order
+    /// against its columns (all N when not grouped); the row statistics are kept by position,
+    /// the column ones in the column order.
+    func evaluateSymmetric(
+        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, into result: inout SymmetricContrastiveResult<Scalar>
     ) throws {
         typealias T = Scalar
+        let grouped = Self.grouped
         var meter = skeleton.meter()
         let keyed = !grouped && loss.negatives == .oppositeLabel
         let f = try fusedStart(
             h, gm, labels: labels, labelKeys: keyed, gathered: true, into: &result, meter: &meter)
-        let B = f.B
-        let b = f.b
-        let k = f.k
+        let (B, b, k) = (f.B, f.b, f.k)
         try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
         let lp = ws.positive.zeroed(b)
-        let rowMax = ws.rowMax.zeroed(b)  // after pass 1: the row log-sum-exps
+        let rowMax = ws.rowMax.zeroed(b)
         let rowSum = ws.rowSum.zeroed(b)
         let colSum = ws.colSum.zeroed(B)
         let colMax = ws.colMax.zeroed(B)
@@ -153,8 +146,9 @@ extension FusedPlan {
         try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dSecond.storage)
         meter.commSeconds += comm.wtime() - t0
         meter.bytes += (B - b) * k * MemoryLayout<T>.stride
-        addPositivePairs(f, into: &result) { q in (row(q), rowMax[q], colLSE[column(f.offset + row(q))]) }
-        try finishFused(B, into: &result, loss: summedLoss, summed: true, meter: meter)
+        try finishFused(f, into: &result, loss: summedLoss, summed: true, meter: meter) { q in
+            (row(q), rowMax[q], colLSE[column(f.offset + row(q))])
+        }
     }
 
     /// Every rank's (max, sum-exp) statistics of the N columns (`colMax`, `colSum`) are
@@ -192,17 +186,18 @@ extension FusedPlan {
         return total
     }
 
-    /// The fused all-gather plans' buffers: the gathered candidates, the whole b × B logits held
-    /// between the two passes when they fit `holdElements` (else a block), the split
-    /// row/column weights of a block with stop-gradient, and the B × k partial gradient of
-    /// the candidates it reduce-scatters.
-    /// Executed by a fused all-gather plan: three b × N × k gemms per call with the logits held,
-    /// four otherwise, over the fraction of the pairs computed.
-    static func allgatherFlops(_ s: LossShape, pairFraction: Double) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: pairFraction)
+    /// Executed: three b × N × k gemms per call with the logits held, four otherwise; grouped,
+    /// over the opposite-label pairs only (the last call's fraction).
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        guard s.loss.needsCandidates else { return (0, 0) }
+        let gemms: Double = s.b * s.B > s.holdElements ? 4 : 3
+        return (gemms * s.pairFlops * (grouped ? s.pairFraction : 1), s.unfusedFlops(ring: false))
     }
 
-    static func allgatherWorkspace(_ s: LossShape) -> [LossBuffer] {
+    /// The gathered candidates, the whole b × B logits held between the two passes when they
+    /// fit `holdElements` (else a block), the split row/column weights of a block with
+    /// stop-gradient, and the B × k partial gradient of the candidates it reduce-scatters.
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
         let f = s.scalarBytes
         let rows = s.blockRows(width: s.B)
         let held = Double(s.b) * Double(s.B) <= Double(s.holdElements)

@@ -6,11 +6,7 @@ import Linalg
 import MPI
 
 /// A plan that computes both directions of the symmetric InfoNCE at once.
-protocol FusedPlan: SymmetricPlan {
-    var loss: ContrastiveLoss { get }
-    var blockElements: Int { get }
-    var holdElements: Int { get }
-}
+protocol FusedPlan: SymmetricPlan where Self: LossPlanBase<Scalar> {}
 
 /// What every fused plan knows after its start: the global, largest and local row counts, the
 /// width, this rank's offset, its (normalised) rows of h and g, the logit scale g, the loss
@@ -22,9 +18,8 @@ struct FusedInputs<T: BLASScalar> {
     let rowsPerBlock: Int
 }
 
-/// Raw pointers for the fused kernels: this rank's ĥ and ĝ rows, the gathered candidates and
-/// their gradient (all-gather plans), dĤ and dĜ. Empty arrays point at a scratch scalar, which
-/// nothing reads.
+/// Raw pointers for the fused kernels: ĥ and ĝ, the gathered candidates and their gradient
+/// (all-gather), dĤ and dĜ; those of empty arrays point at a scratch scalar nothing reads.
 struct FusedPointers<T: BLASScalar> {
     let h: UnsafePointer<T>, g: UnsafePointer<T>, c: UnsafePointer<T>
     let dC: UnsafeMutablePointer<T>, dh: UnsafeMutablePointer<T>, dg: UnsafeMutablePointer<T>
@@ -64,8 +59,7 @@ extension FusedPlan {
             rowsPerBlock: Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(width, 1))))
     }
 
-    /// `body` over raw pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s
-    /// gradients: one closure for the kernels instead of a pyramid of `withUnsafe…`.
+    /// `body` over the pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s gradients.
     func withPointers<R>(
         _ f: FusedInputs<Scalar>, _ result: inout SymmetricContrastiveResult<Scalar>,
         _ body: (FusedPointers<Scalar>) throws -> R
@@ -91,40 +85,32 @@ extension FusedPlan {
         }
     }
 
-    /// The positive pairs (S's diagonal, logits in `ws.positive`) of the local rows, added to
-    /// dĤ and dĜ. `row(q)` gives the q-th row's index, its row log-sum-exp and its column's
-    /// log-sum-exp (the plans keep these in their own order).
-    func addPositivePairs(
-        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>,
-        row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
-    ) {
+    /// The end of every fused plan: the positive pairs (S's diagonal, logits in `ws.positive`)
+    /// added to dĤ and dĜ (`row(q)`: the q-th local row's index, row and column log-sum-exps,
+    /// in the plan's own order), back through the normalisation, the loss / 2N (first summed
+    /// over the ranks unless it is already, `summed`), and the call's stats.
+    func finishFused(
+        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, loss total: Double,
+        summed: Bool, meter: Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
+    ) throws {
         let k = f.k
-        let gs = f.gs
-        let scale = f.scale
         let stopGradient = loss.stopGradient
         let positive = ws.positive.pointer
-        withPointers(f, &result) { d in
-            for q in 0..<f.b {
-                let (i, rowLSE, colLSE) = row(q)
-                let lp = positive[i]
-                let pii = Scalar.exp(lp - rowLSE) - 1
-                let qii = Scalar.exp(lp - colLSE) - 1
-                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                for t in 0..<k {
-                    d.dh[i * k + t] += d1 * d.g[i * k + t]
-                    d.dg[i * k + t] += d2 * d.h[i * k + t]
+        if k > 0 {
+            withPointers(f, &result) { d in
+                for q in 0..<f.b {
+                    let (i, rowLSE, colLSE) = row(q)
+                    let pii = Scalar.exp(positive[i] - rowLSE) - 1
+                    let qii = Scalar.exp(positive[i] - colLSE) - 1
+                    let d1 = f.gs * f.scale * (stopGradient ? pii : pii + qii)
+                    let d2 = f.gs * f.scale * (stopGradient ? qii : pii + qii)
+                    for t in 0..<k {
+                        d.dh[i * k + t] += d1 * d.g[i * k + t]
+                        d.dg[i * k + t] += d2 * d.h[i * k + t]
+                    }
                 }
             }
         }
-    }
-
-    /// The end of every fused plan: back through the normalisation, the loss / 2N (first summed
-    /// over the ranks unless it is already, `summed`), and the call's stats.
-    func finishFused(
-        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: Double, summed: Bool,
-        meter: Meter
-    ) throws {
         var meter = meter
         let comm = skeleton.communicator
         if loss.similarity == .cosine {
@@ -133,22 +119,13 @@ extension FusedPlan {
         }
         let value: Double
         if summed {
-            value = total / Double(2 * Swift.max(B, 1))
+            value = total / Double(2 * Swift.max(f.B, 1))
         } else {
             let t0 = comm.wtime()
-            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(B, 1)), bytes: &meter.bytes)
+            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(f.B, 1)), bytes: &meter.bytes)
             meter.commSeconds += comm.wtime() - t0
         }
         result.value = Scalar(value)
         skeleton.lastStats = meter.stats(at: comm.wtime())
-    }
-
-    /// Executed by a fused plan: `gemms` b × B × k gemms for both directions (three with the
-    /// logits held, four otherwise), over the computed pairs only.
-    static func fusedFlops(
-        _ s: LossShape, gemms: Double, ring: Bool, pairFraction: Double
-    ) -> (executed: Double, unfused: Double) {
-        guard s.loss.needsCandidates else { return (0, 0) }
-        return (gemms * s.pairFlops * pairFraction, s.unfusedFlops(ring: ring))
     }
 }

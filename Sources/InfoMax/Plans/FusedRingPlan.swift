@@ -20,9 +20,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
         let needLabels = loss.negatives == .oppositeLabel
         let f = try fusedStart(
             h, gm, labels: labels, labelKeys: needLabels, gathered: false, into: &result, meter: &meter)
-        let maxb = f.maxb
-        let b = f.b
-        let k = f.k
+        let (maxb, b, k) = (f.maxb, f.b, f.k)
         var localLoss = 0.0
         let ring = skeleton.ring()
 
@@ -98,14 +96,15 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                 }
             }
             if b > 0 { ring.copyOwnGradient(rows: b, k: k, into: &result.dSecond.storage) }
-            addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
         }
         ring.book(into: &meter)
-        try finishFused(f.B, into: &result, loss: localLoss, summed: false, meter: meter)
+        try finishFused(f, into: &result, loss: localLoss, summed: false, meter: meter) { i in
+            (i, ws.rowMax[i], ws.colLSE[i])
+        }
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: 4, ring: true, pairFraction: 1)
+        s.loss.needsCandidates ? (4 * s.pairFlops, s.unfusedFlops(ring: true)) : (0, 0)
     }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] { s.ringBuffers + [s.logitsBlock(width: s.maxb)] }

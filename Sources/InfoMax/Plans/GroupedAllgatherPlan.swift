@@ -10,20 +10,8 @@
 import Linalg
 import MPI
 
-final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
-    ) throws {
-        try evaluateAllgather(h, gm, labels: labels, grouped: true, into: &result)
-    }
-
-    /// Executed: as FusedAllgatherPlan, over the opposite-label pairs only (the last call's fraction).
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        allgatherFlops(s, pairFraction: s.pairFraction)
-    }
-
-    static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
+final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedAllgather {
+    static var grouped: Bool { true }
 }
 
 /// The label order of the grouped plan: this rank's rows by label (`rows`: position → row) and
