@@ -156,28 +156,33 @@ func columnFactors<T: BLASScalar>(_ colLSE: UnsafePointer<T>, count n: Int, into
     return lo
 }
 
-/// The logits g·Â[i0 ..< i0+rr] Ĉᵀ (rr × n) into `w` with every non-negative pair set to −∞:
-/// the pairs whose labels (as scalars of T, `labelKeys`, the chunk's first candidate at
-/// `labelKeys[chunkOffset]`) are equal, a branch-free select the compiler vectorises, or
-/// without labels the positive pair (anchor row i has global index `anchorOffset + i`).
+/// The logits g·Â Ĉᵀ of rr rows `a` against the block's columns of `c` (rows of k) into `w`;
+/// when `masked` (all the columns, contiguous) every non-negative pair set to −∞, row ii being
+/// the global row `row0 + ii` and column j the global column `column0 + j`: the pairs whose
+/// labels (as scalars of T, `labelKeys`) are equal, a branch-free select the compiler
+/// vectorises, or without labels the positive pair.
 @inline(__always)
-func maskedLogitsKeyed<T: BLASScalar>(
-    g: T, a: UnsafePointer<T>, k: Int, i0: Int, rr: Int, chunk: UnsafePointer<T>, n: Int,
-    anchorOffset: Int, chunkOffset: Int, labelKeys: UnsafePointer<T>?, into w: UnsafeMutablePointer<T>
+func fusedLogits<T: BLASScalar>(
+    g: T, a: UnsafePointer<T>, rows rr: Int, columns: BlockColumns, c: UnsafePointer<T>, k: Int, masked: Bool,
+    row0: Int, column0: Int, labelKeys: UnsafePointer<T>?, into w: UnsafeMutablePointer<T>
 ) {
-    T.gemm(
-        .none, .transpose, m: rr, n: n, k: k, alpha: g, a: a + i0 * k, lda: k, b: chunk, ldb: k, beta: 0, c: w, ldc: n)
-    let masked = -T.infinity
+    let n = columns.width
+    columns.forEachRange { c0, nr, at in
+        T.gemm(
+            .none, .transpose, m: rr, n: nr, k: k, alpha: g, a: a, lda: k, b: c + c0 * k, ldb: k, beta: 0, c: w + at,
+            ldc: n)
+    }
+    guard masked else { return }
     for ii in 0..<rr {
-        let gi = anchorOffset + i0 + ii
+        let gi = row0 + ii
         let row = w + ii * n
         if let labelKeys {
             let yi = labelKeys[gi]
-            let keys = labelKeys + chunkOffset
-            for j in 0..<n { row[j] = keys[j] == yi ? masked : row[j] }
+            let keys = labelKeys + column0
+            for j in 0..<n { row[j] = keys[j] == yi ? -.infinity : row[j] }
         } else {
-            let j = gi - chunkOffset
-            if j >= 0 && j < n { row[j] = masked }
+            let j = gi - column0
+            if j >= 0 && j < n { row[j] = -.infinity }
         }
     }
 }

@@ -68,25 +68,19 @@ extension FusedAllgather {
                 func block(_ pos0: Int, _ rr: Int, _ columns: BlockColumns) {
                     guard columns.width > 0 else { return }
                     let w = hold ? L + pos0 * B : L
-                    guard let order, let aBlock else {
-                        if compute {
-                            maskedLogitsKeyed(
-                                g: f.gs, a: d.h, k: k, i0: pos0, rr: rr, chunk: d.c, n: B, anchorOffset: f.offset,
-                                chunkOffset: 0, labelKeys: keys, into: w)
+                    var a = d.h + pos0 * k
+                    if let order, let aBlock {
+                        order.rows.withUnsafeBufferPointer {
+                            gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
                         }
-                        return body(pos0, rr, columns, w, d.h + pos0 * k)
-                    }
-                    order.rows.withUnsafeBufferPointer {
-                        gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
+                        a = UnsafePointer(aBlock)
                     }
                     if compute {
-                        columns.forEachRange { c0, n, at in
-                            T.gemm(
-                                .none, .transpose, m: rr, n: n, k: k, alpha: f.gs, a: aBlock, lda: k, b: d.c + c0 * k,
-                                ldb: k, beta: 0, c: w + at, ldc: columns.width)
-                        }
+                        fusedLogits(
+                            g: f.gs, a: a, rows: rr, columns: columns, c: d.c, k: k, masked: !grouped,
+                            row0: f.offset + pos0, column0: 0, labelKeys: keys, into: w)
                     }
-                    body(pos0, rr, columns, w, aBlock)
+                    body(pos0, rr, columns, w, a)
                 }
                 guard k > 0 else { return }
                 if let order { return order.forEachBlock(f.rowsPerBlock, block) }

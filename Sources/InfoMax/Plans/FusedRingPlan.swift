@@ -61,9 +61,9 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                         if partials == .statistics { partial.update(repeating: -.infinity, count: n) }
                         for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
                             let rr = Swift.min(f.rowsPerBlock, b - i0)
-                            maskedLogitsKeyed(
-                                g: f.gs, a: d.h, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: f.offset,
-                                chunkOffset: chunkOffset, labelKeys: keys, into: w)
+                            fusedLogits(
+                                g: f.gs, a: d.h + i0 * k, rows: rr, columns: .all(n), c: chunk, k: k, masked: true,
+                                row0: f.offset + i0, column0: chunkOffset, labelKeys: keys, into: w)
                             body(chunk, n, partial, i0, rr)
                             try ring.progress()
                         }
