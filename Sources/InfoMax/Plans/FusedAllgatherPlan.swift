@@ -37,19 +37,12 @@ extension FusedAllgather {
             h, gm, labels: labels, labelKeys: keyed, gathered: true, into: &result, meter: &meter)
         let (B, b, k) = (f.B, f.b, f.k)
         try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
-        let lp = ws.positive.zeroed(b)
-        let rowMax = ws.rowMax.zeroed(b)
-        let rowSum = ws.rowSum.zeroed(b)
+        let (lp, rowMax, rowSum, colLSE) = (f.lp, f.rowMax, f.rowSum, f.colLSE)
         let colSum = ws.colSum.zeroed(B)
         let colMax = ws.colMax.zeroed(B)
         colMax.update(repeating: -.infinity, count: B)
-        let colShift = ws.colShift.zeroed(B)
-        let blockMax = ws.blockMax.zeroed(B)
-        let colLSE = ws.colLSE.zeroed(B)
         let hold = b * B <= holdElements  // the b × N logits kept between the passes
         let L = ws.logits.atLeast(hold ? b * B : f.rowsPerBlock * B)
-        let split = loss.stopGradient ? ws.splitWeights.atLeast(f.rowsPerBlock * B) : nil
-        let keys: UnsafePointer<T>? = keyed ? UnsafePointer(ws.labelKeys.pointer) : nil
         // Grouped: the block's rows gathered in the row order, and their dĤ before it is scattered back.
         let aBlock = grouped ? ws.rowBlock.atLeast(f.rowsPerBlock * k) : nil
         let dhBlock = grouped ? ws.rowGradient.atLeast(f.rowsPerBlock * k) : nil
@@ -78,7 +71,7 @@ extension FusedAllgather {
                     if compute {
                         fusedLogits(
                             g: f.gs, a: a, rows: rr, columns: columns, c: d.c, k: k, masked: !grouped,
-                            row0: f.offset + pos0, column0: 0, labelKeys: keys, into: w)
+                            row0: f.offset + pos0, column0: 0, labelKeys: f.keys, into: w)
                     }
                     body(pos0, rr, columns, w, a)
                 }
@@ -105,7 +98,7 @@ extension FusedAllgather {
                 pairs += rr * columns.width
                 fusedStatistics(
                     w, rows: rr, columns: columns, rowMax: rowMax + pos0, rowSum: rowSum + pos0, colMax: colMax,
-                    colSum: colSum, colShift: colShift, blockMax: blockMax)
+                    colSum: colSum, colShift: f.colShift, blockMax: f.blockMax)
             }
             var rowShare = 0.0
             for q in 0..<b {
@@ -115,12 +108,12 @@ extension FusedAllgather {
             let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
             // Pass 2: the weights of both directions, dĤ of the block's rows and dĜ of all N.
-            let shift = columnFactors(colLSE, count: B, into: colShift)
+            let shift = columnFactors(colLSE, count: B, into: f.colShift)
             forEachBlock(compute: !hold) { pos0, rr, columns, w, a in
                 dhBlock?.update(repeating: 0, count: rr * k)
                 fusedGradients(
-                    w, split: split, rows: rr, columns: columns, rowLSE: rowMax + pos0, colLSE: colLSE,
-                    scale: f.scale, factors: shift.map { ($0, UnsafePointer(colShift)) }, g: f.gs, k: k, c: d.c, a: a,
+                    w, split: f.split, rows: rr, columns: columns, rowLSE: rowMax + pos0, colLSE: colLSE,
+                    scale: f.scale, factors: shift.map { ($0, UnsafePointer(f.colShift)) }, g: f.gs, k: k, c: d.c, a: a,
                     dA: dhBlock ?? d.dh + pos0 * k, dC: d.dC)
                 if let order, let dhBlock {
                     order.rows.withUnsafeBufferPointer {

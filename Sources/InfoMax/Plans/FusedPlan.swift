@@ -10,12 +10,18 @@ protocol FusedPlan: SymmetricPlan where Self: LossPlanBase<Scalar> {}
 
 /// What every fused plan knows after its start: the global, largest and local row counts, the
 /// width, this rank's offset, its (normalised) rows of h and g, the logit scale g, the loss
-/// weight 1/2N and the rows of a block (≤ `blockElements` logits, at least one row).
+/// weight 1/2N and the rows of a block (≤ `blockElements` logits, at least one row); and its
+/// scratch: per local row the positive logit and the (max, sum-exp) statistics, per column
+/// of a block a shift and a maximum, the column log-sum-exps (all N gathered, else the local
+/// b), a block's split weights (stop-gradient) and the N labels as scalars (label masks).
 struct FusedInputs<T: BLASScalar> {
     let B: Int, maxb: Int, b: Int, k: Int, offset: Int
     let hh: Matrix<T>, gh: Matrix<T>
     let gs: T, scale: T
     let rowsPerBlock: Int
+    let lp: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>
+    let colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>, colLSE: UnsafeMutablePointer<T>
+    let split: UnsafeMutablePointer<T>?, keys: UnsafePointer<T>?
 }
 
 /// Raw pointers for the fused kernels: ĥ and ĝ, the gathered candidates and their gradient
@@ -52,11 +58,17 @@ extension FusedPlan {
         result.dFirst.reshape(rows: b, cols: h.cols)
         result.dSecond.reshape(rows: b, cols: h.cols)
         fillZero(&result.dFirst.storage)
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(width, 1)))
+        let split: UnsafeMutablePointer<Scalar>? =
+            loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * width) : nil
+        let keys: UnsafePointer<Scalar>? = wantKeys ? UnsafePointer(ws.labelKeys.pointer) : nil
+        let gs = Scalar(loss.scale / loss.temperature)
+        let scale: Scalar = 1 / Scalar(2 * B)
         return FusedInputs(
-            B: B, maxb: maxb, b: b, k: h.cols, offset: skeleton.offset,
-            hh: cosine ? ws.aHat : h, gh: cosine ? ws.pHat : gm,
-            gs: Scalar(loss.scale / loss.temperature), scale: 1 / Scalar(2 * B),
-            rowsPerBlock: Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(width, 1))))
+            B: B, maxb: maxb, b: b, k: h.cols, offset: skeleton.offset, hh: cosine ? ws.aHat : h,
+            gh: cosine ? ws.pHat : gm, gs: gs, scale: scale, rowsPerBlock: rowsPerBlock, lp: ws.positive.zeroed(b),
+            rowMax: ws.rowMax.zeroed(b), rowSum: ws.rowSum.zeroed(b), colShift: ws.colShift.zeroed(width),
+            blockMax: ws.blockMax.zeroed(width), colLSE: ws.colLSE.zeroed(gathered ? B : b), split: split, keys: keys)
     }
 
     /// `body` over the pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s gradients.
@@ -95,13 +107,12 @@ extension FusedPlan {
     ) throws {
         let k = f.k
         let stopGradient = loss.stopGradient
-        let positive = ws.positive.pointer
         if k > 0 {
             withPointers(f, &result) { d in
                 for q in 0..<f.b {
                     let (i, rowLSE, colLSE) = row(q)
-                    let pii = Scalar.exp(positive[i] - rowLSE) - 1
-                    let qii = Scalar.exp(positive[i] - colLSE) - 1
+                    let pii = Scalar.exp(f.lp[i] - rowLSE) - 1
+                    let qii = Scalar.exp(f.lp[i] - colLSE) - 1
                     let d1 = f.gs * f.scale * (stopGradient ? pii : pii + qii)
                     let d2 = f.gs * f.scale * (stopGradient ? qii : pii + qii)
                     for t in 0..<k {

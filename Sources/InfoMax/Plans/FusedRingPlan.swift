@@ -28,15 +28,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             let chunkElements = maxb * (k + 2)  // a chunk's rows, then its column statistics or log-sum-exps
             try ring.configure(elements: chunkElements, gradient: true)
             let w = ws.logits.atLeast(f.rowsPerBlock * maxb)
-            let split = loss.stopGradient ? ws.splitWeights.atLeast(f.rowsPerBlock * maxb) : nil
             let pown = ws.ownPacked.zeroed(chunkElements)
-            let lp = ws.positive.zeroed(b)
-            let rMax = ws.rowMax.zeroed(b)
-            let rSum = ws.rowSum.zeroed(b)
-            let colShift = ws.colShift.zeroed(maxb)
-            let blockMax = ws.blockMax.zeroed(maxb)
-            let cLSE = ws.colLSE.zeroed(b)
-            let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
+            let (lp, rMax, rSum, cLSE) = (f.lp, f.rowMax, f.rowSum, f.colLSE)
             let own = UnsafeBufferPointer(start: pown, count: chunkElements)
             let lseOffset = maxb * k
 
@@ -63,7 +56,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                             let rr = Swift.min(f.rowsPerBlock, b - i0)
                             fusedLogits(
                                 g: f.gs, a: d.h + i0 * k, rows: rr, columns: .all(n), c: chunk, k: k, masked: true,
-                                row0: f.offset + i0, column0: chunkOffset, labelKeys: keys, into: w)
+                                row0: f.offset + i0, column0: chunkOffset, labelKeys: f.keys, into: w)
                             body(chunk, n, partial, i0, rr)
                             try ring.progress()
                         }
@@ -73,7 +66,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                 try sweep(.statistics) { _, n, stats, i0, rr in
                     fusedStatistics(
                         w, rows: rr, columns: .all(n), rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
-                        colSum: stats + n, colShift: colShift, blockMax: blockMax)
+                        colSum: stats + n, colShift: f.colShift, blockMax: f.blockMax)
                 }
                 // This rank's columns: every rank's statistics plus the positive pair.
                 let stats = ring.ownGradient
@@ -90,7 +83,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                 // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
                 try sweep(.sum) { chunk, n, dG, i0, rr in
                     fusedGradients(
-                        w, split: split, rows: rr, columns: .all(n), rowLSE: rMax + i0, colLSE: chunk + lseOffset,
+                        w, split: f.split, rows: rr, columns: .all(n), rowLSE: rMax + i0, colLSE: chunk + lseOffset,
                         scale: f.scale, factors: nil, g: f.gs, k: k, c: chunk, a: d.h + i0 * k, dA: d.dh + i0 * k,
                         dC: dG)
                 }
@@ -99,7 +92,7 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
         }
         ring.book(into: &meter)
         try finishFused(f, into: &result, loss: localLoss, summed: false, meter: meter) { i in
-            (i, ws.rowMax[i], ws.colLSE[i])
+            (i, f.rowMax[i], f.colLSE[i])
         }
     }
 
