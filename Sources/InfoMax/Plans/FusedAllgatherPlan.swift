@@ -32,9 +32,9 @@ extension FusedAllgather {
         typealias T = Scalar
         let grouped = Self.grouped
         var meter = skeleton.meter()
-        let keyed = !grouped && loss.negatives == .oppositeLabel
         let f = try fusedStart(
-            h, gm, labels: labels, labelKeys: keyed, gathered: true, into: &result, meter: &meter)
+            h, gm, labels: labels, labelKeys: !grouped && loss.negatives == .oppositeLabel, gathered: true,
+            into: &result, meter: &meter)
         let (B, b, k) = (f.B, f.b, f.k)
         try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
         let (lp, rowMax, rowSum, colLSE) = (f.lp, f.rowMax, f.rowSum, f.colLSE)
@@ -88,10 +88,8 @@ extension FusedAllgather {
                 for q in 0..<b {
                     rowMax[q] = lp[row(q)]
                     rowSum[q] = 1
-                }
-                for i in 0..<b {
-                    colMax[column(f.offset + i)] = lp[i]
-                    colSum[column(f.offset + i)] = 1
+                    colMax[column(f.offset + q)] = lp[q]
+                    colSum[column(f.offset + q)] = 1
                 }
             }
             forEachBlock(compute: true) { pos0, rr, columns, w, _ in

@@ -17,9 +17,9 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
         _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
-        let needLabels = loss.negatives == .oppositeLabel
         let f = try fusedStart(
-            h, gm, labels: labels, labelKeys: needLabels, gathered: false, into: &result, meter: &meter)
+            h, gm, labels: labels, labelKeys: loss.negatives == .oppositeLabel, gathered: false, into: &result,
+            meter: &meter)
         let (maxb, b, k) = (f.maxb, f.b, f.k)
         var localLoss = 0.0
         let ring = skeleton.ring()
@@ -40,8 +40,8 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                     rMax[i] = lp[i]
                     rSum[i] = 1
                 }
-                /// One sweep: `body(i0, rr)` after S of each row block against the chunk (n rows
-                /// from global row `chunkOffset`) into `w`, with the chunk's partial.
+                /// One sweep: `body(chunk, n, partial, i0, rr)` after the logits of each row block
+                /// i0 ..< i0 + rr against the chunk (n rows) into `w`; `partial` travels behind it.
                 func sweep(
                     _ partials: TravellingPartial,
                     _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Int) -> Void

@@ -28,11 +28,8 @@ struct LabelOrder {
             var end = pos0
             while end < rows.count && labels[offset + rows[end]] == y { end += 1 }
             let (s, e) = sameLabelRange(y, count: sortedLabels.count) { sortedLabels[$0] }
-            var q = pos0
-            while q < end {
-                let rr = Swift.min(rowsPerBlock, end - q)
-                body(q, rr, BlockColumns(s: s, e: e, count: sortedLabels.count))
-                q += rr
+            for q in stride(from: pos0, to: end, by: rowsPerBlock) {
+                body(q, Swift.min(rowsPerBlock, end - q), BlockColumns(s: s, e: e, count: sortedLabels.count))
             }
             pos0 = end
         }
