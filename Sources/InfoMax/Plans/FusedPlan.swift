@@ -97,10 +97,10 @@ extension FusedPlan {
         }
     }
 
-    /// The end of every fused plan: the positive pairs (S's diagonal, logits in `ws.positive`)
-    /// added to dĤ and dĜ (`row(q)`: the q-th local row's index, row and column log-sum-exps,
-    /// in the plan's own order), back through the normalisation, the loss / 2N (first summed
-    /// over the ranks unless it is already, `summed`), and the call's stats.
+    /// The end of every fused plan: the positive pairs (S's diagonal, logits `f.lp`) added to
+    /// dĤ and dĜ (`row(q)`: the q-th local row's index, row and column log-sum-exps, in the
+    /// plan's own order), back through the normalisation, the loss / 2N (first summed over the
+    /// ranks unless it is already, `summed`), and the call's stats.
     func finishFused(
         _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, loss total: Double,
         summed: Bool, meter: Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
