@@ -9,171 +9,117 @@
 // positive pairs (S's diagonal) are added row by row. Three b × N × k gemms per row block
 // when the logits are held between the passes (`holdElements`), four otherwise; six unfused.
 // Opposite-label negatives are masked here (every pair computed); GroupedAllgatherPlan skips
-// them, through the same two passes (`evaluateAllgather`) in its label order.
+// them, through the same two passes (``FusedAllgather``) in its label order.
 import Linalg
 import MPI
 
-final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    var exchange: CandidateExchange { .allgather }
-
-    func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
-    ) throws {
-        try evaluateAllgather(h, gm, labels: labels, grouped: false, into: &result)
-    }
-
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: 1)
-    }
-
-    static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
+/// Both fused all-gather plans: grouped by label (GroupedAllgatherPlan) or not.
+protocol FusedAllgather: FusedPlan {
+    static var grouped: Bool { get }
 }
 
-extension FusedPlan {
-    /// The two passes of both fused all-gather plans, grouped by label (GroupedAllgatherPlan)
-    /// or not. A block is the rows at positions pos0 ..< pos0 + rr of the row order against
-    /// the columns [0, s) and [e, N) (all of them, s = e = N, when not grouped); the row
-    /// statistics are kept by position, the column ones in the column order.
-    func evaluateAllgather(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, grouped: Bool,
-        into result: inout SymmetricContrastiveResult<Scalar>
+final class FusedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedAllgather {
+    static var grouped: Bool { false }
+}
+
+extension FusedAllgather {
+    /// The two passes. A block is the rows at positions pos0 ..< pos0 + rr of the row order
+    /// against its columns (all N when not grouped); the row statistics are kept by position,
+    /// the column ones in the column order.
+    func evaluateSymmetric(
+        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, into result: inout SymmetricContrastiveResult<Scalar>
     ) throws {
         typealias T = Scalar
+        let grouped = Self.grouped
         var meter = skeleton.meter()
-        let keyed = !grouped && loss.negatives == .oppositeLabel
         let f = try fusedStart(
-            h, gm, labels: labels, labelKeys: keyed, gathered: true, into: &result, meter: &meter)
-        let B = f.B
-        let b = f.b
-        let k = f.k
-        let offset = f.offset
-        let gs = f.gs
-        let rowsPerBlock = f.rowsPerBlock
+            h, gm, labels: labels, labelKeys: !grouped && loss.negatives == .oppositeLabel, gathered: true,
+            into: &result, meter: &meter)
+        let (B, b, k) = (f.B, f.b, f.k)
         try gatherCandidates(f.gh, globalRows: B, gradient: true, meter: &meter)
-        let lp = ws.positive.zeroed(b)
-        let rowMax = ws.rowMax.zeroed(b)
-        let rowSum = ws.rowSum.zeroed(b)
+        let (lp, rowMax, rowSum, colLSE) = (f.lp, f.rowMax, f.rowSum, f.colLSE)
         let colSum = ws.colSum.zeroed(B)
         let colMax = ws.colMax.zeroed(B)
         colMax.update(repeating: -.infinity, count: B)
-        let colShift = ws.colShift.zeroed(B)
-        let blockMax = ws.blockMax.zeroed(B)
-        let colLSE = ws.colLSE.zeroed(B)
         let hold = b * B <= holdElements  // the b × N logits kept between the passes
-        let L = ws.logits.atLeast(hold ? b * B : rowsPerBlock * B)
-        let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * B) : nil
-        let keys: UnsafePointer<T>? = keyed ? UnsafePointer(ws.labelKeys.pointer) : nil
+        let L = ws.logits.atLeast(hold ? b * B : f.rowsPerBlock * B)
         // Grouped: the block's rows gathered in the row order, and their dĤ before it is scattered back.
-        let aBlock = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : nil
-        let dhBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : nil
+        let aBlock = grouped ? ws.rowBlock.atLeast(f.rowsPerBlock * k) : nil
+        let dhBlock = grouped ? ws.rowGradient.atLeast(f.rowsPerBlock * k) : nil
         let order = grouped ? labelOrder(f) : nil
         func row(_ q: Int) -> Int { order?.rows[q] ?? q }
         func column(_ j: Int) -> Int { order?.columnPosition[j] ?? j }
-        func forEachBlock(_ body: (_ pos0: Int, _ rr: Int, _ s: Int, _ e: Int) -> Void) {
-            if let order { return order.forEachBlock(rowsPerBlock, body) }
-            for i0 in stride(from: 0, to: b, by: rowsPerBlock) { body(i0, Swift.min(rowsPerBlock, b - i0), B, B) }
-        }
-        /// `body(c0, nr, at)` for the block's column ranges: nr columns from c0, at column `at` of its logits.
-        func forEachRange(_ s: Int, _ e: Int, _ body: (_ c0: Int, _ nr: Int, _ at: Int) -> Void) {
-            if s > 0 { body(0, s, 0) }
-            if e < B { body(e, B - e, s) }
-        }
-        /// The block's logits into `w` (when `compute`; the rr × n pairs, leading dimension n):
-        /// all N columns masked, or grouped, only the other labels' columns, from the block's
-        /// rows gathered into `aBlock`. Returns where the block's rows of ĥ are.
-        @discardableResult func blockLogits(
-            _ d: FusedPointers<T>, _ pos0: Int, _ rr: Int, _ s: Int, _ e: Int, compute: Bool,
-            into w: UnsafeMutablePointer<T>
-        ) -> UnsafePointer<T> {
-            guard let order, let aBlock else {
-                if compute {
-                    maskedLogitsKeyed(
-                        g: gs, a: d.h, k: k, i0: pos0, rr: rr, chunk: d.c, n: B, anchorOffset: offset,
-                        chunkOffset: 0, labelKeys: keys, into: w)
-                }
-                return d.h + pos0 * k
-            }
-            order.rows.withUnsafeBufferPointer {
-                gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
-            }
-            if compute {
-                forEachRange(s, e) { c0, nr, at in
-                    T.gemm(
-                        .none, .transpose, m: rr, n: nr, k: k, alpha: gs, a: aBlock, lda: k, b: d.c + c0 * k, ldb: k,
-                        beta: 0, c: w + at, ldc: s + B - e)
-                }
-            }
-            return UnsafePointer(aBlock)
-        }
 
         var pairs = 0
-        if b > 0 && k > 0 {
-            withPointers(f, &result) { d in
-                positiveLogits(g: gs, a: d.h, p: d.g, b: b, k: k, into: lp)
+        let summedLoss = try withPointers(f, &result) { d in
+            /// `body(pos0, rr, columns, w, a)` for every block: its logits `w` (computed when
+            /// `compute`, else held from pass 1) and its rows of ĥ `a`.
+            func forEachBlock(
+                compute: Bool,
+                _ body: (Int, Int, BlockColumns, UnsafeMutablePointer<T>, UnsafePointer<T>) -> Void
+            ) {
+                func block(_ pos0: Int, _ rr: Int, _ columns: BlockColumns) {
+                    guard columns.width > 0 else { return }
+                    let w = hold ? L + pos0 * B : L
+                    var a = d.h + pos0 * k
+                    if let order, let aBlock {
+                        order.rows.withUnsafeBufferPointer {
+                            gatherRows(d.h, order: $0.baseAddress! + pos0, rows: rr, k: k, into: aBlock)
+                        }
+                        a = UnsafePointer(aBlock)
+                    }
+                    if compute {
+                        fusedLogits(
+                            g: f.gs, a: a, rows: rr, columns: columns, c: d.c, k: k, masked: !grouped,
+                            row0: f.offset + pos0, column0: 0, labelKeys: f.keys, into: w)
+                    }
+                    body(pos0, rr, columns, w, a)
+                }
+                guard k > 0 else { return }
+                if let order { return order.forEachBlock(f.rowsPerBlock, block) }
+                for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                    block(i0, Swift.min(f.rowsPerBlock, b - i0), .all(B))
+                }
+            }
+
+            // Pass 1: the row and column statistics, from the positive pairs on.
+            if k > 0 {
+                positiveLogits(g: f.gs, a: d.h, p: d.g, b: b, k: k, into: lp)
                 for q in 0..<b {
                     rowMax[q] = lp[row(q)]
                     rowSum[q] = 1
-                }
-                for i in 0..<b {
-                    colMax[column(offset + i)] = lp[i]
-                    colSum[column(offset + i)] = 1
-                }
-                forEachBlock { pos0, rr, s, e in
-                    let n = s + B - e
-                    guard n > 0 else { return }
-                    let w = hold ? L + pos0 * B : L
-                    blockLogits(d, pos0, rr, s, e, compute: true, into: w)
-                    pairs += rr * n
-                    fusedRowStatistics(w, rows: rr, columns: n, rowMax: rowMax + pos0, rowSum: rowSum + pos0)
-                    forEachRange(s, e) { c0, nr, at in
-                        fusedColumnStatistics(
-                            w + at, rows: rr, columns: nr, leading: n, colMax: colMax + c0, colSum: colSum + c0,
-                            colShift: colShift, blockMax: blockMax)
-                    }
+                    colMax[column(f.offset + q)] = lp[q]
+                    colSum[column(f.offset + q)] = 1
                 }
             }
-        }
-        var rowShare = 0.0
-        for q in 0..<b {
-            rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps
-            rowShare += Double(rowMax[q]) - 2 * Double(lp[row(q)])
-        }
-        let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
+            forEachBlock(compute: true) { pos0, rr, columns, w, _ in
+                pairs += rr * columns.width
+                fusedStatistics(
+                    w, rows: rr, columns: columns, rowMax: rowMax + pos0, rowSum: rowSum + pos0, colMax: colMax,
+                    colSum: colSum, colShift: f.colShift, blockMax: f.blockMax)
+            }
+            var rowShare = 0.0
+            for q in 0..<b {
+                rowMax[q] += T.log(rowSum[q])  // from here on: the row log-sum-exps
+                rowShare += Double(rowMax[q]) - 2 * Double(lp[row(q)])
+            }
+            let summedLoss = try combineColumnStatistics(B, rowShare: rowShare, meter: &meter)
 
-        if b > 0 && k > 0 {
-            withPointers(f, &result) { d in
-                let shift = columnFactors(colLSE, count: B, into: colShift)
-                let cf = UnsafePointer(colShift)
-                forEachBlock { pos0, rr, s, e in
-                    let n = s + B - e
-                    guard n > 0 else { return }
-                    let w = hold ? L + pos0 * B : L
-                    let a = blockLogits(d, pos0, rr, s, e, compute: !hold, into: w)
-                    let w2 = split ?? w
-                    let dh = dhBlock ?? d.dh + pos0 * k
-                    dhBlock?.update(repeating: 0, count: rr * k)
-                    forEachRange(s, e) { c0, nr, at in
-                        fusedWeights(
-                            w + at, rows: rr, columns: nr, leading: n, rowLSE: rowMax + pos0, colLSE: colLSE + c0,
-                            scale: f.scale, split: split.map { $0 + at }, factors: shift.map { ($0, cf + c0) })
-                    }
-                    // dĤ_block += g·W₁ Ĝ ; dĜ += g·W₂ᵀ Ĥ_block (W₂ = W₁ without stop-gradient).
-                    forEachRange(s, e) { c0, nr, at in
-                        T.gemm(
-                            .none, .none, m: rr, n: k, k: nr, alpha: gs, a: w + at, lda: n, b: d.c + c0 * k, ldb: k,
-                            beta: 1, c: dh, ldc: k)
-                        T.gemm(
-                            .transpose, .none, m: nr, n: k, k: rr, alpha: gs, a: w2 + at, lda: n, b: a, ldb: k,
-                            beta: 1, c: d.dC + c0 * k, ldc: k)
-                    }
-                    if let order, let dhBlock {
-                        order.rows.withUnsafeBufferPointer {
-                            scatterAddRows(dhBlock, order: $0.baseAddress! + pos0, rows: rr, k: k, into: d.dh)
-                        }
+            // Pass 2: the weights of both directions, dĤ of the block's rows and dĜ of all N.
+            let shift = columnFactors(colLSE, count: B, into: f.colShift)
+            forEachBlock(compute: !hold) { pos0, rr, columns, w, a in
+                dhBlock?.update(repeating: 0, count: rr * k)
+                fusedGradients(
+                    w, split: f.split, rows: rr, columns: columns, rowLSE: rowMax + pos0, colLSE: colLSE,
+                    scale: f.scale, factors: shift.map { ($0, UnsafePointer(f.colShift)) }, g: f.gs, k: k, c: d.c, a: a,
+                    dA: dhBlock ?? d.dh + pos0 * k, dC: d.dC)
+                if let order, let dhBlock {
+                    order.rows.withUnsafeBufferPointer {
+                        scatterAddRows(dhBlock, order: $0.baseAddress! + pos0, rows: rr, k: k, into: d.dh)
                     }
                 }
             }
+            return summedLoss
         }
 
         if let order {  // dĜ back to the global order; the fraction of the pairs computed
@@ -185,8 +131,9 @@ extension FusedPlan {
         try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dSecond.storage)
         meter.commSeconds += comm.wtime() - t0
         meter.bytes += (B - b) * k * MemoryLayout<T>.stride
-        addPositivePairs(f, into: &result) { q in (row(q), rowMax[q], colLSE[column(offset + row(q))]) }
-        try finishFused(B, into: &result, loss: summedLoss, summed: true, meter: meter)
+        try finishFused(f, into: &result, loss: summedLoss, summed: true, meter: meter) { q in
+            (row(q), rowMax[q], colLSE[column(f.offset + row(q))])
+        }
     }
 
     /// Every rank's (max, sum-exp) statistics of the N columns (`colMax`, `colSum`) are
@@ -224,11 +171,18 @@ extension FusedPlan {
         return total
     }
 
-    /// The fused all-gather plans' buffers: the gathered candidates, the whole b × B logits held
-    /// between the two passes when they fit `holdElements` (else a block), the split
-    /// row/column weights of a block with stop-gradient, and the B × k partial gradient of
-    /// the candidates it reduce-scatters.
-    static func allgatherWorkspace(_ s: LossShape) -> [LossBuffer] {
+    /// Executed: three b × N × k gemms per call with the logits held, four otherwise; grouped,
+    /// over the opposite-label pairs only (the last call's fraction).
+    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
+        guard s.loss.needsCandidates else { return (0, 0) }
+        let gemms: Double = s.b * s.B > s.holdElements ? 4 : 3
+        return (gemms * s.pairFlops * (grouped ? s.pairFraction : 1), s.unfusedFlops(ring: false))
+    }
+
+    /// The gathered candidates, the whole b × B logits held between the two passes when they
+    /// fit `holdElements` (else a block), the split row/column weights of a block with
+    /// stop-gradient, and the B × k partial gradient of the candidates it reduce-scatters.
+    static func workspace(_ s: LossShape) -> [LossBuffer] {
         let f = s.scalarBytes
         let rows = s.blockRows(width: s.B)
         let held = Double(s.b) * Double(s.B) <= Double(s.holdElements)

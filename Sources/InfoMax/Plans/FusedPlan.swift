@@ -6,26 +6,26 @@ import Linalg
 import MPI
 
 /// A plan that computes both directions of the symmetric InfoNCE at once.
-protocol FusedPlan: SymmetricPlan {
-    var loss: ContrastiveLoss { get }
-    var exchange: CandidateExchange { get }
-    var blockElements: Int { get }
-    var holdElements: Int { get }
-}
+protocol FusedPlan: SymmetricPlan where Self: LossPlanBase<Scalar> {}
 
 /// What every fused plan knows after its start: the global, largest and local row counts, the
 /// width, this rank's offset, its (normalised) rows of h and g, the logit scale g, the loss
-/// weight 1/2N and the rows of a block (≤ `blockElements` logits, at least one row).
+/// weight 1/2N and the rows of a block (≤ `blockElements` logits, at least one row); and its
+/// scratch: per local row the positive logit and the (max, sum-exp) statistics, per column
+/// of a block a shift and a maximum, the column log-sum-exps (all N gathered, else the local
+/// b), a block's split weights (stop-gradient) and the N labels as scalars (label masks).
 struct FusedInputs<T: BLASScalar> {
     let B: Int, maxb: Int, b: Int, k: Int, offset: Int
     let hh: Matrix<T>, gh: Matrix<T>
     let gs: T, scale: T
     let rowsPerBlock: Int
+    let lp: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>
+    let colShift: UnsafeMutablePointer<T>, blockMax: UnsafeMutablePointer<T>, colLSE: UnsafeMutablePointer<T>
+    let split: UnsafeMutablePointer<T>?, keys: UnsafePointer<T>?
 }
 
-/// Raw pointers for the fused kernels: this rank's ĥ and ĝ rows, the gathered candidates and
-/// their gradient (all-gather plans), dĤ and dĜ. Empty arrays point at a scratch scalar, which
-/// nothing reads.
+/// Raw pointers for the fused kernels: ĥ and ĝ, the gathered candidates and their gradient
+/// (all-gather), dĤ and dĜ; those of empty arrays point at a scratch scalar nothing reads.
 struct FusedPointers<T: BLASScalar> {
     let h: UnsafePointer<T>, g: UnsafePointer<T>, c: UnsafePointer<T>
     let dC: UnsafeMutablePointer<T>, dh: UnsafeMutablePointer<T>, dg: UnsafeMutablePointer<T>
@@ -37,12 +37,12 @@ extension FusedPlan {
     /// The start of every fused plan: agree with the other ranks, normalise the rows (cosine),
     /// for the masked opposite-label forms (`labelKeys`) hold the N labels as scalars (exact
     /// for |y| < 2²⁴ in Float) so that masking is a vector select, size dĤ (zeros) and dĜ, and
-    /// plan the row blocks (rows of N logits when `gathered`, of maxb over the ring).
+    /// plan the row blocks (rows of N logits when `gathered` (all-gather), of maxb over the ring).
     func fusedStart(
         _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?, labelKeys wantKeys: Bool, gathered: Bool,
         into result: inout SymmetricContrastiveResult<Scalar>, meter: inout Meter
     ) throws -> FusedInputs<Scalar> {
-        let code = LossSkeleton<Scalar>.optionsCode(loss, exchange, fused: true)
+        let code = LossSkeleton<Scalar>.optionsCode(loss, gathered ? .allgather : .ring, fused: true)
         let (B, maxb) = try skeleton.agree(loss, h, gm, gm, labels: labels, code: code, meter: &meter)
         let cosine = loss.similarity == .cosine
         if cosine {
@@ -58,15 +58,20 @@ extension FusedPlan {
         result.dFirst.reshape(rows: b, cols: h.cols)
         result.dSecond.reshape(rows: b, cols: h.cols)
         fillZero(&result.dFirst.storage)
+        let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(width, 1)))
+        let split: UnsafeMutablePointer<Scalar>? =
+            loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * width) : nil
+        let keys: UnsafePointer<Scalar>? = wantKeys ? UnsafePointer(ws.labelKeys.pointer) : nil
+        let gs = Scalar(loss.scale / loss.temperature)
+        let scale: Scalar = 1 / Scalar(2 * B)
         return FusedInputs(
-            B: B, maxb: maxb, b: b, k: h.cols, offset: skeleton.offset,
-            hh: cosine ? ws.aHat : h, gh: cosine ? ws.pHat : gm,
-            gs: Scalar(loss.scale / loss.temperature), scale: 1 / Scalar(2 * B),
-            rowsPerBlock: Swift.max(1, Swift.min(Swift.max(b, 1), blockElements / Swift.max(width, 1))))
+            B: B, maxb: maxb, b: b, k: h.cols, offset: skeleton.offset, hh: cosine ? ws.aHat : h,
+            gh: cosine ? ws.pHat : gm, gs: gs, scale: scale, rowsPerBlock: rowsPerBlock, lp: ws.positive.zeroed(b),
+            rowMax: ws.rowMax.zeroed(b), rowSum: ws.rowSum.zeroed(b), colShift: ws.colShift.zeroed(width),
+            blockMax: ws.blockMax.zeroed(width), colLSE: ws.colLSE.zeroed(gathered ? B : b), split: split, keys: keys)
     }
 
-    /// `body` over raw pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s
-    /// gradients: one closure for the kernels instead of a pyramid of `withUnsafe…`.
+    /// `body` over the pointers to `f`'s rows, `ws.gathered`, `ws.dCGlobal` and `result`'s gradients.
     func withPointers<R>(
         _ f: FusedInputs<Scalar>, _ result: inout SymmetricContrastiveResult<Scalar>,
         _ body: (FusedPointers<Scalar>) throws -> R
@@ -92,40 +97,31 @@ extension FusedPlan {
         }
     }
 
-    /// The positive pairs (S's diagonal, logits in `ws.positive`) of the local rows, added to
-    /// dĤ and dĜ. `row(q)` gives the q-th row's index, its row log-sum-exp and its column's
-    /// log-sum-exp (the plans keep these in their own order).
-    func addPositivePairs(
-        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>,
-        row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
-    ) {
+    /// The end of every fused plan: the positive pairs (S's diagonal, logits `f.lp`) added to
+    /// dĤ and dĜ (`row(q)`: the q-th local row's index, row and column log-sum-exps, in the
+    /// plan's own order), back through the normalisation, the loss / 2N (first summed over the
+    /// ranks unless it is already, `summed`), and the call's stats.
+    func finishFused(
+        _ f: FusedInputs<Scalar>, into result: inout SymmetricContrastiveResult<Scalar>, loss total: Double,
+        summed: Bool, meter: Meter, row: (Int) -> (i: Int, rowLSE: Scalar, colLSE: Scalar)
+    ) throws {
         let k = f.k
-        let gs = f.gs
-        let scale = f.scale
         let stopGradient = loss.stopGradient
-        let positive = ws.positive.pointer
-        withPointers(f, &result) { d in
-            for q in 0..<f.b {
-                let (i, rowLSE, colLSE) = row(q)
-                let lp = positive[i]
-                let pii = Scalar.exp(lp - rowLSE) - 1
-                let qii = Scalar.exp(lp - colLSE) - 1
-                let d1 = gs * scale * (stopGradient ? pii : pii + qii)
-                let d2 = gs * scale * (stopGradient ? qii : pii + qii)
-                for t in 0..<k {
-                    d.dh[i * k + t] += d1 * d.g[i * k + t]
-                    d.dg[i * k + t] += d2 * d.h[i * k + t]
+        if k > 0 {
+            withPointers(f, &result) { d in
+                for q in 0..<f.b {
+                    let (i, rowLSE, colLSE) = row(q)
+                    let pii = Scalar.exp(f.lp[i] - rowLSE) - 1
+                    let qii = Scalar.exp(f.lp[i] - colLSE) - 1
+                    let d1 = f.gs * f.scale * (stopGradient ? pii : pii + qii)
+                    let d2 = f.gs * f.scale * (stopGradient ? qii : pii + qii)
+                    for t in 0..<k {
+                        d.dh[i * k + t] += d1 * d.g[i * k + t]
+                        d.dg[i * k + t] += d2 * d.h[i * k + t]
+                    }
                 }
             }
         }
-    }
-
-    /// The end of every fused plan: back through the normalisation, the loss / 2N (first summed
-    /// over the ranks unless it is already, `summed`), and the call's stats.
-    func finishFused(
-        _ B: Int, into result: inout SymmetricContrastiveResult<Scalar>, loss total: Double, summed: Bool,
-        meter: Meter
-    ) throws {
         var meter = meter
         let comm = skeleton.communicator
         if loss.similarity == .cosine {
@@ -134,22 +130,13 @@ extension FusedPlan {
         }
         let value: Double
         if summed {
-            value = total / Double(2 * Swift.max(B, 1))
+            value = total / Double(2 * Swift.max(f.B, 1))
         } else {
             let t0 = comm.wtime()
-            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(B, 1)), bytes: &meter.bytes)
+            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(f.B, 1)), bytes: &meter.bytes)
             meter.commSeconds += comm.wtime() - t0
         }
         result.value = Scalar(value)
         skeleton.lastStats = meter.stats(at: comm.wtime())
-    }
-
-    /// Executed by a fused plan: `gemms` b × B × k gemms for both directions (three with the
-    /// logits held, four otherwise), over the computed pairs only.
-    static func fusedFlops(
-        _ s: LossShape, gemms: Double, ring: Bool, pairFraction: Double
-    ) -> (executed: Double, unfused: Double) {
-        guard s.loss.needsCandidates else { return (0, 0) }
-        return (gemms * s.pairFlops * pairFraction, s.unfusedFlops(ring: ring))
     }
 }

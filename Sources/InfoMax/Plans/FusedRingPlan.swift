@@ -12,71 +12,61 @@ import MPI
 
 final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
     typealias T = Scalar
-    var exchange: CandidateExchange { .ring }
 
     func evaluateSymmetric(
         _ h: Matrix<T>, _ gm: Matrix<T>, labels: [Int]?, into result: inout SymmetricContrastiveResult<T>
     ) throws {
         var meter = skeleton.meter()
-        let needLabels = loss.negatives == .oppositeLabel
         let f = try fusedStart(
-            h, gm, labels: labels, labelKeys: needLabels, gathered: false, into: &result, meter: &meter)
-        let maxb = f.maxb
-        let b = f.b
-        let k = f.k
-        let gs = f.gs
-        let rowsPerBlock = f.rowsPerBlock
-        fillZero(&result.dSecond.storage)
+            h, gm, labels: labels, labelKeys: loss.negatives == .oppositeLabel, gathered: false, into: &result,
+            meter: &meter)
+        let (maxb, b, k) = (f.maxb, f.b, f.k)
         var localLoss = 0.0
         let ring = skeleton.ring()
 
         if maxb > 0 && k > 0 {
             let chunkElements = maxb * (k + 2)  // a chunk's rows, then its column statistics or log-sum-exps
             try ring.configure(elements: chunkElements, gradient: true)
-            let w = ws.logits.atLeast(rowsPerBlock * maxb)
-            let split = loss.stopGradient ? ws.splitWeights.atLeast(rowsPerBlock * maxb) : nil
+            let w = ws.logits.atLeast(f.rowsPerBlock * maxb)
             let pown = ws.ownPacked.zeroed(chunkElements)
-            let lp = ws.positive.zeroed(b)
-            let rMax = ws.rowMax.zeroed(b)
-            let rSum = ws.rowSum.zeroed(b)
-            let colShift = ws.colShift.zeroed(maxb)
-            let blockMax = ws.blockMax.zeroed(maxb)
-            let cLSE = ws.colLSE.zeroed(b)
-            let keys: UnsafePointer<T>? = needLabels ? UnsafePointer(ws.labelKeys.pointer) : nil
+            let (lp, rMax, rSum, cLSE) = (f.lp, f.rowMax, f.rowSum, f.colLSE)
             let own = UnsafeBufferPointer(start: pown, count: chunkElements)
             let lseOffset = maxb * k
 
             try withPointers(f, &result) { d in
-                let a = d.h
                 if b > 0 { pown.update(from: d.g, count: b * k) }
-                positiveLogits(g: gs, a: a, p: d.g, b: b, k: k, into: lp)
+                positiveLogits(g: f.gs, a: d.h, p: d.g, b: b, k: k, into: lp)
                 for i in 0..<b {
                     rMax[i] = lp[i]
                     rSum[i] = 1
                 }
-                /// S of rows i0 ..< i0 + rr against a chunk (n rows from global row `chunkOffset`) into `w`.
-                func logits(_ i0: Int, _ rr: Int, _ chunk: UnsafePointer<T>, _ n: Int, _ chunkOffset: Int) {
-                    maskedLogitsKeyed(
-                        g: gs, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: f.offset,
-                        chunkOffset: chunkOffset, labelKeys: keys, into: w)
-                }
-
-                // Sweep 1: row statistics here, column statistics travelling with their chunk.
-                try ring.sweep(
-                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true,
-                    partials: .statistics
-                ) { chunk, n, chunkOffset, stats in
-                    guard n > 0, b > 0, let stats else { return }
-                    for j in 0..<n { stats[j] = -.infinity }
-                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-                        let rr = Swift.min(rowsPerBlock, b - i0)
-                        logits(i0, rr, chunk, n, chunkOffset)
-                        fusedRowStatistics(w, rows: rr, columns: n, rowMax: rMax + i0, rowSum: rSum + i0)
-                        fusedColumnStatistics(
-                            w, rows: rr, columns: n, leading: n, colMax: stats, colSum: stats + n,
-                            colShift: colShift, blockMax: blockMax)
-                        try ring.progress()
+                /// One sweep: `body(chunk, n, partial, i0, rr)` after the logits of each row block
+                /// i0 ..< i0 + rr against the chunk (n rows) into `w`; `partial` travels behind it.
+                func sweep(
+                    _ partials: TravellingPartial,
+                    _ body: (UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Int) -> Void
+                ) throws {
+                    try ring.sweep(
+                        own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true,
+                        partials: partials
+                    ) { chunk, n, chunkOffset, partial in
+                        guard n > 0, b > 0, let partial else { return }
+                        if partials == .statistics { partial.update(repeating: -.infinity, count: n) }
+                        for i0 in stride(from: 0, to: b, by: f.rowsPerBlock) {
+                            let rr = Swift.min(f.rowsPerBlock, b - i0)
+                            fusedLogits(
+                                g: f.gs, a: d.h + i0 * k, rows: rr, columns: .all(n), c: chunk, k: k, masked: true,
+                                row0: f.offset + i0, column0: chunkOffset, labelKeys: f.keys, into: w)
+                            body(chunk, n, partial, i0, rr)
+                            try ring.progress()
+                        }
                     }
+                }
+                // Sweep 1: row statistics here, column statistics travelling with their chunk.
+                try sweep(.statistics) { _, n, stats, i0, rr in
+                    fusedStatistics(
+                        w, rows: rr, columns: .all(n), rowMax: rMax + i0, rowSum: rSum + i0, colMax: stats,
+                        colSum: stats + n, colShift: f.colShift, blockMax: f.blockMax)
                 }
                 // This rank's columns: every rank's statistics plus the positive pair.
                 let stats = ring.ownGradient
@@ -90,37 +80,24 @@ final class FusedRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
                     localLoss += Double(lse - lp[i]) + Double(cLSE[i] - lp[i])
                     rMax[i] = lse  // from here on: the row log-sum-exps
                 }
-
                 // Sweep 2: weights of both directions, dĤ here, dĜ travelling home.
-                try ring.sweep(
-                    own: own, counts: skeleton.counts, offsets: skeleton.offsets, k: k, gradient: true, partials: .sum
-                ) { chunk, n, chunkOffset, dG in
-                    guard n > 0, b > 0, let dG else { return }
-                    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-                        let rr = Swift.min(rowsPerBlock, b - i0)
-                        logits(i0, rr, chunk, n, chunkOffset)
-                        fusedWeights(
-                            w, rows: rr, columns: n, rowLSE: rMax + i0, colLSE: chunk + lseOffset, scale: f.scale,
-                            split: split)
-                        T.gemm(
-                            .none, .none, m: rr, n: k, k: n, alpha: gs, a: w, lda: n, b: chunk, ldb: k,
-                            beta: 1, c: d.dh + i0 * k, ldc: k)
-                        T.gemm(
-                            .transpose, .none, m: n, n: k, k: rr, alpha: gs, a: split ?? w, lda: n,
-                            b: a + i0 * k, ldb: k, beta: 1, c: dG, ldc: k)
-                        try ring.progress()
-                    }
+                try sweep(.sum) { chunk, n, dG, i0, rr in
+                    fusedGradients(
+                        w, split: f.split, rows: rr, columns: .all(n), rowLSE: rMax + i0, colLSE: chunk + lseOffset,
+                        scale: f.scale, factors: nil, g: f.gs, k: k, c: chunk, a: d.h + i0 * k, dA: d.dh + i0 * k,
+                        dC: dG)
                 }
             }
             if b > 0 { ring.copyOwnGradient(rows: b, k: k, into: &result.dSecond.storage) }
-            addPositivePairs(f, into: &result) { i in (i, rMax[i], cLSE[i]) }
         }
         ring.book(into: &meter)
-        try finishFused(f.B, into: &result, loss: localLoss, summed: false, meter: meter)
+        try finishFused(f, into: &result, loss: localLoss, summed: false, meter: meter) { i in
+            (i, f.rowMax[i], f.colLSE[i])
+        }
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: 4, ring: true, pairFraction: 1)
+        s.loss.needsCandidates ? (4 * s.pairFlops, s.unfusedFlops(ring: true)) : (0, 0)
     }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] { s.ringBuffers + [s.logitsBlock(width: s.maxb)] }

@@ -10,22 +10,8 @@
 import Linalg
 import MPI
 
-final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedPlan {
-    var exchange: CandidateExchange { .allgather }
-
-    func evaluateSymmetric(
-        _ h: Matrix<Scalar>, _ gm: Matrix<Scalar>, labels: [Int]?,
-        into result: inout SymmetricContrastiveResult<Scalar>
-    ) throws {
-        try evaluateAllgather(h, gm, labels: labels, grouped: true, into: &result)
-    }
-
-    /// Executed: as FusedAllgatherPlan, over the opposite-label pairs only (the last call's fraction).
-    static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        fusedFlops(s, gemms: s.b * s.B > s.holdElements ? 4 : 3, ring: false, pairFraction: s.pairFraction)
-    }
-
-    static func workspace(_ s: LossShape) -> [LossBuffer] { allgatherWorkspace(s) }
+final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, FusedAllgather {
+    static var grouped: Bool { true }
 }
 
 /// The label order of the grouped plan: this rank's rows by label (`rows`: position → row) and
@@ -33,20 +19,17 @@ final class GroupedAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
 struct LabelOrder {
     let rows: [Int], columnPosition: [Int], sortedLabels: [Int64], labels: [Int64], offset: Int
 
-    /// Calls `body(pos0, rr, s, e)` for every block of ≤ `rowsPerBlock` rows (positions in
-    /// `rows`) that share a label whose sorted columns are [s, e).
-    func forEachBlock(_ rowsPerBlock: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    /// Calls `body(pos0, rr, columns)` for every block of ≤ `rowsPerBlock` rows (positions in
+    /// `rows`) that share a label y: its columns are all but y's sorted columns [s_y, e_y).
+    func forEachBlock(_ rowsPerBlock: Int, _ body: (Int, Int, BlockColumns) -> Void) {
         var pos0 = 0
         while pos0 < rows.count {
             let y = labels[offset + rows[pos0]]
             var end = pos0
             while end < rows.count && labels[offset + rows[end]] == y { end += 1 }
             let (s, e) = sameLabelRange(y, count: sortedLabels.count) { sortedLabels[$0] }
-            var q = pos0
-            while q < end {
-                let rr = Swift.min(rowsPerBlock, end - q)
-                body(q, rr, s, e)
-                q += rr
+            for q in stride(from: pos0, to: end, by: rowsPerBlock) {
+                body(q, Swift.min(rowsPerBlock, end - q), BlockColumns(s: s, e: e, count: sortedLabels.count))
             }
             pos0 = end
         }
