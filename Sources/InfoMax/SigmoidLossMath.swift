@@ -26,7 +26,7 @@ import Linalg
 /// log(1 + e) terms as the log of their product (one log per 512 pairs). FD-checked in
 /// SigmoidLossTests.
 enum SigmoidLossMath {
-    /// log(1 + eˣ) without overflow (the reference and the masked plan).
+    /// log(1 + eˣ) without overflow.
     @inline(__always)
     static func softplus<T: BLASScalar>(_ x: T) -> T {
         Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x)))
@@ -58,9 +58,8 @@ enum SigmoidLossMath {
             for i in 0..<b {
                 let s = scale * T.dot(n: k, x: a + i * k, y: p + i * k)
                 let v = t * s + bias
-                let e = T.exp(-Swift.abs(v))
-                let sig = v >= 0 ? e / (1 + e) : 1 / (1 + e)  // σ(−v)
-                terms.loss += Double(Swift.max(-v, 0) + T.log(onePlus: e))
+                let sig = sigmoid(-v)
+                terms.loss += Double(softplus(-v))
                 terms.dScale -= Double(s * sig)
                 terms.dBias -= Double(sig)
                 let w = -invB * t * sig * scale
