@@ -1,7 +1,6 @@
 // InfoMax/SigmoidLossMath.swift — the numerical core of SigLIP's sigmoid loss: the stable
 // softplus and logistic function, the hand-derived gradients (below), and the blockwise kernel
-// that turns anchor rows against a candidate chunk into the loss share, ∂L/∂t, ∂L/∂β and,
-// through gemm, dÂ and dĈ, in row blocks, nothing kept afterwards.
+// of anchor rows against a candidate chunk (loss share, ∂L/∂t, ∂L/∂β, dÂ and dĈ), nothing kept.
 import Linalg
 
 /// SigLIP's loss and its gradients.
@@ -22,8 +21,7 @@ import Linalg
 /// positive (v = t S + β): softplus(−v), ∂/∂S = −t σ(−v)/B. S = scale·⟨â, ĉ⟩, so dâ_i gets
 /// scale · Σ_j ∂L/∂S_ij ĉ_j (one gemm per block) and dĉ_j scale · Σ_i ∂L/∂S_ij â_i.
 /// softplus(x) = max(x, 0) + log(1 + e^{−|x|}) and σ(x) from the same e^{−|x|}: one
-/// exponential per pair (the rows' vectorised exp), never an overflow; the kernel sums the
-/// log(1 + e) terms as the log of their product (one log per 512 pairs). FD-checked in
+/// exponential per pair (the rows' vectorised exp), never an overflow. FD-checked in
 /// SigmoidLossTests.
 enum SigmoidLossMath {
     /// log(1 + eˣ) without overflow.

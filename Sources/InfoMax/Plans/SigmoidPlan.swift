@@ -16,8 +16,7 @@ import MPI
 /// only its anchors' gradient, so dh = ½ ∂L/∂A and dg = ½ (∂L/∂Pos + ∂L/∂C), the pass run
 /// without stop-gradient. Half the gemms of two directions (3 b×B×k per call, not 6).
 protocol SigmoidPlan<Scalar>: DirectionPlan {
-    /// The loss (t = 1/τ and β change between calls when they are learned).
-    var loss: ContrastiveLoss { get set }
+    var loss: ContrastiveLoss { get }
     var blockElements: Int { get }
     /// The ring brings this rank's dC home; the all-gather leaves it in `ws.dCGlobal`.
     static var exchange: CandidateExchange { get }
