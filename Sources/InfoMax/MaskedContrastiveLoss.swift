@@ -74,14 +74,12 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar>: LossPlan {
         self.blockElements = blockElements
     }
 
-    /// The sigmoid loss's learned scale t and bias b for the next calls
-    /// (``ContrastiveLoss/settingSigmoidParameters(scale:bias:)``).
+    /// The sigmoid loss's learned scale t and bias b for the next calls (as `settingSigmoidParameters`).
     public func setSigmoidParameters(scale t: Double, bias: Double) throws {
         loss = try loss.settingSigmoidParameters(scale: t, bias: bias)
     }
 
-    /// The InfoNCE loss's learned temperature τ for the next calls
-    /// (``ContrastiveLoss/settingTemperature(_:)``).
+    /// The InfoNCE loss's learned temperature τ for the next calls (as `settingTemperature`).
     public func setTemperature(_ tau: Double) throws {
         loss = try loss.settingTemperature(tau)
     }

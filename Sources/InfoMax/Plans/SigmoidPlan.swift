@@ -1,7 +1,6 @@
-// InfoMax/Plans/SigmoidPlan.swift — what both plans of SigLIP's sigmoid loss share: one
-// direction is the shared start and end (DirectionCall.swift) around the plan's rows, with
-// ∂L/∂t and ∂L/∂β summed over the ranks in the loss value's all-gather; the symmetric
-// (multi-modal) call is ONE pass over the pairs, not two directions (see below).
+// InfoMax/Plans/SigmoidPlan.swift — what both plans of SigLIP's sigmoid loss share: one pass is
+// the shared start and end (DirectionCall.swift) around the plan's rows, ∂L/∂t and ∂L/∂β summed
+// in the loss value's all-gather; a symmetric call is ONE pass over the pairs (see below).
 import Linalg
 import MPI
 
