@@ -1,9 +1,7 @@
 // InfoMax/FalsePositiveSelection.swift — Zhang et al.'s fifth variant, "DropFalsePositive"
 // (code PKU-ML/CLIP-Help-SimCLR, NTXent_dfp): the positive pairs a frozen guide finds least
-// alike — the lowest guide cosine similarity between an anchor and its positive view over the
-// GLOBAL batch — lose their positive term. Similarities in Double from explicit loops, the
-// dropped set chosen from the whole batch's similarities with ties by global index, so every
-// rank and every rank count drop the same pairs.
+// alike over the GLOBAL batch lose their positive term. As in GuideSelection.swift, Double
+// similarities and ties by global index: every rank and every rank count drop the same pairs.
 import Linalg
 
 /// Which positive pairs a guide removes from the loss.

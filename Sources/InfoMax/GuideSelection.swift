@@ -58,10 +58,7 @@ public struct GuideSelection: Sendable, Equatable {
         var unit = [Double](repeating: 0, count: B * k)
         for i in 0..<B {
             var s = 0.0
-            for t in 0..<k {
-                let v = Double(guide[i, t])
-                s += v * v
-            }
+            for t in 0..<k { s += Double(guide[i, t]) * Double(guide[i, t]) }
             let inv = s > 0 ? 1 / s.squareRoot() : 0
             for t in 0..<k { unit[i * k + t] = Double(guide[i, t]) * inv }
         }

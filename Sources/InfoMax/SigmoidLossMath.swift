@@ -1,7 +1,6 @@
 // InfoMax/SigmoidLossMath.swift — the numerical core of SigLIP's sigmoid loss: the stable
 // softplus and logistic function, the hand-derived gradients (below), and the blockwise kernel
-// that turns anchor rows against a candidate chunk into the loss share, ∂L/∂t, ∂L/∂β and,
-// through gemm, dÂ and dĈ, in row blocks, nothing kept afterwards.
+// of anchor rows against a candidate chunk (loss share, ∂L/∂t, ∂L/∂β, dÂ and dĈ), nothing kept.
 import Linalg
 
 /// SigLIP's loss and its gradients.
@@ -22,11 +21,10 @@ import Linalg
 /// positive (v = t S + β): softplus(−v), ∂/∂S = −t σ(−v)/B. S = scale·⟨â, ĉ⟩, so dâ_i gets
 /// scale · Σ_j ∂L/∂S_ij ĉ_j (one gemm per block) and dĉ_j scale · Σ_i ∂L/∂S_ij â_i.
 /// softplus(x) = max(x, 0) + log(1 + e^{−|x|}) and σ(x) from the same e^{−|x|}: one
-/// exponential per pair (the rows' vectorised exp), never an overflow; the kernel sums the
-/// log(1 + e) terms as the log of their product (one log per 512 pairs). FD-checked in
+/// exponential per pair (the rows' vectorised exp), never an overflow. FD-checked in
 /// SigmoidLossTests.
 enum SigmoidLossMath {
-    /// log(1 + eˣ) without overflow (the reference and the masked plan).
+    /// log(1 + eˣ) without overflow.
     @inline(__always)
     static func softplus<T: BLASScalar>(_ x: T) -> T {
         Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x)))
@@ -58,9 +56,8 @@ enum SigmoidLossMath {
             for i in 0..<b {
                 let s = scale * T.dot(n: k, x: a + i * k, y: p + i * k)
                 let v = t * s + bias
-                let e = T.exp(-Swift.abs(v))
-                let sig = v >= 0 ? e / (1 + e) : 1 / (1 + e)  // σ(−v)
-                terms.loss += Double(Swift.max(-v, 0) + T.log(onePlus: e))
+                let sig = sigmoid(-v)
+                terms.loss += Double(softplus(-v))
                 terms.dScale -= Double(s * sig)
                 terms.dBias -= Double(sig)
                 let w = -invB * t * sig * scale

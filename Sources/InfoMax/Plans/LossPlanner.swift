@@ -39,7 +39,7 @@ public enum LossPlanKind: String, Sendable, CaseIterable {
         case .fusedAllgather: return FusedAllgatherPlan<Float>.self
         case .groupedAllgather: return GroupedAllgatherPlan<Float>.self
         case .fusedRing: return FusedRingPlan<Float>.self
-        case .masked: return MaskedPlan<Float>.self
+        case .masked: return MaskedContrastiveLoss<Float>.self
         case .sigmoidAllgather: return SigmoidAllgatherPlan<Float>.self
         case .sigmoidRing: return SigmoidRingPlan<Float>.self
         }

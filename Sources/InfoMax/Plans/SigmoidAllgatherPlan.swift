@@ -1,7 +1,6 @@
 // InfoMax/Plans/SigmoidAllgatherPlan.swift — SigLIP's sigmoid loss with the all-gather
-// exchange: every rank gathers the N candidates, computes its rows against all of them in
-// row blocks of at most `blockElements` logits (loss terms, weights and both gradient gemms
-// per block, nothing kept), and the candidate gradients are reduce-scattered to their owners.
+// exchange: every rank gathers the N candidates, runs the kernel (SigmoidLossMath.swift) of its
+// rows against all of them, and the candidate gradients are reduce-scattered to their owners.
 import Linalg
 import MPI
 

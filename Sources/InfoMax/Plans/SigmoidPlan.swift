@@ -1,7 +1,6 @@
-// InfoMax/Plans/SigmoidPlan.swift — what both plans of SigLIP's sigmoid loss share: one
-// direction is the shared start and end (DirectionCall.swift) around the plan's rows, with
-// ∂L/∂t and ∂L/∂β summed over the ranks in the loss value's all-gather; the symmetric
-// (multi-modal) call is ONE pass over the pairs, not two directions (see below).
+// InfoMax/Plans/SigmoidPlan.swift — what both plans of SigLIP's sigmoid loss share: one pass is
+// the shared start and end (DirectionCall.swift) around the plan's rows, ∂L/∂t and ∂L/∂β summed
+// in the loss value's all-gather; a symmetric call is ONE pass over the pairs (see below).
 import Linalg
 import MPI
 
@@ -16,8 +15,7 @@ import MPI
 /// only its anchors' gradient, so dh = ½ ∂L/∂A and dg = ½ (∂L/∂Pos + ∂L/∂C), the pass run
 /// without stop-gradient. Half the gemms of two directions (3 b×B×k per call, not 6).
 protocol SigmoidPlan<Scalar>: DirectionPlan {
-    /// The loss (t = 1/τ and β change between calls when they are learned).
-    var loss: ContrastiveLoss { get set }
+    var loss: ContrastiveLoss { get }
     var blockElements: Int { get }
     /// The ring brings this rank's dC home; the all-gather leaves it in `ws.dCGlobal`.
     static var exchange: CandidateExchange { get }
