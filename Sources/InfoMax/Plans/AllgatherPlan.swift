@@ -31,12 +31,13 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             } else {
                 ws.gathered.removeAll(keepingCapacity: true)
             }
-            return ws.gathered.withUnsafeBufferPointer { pc in
+            let labels = f.needLabels ? skeleton.labelsGlobal : []
+            return f.withPointers(candidates: ws.gathered, labels: labels, result: &result, spare: ws.logits.pointer) {
+                d in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     contrastiveRowBlock(
-                        loss, aHat: f.ah, pHat: f.ph, cHat: pc, labels: f.needLabels ? skeleton.labelsGlobal : nil,
-                        offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
-                        logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
+                        loss, f, d, blockElements: blockElements, logits: ws.logits,
+                        dC: f.wantDC ? pdc.baseAddress : nil)
                 }
             }
         }

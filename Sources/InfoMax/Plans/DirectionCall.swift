@@ -14,9 +14,9 @@ struct DirectionInputs<T: BLASScalar> {
 }
 
 extension DirectionPlan {
-    /// One direction: the shared start, `rows` (this rank's share of the loss, with dA and dPos
-    /// written; dC too when `rowsBringDC`; all-gather plans leave the summed candidate gradient
-    /// in `ws.dCGlobal` for the reduce-scatter), the shared end.
+    /// One direction: the shared start, `rows` (this rank's share of the loss; it gets dA and dPos
+    /// as b × k zeros and writes them, and dC too when `rowsBringDC`; all-gather plans leave the
+    /// summed candidate gradient in `ws.dCGlobal` for the reduce-scatter), the shared end.
     func evaluateDirection(
         _ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
         positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
@@ -46,6 +46,10 @@ extension DirectionPlan {
         let inputs = DirectionInputs(
             B: B, maxb: maxb, b: a.rows, k: a.cols, offset: skeleton.offset, pairs: pairs, needLabels: needLabels,
             wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos, ch: cosine ? ws.cHat : c)
+        result.dA.reshape(rows: a.rows, cols: a.cols)
+        result.dPos.reshape(rows: a.rows, cols: a.cols)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
         let localLoss = try rows(inputs, &result, &meter)
 
         // Sum the loss; the all-gather plans send the candidate gradients to their owners.

@@ -45,18 +45,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     private func rows(
         _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
-        let b = f.b
-        let k = f.k
-        let B = f.B
-        let offset = f.offset
-        let loss = self.loss
-        let grouped = self.grouped
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
-        result.dA.reshape(rows: b, cols: k)
-        result.dPos.reshape(rows: b, cols: k)
-        fillZero(&result.dA.storage)
-        fillZero(&result.dPos.storage)
+        let (b, k, B, offset, grouped) = (f.b, f.k, f.B, f.offset, self.grouped)
         skeleton.lastPairFraction = 1
         guard f.maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
         try ring.configure(elements: f.maxb * k, gradient: f.wantDC)
@@ -66,13 +55,13 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         let rowsPerBlock =
             grouped ? Swift.max(1, Swift.min(maskedRows, blockElements / (Swift.max(width, 1) + 2 * k))) : maskedRows
         let L = ws.logits.atLeast(rowsPerBlock * Swift.max(width, 1))
-        let lp = ws.positive.zeroed(b)
-        let mx = ws.rowMax.zeroed(b)
-        let sm = ws.rowSum.zeroed(b)
+        let (lp, mx, sm) = (ws.positive.zeroed(b), ws.rowMax.zeroed(b), ws.rowSum.zeroed(b))
         let scratch = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : L
         let dRowsBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : L
+        let (counts, offsets) = (skeleton.counts, skeleton.offsets)
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(B)
+        let invPairs = f.pairs > 0 ? 1 / Double(f.pairs) : 0
         let infoNCE = loss.objective == .infoNCE
         let labelsGlobal = grouped ? ws.ringLabels : f.needLabels ? skeleton.labelsGlobal : []
         let order = grouped ? ws.rowOrder : []
@@ -81,66 +70,56 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
 
         try f.withPointers(candidates: f.ch.storage, labels: labelsGlobal, result: &result, spare: L) { d in
             try order.withUnsafeBufferPointer { po in
-                let a = d.a
-                let dA = d.dA
+                let (a, dA) = (d.a, d.dA)
                 // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
                 let po0 = grouped ? po.baseAddress : nil
                 let yb = grouped ? d.labels?.baseAddress : nil
-                /// One sweep: `body(q0, rr, anchors, chunk, n, chunkOffset, dC)` on every block of
-                /// rows and range of columns of every chunk (``forEachRingBlock``); returns the pairs.
-                func sweep(
-                    gradient: Bool,
-                    _ body: (Int, Int, UnsafePointer<T>, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws
-                        -> Void
-                ) throws -> Int {
+                /// Pass 1 or 2 (``ringChunkPass``) on every block of rows and range of columns of
+                /// every chunk (``forEachRingBlock``), pass 2's dC travelling home; returns the pairs
+                /// computed and the passes' share of the loss.
+                func sweep(gradient: Bool) throws -> (pairs: Int, loss: Double) {
                     var pairs = 0
+                    var share = 0.0
                     try ring.sweep(
                         own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k,
-                        gradient: gradient
+                        gradient: gradient && f.wantDC
                     ) { chunk, n, chunkOffset, dC in
                         pairs += try forEachRingBlock(
                             anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
                             columnLabels: yb.map { $0 + chunkOffset }, columns: n, rowsPerBlock: rowsPerBlock,
                             scratch: scratch
                         ) { q0, rr, anchors, c0, c1 in
-                            try body(q0, rr, anchors, chunk + c0 * k, c1 - c0, chunkOffset + c0, dC.map { $0 + c0 * k })
+                            let dRows = grouped ? dRowsBlock : dA
+                            if grouped && gradient { dRows.update(repeating: 0, count: rr * k) }
+                            share += try ringChunkPass(
+                                gradient: gradient, loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: d.labels,
+                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0, invB: invB,
+                                invPairs: invPairs, dA: dRows, dC: dC.map { $0 + c0 * k },
+                                between: { try ring.progress() })
+                            if gradient, let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
                         }
                     }
-                    return pairs
+                    return (pairs, share)
                 }
+                // The positive logits, where the online log-sum-exps start (InfoNCE).
                 for q in 0..<b {
                     let i = po0?[q] ?? q
                     lp[q] = g * T.dot(n: k, x: a + i * k, y: d.p + i * k)
+                    mx[q] = lp[q]
+                    sm[q] = 1
                 }
                 if infoNCE {
-                    // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
-                    for q in 0..<b {
-                        mx[q] = lp[q]
-                        sm[q] = 1
-                    }
-                    _ = try sweep(gradient: false) { q0, rr, anchors, chunk, n, chunkOffset, _ in
-                        try chunkLogSumExp(
-                            loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
-                            chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
-                            rowMax: mx + q0, rowSum: sm + q0, between: { try ring.progress() })
-                    }
+                    _ = try sweep(gradient: false)  // (InfoNCE's loss is in the lse)
                     for q in 0..<b {
                         let lse = mx[q] + T.log(sm[q])
                         total += Double(lse - lp[q])
                         mx[q] = lse
                     }
                 }
-                // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
-                computedPairs = try sweep(gradient: f.wantDC) { q0, rr, anchors, chunk, n, chunkOffset, dC in
-                    let dRows = grouped ? dRowsBlock : dA
-                    if grouped { dRows.update(repeating: 0, count: rr * k) }
-                    total += try chunkGradient(
-                        loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
-                        chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
-                        lse: mx + q0, globalCount: B, pairCount: f.pairs, dA: dRows, dC: dC,
-                        between: { try ring.progress() })
-                    if let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
-                }
+                let pass2 = try sweep(gradient: true)  // (spectral: the only pass)
+                computedPairs = pass2.pairs
+                total += pass2.loss
                 // The positive pairs.
                 for q in 0..<b {
                     let dl: T
@@ -169,22 +148,18 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     /// - Returns: the widest column range a block of this rank's rows computes against any
     ///   chunk (the logits block needs rows × that, not rows × maxb).
     private func sortRingRows(b: Int, B: Int, offset: Int) -> Int {
-        let labelsGlobal = skeleton.labelsGlobal
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
+        let (labelsGlobal, counts, offsets) = (skeleton.labelsGlobal, skeleton.counts, skeleton.offsets)
         var minLabel = Int64.max
         for i in 0..<b { minLabel = Swift.min(minLabel, labelsGlobal[offset + i]) }
         ws.sortByLabel(count: b, label: { labelsGlobal[offset + $0] &- minLabel }, into: &ws.rowOrder)
-        resizeZeroed(&ws.ringLabels, B)
-        for j in 0..<B { ws.ringLabels[j] = labelsGlobal[j] }
+        ws.ringLabels.removeAll(keepingCapacity: true)
+        ws.ringLabels.append(contentsOf: labelsGlobal)
+        var widest = 0
         ws.ringLabels.withUnsafeMutableBufferPointer { py in
+            guard let y = py.baseAddress else { return }
             for r in 0..<counts.count where counts[r] > 1 {
                 UnsafeMutableBufferPointer(rebasing: py[offsets[r]..<offsets[r] + counts[r]]).heapSort(by: <)
             }
-        }
-        var widest = 0
-        ws.ringLabels.withUnsafeBufferPointer { py in
-            guard let y = py.baseAddress else { return }
             for r in 0..<counts.count {
                 forEachOppositeLabelRange(
                     rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]
