@@ -15,8 +15,8 @@ func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, s
     return scratch.withUnsafeMutableBufferPointer { v in
         v.heapSort(by: <)
         guard let y = v.baseAddress else { return 0 }
-        return forEachOppositeLabelRange(rowLabels: y, rows: v.count, columnLabels: y, columns: v.count) { _, _, _, _ in
-        }
+        let n = v.count
+        return forEachOppositeLabelRange(rowLabels: y, rows: n, columnLabels: y, columns: n) { _, _, _, _ in }
     }
 }
 
@@ -139,8 +139,6 @@ func contrastiveRowBlock<T: BLASScalar>(
     return total / (spectral ? 1 : Double(B))
 }
 
-// MARK: - One candidate chunk at a time (the ring exchange)
-
 /// The logits g·Â[i0 ..< i0+rr] Ĉ_chunkᵀ (rr × n) into `w`, every non-negative pair set to
 /// `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global index
 /// `anchorOffset + i`; chunk row j has global index `chunkOffset + j`.
@@ -171,24 +169,25 @@ func positiveLogits<T: BLASScalar>(
     for i in 0..<b { lp[i] = g * T.dot(n: k, x: a + i * k, y: p + i * k) }
 }
 
-/// One of the ring's two passes over one chunk, `rowsPerBlock` anchor rows at a time (their
-/// global indices from `anchorOffset`, the chunk's from `chunkOffset`). Pass 1 (`gradient`
-/// false, InfoNCE): folds the masked logits into the running row maxima `rowMax` and sums
-/// `rowSum` = Σ e^{ℓ − rowMax} (online log-sum-exp, started at the positive logit and 1).
-/// Pass 2: the weights ∂L/∂ℓ_ij (InfoNCE: e^{ℓ_ij − lse_i}/B, the final lse in `rowMax`;
-/// spectral: 2ℓ_ij/pairs), then ``addBlockGradients``. `between` runs after every row block
-/// (MPI progresses the ring there). Returns the chunk's share of the loss (spectral: Σ ℓ²/pairs;
-/// InfoNCE: 0, its loss is in the lse).
+/// One of the ring's passes over one chunk, in row blocks. Pass 1 (InfoNCE, `gradient` false):
+/// the online log-sum-exp, folding the logits into the running row maxima `rowMax` and sums
+/// `rowSum` = Σ e^{ℓ − rowMax}. Pass 2: the weights ∂L/∂ℓ_ij (InfoNCE: e^{ℓ_ij − lse_i}/B, the
+/// final lse in `rowMax`; spectral: 2ℓ_ij/pairs), then ``addBlockGradients``. `between` runs
+/// after every row block (MPI progresses the ring there). Returns spectral's Σ ℓ²/pairs, else 0.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func ringChunkPass<T: BLASScalar>(
-    gradient: Bool, _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int, chunk: UnsafePointer<T>, n: Int,
-    anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int,
-    logits: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>, invB: T,
-    invPairs: Double, dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, between: () throws -> Void
+    gradient: Bool, _ loss: ContrastiveLoss, _ f: DirectionInputs<T>, a: UnsafePointer<T>, rows b: Int,
+    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
+    rowsPerBlock: Int, logits: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>,
+    rowSum: UnsafeMutablePointer<T>, dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
+    between: () throws -> Void
 ) rethrows -> Double {
+    let k = f.k
     guard b > 0, n > 0, k > 0 else { return 0 }
     let g = T(loss.scale / loss.temperature)
+    let invB = 1 / T(f.B)
+    let invPairs = f.pairs > 0 ? 1 / Double(f.pairs) : 0
     let spectral = loss.objective == .spectral
     var total: Double = 0
     for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
@@ -288,11 +287,10 @@ func forEachOppositeLabelRange(
     return pairs
 }
 
-/// The ring's work on one chunk. Ungrouped (`order` nil): `body(0, b, a, 0, n)` (the kernels
-/// block the rows). Grouped: this rank's rows in label order (`order`: sorted position → row of
-/// `a`; `rowLabels` sorted), and for every block of ≤ `rowsPerBlock` rows of one label (sorted
-/// positions q0 ..< q0 + rr, copied to `scratch`) and each opposite-label column range
-/// `body(q0, rr, scratch, c0, c1)`. Returns the number of (row, column) pairs handed to `body`.
+/// The ring's work on one chunk: ungrouped (`order` nil) `body(0, b, a, 0, n)`; grouped (rows
+/// in label order, `order`: sorted position → row of `a`) for every block of ≤ `rowsPerBlock`
+/// rows of one label (sorted positions q0 ..< q0 + rr, copied to `scratch`) and each
+/// opposite-label column range `body(q0, rr, scratch, c0, c1)`. Returns the pairs handed over.
 @discardableResult
 func forEachRingBlock<T: BLASScalar>(
     anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,

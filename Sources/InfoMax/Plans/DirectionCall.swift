@@ -55,18 +55,12 @@ extension DirectionPlan {
         // Sum the loss; the all-gather plans send the candidate gradients to their owners.
         let t0 = comm.wtime()
         let value = try skeleton.sumLossShares(localLoss, bytes: &meter.bytes)
-        if needC {
-            result.dC.reshape(rows: a.rows, cols: a.cols)
-            if wantDC && !rowsBringDC {
-                try skeleton.reduceScatter().sum(
-                    &ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
-                meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
-            } else if !wantDC {
-                fillZero(&result.dC.storage)
-            }
-        } else {
-            result.dC.reshape(rows: c.rows, cols: c.cols)
+        result.dC.reshape(rows: needC ? a.rows : c.rows, cols: needC ? a.cols : c.cols)
+        if !wantDC {
             fillZero(&result.dC.storage)
+        } else if !rowsBringDC {
+            try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
+            meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
         }
         meter.commSeconds += comm.wtime() - t0
 

@@ -28,20 +28,17 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
             into: &result, rowsBringDC: true
         ) { f, result, meter in
             let ring = skeleton.ring()
-            let width = grouped ? sortRingRows(b: f.b, B: f.B, offset: f.offset) : f.maxb
+            let width = grouped ? sortRingRows(b: f.b, offset: f.offset) : f.maxb
             let share = try rows(ring, f, width: width, result: &result)
             ring.book(into: &meter)
             return share
         }
     }
 
-    /// This rank's rows: writes dA, dPos (b × k) and, when `f.wantDC`, this rank's dC (b × k,
-    /// before the normalisation backward); returns this rank's share of the loss. Grouped
-    /// (``sortRingRows`` has run): the rows are taken in label order — this rank's chunk travels
-    /// sorted, the per-row statistics are kept by sorted position, and each block of one label's
-    /// rows is copied out, computed against the chunk's other-label columns only, and its dA
-    /// added back. `width`: the most columns one block computes at once (maxb, or grouped the
-    /// widest opposite-label range); the logits block is rows × width.
+    /// This rank's rows: dA, dPos and, when `f.wantDC`, this rank's dC (b × k, before the
+    /// normalisation backward); returns this rank's share of the loss. Grouped (after
+    /// ``sortRingRows``): the per-row statistics are kept by sorted position, and each block's dA
+    /// is added back to its rows. `width`: the most columns a block computes at once.
     private func rows(
         _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
@@ -58,10 +55,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         let (lp, mx, sm) = (ws.positive.zeroed(b), ws.rowMax.zeroed(b), ws.rowSum.zeroed(b))
         let scratch = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : L
         let dRowsBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : L
-        let (counts, offsets) = (skeleton.counts, skeleton.offsets)
         let g = T(loss.scale / loss.temperature)
         let invB = 1 / T(B)
-        let invPairs = f.pairs > 0 ? 1 / Double(f.pairs) : 0
         let infoNCE = loss.objective == .infoNCE
         let labelsGlobal = grouped ? ws.ringLabels : f.needLabels ? skeleton.labelsGlobal : []
         let order = grouped ? ws.rowOrder : []
@@ -81,8 +76,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                     var pairs = 0
                     var share = 0.0
                     try ring.sweep(
-                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k,
-                        gradient: gradient && f.wantDC
+                        own: d.c, ownOrder: grouped ? po : nil, counts: skeleton.counts, offsets: skeleton.offsets,
+                        k: k, gradient: gradient && f.wantDC
                     ) { chunk, n, chunkOffset, dC in
                         pairs += try forEachRingBlock(
                             anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
@@ -92,11 +87,10 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                             let dRows = grouped ? dRowsBlock : dA
                             if grouped && gradient { dRows.update(repeating: 0, count: rr * k) }
                             share += try ringChunkPass(
-                                gradient: gradient, loss, a: anchors, b: rr, k: k, chunk: chunk + c0 * k, n: c1 - c0,
+                                gradient: gradient, loss, f, a: anchors, rows: rr, chunk: chunk + c0 * k, n: c1 - c0,
                                 anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: d.labels,
-                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0, invB: invB,
-                                invPairs: invPairs, dA: dRows, dC: dC.map { $0 + c0 * k },
-                                between: { try ring.progress() })
+                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0, dA: dRows,
+                                dC: dC.map { $0 + c0 * k }, between: { try ring.progress() })
                             if gradient, let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
                         }
                     }
@@ -122,13 +116,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                 total += pass2.loss
                 // The positive pairs.
                 for q in 0..<b {
-                    let dl: T
-                    if infoNCE {
-                        dl = (T.exp(lp[q] - mx[q]) - 1) * invB
-                    } else {
-                        total -= 2 * Double(lp[q]) / Double(B)
-                        dl = -2 * invB
-                    }
+                    if !infoNCE { total -= 2 * Double(lp[q]) / Double(B) }
+                    let dl = infoNCE ? (T.exp(lp[q] - mx[q]) - 1) * invB : -2 * invB
                     addPositiveGradient(g: g, dl: dl, row: po0?[q] ?? q, k: k, a: a, p: d.p, dA: dA, dP: d.dP)
                 }
             }
@@ -147,7 +136,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     /// sorts its own rows the same way, so this is what each travelling chunk holds.
     /// - Returns: the widest column range a block of this rank's rows computes against any
     ///   chunk (the logits block needs rows × that, not rows × maxb).
-    private func sortRingRows(b: Int, B: Int, offset: Int) -> Int {
+    private func sortRingRows(b: Int, offset: Int) -> Int {
         let (labelsGlobal, counts, offsets) = (skeleton.labelsGlobal, skeleton.counts, skeleton.offsets)
         var minLabel = Int64.max
         for i in 0..<b { minLabel = Swift.min(minLabel, labelsGlobal[offset + i]) }
