@@ -1,8 +1,7 @@
-// InfoMax/RowBlockKernel.swift — the numerical core of the one-direction plans: for a block of
-// anchor rows against candidates (all N at once for the all-gather exchange, one ring chunk at
-// a time for the ring), the logits in row blocks of at most `blockElements`, the row
-// log-sum-exps (online over chunks for the ring), the loss share and the gradients, all through
-// gemm; and the ring's grouping by label. Nothing here allocates once its scratch has its size.
+// InfoMax/RowBlockKernel.swift — the numerical core of the one-direction plans: anchor rows
+// against candidates (all N for the all-gather exchange, one ring chunk at a time for the ring)
+// in row blocks of logits: the row log-sum-exps, the loss share and the gradients through gemm;
+// and the ring's grouping by label. Nothing here allocates once its scratch has its size.
 import Linalg
 
 /// Number of (i, j) pairs with j ∈ Neg(i): N(N−1) for `.allOthers`, N² − Σ_y n_y² for
@@ -247,8 +246,7 @@ func scatterAddRows<T: BLASScalar>(
 func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start: Int, end: Int) {
     /// The first position whose label is above y (`orEqual`) or not below it.
     func first(orEqual: Bool) -> Int {
-        var lo = 0
-        var hi = n
+        var (lo, hi) = (0, n)
         while lo < hi {
             let mid = (lo + hi) / 2
             if sorted(mid) < y || (orEqual && sorted(mid) == y) { lo = mid + 1 } else { hi = mid }
@@ -258,10 +256,9 @@ func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start:
     return (first(orEqual: false), first(orEqual: true))
 }
 
-/// For every run of rows [r0, r1) that share a label y (`rowLabels`, b, sorted) and each
-/// non-empty column range [c0, c1) of the other labels (`columnLabels`, n, sorted: [0, s_y) and
-/// [e_y, n) around y's range), `body(r0, r1, c0, c1)`: no same-label pair is ever computed.
-/// Returns the number of (row, column) pairs handed to `body`.
+/// For every run of rows [r0, r1) of one label y (`rowLabels`, b, sorted) and each non-empty
+/// range [c0, c1) of other labels' columns (`columnLabels`, n, sorted: [0, s_y) and [e_y, n)),
+/// `body(r0, r1, c0, c1)`: no same-label pair is ever computed. Returns the pairs handed over.
 @discardableResult
 func forEachOppositeLabelRange(
     rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,

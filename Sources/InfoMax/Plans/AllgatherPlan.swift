@@ -31,9 +31,8 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             } else {
                 ws.gathered.removeAll(keepingCapacity: true)
             }
-            let labels = f.needLabels ? skeleton.labelsGlobal : []
-            return f.withPointers(candidates: ws.gathered, labels: labels, result: &result, spare: ws.logits.pointer) {
-                d in
+            let (labels, spare) = (f.needLabels ? skeleton.labelsGlobal : [], ws.logits.pointer)
+            return f.withPointers(candidates: ws.gathered, labels: labels, result: &result, spare: spare) { d in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     contrastiveRowBlock(
                         loss, f, d, blockElements: blockElements, logits: ws.logits,
@@ -44,8 +43,7 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        let unfused = s.unfusedFlops(ring: false)
-        return (unfused, unfused)
+        (s.unfusedFlops(ring: false), s.unfusedFlops(ring: false))
     }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] {

@@ -1,7 +1,6 @@
-// InfoMax/Plans/DirectionCall.swift — the start and end every one-direction plan shares: agree
+// InfoMax/Plans/DirectionCall.swift — what every one-direction plan does around its rows: agree
 // with the other ranks, normalise (cosine), count the spectral pairs; then sum the loss shares,
-// bring dC to its owners or zero it, and back through the normalisation. The plan supplies
-// the rows in between.
+// bring dC to its owners or zero it, and back through the normalisation.
 import Linalg
 import MPI
 

@@ -1,9 +1,8 @@
 // InfoMax/Plans/RingPlan.swift — one direction L(A, Pos, C) with the ring exchange: every
 // rank's candidate block travels around the ring (RingExchange.swift); InfoNCE sweeps twice
 // (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
-// spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
-// label, so every travelling chunk is, and a block of one label's rows is computed only
-// against the chunk's other-label columns.
+// spectral once. Grouped by label (opposite-label negatives): every rank's rows, and so every
+// travelling chunk, sorted by label; a block of one label's rows meets only other labels.
 import Linalg
 import MPI
 
@@ -28,10 +27,9 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
             into: &result, rowsBringDC: true
         ) { f, result, meter in
             let ring = skeleton.ring()
+            defer { ring.book(into: &meter) }
             let width = grouped ? sortRingRows(b: f.b, offset: f.offset) : f.maxb
-            let share = try rows(ring, f, width: width, result: &result)
-            ring.book(into: &meter)
-            return share
+            return try rows(ring, f, width: width, result: &result)
         }
     }
 
@@ -69,9 +67,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                 // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
                 let po0 = grouped ? po.baseAddress : nil
                 let yb = grouped ? d.labels?.baseAddress : nil
-                /// Pass 1 or 2 (``ringChunkPass``) on every block of rows and range of columns of
-                /// every chunk (``forEachRingBlock``), pass 2's dC travelling home; returns the pairs
-                /// computed and the passes' share of the loss.
+                /// Pass 1 or 2 (``ringChunkPass``) on every chunk's blocks (``forEachRingBlock``), pass
+                /// 2's dC travelling home; returns the pairs computed and the passes' loss share.
                 func sweep(gradient: Bool) throws -> (pairs: Int, loss: Double) {
                     var pairs = 0
                     var share = 0.0
@@ -114,7 +111,6 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
                 let pass2 = try sweep(gradient: true)  // (spectral: the only pass)
                 computedPairs = pass2.pairs
                 total += pass2.loss
-                // The positive pairs.
                 for q in 0..<b {
                     if !infoNCE { total -= 2 * Double(lp[q]) / Double(B) }
                     let dl = infoNCE ? (T.exp(lp[q] - mx[q]) - 1) * invB : -2 * invB
@@ -132,10 +128,8 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     }
 
     /// The ring's label order: `ws.rowOrder` (sorted position → this rank's row, by (label,
-    /// row)) and `ws.ringLabels`, the N labels with every rank's segment sorted — every rank
-    /// sorts its own rows the same way, so this is what each travelling chunk holds.
-    /// - Returns: the widest column range a block of this rank's rows computes against any
-    ///   chunk (the logits block needs rows × that, not rows × maxb).
+    /// row)) and `ws.ringLabels`, the N labels with every rank's segment sorted as its chunk
+    /// travels. Returns the widest column range a block of this rank's rows meets in any chunk.
     private func sortRingRows(b: Int, offset: Int) -> Int {
         let (labelsGlobal, counts, offsets) = (skeleton.labelsGlobal, skeleton.counts, skeleton.offsets)
         var minLabel = Int64.max
