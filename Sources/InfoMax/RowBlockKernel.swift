@@ -1,33 +1,21 @@
-// InfoMax/RowBlockKernel.swift — the numerical core of the one-direction plans: for a block of
-// anchor rows against candidates (all N at once for the all-gather exchange, one ring chunk at
-// a time for the ring), the logits in row blocks of at most `blockElements`, the row
-// log-sum-exps (online over chunks for the ring), the loss share and the gradients, all through
-// gemm; and the ring's grouping by label. Nothing here allocates once its scratch has its size.
+// InfoMax/RowBlockKernel.swift — the numerical core of the one-direction plans: anchor rows
+// against candidates (all N for the all-gather exchange, one ring chunk at a time for the ring)
+// in row blocks of logits: the row log-sum-exps, the loss share and the gradients through gemm;
+// and the ring's grouping by label. Nothing here allocates once its scratch has its size.
 import Linalg
 
 /// Number of (i, j) pairs with j ∈ Neg(i): N(N−1) for `.allOthers`, N² − Σ_y n_y² for
 /// `.oppositeLabel` (n_y: the samples of label y), counted on a sorted copy in `scratch`.
 func negativePairCount(_ negatives: NegativeSet, labels: [Int64]?, count: Int, scratch: inout [Int64]) -> Int {
-    switch negatives {
-    case .allOthers:
-        return count * (count - 1)
-    case .oppositeLabel:
-        guard let labels else { return 0 }
-        let n = labels.count
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: labels)
-        var same = 0
-        scratch.withUnsafeMutableBufferPointer { v in
-            v.heapSort(by: <)
-            var i = 0
-            while i < n {
-                var j = i + 1
-                while j < n && v[j] == v[i] { j += 1 }
-                same += (j - i) * (j - i)
-                i = j
-            }
-        }
-        return n * n - same
+    guard negatives == .oppositeLabel else { return count * (count - 1) }
+    guard let labels else { return 0 }
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: labels)
+    return scratch.withUnsafeMutableBufferPointer { v in
+        v.heapSort(by: <)
+        guard let y = v.baseAddress else { return 0 }
+        let n = v.count
+        return forEachOppositeLabelRange(rowLabels: y, rows: n, columnLabels: y, columns: n) { _, _, _, _ in }
     }
 }
 
@@ -90,97 +78,65 @@ func addBlockGradients<T: BLASScalar>(
     }
 }
 
-/// `loss` for the local anchor rows `offset ..< offset + b` against all N candidates `cHat`
-/// (N × k, normalised for `.cosine`, row-aligned with the global anchors): writes dA, dP
-/// (b × k), ADDS ∂L/∂ĉ to `dC` when given, and returns this block's share of the loss.
-/// `labels`: the N global labels (`.oppositeLabel`); `pairCount`: Σ_i |Neg(i)| (spectral).
+/// `loss` for this rank's anchor rows `f.offset ..< f.offset + f.b` against all N candidates
+/// `d.c` (N × k, normalised for `.cosine`, row-aligned with the global anchors), logits in blocks
+/// of at most `blockElements`: adds to the zeroed dA, writes dP, adds ∂L/∂ĉ to `dC` when given,
+/// and returns this block's share of the loss.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func contrastiveRowBlock<T: BLASScalar>(
-    _ loss: ContrastiveLoss, aHat: Matrix<T>, pHat: Matrix<T>,
-    cHat: UnsafeBufferPointer<T>, labels: [Int64]?, offset: Int, globalCount B: Int, pairCount: Int, blockElements: Int,
-    logits: ScratchBuffer<T>, dA: inout Matrix<T>, dP: inout Matrix<T>, dC: UnsafeMutableBufferPointer<T>?
+    _ loss: ContrastiveLoss, _ f: DirectionInputs<T>, _ d: DirectionPointers<T>, blockElements: Int,
+    logits: ScratchBuffer<T>, dC: UnsafeMutablePointer<T>?
 ) -> Double {
-    let b = aHat.rows
-    let k = aHat.cols
-    let N = k > 0 ? cHat.count / k : 0
-    dA.reshape(rows: b, cols: k)
-    dP.reshape(rows: b, cols: k)
-    fillZero(&dA.storage)
-    guard b > 0, k > 0, B > 0 else {
-        fillZero(&dP.storage)
-        return 0
-    }
+    let (b, k, B, a, p) = (f.b, f.k, f.B, d.a, d.p)
+    guard b > 0, k > 0, B > 0 else { return 0 }
     let g = T(loss.scale / loss.temperature)
     let invB = 1 / T(B)
-    let objective = loss.objective
-    let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
-    let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
-    if objective != .positiveOnly { logits.atLeast(rowsPerBlock * N) }
     var total: Double = 0
-
-    aHat.storage.withUnsafeBufferPointer { pa in
-        pHat.storage.withUnsafeBufferPointer { pp in
-            dA.storage.withUnsafeMutableBufferPointer { pdA in
-                dP.storage.withUnsafeMutableBufferPointer { pdP in
-                    (labels ?? []).withUnsafeBufferPointer { py in
-                        let a = pa.baseAddress!
-                        let p = pp.baseAddress!
-                        let da = pdA.baseAddress!
-                        let dp = pdP.baseAddress!
-                        if objective == .positiveOnly {
-                            for i in 0..<b {
-                                total -= Double(g * T.dot(n: k, x: a + i * k, y: p + i * k))
-                                addPositiveGradient(g: g, dl: -invB, row: i, k: k, a: a, p: p, dA: da, dP: dp)
-                            }
-                            return
-                        }
-                        let c = cHat.baseAddress!
-                        let w = logits.pointer
-                        for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-                            let rr = Swift.min(rowsPerBlock, b - i0)
-                            // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
-                            // scaling are branch-free passes over the row) and 0 for spectral.
-                            maskedChunkLogits(
-                                g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: offset, chunkOffset: 0,
-                                labels: loss.negatives == .oppositeLabel ? py : nil,
-                                masked: objective == .spectral ? 0 : -.infinity, into: w)
-                            for ii in 0..<rr {
-                                let i = i0 + ii
-                                let row = w + ii * N
-                                let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
-                                switch objective {
-                                case .infoNCE:
-                                    let mx = Swift.max(lp, rowMaximum(row, N))
-                                    let sum =
-                                        T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
-                                    let lse = mx + T.log(sum)
-                                    total += Double(lse - lp)
-                                    let f = invB / sum
-                                    for j in 0..<N { row[j] *= f }
-                                    let dl = (T.exp(lp - lse) - 1) * invB
-                                    addPositiveGradient(g: g, dl: dl, row: i, k: k, a: a, p: p, dA: da, dP: dp)
-                                case .spectral:
-                                    total -= 2 * Double(lp) / Double(B)
-                                    total += spectralRow(row, N, invPairs: invPairs)
-                                    addPositiveGradient(g: g, dl: -2 * invB, row: i, k: k, a: a, p: p, dA: da, dP: dp)
-                                case .positiveOnly, .sigmoid:  // sigmoid: SigmoidLossMath's kernels
-                                    break
-                                }
-                            }
-                            addBlockGradients(
-                                g: g, weights: w, rows: rr, n: N, k: k, candidates: c, anchors: a + i0 * k,
-                                dA: da + i0 * k, dC: dC?.baseAddress)
-                        }
-                    }
-                }
-            }
+    if loss.objective == .positiveOnly {
+        for i in 0..<b {
+            total -= Double(g * T.dot(n: k, x: a + i * k, y: p + i * k))
+            addPositiveGradient(g: g, dl: -invB, row: i, k: k, a: a, p: p, dA: d.dA, dP: d.dP)
         }
+        return total / Double(B)
     }
-    return total / (objective == .spectral ? 1 : Double(B))
+    let spectral = loss.objective == .spectral  // else InfoNCE (sigmoid: SigmoidLossMath's kernels)
+    let N = d.c.count / k
+    let invPairs = f.pairs > 0 ? 1 / Double(f.pairs) : 0
+    let rowsPerBlock = Swift.max(1, Swift.min(b, blockElements / Swift.max(N, 1)))
+    let w = logits.atLeast(rowsPerBlock * N)
+    let c = d.c.baseAddress!
+    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
+        let rr = Swift.min(rowsPerBlock, b - i0)
+        // Masked candidates become −∞ for InfoNCE (weight exactly 0; then max, exp-sum and
+        // scaling are branch-free passes over the row) and 0 for spectral.
+        maskedChunkLogits(
+            g: g, a: a, k: k, i0: i0, rr: rr, chunk: c, n: N, anchorOffset: f.offset, chunkOffset: 0,
+            labels: d.labels, masked: spectral ? 0 : -.infinity, into: w)
+        for i in i0..<i0 + rr {
+            let row = w + (i - i0) * N
+            let lp = g * T.dot(n: k, x: a + i * k, y: p + i * k)
+            let dl: T
+            if spectral {
+                total -= 2 * Double(lp) / Double(B)
+                total += spectralRow(row, N, invPairs: invPairs)
+                dl = -2 * invB
+            } else {
+                let mx = Swift.max(lp, rowMaximum(row, N))
+                let sum = T.exp(lp - mx) + T.expShifted(row, count: N, shift: mx, scale: 1, store: true)
+                let lse = mx + T.log(sum)
+                total += Double(lse - lp)
+                let f = invB / sum
+                for j in 0..<N { row[j] *= f }
+                dl = (T.exp(lp - lse) - 1) * invB
+            }
+            addPositiveGradient(g: g, dl: dl, row: i, k: k, a: a, p: p, dA: d.dA, dP: d.dP)
+        }
+        addBlockGradients(
+            g: g, weights: w, rows: rr, n: N, k: k, candidates: c, anchors: a + i0 * k, dA: d.dA + i0 * k, dC: dC)
+    }
+    return total / (spectral ? 1 : Double(B))
 }
-
-// MARK: - One candidate chunk at a time (the ring exchange)
 
 /// The logits g·Â[i0 ..< i0+rr] Ĉ_chunkᵀ (rr × n) into `w`, every non-negative pair set to
 /// `masked` (−∞ for InfoNCE, 0 for spectral). Anchor row i has global index
@@ -212,72 +168,52 @@ func positiveLogits<T: BLASScalar>(
     for i in 0..<b { lp[i] = g * T.dot(n: k, x: a + i * k, y: p + i * k) }
 }
 
-/// InfoNCE pass 1 over one chunk: folds its masked logits into the running row maxima `rowMax`
-/// and sums `rowSum` = Σ e^{ℓ − rowMax} of the b anchors (online log-sum-exp, started at the
-/// positive logit and 1). `between` runs after every row block (MPI progresses the ring there).
+/// One of the ring's passes over one chunk, in row blocks. Pass 1 (InfoNCE, `gradient` false):
+/// the online log-sum-exp, folding the logits into the running row maxima `rowMax` and sums
+/// `rowSum` = Σ e^{ℓ − rowMax}. Pass 2: the weights ∂L/∂ℓ_ij (InfoNCE: e^{ℓ_ij − lse_i}/B, the
+/// final lse in `rowMax`; spectral: 2ℓ_ij/pairs), then ``addBlockGradients``. `between` runs
+/// after every row block (MPI progresses the ring there). Returns spectral's Σ ℓ²/pairs, else 0.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func chunkLogSumExp<T: BLASScalar>(
-    _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
-    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
-    labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-    rowMax: UnsafeMutablePointer<T>, rowSum: UnsafeMutablePointer<T>, between: () throws -> Void
-) rethrows {
-    guard b > 0, n > 0, k > 0 else { return }
-    let g = T(loss.scale / loss.temperature)
-    for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
-        let rr = Swift.min(rowsPerBlock, b - i0)
-        maskedChunkLogits(
-            g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
-            chunkOffset: chunkOffset, labels: labels, masked: -.infinity, into: logits)
-        for ii in 0..<rr {
-            let i = i0 + ii
-            let row = logits + ii * n
-            let cm = rowMaximum(row, n)
-            if cm > rowMax[i] {
-                rowSum[i] *= T.exp(rowMax[i] - cm)
-                rowMax[i] = cm
-            }
-            rowSum[i] += T.expShifted(row, count: n, shift: rowMax[i], scale: 1, store: false)
-        }
-        try between()
-    }
-}
-
-/// The gradient pass over one chunk: the weights ∂L/∂ℓ_ij (InfoNCE: e^{ℓ_ij − lse_i}/B with the
-/// final row log-sum-exps `lse`; spectral: 2ℓ_ij/pairs), then ``addBlockGradients``. Returns
-/// the chunk's share of the loss (spectral: Σ ℓ²/pairs; InfoNCE: 0, its loss is in the lse).
-@_specialize(where T == Float)
-@_specialize(where T == Double)
-func chunkGradient<T: BLASScalar>(
-    _ loss: ContrastiveLoss, a: UnsafePointer<T>, b: Int, k: Int,
-    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int,
-    labels: UnsafeBufferPointer<Int64>?, rowsPerBlock: Int, logits: UnsafeMutablePointer<T>,
-    lse: UnsafePointer<T>, globalCount B: Int, pairCount: Int,
-    dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?, between: () throws -> Void
+func ringChunkPass<T: BLASScalar>(
+    gradient: Bool, _ loss: ContrastiveLoss, _ f: DirectionInputs<T>, a: UnsafePointer<T>, rows b: Int,
+    chunk: UnsafePointer<T>, n: Int, anchorOffset: Int, chunkOffset: Int, labels: UnsafeBufferPointer<Int64>?,
+    rowsPerBlock: Int, logits: UnsafeMutablePointer<T>, rowMax: UnsafeMutablePointer<T>,
+    rowSum: UnsafeMutablePointer<T>, dA: UnsafeMutablePointer<T>, dC: UnsafeMutablePointer<T>?,
+    between: () throws -> Void
 ) rethrows -> Double {
-    guard b > 0, n > 0, k > 0, B > 0 else { return 0 }
+    let k = f.k
+    guard b > 0, n > 0, k > 0 else { return 0 }
     let g = T(loss.scale / loss.temperature)
-    let invB = 1 / T(B)
+    let invB = 1 / T(f.B)
+    let invPairs = f.pairs > 0 ? 1 / Double(f.pairs) : 0
     let spectral = loss.objective == .spectral
-    let invPairs = pairCount > 0 ? 1 / Double(pairCount) : 0
     var total: Double = 0
     for i0 in stride(from: 0, to: b, by: rowsPerBlock) {
         let rr = Swift.min(rowsPerBlock, b - i0)
         maskedChunkLogits(
             g: g, a: a, k: k, i0: i0, rr: rr, chunk: chunk, n: n, anchorOffset: anchorOffset,
             chunkOffset: chunkOffset, labels: labels, masked: spectral ? 0 : -.infinity, into: logits)
-        for ii in 0..<rr {
-            let row = logits + ii * n
+        for i in i0..<i0 + rr {
+            let row = logits + (i - i0) * n
             if spectral {
                 total += spectralRow(row, n, invPairs: invPairs)
+            } else if gradient {
+                _ = T.expShifted(row, count: n, shift: rowMax[i], scale: invB, store: true)
             } else {
-                _ = T.expShifted(row, count: n, shift: lse[i0 + ii], scale: invB, store: true)
+                let cm = rowMaximum(row, n)
+                if cm > rowMax[i] {
+                    rowSum[i] *= T.exp(rowMax[i] - cm)
+                    rowMax[i] = cm
+                }
+                rowSum[i] += T.expShifted(row, count: n, shift: rowMax[i], scale: 1, store: false)
             }
         }
-        addBlockGradients(
-            g: g, weights: logits, rows: rr, n: n, k: k, candidates: chunk, anchors: a + i0 * k, dA: dA + i0 * k,
-            dC: dC)
+        if gradient {
+            addBlockGradients(
+                g: g, weights: logits, rows: rr, n: n, k: k, candidates: chunk, anchors: a + i0 * k,
+                dA: dA + i0 * k, dC: dC)
+        }
         try between()
     }
     return total
@@ -310,8 +246,7 @@ func scatterAddRows<T: BLASScalar>(
 func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start: Int, end: Int) {
     /// The first position whose label is above y (`orEqual`) or not below it.
     func first(orEqual: Bool) -> Int {
-        var lo = 0
-        var hi = n
+        var (lo, hi) = (0, n)
         while lo < hi {
             let mid = (lo + hi) / 2
             if sorted(mid) < y || (orEqual && sorted(mid) == y) { lo = mid + 1 } else { hi = mid }
@@ -321,10 +256,9 @@ func sameLabelRange(_ y: Int64, count n: Int, sorted: (Int) -> Int64) -> (start:
     return (first(orEqual: false), first(orEqual: true))
 }
 
-/// For every run of rows [r0, r1) that share a label y (`rowLabels`, b, sorted) and each
-/// non-empty column range [c0, c1) of the other labels (`columnLabels`, n, sorted: [0, s_y) and
-/// [e_y, n) around y's range), `body(r0, r1, c0, c1)`: no same-label pair is ever computed.
-/// Returns the number of (row, column) pairs handed to `body`.
+/// For every run of rows [r0, r1) of one label y (`rowLabels`, b, sorted) and each non-empty
+/// range [c0, c1) of other labels' columns (`columnLabels`, n, sorted: [0, s_y) and [e_y, n)),
+/// `body(r0, r1, c0, c1)`: no same-label pair is ever computed. Returns the pairs handed over.
 @discardableResult
 func forEachOppositeLabelRange(
     rowLabels: UnsafePointer<Int64>, rows b: Int, columnLabels: UnsafePointer<Int64>, columns n: Int,
@@ -350,11 +284,10 @@ func forEachOppositeLabelRange(
     return pairs
 }
 
-/// The ring's work on one chunk. Ungrouped (`order` nil): `body(0, b, a, 0, n)` (the kernels
-/// block the rows). Grouped: this rank's rows in label order (`order`: sorted position → row of
-/// `a`; `rowLabels` sorted), and for every block of ≤ `rowsPerBlock` rows of one label (sorted
-/// positions q0 ..< q0 + rr, copied to `scratch`) and each opposite-label column range
-/// `body(q0, rr, scratch, c0, c1)`. Returns the number of (row, column) pairs handed to `body`.
+/// The ring's work on one chunk: ungrouped (`order` nil) `body(0, b, a, 0, n)`; grouped (rows
+/// in label order, `order`: sorted position → row of `a`) for every block of ≤ `rowsPerBlock`
+/// rows of one label (sorted positions q0 ..< q0 + rr, copied to `scratch`) and each
+/// opposite-label column range `body(q0, rr, scratch, c0, c1)`. Returns the pairs handed over.
 @discardableResult
 func forEachRingBlock<T: BLASScalar>(
     anchors a: UnsafePointer<T>, rows b: Int, k: Int, order: UnsafePointer<Int>?,

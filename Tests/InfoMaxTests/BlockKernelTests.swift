@@ -37,17 +37,23 @@ final class BlockKernelTests: XCTestCase {
                             let logits = ScratchBuffer<Double>()
                             var offset = 0
                             for n in split {
-                                var dA = Matrix<Double>(rows: 0, cols: 0)
-                                var dP = Matrix<Double>(rows: 0, cols: 0)
-                                total += c.storage.withUnsafeBufferPointer { pc in
+                                let f = DirectionInputs(
+                                    B: B, maxb: n, b: n, k: k, offset: offset, pairs: pairs,
+                                    needLabels: neg == .oppositeLabel, wantDC: !sg, ah: a.rows(offset..<offset + n),
+                                    ph: p.rows(offset..<offset + n), ch: c)
+                                var r = ContrastiveResult(
+                                    dA: Matrix<Double>(rows: n, cols: k), dPos: Matrix(rows: n, cols: k))
+                                total += f.withPointers(
+                                    candidates: c.storage, labels: labels.map { Int64($0) }, result: &r,
+                                    spare: logits.pointer
+                                ) { d in
                                     dC.withUnsafeMutableBufferPointer { pd in
                                         contrastiveRowBlock(
-                                            loss, aHat: a.rows(offset..<offset + n), pHat: p.rows(offset..<offset + n),
-                                            cHat: pc, labels: labels.map { Int64($0) }, offset: offset, globalCount: B,
-                                            pairCount: pairs,
-                                            blockElements: block, logits: logits, dA: &dA, dP: &dP, dC: sg ? nil : pd)
+                                            loss, f, d, blockElements: block, logits: logits,
+                                            dC: sg ? nil : pd.baseAddress)
                                     }
                                 }
+                                let (dA, dP) = (r.dA, r.dPos)
                                 let what = "\(objective)/\(neg)/sg=\(sg) split \(split) block \(block)"
                                 if n > 0 {
                                     XCTAssertLessThan(

@@ -31,20 +31,19 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
             } else {
                 ws.gathered.removeAll(keepingCapacity: true)
             }
-            return ws.gathered.withUnsafeBufferPointer { pc in
+            let (labels, spare) = (f.needLabels ? skeleton.labelsGlobal : [], ws.logits.pointer)
+            return f.withPointers(candidates: ws.gathered, labels: labels, result: &result, spare: spare) { d in
                 ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in
                     contrastiveRowBlock(
-                        loss, aHat: f.ah, pHat: f.ph, cHat: pc, labels: f.needLabels ? skeleton.labelsGlobal : nil,
-                        offset: f.offset, globalCount: f.B, pairCount: f.pairs, blockElements: blockElements,
-                        logits: ws.logits, dA: &result.dA, dP: &result.dPos, dC: f.wantDC ? pdc : nil)
+                        loss, f, d, blockElements: blockElements, logits: ws.logits,
+                        dC: f.wantDC ? pdc.baseAddress : nil)
                 }
             }
         }
     }
 
     static func gemmFlops(_ s: LossShape) -> (executed: Double, unfused: Double) {
-        let unfused = s.unfusedFlops(ring: false)
-        return (unfused, unfused)
+        (s.unfusedFlops(ring: false), s.unfusedFlops(ring: false))
     }
 
     static func workspace(_ s: LossShape) -> [LossBuffer] {

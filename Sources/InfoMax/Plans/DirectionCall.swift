@@ -1,7 +1,6 @@
-// InfoMax/Plans/DirectionCall.swift — the start and end every one-direction plan shares: agree
+// InfoMax/Plans/DirectionCall.swift — what every one-direction plan does around its rows: agree
 // with the other ranks, normalise (cosine), count the spectral pairs; then sum the loss shares,
-// bring dC to its owners or zero it, and back through the normalisation. The plan supplies
-// the rows in between.
+// bring dC to its owners or zero it, and back through the normalisation.
 import Linalg
 import MPI
 
@@ -14,9 +13,9 @@ struct DirectionInputs<T: BLASScalar> {
 }
 
 extension DirectionPlan {
-    /// One direction: the shared start, `rows` (this rank's share of the loss, with dA and dPos
-    /// written; dC too when `rowsBringDC`; all-gather plans leave the summed candidate gradient
-    /// in `ws.dCGlobal` for the reduce-scatter), the shared end.
+    /// One direction: the shared start, `rows` (this rank's share of the loss; it gets dA and dPos
+    /// as b × k zeros and writes them, and dC too when `rowsBringDC`; all-gather plans leave the
+    /// summed candidate gradient in `ws.dCGlobal` for the reduce-scatter), the shared end.
     func evaluateDirection(
         _ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
         positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
@@ -46,23 +45,21 @@ extension DirectionPlan {
         let inputs = DirectionInputs(
             B: B, maxb: maxb, b: a.rows, k: a.cols, offset: skeleton.offset, pairs: pairs, needLabels: needLabels,
             wantDC: wantDC, ah: cosine ? ws.aHat : a, ph: cosine ? ws.pHat : pos, ch: cosine ? ws.cHat : c)
+        result.dA.reshape(rows: a.rows, cols: a.cols)
+        result.dPos.reshape(rows: a.rows, cols: a.cols)
+        fillZero(&result.dA.storage)
+        fillZero(&result.dPos.storage)
         let localLoss = try rows(inputs, &result, &meter)
 
         // Sum the loss; the all-gather plans send the candidate gradients to their owners.
         let t0 = comm.wtime()
         let value = try skeleton.sumLossShares(localLoss, bytes: &meter.bytes)
-        if needC {
-            result.dC.reshape(rows: a.rows, cols: a.cols)
-            if wantDC && !rowsBringDC {
-                try skeleton.reduceScatter().sum(
-                    &ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
-                meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
-            } else if !wantDC {
-                fillZero(&result.dC.storage)
-            }
-        } else {
-            result.dC.reshape(rows: c.rows, cols: c.cols)
+        result.dC.reshape(rows: needC ? a.rows : c.rows, cols: needC ? a.cols : c.cols)
+        if !wantDC {
             fillZero(&result.dC.storage)
+        } else if !rowsBringDC {
+            try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
+            meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
         }
         meter.commSeconds += comm.wtime() - t0
 

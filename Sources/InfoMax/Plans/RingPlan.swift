@@ -1,9 +1,8 @@
 // InfoMax/Plans/RingPlan.swift — one direction L(A, Pos, C) with the ring exchange: every
 // rank's candidate block travels around the ring (RingExchange.swift); InfoNCE sweeps twice
 // (online row log-sum-exps, then the gradients, each chunk's dC travelling home behind it),
-// spectral once. Grouped by label (opposite-label negatives): every rank's rows sorted by
-// label, so every travelling chunk is, and a block of one label's rows is computed only
-// against the chunk's other-label columns.
+// spectral once. Grouped by label (opposite-label negatives): every rank's rows, and so every
+// travelling chunk, sorted by label; a block of one label's rows meets only other labels.
 import Linalg
 import MPI
 
@@ -28,35 +27,20 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
             into: &result, rowsBringDC: true
         ) { f, result, meter in
             let ring = skeleton.ring()
-            let width = grouped ? sortRingRows(b: f.b, B: f.B, offset: f.offset) : f.maxb
-            let share = try rows(ring, f, width: width, result: &result)
-            ring.book(into: &meter)
-            return share
+            defer { ring.book(into: &meter) }
+            let width = grouped ? sortRingRows(b: f.b, offset: f.offset) : f.maxb
+            return try rows(ring, f, width: width, result: &result)
         }
     }
 
-    /// This rank's rows: writes dA, dPos (b × k) and, when `f.wantDC`, this rank's dC (b × k,
-    /// before the normalisation backward); returns this rank's share of the loss. Grouped
-    /// (``sortRingRows`` has run): the rows are taken in label order — this rank's chunk travels
-    /// sorted, the per-row statistics are kept by sorted position, and each block of one label's
-    /// rows is copied out, computed against the chunk's other-label columns only, and its dA
-    /// added back. `width`: the most columns one block computes at once (maxb, or grouped the
-    /// widest opposite-label range); the logits block is rows × width.
+    /// This rank's rows: dA, dPos and, when `f.wantDC`, this rank's dC (b × k, before the
+    /// normalisation backward); returns this rank's share of the loss. Grouped (after
+    /// ``sortRingRows``): the per-row statistics are kept by sorted position, and each block's dA
+    /// is added back to its rows. `width`: the most columns a block computes at once.
     private func rows(
         _ ring: RingExchange<T>, _ f: DirectionInputs<T>, width: Int, result: inout ContrastiveResult<T>
     ) throws -> Double {
-        let b = f.b
-        let k = f.k
-        let B = f.B
-        let offset = f.offset
-        let loss = self.loss
-        let grouped = self.grouped
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
-        result.dA.reshape(rows: b, cols: k)
-        result.dPos.reshape(rows: b, cols: k)
-        fillZero(&result.dA.storage)
-        fillZero(&result.dPos.storage)
+        let (b, k, B, offset, grouped) = (f.b, f.k, f.B, f.offset, self.grouped)
         skeleton.lastPairFraction = 1
         guard f.maxb > 0, k > 0 else { return 0 }  // No candidates anywhere (or width 0): as `.allgather`.
         try ring.configure(elements: f.maxb * k, gradient: f.wantDC)
@@ -66,9 +50,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         let rowsPerBlock =
             grouped ? Swift.max(1, Swift.min(maskedRows, blockElements / (Swift.max(width, 1) + 2 * k))) : maskedRows
         let L = ws.logits.atLeast(rowsPerBlock * Swift.max(width, 1))
-        let lp = ws.positive.zeroed(b)
-        let mx = ws.rowMax.zeroed(b)
-        let sm = ws.rowSum.zeroed(b)
+        let (lp, mx, sm) = (ws.positive.zeroed(b), ws.rowMax.zeroed(b), ws.rowSum.zeroed(b))
         let scratch = grouped ? ws.rowBlock.atLeast(rowsPerBlock * k) : L
         let dRowsBlock = grouped ? ws.rowGradient.atLeast(rowsPerBlock * k) : L
         let g = T(loss.scale / loss.temperature)
@@ -81,75 +63,57 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
 
         try f.withPointers(candidates: f.ch.storage, labels: labelsGlobal, result: &result, spare: L) { d in
             try order.withUnsafeBufferPointer { po in
-                let a = d.a
-                let dA = d.dA
+                let (a, dA) = (d.a, d.dA)
                 // Grouped: the sorted order, this rank's sorted labels, and every chunk's (by offset).
                 let po0 = grouped ? po.baseAddress : nil
                 let yb = grouped ? d.labels?.baseAddress : nil
-                /// One sweep: `body(q0, rr, anchors, chunk, n, chunkOffset, dC)` on every block of
-                /// rows and range of columns of every chunk (``forEachRingBlock``); returns the pairs.
-                func sweep(
-                    gradient: Bool,
-                    _ body: (Int, Int, UnsafePointer<T>, UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>?) throws
-                        -> Void
-                ) throws -> Int {
+                /// Pass 1 or 2 (``ringChunkPass``) on every chunk's blocks (``forEachRingBlock``), pass
+                /// 2's dC travelling home; returns the pairs computed and the passes' loss share.
+                func sweep(gradient: Bool) throws -> (pairs: Int, loss: Double) {
                     var pairs = 0
+                    var share = 0.0
                     try ring.sweep(
-                        own: d.c, ownOrder: grouped ? po : nil, counts: counts, offsets: offsets, k: k,
-                        gradient: gradient
+                        own: d.c, ownOrder: grouped ? po : nil, counts: skeleton.counts, offsets: skeleton.offsets,
+                        k: k, gradient: gradient && f.wantDC
                     ) { chunk, n, chunkOffset, dC in
                         pairs += try forEachRingBlock(
                             anchors: a, rows: b, k: k, order: po0, rowLabels: yb.map { $0 + offset },
                             columnLabels: yb.map { $0 + chunkOffset }, columns: n, rowsPerBlock: rowsPerBlock,
                             scratch: scratch
                         ) { q0, rr, anchors, c0, c1 in
-                            try body(q0, rr, anchors, chunk + c0 * k, c1 - c0, chunkOffset + c0, dC.map { $0 + c0 * k })
+                            let dRows = grouped ? dRowsBlock : dA
+                            if grouped && gradient { dRows.update(repeating: 0, count: rr * k) }
+                            share += try ringChunkPass(
+                                gradient: gradient, loss, f, a: anchors, rows: rr, chunk: chunk + c0 * k, n: c1 - c0,
+                                anchorOffset: offset + q0, chunkOffset: chunkOffset + c0, labels: d.labels,
+                                rowsPerBlock: rowsPerBlock, logits: L, rowMax: mx + q0, rowSum: sm + q0, dA: dRows,
+                                dC: dC.map { $0 + c0 * k }, between: { try ring.progress() })
+                            if gradient, let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
                         }
                     }
-                    return pairs
+                    return (pairs, share)
                 }
+                // The positive logits, where the online log-sum-exps start (InfoNCE).
                 for q in 0..<b {
                     let i = po0?[q] ?? q
                     lp[q] = g * T.dot(n: k, x: a + i * k, y: d.p + i * k)
+                    mx[q] = lp[q]
+                    sm[q] = 1
                 }
                 if infoNCE {
-                    // Pass 1: online row log-sum-exps over the chunks, starting from the positive.
-                    for q in 0..<b {
-                        mx[q] = lp[q]
-                        sm[q] = 1
-                    }
-                    _ = try sweep(gradient: false) { q0, rr, anchors, chunk, n, chunkOffset, _ in
-                        try chunkLogSumExp(
-                            loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
-                            chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
-                            rowMax: mx + q0, rowSum: sm + q0, between: { try ring.progress() })
-                    }
+                    _ = try sweep(gradient: false)  // (InfoNCE's loss is in the lse)
                     for q in 0..<b {
                         let lse = mx[q] + T.log(sm[q])
                         total += Double(lse - lp[q])
                         mx[q] = lse
                     }
                 }
-                // Pass 2 (InfoNCE; the only pass for spectral): weights, dA, and dC travelling home.
-                computedPairs = try sweep(gradient: f.wantDC) { q0, rr, anchors, chunk, n, chunkOffset, dC in
-                    let dRows = grouped ? dRowsBlock : dA
-                    if grouped { dRows.update(repeating: 0, count: rr * k) }
-                    total += try chunkGradient(
-                        loss, a: anchors, b: rr, k: k, chunk: chunk, n: n, anchorOffset: offset + q0,
-                        chunkOffset: chunkOffset, labels: d.labels, rowsPerBlock: rowsPerBlock, logits: L,
-                        lse: mx + q0, globalCount: B, pairCount: f.pairs, dA: dRows, dC: dC,
-                        between: { try ring.progress() })
-                    if let po0 { scatterAddRows(dRows, order: po0 + q0, rows: rr, k: k, into: dA) }
-                }
-                // The positive pairs.
+                let pass2 = try sweep(gradient: true)  // (spectral: the only pass)
+                computedPairs = pass2.pairs
+                total += pass2.loss
                 for q in 0..<b {
-                    let dl: T
-                    if infoNCE {
-                        dl = (T.exp(lp[q] - mx[q]) - 1) * invB
-                    } else {
-                        total -= 2 * Double(lp[q]) / Double(B)
-                        dl = -2 * invB
-                    }
+                    if !infoNCE { total -= 2 * Double(lp[q]) / Double(B) }
+                    let dl = infoNCE ? (T.exp(lp[q] - mx[q]) - 1) * invB : -2 * invB
                     addPositiveGradient(g: g, dl: dl, row: po0?[q] ?? q, k: k, a: a, p: d.p, dA: dA, dP: d.dP)
                 }
             }
@@ -164,27 +128,21 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
     }
 
     /// The ring's label order: `ws.rowOrder` (sorted position → this rank's row, by (label,
-    /// row)) and `ws.ringLabels`, the N labels with every rank's segment sorted — every rank
-    /// sorts its own rows the same way, so this is what each travelling chunk holds.
-    /// - Returns: the widest column range a block of this rank's rows computes against any
-    ///   chunk (the logits block needs rows × that, not rows × maxb).
-    private func sortRingRows(b: Int, B: Int, offset: Int) -> Int {
-        let labelsGlobal = skeleton.labelsGlobal
-        let counts = skeleton.counts
-        let offsets = skeleton.offsets
+    /// row)) and `ws.ringLabels`, the N labels with every rank's segment sorted as its chunk
+    /// travels. Returns the widest column range a block of this rank's rows meets in any chunk.
+    private func sortRingRows(b: Int, offset: Int) -> Int {
+        let (labelsGlobal, counts, offsets) = (skeleton.labelsGlobal, skeleton.counts, skeleton.offsets)
         var minLabel = Int64.max
         for i in 0..<b { minLabel = Swift.min(minLabel, labelsGlobal[offset + i]) }
         ws.sortByLabel(count: b, label: { labelsGlobal[offset + $0] &- minLabel }, into: &ws.rowOrder)
-        resizeZeroed(&ws.ringLabels, B)
-        for j in 0..<B { ws.ringLabels[j] = labelsGlobal[j] }
+        ws.ringLabels.removeAll(keepingCapacity: true)
+        ws.ringLabels.append(contentsOf: labelsGlobal)
+        var widest = 0
         ws.ringLabels.withUnsafeMutableBufferPointer { py in
+            guard let y = py.baseAddress else { return }
             for r in 0..<counts.count where counts[r] > 1 {
                 UnsafeMutableBufferPointer(rebasing: py[offsets[r]..<offsets[r] + counts[r]]).heapSort(by: <)
             }
-        }
-        var widest = 0
-        ws.ringLabels.withUnsafeBufferPointer { py in
-            guard let y = py.baseAddress else { return }
             for r in 0..<counts.count {
                 forEachOppositeLabelRange(
                     rowLabels: y + offset, rows: b, columnLabels: y + offsets[r], columns: counts[r]
