@@ -44,9 +44,6 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
         return ringExchange
     }
 
-    /// The reduce-scatter of candidate gradients that ``reduceScatterChoice`` names.
-    func reduceScatter() -> CandidateReduceScatter<T> { reducer }
-
     /// Steps shared by every call: validate locally, agree on the outcome and the options
     /// (`code`, compared across ranks), learn every rank's count (`counts`, `offsets`), and
     /// gather the labels when the negatives need them (`labelsGlobal`, N of them). Returns
@@ -113,15 +110,17 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
     }
 
     /// The sum of every rank's `share` in rank order, the same on every rank (all-gathered: Open
-    /// MPI's Allreduce allocates a temporary on every call, its Allgather does not).
-    /// ``parameterShares`` ride along: this rank's shares before, the sums (rank order) after.
-    func sumLossShares(_ share: Double, bytes: inout Int) throws -> Double {
+    /// MPI's Allreduce allocates a temporary on every call, its Allgather does not), booked in
+    /// `meter`. ``parameterShares`` ride along: this rank's shares before, the sums after.
+    func sumLossShares(_ share: Double, meter: inout CallMeter) throws -> Double {
         let p = communicator.size
         let n = 1 + parameterShares.count
         if lossLocal.count != n { lossLocal = [Double](repeating: 0, count: n) }
         lossLocal[0] = share
         for e in parameterShares.indices { lossLocal[1 + e] = parameterShares[e] }
-        try communicator.allgather(lossLocal, into: &lossParts)
+        try meter.communicate(communicator, bytes: (p - 1) * 8 * n) {
+            try communicator.allgather(lossLocal, into: &lossParts)
+        }
         var value = 0.0
         for r in 0..<p { value += lossParts[n * r] }
         for e in parameterShares.indices {
@@ -129,9 +128,21 @@ final class LossSkeleton<T: BLASScalar & MPIScalar> {
             for r in 0..<p { sum += lossParts[n * r + 1 + e] }
             parameterShares[e] = sum
         }
-        bytes += (p - 1) * 8 * n
         return value
     }
+
+    /// The reduce-scatter of the all-gather plans: the candidates' gradient `dCGlobal` (N × k,
+    /// rank order, this rank's partial) summed over the ranks, this rank's rows into `dC`.
+    func sumCandidateGradient(_ dCGlobal: inout [T], into dC: inout [T], width k: Int, meter: inout CallMeter) throws {
+        let b = counts[communicator.rank]
+        let bytes = (dCGlobal.count / Swift.max(k, 1) - b) * k * MemoryLayout<T>.stride
+        try meter.communicate(communicator, bytes: bytes) {
+            try reducer.sum(&dCGlobal, layout: candidateLayout, into: &dC)
+        }
+    }
+
+    /// Ends a call: its meter read now into ``lastStats``.
+    func record(_ meter: CallMeter) { lastStats = meter.stats(at: communicator.wtime()) }
 
     /// A meter started now.
     func meter() -> CallMeter { CallMeter(start: communicator.wtime()) }

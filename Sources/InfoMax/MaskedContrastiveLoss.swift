@@ -164,13 +164,13 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar>: LossPlan {
         if cosine { backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms) }
         result.dC.reshape(rows: b, cols: k)
         if needsC {
-            try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
+            try skeleton.sumCandidateGradient(&ws.dCGlobal, into: &result.dC.storage, width: k, meter: &meter)
             if cosine { backpropNormalization(&result.dC, normalized: ws.cHat, norms: ws.cNorms) }
         } else {
             fillZero(&result.dC.storage)
         }
         // The loss: every rank's share, summed in rank order on every rank.
-        result.value = T(try skeleton.sumLossShares(partial, bytes: &meter.bytes))
+        result.value = T(try skeleton.sumLossShares(partial, meter: &meter))
     }
 
     /// Marks local row r's positive and excluded candidates with a new stamp; returns how many.

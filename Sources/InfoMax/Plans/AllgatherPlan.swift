@@ -23,8 +23,7 @@ final class AllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>,
     ) throws {
         let loss = self.loss
         try evaluateDirection(
-            loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels,
-            into: &result, rowsBringDC: false
+            loss, exchange: exchange, anchors: a, positives: pos, candidates: c, labels: labels, into: &result
         ) { f, result, meter in
             if loss.needsCandidates {
                 try gatherCandidates(f.ch, globalRows: f.B, gradient: f.wantDC, meter: &meter)

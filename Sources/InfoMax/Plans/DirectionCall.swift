@@ -14,17 +14,16 @@ struct DirectionInputs<T: BLASScalar> {
 
 extension DirectionPlan {
     /// One direction: the shared start, `rows` (this rank's share of the loss; it gets dA and dPos
-    /// as b × k zeros and writes them, and dC too when `rowsBringDC`; all-gather plans leave the
-    /// summed candidate gradient in `ws.dCGlobal` for the reduce-scatter), the shared end.
+    /// as b × k zeros and writes them, and dC too over the ring; all-gather plans leave the summed
+    /// candidate gradient in `ws.dCGlobal` for the reduce-scatter), the shared end.
     func evaluateDirection(
         _ loss: ContrastiveLoss, exchange: CandidateExchange, anchors a: Matrix<Scalar>,
         positives pos: Matrix<Scalar>, candidates c: Matrix<Scalar>, labels: [Int]?,
-        into result: inout ContrastiveResult<Scalar>, rowsBringDC: Bool,
+        into result: inout ContrastiveResult<Scalar>,
         rows: (
             DirectionInputs<Scalar>, inout ContrastiveResult<Scalar>, inout LossSkeleton<Scalar>.CallMeter
         ) throws -> Double
     ) throws {
-        let comm = skeleton.communicator
         var meter = skeleton.meter()
         let cosine = loss.similarity == .cosine
         let needC = loss.needsCandidates
@@ -52,16 +51,13 @@ extension DirectionPlan {
         let localLoss = try rows(inputs, &result, &meter)
 
         // Sum the loss; the all-gather plans send the candidate gradients to their owners.
-        let t0 = comm.wtime()
-        let value = try skeleton.sumLossShares(localLoss, bytes: &meter.bytes)
+        let value = try skeleton.sumLossShares(localLoss, meter: &meter)
         result.dC.reshape(rows: needC ? a.rows : c.rows, cols: needC ? a.cols : c.cols)
         if !wantDC {
             fillZero(&result.dC.storage)
-        } else if !rowsBringDC {
-            try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dC.storage)
-            meter.bytes += (B - a.rows) * a.cols * MemoryLayout<Scalar>.stride
+        } else if exchange == .allgather {
+            try skeleton.sumCandidateGradient(&ws.dCGlobal, into: &result.dC.storage, width: a.cols, meter: &meter)
         }
-        meter.commSeconds += comm.wtime() - t0
 
         if cosine {
             backpropNormalization(&result.dA, normalized: ws.aHat, norms: ws.aNorms)
@@ -70,7 +66,7 @@ extension DirectionPlan {
         }
         if loss.stopGradient { fillZero(&result.dPos.storage) }
         result.value = Scalar(value)
-        skeleton.lastStats = meter.stats(at: comm.wtime())
+        skeleton.record(meter)
     }
 }
 

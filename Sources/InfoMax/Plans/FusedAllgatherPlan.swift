@@ -126,11 +126,7 @@ extension FusedAllgather {
             if k > 0 { ws.permuteRows(&ws.dCGlobal, k: k, order: order.columnPosition) }
             skeleton.lastPairFraction = b * B > 0 ? Double(pairs) / Double(b * B) : 1
         }
-        let comm = skeleton.communicator
-        let t0 = comm.wtime()
-        try skeleton.reduceScatter().sum(&ws.dCGlobal, layout: skeleton.candidateLayout, into: &result.dSecond.storage)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (B - b) * k * MemoryLayout<T>.stride
+        try skeleton.sumCandidateGradient(&ws.dCGlobal, into: &result.dSecond.storage, width: k, meter: &meter)
         try finishFused(f, into: &result, loss: summedLoss, summed: true, meter: meter) { q in
             (row(q), rowMax[q], colLSE[column(f.offset + row(q))])
         }
@@ -154,10 +150,9 @@ extension FusedAllgather {
         let high = Scalar(rowShare)
         ws.colStatsLocal[2 * B] = high
         ws.colStatsLocal[2 * B + 1] = Scalar(rowShare - Double(high))
-        let t0 = comm.wtime()
-        try comm.allgather(ws.colStatsLocal, into: &ws.colStatsAll)
-        meter.commSeconds += comm.wtime() - t0
-        meter.bytes += (p - 1) * width * MemoryLayout<Scalar>.stride
+        try meter.communicate(comm, bytes: (p - 1) * width * MemoryLayout<Scalar>.stride) {
+            try comm.allgather(ws.colStatsLocal, into: &ws.colStatsAll)
+        }
         let all = ws.colStatsAll
         var total = 0.0
         for r in 0..<p { total += Double(all[r * width + 2 * B]) + Double(all[r * width + 2 * B + 1]) }

@@ -123,7 +123,6 @@ extension FusedPlan {
             }
         }
         var meter = meter
-        let comm = skeleton.communicator
         if loss.similarity == .cosine {
             backpropNormalization(&result.dFirst, normalized: ws.aHat, norms: ws.aNorms)
             backpropNormalization(&result.dSecond, normalized: ws.pHat, norms: ws.pNorms)
@@ -132,11 +131,9 @@ extension FusedPlan {
         if summed {
             value = total / Double(2 * Swift.max(f.B, 1))
         } else {
-            let t0 = comm.wtime()
-            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(f.B, 1)), bytes: &meter.bytes)
-            meter.commSeconds += comm.wtime() - t0
+            value = try skeleton.sumLossShares(total / Double(2 * Swift.max(f.B, 1)), meter: &meter)
         }
         result.value = Scalar(value)
-        skeleton.lastStats = meter.stats(at: comm.wtime())
+        skeleton.record(meter)
     }
 }

@@ -23,8 +23,7 @@ final class RingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar>, Dire
         labels: [Int]?, into result: inout ContrastiveResult<T>
     ) throws {
         try evaluateDirection(
-            loss, exchange: .ring, anchors: a, positives: pos, candidates: c, labels: labels,
-            into: &result, rowsBringDC: true
+            loss, exchange: .ring, anchors: a, positives: pos, candidates: c, labels: labels, into: &result
         ) { f, result, meter in
             let ring = skeleton.ring()
             defer { ring.book(into: &meter) }

@@ -12,7 +12,7 @@ final class SigmoidAllgatherPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<S
         result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
     ) throws {
         try gatherCandidates(f.ch, globalRows: f.B, gradient: f.wantDC, meter: &meter)
-        guard let kernel = kernel(f, loss, width: f.b > 0 ? f.B : 0, result: &result) else { return }
+        guard let kernel = kernel(f, loss, width: f.b > 0 ? f.B : 0) else { return }
         let ws = self.ws
         f.withPointers(candidates: ws.gathered, labels: labels(f), result: &result, spare: kernel.logits) { d in
             ws.dCGlobal.withUnsafeMutableBufferPointer { pdc in

@@ -62,8 +62,7 @@ extension SigmoidPlan {
         let skeleton = self.skeleton
         if skeleton.parameterShares.count != 2 { skeleton.parameterShares = [0, 0] }
         try evaluateDirection(
-            loss, exchange: Self.exchange, anchors: a, positives: pos, candidates: c, labels: labels,
-            into: &result, rowsBringDC: Self.exchange == .ring
+            loss, exchange: Self.exchange, anchors: a, positives: pos, candidates: c, labels: labels, into: &result
         ) { f, result, meter in
             var terms = SigmoidLossMath.Terms()
             try rows(f, loss, terms: &terms, result: &result, meter: &meter)
@@ -76,15 +75,9 @@ extension SigmoidPlan {
         result.dBias = skeleton.parameterShares[1]
     }
 
-    /// The rows' start: dA and dPos zeroed, and the kernel over candidate chunks of at most
-    /// `width` rows, or nil when there is nothing to compute.
-    func kernel(
-        _ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, width: Int, result: inout ContrastiveResult<Scalar>
-    ) -> SigmoidLossMath.Kernel<Scalar>? {
-        result.dA.reshape(rows: f.b, cols: f.k)
-        result.dPos.reshape(rows: f.b, cols: f.k)
-        fillZero(&result.dA.storage)
-        fillZero(&result.dPos.storage)
+    /// The kernel over candidate chunks of at most `width` rows, or nil when there is nothing
+    /// to compute.
+    func kernel(_ f: DirectionInputs<Scalar>, _ loss: ContrastiveLoss, width: Int) -> SigmoidLossMath.Kernel<Scalar>? {
         guard width > 0, f.k > 0 else { return nil }
         let rowsPerBlock = Swift.max(1, Swift.min(Swift.max(f.b, 1), blockElements / width))
         return SigmoidLossMath.Kernel(

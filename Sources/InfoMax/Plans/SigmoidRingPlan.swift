@@ -16,7 +16,7 @@ final class SigmoidRingPlan<Scalar: BLASScalar & MPIScalar>: LossPlanBase<Scalar
         result: inout ContrastiveResult<Scalar>, meter: inout LossSkeleton<Scalar>.CallMeter
     ) throws {
         // No candidates anywhere (or width 0): nothing to compute, no sweep on any rank.
-        guard let kernel = kernel(f, loss, width: f.maxb, result: &result) else { return }
+        guard let kernel = kernel(f, loss, width: f.maxb) else { return }
         let ring = skeleton.ring()
         try ring.configure(elements: f.maxb * f.k, gradient: f.wantDC)
         let (counts, offsets) = (skeleton.counts, skeleton.offsets)
