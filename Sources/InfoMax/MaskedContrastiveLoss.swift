@@ -45,6 +45,8 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar>: LossPlan {
     public var communicator: Communicator { skeleton.communicator }
     public private(set) var loss: ContrastiveLoss
     public let blockElements: Int
+    /// Timing and volume of the last ``evaluate``.
+    public var lastStats: ContrastiveCallStats { skeleton.lastStats }
     /// This rank's share of the last ``evaluate``'s Σ_ij ∂L/∂ℓ_ij · ℓ_ij over its rows (ℓ = e^θ
     /// times a θ-free number, so ∂ℓ/∂θ = ℓ): InfoNCE's ∂L/∂θ, θ = log(1/τ); the sigmoid loss's
     /// ∂L/∂(log t) (ℓ = t·S before the bias); 0 for the other objectives. The ranks' shares sum
@@ -171,6 +173,7 @@ public final class MaskedContrastiveLoss<T: BLASScalar & MPIScalar>: LossPlan {
         }
         // The loss: every rank's share, summed in rank order on every rank.
         result.value = T(try skeleton.sumLossShares(partial, meter: &meter))
+        skeleton.record(meter)
     }
 
     /// Marks local row r's positive and excluded candidates with a new stamp; returns how many.

@@ -162,8 +162,10 @@ final class GuidedLossStep: StepLoss {
         var value = plain.value
         var dTheta = loss.thetaGradientShare
         var dBias = loss.biasGradientShare
+        var stats = loss.lastStats
         if addPositive {
             try loss.evaluate(anchors: h, candidates: g, targets: guidedTargets, into: &extra)
+            stats = stats + loss.lastStats
             value = (plain.value + extra.value) / 2
             dTheta = (dTheta + loss.thetaGradientShare) / 2
             dBias = (dBias + loss.biasGradientShare) / 2
@@ -176,7 +178,7 @@ final class GuidedLossStep: StepLoss {
         // θ or log t first, then b: ∂L/∂(log t) is the same Σ ∂L/∂ℓ·ℓ as InfoNCE's ∂L/∂θ.
         parameterGradient[0] = Float(parameters.learnBias && !parameters.learnScale ? dBias : dTheta)
         parameterGradient[1] = Float(dBias)
-        timing.addLoss(ContrastiveCallStats(), wallSeconds: clock.lap())
+        timing.addLoss(stats, wallSeconds: clock.lap())
         return value
     }
 
